@@ -1,0 +1,105 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { azuriteConnectionString } from '../shared/storage/connection';
+
+/**
+ * Starts Azurite (the npm package, no global install) as a child process and waits until its
+ * three services listen. Port 0 lets the OS pick free ports; the real ones are read from Azurite's
+ * startup lines, so parallel test files never collide.
+ */
+export interface AzuriteOptions {
+  /** Folder for disk persistence; omit for in-memory. */
+  location?: string;
+  ports?: { blob: number; queue: number; table: number };
+  host?: string;
+  startTimeoutMs?: number;
+}
+
+export interface RunningAzurite {
+  connectionString: string;
+  ports: { blob: number; queue: number; table: number };
+  stop(): Promise<void>;
+}
+
+export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
+  const host = options.host ?? '127.0.0.1';
+  const ports = options.ports ?? { blob: 0, queue: 0, table: 0 };
+  const args = [
+    require.resolve('azurite/dist/src/azurite.js'),
+    '--blobHost',
+    host,
+    '--queueHost',
+    host,
+    '--tableHost',
+    host,
+    '--blobPort',
+    String(ports.blob),
+    '--queuePort',
+    String(ports.queue),
+    '--tablePort',
+    String(ports.table),
+    '--skipApiVersionCheck',
+    '--loose',
+    '--disableTelemetry',
+    '--silent',
+  ];
+  if (options.location) {
+    mkdirSync(options.location, { recursive: true });
+    args.push('--location', options.location);
+  } else {
+    args.push('--inMemoryPersistence', '--extentMemoryLimit', '256');
+  }
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const found: Partial<Record<'blob' | 'queue' | 'table', number>> = {};
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => fail(new Error(`Azurite did not start within ${options.startTimeoutMs ?? 30000} ms:\n${output}`)),
+      options.startTimeoutMs ?? 30000,
+    );
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(err);
+    };
+    child.on('exit', (code) => fail(new Error(`Azurite exited with code ${code}:\n${output}`)));
+    child.on('error', fail);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const m of output.matchAll(
+        /Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/[^:]+:(\d+)/g,
+      )) {
+        found[m[1]!.toLowerCase() as 'blob' | 'queue' | 'table'] = Number(m[2]);
+      }
+      if (found.blob && found.queue && found.table) {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+  });
+  child.stdout?.removeAllListeners('data');
+  child.stderr?.removeAllListeners('data');
+  child.stdout?.resume();
+  child.stderr?.resume();
+  const actual = { blob: found.blob!, queue: found.queue!, table: found.table! };
+  return {
+    connectionString: azuriteConnectionString(host, actual),
+    ports: actual,
+    stop: () => stopChild(child),
+  };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,238 @@
+import { z } from 'zod';
+
+/**
+ * Every app setting the hub reads, in one schema (read once, typed). Each entry records where it
+ * must be provided: `azure` settings are written by infra/main.bicep (a test checks that), `local`
+ * ones only matter to the local host and tests. local.settings.example.json documents each one
+ * with a safe local default.
+ */
+export type SettingScope = 'azure' | 'local' | 'optional';
+
+interface SettingSpec {
+  schema: z.ZodType;
+  scope: SettingScope;
+  description: string;
+}
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+/**
+ * A storage connection in the Functions convention: either `<Name>` holds a connection string
+ * (local, Azurite) or `<Name>__tableServiceUri` / `__blobServiceUri` / `__queueServiceUri` hold
+ * account URLs reached with managed identity (`<Name>__clientId` picks a user-assigned identity).
+ */
+export const settingSpecs = {
+  HUB_ENVIRONMENT: {
+    schema: z.enum(['production', 'development']).default('production'),
+    scope: 'azure',
+    description:
+      'production enforces https and the SSRF guard on every outbound URL and refuses the bootstrap key; development allows http and loopback so fakes and demos work.',
+  },
+  DataStorage: {
+    schema: z.string().min(1).optional(),
+    scope: 'optional',
+    description:
+      'Connection string for the hub data account (tables, blobs, local queues). Local only; Azure uses the __*ServiceUri settings with managed identity.',
+  },
+  DataStorage__tableServiceUri: {
+    schema: z.url().optional(),
+    scope: 'azure',
+    description: 'Table endpoint of the data account, reached with managed identity.',
+  },
+  DataStorage__blobServiceUri: {
+    schema: z.url().optional(),
+    scope: 'azure',
+    description: 'Blob endpoint of the data account, reached with managed identity.',
+  },
+  DataStorage__queueServiceUri: {
+    schema: z.url().optional(),
+    scope: 'optional',
+    description: 'Queue endpoint of the data account (used only when BUS_MODE=storage-queues).',
+  },
+  DataStorage__clientId: {
+    schema: z.string().min(1).optional(),
+    scope: 'azure',
+    description:
+      'Client id of the user-assigned managed identity used for the data account, Service Bus and Key Vault.',
+  },
+  BUS_MODE: {
+    schema: z.enum(['servicebus', 'storage-queues']).default('servicebus'),
+    scope: 'azure',
+    description:
+      'servicebus in Azure; storage-queues runs the Service Bus semantics on Azurite Storage queues (local host).',
+  },
+  ServiceBusConnection__fullyQualifiedNamespace: {
+    schema: z.string().min(1).optional(),
+    scope: 'azure',
+    description: 'Service Bus namespace host name (<ns>.servicebus.windows.net), reached with managed identity.',
+  },
+  QUEUE_MAX_DELIVERY_COUNT: {
+    schema: positiveInt(5),
+    scope: 'azure',
+    description:
+      'Deliveries before a message that keeps failing (crash or poison) is dead-lettered; main.bicep sets the same value on every queue.',
+  },
+  QUEUE_LOCK_DURATION_SECONDS: {
+    schema: positiveInt(60),
+    scope: 'optional',
+    description: 'Peek-lock duration of the emulated queues; a message not settled in this time is delivered again.',
+  },
+  KEY_VAULT_URI: {
+    schema: z.url().optional(),
+    scope: 'azure',
+    description: 'Key Vault holding the credential encryption key and other secrets.',
+  },
+  APPLICATIONINSIGHTS_CONNECTION_STRING: {
+    schema: z.string().min(1).optional(),
+    scope: 'azure',
+    description: 'Application Insights connection string for OpenTelemetry export.',
+  },
+  DURABLE_TASK_HUB: {
+    schema: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9]{2,44}$/, 'must be 3-45 letters or digits, starting with a letter')
+      .default('MspHub'),
+    scope: 'azure',
+    description: 'Durable Functions task hub name (host.json reads it too).',
+  },
+  BOOTSTRAP_API_KEY: {
+    schema: z.string().min(32, 'must be at least 32 characters').optional(),
+    scope: 'local',
+    description: 'Admin key accepted for BOOTSTRAP_TENANT_ID, for local use; refused when HUB_ENVIRONMENT=production.',
+  },
+  BOOTSTRAP_TENANT_ID: {
+    schema: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be lowercase letters, digits and dashes')
+      .default('local-dev'),
+    scope: 'local',
+    description: 'Tenant the bootstrap key belongs to.',
+  },
+  API_RATE_LIMIT_PER_MINUTE: {
+    schema: positiveInt(600),
+    scope: 'azure',
+    description: 'Requests per minute allowed for one API key across all instances.',
+  },
+  API_MAX_BODY_BYTES: {
+    schema: positiveInt(256 * 1024),
+    scope: 'optional',
+    description: 'Largest admin API request body accepted; larger bodies get 413.',
+  },
+  LOG_LEVEL: {
+    schema: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    scope: 'optional',
+    description: 'Lowest level written by the hub logger.',
+  },
+  LOCAL_HTTP_PORT: {
+    schema: port(7071),
+    scope: 'local',
+    description: 'Port the local host serves HTTP functions on.',
+  },
+  LOCAL_AZURITE: {
+    schema: z.enum(['disk', 'memory', 'external']).default('disk'),
+    scope: 'local',
+    description:
+      'disk: start Azurite with data in LOCAL_AZURITE_LOCATION; memory: start it in memory; external: use the one DataStorage points at.',
+  },
+  LOCAL_AZURITE_LOCATION: {
+    schema: z.string().min(1).default('.azurite'),
+    scope: 'local',
+    description: 'Folder for the disk-backed Azurite.',
+  },
+  LOCAL_AZURITE_BLOB_PORT: { schema: port(10000), scope: 'local', description: 'Azurite blob port.' },
+  LOCAL_AZURITE_QUEUE_PORT: { schema: port(10001), scope: 'local', description: 'Azurite queue port.' },
+  LOCAL_AZURITE_TABLE_PORT: { schema: port(10002), scope: 'local', description: 'Azurite table port.' },
+  LOCAL_TIME_SCALE: {
+    schema: z.coerce.number().positive().max(100000).default(1),
+    scope: 'local',
+    description: 'Compresses timers and schedules on the local host: 60 makes a 1-minute durable timer fire after 1 s.',
+  },
+  LOCAL_FUNCTIONS_KEY: {
+    schema: z.string().min(16).optional(),
+    scope: 'local',
+    description:
+      'When set, the local host requires it (x-functions-key header or code query) on functions with authLevel function or admin, as Azure does.',
+  },
+  LOCAL_ENABLE_TEST_HOOKS: {
+    schema: bool.default(false),
+    scope: 'local',
+    description: 'Exposes /admin/host/* on the local host (fire timers, crash points) for tests. Never in Azure.',
+  },
+} satisfies Record<string, SettingSpec>;
+
+export type SettingName = keyof typeof settingSpecs;
+export type Settings = { [K in SettingName]: z.output<(typeof settingSpecs)[K]['schema']> };
+
+export class SettingsError extends Error {
+  constructor(readonly problems: { setting: string; message: string }[]) {
+    super(
+      `Invalid app settings:\n${problems.map((p) => `  - ${p.setting}: ${p.message}`).join('\n')}\nSee local.settings.example.json for every setting and its meaning.`,
+    );
+    this.name = 'SettingsError';
+  }
+}
+
+/** Parse settings from an environment; throws SettingsError naming every bad setting. */
+export function parseSettings(env: Record<string, string | undefined>): Settings {
+  const problems: { setting: string; message: string }[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(settingSpecs) as [string, SettingSpec][]) {
+    const raw = env[name];
+    const result = spec.schema.safeParse(raw === '' ? undefined : raw);
+    if (result.success) out[name] = result.data;
+    else problems.push({ setting: name, message: result.error.issues.map((i) => i.message).join('; ') });
+  }
+  const settings = out as Settings;
+  problems.push(...crossChecks(settings));
+  if (problems.length > 0) throw new SettingsError(problems);
+  return settings;
+}
+
+function crossChecks(s: Settings): { setting: string; message: string }[] {
+  const problems: { setting: string; message: string }[] = [];
+  if (!s.DataStorage && !s.DataStorage__tableServiceUri) {
+    problems.push({
+      setting: 'DataStorage',
+      message:
+        'set DataStorage (a connection string) or DataStorage__tableServiceUri and DataStorage__blobServiceUri (managed identity)',
+    });
+  }
+  if (s.DataStorage__tableServiceUri && !s.DataStorage__blobServiceUri && !s.DataStorage) {
+    problems.push({ setting: 'DataStorage__blobServiceUri', message: 'required with DataStorage__tableServiceUri' });
+  }
+  if (s.BUS_MODE === 'servicebus' && !s.ServiceBusConnection__fullyQualifiedNamespace) {
+    problems.push({
+      setting: 'ServiceBusConnection__fullyQualifiedNamespace',
+      message: 'required when BUS_MODE=servicebus',
+    });
+  }
+  if (s.BUS_MODE === 'storage-queues' && !s.DataStorage && !s.DataStorage__queueServiceUri) {
+    problems.push({
+      setting: 'DataStorage__queueServiceUri',
+      message: 'required when BUS_MODE=storage-queues without DataStorage',
+    });
+  }
+  if (s.HUB_ENVIRONMENT === 'production' && s.BOOTSTRAP_API_KEY) {
+    problems.push({
+      setting: 'BOOTSTRAP_API_KEY',
+      message: 'not allowed when HUB_ENVIRONMENT=production; create keys through the API',
+    });
+  }
+  return problems;
+}
+
+let cached: Settings | undefined;
+
+/** The process settings, parsed on first use. */
+export function settings(): Settings {
+  cached ??= parseSettings(process.env);
+  return cached;
+}
+
+/** For tests and the local host, which set the environment before the app loads. */
+export function resetSettingsCache(): void {
+  cached = undefined;
+}
