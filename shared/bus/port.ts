@@ -51,3 +51,37 @@ export interface DeadLetteredMessage extends ReceivedMessage {
 
 /** The reason Service Bus writes when maxDeliveryCount is exceeded. */
 export const MAX_DELIVERY_COUNT_EXCEEDED = 'MaxDeliveryCountExceeded';
+
+/**
+ * Where the local host and the adapters report what they do with messages. The shape matches the
+ * local host's log function so it can be passed straight through.
+ */
+export type BusLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+
+/**
+ * Writes a copy of a message to the queue's dead-letter destination with a reason and description.
+ * On Azure this is the explicit dead-letter path when the trigger cannot settle messages itself
+ * (see docs/bus.md, "Settlement on Azure").
+ */
+export interface DeadLetterForwarder {
+  forwardToDeadLetter(queue: string, message: ReceivedMessage, reason: string, description: string): Promise<void>;
+}
+
+/** The dead-letter sub-queue of `queue`: a sibling queue (storage queues have no sub-queues). */
+export function deadLetterQueueName(queue: string): string {
+  return `${queue}-deadletter`;
+}
+
+/**
+ * Service Bus keeps the dead-letter reason and description as application properties
+ * (`DeadLetterReason`, `DeadLetterErrorDescription`); the Functions Node worker lower-cases the
+ * first letter of every property name. This reads either spelling, so a dead-letter consumer works
+ * on both hosts.
+ */
+export function deadLetterInfo(message: ReceivedMessage): { reason: string; description: string } | undefined {
+  const p = message.applicationProperties;
+  const reason = p['DeadLetterReason'] ?? p['deadLetterReason'];
+  if (reason === undefined) return undefined;
+  const description = p['DeadLetterErrorDescription'] ?? p['deadLetterErrorDescription'] ?? '';
+  return { reason: String(reason), description: String(description) };
+}

@@ -145,6 +145,21 @@ export const settingSpecs = {
   LOCAL_AZURITE_BLOB_PORT: { schema: port(10000), scope: 'local', description: 'Azurite blob port.' },
   LOCAL_AZURITE_QUEUE_PORT: { schema: port(10001), scope: 'local', description: 'Azurite queue port.' },
   LOCAL_AZURITE_TABLE_PORT: { schema: port(10002), scope: 'local', description: 'Azurite table port.' },
+  LOCAL_HTTP_HOST: {
+    schema: z.string().min(1).default('127.0.0.1'),
+    scope: 'local',
+    description: 'Interface the local host listens on; 0.0.0.0 lets vendors on your network reach it.',
+  },
+  LOCAL_FUNCTIONS_GLOB: {
+    schema: z.string().min(1).optional(),
+    scope: 'local',
+    description: "Which compiled function files the local host loads; defaults to package.json's main (dist/functions/*.js). Tests point it at fixtures.",
+  },
+  LOCAL_CRASH_POINTS: {
+    schema: z.string().optional(),
+    scope: 'local',
+    description: 'Comma-separated crash points (name or name@n) that kill the local host when reached; for kill-and-restart tests.',
+  },
   LOCAL_TIME_SCALE: {
     schema: z.coerce.number().positive().max(100000).default(1),
     scope: 'local',

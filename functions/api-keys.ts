@@ -1,0 +1,88 @@
+import { app } from '@azure/functions';
+import {
+  apiKeyListSchema,
+  apiKeySchema,
+  createApiKeyBody,
+  createdApiKeySchema,
+  idParams,
+  pageQuery,
+} from '../shared/apikeys/api-schemas';
+import { createApiKey, getApiKey, listApiKeys, revokeApiKey } from '../shared/apikeys/manage';
+import { services } from '../shared/app/services';
+import { auditTable } from '../shared/audit/audit-log';
+import { problemSchema } from '../shared/http/api-route';
+import { apiRoute } from '../shared/http/api-route';
+
+const deps = () => ({ tables: services().apiKeys, audit: auditTable(services().account) });
+
+app.http(
+  'api-keys-create',
+  apiRoute({
+    method: 'POST',
+    route: 'v1/api-keys',
+    operationId: 'createApiKey',
+    summary: 'Create an API key (the key is returned once)',
+    tags: ['API keys'],
+    scope: 'apikeys:write',
+    body: createApiKeyBody,
+    responses: { 201: { description: 'Created; `key` is shown only here.', schema: createdApiKeySchema } },
+    handle: async ({ principal, body, correlationId }) => ({
+      status: 201,
+      body: await createApiKey(deps(), principal, body, correlationId),
+    }),
+  }),
+);
+
+app.http(
+  'api-keys-list',
+  apiRoute({
+    method: 'GET',
+    route: 'v1/api-keys',
+    operationId: 'listApiKeys',
+    summary: "List this tenant's API keys, newest first",
+    tags: ['API keys'],
+    scope: 'apikeys:write',
+    query: pageQuery,
+    responses: { 200: { description: 'A page of keys.', schema: apiKeyListSchema } },
+    handle: async ({ principal, query }) => ({ status: 200, body: await listApiKeys(deps(), principal, query) }),
+  }),
+);
+
+app.http(
+  'api-keys-get',
+  apiRoute({
+    method: 'GET',
+    route: 'v1/api-keys/{id}',
+    operationId: 'getApiKey',
+    summary: 'Get one API key (never the key itself)',
+    tags: ['API keys'],
+    scope: 'apikeys:write',
+    params: idParams,
+    responses: {
+      200: { description: 'The key.', schema: apiKeySchema },
+      404: { description: 'No such key in this tenant.', schema: problemSchema },
+    },
+    handle: async ({ principal, params }) => ({ status: 200, body: await getApiKey(deps(), principal, params.id) }),
+  }),
+);
+
+app.http(
+  'api-keys-revoke',
+  apiRoute({
+    method: 'DELETE',
+    route: 'v1/api-keys/{id}',
+    operationId: 'revokeApiKey',
+    summary: 'Revoke an API key (immediate, permanent; idempotent)',
+    tags: ['API keys'],
+    scope: 'apikeys:write',
+    params: idParams,
+    responses: {
+      200: { description: 'The revoked key.', schema: apiKeySchema },
+      404: { description: 'No such key in this tenant.', schema: problemSchema },
+    },
+    handle: async ({ principal, params, correlationId }) => ({
+      status: 200,
+      body: await revokeApiKey(deps(), principal, params.id, correlationId),
+    }),
+  }),
+);

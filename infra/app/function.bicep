@@ -1,0 +1,120 @@
+// The hub's function app on the Flex Consumption plan (FC1, Linux). Runtime, scale and the deployment
+// package location live in `functionAppConfig`; the plan rejects or ignores the classic settings
+// (FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION, WEBSITE_RUN_FROM_PACKAGE,
+// WEBSITE_CONTENT*, WEBSITE_NODE_DEFAULT_VERSION...), so none of them is set here. App settings come
+// whole from main.bicep (one object, one place to read them) and are written by the `appsettings`
+// config resource below.
+
+@description('Function app name (also the default host name: <name>.azurewebsites.net).')
+param name string
+
+@description('Flex Consumption plan name.')
+param planName string
+
+@description('Region of the plan and the app; it must offer Flex Consumption.')
+param location string
+
+@description('Tags applied to the plan and the app.')
+param tags object = {}
+
+@description('azd service name from azure.yaml; azd finds the app to deploy by this tag.')
+param serviceName string = 'api'
+
+@description('Resource id of the user-assigned identity the app runs as.')
+param identityId string
+
+@description('Blob endpoint of the host storage account, with its trailing slash.')
+param deploymentStorageBlobEndpoint string
+
+@description('Container in the host storage account that holds the deployment package.')
+param deploymentContainerName string
+
+@description('Every app setting, name to string value.')
+param appSettings object
+
+@description('Node.js major version of the Functions worker.')
+@allowed([
+  '20'
+  '22'
+])
+param nodeVersion string = '22'
+
+@description('Memory per instance in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Upper bound on instances the app scales out to (bounds cost and downstream load).')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: union(tags, {
+    'azd-service-name': serviceName
+  })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${deploymentStorageBlobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+      }
+      runtime: {
+        name: 'node'
+        version: nodeVersion
+      }
+    }
+  }
+
+  resource appSettingsConfig 'config' = {
+    name: 'appsettings'
+    properties: appSettings
+  }
+}
+
+output id string = site.id
+output name string = site.name
+output defaultHostName string = site.properties.defaultHostName
+output uri string = 'https://${site.properties.defaultHostName}'

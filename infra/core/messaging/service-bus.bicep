@@ -1,0 +1,74 @@
+// Service Bus namespace carrying the pipeline stages (DESIGN §2, §6, §9.1-9.2). Local (SAS) auth is
+// off: the app and people reach it with Microsoft Entra ID only. Every queue gets the same settings:
+// - duplicate detection on the message id over 10 minutes, so a re-sent copy of one step
+//   (`{eventId}:{stage}:{step}:{attempt}`) is dropped and the next stage never is;
+// - maxDeliveryCount from main.bicep (the same number the app reads as QUEUE_MAX_DELIVERY_COUNT),
+//   catching crashes and poison messages; planned retries are re-sends, not redeliveries;
+// - expired messages go to the dead-letter sub-queue instead of vanishing.
+// Note: requiresDuplicateDetection cannot be changed on an existing queue; changing it means a new
+// queue name.
+
+@description('Namespace name: 6-50 letters, digits and hyphens, starting with a letter.')
+@minLength(6)
+@maxLength(50)
+param name string
+
+@description('Region of the namespace.')
+param location string
+
+@description('Tags applied to the namespace.')
+param tags object = {}
+
+@description('Queues to create.')
+param queueNames array
+
+@description('Deliveries before a message is moved to the dead-letter sub-queue.')
+@minValue(1)
+@maxValue(2000)
+param maxDeliveryCount int
+
+@description('Peek-lock duration (ISO 8601, at most PT5M).')
+param lockDuration string = 'PT1M'
+
+@description('Window in which a second message with the same id is dropped (ISO 8601).')
+param duplicateDetectionWindow string = 'PT10M'
+
+@description('How long an unreceived message lives before it is dead-lettered (ISO 8601).')
+param messageTimeToLive string = 'P14D'
+
+resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
+  name: name
+  location: location
+  tags: tags
+  sku: {
+    name: 'Standard'
+    tier: 'Standard'
+  }
+  properties: {
+    disableLocalAuth: true
+    minimumTlsVersion: '1.2'
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+resource queues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = [for queueName in queueNames: {
+  parent: namespace
+  name: queueName
+  properties: {
+    lockDuration: lockDuration
+    maxDeliveryCount: maxDeliveryCount
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: duplicateDetectionWindow
+    deadLetteringOnMessageExpiration: true
+    defaultMessageTimeToLive: messageTimeToLive
+    requiresSession: false
+    enableBatchedOperations: true
+    maxSizeInMegabytes: 1024
+  }
+}]
+
+output id string = namespace.id
+output name string = namespace.name
+// <namespace>.servicebus.windows.net (or a sovereign cloud's equivalent) without scheme or port,
+// taken from the endpoint Azure reports (https://<host>:443/).
+output fullyQualifiedNamespace string = split(replace(namespace.properties.serviceBusEndpoint, 'https://', ''), ':')[0]

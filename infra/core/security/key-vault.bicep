@@ -1,0 +1,50 @@
+// Key Vault for the credential encryption key and other secrets (DESIGN §2). Access is Azure RBAC
+// only (no access policies); soft delete and purge protection keep a deleted secret recoverable and
+// stop anyone, including a compromised deployer, from destroying the key that decrypts every stored
+// vendor credential. Purge protection cannot be turned off once on, and a deleted vault keeps its
+// name for the retention period (see docs/deploy.md, "Tearing down").
+
+@description('Vault name: 3-24 letters, digits and hyphens, globally unique.')
+@minLength(3)
+@maxLength(24)
+param name string
+
+@description('Region of the vault.')
+param location string
+
+@description('Tags applied to the vault.')
+param tags object = {}
+
+@description('Days a deleted vault or secret stays recoverable (7-90).')
+@minValue(7)
+@maxValue(90)
+param softDeleteRetentionInDays int = 90
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: softDeleteRetentionInDays
+    enablePurgeProtection: true
+    enabledForDeployment: false
+    enabledForDiskEncryption: false
+    enabledForTemplateDeployment: false
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: 'Allow'
+    }
+  }
+}
+
+output id string = vault.id
+output name string = vault.name
+output uri string = vault.properties.vaultUri

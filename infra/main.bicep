@@ -1,0 +1,270 @@
+// MSP Integration Hub: everything `azd up` provisions (docs/deploy.md walks through it).
+//
+//   resource group rg-<environmentName>
+//   ├─ user-assigned identity   id-func-<token>   the app's only credential
+//   ├─ storage (host)           st<token>         AzureWebJobsStorage, Durable task hub, deployment package
+//   ├─ storage (data)           stdata<token>     the hub's tables and payload blobs
+//   ├─ Service Bus (Standard)   sb-<token>        pipeline stage queues + health-probe
+//   ├─ Key Vault                kv-<token>        credential encryption key and other secrets
+//   ├─ Log Analytics + App Insights               telemetry, Entra-only ingestion
+//   ├─ Flex Consumption plan + function app       func-<token>, Node 22
+//   └─ role assignments                           app identity and (optionally) the deployer
+//
+// Every setting the app reads in Azure is in `appSettings` below; test/unit/infra-settings.test.ts
+// checks it against shared/config/settings.ts, so a setting added there with scope 'azure' fails the
+// test until it is provided here.
+
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; part of the resource group name, the resource token and the azd-env-name tag.')
+param environmentName string
+
+@minLength(1)
+@description('Region for every resource; it must offer Flex Consumption (az functionapp list-flexconsumption-locations).')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Resource group name; empty means rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Object id of the person or pipeline deploying (azd passes AZURE_PRINCIPAL_ID); gets data-plane roles for debugging. Empty skips them.')
+param principalId string = ''
+
+@description('Kind of principalId.')
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+param principalType string = 'User'
+
+@description('Deliveries before Service Bus dead-letters a message that keeps failing (crash or poison). Set on every queue and passed to the app as QUEUE_MAX_DELIVERY_COUNT.')
+@minValue(1)
+@maxValue(2000)
+param queueMaxDeliveryCount int = 5
+
+@description('Durable Functions task hub name (3-45 letters or digits, starting with a letter); host.json reads it as %DURABLE_TASK_HUB%.')
+@minLength(3)
+@maxLength(45)
+param durableTaskHubName string = 'MspHub'
+
+@description('Admin API requests per minute allowed for one API key across all instances.')
+@minValue(1)
+param apiRateLimitPerMinute int = 600
+
+@description('Lowest level the hub logger writes.')
+@allowed([
+  'debug'
+  'info'
+  'warn'
+  'error'
+])
+param logLevel string = 'info'
+
+@description('Memory per Flex Consumption instance in MB (billing is per GB-second of this size).')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Most instances the app may scale out to.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Replication of both storage accounts.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+])
+param storageSkuName string = 'Standard_LRS'
+
+@description('Days Log Analytics keeps telemetry.')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 30
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+var serviceName = 'api'
+var functionAppName = 'func-${resourceToken}'
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+
+// The pipeline stage queues (DESIGN §6) and the health-probe fan-out queue (DESIGN §2).
+var queueNames = [
+  'validation'
+  'sop-matching'
+  'agent-dispatch'
+  'agent-execution'
+  'tool-call'
+  'health-probe'
+]
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'core/identity/user-assigned-identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: 'id-func-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module hostStorage 'core/storage/storage-account.bicep' = {
+  name: 'host-storage'
+  scope: rg
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+    skuName: storageSkuName
+    containerNames: [
+      deploymentContainerName
+    ]
+  }
+}
+
+module dataStorage 'core/storage/storage-account.bicep' = {
+  name: 'data-storage'
+  scope: rg
+  params: {
+    name: 'stdata${resourceToken}'
+    location: location
+    tags: tags
+    skuName: storageSkuName
+    blobSoftDeleteDays: 7
+  }
+}
+
+module serviceBus 'core/messaging/service-bus.bicep' = {
+  name: 'service-bus'
+  scope: rg
+  params: {
+    name: 'sb-${resourceToken}'
+    location: location
+    tags: tags
+    queueNames: queueNames
+    maxDeliveryCount: queueMaxDeliveryCount
+  }
+}
+
+module keyVault 'core/security/key-vault.bicep' = {
+  name: 'key-vault'
+  scope: rg
+  params: {
+    name: 'kv-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'core/monitor/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: 'appi-${resourceToken}'
+    location: location
+    tags: tags
+    retentionInDays: logRetentionInDays
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    hostStorageName: hostStorage.outputs.name
+    dataStorageName: dataStorage.outputs.name
+    serviceBusName: serviceBus.outputs.name
+    keyVaultName: keyVault.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    appPrincipalId: identity.outputs.principalId
+    userPrincipalId: principalId
+    userPrincipalType: principalType
+  }
+}
+
+// Every app setting of the function app (names are case-sensitive for the app's settings schema).
+// All values are strings. No setting holds a key or a connection string with a secret: storage,
+// Service Bus, Key Vault and telemetry are all reached with the user-assigned identity.
+var appSettings = {
+  // Functions host storage, also the Durable Functions task hub (host.json: connectionName AzureWebJobsStorage).
+  AzureWebJobsStorage__accountName: hostStorage.outputs.name
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.outputs.clientId
+  // Telemetry from the Functions host, authenticated with the identity (local auth is off).
+  APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
+  // The hub (shared/config/settings.ts).
+  HUB_ENVIRONMENT: 'production'
+  DataStorage__tableServiceUri: dataStorage.outputs.tableServiceUri
+  DataStorage__blobServiceUri: dataStorage.outputs.blobServiceUri
+  DataStorage__credential: 'managedidentity'
+  DataStorage__clientId: identity.outputs.clientId
+  BUS_MODE: 'servicebus'
+  ServiceBusConnection__fullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+  ServiceBusConnection__credential: 'managedidentity'
+  ServiceBusConnection__clientId: identity.outputs.clientId
+  QUEUE_MAX_DELIVERY_COUNT: string(queueMaxDeliveryCount)
+  KEY_VAULT_URI: keyVault.outputs.uri
+  DURABLE_TASK_HUB: durableTaskHubName
+  API_RATE_LIMIT_PER_MINUTE: string(apiRateLimitPerMinute)
+  LOG_LEVEL: logLevel
+}
+
+module app 'app/function.bicep' = {
+  name: 'function-app'
+  scope: rg
+  params: {
+    name: functionAppName
+    planName: 'plan-${resourceToken}'
+    location: location
+    tags: tags
+    serviceName: serviceName
+    identityId: identity.outputs.id
+    deploymentStorageBlobEndpoint: hostStorage.outputs.primaryBlobEndpoint
+    deploymentContainerName: deploymentContainerName
+    appSettings: appSettings
+    nodeVersion: '22'
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+  }
+  // The host reaches storage, Service Bus and Key Vault as soon as it starts: grant the roles first.
+  dependsOn: [
+    rbac
+  ]
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = app.outputs.name
+output SERVICE_API_NAME string = app.outputs.name
+output SERVICE_API_URI string = app.outputs.uri
+output AZURE_USER_ASSIGNED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output AZURE_HOST_STORAGE_ACCOUNT_NAME string = hostStorage.outputs.name
+output AZURE_DATA_STORAGE_ACCOUNT_NAME string = dataStorage.outputs.name
+output AZURE_DATA_STORAGE_TABLE_SERVICE_URI string = dataStorage.outputs.tableServiceUri
+output AZURE_DATA_STORAGE_BLOB_SERVICE_URI string = dataStorage.outputs.blobServiceUri
+output AZURE_SERVICE_BUS_NAMESPACE string = serviceBus.outputs.name
+output AZURE_SERVICE_BUS_FULLY_QUALIFIED_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
+output AZURE_LOG_ANALYTICS_WORKSPACE_NAME string = monitoring.outputs.logAnalyticsWorkspaceName
+output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString

@@ -1,0 +1,137 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { installClock, OffsetClock } from '../shared/clock';
+import { type Settings, parseSettings, resetSettingsCache } from '../shared/config/settings';
+import { armFromEnvironment } from '../shared/faults/crash-points';
+import { createLogger } from '../shared/observability/logger';
+import { storageAccountFromConnectionString } from '../shared/storage/connection';
+import { StorageQueueBus } from '../shared/bus/storage-queue-bus';
+import { adminEndpoints } from './admin-endpoints';
+import { type RunningAzurite, startAzurite } from './azurite';
+import { createDurableEngine, type DurableEngine } from './durable';
+import { installFunctionsCore } from './functions-core-shim';
+import { type RunningHttpServer, startHttpServer } from './http-server';
+import { startQueueTriggers } from './queue-runner';
+import { FunctionRegistry } from './registry';
+import { startTimers, type TimerRunner } from './timers';
+
+/**
+ * The local host: the same function registrations Azure runs, served without Core Tools. It
+ * starts Azurite, loads the compiled functions with @azure/functions-core resolved to our shim,
+ * then serves HTTP triggers, fires timers, runs queue triggers on the emulated bus and runs
+ * Durable orchestrations — all discovered from the registry, never listed twice.
+ */
+export interface LocalHost {
+  settings: Settings;
+  registry: FunctionRegistry;
+  http: RunningHttpServer;
+  timers: TimerRunner;
+  durable: DurableEngine;
+  clock: OffsetClock;
+  stop(): Promise<void>;
+}
+
+const log = createLogger({ component: 'local-host' });
+const hostLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) =>
+  log[level](message, fields);
+
+export function expandMainGlob(root: string, pattern: string): string[] {
+  const dir = resolve(root, dirname(pattern));
+  const file = basename(pattern);
+  const regex = new RegExp(`^${file.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    throw new Error(`No compiled functions at ${dir}: run "npm run build" first.`);
+  }
+  return names
+    .filter((n) => regex.test(n))
+    .sort()
+    .map((n) => join(dir, n));
+}
+
+export async function startLocalHost(root: string): Promise<LocalHost> {
+  // Azurite first: its address becomes the DataStorage / AzureWebJobsStorage settings.
+  const mode = process.env.LOCAL_AZURITE ?? 'disk';
+  let azurite: RunningAzurite | undefined;
+  if (mode !== 'external') {
+    const ports = {
+      blob: Number(process.env.LOCAL_AZURITE_BLOB_PORT ?? 10000),
+      queue: Number(process.env.LOCAL_AZURITE_QUEUE_PORT ?? 10001),
+      table: Number(process.env.LOCAL_AZURITE_TABLE_PORT ?? 10002),
+    };
+    azurite = await startAzurite({
+      ports,
+      ...(mode === 'disk' ? { location: resolve(root, process.env.LOCAL_AZURITE_LOCATION ?? '.azurite') } : {}),
+    });
+    process.env.DataStorage = azurite.connectionString;
+    process.env.AzureWebJobsStorage = azurite.connectionString;
+  }
+  resetSettingsCache();
+  const settings = parseSettings(process.env);
+  const clock = new OffsetClock();
+  installClock(clock);
+  armFromEnvironment(settings.LOCAL_CRASH_POINTS);
+
+  const registry = new FunctionRegistry();
+  installFunctionsCore(registry, (level, category, message) => {
+    if (level === 'error' || level === 'warning') hostLog(level === 'error' ? 'error' : 'warn', message, { category });
+  });
+  const pattern = settings.LOCAL_FUNCTIONS_GLOB ?? (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string }).main;
+  for (const file of expandMainGlob(root, pattern)) require(file);
+  await registry.runHooks('appStart', { hookData: {}, appHookData: {} });
+
+  const account = storageAccountFromConnectionString(settings.DataStorage ?? '');
+  const timeScale = settings.LOCAL_TIME_SCALE;
+  const host = settings.LOCAL_HTTP_HOST;
+  const displayHost = host === '0.0.0.0' ? 'localhost' : host;
+  const rpcPath = '/runtime/webhooks/durabletask/';
+  const bus = new StorageQueueBus(account, {
+    maxDeliveryCount: settings.QUEUE_MAX_DELIVERY_COUNT,
+    lockDurationSeconds: settings.QUEUE_LOCK_DURATION_SECONDS,
+    timeScale,
+  });
+  const timers = startTimers(registry.byTrigger('timerTrigger'), { timeScale, log: hostLog });
+  const queues = await startQueueTriggers({ registry, bus, log: hostLog });
+
+  // The HTTP server starts first so a port of 0 resolves before the durable client URLs are built.
+  let durable: DurableEngine | undefined;
+  const http = await startHttpServer({
+    port: settings.LOCAL_HTTP_PORT,
+    host,
+    functions: [...registry.functions.values()],
+    extraInputValue: (type) => (type === 'durableClient' ? durable?.clientBindingData() : undefined),
+    extraHandlers: [
+      async (req, res) => (durable ? durable.handleRpc(req, res) : false),
+      adminEndpoints({ registry, timers, clock, testHooks: settings.LOCAL_ENABLE_TEST_HOOKS, log: hostLog }),
+    ],
+    ...(settings.LOCAL_FUNCTIONS_KEY ? { functionsKey: settings.LOCAL_FUNCTIONS_KEY } : {}),
+    log: hostLog,
+  });
+  durable = createDurableEngine({
+    registry,
+    account,
+    hubName: settings.DURABLE_TASK_HUB,
+    timeScale,
+    rpcBaseUrl: `http://${displayHost}:${http.port}${rpcPath}`,
+    basePath: rpcPath,
+    log: hostLog,
+  });
+  await durable.start();
+  const engine = durable;
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      timers.stop();
+      await http.close();
+      await queues.stop();
+      await engine.stop();
+      await registry.runHooks('appTerminate', { hookData: {}, appHookData: {} });
+      await azurite?.stop();
+    })();
+    return stopping;
+  };
+  return { settings, registry, http, timers, durable: engine, clock, stop };
+}

@@ -1,0 +1,47 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { newestFirstId } from '../storage/keys';
+
+/**
+ * API key format: `mhk_<keyId>_<secret>`. The key id (a newest-first ULID-like id, so lists come
+ * out newest first) finds the stored record without a scan; the secret is 32 random bytes (base64url). Only a SHA-256 of the whole key is stored — a
+ * fast hash is enough because the secret has 256 bits of entropy, nothing to brute-force.
+ */
+const PREFIX = 'mhk_';
+const SHAPE = /^mhk_([0-9a-z]{26})_([A-Za-z0-9_-]{43})$/;
+
+export interface NewKeyMaterial {
+  keyId: string;
+  key: string;
+  hash: string;
+  /** Safe to show in lists: enough to recognise a key, useless to use it. */
+  hint: string;
+}
+
+export function generateKeyMaterial(): NewKeyMaterial {
+  const keyId = newestFirstId().toLowerCase();
+  const secret = randomBytes(32).toString('base64url');
+  const key = `${PREFIX}${keyId}_${secret}`;
+  return { keyId, key, hash: hashKey(key), hint: `${PREFIX}${keyId}_${secret.slice(0, 4)}…` };
+}
+
+export function parseKeyId(presented: string): string | undefined {
+  return SHAPE.exec(presented)?.[1];
+}
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** Constant-time comparison of a presented key against a stored hash. */
+export function matchesHash(presented: string, storedHashHex: string): boolean {
+  const a = createHash('sha256').update(presented, 'utf8').digest();
+  const b = Buffer.from(storedHashHex, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Constant-time comparison of two secrets of any length (hashing first equalises lengths). */
+export function secretsEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a, 'utf8').digest();
+  const hb = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(ha, hb);
+}

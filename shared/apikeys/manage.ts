@@ -1,0 +1,134 @@
+import { nowMs } from '../clock';
+import { type AuditEntry, recordAudit } from '../audit/audit-log';
+import { AppError, ResourceNotFoundError } from '../http/errors';
+import type { Page, Stored, TableRepository } from '../storage/table-repository';
+import { generateKeyMaterial } from './key-material';
+import type { Principal } from './principal';
+import type { ApiKeyRecord, ApiKeyTables } from './records';
+import { LOOKUP_ROW } from './records';
+import { grants, type Scope } from './scopes';
+
+/** The public view of a key: everything but the hash. The key itself appears only at creation. */
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  hint: string;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface ApiKeyDeps {
+  tables: ApiKeyTables;
+  audit: TableRepository<AuditEntry>;
+}
+
+export function toView(stored: Stored<ApiKeyRecord>): ApiKeyView {
+  const v = stored.value;
+  return {
+    id: stored.rowKey,
+    name: v.name,
+    scopes: v.scopes,
+    hint: v.hint,
+    createdAt: v.createdAt,
+    updatedAt: v.updatedAt,
+    createdBy: v.createdBy,
+    expiresAt: v.expiresAt ?? null,
+    revokedAt: v.revokedAt ?? null,
+  };
+}
+
+export class ScopeEscalationError extends AppError {
+  constructor(scopes: Scope[]) {
+    super(403, 'scope_escalation', 'Forbidden', `A key cannot grant scopes it does not hold: ${scopes.join(', ')}.`, {
+      scopes,
+    });
+  }
+}
+
+export class InvalidExpiryError extends AppError {
+  constructor() {
+    super(400, 'invalid_expiry', 'Bad request', 'expiresAt must be in the future.');
+  }
+}
+
+export async function createApiKey(
+  deps: ApiKeyDeps,
+  caller: Principal,
+  input: { name: string; scopes: Scope[]; expiresAt?: string | undefined },
+  correlationId: string,
+): Promise<ApiKeyView & { key: string }> {
+  const escalated = input.scopes.filter((s) => !grants(caller.scopes, s));
+  if (escalated.length > 0) throw new ScopeEscalationError(escalated);
+  if (input.expiresAt && Date.parse(input.expiresAt) <= nowMs()) throw new InvalidExpiryError();
+  const material = generateKeyMaterial();
+  const at = new Date(nowMs()).toISOString();
+  const record: ApiKeyRecord = {
+    name: input.name,
+    scopes: [...new Set(input.scopes)],
+    hash: material.hash,
+    hint: material.hint,
+    createdAt: at,
+    updatedAt: at,
+    createdBy: caller.keyId,
+    ...(input.expiresAt ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}),
+  };
+  // The tenant row first: if we crash before the lookup row, the key is listed (and revocable)
+  // but cannot authenticate — never the other way round.
+  const stored = await deps.tables.keys.insert(caller.tenantId, material.keyId, record);
+  await deps.tables.lookup.insert(material.keyId, LOOKUP_ROW, { tenantId: caller.tenantId });
+  await recordAudit(deps.audit, caller.tenantId, {
+    action: 'apikey.created',
+    actorKeyId: caller.keyId,
+    targetType: 'apikey',
+    targetId: material.keyId,
+    correlationId,
+    details: { scopes: record.scopes.join(' ') },
+  });
+  return { ...toView(stored), key: material.key };
+}
+
+export async function listApiKeys(
+  deps: ApiKeyDeps,
+  caller: Principal,
+  options: { limit: number; cursor?: string | undefined },
+): Promise<{ items: ApiKeyView[]; nextCursor: string | null }> {
+  // Key ids sort newest first (inverted-time ids), so RowKey order is the API's order.
+  const page: Page<Stored<ApiKeyRecord>> = await deps.tables.keys.list(caller.tenantId, {
+    limit: options.limit,
+    cursor: options.cursor ?? null,
+  });
+  return { items: page.items.map(toView), nextCursor: page.nextCursor };
+}
+
+export async function getApiKey(deps: ApiKeyDeps, caller: Principal, id: string): Promise<ApiKeyView> {
+  const stored = await deps.tables.keys.get(caller.tenantId, id);
+  if (!stored) throw new ResourceNotFoundError('API key', id);
+  return toView(stored);
+}
+
+/** Revocation is immediate and permanent; the record stays for audit. Repeating it changes nothing. */
+export async function revokeApiKey(deps: ApiKeyDeps, caller: Principal, id: string, correlationId: string): Promise<ApiKeyView> {
+  let changed = false;
+  const stored = await deps.tables.keys.update(caller.tenantId, id, (current) => {
+    if (!current || current.revokedAt) return undefined;
+    changed = true;
+    const at = new Date(nowMs()).toISOString();
+    return { ...current, revokedAt: at, revokedBy: caller.keyId, updatedAt: at };
+  });
+  const current = stored ?? (await deps.tables.keys.get(caller.tenantId, id));
+  if (!current) throw new ResourceNotFoundError('API key', id);
+  if (changed) {
+    await recordAudit(deps.audit, caller.tenantId, {
+      action: 'apikey.revoked',
+      actorKeyId: caller.keyId,
+      targetType: 'apikey',
+      targetId: id,
+      correlationId,
+    });
+  }
+  return toView(current);
+}

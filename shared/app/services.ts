@@ -1,0 +1,39 @@
+import { type ApiKeyTables, apiKeyTables } from '../apikeys/records';
+import type { BootstrapKey } from '../apikeys/authenticate';
+import { type Settings, settings } from '../config/settings';
+import { RateLimiter } from '../http/rate-limit';
+import { type StorageAccount, storageAccountFromSettings } from '../storage/connection';
+
+/**
+ * The composition root: everything a trigger needs, built once per process from the settings on
+ * first use (so a bad setting fails the first invocation loudly, and module load stays cheap).
+ */
+export interface Services {
+  settings: Settings;
+  account: StorageAccount;
+  apiKeys: ApiKeyTables;
+  rateLimiter: RateLimiter;
+  bootstrap: BootstrapKey | undefined;
+}
+
+let built: Services | undefined;
+
+export function services(): Services {
+  if (!built) {
+    const s = settings();
+    const account = storageAccountFromSettings(s);
+    built = {
+      settings: s,
+      account,
+      apiKeys: apiKeyTables(account),
+      rateLimiter: new RateLimiter(account, s.API_RATE_LIMIT_PER_MINUTE),
+      bootstrap: s.BOOTSTRAP_API_KEY ? { key: s.BOOTSTRAP_API_KEY, tenantId: s.BOOTSTRAP_TENANT_ID } : undefined,
+    };
+  }
+  return built;
+}
+
+/** Tests that build their own services replace the process ones. */
+export function setServices(next: Services | undefined): void {
+  built = next;
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { nowMs } from '../clock';
+import type { StorageAccount } from '../storage/connection';
+
+export const healthSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    time: z.string(),
+    version: z.string(),
+    checks: z.object({ storage: z.object({ ok: z.boolean(), latencyMs: z.number(), error: z.string().optional() }) }),
+  })
+  .meta({ id: 'Health' });
+export type Health = z.infer<typeof healthSchema>;
+
+const VERSION = process.env.npm_package_version ?? '0.1.0';
+
+/** Cheap dependency check: one table-service round trip with a short timeout. */
+export async function checkHealth(account: StorageAccount, timeoutMs = 3000): Promise<Health> {
+  const started = nowMs();
+  let storage: Health['checks']['storage'];
+  try {
+    const probe = account.table('healthprobe');
+    await probe.createTable({ abortSignal: AbortSignal.timeout(timeoutMs) }).catch((error: { statusCode?: number }) => {
+      if (error.statusCode !== 409) throw error;
+    });
+    storage = { ok: true, latencyMs: nowMs() - started };
+  } catch (error) {
+    storage = { ok: false, latencyMs: nowMs() - started, error: (error as Error).name };
+  }
+  return {
+    status: storage.ok ? 'ok' : 'degraded',
+    time: new Date(nowMs()).toISOString(),
+    version: VERSION,
+    checks: { storage },
+  };
+}

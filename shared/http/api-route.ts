@@ -1,0 +1,196 @@
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { z } from 'zod';
+import { authenticate, presentedKey } from '../apikeys/authenticate';
+import type { Principal } from '../apikeys/principal';
+import { grants, type Scope } from '../apikeys/scopes';
+import { services } from '../app/services';
+import { nowMs } from '../clock';
+import { createLogger, type Logger } from '../observability/logger';
+import { CORRELATION_HEADER, correlationIdFrom } from './correlation';
+import { AppError, ForbiddenError } from './errors';
+import { openApiRegistry, type ResponseSpec } from './openapi';
+import { problemResponse } from './problem';
+import { type RateLimitState, rateLimitHeaders } from './rate-limit';
+import { readJsonBody, readQuery, validate } from './request-parsing';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface ApiResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Raw text bodies (the API reference page) skip JSON encoding. */
+  text?: string;
+}
+
+export interface ApiInput<B, Q, P, Auth extends boolean> {
+  principal: Auth extends true ? Principal : undefined;
+  body: B;
+  query: Q;
+  params: P;
+  correlationId: string;
+  log: Logger;
+  request: HttpRequest;
+}
+
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface ApiRouteDefinition<
+  B extends z.ZodType | undefined,
+  Q extends z.ZodType | undefined,
+  P extends z.ZodType | undefined,
+  S extends Scope | null,
+> {
+  method: HttpMethod;
+  /** Path under /api, in the Functions/OpenAPI `{param}` syntax, e.g. `v1/api-keys/{id}`. */
+  route: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  /** The scope a key needs; null for unauthenticated routes (health, OpenAPI). */
+  scope: S;
+  body?: B;
+  query?: Q;
+  params?: P;
+  responses: Record<number, ResponseSpec>;
+  /** Leave the route out of the OpenAPI document (the reference page itself). */
+  hidden?: boolean;
+  handle(input: ApiInput<Out<B>, Out<Q>, Out<P>, S extends Scope ? true : false>): Promise<ApiResult>;
+}
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().meta({ description: 'Stable, machine-readable error code.' }),
+    correlationId: z.string(),
+  })
+  .catchall(z.unknown())
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });
+
+const commonProblems: Record<number, ResponseSpec> = {
+  400: { description: 'Malformed JSON, unknown fields or invalid values.', schema: problemSchema },
+  401: { description: 'Missing, invalid, revoked or expired API key.', schema: problemSchema },
+  403: { description: 'The key lacks the required scope.', schema: problemSchema },
+  413: { description: 'The body is larger than allowed.', schema: problemSchema },
+  415: { description: 'The body is not application/json.', schema: problemSchema },
+  429: { description: 'Rate limit exceeded; see Retry-After.', schema: problemSchema },
+};
+
+function registerOpenApi(def: ApiRouteDefinition<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined, Scope | null>): void {
+  if (def.hidden) return;
+  const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
+  const all = def.scope ? { ...commonProblems, ...def.responses } : def.responses;
+  for (const [status, spec] of Object.entries(all)) {
+    const contentType = Number(status) >= 400 ? 'application/problem+json' : 'application/json';
+    responses[status] = spec.schema
+      ? { description: spec.description, content: { [contentType]: { schema: spec.schema } } }
+      : { description: spec.description };
+  }
+  const params = def.params instanceof z.ZodObject ? def.params : undefined;
+  const query = def.query instanceof z.ZodObject ? def.query : undefined;
+  openApiRegistry.registerPath({
+    method: def.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete',
+    path: `/${def.route}`,
+    operationId: def.operationId,
+    summary: def.summary,
+    ...(def.description ? { description: def.description } : {}),
+    tags: def.tags,
+    ...(def.scope ? { security: [{ apiKey: [def.scope] }] } : {}),
+    request: {
+      ...(params ? { params } : {}),
+      ...(query ? { query } : {}),
+      ...(def.body ? { body: { content: { 'application/json': { schema: def.body } }, required: true } } : {}),
+    },
+    responses,
+  });
+}
+
+async function authorize(request: HttpRequest, scope: Scope): Promise<{ principal: Principal; rate: RateLimitState }> {
+  const svc = services();
+  const principal = await authenticate(presentedKey(request.headers), svc.apiKeys, svc.bootstrap);
+  // Rate limiting precedes the scope check so a key probing scopes is counted too.
+  const rate = await svc.rateLimiter.take(principal.keyId === 'bootstrap' ? `bootstrap:${principal.tenantId}` : principal.keyId);
+  if (!grants(principal.scopes, scope)) {
+    const error = new ForbiddenError(scope);
+    Object.assign(error.headers, rateLimitHeaders(rate));
+    throw error;
+  }
+  return { principal, rate };
+}
+
+/**
+ * Builds the options for `app.http(...)` from one route definition: authentication, scope,
+ * per-key rate limit, body/query/params validation, correlation id, problem+json errors and a
+ * request log line — and registers the route in the OpenAPI document.
+ */
+export function apiRoute<
+  B extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  P extends z.ZodType | undefined = undefined,
+  S extends Scope | null = Scope,
+>(def: ApiRouteDefinition<B, Q, P, S>) {
+  registerOpenApi(def as unknown as ApiRouteDefinition<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined, Scope | null>);
+  const handler: HttpHandler = async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const started = nowMs();
+    const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
+    const log = createLogger({ correlationId, operation: def.operationId, invocationId: context.invocationId });
+    let response: HttpResponseInit;
+    let rateHeaders: Record<string, string> = {};
+    let keyId: string | undefined;
+    try {
+      let principal: Principal | undefined;
+      if (def.scope) {
+        const auth = await authorize(request, def.scope);
+        principal = auth.principal;
+        keyId = principal.keyId;
+        rateHeaders = rateLimitHeaders(auth.rate);
+      }
+      const limit = services().settings.API_MAX_BODY_BYTES;
+      const params = def.params ? validate(def.params, request.params, 'params') : undefined;
+      const query = def.query ? readQuery(request.query, def.query) : undefined;
+      const body = def.body ? await readJsonBody(request, def.body, limit) : undefined;
+      const result = await def.handle({
+        principal,
+        body,
+        query,
+        params,
+        correlationId,
+        log,
+        request,
+      } as unknown as ApiInput<Out<B>, Out<Q>, Out<P>, S extends Scope ? true : false>);
+      response = {
+        status: result.status,
+        headers: {
+          ...(result.text !== undefined
+            ? {}
+            : result.body !== undefined
+              ? { 'Content-Type': 'application/json; charset=utf-8' }
+              : {}),
+          ...result.headers,
+        },
+        ...(result.text !== undefined
+          ? { body: result.text }
+          : result.body !== undefined
+            ? { body: JSON.stringify(result.body) }
+            : {}),
+      };
+    } catch (error) {
+      response = problemResponse(error, correlationId, log);
+      if (error instanceof AppError && error.status === 429) rateHeaders = {};
+    }
+    response.headers = { ...rateHeaders, ...(response.headers as Record<string, string>), [CORRELATION_HEADER]: correlationId };
+    log.info('request', {
+      method: request.method,
+      route: def.route,
+      status: response.status,
+      durationMs: nowMs() - started,
+      ...(keyId ? { keyId } : {}),
+    });
+    return response;
+  };
+  return { route: def.route, methods: [def.method], authLevel: 'anonymous' as const, handler };
+}

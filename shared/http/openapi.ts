@@ -1,0 +1,34 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import type { z } from 'zod';
+
+/**
+ * The OpenAPI registry every API route adds itself to when its module loads (shared/http/api-route),
+ * so the document at /api/v1/openapi.json is generated from the same zod schemas that validate
+ * requests — no second description of the API to drift.
+ */
+export const openApiRegistry = new OpenAPIRegistry();
+
+openApiRegistry.registerComponent('securitySchemes', 'apiKey', {
+  type: 'http',
+  scheme: 'bearer',
+  description: 'An API key, as `Authorization: Bearer <key>` (or the `x-api-key` header).',
+});
+
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+}
+
+export function openApiDocument(serverUrl: string): unknown {
+  const generator = new OpenApiGeneratorV31(openApiRegistry.definitions);
+  return generator.generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'MSP Integration Hub API',
+      version: '1.0.0',
+      description:
+        'Admin API of the MSP Integration Hub. Errors are RFC 9457 problem+json with a stable `code`; lists are paged with `limit` and an opaque `cursor`; every response carries `x-correlation-id`.',
+    },
+    servers: [{ url: serverUrl }],
+  });
+}

@@ -1,0 +1,278 @@
+import { createHash } from 'node:crypto';
+import { odata } from '@azure/data-tables';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../shared/apikeys/manage';
+import { apiKeyTables } from '../../shared/apikeys/records';
+import type { Scope } from '../../shared/apikeys/scopes';
+import { auditTable } from '../../shared/audit/audit-log';
+import { storageAccountFromConnectionString } from '../../shared/storage/connection';
+import { type HostProcess, sharedAzuriteEnv, startHostProcess, uniqueName } from '../support/host-process';
+import { call } from '../support/http';
+
+const RATE_LIMIT = 20;
+let host: HostProcess;
+let env: Record<string, string>;
+const account = () => storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
+
+/** Arrange: mint a key straight through the store (what an admin would have done earlier). */
+async function mintKey(tenantId: string, scopes: Scope[], expiresAt?: string): Promise<{ id: string; key: string }> {
+  const created = await createApiKey(
+    { tables: apiKeyTables(account()), audit: auditTable(account()) },
+    { tenantId, keyId: 'test-arrange', scopes: ['admin'] },
+    { name: 'test key', scopes, expiresAt },
+    'test',
+  );
+  return { id: created.id, key: created.key };
+}
+
+beforeAll(async () => {
+  env = sharedAzuriteEnv({ API_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
+  host = await startHostProcess(env);
+});
+
+afterAll(async () => {
+  await host?.stop();
+});
+
+describe('API keys over HTTP', () => {
+  it('refuses a request without a key with 401 api_key_missing as problem+json', async () => {
+    const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.json).toMatchObject({ status: 401, code: 'api_key_missing' });
+    expect(res.headers.get('x-correlation-id')).toBeTruthy();
+  });
+
+  it('refuses a malformed or unknown key with 401 api_key_invalid', async () => {
+    const garbage = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: 'not-a-key' });
+    expect(garbage.status).toBe(401);
+    expect(garbage.json.code).toBe('api_key_invalid');
+    const real = await mintKey(env.BOOTSTRAP_TENANT_ID!, ['apikeys:write']);
+    const forged = `${real.key.slice(0, -4)}AAAA`;
+    const wrong = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: forged });
+    expect(wrong.status).toBe(401);
+    expect(wrong.json.code).toBe('api_key_invalid');
+    const viaHeader = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { headers: { 'x-api-key': real.key } });
+    expect(viaHeader.status).toBe(200);
+  });
+
+  it('answers 403 insufficient_scope to a valid key without the scope', async () => {
+    const reader = await mintKey(env.BOOTSTRAP_TENANT_ID!, ['events:read']);
+    const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: reader.key });
+    expect(res.status).toBe(403);
+    expect(res.json).toMatchObject({ code: 'insufficient_scope', requiredScope: 'apikeys:write' });
+  });
+
+  it('creates a key that works, shows it once and lists it newest first without the secret', async () => {
+    const admin = await mintKey(env.BOOTSTRAP_TENANT_ID!, ['admin']);
+    const first = await call(host.baseUrl, 'POST', '/api/v1/api-keys', {
+      key: admin.key,
+      body: { name: 'first', scopes: ['events:read'] },
+    });
+    expect(first.status).toBe(201);
+    expect(first.json.key).toMatch(/^mhk_[0-9a-z]{26}_/);
+    const second = await call(host.baseUrl, 'POST', '/api/v1/api-keys', {
+      key: admin.key,
+      body: { name: 'second', scopes: ['apikeys:write'] },
+    });
+    expect(second.status).toBe(201);
+    const list = await call(host.baseUrl, 'GET', '/api/v1/api-keys?limit=200', { key: admin.key });
+    expect(list.status).toBe(200);
+    const items = list.json.items as { id: string; name: string }[];
+    const ids = items.map((i) => i.id);
+    expect(ids.indexOf(second.json.id as string)).toBeLessThan(ids.indexOf(first.json.id as string));
+    expect(list.text).not.toContain(first.json.key as string);
+    expect(list.text).not.toContain('hash');
+    const got = await call(host.baseUrl, 'GET', `/api/v1/api-keys/${first.json.id as string}`, { key: admin.key });
+    expect(got.status).toBe(200);
+    expect(got.json.key).toBeUndefined();
+    expect(got.json.scopes).toEqual(['events:read']);
+    // The new key authenticates, scoped as created.
+    const useSecond = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: second.json.key as string });
+    expect(useSecond.status).toBe(200);
+  });
+
+  it('will not let a key grant scopes it does not hold', async () => {
+    const limited = await mintKey(env.BOOTSTRAP_TENANT_ID!, ['apikeys:write']);
+    const res = await call(host.baseUrl, 'POST', '/api/v1/api-keys', {
+      key: limited.key,
+      body: { name: 'escalate', scopes: ['admin'] },
+    });
+    expect(res.status).toBe(403);
+    expect(res.json.code).toBe('scope_escalation');
+  });
+
+  it("answers 404 for another tenant's key, exactly as for a key that does not exist", async () => {
+    const mine = await mintKey(uniqueName('tenant-a-'), ['admin']);
+    const theirs = await mintKey(uniqueName('tenant-b-'), ['admin']);
+    const res = await call(host.baseUrl, 'GET', `/api/v1/api-keys/${theirs.id}`, { key: mine.key });
+    expect(res.status).toBe(404);
+    expect(res.json.code).toBe('not_found');
+    const revoke = await call(host.baseUrl, 'DELETE', `/api/v1/api-keys/${theirs.id}`, { key: mine.key });
+    expect(revoke.status).toBe(404);
+    // The other tenant's key still works: nothing changed.
+    const still = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: theirs.key });
+    expect(still.status).toBe(200);
+  });
+
+  it('refuses a revoked key at once with 401 api_key_revoked', async () => {
+    const admin = await mintKey(env.BOOTSTRAP_TENANT_ID!, ['admin']);
+    const victim = await mintKey(env.BOOTSTRAP_TENANT_ID!, ['apikeys:write']);
+    expect((await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: victim.key })).status).toBe(200);
+    const revoked = await call(host.baseUrl, 'DELETE', `/api/v1/api-keys/${victim.id}`, { key: admin.key });
+    expect(revoked.status).toBe(200);
+    expect(revoked.json.revokedAt).toBeTruthy();
+    const again = await call(host.baseUrl, 'DELETE', `/api/v1/api-keys/${victim.id}`, { key: admin.key });
+    expect(again.status).toBe(200);
+    expect(again.json.revokedAt).toBe(revoked.json.revokedAt);
+    const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: victim.key });
+    expect(res.status).toBe(401);
+    expect(res.json.code).toBe('api_key_revoked');
+  });
+
+  it('refuses an expired key with 401 api_key_expired once the clock passes its expiry', async () => {
+    const expiresAt = new Date(Date.now() + 60 * 60 * 1000).toISOString();
+    const key = await mintKey(env.BOOTSTRAP_TENANT_ID!, ['apikeys:write'], expiresAt);
+    expect((await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: key.key })).status).toBe(200);
+    const moved = await call(host.baseUrl, 'POST', '/admin/host/clock', { body: { advanceMs: 2 * 60 * 60 * 1000 } });
+    expect(moved.status).toBe(200);
+    const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: key.key });
+    expect(res.status).toBe(401);
+    expect(res.json.code).toBe('api_key_expired');
+  });
+
+  it('rate limits per key with X-RateLimit-* headers, then 429 with Retry-After', async () => {
+    const key = await mintKey(env.BOOTSTRAP_TENANT_ID!, ['apikeys:write']);
+    const other = await mintKey(env.BOOTSTRAP_TENANT_ID!, ['apikeys:write']);
+    const first = await call(host.baseUrl, 'GET', '/api/v1/api-keys?limit=1', { key: key.key });
+    expect(first.headers.get('x-ratelimit-limit')).toBe(String(RATE_LIMIT));
+    expect(Number(first.headers.get('x-ratelimit-remaining'))).toBeLessThan(RATE_LIMIT);
+    expect(Number(first.headers.get('x-ratelimit-reset'))).toBeGreaterThan(0);
+    // A window boundary may fall inside the loop, so allow up to two windows' worth of requests.
+    let limited: Awaited<ReturnType<typeof call>> | undefined;
+    for (let i = 0; i < 2 * RATE_LIMIT + 1 && !limited; i++) {
+      const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys?limit=1', { key: key.key });
+      if (res.status === 429) limited = res;
+      else expect(res.status).toBe(200);
+    }
+    expect(limited).toBeDefined();
+    expect(limited!.json.code).toBe('rate_limited');
+    const retryAfter = Number(limited!.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(limited!.json.retry_after_seconds).toBe(retryAfter);
+    expect(limited!.headers.get('x-ratelimit-remaining')).toBe('0');
+    // Another key of the same tenant is not affected.
+    expect((await call(host.baseUrl, 'GET', '/api/v1/api-keys?limit=1', { key: other.key })).status).toBe(200);
+  });
+
+  it('stores only a hash of the key', async () => {
+    const admin = await mintKey(env.BOOTSTRAP_TENANT_ID!, ['admin']);
+    const created = await call(host.baseUrl, 'POST', '/api/v1/api-keys', {
+      key: admin.key,
+      body: { name: 'hash check', scopes: ['events:read'] },
+    });
+    const key = created.json.key as string;
+    const secret = key.split('_')[2]!;
+    const raw = await account().table('apikeys').getEntity(env.BOOTSTRAP_TENANT_ID!, created.json.id as string);
+    const serialized = JSON.stringify(raw);
+    expect(serialized).not.toContain(key);
+    expect(serialized).not.toContain(secret);
+    expect(raw.hash).toBe(createHash('sha256').update(key).digest('hex'));
+  });
+});
+
+describe('bad input changes nothing', () => {
+  async function keyCount(adminKey: string): Promise<number> {
+    const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys?limit=200', { key: adminKey });
+    return (res.json.items as unknown[]).length;
+  }
+
+  it('answers malformed JSON, wrong content type, oversize bodies and unknown fields with stable codes', async () => {
+    const tenant = uniqueName('tenant-bad-');
+    const admin = await mintKey(tenant, ['admin']);
+    const before = await keyCount(admin.key);
+    const cases: { name: string; init: Parameters<typeof call>[3]; status: number; code: string }[] = [
+      {
+        name: 'malformed JSON',
+        init: { rawBody: '{"name": "x", "scopes": [', headers: { 'content-type': 'application/json' } },
+        status: 400,
+        code: 'malformed_json',
+      },
+      {
+        name: 'wrong content type',
+        init: { rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+        status: 415,
+        code: 'unsupported_media_type',
+      },
+      {
+        name: 'oversize body',
+        init: { body: { name: 'x', scopes: ['events:read'], pad: 'a'.repeat(300 * 1024) } },
+        status: 413,
+        code: 'payload_too_large',
+      },
+      {
+        name: 'unknown field',
+        init: { body: { name: 'x', scopes: ['events:read'], color: 'blue' } },
+        status: 400,
+        code: 'unknown_field',
+      },
+      {
+        name: 'invalid value',
+        init: { body: { name: '', scopes: ['everything'] } },
+        status: 400,
+        code: 'validation_failed',
+      },
+      { name: 'empty body', init: { rawBody: '', headers: { 'content-type': 'application/json' } }, status: 400, code: 'body_required' },
+    ];
+    for (const c of cases) {
+      const res = await call(host.baseUrl, 'POST', '/api/v1/api-keys', { key: admin.key, ...c.init });
+      expect({ case: c.name, status: res.status, code: res.json.code }).toEqual({ case: c.name, status: c.status, code: c.code });
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+    }
+    expect(await keyCount(admin.key)).toBe(before);
+    let auditEntries = 0;
+    for await (const _ of account()
+      .table('audit')
+      .listEntities({ queryOptions: { filter: odata`PartitionKey eq ${tenant}` } })) {
+      auditEntries++;
+    }
+    // Only the arranged key's creation is in the audit log.
+    expect(auditEntries).toBe(1);
+  });
+
+  it('answers unknown routes and wrong methods with problem+json', async () => {
+    const missing = await call(host.baseUrl, 'GET', '/api/v1/nothing-here');
+    expect(missing.status).toBe(404);
+    expect(missing.json.code).toBe('route_not_found');
+    const wrong = await call(host.baseUrl, 'PUT', '/api/v1/api-keys');
+    expect(wrong.status).toBe(405);
+    expect(wrong.json.code).toBe('method_not_allowed');
+    expect(wrong.headers.get('allow')).toContain('POST');
+  });
+
+  it('echoes a caller correlation id and mints one otherwise', async () => {
+    const echoed = await call(host.baseUrl, 'GET', '/api/healthz', { headers: { 'x-correlation-id': 'abc-123' } });
+    expect(echoed.headers.get('x-correlation-id')).toBe('abc-123');
+    const minted = await call(host.baseUrl, 'GET', '/api/healthz', { headers: { 'x-correlation-id': 'bad value with spaces' } });
+    expect(minted.headers.get('x-correlation-id')).toMatch(/^[0-9A-Z]{26}$/);
+  });
+});
+
+describe('meta endpoints', () => {
+  it('serves healthz, the OpenAPI document and the reference page without a key', async () => {
+    const health = await call(host.baseUrl, 'GET', '/api/healthz');
+    expect(health.status).toBe(200);
+    expect(health.json.status).toBe('ok');
+    const doc = await call(host.baseUrl, 'GET', '/api/v1/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(doc.json.openapi).toBe('3.1.0');
+    const paths = doc.json.paths as Record<string, Record<string, unknown>>;
+    expect(Object.keys(paths)).toEqual(expect.arrayContaining(['/v1/api-keys', '/v1/api-keys/{id}', '/healthz']));
+    expect(Object.keys(paths['/v1/api-keys']!)).toEqual(expect.arrayContaining(['get', 'post']));
+    const page = await call(host.baseUrl, 'GET', '/api/v1/docs');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.text).toContain('/api/v1/openapi.json');
+  });
+});

@@ -1,0 +1,89 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+
+/**
+ * Starts the local host as a real child process (`node dist/local/main.js`, what `npm start`
+ * runs) and waits for its banner. Tests then talk to it over HTTP like any client.
+ */
+export interface HostProcess {
+  baseUrl: string;
+  child: ChildProcess;
+  output(): string;
+  /** Graceful stop (SIGTERM), as Ctrl-C would. */
+  stop(): Promise<number | null>;
+  /** Abrupt death (SIGKILL), as a recycled or crashed instance. */
+  kill(): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+export const ROOT = resolve(__dirname, '..', '..');
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}${randomBytes(5).toString('hex')}`;
+}
+
+/** Settings for a host that shares the suite's Azurite (fast); override per test. */
+export function sharedAzuriteEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  const connection = process.env.TEST_STORAGE_CONNECTION;
+  if (!connection) throw new Error('TEST_STORAGE_CONNECTION is not set: run through vitest (global setup)');
+  return {
+    HUB_ENVIRONMENT: 'development',
+    BUS_MODE: 'storage-queues',
+    LOCAL_AZURITE: 'external',
+    DataStorage: connection,
+    AzureWebJobsStorage: connection,
+    LOCAL_HTTP_PORT: '0',
+    LOCAL_ENABLE_TEST_HOOKS: 'true',
+    DURABLE_TASK_HUB: uniqueName('Hub'),
+    BOOTSTRAP_TENANT_ID: uniqueName('tenant-'),
+    BOOTSTRAP_API_KEY: `bootstrap-${randomBytes(24).toString('hex')}`,
+    LOG_LEVEL: 'warn',
+    ...overrides,
+  };
+}
+
+export async function startHostProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<HostProcess> {
+  const child = spawn(process.execPath, [resolve(ROOT, 'dist/local/main.js')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const baseUrl = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`host did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const check = () => {
+      const m = /API reference: (http:\/\/[^/\s]+)\/api\/v1\/docs/.exec(output);
+      if (m && output.includes('Ready in')) {
+        clearTimeout(timer);
+        resolveUrl(m[1]!);
+      }
+    };
+    child.stdout?.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`host exited with ${code} before it was ready:\n${output}`));
+    });
+  });
+  return {
+    baseUrl,
+    child,
+    output: () => output,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
