@@ -10,8 +10,7 @@ import {
 import { createApiKey, getApiKey, listApiKeys, revokeApiKey } from '../shared/apikeys/manage';
 import { services } from '../shared/app/services';
 import { auditTable } from '../shared/audit/audit-log';
-import { problemSchema } from '../shared/http/api-route';
-import { apiRoute } from '../shared/http/api-route';
+import { apiRoute, problemSchema } from '../shared/http/api-route';
 
 const deps = () => ({ tables: services().apiKeys, audit: auditTable(services().account) });
 

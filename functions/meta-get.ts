@@ -1,10 +1,10 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
 import { services } from '../shared/app/services';
+import { checkHealth, healthSchema } from '../shared/health/healthz';
 import { apiRoute } from '../shared/http/api-route';
 import { openApiDocument } from '../shared/http/openapi';
 import { referencePageHtml } from '../shared/http/reference-page';
-import { checkHealth, healthSchema } from '../shared/health/healthz';
 
 app.http(
   'healthz-get',

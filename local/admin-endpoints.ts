@@ -60,7 +60,8 @@ export function adminEndpoints(options: {
       const name = decodeURIComponent(fire[1]!);
       const fn = options.registry.get(name);
       if (!fn) return json(res, 404, { error: `no function named ${name}` });
-      if (fn.trigger.type !== 'timerTrigger') return json(res, 400, { error: 'only timer functions can be run this way' });
+      if (fn.trigger.type !== 'timerTrigger')
+        return json(res, 400, { error: 'only timer functions can be run this way' });
       await options.timers.fire(name);
       res.writeHead(202).end();
       return true;

@@ -24,8 +24,13 @@ export interface RunningAzurite {
 export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
   const host = options.host ?? '127.0.0.1';
   const ports = options.ports ?? { blob: 0, queue: 0, table: 0 };
+  // Azurite runs in a child that exits when its parent's IPC channel closes, so a host killed
+  // with SIGKILL (crash tests, a closed terminal) never leaves an orphan holding the ports/files.
+  const bootstrap = `process.on('disconnect', () => process.exit(0)); process.argv.splice(1, 0, 'azurite'); require(${JSON.stringify(require.resolve('azurite/dist/src/azurite.js'))});`;
   const args = [
-    require.resolve('azurite/dist/src/azurite.js'),
+    '-e',
+    bootstrap,
+    '--',
     '--blobHost',
     host,
     '--queueHost',
@@ -49,7 +54,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   } else {
     args.push('--inMemoryPersistence', '--extentMemoryLimit', '256');
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   const found: Partial<Record<'blob' | 'queue' | 'table', number>> = {};
   let output = '';
   await new Promise<void>((resolve, reject) => {

@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { StorageQueueBus } from '../shared/bus/storage-queue-bus';
 import { installClock, OffsetClock } from '../shared/clock';
-import { type Settings, parseSettings, resetSettingsCache } from '../shared/config/settings';
+import { parseSettings, resetSettingsCache, type Settings } from '../shared/config/settings';
 import { armFromEnvironment } from '../shared/faults/crash-points';
 import { createLogger } from '../shared/observability/logger';
 import { storageAccountFromConnectionString } from '../shared/storage/connection';
-import { StorageQueueBus } from '../shared/bus/storage-queue-bus';
 import { adminEndpoints } from './admin-endpoints';
 import { type RunningAzurite, startAzurite } from './azurite';
 import { createDurableEngine, type DurableEngine } from './durable';
@@ -78,7 +78,9 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
   installFunctionsCore(registry, (level, category, message) => {
     if (level === 'error' || level === 'warning') hostLog(level === 'error' ? 'error' : 'warn', message, { category });
   });
-  const pattern = settings.LOCAL_FUNCTIONS_GLOB ?? (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string }).main;
+  const pattern =
+    settings.LOCAL_FUNCTIONS_GLOB ??
+    (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string }).main;
   for (const file of expandMainGlob(root, pattern)) require(file);
   await registry.runHooks('appStart', { hookData: {}, appHookData: {} });
 

@@ -46,7 +46,9 @@ export function compileRoute(fn: RegisteredFunction, routePrefix = 'api'): Compi
     specificity += catchAll ? 100 : 10;
     pattern += optional || catchAll ? `(?:/(${body}))?` : `/(${body})`;
   }
-  const methods = Array.isArray(fn.trigger.methods) ? (fn.trigger.methods as string[]).map((m) => m.toUpperCase()) : undefined;
+  const methods = Array.isArray(fn.trigger.methods)
+    ? (fn.trigger.methods as string[]).map((m) => m.toUpperCase())
+    : undefined;
   const level = fn.trigger.authLevel;
   return {
     fn,

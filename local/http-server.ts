@@ -2,10 +2,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { HttpRequest, HttpResponse, type HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ulid } from 'ulid';
-import { correlationIdFrom, CORRELATION_HEADER } from '../shared/http/correlation';
-import { AppError, MethodNotAllowedError, PayloadTooLargeError, RouteNotFoundError, UnauthorizedError } from '../shared/http/errors';
-import { problemFrom } from '../shared/http/problem';
 import { secretsEqual } from '../shared/apikeys/key-material';
+import { CORRELATION_HEADER, correlationIdFrom } from '../shared/http/correlation';
+import {
+  AppError,
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+  RouteNotFoundError,
+  UnauthorizedError,
+} from '../shared/http/errors';
+import { problemFrom } from '../shared/http/problem';
 import { HttpRouter } from './http-routing';
 import type { RegisteredFunction } from './registry';
 
@@ -40,7 +46,11 @@ export interface RunningHttpServer {
 }
 
 function sendProblem(res: ServerResponse, error: AppError, correlationId: string): void {
-  res.writeHead(error.status, { 'Content-Type': 'application/problem+json', [CORRELATION_HEADER]: correlationId, ...error.headers });
+  res.writeHead(error.status, {
+    'Content-Type': 'application/problem+json',
+    [CORRELATION_HEADER]: correlationId,
+    ...error.headers,
+  });
   res.end(JSON.stringify(problemFrom(error, correlationId)));
 }
 
@@ -93,7 +103,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         if (match.kind === 'method_not_allowed') throw new MethodNotAllowedError(method, match.allowed);
         const { route, params } = match;
         if (route.authLevel !== 'anonymous' && options.functionsKey) {
-          const presented = (req.headers['x-functions-key'] as string | undefined) ?? url.searchParams.get('code') ?? '';
+          const presented =
+            (req.headers['x-functions-key'] as string | undefined) ?? url.searchParams.get('code') ?? '';
           if (!secretsEqual(presented, options.functionsKey)) {
             throw new UnauthorizedError('function_key_invalid', 'This function needs a valid x-functions-key.');
           }
@@ -121,7 +132,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         if (error instanceof AppError) sendProblem(res, error, correlationId);
         else {
           options.log('error', 'function invocation failed', { path: url.pathname, error: (error as Error).message });
-          sendProblem(res, new AppError(500, 'internal_error', 'Internal error', 'The function failed; see the host log.'), correlationId);
+          sendProblem(
+            res,
+            new AppError(500, 'internal_error', 'Internal error', 'The function failed; see the host log.'),
+            correlationId,
+          );
         }
       }
     })();

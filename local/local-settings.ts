@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
-const fileSchema = z.object({ Values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}) });
+const fileSchema = z.object({
+  Values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+});
 
 /**
  * Core Tools reads local.settings.json into the environment; so does the local host. When the

@@ -5,7 +5,10 @@ export const createApiKeyBody = z
   .strictObject({
     name: z.string().trim().min(1).max(100).meta({ example: 'Ops dashboard (read-only)' }),
     scopes: z.array(scopeSchema).min(1).max(SCOPES.length),
-    expiresAt: z.iso.datetime({ offset: true }).optional().meta({ description: 'When the key stops working (ISO 8601).' }),
+    expiresAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .meta({ description: 'When the key stops working (ISO 8601).' }),
   })
   .meta({ id: 'CreateApiKey' });
 

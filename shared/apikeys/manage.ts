@@ -1,5 +1,5 @@
-import { nowMs } from '../clock';
 import { type AuditEntry, recordAudit } from '../audit/audit-log';
+import { nowMs } from '../clock';
 import { AppError, ResourceNotFoundError } from '../http/errors';
 import type { Page, Stored, TableRepository } from '../storage/table-repository';
 import { generateKeyMaterial } from './key-material';
@@ -111,7 +111,12 @@ export async function getApiKey(deps: ApiKeyDeps, caller: Principal, id: string)
 }
 
 /** Revocation is immediate and permanent; the record stays for audit. Repeating it changes nothing. */
-export async function revokeApiKey(deps: ApiKeyDeps, caller: Principal, id: string, correlationId: string): Promise<ApiKeyView> {
+export async function revokeApiKey(
+  deps: ApiKeyDeps,
+  caller: Principal,
+  id: string,
+  correlationId: string,
+): Promise<ApiKeyView> {
   let changed = false;
   const stored = await deps.tables.keys.update(caller.tenantId, id, (current) => {
     if (!current || current.revokedAt) return undefined;

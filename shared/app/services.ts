@@ -1,5 +1,5 @@
-import { type ApiKeyTables, apiKeyTables } from '../apikeys/records';
 import type { BootstrapKey } from '../apikeys/authenticate';
+import { type ApiKeyTables, apiKeyTables } from '../apikeys/records';
 import { type Settings, settings } from '../config/settings';
 import { RateLimiter } from '../http/rate-limit';
 import { type StorageAccount, storageAccountFromSettings } from '../storage/connection';

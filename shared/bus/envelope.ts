@@ -41,6 +41,8 @@ export type Envelope = z.infer<typeof envelopeSchema>;
  * take up to 256 KiB on Standard).
  */
 export const MAX_ENVELOPE_BYTES = 64 * 1024;
+/** What a send may use: the rest is headroom for the error and dead-letter fields added later. */
+export const MAX_SEND_BYTES = 60 * 1024;
 
 /** Storage queues hide a message for at most 7 days. */
 export const MAX_VISIBILITY_SECONDS = 7 * 24 * 60 * 60;
@@ -83,12 +85,12 @@ export function newEnvelope(body: unknown, options: SendOptions, nowMs: number):
   };
 }
 
-export function serializeEnvelope(envelope: Envelope): string {
+export function serializeEnvelope(envelope: Envelope, limitBytes = MAX_ENVELOPE_BYTES): string {
   const text = JSON.stringify(envelope);
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_ENVELOPE_BYTES) {
+  if (bytes > limitBytes) {
     throw new MessageTooLargeError(
-      `Message ${envelope.messageId} is ${bytes} bytes; queue messages carry at most ${MAX_ENVELOPE_BYTES} bytes. Store the payload in a blob and send its reference.`,
+      `Message ${envelope.messageId} is ${bytes} bytes; queue messages carry at most ${limitBytes} bytes. Store the payload in a blob and send its reference.`,
     );
   }
   return text;

@@ -21,7 +21,10 @@ export function armedCrashPoints(): string[] {
 }
 
 export function armFromEnvironment(value: string | undefined): void {
-  for (const entry of (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [name, nth] = entry.split('@');
     armCrashPoint(name!, nth ? Number(nth) : 1);
   }

@@ -80,7 +80,9 @@ const commonProblems: Record<number, ResponseSpec> = {
   429: { description: 'Rate limit exceeded; see Retry-After.', schema: problemSchema },
 };
 
-function registerOpenApi(def: ApiRouteDefinition<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined, Scope | null>): void {
+function registerOpenApi(
+  def: ApiRouteDefinition<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined, Scope | null>,
+): void {
   if (def.hidden) return;
   const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
   const all = def.scope ? { ...commonProblems, ...def.responses } : def.responses;
@@ -113,7 +115,9 @@ async function authorize(request: HttpRequest, scope: Scope): Promise<{ principa
   const svc = services();
   const principal = await authenticate(presentedKey(request.headers), svc.apiKeys, svc.bootstrap);
   // Rate limiting precedes the scope check so a key probing scopes is counted too.
-  const rate = await svc.rateLimiter.take(principal.keyId === 'bootstrap' ? `bootstrap:${principal.tenantId}` : principal.keyId);
+  const rate = await svc.rateLimiter.take(
+    principal.keyId === 'bootstrap' ? `bootstrap:${principal.tenantId}` : principal.keyId,
+  );
   if (!grants(principal.scopes, scope)) {
     const error = new ForbiddenError(scope);
     Object.assign(error.headers, rateLimitHeaders(rate));
@@ -133,7 +137,14 @@ export function apiRoute<
   P extends z.ZodType | undefined = undefined,
   S extends Scope | null = Scope,
 >(def: ApiRouteDefinition<B, Q, P, S>) {
-  registerOpenApi(def as unknown as ApiRouteDefinition<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined, Scope | null>);
+  registerOpenApi(
+    def as unknown as ApiRouteDefinition<
+      z.ZodType | undefined,
+      z.ZodType | undefined,
+      z.ZodType | undefined,
+      Scope | null
+    >,
+  );
   const handler: HttpHandler = async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const started = nowMs();
     const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
@@ -182,7 +193,11 @@ export function apiRoute<
       response = problemResponse(error, correlationId, log);
       if (error instanceof AppError && error.status === 429) rateHeaders = {};
     }
-    response.headers = { ...rateHeaders, ...(response.headers as Record<string, string>), [CORRELATION_HEADER]: correlationId };
+    response.headers = {
+      ...rateHeaders,
+      ...(response.headers as Record<string, string>),
+      [CORRELATION_HEADER]: correlationId,
+    };
     log.info('request', {
       method: request.method,
       route: def.route,

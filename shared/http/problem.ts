@@ -36,7 +36,12 @@ export function problemResponse(error: unknown, correlationId: string, log: Logg
   const appError =
     error instanceof AppError
       ? error
-      : new AppError(500, 'internal_error', 'Internal error', 'The hub failed to handle this request; quote the correlation id when reporting it.');
+      : new AppError(
+          500,
+          'internal_error',
+          'Internal error',
+          'The hub failed to handle this request; quote the correlation id when reporting it.',
+        );
   if (!(error instanceof AppError)) log.error('unhandled error', errorFields(error));
   return {
     status: appError.status,

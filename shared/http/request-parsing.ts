@@ -13,7 +13,11 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
  * Reads and validates a JSON body. Order matters: size and media type are checked before the body
  * is parsed, so an oversize or mistyped request costs nothing and changes nothing.
  */
-export async function readJsonBody<S extends z.ZodType>(request: RawRequest, schema: S, maxBytes: number): Promise<z.output<S>> {
+export async function readJsonBody<S extends z.ZodType>(
+  request: RawRequest,
+  schema: S,
+  maxBytes: number,
+): Promise<z.output<S>> {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw new PayloadTooLargeError(maxBytes);
   const contentType = request.headers.get('content-type');
@@ -35,7 +39,11 @@ export function readQuery<S extends z.ZodType>(query: URLSearchParams, schema: S
   return validate(schema, Object.fromEntries(query.entries()), 'query');
 }
 
-export function validate<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'params'): z.output<S> {
+export function validate<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: 'body' | 'query' | 'params',
+): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const errors = result.error.issues.map((issue) => ({
@@ -48,5 +56,8 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, where: 
     const fields = result.error.issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys : []));
     throw new BadRequestError('unknown_field', `Unknown ${where} field(s): ${fields.join(', ')}.`, { errors });
   }
-  throw new ValidationError(`The ${where} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+  throw new ValidationError(
+    `The ${where} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+    errors,
+  );
 }

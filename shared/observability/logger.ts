@@ -1,5 +1,5 @@
-import { settings } from '../config/settings';
 import { nowMs } from '../clock';
+import { settings } from '../config/settings';
 
 /**
  * Structured log lines (one JSON object per line). The Functions host forwards stdout to
@@ -76,7 +76,11 @@ export const logger = createLogger();
 export function errorFields(error: unknown): LogFields {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return { errorName: error.name, errorMessage: error.message, ...(typeof code === 'string' ? { errorCode: code } : {}) };
+    return {
+      errorName: error.name,
+      errorMessage: error.message,
+      ...(typeof code === 'string' ? { errorCode: code } : {}),
+    };
   }
   return { errorMessage: String(error) };
 }

@@ -174,7 +174,9 @@ describe('API keys over HTTP', () => {
     });
     const key = created.json.key as string;
     const secret = key.split('_')[2]!;
-    const raw = await account().table('apikeys').getEntity(env.BOOTSTRAP_TENANT_ID!, created.json.id as string);
+    const raw = await account()
+      .table('apikeys')
+      .getEntity(env.BOOTSTRAP_TENANT_ID!, created.json.id as string);
     const serialized = JSON.stringify(raw);
     expect(serialized).not.toContain(key);
     expect(serialized).not.toContain(secret);
@@ -223,11 +225,20 @@ describe('bad input changes nothing', () => {
         status: 400,
         code: 'validation_failed',
       },
-      { name: 'empty body', init: { rawBody: '', headers: { 'content-type': 'application/json' } }, status: 400, code: 'body_required' },
+      {
+        name: 'empty body',
+        init: { rawBody: '', headers: { 'content-type': 'application/json' } },
+        status: 400,
+        code: 'body_required',
+      },
     ];
     for (const c of cases) {
       const res = await call(host.baseUrl, 'POST', '/api/v1/api-keys', { key: admin.key, ...c.init });
-      expect({ case: c.name, status: res.status, code: res.json.code }).toEqual({ case: c.name, status: c.status, code: c.code });
+      expect({ case: c.name, status: res.status, code: res.json.code }).toEqual({
+        case: c.name,
+        status: c.status,
+        code: c.code,
+      });
       expect(res.headers.get('content-type')).toContain('application/problem+json');
     }
     expect(await keyCount(admin.key)).toBe(before);
@@ -254,7 +265,9 @@ describe('bad input changes nothing', () => {
   it('echoes a caller correlation id and mints one otherwise', async () => {
     const echoed = await call(host.baseUrl, 'GET', '/api/healthz', { headers: { 'x-correlation-id': 'abc-123' } });
     expect(echoed.headers.get('x-correlation-id')).toBe('abc-123');
-    const minted = await call(host.baseUrl, 'GET', '/api/healthz', { headers: { 'x-correlation-id': 'bad value with spaces' } });
+    const minted = await call(host.baseUrl, 'GET', '/api/healthz', {
+      headers: { 'x-correlation-id': 'bad value with spaces' },
+    });
     expect(minted.headers.get('x-correlation-id')).toMatch(/^[0-9A-Z]{26}$/);
   });
 });

@@ -1,0 +1,321 @@
+import type { QueueClient } from '@azure/storage-queue';
+import { nowMs } from '../clock';
+import { crashPoint } from '../faults/crash-points';
+import type { StorageAccount } from '../storage/connection';
+import { type ConsumerOptions, type QueueConsumer, type QueueHandler, runConsumer } from './consumer';
+import { DedupLedger, type Reservation } from './dedup';
+import {
+  assertQueueName,
+  deadLetterEnvelope,
+  type Envelope,
+  MAX_SEND_BYTES,
+  newEnvelope,
+  parseEnvelope,
+  scheduledDelayMs,
+  serializeEnvelope,
+  toDeadLetteredMessage,
+  toReceivedMessage,
+  visibilityPlan,
+} from './envelope';
+import {
+  type BusLog,
+  type BusSender,
+  type DeadLetteredMessage,
+  type DeadLetterForwarder,
+  deadLetterQueueName,
+  MAX_DELIVERY_COUNT_EXCEEDED,
+  type ReceivedMessage,
+  type SendOptions,
+} from './port';
+import { type LockedMessage, maxDeliveryDescription, StorageQueueLock } from './storage-queue-lock';
+
+/**
+ * Service Bus queue semantics on Azurite Storage queues (BUS_MODE=storage-queues; the local host
+ * and tests). What maps to what:
+ * - peek-lock = receive with visibilityTimeout = lock duration; complete = delete; abandon = make
+ *   visible now; lock expiry = the visibility running out.
+ * - deliveryCount = the storage queue's dequeueCount (rises on every receive).
+ * - maxDeliveryCount exceeded / explicit dead-letter = a copy in `<queue>-deadletter` carrying the
+ *   reason and description, then delete.
+ * - scheduledEnqueueTimeUtc = initial invisibility (hops past the 7-day limit).
+ * - duplicate detection = DedupLedger (a conditional insert per queue + message id).
+ * See docs/bus.md.
+ */
+export interface StorageQueueBusOptions {
+  /** QUEUE_MAX_DELIVERY_COUNT. Default 5. */
+  maxDeliveryCount?: number;
+  /** QUEUE_LOCK_DURATION_SECONDS. Default 60. */
+  lockDurationSeconds?: number;
+  /** LOCAL_TIME_SCALE: scheduled delays are divided by it. Default 1. */
+  timeScale?: number;
+  /** duplicateDetectionHistoryTimeWindow. Default 10 minutes. */
+  duplicateDetectionWindowMs?: number;
+  /** A pending dedup row older than this (injected clock) is taken over at once. Default 30 s. */
+  pendingSendStaleMs?: number;
+  /** How long a duplicate send waits for a fresh pending row's sender. Default 5 s. */
+  pendingSendWaitMs?: number;
+  dedupTableName?: string;
+  log?: BusLog;
+}
+
+/** Crash point between the dedup row and the queue send (see docs/bus.md, tests). */
+export const CRASH_AFTER_DEDUP_RESERVE = 'bus.send.afterDedupReserve';
+/** Crash point between the queue send and marking the dedup row sent. */
+export const CRASH_AFTER_QUEUE_SEND = 'bus.send.afterQueueSend';
+
+const noLog: BusLog = () => {};
+
+export class StorageQueueBus implements BusSender, DeadLetterForwarder {
+  readonly maxDeliveryCount: number;
+  readonly lockDurationSeconds: number;
+  readonly timeScale: number;
+  private readonly dedup: DedupLedger;
+  private readonly ready = new Map<string, Promise<QueueClient>>();
+  private readonly log: BusLog;
+
+  constructor(
+    private readonly account: StorageAccount,
+    options: StorageQueueBusOptions = {},
+  ) {
+    this.maxDeliveryCount = options.maxDeliveryCount ?? 5;
+    this.lockDurationSeconds = options.lockDurationSeconds ?? 60;
+    this.timeScale = options.timeScale ?? 1;
+    this.log = options.log ?? noLog;
+    this.dedup = new DedupLedger(account.table(options.dedupTableName ?? 'busdedup'), {
+      windowMs: options.duplicateDetectionWindowMs ?? 10 * 60_000,
+      pendingStaleMs: options.pendingSendStaleMs ?? 30_000,
+      pendingWaitMs: options.pendingSendWaitMs ?? 5_000,
+      pendingPollMs: Math.min(250, Math.max(10, (options.pendingSendWaitMs ?? 5_000) / 10)),
+    });
+  }
+
+  async send(queue: string, body: unknown, options: SendOptions): Promise<void> {
+    assertQueueName(queue);
+    const text = serializeEnvelope(newEnvelope(body, options, nowMs()), MAX_SEND_BYTES);
+    const client = await this.queue(queue);
+    const reservation = await this.dedup.reserve(
+      queue,
+      options.messageId,
+      text,
+      options.scheduledEnqueueTimeUtc?.getTime(),
+    );
+    if (reservation.action === 'duplicate') {
+      this.log('info', 'duplicate message id dropped', { queue, messageId: options.messageId });
+      return;
+    }
+    await this.enqueueReserved(client, queue, options.messageId, reservation);
+  }
+
+  /**
+   * Receive up to `maxMessages` under a peek-lock. Messages past maxDeliveryCount go to the
+   * dead-letter queue here (the crash case: nobody was alive to abandon them), and messages still
+   * owing schedule delay hop back into hiding; neither is returned.
+   */
+  async receive(
+    queue: string,
+    options: { maxMessages?: number; lockDurationSeconds?: number } = {},
+  ): Promise<LockedMessage[]> {
+    const client = await this.queue(queue);
+    const lockDurationSeconds = options.lockDurationSeconds ?? this.lockDurationSeconds;
+    const res = await client.receiveMessages({
+      numberOfMessages: Math.min(32, Math.max(1, options.maxMessages ?? 1)),
+      visibilityTimeout: lockDurationSeconds,
+    });
+    const locks: LockedMessage[] = [];
+    for (const item of res.receivedMessageItems) {
+      const parsed = parseEnvelope(item.messageText);
+      if (!parsed.ok) {
+        await this.quarantine(queue, client, item, parsed.error);
+        continue;
+      }
+      const envelope = parsed.envelope;
+      if ((envelope.remainingDelayMs ?? 0) > 0) {
+        await this.hop(client, envelope);
+        await client.deleteMessage(item.messageId, item.popReceipt);
+        continue;
+      }
+      const lock = new StorageQueueLock(
+        {
+          queue,
+          client,
+          maxDeliveryCount: this.maxDeliveryCount,
+          lockDurationSeconds,
+          writeDeadLetter: (q, env, reason, description, count) => this.writeDeadLetter(q, env, reason, description, count),
+        },
+        item.messageId,
+        item.popReceipt,
+        envelope,
+        item.dequeueCount,
+      );
+      if (item.dequeueCount > this.maxDeliveryCount) {
+        await lock.deadLetter(
+          MAX_DELIVERY_COUNT_EXCEEDED,
+          maxDeliveryDescription(item.dequeueCount - 1, envelope.lastError),
+        );
+        this.log('warn', 'message dead-lettered: max delivery count exceeded', { queue, messageId: envelope.messageId });
+        continue;
+      }
+      locks.push(lock);
+    }
+    return locks;
+  }
+
+  startConsumer(queue: string, handler: QueueHandler, options: ConsumerOptions & { lockDurationSeconds?: number } = {}): QueueConsumer {
+    assertQueueName(queue);
+    const receiveOptions = options.lockDurationSeconds ? { lockDurationSeconds: options.lockDurationSeconds } : {};
+    return runConsumer(
+      queue,
+      { receive: (maxMessages) => this.receive(queue, { ...receiveOptions, maxMessages }) },
+      handler,
+      options,
+      this.log,
+    );
+  }
+
+  /** Active messages, without locking them (up to 32, the storage queue peek limit). */
+  async peek(queue: string, max = 32): Promise<ReceivedMessage[]> {
+    const client = await this.queue(queue);
+    const res = await client.peekMessages({ numberOfMessages: Math.min(32, Math.max(1, max)) });
+    return res.peekedMessageItems.flatMap((item) => {
+      const parsed = parseEnvelope(item.messageText);
+      return parsed.ok ? [toReceivedMessage(parsed.envelope, item.dequeueCount)] : [];
+    });
+  }
+
+  /** Dead-lettered messages of `queue`, without locking them (up to 32). */
+  async peekDeadLetters(queue: string, max = 32): Promise<DeadLetteredMessage[]> {
+    const client = await this.queue(deadLetterQueueName(queue));
+    const res = await client.peekMessages({ numberOfMessages: Math.min(32, Math.max(1, max)) });
+    return res.peekedMessageItems.flatMap((item) => {
+      const parsed = parseEnvelope(item.messageText);
+      return parsed.ok ? [toDeadLetteredMessage(parsed.envelope, item.dequeueCount)] : [];
+    });
+  }
+
+  /**
+   * Lock dead-lettered messages for processing (Failure Analysis): each has the reason and
+   * description as application properties, like a Service Bus DLQ receive.
+   */
+  receiveDeadLetters(queue: string, options: { maxMessages?: number; lockDurationSeconds?: number } = {}) {
+    return this.receive(deadLetterQueueName(queue), options);
+  }
+
+  async purgeDeadLetters(queue: string): Promise<void> {
+    await (await this.queue(deadLetterQueueName(queue))).clearMessages();
+  }
+
+  async purge(queue: string): Promise<void> {
+    await (await this.queue(queue)).clearMessages();
+  }
+
+  /** Dead-letter a copy without a lock (the DeadLetterForwarder port; the trigger's fallback path). */
+  async forwardToDeadLetter(queue: string, message: ReceivedMessage, reason: string, description: string): Promise<void> {
+    const envelope: Envelope = {
+      v: 1,
+      messageId: message.messageId,
+      body: message.body,
+      enqueuedTimeUtc: message.enqueuedTimeUtc.toISOString(),
+      ...(message.correlationId !== undefined ? { correlationId: message.correlationId } : {}),
+      applicationProperties: { ...message.applicationProperties },
+    };
+    await this.writeDeadLetter(queue, envelope, reason, description, message.deliveryCount);
+  }
+
+  /**
+   * Housekeeping the local host runs periodically: re-send accepted messages whose sender died
+   * between the dedup row and the queue send, and drop dedup rows older than the window.
+   */
+  async sweepDedup(): Promise<{ resent: number; purged: number }> {
+    let resent = 0;
+    for (const pending of await this.dedup.claimStalePending()) {
+      const client = await this.queue(pending.queue);
+      await this.enqueueReserved(client, pending.queue, pending.messageId, pending.reservation);
+      this.log('info', 'accepted message re-sent after an interrupted send', {
+        queue: pending.queue,
+        messageId: pending.messageId,
+      });
+      resent++;
+    }
+    return { resent, purged: await this.dedup.purgeExpired() };
+  }
+
+  private async enqueueReserved(
+    client: QueueClient,
+    queue: string,
+    messageId: string,
+    reservation: Extract<Reservation, { action: 'send' }>,
+  ): Promise<void> {
+    crashPoint(CRASH_AFTER_DEDUP_RESERVE);
+    const plan = visibilityPlan(scheduledDelayMs(reservation.scheduledMs, nowMs(), this.timeScale));
+    let text = reservation.envelopeText;
+    if (plan.remainingDelayMs > 0) {
+      const parsed = parseEnvelope(text);
+      if (!parsed.ok) throw new Error(`stored envelope for ${queue}/${messageId} is unreadable: ${parsed.error}`);
+      text = serializeEnvelope({ ...parsed.envelope, remainingDelayMs: plan.remainingDelayMs });
+    }
+    await client.sendMessage(text, { visibilityTimeout: plan.visibilitySeconds, messageTimeToLive: -1 });
+    crashPoint(CRASH_AFTER_QUEUE_SEND);
+    await this.dedup.markSent(queue, messageId, reservation);
+  }
+
+  private async hop(client: QueueClient, envelope: Envelope): Promise<void> {
+    const plan = visibilityPlan(envelope.remainingDelayMs ?? 0);
+    const { remainingDelayMs: _owed, ...rest } = envelope;
+    const next: Envelope = plan.remainingDelayMs > 0 ? { ...rest, remainingDelayMs: plan.remainingDelayMs } : rest;
+    await client.sendMessage(serializeEnvelope(next), {
+      visibilityTimeout: plan.visibilitySeconds,
+      messageTimeToLive: -1,
+    });
+  }
+
+  private async writeDeadLetter(
+    queue: string,
+    envelope: Envelope,
+    reason: string,
+    description: string,
+    deliveryCount: number,
+  ): Promise<void> {
+    const client = await this.queue(deadLetterQueueName(queue));
+    const text = serializeEnvelope(
+      deadLetterEnvelope(envelope, { reason, description, source: queue, deliveryCount }, nowMs()),
+    );
+    await client.sendMessage(text, { messageTimeToLive: -1 });
+  }
+
+  /** A message that is not our envelope cannot be handled; it goes to the DLQ with the raw text. */
+  private async quarantine(
+    queue: string,
+    client: QueueClient,
+    item: { messageId: string; popReceipt: string; messageText: string; insertedOn: Date; dequeueCount: number },
+    error: string,
+  ): Promise<void> {
+    const envelope: Envelope = {
+      v: 1,
+      messageId: item.messageId,
+      body: item.messageText,
+      enqueuedTimeUtc: item.insertedOn.toISOString(),
+      applicationProperties: {},
+    };
+    await this.writeDeadLetter(queue, envelope, 'InvalidEnvelope', `Not a hub bus message: ${error}`, item.dequeueCount);
+    await client.deleteMessage(item.messageId, item.popReceipt);
+    this.log('warn', 'unreadable message moved to the dead-letter queue', { queue, storageMessageId: item.messageId });
+  }
+
+  /** Queues are created on first use, once per process (the promise is shared, dropped on failure). */
+  private queue(name: string): Promise<QueueClient> {
+    let ready = this.ready.get(name);
+    if (!ready) {
+      assertQueueName(name);
+      const client = this.account.queueService().getQueueClient(name);
+      ready = client.createIfNotExists().then(
+        () => client,
+        (error: unknown) => {
+          this.ready.delete(name);
+          throw error;
+        },
+      );
+      this.ready.set(name, ready);
+    }
+    return ready;
+  }
+}

@@ -1,0 +1,150 @@
+import type { QueueClient } from '@azure/storage-queue';
+import { restStatus } from '../storage/errors';
+import { describeError, type Envelope, serializeEnvelope, toReceivedMessage } from './envelope';
+import { MAX_DELIVERY_COUNT_EXCEEDED, type ReceivedMessage, type Settlement } from './port';
+
+/**
+ * One peek-locked delivery from a storage queue. The lock is the message's invisibility: it lasts
+ * `lockDurationSeconds`, after which the message reappears with a higher dequeue count — exactly
+ * Service Bus' lock expiry. Settling uses the latest pop receipt, so renewals and settlement are
+ * serialized on one chain.
+ */
+export interface LockedMessage {
+  readonly message: ReceivedMessage;
+  complete(): Promise<void>;
+  /** Release for redelivery; on the last allowed delivery this dead-letters (MaxDeliveryCountExceeded). */
+  abandon(error?: unknown): Promise<void>;
+  deadLetter(reason: string, description: string): Promise<void>;
+  renewLock(): Promise<void>;
+  settle(settlement: Settlement): Promise<void>;
+  /** Renews every half lock while work runs (as the Functions host does), up to `maxMs`. */
+  startAutoRenew(maxMs: number, onError: (error: unknown) => void): () => void;
+}
+
+/** The lock ran out (or the message was settled elsewhere) before this settlement reached it. */
+export class LockLostError extends Error {
+  readonly code = 'message_lock_lost';
+  override readonly name = 'LockLostError';
+}
+
+export interface LockContext {
+  queue: string;
+  client: QueueClient;
+  maxDeliveryCount: number;
+  lockDurationSeconds: number;
+  writeDeadLetter(queue: string, envelope: Envelope, reason: string, description: string, deliveryCount: number): Promise<void>;
+}
+
+export function maxDeliveryDescription(deliveries: number, lastError: string | undefined): string {
+  const base = `Message could not be consumed after ${deliveries} delivery attempts.`;
+  return lastError ? `${base} Last error: ${lastError}` : `${base} No error was recorded (the lock expired: a crash or a handler that outlived its lock).`;
+}
+
+export class StorageQueueLock implements LockedMessage {
+  readonly message: ReceivedMessage;
+  private chain: Promise<unknown> = Promise.resolve();
+  private settled = false;
+
+  constructor(
+    private readonly ctx: LockContext,
+    private readonly storageMessageId: string,
+    private popReceipt: string,
+    private readonly envelope: Envelope,
+    private readonly dequeueCount: number,
+  ) {
+    this.message = toReceivedMessage(envelope, dequeueCount);
+  }
+
+  complete(): Promise<void> {
+    return this.final(() => this.delete());
+  }
+
+  abandon(error?: unknown): Promise<void> {
+    const lastError = error === undefined ? this.envelope.lastError : describeError(error);
+    if (this.dequeueCount >= this.ctx.maxDeliveryCount) {
+      return this.deadLetter(MAX_DELIVERY_COUNT_EXCEEDED, maxDeliveryDescription(this.dequeueCount, lastError));
+    }
+    return this.final(async () => {
+      // Visible again now; the new content carries the error so a later MaxDeliveryCountExceeded
+      // (after a crash, when no handler is around to say why) can still name it.
+      const text = serializeEnvelope({ ...this.envelope, ...(lastError ? { lastError } : {}) });
+      await this.guard(() => this.ctx.client.updateMessage(this.storageMessageId, this.popReceipt, text, 0));
+    });
+  }
+
+  deadLetter(reason: string, description: string): Promise<void> {
+    return this.final(async () => {
+      // Copy first, delete second: a crash in between leaves a duplicate in the DLQ, never a loss.
+      await this.ctx.writeDeadLetter(this.ctx.queue, this.envelope, reason, description, this.dequeueCount);
+      await this.delete();
+    });
+  }
+
+  renewLock(): Promise<void> {
+    return this.serial(async () => {
+      if (this.settled) return;
+      const res = await this.guard(() =>
+        this.ctx.client.updateMessage(this.storageMessageId, this.popReceipt, undefined, this.ctx.lockDurationSeconds),
+      );
+      if (res.popReceipt) this.popReceipt = res.popReceipt;
+    });
+  }
+
+  settle(settlement: Settlement): Promise<void> {
+    return settlement.kind === 'deadLetter'
+      ? this.deadLetter(settlement.reason, settlement.description)
+      : this.complete();
+  }
+
+  startAutoRenew(maxMs: number, onError: (error: unknown) => void): () => void {
+    const every = Math.max(250, (this.ctx.lockDurationSeconds * 1000) / 2);
+    let renewedMs = 0;
+    const timer = setInterval(() => {
+      renewedMs += every;
+      if (this.settled || renewedMs > maxMs) {
+        clearInterval(timer);
+        return;
+      }
+      this.renewLock().catch((error: unknown) => {
+        clearInterval(timer);
+        onError(error);
+      });
+    }, every);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private delete(): Promise<unknown> {
+    return this.guard(() => this.ctx.client.deleteMessage(this.storageMessageId, this.popReceipt));
+  }
+
+  private final(op: () => Promise<unknown>): Promise<void> {
+    return this.serial(async () => {
+      if (this.settled) throw new Error(`Message ${this.message.messageId} is already settled.`);
+      this.settled = true;
+      await op();
+    });
+  }
+
+  private serial(op: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(op, op);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** A 404 or pop-receipt mismatch means the lock is gone: say so in Service Bus' terms. */
+  private async guard<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      const { status, code } = restStatus(error);
+      if (status === 404 || code === 'PopReceiptMismatch' || code === 'MessageNotFound') {
+        throw new LockLostError(
+          `The lock on message ${this.message.messageId} in ${this.ctx.queue} was lost (expired or settled elsewhere); it will be delivered again.`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+}
