@@ -63,7 +63,10 @@ export function runConsumer(
   async function handle(lock: LockedMessage): Promise<void> {
     const fields = { queue, messageId: lock.message.messageId, deliveryCount: lock.message.deliveryCount };
     const stopRenew = lock.startAutoRenew(maxRenewMs, (error) =>
-      log('warn', 'lock renewal failed; the message may be delivered again', { ...fields, error: describeError(error) }),
+      log('warn', 'lock renewal failed; the message may be delivered again', {
+        ...fields,
+        error: describeError(error),
+      }),
     );
     let outcome: { settlement: Settlement } | { error: unknown };
     try {

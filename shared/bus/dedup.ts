@@ -67,7 +67,8 @@ function parseRow(raw: Record<string, unknown>): Row {
   let envelopeText = '';
   for (let i = 0; i < row.envelopeParts; i++) {
     const part = raw[`envelope${i}`];
-    if (typeof part !== 'string') throw new Error(`dedup row ${row.partitionKey}/${row.messageId} lost envelope part ${i}`);
+    if (typeof part !== 'string')
+      throw new Error(`dedup row ${row.partitionKey}/${row.messageId} lost envelope part ${i}`);
     envelopeText += part;
   }
   return { ...row, envelopeText };
@@ -90,7 +91,12 @@ export class DedupLedger {
   ) {}
 
   /** Decide whether this send goes out, and with which envelope (a takeover sends the stored one). */
-  async reserve(queue: string, messageId: string, envelopeText: string, scheduledMs: number | undefined): Promise<Reservation> {
+  async reserve(
+    queue: string,
+    messageId: string,
+    envelopeText: string,
+    scheduledMs: number | undefined,
+  ): Promise<Reservation> {
     await ensureTable(this.table);
     const rowKey = dedupRowKey(messageId);
     const fresh = (at: number) => ({
@@ -142,7 +148,11 @@ export class DedupLedger {
     throw new Error(`Duplicate detection for ${queue}/${messageId} did not settle; too many concurrent senders.`);
   }
 
-  async markSent(queue: string, messageId: string, reservation: Extract<Reservation, { action: 'send' }>): Promise<void> {
+  async markSent(
+    queue: string,
+    messageId: string,
+    reservation: Extract<Reservation, { action: 'send' }>,
+  ): Promise<void> {
     const at = nowMs();
     const entity = {
       partitionKey: queue,

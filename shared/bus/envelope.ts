@@ -107,7 +107,10 @@ export function parseEnvelope(text: string): ParsedEnvelope {
   }
   const parsed = envelopeSchema.safeParse(json);
   if (!parsed.success) {
-    return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
+    return {
+      ok: false,
+      error: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+    };
   }
   return { ok: true, envelope: parsed.data };
 }

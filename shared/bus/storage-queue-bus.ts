@@ -140,7 +140,8 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
           client,
           maxDeliveryCount: this.maxDeliveryCount,
           lockDurationSeconds,
-          writeDeadLetter: (q, env, reason, description, count) => this.writeDeadLetter(q, env, reason, description, count),
+          writeDeadLetter: (q, env, reason, description, count) =>
+            this.writeDeadLetter(q, env, reason, description, count),
         },
         item.messageId,
         item.popReceipt,
@@ -152,7 +153,10 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
           MAX_DELIVERY_COUNT_EXCEEDED,
           maxDeliveryDescription(item.dequeueCount - 1, envelope.lastError),
         );
-        this.log('warn', 'message dead-lettered: max delivery count exceeded', { queue, messageId: envelope.messageId });
+        this.log('warn', 'message dead-lettered: max delivery count exceeded', {
+          queue,
+          messageId: envelope.messageId,
+        });
         continue;
       }
       locks.push(lock);
@@ -160,7 +164,11 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
     return locks;
   }
 
-  startConsumer(queue: string, handler: QueueHandler, options: ConsumerOptions & { lockDurationSeconds?: number } = {}): QueueConsumer {
+  startConsumer(
+    queue: string,
+    handler: QueueHandler,
+    options: ConsumerOptions & { lockDurationSeconds?: number } = {},
+  ): QueueConsumer {
     assertQueueName(queue);
     const receiveOptions = options.lockDurationSeconds ? { lockDurationSeconds: options.lockDurationSeconds } : {};
     return runConsumer(
@@ -209,7 +217,12 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
   }
 
   /** Dead-letter a copy without a lock (the DeadLetterForwarder port; the trigger's fallback path). */
-  async forwardToDeadLetter(queue: string, message: ReceivedMessage, reason: string, description: string): Promise<void> {
+  async forwardToDeadLetter(
+    queue: string,
+    message: ReceivedMessage,
+    reason: string,
+    description: string,
+  ): Promise<void> {
     const envelope: Envelope = {
       v: 1,
       messageId: message.messageId,
@@ -296,7 +309,13 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
       enqueuedTimeUtc: item.insertedOn.toISOString(),
       applicationProperties: {},
     };
-    await this.writeDeadLetter(queue, envelope, 'InvalidEnvelope', `Not a hub bus message: ${error}`, item.dequeueCount);
+    await this.writeDeadLetter(
+      queue,
+      envelope,
+      'InvalidEnvelope',
+      `Not a hub bus message: ${error}`,
+      item.dequeueCount,
+    );
     await client.deleteMessage(item.messageId, item.popReceipt);
     this.log('warn', 'unreadable message moved to the dead-letter queue', { queue, storageMessageId: item.messageId });
   }

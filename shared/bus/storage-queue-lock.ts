@@ -32,12 +32,20 @@ export interface LockContext {
   client: QueueClient;
   maxDeliveryCount: number;
   lockDurationSeconds: number;
-  writeDeadLetter(queue: string, envelope: Envelope, reason: string, description: string, deliveryCount: number): Promise<void>;
+  writeDeadLetter(
+    queue: string,
+    envelope: Envelope,
+    reason: string,
+    description: string,
+    deliveryCount: number,
+  ): Promise<void>;
 }
 
 export function maxDeliveryDescription(deliveries: number, lastError: string | undefined): string {
   const base = `Message could not be consumed after ${deliveries} delivery attempts.`;
-  return lastError ? `${base} Last error: ${lastError}` : `${base} No error was recorded (the lock expired: a crash or a handler that outlived its lock).`;
+  return lastError
+    ? `${base} Last error: ${lastError}`
+    : `${base} No error was recorded (the lock expired: a crash or a handler that outlived its lock).`;
 }
 
 export class StorageQueueLock implements LockedMessage {

@@ -1,0 +1,112 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { startLocalHost } from '../local/host';
+import { loadLocalSettings } from '../local/local-settings';
+import { setLogSink } from '../shared/observability/logger';
+
+/**
+ * `npm run bench`: foundation benchmarks, each reported as a ratio against a baseline measured in
+ * the same run on the same machine (absolute numbers vary between machines; ratios travel).
+ *
+ *  1. local host routing overhead: GET /api/healthz through the host vs. a bare node:http server
+ *     doing the same storage round trip.
+ *  2. authenticated API cost: GET /api/v1/api-keys (auth + rate limit + list) vs. /api/healthz.
+ */
+interface Result {
+  name: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p95Ms: number;
+}
+
+async function measure(name: string, url: string, headers: Record<string, string>, total: number, concurrency: number): Promise<Result> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++;
+        const t0 = performance.now();
+        const res = await fetch(url, { headers });
+        await res.arrayBuffer();
+        if (res.status >= 400) throw new Error(`${name}: ${res.status}`);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    name,
+    requestsPerSecond: total / seconds,
+    p50Ms: latencies[Math.floor(latencies.length * 0.5)] ?? 0,
+    p95Ms: latencies[Math.floor(latencies.length * 0.95)] ?? 0,
+  };
+}
+
+async function main(): Promise<void> {
+  const root = resolve(__dirname, '..', '..');
+  Object.assign(process.env, {
+    LOCAL_AZURITE: 'memory',
+    LOCAL_AZURITE_BLOB_PORT: '0',
+    LOCAL_AZURITE_QUEUE_PORT: '0',
+    LOCAL_AZURITE_TABLE_PORT: '0',
+    LOCAL_HTTP_PORT: '0',
+    API_RATE_LIMIT_PER_MINUTE: '1000000',
+    LOG_LEVEL: 'error',
+  });
+  loadLocalSettings(root);
+  const restoreLog = setLogSink(() => undefined);
+  const host = await startLocalHost(root);
+  const key = host.settings.BOOTSTRAP_API_KEY ?? '';
+  const { checkHealth } = await import('../shared/health/healthz');
+  const { services } = await import('../shared/app/services');
+  const bare = createServer((_req, res) => {
+    void checkHealth(services().account).then((h) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(h));
+    });
+  });
+  await new Promise<void>((r) => bare.listen(0, '127.0.0.1', () => r()));
+  const barePort = (bare.address() as AddressInfo).port;
+  const total = Number(process.env.BENCH_REQUESTS ?? 2000);
+  const concurrency = 16;
+  try {
+    await measure('warm-up', `${host.http.baseUrl}/api/healthz`, {}, 200, concurrency);
+    const baseline = await measure('bare node:http + storage check', `http://127.0.0.1:${barePort}/healthz`, {}, total, concurrency);
+    const healthz = await measure('local host GET /api/healthz', `${host.http.baseUrl}/api/healthz`, {}, total, concurrency);
+    const authed = await measure(
+      'local host GET /api/v1/api-keys (auth + rate limit)',
+      `${host.http.baseUrl}/api/v1/api-keys?limit=10`,
+      { authorization: `Bearer ${key}` },
+      total,
+      concurrency,
+    );
+    const rows = [baseline, healthz, authed].map(
+      (r) =>
+        `| ${r.name} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(1)} | ${r.p95Ms.toFixed(1)} | ${(r.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)} |`,
+    );
+    process.stdout.write(
+      [
+        `requests: ${total}, concurrency: ${concurrency}`,
+        '| case | req/s | p50 ms | p95 ms | throughput vs. baseline |',
+        '| --- | --- | --- | --- | --- |',
+        ...rows,
+        `host overhead ratio (healthz / bare): ${(healthz.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}`,
+        `auth cost ratio (api-keys list / healthz): ${(authed.requestsPerSecond / healthz.requestsPerSecond).toFixed(2)}`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    bare.close();
+    await host.stop();
+    restoreLog();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${String(error)}\n`);
+  process.exit(1);
+});

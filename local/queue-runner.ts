@@ -1,0 +1,129 @@
+import { format } from 'node:util';
+import { type FunctionTrigger, InvocationContext, type LogLevel } from '@azure/functions';
+import { ulid } from 'ulid';
+import type { QueueConsumer } from '../shared/bus/consumer';
+import { type BusLog, complete, type ReceivedMessage, type Settlement } from '../shared/bus/port';
+import type { StorageQueueBus } from '../shared/bus/storage-queue-bus';
+import { LOCAL_SETTLEMENT_FLAG, settlementFromResult } from '../shared/bus/trigger';
+import type { FunctionRegistry, RegisteredFunction } from './registry';
+
+/**
+ * Runs every registered Service Bus queue trigger on the emulated bus: one consumer per
+ * registration on its queueName, each message handed to the registered callback exactly as the
+ * Functions host hands it over — `callback(body, InvocationContext{triggerMetadata})` — and settled
+ * by what comes back (a Settlement from registerQueueHandler; nothing = complete; a throw = abandon).
+ */
+export interface QueueRunnerOptions {
+  registry: FunctionRegistry;
+  bus: StorageQueueBus;
+  log: BusLog;
+  /** Messages handled at once per trigger (host.json maxConcurrentCalls). Default 4. */
+  concurrency?: number;
+  pollIntervalMs?: number;
+  maxPollIntervalMs?: number;
+  /** How often interrupted sends are re-sent and old dedup rows dropped; 0 disables. Default 30 s. */
+  sweepIntervalMs?: number;
+}
+
+export interface QueueTriggerRunner {
+  /** Queue names served (one per registration; two functions may share a queue and compete). */
+  queues: string[];
+  stop(): Promise<void>;
+}
+
+/** `%NAME%` in a binding property is an app setting reference, resolved by the host at startup. */
+export function resolveBindingExpression(value: string, env: Record<string, string | undefined> = process.env): string {
+  return value.replace(/%([^%]+)%/g, (_match, name: string) => {
+    const resolved = env[name];
+    if (resolved === undefined || resolved === '') {
+      throw new Error(`Binding expression %${name}% refers to an app setting that is not set.`);
+    }
+    return resolved;
+  });
+}
+
+/** The Node worker lower-cases the first letter of every trigger metadata key, nested ones too. */
+function camelKeys(props: Record<string, string | number | boolean>): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(props)) out[key.charAt(0).toLowerCase() + key.slice(1)] = value;
+  return out;
+}
+
+export function triggerMetadataFor(message: ReceivedMessage): Record<string, unknown> {
+  const properties = camelKeys(message.applicationProperties);
+  return {
+    messageId: message.messageId,
+    deliveryCount: message.deliveryCount,
+    enqueuedTimeUtc: message.enqueuedTimeUtc.toISOString(),
+    ...(message.correlationId !== undefined ? { correlationId: message.correlationId } : {}),
+    applicationProperties: properties,
+    userProperties: properties,
+    [LOCAL_SETTLEMENT_FLAG]: true,
+  };
+}
+
+function levelFor(level: LogLevel): 'info' | 'warn' | 'error' | undefined {
+  if (level === 'error' || level === 'critical') return 'error';
+  if (level === 'warning') return 'warn';
+  if (level === 'information') return 'info';
+  return undefined;
+}
+
+async function invoke(fn: RegisteredFunction, message: ReceivedMessage, log: BusLog): Promise<Settlement> {
+  const context = new InvocationContext({
+    invocationId: ulid(),
+    functionName: fn.name,
+    triggerMetadata: triggerMetadataFor(message),
+    options: { trigger: fn.trigger as FunctionTrigger, extraInputs: [], extraOutputs: [] },
+    logHandler: (level, ...args) => {
+      const mapped = levelFor(level);
+      if (mapped) log(mapped, format(...args), { functionName: fn.name, messageId: message.messageId });
+    },
+  });
+  const result = await fn.callback(message.body, context);
+  return settlementFromResult(result) ?? complete;
+}
+
+export async function startQueueTriggers(options: QueueRunnerOptions): Promise<QueueTriggerRunner> {
+  const { registry, bus, log } = options;
+  const consumers: QueueConsumer[] = [];
+  for (const fn of registry.byTrigger('serviceBusTrigger')) {
+    if (typeof fn.trigger.queueName !== 'string') {
+      log('warn', 'Service Bus topic triggers are not emulated locally; skipped', { functionName: fn.name });
+      continue;
+    }
+    const queue = resolveBindingExpression(fn.trigger.queueName);
+    consumers.push(
+      bus.startConsumer(queue, (message) => invoke(fn, message, log), {
+        concurrency: options.concurrency ?? 4,
+        pollIntervalMs: options.pollIntervalMs ?? 500,
+        maxPollIntervalMs: options.maxPollIntervalMs ?? 4_000,
+      }),
+    );
+  }
+
+  const sweepEvery = options.sweepIntervalMs ?? 30_000;
+  let sweeping: Promise<void> = Promise.resolve();
+  const sweep = () => {
+    sweeping = sweeping.then(() =>
+      bus.sweepDedup().then(
+        () => undefined,
+        (error: unknown) =>
+          log('warn', 'dedup sweep failed', { error: error instanceof Error ? error.message : String(error) }),
+      ),
+    );
+  };
+  // Once at start (a previous run may have died mid-send), then periodically.
+  if (sweepEvery > 0) sweep();
+  const timer = sweepEvery > 0 ? setInterval(sweep, sweepEvery) : undefined;
+  timer?.unref();
+
+  return {
+    queues: consumers.map((c) => c.queue),
+    stop: async () => {
+      if (timer) clearInterval(timer);
+      await Promise.all(consumers.map((c) => c.stop()));
+      await sweeping;
+    },
+  };
+}

@@ -1,0 +1,9 @@
+/**
+ * The queue port and its adapters (DESIGN §2, §3): capabilities send through `processBus()` and
+ * register stage handlers with `registerQueueHandler`; see docs/bus.md.
+ */
+export * from './port';
+export { type Bus, busFromSettings, processBus, setProcessBus, storageQueueBusFromSettings } from './process-bus';
+export { ServiceBusBus } from './service-bus-bus';
+export { StorageQueueBus, type StorageQueueBusOptions } from './storage-queue-bus';
+export { registerQueueHandler } from './trigger';

@@ -1,0 +1,187 @@
+import { app, type InvocationContext, type ServiceBusQueueFunctionOptions } from '@azure/functions';
+import type { ServiceBusReceivedMessage } from '@azure/service-bus';
+import { z } from 'zod';
+import { nowMs } from '../clock';
+import type { DeadLetterForwarder, MessageHandler, ReceivedMessage, Settlement } from './port';
+import { processBus } from './process-bus';
+import { fromServiceBusMessage, portProperties } from './service-bus-bus';
+
+/**
+ * Wires a domain MessageHandler to a Service Bus queue trigger. The same registration runs on the
+ * Functions host in Azure and on the local host; the handler sees a ReceivedMessage and returns a
+ * Settlement either way. How the settlement is applied depends on who invoked the trigger:
+ *
+ * 1. Local host (the queue runner sets LOCAL_SETTLEMENT_FLAG in triggerMetadata): the Settlement
+ *    is the return value and the runner applies it to the storage-queue lock; throwing = abandon.
+ * 2. Azure, plain binding (today's default): the host completes on return and abandons on throw.
+ *    It cannot dead-letter with a reason, so an explicit dead-letter is forwarded as a copy to
+ *    `<queue>-deadletter` (where the queue's built-in DLQ is also auto-forwarded) and the original
+ *    then completes. A crash in between redelivers the original; the copy is deduplicated there.
+ * 3. Azure with SDK binding (`@azure/functions-extensions-servicebus`, when SDK_SETTLEMENT is on):
+ *    the input is a ServiceBusMessageContext and the wrapper settles through its actions —
+ *    complete, deadletter(reason, description) into the built-in DLQ, abandon on throw.
+ * See docs/bus.md, "Settlement on Azure".
+ */
+
+/** The triggerMetadata key with which a host says "I apply the returned Settlement". */
+export const LOCAL_SETTLEMENT_FLAG = 'hubLocalSettlement';
+
+/**
+ * Switch to SDK-binding settlement (case 3). Requires `@azure/functions-extensions-servicebus` to
+ * be installed and imported once before registrations; without it every invocation would fail.
+ */
+export const SDK_SETTLEMENT = false;
+
+const settlementSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('complete') }),
+  z.object({ kind: z.literal('deadLetter'), reason: z.string(), description: z.string() }),
+]);
+
+/** The Settlement a trigger returned, if it returned one (a plain handler returning nothing completes). */
+export function settlementFromResult(result: unknown): Settlement | undefined {
+  const parsed = settlementSchema.safeParse(result);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * What the Node worker puts in context.triggerMetadata for a Service Bus message: the extension's
+ * binding data (MessageId, DeliveryCount, EnqueuedTimeUtc, CorrelationId, ApplicationProperties,
+ * UserProperties, LockToken, …) with each key's first letter lower-cased, nested keys included.
+ */
+const triggerMetadataSchema = z.object({
+  messageId: z.union([z.string(), z.number()]).optional(),
+  deliveryCount: z.coerce.number().int().nonnegative().optional(),
+  enqueuedTimeUtc: z.union([z.string(), z.date()]).optional(),
+  correlationId: z.union([z.string(), z.number()]).nullish(),
+  applicationProperties: z.record(z.string(), z.unknown()).nullish(),
+  userProperties: z.record(z.string(), z.unknown()).nullish(),
+  [LOCAL_SETTLEMENT_FLAG]: z.boolean().optional(),
+});
+
+export class TriggerMetadataError extends Error {
+  readonly code = 'invalid_trigger_metadata';
+  override readonly name = 'TriggerMetadataError';
+}
+
+function toDate(value: string | Date | undefined): Date {
+  const date = value === undefined ? undefined : new Date(value);
+  return date && !Number.isNaN(date.getTime()) ? date : new Date(nowMs());
+}
+
+export function receivedMessageFromTrigger(body: unknown, triggerMetadata: unknown): ReceivedMessage {
+  const parsed = triggerMetadataSchema.safeParse(triggerMetadata ?? {});
+  if (!parsed.success) {
+    throw new TriggerMetadataError(`Service Bus trigger metadata is unreadable: ${parsed.error.message}`);
+  }
+  const meta = parsed.data;
+  if (meta.messageId === undefined || meta.messageId === '') {
+    throw new TriggerMetadataError('Service Bus trigger metadata has no messageId.');
+  }
+  return {
+    body,
+    messageId: String(meta.messageId),
+    deliveryCount: Math.max(1, meta.deliveryCount ?? 1),
+    enqueuedTimeUtc: toDate(meta.enqueuedTimeUtc),
+    ...(meta.correlationId !== undefined && meta.correlationId !== null
+      ? { correlationId: String(meta.correlationId) }
+      : {}),
+    applicationProperties: portProperties(meta.applicationProperties ?? meta.userProperties ?? undefined),
+  };
+}
+
+/** The settlement surface of @azure/functions-extensions-servicebus' ServiceBusMessageActions. */
+export interface SdkMessageActions {
+  complete(message: ServiceBusReceivedMessage): Promise<void>;
+  abandon(message: ServiceBusReceivedMessage): Promise<void>;
+  deadletter(
+    message: ServiceBusReceivedMessage,
+    propertiesToModify?: Uint8Array,
+    deadletterReason?: string,
+    deadletterErrorDescription?: string,
+  ): Promise<void>;
+}
+
+export interface SdkMessageContext {
+  messages: ServiceBusReceivedMessage | ServiceBusReceivedMessage[];
+  actions: SdkMessageActions;
+}
+
+export function isSdkMessageContext(input: unknown): input is SdkMessageContext {
+  if (typeof input !== 'object' || input === null) return false;
+  const candidate = input as { messages?: unknown; actions?: unknown };
+  const actions = candidate.actions as Record<string, unknown> | undefined;
+  return (
+    candidate.messages !== undefined &&
+    typeof actions === 'object' &&
+    actions !== null &&
+    typeof actions['complete'] === 'function' &&
+    typeof actions['abandon'] === 'function' &&
+    typeof actions['deadletter'] === 'function'
+  );
+}
+
+async function settleThroughSdk(input: SdkMessageContext, handler: MessageHandler): Promise<void> {
+  const messages = Array.isArray(input.messages) ? input.messages : [input.messages];
+  let firstError: unknown;
+  for (const message of messages) {
+    let settlement: Settlement;
+    try {
+      settlement = await handler(fromServiceBusMessage(message));
+    } catch (error) {
+      await input.actions.abandon(message);
+      firstError ??= error;
+      continue;
+    }
+    if (settlement.kind === 'deadLetter') {
+      await input.actions.deadletter(message, undefined, settlement.reason, settlement.description);
+    } else {
+      await input.actions.complete(message);
+    }
+  }
+  // Rethrown so the invocation shows as failed; with autoCompleteMessages off the host settles nothing.
+  if (firstError !== undefined) throw firstError;
+}
+
+export interface QueueTriggerDeps {
+  /** Where an explicit dead-letter goes on the plain Azure binding. Default: the process bus. */
+  forwarder?: () => DeadLetterForwarder;
+}
+
+export type QueueTriggerHandler = (input: unknown, context: InvocationContext) => Promise<Settlement | undefined>;
+
+export function queueTriggerHandler(
+  queueName: string,
+  handler: MessageHandler,
+  deps: QueueTriggerDeps = {},
+): QueueTriggerHandler {
+  return async (input, context) => {
+    if (isSdkMessageContext(input)) {
+      await settleThroughSdk(input, handler);
+      return undefined;
+    }
+    const message = receivedMessageFromTrigger(input, context.triggerMetadata);
+    const settlement = await handler(message);
+    const hostSettles = context.triggerMetadata?.[LOCAL_SETTLEMENT_FLAG] === true;
+    if (settlement.kind === 'deadLetter' && !hostSettles) {
+      const forwarder = (deps.forwarder ?? processBus)();
+      await forwarder.forwardToDeadLetter(queueName, message, settlement.reason, settlement.description);
+      context.warn(`Message ${message.messageId} dead-lettered to ${queueName}-deadletter: ${settlement.reason}`);
+    }
+    // The return value is ignored by the Azure host (no $return binding) and read by the local one.
+    return settlement;
+  };
+}
+
+/**
+ * Register `handler` for `queueName` under the connection `ServiceBusConnection` (identity-based in
+ * Azure: ServiceBusConnection__fullyQualifiedNamespace). Domain code calls only this.
+ */
+export function registerQueueHandler(functionName: string, queueName: string, handler: MessageHandler): void {
+  const options: ServiceBusQueueFunctionOptions = {
+    queueName,
+    connection: 'ServiceBusConnection',
+    handler: queueTriggerHandler(queueName, handler),
+    ...(SDK_SETTLEMENT ? { sdkBinding: true, autoCompleteMessages: false } : {}),
+  };
+  app.serviceBusQueue(functionName, options);
+}
