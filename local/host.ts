@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { setProcessBus } from '../shared/bus/process-bus';
 import { StorageQueueBus } from '../shared/bus/storage-queue-bus';
 import { installClock, OffsetClock } from '../shared/clock';
 import { parseSettings, resetSettingsCache, type Settings } from '../shared/config/settings';
@@ -93,7 +94,10 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
     maxDeliveryCount: settings.QUEUE_MAX_DELIVERY_COUNT,
     lockDurationSeconds: settings.QUEUE_LOCK_DURATION_SECONDS,
     timeScale,
+    log: hostLog,
   });
+  // Function code sends through the same bus instance the queue runner consumes from.
+  setProcessBus(bus);
   const timers = startTimers(registry.byTrigger('timerTrigger'), { timeScale, log: hostLog });
   const queues = await startQueueTriggers({ registry, bus, log: hostLog });
 

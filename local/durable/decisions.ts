@@ -14,7 +14,7 @@ import { EventType, type HistoryEvent, type HistoryIndex, iso } from './history'
 
 const slotSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('activity'), id: z.number().int(), name: z.string() }),
-  z.object({ kind: z.literal('timer'), id: z.number().int() }),
+  z.object({ kind: z.literal('timer'), id: z.number().int(), cancelled: z.boolean().optional() }),
   z.object({
     kind: z.literal('retry'),
     id: z.number().int(),
@@ -66,11 +66,14 @@ export type Selection =
 
 /** Keeps one episode's batch (state + pages + deletes) well under Table Storage's 100-operation limit. */
 export const MAX_EVENTS_PER_EPISODE = 40;
+const MAX_DROPS_PER_EPISODE = 40;
+const cap = (drop: string[]) => drop.slice(0, MAX_DROPS_PER_EPISODE);
 
 function isChainEvent(e: PendingEvent, engine: EngineState): boolean {
   for (const slot of engine.slots) {
     if (slot.kind !== 'retry') continue;
-    if (e.source === 'activity' && !e.outcome.ok && slot.waitingTimer === undefined && slot.current === e.id) return true;
+    if (e.source === 'activity' && !e.outcome.ok && slot.waitingTimer === undefined && slot.current === e.id)
+      return true;
     if (e.source === 'timer' && slot.waitingTimer === e.id) return true;
   }
   return false;
@@ -120,19 +123,20 @@ export function selectEpisode(input: {
 
   const terminate = live.find((e) => e.source === 'terminate');
   if (terminate && terminate.source === 'terminate') {
-    return { type: 'terminate', reason: terminate.reason, consume: [terminate.rowKey], drop };
+    return { type: 'terminate', reason: terminate.reason, consume: [terminate.rowKey], drop: cap(drop) };
   }
   if (input.runtimeStatus === 'Suspended') {
     const resume = live.find((e) => e.source === 'resume');
-    if (resume && resume.source === 'resume') return { type: 'resume', reason: resume.reason, consume: [resume.rowKey], drop };
-    return { type: 'idle', drop };
+    if (resume && resume.source === 'resume')
+      return { type: 'resume', reason: resume.reason, consume: [resume.rowKey], drop: cap(drop) };
+    return { type: 'idle', drop: cap(drop) };
   }
   // A resume for an instance that is not suspended has nothing to undo.
   for (const e of live) if (e.source === 'resume') drop.push(e.rowKey);
 
   // The ExecutionStarted event opens the history; nothing else is delivered before it.
   const start = live.find((e) => e.source === 'start');
-  if (!input.started && !start) return { type: 'idle', drop };
+  if (!input.started && !start) return { type: 'idle', drop: cap(drop) };
   const ordered = start ? [start, ...live.filter((e) => e !== start)] : live;
 
   const deliver: PendingEvent[] = [];
@@ -140,7 +144,7 @@ export function selectEpisode(input: {
   for (const e of ordered) {
     if (e.source === 'resume') continue;
     if (e.source === 'suspend') {
-      if (deliver.length === 0) return { type: 'suspend', reason: e.reason, consume: [e.rowKey], drop };
+      if (deliver.length === 0) return { type: 'suspend', reason: e.reason, consume: [e.rowKey], drop: cap(drop) };
       break;
     }
     if (deliver.length >= MAX_EVENTS_PER_EPISODE) break;
@@ -151,16 +155,25 @@ export function selectEpisode(input: {
     }
     deliver.push(e);
   }
-  if (deliver.length === 0) return { type: 'idle', drop };
-  return { type: 'run', deliver, chainEvent, drop };
+  if (deliver.length === 0) return { type: 'idle', drop: cap(drop) };
+  return { type: 'run', deliver, chainEvent, drop: cap(drop) };
 }
 
 /** Turns a delivered pending event into the history event the replay engine reads. */
-export function toHistoryEvent(e: PendingEvent, orchestration: { name: string; input: string | undefined }): HistoryEvent {
+export function toHistoryEvent(
+  e: PendingEvent,
+  orchestration: { name: string; input: string | undefined },
+): HistoryEvent {
   const common = { EventId: -1, IsPlayed: false, Timestamp: e.at };
   switch (e.source) {
     case 'start':
-      return { ...common, EventType: EventType.ExecutionStarted, Name: orchestration.name, Input: orchestration.input, Version: '' };
+      return {
+        ...common,
+        EventType: EventType.ExecutionStarted,
+        Name: orchestration.name,
+        Input: orchestration.input,
+        Version: '',
+      };
     case 'event':
       return { ...common, EventType: EventType.EventRaised, Name: e.name, Input: e.data };
     case 'timer':
@@ -232,12 +245,25 @@ export function planActions(input: {
   const addTimer = (id: number, fireAt: string) => {
     const fireAtMs = Date.parse(fireAt);
     const dueAtMs = input.timestampMs + Math.max(0, fireAtMs - input.timestampMs) / input.timeScale;
-    plan.scheduled.push({ EventType: EventType.TimerCreated, EventId: id, IsPlayed: false, Timestamp: ts, FireAt: fireAt });
+    plan.scheduled.push({
+      EventType: EventType.TimerCreated,
+      EventId: id,
+      IsPlayed: false,
+      Timestamp: ts,
+      FireAt: fireAt,
+    });
     plan.work.push({ kind: 'timer', id, fireAt, dueAtMs });
   };
   const addActivity = (id: number, name: string, actionInput: unknown) => {
     const encoded = encodeInput(actionInput);
-    plan.scheduled.push({ EventType: EventType.TaskScheduled, EventId: id, IsPlayed: false, Timestamp: ts, Name: name, Input: encoded });
+    plan.scheduled.push({
+      EventType: EventType.TaskScheduled,
+      EventId: id,
+      IsPlayed: false,
+      Timestamp: ts,
+      Name: name,
+      Input: encoded,
+    });
     plan.work.push({ kind: 'activity', id, name, input: encoded });
   };
 
@@ -253,7 +279,10 @@ export function planActions(input: {
       plan.error = `Non-deterministic workflow detected: action ${i} was ${describe(slot)} and is now ${describeAction(action)}.`;
       return plan;
     }
-    if (slot.kind === 'timer' && action.kind === 'timer' && action.canceled) plan.cancelledTimers.push(slot.id);
+    if (slot.kind === 'timer' && action.kind === 'timer' && action.canceled && !slot.cancelled) {
+      slot.cancelled = true;
+      plan.cancelledTimers.push(slot.id);
+    }
   }
 
   for (let i = engine.slots.length; i < input.actions.length; i++) {

@@ -108,9 +108,11 @@ export function indexHistory(history: readonly HistoryEvent[]): HistoryIndex {
   let lastTimestampMs = 0;
   for (const e of history) {
     if (e.EventType === EventType.TaskScheduled || e.EventType === EventType.TimerCreated) scheduled.set(e.EventId, e);
-    if (e.EventType === EventType.TaskCompleted || e.EventType === EventType.TaskFailed) completed.add(e.TaskScheduledId);
+    if (e.EventType === EventType.TaskCompleted || e.EventType === EventType.TaskFailed)
+      completed.add(e.TaskScheduledId);
     if (e.EventType === EventType.TimerFired) completed.add(e.TimerId);
-    if (e.EventType === EventType.OrchestratorStarted) lastTimestampMs = Math.max(lastTimestampMs, Date.parse(e.Timestamp));
+    if (e.EventType === EventType.OrchestratorStarted)
+      lastTimestampMs = Math.max(lastTimestampMs, Date.parse(e.Timestamp));
   }
   return { scheduled, completed, lastTimestampMs };
 }

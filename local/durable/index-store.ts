@@ -1,8 +1,8 @@
 import type { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
-import { ensureTable } from '../../shared/storage/provision';
 import { restStatus } from '../../shared/storage/errors';
 import { escapeKey } from '../../shared/storage/keys';
+import { ensureTable } from '../../shared/storage/provision';
 import { decodeChunks, encodeChunks } from './chunked';
 import type { InstanceState, RuntimeStatus } from './instance-store';
 

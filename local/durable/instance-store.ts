@@ -1,8 +1,8 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { z } from 'zod';
-import { ensureTable } from '../../shared/storage/provision';
 import { AlreadyExistsError, ConflictError, restStatus } from '../../shared/storage/errors';
 import { escapeKey } from '../../shared/storage/keys';
+import { ensureTable } from '../../shared/storage/provision';
 import { decodeChunks, encodeChunks, MAX_ENTITY_CHARS, PayloadTooLargeError } from './chunked';
 import { type ActivityOutcome, type EngineState, engineStateSchema, type PendingEvent } from './decisions';
 import { type HistoryEvent, historySchema } from './history';
@@ -252,10 +252,14 @@ export class InstanceStore {
     messages: { key: string; message: NewMessage }[];
   }): Promise<NewWorkRow[]> {
     const pk = input.state.instanceId;
-    const actions: TransactionAction[] = [['update', this.encodeState(input.state), 'Replace', { etag: input.previousEtag }]];
-    for (const page of input.pages) actions.push(['create', this.encodePage(pk, input.state.executionId, page.n, page.events)]);
+    const actions: TransactionAction[] = [
+      ['update', this.encodeState(input.state), 'Replace', { etag: input.previousEtag }],
+    ];
+    for (const page of input.pages)
+      actions.push(['create', this.encodePage(pk, input.state.executionId, page.n, page.events)]);
     for (const rowKey of input.consumed) actions.push(['delete', { partitionKey: escapeKey(pk), rowKey }]);
-    for (const m of input.messages) actions.push(['create', this.encodeMessage(pk, m.key, m.message, input.state.lastUpdatedTime)]);
+    for (const m of input.messages)
+      actions.push(['create', this.encodeMessage(pk, m.key, m.message, input.state.lastUpdatedTime)]);
     const fits = actions.length + input.work.length <= 100;
     if (fits) for (const w of input.work) actions.push(['create', this.encodeWork(pk, w)]);
     if (actions.length > 100) throw new Error(`episode needs ${actions.length} storage operations; the limit is 100`);
@@ -276,7 +280,10 @@ export class InstanceStore {
 
   async readWork(instanceId: string, rowKey: string): Promise<WorkRow | undefined> {
     try {
-      return this.decodeWork(rowKey, await this.table.getEntity<Record<string, unknown>>(escapeKey(instanceId), rowKey));
+      return this.decodeWork(
+        rowKey,
+        await this.table.getEntity<Record<string, unknown>>(escapeKey(instanceId), rowKey),
+      );
     } catch (error) {
       if (restStatus(error).status === 404) return undefined;
       throw error;
@@ -326,7 +333,9 @@ export class InstanceStore {
   /** Best-effort deletes (cleanup of rows nothing depends on any more). */
   async deleteRows(instanceId: string, rowKeys: string[]): Promise<void> {
     for (let i = 0; i < rowKeys.length; i += 100) {
-      const batch = rowKeys.slice(i, i + 100).map((rowKey): TransactionAction => ['delete', { partitionKey: escapeKey(instanceId), rowKey }]);
+      const batch = rowKeys
+        .slice(i, i + 100)
+        .map((rowKey): TransactionAction => ['delete', { partitionKey: escapeKey(instanceId), rowKey }]);
       try {
         await this.table.submitTransaction(batch);
       } catch {
@@ -384,7 +393,9 @@ export class InstanceStore {
     };
     const size = [s.input, s.output, s.customStatus].reduce((n, t) => n + (t?.length ?? 0), 0);
     if (size > MAX_ENTITY_CHARS) {
-      throw new PayloadTooLargeError(`input, output and custom status of ${s.instanceId} exceed ${MAX_ENTITY_CHARS} characters`);
+      throw new PayloadTooLargeError(
+        `input, output and custom status of ${s.instanceId} exceed ${MAX_ENTITY_CHARS} characters`,
+      );
     }
     return entity;
   }
@@ -409,7 +420,11 @@ export class InstanceStore {
   }
 
   private encodePage(instanceId: string, executionId: string, n: number, events: HistoryEvent[]): Entity {
-    return { partitionKey: escapeKey(instanceId), rowKey: pageKey(executionId, n), ...encodeChunks('events', JSON.stringify(events)) };
+    return {
+      partitionKey: escapeKey(instanceId),
+      rowKey: pageKey(executionId, n),
+      ...encodeChunks('events', JSON.stringify(events)),
+    };
   }
 
   private encodeWork(instanceId: string, w: NewWorkRow): Entity {
@@ -475,7 +490,8 @@ export class InstanceStore {
 export function completionOf(w: WorkRow): PendingEvent | undefined {
   if (w.status !== 'done') return undefined;
   const at = w.completedAt ?? new Date(0).toISOString();
-  if (w.kind === 'timer') return { rowKey: w.rowKey, at, source: 'timer', executionId: w.executionId, id: w.id, fireAt: w.fireAt ?? at };
+  if (w.kind === 'timer')
+    return { rowKey: w.rowKey, at, source: 'timer', executionId: w.executionId, id: w.id, fireAt: w.fireAt ?? at };
   if (!w.outcome) return undefined;
   return { rowKey: w.rowKey, at, source: 'activity', executionId: w.executionId, id: w.id, outcome: w.outcome };
 }

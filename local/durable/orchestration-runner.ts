@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { FunctionRegistry } from '../registry';
 import { flattenActions, type OrchestratorState, orchestratorStateSchema } from './actions';
 import { MAX_ENTITY_CHARS } from './chunked';
 import { EMPTY_ENGINE_STATE, type PendingEvent, planActions, type Selection, toHistoryEvent } from './decisions';
 import { EventType, type HistoryEvent, iso, NO_EVENT_ID } from './history';
-import { type EngineLog, invocationContext } from './invoke';
+import { newExecutionId, newMessageKey } from './ids';
 import { type InstanceState, type NewMessage, type NewWorkRow, type Snapshot, workKey } from './instance-store';
+import { type EngineLog, invocationContext } from './invoke';
 
 /**
  * One orchestration episode: hand the history plus the selected new events to the real
@@ -55,7 +55,7 @@ async function invoke(
 ): Promise<Outcome> {
   const { state } = snapshot.stored;
   const fn = registry.get(state.name);
-  if (!fn || fn.trigger.type !== 'orchestrationTrigger') {
+  if (fn?.trigger.type !== 'orchestrationTrigger') {
     return { error: `The function '${state.name}' doesn't exist, is disabled, or is not an orchestrator function.` };
   }
   const trigger = {
@@ -75,9 +75,11 @@ async function invoke(
     const message = error instanceof Error ? error.message : String(error);
     const at = message.indexOf(OUT_OF_PROC_LABEL);
     if (at < 0) return { error: message };
-    // OrchestrationFailureError carries the state (actions, custom status) after a label.
+    // OrchestrationFailureError carries the state (actions, custom status, the orchestrator's error
+    // message) after a label; the text before it is not the error (in 3.5 it reads "false").
     const parsed = orchestratorStateSchema.safeParse(JSON.parse(message.slice(at + OUT_OF_PROC_LABEL.length)));
-    return { error: message.slice(0, at), ...(parsed.success ? { state: parsed.data } : {}) };
+    if (!parsed.success) return { error: message.slice(0, at) };
+    return { error: parsed.data.error ?? message.slice(0, at), state: parsed.data };
   }
   // The worker would send this over gRPC as JSON; the round trip gives the same shapes (ISO dates).
   const parsed = orchestratorStateSchema.safeParse(JSON.parse(JSON.stringify(raw ?? null)));
@@ -124,7 +126,6 @@ export interface EpisodeContext {
   log: EngineLog;
   timeScale: number;
   nowMs: number;
-  newMessageKey: () => string;
 }
 
 /** Terminate, suspend and resume change the status without running orchestrator code. */
@@ -151,7 +152,14 @@ export function controlEpisode(
     changes = { runtimeStatus: 'Running' };
   }
   const pages = paginate([event], snapshot.stored.state.pageCount);
-  return { state: nextState(snapshot, changes, ctx.nowMs, pages.length), pages, consumed, work: [], messages: [], cleanup };
+  return {
+    state: nextState(snapshot, changes, ctx.nowMs, pages.length),
+    pages,
+    consumed,
+    work: [],
+    messages: [],
+    cleanup,
+  };
 }
 
 /** Runs the orchestrator over history + `deliver` and plans what follows. */
@@ -164,8 +172,15 @@ export async function runEpisode(
   // currentUtcDateTime for this episode: now, but never earlier than an earlier episode's time.
   const timestampMs = Math.max(ctx.nowMs, prev.engine.lastTimestampMs);
   const ts = iso(timestampMs);
-  const started: HistoryEvent = { EventType: EventType.OrchestratorStarted, EventId: NO_EVENT_ID, IsPlayed: false, Timestamp: ts };
-  const delivered = selection.deliver.map((e: PendingEvent) => toHistoryEvent(e, { name: prev.name, input: prev.input }));
+  const started: HistoryEvent = {
+    EventType: EventType.OrchestratorStarted,
+    EventId: NO_EVENT_ID,
+    IsPlayed: false,
+    Timestamp: ts,
+  };
+  const delivered = selection.deliver.map((e: PendingEvent) =>
+    toHistoryEvent(e, { name: prev.name, input: prev.input }),
+  );
   const replayed = snapshot.history.map((e) => ({ ...e, IsPlayed: true }));
   const outcome = await invoke(ctx.registry, ctx.log, snapshot, [...replayed, started, ...delivered]);
 
@@ -180,9 +195,16 @@ export async function runEpisode(
   });
   const error = outcome.error ?? plan.error;
   const customStatus =
-    outcome.state && outcome.state.customStatus !== undefined ? JSON.stringify(outcome.state.customStatus) : prev.customStatus;
+    outcome.state && outcome.state.customStatus !== undefined
+      ? JSON.stringify(outcome.state.customStatus)
+      : prev.customStatus;
   const consumed = [...selection.deliver.map((e) => e.rowKey), ...selection.drop];
-  const finished: HistoryEvent = { EventType: EventType.OrchestratorCompleted, EventId: NO_EVENT_ID, IsPlayed: false, Timestamp: ts };
+  const finished: HistoryEvent = {
+    EventType: EventType.OrchestratorCompleted,
+    EventId: NO_EVENT_ID,
+    IsPlayed: false,
+    Timestamp: ts,
+  };
   const common = { EventId: NO_EVENT_ID, IsPlayed: false, Timestamp: ts };
 
   if (error !== undefined) {
@@ -190,12 +212,22 @@ export async function runEpisode(
     const events: HistoryEvent[] = [
       started,
       ...delivered,
-      { ...common, EventType: EventType.ExecutionCompleted, OrchestrationStatus: 'Failed', Result: JSON.stringify(message) },
+      {
+        ...common,
+        EventType: EventType.ExecutionCompleted,
+        OrchestrationStatus: 'Failed',
+        Result: JSON.stringify(message),
+      },
       finished,
     ];
     const pages = paginate(events, prev.pageCount);
     return {
-      state: nextState(snapshot, { runtimeStatus: 'Failed', output: JSON.stringify(message), customStatus, engine: plan.engine }, ctx.nowMs, pages.length),
+      state: nextState(
+        snapshot,
+        { runtimeStatus: 'Failed', output: JSON.stringify(message), customStatus, engine: plan.engine },
+        ctx.nowMs,
+        pages.length,
+      ),
       pages,
       consumed,
       work: [],
@@ -206,7 +238,7 @@ export async function runEpisode(
 
   if (plan.continueAsNew) {
     // A fresh execution: new id, empty history; the old execution's rows are cleaned up afterwards.
-    const executionId = randomUUID().replace(/-/g, '');
+    const executionId = newExecutionId();
     return {
       state: nextState(
         snapshot,
@@ -225,7 +257,7 @@ export async function runEpisode(
       pages: [],
       consumed,
       work: [],
-      messages: [{ key: ctx.newMessageKey(), message: { type: 'start', executionId } }],
+      messages: [{ key: newMessageKey(), message: { type: 'start', executionId } }],
       cleanup: pendingWorkRows(snapshot),
     };
   }
@@ -233,7 +265,13 @@ export async function runEpisode(
   const done = outcome.state?.isDone === true;
   const output = JSON.stringify(outcome.state?.output ?? null);
   const events: HistoryEvent[] = [started, ...delivered, ...plan.scheduled];
-  if (done) events.push({ ...common, EventType: EventType.ExecutionCompleted, OrchestrationStatus: 'Completed', Result: output });
+  if (done)
+    events.push({
+      ...common,
+      EventType: EventType.ExecutionCompleted,
+      OrchestrationStatus: 'Completed',
+      Result: output,
+    });
   events.push(finished);
   const pages = paginate(events, prev.pageCount);
   const work: NewWorkRow[] = done ? [] : plan.work.map((w) => ({ ...w, executionId: prev.executionId }));
@@ -241,7 +279,12 @@ export async function runEpisode(
   return {
     state: nextState(
       snapshot,
-      { runtimeStatus: done ? 'Completed' : 'Running', output: done ? output : undefined, customStatus, engine: plan.engine },
+      {
+        runtimeStatus: done ? 'Completed' : 'Running',
+        output: done ? output : undefined,
+        customStatus,
+        engine: plan.engine,
+      },
       ctx.nowMs,
       pages.length,
     ),
@@ -249,6 +292,8 @@ export async function runEpisode(
     consumed,
     work,
     messages: [],
-    cleanup: done ? pendingWorkRows(snapshot) : cancelled.filter((key) => snapshot.work.some((w) => w.rowKey === key && w.status === 'pending')),
+    cleanup: done
+      ? pendingWorkRows(snapshot)
+      : cancelled.filter((key) => snapshot.work.some((w) => w.rowKey === key && w.status === 'pending')),
   };
 }

@@ -1,5 +1,5 @@
 import { describeError } from './envelope';
-import type { BusLog, ReceivedMessage, Settlement } from './port';
+import type { BusLog, MessageHandler, Settlement } from './port';
 import type { LockedMessage } from './storage-queue-lock';
 
 /**
@@ -24,8 +24,6 @@ export interface QueueConsumer {
   stop(): Promise<void>;
 }
 
-export type QueueHandler = (message: ReceivedMessage) => Promise<Settlement>;
-
 export interface MessageSource {
   receive(maxMessages: number): Promise<LockedMessage[]>;
 }
@@ -36,7 +34,7 @@ const MAX_BATCH = 32;
 export function runConsumer(
   queue: string,
   source: MessageSource,
-  handler: QueueHandler,
+  handler: MessageHandler,
   options: ConsumerOptions,
   log: BusLog,
 ): QueueConsumer {

@@ -67,7 +67,10 @@ export interface DeadLetterForwarder {
   forwardToDeadLetter(queue: string, message: ReceivedMessage, reason: string, description: string): Promise<void>;
 }
 
-/** The dead-letter sub-queue of `queue`: a sibling queue (storage queues have no sub-queues). */
+/**
+ * Where the dead letters of `queue` end up on both hosts: a sibling queue. Storage queues have no
+ * sub-queues; on Service Bus the built-in DLQ is auto-forwarded there (docs/bus.md).
+ */
 export function deadLetterQueueName(queue: string): string {
   return `${queue}-deadletter`;
 }

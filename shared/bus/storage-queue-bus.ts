@@ -2,7 +2,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import { nowMs } from '../clock';
 import { crashPoint } from '../faults/crash-points';
 import type { StorageAccount } from '../storage/connection';
-import { type ConsumerOptions, type QueueConsumer, type QueueHandler, runConsumer } from './consumer';
+import { type ConsumerOptions, type QueueConsumer, runConsumer } from './consumer';
 import { DedupLedger, type Reservation } from './dedup';
 import {
   assertQueueName,
@@ -24,6 +24,7 @@ import {
   type DeadLetterForwarder,
   deadLetterQueueName,
   MAX_DELIVERY_COUNT_EXCEEDED,
+  type MessageHandler,
   type ReceivedMessage,
   type SendOptions,
 } from './port';
@@ -134,6 +135,23 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
         await client.deleteMessage(item.messageId, item.popReceipt);
         continue;
       }
+      if (item.dequeueCount > this.maxDeliveryCount) {
+        // This receive is not a delivery (no handler sees it): the count is the one before it.
+        const delivered = item.dequeueCount - 1;
+        await this.writeDeadLetter(
+          queue,
+          envelope,
+          MAX_DELIVERY_COUNT_EXCEEDED,
+          maxDeliveryDescription(delivered, envelope.lastError),
+          delivered,
+        );
+        await client.deleteMessage(item.messageId, item.popReceipt);
+        this.log('warn', 'message dead-lettered: max delivery count exceeded', {
+          queue,
+          messageId: envelope.messageId,
+        });
+        continue;
+      }
       const lock = new StorageQueueLock(
         {
           queue,
@@ -148,17 +166,6 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
         envelope,
         item.dequeueCount,
       );
-      if (item.dequeueCount > this.maxDeliveryCount) {
-        await lock.deadLetter(
-          MAX_DELIVERY_COUNT_EXCEEDED,
-          maxDeliveryDescription(item.dequeueCount - 1, envelope.lastError),
-        );
-        this.log('warn', 'message dead-lettered: max delivery count exceeded', {
-          queue,
-          messageId: envelope.messageId,
-        });
-        continue;
-      }
       locks.push(lock);
     }
     return locks;
@@ -166,7 +173,7 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
 
   startConsumer(
     queue: string,
-    handler: QueueHandler,
+    handler: MessageHandler,
     options: ConsumerOptions & { lockDurationSeconds?: number } = {},
   ): QueueConsumer {
     assertQueueName(queue);

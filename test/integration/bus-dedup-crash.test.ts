@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { StorageQueueBus, type StorageQueueBusOptions } from '../../shared/bus/storage-queue-bus';
-import { CRASH_AFTER_DEDUP_RESERVE, CRASH_AFTER_QUEUE_SEND } from '../../shared/bus/storage-queue-bus';
+import {
+  CRASH_AFTER_DEDUP_RESERVE,
+  CRASH_AFTER_QUEUE_SEND,
+  StorageQueueBus,
+  type StorageQueueBusOptions,
+} from '../../shared/bus/storage-queue-bus';
 import { installClock, ManualClock } from '../../shared/clock';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installClock, ManualClock } from '../../shared/clock';
 import { complete, deadLetter, deadLetterQueueName, MAX_DELIVERY_COUNT_EXCEEDED } from '../../shared/bus/port';
 import { StorageQueueBus, type StorageQueueBusOptions } from '../../shared/bus/storage-queue-bus';
+import { installClock, ManualClock } from '../../shared/clock';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 
 const account = storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
@@ -37,7 +37,11 @@ describe('StorageQueueBus: delivery count and dead-lettering', () => {
   it('redelivers a failing message with deliveryCount 1,2,3 and then dead-letters it as MaxDeliveryCountExceeded', async () => {
     const bus = busWith({ maxDeliveryCount: 3 });
     const q = queueName('poison');
-    await bus.send(q, { eventId: 'ev1' }, { messageId: 'ev1:validation:0:1', applicationProperties: { tenantId: 't1' } });
+    await bus.send(
+      q,
+      { eventId: 'ev1' },
+      { messageId: 'ev1:validation:0:1', applicationProperties: { tenantId: 't1' } },
+    );
 
     const seen: number[] = [];
     const consumer = bus.startConsumer(
@@ -146,12 +150,14 @@ describe('StorageQueueBus: delivery count and dead-lettering', () => {
     const [dead] = await bus.peekDeadLetters(q);
     expect(dead!.deadLetterReason).toBe(MAX_DELIVERY_COUNT_EXCEEDED);
     expect(dead!.deadLetterErrorDescription).toContain('2 delivery attempts');
+    expect(dead!.deliveryCount).toBe(2);
     expect(dead!.deadLetterErrorDescription).toContain('first attempt blew up');
     expect(await bus.peek(q)).toEqual([]);
   });
 
   it('renews the lock while a handler runs longer than the lock, so the message is not delivered twice', async () => {
-    const bus = busWith({ lockDurationSeconds: 1 });
+    // Renewal runs every half lock: a 2 s lock leaves 1 s of slack per renewal on a busy machine.
+    const bus = busWith({ lockDurationSeconds: 2 });
     const q = queueName('renew');
     await bus.send(q, { slow: true }, { messageId: 'm-slow' });
     const seen: number[] = [];
@@ -160,7 +166,7 @@ describe('StorageQueueBus: delivery count and dead-lettering', () => {
       q,
       async (message) => {
         seen.push(message.deliveryCount);
-        await sleep(2_600);
+        await sleep(4_500);
         finished++;
         return complete;
       },
@@ -168,7 +174,7 @@ describe('StorageQueueBus: delivery count and dead-lettering', () => {
       { pollIntervalMs: 20, concurrency: 2 },
     );
     await eventually(async () => (finished > 0 ? true : undefined));
-    await sleep(1_200); // longer than the lock: a lost lock would have shown up as a redelivery by now
+    await sleep(2_300); // longer than the lock: a lost lock would have shown up as a redelivery by now
     await consumer.stop();
     expect(seen).toEqual([1]);
     expect(await bus.receive(q)).toEqual([]); // completed = deleted
@@ -259,7 +265,11 @@ describe('StorageQueueBus: scheduled enqueue', () => {
     const bus = busWith({ timeScale: 1_800 });
     const q = queueName('scaled');
     // One hour ahead at 1800x is 2 s of wall-clock time.
-    await bus.send(q, { scaled: true }, { messageId: 'm-scaled', scheduledEnqueueTimeUtc: new Date(Date.now() + 3_600_000) });
+    await bus.send(
+      q,
+      { scaled: true },
+      { messageId: 'm-scaled', scheduledEnqueueTimeUtc: new Date(Date.now() + 3_600_000) },
+    );
     expect(await bus.receive(q)).toEqual([]);
     const lock = await eventually(async () => (await bus.receive(q))[0]);
     expect(lock.message.body).toEqual({ scaled: true });

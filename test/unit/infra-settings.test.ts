@@ -564,18 +564,24 @@ describe('infra: queues', () => {
     expect(sbParams.get('queueNames')).toBe('queueNames');
   });
 
-  it('every queue dead-letters, detects duplicates for 10 minutes and locks for a minute', () => {
+  it('every stage queue forwards its dead letters to a companion queue; all detect duplicates for 10 minutes', () => {
     const queueResources = declared('Microsoft.ServiceBus/namespaces/queues');
-    expect(queueResources.length).toBe(1);
-    expect(queueResources[0]?.file).toBe(serviceBusModule);
-    const properties = objectEntries(
-      blockAfter(fragment('queue resource', queueResources[0]?.body ?? ''), /\bproperties: \{/),
-    );
-    expect(properties.get('requiresDuplicateDetection')).toBe('true');
-    expect(properties.get('deadLetteringOnMessageExpiration')).toBe('true');
-    expect(properties.get('maxDeliveryCount')).toBe('maxDeliveryCount');
-    expect(properties.get('duplicateDetectionHistoryTimeWindow')).toBe('duplicateDetectionWindow');
-    expect(properties.get('lockDuration')).toBe('lockDuration');
+    expect(queueResources.length).toBe(2);
+    const propertiesOf = (resource: (typeof queueResources)[number] | undefined) =>
+      objectEntries(blockAfter(fragment('queue resource', resource?.body ?? ''), /\bproperties: \{/));
+    const stage = queueResources.find((q) => /^\s*name: queueName$/m.test(q.body));
+    const companion = queueResources.find((q) => /^\s*name: '\$\{queueName\}-deadletter'$/m.test(q.body));
+    expect(stage?.file).toBe(serviceBusModule);
+    expect(companion?.file).toBe(serviceBusModule);
+    for (const properties of [propertiesOf(stage), propertiesOf(companion)]) {
+      expect(properties.get('requiresDuplicateDetection')).toBe('true');
+      expect(properties.get('maxDeliveryCount')).toBe('maxDeliveryCount');
+      expect(properties.get('duplicateDetectionHistoryTimeWindow')).toBe('duplicateDetectionWindow');
+      expect(properties.get('lockDuration')).toBe('lockDuration');
+    }
+    const stageProperties = propertiesOf(stage);
+    expect(stageProperties.get('deadLetteringOnMessageExpiration')).toBe('true');
+    expect(stageProperties.get('forwardDeadLetteredMessagesTo')).toBe('deadLetterQueues[i].name');
     expect(serviceBusModule.code).toMatch(/^param duplicateDetectionWindow string = 'PT10M'$/m);
     expect(serviceBusModule.code).toMatch(/^param lockDuration string = 'PT1M'$/m);
   });

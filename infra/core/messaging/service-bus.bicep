@@ -51,7 +51,27 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   }
 }
 
-resource queues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = [for queueName in queueNames: {
+// Each stage queue has a companion `<queue>-deadletter` queue. Explicit dead-letters (a reason and
+// description chosen by the handler) are sent there by the app, because the Node worker cannot
+// settle a message with a reason; the built-in dead-letter sub-queue (MaxDeliveryCountExceeded,
+// expiry) is auto-forwarded there too, so one consumer per queue sees every failure (docs/bus.md).
+resource deadLetterQueues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = [for queueName in queueNames: {
+  parent: namespace
+  name: '${queueName}-deadletter'
+  properties: {
+    lockDuration: lockDuration
+    maxDeliveryCount: maxDeliveryCount
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: duplicateDetectionWindow
+    deadLetteringOnMessageExpiration: false
+    defaultMessageTimeToLive: messageTimeToLive
+    requiresSession: false
+    enableBatchedOperations: true
+    maxSizeInMegabytes: 1024
+  }
+}]
+
+resource queues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = [for (queueName, i) in queueNames: {
   parent: namespace
   name: queueName
   properties: {
@@ -60,6 +80,7 @@ resource queues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = [for queue
     requiresDuplicateDetection: true
     duplicateDetectionHistoryTimeWindow: duplicateDetectionWindow
     deadLetteringOnMessageExpiration: true
+    forwardDeadLetteredMessagesTo: deadLetterQueues[i].name
     defaultMessageTimeToLive: messageTimeToLive
     requiresSession: false
     enableBatchedOperations: true
