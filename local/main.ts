@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       '',
       'MSP Integration Hub — local host',
       `  settings: ${settingsFile}`,
-      `  storage:  ${host.settings.LOCAL_AZURITE === 'external' ? 'external' : `Azurite (${host.settings.LOCAL_AZURITE})`}`,
+      `  storage:  ${host.settings.LOCAL_AZURITE === 'external' ? 'external' : `Azurite (${host.settings.LOCAL_AZURITE})`} tables at ${/TableEndpoint=([^;]+)/.exec(host.settings.DataStorage ?? '')?.[1] ?? 'default endpoint'}`,
       `  time scale: ${host.settings.LOCAL_TIME_SCALE}x`,
       '',
       'Functions:',
@@ -61,7 +61,10 @@ async function main(): Promise<void> {
     stopping = true;
     process.stdout.write(`\n${signal}: stopping…\n`);
     host.stop().then(
-      () => process.exit(0),
+      () => {
+        process.stdout.write('stopped.\n');
+        process.exit(0);
+      },
       (error: unknown) => {
         process.stderr.write(`shutdown failed: ${String(error)}\n`);
         process.exit(1);

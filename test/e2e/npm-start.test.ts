@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../support/host-process';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('npm start', () => {
+  it('builds, starts its own Azurite and serves GET /api/healthz within 20 s, then stops cleanly on Ctrl-C', async () => {
+    const location = mkdtempSync(join(tmpdir(), 'hub-start-'));
+    dirs.push(location);
+    // The example settings as a fresh clone has them, with free ports so parallel runs never collide.
+    const child = spawn('npm', ['start'], {
+      cwd: ROOT,
+      detached: true, // its own process group, so SIGINT reaches npm and the host like a terminal's Ctrl-C
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        LOCAL_HTTP_PORT: '0',
+        LOCAL_AZURITE_BLOB_PORT: '0',
+        LOCAL_AZURITE_QUEUE_PORT: '0',
+        LOCAL_AZURITE_TABLE_PORT: '0',
+        LOCAL_AZURITE_LOCATION: location,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const started = Date.now();
+    try {
+      let healthy = false;
+      while (!healthy && Date.now() - started < 20_000) {
+        const base = /API reference: (http:\/\/[^/\s]+)\/api/.exec(output)?.[1];
+        if (base) {
+          const res = await fetch(`${base}/api/healthz`).catch(() => undefined);
+          healthy = res?.status === 200;
+        }
+        if (!healthy) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(healthy, output).toBe(true);
+      // The banner lists every function with its route.
+      expect(output).toContain('api-keys-create');
+      expect(output).toMatch(/\[POST\] http:\/\/localhost:\d+\/api\/v1\/api-keys/);
+      expect(output).toMatch(/healthz-get\s+\[GET\]/);
+    } finally {
+      process.kill(-child.pid!, 'SIGINT');
+    }
+    await exited;
+    expect(output).toContain('SIGINT: stopping');
+    expect(output).toContain('stopped.');
+    // Azurite went down with the host: its table endpoint no longer answers.
+    const tables = /tables at (http:\/\/\S+)/.exec(output)?.[1];
+    expect(tables).toBeTruthy();
+    const afterStop = await fetch(`${tables}/Tables`).then(
+      () => 'answered',
+      () => 'refused',
+    );
+    expect(afterStop).toBe('refused');
+  }, 60_000);
+});
