@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HostProcess, sharedAzuriteEnv, startHostProcess, uniqueName } from '../support/host-process';
+import { call, eventually } from '../support/http';
+
+/**
+ * The emulated Service Bus semantics, observed from outside: a host process running the fixture
+ * app's queue triggers on Azurite, driven over HTTP.
+ */
+interface DeliveryRecord {
+  kind: string;
+  deliveryCount: number;
+  messageId: string;
+}
+interface DeadLetter {
+  messageId: string;
+  deliveryCount: number;
+  deadLetterReason: string;
+  deadLetterErrorDescription: string;
+}
+
+let host: HostProcess;
+
+beforeAll(async () => {
+  host = await startHostProcess(
+    sharedAzuriteEnv({
+      LOCAL_FUNCTIONS_GLOB: 'dist/test/fixtures/host-app/*.js',
+      FIXTURE_QUEUE_SUFFIX: uniqueName('q'),
+      QUEUE_MAX_DELIVERY_COUNT: '3',
+    }),
+  );
+});
+
+afterAll(async () => {
+  await host?.stop();
+});
+
+const records = async (runId: string) =>
+  (await call(host.baseUrl, 'GET', `/api/fixture/records/${runId}`)).json as unknown as DeliveryRecord[];
+const deadLetters = async (queue: string) =>
+  (await call(host.baseUrl, 'GET', `/api/fixture/dead-letters/${queue}`)).json as unknown as DeadLetter[];
+const send = (queue: string, messageId: string, body: unknown, delayMs?: number) =>
+  call(host.baseUrl, 'POST', `/api/fixture/messages/${queue}`, { body: { messageId, body, ...(delayMs ? { delayMs } : {}) } });
+
+describe('queue triggers on the local host', () => {
+  it('redelivers a failing message with a rising delivery count until the handler succeeds', async () => {
+    const runId = uniqueName('run');
+    expect((await send('flaky', `${runId}:1`, { runId, failTimes: 2 })).status).toBe(202);
+    const seen = await eventually(async () => {
+      const r = await records(runId);
+      return r.length >= 3 ? r : undefined;
+    });
+    expect(seen.map((r) => r.deliveryCount).sort()).toEqual([1, 2, 3]);
+    expect((await deadLetters('flaky')).filter((d) => d.messageId === `${runId}:1`)).toEqual([]);
+  });
+
+  it('dead-letters a message that keeps failing after maxDeliveryCount, with its reason', async () => {
+    const runId = uniqueName('run');
+    await send('flaky', `${runId}:1`, { runId, failTimes: 99 });
+    const letter = await eventually(async () => (await deadLetters('flaky')).find((d) => d.messageId === `${runId}:1`));
+    expect(letter.deadLetterReason).toBe('MaxDeliveryCountExceeded');
+    expect(letter.deadLetterErrorDescription).toContain('planned failure on delivery 3');
+    const deliveries = (await records(runId)).map((r) => r.deliveryCount).sort();
+    expect(deliveries).toEqual([1, 2, 3]);
+  });
+
+  it('dead-letters explicitly with the handler’s reason and description', async () => {
+    const runId = uniqueName('run');
+    await send('flaky', `${runId}:1`, { runId, failTimes: 0, deadLetterAt: 1 });
+    const letter = await eventually(async () => (await deadLetters('flaky')).find((d) => d.messageId === `${runId}:1`));
+    expect(letter.deadLetterReason).toBe('planned_dead_letter');
+    expect(letter.deadLetterErrorDescription).toBe('dead-lettered on delivery 1');
+    expect((await records(runId)).length).toBe(1);
+  });
+
+  it('processes a message sent twice with one message id once', async () => {
+    const runId = uniqueName('run');
+    await send('once', `${runId}:same`, { runId });
+    await send('once', `${runId}:same`, { runId });
+    await send('once', `${runId}:sentinel`, { runId });
+    const seen = await eventually(async () => {
+      const r = await records(runId);
+      return r.some((x) => x.messageId === `${runId}:sentinel`) && r.some((x) => x.messageId === `${runId}:same`) ? r : undefined;
+    });
+    // Give a stray duplicate every chance to show up before counting.
+    await new Promise((r) => setTimeout(r, 1500));
+    const final = await records(runId);
+    expect(final.filter((x) => x.messageId === `${runId}:same`)).toHaveLength(1);
+    expect(seen.filter((x) => x.messageId === `${runId}:sentinel`)).toHaveLength(1);
+  });
+
+  it('does not deliver a scheduled message before its time', async () => {
+    const runId = uniqueName('run');
+    const sentAt = Date.now();
+    await send('once', `${runId}:later`, { runId }, 3000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await records(runId)).toEqual([]);
+    await eventually(async () => ((await records(runId)).length === 1 ? true : undefined));
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(2500);
+  });
+});
