@@ -24,9 +24,18 @@ export interface RunningAzurite {
 export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
   const host = options.host ?? '127.0.0.1';
   const ports = options.ports ?? { blob: 0, queue: 0, table: 0 };
-  // Azurite runs in a child that exits when its parent's IPC channel closes, so a host killed
-  // with SIGKILL (crash tests, a closed terminal) never leaves an orphan holding the ports/files.
-  const bootstrap = `process.on('disconnect', () => process.exit(0)); process.argv.splice(1, 0, 'azurite'); require(${JSON.stringify(require.resolve('azurite/dist/src/azurite.js'))});`;
+  // Azurite runs in a child that shuts itself down (gracefully: SIGTERM makes it flush its
+  // metadata to disk) when its parent's IPC channel closes. A host killed with SIGKILL therefore
+  // leaves no orphan holding the ports, and — like real Azure Storage outliving a crashed
+  // instance — loses none of the writes it acknowledged.
+  const bootstrap = [
+    // Once the parent is gone its end of stdout/stderr is closed: a shutdown message would fail
+    // with EPIPE and kill Azurite before it saved, so those errors are ignored.
+    "process.stdout.on('error', () => {}); process.stderr.on('error', () => {});",
+    "process.on('disconnect', () => { process.kill(process.pid, 'SIGTERM'); setTimeout(() => process.exit(0), 10000).unref(); });",
+    "process.argv.splice(1, 0, 'azurite');",
+    `require(${JSON.stringify(require.resolve('azurite/dist/src/azurite.js'))});`,
+  ].join(' ');
   const args = [
     '-e',
     bootstrap,

@@ -109,7 +109,7 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
     functions: [...registry.functions.values()],
     extraInputValue: (type) => (type === 'durableClient' ? durable?.clientBindingData() : undefined),
     extraHandlers: [
-      async (req, res) => (durable ? durable.handleRpc(req, res) : false),
+      async (req, res, body) => (durable ? durable.handleRpc(req, res, body) : false),
       adminEndpoints({ registry, timers, clock, testHooks: settings.LOCAL_ENABLE_TEST_HOOKS, log: hostLog }),
     ],
     ...(settings.LOCAL_FUNCTIONS_KEY ? { functionsKey: settings.LOCAL_FUNCTIONS_KEY } : {}),

@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpRequest, HttpResponse, type HttpResponseInit, InvocationContext } from '@azure/functions';
-import { ulid } from 'ulid';
+import { HttpRequest, HttpResponse, type HttpResponseInit } from '@azure/functions';
 import { secretsEqual } from '../shared/apikeys/key-material';
 import { CORRELATION_HEADER, correlationIdFrom } from '../shared/http/correlation';
 import {
@@ -13,6 +12,7 @@ import {
 } from '../shared/http/errors';
 import { problemFrom } from '../shared/http/problem';
 import { HttpRouter } from './http-routing';
+import { createInvocationContext } from './invocation';
 import type { RegisteredFunction } from './registry';
 
 /**
@@ -117,11 +117,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           params,
           ...(body.length > 0 && method !== 'GET' && method !== 'HEAD' ? { body: { bytes: body } } : {}),
         });
-        const context = new InvocationContext({ invocationId: ulid(), functionName: route.fn.name });
-        for (const input of route.fn.extraInputs) {
-          const value = options.extraInputValue?.(input.type);
-          if (value !== undefined) context.extraInputs.set(input.name, value);
-        }
+        const context = createInvocationContext(route.fn, options.log, {
+          logFields: { correlationId },
+          ...(options.extraInputValue ? { extraInputValue: options.extraInputValue } : {}),
+        });
         const result = await route.fn.callback(request, context);
         await writeResult(res, result);
       } catch (error) {

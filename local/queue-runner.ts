@@ -1,10 +1,8 @@
-import { format } from 'node:util';
-import { type FunctionTrigger, InvocationContext, type LogLevel } from '@azure/functions';
-import { ulid } from 'ulid';
 import type { QueueConsumer } from '../shared/bus/consumer';
 import { type BusLog, complete, type ReceivedMessage, type Settlement } from '../shared/bus/port';
 import type { StorageQueueBus } from '../shared/bus/storage-queue-bus';
 import { LOCAL_SETTLEMENT_FLAG, settlementFromResult } from '../shared/bus/trigger';
+import { createInvocationContext } from './invocation';
 import type { FunctionRegistry, RegisteredFunction } from './registry';
 
 /**
@@ -62,23 +60,10 @@ export function triggerMetadataFor(message: ReceivedMessage): Record<string, unk
   };
 }
 
-function levelFor(level: LogLevel): 'info' | 'warn' | 'error' | undefined {
-  if (level === 'error' || level === 'critical') return 'error';
-  if (level === 'warning') return 'warn';
-  if (level === 'information') return 'info';
-  return undefined;
-}
-
 async function invoke(fn: RegisteredFunction, message: ReceivedMessage, log: BusLog): Promise<Settlement> {
-  const context = new InvocationContext({
-    invocationId: ulid(),
-    functionName: fn.name,
+  const context = createInvocationContext(fn, log, {
     triggerMetadata: triggerMetadataFor(message),
-    options: { trigger: fn.trigger as FunctionTrigger, extraInputs: [], extraOutputs: [] },
-    logHandler: (level, ...args) => {
-      const mapped = levelFor(level);
-      if (mapped) log(mapped, format(...args), { functionName: fn.name, messageId: message.messageId });
-    },
+    logFields: { messageId: message.messageId },
   });
   const result = await fn.callback(message.body, context);
   return settlementFromResult(result) ?? complete;

@@ -1,7 +1,6 @@
-import { InvocationContext } from '@azure/functions';
 import { Cron } from 'croner';
-import { ulid } from 'ulid';
 import { nowMs } from '../shared/clock';
+import { createInvocationContext } from './invocation';
 import type { RegisteredFunction } from './registry';
 
 /**
@@ -61,7 +60,7 @@ export function startTimers(functions: RegisteredFunction[], options: { timeScal
       },
     };
     lastAt.set(fn.name, now);
-    const context = new InvocationContext({ invocationId: ulid(), functionName: fn.name });
+    const context = createInvocationContext(fn, options.log);
     try {
       await fn.callback(input, context);
     } catch (error) {

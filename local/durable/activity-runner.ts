@@ -1,9 +1,9 @@
 import { nowMs } from '../../shared/clock';
+import { createInvocationContext, type HostLog } from '../invocation';
 import type { FunctionRegistry } from '../registry';
 import type { ActivityOutcome } from './decisions';
 import { iso } from './history';
 import type { InstanceStore, WorkRow } from './instance-store';
-import { type EngineLog, invocationContext } from './invoke';
 
 /**
  * Runs activity work rows. A row is leased first (an ETag-conditional write of owner + expiry,
@@ -18,7 +18,7 @@ export interface ActivityRunnerOptions {
   owner: string;
   leaseMs: number;
   maxConcurrent: number;
-  log: EngineLog;
+  log: HostLog;
   crashPoint: (name: string) => void;
   /** Schedules a re-check of a row leased by someone else, when that lease runs out. */
   recheckAt: (instanceId: string, atMs: number) => void;
@@ -55,9 +55,14 @@ export class ActivityRunner {
     return this.queue.length > 0 || this.running.size > 0;
   }
 
+  start(): void {
+    this.stopped = false;
+  }
+
+  /** Stops taking work and waits for running activities; queued ones stay pending for whoever comes next. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.queue.length = 0;
+    for (const job of this.queue.splice(0)) this.active.delete(`${job.instanceId}\u0000${job.rowKey}`);
     await Promise.allSettled([...this.running]);
   }
 
@@ -133,9 +138,10 @@ export class ActivityRunner {
       const reason = `The function '${name}' doesn't exist, is disabled, or is not an activity function.`;
       return { ok: false, reason, details: '' };
     }
-    const context = invocationContext(fn, this.o.log, { instanceId }, (type) =>
-      type === 'durableClient' ? this.o.clientBindingData() : undefined,
-    );
+    const context = createInvocationContext(fn, this.o.log, {
+      logFields: { instanceId },
+      extraInputValue: (type) => (type === 'durableClient' ? this.o.clientBindingData() : undefined),
+    });
     try {
       const input = row.input === undefined ? undefined : (JSON.parse(row.input) as unknown);
       const result = await fn.callback(input, context);

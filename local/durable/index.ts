@@ -125,6 +125,8 @@ export function createDurableEngine(options: DurableEngineOptions): DurableEngin
       if (started) return;
       await Promise.all([store.ensure(), index.ensure()]);
       started = true;
+      reconciler.start();
+      activities?.start();
       wakes.start();
       await sweep();
       const every = options.sweepIntervalMs ?? 30_000;

@@ -1,3 +1,4 @@
+import { createInvocationContext, type HostLog } from '../invocation';
 import type { FunctionRegistry } from '../registry';
 import { flattenActions, type OrchestratorState, orchestratorStateSchema } from './actions';
 import { MAX_ENTITY_CHARS } from './chunked';
@@ -5,7 +6,6 @@ import { EMPTY_ENGINE_STATE, type PendingEvent, planActions, type Selection, toH
 import { EventType, type HistoryEvent, iso, NO_EVENT_ID } from './history';
 import { newExecutionId, newMessageKey } from './ids';
 import { type InstanceState, type NewMessage, type NewWorkRow, type Snapshot, workKey } from './instance-store';
-import { type EngineLog, invocationContext } from './invoke';
 
 /**
  * One orchestration episode: hand the history plus the selected new events to the real
@@ -49,7 +49,7 @@ function parseJson(text: string | undefined): unknown {
 
 async function invoke(
   registry: FunctionRegistry,
-  log: EngineLog,
+  log: HostLog,
   snapshot: Snapshot,
   history: HistoryEvent[],
 ): Promise<Outcome> {
@@ -67,7 +67,7 @@ async function invoke(
     isReplaying: snapshot.history.length > 0,
     parentInstanceId: undefined,
   };
-  const context = invocationContext(fn, log, { instanceId: state.instanceId });
+  const context = createInvocationContext(fn, log, { logFields: { instanceId: state.instanceId } });
   let raw: unknown;
   try {
     raw = await fn.callback(trigger, context);
@@ -123,7 +123,7 @@ function nextState(snapshot: Snapshot, changes: Partial<InstanceState>, nowMs: n
 
 export interface EpisodeContext {
   registry: FunctionRegistry;
-  log: EngineLog;
+  log: HostLog;
   timeScale: number;
   nowMs: number;
 }

@@ -1,5 +1,6 @@
 import { nowMs } from '../../shared/clock';
 import { ConflictError } from '../../shared/storage/errors';
+import type { HostLog } from '../invocation';
 import type { FunctionRegistry } from '../registry';
 import type { ActivityRunner } from './activity-runner';
 import { PayloadTooLargeError } from './chunked';
@@ -15,7 +16,6 @@ import {
   type Snapshot,
   workKey,
 } from './instance-store';
-import type { EngineLog } from './invoke';
 import { controlEpisode, type EpisodeCommit, runEpisode } from './orchestration-runner';
 import type { WakeScheduler } from './timers';
 
@@ -33,7 +33,7 @@ export interface ReconcilerOptions {
   activities: () => ActivityRunner;
   wakes: WakeScheduler;
   timeScale: number;
-  log: EngineLog;
+  log: HostLog;
   crashPoint: (name: string) => void;
 }
 
@@ -93,6 +93,10 @@ export class Reconciler {
 
   async idle(): Promise<void> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  start(): void {
+    this.stopped = false;
   }
 
   async stop(): Promise<void> {

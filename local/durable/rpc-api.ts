@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PayloadTooLargeError } from './chunked';
 import type { ClientBindingData } from './client-binding';
 import { INSTANCE_ID_PLACEHOLDER } from './client-binding';
 import type { InstanceService, ListFilter, SignalResult } from './instance-service';
@@ -214,6 +215,7 @@ export function createRpcHandler(options: {
         return true;
       }
       if (error instanceof HttpProblem) send(res, error.status, { message: error.message });
+      else if (error instanceof PayloadTooLargeError) send(res, 413, { message: error.message });
       else send(res, 500, { message: error instanceof Error ? error.message : String(error) });
     }
     return true;

@@ -39,7 +39,9 @@ const records = async (runId: string) =>
 const deadLetters = async (queue: string) =>
   (await call(host.baseUrl, 'GET', `/api/fixture/dead-letters/${queue}`)).json as unknown as DeadLetter[];
 const send = (queue: string, messageId: string, body: unknown, delayMs?: number) =>
-  call(host.baseUrl, 'POST', `/api/fixture/messages/${queue}`, { body: { messageId, body, ...(delayMs ? { delayMs } : {}) } });
+  call(host.baseUrl, 'POST', `/api/fixture/messages/${queue}`, {
+    body: { messageId, body, ...(delayMs ? { delayMs } : {}) },
+  });
 
 describe('queue triggers on the local host', () => {
   it('redelivers a failing message with a rising delivery count until the handler succeeds', async () => {
@@ -79,7 +81,9 @@ describe('queue triggers on the local host', () => {
     await send('once', `${runId}:sentinel`, { runId });
     const seen = await eventually(async () => {
       const r = await records(runId);
-      return r.some((x) => x.messageId === `${runId}:sentinel`) && r.some((x) => x.messageId === `${runId}:same`) ? r : undefined;
+      return r.some((x) => x.messageId === `${runId}:sentinel`) && r.some((x) => x.messageId === `${runId}:same`)
+        ? r
+        : undefined;
     });
     // Give a stray duplicate every chance to show up before counting.
     await new Promise((r) => setTimeout(r, 1500));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { HttpRequest, InvocationContext } from '@azure/functions';
 import { odata } from '@azure/data-tables';
+import { HttpRequest, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OrchestrationStatus } from '../../local/durable';
@@ -30,7 +30,9 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((t) => t.stop()));
 });
 
-async function engineUnderTest(overrides: Parameters<typeof startTestEngine>[0]['overrides'] = {}): Promise<TestEngine> {
+async function engineUnderTest(
+  overrides: Parameters<typeof startTestEngine>[0]['overrides'] = {},
+): Promise<TestEngine> {
   const t = await startTestEngine({ registry, account, overrides });
   running.push(t);
   return t;
@@ -64,7 +66,15 @@ async function eventTypes(t: TestEngine, instanceId: string): Promise<number[]> 
 }
 
 const count = (list: number[], type: number) => list.filter((x) => x === type).length;
-const T = { ExecutionStarted: 0, ExecutionCompleted: 1, TaskScheduled: 4, TaskCompleted: 5, TaskFailed: 6, TimerCreated: 10, TimerFired: 11 };
+const T = {
+  ExecutionStarted: 0,
+  ExecutionCompleted: 1,
+  TaskScheduled: 4,
+  TaskCompleted: 5,
+  TaskFailed: 6,
+  TimerCreated: 10,
+  TimerFired: 11,
+};
 
 /** A client function's context, filled the way the host fills it: the durableClient binding's value. */
 function clientContext(t: TestEngine, functionName: string): InvocationContext {
@@ -133,14 +143,15 @@ describe('local durable engine', () => {
 
   it('fans out with Task.all and gathers the results in order', async () => {
     const t = await engineUnderTest();
-    const numbers = Array.from({ length: 12 }, (_, i) => i + 1);
+    // 120 tasks: more than one 100-operation storage transaction holds, and several episodes of results.
+    const numbers = Array.from({ length: 120 }, (_, i) => i + 1);
     const id = await start(t, 'fixtureFanOut', numbers);
     const status = await finished(t, id);
     expect(status.runtimeStatus).toBe('Completed');
-    expect(status.output).toEqual({ results: numbers.map((n) => n * 2), sum: 156 });
+    expect(status.output).toEqual({ results: numbers.map((n) => n * 2), sum: 120 * 121 });
     const types = await eventTypes(t, id);
-    expect(count(types, T.TaskScheduled)).toBe(12);
-    expect(count(types, T.TaskCompleted)).toBe(12);
+    expect(count(types, T.TaskScheduled)).toBe(120);
+    expect(count(types, T.TaskCompleted)).toBe(120);
   });
 
   it('fails the orchestration visibly when an activity throws', async () => {
@@ -188,6 +199,19 @@ describe('local durable engine', () => {
     expect(status.runtimeStatus).toBe('Failed');
     expect(status.output).toEqual(expect.stringContaining('flaky failure 2'));
     expect(count(await eventTypes(t, id), T.TaskFailed)).toBe(2);
+  });
+
+  it('keeps retried activities in a fan-out apart (retry timers and re-runs interleave)', async () => {
+    const t = await engineUnderTest();
+    const id = await start(t, 'fixtureRetryFanOut', randomUUID());
+    const status = await finished(t, id);
+    expect(status.runtimeStatus).toBe('Completed');
+    // Attempt numbers: a succeeds on its 2nd call, b on its 4th, c on its 1st.
+    expect(status.output).toEqual({ results: [2, 4, 42, 1], after: 8 });
+    const types = await eventTypes(t, id);
+    expect(count(types, T.TaskFailed)).toBe(4);
+    expect(count(types, T.TimerFired)).toBe(4);
+    expect(count(types, T.TaskCompleted)).toBe(5);
   });
 
   it('continues as new with a fresh history until done', async () => {
@@ -262,11 +286,33 @@ describe('durable client over the RPC API', () => {
     });
     expect(terminated.output).toBe('no longer needed');
 
-    const listed = await client.getStatusBy({ runtimeStatus: [df.OrchestrationRuntimeStatus.Terminated] });
+    // Lists come from the instances table, written right after each commit (eventually consistent).
+    const listed = await eventually(async () => {
+      const list = await client.getStatusBy({ runtimeStatus: [df.OrchestrationRuntimeStatus.Terminated] });
+      return list.length > 0 ? list : undefined;
+    });
     expect(listed.map((s) => s.instanceId)).toEqual([other]);
 
     expect((await client.purgeInstanceHistory(other)).instancesDeleted).toBe(1);
     await expect(client.getStatus(other)).rejects.toThrow(/404/);
+  });
+
+  it('suspends and resumes: an event raised meanwhile waits for the resume', async () => {
+    const t = await engineUnderTest();
+    const client = df.getClient(clientContext(t, 'fixtureStartViaClient'));
+    const id = await client.startNew('fixtureApproval', { input: 60 * 60 * 1000 });
+    await eventually(async () => ((await client.getStatus(id)).runtimeStatus === 'Running' ? true : undefined));
+    await client.suspend(id, 'maintenance');
+    await eventually(async () => ((await client.getStatus(id)).runtimeStatus === 'Suspended' ? true : undefined));
+    await client.raiseEvent(id, 'approve', 'bob');
+    await t.engine.waitForIdle();
+    expect((await client.getStatus(id)).runtimeStatus).toBe('Suspended');
+    await client.resume(id, 'done');
+    const status = await eventually(async () => {
+      const s = await client.getStatus(id);
+      return s.runtimeStatus === 'Completed' ? s : undefined;
+    });
+    expect(status.output).toEqual({ approvedBy: 'bob' });
   });
 
   it('restarts a finished instance when started again with its id, as the extension does', async () => {
@@ -289,6 +335,32 @@ describe('durable client over the RPC API', () => {
     expect((await fetch(`${t.rpcBaseUrl}orchestrators/noSuchOrchestrator`, { method: 'POST' })).status).toBe(400);
     expect((await fetch(`${t.rpcBaseUrl}instances/nope/raiseEvent/x`, { method: 'POST', body: '1' })).status).toBe(404);
     expect(await t.engine.handleRpc({ url: '/api/other', method: 'GET' } as never, {} as never)).toBe(false);
+  });
+});
+
+describe('a new engine on the same task hub', () => {
+  it('resumes an orchestration the stopped engine left waiting on a timer', async () => {
+    const clock = new OffsetClock();
+    const restore = installClock(clock);
+    try {
+      const before = await engineUnderTest();
+      const runId = randomUUID();
+      const id = await start(before, 'fixtureTwoStepsAndTimer', { runId, delayMs: 60 * 60 * 1000 });
+      await eventually(async () => ((await eventTypes(before, id)).includes(T.TimerCreated) ? true : undefined));
+      await before.engine.waitForIdle();
+      await before.stop();
+      running.splice(running.indexOf(before), 1);
+
+      const after = await startTestEngine({ registry, account, hubName: before.hubName });
+      running.push(after);
+      clock.advance(60 * 60 * 1000 + 1000);
+      const status = await finished(after, id);
+      expect(status.runtimeStatus).toBe('Completed');
+      expect(await stepRows(runId)).toEqual(['first', 'second']);
+      expect(count(await eventTypes(after, id), T.TimerFired)).toBe(1);
+    } finally {
+      restore();
+    }
   });
 });
 

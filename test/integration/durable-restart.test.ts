@@ -41,7 +41,10 @@ async function diskAzurite(): Promise<RunningAzurite> {
 }
 
 async function startRunner(env: Record<string, string>): Promise<Runner> {
-  const child = spawn(process.execPath, [RUNNER], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [RUNNER], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     out += chunk.toString();
@@ -80,7 +83,9 @@ async function steps(connection: string, runId: string): Promise<string[]> {
   const out: string[] = [];
   const table = storageAccountFromConnectionString(connection).table(STEPS_TABLE);
   try {
-    for await (const row of table.listEntities<{ step: string }>({ queryOptions: { filter: odata`PartitionKey eq ${runId}` } })) {
+    for await (const row of table.listEntities<{ step: string }>({
+      queryOptions: { filter: odata`PartitionKey eq ${runId}` },
+    })) {
       out.push(row.step);
     }
   } catch {
@@ -89,7 +94,8 @@ async function steps(connection: string, runId: string): Promise<string[]> {
   return out.sort();
 }
 
-const countEvents = (s: Status | undefined, type: string) => (s?.history ?? []).filter((e) => e.EventType === type).length;
+const countEvents = (s: Status | undefined, type: string) =>
+  (s?.history ?? []).filter((e) => e.EventType === type).length;
 
 async function startOrchestration(runner: Runner, id: string, input: unknown): Promise<void> {
   const res = await fetch(`${runner.base}orchestrators/fixtureTwoStepsAndTimer/${id}`, {
@@ -119,7 +125,11 @@ function expectCompletedOnce(final: Status): void {
 describe('durable engine kill and restart (disk-backed Azurite, child process)', () => {
   it('resumes an orchestration killed with SIGKILL while it waits on its timer', { timeout: 120_000 }, async () => {
     const azurite = await diskAzurite();
-    const env = { DURABLE_FIXTURE_STORAGE: azurite.connectionString, DURABLE_HUB: uniqueHub('Kill'), DURABLE_TIME_SCALE: '10' };
+    const env = {
+      DURABLE_FIXTURE_STORAGE: azurite.connectionString,
+      DURABLE_HUB: uniqueHub('Kill'),
+      DURABLE_TIME_SCALE: '10',
+    };
     const runId = randomUUID();
     const id = `kill-${runId}`;
 
@@ -128,11 +138,13 @@ describe('durable engine kill and restart (disk-backed Azurite, child process)',
     await startOrchestration(first, id, { runId, delayMs: 40_000 });
     await eventually(async () => {
       const s = await status(first, id, true);
-      return countEvents(s, 'TimerCreated') === 1 && (await steps(azurite.connectionString, runId)).length === 1 ? true : undefined;
+      return countEvents(s, 'TimerCreated') === 1 && (await steps(azurite.connectionString, runId)).length === 1
+        ? true
+        : undefined;
     }, 30_000);
     first.child.kill('SIGKILL');
     await first.exited;
-    expect((await steps(azurite.connectionString, runId))).toEqual(['first']);
+    expect(await steps(azurite.connectionString, runId)).toEqual(['first']);
 
     const second = await startRunner(env);
     const final = await completed(second, id);
