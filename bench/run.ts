@@ -20,7 +20,13 @@ interface Result {
   p95Ms: number;
 }
 
-async function measure(name: string, url: string, headers: Record<string, string>, total: number, concurrency: number): Promise<Result> {
+async function measure(
+  name: string,
+  url: string,
+  headers: Record<string, string>,
+  total: number,
+  concurrency: number,
+): Promise<Result> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -75,8 +81,20 @@ async function main(): Promise<void> {
   const concurrency = 16;
   try {
     await measure('warm-up', `${host.http.baseUrl}/api/healthz`, {}, 200, concurrency);
-    const baseline = await measure('bare node:http + storage check', `http://127.0.0.1:${barePort}/healthz`, {}, total, concurrency);
-    const healthz = await measure('local host GET /api/healthz', `${host.http.baseUrl}/api/healthz`, {}, total, concurrency);
+    const baseline = await measure(
+      'bare node:http + storage check',
+      `http://127.0.0.1:${barePort}/healthz`,
+      {},
+      total,
+      concurrency,
+    );
+    const healthz = await measure(
+      'local host GET /api/healthz',
+      `${host.http.baseUrl}/api/healthz`,
+      {},
+      total,
+      concurrency,
+    );
     const authed = await measure(
       'local host GET /api/v1/api-keys (auth + rate limit)',
       `${host.http.baseUrl}/api/v1/api-keys?limit=10`,

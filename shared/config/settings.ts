@@ -153,12 +153,14 @@ export const settingSpecs = {
   LOCAL_FUNCTIONS_GLOB: {
     schema: z.string().min(1).optional(),
     scope: 'local',
-    description: "Which compiled function files the local host loads; defaults to package.json's main (dist/functions/*.js). Tests point it at fixtures.",
+    description:
+      "Which compiled function files the local host loads; defaults to package.json's main (dist/functions/*.js). Tests point it at fixtures.",
   },
   LOCAL_CRASH_POINTS: {
     schema: z.string().optional(),
     scope: 'local',
-    description: 'Comma-separated crash points (name or name@n) that kill the local host when reached; for kill-and-restart tests.',
+    description:
+      'Comma-separated crash points (name or name@n) that kill the local host when reached; for kill-and-restart tests.',
   },
   LOCAL_TIME_SCALE: {
     schema: z.coerce.number().positive().max(100000).default(1),
