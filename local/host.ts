@@ -53,8 +53,11 @@ export function expandMainGlob(root: string, pattern: string): string[] {
 }
 
 export async function startLocalHost(root: string): Promise<LocalHost> {
-  // Azurite first: its address becomes the DataStorage / AzureWebJobsStorage settings.
+  // Refuse bad settings before starting anything. Azurite's address is not known yet, so a
+  // placeholder stands in for DataStorage when the host is about to start its own.
   const mode = process.env.LOCAL_AZURITE ?? 'disk';
+  parseSettings(mode === 'external' ? process.env : { ...process.env, DataStorage: 'UseDevelopmentStorage=true' });
+  // Then Azurite: its address becomes the DataStorage / AzureWebJobsStorage settings.
   let azurite: RunningAzurite | undefined;
   if (mode !== 'external') {
     const ports = {
