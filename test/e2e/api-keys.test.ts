@@ -15,6 +15,10 @@ let env: Record<string, string>;
 const account = () => storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
 
 /** Arrange: mint a key straight through the store (what an admin would have done earlier). */
+const issuedKeys: string[] = [];
+/** The secret part of `mhk_<26-char id>_<secret>` (the secret itself may contain underscores). */
+const secretOf = (key: string) => key.slice('mhk_'.length + 26 + 1);
+
 async function mintKey(tenantId: string, scopes: Scope[], expiresAt?: string): Promise<{ id: string; key: string }> {
   const created = await createApiKey(
     { tables: apiKeyTables(account()), audit: auditTable(account()) },
@@ -22,11 +26,13 @@ async function mintKey(tenantId: string, scopes: Scope[], expiresAt?: string): P
     { name: 'test key', scopes, expiresAt },
     'test',
   );
+  issuedKeys.push(created.key);
   return { id: created.id, key: created.key };
 }
 
 beforeAll(async () => {
-  env = sharedAzuriteEnv({ API_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
+  // LOG_LEVEL info: every request is logged, so the log-scan test below has something to scan.
+  env = sharedAzuriteEnv({ API_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT), LOG_LEVEL: 'info' });
   host = await startHostProcess(env);
 });
 
@@ -83,6 +89,25 @@ describe('API keys over HTTP', () => {
     expect(ids.indexOf(second.json.id as string)).toBeLessThan(ids.indexOf(first.json.id as string));
     expect(list.text).not.toContain(first.json.key as string);
     expect(list.text).not.toContain('hash');
+    // Paging: one key per page, the cursor leads to the next one, a tampered cursor is refused.
+    const page1 = await call(host.baseUrl, 'GET', '/api/v1/api-keys?limit=1', { key: admin.key });
+    expect((page1.json.items as { id: string }[])[0]?.id).toBe(second.json.id);
+    const cursor = page1.json.nextCursor as string;
+    expect(cursor).toBeTruthy();
+    const page2 = await call(host.baseUrl, 'GET', `/api/v1/api-keys?limit=1&cursor=${encodeURIComponent(cursor)}`, {
+      key: admin.key,
+    });
+    expect((page2.json.items as { id: string }[])[0]?.id).toBe(first.json.id);
+    const tampered = await call(
+      host.baseUrl,
+      'GET',
+      `/api/v1/api-keys?limit=1&cursor=${encodeURIComponent(`x${cursor.slice(1)}`)}`,
+      {
+        key: admin.key,
+      },
+    );
+    expect(tampered.status).toBe(400);
+    expect(tampered.json.code).toBe('invalid_cursor');
     const got = await call(host.baseUrl, 'GET', `/api/v1/api-keys/${first.json.id as string}`, { key: admin.key });
     expect(got.status).toBe(200);
     expect(got.json.key).toBeUndefined();
@@ -173,7 +198,8 @@ describe('API keys over HTTP', () => {
       body: { name: 'hash check', scopes: ['events:read'] },
     });
     const key = created.json.key as string;
-    const secret = key.split('_')[2]!;
+    issuedKeys.push(key);
+    const secret = secretOf(key);
     const raw = await account()
       .table('apikeys')
       .getEntity(env.BOOTSTRAP_TENANT_ID!, created.json.id as string);
@@ -287,5 +313,24 @@ describe('meta endpoints', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.text).toContain('/api/v1/openapi.json');
+  });
+});
+
+describe('secrets in logs', () => {
+  it('never writes an API key, its secret part or the bootstrap key to the host log', async () => {
+    const admin = await mintKey(env.BOOTSTRAP_TENANT_ID!, ['admin']);
+    const created = await call(host.baseUrl, 'POST', '/api/v1/api-keys', {
+      key: admin.key,
+      body: { name: 'log check', scopes: ['events:read'] },
+    });
+    issuedKeys.push(created.json.key as string);
+    await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: env.BOOTSTRAP_API_KEY! });
+    await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: `${admin.key}x` });
+    const log = host.output();
+    expect(log).toContain('"msg":"request"');
+    for (const key of [...issuedKeys, env.BOOTSTRAP_API_KEY!]) {
+      expect(log).not.toContain(key);
+      expect(log).not.toContain(secretOf(key));
+    }
   });
 });
