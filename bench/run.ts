@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { startLocalHost } from '../local/host';
 import { loadLocalSettings } from '../local/local-settings';
+import { services } from '../shared/app/services';
+import { checkHealth } from '../shared/health/healthz';
 import { setLogSink } from '../shared/observability/logger';
 
 /**
@@ -67,8 +69,6 @@ async function main(): Promise<void> {
   const restoreLog = setLogSink(() => undefined);
   const host = await startLocalHost(root);
   const key = host.settings.BOOTSTRAP_API_KEY ?? '';
-  const { checkHealth } = await import('../shared/health/healthz');
-  const { services } = await import('../shared/app/services');
   const bare = createServer((_req, res) => {
     void checkHealth(services().account).then((h) => {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -80,7 +80,16 @@ async function main(): Promise<void> {
   const total = Number(process.env.BENCH_REQUESTS ?? 2000);
   const concurrency = 16;
   try {
-    await measure('warm-up', `${host.http.baseUrl}/api/healthz`, {}, 200, concurrency);
+    // Warm both servers (JIT, keep-alive pools, table creation) before anything is measured.
+    await measure('warm-up', `${host.http.baseUrl}/api/healthz`, {}, 300, concurrency);
+    await measure('warm-up', `http://127.0.0.1:${barePort}/healthz`, {}, 300, concurrency);
+    await measure(
+      'warm-up',
+      `${host.http.baseUrl}/api/v1/api-keys?limit=10`,
+      { authorization: `Bearer ${key}` },
+      100,
+      concurrency,
+    );
     const baseline = await measure(
       'bare node:http + storage check',
       `http://127.0.0.1:${barePort}/healthz`,

@@ -1,16 +1,25 @@
+import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { nowMs } from '../clock';
+import { errorFields, logger } from '../observability/logger';
 import type { StorageAccount } from '../storage/connection';
+import { ConflictError } from '../storage/errors';
 import { TableRepository } from '../storage/table-repository';
 import { TooManyRequestsError } from './errors';
 
 /**
- * Per-key fixed-window rate limit shared by every instance: one row per key holds the current
- * window and its count, advanced with ETag-conditional writes so concurrent requests on several
- * instances count exactly (a lost race is re-read and retried, never overwritten).
+ * Per-key fixed-window rate limit shared by every instance. One key's count is spread over a few
+ * shard rows (PartitionKey = key, RowKey = shard), each holding its window start and count and
+ * advanced with ETag-conditional writes: concurrent requests of one key mostly hit different
+ * rows instead of queueing on one, and a lost race is retried, never overwritten. The window's
+ * count is the sum of the shards (one partition read). Two requests racing at the boundary can
+ * both pass, so the limit may be exceeded by the concurrency of one key — fine for a rate limit.
+ *
+ * If counting fails (storage contention or an outage), the request is let through and logged:
+ * the limiter protects the hub; it must not become the reason requests fail.
  */
-const windowSchema = z.object({ windowStart: z.number().int(), count: z.number().int() });
-type WindowRow = z.infer<typeof windowSchema>;
+const shardSchema = z.object({ windowStart: z.number().int(), count: z.number().int() });
+type ShardRow = z.infer<typeof shardSchema>;
 
 export interface RateLimitState {
   limit: number;
@@ -28,30 +37,55 @@ export function rateLimitHeaders(state: RateLimitState): Record<string, string> 
 }
 
 export class RateLimiter {
-  private readonly rows: TableRepository<WindowRow>;
+  private readonly rows: TableRepository<ShardRow>;
   constructor(
     account: StorageAccount,
     private readonly limitPerWindow: number,
     private readonly windowMs = 60_000,
+    private readonly shards = 8,
   ) {
-    this.rows = new TableRepository(account, 'ratelimits', windowSchema);
+    this.rows = new TableRepository(account, 'ratelimits', shardSchema);
+  }
+
+  private async increment(subject: string, windowStart: number): Promise<boolean> {
+    const first = randomInt(this.shards);
+    for (let i = 0; i < this.shards; i++) {
+      const shard = `shard-${(first + i) % this.shards}`;
+      try {
+        await this.rows.update(
+          subject,
+          shard,
+          (current) =>
+            current && current.windowStart === windowStart
+              ? { windowStart, count: current.count + 1 }
+              : { windowStart, count: 1 },
+          { maxAttempts: 3 },
+        );
+        return true;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+    return false;
+  }
+
+  private async count(subject: string, windowStart: number): Promise<number> {
+    const page = await this.rows.list(subject, { limit: this.shards });
+    return page.items.reduce((sum, row) => sum + (row.value.windowStart === windowStart ? row.value.count : 0), 0);
   }
 
   /** Count one request for `subject`; throws TooManyRequestsError (with headers) once over the limit. */
   async take(subject: string): Promise<RateLimitState> {
     const at = nowMs();
     const windowStart = at - (at % this.windowMs);
-    const stored = await this.rows.update(
-      subject,
-      'window',
-      (current) =>
-        current && current.windowStart === windowStart
-          ? { windowStart, count: current.count + 1 }
-          : { windowStart, count: 1 },
-      { maxAttempts: 20 },
-    );
-    const count = stored?.value.count ?? 1;
     const resetMs = windowStart + this.windowMs;
+    let count: number;
+    try {
+      count = (await this.increment(subject, windowStart)) ? await this.count(subject, windowStart) : 0;
+    } catch (error) {
+      logger.warn('rate limit not counted; request allowed', { subject, ...errorFields(error) });
+      count = 0;
+    }
     const state: RateLimitState = {
       limit: this.limitPerWindow,
       remaining: Math.max(0, this.limitPerWindow - count),
