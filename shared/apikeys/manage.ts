@@ -1,5 +1,6 @@
 import { type AuditEntry, recordAudit } from '../audit/audit-log';
 import { nowMs } from '../clock';
+import { crashPoint } from '../faults/crash-points';
 import { AppError, ResourceNotFoundError } from '../http/errors';
 import type { Page, Stored, TableRepository } from '../storage/table-repository';
 import { generateKeyMaterial } from './key-material';
@@ -41,6 +42,9 @@ export function toView(stored: Stored<ApiKeyRecord>): ApiKeyView {
   };
 }
 
+/** Between the tenant's key row and the lookup row that makes the key usable. */
+export const CRASH_AFTER_KEY_RECORD = 'apikeys.create.after-record';
+
 export class ScopeEscalationError extends AppError {
   constructor(scopes: Scope[]) {
     super(403, 'scope_escalation', 'Forbidden', `A key cannot grant scopes it does not hold: ${scopes.join(', ')}.`, {
@@ -79,6 +83,7 @@ export async function createApiKey(
   // The tenant row first: if we crash before the lookup row, the key is listed (and revocable)
   // but cannot authenticate — never the other way round.
   const stored = await deps.tables.keys.insert(caller.tenantId, material.keyId, record);
+  crashPoint(CRASH_AFTER_KEY_RECORD);
   await deps.tables.lookup.insert(material.keyId, LOOKUP_ROW, { tenantId: caller.tenantId });
   await recordAudit(deps.audit, caller.tenantId, {
     action: 'apikey.created',

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../support/host-process';
+import { captureOutput, ROOT } from '../support/host-process';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -29,38 +29,32 @@ describe('npm start', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      output += c.toString();
-    });
-    child.stderr?.on('data', (c: Buffer) => {
-      output += c.toString();
-    });
+    const output = captureOutput(child);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const started = Date.now();
     try {
       let healthy = false;
       while (!healthy && Date.now() - started < 20_000) {
-        const base = /API reference: (http:\/\/[^/\s]+)\/api/.exec(output)?.[1];
+        const base = /API reference: (http:\/\/[^/\s]+)\/api/.exec(output())?.[1];
         if (base) {
           const res = await fetch(`${base}/api/healthz`).catch(() => undefined);
           healthy = res?.status === 200;
         }
         if (!healthy) await new Promise((r) => setTimeout(r, 200));
       }
-      expect(healthy, output).toBe(true);
+      expect(healthy, output()).toBe(true);
       // The banner lists every function with its route.
-      expect(output).toContain('api-keys-create');
-      expect(output).toMatch(/\[POST\] http:\/\/localhost:\d+\/api\/v1\/api-keys/);
-      expect(output).toMatch(/healthz-get\s+\[GET\]/);
+      expect(output()).toContain('api-keys-create');
+      expect(output()).toMatch(/\[POST\] http:\/\/localhost:\d+\/api\/v1\/api-keys/);
+      expect(output()).toMatch(/healthz-get\s+\[GET\]/);
     } finally {
       process.kill(-child.pid!, 'SIGINT');
     }
     await exited;
-    expect(output).toContain('SIGINT: stopping');
-    expect(output).toContain('stopped.');
+    expect(output()).toContain('SIGINT: stopping');
+    expect(output()).toContain('stopped.');
     // Azurite went down with the host: its table endpoint no longer answers.
-    const tables = /tables at (http:\/\/\S+)/.exec(output)?.[1];
+    const tables = /tables at (http:\/\/\S+)/.exec(output())?.[1];
     expect(tables).toBeTruthy();
     const afterStop = await fetch(`${tables}/Tables`).then(
       () => 'answered',

@@ -43,25 +43,30 @@ export function sharedAzuriteEnv(overrides: Record<string, string> = {}): Record
   };
 }
 
+/** Collects a child's stdout and stderr as they arrive. */
+export function captureOutput(child: ChildProcess): () => string {
+  let output = '';
+  const append = (c: Buffer) => {
+    output += c.toString();
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  return () => output;
+}
+
 export async function startHostProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<HostProcess> {
   const child = spawn(process.execPath, [resolve(ROOT, 'dist/local/main.js')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    output += c.toString();
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    output += c.toString();
-  });
+  const output = captureOutput(child);
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   const baseUrl = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`host did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const timer = setTimeout(() => reject(new Error(`host did not start in ${timeoutMs} ms:\n${output()}`)), timeoutMs);
     const check = () => {
-      const m = /API reference: (http:\/\/[^/\s]+)\/api\/v1\/docs/.exec(output);
-      if (m && output.includes('Ready in')) {
+      const m = /API reference: (http:\/\/[^/\s]+)\/api\/v1\/docs/.exec(output());
+      if (m && output().includes('Ready in')) {
         clearTimeout(timer);
         resolveUrl(m[1]!);
       }
@@ -69,13 +74,13 @@ export async function startHostProcess(env: Record<string, string>, timeoutMs = 
     child.stdout?.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`host exited with ${code} before it was ready:\n${output}`));
+      reject(new Error(`host exited with ${code} before it was ready:\n${output()}`));
     });
   });
   return {
     baseUrl,
     child,
-    output: () => output,
+    output,
     exited,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
