@@ -2,7 +2,13 @@ import type { BootstrapKey } from '../apikeys/authenticate';
 import { type ApiKeyTables, apiKeyTables } from '../apikeys/records';
 import { type Settings, settings } from '../config/settings';
 import { RateLimiter } from '../http/rate-limit';
-import { type StorageAccount, storageAccountFromSettings } from '../storage/connection';
+import {
+  CachedSecretSource,
+  EnvironmentSecretSource,
+  KeyVaultSecretSource,
+  type SecretSource,
+} from '../secrets/secret-source';
+import { azureCredential, type StorageAccount, storageAccountFromSettings } from '../storage/connection';
 
 /**
  * The composition root: everything a trigger needs, built once per process from the settings on
@@ -14,6 +20,8 @@ export interface Services {
   apiKeys: ApiKeyTables;
   rateLimiter: RateLimiter;
   bootstrap: BootstrapKey | undefined;
+  /** Key Vault when KEY_VAULT_URI is set (Azure), the environment otherwise (local). Cached. */
+  secrets: SecretSource;
 }
 
 let built: Services | undefined;
@@ -28,6 +36,9 @@ export function services(): Services {
       apiKeys: apiKeyTables(account),
       rateLimiter: new RateLimiter(account, s.API_RATE_LIMIT_PER_MINUTE),
       bootstrap: s.BOOTSTRAP_API_KEY ? { key: s.BOOTSTRAP_API_KEY, tenantId: s.BOOTSTRAP_TENANT_ID } : undefined,
+      secrets: new CachedSecretSource(
+        s.KEY_VAULT_URI ? new KeyVaultSecretSource(s.KEY_VAULT_URI, azureCredential(s)) : new EnvironmentSecretSource(),
+      ),
     };
   }
   return built;
