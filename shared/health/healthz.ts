@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HUB_VERSION } from '../app/version';
 import { nowMs } from '../clock';
 import type { StorageAccount } from '../storage/connection';
 
@@ -11,8 +12,6 @@ export const healthSchema = z
   })
   .meta({ id: 'Health' });
 export type Health = z.infer<typeof healthSchema>;
-
-const VERSION = process.env.npm_package_version ?? '0.1.0';
 
 /** Cheap dependency check: one table-service round trip with a short timeout. */
 export async function checkHealth(account: StorageAccount, timeoutMs = 3000): Promise<Health> {
@@ -30,7 +29,7 @@ export async function checkHealth(account: StorageAccount, timeoutMs = 3000): Pr
   return {
     status: storage.ok ? 'ok' : 'degraded',
     time: new Date(nowMs()).toISOString(),
-    version: VERSION,
+    version: HUB_VERSION,
     checks: { storage },
   };
 }
