@@ -21,6 +21,20 @@ export interface RunningAzurite {
   stop(): Promise<void>;
 }
 
+/** A port the local host needs is taken; the message says which setting moves it. */
+export class PortInUseError extends Error {
+  constructor(
+    readonly port: number,
+    readonly service: string,
+    readonly setting: string,
+  ) {
+    super(
+      `Port ${port} (${service}) is already in use — is another \`npm start\` or Azurite running? Stop it, or set ${setting} to another port (0 picks a free one)${service.startsWith('Azurite') ? ', or LOCAL_AZURITE=external to use the running Azurite through DataStorage' : ''}.`,
+    );
+    this.name = 'PortInUseError';
+  }
+}
+
 export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
   const host = options.host ?? '127.0.0.1';
   const ports = options.ports ?? { blob: 0, queue: 0, table: 0 };
@@ -76,7 +90,14 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
       child.kill('SIGKILL');
       reject(err);
     };
-    child.on('exit', (code) => fail(new Error(`Azurite exited with code ${code}:\n${output}`)));
+    child.on('exit', (code) => {
+      const busy = /EADDRINUSE[^\n]*:(\d+)/.exec(output);
+      if (busy) {
+        const port = Number(busy[1]);
+        const which = port === ports.blob ? 'BLOB' : port === ports.queue ? 'QUEUE' : 'TABLE';
+        fail(new PortInUseError(port, `Azurite ${which.toLowerCase()} service`, `LOCAL_AZURITE_${which}_PORT`));
+      } else fail(new Error(`Azurite exited with code ${code}:\n${output}`));
+    });
     child.on('error', fail);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();

@@ -11,6 +11,7 @@ import {
   UnauthorizedError,
 } from '../shared/http/errors';
 import { problemFrom } from '../shared/http/problem';
+import { PortInUseError } from './azurite';
 import { HttpRouter } from './http-routing';
 import { createInvocationContext } from './invocation';
 import type { RegisteredFunction } from './registry';
@@ -142,7 +143,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE' ? new PortInUseError(options.port, 'local host HTTP', 'LOCAL_HTTP_PORT') : error,
+      ),
+    );
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { SettingsError } from '../shared/config/settings';
+import { PortInUseError } from './azurite';
 import { startLocalHost } from './host';
 import { loadLocalSettings } from './local-settings';
 import type { RegisteredFunction } from './registry';
@@ -79,6 +80,10 @@ main().catch((error: unknown) => {
   if (error instanceof SettingsError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(78);
+  }
+  if (error instanceof PortInUseError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(75);
   }
   process.stderr.write(
     `The local host failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HostProcess, sharedAzuriteEnv, startHostProcess, uniqueName } from '../support/host-process';
 import { call, eventually } from '../support/http';
@@ -78,7 +80,31 @@ describe('HTTP routing and auth levels', () => {
   });
 });
 
-describe('settings', () => {
+describe('start-up failures', () => {
+  it('names the busy port and the setting that moves it', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const error = await startHostProcess(
+        sharedAzuriteEnv({
+          LOCAL_AZURITE: 'memory',
+          LOCAL_AZURITE_BLOB_PORT: '0',
+          LOCAL_AZURITE_QUEUE_PORT: '0',
+          LOCAL_AZURITE_TABLE_PORT: String(port),
+        }),
+      ).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).toContain('exited with 75');
+      expect(error?.message).toContain(`Port ${port} (Azurite table service) is already in use`);
+      expect(error?.message).toContain('LOCAL_AZURITE_TABLE_PORT');
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('refuses to start with a message naming the bad setting', async () => {
     const error = await startHostProcess(sharedAzuriteEnv({ LOCAL_HTTP_PORT: 'seventy', BUS_MODE: 'pigeon' })).then(
       () => undefined,
