@@ -60,9 +60,9 @@ export interface StorageQueueBusOptions {
 }
 
 /** Crash point between the dedup row and the queue send (see docs/bus.md, tests). */
-export const CRASH_AFTER_DEDUP_RESERVE = 'bus.send.afterDedupReserve';
+export const CRASH_AFTER_DEDUP_RESERVE = 'bus.send.after-dedup-reserve';
 /** Crash point between the queue send and marking the dedup row sent. */
-export const CRASH_AFTER_QUEUE_SEND = 'bus.send.afterQueueSend';
+export const CRASH_AFTER_QUEUE_SEND = 'bus.send.after-queue-send';
 
 const noLog: BusLog = () => {};
 
