@@ -4,6 +4,7 @@
  */
 export * from './port';
 export { type Bus, busFromSettings, processBus, setProcessBus, storageQueueBusFromSettings } from './process-bus';
+export * from './retry';
 export { ServiceBusBus } from './service-bus-bus';
 export { StorageQueueBus, type StorageQueueBusOptions } from './storage-queue-bus';
 export { registerQueueHandler } from './trigger';
