@@ -82,7 +82,7 @@ export async function startQueueTriggers(options: QueueRunnerOptions): Promise<Q
       bus.startConsumer(queue, (message) => invoke(fn, message, log), {
         concurrency: options.concurrency ?? 4,
         pollIntervalMs: options.pollIntervalMs ?? 500,
-        maxPollIntervalMs: options.maxPollIntervalMs ?? 4_000,
+        maxPollIntervalMs: options.maxPollIntervalMs ?? 1_000,
       }),
     );
   }
