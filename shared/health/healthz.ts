@@ -13,15 +13,19 @@ export const healthSchema = z
   .meta({ id: 'Health' });
 export type Health = z.infer<typeof healthSchema>;
 
-/** Cheap dependency check: one table-service round trip with a short timeout. */
+/** Cheap dependency check: one table-service read with a short timeout. */
 export async function checkHealth(account: StorageAccount, timeoutMs = 3000): Promise<Health> {
   const started = nowMs();
   let storage: Health['checks']['storage'];
   try {
-    const probe = account.table('healthprobe');
-    await probe.createTable({ abortSignal: AbortSignal.timeout(timeoutMs) }).catch((error: { statusCode?: number }) => {
-      if (error.statusCode !== 409) throw error;
-    });
+    // A point read of a row that never exists: one cheap round trip that proves the account is
+    // reachable and our identity is authorised (404 is the healthy answer; 403 or 5xx are not).
+    await account
+      .table('healthprobe')
+      .getEntity('healthz', 'healthz', { abortSignal: AbortSignal.timeout(timeoutMs) })
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 404) throw error;
+      });
     storage = { ok: true, latencyMs: nowMs() - started };
   } catch (error) {
     storage = { ok: false, latencyMs: nowMs() - started, error: (error as Error).name };
