@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpRequest, HttpResponse, type HttpResponseInit } from '@azure/functions';
-import { secretsEqual } from '../shared/apikeys/key-material';
+import { secretsEqual } from '../shared/crypto/constant-time';
 import { CORRELATION_HEADER, correlationIdFrom } from '../shared/http/correlation';
 import {
   AppError,

@@ -1,6 +1,7 @@
 import { nowMs } from '../clock';
+import { matchesSha256, secretsEqual } from '../crypto/constant-time';
 import { UnauthorizedError } from '../http/errors';
-import { matchesHash, parseKeyId, secretsEqual } from './key-material';
+import { parseKeyId } from './key-material';
 import type { Principal } from './principal';
 import { type ApiKeyTables, LOOKUP_ROW } from './records';
 
@@ -40,7 +41,7 @@ export async function authenticate(
   const lookup = await tables.lookup.get(keyId, LOOKUP_ROW);
   if (!lookup) throw invalid;
   const record = await tables.keys.get(lookup.value.tenantId, keyId);
-  if (!record || !matchesHash(presented, record.value.hash)) throw invalid;
+  if (!record || !matchesSha256(presented, record.value.hash)) throw invalid;
   if (record.value.revokedAt) throw new UnauthorizedError('api_key_revoked', 'This API key has been revoked.');
   if (record.value.expiresAt && Date.parse(record.value.expiresAt) <= nowMs()) {
     throw new UnauthorizedError('api_key_expired', 'This API key has expired.');

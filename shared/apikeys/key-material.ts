@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../crypto/constant-time';
 import { newestFirstId } from '../storage/keys';
 
 /**
@@ -29,19 +30,5 @@ export function parseKeyId(presented: string): string | undefined {
 }
 
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
-
-/** Constant-time comparison of a presented key against a stored hash. */
-export function matchesHash(presented: string, storedHashHex: string): boolean {
-  const a = createHash('sha256').update(presented, 'utf8').digest();
-  const b = Buffer.from(storedHashHex, 'hex');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** Constant-time comparison of two secrets of any length (hashing first equalises lengths). */
-export function secretsEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a, 'utf8').digest();
-  const hb = createHash('sha256').update(b, 'utf8').digest();
-  return timingSafeEqual(ha, hb);
+  return sha256(key).toString('hex');
 }
