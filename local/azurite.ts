@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { azuriteConnectionString } from '../shared/storage/connection';
 
 /**
@@ -32,6 +33,40 @@ export class PortInUseError extends Error {
       `Port ${port} (${service}) is already in use — is another \`npm start\` or Azurite running? Stop it, or set ${setting} to another port (0 picks a free one)${service.startsWith('Azurite') ? ', or LOCAL_AZURITE=external to use the running Azurite through DataStorage' : ''}.`,
     );
     this.name = 'PortInUseError';
+  }
+}
+
+function ownerFile(location: string): string {
+  return join(location, 'hub-azurite.pid');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A host that crashed leaves its Azurite flushing to the same folder for a moment. Opening the
+ * folder before that Azurite has exited would read half-written files and lose acknowledged
+ * writes, so wait for the previous owner (recorded in the folder) to be gone.
+ */
+async function waitForPreviousAzurite(location: string, timeoutMs: number): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(ownerFile(location), 'utf8'));
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+    if (Date.now() > deadline) {
+      throw new Error(`Another Azurite (pid ${pid}) still uses ${location}; stop it or choose LOCAL_AZURITE_LOCATION.`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -73,11 +108,14 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   ];
   if (options.location) {
     mkdirSync(options.location, { recursive: true });
+    await waitForPreviousAzurite(options.location, options.startTimeoutMs ?? 30000);
     args.push('--location', options.location);
   } else {
     args.push('--inMemoryPersistence', '--extentMemoryLimit', '256');
   }
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  // Record who owns the folder; the pid outlives this process if it is killed (see above).
+  if (options.location && child.pid) writeFileSync(ownerFile(options.location), String(child.pid));
   const found: Partial<Record<'blob' | 'queue' | 'table', number>> = {};
   let output = '';
   await new Promise<void>((resolve, reject) => {
