@@ -9,10 +9,9 @@ import {
 } from '../shared/apikeys/api-schemas';
 import { createApiKey, getApiKey, listApiKeys, revokeApiKey } from '../shared/apikeys/manage';
 import { services } from '../shared/app/services';
-import { auditTable } from '../shared/audit/audit-log';
 import { apiRoute, problemSchema } from '../shared/http/api-route';
 
-const deps = () => ({ tables: services().apiKeys, audit: auditTable(services().account) });
+const deps = () => ({ tables: services().apiKeys, audit: services().audit });
 
 app.http(
   'api-keys-create',

@@ -1,5 +1,6 @@
 import type { BootstrapKey } from '../apikeys/authenticate';
 import { type ApiKeyTables, apiKeyTables } from '../apikeys/records';
+import { type AuditEntry, auditTable } from '../audit/audit-log';
 import { type Settings, settings } from '../config/settings';
 import { RateLimiter } from '../http/rate-limit';
 import {
@@ -9,6 +10,7 @@ import {
   type SecretSource,
 } from '../secrets/secret-source';
 import { azureCredential, type StorageAccount, storageAccountFromSettings } from '../storage/connection';
+import type { TableRepository } from '../storage/table-repository';
 
 /**
  * The composition root: everything a trigger needs, built once per process from the settings on
@@ -18,6 +20,7 @@ export interface Services {
   settings: Settings;
   account: StorageAccount;
   apiKeys: ApiKeyTables;
+  audit: TableRepository<AuditEntry>;
   rateLimiter: RateLimiter;
   bootstrap: BootstrapKey | undefined;
   /** Key Vault when KEY_VAULT_URI is set (Azure), the environment otherwise (local). Cached. */
@@ -34,6 +37,7 @@ export function services(): Services {
       settings: s,
       account,
       apiKeys: apiKeyTables(account),
+      audit: auditTable(account),
       rateLimiter: new RateLimiter(account, s.API_RATE_LIMIT_PER_MINUTE),
       bootstrap: s.BOOTSTRAP_API_KEY ? { key: s.BOOTSTRAP_API_KEY, tenantId: s.BOOTSTRAP_TENANT_ID } : undefined,
       secrets: new CachedSecretSource(
