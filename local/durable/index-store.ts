@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { restStatus } from '../../shared/storage/errors';
 import { escapeKey } from '../../shared/storage/keys';
 import { ensureTable } from '../../shared/storage/provision';
-import { decodeChunks, encodeChunks } from './chunked';
-import type { InstanceState, RuntimeStatus } from './instance-store';
+import { decodeChunks } from './chunked';
+import { type InstanceState, type RuntimeStatus, statusColumns } from './instance-store';
 
 /**
  * The instances table: one row per instance with its status, for queries across instances (list,
@@ -93,15 +93,7 @@ export class IndexStore {
     return {
       partitionKey: escapeKey(s.instanceId),
       rowKey: ROW,
-      instanceId: s.instanceId,
-      name: s.name,
-      runtimeStatus: s.runtimeStatus,
-      createdTime: s.createdTime,
-      lastUpdatedTime: s.lastUpdatedTime,
-      version: s.version,
-      ...encodeChunks('input', s.input),
-      ...encodeChunks('output', s.output),
-      ...encodeChunks('customStatus', s.customStatus),
+      ...statusColumns(s),
     };
   }
 

@@ -44,6 +44,21 @@ export interface InstanceState {
   engine: EngineState;
 }
 
+/** The status columns the state row and the instances index both carry (one definition for both). */
+export function statusColumns(s: InstanceState): Record<string, unknown> {
+  return {
+    instanceId: s.instanceId,
+    name: s.name,
+    runtimeStatus: s.runtimeStatus,
+    createdTime: s.createdTime,
+    lastUpdatedTime: s.lastUpdatedTime,
+    version: s.version,
+    ...encodeChunks('input', s.input),
+    ...encodeChunks('output', s.output),
+    ...encodeChunks('customStatus', s.customStatus),
+  };
+}
+
 export interface StoredState {
   state: InstanceState;
   etag: string;
@@ -378,17 +393,9 @@ export class InstanceStore {
     const entity: Entity = {
       partitionKey: escapeKey(s.instanceId),
       rowKey: STATE_ROW,
-      instanceId: s.instanceId,
-      name: s.name,
-      runtimeStatus: s.runtimeStatus,
+      ...statusColumns(s),
       executionId: s.executionId,
-      createdTime: s.createdTime,
-      lastUpdatedTime: s.lastUpdatedTime,
-      version: s.version,
       pageCount: s.pageCount,
-      ...encodeChunks('input', s.input),
-      ...encodeChunks('output', s.output),
-      ...encodeChunks('customStatus', s.customStatus),
       ...encodeChunks('engine', JSON.stringify(s.engine)),
     };
     const size = [s.input, s.output, s.customStatus].reduce((n, t) => n + (t?.length ?? 0), 0);

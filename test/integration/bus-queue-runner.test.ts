@@ -12,6 +12,7 @@ import {
 } from '../../shared/bus/port';
 import { StorageQueueBus } from '../../shared/bus/storage-queue-bus';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
+import { eventually, sleep } from '../support/wait';
 
 /**
  * End to end through the local host's path: registrations captured by the functions-core shim
@@ -41,15 +42,6 @@ const logs: Array<{ level: string; message: string }> = [];
 let runner: QueueTriggerRunner;
 let bus: StorageQueueBus;
 let uninstall: () => void;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await sleep(50);
-  }
-}
 
 beforeAll(async () => {
   uninstall = installFunctionsCore(registry, () => {});

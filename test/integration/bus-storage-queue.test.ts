@@ -4,6 +4,7 @@ import { complete, deadLetter, deadLetterQueueName, MAX_DELIVERY_COUNT_EXCEEDED 
 import { StorageQueueBus, type StorageQueueBusOptions } from '../../shared/bus/storage-queue-bus';
 import { installClock, ManualClock } from '../../shared/clock';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
+import { eventually, sleep } from '../support/wait';
 
 const account = storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
 const dedupTable = `busdedup${process.pid}${Date.now().toString(36)}`;
@@ -12,19 +13,6 @@ const queueName = (tag: string) => `t-${tag}-${randomUUID().slice(0, 8)}`;
 
 function busWith(options: StorageQueueBusOptions = {}): StorageQueueBus {
   return new StorageQueueBus(account, { dedupTableName: dedupTable, lockDurationSeconds: 5, ...options });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check` returns a value; generous limit, never a tight timing assertion. */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await sleep(50);
-  }
 }
 
 let restoreClock: (() => void) | undefined;
