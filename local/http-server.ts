@@ -2,15 +2,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { HttpRequest, HttpResponse, type HttpResponseInit } from '@azure/functions';
 import { secretsEqual } from '../shared/crypto/constant-time';
+import { DomainError } from '../shared/errors/domain-error';
 import { CORRELATION_HEADER, correlationIdFrom } from '../shared/http/correlation';
-import {
-  AppError,
-  MethodNotAllowedError,
-  PayloadTooLargeError,
-  RouteNotFoundError,
-  UnauthorizedError,
-} from '../shared/http/errors';
-import { problemFrom } from '../shared/http/problem';
+import { errorMapping } from '../shared/http/error-table';
+import { MethodNotAllowedError, PayloadTooLargeError, RouteNotFoundError } from '../shared/http/errors';
+import { problemFrom, problemHeaders } from '../shared/http/problem';
 import { PortInUseError } from './azurite';
 import { HttpRouter } from './http-routing';
 import { createInvocationContext } from './invocation';
@@ -46,11 +42,10 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-function sendProblem(res: ServerResponse, error: AppError, correlationId: string): void {
-  res.writeHead(error.status, {
-    'Content-Type': 'application/problem+json',
+function sendProblem(res: ServerResponse, error: DomainError, correlationId: string): void {
+  res.writeHead(errorMapping(error.code).status, {
+    ...problemHeaders(error),
     [CORRELATION_HEADER]: correlationId,
-    ...error.headers,
   });
   res.end(JSON.stringify(problemFrom(error, correlationId)));
 }
@@ -107,7 +102,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           const presented =
             (req.headers['x-functions-key'] as string | undefined) ?? url.searchParams.get('code') ?? '';
           if (!secretsEqual(presented, options.functionsKey)) {
-            throw new UnauthorizedError('function_key_invalid', 'This function needs a valid x-functions-key.');
+            throw new DomainError('function_key_invalid', 'This function needs a valid x-functions-key.');
           }
         }
         const request = new HttpRequest({
@@ -129,14 +124,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           res.destroy();
           return;
         }
-        if (error instanceof AppError) sendProblem(res, error, correlationId);
+        if (error instanceof DomainError) sendProblem(res, error, correlationId);
         else {
           options.log('error', 'function invocation failed', { path: url.pathname, error: (error as Error).message });
-          sendProblem(
-            res,
-            new AppError(500, 'internal_error', 'Internal error', 'The function failed; see the host log.'),
-            correlationId,
-          );
+          sendProblem(res, new DomainError('internal_error', 'The function failed; see the host log.'), correlationId);
         }
       }
     })();

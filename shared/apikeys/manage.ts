@@ -1,7 +1,7 @@
 import { type AuditEntry, recordAudit } from '../audit/audit-log';
 import { nowMs } from '../clock';
+import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
 import { crashPoint } from '../faults/crash-points';
-import { AppError, ResourceNotFoundError } from '../http/errors';
 import type { Page, Stored, TableRepository } from '../storage/table-repository';
 import { generateKeyMaterial } from './key-material';
 import type { Principal } from './principal';
@@ -45,17 +45,15 @@ export function toView(stored: Stored<ApiKeyRecord>): ApiKeyView {
 /** Between the tenant's key row and the lookup row that makes the key usable. */
 export const CRASH_AFTER_KEY_RECORD = 'apikeys.create.after-record';
 
-export class ScopeEscalationError extends AppError {
+export class ScopeEscalationError extends DomainError {
   constructor(scopes: Scope[]) {
-    super(403, 'scope_escalation', 'Forbidden', `A key cannot grant scopes it does not hold: ${scopes.join(', ')}.`, {
-      scopes,
-    });
+    super('scope_escalation', `A key cannot grant scopes it does not hold: ${scopes.join(', ')}.`, { scopes });
   }
 }
 
-export class InvalidExpiryError extends AppError {
+export class InvalidExpiryError extends DomainError {
   constructor() {
-    super(400, 'invalid_expiry', 'Bad request', 'expiresAt must be in the future.');
+    super('invalid_expiry', 'expiresAt must be in the future.');
   }
 }
 

@@ -7,10 +7,10 @@ import { services } from '../app/services';
 import { nowMs } from '../clock';
 import { createLogger, type Logger } from '../observability/logger';
 import { CORRELATION_HEADER, correlationIdFrom } from './correlation';
-import { AppError, ForbiddenError } from './errors';
+import { ForbiddenError } from './errors';
 import { openApiRegistry, type ResponseSpec } from './openapi';
 import { problemResponse } from './problem';
-import { type RateLimitState, rateLimitHeaders } from './rate-limit';
+import { RateLimitExceededError, type RateLimitState, rateLimitHeaders } from './rate-limit';
 import { readJsonBody, readQuery, validate } from './request-parsing';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -111,18 +111,12 @@ function registerOpenApi(
   });
 }
 
-async function authorize(request: HttpRequest, scope: Scope): Promise<{ principal: Principal; rate: RateLimitState }> {
+async function authenticateAndCount(request: HttpRequest): Promise<{ principal: Principal; rate: RateLimitState }> {
   const svc = services();
   const principal = await authenticate(presentedKey(request.headers), svc.apiKeys, svc.bootstrap);
-  // Rate limiting precedes the scope check so a key probing scopes is counted too.
   const rate = await svc.rateLimiter.take(
     principal.keyId === 'bootstrap' ? `bootstrap:${principal.tenantId}` : principal.keyId,
   );
-  if (!grants(principal.scopes, scope)) {
-    const error = new ForbiddenError(scope);
-    Object.assign(error.headers, rateLimitHeaders(rate));
-    throw error;
-  }
   return { principal, rate };
 }
 
@@ -155,10 +149,12 @@ export function apiRoute<
     try {
       let principal: Principal | undefined;
       if (def.scope) {
-        const auth = await authorize(request, def.scope);
+        // Rate limiting precedes the scope check so a key probing scopes is counted too.
+        const auth = await authenticateAndCount(request);
         principal = auth.principal;
         keyId = principal.keyId;
         rateHeaders = rateLimitHeaders(auth.rate);
+        if (!grants(principal.scopes, def.scope)) throw new ForbiddenError(def.scope);
       }
       const limit = services().settings.API_MAX_BODY_BYTES;
       const params = def.params ? validate(def.params, request.params, 'params') : undefined;
@@ -191,7 +187,7 @@ export function apiRoute<
       };
     } catch (error) {
       response = problemResponse(error, correlationId, log);
-      if (error instanceof AppError && error.status === 429) rateHeaders = {};
+      if (error instanceof RateLimitExceededError) rateHeaders = rateLimitHeaders(error.state);
     }
     response.headers = {
       ...rateHeaders,

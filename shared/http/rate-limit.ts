@@ -1,11 +1,11 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { nowMs } from '../clock';
+import { TooManyRequestsError } from '../errors/domain-error';
 import { errorFields, logger } from '../observability/logger';
 import type { StorageAccount } from '../storage/connection';
 import { ConflictError } from '../storage/errors';
 import { TableRepository } from '../storage/table-repository';
-import { TooManyRequestsError } from './errors';
 
 /**
  * Per-key fixed-window rate limit shared by every instance. One key's count is spread over a few
@@ -20,6 +20,17 @@ import { TooManyRequestsError } from './errors';
  */
 const shardSchema = z.object({ windowStart: z.number().int(), count: z.number().int() });
 type ShardRow = z.infer<typeof shardSchema>;
+
+/** The per-key limit was hit; carries the window state so the response still has X-RateLimit-*. */
+export class RateLimitExceededError extends TooManyRequestsError {
+  constructor(
+    detail: string,
+    retryAfterSeconds: number,
+    readonly state: RateLimitState,
+  ) {
+    super('rate_limited', detail, retryAfterSeconds);
+  }
+}
 
 export interface RateLimitState {
   limit: number;
@@ -92,13 +103,11 @@ export class RateLimiter {
       resetEpochSeconds: Math.ceil(resetMs / 1000),
     };
     if (count > this.limitPerWindow) {
-      const error = new TooManyRequestsError(
-        'rate_limited',
+      throw new RateLimitExceededError(
         `This API key made more than ${this.limitPerWindow} requests in ${this.windowMs / 1000} s; retry after the window resets.`,
         (resetMs - at) / 1000,
+        state,
       );
-      Object.assign(error.headers, rateLimitHeaders(state));
-      throw error;
     }
     return state;
   }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors';
+import { DomainError } from '../errors/domain-error';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors';
 
 /** The parts of an incoming request that parsing needs (a subset of @azure/functions' HttpRequest). */
 export interface RawRequest {
@@ -24,12 +25,12 @@ export async function readJsonBody<S extends z.ZodType>(
   if (!contentType || !JSON_TYPE.test(contentType)) throw new UnsupportedMediaTypeError(contentType);
   const bytes = Buffer.from(await request.arrayBuffer());
   if (bytes.byteLength > maxBytes) throw new PayloadTooLargeError(maxBytes);
-  if (bytes.byteLength === 0) throw new BadRequestError('body_required', 'This request needs a JSON body.');
+  if (bytes.byteLength === 0) throw new DomainError('body_required', 'This request needs a JSON body.');
   let parsed: unknown;
   try {
     parsed = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    throw new BadRequestError('malformed_json', `The body is not valid JSON: ${(error as Error).message}`);
+    throw new DomainError('malformed_json', `The body is not valid JSON: ${(error as Error).message}`);
   }
   return validate(schema, parsed, 'body');
 }
@@ -54,7 +55,7 @@ export function validate<S extends z.ZodType>(
   const onlyUnknownFields = result.error.issues.every((i) => i.code === 'unrecognized_keys');
   if (onlyUnknownFields) {
     const fields = result.error.issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys : []));
-    throw new BadRequestError('unknown_field', `Unknown ${where} field(s): ${fields.join(', ')}.`, { errors });
+    throw new DomainError('unknown_field', `Unknown ${where} field(s): ${fields.join(', ')}.`, { errors });
   }
   throw new ValidationError(
     `The ${where} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,

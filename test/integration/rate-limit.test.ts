@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { installClock, ManualClock } from '../../shared/clock';
-import { TooManyRequestsError } from '../../shared/http/errors';
+import { TooManyRequestsError } from '../../shared/errors/domain-error';
 import { RateLimiter } from '../../shared/http/rate-limit';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { uniqueName } from '../support/host-process';
@@ -25,7 +25,7 @@ describe('per-key rate limit', () => {
     expect(remaining).toEqual([4, 3, 2, 1, 0]);
     const refused = await limiter.take(key).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(TooManyRequestsError);
-    expect((refused as TooManyRequestsError).headers['Retry-After']).toBe('50');
+    expect((refused as TooManyRequestsError).retryAfterSeconds).toBe(50);
     clock.advance(50_000);
     expect((await limiter.take(key)).remaining).toBe(4);
   });

@@ -1,0 +1,45 @@
+/**
+ * Every stable error code the hub answers with, in one union (STYLE: callers switch on `code` with
+ * exhaustiveness checking). Domain code throws `DomainError` with one of these and no HTTP status;
+ * shared/http/error-table.ts gives each its status and title, and the compiler refuses a code that
+ * has no row there. Add a capability's codes in its own group.
+ */
+export const ERROR_CODES = [
+  // Requests and validation (any capability)
+  'validation_failed',
+  'unknown_field',
+  'malformed_json',
+  'body_required',
+  'invalid_cursor',
+  'invalid_expiry',
+  'bad_request',
+  'payload_too_large',
+  'unsupported_media_type',
+  'route_not_found',
+  'method_not_allowed',
+  'not_found',
+  'conflict',
+  'already_exists',
+  'internal_error',
+  'service_unavailable',
+  // Authentication and authorisation
+  'api_key_missing',
+  'api_key_invalid',
+  'api_key_revoked',
+  'api_key_expired',
+  'tenant_disabled',
+  'function_key_invalid',
+  'insufficient_scope',
+  'scope_escalation',
+  'key_outranks_caller',
+  'rate_limited',
+  'too_many_failed_auth',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const known = new Set<string>(ERROR_CODES);
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return known.has(value);
+}

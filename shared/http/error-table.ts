@@ -1,0 +1,45 @@
+import type { ErrorCode } from '../errors/codes';
+
+export interface ErrorMapping {
+  status: number;
+  title: string;
+}
+
+/**
+ * The single table that turns a domain error code into an HTTP status and problem title
+ * (DESIGN §5, STYLE "mapped to problem+json in one place"). `satisfies` makes a new code without a
+ * row a compile error.
+ */
+export const ERROR_TABLE = {
+  validation_failed: { status: 400, title: 'The request is not valid' },
+  unknown_field: { status: 400, title: 'Bad request' },
+  malformed_json: { status: 400, title: 'Bad request' },
+  body_required: { status: 400, title: 'Bad request' },
+  invalid_cursor: { status: 400, title: 'Bad request' },
+  invalid_expiry: { status: 400, title: 'Bad request' },
+  bad_request: { status: 400, title: 'Bad request' },
+  payload_too_large: { status: 413, title: 'Payload too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  route_not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  not_found: { status: 404, title: 'Not found' },
+  conflict: { status: 409, title: 'Conflict' },
+  already_exists: { status: 409, title: 'Conflict' },
+  internal_error: { status: 500, title: 'Internal error' },
+  service_unavailable: { status: 503, title: 'Service unavailable' },
+  api_key_missing: { status: 401, title: 'Unauthorized' },
+  api_key_invalid: { status: 401, title: 'Unauthorized' },
+  api_key_revoked: { status: 401, title: 'Unauthorized' },
+  api_key_expired: { status: 401, title: 'Unauthorized' },
+  tenant_disabled: { status: 401, title: 'Unauthorized' },
+  function_key_invalid: { status: 401, title: 'Unauthorized' },
+  insufficient_scope: { status: 403, title: 'Forbidden' },
+  scope_escalation: { status: 403, title: 'Forbidden' },
+  key_outranks_caller: { status: 403, title: 'Forbidden' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  too_many_failed_auth: { status: 429, title: 'Too many requests' },
+} as const satisfies Record<ErrorCode, ErrorMapping>;
+
+export function errorMapping(code: ErrorCode): ErrorMapping {
+  return ERROR_TABLE[code];
+}
