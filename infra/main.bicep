@@ -8,7 +8,8 @@
 //   ├─ Key Vault                kv-<token>        credential encryption key and other secrets
 //   ├─ Log Analytics + App Insights               telemetry, Entra-only ingestion
 //   ├─ Flex Consumption plan + function app       func-<token>, Node 22
-//   └─ role assignments                           app identity and (optionally) the deployer
+//   ├─ role assignments                           app identity and (optionally) the deployer
+//   └─ action group, alert rules, healthz test    core/monitor/alerts.bicep
 //
 // Every setting the app reads in Azure is in `appSettings` below; test/unit/infra-settings.test.ts
 // checks it against shared/config/settings.ts, so a setting added there with scope 'azure' fails the
@@ -33,8 +34,11 @@ param location string
 @description('Resource group name; empty means rg-<environmentName>.')
 param resourceGroupName string = ''
 
-@description('Object id of the person or pipeline deploying (azd passes AZURE_PRINCIPAL_ID); gets data-plane roles for debugging. Empty skips them.')
+@description('Object id of the person or pipeline deploying (azd passes AZURE_PRINCIPAL_ID); gets data-plane roles only with grantDeployerDataRoles.')
 param principalId string = ''
+
+@description('Give principalId standing data-plane roles (storage data, Service Bus Data Owner, Key Vault Secrets Officer). Off by default; see docs/deploy.md for setting the first secret without them.')
+param grantDeployerDataRoles bool = false
 
 @description('Kind of principalId.')
 @allowed([
@@ -47,6 +51,16 @@ param principalType string = 'User'
 @minValue(1)
 @maxValue(2000)
 param queueMaxDeliveryCount int = 5
+
+// Duplicate detection must still remember a message id when the same step can be sent again. The
+// longest such span: a message redelivered up to queueMaxDeliveryCount times, each delivery held at
+// most functionTimeout (host.json; the lock is renewed that long) plus one lock duration before it
+// lapses, then the handler re-sending its planned retry, scheduled up to the longest planned-retry
+// delay ahead (backoff ceiling or the Retry-After cap in the retry code). 5 × (10 + 1) min + 60 min =
+// 115 min with today's defaults; test/unit/infra-posture.test.ts recomputes it from host.json, the
+// settings and this file, so raising one of them without this fails the test.
+@description('Service Bus duplicate detection window on every queue (ISO 8601, at most P7D).')
+param queueDuplicateDetectionWindow string = 'PT3H'
 
 @description('Durable Functions task hub name (3-45 letters or digits, starting with a letter); host.json reads it as %DURABLE_TASK_HUB%.')
 @minLength(3)
@@ -85,6 +99,14 @@ param maximumInstanceCount int = 100
   'Standard_ZRS'
 ])
 param storageSkuName string = 'Standard_LRS'
+
+@description('Always-ready instances for the Flex Consumption `durable` scale group (1 as the Durable Functions guidance says; 0 saves the baseline cost and accepts cold starts on orchestrations).')
+@minValue(0)
+@maxValue(10)
+param durableAlwaysReadyInstances int = 1
+
+@description('Email address that receives the alerts (core/monitor/alerts.bicep); empty creates the action group without receivers.')
+param alertEmail string = ''
 
 @description('Days Log Analytics keeps telemetry.')
 @minValue(30)
@@ -148,6 +170,8 @@ module dataStorage 'core/storage/storage-account.bicep' = {
     tags: tags
     skuName: storageSkuName
     blobSoftDeleteDays: 7
+    containerSoftDeleteDays: 7
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 
@@ -160,6 +184,8 @@ module serviceBus 'core/messaging/service-bus.bicep' = {
     tags: tags
     queueNames: queueNames
     maxDeliveryCount: queueMaxDeliveryCount
+    duplicateDetectionWindow: queueDuplicateDetectionWindow
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 
@@ -170,6 +196,7 @@ module keyVault 'core/security/key-vault.bicep' = {
     name: 'kv-${resourceToken}'
     location: location
     tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 
@@ -197,6 +224,7 @@ module rbac 'app/rbac.bicep' = {
     appPrincipalId: identity.outputs.principalId
     userPrincipalId: principalId
     userPrincipalType: principalType
+    grantDeployerDataRoles: grantDeployerDataRoles
   }
 }
 
@@ -205,7 +233,11 @@ module rbac 'app/rbac.bicep' = {
 // Service Bus, Key Vault and telemetry are all reached with the user-assigned identity.
 var appSettings = {
   // Functions host storage, also the Durable Functions task hub (host.json: connectionName AzureWebJobsStorage).
-  AzureWebJobsStorage__accountName: hostStorage.outputs.name
+  // Service URIs rather than __accountName: they carry the cloud's own endpoint suffix, so the same
+  // template works in sovereign clouds, where an account name alone resolves to the public cloud.
+  AzureWebJobsStorage__blobServiceUri: hostStorage.outputs.blobServiceUri
+  AzureWebJobsStorage__queueServiceUri: hostStorage.outputs.queueServiceUri
+  AzureWebJobsStorage__tableServiceUri: hostStorage.outputs.tableServiceUri
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identity.outputs.clientId
   // Telemetry from the Functions host, authenticated with the identity (local auth is off).
@@ -244,11 +276,28 @@ module app 'app/function.bicep' = {
     nodeVersion: '22'
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
+    durableAlwaysReadyInstances: durableAlwaysReadyInstances
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
   // The host reaches storage, Service Bus and Key Vault as soon as it starts: grant the roles first.
   dependsOn: [
     rbac
   ]
+}
+
+module alerts 'core/monitor/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    namePrefix: resourceToken
+    location: location
+    tags: tags
+    alertEmail: alertEmail
+    serviceBusName: serviceBus.outputs.name
+    deadLetterQueueNames: serviceBus.outputs.deadLetterQueueNames
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    appBaseUrl: app.outputs.uri
+  }
 }
 
 output AZURE_LOCATION string = location

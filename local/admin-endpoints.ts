@@ -3,11 +3,14 @@ import { z } from 'zod';
 import type { OffsetClock } from '../shared/clock';
 import { armCrashPoint, armedCrashPoints } from '../shared/faults/crash-points';
 import type { FunctionRegistry } from './registry';
+import { decodeSegment } from './request-target';
 import type { TimerRunner } from './timers';
 
 /**
- * Host endpoints outside /api:
- * - GET  /admin/host/status            what is registered (always available; the host binds to loopback)
+ * Host endpoints outside /api. The HTTP server asks for the functions key before any of them runs
+ * whenever LOCAL_FUNCTIONS_KEY is set (as Azure asks for the master key); without it they rely on
+ * the host binding to loopback.
+ * - GET  /admin/host/status            what is registered
  * - POST /admin/functions/{name}       run a timer function now (the Core Tools convention)
  * - POST /admin/host/crash-points      arm a crash point        (LOCAL_ENABLE_TEST_HOOKS only)
  * - POST /admin/host/clock             move the host clock on   (LOCAL_ENABLE_TEST_HOOKS only)
@@ -57,7 +60,7 @@ export function adminEndpoints(options: {
     }
     const fire = /^\/admin\/functions\/([^/]+)$/.exec(path);
     if (req.method === 'POST' && fire) {
-      const name = decodeURIComponent(fire[1]!);
+      const name = decodeSegment(fire[1]!);
       const fn = options.registry.get(name);
       if (!fn) return json(res, 404, { error: `no function named ${name}` });
       if (fn.trigger.type !== 'timerTrigger')

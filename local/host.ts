@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setProcessBus } from '../shared/bus/process-bus';
@@ -11,7 +12,7 @@ import { adminEndpoints } from './admin-endpoints';
 import { type RunningAzurite, startAzurite } from './azurite';
 import { createDurableEngine, type DurableEngine } from './durable';
 import { installFunctionsCore } from './functions-core-shim';
-import { type RunningHttpServer, startHttpServer } from './http-server';
+import { CAPABILITY_PATH, type RunningHttpServer, startHttpServer } from './http-server';
 import { startQueueTriggers } from './queue-runner';
 import { FunctionRegistry } from './registry';
 import { startTimers, type TimerRunner } from './timers';
@@ -104,6 +105,10 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
   const timers = startTimers(registry.byTrigger('timerTrigger'), { timeScale, log: hostLog });
   const queues = await startQueueTriggers({ registry, bus, log: hostLog });
 
+  // With a functions key, the durable webhooks need it like every host endpoint. The app's own
+  // DurableClient cannot send it (it drops query strings and sets no headers), so its base URL
+  // carries a per-process capability token instead, valid for the durable webhooks only.
+  const capabilityToken = settings.LOCAL_FUNCTIONS_KEY ? randomBytes(32).toString('base64url') : undefined;
   // The HTTP server starts first so a port of 0 resolves before the durable client URLs are built.
   let durable: DurableEngine | undefined;
   const http = await startHttpServer({
@@ -111,19 +116,28 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
     host,
     functions: [...registry.functions.values()],
     extraInputValue: (type) => (type === 'durableClient' ? durable?.clientBindingData() : undefined),
-    extraHandlers: [
-      async (req, res, body) => (durable ? durable.handleRpc(req, res, body) : false),
-      adminEndpoints({ registry, timers, clock, testHooks: settings.LOCAL_ENABLE_TEST_HOOKS, log: hostLog }),
+    hostEndpoints: [
+      {
+        prefix: rpcPath,
+        handle: async (req, res, body) => (durable ? durable.handleRpc(req, res, body) : false),
+        acceptsCapabilityToken: true,
+      },
+      {
+        prefix: '/admin/',
+        handle: adminEndpoints({ registry, timers, clock, testHooks: settings.LOCAL_ENABLE_TEST_HOOKS, log: hostLog }),
+      },
     ],
     ...(settings.LOCAL_FUNCTIONS_KEY ? { functionsKey: settings.LOCAL_FUNCTIONS_KEY } : {}),
+    ...(capabilityToken ? { capabilityToken } : {}),
     log: hostLog,
   });
+  const capabilityPrefix = capabilityToken ? `${CAPABILITY_PATH}${capabilityToken}` : '';
   durable = createDurableEngine({
     registry,
     account,
     hubName: settings.DURABLE_TASK_HUB,
     timeScale,
-    rpcBaseUrl: `http://${displayHost}:${http.port}${rpcPath}`,
+    rpcBaseUrl: `http://${displayHost}:${http.port}${capabilityPrefix}${rpcPath}`,
     basePath: rpcPath,
     log: hostLog,
   });

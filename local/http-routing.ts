@@ -1,4 +1,5 @@
 import type { RegisteredFunction } from './registry';
+import { decodeSegment } from './request-target';
 
 /**
  * The Functions host's HTTP routing rules for the subset the app uses: routes live under /api,
@@ -84,7 +85,8 @@ export class HttpRouter {
       const params: Record<string, string> = {};
       route.paramNames.forEach((name, i) => {
         const value = m[i + 1];
-        if (value !== undefined) params[name] = decodeURIComponent(value);
+        // A bad escape is the client's error (400), never a URIError (500).
+        if (value !== undefined) params[name] = decodeSegment(value);
       });
       return { kind: 'matched', route, params };
     }

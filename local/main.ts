@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
 import { SettingsError } from '../shared/config/settings';
+import { createLogger } from '../shared/observability/logger';
 import { PortInUseError } from './azurite';
 import { startLocalHost } from './host';
 import { loadLocalSettings } from './local-settings';
+import { installProcessSafetyNet } from './process-safety';
 import type { RegisteredFunction } from './registry';
 
 /**
@@ -30,6 +32,12 @@ function describe(fn: RegisteredFunction, baseUrl: string): string {
 }
 
 async function main(): Promise<void> {
+  // Before anything can fail asynchronously: a request's stray error fails that request only.
+  const log = createLogger({ component: 'local-host' });
+  installProcessSafetyNet({
+    log: (level, message, fields) => log[level](message, fields),
+    exit: (code) => process.exit(code),
+  });
   const root = resolve(__dirname, '..', '..');
   const settingsFile = loadLocalSettings(root);
   const started = Date.now();

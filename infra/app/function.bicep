@@ -3,7 +3,8 @@
 // (FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION, WEBSITE_RUN_FROM_PACKAGE,
 // WEBSITE_CONTENT*, WEBSITE_NODE_DEFAULT_VERSION...), so none of them is set here. App settings come
 // whole from main.bicep (one object, one place to read them) and are written by the `appsettings`
-// config resource below.
+// config resource below. Deployment goes through azd with Microsoft Entra ID (the deployment container
+// is reached with the identity), so FTP and the SCM site's basic-auth publishing credentials are off.
 
 @description('Function app name (also the default host name: <name>.azurewebsites.net).')
 param name string
@@ -52,6 +53,22 @@ param instanceMemoryMB int = 2048
 @maxValue(1000)
 param maximumInstanceCount int = 100
 
+@description('Always-ready instances for the `durable` scale group (orchestrators, activities, entities); 0 lets it scale to zero.')
+@minValue(0)
+@maxValue(10)
+param durableAlwaysReadyInstances int = 1
+
+@description('Log Analytics workspace that receives FunctionAppLogs; empty sends none.')
+param logAnalyticsWorkspaceId string = ''
+
+// Per-function scale group `durable` covers every orchestrator, activity and entity trigger.
+var durableAlwaysReady = [
+  {
+    name: 'durable'
+    instanceCount: durableAlwaysReadyInstances
+  }
+]
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -84,6 +101,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     siteConfig: {
       minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
     }
     functionAppConfig: {
       deployment: {
@@ -99,6 +117,10 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
+        // The Durable Functions guidance for Flex Consumption: keep one instance of the durable group
+        // warm, so an orchestration waiting on a timer or an activity result is not held up by a cold
+        // start (the Azure Storage provider polls its queues only while an instance is running).
+        alwaysReady: durableAlwaysReadyInstances > 0 ? durableAlwaysReady : []
       }
       runtime: {
         name: 'node'
@@ -110,6 +132,39 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   resource appSettingsConfig 'config' = {
     name: 'appsettings'
     properties: appSettings
+  }
+}
+
+// Basic (user name and password) publishing is refused on both endpoints; azd deploys with Entra ID.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+// The host's own log stream (function starts, completions, failures, host errors) in the workspace,
+// next to the Service Bus, Key Vault and storage logs; Application Insights keeps the app telemetry.
+resource siteDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (!empty(logAnalyticsWorkspaceId)) {
+  name: 'to-log-analytics'
+  scope: site
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        category: 'FunctionAppLogs'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -1,8 +1,10 @@
 // Every role assignment of the deployment, by built-in role definition id (the same GUID in every
 // tenant and cloud). The app's user-assigned identity gets what the host and the hub need and no
-// more; the deploying principal (azd's AZURE_PRINCIPAL_ID), when given, gets data-plane access for
-// debugging, inspection and setting secrets. Assignment names are guid(scope, principal, role), so a
-// re-deployment finds the same assignments instead of failing on duplicates.
+// more. The deploying principal (azd's AZURE_PRINCIPAL_ID) gets standing data-plane access (debugging,
+// inspection, setting secrets) only when main.bicep's grantDeployerDataRoles is true; off by default,
+// so production data is not readable by whoever last ran `azd provision`. Assignment names are
+// guid(scope, principal, role), so a re-deployment finds the same assignments instead of failing on
+// duplicates.
 
 @description('Host storage account (AzureWebJobsStorage, Durable Functions, deployment container).')
 param hostStorageName string
@@ -25,6 +27,9 @@ param appPrincipalId string
 @description('Object id of the deploying user or service principal; empty skips its assignments.')
 param userPrincipalId string = ''
 
+@description('Give the deploying principal standing data-plane roles (storage data, Service Bus, Key Vault secrets).')
+param grantDeployerDataRoles bool = false
+
 @description('Kind of the deploying principal.')
 @allowed([
   'User'
@@ -40,6 +45,8 @@ var roles = {
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   serviceBusDataOwner: '090c5cfd-751d-490a-894a-3ce6f1109419'
+  serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
+  serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
@@ -61,14 +68,21 @@ var dataStorageRoles = [
   roles.storageTableDataContributor
 ]
 
-// Service Bus: Data Owner rather than Sender + Receiver, because the trigger's scale monitoring reads
-// queue runtime properties (active and dead-letter counts), which needs the Manage right, and the DLQ
-// consumer and health views read the same properties.
-var serviceBusRoles = [
+// Service Bus for the app: send (stage hand-offs, planned retries, explicit dead-letter copies) and
+// receive (triggers, peeking dead letters). No feature of the app manages entities or reads queue
+// runtime properties, so it does not get Data Owner (the Manage right). docs/deploy.md explains the
+// scaling caveat and how to widen this if Flex Consumption's scaler turns out to need Manage.
+var appServiceBusRoles = [
+  roles.serviceBusDataSender
+  roles.serviceBusDataReceiver
+]
+
+// The deployer, when asked for: peek and, in an incident, move or purge messages by hand.
+var deployerServiceBusRoles = [
   roles.serviceBusDataOwner
 ]
 
-var deployerGiven = !empty(userPrincipalId)
+var deployerRoles = grantDeployerDataRoles && !empty(userPrincipalId)
 
 resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: hostStorageName
@@ -112,7 +126,7 @@ resource appDataStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   }
 }]
 
-resource appServiceBus 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in serviceBusRoles: {
+resource appServiceBus 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in appServiceBusRoles: {
   name: guid(serviceBus.id, appPrincipalId, roleId)
   scope: serviceBus
   properties: {
@@ -144,9 +158,9 @@ resource appMonitoring 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// ---- The deploying principal (optional) ----
+// ---- The deploying principal (only with grantDeployerDataRoles) ----
 
-resource userHostStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in hostStorageRoles: if (deployerGiven) {
+resource userHostStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in hostStorageRoles: if (deployerRoles) {
   name: guid(hostStorage.id, userPrincipalId, roleId)
   scope: hostStorage
   properties: {
@@ -156,7 +170,7 @@ resource userHostStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 }]
 
-resource userDataStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in dataStorageRoles: if (deployerGiven) {
+resource userDataStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in dataStorageRoles: if (deployerRoles) {
   name: guid(dataStorage.id, userPrincipalId, roleId)
   scope: dataStorage
   properties: {
@@ -166,7 +180,7 @@ resource userDataStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 }]
 
-resource userServiceBus 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in serviceBusRoles: if (deployerGiven) {
+resource userServiceBus 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in deployerServiceBusRoles: if (deployerRoles) {
   name: guid(serviceBus.id, userPrincipalId, roleId)
   scope: serviceBus
   properties: {
@@ -177,7 +191,7 @@ resource userServiceBus 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 }]
 
 // Officer, not User: the deployer creates and rotates the credential encryption key.
-resource userKeyVault 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (deployerGiven) {
+resource userKeyVault 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (deployerRoles) {
   name: guid(keyVault.id, userPrincipalId, roles.keyVaultSecretsOfficer)
   scope: keyVault
   properties: {

@@ -1,14 +1,18 @@
 import { z } from 'zod';
+import { displayName } from '../validation/text';
 import { SCOPES, scopeSchema } from './scopes';
 
 export const createApiKeyBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(100).meta({ example: 'Ops dashboard (read-only)' }),
+    name: displayName.meta({ example: 'Ops dashboard (read-only)' }),
     scopes: z.array(scopeSchema).min(1).max(SCOPES.length),
     expiresAt: z.iso
       .datetime({ offset: true })
       .optional()
-      .meta({ description: 'When the key stops working (ISO 8601).' }),
+      .meta({
+        description:
+          "When the key stops working (ISO 8601). Capped at the creating key's own expiry and at API_KEY_MAX_LIFETIME_DAYS; omitted means the latest allowed time.",
+      }),
   })
   .meta({ id: 'CreateApiKey' });
 
@@ -20,7 +24,9 @@ export const apiKeySchema = z
     hint: z.string().meta({ description: 'Recognisable prefix of the key; never usable on its own.' }),
     createdAt: z.string(),
     updatedAt: z.string(),
-    createdBy: z.string().meta({ description: 'Id of the key that created this one.' }),
+    createdBy: z
+      .string()
+      .meta({ description: 'Id of the key that created this one (`operator` for a tenant\'s first admin key).' }),
     expiresAt: z.string().nullable(),
     revokedAt: z.string().nullable(),
   })

@@ -25,7 +25,12 @@ export interface ApiKeyView {
 export interface ApiKeyDeps {
   tables: ApiKeyTables;
   audit: TableRepository<AuditEntry>;
+  /** API_KEY_MAX_LIFETIME_DAYS: no key lives longer than this. */
+  maxLifetimeDays?: number;
 }
+
+export const DEFAULT_MAX_KEY_LIFETIME_DAYS = 365;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function toView(stored: Stored<ApiKeyRecord>): ApiKeyView {
   const v = stored.value;
@@ -57,6 +62,36 @@ export class InvalidExpiryError extends DomainError {
   }
 }
 
+/** The target key holds a scope the caller does not: the caller may not see or revoke it. */
+export class KeyOutranksCallerError extends DomainError {
+  constructor(id: string) {
+    super('key_outranks_caller', `API key "${id}" holds scopes this key does not; only a key holding them may manage it.`, {
+      id,
+    });
+  }
+}
+
+/** A key may manage (see, list, revoke) only keys whose every scope it holds itself. */
+export function mayManage(caller: Principal, target: ApiKeyRecord): boolean {
+  return target.scopes.every((scope) => grants(caller.scopes, scope));
+}
+
+/**
+ * When a new key expires: the requested time, but never after its creator's expiry nor after the
+ * deployment's maximum lifetime; a key created without expiresAt gets the latest allowed time.
+ */
+export function cappedExpiry(
+  caller: Principal,
+  requested: string | undefined,
+  maxLifetimeDays: number,
+  at: number,
+): number {
+  const limits = [at + maxLifetimeDays * DAY_MS];
+  if (caller.expiresAt) limits.push(Date.parse(caller.expiresAt));
+  if (requested) limits.push(Date.parse(requested));
+  return Math.min(...limits.filter((t) => Number.isFinite(t)));
+}
+
 export async function createApiKey(
   deps: ApiKeyDeps,
   caller: Principal,
@@ -65,9 +100,13 @@ export async function createApiKey(
 ): Promise<ApiKeyView & { key: string }> {
   const escalated = input.scopes.filter((s) => !grants(caller.scopes, s));
   if (escalated.length > 0) throw new ScopeEscalationError(escalated);
-  if (input.expiresAt && Date.parse(input.expiresAt) <= nowMs()) throw new InvalidExpiryError();
+  const now = nowMs();
+  if (input.expiresAt && Date.parse(input.expiresAt) <= now) throw new InvalidExpiryError();
+  const expiresAt = cappedExpiry(caller, input.expiresAt, deps.maxLifetimeDays ?? DEFAULT_MAX_KEY_LIFETIME_DAYS, now);
+  // The creator itself has (all but) expired: a key it made would be dead on arrival.
+  if (expiresAt <= now) throw new InvalidExpiryError();
   const material = generateKeyMaterial();
-  const at = new Date(nowMs()).toISOString();
+  const at = new Date(now).toISOString();
   const record: ApiKeyRecord = {
     name: input.name,
     scopes: [...new Set(input.scopes)],
@@ -76,7 +115,7 @@ export async function createApiKey(
     createdAt: at,
     updatedAt: at,
     createdBy: caller.keyId,
-    ...(input.expiresAt ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}),
+    expiresAt: new Date(expiresAt).toISOString(),
   };
   // The tenant row first: if we crash before the lookup row, the key is listed (and revocable)
   // but cannot authenticate — never the other way round.
@@ -104,12 +143,17 @@ export async function listApiKeys(
     limit: options.limit,
     cursor: options.cursor ?? null,
   });
-  return { items: page.items.map(toView), nextCursor: page.nextCursor };
+  // Keys that outrank the caller are left out (a page may then be short; the cursor still leads on).
+  return {
+    items: page.items.filter((stored) => mayManage(caller, stored.value)).map(toView),
+    nextCursor: page.nextCursor,
+  };
 }
 
 export async function getApiKey(deps: ApiKeyDeps, caller: Principal, id: string): Promise<ApiKeyView> {
   const stored = await deps.tables.keys.get(caller.tenantId, id);
   if (!stored) throw new ResourceNotFoundError('API key', id);
+  if (!mayManage(caller, stored.value)) throw new KeyOutranksCallerError(id);
   return toView(stored);
 }
 
@@ -122,6 +166,9 @@ export async function revokeApiKey(
 ): Promise<ApiKeyView> {
   let changed = false;
   const stored = await deps.tables.keys.update(caller.tenantId, id, (current) => {
+    // Reset on every round: a lost race calls this again, and only the winning round counts.
+    changed = false;
+    if (current && !mayManage(caller, current)) throw new KeyOutranksCallerError(id);
     if (!current || current.revokedAt) return undefined;
     changed = true;
     const at = new Date(nowMs()).toISOString();

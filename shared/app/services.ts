@@ -2,6 +2,7 @@ import type { BootstrapKey } from '../apikeys/authenticate';
 import { type ApiKeyTables, apiKeyTables } from '../apikeys/records';
 import { type AuditEntry, auditTable } from '../audit/audit-log';
 import { type Settings, settings } from '../config/settings';
+import { FailedAuthThrottle } from '../http/failed-auth-throttle';
 import { RateLimiter } from '../http/rate-limit';
 import {
   CachedSecretSource,
@@ -10,7 +11,11 @@ import {
   type SecretSource,
 } from '../secrets/secret-source';
 import { azureCredential, type StorageAccount, storageAccountFromSettings } from '../storage/connection';
+import { setCursorKey } from '../storage/cursor';
 import type { TableRepository } from '../storage/table-repository';
+import { TenantDirectory } from '../tenants/directory';
+import { OperatorKeySource } from '../tenants/operator-key';
+import { type TenantRecord, tenantsTable } from '../tenants/records';
 
 /**
  * The composition root: everything a trigger needs, built once per process from the settings on
@@ -25,6 +30,13 @@ export interface Services {
   bootstrap: BootstrapKey | undefined;
   /** Key Vault when KEY_VAULT_URI is set (Azure), the environment otherwise (local). Cached. */
   secrets: SecretSource;
+  tenantTable: TableRepository<TenantRecord>;
+  /** Whether a tenant is active, cached briefly (shared/tenants). */
+  tenants: TenantDirectory;
+  /** The platform operator's key (Key Vault secret operator-api-key / OPERATOR_API_KEY). */
+  operatorKey: OperatorKeySource;
+  /** Per-process throttle of failed authentication (shared/http/failed-auth-throttle). */
+  failedAuth: FailedAuthThrottle;
 }
 
 let built: Services | undefined;
@@ -33,6 +45,12 @@ export function services(): Services {
   if (!built) {
     const s = settings();
     const account = storageAccountFromSettings(s);
+    const secrets = new CachedSecretSource(
+      s.KEY_VAULT_URI ? new KeyVaultSecretSource(s.KEY_VAULT_URI, azureCredential(s)) : new EnvironmentSecretSource(),
+    );
+    const tenantTable = tenantsTable(account);
+    // List cursors must verify on every instance and after restarts: one configured secret.
+    if (s.CURSOR_SIGNING_KEY) setCursorKey(s.CURSOR_SIGNING_KEY);
     built = {
       settings: s,
       account,
@@ -40,9 +58,11 @@ export function services(): Services {
       audit: auditTable(account),
       rateLimiter: new RateLimiter(account, s.API_RATE_LIMIT_PER_MINUTE),
       bootstrap: s.BOOTSTRAP_API_KEY ? { key: s.BOOTSTRAP_API_KEY, tenantId: s.BOOTSTRAP_TENANT_ID } : undefined,
-      secrets: new CachedSecretSource(
-        s.KEY_VAULT_URI ? new KeyVaultSecretSource(s.KEY_VAULT_URI, azureCredential(s)) : new EnvironmentSecretSource(),
-      ),
+      secrets,
+      tenantTable,
+      tenants: new TenantDirectory(tenantTable),
+      operatorKey: new OperatorKeySource(secrets, s.HUB_ENVIRONMENT === 'production'),
+      failedAuth: new FailedAuthThrottle(),
     };
   }
   return built;

@@ -26,7 +26,14 @@ export const envelopeSchema = z.object({
   correlationId: z.string().optional(),
   applicationProperties: z.record(z.string(), propertyValue).default({}),
   scheduledEnqueueTimeUtc: z.iso.datetime().optional(),
-  /** Delay still owed after the first hop, for schedules beyond the 7-day visibility limit. */
+  /**
+   * When a scheduled message may be delivered, on the injected clock (already compressed by
+   * LOCAL_TIME_SCALE). A receive before it hides the message again (see StorageQueueBus.receive).
+   */
+  dueAtMs: z.number().optional(),
+  /** Receives that only re-hid the message (not deliveries): subtracted from the dequeue count. */
+  hiddenReceives: z.number().int().nonnegative().optional(),
+  /** Delay still owed, written by earlier versions for schedules beyond 7 days; read as dueAtMs. */
   remainingDelayMs: z.number().nonnegative().optional(),
   /** The error of the last failed delivery, carried so MaxDeliveryCountExceeded can name it. */
   lastError: z.string().optional(),
@@ -116,15 +123,13 @@ export function parseEnvelope(text: string): ParsedEnvelope {
 }
 
 /**
- * How long a message stays hidden after a send or hop: the wall-clock delay (scheduled time minus
- * clock now, compressed by LOCAL_TIME_SCALE), rounded up to whole seconds so it never arrives
- * early, split at the 7-day visibility limit.
+ * How long a message stays hidden, in whole seconds (rounded up so it never arrives early), for a
+ * delay in ms: at most `maxSeconds` (the 7-day storage limit unless less is asked); a longer delay
+ * is served in several hides, each receive re-checking `dueAtMs` against the clock.
  */
-export function visibilityPlan(delayMs: number): { visibilitySeconds: number; remainingDelayMs: number } {
-  if (delayMs <= 0) return { visibilitySeconds: 0, remainingDelayMs: 0 };
-  const seconds = Math.ceil(delayMs / 1000);
-  if (seconds <= MAX_VISIBILITY_SECONDS) return { visibilitySeconds: seconds, remainingDelayMs: 0 };
-  return { visibilitySeconds: MAX_VISIBILITY_SECONDS, remainingDelayMs: delayMs - MAX_VISIBILITY_SECONDS * 1000 };
+export function hideSeconds(delayMs: number, maxSeconds = MAX_VISIBILITY_SECONDS): number {
+  if (delayMs <= 0) return 0;
+  return Math.min(Math.ceil(delayMs / 1000), Math.max(1, Math.min(maxSeconds, MAX_VISIBILITY_SECONDS)));
 }
 
 export function scheduledDelayMs(scheduledMs: number | undefined, nowMs: number, timeScale: number): number {
@@ -149,7 +154,7 @@ export function deadLetterEnvelope(
   dl: { reason: string; description: string; source: string; deliveryCount: number },
   nowMs: number,
 ): Envelope {
-  const { remainingDelayMs: _hop, ...rest } = envelope;
+  const { remainingDelayMs: _hop, dueAtMs: _due, hiddenReceives: _hidden, ...rest } = envelope;
   return {
     ...rest,
     applicationProperties: {

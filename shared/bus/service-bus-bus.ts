@@ -1,10 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
-import {
-  ServiceBusClient,
-  type ServiceBusMessage,
-  type ServiceBusReceivedMessage,
-  type ServiceBusSender,
-} from '@azure/service-bus';
+import type { ServiceBusMessage, ServiceBusReceivedMessage, ServiceBusSender } from '@azure/service-bus';
+import { ServiceBusClient } from '../sdk/service-bus';
 import { assertQueueName } from './envelope';
 import {
   type BusSender,

@@ -8,14 +8,15 @@ import {
   assertQueueName,
   deadLetterEnvelope,
   type Envelope,
+  hideSeconds,
   MAX_SEND_BYTES,
+  MAX_VISIBILITY_SECONDS,
   newEnvelope,
   parseEnvelope,
   scheduledDelayMs,
   serializeEnvelope,
   toDeadLetteredMessage,
   toReceivedMessage,
-  visibilityPlan,
 } from './envelope';
 import {
   type BusLog,
@@ -28,7 +29,13 @@ import {
   type ReceivedMessage,
   type SendOptions,
 } from './port';
-import { type LockedMessage, maxDeliveryDescription, StorageQueueLock } from './storage-queue-lock';
+import {
+  CRASH_AFTER_DEAD_LETTER_COPY,
+  type LockedMessage,
+  lockClockMs,
+  maxDeliveryDescription,
+  StorageQueueLock,
+} from './storage-queue-lock';
 
 /**
  * Service Bus queue semantics on Azurite Storage queues (BUS_MODE=storage-queues; the local host
@@ -38,8 +45,10 @@ import { type LockedMessage, maxDeliveryDescription, StorageQueueLock } from './
  * - deliveryCount = the storage queue's dequeueCount (rises on every receive).
  * - maxDeliveryCount exceeded / explicit dead-letter = a copy in `<queue>-deadletter` carrying the
  *   reason and description, then delete.
- * - scheduledEnqueueTimeUtc = initial invisibility (hops past the 7-day limit).
- * - duplicate detection = DedupLedger (a conditional insert per queue + message id).
+ * - scheduledEnqueueTimeUtc = invisibility until `dueAtMs` (injected clock, compressed by the time
+ *   scale); a receive before it hides the message again in one atomic update.
+ * - duplicate detection = DedupLedger (a conditional insert per queue + message id), for sends and
+ *   for dead-letter copies.
  * See docs/bus.md.
  */
 export interface StorageQueueBusOptions {
@@ -55,6 +64,12 @@ export interface StorageQueueBusOptions {
   pendingSendStaleMs?: number;
   /** How long a duplicate send waits for a fresh pending row's sender. Default 5 s. */
   pendingSendWaitMs?: number;
+  /**
+   * Longest a scheduled message stays hidden before a receive re-checks it against the injected
+   * clock. Default 7 days (the storage limit). Tests that move a ManualClock set it to 1 s, so a
+   * message scheduled an hour ahead is delivered once the clock says so, not an hour later.
+   */
+  maxHideSeconds?: number;
   dedupTableName?: string;
   log?: BusLog;
 }
@@ -63,6 +78,8 @@ export interface StorageQueueBusOptions {
 export const CRASH_AFTER_DEDUP_RESERVE = 'bus.send.after-dedup-reserve';
 /** Crash point between the queue send and marking the dedup row sent. */
 export const CRASH_AFTER_QUEUE_SEND = 'bus.send.after-queue-send';
+/** The log line of a receive that found a scheduled message not yet due (tests wait on it). */
+export const NOT_DUE_HIDDEN_AGAIN = 'scheduled message not due yet; hidden again';
 
 const noLog: BusLog = () => {};
 
@@ -70,6 +87,7 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
   readonly maxDeliveryCount: number;
   readonly lockDurationSeconds: number;
   readonly timeScale: number;
+  readonly maxHideSeconds: number;
   private readonly dedup: DedupLedger;
   private readonly ready = new Map<string, Promise<QueueClient>>();
   private readonly log: BusLog;
@@ -81,6 +99,7 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
     this.maxDeliveryCount = options.maxDeliveryCount ?? 5;
     this.lockDurationSeconds = options.lockDurationSeconds ?? 60;
     this.timeScale = options.timeScale ?? 1;
+    this.maxHideSeconds = options.maxHideSeconds ?? MAX_VISIBILITY_SECONDS;
     this.log = options.log ?? noLog;
     this.dedup = new DedupLedger(account.table(options.dedupTableName ?? 'busdedup'), {
       windowMs: options.duplicateDetectionWindowMs ?? 10 * 60_000,
@@ -109,8 +128,8 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
 
   /**
    * Receive up to `maxMessages` under a peek-lock. Messages past maxDeliveryCount go to the
-   * dead-letter queue here (the crash case: nobody was alive to abandon them), and messages still
-   * owing schedule delay hop back into hiding; neither is returned.
+   * dead-letter queue here (the crash case: nobody was alive to abandon them), and scheduled
+   * messages not yet due on the injected clock go back into hiding; neither is returned.
    */
   async receive(
     queue: string,
@@ -118,6 +137,7 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
   ): Promise<LockedMessage[]> {
     const client = await this.queue(queue);
     const lockDurationSeconds = options.lockDurationSeconds ?? this.lockDurationSeconds;
+    const lockedAtMs = lockClockMs();
     const res = await client.receiveMessages({
       numberOfMessages: Math.min(32, Math.max(1, options.maxMessages ?? 1)),
       visibilityTimeout: lockDurationSeconds,
@@ -130,14 +150,12 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
         continue;
       }
       const envelope = parsed.envelope;
-      if ((envelope.remainingDelayMs ?? 0) > 0) {
-        await this.hop(client, envelope);
-        await client.deleteMessage(item.messageId, item.popReceipt);
-        continue;
-      }
-      if (item.dequeueCount > this.maxDeliveryCount) {
+      if (await this.hideIfNotDue(queue, client, item, envelope)) continue;
+      // Receives that only re-hid a scheduled message are not deliveries.
+      const deliveryCount = item.dequeueCount - (envelope.hiddenReceives ?? 0);
+      if (deliveryCount > this.maxDeliveryCount) {
         // This receive is not a delivery (no handler sees it): the count is the one before it.
-        const delivered = item.dequeueCount - 1;
+        const delivered = deliveryCount - 1;
         await this.writeDeadLetter(
           queue,
           envelope,
@@ -145,6 +163,7 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
           maxDeliveryDescription(delivered, envelope.lastError),
           delivered,
         );
+        crashPoint(CRASH_AFTER_DEAD_LETTER_COPY);
         await client.deleteMessage(item.messageId, item.popReceipt);
         this.log('warn', 'message dead-lettered: max delivery count exceeded', {
           queue,
@@ -164,7 +183,8 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
         item.messageId,
         item.popReceipt,
         envelope,
-        item.dequeueCount,
+        deliveryCount,
+        lockedAtMs,
       );
       locks.push(lock);
     }
@@ -266,28 +286,59 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
     reservation: Extract<Reservation, { action: 'send' }>,
   ): Promise<void> {
     crashPoint(CRASH_AFTER_DEDUP_RESERVE);
-    const plan = visibilityPlan(scheduledDelayMs(reservation.scheduledMs, nowMs(), this.timeScale));
+    const delayMs = scheduledDelayMs(reservation.scheduledMs, nowMs(), this.timeScale);
     let text = reservation.envelopeText;
-    if (plan.remainingDelayMs > 0) {
+    if (delayMs > 0) {
+      // The due time is fixed at the actual send (a takeover after a crash sends later).
       const parsed = parseEnvelope(text);
       if (!parsed.ok) throw new Error(`stored envelope for ${queue}/${messageId} is unreadable: ${parsed.error}`);
-      text = serializeEnvelope({ ...parsed.envelope, remainingDelayMs: plan.remainingDelayMs });
+      text = serializeEnvelope({ ...parsed.envelope, dueAtMs: nowMs() + delayMs });
     }
-    await client.sendMessage(text, { visibilityTimeout: plan.visibilitySeconds, messageTimeToLive: -1 });
+    await client.sendMessage(text, {
+      visibilityTimeout: hideSeconds(delayMs, this.maxHideSeconds),
+      messageTimeToLive: -1,
+    });
     crashPoint(CRASH_AFTER_QUEUE_SEND);
     await this.dedup.markSent(queue, messageId, reservation);
   }
 
-  private async hop(client: QueueClient, envelope: Envelope): Promise<void> {
-    const plan = visibilityPlan(envelope.remainingDelayMs ?? 0);
-    const { remainingDelayMs: _owed, ...rest } = envelope;
-    const next: Envelope = plan.remainingDelayMs > 0 ? { ...rest, remainingDelayMs: plan.remainingDelayMs } : rest;
-    await client.sendMessage(serializeEnvelope(next), {
-      visibilityTimeout: plan.visibilitySeconds,
-      messageTimeToLive: -1,
+  /**
+   * A scheduled message received before its due time (a delay beyond one hide, or a clock that
+   * moved slower than the wall clock) goes back into hiding. It is one `updateMessage` — content
+   * and invisibility together — so a crash cannot leave a second copy behind, as a send-then-delete
+   * could. The new content counts the hiding receive, so deliveryCount stays true.
+   */
+  private async hideIfNotDue(
+    queue: string,
+    client: QueueClient,
+    item: { messageId: string; popReceipt: string },
+    envelope: Envelope,
+  ): Promise<boolean> {
+    const now = nowMs();
+    const { remainingDelayMs, ...rest } = envelope;
+    const dueAtMs = rest.dueAtMs ?? (remainingDelayMs ? now + remainingDelayMs : undefined);
+    if (dueAtMs === undefined || dueAtMs <= now) return false;
+    const next: Envelope = { ...rest, dueAtMs, hiddenReceives: (rest.hiddenReceives ?? 0) + 1 };
+    await client.updateMessage(
+      item.messageId,
+      item.popReceipt,
+      serializeEnvelope(next),
+      hideSeconds(dueAtMs - now, this.maxHideSeconds),
+    );
+    this.log('info', NOT_DUE_HIDDEN_AGAIN, {
+      queue,
+      messageId: envelope.messageId,
+      dueAt: new Date(dueAtMs).toISOString(),
     });
+    return true;
   }
 
+  /**
+   * The dead-letter copy goes through duplicate detection on the dead-letter queue, keyed by the
+   * message id — as `<queue>-deadletter` has duplicate detection on Service Bus. A crash between
+   * the copy and the delete of the original redelivers the original; dead-lettering it again is
+   * then a duplicate, so one copy remains.
+   */
   private async writeDeadLetter(
     queue: string,
     envelope: Envelope,
@@ -295,11 +346,17 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
     description: string,
     deliveryCount: number,
   ): Promise<void> {
-    const client = await this.queue(deadLetterQueueName(queue));
+    const dlq = deadLetterQueueName(queue);
+    const client = await this.queue(dlq);
     const text = serializeEnvelope(
       deadLetterEnvelope(envelope, { reason, description, source: queue, deliveryCount }, nowMs()),
     );
-    await client.sendMessage(text, { messageTimeToLive: -1 });
+    const reservation = await this.dedup.reserve(dlq, envelope.messageId, text, undefined);
+    if (reservation.action === 'duplicate') {
+      this.log('info', 'dead-letter copy already written; not copied again', { queue, messageId: envelope.messageId });
+      return;
+    }
+    await this.enqueueReserved(client, dlq, envelope.messageId, reservation);
   }
 
   /** A message that is not our envelope cannot be handled; it goes to the DLQ with the raw text. */

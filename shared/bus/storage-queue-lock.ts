@@ -1,4 +1,6 @@
 import type { QueueClient } from '@azure/storage-queue';
+import { systemClock } from '../clock';
+import { crashPoint } from '../faults/crash-points';
 import { restStatus } from '../storage/errors';
 import { describeError, type Envelope, serializeEnvelope, toReceivedMessage } from './envelope';
 import { MAX_DELIVERY_COUNT_EXCEEDED, type ReceivedMessage, type Settlement } from './port';
@@ -8,9 +10,16 @@ import { MAX_DELIVERY_COUNT_EXCEEDED, type ReceivedMessage, type Settlement } fr
  * `lockDurationSeconds`, after which the message reappears with a higher dequeue count — exactly
  * Service Bus' lock expiry. Settling uses the latest pop receipt, so renewals and settlement are
  * serialized on one chain.
+ *
+ * A storage queue would still accept a delete with the old pop receipt after the invisibility ran
+ * out, as long as nobody received the message again; Service Bus refuses any settlement once the
+ * lock has expired. So the lock keeps its own deadline and refuses too (LockLostError), and the
+ * message is delivered again — the emulation fails where Azure fails.
  */
 export interface LockedMessage {
   readonly message: ReceivedMessage;
+  /** When the lock runs out unless renewed (Service Bus' lockedUntilUtc). */
+  readonly lockedUntilUtc: Date;
   complete(): Promise<void>;
   /** Release for redelivery; on the last allowed delivery this dead-letters (MaxDeliveryCountExceeded). */
   abandon(error?: unknown): Promise<void>;
@@ -41,6 +50,17 @@ export interface LockContext {
   ): Promise<void>;
 }
 
+/** Crash point between the dead-letter copy and the delete of the original (see docs/bus.md). */
+export const CRASH_AFTER_DEAD_LETTER_COPY = 'bus.dead-letter.after-copy';
+
+/**
+ * The lock is Azurite's visibility timeout, which runs on the machine's wall clock; the injected
+ * clock (a ManualClock in tests) cannot move it. So lock deadlines are measured on the system
+ * clock, taken *before* the request that set the invisibility: the deadline can only be a little
+ * earlier than the real one, never later, so a late settlement is always refused.
+ */
+export const lockClockMs = (): number => systemClock.now();
+
 export function maxDeliveryDescription(deliveries: number, lastError: string | undefined): string {
   const base = `Message could not be consumed after ${deliveries} delivery attempts.`;
   return lastError
@@ -52,15 +72,26 @@ export class StorageQueueLock implements LockedMessage {
   readonly message: ReceivedMessage;
   private chain: Promise<unknown> = Promise.resolve();
   private settled = false;
+  private lockedUntilMs: number;
 
+  /**
+   * `deliveryCount` is the storage dequeue count minus the receives that only re-hid a scheduled
+   * message; `lockedAtMs` is lockClockMs() taken before the receive request.
+   */
   constructor(
     private readonly ctx: LockContext,
     private readonly storageMessageId: string,
     private popReceipt: string,
     private readonly envelope: Envelope,
-    private readonly dequeueCount: number,
+    private readonly deliveryCount: number,
+    lockedAtMs: number,
   ) {
-    this.message = toReceivedMessage(envelope, dequeueCount);
+    this.message = toReceivedMessage(envelope, deliveryCount);
+    this.lockedUntilMs = lockedAtMs + ctx.lockDurationSeconds * 1000;
+  }
+
+  get lockedUntilUtc(): Date {
+    return new Date(this.lockedUntilMs);
   }
 
   complete(): Promise<void> {
@@ -69,8 +100,8 @@ export class StorageQueueLock implements LockedMessage {
 
   abandon(error?: unknown): Promise<void> {
     const lastError = error === undefined ? this.envelope.lastError : describeError(error);
-    if (this.dequeueCount >= this.ctx.maxDeliveryCount) {
-      return this.deadLetter(MAX_DELIVERY_COUNT_EXCEEDED, maxDeliveryDescription(this.dequeueCount, lastError));
+    if (this.deliveryCount >= this.ctx.maxDeliveryCount) {
+      return this.deadLetter(MAX_DELIVERY_COUNT_EXCEEDED, maxDeliveryDescription(this.deliveryCount, lastError));
     }
     return this.final(async () => {
       // Visible again now; the new content carries the error so a later MaxDeliveryCountExceeded
@@ -82,8 +113,11 @@ export class StorageQueueLock implements LockedMessage {
 
   deadLetter(reason: string, description: string): Promise<void> {
     return this.final(async () => {
-      // Copy first, delete second: a crash in between leaves a duplicate in the DLQ, never a loss.
-      await this.ctx.writeDeadLetter(this.ctx.queue, this.envelope, reason, description, this.dequeueCount);
+      // Copy first, delete second: a crash in between redelivers the original, never loses it; the
+      // copy is written through duplicate detection on its message id, so dead-lettering the
+      // redelivered original again leaves one copy, not two.
+      await this.ctx.writeDeadLetter(this.ctx.queue, this.envelope, reason, description, this.deliveryCount);
+      crashPoint(CRASH_AFTER_DEAD_LETTER_COPY);
       await this.delete();
     });
   }
@@ -91,10 +125,13 @@ export class StorageQueueLock implements LockedMessage {
   renewLock(): Promise<void> {
     return this.serial(async () => {
       if (this.settled) return;
+      this.assertLockHeld();
+      const renewedAt = lockClockMs();
       const res = await this.guard(() =>
         this.ctx.client.updateMessage(this.storageMessageId, this.popReceipt, undefined, this.ctx.lockDurationSeconds),
       );
       if (res.popReceipt) this.popReceipt = res.popReceipt;
+      this.lockedUntilMs = renewedAt + this.ctx.lockDurationSeconds * 1000;
     });
   }
 
@@ -104,8 +141,13 @@ export class StorageQueueLock implements LockedMessage {
       : this.complete();
   }
 
+  /**
+   * Renews every third of the lock, so one failed renewal (a storage hiccup) still leaves time for
+   * the next before the lock runs out. Only a lost lock ends the renewals; other errors are
+   * reported and the next renewal tries again.
+   */
   startAutoRenew(maxMs: number, onError: (error: unknown) => void): () => void {
-    const every = Math.max(250, (this.ctx.lockDurationSeconds * 1000) / 2);
+    const every = Math.max(250, (this.ctx.lockDurationSeconds * 1000) / 3);
     let renewedMs = 0;
     const timer = setInterval(() => {
       renewedMs += every;
@@ -114,7 +156,7 @@ export class StorageQueueLock implements LockedMessage {
         return;
       }
       this.renewLock().catch((error: unknown) => {
-        clearInterval(timer);
+        if (error instanceof LockLostError) clearInterval(timer);
         onError(error);
       });
     }, every);
@@ -129,9 +171,18 @@ export class StorageQueueLock implements LockedMessage {
   private final(op: () => Promise<unknown>): Promise<void> {
     return this.serial(async () => {
       if (this.settled) throw new Error(`Message ${this.message.messageId} is already settled.`);
+      this.assertLockHeld();
       this.settled = true;
       await op();
     });
+  }
+
+  /** Service Bus refuses to settle or renew once the lock expired, re-received or not. */
+  private assertLockHeld(): void {
+    if (lockClockMs() < this.lockedUntilMs) return;
+    throw new LockLostError(
+      `The lock on message ${this.message.messageId} in ${this.ctx.queue} expired at ${this.lockedUntilUtc.toISOString()}; it will be delivered again.`,
+    );
   }
 
   private serial(op: () => Promise<void>): Promise<void> {

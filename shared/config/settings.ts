@@ -80,6 +80,12 @@ export const settingSpecs = {
     scope: 'optional',
     description: 'Peek-lock duration of the emulated queues; a message not settled in this time is delivered again.',
   },
+  RETRY_AFTER_MAX_SECONDS: {
+    schema: positiveInt(3600),
+    scope: 'optional',
+    description:
+      "Longest vendor Retry-After a planned retry honours; longer hints are cut to it (0 or a past date falls back to the stage's backoff).",
+  },
   KEY_VAULT_URI: {
     schema: z.url().optional(),
     scope: 'azure',
@@ -120,6 +126,37 @@ export const settingSpecs = {
     schema: positiveInt(256 * 1024),
     scope: 'optional',
     description: 'Largest admin API request body accepted; larger bodies get 413.',
+  },
+  OPERATOR_API_KEY: {
+    schema: z.string().min(32, 'must be at least 32 characters').optional(),
+    scope: 'local',
+    description:
+      'The platform operator key (scope operator only: /api/v1/tenants). Local only; in Azure it is the Key Vault secret operator-api-key. The example value is refused in production.',
+  },
+  API_KEY_MAX_LIFETIME_DAYS: {
+    schema: z.coerce.number().int().min(1).max(3650).default(365),
+    scope: 'optional',
+    description: 'Longest life of any API key: a key created without expiresAt, or with a later one, expires after this many days.',
+  },
+  PUBLIC_BASE_URL: {
+    schema: z
+      .url()
+      .refine((u) => /^https?:\/\//.test(u) && !/[?#]/.test(u), 'must be an http(s) URL without query or fragment')
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    scope: 'azure',
+    description:
+      'Public base URL of the hub (e.g. https://hub.example.com), used in the OpenAPI servers list and webhook URLs; never taken from the request Host header. Unset: relative URLs.',
+  },
+  CURSOR_SIGNING_KEY: {
+    schema: z
+      .string()
+      .min(32, 'must be at least 32 characters')
+      .refine((v) => !v.startsWith('@Microsoft.KeyVault('), 'is an unresolved Key Vault reference')
+      .optional(),
+    scope: 'azure',
+    description:
+      'Secret that signs list cursors (in Azure a Key Vault reference to the secret cursor-signing-key). Required in production.',
   },
   LOG_LEVEL: {
     schema: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -208,6 +245,10 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
   return settings;
 }
 
+/** The values local.settings.example.json ships with: fine on a laptop, refused in production. */
+export const EXAMPLE_OPERATOR_API_KEY = 'local-operator-key-change-me-0123456789';
+export const EXAMPLE_CURSOR_SIGNING_KEY = 'local-cursor-signing-key-change-me-0123';
+
 function crossChecks(s: Settings): { setting: string; message: string }[] {
   const problems: { setting: string; message: string }[] = [];
   if (!s.DataStorage && !s.DataStorage__tableServiceUri) {
@@ -237,6 +278,15 @@ function crossChecks(s: Settings): { setting: string; message: string }[] {
       setting: 'BOOTSTRAP_API_KEY',
       message: 'not allowed when HUB_ENVIRONMENT=production; create keys through the API',
     });
+  }
+  if (s.HUB_ENVIRONMENT === 'production' && s.OPERATOR_API_KEY === EXAMPLE_OPERATOR_API_KEY) {
+    problems.push({ setting: 'OPERATOR_API_KEY', message: 'is the example value; not allowed in production' });
+  }
+  if (s.HUB_ENVIRONMENT === 'production' && !s.CURSOR_SIGNING_KEY) {
+    problems.push({ setting: 'CURSOR_SIGNING_KEY', message: 'required when HUB_ENVIRONMENT=production' });
+  }
+  if (s.HUB_ENVIRONMENT === 'production' && s.CURSOR_SIGNING_KEY === EXAMPLE_CURSOR_SIGNING_KEY) {
+    problems.push({ setting: 'CURSOR_SIGNING_KEY', message: 'is the example value; not allowed in production' });
   }
   return problems;
 }

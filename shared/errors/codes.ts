@@ -34,6 +34,15 @@ export const ERROR_CODES = [
   'key_outranks_caller',
   'rate_limited',
   'too_many_failed_auth',
+  // Vendors and the network guard
+  'vendor_error',
+  'outbound_url_blocked',
+  // Integrations
+  'integration_test_failed',
+  // The local host's HTTP edge (what the Functions front end answers before any function runs)
+  'malformed_request',
+  'request_timeout',
+  'header_fields_too_large',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

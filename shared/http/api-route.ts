@@ -1,13 +1,15 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { authenticate, presentedKey } from '../apikeys/authenticate';
+import { parseKeyId } from '../apikeys/key-material';
 import type { Principal } from '../apikeys/principal';
-import { grants, type Scope } from '../apikeys/scopes';
+import { type ApiScope, grants } from '../apikeys/scopes';
 import { services } from '../app/services';
 import { nowMs } from '../clock';
 import { createLogger, type Logger } from '../observability/logger';
+import { clientAddress } from './client-address';
 import { CORRELATION_HEADER, correlationIdFrom } from './correlation';
-import { ForbiddenError } from './errors';
+import { ForbiddenError, UnauthorizedError } from './errors';
 import { openApiRegistry, type ResponseSpec } from './openapi';
 import { problemResponse } from './problem';
 import { RateLimitExceededError, type RateLimitState, rateLimitHeaders } from './rate-limit';
@@ -39,7 +41,7 @@ export interface ApiRouteDefinition<
   B extends z.ZodType | undefined,
   Q extends z.ZodType | undefined,
   P extends z.ZodType | undefined,
-  S extends Scope | null,
+  S extends ApiScope | null,
 > {
   method: HttpMethod;
   /** Path under /api, in the Functions/OpenAPI `{param}` syntax, e.g. `v1/api-keys/{id}`. */
@@ -56,7 +58,7 @@ export interface ApiRouteDefinition<
   responses: Record<number, ResponseSpec>;
   /** Leave the route out of the OpenAPI document (the reference page itself). */
   hidden?: boolean;
-  handle(input: ApiInput<Out<B>, Out<Q>, Out<P>, S extends Scope ? true : false>): Promise<ApiResult>;
+  handle(input: ApiInput<Out<B>, Out<Q>, Out<P>, S extends ApiScope ? true : false>): Promise<ApiResult>;
 }
 
 export const problemSchema = z
@@ -77,11 +79,14 @@ const commonProblems: Record<number, ResponseSpec> = {
   403: { description: 'The key lacks the required scope.', schema: problemSchema },
   413: { description: 'The body is larger than allowed.', schema: problemSchema },
   415: { description: 'The body is not application/json.', schema: problemSchema },
-  429: { description: 'Rate limit exceeded; see Retry-After.', schema: problemSchema },
+  429: {
+    description: 'Rate limit exceeded, or too many failed authentications from this client; see Retry-After.',
+    schema: problemSchema,
+  },
 };
 
 function registerOpenApi(
-  def: ApiRouteDefinition<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined, Scope | null>,
+  def: ApiRouteDefinition<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined, ApiScope | null>,
 ): void {
   if (def.hidden) return;
   const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
@@ -111,14 +116,41 @@ function registerOpenApi(
   });
 }
 
+/**
+ * Authentication behind the failed-auth throttle: a client address or key id that keeps failing is
+ * refused before any lookup (no storage read), and every 401 is counted against both.
+ */
 async function authenticateAndCount(request: HttpRequest): Promise<{ principal: Principal; rate: RateLimitState }> {
   const svc = services();
-  const principal = await authenticate(presentedKey(request.headers), svc.apiKeys, svc.bootstrap);
+  const presented = presentedKey(request.headers);
+  const subjects = { address: clientAddress(request.headers), keyId: presented ? parseKeyId(presented) : undefined };
+  svc.failedAuth.check(subjects);
+  let principal: Principal;
+  try {
+    principal = await authenticate(presented, svc.apiKeys, svc.bootstrap, {
+      operatorKey: () => svc.operatorKey.current(),
+      tenantIsActive: (tenantId) => svc.tenants.isActive(tenantId),
+    });
+  } catch (error) {
+    if (error instanceof UnauthorizedError) svc.failedAuth.recordFailure(subjects);
+    throw error;
+  }
   const rate = await svc.rateLimiter.take(
     principal.keyId === 'bootstrap' ? `bootstrap:${principal.tenantId}` : principal.keyId,
   );
   return { principal, rate };
 }
+
+/**
+ * Headers on every API response, errors included: nothing an API answers (least of all a secret
+ * shown once) may be kept by a browser or proxy cache, and no response may be MIME-sniffed into
+ * something executable. A route may add headers (the reference page adds its CSP) but not drop these.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+});
 
 /**
  * Builds the options for `app.http(...)` from one route definition: authentication, scope,
@@ -129,14 +161,14 @@ export function apiRoute<
   B extends z.ZodType | undefined = undefined,
   Q extends z.ZodType | undefined = undefined,
   P extends z.ZodType | undefined = undefined,
-  S extends Scope | null = Scope,
+  S extends ApiScope | null = ApiScope,
 >(def: ApiRouteDefinition<B, Q, P, S>) {
   registerOpenApi(
     def as unknown as ApiRouteDefinition<
       z.ZodType | undefined,
       z.ZodType | undefined,
       z.ZodType | undefined,
-      Scope | null
+      ApiScope | null
     >,
   );
   const handler: HttpHandler = async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
@@ -168,7 +200,7 @@ export function apiRoute<
         correlationId,
         log,
         request,
-      } as unknown as ApiInput<Out<B>, Out<Q>, Out<P>, S extends Scope ? true : false>);
+      } as unknown as ApiInput<Out<B>, Out<Q>, Out<P>, S extends ApiScope ? true : false>);
       response = {
         status: result.status,
         headers: {
@@ -192,6 +224,7 @@ export function apiRoute<
     response.headers = {
       ...rateHeaders,
       ...(response.headers as Record<string, string>),
+      ...SECURITY_HEADERS,
       [CORRELATION_HEADER]: correlationId,
     };
     log.info('request', {

@@ -38,6 +38,12 @@ export const ERROR_TABLE = {
   key_outranks_caller: { status: 403, title: 'Forbidden' },
   rate_limited: { status: 429, title: 'Too many requests' },
   too_many_failed_auth: { status: 429, title: 'Too many requests' },
+  vendor_error: { status: 502, title: 'The vendor refused or failed the request' },
+  outbound_url_blocked: { status: 400, title: 'Outbound URL not allowed' },
+  integration_test_failed: { status: 422, title: 'The connection test failed' },
+  malformed_request: { status: 400, title: 'Malformed request' },
+  request_timeout: { status: 408, title: 'Request timeout' },
+  header_fields_too_large: { status: 431, title: 'Request header fields too large' },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 
 export function errorMapping(code: ErrorCode): ErrorMapping {

@@ -1,16 +1,61 @@
+import { createHash } from 'node:crypto';
+
 /**
  * A self-contained API reference page (no CDN: it must work offline and under a strict CSP). It
  * fetches the OpenAPI document beside it and renders every operation with its parameters, body
  * schema and responses.
+ *
+ * Its Content-Security-Policy allows exactly the page's own inline style and script (by SHA-256
+ * hash), fetches to the same origin, and nothing else: no other script, no frames, no forms, no
+ * plugins, so text from the API document can never run as code even if escaping had a gap.
  */
-export function referencePageHtml(openApiUrl: string): string {
+export interface ReferencePage {
+  html: string;
+  contentSecurityPolicy: string;
+}
+
+const hashSource = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+export function referencePage(openApiUrl: string): ReferencePage {
+  const style = pageStyle();
+  const script = pageScript(openApiUrl);
+  const html = referencePageHtml(openApiUrl, style, script);
+  const contentSecurityPolicy = [
+    "default-src 'none'",
+    `script-src ${hashSource(script)}`,
+    `style-src ${hashSource(style)}`,
+    "connect-src 'self'",
+    "img-src 'self' data:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  return { html, contentSecurityPolicy };
+}
+
+function escapeAttribute(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function referencePageHtml(openApiUrl: string, style: string, script: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>MSP Integration Hub API reference</title>
-<style>
+<style>${style}</style>
+</head>
+<body>
+<header><strong>MSP Integration Hub</strong> — API reference (<a href="${escapeAttribute(openApiUrl)}">openapi.json</a>)</header>
+<main id="root">Loading…</main>
+<script>${script}</script>
+</body>
+</html>`;
+}
+
+function pageStyle(): string {
+  return `
   body { font: 15px/1.5 system-ui, sans-serif; margin: 0; color: #1b1f24; background: #f6f8fa; }
   header { background: #0b3d91; color: #fff; padding: 16px 24px; }
   main { max-width: 1040px; margin: 0 auto; padding: 16px 24px; }
@@ -21,17 +66,19 @@ export function referencePageHtml(openApiUrl: string): string {
   pre { background: #f6f8fa; padding: 8px; overflow: auto; border-radius: 4px; }
   .scope { font-size: 12px; background: #ddf4ff; border-radius: 10px; padding: 1px 8px; margin-left: 8px; }
   h2 { margin-top: 28px; }
-</style>
-</head>
-<body>
-<header><strong>MSP Integration Hub</strong> — API reference (<a style="color:#fff" href="${openApiUrl}">openapi.json</a>)</header>
-<main id="root">Loading…</main>
-<script>
+  header a { color: #fff; }
+`;
+}
+
+function pageScript(openApiUrl: string): string {
+  // JSON.stringify alone would let "</script>" in the URL end the element; escape "<" as well.
+  const url = JSON.stringify(openApiUrl).replace(/</g, '\\u003c');
+  return `
 (async () => {
   const root = document.getElementById('root');
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
   try {
-    const doc = await (await fetch(${JSON.stringify(openApiUrl)})).json();
+    const doc = await (await fetch(${url})).json();
     const schemas = (doc.components && doc.components.schemas) || {};
     const show = (schema) => esc(JSON.stringify(schema && schema.$ref ? schemas[schema.$ref.split('/').pop()] : schema, null, 2));
     const byTag = {};
@@ -61,7 +108,5 @@ export function referencePageHtml(openApiUrl: string): string {
     root.textContent = 'Could not load the OpenAPI document: ' + e;
   }
 })();
-</script>
-</body>
-</html>`;
+`;
 }

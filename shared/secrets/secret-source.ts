@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
-import { SecretClient } from '@azure/keyvault-secrets';
 import { nowMs } from '../clock';
+import { SecretClient } from '../sdk/keyvault-secrets';
 
 /**
  * Where the hub's own secrets come from (the credential encryption key and others — DESIGN §2):

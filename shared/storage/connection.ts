@@ -1,8 +1,8 @@
-import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import { BlobServiceClient } from '@azure/storage-blob';
-import { QueueServiceClient } from '@azure/storage-queue';
 import type { Settings } from '../config/settings';
+import { TableClient, type TableServiceClientOptions } from '../sdk/data-tables';
+import { DefaultAzureCredential, type TokenCredential } from '../sdk/identity';
+import { BlobServiceClient } from '../sdk/storage-blob';
+import { QueueServiceClient } from '../sdk/storage-queue';
 
 /**
  * How the hub reaches its data account: a connection string (Azurite, local) or account URLs with

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { InvalidCursorError } from './errors';
 
 export { InvalidCursorError } from './errors';
@@ -10,14 +10,20 @@ export { InvalidCursorError } from './errors';
  *
  * Isolation never depends on the MAC: every query pins `PartitionKey eq <tenant partition>`, so a
  * forged continuation can at most skip rows inside the caller's own partition. The MAC turns misuse
- * into a clean 400 `invalid_cursor` instead of confusing pages. The key defaults to a built-in value
- * (cursors then survive restarts and work across instances); `setCursorKey` can install a secret.
+ * into a clean 400 `invalid_cursor` instead of confusing pages, and the token's shape is checked
+ * as well, so nothing the SDK cannot parse ever reaches it (defence in depth should the key leak).
+ *
+ * The key is a secret: the composition root installs CURSOR_SIGNING_KEY (a Key Vault reference in
+ * Azure) with `setCursorKey`, so cursors work across instances and restarts. Until then (tests that
+ * build repositories directly) a random per-process key is used: cursors work within the process.
  */
 
-let key: Buffer = Buffer.from('msp-integration-hub/list-cursor/v1');
+let key: Buffer = randomBytes(32);
 
 export function setCursorKey(secret: string | Buffer): void {
-  key = Buffer.isBuffer(secret) ? secret : Buffer.from(secret);
+  const next = Buffer.isBuffer(secret) ? secret : Buffer.from(secret);
+  if (next.length < 32) throw new Error('the cursor signing key must be at least 32 bytes');
+  key = next;
 }
 
 interface CursorBody {
@@ -25,6 +31,16 @@ interface CursorBody {
   t: string;
   s: string;
 }
+
+/** The decoded continuation token of @azure/data-tables: base64 JSON of the next keys. */
+export interface ContinuationKeys {
+  nextPartitionKey: string;
+  nextRowKey?: string;
+}
+
+const MAX_CURSOR_LENGTH = 4096;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 function mac(token: string, scope: readonly unknown[]): string {
   return createHmac('sha256', key)
@@ -39,22 +55,54 @@ export function encodeCursor(token: string, scope: readonly unknown[]): string {
   return Buffer.from(JSON.stringify(body)).toString('base64url');
 }
 
-/** The continuation token inside `cursor`, or InvalidCursorError when it is not ours or not for `scope`. */
-export function decodeCursor(cursor: string, scope: readonly unknown[]): string {
-  let body: Partial<CursorBody>;
+function parseJson(text: string): unknown {
   try {
-    if (!/^[A-Za-z0-9_-]{1,4096}$/.test(cursor)) throw new Error('not base64url');
-    body = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<CursorBody>;
-  } catch (cause) {
-    throw new InvalidCursorError('cursor is malformed', { cause });
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
-  if (body === null || typeof body !== 'object' || body.v !== 1 || typeof body.t !== 'string' || !body.t) {
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The keys inside a data-tables continuation token, or undefined when it is not one: exactly
+ * `{nextPartitionKey, nextRowKey?}` with non-empty strings, as the SDK encodes it.
+ */
+export function continuationKeys(token: string): ContinuationKeys | undefined {
+  if (token.length > MAX_CURSOR_LENGTH || !BASE64.test(token)) return undefined;
+  const decoded = parseJson(Buffer.from(token, 'base64').toString('utf8'));
+  if (!isRecord(decoded)) return undefined;
+  const { nextPartitionKey, nextRowKey, ...rest } = decoded;
+  if (Object.keys(rest).length > 0) return undefined;
+  if (typeof nextPartitionKey !== 'string' || nextPartitionKey === '') return undefined;
+  if (nextRowKey === undefined) return { nextPartitionKey };
+  if (typeof nextRowKey !== 'string' || nextRowKey === '') return undefined;
+  return { nextPartitionKey, nextRowKey };
+}
+
+/**
+ * The continuation token inside `cursor`, or InvalidCursorError when it is garbled, truncated, not
+ * ours, not for `scope`, or (with `partitionKey`) points outside the partition the list is pinned to.
+ */
+export function decodeCursor(cursor: string, scope: readonly unknown[], options: { partitionKey?: string } = {}): string {
+  if (typeof cursor !== 'string' || cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor)) {
+    throw new InvalidCursorError('cursor is malformed');
+  }
+  const body = parseJson(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!isRecord(body) || body.v !== 1 || typeof body.t !== 'string' || body.t === '') {
     throw new InvalidCursorError('cursor is malformed');
   }
   const expected = Buffer.from(mac(body.t, scope));
   const given = Buffer.from(typeof body.s === 'string' ? body.s : '');
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
     throw new InvalidCursorError('cursor does not belong to this list');
+  }
+  const keys = continuationKeys(body.t);
+  if (!keys || (options.partitionKey !== undefined && keys.nextPartitionKey !== options.partitionKey)) {
+    throw new InvalidCursorError('cursor does not hold a continuation of this list');
   }
   return body.t;
 }

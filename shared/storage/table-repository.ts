@@ -1,10 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
 import { z } from 'zod';
+import { odata, type TableClient, type TableEntityResult } from '../sdk/data-tables';
 import type { StorageAccount } from './connection';
 import { decodeCursor, encodeCursor } from './cursor';
 import { decodeEntity, type EncodedProperty, encodeEntity } from './entity-codec';
-import { AlreadyExistsError, ConflictError, EntityValidationError, NotFoundError, restStatus } from './errors';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  EntityValidationError,
+  InvalidCursorError,
+  NotFoundError,
+  restStatus,
+} from './errors';
 import { assertValidKey } from './keys';
 import { ensureTable, forgetTable } from './provision';
 
@@ -170,7 +177,7 @@ export class TableRepository<T extends Record<string, unknown>> {
     const { from, to } = rowKeyRange(options);
     const filter = buildFilter(pk, from, to, options.filter);
     const scope = [this.tableName, pk, from ?? null, to ?? null, options.filter ?? null];
-    let token = options.cursor ? decodeCursor(options.cursor, scope) : undefined;
+    let token = options.cursor ? decodeCursor(options.cursor, scope, { partitionKey: pk }) : undefined;
 
     const items: Stored<T>[] = [];
     for (let trip = 1; ; trip++) {
@@ -180,6 +187,12 @@ export class TableRepository<T extends Record<string, unknown>> {
           .byPage({ maxPageSize: limit - items.length, ...(token ? { continuationToken: token } : {}) });
         const first = await pages.next();
         return first.done ? undefined : first.value;
+      }).catch((error: unknown) => {
+        // A caller's cursor the service still refuses (400) is the caller's mistake, not ours.
+        if (trip === 1 && options.cursor && restStatus(error).status === 400) {
+          throw new InvalidCursorError('the storage service refused the cursor', { cause: error });
+        }
+        throw error;
       });
       for (const entity of page ?? []) items.push(this.fromEntity(entity));
       token = page?.continuationToken;

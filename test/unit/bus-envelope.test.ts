@@ -8,11 +8,11 @@ import {
   MessageTooLargeError,
   newEnvelope,
   parseEnvelope,
+  hideSeconds,
   scheduledDelayMs,
   serializeEnvelope,
   toDeadLetteredMessage,
   toReceivedMessage,
-  visibilityPlan,
 } from '../../shared/bus/envelope';
 import { deadLetterInfo, deadLetterQueueName } from '../../shared/bus/port';
 import { toServiceBusMessage } from '../../shared/bus/service-bus-bus';
@@ -88,19 +88,18 @@ describe('envelope', () => {
 
 describe('scheduling arithmetic', () => {
   it('rounds delays up to whole seconds so a message never arrives early', () => {
-    expect(visibilityPlan(0)).toEqual({ visibilitySeconds: 0, remainingDelayMs: 0 });
-    expect(visibilityPlan(-5)).toEqual({ visibilitySeconds: 0, remainingDelayMs: 0 });
-    expect(visibilityPlan(1)).toEqual({ visibilitySeconds: 1, remainingDelayMs: 0 });
-    expect(visibilityPlan(2_000)).toEqual({ visibilitySeconds: 2, remainingDelayMs: 0 });
-    expect(visibilityPlan(2_001)).toEqual({ visibilitySeconds: 3, remainingDelayMs: 0 });
+    expect(hideSeconds(0)).toBe(0);
+    expect(hideSeconds(-5)).toBe(0);
+    expect(hideSeconds(1)).toBe(1);
+    expect(hideSeconds(2_000)).toBe(2);
+    expect(hideSeconds(2_001)).toBe(3);
   });
 
-  it('splits delays beyond the 7-day visibility limit into hops', () => {
+  it('hides for at most the 7-day visibility limit, or less when asked; the receive re-checks the rest', () => {
     const tenDays = 10 * 24 * 3600 * 1000;
-    expect(visibilityPlan(tenDays)).toEqual({
-      visibilitySeconds: MAX_VISIBILITY_SECONDS,
-      remainingDelayMs: 3 * 24 * 3600 * 1000,
-    });
+    expect(hideSeconds(tenDays)).toBe(MAX_VISIBILITY_SECONDS);
+    expect(hideSeconds(3_600_000, 1)).toBe(1);
+    expect(hideSeconds(3_600_000, 0)).toBe(1); // never 0 for a message that is not due
   });
 
   it('measures the delay on the injected clock and compresses it by the time scale', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, parseRetryAfter, stepMessageId } from '../../shared/bus/retry';
+import { backoffDelayMs, parseRetryAfter, retryDelayMs, stepMessageId } from '../../shared/bus/retry';
 
 describe('planned retries: pure rules', () => {
   it('names each attempt of a step distinctly, so dedup drops copies but never the next attempt', () => {
@@ -27,10 +27,30 @@ describe('planned retries: pure rules', () => {
     const at = Date.UTC(2026, 10, 25, 12, 0, 0);
     expect(parseRetryAfter('30', 60_000, at)).toBe(30_000);
     expect(parseRetryAfter('3600', 60_000, at)).toBe(60_000);
+    expect(parseRetryAfter('3600', {}, at)).toBe(3_600_000);
     expect(parseRetryAfter(new Date(at + 10_000).toUTCString(), 60_000, at)).toBe(10_000);
-    expect(parseRetryAfter(new Date(at - 10_000).toUTCString(), 60_000, at)).toBe(0);
+    expect(parseRetryAfter('1', { minMs: 5_000, maxMs: 60_000 }, at)).toBe(5_000);
     expect(parseRetryAfter('soon', 60_000, at)).toBeUndefined();
     expect(parseRetryAfter('-5', 60_000, at)).toBeUndefined();
     expect(parseRetryAfter(null, 60_000, at)).toBeUndefined();
+  });
+
+  it('reads Retry-After: 0 and a date in the past as "no hint", never as "retry now"', () => {
+    const at = Date.UTC(2026, 10, 25, 12, 0, 0);
+    expect(parseRetryAfter('0', { minMs: 5_000 }, at)).toBeUndefined();
+    expect(parseRetryAfter(new Date(at - 10_000).toUTCString(), { minMs: 5_000 }, at)).toBeUndefined();
+    expect(parseRetryAfter(new Date(at).toUTCString(), { minMs: 5_000 }, at)).toBeUndefined();
+  });
+
+  it('honours a Retry-After up to its own ceiling, not the backoff maximum, and never below the base delay', () => {
+    const policy = { baseMs: 1_000, maxMs: 5_000, maxRetries: 3, retryAfterMaxMs: 3_600_000 };
+    expect(retryDelayMs(1, 3_600_000, policy)).toBe(3_600_000);
+    expect(retryDelayMs(1, 7_200_000, policy)).toBe(3_600_000);
+    expect(retryDelayMs(1, 200, policy)).toBe(1_000);
+    for (const hint of [undefined, 0, -1]) {
+      const d = retryDelayMs(2, hint, policy);
+      expect(d).toBeGreaterThanOrEqual(1_000);
+      expect(d).toBeLessThanOrEqual(2_000);
+    }
   });
 });

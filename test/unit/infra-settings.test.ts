@@ -1,246 +1,28 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { settingSpecs } from '../../shared/config/settings';
+import {
+  arrayStrings,
+  blockAfter,
+  bracketProblems,
+  declared,
+  file,
+  files,
+  fragment,
+  infraDir,
+  infraPath,
+  objectEntries,
+  repoRoot,
+  resources,
+} from '../support/bicep-text';
 
 /**
- * The Bicep under infra/ cannot be compiled here (no Bicep CLI), so this suite reads it as text with
- * a small scanner that knows Bicep comments and strings, and checks what the app depends on: every
- * setting the app reads in Azure is provided, the queues exist with the semantics the bus relies on,
- * and nothing is reached with a key.
+ * The Bicep under infra/ cannot be compiled here (no Bicep CLI), so this suite reads it as text
+ * (test/support/bicep-text.ts) and checks what the app depends on: every setting the app reads in
+ * Azure is provided, the queues exist with the semantics the bus relies on, and nothing is reached
+ * with a key. The hardening and alerting checks are in infra-posture.test.ts.
  */
-
-const repoRoot = join(__dirname, '..', '..');
-const infraDir = join(repoRoot, 'infra');
-
-interface BicepFile {
-  path: string;
-  /** The text with comments blanked (same length, newlines kept). */
-  code: string;
-  /** `code` with string contents blanked as well: only structure is left, for bracket matching. */
-  skeleton: string;
-}
-
-/** Blanks comments (and, in the skeleton, string contents) while keeping every offset in place. */
-function scanBicep(text: string): { code: string; skeleton: string } {
-  let code = '';
-  let skeleton = '';
-  // 'string' for a '...' literal, 'interp' for a ${...} inside one; each interp counts its own braces.
-  const stack: { mode: 'string' | 'interp'; depth: number }[] = [];
-  const blank = (s: string) => s.replace(/[^\n]/g, ' ');
-  const emit = (raw: string, inString: boolean) => {
-    code += raw;
-    skeleton += inString ? blank(raw) : raw;
-  };
-  let i = 0;
-  while (i < text.length) {
-    const top = stack[stack.length - 1];
-    const inString = stack.length > 0;
-    const c = text[i] ?? '';
-    const next = text[i + 1] ?? '';
-    if (top?.mode === 'string') {
-      if (c === '\\') {
-        emit(text.slice(i, i + 2), true);
-        i += 2;
-      } else if (c === "'") {
-        stack.pop();
-        emit(c, stack.length > 0);
-        i += 1;
-      } else if (c === '$' && next === '{') {
-        stack.push({ mode: 'interp', depth: 0 });
-        emit('${', true);
-        i += 2;
-      } else {
-        emit(c, true);
-        i += 1;
-      }
-      continue;
-    }
-    if (c === '/' && next === '/') {
-      const end = text.indexOf('\n', i);
-      const stop = end === -1 ? text.length : end;
-      const comment = blank(text.slice(i, stop));
-      code += comment;
-      skeleton += comment;
-      i = stop;
-      continue;
-    }
-    if (c === '/' && next === '*') {
-      const end = text.indexOf('*/', i + 2);
-      const stop = end === -1 ? text.length : end + 2;
-      const comment = blank(text.slice(i, stop));
-      code += comment;
-      skeleton += comment;
-      i = stop;
-      continue;
-    }
-    if (text.startsWith("'''", i)) {
-      const end = text.indexOf("'''", i + 3);
-      const stop = end === -1 ? text.length : end + 3;
-      const literal = text.slice(i, stop);
-      code += literal;
-      skeleton += inString ? blank(literal) : `'''${blank(literal.slice(3, -3))}'''`;
-      i = stop;
-      continue;
-    }
-    if (c === "'") {
-      emit(c, inString);
-      stack.push({ mode: 'string', depth: 0 });
-      i += 1;
-      continue;
-    }
-    if (top?.mode === 'interp') {
-      if (c === '{') top.depth += 1;
-      if (c === '}') {
-        if (top.depth === 0) {
-          stack.pop();
-          emit(c, true);
-          i += 1;
-          continue;
-        }
-        top.depth -= 1;
-      }
-    }
-    emit(c, inString);
-    i += 1;
-  }
-  return { code, skeleton };
-}
-
-function bicepFilesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((name) => name.endsWith('.bicep'))
-    .map((name) => join(dir, name))
-    .sort();
-}
-
-function loadBicep(path: string): BicepFile {
-  return { path, ...scanBicep(readFileSync(path, 'utf8')) };
-}
-
-/** A piece of Bicep text (a resource body, a sample) scanned on its own. */
-function fragment(label: string, text: string): BicepFile {
-  return { path: label, ...scanBicep(text) };
-}
-
-const files = bicepFilesUnder(infraDir).map(loadBicep);
-
-function file(pathInInfra: string): BicepFile {
-  const found = files.find((f) => relative(infraDir, f.path).split('\\').join('/') === pathInInfra);
-  if (!found) throw new Error(`infra/${pathInInfra} not found`);
-  return found;
-}
-
-const OPENERS: Record<string, string> = { '{': '}', '[': ']', '(': ')' };
-const CLOSERS = new Set(Object.values(OPENERS));
-
-/** Problems with bracket nesting in a skeleton; empty when every bracket is matched. */
-function bracketProblems(f: BicepFile): string[] {
-  const open: { char: string; at: number }[] = [];
-  const problems: string[] = [];
-  const line = (at: number) => f.skeleton.slice(0, at).split('\n').length;
-  for (let at = 0; at < f.skeleton.length; at++) {
-    const c = f.skeleton[at] ?? '';
-    if (c in OPENERS) open.push({ char: c, at });
-    else if (CLOSERS.has(c)) {
-      const last = open.pop();
-      if (!last || OPENERS[last.char] !== c) problems.push(`unexpected '${c}' on line ${line(at)}`);
-    }
-  }
-  for (const o of open) problems.push(`unclosed '${o.char}' from line ${line(o.at)}`);
-  return problems;
-}
-
-/** The text of the bracketed block that opens at `openAt` (which must hold `{` or `[`), brackets included. */
-function blockAt(f: BicepFile, openAt: number): string {
-  const openChar = f.skeleton[openAt] ?? '';
-  const closeChar = OPENERS[openChar];
-  if (!closeChar) throw new Error(`no bracket at offset ${openAt} of ${f.path}`);
-  let depth = 0;
-  for (let at = openAt; at < f.skeleton.length; at++) {
-    const c = f.skeleton[at];
-    if (c === openChar) depth += 1;
-    else if (c === closeChar) {
-      depth -= 1;
-      if (depth === 0) return f.code.slice(openAt, at + 1);
-    }
-  }
-  throw new Error(`unclosed block at offset ${openAt} of ${f.path}`);
-}
-
-/** The block whose opening bracket ends the first match of `header` (e.g. /^var appSettings = \{/m). */
-function blockAfter(f: BicepFile, header: RegExp): string {
-  const match = header.exec(f.code);
-  if (!match) throw new Error(`${header} not found in ${f.path}`);
-  return blockAt(f, match.index + match[0].length - 1);
-}
-
-/** Top-level `key: value` entries of a Bicep object block (nested objects are skipped). */
-function objectEntries(block: string): Map<string, string> {
-  const inner = scanBicep(block.slice(1, -1));
-  const entries = new Map<string, string>();
-  let depth = 0;
-  let lineStart = 0;
-  for (let at = 0; at <= inner.skeleton.length; at++) {
-    const c = inner.skeleton[at];
-    if (at === inner.skeleton.length || c === '\n') {
-      if (depth === 0) {
-        const text = inner.code.slice(lineStart, at);
-        const entry = /^\s*([A-Za-z_][A-Za-z0-9_]*|'[^']*')\s*:\s*(.*?)\s*$/.exec(text);
-        if (entry?.[1] !== undefined && entry[2] !== undefined) {
-          entries.set(entry[1].replace(/^'|'$/g, ''), entry[2]);
-        }
-      }
-      lineStart = at + 1;
-    }
-    if (c === '{' || c === '[' || c === '(') depth += 1;
-    if (c === '}' || c === ']' || c === ')') depth -= 1;
-  }
-  return entries;
-}
-
-/** String literals listed in a Bicep array block, one per line. */
-function arrayStrings(block: string): string[] {
-  return [...block.matchAll(/^\s*'([^']*)'\s*$/gm)].map((m) => m[1] ?? '');
-}
-
-interface ResourceDeclaration {
-  file: BicepFile;
-  symbol: string;
-  type: string;
-  apiVersion: string;
-  existing: boolean;
-  /** The declaration line up to the opening brace (holds any `[for x in y:` and `if (...)`). */
-  header: string;
-  body: string;
-}
-
-/** Every `resource` declaration with a full type (nested child shorthands like 'config' excluded). */
-function resourceDeclarations(): ResourceDeclaration[] {
-  const out: ResourceDeclaration[] = [];
-  for (const f of files) {
-    const pattern =
-      /^\s*resource\s+(\w+)\s+'([\w.]+\/[\w./]+)@([^']+)'\s*(existing\s*)?=\s*(?:\[for\b[^\n]*?:\s*(?:if\s*\([^\n]*\)\s*)?|if\s*\([^\n]*\)\s*)?\{/gm;
-    for (const m of f.code.matchAll(pattern)) {
-      out.push({
-        file: f,
-        symbol: m[1] ?? '',
-        type: m[2] ?? '',
-        apiVersion: m[3] ?? '',
-        existing: m[4] !== undefined,
-        header: m[0],
-        body: blockAt(f, (m.index ?? 0) + m[0].length - 1),
-      });
-    }
-  }
-  return out;
-}
-
-const resources = resourceDeclarations();
-
-function declared(type: string): ResourceDeclaration[] {
-  return resources.filter((r) => !r.existing && r.type.toLowerCase() === type.toLowerCase());
-}
 
 interface RoleGrant {
   scope: string;
@@ -281,7 +63,7 @@ function roleGrants(): RoleGrant[] {
         principal: properties.get('principalId') ?? '',
         principalType: properties.get('principalType') ?? '',
         role: roleVars.get(ref) ?? `unresolved ${ref}`,
-        conditional: /\bif \(deployerGiven\)/.test(a.header),
+        conditional: /\bif \(deployerRoles\)/.test(a.header),
       });
     }
   }
@@ -324,6 +106,8 @@ const ROLE_IDS = {
   'Storage Queue Data Contributor': '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
   'Storage Table Data Contributor': '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
   'Azure Service Bus Data Owner': '090c5cfd-751d-490a-894a-3ce6f1109419',
+  'Azure Service Bus Data Sender': '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39',
+  'Azure Service Bus Data Receiver': '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0',
   'Key Vault Secrets User': '4633458b-17de-408a-b874-0445c86b69e6',
   'Key Vault Secrets Officer': 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
   'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb',
@@ -331,7 +115,7 @@ const ROLE_IDS = {
 
 describe('infra: Bicep structure', () => {
   it('finds the templates the deployment is made of', () => {
-    const names = files.map((f) => relative(infraDir, f.path).split('\\').join('/'));
+    const names = files.map(infraPath);
     expect(names).toEqual(
       expect.arrayContaining([
         'main.bicep',
@@ -340,6 +124,7 @@ describe('infra: Bicep structure', () => {
         'core/identity/user-assigned-identity.bicep',
         'core/messaging/service-bus.bicep',
         'core/monitor/monitoring.bicep',
+        'core/monitor/alerts.bicep',
         'core/security/key-vault.bicep',
         'core/storage/storage-account.bicep',
       ]),
@@ -373,7 +158,10 @@ describe('infra: Bicep structure', () => {
   it('every resource pins a dated, non-preview API version', () => {
     expect(resources.length).toBeGreaterThan(10);
     for (const r of resources) {
-      expect(r.apiVersion, `${r.symbol} in ${relative(repoRoot, r.file.path)}`).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      // Diagnostic settings have never had a GA API version; 2021-05-01-preview is the one the
+      // Azure Monitor documentation and the ARM reference use.
+      const allowed = r.type === 'Microsoft.Insights/diagnosticSettings' ? /^2021-05-01-preview$/ : /^\d{4}-\d{2}-\d{2}$/;
+      expect(r.apiVersion, `${r.symbol} in ${relative(repoRoot, r.file.path)}`).toMatch(allowed);
     }
   });
 });
@@ -539,7 +327,8 @@ describe('infra: resources', () => {
       [
         ...hostStorage,
         ...dataStorage,
-        'serviceBus: Azure Service Bus Data Owner',
+        'serviceBus: Azure Service Bus Data Sender',
+        'serviceBus: Azure Service Bus Data Receiver',
         'keyVault: Key Vault Secrets User',
         'applicationInsights: Monitoring Metrics Publisher',
       ].sort(),
@@ -564,7 +353,7 @@ describe('infra: queues', () => {
     expect(sbParams.get('queueNames')).toBe('queueNames');
   });
 
-  it('every stage queue forwards its dead letters to a companion queue; all detect duplicates for 10 minutes', () => {
+  it('every stage queue forwards its dead letters to a companion queue; all detect duplicates and dead-letter on expiry', () => {
     const queueResources = declared('Microsoft.ServiceBus/namespaces/queues');
     expect(queueResources.length).toBe(2);
     const propertiesOf = (resource: (typeof queueResources)[number] | undefined) =>
@@ -578,12 +367,16 @@ describe('infra: queues', () => {
       expect(properties.get('maxDeliveryCount')).toBe('maxDeliveryCount');
       expect(properties.get('duplicateDetectionHistoryTimeWindow')).toBe('duplicateDetectionWindow');
       expect(properties.get('lockDuration')).toBe('lockDuration');
+      // A message that expires unread goes to a dead-letter sub-queue, never into nothing.
+      expect(properties.get('deadLetteringOnMessageExpiration')).toBe('true');
     }
     const stageProperties = propertiesOf(stage);
-    expect(stageProperties.get('deadLetteringOnMessageExpiration')).toBe('true');
     expect(stageProperties.get('forwardDeadLetteredMessagesTo')).toBe('deadLetterQueues[i].name');
-    expect(serviceBusModule.code).toMatch(/^param duplicateDetectionWindow string = 'PT10M'$/m);
+    // The companions' own dead-letter sub-queue is the end of the line (watched by an alert).
+    expect(propertiesOf(companion).has('forwardDeadLetteredMessagesTo')).toBe(false);
     expect(serviceBusModule.code).toMatch(/^param lockDuration string = 'PT1M'$/m);
+    const sbParams = objectEntries(blockAfter(main, SERVICE_BUS_MODULE_PARAMS));
+    expect(sbParams.get('duplicateDetectionWindow')).toBe('queueDuplicateDetectionWindow');
   });
 
   it('the queues and the app share one max delivery count', () => {

@@ -1,12 +1,16 @@
 // Service Bus namespace carrying the pipeline stages (DESIGN §2, §6, §9.1-9.2). Local (SAS) auth is
 // off: the app and people reach it with Microsoft Entra ID only. Every queue gets the same settings:
-// - duplicate detection on the message id over 10 minutes, so a re-sent copy of one step
-//   (`{eventId}:{stage}:{step}:{attempt}`) is dropped and the next stage never is;
+// - duplicate detection on the message id, so a re-sent copy of one step
+//   (`{eventId}:{stage}:{step}:{attempt}`) is dropped and the next stage never is. The window must
+//   outlast the longest redelivery span plus the longest planned-retry delay (main.bicep says why;
+//   test/unit/infra-posture.test.ts checks it against host.json and the retry code);
 // - maxDeliveryCount from main.bicep (the same number the app reads as QUEUE_MAX_DELIVERY_COUNT),
 //   catching crashes and poison messages; planned retries are re-sends, not redeliveries;
-// - expired messages go to the dead-letter sub-queue instead of vanishing.
+// - expired messages go to a dead-letter sub-queue instead of vanishing, on the companion
+//   `<queue>-deadletter` queues too, whose own dead-letter sub-queue is watched by an alert
+//   (core/monitor/alerts.bicep): a failure record never disappears silently.
 // Note: requiresDuplicateDetection cannot be changed on an existing queue; changing it means a new
-// queue name.
+// queue name. The window itself can be changed in place.
 
 @description('Namespace name: 6-50 letters, digits and hyphens, starting with a letter.')
 @minLength(6)
@@ -30,8 +34,11 @@ param maxDeliveryCount int
 @description('Peek-lock duration (ISO 8601, at most PT5M).')
 param lockDuration string = 'PT1M'
 
-@description('Window in which a second message with the same id is dropped (ISO 8601).')
-param duplicateDetectionWindow string = 'PT10M'
+@description('Window in which a second message with the same id is dropped (ISO 8601, at most P7D).')
+param duplicateDetectionWindow string
+
+@description('Log Analytics workspace that receives the namespace\'s OperationalLogs; empty sends none.')
+param logAnalyticsWorkspaceId string = ''
 
 @description('How long an unreceived message lives before it is dead-lettered (ISO 8601).')
 param messageTimeToLive string = 'P14D'
@@ -55,6 +62,8 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
 // description chosen by the handler) are sent there by the app, because the Node worker cannot
 // settle a message with a reason; the built-in dead-letter sub-queue (MaxDeliveryCountExceeded,
 // expiry) is auto-forwarded there too, so one consumer per queue sees every failure (docs/bus.md).
+// A failure that sits unread until its time to live, or whose consumer keeps crashing, lands in the
+// companion's own dead-letter sub-queue (not forwarded further), where the alert module looks.
 resource deadLetterQueues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = [for queueName in queueNames: {
   parent: namespace
   name: '${queueName}-deadletter'
@@ -63,7 +72,7 @@ resource deadLetterQueues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = 
     maxDeliveryCount: maxDeliveryCount
     requiresDuplicateDetection: true
     duplicateDetectionHistoryTimeWindow: duplicateDetectionWindow
-    deadLetteringOnMessageExpiration: false
+    deadLetteringOnMessageExpiration: true
     defaultMessageTimeToLive: messageTimeToLive
     requiresSession: false
     enableBatchedOperations: true
@@ -88,8 +97,24 @@ resource queues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = [for (queu
   }
 }]
 
+// Namespace operations (queue created, changed, deleted) and who did them.
+resource namespaceDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (!empty(logAnalyticsWorkspaceId)) {
+  name: 'to-log-analytics'
+  scope: namespace
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        category: 'OperationalLogs'
+        enabled: true
+      }
+    ]
+  }
+}
+
 output id string = namespace.id
 output name string = namespace.name
+output deadLetterQueueNames array = [for (queueName, i) in queueNames: deadLetterQueues[i].name]
 // <namespace>.servicebus.windows.net (or a sovereign cloud's equivalent) without scheme or port,
 // taken from the endpoint Azure reports (https://<host>:443/).
 output fullyQualifiedNamespace string = split(replace(namespace.properties.serviceBusEndpoint, 'https://', ''), ':')[0]

@@ -1,5 +1,6 @@
-// Log Analytics workspace and a workspace-based Application Insights component. Local (instrumentation
-// key) authentication is off: telemetry is accepted only with a Microsoft Entra token, which the
+// Log Analytics workspace and a workspace-based Application Insights component. Local authentication
+// is off on both: the workspace answers queries and accepts data only with Microsoft Entra ID (no
+// workspace shared keys), and the component accepts telemetry only with an Entra token, which the
 // Functions host obtains with the app's user-assigned identity (APPLICATIONINSIGHTS_AUTHENTICATION_STRING)
 // and which needs the Monitoring Metrics Publisher role on the component (app/rbac.bicep).
 
@@ -34,6 +35,7 @@ resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
     retentionInDays: retentionInDays
     features: {
       enableLogAccessUsingOnlyResourcePermissions: true
+      disableLocalAuth: true
     }
     publicNetworkAccessForIngestion: 'Enabled'
     publicNetworkAccessForQuery: 'Enabled'

@@ -33,6 +33,14 @@ param containerNames array = []
 @maxValue(365)
 param blobSoftDeleteDays int = 0
 
+@description('Days a deleted container can be restored (with its blobs); 0 turns container soft delete off.')
+@minValue(0)
+@maxValue(365)
+param containerSoftDeleteDays int = 0
+
+@description('Log Analytics workspace that receives the blob and table request logs; empty sends none.')
+param logAnalyticsWorkspaceId string = ''
+
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
@@ -66,6 +74,50 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
       enabled: blobSoftDeleteDays > 0
       days: max(blobSoftDeleteDays, 1)
     }
+    containerDeleteRetentionPolicy: {
+      enabled: containerSoftDeleteDays > 0
+      days: max(containerSoftDeleteDays, 1)
+    }
+  }
+}
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+}
+
+// Request logs (who read, wrote or deleted what, with which identity) for the two services the hub
+// uses. Storage logs are per service, not per account; queue and file services carry no hub data.
+var requestLogs = [
+  {
+    category: 'StorageRead'
+    enabled: true
+  }
+  {
+    category: 'StorageWrite'
+    enabled: true
+  }
+  {
+    category: 'StorageDelete'
+    enabled: true
+  }
+]
+
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (!empty(logAnalyticsWorkspaceId)) {
+  name: 'to-log-analytics'
+  scope: blobService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: requestLogs
+  }
+}
+
+resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (!empty(logAnalyticsWorkspaceId)) {
+  name: 'to-log-analytics'
+  scope: tableService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: requestLogs
   }
 }
 

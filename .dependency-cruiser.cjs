@@ -1,0 +1,96 @@
+// Where code may depend on what (docs/architecture.md, "Where it goes"). Checked in `npm test` by
+// test/unit/dependency-rules.test.ts through dependency-cruiser's API; `npx depcruise functions
+// shared local` prints the same report. Rules match folders by pattern, so a new capability folder
+// is covered the day it is created.
+
+/** A capability's table definitions: shared/<capability>/tables.ts (apikeys predates the name). */
+const TABLES = ['^shared/.+/tables\\.ts$', '^shared/apikeys/records\\.ts$'];
+
+/**
+ * SDKs that cost 25–130 ms each to load. Deployed code imports their types only; values come from
+ * shared/sdk/, which loads the package on first use (bench/cold-start.ts measures what this buys).
+ */
+const HEAVY_SDKS =
+  '(^|/)node_modules/(@azure/(data-tables|storage-blob|storage-queue|identity|keyvault-secrets|service-bus)|undici)/';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'shared-below-entries',
+      comment: 'shared/ is the domain and its primitives: it never depends on trigger wiring or on the local host.',
+      severity: 'error',
+      from: { path: '^shared/' },
+      to: { path: '^(functions|local)/' },
+    },
+    {
+      name: 'deployed-code-without-local-host',
+      comment: 'local/ is never deployed; anything functions/ needs at run time lives in shared/.',
+      severity: 'error',
+      from: { path: '^functions/' },
+      to: { path: '^local/' },
+    },
+    {
+      name: 'functions-are-entry-points',
+      comment: 'A function file registers triggers when loaded; importing one from another registers it twice.',
+      severity: 'error',
+      from: { path: '^(functions|shared|local)/' },
+      to: { path: '^functions/' },
+    },
+    {
+      name: 'tables-stay-in-their-capability',
+      comment:
+        "Only the owning capability imports its tables.ts; others call an exported verb or use the bus. shared/app/ is the composition root: it builds each capability's tables once and holds no logic.",
+      severity: 'error',
+      from: { path: '^shared/([^/]+)/', pathNot: '^shared/app/' },
+      to: { path: TABLES, pathNot: '^shared/$1/' },
+    },
+    {
+      name: 'tables-not-from-entries',
+      comment: 'functions/ and local/ reach tables through shared/ verbs (or services()), never directly.',
+      severity: 'error',
+      from: { path: '^(functions|local)/' },
+      to: { path: TABLES },
+    },
+    {
+      name: 'sdk-loaded-on-first-use',
+      comment:
+        'A top-level import of a heavy SDK makes every cold start pay for it. Import its types with `import type` and its classes from shared/sdk/.',
+      severity: 'error',
+      from: { path: '^(functions|shared)/', pathNot: '^shared/sdk/' },
+      to: { path: HEAVY_SDKS, dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'triggers-adapted-in-http-and-bus',
+      comment:
+        'Capabilities are framework-free: only shared/http (apiRoute) and shared/bus (queue triggers) adapt verbs to @azure/functions.',
+      severity: 'error',
+      from: { path: '^shared/', pathNot: '^shared/(http|bus)/' },
+      to: { path: '(^|/)node_modules/@azure/functions/' },
+    },
+    {
+      name: 'no-dev-dependencies-in-deployed-code',
+      comment: 'devDependencies are not installed in Azure; local-only helpers (Azurite, test tools) stay in local/.',
+      severity: 'error',
+      from: { path: '^(functions|shared)/' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'resolvable',
+      comment: 'An import that resolves to nothing is a typo or a missing dependency.',
+      severity: 'error',
+      from: { path: '^(functions|shared|local)/' },
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(dist|\\.tmp|\\.azurite)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['require', 'node', 'default', 'types'],
+    },
+  },
+};

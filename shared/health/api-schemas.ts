@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { connectionStateSchema, expirySchema, quotaSchema } from '../integrations/api-schemas';
+
+/** HTTP shapes of the integration status page, the probe history and the recheck button. */
+export const integrationStatusSchema = z
+  .object({
+    integrationId: z.string(),
+    vendor: z.string(),
+    name: z.string(),
+    state: connectionStateSchema,
+    lastCheckAt: z.string().nullable(),
+    lastSuccessAt: z.string().nullable(),
+    lastError: z
+      .object({
+        status: z.number().int().nullable(),
+        vendorMessage: z.string().nullable().meta({ description: "The vendor's own message, verbatim." }),
+        hint: z.string().nullable(),
+        reason: z.string(),
+      })
+      .nullable(),
+    latencyMs: z.number().int().nullable(),
+    quota: quotaSchema.nullable(),
+    expiries: z.array(expirySchema),
+    flapping: z.boolean().meta({ description: 'The state changed three or more times in the last hour.' }),
+    nextCheckAt: z.string(),
+    retryAt: z.string().nullable().meta({ description: 'When a retry inside the current probe run is due.' }),
+  })
+  .meta({ id: 'IntegrationStatus' });
+
+export const statusReportSchema = z
+  .object({
+    summary: z.object({
+      connected: z.number().int(),
+      disconnected: z.number().int(),
+      needs_attention: z.number().int(),
+      checking: z.number().int(),
+      unknown: z.number().int(),
+    }),
+    items: z.array(integrationStatusSchema),
+  })
+  .meta({ id: 'IntegrationStatusReport' });
+
+export const healthHistorySchema = z
+  .object({
+    integrationId: z.string(),
+    hours: z.number().int(),
+    uptime: z.number().nullable().meta({ description: 'Share of probes that found the integration connected.' }),
+    items: z.array(
+      z.object({
+        at: z.string(),
+        state: z.string(),
+        latencyMs: z.number().int(),
+        attempts: z.number().int(),
+        vendorStatus: z.number().int().nullable(),
+        reason: z.string(),
+        vendorMessage: z.string().nullable(),
+        trigger: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'IntegrationHealthHistory' });
+
+export const recheckSchema = z.object({ integrationId: z.string(), runId: z.string() }).meta({ id: 'RecheckAccepted' });

@@ -1,0 +1,36 @@
+import { processCounters } from '../analytics/process-counters';
+import { services } from '../app/services';
+import { processBus } from '../bus/process-bus';
+import { integrationDeps } from '../integrations/deps';
+import { logger } from '../observability/logger';
+import { tenantIsActive } from '../tenants/active';
+import type { FanOutDeps } from './fan-out';
+import type { ProbeDeps } from './run-probe';
+import type { StatusDeps } from './status';
+import { type HealthTables, healthTables } from './tables';
+
+let tables: HealthTables | undefined;
+
+function health(): HealthTables {
+  tables ??= healthTables(services().account);
+  return tables;
+}
+
+export function probeDeps(): ProbeDeps {
+  return {
+    health: health(),
+    integrations: integrationDeps(),
+    counters: processCounters(),
+    bus: processBus(),
+    tenantIsActive,
+    log: logger,
+  };
+}
+
+export function statusDeps(): StatusDeps {
+  return { health: health(), integrations: integrationDeps().tables, bus: processBus() };
+}
+
+export function fanOutDeps(): FanOutDeps {
+  return { integrations: integrationDeps().tables, bus: processBus(), tenantIsActive, log: logger };
+}

@@ -1,0 +1,59 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
+/**
+ * The client address a request came from, as a throttling bucket — never as an identity.
+ *
+ * Azure Functions (App Service front ends) and reverse proxies put it in `X-Forwarded-For`,
+ * appending the address they saw to whatever the client sent, so only the last entry is the one
+ * our own edge vouches for; earlier entries are the client's word and are ignored. App Service
+ * writes IPv4 as `a.b.c.d:port` and IPv6 as `[addr]:port`, so ports are stripped.
+ *
+ * IPv6 addresses are bucketed by their /64 prefix: one subscriber usually holds a whole /64, and
+ * bucketing single addresses would let a client rotate through 2^64 of them.
+ *
+ * Anything unparseable (missing header, garbage, an oversized value) is the bucket `unknown`:
+ * hostile values can neither crash this nor buy a fresh bucket per request.
+ */
+export const UNKNOWN_CLIENT = 'unknown';
+const MAX_HEADER_LENGTH = 2048;
+
+export function clientAddress(headers: { get(name: string): string | null }): string {
+  let raw: string | null;
+  try {
+    raw = headers.get('x-forwarded-for');
+  } catch {
+    return UNKNOWN_CLIENT;
+  }
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_HEADER_LENGTH) return UNKNOWN_CLIENT;
+  const entries = raw.split(',');
+  const last = (entries[entries.length - 1] ?? '').trim();
+  return addressBucket(last) ?? UNKNOWN_CLIENT;
+}
+
+/** `a.b.c.d`, `a.b.c.d:port`, `v6`, `[v6]` or `[v6]:port` → its bucket; undefined when none of these. */
+export function addressBucket(entry: string): string | undefined {
+  if (isIPv4(entry)) return entry;
+  const v4WithPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(entry);
+  if (v4WithPort?.[1] && isIPv4(v4WithPort[1])) return v4WithPort[1];
+  const bracketed = /^\[([0-9A-Fa-f:.]+)\](?::\d{1,5})?$/.exec(entry);
+  const v6 = bracketed?.[1] ?? entry;
+  if (!isIPv6(v6)) return undefined;
+  const mappedV4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(v6);
+  if (mappedV4?.[1] && isIPv4(mappedV4[1])) return mappedV4[1];
+  return `${ipv6Prefix64(v6)}::/64`;
+}
+
+/** The first four 16-bit groups of an IPv6 address, lower case, without leading zeros. */
+function ipv6Prefix64(address: string): string {
+  // An embedded IPv4 tail only ever sits in the low 64 bits, which are dropped anyway.
+  const withoutV4 = address.replace(/:\d{1,3}(?:\.\d{1,3}){3}$/, ':0:0');
+  const [head = '', tail] = withoutV4.toLowerCase().split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const missing = 8 - headGroups.length - tailGroups.length;
+  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(missing).fill('0'), ...tailGroups];
+  return groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':');
+}

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { VENDOR_IDS } from '../vendors/contract';
+
+/**
+ * HTTP shapes of /api/v1/vendors and /api/v1/integrations (DESIGN §8). Credentials go in; they
+ * never come out: views list which credential fields are set, never a value.
+ */
+export const vendorIdSchema = z.enum(VENDOR_IDS).meta({ id: 'VendorId' });
+
+const fieldSpecSchema = z.object({
+  name: z.string(),
+  label: z.string(),
+  secret: z.boolean(),
+  required: z.boolean(),
+  hint: z.string(),
+});
+
+export const vendorSchema = z
+  .object({
+    id: vendorIdSchema,
+    name: z.string(),
+    credentialFields: z.array(fieldSpecSchema),
+    configFields: z.array(fieldSpecSchema),
+    capabilities: z.array(z.string()),
+  })
+  .meta({ id: 'Vendor' });
+
+export const vendorListSchema = z
+  .object({ items: z.array(vendorSchema), nextCursor: z.null() })
+  .meta({ id: 'VendorList' });
+
+const integrationName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  .regex(/^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/, 'must not contain control or bidi characters')
+  .meta({ example: 'Autotask (production)' });
+
+/** Credential values are strings; each vendor's schema decides which fields it needs. */
+const credentialsInput = z
+  .record(z.string().min(1).max(64), z.string().max(8192))
+  .meta({ description: 'Vendor credential fields (see GET /api/v1/vendors). Write-only.' });
+
+const configInput = z
+  .record(z.string().min(1).max(64), z.union([z.string().max(2048), z.number(), z.boolean()]))
+  .meta({ description: 'Vendor configuration (base URL, region, …; see GET /api/v1/vendors).' });
+
+export const createIntegrationBody = z
+  .strictObject({
+    vendor: vendorIdSchema,
+    name: integrationName,
+    credentials: credentialsInput,
+    config: configInput.optional(),
+    isDefault: z.boolean().optional(),
+    allowPrivateAddress: z
+      .boolean()
+      .optional()
+      .meta({ description: "Let this integration reach its vendor host on a private address (needs scope 'admin')." }),
+  })
+  .meta({ id: 'CreateIntegration' });
+
+export const testConnectionBody = z
+  .strictObject({
+    vendor: vendorIdSchema,
+    credentials: credentialsInput,
+    config: configInput.optional(),
+    allowPrivateAddress: z.boolean().optional(),
+  })
+  .meta({ id: 'TestConnection' });
+
+export const updateIntegrationBody = z
+  .strictObject({
+    name: integrationName.optional(),
+    credentials: credentialsInput.optional().meta({ description: 'Replaces every credential field.' }),
+    config: configInput.optional().meta({ description: 'Replaces the configuration.' }),
+    isDefault: z
+      .literal(true)
+      .optional()
+      .meta({ description: 'Make this the default integration of its vendor (the previous default stops being it).' }),
+    allowPrivateAddress: z.boolean().optional(),
+  })
+  .meta({ id: 'UpdateIntegration' });
+
+export const skipTestQuery = z.strictObject({
+  skipTest: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => v === 'true'),
+});
+
+export const integrationListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(4096).optional(),
+  vendor: vendorIdSchema.optional(),
+});
+
+export const integrationIdParams = z.strictObject({
+  id: z.string().regex(/^[0-9A-Z]{26}$/, 'not an integration id'),
+});
+
+export const healthQuery = z.strictObject({
+  hours: z.coerce.number().int().min(1).max(24).default(24),
+});
+
+export const integrationSchema = z
+  .object({
+    id: z.string(),
+    vendor: vendorIdSchema,
+    name: z.string(),
+    isDefault: z.boolean(),
+    config: z.record(z.string(), z.unknown()),
+    credentialFields: z.array(z.string()).meta({ description: 'Which credential fields are set (never values).' }),
+    allowPrivateAddress: z.boolean(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    createdBy: z.string(),
+    credentialsUpdatedAt: z.string(),
+  })
+  .meta({ id: 'Integration' });
+
+export const integrationListSchema = z
+  .object({ items: z.array(integrationSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'IntegrationList' });
+
+export const connectionStateSchema = z
+  .enum(['connected', 'disconnected', 'needs_attention', 'checking', 'unknown'])
+  .meta({ id: 'ConnectionState' });
+
+const quotaSchema = z.object({
+  used: z.number(),
+  limit: z.number(),
+  windowSeconds: z.number(),
+  headroom: z.number(),
+});
+
+const expirySchema = z.object({ what: z.string(), at: z.string() });
+
+export const testResultSchema = z
+  .object({
+    ok: z.boolean(),
+    status: connectionStateSchema,
+    latencyMs: z.number().int(),
+    vendorStatus: z.number().int().nullable(),
+    vendorMessage: z.string().nullable().meta({ description: "The vendor's own message, verbatim." }),
+    hint: z.string().nullable().meta({ description: 'What to do about it, for a human.' }),
+    quota: quotaSchema.optional(),
+    expiries: z.array(expirySchema).optional(),
+  })
+  .meta({ id: 'ConnectionTestResult' });
+
+export type TestResult = z.infer<typeof testResultSchema>;
+export { expirySchema, quotaSchema };

@@ -1,0 +1,132 @@
+import { type Connector, type ExpiryWarning, VendorError, type VendorErrorKind } from '../vendors/contract';
+import type { ConnectionStateName } from './states';
+
+/**
+ * What a probe's outcome means for the admin (issue 11 §5, VENDORS.md "Retry rules"):
+ * - 401/403/404 and refused requests are configuration signals → `needs_attention`, never retried;
+ * - 5xx, timeouts and resets → retried with backoff, then `disconnected`;
+ * - 429 → retried after the vendor's Retry-After, then `disconnected`;
+ * - a credential that expires within EXPIRY_WARNING_DAYS → `needs_attention` while still working.
+ */
+export const EXPIRY_WARNING_DAYS = 14;
+
+export type RetryAdvice = { kind: 'none' } | { kind: 'backoff' } | { kind: 'retry-after'; delayMs: number };
+
+export interface Classification {
+  state: Exclude<ConnectionStateName, 'checking' | 'unknown'>;
+  vendorStatus: number | null;
+  vendorMessage: string | null;
+  hint: string | null;
+  retry: RetryAdvice;
+  /** The error kind or `expiring`, for counters and logs. */
+  reason: VendorErrorKind | 'expiring' | 'ok' | 'undecryptable' | 'internal';
+}
+
+function secretLabels(connector: Connector): string {
+  const labels = connector.catalog.credentialFields.filter((f) => f.secret).map((f) => f.label);
+  return labels.length > 0 ? labels.join(' / ') : 'credentials';
+}
+
+function configLabels(connector: Connector): string {
+  const labels = connector.catalog.configFields.map((f) => f.label);
+  return labels.length > 0 ? labels.join(', ') : 'configuration';
+}
+
+/** A sentence an admin can act on, specific to the vendor and the failure. */
+export function hintFor(connector: Connector, error: VendorError): string {
+  const vendor = connector.catalog.name;
+  const status = error.httpStatus ? `${vendor} answered ${error.httpStatus}` : `${vendor} could not be reached`;
+  switch (error.kind) {
+    case 'auth':
+      return `Re-enter the ${secretLabels(connector)}: ${status} (the credentials are wrong, expired or were rotated).`;
+    case 'forbidden':
+      return `Check the API user's permissions and any IP allow-list at ${vendor}: ${status}.`;
+    case 'not_found':
+      return `Check the ${configLabels(connector)}: ${status}, so the address, region or zone is probably wrong.`;
+    case 'rejected':
+      return `${status}: the request was refused; check the ${configLabels(connector)} and the vendor's message.`;
+    case 'rate_limited':
+      return `${vendor} is rate limiting this account; the hub waits as asked. Reduce other tools' use of the same API account if it persists.`;
+    case 'unavailable':
+      return `${status}: the vendor is having trouble. Nothing to change here; the hub keeps checking every 5 minutes.`;
+    case 'timeout':
+      return `${vendor} did not answer in time. If this persists, check the vendor's status page and the base URL.`;
+    case 'network':
+      return `${status}: the connection failed. Check the base URL and that the host is reachable from Azure.`;
+    case 'bad_response':
+      return `The address answered, but not like the ${vendor} API: check the base URL.`;
+    case 'blocked':
+      return `The hub refuses to call this address (private, loopback or not https). Use the vendor's public https URL${connector.catalog.id === 'unifi' ? ", or let an admin allow this integration's private console address" : ''}.`;
+  }
+}
+
+const CONFIG_SIGNALS: ReadonlySet<VendorErrorKind> = new Set([
+  'auth',
+  'forbidden',
+  'not_found',
+  'rejected',
+  'blocked',
+  'bad_response',
+]);
+
+export function classifyFailure(connector: Connector, error: unknown): Classification {
+  if (!(error instanceof VendorError)) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'invalid_token') {
+      return {
+        state: 'needs_attention',
+        vendorStatus: null,
+        vendorMessage: null,
+        hint: 'The stored credentials cannot be decrypted with the current keys (was the credential key rotated without its old key?). Re-enter the credentials.',
+        retry: { kind: 'none' },
+        reason: 'undecryptable',
+      };
+    }
+    return {
+      state: 'disconnected',
+      vendorStatus: null,
+      vendorMessage: null,
+      hint: 'The check failed inside the hub; see the log line with this correlation id.',
+      retry: { kind: 'backoff' },
+      reason: 'internal',
+    };
+  }
+  const base = {
+    vendorStatus: error.httpStatus ?? null,
+    vendorMessage: error.vendorMessage,
+    hint: hintFor(connector, error),
+    reason: error.kind,
+  };
+  if (CONFIG_SIGNALS.has(error.kind)) return { ...base, state: 'needs_attention', retry: { kind: 'none' } };
+  if (error.kind === 'rate_limited' && error.retryAfterMs !== undefined) {
+    return { ...base, state: 'disconnected', retry: { kind: 'retry-after', delayMs: error.retryAfterMs } };
+  }
+  return { ...base, state: 'disconnected', retry: { kind: 'backoff' } };
+}
+
+/** Success, unless something the integration depends on expires soon. */
+export function classifySuccess(connector: Connector, expiries: ExpiryWarning[], nowMs: number): Classification {
+  const horizon = nowMs + EXPIRY_WARNING_DAYS * 86_400_000;
+  const soon = expiries.filter((e) => Date.parse(e.at) <= horizon).sort((a, b) => a.at.localeCompare(b.at));
+  const first = soon[0];
+  if (first) {
+    const day = first.at.slice(0, 10);
+    const past = Date.parse(first.at) <= nowMs;
+    return {
+      state: 'needs_attention',
+      vendorStatus: 200,
+      vendorMessage: null,
+      hint: `${first.what} ${past ? 'expired' : 'expires'} on ${day}: renew it at ${connector.catalog.name} and update the integration before then.`,
+      retry: { kind: 'none' },
+      reason: 'expiring',
+    };
+  }
+  return {
+    state: 'connected',
+    vendorStatus: 200,
+    vendorMessage: null,
+    hint: null,
+    retry: { kind: 'none' },
+    reason: 'ok',
+  };
+}

@@ -1,0 +1,361 @@
+import type { Principal } from '../apikeys/principal';
+import { grants } from '../apikeys/scopes';
+import { type AuditEntry, recordAudit } from '../audit/audit-log';
+import { nowMs } from '../clock';
+import { credentialCipher } from '../crypto/credential-cipher';
+import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
+import { crashPoint } from '../faults/crash-points';
+import { AlreadyExistsError } from '../storage/errors';
+import { newestFirstId } from '../storage/keys';
+import type { Stored, TableRepository } from '../storage/table-repository';
+import type { VendorId } from '../vendors/contract';
+import type { TestResult } from './api-schemas';
+import { registerForProbes, unregisterFromProbes } from './probe-index';
+import { probeOnce, toTestResult } from './probe-once';
+import { buildSession, connectorFor, parseConfig, parseCredentials, unsavedIntegrationId } from './sessions';
+import type { IntegrationRecord, IntegrationTables } from './tables';
+
+export interface IntegrationDeps {
+  tables: IntegrationTables;
+  audit: TableRepository<AuditEntry>;
+}
+
+export interface IntegrationView {
+  id: string;
+  vendor: VendorId;
+  name: string;
+  isDefault: boolean;
+  config: Record<string, unknown>;
+  credentialFields: string[];
+  allowPrivateAddress: boolean;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  credentialsUpdatedAt: string;
+}
+
+/** Between the integration row and its default pointer; reads heal a missing pointer. */
+export const CRASH_AFTER_INTEGRATION_ROW = 'integrations.create.after-row';
+
+export class IntegrationTestFailedError extends DomainError {
+  constructor(readonly test: TestResult) {
+    super(
+      'integration_test_failed',
+      `The connection test failed (${test.status}${test.vendorStatus ? `, HTTP ${test.vendorStatus}` : ''}); nothing was saved. ${test.hint ?? ''}`.trim(),
+      { test },
+    );
+  }
+}
+
+function requireAdminForPrivateAddress(caller: Principal, requested: boolean | undefined): void {
+  if (requested && !grants(caller.scopes, 'admin')) {
+    throw new DomainError('insufficient_scope', "Allowing a private vendor address needs a key with scope 'admin'.", {
+      requiredScope: 'admin',
+    });
+  }
+}
+
+function parseStoredConfig(text: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(text);
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+function toView(stored: Stored<IntegrationRecord>, defaultId: string | undefined): IntegrationView {
+  const v = stored.value;
+  return {
+    id: stored.rowKey,
+    vendor: v.vendor,
+    name: v.name,
+    isDefault: defaultId === stored.rowKey,
+    config: parseStoredConfig(v.config),
+    credentialFields: v.credentialFields,
+    allowPrivateAddress: v.allowPrivateAddress,
+    createdAt: v.createdAt,
+    updatedAt: v.updatedAt,
+    createdBy: v.createdBy,
+    credentialsUpdatedAt: v.credentialsUpdatedAt,
+  };
+}
+
+/**
+ * The default integration of a vendor. A pointer that is missing (crash after the first row) or
+ * names a deleted integration is repaired here: the oldest remaining integration of the vendor
+ * becomes the default, with an insert-if-absent / ETag-conditional write so racing readers agree.
+ */
+async function resolveDefault(deps: IntegrationDeps, tenantId: string, vendor: VendorId): Promise<string | undefined> {
+  const pointer = await deps.tables.defaults.get(tenantId, vendor);
+  if (pointer && (await deps.tables.integrations.get(tenantId, pointer.value.integrationId))) {
+    return pointer.value.integrationId;
+  }
+  let oldest: string | undefined;
+  for await (const row of deps.tables.integrations.iterate(tenantId)) {
+    if (row.value.vendor === vendor) oldest = row.rowKey; // ids are newest first: the last match is the oldest
+  }
+  const healed = await deps.tables.defaults.update(tenantId, vendor, (current) => {
+    if (current && current.integrationId !== pointer?.value.integrationId) return undefined; // someone else fixed it
+    return oldest ? { integrationId: oldest } : undefined;
+  });
+  if (!oldest) {
+    if (pointer) await deps.tables.defaults.delete(tenantId, vendor, pointer.etag).catch(() => false);
+    return undefined;
+  }
+  return healed?.value.integrationId ?? oldest;
+}
+
+export interface CreateOptions {
+  skipTest: boolean;
+  correlationId: string;
+}
+
+export async function testUnsavedConnection(
+  caller: Principal,
+  input: { vendor: VendorId; credentials: unknown; config?: unknown; allowPrivateAddress?: boolean | undefined },
+  correlationId: string,
+): Promise<TestResult> {
+  requireAdminForPrivateAddress(caller, input.allowPrivateAddress);
+  const integrationId = unsavedIntegrationId(caller.tenantId, input.vendor, input.credentials, input.config ?? {});
+  const { connector, session } = buildSession({
+    tenantId: caller.tenantId,
+    integrationId,
+    vendor: input.vendor,
+    credentials: input.credentials,
+    config: input.config ?? {},
+    allowPrivateAddress: input.allowPrivateAddress ?? false,
+    correlationId,
+  });
+  return toTestResult(await probeOnce(connector, session));
+}
+
+export async function createIntegration(
+  deps: IntegrationDeps,
+  caller: Principal,
+  input: {
+    vendor: VendorId;
+    name: string;
+    credentials: Record<string, string>;
+    config?: Record<string, unknown> | undefined;
+    isDefault?: boolean | undefined;
+    allowPrivateAddress?: boolean | undefined;
+  },
+  options: CreateOptions,
+): Promise<IntegrationView & { test?: TestResult }> {
+  requireAdminForPrivateAddress(caller, input.allowPrivateAddress);
+  const connector = connectorFor(input.vendor);
+  const credentials = parseCredentials(connector, input.credentials);
+  let config = parseConfig(connector, input.config ?? {}) as Record<string, unknown>;
+  let test: TestResult | undefined;
+  if (!options.skipTest) {
+    const { session } = buildSession({
+      tenantId: caller.tenantId,
+      integrationId: unsavedIntegrationId(caller.tenantId, input.vendor, credentials, config),
+      vendor: input.vendor,
+      credentials,
+      config,
+      allowPrivateAddress: input.allowPrivateAddress ?? false,
+      correlationId: options.correlationId,
+    });
+    const run = await probeOnce(connector, session);
+    test = toTestResult(run);
+    if (!test.ok) throw new IntegrationTestFailedError(test);
+    // What the probe learned (IT Glue region, Autotask zone) is saved so later calls skip the search.
+    if (run.success?.resolvedConfig) config = { ...config, ...(run.success.resolvedConfig as Record<string, unknown>) };
+  }
+  const at = new Date(nowMs()).toISOString();
+  const id = newestFirstId();
+  const record: IntegrationRecord = {
+    vendor: input.vendor,
+    name: input.name,
+    config: JSON.stringify(config),
+    encryptedCredentials: await credentialCipher().encryptJson(credentials),
+    credentialFields: Object.keys(input.credentials).sort(),
+    allowPrivateAddress: input.allowPrivateAddress ?? false,
+    createdAt: at,
+    updatedAt: at,
+    createdBy: caller.keyId,
+    credentialsUpdatedAt: at,
+  };
+  const stored = await deps.tables.integrations.insert(caller.tenantId, id, record);
+  crashPoint(CRASH_AFTER_INTEGRATION_ROW);
+  if (input.isDefault) {
+    await deps.tables.defaults.upsert(caller.tenantId, input.vendor, { integrationId: id });
+  } else {
+    // The first integration of a vendor becomes its default; later ones leave the pointer alone.
+    await deps.tables.defaults.insert(caller.tenantId, input.vendor, { integrationId: id }).catch((error: unknown) => {
+      if (!(error instanceof AlreadyExistsError)) throw error;
+    });
+  }
+  await registerForProbes(deps.tables, caller.tenantId, id);
+  await recordAudit(deps.audit, caller.tenantId, {
+    action: 'integration.created',
+    actorKeyId: caller.keyId,
+    targetType: 'integration',
+    targetId: id,
+    correlationId: options.correlationId,
+    details: { vendor: input.vendor, credentialFields: record.credentialFields.join(' '), tested: !options.skipTest },
+  });
+  const defaultId = await resolveDefault(deps, caller.tenantId, input.vendor);
+  return { ...toView(stored, defaultId), ...(test ? { test } : {}) };
+}
+
+export async function listIntegrations(
+  deps: IntegrationDeps,
+  caller: Principal,
+  options: { limit: number; cursor?: string | undefined; vendor?: VendorId | undefined },
+): Promise<{ items: IntegrationView[]; nextCursor: string | null }> {
+  const page = await deps.tables.integrations.list(caller.tenantId, {
+    limit: options.limit,
+    cursor: options.cursor ?? null,
+    ...(options.vendor ? { filter: `vendor eq '${options.vendor}'` } : {}),
+  });
+  const vendors = [...new Set(page.items.map((i) => i.value.vendor))];
+  const defaults = new Map<VendorId, string | undefined>();
+  for (const vendor of vendors) defaults.set(vendor, await resolveDefault(deps, caller.tenantId, vendor));
+  return { items: page.items.map((i) => toView(i, defaults.get(i.value.vendor))), nextCursor: page.nextCursor };
+}
+
+async function load(deps: IntegrationDeps, tenantId: string, id: string): Promise<Stored<IntegrationRecord>> {
+  const stored = await deps.tables.integrations.get(tenantId, id);
+  if (!stored) throw new ResourceNotFoundError('integration', id);
+  return stored;
+}
+
+export async function getIntegration(deps: IntegrationDeps, caller: Principal, id: string): Promise<IntegrationView> {
+  const stored = await load(deps, caller.tenantId, id);
+  return toView(stored, await resolveDefault(deps, caller.tenantId, stored.value.vendor));
+}
+
+export async function updateIntegration(
+  deps: IntegrationDeps,
+  caller: Principal,
+  id: string,
+  input: {
+    name?: string | undefined;
+    credentials?: Record<string, string> | undefined;
+    config?: Record<string, unknown> | undefined;
+    isDefault?: true | undefined;
+    allowPrivateAddress?: boolean | undefined;
+  },
+  options: CreateOptions,
+): Promise<IntegrationView & { test?: TestResult }> {
+  requireAdminForPrivateAddress(caller, input.allowPrivateAddress);
+  const current = await load(deps, caller.tenantId, id);
+  const connector = connectorFor(current.value.vendor);
+  const cipher = credentialCipher();
+  const credentialsChanged = input.credentials !== undefined;
+  const credentials = credentialsChanged
+    ? parseCredentials(connector, input.credentials)
+    : await cipher.decryptJson(current.value.encryptedCredentials);
+  let config = (
+    input.config !== undefined ? parseConfig(connector, input.config) : parseStoredConfig(current.value.config)
+  ) as Record<string, unknown>;
+  const allowPrivateAddress = input.allowPrivateAddress ?? current.value.allowPrivateAddress;
+  let test: TestResult | undefined;
+  const connectionChanged = credentialsChanged || input.config !== undefined || input.allowPrivateAddress !== undefined;
+  if (connectionChanged && !options.skipTest) {
+    const { session } = buildSession({
+      tenantId: caller.tenantId,
+      integrationId: unsavedIntegrationId(caller.tenantId, current.value.vendor, credentials, config),
+      vendor: current.value.vendor,
+      credentials,
+      config,
+      allowPrivateAddress,
+      correlationId: options.correlationId,
+    });
+    const run = await probeOnce(connector, session);
+    test = toTestResult(run);
+    if (!test.ok) throw new IntegrationTestFailedError(test);
+    if (run.success?.resolvedConfig) config = { ...config, ...(run.success.resolvedConfig as Record<string, unknown>) };
+  }
+  const at = new Date(nowMs()).toISOString();
+  const encryptedCredentials = credentialsChanged
+    ? await cipher.encryptJson(credentials)
+    : current.value.encryptedCredentials;
+  const next: IntegrationRecord = {
+    ...current.value,
+    name: input.name ?? current.value.name,
+    config: JSON.stringify(config),
+    encryptedCredentials,
+    credentialFields: input.credentials ? Object.keys(input.credentials).sort() : current.value.credentialFields,
+    allowPrivateAddress,
+    updatedAt: at,
+    credentialsUpdatedAt: credentialsChanged ? at : current.value.credentialsUpdatedAt,
+  };
+  // ETag-conditional: a concurrent update loses with 409 instead of silently overwriting.
+  const stored = await deps.tables.integrations.replace(caller.tenantId, id, next, current.etag);
+  if (input.isDefault) {
+    await deps.tables.defaults.upsert(caller.tenantId, current.value.vendor, { integrationId: id });
+    await recordAudit(deps.audit, caller.tenantId, {
+      action: 'integration.default_changed',
+      actorKeyId: caller.keyId,
+      targetType: 'integration',
+      targetId: id,
+      correlationId: options.correlationId,
+      details: { vendor: current.value.vendor },
+    });
+  }
+  if (credentialsChanged || input.config !== undefined || input.allowPrivateAddress !== undefined) {
+    await recordAudit(deps.audit, caller.tenantId, {
+      action: credentialsChanged ? 'integration.credentials_changed' : 'integration.config_changed',
+      actorKeyId: caller.keyId,
+      targetType: 'integration',
+      targetId: id,
+      correlationId: options.correlationId,
+      details: {
+        vendor: current.value.vendor,
+        credentialFields: next.credentialFields.join(' '),
+        allowPrivateAddress,
+        tested: !options.skipTest,
+      },
+    });
+  }
+  const defaultId = await resolveDefault(deps, caller.tenantId, current.value.vendor);
+  return { ...toView(stored, defaultId), ...(test ? { test } : {}) };
+}
+
+/**
+ * Deleting removes the row — and with it the encrypted credentials — at once. The probe index
+ * entry goes next (a crash in between leaves an entry the probe run drops when it finds no row),
+ * then the default moves to the oldest remaining integration of the vendor.
+ */
+export async function deleteIntegration(
+  deps: IntegrationDeps,
+  caller: Principal,
+  id: string,
+  correlationId: string,
+): Promise<void> {
+  const current = await load(deps, caller.tenantId, id);
+  await deps.tables.integrations.delete(caller.tenantId, id);
+  await unregisterFromProbes(deps.tables, caller.tenantId, id);
+  await resolveDefault(deps, caller.tenantId, current.value.vendor);
+  await recordAudit(deps.audit, caller.tenantId, {
+    action: 'integration.deleted',
+    actorKeyId: caller.keyId,
+    targetType: 'integration',
+    targetId: id,
+    correlationId,
+    details: { vendor: current.value.vendor },
+  });
+}
+
+/** A stored integration's connection, for the health probes and the pipeline's tool calls. */
+export async function openIntegrationSession(
+  deps: IntegrationDeps,
+  tenantId: string,
+  integrationId: string,
+  correlationId: string,
+  options: { timeoutMs?: number } = {},
+): Promise<ReturnType<typeof buildSession> & { record: IntegrationRecord }> {
+  const stored = await load(deps, tenantId, integrationId);
+  const credentials = await credentialCipher().decryptJson(stored.value.encryptedCredentials);
+  const built = buildSession({
+    tenantId,
+    integrationId,
+    vendor: stored.value.vendor,
+    credentials,
+    config: parseStoredConfig(stored.value.config),
+    allowPrivateAddress: stored.value.allowPrivateAddress,
+    correlationId,
+    ...options,
+  });
+  return { ...built, record: stored.value };
+}

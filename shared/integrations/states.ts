@@ -1,0 +1,6 @@
+/**
+ * Connection states an integration shows (issue 11 §5–6). `checking` while a probe runs,
+ * `unknown` before the first probe.
+ */
+export const CONNECTION_STATES = ['connected', 'disconnected', 'needs_attention', 'checking', 'unknown'] as const;
+export type ConnectionStateName = (typeof CONNECTION_STATES)[number];

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { createdApiKeySchema } from '../apikeys/api-schemas';
+import { description, displayName } from '../validation/text';
+import { TENANT_STATUSES } from './records';
+
+export const createTenantBody = z
+  .strictObject({
+    name: displayName.meta({ example: 'Contoso Managed Services' }),
+    description: description.optional(),
+  })
+  .meta({ id: 'CreateTenant' });
+
+export const tenantSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    status: z.enum(TENANT_STATUSES),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    createdBy: z.string(),
+    disabledAt: z.string().nullable(),
+  })
+  .meta({ id: 'Tenant' });
+
+export const createdTenantSchema = tenantSchema
+  .extend({
+    /** The tenant's first admin key; `key` is shown only in this response. */
+    adminKey: createdApiKeySchema,
+  })
+  .meta({ id: 'CreatedTenant' });
+
+export const tenantListSchema = z
+  .object({ items: z.array(tenantSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'TenantList' });
+
+export const tenantIdParams = z.strictObject({ id: z.string().regex(/^[0-9a-z]{26}$/, 'not a tenant id') });

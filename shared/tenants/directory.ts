@@ -1,0 +1,54 @@
+import { nowMs } from '../clock';
+import type { TableRepository } from '../storage/table-repository';
+import { TENANTS_PARTITION, type TenantRecord } from './records';
+
+/**
+ * Whether the hub acts for a tenant: its keys authenticate, its webhooks are received, its probes
+ * and deliveries run. Read on every authenticated request and by every timer and receiver, so the
+ * answer is cached per instance for a short time (one storage read per tenant per TTL). A tenant
+ * disabled on this instance is refused here at once; other instances follow within the TTL.
+ *
+ * A tenant without a row is active: the local bootstrap tenant (and keys minted straight into a
+ * partition by tests) predate the operator plane. Tenants onboarded through /api/v1/tenants always
+ * have a row, and only a row can say `disabled`.
+ */
+export const TENANT_STATUS_TTL_MS = 30_000;
+const MAX_CACHED_TENANTS = 10_000;
+
+export class TenantDirectory {
+  private readonly cache = new Map<string, { active: boolean; expiresAt: number }>();
+  private readonly inFlight = new Map<string, Promise<boolean>>();
+
+  constructor(
+    private readonly table: TableRepository<TenantRecord>,
+    private readonly ttlMs = TENANT_STATUS_TTL_MS,
+  ) {}
+
+  async isActive(tenantId: string): Promise<boolean> {
+    const cached = this.cache.get(tenantId);
+    if (cached && cached.expiresAt > nowMs()) return cached.active;
+    let pending = this.inFlight.get(tenantId);
+    if (!pending) {
+      pending = this.table
+        .get(TENANTS_PARTITION, tenantId)
+        .then((row) => {
+          const active = row === undefined || row.value.status === 'active';
+          this.remember(tenantId, active);
+          return active;
+        })
+        .finally(() => this.inFlight.delete(tenantId));
+      this.inFlight.set(tenantId, pending);
+    }
+    return pending;
+  }
+
+  /** Record a status this instance has just written, so it takes effect here without waiting. */
+  remember(tenantId: string, active: boolean): void {
+    this.cache.delete(tenantId);
+    if (this.cache.size >= MAX_CACHED_TENANTS) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+    this.cache.set(tenantId, { active, expiresAt: nowMs() + this.ttlMs });
+  }
+}

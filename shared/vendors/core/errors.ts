@@ -1,0 +1,136 @@
+import { nowMs } from '../../clock';
+import { kindForStatus, VendorError, type VendorId, type VendorResponse } from '../contract';
+
+/** What a vendor said when it refused a request: its message verbatim and its own code, if any. */
+export interface VendorMessage {
+  message: string;
+  code?: string;
+}
+
+/** Reads a vendor's error body shape; returns undefined when the body is not that shape. */
+export type MessageReader = (body: unknown) => VendorMessage | undefined;
+
+/** Longest raw body text used as a message when a vendor answers with something unreadable. */
+const MAX_RAW_MESSAGE = 500;
+/** A vendor may ask for a long pause; the caller clamps it, we only refuse nonsense. */
+const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
+
+export function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+/** Throws the vendor's own refusal as a VendorError unless the response is 2xx. */
+export function expectOk(
+  vendor: VendorId,
+  operation: string,
+  response: VendorResponse,
+  readMessage: MessageReader,
+): void {
+  if (!isSuccess(response.status)) throw vendorErrorFrom(vendor, operation, response, readMessage);
+}
+
+/** A VendorError for a non-2xx response: kind from the status, message verbatim, Retry-After parsed. */
+export function vendorErrorFrom(
+  vendor: VendorId,
+  operation: string,
+  response: VendorResponse,
+  readMessage: MessageReader,
+  kind = kindForStatus(response.status),
+): VendorError {
+  const said = safeRead(readMessage, response.body);
+  const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
+  return new VendorError({
+    vendor,
+    operation,
+    kind,
+    httpStatus: response.status,
+    ...(said?.code ? { vendorCode: said.code } : {}),
+    vendorMessage: said?.message || rawMessage(response),
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+  });
+}
+
+/** A 2xx whose body we cannot use (wrong shape, HTML from a proxy, truncated). */
+export function badResponse(vendor: VendorId, operation: string, response: VendorResponse, why: string): VendorError {
+  return new VendorError({
+    vendor,
+    operation,
+    kind: 'bad_response',
+    httpStatus: response.status,
+    vendorMessage: `${why}: ${rawMessage(response)}`.slice(0, MAX_RAW_MESSAGE),
+  });
+}
+
+function safeRead(readMessage: MessageReader, body: unknown): VendorMessage | undefined {
+  try {
+    return readMessage(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The body as the vendor sent it (shortened), or the status when the body is empty. */
+function rawMessage(response: VendorResponse): string {
+  const text = typeof response.body === 'string' ? response.body : JSON.stringify(response.body);
+  const trimmed = (text ?? '').trim();
+  return trimmed ? trimmed.slice(0, MAX_RAW_MESSAGE) : `HTTP ${response.status} with an empty body`;
+}
+
+/**
+ * `Retry-After` as milliseconds from now: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
+ * Unparseable or absurd values give undefined so the caller falls back to its own backoff.
+ */
+export function parseRetryAfter(value: string | undefined, atMs: number = nowMs()): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    const ms = Math.round(Number(text) * 1000);
+    return ms <= MAX_RETRY_AFTER_MS ? ms : undefined;
+  }
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  const ms = Math.max(0, date - atMs);
+  return ms <= MAX_RETRY_AFTER_MS ? ms : undefined;
+}
+
+// Small defensive readers: vendor bodies are untrusted and differ between versions.
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The value at a path of object keys / array indexes, or undefined anywhere along the way. */
+export function pathValue(value: unknown, ...path: (string | number)[]): unknown {
+  let current: unknown = value;
+  for (const step of path) {
+    if (typeof step === 'number') {
+      if (!Array.isArray(current)) return undefined;
+      current = current[step];
+    } else {
+      if (!isRecord(current)) return undefined;
+      current = current[step];
+    }
+  }
+  return current;
+}
+
+/** A non-empty string at the path (numbers are turned into strings, e.g. numeric error codes). */
+export function stringAt(value: unknown, ...path: (string | number)[]): string | undefined {
+  const found = pathValue(value, ...path);
+  if (typeof found === 'string' && found.trim() !== '') return found;
+  if (typeof found === 'number' && Number.isFinite(found)) return String(found);
+  return undefined;
+}
+
+export function numberAt(value: unknown, ...path: (string | number)[]): number | undefined {
+  const found = pathValue(value, ...path);
+  if (typeof found === 'number' && Number.isFinite(found)) return found;
+  if (typeof found === 'string' && found.trim() !== '' && Number.isFinite(Number(found))) return Number(found);
+  return undefined;
+}
+
+/** Quota headroom in [0, 1] from a used/limit pair (a limit of 0 means no headroom). */
+export function headroom(used: number, limit: number): number {
+  if (limit <= 0) return 0;
+  return Math.min(1, Math.max(0, 1 - used / limit));
+}

@@ -1,0 +1,101 @@
+import { type NetworkPolicy, OutboundUrlBlockedError } from '../../net/guard';
+import { guardedFetch, OutboundRequestError } from '../../net/guarded-fetch';
+import { VendorError, type VendorHttp, type VendorId, type VendorRequest, type VendorResponse } from '../contract';
+import type { RateGate } from './rate-gate';
+
+export interface VendorHttpOptions {
+  vendor: VendorId;
+  /** The network guard's policy (https only and public addresses in production). */
+  policy: NetworkPolicy;
+  /** Default per-request timeout covering connect, headers and body (default 15 s). */
+  timeoutMs?: number;
+  /** Shared per-account budget; both rateGate and accountKey are needed for it to apply. */
+  rateGate?: RateGate;
+  /** From `connector.accountKey(credentials, config)`. */
+  accountKey?: string;
+  /** Largest response body read (default 1 MiB, the guard's default). */
+  maxResponseBytes?: number;
+}
+
+export const DEFAULT_VENDOR_TIMEOUT_MS = 15_000;
+
+/**
+ * The HTTP port connectors talk through: the network guard on every request, a timeout, the
+ * vendor account's shared budget, JSON/form encoding and JSON decoding. Every HTTP status comes
+ * back as a response (the connector knows the vendor's error shape); only failures without a
+ * response are thrown, as VendorError `timeout`, `network` or `blocked`. It never retries.
+ *
+ * Redirects are not followed: vendor APIs do not redirect API calls, and following one would
+ * replay credential headers to whatever host the redirect names.
+ */
+export function createVendorHttp(options: VendorHttpOptions): VendorHttp {
+  const timeoutDefault = options.timeoutMs ?? DEFAULT_VENDOR_TIMEOUT_MS;
+  return {
+    async request(request: VendorRequest): Promise<VendorResponse> {
+      if (options.rateGate && options.accountKey !== undefined) {
+        await options.rateGate.acquire(options.vendor, options.accountKey, request.operation);
+      }
+      const { headers, body } = encode(request);
+      const timeoutMs = request.timeoutMs ?? timeoutDefault;
+      try {
+        const response = await guardedFetch(request.url, {
+          method: request.method,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+          timeoutMs,
+          maxRedirects: 0,
+          ...(options.maxResponseBytes !== undefined ? { maxResponseBytes: options.maxResponseBytes } : {}),
+          policy: options.policy,
+        });
+        return { status: response.status, headers: response.headers, body: decode(response.headers, response.body) };
+      } catch (error) {
+        throw networkFailure(options.vendor, request.operation, timeoutMs, error);
+      }
+    },
+  };
+}
+
+function hasHeader(headers: Record<string, string>, name: string): boolean {
+  const lower = name.toLowerCase();
+  return Object.keys(headers).some((key) => key.toLowerCase() === lower);
+}
+
+function encode(request: VendorRequest): { headers: Record<string, string>; body: string | undefined } {
+  const headers: Record<string, string> = { ...(request.headers ?? {}) };
+  if (request.form !== undefined) {
+    if (!hasHeader(headers, 'content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    return { headers, body: new URLSearchParams(request.form).toString() };
+  }
+  if (request.json !== undefined) {
+    if (!hasHeader(headers, 'content-type')) headers['Content-Type'] = 'application/json';
+    return { headers, body: JSON.stringify(request.json) };
+  }
+  return { headers, body: undefined };
+}
+
+/** JSON (any `json` or `+json` media type, or a body that plainly is JSON) parsed; text otherwise. */
+export function decode(headers: Record<string, string>, raw: Buffer): unknown {
+  const text = raw.toString('utf8');
+  if (text.trim() === '') return '';
+  const type = (headers['content-type'] ?? '').toLowerCase();
+  const looksJson = /[/+]json\b/.test(type) || (type === '' && /^\s*[[{]/.test(text));
+  if (!looksJson) return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function networkFailure(vendor: VendorId, operation: string, timeoutMs: number, error: unknown): unknown {
+  if (error instanceof VendorError) return error;
+  if (error instanceof OutboundUrlBlockedError) {
+    return new VendorError({ vendor, operation, kind: 'blocked', vendorMessage: error.message });
+  }
+  if (error instanceof OutboundRequestError) {
+    return error.kind === 'timeout'
+      ? new VendorError({ vendor, operation, kind: 'timeout', vendorMessage: `No complete answer within ${timeoutMs} ms.` })
+      : new VendorError({ vendor, operation, kind: 'network', vendorMessage: error.message });
+  }
+  return error;
+}

@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import { callWithBearer, readOAuthError, requestToken } from '../client-credentials';
+import type { Connector, ExpiryWarning, ProbeSuccess, VendorSession } from '../contract';
+import { badResponse, expectOk, headroom, type MessageReader, numberAt, stringAt } from '../core/errors';
+import { tokenCacheKey } from '../core/token-cache';
+import { BASE_URL_FIELD, baseUrlField, isoDateField, joinUrl } from '../core/urls';
+
+/**
+ * Datto RMM API v2. The API key and secret are exchanged for a long-lived bearer token with the
+ * OAuth password grant under the fixed public client `public-client:public`; the token is cached
+ * per integration and refreshed before `expires_in` runs out (never assumed). The probe reads the
+ * account's sliding-window quota from `system/request_rate`.
+ */
+
+export const DATTO_RMM_PLATFORMS = ['pinotage', 'merlot', 'concord', 'vidal', 'zinfandel', 'syrah'] as const;
+
+export const dattoRmmCredentialsSchema = z.object({
+  apiKey: z.string().trim().min(1, 'the API key is required'),
+  apiSecret: z.string().min(1, 'the API secret key is required'),
+});
+export type DattoRmmCredentials = z.infer<typeof dattoRmmCredentialsSchema>;
+
+export const dattoRmmConfigSchema = z
+  .object({
+    platform: z.enum(DATTO_RMM_PLATFORMS).optional(),
+    baseUrl: baseUrlField.optional(),
+    /** When the admin set the API key to expire (Datto RMM does not report it through the API). */
+    apiKeyExpiresAt: isoDateField.optional(),
+  })
+  .refine((c) => c.platform !== undefined || c.baseUrl !== undefined, {
+    message: 'choose the platform your account is on (or give a base URL)',
+    path: ['platform'],
+  });
+export type DattoRmmConfig = z.infer<typeof dattoRmmConfigSchema>;
+
+type RmmSession = VendorSession<DattoRmmCredentials, DattoRmmConfig>;
+
+/** The fixed public OAuth client every Datto RMM API integration uses (documented, not a secret). */
+const PUBLIC_CLIENT = `Basic ${Buffer.from('public-client:public').toString('base64')}`;
+
+export function dattoRmmBaseUrl(config: DattoRmmConfig): string {
+  return config.baseUrl ?? `https://${config.platform}-api.centrastage.net`;
+}
+
+/** OAuth errors on the token endpoint; `{message}` / `{error}` bodies from the API itself. */
+export const readDattoRmmMessage: MessageReader = (body) =>
+  readOAuthError(body) ?? (stringAt(body, 'message') ? { message: stringAt(body, 'message')! } : undefined);
+
+function tokenKey(session: RmmSession): string {
+  return tokenCacheKey(session.integrationId, 'datto-rmm-token', {
+    credentials: session.credentials,
+    base: dattoRmmBaseUrl(session.config),
+  });
+}
+
+function fetchToken(session: RmmSession) {
+  return requestToken(
+    'datto-rmm',
+    session.http,
+    {
+      operation: 'token',
+      method: 'POST',
+      url: joinUrl(dattoRmmBaseUrl(session.config), '/auth/oauth/token'),
+      headers: { Authorization: PUBLIC_CLIENT, Accept: 'application/json' },
+      form: { grant_type: 'password', username: session.credentials.apiKey, password: session.credentials.apiSecret },
+    },
+    readDattoRmmMessage,
+  );
+}
+
+async function probe(session: RmmSession): Promise<ProbeSuccess<DattoRmmConfig>> {
+  const response = await callWithBearer({
+    http: session.http,
+    cacheKey: tokenKey(session),
+    fetchToken: () => fetchToken(session),
+    build: (token) => ({
+      operation: 'probe',
+      method: 'GET',
+      url: joinUrl(dattoRmmBaseUrl(session.config), '/api/v2/system/request_rate'),
+      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+    }),
+  });
+  expectOk('datto-rmm', 'probe', response, readDattoRmmMessage);
+  const used = numberAt(response.body, 'accountCount');
+  const limit = numberAt(response.body, 'accountRateLimit');
+  if (used === undefined || limit === undefined) {
+    throw badResponse('datto-rmm', 'probe', response, 'request_rate answered without accountCount/accountRateLimit');
+  }
+  const expiries: ExpiryWarning[] = session.config.apiKeyExpiresAt
+    ? [{ what: 'Datto RMM API key', at: new Date(session.config.apiKeyExpiresAt).toISOString() }]
+    : [];
+  const notes: string[] = [];
+  const writeStatus = stringAt(response.body, 'operationWriteStatus');
+  if (writeStatus) notes.push(`write status: ${writeStatus}`);
+  return {
+    quota: {
+      used,
+      limit,
+      windowSeconds: numberAt(response.body, 'slidingTimeWindowSizeSeconds') ?? 60,
+      headroom: headroom(used, limit),
+    },
+    ...(expiries.length > 0 ? { expiries } : {}),
+    ...(notes.length > 0 ? { notes } : {}),
+  };
+}
+
+export const connector: Connector<DattoRmmCredentials, DattoRmmConfig> = {
+  catalog: {
+    id: 'datto-rmm',
+    name: 'Datto RMM',
+    credentialFields: [
+      { name: 'apiKey', label: 'API key', secret: false, required: true, hint: 'Setup › Users › (API user) › API key.' },
+      {
+        name: 'apiSecret',
+        label: 'API secret key',
+        secret: true,
+        required: true,
+        hint: 'Shown once when the API key is generated.',
+      },
+    ],
+    configFields: [
+      {
+        name: 'platform',
+        label: 'Platform',
+        secret: false,
+        required: false,
+        hint: `Where your account lives: ${DATTO_RMM_PLATFORMS.join(', ')} (the part before -api.centrastage.net).`,
+      },
+      BASE_URL_FIELD,
+      {
+        name: 'apiKeyExpiresAt',
+        label: 'API key expiry date',
+        secret: false,
+        required: false,
+        hint: 'If the key was set to expire, its date (YYYY-MM-DD); the hub warns ahead of it.',
+      },
+    ],
+    capabilities: ['probe', 'quota', 'expiry'],
+  },
+  credentialsSchema: dattoRmmCredentialsSchema,
+  configSchema: dattoRmmConfigSchema,
+  // 600 requests per 60 s per account (VENDORS.md); repeated 429s end in an IP block.
+  rateLimit: { requests: 600, windowSeconds: 60 },
+  accountKey: (credentials) => `datto-rmm:${credentials.apiKey}`,
+  probe,
+};

@@ -1,0 +1,61 @@
+import type { VendorRequest } from '../contract';
+import { isRecord, numberAt, stringAt, type VendorMessage } from '../core/errors';
+import { type HaloConfig, type HaloCredentials, haloBaseUrl } from './config';
+
+/**
+ * Halo PSA requests and body readers (VENDORS.md "Halo PSA"). Pure: the connector sends them.
+ * Halo's OpenAPI description declares no response schemas, so every reader is defensive.
+ */
+
+/** `POST /auth/token`, form client_credentials with the configured scope. */
+export function haloTokenRequest(credentials: HaloCredentials, config: HaloConfig): VendorRequest {
+  return {
+    operation: 'token',
+    method: 'POST',
+    url: `${haloBaseUrl(config)}/auth/token`,
+    headers: { Accept: 'application/json' },
+    form: {
+      grant_type: 'client_credentials',
+      client_id: credentials.clientId,
+      client_secret: credentials.clientSecret,
+      scope: config.scope,
+    },
+  };
+}
+
+/** The cheapest authenticated read: one client, paged (`pageinate` is Halo's spelling). */
+export function haloProbeRequest(config: HaloConfig, accessToken: string): VendorRequest {
+  return {
+    operation: 'probe',
+    method: 'GET',
+    url: `${haloBaseUrl(config)}/api/Client?pageinate=true&page_size=1&page_no=1`,
+    headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' },
+  };
+}
+
+/** How many clients the probe saw: `{record_count}` or a bare array; undefined when unreadable. */
+export function readClientCount(body: unknown): number | undefined {
+  if (Array.isArray(body)) return body.length;
+  if (!isRecord(body)) return undefined;
+  const count = numberAt(body, 'record_count');
+  if (count !== undefined) return count;
+  return Array.isArray(body.clients) ? body.clients.length : undefined;
+}
+
+/**
+ * Halo's error bodies vary: OAuth `{error, error_description}` from the token endpoint, ASP.NET
+ * `{message}` / `{Message, ExceptionMessage}` or plain text from the API.
+ */
+export function readHaloMessage(body: unknown): VendorMessage | undefined {
+  if (typeof body === 'string') return body.trim() ? { message: body.trim() } : undefined;
+  const code = stringAt(body, 'error');
+  const message =
+    stringAt(body, 'error_description') ??
+    stringAt(body, 'message') ??
+    stringAt(body, 'Message') ??
+    stringAt(body, 'ExceptionMessage') ??
+    stringAt(body, 'title') ??
+    code;
+  if (message === undefined) return undefined;
+  return code !== undefined && code !== message ? { message, code } : { message };
+}

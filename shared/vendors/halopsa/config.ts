@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/**
+ * Halo PSA credentials and settings. Halo is reached at `https://{tenant}.halopsa.com` (hosted) or
+ * at an explicit base URL (self-hosted, sandboxes, the fake); one of the two is required.
+ */
+export const haloCredentialsSchema = z.strictObject({
+  clientId: z.string().trim().min(1),
+  clientSecret: z.string().min(1),
+});
+export type HaloCredentials = z.infer<typeof haloCredentialsSchema>;
+
+/** A Halo tenant is the first DNS label of `{tenant}.halopsa.com`. */
+const tenantLabel = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'a Halo tenant is the first part of {tenant}.halopsa.com');
+
+export const haloConfigSchema = z
+  .strictObject({
+    tenant: tenantLabel.optional(),
+    baseUrl: z.url().optional(),
+    /** Space-separated Halo scopes; `all` covers tickets, clients and assets (VENDORS.md). */
+    scope: z.string().trim().min(1).default('all'),
+  })
+  .refine((config) => config.tenant !== undefined || config.baseUrl !== undefined, {
+    message: 'Give the Halo tenant (the part before .halopsa.com) or a base URL.',
+    path: ['tenant'],
+  });
+export type HaloConfig = z.infer<typeof haloConfigSchema>;
+
+/** The instance root, without a trailing slash; an explicit base URL wins over the tenant. */
+export function haloBaseUrl(config: HaloConfig): string {
+  if (config.baseUrl !== undefined) return config.baseUrl.replace(/\/+$/, '');
+  return `https://${config.tenant}.halopsa.com`;
+}

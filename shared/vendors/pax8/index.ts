@@ -1,0 +1,38 @@
+import { callWithBearer, requestToken } from '../client-credentials';
+import type { Connector, ProbeSuccess, VendorSession } from '../contract';
+import { badResponse, expectOk } from '../core/errors';
+import { tokenCacheKey } from '../core/token-cache';
+import { pax8ProbeRequest, pax8TokenRequest, readPax8Message, readTotalCompanies } from './api';
+import { pax8Catalog } from './catalog';
+import { type Pax8Config, type Pax8Credentials, pax8ConfigSchema, pax8CredentialsSchema, pax8Endpoints } from './config';
+
+type Pax8Session = VendorSession<Pax8Credentials, Pax8Config>;
+
+function tokenKey(session: Pax8Session): string {
+  const { tokenUrl, audience } = pax8Endpoints(session.config);
+  return tokenCacheKey(session.integrationId, 'pax8-token', { credentials: session.credentials, tokenUrl, audience });
+}
+
+async function probe(session: Pax8Session): Promise<ProbeSuccess<Pax8Config>> {
+  const response = await callWithBearer({
+    http: session.http,
+    cacheKey: tokenKey(session),
+    fetchToken: () =>
+      requestToken('pax8', session.http, pax8TokenRequest(session.credentials, session.config), readPax8Message),
+    build: (token) => pax8ProbeRequest(session.config, token),
+  });
+  expectOk('pax8', 'probe', response, readPax8Message);
+  const companies = readTotalCompanies(response.body);
+  if (companies === undefined) throw badResponse('pax8', 'probe', response, 'GET /companies answered without a page');
+  return { notes: [`Pax8 lists ${companies} compan${companies === 1 ? 'y' : 'ies'} for this partner.`] };
+}
+
+export const connector: Connector<Pax8Credentials, Pax8Config> = {
+  catalog: pax8Catalog,
+  credentialsSchema: pax8CredentialsSchema,
+  configSchema: pax8ConfigSchema,
+  // Pax8's developer portal states 1000 calls per minute (not in VENDORS.md: decision 15).
+  rateLimit: { requests: 1000, windowSeconds: 60 },
+  accountKey: (credentials) => `pax8|${credentials.clientId}`,
+  probe,
+};

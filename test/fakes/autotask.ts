@@ -1,0 +1,68 @@
+import { secretsEqual } from '../../shared/crypto/constant-time';
+import type { FakeVendor } from './core/all-fakes';
+import { type FakeRequest, FakeVendorServer } from './core/fake-server';
+
+/**
+ * Autotask PSA fake: the zone lookup on the "global" host and one zone under /ATServicesRest on the
+ * same server. Checks the three auth headers on every zone call, answers ThresholdInformation with
+ * a request count that grows with each authenticated call, errors as `{"errors": [...]}`.
+ */
+export const FAKE_AUTOTASK_CREDENTIALS = {
+  username: 'hub-api@fake-autotask.example',
+  secret: 'fake-autotask-secret',
+  integrationCode: 'FAKEINTEGRATIONCODE0001',
+};
+
+export class AutotaskFake extends FakeVendorServer {
+  /** Reported as the database's request threshold per hour. */
+  threshold = 10_000;
+  /** Requests already counted in the current hour before this fake started. */
+  priorRequests = 0;
+
+  constructor() {
+    super('autotask', { errorBody: (_status, message) => ({ errors: [message] }) });
+    this.route('GET', '/atservicesrest/V1.0/ZoneInformation', (req) => this.zone(req));
+    this.route('GET', '/ATServicesRest/V1.0/ThresholdInformation', (req) =>
+      this.authenticated(req, () => ({
+        json: {
+          externalRequestThreshold: this.threshold,
+          requestThresholdTimeframe: 60,
+          currentTimeframeRequestCount: this.priorRequests + this.count('GET', /^\/ATServicesRest\/V1\.0\//i),
+        },
+      })),
+    );
+    this.route('POST', '/ATServicesRest/V1.0/Tickets/query', (req) =>
+      this.authenticated(req, () => ({
+        json: { items: [], pageDetails: { count: 0, requestCount: 500, prevPageUrl: null, nextPageUrl: null } },
+      })),
+    );
+  }
+
+  private zone(req: FakeRequest) {
+    const user = req.query.user ?? '';
+    if (user.toLowerCase() !== FAKE_AUTOTASK_CREDENTIALS.username.toLowerCase()) {
+      return { status: 404, json: { errors: [`Zone information could not be determined for user ${user}.`] } };
+    }
+    return {
+      json: { zoneName: 'Fake Zone 1', url: `${this.baseUrl}/ATServicesRest/`, webUrl: `${this.baseUrl}/`, ci: 1 },
+    };
+  }
+
+  private authenticated(req: FakeRequest, ok: () => { json: unknown }) {
+    const code = req.headers.apiintegrationcode;
+    if (!code || !secretsEqual(code, FAKE_AUTOTASK_CREDENTIALS.integrationCode)) {
+      return { status: 401, json: { errors: ['The API tracking identifier (ApiIntegrationCode) is missing or invalid.'] } };
+    }
+    const userOk = (req.headers.username ?? '').toLowerCase() === FAKE_AUTOTASK_CREDENTIALS.username.toLowerCase();
+    if (!userOk || !secretsEqual(req.headers.secret ?? '', FAKE_AUTOTASK_CREDENTIALS.secret)) {
+      return { status: 401, json: { errors: ['User authentication failed: the UserName or Secret is not valid.'] } };
+    }
+    return ok();
+  }
+}
+
+export const autotaskFake: FakeVendor = {
+  create: () => new AutotaskFake(),
+  credentials: FAKE_AUTOTASK_CREDENTIALS,
+  config: (baseUrl) => ({ baseUrl }),
+};

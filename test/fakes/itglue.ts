@@ -1,0 +1,49 @@
+import { secretsEqual } from '../../shared/crypto/constant-time';
+import type { ItGlueRegion } from '../../shared/vendors/itglue';
+import type { FakeVendor } from './core/all-fakes';
+import { FakeVendorServer } from './core/fake-server';
+
+/**
+ * IT Glue fake for one region. The good key belongs to `keyRegion`; a fake playing another region
+ * refuses it with 401 as IT Glue does, which is how "wrong region" is switched on.
+ */
+export const FAKE_ITGLUE_CREDENTIALS = { apiKey: 'ITG.fakeitgluekey0123456789abcdef' };
+
+const JSON_API = 'application/vnd.api+json';
+
+export class ItGlueFake extends FakeVendorServer {
+  constructor(
+    public region: ItGlueRegion = 'us',
+    public keyRegion: ItGlueRegion = 'us',
+  ) {
+    super(`itglue-${region}`, {
+      errorBody: (status, message) => ({ errors: [{ status: String(status), title: message, detail: message }] }),
+    });
+    this.route('GET', '/organizations', (req) => {
+      const known = secretsEqual(req.headers['x-api-key'] ?? '', FAKE_ITGLUE_CREDENTIALS.apiKey);
+      if (!known || this.region !== this.keyRegion) {
+        return {
+          status: 401,
+          headers: { 'Content-Type': JSON_API },
+          json: { errors: [{ status: '401', title: 'Unauthorized', detail: 'Invalid API key' }] },
+        };
+      }
+      const size = Math.max(1, Math.min(1000, Number(req.query['page[size]'] ?? 50) || 50));
+      const data = [{ id: '1001', type: 'organizations', attributes: { name: 'Fake Customer Ltd', 'organization-status-name': 'Active' } }];
+      return {
+        headers: { 'Content-Type': JSON_API },
+        json: {
+          data: data.slice(0, size),
+          meta: { 'current-page': 1, 'next-page': null, 'prev-page': null, 'total-pages': 1, 'total-count': data.length },
+          links: {},
+        },
+      };
+    });
+  }
+}
+
+export const itglueFake: FakeVendor = {
+  create: () => new ItGlueFake(),
+  credentials: FAKE_ITGLUE_CREDENTIALS,
+  config: (baseUrl) => ({ baseUrl }),
+};

@@ -1,0 +1,148 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { FakeVendor } from './core/all-fakes';
+import { type FakeReply, type FakeRequest, FakeVendorServer } from './core/fake-server';
+
+/**
+ * Microsoft 365 fake (VENDORS.md "Microsoft 365"): one server answers both the Entra ID token
+ * path (`POST /{tenant}/oauth2/v2.0/token`) and Graph (`/v1.0/organization`, GDAP
+ * relationships, paged with `@odata.nextLink`). Tests replace `relationships` to make GDAP
+ * relationships expire.
+ */
+export const M365_FAKE_CREDENTIALS = { clientId: '00000000-0000-4000-8000-00000000c11e', clientSecret: 'fake-m365-secret' } as const;
+export const M365_FAKE_TENANT = 'contoso-msp.onmicrosoft.com';
+export const M365_FAKE_TOKEN_SECONDS = 3599;
+export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+
+export interface FakeGdapRelationship {
+  id: string;
+  displayName: string;
+  status: string;
+  endDateTime: string;
+  customer: { tenantId: string; displayName: string };
+}
+
+const GRAPH_CODES: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'InvalidAuthenticationToken',
+  403: 'Authorization_RequestDenied',
+  404: 'Request_ResourceNotFound',
+  429: 'TooManyRequests',
+  503: 'ServiceNotAvailable',
+};
+
+/** Graph's error envelope. */
+const graphError = (status: number, message: string) => ({
+  error: {
+    code: GRAPH_CODES[status] ?? 'generalException',
+    message,
+    innerError: { date: '2026-01-01T00:00:00', 'request-id': randomUUID(), 'client-request-id': randomUUID() },
+  },
+});
+
+/** A GDAP relationship as Graph lists it; only the end date is required. */
+export function gdapRelationship(overrides: Partial<FakeGdapRelationship> & { endDateTime: string }): FakeGdapRelationship {
+  return {
+    id: overrides.id ?? `${randomUUID()}-${randomUUID()}`,
+    displayName: overrides.displayName ?? 'Contoso helpdesk',
+    status: overrides.status ?? 'active',
+    endDateTime: overrides.endDateTime,
+    customer: overrides.customer ?? { tenantId: randomUUID(), displayName: 'Contoso Ltd' },
+  };
+}
+
+export class M365FakeServer extends FakeVendorServer {
+  /** What GDAP lists; the default is one relationship ending far in the future. */
+  relationships: FakeGdapRelationship[] = [gdapRelationship({ endDateTime: '2099-01-01T00:00:00Z' })];
+  /** GDAP page size (Graph pages these lists; small here so tests see nextLink). */
+  gdapPageSize = 100;
+  private readonly issued = new Set<string>();
+
+  constructor() {
+    super('microsoft365', { errorBody: graphError });
+    this.route('POST', '/:tenant/oauth2/v2.0/token', (req) => this.token(req));
+    this.route('GET', '/v1.0/organization', (req) =>
+      this.withToken(req, () => ({
+        json: {
+          '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#organization',
+          value: [{ id: randomUUID(), displayName: 'Contoso MSP', verifiedDomains: [{ name: M365_FAKE_TENANT, isDefault: true }] }],
+        },
+      })),
+    );
+    this.route('GET', '/v1.0/tenantRelationships/delegatedAdminRelationships', (req) =>
+      this.withToken(req, () => this.gdapPage(req)),
+    );
+  }
+
+  private token(req: FakeRequest): FakeReply {
+    const form = new URLSearchParams(req.body);
+    const trace = `Trace ID: ${randomUUID()} Correlation ID: ${randomUUID()} Timestamp: 2026-01-01 00:00:00Z`;
+    if (req.params.tenant !== M365_FAKE_TENANT) {
+      return {
+        status: 400,
+        json: {
+          error: 'invalid_request',
+          error_description: `AADSTS90002: Tenant '${req.params.tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. ${trace}`,
+          error_codes: [90002],
+        },
+      };
+    }
+    if (form.get('grant_type') !== 'client_credentials') {
+      return { status: 400, json: { error: 'unsupported_grant_type', error_description: `AADSTS70003: The app requested an unsupported grant type. ${trace}` } };
+    }
+    if (form.get('client_id') !== M365_FAKE_CREDENTIALS.clientId) {
+      return {
+        status: 400,
+        json: {
+          error: 'unauthorized_client',
+          error_description: `AADSTS700016: Application with identifier '${form.get('client_id')}' was not found in the directory '${M365_FAKE_TENANT}'. ${trace}`,
+          error_codes: [700016],
+        },
+      };
+    }
+    if (form.get('client_secret') !== M365_FAKE_CREDENTIALS.clientSecret) {
+      return {
+        status: 401,
+        json: {
+          error: 'invalid_client',
+          error_description: `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${M365_FAKE_CREDENTIALS.clientId}'. ${trace}`,
+          error_codes: [7000215],
+        },
+      };
+    }
+    if (form.get('scope') !== GRAPH_SCOPE) {
+      return { status: 400, json: { error: 'invalid_scope', error_description: `AADSTS1002012: The provided value for scope ${form.get('scope')} is not valid. ${trace}` } };
+    }
+    const token = `eyJ0eXAiOiJKV1QifQ.${randomBytes(16).toString('hex')}`;
+    this.issued.add(token);
+    return { json: { token_type: 'Bearer', expires_in: M365_FAKE_TOKEN_SECONDS, ext_expires_in: M365_FAKE_TOKEN_SECONDS, access_token: token } };
+  }
+
+  private withToken(req: FakeRequest, answer: () => FakeReply): FakeReply {
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (token === undefined || !this.issued.has(token)) {
+      return { status: 401, json: graphError(401, 'Access token validation failure. Invalid audience.') };
+    }
+    return answer();
+  }
+
+  private gdapPage(req: FakeRequest): FakeReply {
+    const skip = Math.max(0, Number(req.query.$skiptoken ?? 0) || 0);
+    const value = this.relationships.slice(skip, skip + this.gdapPageSize);
+    const next = skip + this.gdapPageSize < this.relationships.length ? skip + this.gdapPageSize : undefined;
+    return {
+      json: {
+        '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#tenantRelationships/delegatedAdminRelationships',
+        ...(next !== undefined
+          ? { '@odata.nextLink': `${this.baseUrl}/v1.0/tenantRelationships/delegatedAdminRelationships?$skiptoken=${next}` }
+          : {}),
+        value,
+      },
+    };
+  }
+}
+
+export const microsoft365Fake: FakeVendor = {
+  create: () => new M365FakeServer(),
+  credentials: { ...M365_FAKE_CREDENTIALS },
+  config: (baseUrl) => ({ tenantId: M365_FAKE_TENANT, baseUrl }),
+};
