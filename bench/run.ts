@@ -6,6 +6,7 @@ import { loadLocalSettings } from '../local/local-settings';
 import { services } from '../shared/app/services';
 import { checkHealth } from '../shared/health/healthz';
 import { setLogSink } from '../shared/observability/logger';
+import { formatColdStart, measureColdStart } from './cold-start/measure';
 
 /**
  * `npm run bench`: foundation benchmarks, each reported as a ratio against a baseline measured in
@@ -14,6 +15,8 @@ import { setLogSink } from '../shared/observability/logger';
  *  1. local host routing overhead: GET /api/healthz through the host vs. a bare node:http server
  *     doing the same storage round trip.
  *  2. authenticated API cost: GET /api/v1/api-keys (auth + rate limit + list) vs. /api/healthz.
+ *  3. cold start: loading the function entries through the registry shim vs. a hello-world app
+ *     (bench/cold-start/measure.ts), first, before the host and Azurite load the machine.
  */
 interface Result {
   name: string;
@@ -56,6 +59,7 @@ async function measure(
 
 async function main(): Promise<void> {
   const root = resolve(__dirname, '..', '..');
+  const coldStart = measureColdStart(root, Number(process.env.BENCH_COLD_RUNS ?? 15));
   Object.assign(process.env, {
     LOCAL_AZURITE: 'memory',
     LOCAL_AZURITE_BLOB_PORT: '0',
@@ -124,6 +128,7 @@ async function main(): Promise<void> {
         `host overhead ratio (healthz / bare): ${(healthz.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}`,
         `auth cost ratio (api-keys list / healthz): ${(authed.requestsPerSecond / healthz.requestsPerSecond).toFixed(2)}`,
         '',
+        formatColdStart(coldStart),
       ].join('\n'),
     );
   } finally {

@@ -11,7 +11,11 @@ import { createApiKey, getApiKey, listApiKeys, revokeApiKey } from '../shared/ap
 import { services } from '../shared/app/services';
 import { apiRoute, problemSchema } from '../shared/http/api-route';
 
-const deps = () => ({ tables: services().apiKeys, audit: services().audit });
+const deps = () => ({
+  tables: services().apiKeys,
+  audit: services().audit,
+  maxLifetimeDays: services().settings.API_KEY_MAX_LIFETIME_DAYS,
+});
 
 app.http(
   'api-keys-create',
@@ -37,7 +41,7 @@ app.http(
     method: 'GET',
     route: 'v1/api-keys',
     operationId: 'listApiKeys',
-    summary: "List this tenant's API keys, newest first",
+    summary: "List this tenant's API keys that this key may manage, newest first",
     tags: ['API keys'],
     scope: 'apikeys:write',
     query: pageQuery,

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { services } from '../shared/app/services';
 import { checkHealth, healthSchema } from '../shared/health/healthz';
 import { apiRoute } from '../shared/http/api-route';
-import { openApiDocument } from '../shared/http/openapi';
-import { referencePageHtml } from '../shared/http/reference-page';
+import { apiServerUrl, openApiDocument } from '../shared/http/openapi';
+import { referencePage } from '../shared/http/reference-page';
 
 app.http(
   'healthz-get',
@@ -36,10 +36,10 @@ app.http(
     tags: ['Meta'],
     scope: null,
     responses: { 200: { description: 'The OpenAPI document.', schema: z.record(z.string(), z.unknown()) } },
-    handle: async ({ request }) => {
-      const url = new URL(request.url);
-      return { status: 200, body: openApiDocument(`${url.protocol}//${url.host}/api`) };
-    },
+    handle: async () => ({
+      status: 200,
+      body: openApiDocument(apiServerUrl(services().settings.PUBLIC_BASE_URL)),
+    }),
   }),
 );
 
@@ -54,10 +54,13 @@ app.http(
     scope: null,
     hidden: true,
     responses: { 200: { description: 'HTML page.' } },
-    handle: async () => ({
-      status: 200,
-      text: referencePageHtml('/api/v1/openapi.json'),
-      headers: { 'Content-Type': 'text/html; charset=utf-8' },
-    }),
+    handle: async () => {
+      const page = referencePage('/api/v1/openapi.json');
+      return {
+        status: 200,
+        text: page.html,
+        headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': page.contentSecurityPolicy },
+      };
+    },
   }),
 );

@@ -80,6 +80,9 @@ param apiRateLimitPerMinute int = 600
 ])
 param logLevel string = 'info'
 
+@description('Public base URL of the hub (https://<custom domain or default host name>, no trailing slash); used in the OpenAPI servers list and in webhook URLs. Empty: relative URLs. Set it after the first deployment, when the host name is known.')
+param publicBaseUrl string = ''
+
 @description('Memory per Flex Consumption instance in MB (billing is per GB-second of this size).')
 @allowed([
   512
@@ -255,9 +258,14 @@ var appSettings = {
   ServiceBusConnection__clientId: identity.outputs.clientId
   QUEUE_MAX_DELIVERY_COUNT: string(queueMaxDeliveryCount)
   KEY_VAULT_URI: keyVault.outputs.uri
+  // The credential key ring lives in this Key Vault secret (docs/runbooks/credential-key-rotation.md).
+  CREDENTIAL_KEY_SECRET_NAME: 'credential-encryption-key'
   DURABLE_TASK_HUB: durableTaskHubName
   API_RATE_LIMIT_PER_MINUTE: string(apiRateLimitPerMinute)
   LOG_LEVEL: logLevel
+  PUBLIC_BASE_URL: publicBaseUrl
+  // Resolved by the platform from Key Vault (the secret must exist: docs/decisions.md, "Cursor signing key").
+  CURSOR_SIGNING_KEY: '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=cursor-signing-key)'
 }
 
 module app 'app/function.bicep' = {

@@ -98,11 +98,18 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
     maxDeliveryCount: settings.QUEUE_MAX_DELIVERY_COUNT,
     lockDurationSeconds: settings.QUEUE_LOCK_DURATION_SECONDS,
     timeScale,
+    // With test hooks on, a scheduled message is re-checked against the host clock every second,
+    // so a test that moves the clock (POST /admin/host/clock) releases it without waiting.
+    ...(settings.LOCAL_ENABLE_TEST_HOOKS ? { maxHideSeconds: 1 } : {}),
     log: hostLog,
   });
   // Function code sends through the same bus instance the queue runner consumes from.
   setProcessBus(bus);
-  const timers = startTimers(registry.byTrigger('timerTrigger'), { timeScale, log: hostLog });
+  const timers = startTimers(registry.byTrigger('timerTrigger'), {
+    timeScale,
+    log: hostLog,
+    automatic: settings.LOCAL_TIMERS === 'schedule',
+  });
   const queues = await startQueueTriggers({ registry, bus, log: hostLog });
 
   // With a functions key, the durable webhooks need it like every host endpoint. The app's own

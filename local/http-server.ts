@@ -157,9 +157,10 @@ function rawProblem(error: DomainError): string {
   const correlationId = correlationIdFrom(undefined);
   const { status, title } = errorMapping(error.code);
   const body = JSON.stringify(problemFrom(error, correlationId));
+  const headers = Object.entries(problemHeaders(error)).map(([name, value]) => `${name}: ${value}`);
   return [
     `HTTP/1.1 ${status} ${title}`,
-    'Content-Type: application/problem+json',
+    ...headers,
     `Content-Length: ${Buffer.byteLength(body)}`,
     `${CORRELATION_HEADER}: ${correlationId}`,
     'Connection: close',
@@ -302,6 +303,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }
     socket.end(rawProblem(parserProblem(error)));
     // A client that never reads must not keep the socket (and its buffer) alive.
+    setTimeout(() => socket.destroy(), 5000).unref();
+  });
+  // Without a listener Node drops CONNECT silently; say why instead. The host is not a proxy.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.end(rawProblem(new MethodNotAllowedError('CONNECT', ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])));
     setTimeout(() => socket.destroy(), 5000).unref();
   });
   await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { SettingsError } from '../shared/config/settings';
 import { createLogger } from '../shared/observability/logger';
 import { PortInUseError } from './azurite';
+import { startFakeVendors } from './fake-vendors';
 import { startLocalHost } from './host';
 import { loadLocalSettings } from './local-settings';
 import { installProcessSafetyNet } from './process-safety';
@@ -42,6 +43,9 @@ async function main(): Promise<void> {
   const settingsFile = loadLocalSettings(root);
   const started = Date.now();
   const host = await startLocalHost(root);
+  const fakes = host.settings.LOCAL_FAKE_VENDORS
+    ? await startFakeVendors({ basePort: host.settings.LOCAL_FAKE_VENDORS_PORT })
+    : undefined;
   const base = host.http.baseUrl.replace('127.0.0.1', 'localhost');
   const lines = [...host.registry.functions.values()]
     .sort((a, b) => a.trigger.type.localeCompare(b.trigger.type) || a.name.localeCompare(b.name))
@@ -57,6 +61,9 @@ async function main(): Promise<void> {
       'Functions:',
       ...lines,
       '',
+      ...(fakes
+        ? ['Fake vendors (LOCAL_FAKE_VENDORS; credentials in test/fakes/<vendor>.ts):', ...fakes.lines, '']
+        : []),
       `API reference: ${base}/api/v1/docs`,
       `Ready in ${Date.now() - started} ms. Press Ctrl-C to stop.`,
       '',
@@ -69,7 +76,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     process.stdout.write(`\n${signal}: stopping…\n`);
-    host.stop().then(
+    Promise.all([host.stop(), fakes?.stop()]).then(
       () => {
         process.stdout.write('stopped.\n');
         process.exit(0);

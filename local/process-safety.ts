@@ -36,33 +36,48 @@ export function describeError(error: unknown): { errorName: string; error: strin
 export const UNCAUGHT_EXIT_CODE = 70;
 
 export function installProcessSafetyNet(options: { log: Log; exit: (code: number) => void }): () => void {
+  // A handler that throws would itself be fatal, so logging failures (closed stderr) are dropped.
+  const log: Log = (level, message, fields) => {
+    try {
+      options.log(level, message, fields);
+    } catch {
+      // nowhere left to report it
+    }
+  };
+  const answer = (scope: RequestScope, error: unknown) => {
+    try {
+      scope.fail(error);
+    } catch (failure) {
+      log('error', 'could not answer a failed request', describeError(failure));
+    }
+  };
   const onRejection = (reason: unknown) => {
     const scope = requestScope.getStore();
     if (scope) {
-      options.log('error', 'unhandled rejection in a request; the request failed, the host keeps serving', {
+      log('error', 'unhandled rejection in a request; the request failed, the host keeps serving', {
         correlationId: scope.correlationId,
         method: scope.method,
         path: scope.path,
         ...describeError(reason),
       });
-      scope.fail(reason);
+      answer(scope, reason);
       return;
     }
-    options.log('error', 'unhandled rejection outside any request; the host keeps serving', describeError(reason));
+    log('error', 'unhandled rejection outside any request; the host keeps serving', describeError(reason));
   };
   const onException = (error: unknown) => {
     const scope = requestScope.getStore();
     if (scope) {
-      options.log('error', 'uncaught exception in a request; the request failed, the host keeps serving', {
+      log('error', 'uncaught exception in a request; the request failed, the host keeps serving', {
         correlationId: scope.correlationId,
         method: scope.method,
         path: scope.path,
         ...describeError(error),
       });
-      scope.fail(error);
+      answer(scope, error);
       return;
     }
-    options.log('error', 'uncaught exception outside any request; stopping the host', describeError(error));
+    log('error', 'uncaught exception outside any request; stopping the host', describeError(error));
     options.exit(UNCAUGHT_EXIT_CODE);
   };
   process.on('unhandledRejection', onRejection);

@@ -48,7 +48,11 @@ export function decodeSegment(segment: string): string {
   }
 }
 
-export function parseRequestTarget(target: string | undefined, hostHeader: string | undefined, httpVersion: string): URL {
+export function parseRequestTarget(
+  target: string | undefined,
+  hostHeader: string | undefined,
+  httpVersion: string,
+): URL {
   // Only origin-form ("/path?query"): absolute-form is for proxies, authority-form for CONNECT,
   // asterisk-form for server-wide OPTIONS; the host serves none of those.
   if (!target?.startsWith('/')) throw new MalformedRequestError('the request target must be a path starting with "/"');

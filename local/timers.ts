@@ -42,7 +42,10 @@ function parseSchedule(expression: string): Schedule {
   return { next: (after) => cron.nextRun(after) ?? undefined };
 }
 
-export function startTimers(functions: RegisteredFunction[], options: { timeScale: number; log: Log }): TimerRunner {
+export function startTimers(
+  functions: RegisteredFunction[],
+  options: { timeScale: number; log: Log; automatic?: boolean },
+): TimerRunner {
   const handles = new Map<string, NodeJS.Timeout>();
   const nextAt = new Map<string, Date | undefined>();
   const lastAt = new Map<string, Date>();
@@ -73,7 +76,8 @@ export function startTimers(functions: RegisteredFunction[], options: { timeScal
     const schedule = parseSchedule(expression);
     let virtual = new Date(nowMs());
     const arm = () => {
-      if (stopped) return;
+      // LOCAL_TIMERS=manual: the timer only fires on demand (POST /admin/functions/{name}).
+      if (stopped || options.automatic === false) return;
       const next = schedule.next(virtual);
       nextAt.set(fn.name, next);
       if (!next) return;

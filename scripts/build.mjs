@@ -1,6 +1,8 @@
 // Fast build for `npm start` and the test suite: transpile every TypeScript file to CommonJS
 // without type-checking (tsc --noEmit runs in `npm test`). One output file per source file so
 // dist/ mirrors the tree and the Functions host can load dist/functions/*.js.
+// Not bundled: per-entry bundles would split module state between entries and the local host, and
+// a single bundle measured only 10-20 % faster to load (docs/decisions.md §20, bench/cold-start/).
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';

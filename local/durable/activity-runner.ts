@@ -4,6 +4,7 @@ import type { FunctionRegistry } from '../registry';
 import type { ActivityOutcome } from './decisions';
 import { iso } from './history';
 import type { InstanceStore, WorkRow } from './instance-store';
+import { permanentStorageFailure } from './storage-failures';
 
 /**
  * Runs activity work rows. A row is leased first (an ETag-conditional write of owner + expiry,
@@ -28,6 +29,9 @@ export interface ActivityRunnerOptions {
 }
 
 type Job = { instanceId: string; rowKey: string };
+
+/** Logged when a renewal met a moved ETag but the row turned out to be still leased to us. */
+export const LEASE_KEPT = 'durable activity lease renewal conflicted; the row is still ours';
 
 export class ActivityRunner {
   private readonly queue: Job[] = [];
@@ -99,14 +103,37 @@ export class ActivityRunner {
     if (!lease) return;
     this.o.crashPoint('durable.activity.before-run');
 
-    // Renew at a third of the lease so a long activity keeps it; each renewal moves the ETag on.
+    // Renew at a third of the lease so a long activity keeps it even when one renewal fails; each
+    // renewal moves the ETag on.
     let renewing: Promise<void> = Promise.resolve();
+    const renewOnce = async () => {
+      if (!lease) return;
+      try {
+        const renewed = await store.lease(instanceId, lease, owner, nowMs() + leaseMs);
+        if (renewed) {
+          lease = renewed;
+          return;
+        }
+        // The ETag moved: perhaps an earlier renewal whose answer was lost did land. If the row is
+        // still ours and pending, carry on with it; otherwise the lease is gone.
+        const current = await store.readWork(instanceId, rowKey);
+        lease = current?.status === 'pending' && current.leaseOwner === owner ? current : undefined;
+        this.o.log(lease ? 'info' : 'warn', lease ? LEASE_KEPT : 'durable activity lease lost', {
+          instanceId,
+          rowKey,
+        });
+      } catch (error) {
+        // A failed renewal is not a lost lease: the next one, a third of a lease later, tries again.
+        this.o.log('warn', 'durable activity lease renewal failed; retrying at the next renewal', {
+          instanceId,
+          rowKey,
+          error: String(error),
+        });
+      }
+    };
     const renew = setInterval(
       () => {
-        renewing = renewing.then(async () => {
-          if (!lease) return;
-          lease = await store.lease(instanceId, lease, owner, nowMs() + leaseMs);
-        });
+        renewing = renewing.then(renewOnce);
       },
       Math.max(100, Math.floor(leaseMs / 3)),
     );
@@ -118,7 +145,7 @@ export class ActivityRunner {
       await renewing.catch(() => undefined);
     }
     this.o.crashPoint('durable.activity.after-run');
-    const stored = lease ? await store.complete(instanceId, lease, iso(nowMs()), outcome) : false;
+    const stored = lease ? await this.store(instanceId, lease, row.name ?? '', outcome) : false;
     if (!stored) {
       this.o.log('warn', 'durable activity result discarded: its lease was lost or the result already applied', {
         instanceId,
@@ -129,6 +156,21 @@ export class ActivityRunner {
     }
     this.o.crashPoint('durable.activity.after-complete');
     this.o.completed(instanceId);
+  }
+
+  /**
+   * Stores the outcome If-Match the lease. A result storage can never hold (too large) becomes the
+   * activity's failure, so the orchestrator sees why instead of the activity re-running forever.
+   */
+  private async store(instanceId: string, lease: WorkRow, name: string, outcome: ActivityOutcome): Promise<boolean> {
+    try {
+      return await this.o.store.complete(instanceId, lease, iso(nowMs()), outcome);
+    } catch (error) {
+      const unfixable = permanentStorageFailure(error);
+      if (unfixable === undefined) throw error;
+      const reason = `Activity function '${name}' failed: its result cannot be stored: ${unfixable}`;
+      return this.o.store.complete(instanceId, lease, iso(nowMs()), { ok: false, reason, details: '' });
+    }
   }
 
   private async invoke(instanceId: string, row: WorkRow): Promise<ActivityOutcome> {

@@ -5,7 +5,8 @@ import { escapeKey } from '../../shared/storage/keys';
 import { ensureTable } from '../../shared/storage/provision';
 import { decodeChunks, encodeChunks, MAX_ENTITY_CHARS, PayloadTooLargeError } from './chunked';
 import { type ActivityOutcome, type EngineState, engineStateSchema, type PendingEvent } from './decisions';
-import { type HistoryEvent, historySchema } from './history';
+import { type HistoryEvent, historySchema, iso } from './history';
+import { decodeRow, MalformedRowError, TransactionTooLargeError } from './storage-failures';
 
 /**
  * One orchestration instance = one Table Storage partition of the hub's history table:
@@ -181,11 +182,64 @@ export class InstanceStore {
   async readState(instanceId: string): Promise<StoredState | undefined> {
     try {
       const row = await this.table.getEntity<Record<string, unknown>>(escapeKey(instanceId), STATE_ROW);
-      return { state: this.decodeState(row), etag: row.etag };
+      return { state: decodeRow(`state row of instance ${instanceId}`, () => this.decodeState(row)), etag: row.etag };
     } catch (error) {
       if (restStatus(error).status === 404) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Marks an instance Failed with `reason` without reading its history or engine state — the way out
+   * when those cannot be stored or read. A Merge of the status columns, If-Match the state row as
+   * read now; returns the new status for the index, or undefined when the row is gone, already
+   * finished, unreadable even in its status columns, or changed meanwhile (the caller lets the next
+   * round decide).
+   */
+  async markFailed(instanceId: string, reason: string, nowMs: number): Promise<InstanceState | undefined> {
+    let row: Record<string, unknown> & { etag: string };
+    try {
+      row = await this.table.getEntity<Record<string, unknown>>(escapeKey(instanceId), STATE_ROW);
+    } catch (error) {
+      if (restStatus(error).status === 404) return undefined;
+      throw error;
+    }
+    const parsed = stateRowSchema.safeParse(row);
+    if (!parsed.success || isTerminal(parsed.data.runtimeStatus)) return undefined;
+    const output = JSON.stringify(`Orchestrator function '${parsed.data.name}' failed: ${reason}`);
+    const state: InstanceState = {
+      ...parsed.data,
+      runtimeStatus: 'Failed',
+      lastUpdatedTime: iso(nowMs),
+      version: parsed.data.version + 1,
+      input: undefined,
+      output,
+      customStatus: undefined,
+      engine: { slots: [], nextSeq: 0, lastTimestampMs: 0 },
+    };
+    try {
+      await this.table.updateEntity(
+        {
+          partitionKey: escapeKey(instanceId),
+          rowKey: STATE_ROW,
+          runtimeStatus: state.runtimeStatus,
+          lastUpdatedTime: state.lastUpdatedTime,
+          version: state.version,
+          ...encodeChunks('output', output),
+        },
+        'Merge',
+        { etag: row.etag },
+      );
+    } catch (error) {
+      if (isConcurrencyFailure(error)) return undefined;
+      throw error;
+    }
+    // The index gets the status columns it can read back (input and custom status stay as stored).
+    return {
+      ...state,
+      input: safeChunks(row, 'input'),
+      customStatus: safeChunks(row, 'customStatus'),
+    };
   }
 
   /**
@@ -207,21 +261,25 @@ export class InstanceStore {
       const rowKey = row.rowKey ?? '';
       if (rowKey === STATE_ROW) continue;
       const [kind, rowExec] = rowKey.split(':');
+      const what = `row ${rowKey} of instance ${instanceId}`;
       if (kind === 'msg') {
-        messages.push(this.decodeMessage(rowKey, row));
+        messages.push(decodeRow(what, () => this.decodeMessage(rowKey, row)));
       } else if (rowExec !== executionId) {
         foreignRows.push(rowKey);
       } else if (kind === 'page') {
-        pages.set(rowKey, historySchema.parse(JSON.parse(decodeChunks(row, 'events') ?? '[]')));
+        pages.set(
+          rowKey,
+          decodeRow(what, () => historySchema.parse(JSON.parse(decodeChunks(row, 'events') ?? '[]'))),
+        );
       } else if (kind === 'work') {
-        work.push(this.decodeWork(rowKey, row));
+        work.push(decodeRow(what, () => this.decodeWork(rowKey, row)));
       }
     }
     const history: HistoryEvent[] = [];
     for (let n = 0; n < pageCount; n++) {
       const page = pages.get(pageKey(executionId, n));
       // A page the state row vouches for cannot be missing: it was written in the same transaction.
-      if (!page) throw new Error(`history page ${n} of instance ${instanceId} is missing`);
+      if (!page) throw new MalformedRowError(`history page ${n} of instance ${instanceId} is missing`);
       history.push(...page);
     }
     return { stored, history, work, messages, foreignRows };
@@ -277,7 +335,11 @@ export class InstanceStore {
       actions.push(['create', this.encodeMessage(pk, m.key, m.message, input.state.lastUpdatedTime)]);
     const fits = actions.length + input.work.length <= 100;
     if (fits) for (const w of input.work) actions.push(['create', this.encodeWork(pk, w)]);
-    if (actions.length > 100) throw new Error(`episode needs ${actions.length} storage operations; the limit is 100`);
+    if (actions.length > 100) {
+      throw new TransactionTooLargeError(
+        `an episode needs ${actions.length} storage operations; one transaction holds at most 100`,
+      );
+    }
     await this.submit(actions);
     return fits ? [] : input.work;
   }
@@ -295,10 +357,8 @@ export class InstanceStore {
 
   async readWork(instanceId: string, rowKey: string): Promise<WorkRow | undefined> {
     try {
-      return this.decodeWork(
-        rowKey,
-        await this.table.getEntity<Record<string, unknown>>(escapeKey(instanceId), rowKey),
-      );
+      const row = await this.table.getEntity<Record<string, unknown>>(escapeKey(instanceId), rowKey);
+      return decodeRow(`row ${rowKey} of instance ${instanceId}`, () => this.decodeWork(rowKey, row));
     } catch (error) {
       if (restStatus(error).status === 404) return undefined;
       throw error;
@@ -409,7 +469,10 @@ export class InstanceStore {
 
   private decodeState(row: Record<string, unknown>): InstanceState {
     const r = stateRowSchema.parse(row);
-    const engine = parseJson(engineStateSchema, decodeChunks(row, 'engine'), 'engine state');
+    // A finished instance needs no engine state; one failed for unreadable state must stay readable.
+    const engine = isTerminal(r.runtimeStatus)
+      ? safeEngine(row)
+      : parseJson(engineStateSchema, decodeChunks(row, 'engine'), 'engine state');
     return {
       instanceId: r.instanceId,
       name: r.name,
@@ -490,6 +553,22 @@ export class InstanceStore {
       default:
         return { rowKey, at: r.at, source: r.type, reason: r.reason ?? '' };
     }
+  }
+}
+
+function safeEngine(row: Record<string, unknown>): EngineState | undefined {
+  try {
+    return parseJson(engineStateSchema, decodeChunks(row, 'engine'), 'engine state');
+  } catch {
+    return undefined;
+  }
+}
+
+function safeChunks(row: Record<string, unknown>, prefix: string): string | undefined {
+  try {
+    return decodeChunks(row, prefix);
+  } catch {
+    return undefined;
   }
 }
 

@@ -3,7 +3,6 @@ import { ConflictError } from '../../shared/storage/errors';
 import type { HostLog } from '../invocation';
 import type { FunctionRegistry } from '../registry';
 import type { ActivityRunner } from './activity-runner';
-import { PayloadTooLargeError } from './chunked';
 import { selectEpisode } from './decisions';
 import { EventType, indexHistory } from './history';
 import type { IndexStore } from './index-store';
@@ -17,6 +16,7 @@ import {
   workKey,
 } from './instance-store';
 import { controlEpisode, type EpisodeCommit, runEpisode } from './orchestration-runner';
+import { permanentStorageFailure } from './storage-failures';
 import type { WakeScheduler } from './timers';
 
 /**
@@ -69,6 +69,11 @@ export class Reconciler {
           await this.reconcile(instanceId, repair);
           this.failures.delete(instanceId);
         } catch (error) {
+          const unfixable = permanentStorageFailure(error);
+          if (unfixable !== undefined) {
+            await this.failUnfixable(instanceId, unfixable);
+            continue;
+          }
           // Storage hiccups and crash-point throws: try again later with a growing delay.
           const n = (this.failures.get(instanceId) ?? 0) + 1;
           this.failures.set(instanceId, n);
@@ -173,7 +178,8 @@ export class Reconciler {
         this.o.log('info', 'durable episode lost a race; reloading', { instanceId });
         return false;
       }
-      if (error instanceof PayloadTooLargeError) return this.failTooLarge(snapshot, error);
+      const unfixable = permanentStorageFailure(error);
+      if (unfixable !== undefined) return this.failTooLarge(snapshot, unfixable);
       throw error;
     }
     this.o.crashPoint('durable.episode.after-commit');
@@ -192,10 +198,17 @@ export class Reconciler {
     return true;
   }
 
-  /** A result too large to store fails the orchestration visibly instead of retrying forever. */
-  private async failTooLarge(snapshot: Snapshot, error: PayloadTooLargeError): Promise<boolean> {
+  /**
+   * An episode storage refuses for good (a result too large, a transaction over 100 operations)
+   * fails the orchestration visibly instead of retrying forever.
+   */
+  private async failTooLarge(snapshot: Snapshot, reason: string): Promise<boolean> {
     const prev = snapshot.stored.state;
-    const message = `Orchestrator function '${prev.name}' failed: ${error.message}`;
+    const message = `Orchestrator function '${prev.name}' failed: ${reason}`;
+    this.o.log('error', 'durable orchestration failed: storage refuses its episode for good', {
+      instanceId: prev.instanceId,
+      reason,
+    });
     const state = {
       ...prev,
       runtimeStatus: 'Failed' as const,
@@ -218,6 +231,26 @@ export class Reconciler {
     }
     await this.o.index.project(state);
     return true;
+  }
+
+  /**
+   * A round failed on something no retry fixes (a row that does not parse, a write storage refuses
+   * for good): the instance is marked Failed with the reason — from its status columns alone,
+   * since its history or engine state may be what cannot be read — and is not retried. Should the
+   * marking itself fail (storage unreachable), the usual retry with backoff applies.
+   */
+  private async failUnfixable(instanceId: string, reason: string): Promise<void> {
+    this.o.log('error', 'durable orchestration failed on a storage error retrying cannot fix', { instanceId, reason });
+    try {
+      const failed = await this.o.store.markFailed(instanceId, reason, nowMs());
+      if (failed) await this.o.index.project(failed);
+    } catch (error) {
+      this.o.log('warn', 'durable orchestration could not be marked failed; retrying', {
+        instanceId,
+        error: String(error),
+      });
+      this.o.wakes.add(`retry:${instanceId}`, nowMs() + 1000, () => this.kick(instanceId));
+    }
   }
 
   /**

@@ -6,13 +6,10 @@ export const createApiKeyBody = z
   .strictObject({
     name: displayName.meta({ example: 'Ops dashboard (read-only)' }),
     scopes: z.array(scopeSchema).min(1).max(SCOPES.length),
-    expiresAt: z.iso
-      .datetime({ offset: true })
-      .optional()
-      .meta({
-        description:
-          "When the key stops working (ISO 8601). Capped at the creating key's own expiry and at API_KEY_MAX_LIFETIME_DAYS; omitted means the latest allowed time.",
-      }),
+    expiresAt: z.iso.datetime({ offset: true }).optional().meta({
+      description:
+        "When the key stops working (ISO 8601). Capped at the creating key's own expiry and at API_KEY_MAX_LIFETIME_DAYS; omitted means the latest allowed time.",
+    }),
   })
   .meta({ id: 'CreateApiKey' });
 
@@ -26,7 +23,7 @@ export const apiKeySchema = z
     updatedAt: z.string(),
     createdBy: z
       .string()
-      .meta({ description: 'Id of the key that created this one (`operator` for a tenant\'s first admin key).' }),
+      .meta({ description: "Id of the key that created this one (`operator` for a tenant's first admin key)." }),
     expiresAt: z.string().nullable(),
     revokedAt: z.string().nullable(),
   })

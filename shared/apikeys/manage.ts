@@ -4,7 +4,7 @@ import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
 import { crashPoint } from '../faults/crash-points';
 import type { Page, Stored, TableRepository } from '../storage/table-repository';
 import { generateKeyMaterial } from './key-material';
-import type { Principal } from './principal';
+import { OPERATOR_KEY_ID, type Principal } from './principal';
 import type { ApiKeyRecord, ApiKeyTables } from './records';
 import { LOOKUP_ROW } from './records';
 import { grants, type Scope } from './scopes';
@@ -65,9 +65,13 @@ export class InvalidExpiryError extends DomainError {
 /** The target key holds a scope the caller does not: the caller may not see or revoke it. */
 export class KeyOutranksCallerError extends DomainError {
   constructor(id: string) {
-    super('key_outranks_caller', `API key "${id}" holds scopes this key does not; only a key holding them may manage it.`, {
-      id,
-    });
+    super(
+      'key_outranks_caller',
+      `API key "${id}" holds scopes this key does not; only a key holding them may manage it.`,
+      {
+        id,
+      },
+    );
   }
 }
 
@@ -186,4 +190,17 @@ export async function revokeApiKey(
     });
   }
   return toView(current);
+}
+
+/**
+ * A new tenant's first admin key, created on the platform operator's behalf (createdBy
+ * "operator"). From then on it is an ordinary tenant key, capped by API_KEY_MAX_LIFETIME_DAYS.
+ */
+export function issueFirstAdminKey(
+  deps: ApiKeyDeps,
+  tenantId: string,
+  correlationId: string,
+): Promise<ApiKeyView & { key: string }> {
+  const creator: Principal = { tenantId, keyId: OPERATOR_KEY_ID, scopes: ['admin'] };
+  return createApiKey(deps, creator, { name: 'First admin key', scopes: ['admin'] }, correlationId);
 }

@@ -17,20 +17,15 @@ import { fromServiceBusMessage, portProperties } from './service-bus-bus';
  *    It cannot dead-letter with a reason, so an explicit dead-letter is forwarded as a copy to
  *    `<queue>-deadletter` (where the queue's built-in DLQ is also auto-forwarded) and the original
  *    then completes. A crash in between redelivers the original; the copy is deduplicated there.
- * 3. Azure with SDK binding (`@azure/functions-extensions-servicebus`, when SDK_SETTLEMENT is on):
- *    the input is a ServiceBusMessageContext and the wrapper settles through its actions —
- *    complete, deadletter(reason, description) into the built-in DLQ, abandon on throw.
+ * 3. Azure with SDK binding (`@azure/functions-extensions-servicebus`, not installed today): the
+ *    input is a ServiceBusMessageContext and the wrapper settles through its actions — complete,
+ *    deadletter(reason, description) into the built-in DLQ, abandon on throw. The registration
+ *    does not ask for it (see docs/bus.md, "Moving to the SDK binding").
  * See docs/bus.md, "Settlement on Azure".
  */
 
 /** The triggerMetadata key with which a host says "I apply the returned Settlement". */
 export const LOCAL_SETTLEMENT_FLAG = 'hubLocalSettlement';
-
-/**
- * Switch to SDK-binding settlement (case 3). Requires `@azure/functions-extensions-servicebus` to
- * be installed and imported once before registrations; without it every invocation would fail.
- */
-export const SDK_SETTLEMENT = false;
 
 const settlementSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('complete') }),
@@ -181,7 +176,6 @@ export function registerQueueHandler(functionName: string, queueName: string, ha
     queueName,
     connection: 'ServiceBusConnection',
     handler: queueTriggerHandler(queueName, handler),
-    ...(SDK_SETTLEMENT ? { sdkBinding: true, autoCompleteMessages: false } : {}),
   };
   app.serviceBusQueue(functionName, options);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidKeyRing } from '../crypto/key-ring';
 
 /**
  * Every app setting the hub reads, in one schema (read once, typed). Each entry records where it
@@ -91,6 +92,24 @@ export const settingSpecs = {
     scope: 'azure',
     description: 'Key Vault holding the credential encryption key and other secrets.',
   },
+  CREDENTIAL_KEY_SECRET_NAME: {
+    schema: z
+      .string()
+      .regex(/^[0-9A-Za-z-]{1,127}$/, 'must be a Key Vault secret name (letters, digits and dashes)')
+      .optional(),
+    scope: 'azure',
+    description:
+      'Name of the secret holding the credential key ring (Fernet keys, comma-separated, primary first), read through the secret source (Key Vault with managed identity in Azure). Wins over CREDENTIAL_ENCRYPTION_KEY. See docs/runbooks/credential-key-rotation.md.',
+  },
+  CREDENTIAL_ENCRYPTION_KEY: {
+    schema: z
+      .string()
+      .refine(isValidKeyRing, 'must be one or more Fernet keys (base64url of 32 bytes), comma-separated')
+      .optional(),
+    scope: 'local',
+    description:
+      'The credential key ring itself, for local use: Fernet keys, comma-separated, the first encrypts and all decrypt. Azure reads it from Key Vault (CREDENTIAL_KEY_SECRET_NAME) instead.',
+  },
   APPLICATIONINSIGHTS_CONNECTION_STRING: {
     schema: z.string().min(1).optional(),
     scope: 'azure',
@@ -136,7 +155,8 @@ export const settingSpecs = {
   API_KEY_MAX_LIFETIME_DAYS: {
     schema: z.coerce.number().int().min(1).max(3650).default(365),
     scope: 'optional',
-    description: 'Longest life of any API key: a key created without expiresAt, or with a later one, expires after this many days.',
+    description:
+      'Longest life of any API key: a key created without expiresAt, or with a later one, expires after this many days.',
   },
   PUBLIC_BASE_URL: {
     schema: z
@@ -157,6 +177,22 @@ export const settingSpecs = {
     scope: 'azure',
     description:
       'Secret that signs list cursors (in Azure a Key Vault reference to the secret cursor-signing-key). Required in production.',
+  },
+  OUTBOUND_DISABLE_AFTER_FAILING_HOURS: {
+    schema: z.coerce.number().int().min(1).max(8760).default(120),
+    scope: 'optional',
+    description:
+      'An outbound webhook subscription whose attempts keep failing with no success for this many hours is disabled with the reason (default 120 = 5 days).',
+  },
+  WEBHOOK_MAX_BODY_BYTES: {
+    schema: z.coerce.number().int().min(1024).max(4 * 1024 * 1024).default(1024 * 1024),
+    scope: 'optional',
+    description: 'Largest inbound webhook body (POST /api/hooks/{id}); larger ones get 413 before any work.',
+  },
+  WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: {
+    schema: z.coerce.number().int().min(30).max(3600).default(300),
+    scope: 'optional',
+    description: 'How far a Standard Webhooks `webhook-timestamp` may be from the hub clock (default 5 minutes).',
   },
   LOG_LEVEL: {
     schema: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -203,6 +239,23 @@ export const settingSpecs = {
     schema: z.coerce.number().positive().max(100000).default(1),
     scope: 'local',
     description: 'Compresses timers and schedules on the local host: 60 makes a 1-minute durable timer fire after 1 s.',
+  },
+  LOCAL_TIMERS: {
+    schema: z.enum(['schedule', 'manual']).default('schedule'),
+    scope: 'local',
+    description:
+      'schedule: timer functions fire on their NCRONTAB schedules; manual: only when fired through POST /admin/functions/{name} (tests that count vendor calls).',
+  },
+  LOCAL_FAKE_VENDORS: {
+    schema: bool.default(false),
+    scope: 'local',
+    description:
+      'Starts the eight fake vendor servers (test/fakes) beside the local host and prints their URLs, for the README tour.',
+  },
+  LOCAL_FAKE_VENDORS_PORT: {
+    schema: port(7201),
+    scope: 'local',
+    description: 'First port of the fake vendors (one per vendor, in catalog order); 0 picks free ports.',
   },
   LOCAL_FUNCTIONS_KEY: {
     schema: z.string().min(16).optional(),

@@ -70,7 +70,7 @@ export function isValidFernetKey(key: string): boolean {
 
 function splitKey(key: string): KeyParts {
   const bytes = decodeBase64url(key.trim());
-  if (!bytes || bytes.length !== 32) throw new FernetKeyError('expected the base64url encoding of 32 bytes');
+  if (bytes?.length !== 32) throw new FernetKeyError('expected the base64url encoding of 32 bytes');
   return { signing: bytes.subarray(0, 16), encryption: bytes.subarray(16) };
 }
 

@@ -37,8 +37,27 @@ export const ERROR_CODES = [
   // Vendors and the network guard
   'vendor_error',
   'outbound_url_blocked',
+  // Credentials at rest (shared/crypto/credential-cipher.ts)
+  'credential_key_unavailable',
+  'credentials_unreadable',
   // Integrations
   'integration_test_failed',
+  // Outbound webhooks
+  'attempt_in_flight',
+  'subscription_disabled',
+  // Inbound webhooks, events and replay (shared/inbound, shared/replay)
+  'webhook_not_found',
+  'signature_missing',
+  'signature_invalid',
+  'timestamp_out_of_range',
+  'client_state_mismatch',
+  'replay_confirmation_required',
+  'replay_in_flight',
+  'replay_cooldown',
+  'replay_rate_limit',
+  // Pipeline processing: approvals of tool calls
+  'approval_already_decided',
+  'approval_expired',
   // The local host's HTTP edge (what the Functions front end answers before any function runs)
   'malformed_request',
   'request_timeout',

@@ -28,9 +28,9 @@ export function probeDeps(): ProbeDeps {
 }
 
 export function statusDeps(): StatusDeps {
-  return { health: health(), integrations: integrationDeps().tables, bus: processBus() };
+  return { health: health(), integrations: integrationDeps(), bus: processBus() };
 }
 
 export function fanOutDeps(): FanOutDeps {
-  return { integrations: integrationDeps().tables, bus: processBus(), tenantIsActive, log: logger };
+  return { integrations: integrationDeps(), bus: processBus(), tenantIsActive, log: logger };
 }

@@ -1,14 +1,14 @@
 import type { BusSender } from '../bus/port';
 import { nowMs } from '../clock';
-import { allProbeTargets } from '../integrations/probe-index';
-import type { IntegrationTables } from '../integrations/tables';
+import { everyIntegration } from '../integrations/directory';
+import type { IntegrationDeps } from '../integrations/manage';
 import type { Logger } from '../observability/logger';
 import { newestFirstId } from '../storage/keys';
 import { PROBE_QUEUE, type ProbeMessage, probeMessageId } from './probe-message';
 import { tickId } from './schedule';
 
 export interface FanOutDeps {
-  integrations: Pick<IntegrationTables, 'index'>;
+  integrations: IntegrationDeps;
   bus: BusSender;
   tenantIsActive(tenantId: string): Promise<boolean>;
   log: Logger;
@@ -36,7 +36,7 @@ export async function fanOutProbes(deps: FanOutDeps): Promise<{ sent: number; sk
   const inFlight = new Set<Promise<void>>();
   let sent = 0;
   const skipped = new Set<string>();
-  for await (const target of allProbeTargets(deps.integrations)) {
+  for await (const target of everyIntegration(deps.integrations)) {
     let isActive = active.get(target.tenantId);
     if (!isActive) {
       isActive = deps.tenantIsActive(target.tenantId);

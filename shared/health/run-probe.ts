@@ -5,6 +5,7 @@ import { nowMs } from '../clock';
 import { ResourceNotFoundError } from '../errors/domain-error';
 import type { Classification } from '../integrations/classify';
 import { classifyFailure } from '../integrations/classify';
+import { findIntegration } from '../integrations/directory';
 import { type IntegrationDeps, openIntegrationSession } from '../integrations/manage';
 import { type ProbeRun, probeOnce } from '../integrations/probe-once';
 import { connectorFor } from '../integrations/sessions';
@@ -172,11 +173,11 @@ export async function handleProbeMessage(deps: ProbeDeps, received: ReceivedMess
     }
     const status = await deps.health.status.get(message.tenantId, message.integrationId);
     const vendor = status?.value.vendor ?? 'unknown';
-    const stored = await deps.integrations.tables.integrations.get(message.tenantId, message.integrationId);
+    const stored = await findIntegration(deps.integrations, message.tenantId, message.integrationId);
     if (!stored) throw error;
-    const run: ProbeRun = { classification: classifyFailure(connectorFor(stored.value.vendor), error), latencyMs: 0 };
+    const run: ProbeRun = { classification: classifyFailure(connectorFor(stored.vendor), error), latencyMs: 0 };
     if (!(await claim(deps, message, vendor))) return complete;
-    await finish(deps, message, stored.value.vendor, run, log);
+    await finish(deps, message, stored.vendor, run, log);
     return complete;
   }
   const vendor = opened.record.vendor;

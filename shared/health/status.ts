@@ -1,7 +1,8 @@
 import type { BusSender } from '../bus/port';
 import { nowMs } from '../clock';
 import { ResourceNotFoundError } from '../errors/domain-error';
-import type { IntegrationTables } from '../integrations/tables';
+import { integrationExists, integrationSummaries } from '../integrations/directory';
+import type { IntegrationDeps } from '../integrations/manage';
 import { invertedTimeKey, tenantPartition } from '../storage/keys';
 import { requestProbe } from './fan-out';
 import { FLAP_CHANGES, FLAP_WINDOW_MS, nextTickAt, STUCK_CHECKING_MS } from './schedule';
@@ -9,7 +10,7 @@ import type { HealthTables, ProbeStatusRow } from './tables';
 
 export interface StatusDeps {
   health: HealthTables;
-  integrations: Pick<IntegrationTables, 'integrations'>;
+  integrations: IntegrationDeps;
   bus: BusSender;
 }
 
@@ -99,8 +100,8 @@ export async function integrationStatusReport(deps: StatusDeps, tenantId: string
     unknown: 0,
   };
   const items: IntegrationStatus[] = [];
-  for await (const integration of deps.integrations.integrations.iterate(tenantId)) {
-    const id = integration.rowKey;
+  for await (const integration of integrationSummaries(deps.integrations, tenantId)) {
+    const id = integration.id;
     let row = rows.get(id);
     if (row && isStuck(row, now)) {
       const reset = await deps.health.status.update(tenantId, id, (current) => {
@@ -111,7 +112,7 @@ export async function integrationStatusReport(deps: StatusDeps, tenantId: string
       row = reset?.value ?? row;
       await requestProbe(deps.bus, tenantId, id, 'stuck');
     }
-    const status = toStatus(id, integration.value.name, integration.value.vendor, row, now);
+    const status = toStatus(id, integration.name, integration.vendor, row, now);
     summary[status.state]++;
     items.push(status);
   }
@@ -141,7 +142,7 @@ export async function integrationHealthHistory(
   integrationId: string,
   hours: number,
 ): Promise<HealthHistory> {
-  if (!(await deps.integrations.integrations.get(tenantId, integrationId))) {
+  if (!(await integrationExists(deps.integrations, tenantId, integrationId))) {
     throw new ResourceNotFoundError('integration', integrationId);
   }
   const now = nowMs();
@@ -170,7 +171,7 @@ export async function recheckIntegration(
   tenantId: string,
   integrationId: string,
 ): Promise<{ integrationId: string; runId: string }> {
-  if (!(await deps.integrations.integrations.get(tenantId, integrationId))) {
+  if (!(await integrationExists(deps.integrations, tenantId, integrationId))) {
     throw new ResourceNotFoundError('integration', integrationId);
   }
   return { integrationId, runId: await requestProbe(deps.bus, tenantId, integrationId, 'recheck') };

@@ -19,6 +19,16 @@ export interface ResponseSpec {
   schema?: z.ZodType;
 }
 
+/**
+ * The API's server URL for the document: the configured public base URL (PUBLIC_BASE_URL) plus
+ * `/api`, or the relative `/api` (resolved by clients against the document's own URL) when none is
+ * configured. Never the request's Host header: a client-chosen Host would otherwise be reflected
+ * into a document that caches, proxies and code generators trust.
+ */
+export function apiServerUrl(publicBaseUrl: string | undefined): string {
+  return publicBaseUrl ? `${publicBaseUrl.replace(/\/+$/, '')}/api` : '/api';
+}
+
 export function openApiDocument(serverUrl: string): unknown {
   const generator = new OpenApiGeneratorV31(openApiRegistry.definitions);
   return generator.generateDocument({

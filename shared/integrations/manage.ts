@@ -82,7 +82,7 @@ function toView(stored: Stored<IntegrationRecord>, defaultId: string | undefined
  * names a deleted integration is repaired here: the oldest remaining integration of the vendor
  * becomes the default, with an insert-if-absent / ETag-conditional write so racing readers agree.
  */
-async function resolveDefault(deps: IntegrationDeps, tenantId: string, vendor: VendorId): Promise<string | undefined> {
+export async function resolveDefault(deps: IntegrationDeps, tenantId: string, vendor: VendorId): Promise<string | undefined> {
   const pointer = await deps.tables.defaults.get(tenantId, vendor);
   if (pointer && (await deps.tables.integrations.get(tenantId, pointer.value.integrationId))) {
     return pointer.value.integrationId;

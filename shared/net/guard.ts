@@ -50,7 +50,9 @@ export class OutboundUrlBlockedError extends DomainError {
   ) {
     super(
       'outbound_url_blocked',
-      host ? `Calls to ${host} are not allowed: ${REASON_TEXT[reason]}.` : `The URL is not allowed: ${REASON_TEXT[reason]}.`,
+      host
+        ? `Calls to ${host} are not allowed: ${REASON_TEXT[reason]}.`
+        : `The URL is not allowed: ${REASON_TEXT[reason]}.`,
       { host, reason },
     );
   }
@@ -147,7 +149,8 @@ export function checkUrlSyntax(raw: string, policy: NetworkPolicy): ParsedTarget
     throw new OutboundUrlBlockedError('', 'invalid_url');
   }
   const host = normalizeHost(url.hostname);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new OutboundUrlBlockedError(host, 'scheme_not_allowed');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new OutboundUrlBlockedError(host, 'scheme_not_allowed');
   if (url.protocol === 'http:' && !policy.allowHttp) throw new OutboundUrlBlockedError(host, 'https_required');
   if (url.username || url.password) throw new OutboundUrlBlockedError(host, 'userinfo_not_allowed');
   if (!host) throw new OutboundUrlBlockedError('', 'invalid_url');

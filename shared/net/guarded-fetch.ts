@@ -1,6 +1,6 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { isIP, type LookupFunction, type Socket } from 'node:net';
-import { Agent, buildConnector, request } from 'undici';
+import { Agent, type BuildConnector, buildConnector, request } from '../sdk/undici';
 import {
   addressVerdict,
   checkResolved,
@@ -99,7 +99,7 @@ function guardedLookup(policy: NetworkPolicy, dnsLookup: DnsLookup): LookupFunct
 }
 
 /** undici's connector with the guard around it: IP literals before connecting, the peer after. */
-function guardedConnector(policy: NetworkPolicy, dnsLookup: DnsLookup): buildConnector.connector {
+function guardedConnector(policy: NetworkPolicy, dnsLookup: DnsLookup): BuildConnector.connector {
   const connect = buildConnector({ lookup: guardedLookup(policy, dnsLookup) });
   return (options, callback) => {
     const host = normalizeHost(options.hostname);
@@ -244,7 +244,10 @@ export async function guardedFetch(url: string, request_: GuardedRequest): Promi
       });
       const responseHeaders = flattenHeaders(response.headers);
       const location = responseHeaders.location;
-      const next = REDIRECTS.has(response.statusCode) && location && hop < maxRedirects ? parseLocation(location, target.url) : undefined;
+      const next =
+        REDIRECTS.has(response.statusCode) && location && hop < maxRedirects
+          ? parseLocation(location, target.url)
+          : undefined;
       if (next) {
         await response.body.dump();
         const nextTarget = checkUrlSyntax(next, policy);
@@ -252,7 +255,10 @@ export async function guardedFetch(url: string, request_: GuardedRequest): Promi
           // A vendor credential must not follow a redirect to somebody else.
           headers = Object.fromEntries(Object.entries(headers).filter(([name]) => CROSS_ORIGIN_SAFE_HEADERS.has(name)));
         }
-        if (response.statusCode === 303 || ((response.statusCode === 301 || response.statusCode === 302) && method === 'POST')) {
+        if (
+          response.statusCode === 303 ||
+          ((response.statusCode === 301 || response.statusCode === 302) && method === 'POST')
+        ) {
           method = method === 'HEAD' ? 'HEAD' : 'GET';
           body = undefined;
           delete headers['content-type'];

@@ -85,9 +85,11 @@ export function continuationKeys(token: string): ContinuationKeys | undefined {
 
 /**
  * The continuation token inside `cursor`, or InvalidCursorError when it is garbled, truncated, not
- * ours, not for `scope`, or (with `partitionKey`) points outside the partition the list is pinned to.
+ * ours, not for `scope`, or not shaped like a continuation token. (The next keys inside are the
+ * service's own opaque encoding, not plain keys, so they are checked for shape only; the query's
+ * PartitionKey filter keeps any continuation inside the caller's partition.)
  */
-export function decodeCursor(cursor: string, scope: readonly unknown[], options: { partitionKey?: string } = {}): string {
+export function decodeCursor(cursor: string, scope: readonly unknown[]): string {
   if (typeof cursor !== 'string' || cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor)) {
     throw new InvalidCursorError('cursor is malformed');
   }
@@ -100,8 +102,7 @@ export function decodeCursor(cursor: string, scope: readonly unknown[], options:
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
     throw new InvalidCursorError('cursor does not belong to this list');
   }
-  const keys = continuationKeys(body.t);
-  if (!keys || (options.partitionKey !== undefined && keys.nextPartitionKey !== options.partitionKey)) {
+  if (!continuationKeys(body.t)) {
     throw new InvalidCursorError('cursor does not hold a continuation of this list');
   }
   return body.t;

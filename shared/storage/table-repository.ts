@@ -177,7 +177,7 @@ export class TableRepository<T extends Record<string, unknown>> {
     const { from, to } = rowKeyRange(options);
     const filter = buildFilter(pk, from, to, options.filter);
     const scope = [this.tableName, pk, from ?? null, to ?? null, options.filter ?? null];
-    let token = options.cursor ? decodeCursor(options.cursor, scope, { partitionKey: pk }) : undefined;
+    let token = options.cursor ? decodeCursor(options.cursor, scope) : undefined;
 
     const items: Stored<T>[] = [];
     for (let trip = 1; ; trip++) {

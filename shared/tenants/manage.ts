@@ -1,6 +1,5 @@
 import type { ApiKeyView } from '../apikeys/manage';
-import { type ApiKeyDeps, createApiKey } from '../apikeys/manage';
-import { OPERATOR_KEY_ID, type Principal } from '../apikeys/principal';
+import type { Principal } from '../apikeys/principal';
 import { type AuditEntry, recordAudit } from '../audit/audit-log';
 import { nowMs } from '../clock';
 import { ResourceNotFoundError } from '../errors/domain-error';
@@ -29,7 +28,11 @@ export interface TenantView {
 export interface TenantDeps {
   table: TableRepository<TenantRecord>;
   directory: TenantDirectory;
-  apiKeys: ApiKeyDeps;
+  /**
+   * Mints the tenant's first admin key through the API-key capability (which owns its tables);
+   * wired by the composition (functions/tenants.ts) to `issueFirstAdminKey`.
+   */
+  issueFirstAdminKey: (tenantId: string, correlationId: string) => Promise<ApiKeyView & { key: string }>;
   audit: TableRepository<AuditEntry>;
 }
 
@@ -88,15 +91,7 @@ export async function createTenant(
   const stored = await deps.table.insert(TENANTS_PARTITION, tenantId, record);
   deps.directory.remember(tenantId, true);
   crashPoint(CRASH_AFTER_TENANT_RECORD);
-  // The first admin key is created on the operator's behalf (createdBy "operator"); it is an
-  // ordinary tenant key from then on, capped by API_KEY_MAX_LIFETIME_DAYS like every other.
-  const firstKeyCreator: Principal = { tenantId, keyId: OPERATOR_KEY_ID, scopes: ['admin'] };
-  const adminKey = await createApiKey(
-    deps.apiKeys,
-    firstKeyCreator,
-    { name: 'First admin key', scopes: ['admin'] },
-    correlationId,
-  );
+  const adminKey = await deps.issueFirstAdminKey(tenantId, correlationId);
   await auditTenantAction(deps, operator, tenantId, 'tenant.created', correlationId);
   return { ...toTenantView(stored), adminKey };
 }
@@ -142,7 +137,13 @@ export async function setTenantStatus(
   if (!updated) throw new ResourceNotFoundError('tenant', id);
   deps.directory.remember(id, updated.value.status === 'active');
   if (changed) {
-    await auditTenantAction(deps, operator, id, status === 'disabled' ? 'tenant.disabled' : 'tenant.enabled', correlationId);
+    await auditTenantAction(
+      deps,
+      operator,
+      id,
+      status === 'disabled' ? 'tenant.disabled' : 'tenant.enabled',
+      correlationId,
+    );
   }
   return toTenantView(updated);
 }

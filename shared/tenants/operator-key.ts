@@ -37,11 +37,14 @@ export class OperatorKeySource {
     try {
       value = await this.secrets.get(OPERATOR_KEY_SECRET);
     } catch (error) {
-      logger.warn('no operator key: the operator API is closed', { secret: OPERATOR_KEY_SECRET, ...errorFields(error) });
+      logger.warn('no operator key: the operator API is closed', {
+        source: OPERATOR_KEY_SECRET,
+        ...errorFields(error),
+      });
       value = undefined;
     }
     if (value !== undefined && (value.length < MIN_LENGTH || (this.production && value === EXAMPLE_OPERATOR_API_KEY))) {
-      logger.warn('operator key refused: too short or the example value', { secret: OPERATOR_KEY_SECRET });
+      logger.warn('operator key refused: too short or the example value', { source: OPERATOR_KEY_SECRET });
       value = undefined;
     }
     this.cached = { value, expiresAt: nowMs() + this.ttlMs };

@@ -13,15 +13,18 @@ import { z } from 'zod';
  *
  * Leading and trailing white space is trimmed before the length check; lengths are UTF-16 units.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export const DISPLAY_NAME_MAX = 100;
 export const DESCRIPTION_MAX = 1000;
 
 /** The reason `value` is not acceptable display text, or undefined when it is. */
 export function displayTextProblem(value: string): string | undefined {
-  if (!value.isWellFormed()) return 'must not contain lone surrogates (broken UTF-16)';
+  if (LONE_SURROGATE.test(value)) return 'must not contain lone surrogates (broken UTF-16)';
   if (CONTROL.test(value)) return 'must not contain control characters';
   if (BIDI.test(value)) return 'must not contain bidirectional override or direction-mark characters';
   return undefined;

@@ -1,4 +1,11 @@
-import { kindForStatus, type VendorErrorKind, type VendorHttp, type VendorId, type VendorRequest, type VendorResponse } from './contract';
+import {
+  kindForStatus,
+  type VendorErrorKind,
+  type VendorHttp,
+  type VendorId,
+  type VendorRequest,
+  type VendorResponse,
+} from './contract';
 import { badResponse, isSuccess, type MessageReader, numberAt, stringAt, vendorErrorFrom } from './core/errors';
 import { type IssuedToken, type TokenCache, vendorTokens } from './core/token-cache';
 
@@ -43,13 +50,17 @@ export async function requestToken(
   http: VendorHttp,
   request: VendorRequest,
   readMessage: MessageReader,
+  /** A vendor's own reading of a refusal first (e.g. Entra's "tenant not found"), then the OAuth one. */
+  vendorKind?: (status: number, body: unknown) => VendorErrorKind | undefined,
 ): Promise<IssuedToken> {
   const response = await http.request(request);
   if (!isSuccess(response.status)) {
-    throw vendorErrorFrom(vendor, request.operation, response, readMessage, tokenErrorKind(response.status, response.body));
+    const kind = vendorKind?.(response.status, response.body) ?? tokenErrorKind(response.status, response.body);
+    throw vendorErrorFrom(vendor, request.operation, response, readMessage, kind);
   }
   const issued = readIssuedToken(response.body);
-  if (!issued) throw badResponse(vendor, request.operation, response, 'The token endpoint answered without an access_token');
+  if (!issued)
+    throw badResponse(vendor, request.operation, response, 'The token endpoint answered without an access_token');
   return issued;
 }
 

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { odata } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../shared/apikeys/manage';
@@ -10,6 +11,7 @@ import { type HostProcess, sharedAzuriteEnv, startHostProcess, uniqueName } from
 import { call } from '../support/http';
 
 const RATE_LIMIT = 20;
+const PUBLIC_BASE_URL = 'https://hub.example.test';
 let host: HostProcess;
 let env: Record<string, string>;
 const account = () => storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
@@ -32,7 +34,7 @@ async function mintKey(tenantId: string, scopes: Scope[], expiresAt?: string): P
 
 beforeAll(async () => {
   // LOG_LEVEL info: every request is logged, so the log-scan test below has something to scan.
-  env = sharedAzuriteEnv({ API_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT), LOG_LEVEL: 'info' });
+  env = sharedAzuriteEnv({ API_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT), LOG_LEVEL: 'info', PUBLIC_BASE_URL });
   host = await startHostProcess(env);
 });
 
@@ -332,5 +334,256 @@ describe('secrets in logs', () => {
       expect(log).not.toContain(key);
       expect(log).not.toContain(secretOf(key));
     }
+  });
+});
+
+/** The host's clock (tests move it forward), read through the test hook. */
+async function hostNow(): Promise<number> {
+  const res = await call(host.baseUrl, 'POST', '/admin/host/clock', { body: { advanceMs: 0 } });
+  return Date.parse(res.json.now as string);
+}
+
+describe('key authority: no key outranks or outlives its creator', () => {
+  it('an apikeys:write key cannot read, list or revoke an admin key', async () => {
+    const tenant = uniqueName('tenant-authority-');
+    const admin = await mintKey(tenant, ['admin']);
+    const writer = await mintKey(tenant, ['apikeys:write']);
+    const peer = await mintKey(tenant, ['apikeys:write']);
+    const read = await call(host.baseUrl, 'GET', `/api/v1/api-keys/${admin.id}`, { key: writer.key });
+    expect(read.status).toBe(403);
+    expect(read.json.code).toBe('key_outranks_caller');
+    const revoke = await call(host.baseUrl, 'DELETE', `/api/v1/api-keys/${admin.id}`, { key: writer.key });
+    expect(revoke.status).toBe(403);
+    expect(revoke.json.code).toBe('key_outranks_caller');
+    const list = await call(host.baseUrl, 'GET', '/api/v1/api-keys?limit=200', { key: writer.key });
+    const ids = (list.json.items as { id: string }[]).map((k) => k.id);
+    expect(ids).toEqual(expect.arrayContaining([writer.id, peer.id]));
+    expect(ids).not.toContain(admin.id);
+    // The admin key is untouched, and a key with the same scopes can be managed.
+    expect((await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: admin.key })).status).toBe(200);
+    expect((await call(host.baseUrl, 'GET', `/api/v1/api-keys/${peer.id}`, { key: writer.key })).status).toBe(200);
+    const revokedPeer = await call(host.baseUrl, 'DELETE', `/api/v1/api-keys/${peer.id}`, { key: writer.key });
+    expect(revokedPeer.status).toBe(200);
+  });
+
+  it('a key created by a key that expires in 10 minutes expires no later, and records its creator', async () => {
+    const tenant = uniqueName('tenant-expiry-');
+    const admin = await mintKey(tenant, ['admin']);
+    const now = await hostNow();
+    const shortLived = await call(host.baseUrl, 'POST', '/api/v1/api-keys', {
+      key: admin.key,
+      body: {
+        name: 'ten minutes',
+        scopes: ['apikeys:write', 'events:read'],
+        expiresAt: new Date(now + 10 * 60_000).toISOString(),
+      },
+    });
+    expect(shortLived.status).toBe(201);
+    expect(shortLived.json.createdBy).toBe(admin.id);
+    const limit = Date.parse(shortLived.json.expiresAt as string);
+    const unbounded = await call(host.baseUrl, 'POST', '/api/v1/api-keys', {
+      key: shortLived.json.key as string,
+      body: { name: 'no expiry asked', scopes: ['events:read'] },
+    });
+    const later = await call(host.baseUrl, 'POST', '/api/v1/api-keys', {
+      key: shortLived.json.key as string,
+      body: {
+        name: 'a year asked',
+        scopes: ['events:read'],
+        expiresAt: new Date(now + 365 * 86_400_000).toISOString(),
+      },
+    });
+    for (const child of [unbounded, later]) {
+      expect(child.status).toBe(201);
+      expect(Date.parse(child.json.expiresAt as string)).toBeLessThanOrEqual(limit);
+      expect(child.json.createdBy).toBe(shortLived.json.id);
+      issuedKeys.push(child.json.key as string);
+    }
+    issuedKeys.push(shortLived.json.key as string);
+    await call(host.baseUrl, 'POST', '/admin/host/clock', { body: { advanceMs: 11 * 60_000 } });
+    const expired = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: unbounded.json.key as string });
+    expect(expired.status).toBe(401);
+    expect(expired.json.code).toBe('api_key_expired');
+  });
+
+  it('caps every key at API_KEY_MAX_LIFETIME_DAYS (default 365)', async () => {
+    const admin = await mintKey(uniqueName('tenant-lifetime-'), ['admin']);
+    const now = await hostNow();
+    const res = await call(host.baseUrl, 'POST', '/api/v1/api-keys', {
+      key: admin.key,
+      body: { name: 'forever please', scopes: ['events:read'], expiresAt: '2999-01-01T00:00:00Z' },
+    });
+    expect(res.status).toBe(201);
+    issuedKeys.push(res.json.key as string);
+    const expiresAt = Date.parse(res.json.expiresAt as string);
+    expect(expiresAt).toBeGreaterThan(now + 364 * 86_400_000);
+    expect(expiresAt).toBeLessThanOrEqual(now + 365 * 86_400_000 + 60_000);
+  });
+
+  it('rejects key names with control or bidi-override characters', async () => {
+    const admin = await mintKey(uniqueName('tenant-names-'), ['admin']);
+    for (const name of ['ops\u202Edrowssap', 'tab\there', `broken\uD800`]) {
+      const res = await call(host.baseUrl, 'POST', '/api/v1/api-keys', {
+        key: admin.key,
+        body: { name, scopes: ['events:read'] },
+      });
+      expect(res.status).toBe(400);
+      expect(res.json.code).toBe('validation_failed');
+    }
+  });
+});
+
+describe('failed authentication is throttled', () => {
+  it('30 wrong keys from one address end in 429 too_many_failed_auth with Retry-After; other addresses are unaffected', async () => {
+    const attacker = { 'x-forwarded-for': '203.0.113.7' };
+    const statuses: number[] = [];
+    let limited: Awaited<ReturnType<typeof call>> | undefined;
+    for (let i = 0; i < 30; i++) {
+      const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys', {
+        key: `wrong-key-${i}-${'x'.repeat(32)}`,
+        headers: attacker,
+      });
+      statuses.push(res.status);
+      if (res.status === 429) limited = res;
+    }
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+    expect(statuses.at(-1)).toBe(429);
+    expect(limited!.json.code).toBe('too_many_failed_auth');
+    expect(limited!.headers.get('content-type')).toContain('application/problem+json');
+    const retryAfter = Number(limited!.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    // Only the last X-Forwarded-For entry (the one the edge appends) counts: a forged prefix
+    // does not buy a fresh bucket.
+    const spoofed = await call(host.baseUrl, 'GET', '/api/v1/api-keys', {
+      key: 'wrong-again',
+      headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.7:4711' },
+    });
+    expect(spoofed.status).toBe(429);
+    const bystander = await call(host.baseUrl, 'GET', '/api/v1/api-keys', {
+      key: 'wrong-key',
+      headers: { 'x-forwarded-for': '203.0.113.8' },
+    });
+    expect(bystander.status).toBe(401);
+    // Once the window has passed, the address may try again.
+    await call(host.baseUrl, 'POST', '/admin/host/clock', { body: { advanceMs: 61_000 } });
+    const later = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: 'wrong-key', headers: attacker });
+    expect(later.status).toBe(401);
+  });
+
+  it('guessing the secret of one key id is throttled across addresses', async () => {
+    const target = await mintKey(uniqueName('tenant-guess-'), ['apikeys:write']);
+    const guess = `${target.key.slice(0, -4)}ZZZZ`;
+    let last = 0;
+    for (let i = 0; i < 12; i++) {
+      const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys', {
+        key: guess,
+        headers: { 'x-forwarded-for': `192.0.2.${i + 1}` },
+      });
+      last = res.status;
+    }
+    expect(last).toBe(429);
+  });
+
+  it('survives hostile X-Forwarded-For values', async () => {
+    for (const value of ['', ',,,', '[::1', '999.1.1.1', 'a'.repeat(4000), 'unknown, ::ffff:10.0.0.1', '::1%25eth0']) {
+      const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys', {
+        key: 'wrong-key',
+        headers: { 'x-forwarded-for': value },
+      });
+      expect([401, 429]).toContain(res.status);
+    }
+    expect((await call(host.baseUrl, 'GET', '/api/healthz')).status).toBe(200);
+  });
+});
+
+describe('cursors', () => {
+  it('a forged, truncated or garbled cursor is 400 invalid_cursor and the host still answers', async () => {
+    const admin = await mintKey(uniqueName('tenant-cursor-'), ['admin']);
+    await mintKey(env.BOOTSTRAP_TENANT_ID!, ['events:read']);
+    const page = await call(host.baseUrl, 'GET', '/api/v1/api-keys?limit=1', { key: env.BOOTSTRAP_API_KEY! });
+    const real = page.json.nextCursor as string;
+    expect(real).toBeTruthy();
+    // Well-formed and MAC'd with the constant key older builds used, around a token the storage
+    // SDK cannot parse: exactly what used to reach the SDK and answer 500.
+    const token = Buffer.from('{"nextPartitionKey":').toString('base64');
+    const s = createHmac('sha256', 'msp-integration-hub/list-cursor/v1')
+      .update(JSON.stringify([token, 'apikeys', env.BOOTSTRAP_TENANT_ID, null, null, null]))
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ v: 1, t: token, s })).toString('base64url');
+    const cases = [forged, real.slice(0, -6), `${real}garbage`, '%%%', 'e30', real.replace(/[A-Za-z]/, '_')];
+    for (const cursor of cases) {
+      const res = await call(host.baseUrl, 'GET', `/api/v1/api-keys?limit=1&cursor=${encodeURIComponent(cursor)}`, {
+        key: admin.key,
+      });
+      expect({ cursor, status: res.status, code: res.json.code }).toEqual({
+        cursor,
+        status: 400,
+        code: 'invalid_cursor',
+      });
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+    }
+    // Another tenant's genuine cursor is refused as well.
+    const foreign = await call(host.baseUrl, 'GET', `/api/v1/api-keys?limit=1&cursor=${encodeURIComponent(real)}`, {
+      key: admin.key,
+    });
+    expect(foreign.json.code).toBe('invalid_cursor');
+    expect((await call(host.baseUrl, 'GET', '/api/healthz')).status).toBe(200);
+  });
+});
+
+describe('response hygiene', () => {
+  it('sends no-store and nosniff on every API response, errors included', async () => {
+    const admin = await mintKey(env.BOOTSTRAP_TENANT_ID!, ['admin']);
+    const created = await call(host.baseUrl, 'POST', '/api/v1/api-keys', {
+      key: admin.key,
+      body: { name: 'cache check', scopes: ['events:read'] },
+    });
+    issuedKeys.push(created.json.key as string);
+    const responses = [
+      created,
+      await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: admin.key }),
+      await call(host.baseUrl, 'GET', '/api/v1/api-keys'),
+      await call(host.baseUrl, 'GET', '/api/v1/openapi.json'),
+      await call(host.baseUrl, 'GET', '/api/healthz'),
+    ];
+    for (const res of responses) {
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+
+  it('serves the reference page under a Content-Security-Policy that admits only its own script', async () => {
+    const page = await call(host.baseUrl, 'GET', '/api/v1/docs');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(csp).not.toContain('unsafe-inline');
+    const script = /<script>([\s\S]*)<\/script>/.exec(page.text)?.[1] ?? '';
+    const hash = createHash('sha256').update(script).digest('base64');
+    expect(csp).toContain(`'sha256-${hash}'`);
+  });
+
+  it('takes the OpenAPI server URL from PUBLIC_BASE_URL, never from the Host header', async () => {
+    const { port } = new URL(host.baseUrl);
+    const body = await new Promise<string>((resolveBody, reject) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port, path: '/api/v1/openapi.json', headers: { host: 'evil.example' } },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => {
+            text += c.toString();
+          });
+          res.on('end', () => resolveBody(text));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(body).not.toContain('evil.example');
+    const doc = JSON.parse(body) as { servers: { url: string }[] };
+    expect(doc.servers).toEqual([{ url: `${PUBLIC_BASE_URL}/api` }]);
   });
 });

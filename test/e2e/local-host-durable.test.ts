@@ -83,7 +83,8 @@ describe('durable orchestrations on the local host', () => {
     expect(executed.filter((k) => k === 'step:after')).toHaveLength(1);
     // Starting it again is a no-op: the instance id is taken and completed.
     expect((await call(second.baseUrl, 'POST', `/api/fixture/orchestrations/${instanceId}`)).status).toBe(202);
-    await new Promise((r) => setTimeout(r, 1000));
+    // A restart would have replaced the instance before the 202 (Pending), and only then run steps.
+    expect((await status(second, instanceId)).runtimeStatus).toBe('Completed');
     expect((await steps(second, instanceId)).length).toBe(2);
     await second.stop();
   }, 120_000);

@@ -36,13 +36,19 @@ describe('timer triggers', () => {
 
   it('fire on demand through POST /admin/functions/{name}', async () => {
     const before = await ticks();
-    const res = await call(host.baseUrl, 'POST', '/admin/functions/fixture-tick', { body: { input: '' } });
+    // Host endpoints need the functions key when one is set (issue 10 item 5).
+    const res = await call(host.baseUrl, 'POST', '/admin/functions/fixture-tick', {
+      body: { input: '' },
+      headers: { 'x-functions-key': FUNCTIONS_KEY },
+    });
     expect(res.status).toBe(202);
     expect(await ticks()).toBeGreaterThanOrEqual(before + 1);
   });
 
   it('are listed with their schedules in the host status', async () => {
-    const status = await call(host.baseUrl, 'GET', '/admin/host/status');
+    const status = await call(host.baseUrl, 'GET', '/admin/host/status', {
+      headers: { 'x-functions-key': FUNCTIONS_KEY },
+    });
     const functions = status.json.functions as {
       name: string;
       trigger: string;

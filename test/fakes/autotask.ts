@@ -27,7 +27,7 @@ export class AutotaskFake extends FakeVendorServer {
         json: {
           externalRequestThreshold: this.threshold,
           requestThresholdTimeframe: 60,
-          currentTimeframeRequestCount: this.priorRequests + this.count('GET', /^\/ATServicesRest\/V1\.0\//i),
+          currentTimeframeRequestCount: this.priorRequests + this.zoneCalls(),
         },
       })),
     );
@@ -36,6 +36,12 @@ export class AutotaskFake extends FakeVendorServer {
         json: { items: [], pageDetails: { count: 0, requestCount: 500, prevPageUrl: null, nextPageUrl: null } },
       })),
     );
+  }
+
+  /** Calls against the zone (the zone lookup itself is not metered). */
+  private zoneCalls(): number {
+    return this.requests.filter((r) => /^\/ATServicesRest\/V1\.0\//i.test(r.path) && !/ZoneInformation$/i.test(r.path))
+      .length;
   }
 
   private zone(req: FakeRequest) {
@@ -51,7 +57,10 @@ export class AutotaskFake extends FakeVendorServer {
   private authenticated(req: FakeRequest, ok: () => { json: unknown }) {
     const code = req.headers.apiintegrationcode;
     if (!code || !secretsEqual(code, FAKE_AUTOTASK_CREDENTIALS.integrationCode)) {
-      return { status: 401, json: { errors: ['The API tracking identifier (ApiIntegrationCode) is missing or invalid.'] } };
+      return {
+        status: 401,
+        json: { errors: ['The API tracking identifier (ApiIntegrationCode) is missing or invalid.'] },
+      };
     }
     const userOk = (req.headers.username ?? '').toLowerCase() === FAKE_AUTOTASK_CREDENTIALS.username.toLowerCase();
     if (!userOk || !secretsEqual(req.headers.secret ?? '', FAKE_AUTOTASK_CREDENTIALS.secret)) {

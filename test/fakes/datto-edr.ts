@@ -5,18 +5,25 @@ import { FakeVendorServer } from './core/fake-server';
 /** Datto EDR (Infocyte) fake: raw-token `Authorization`, LoopBack-style error bodies. */
 export const FAKE_DATTO_EDR_CREDENTIALS = { apiToken: 'fakeEdrToken0123456789abcdefghijklmnopqrstuvwxyz' };
 
-const ERROR_NAMES: Record<number, string> = { 401: 'Error', 403: 'Error', 404: 'Error', 429: 'Error' };
-
 export class DattoEdrFake extends FakeVendorServer {
   constructor() {
     super('datto-edr', {
-      errorBody: (status, message) => ({ error: { statusCode: status, name: ERROR_NAMES[status] ?? 'Error', message } }),
+      errorBody: (status, message) => ({
+        error: { statusCode: status, name: 'Error', message },
+      }),
     });
     this.route('GET', '/api/users/me', (req) => {
       if (!secretsEqual(req.headers.authorization ?? '', FAKE_DATTO_EDR_CREDENTIALS.apiToken)) {
         return {
           status: 401,
-          json: { error: { statusCode: 401, name: 'Error', message: 'Authorization Required', code: 'AUTHORIZATION_REQUIRED' } },
+          json: {
+            error: {
+              statusCode: 401,
+              name: 'Error',
+              message: 'Authorization Required',
+              code: 'AUTHORIZATION_REQUIRED',
+            },
+          },
         };
       }
       return { json: { id: 'fake-user-1', email: 'edr-api@fake-msp.example', username: 'edr-api', roles: ['admin'] } };

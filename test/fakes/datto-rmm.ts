@@ -21,7 +21,12 @@ export class DattoRmmFake extends FakeVendorServer {
   private tokens = new Set<string>();
 
   constructor() {
-    super('datto-rmm', { errorBody: (status, message) => ({ error: status === 401 ? 'unauthorized' : 'error', error_description: message }) });
+    super('datto-rmm', {
+      errorBody: (status, message) => ({
+        error: status === 401 ? 'unauthorized' : 'error',
+        error_description: message,
+      }),
+    });
     this.route('POST', '/auth/oauth/token', (req) => this.token(req));
     this.route('GET', '/api/v2/system/request_rate', (req) =>
       this.bearer(req, () => ({
@@ -49,7 +54,10 @@ export class DattoRmmFake extends FakeVendorServer {
 
   private token(req: FakeRequest): FakeReply {
     if (req.headers.authorization !== PUBLIC_CLIENT) {
-      return { status: 401, json: { error: 'unauthorized', error_description: 'Full authentication is required to access this resource' } };
+      return {
+        status: 401,
+        json: { error: 'unauthorized', error_description: 'Full authentication is required to access this resource' },
+      };
     }
     if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
       return { status: 415, json: { error: 'invalid_request', error_description: 'Content type not supported' } };
@@ -65,7 +73,13 @@ export class DattoRmmFake extends FakeVendorServer {
     const token = randomBytes(24).toString('base64url');
     this.tokens.add(token);
     return {
-      json: { access_token: token, token_type: 'bearer', expires_in: this.tokenLifetimeSeconds, scope: 'default', jti: randomBytes(8).toString('hex') },
+      json: {
+        access_token: token,
+        token_type: 'bearer',
+        expires_in: this.tokenLifetimeSeconds,
+        scope: 'default',
+        jti: randomBytes(8).toString('hex'),
+      },
     };
   }
 

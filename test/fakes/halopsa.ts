@@ -26,15 +26,22 @@ export function createHaloFake(): FakeVendorServer {
     const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     return match?.[1] !== undefined && issued.has(match[1]);
   };
-  const unauthorised: FakeReply = { status: 401, json: haloError(401, 'Authorization has been denied for this request.') };
+  const unauthorised: FakeReply = {
+    status: 401,
+    json: haloError(401, 'Authorization has been denied for this request.'),
+  };
 
   server.route('POST', '/auth/token', (req) => {
     const form = new URLSearchParams(req.body);
     if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
       return { status: 400, json: { error: 'invalid_request' } };
     }
-    if (form.get('grant_type') !== 'client_credentials') return { status: 400, json: { error: 'unsupported_grant_type' } };
-    if (form.get('client_id') !== HALO_FAKE_CREDENTIALS.clientId || form.get('client_secret') !== HALO_FAKE_CREDENTIALS.clientSecret) {
+    if (form.get('grant_type') !== 'client_credentials')
+      return { status: 400, json: { error: 'unsupported_grant_type' } };
+    if (
+      form.get('client_id') !== HALO_FAKE_CREDENTIALS.clientId ||
+      form.get('client_secret') !== HALO_FAKE_CREDENTIALS.clientSecret
+    ) {
       return { status: 400, json: { error: 'invalid_client' } };
     }
     const scope = form.get('scope') ?? '';

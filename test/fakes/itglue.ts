@@ -29,12 +29,24 @@ export class ItGlueFake extends FakeVendorServer {
         };
       }
       const size = Math.max(1, Math.min(1000, Number(req.query['page[size]'] ?? 50) || 50));
-      const data = [{ id: '1001', type: 'organizations', attributes: { name: 'Fake Customer Ltd', 'organization-status-name': 'Active' } }];
+      const data = [
+        {
+          id: '1001',
+          type: 'organizations',
+          attributes: { name: 'Fake Customer Ltd', 'organization-status-name': 'Active' },
+        },
+      ];
       return {
         headers: { 'Content-Type': JSON_API },
         json: {
           data: data.slice(0, size),
-          meta: { 'current-page': 1, 'next-page': null, 'prev-page': null, 'total-pages': 1, 'total-count': data.length },
+          meta: {
+            'current-page': 1,
+            'next-page': null,
+            'prev-page': null,
+            'total-pages': 1,
+            'total-count': data.length,
+          },
           links: {},
         },
       };

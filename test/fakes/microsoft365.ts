@@ -8,7 +8,10 @@ import { type FakeReply, type FakeRequest, FakeVendorServer } from './core/fake-
  * relationships, paged with `@odata.nextLink`). Tests replace `relationships` to make GDAP
  * relationships expire.
  */
-export const M365_FAKE_CREDENTIALS = { clientId: '00000000-0000-4000-8000-00000000c11e', clientSecret: 'fake-m365-secret' } as const;
+export const M365_FAKE_CREDENTIALS = {
+  clientId: '00000000-0000-4000-8000-00000000c11e',
+  clientSecret: 'fake-m365-secret',
+} as const;
 export const M365_FAKE_TENANT = 'contoso-msp.onmicrosoft.com';
 export const M365_FAKE_TOKEN_SECONDS = 3599;
 export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
@@ -40,7 +43,9 @@ const graphError = (status: number, message: string) => ({
 });
 
 /** A GDAP relationship as Graph lists it; only the end date is required. */
-export function gdapRelationship(overrides: Partial<FakeGdapRelationship> & { endDateTime: string }): FakeGdapRelationship {
+export function gdapRelationship(
+  overrides: Partial<FakeGdapRelationship> & { endDateTime: string },
+): FakeGdapRelationship {
   return {
     id: overrides.id ?? `${randomUUID()}-${randomUUID()}`,
     displayName: overrides.displayName ?? 'Contoso helpdesk',
@@ -64,7 +69,13 @@ export class M365FakeServer extends FakeVendorServer {
       this.withToken(req, () => ({
         json: {
           '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#organization',
-          value: [{ id: randomUUID(), displayName: 'Contoso MSP', verifiedDomains: [{ name: M365_FAKE_TENANT, isDefault: true }] }],
+          value: [
+            {
+              id: randomUUID(),
+              displayName: 'Contoso MSP',
+              verifiedDomains: [{ name: M365_FAKE_TENANT, isDefault: true }],
+            },
+          ],
         },
       })),
     );
@@ -87,7 +98,13 @@ export class M365FakeServer extends FakeVendorServer {
       };
     }
     if (form.get('grant_type') !== 'client_credentials') {
-      return { status: 400, json: { error: 'unsupported_grant_type', error_description: `AADSTS70003: The app requested an unsupported grant type. ${trace}` } };
+      return {
+        status: 400,
+        json: {
+          error: 'unsupported_grant_type',
+          error_description: `AADSTS70003: The app requested an unsupported grant type. ${trace}`,
+        },
+      };
     }
     if (form.get('client_id') !== M365_FAKE_CREDENTIALS.clientId) {
       return {
@@ -110,11 +127,24 @@ export class M365FakeServer extends FakeVendorServer {
       };
     }
     if (form.get('scope') !== GRAPH_SCOPE) {
-      return { status: 400, json: { error: 'invalid_scope', error_description: `AADSTS1002012: The provided value for scope ${form.get('scope')} is not valid. ${trace}` } };
+      return {
+        status: 400,
+        json: {
+          error: 'invalid_scope',
+          error_description: `AADSTS1002012: The provided value for scope ${form.get('scope')} is not valid. ${trace}`,
+        },
+      };
     }
     const token = `eyJ0eXAiOiJKV1QifQ.${randomBytes(16).toString('hex')}`;
     this.issued.add(token);
-    return { json: { token_type: 'Bearer', expires_in: M365_FAKE_TOKEN_SECONDS, ext_expires_in: M365_FAKE_TOKEN_SECONDS, access_token: token } };
+    return {
+      json: {
+        token_type: 'Bearer',
+        expires_in: M365_FAKE_TOKEN_SECONDS,
+        ext_expires_in: M365_FAKE_TOKEN_SECONDS,
+        access_token: token,
+      },
+    };
   }
 
   private withToken(req: FakeRequest, answer: () => FakeReply): FakeReply {
@@ -133,7 +163,9 @@ export class M365FakeServer extends FakeVendorServer {
       json: {
         '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#tenantRelationships/delegatedAdminRelationships',
         ...(next !== undefined
-          ? { '@odata.nextLink': `${this.baseUrl}/v1.0/tenantRelationships/delegatedAdminRelationships?$skiptoken=${next}` }
+          ? {
+              '@odata.nextLink': `${this.baseUrl}/v1.0/tenantRelationships/delegatedAdminRelationships?$skiptoken=${next}`,
+            }
           : {}),
         value,
       },

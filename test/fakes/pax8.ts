@@ -49,11 +49,20 @@ export function createPax8Fake(): FakeVendorServer {
     if (field(req, 'grant_type') !== 'client_credentials') {
       return { status: 400, json: { error: 'unsupported_grant_type', error_description: 'Unsupported grant type' } };
     }
-    if (field(req, 'client_id') !== PAX8_FAKE_CREDENTIALS.clientId || field(req, 'client_secret') !== PAX8_FAKE_CREDENTIALS.clientSecret) {
+    if (
+      field(req, 'client_id') !== PAX8_FAKE_CREDENTIALS.clientId ||
+      field(req, 'client_secret') !== PAX8_FAKE_CREDENTIALS.clientSecret
+    ) {
       return { status: 401, json: { error: 'access_denied', error_description: 'Unauthorized' } };
     }
     if (field(req, 'audience') !== PAX8_FAKE_AUDIENCE) {
-      return { status: 403, json: { error: 'access_denied', error_description: 'Service not enabled within domain: ' + String(field(req, 'audience')) } };
+      return {
+        status: 403,
+        json: {
+          error: 'access_denied',
+          error_description: `Service not enabled within domain: ${String(field(req, 'audience'))}`,
+        },
+      };
     }
     const token = `pax8-${randomBytes(12).toString('hex')}`;
     issued.add(token);
@@ -62,7 +71,8 @@ export function createPax8Fake(): FakeVendorServer {
 
   server.route('GET', '/v1/companies', (req) => {
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (token === undefined || !issued.has(token)) return { status: 401, json: pax8Error(401, 'Full authentication is required to access this resource') };
+    if (token === undefined || !issued.has(token))
+      return { status: 401, json: pax8Error(401, 'Full authentication is required to access this resource') };
     const page = Math.max(0, Number(req.query.page ?? 0) || 0);
     const size = Math.min(200, Math.max(1, Number(req.query.size ?? 10) || 10));
     return {

@@ -40,7 +40,14 @@ export function createUnifiFake(): FakeVendorServer {
     if (!keyOk(req.headers)) return { status: 401, json: siteManagerError(401, 'unauthorized') };
     return {
       json: {
-        data: [{ id: 'E063DA0000000000000000000000000000000000', hardwareId: 'a1b2', type: 'console', ipAddress: '203.0.113.7' }],
+        data: [
+          {
+            id: 'E063DA0000000000000000000000000000000000',
+            hardwareId: 'a1b2',
+            type: 'console',
+            ipAddress: '203.0.113.7',
+          },
+        ],
         httpStatusCode: 200,
         traceId: randomUUID().replace(/-/g, ''),
         nextToken: null,
@@ -62,8 +69,10 @@ export function createUnifiFake(): FakeVendorServer {
     if (req.params.siteId !== UNIFI_FAKE_SITE_ID || req.params.deviceId !== UNIFI_FAKE_DEVICE_ID) {
       return { status: 404, json: networkError(404, 'NOT_FOUND', 'Device not found', req.path) };
     }
-    const action = typeof req.json === 'object' && req.json !== null ? (req.json as Record<string, unknown>).action : undefined;
-    if (action !== 'RESTART') return { status: 400, json: networkError(400, 'BAD_REQUEST', 'Unsupported action', req.path) };
+    const action =
+      typeof req.json === 'object' && req.json !== null ? (req.json as Record<string, unknown>).action : undefined;
+    if (action !== 'RESTART')
+      return { status: 400, json: networkError(400, 'BAD_REQUEST', 'Unsupported action', req.path) };
     return { json: {} };
   });
 

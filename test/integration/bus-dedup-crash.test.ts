@@ -6,9 +6,11 @@ import {
   StorageQueueBus,
   type StorageQueueBusOptions,
 } from '../../shared/bus/storage-queue-bus';
+import { CRASH_AFTER_DEAD_LETTER_COPY } from '../../shared/bus/storage-queue-lock';
 import { installClock, ManualClock } from '../../shared/clock';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
+import { eventually } from '../support/wait';
 
 /**
  * The send path writes a dedup row (pending, with the envelope), then the queue message, then marks
@@ -22,6 +24,11 @@ const queueName = (tag: string) => `t-${tag}-${randomUUID().slice(0, 8)}`;
 
 class SimulatedCrash extends Error {
   override readonly name = 'SimulatedCrash';
+}
+
+/** Messages in the queue, visible or not: 0 once every message was settled (deleted). */
+async function depth(queue: string): Promise<number> {
+  return (await account.queueService().getQueueClient(queue).getProperties()).approximateMessagesCount ?? 0;
 }
 
 /** A fresh instance per "process": no in-memory state survives the crash. */
@@ -118,5 +125,60 @@ describe('StorageQueueBus: a crash between the dedup row and the queue send', ()
     expect(swept.purged).toBeGreaterThanOrEqual(1);
     await bus.send(q, { round: 2 }, { messageId: 'm-purge' });
     expect((await bus.peek(q)).map((m) => m.body)).toEqual([{ round: 1 }, { round: 2 }]);
+  });
+});
+
+describe('StorageQueueBus: a crash between the dead-letter copy and the delete of the original', () => {
+  it('an explicit dead-letter: the original comes back, and dead-lettering it again leaves one copy', async () => {
+    const q = queueName('dlcrash');
+    const bus = processBus({ lockDurationSeconds: 1 });
+    await bus.send(q, { bad: true }, { messageId: 'm-dl', applicationProperties: { tenantId: 't1' } });
+    const [first] = await bus.receive(q);
+    armCrashPoint(CRASH_AFTER_DEAD_LETTER_COPY);
+    await expect(first!.deadLetter('validation_failed', 'ticketId missing')).rejects.toThrow(SimulatedCrash);
+    expect(await bus.peekDeadLetters(q)).toHaveLength(1);
+
+    // After the "restart" the original is delivered again once its lock runs out, and handled alike.
+    const restarted = processBus({ lockDurationSeconds: 1 });
+    const again = await eventually(async () => (await restarted.receive(q))[0]);
+    expect(again.message.deliveryCount).toBe(2);
+    await again.deadLetter('validation_failed', 'ticketId missing');
+
+    const letters = await restarted.peekDeadLetters(q);
+    expect(letters.map((l) => [l.messageId, l.deadLetterReason])).toEqual([['m-dl', 'validation_failed']]);
+    expect(letters[0]!.applicationProperties).toMatchObject({ tenantId: 't1' });
+    expect(await restarted.peek(q)).toEqual([]);
+  });
+
+  it('past maxDeliveryCount on receive: the copy is written once even when the receive dies after it', async () => {
+    const q = queueName('dlmax');
+    const bus = processBus({ lockDurationSeconds: 1, maxDeliveryCount: 1 });
+    await bus.send(q, { poison: true }, { messageId: 'm-max' });
+    const [first] = await bus.receive(q);
+    expect(first!.message.deliveryCount).toBe(1);
+    // The handler's process dies: no settlement; the next receive finds it past the limit.
+    armCrashPoint(CRASH_AFTER_DEAD_LETTER_COPY);
+    let crash: unknown;
+    await eventually(async () => {
+      try {
+        await bus.receive(q);
+      } catch (error) {
+        crash = error;
+        return true;
+      }
+      return undefined;
+    });
+    expect(crash).toBeInstanceOf(SimulatedCrash);
+    expect(await bus.peekDeadLetters(q)).toHaveLength(1);
+
+    const restarted = processBus({ lockDurationSeconds: 1, maxDeliveryCount: 1 });
+    const handedOut: unknown[] = [];
+    await eventually(async () => {
+      handedOut.push(...(await restarted.receive(q)));
+      return (await depth(q)) === 0 ? true : undefined;
+    });
+    expect(handedOut).toEqual([]);
+    const letters = await restarted.peekDeadLetters(q);
+    expect(letters.map((l) => [l.messageId, l.deadLetterReason])).toEqual([['m-max', 'MaxDeliveryCountExceeded']]);
   });
 });

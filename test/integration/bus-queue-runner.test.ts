@@ -12,7 +12,7 @@ import {
 } from '../../shared/bus/port';
 import { StorageQueueBus } from '../../shared/bus/storage-queue-bus';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { eventually, sleep } from '../support/wait';
+import { eventually, Signals } from '../support/wait';
 
 /**
  * End to end through the local host's path: registrations captured by the functions-core shim
@@ -27,6 +27,7 @@ const queues = {
   poison: `rq-poison-${suffix}`,
   reject: `rq-reject-${suffix}`,
   plain: `rq-plain-${suffix}`,
+  slow: `rq-slow-${suffix}`,
 };
 
 const seen = {
@@ -35,7 +36,20 @@ const seen = {
   poison: [] as number[],
   failures: [] as Array<{ messageId: string; reason: string; description: string; deliveryCount: number }>,
   plain: [] as unknown[],
+  /** The order in which the slow handler and runner.stop() finish. */
+  finished: [] as string[],
 };
+/** The slow handler runs until the test opens this gate. */
+let openGate: () => void = () => {};
+const gate = new Promise<void>((resolve) => {
+  openGate = resolve;
+});
+const slowStarted = new Signals<string>();
+
+/** Messages in the queue, visible or locked: 0 once every message was completed (deleted). */
+async function depth(queue: string): Promise<number> {
+  return (await account.queueService().getQueueClient(queue).getProperties()).approximateMessagesCount ?? 0;
+}
 
 const registry = new FunctionRegistry();
 const logs: Array<{ level: string; message: string }> = [];
@@ -78,6 +92,12 @@ beforeAll(async () => {
       return complete;
     });
   }
+  registerQueueHandler('rq-slow', queues.slow, async (message) => {
+    slowStarted.push(message.messageId);
+    await gate;
+    seen.finished.push('handler');
+    return complete;
+  });
   // A function registered straight on @azure/functions (returns nothing): success completes it.
   app.serviceBusQueue('rq-plain', {
     queueName: queues.plain,
@@ -109,7 +129,7 @@ afterAll(async () => {
 
 describe('local queue runner + registerQueueHandler', () => {
   it('serves every registered serviceBusTrigger queue', () => {
-    expect(registry.byTrigger('serviceBusTrigger')).toHaveLength(7);
+    expect(registry.byTrigger('serviceBusTrigger')).toHaveLength(8);
     expect([...runner.queues].sort()).toEqual(
       [
         queues.ok,
@@ -117,6 +137,7 @@ describe('local queue runner + registerQueueHandler', () => {
         queues.poison,
         queues.reject,
         queues.plain,
+        queues.slow,
         `${queues.poison}-deadletter`,
         `${queues.reject}-deadletter`,
       ].sort(),
@@ -149,8 +170,8 @@ describe('local queue runner + registerQueueHandler', () => {
 
   it('a throw abandons: redelivered with a rising deliveryCount until it succeeds', async () => {
     await bus.send(queues.flaky, { n: 1 }, { messageId: 'flaky-1' });
-    await eventually(() => seen.flaky.length >= 3);
-    await sleep(200);
+    // Completed means deleted: once the queue is empty no further delivery can come.
+    await eventually(async () => seen.flaky.length >= 3 && (await depth(queues.flaky)) === 0);
     expect(seen.flaky).toEqual([1, 2, 3]);
     expect(await bus.peekDeadLetters(queues.flaky)).toEqual([]);
   });
@@ -178,17 +199,27 @@ describe('local queue runner + registerQueueHandler', () => {
 
   it('a plain function that returns nothing completes the message', async () => {
     await bus.send(queues.plain, { hello: 'world' }, { messageId: 'plain-1' });
-    await eventually(() => seen.plain.length === 1);
+    await eventually(async () => seen.plain.length === 1 && (await depth(queues.plain)) === 0);
     expect(seen.plain).toEqual([{ hello: 'world' }]);
-    await sleep(200);
-    expect(seen.plain).toHaveLength(1);
     expect(logs).toContainEqual({ level: 'info', message: 'plain handler ran' });
   });
 
   it('stop() waits for in-flight handlers and stops consuming', async () => {
-    await runner.stop();
+    const started = slowStarted.next();
+    await bus.send(queues.slow, { slow: true }, { messageId: 'slow-1' });
+    expect(await started).toBe('slow-1');
+    // The handler is now in flight, blocked on the gate.
+    const stopping = runner.stop().then(() => seen.finished.push('stop'));
+    // Give a stop that did not wait every chance to resolve first: a few storage round trips.
+    for (let i = 0; i < 3; i++) await bus.peek(queues.ok);
+    openGate();
+    await stopping;
+    expect(seen.finished).toEqual(['handler', 'stop']);
+    // The in-flight message was settled before stop() returned.
+    expect(await depth(queues.slow)).toBe(0);
+
+    // Every consumer loop has ended, so a message sent now stays where it is.
     await bus.send(queues.ok, { after: 'stop' }, { messageId: 'after-stop' });
-    await sleep(300);
     expect(seen.ok.map((m) => m.messageId)).not.toContain('after-stop');
     expect((await bus.peek(queues.ok)).map((m) => m.messageId)).toEqual(['after-stop']);
   });

@@ -28,6 +28,7 @@ beforeAll(() => {
   // retryOrDeadLetter reads its Retry-After ceiling from the settings (RETRY_AFTER_MAX_SECONDS, default).
   process.env.DataStorage = connection;
   process.env.BUS_MODE = 'storage-queues';
+  process.env.HUB_ENVIRONMENT = 'development';
   delete process.env.RETRY_AFTER_MAX_SECONDS;
   resetSettingsCache();
 });

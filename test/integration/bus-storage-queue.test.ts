@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { complete, deadLetter, deadLetterQueueName, MAX_DELIVERY_COUNT_EXCEEDED } from '../../shared/bus/port';
-import { StorageQueueBus, type StorageQueueBusOptions } from '../../shared/bus/storage-queue-bus';
+import { NOT_DUE_HIDDEN_AGAIN, StorageQueueBus, type StorageQueueBusOptions } from '../../shared/bus/storage-queue-bus';
+import { type LockedMessage, LockLostError } from '../../shared/bus/storage-queue-lock';
 import { installClock, ManualClock } from '../../shared/clock';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { eventually, sleep } from '../support/wait';
+import { eventually, Signals, sleep } from '../support/wait';
 
 const account = storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
 const dedupTable = `busdedup${process.pid}${Date.now().toString(36)}`;
@@ -13,6 +14,11 @@ const queueName = (tag: string) => `t-${tag}-${randomUUID().slice(0, 8)}`;
 
 function busWith(options: StorageQueueBusOptions = {}): StorageQueueBus {
   return new StorageQueueBus(account, { dedupTableName: dedupTable, lockDurationSeconds: 5, ...options });
+}
+
+/** Messages in the queue, visible or not: 0 once every message was completed (deleted). */
+async function depth(queue: string): Promise<number> {
+  return (await account.queueService().getQueueClient(queue).getProperties()).approximateMessagesCount ?? 0;
 }
 
 let restoreClock: (() => void) | undefined;
@@ -129,12 +135,14 @@ describe('StorageQueueBus: delivery count and dead-lettering', () => {
     expect(second.message.deliveryCount).toBe(2);
     // No settlement: the "process" dies and the lock runs out.
 
+    // Every receive from here on is past maxDeliveryCount: none may hand the message out.
+    const handedOut: LockedMessage[] = [];
     await eventually(async () => {
-      const got = await bus.receive(q);
-      expect(got).toEqual([]); // the third receive is past maxDeliveryCount: not handed out
+      handedOut.push(...(await bus.receive(q)));
       const dl = await bus.peekDeadLetters(q);
       return dl.length > 0 ? dl : undefined;
     });
+    expect(handedOut).toEqual([]);
     const [dead] = await bus.peekDeadLetters(q);
     expect(dead!.deadLetterReason).toBe(MAX_DELIVERY_COUNT_EXCEEDED);
     expect(dead!.deadLetterErrorDescription).toContain('2 delivery attempts');
@@ -143,9 +151,45 @@ describe('StorageQueueBus: delivery count and dead-lettering', () => {
     expect(await bus.peek(q)).toEqual([]);
   });
 
+  it('a complete after the lock expired raises the lock-lost error even before anyone re-received it, and the message is redelivered', async () => {
+    const bus = busWith({ lockDurationSeconds: 1 });
+    const q = queueName('late');
+    await bus.send(q, { late: true }, { messageId: 'm-late', applicationProperties: { tenantId: 't7' } });
+    const [first] = await bus.receive(q);
+    expect(first!.message.deliveryCount).toBe(1);
+    // The lock runs out: the message is visible again (peek does not lock it), nobody received it yet.
+    await eventually(async () => (await bus.peek(q)).length === 1);
+    await expect(first!.complete()).rejects.toBeInstanceOf(LockLostError);
+    await expect(first!.deadLetter('too_late', 'after expiry')).rejects.toThrow();
+    expect(await bus.peekDeadLetters(q)).toEqual([]);
+
+    const [again] = await bus.receive(q);
+    expect(again!.message).toMatchObject({ messageId: 'm-late', deliveryCount: 2, body: { late: true } });
+    expect(again!.message.applicationProperties).toEqual({ tenantId: 't7' });
+    await again!.complete();
+    expect(await depth(q)).toBe(0);
+  });
+
+  it('a dead-letter after the lock expired raises the lock-lost error and writes no copy', async () => {
+    const bus = busWith({ lockDurationSeconds: 1 });
+    const q = queueName('latedl');
+    await bus.send(q, { late: true }, { messageId: 'm-late-dl' });
+    const [first] = await bus.receive(q);
+    await eventually(async () => (await bus.peek(q)).length === 1);
+    await expect(first!.deadLetter('too_late', 'after expiry')).rejects.toBeInstanceOf(LockLostError);
+    expect(await bus.peekDeadLetters(q)).toEqual([]);
+    const [again] = await bus.receive(q);
+    expect(again!.message.deliveryCount).toBe(2);
+    await again!.complete();
+  });
+
   it('renews the lock while a handler runs longer than the lock, so the message is not delivered twice', async () => {
     // Renewal runs every half lock: a 2 s lock leaves 1 s of slack per renewal on a busy machine.
-    const bus = busWith({ lockDurationSeconds: 2 });
+    const warnings: string[] = [];
+    const bus = busWith({
+      lockDurationSeconds: 2,
+      log: (level, message) => level !== 'info' && warnings.push(message),
+    });
     const q = queueName('renew');
     await bus.send(q, { slow: true }, { messageId: 'm-slow' });
     const seen: number[] = [];
@@ -162,10 +206,12 @@ describe('StorageQueueBus: delivery count and dead-lettering', () => {
       { pollIntervalMs: 20, concurrency: 2 },
     );
     await eventually(async () => (finished > 0 ? true : undefined));
-    await sleep(2_300); // longer than the lock: a lost lock would have shown up as a redelivery by now
+    // A lost lock would have shown up while the handler ran: a second delivery (concurrency 2 picks
+    // it up at once) or a refused completion. stop() waits for every in-flight handler.
     await consumer.stop();
     expect(seen).toEqual([1]);
-    expect(await bus.receive(q)).toEqual([]); // completed = deleted
+    expect(warnings).toEqual([]);
+    expect(await depth(q)).toBe(0); // completed = deleted
   });
 
   it('moves a message that is not a bus envelope to the dead-letter queue as InvalidEnvelope', async () => {
@@ -187,6 +233,8 @@ describe('StorageQueueBus: duplicate detection', () => {
     await bus.send(q, { copy: 'first' }, { messageId: 'ev3:validation:0:1' });
     await bus.send(q, { copy: 'second' }, { messageId: 'ev3:validation:0:1' });
     await bus.send(q, { copy: 'next stage' }, { messageId: 'ev3:sop-matching:0:1' });
+    // The duplicate was dropped at the send: two messages are in the queue, not three.
+    expect(await depth(q)).toBe(2);
 
     const handled: Array<{ id: string; body: unknown }> = [];
     const consumer = bus.startConsumer(
@@ -197,8 +245,7 @@ describe('StorageQueueBus: duplicate detection', () => {
       },
       { pollIntervalMs: 20 },
     );
-    await eventually(async () => (handled.length >= 2 ? true : undefined));
-    await sleep(300); // a third delivery, if there were one, would show up within the poll interval
+    await eventually(async () => (handled.length >= 2 && (await depth(q)) === 0 ? true : undefined));
     await consumer.stop();
     expect(handled.sort((a, b) => a.id.localeCompare(b.id))).toEqual([
       { id: 'ev3:sop-matching:0:1', body: { copy: 'next stage' } },
@@ -230,23 +277,38 @@ describe('StorageQueueBus: duplicate detection', () => {
 });
 
 describe('StorageQueueBus: scheduled enqueue', () => {
-  it('does not deliver a message scheduled 2 s ahead at once, and delivers it afterwards', async () => {
-    const bus = busWith();
+  it('does not deliver a scheduled message before its time on the injected clock, and delivers it once due', async () => {
+    const clock = new ManualClock(Date.now());
+    restoreClock = installClock(clock);
+    const hidden = new Signals<string>();
+    const bus = busWith({
+      maxHideSeconds: 1,
+      log: (_level, message, fields) => message === NOT_DUE_HIDDEN_AGAIN && hidden.push(String(fields?.['messageId'])),
+    });
     const q = queueName('sched');
-    const sentAt = Date.now();
-    const scheduled = new Date(sentAt + 2_000);
+    const scheduled = new Date(clock.now() + 3_600_000);
     await bus.send(q, { later: true }, { messageId: 'm-later', scheduledEnqueueTimeUtc: scheduled });
-
     expect(await bus.receive(q, { maxMessages: 32 })).toEqual([]);
-    expect(await bus.peek(q)).toEqual([]);
 
+    // One millisecond short of its time: every receive hides it again (one message, never a copy).
+    clock.advance(3_600_000 - 1);
+    const delivered: LockedMessage[] = [];
+    const hiddenBefore = hidden.seen.length;
+    await eventually(async () => {
+      delivered.push(...(await bus.receive(q)));
+      return hidden.seen.length > hiddenBefore ? true : undefined;
+    });
+    expect(delivered).toEqual([]);
+    expect(await depth(q)).toBe(1);
+
+    clock.advance(1);
     const lock = await eventually(async () => (await bus.receive(q))[0]);
-    const waited = Date.now() - sentAt;
-    expect(waited).toBeGreaterThanOrEqual(1_500); // "not before", loosely; no upper bound
     expect(lock.message.body).toEqual({ later: true });
+    // The receives that only re-hid it are not deliveries.
     expect(lock.message.deliveryCount).toBe(1);
     expect(lock.message.enqueuedTimeUtc.getTime()).toBe(scheduled.getTime());
     await lock.complete();
+    expect(await depth(q)).toBe(0);
   });
 
   it('compresses the delay by the time scale (LOCAL_TIME_SCALE)', async () => {

@@ -4,11 +4,14 @@ import { HttpRequest, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OrchestrationStatus } from '../../local/durable';
+import { LEASE_KEPT } from '../../local/durable/activity-runner';
+import { hubTables } from '../../local/durable/names';
 import type { FunctionRegistry } from '../../local/registry';
 import { installClock, OffsetClock } from '../../shared/clock';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { STEPS_TABLE } from '../fixtures/durable-app/constants';
 import { startTestEngine, type TestEngine } from '../fixtures/durable-app/harness';
+import { heldActivity } from '../fixtures/durable-app/held';
 import { loadFixtureApp } from '../fixtures/durable-app/load';
 import { eventually } from '../support/http';
 
@@ -383,5 +386,81 @@ describe('two engines on one task hub', () => {
       expect(count(types, T.TaskCompleted)).toBe(10);
       expect(count(types, T.ExecutionCompleted)).toBe(1);
     }
+  });
+});
+
+describe('storage failures and leases', () => {
+  const historyTable = (t: TestEngine) => account.table(hubTables(t.hubName).history);
+
+  async function rowKeys(t: TestEngine, instanceId: string, prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const row of historyTable(t).listEntities({
+      queryOptions: { filter: odata`PartitionKey eq ${instanceId}` },
+    })) {
+      if (row.rowKey?.startsWith(prefix)) keys.push(row.rowKey);
+    }
+    return keys;
+  }
+
+  it('keeps an activity lease through a renewal that met a moved ETag, so the activity runs once', async () => {
+    const logs: string[] = [];
+    const t = await startTestEngine({ registry, account, logs, overrides: { activityLeaseMs: 900 } });
+    running.push(t);
+    const key = randomUUID();
+    const id = await start(t, 'fixtureHeldOnce', key);
+    await eventually(() => heldActivity.starts.get(key) === 1);
+    const [workKey] = await rowKeys(t, id, 'work:');
+    // Someone else's write (or our own renewal whose answer was lost) moves the row's ETag on.
+    await historyTable(t).updateEntity({ partitionKey: id, rowKey: workKey!, touchedByTest: 1 }, 'Merge');
+    await eventually(() => logs.some((line) => line.includes(LEASE_KEPT)));
+    // Renewals go on after it: the lease's expiry keeps moving forward while the activity is held.
+    const leaseUntil = async () => Number((await historyTable(t).getEntity(id, workKey!))['leaseUntilMs']);
+    const kept = await leaseUntil();
+    await eventually(async () => (await leaseUntil()) > kept);
+    heldActivity.release(key);
+
+    const status = await finished(t, id);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toBe(`released:${key}`);
+    expect(heldActivity.starts.get(key)).toBe(1);
+    expect(logs.filter((line) => line.includes('result discarded'))).toEqual([]);
+  });
+
+  it('fails the orchestration, with the reason, when a history row cannot be read, instead of retrying forever', async () => {
+    const logs: string[] = [];
+    const t = await startTestEngine({ registry, account, logs });
+    running.push(t);
+    const id = await start(t, 'fixtureApproval', 60 * 60 * 1000);
+    await eventually(async () => ((await t.engine.getStatus(id))?.runtimeStatus === 'Running' ? true : undefined));
+    await t.engine.waitForIdle();
+    const [page] = await rowKeys(t, id, 'page:');
+    await historyTable(t).updateEntity({ partitionKey: id, rowKey: page!, events_0: '{not json' }, 'Merge');
+
+    expect(await t.engine.client.raiseEvent(id, 'approve', JSON.stringify('alice'))).toBe('accepted');
+    const status = await finished(t, id);
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(String(status.output)).toMatch(
+      new RegExp(`^Orchestrator function 'fixtureApproval' failed: row ${page} .* is malformed`),
+    );
+    expect(logs.filter((line) => line.includes('reconcile failed; retrying'))).toEqual([]);
+    // The instances index shows it too (lists and the restart sweep read it).
+    const listed = await eventually(async () => {
+      const rows = await t.engine.client.list({ runtimeStatus: ['Failed'] });
+      return rows.some((r) => r.instanceId === id) ? rows : undefined;
+    });
+    expect(listed.find((r) => r.instanceId === id)?.runtimeStatus).toBe('Failed');
+  });
+
+  it('fails the activity, and so the orchestration, when its result is too large to store, instead of re-running it', async () => {
+    const t = await engineUnderTest();
+    const id = await start(t, 'fixtureHuge', 500_000);
+    const status = await finished(t, id);
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(String(status.output)).toContain(
+      "Activity function 'fixtureHugeResult' failed: its result cannot be stored",
+    );
+    const types = await eventTypes(t, id);
+    expect(count(types, T.TaskScheduled)).toBe(1);
+    expect(count(types, T.TaskFailed)).toBe(1);
   });
 });

@@ -154,6 +154,12 @@ describe('durable engine kill and restart (disk-backed Azurite, child process)',
 
   it.each([
     {
+      point: 'durable.activity.before-run@1',
+      what: 'after the first activity was leased, before it ran',
+      // The dead owner's lease runs out (2 s in the runner), then the activity runs once.
+      expectedSteps: ['first', 'second'],
+    },
+    {
       point: 'durable.activity.after-run@2',
       what: 'after the second activity ran, before its result was stored',
       // Activities are at-least-once: the interrupted one runs again, its result still lands once.
@@ -172,6 +178,11 @@ describe('durable engine kill and restart (disk-backed Azurite, child process)',
     {
       point: 'durable.episode.after-commit@2',
       what: 'right after the episode that scheduled the timer committed',
+      expectedSteps: ['first', 'second'],
+    },
+    {
+      point: 'durable.timer.before-fire@1',
+      what: 'when the timer was due, before it was marked fired',
       expectedSteps: ['first', 'second'],
     },
     {
@@ -195,5 +206,35 @@ describe('durable engine kill and restart (disk-backed Azurite, child process)',
     const final = await completed(restarted, id);
     expectCompletedOnce(final);
     expect(await steps(azurite.connectionString, runId)).toEqual(expectedSteps);
+  });
+
+  it('a start that died after its index row is retried by the caller and runs once', { timeout: 120_000 }, async () => {
+    const azurite = await diskAzurite();
+    const base = {
+      DURABLE_FIXTURE_STORAGE: azurite.connectionString,
+      DURABLE_HUB: uniqueHub('Start'),
+      DURABLE_TIME_SCALE: '100',
+    };
+    const runId = randomUUID();
+    const id = `start-${runId}`;
+
+    const doomed = await startRunner({ ...base, DURABLE_CRASH_AT: 'durable.start.after-index@1' });
+    // The process dies inside the request: the caller gets no answer, so it does not know.
+    await expect(
+      fetch(`${doomed.base}orchestrators/fixtureTwoStepsAndTimer/${id}`, {
+        method: 'POST',
+        body: JSON.stringify({ runId, delayMs: 20_000 }),
+        headers: { 'content-type': 'application/json' },
+      }),
+    ).rejects.toThrow();
+    await doomed.exited;
+    expect(doomed.output()).toContain('crash point reached: durable.start.after-index');
+
+    const restarted = await startRunner(base);
+    // Only the index row was written: the instance does not exist yet, and the retried start works.
+    expect(await status(restarted, id)).toBeUndefined();
+    await startOrchestration(restarted, id, { runId, delayMs: 20_000 });
+    expectCompletedOnce(await completed(restarted, id));
+    expect(await steps(azurite.connectionString, runId)).toEqual(['first', 'second']);
   });
 });

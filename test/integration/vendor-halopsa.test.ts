@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { installClock, ManualClock } from '../../shared/clock';
 import { connector } from '../../shared/vendors/halopsa';
-import { createHaloFake, HALO_FAKE_CREDENTIALS, HALO_FAKE_TOKEN_SECONDS } from '../fakes/halopsa';
+import { FAKE_CREDENTIALS, fakeConfig } from '../fakes/core/all-fakes';
 import type { FakeVendorServer } from '../fakes/core/fake-server';
-import { connectorSession, expectVendorError, onlyRequest, probeFaultCases } from '../support/vendor-connector-kit';
+import { fakeSession } from '../fakes/core/session';
+import { createHaloFake, HALO_FAKE_CREDENTIALS, HALO_FAKE_TOKEN_SECONDS } from '../fakes/halopsa';
+import { expectVendorError, onlyRequest, probeFaultCases } from '../support/vendor-connector-kit';
 
 let server: FakeVendorServer;
 let baseUrl: string;
@@ -17,10 +19,16 @@ afterEach(() => server.reset());
 afterAll(() => server.stop());
 
 const session = (options: { credentials?: object; timeoutMs?: number; integrationId?: string; scope?: string } = {}) =>
-  connectorSession('halopsa', connector, options.credentials ?? HALO_FAKE_CREDENTIALS, {
-    baseUrl,
-    ...(options.scope ? { scope: options.scope } : {}),
-  }, options);
+  fakeSession(
+    'halopsa',
+    connector,
+    options.credentials ?? HALO_FAKE_CREDENTIALS,
+    {
+      baseUrl,
+      ...(options.scope ? { scope: options.scope } : {}),
+    },
+    options,
+  );
 
 describe('Halo PSA connector against its fake', () => {
   it('probes with good credentials: a form client_credentials token, then one paged client read', async () => {
@@ -42,7 +50,9 @@ describe('Halo PSA connector against its fake', () => {
 
   it('sends the configured scopes', async () => {
     await connector.probe(session({ scope: 'read:tickets read:customers' }));
-    expect(new URLSearchParams(onlyRequest(server, 'POST', '/auth/token').body).get('scope')).toBe('read:tickets read:customers');
+    expect(new URLSearchParams(onlyRequest(server, 'POST', '/auth/token').body).get('scope')).toBe(
+      'read:tickets read:customers',
+    );
   });
 
   it('bad credentials are kind auth with Halo’s message verbatim, one token request and no probe', async () => {
@@ -96,6 +106,13 @@ describe('Halo PSA connector against its fake', () => {
   it('a 200 that is not a client list is kind bad_response', async () => {
     server.injectFault({ kind: 'status', status: 200, body: '<html>login</html>' }, { path: '/api/Client' });
     await expectVendorError(connector.probe(session()), 'bad_response');
+  });
+
+  it('the registered fake accepts its published credentials with its published config (npm start, README tour)', async () => {
+    const result = await connector.probe(
+      fakeSession('halopsa', connector, FAKE_CREDENTIALS.halopsa, fakeConfig('halopsa', baseUrl)),
+    );
+    expect(result.notes?.length).toBeGreaterThan(0);
   });
 
   probeFaultCases(it, {

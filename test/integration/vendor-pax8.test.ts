@@ -1,8 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connector } from '../../shared/vendors/pax8';
+import { FAKE_CREDENTIALS, fakeConfig } from '../fakes/core/all-fakes';
 import type { FakeVendorServer } from '../fakes/core/fake-server';
+import { fakeSession } from '../fakes/core/session';
 import { createPax8Fake, PAX8_FAKE_AUDIENCE, PAX8_FAKE_CREDENTIALS } from '../fakes/pax8';
-import { connectorSession, expectVendorError, onlyRequest, probeFaultCases } from '../support/vendor-connector-kit';
+import { expectVendorError, onlyRequest, probeFaultCases } from '../support/vendor-connector-kit';
 
 let server: FakeVendorServer;
 let baseUrl: string;
@@ -15,11 +17,15 @@ afterEach(() => server.reset());
 afterAll(() => server.stop());
 
 const session = (options: { credentials?: object; timeoutMs?: number; audience?: string } = {}) =>
-  connectorSession(
+  fakeSession(
     'pax8',
     connector,
     options.credentials ?? PAX8_FAKE_CREDENTIALS,
-    { baseUrl: `${baseUrl}/v1`, tokenUrl: `${baseUrl}/oauth/token`, ...(options.audience ? { audience: options.audience } : {}) },
+    {
+      baseUrl: `${baseUrl}/v1`,
+      tokenUrl: `${baseUrl}/oauth/token`,
+      ...(options.audience ? { audience: options.audience } : {}),
+    },
     options,
   );
 
@@ -64,6 +70,13 @@ describe('Pax8 connector against its fake', () => {
     await connector.probe(one);
     expect(server.count('POST', '/oauth/token')).toBe(1);
     expect(server.count('GET', '/v1/companies')).toBe(2);
+  });
+
+  it('the registered fake accepts its published credentials with its published config (npm start, README tour)', async () => {
+    const result = await connector.probe(
+      fakeSession('pax8', connector, FAKE_CREDENTIALS.pax8, fakeConfig('pax8', baseUrl)),
+    );
+    expect(result.notes?.length).toBeGreaterThan(0);
   });
 
   probeFaultCases(it, {

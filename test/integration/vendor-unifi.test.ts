@@ -2,9 +2,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connector, unifiPrivateHost } from '../../shared/vendors/unifi';
 import { unifiRestartRequest } from '../../shared/vendors/unifi/api';
 import type { UnifiNetworkConfig } from '../../shared/vendors/unifi/config';
+import { FAKE_CREDENTIALS, fakeConfig } from '../fakes/core/all-fakes';
 import type { FakeVendorServer } from '../fakes/core/fake-server';
-import { createUnifiFake, UNIFI_FAKE_CREDENTIALS, UNIFI_FAKE_DEVICE_ID, UNIFI_FAKE_SITE_ID, UNIFI_FAKE_VERSION } from '../fakes/unifi';
-import { connectorSession, expectVendorError, onlyRequest, probeFaultCases } from '../support/vendor-connector-kit';
+import { fakeSession } from '../fakes/core/session';
+import {
+  createUnifiFake,
+  UNIFI_FAKE_CREDENTIALS,
+  UNIFI_FAKE_DEVICE_ID,
+  UNIFI_FAKE_SITE_ID,
+  UNIFI_FAKE_VERSION,
+} from '../fakes/unifi';
+import { expectVendorError, onlyRequest, probeFaultCases } from '../support/vendor-connector-kit';
 
 let server: FakeVendorServer;
 let baseUrl: string;
@@ -19,9 +27,9 @@ afterAll(() => server.stop());
 const NETWORK = '/proxy/network/integration/v1';
 
 const siteManager = (options: { credentials?: object; timeoutMs?: number } = {}) =>
-  connectorSession('unifi', connector, options.credentials ?? UNIFI_FAKE_CREDENTIALS, { baseUrl }, options);
+  fakeSession('unifi', connector, options.credentials ?? UNIFI_FAKE_CREDENTIALS, { baseUrl }, options);
 const network = (options: { credentials?: object; timeoutMs?: number } = {}) =>
-  connectorSession(
+  fakeSession(
     'unifi',
     connector,
     options.credentials ?? UNIFI_FAKE_CREDENTIALS,
@@ -43,6 +51,13 @@ describe('UniFi connector against its fake: Site Manager', () => {
     expect(error.vendorMessage).toBe('unauthorized');
     expect(error.vendorCode).toBe('unauthorized');
     expect(server.count('GET', '/v1/hosts')).toBe(1);
+  });
+
+  it('the registered fake accepts its published credentials with its published config (npm start, README tour)', async () => {
+    const result = await connector.probe(
+      fakeSession('unifi', connector, FAKE_CREDENTIALS.unifi, fakeConfig('unifi', baseUrl)),
+    );
+    expect(result.notes?.length).toBeGreaterThan(0);
   });
 
   probeFaultCases(it, {
@@ -79,10 +94,19 @@ describe('UniFi connector against its fake: local Network integration API', () =
   it('restart requests are the documented POST with {"action":"RESTART"}', async () => {
     const session = network();
     const response = await session.http.request(
-      unifiRestartRequest(session.credentials, session.config as UnifiNetworkConfig, UNIFI_FAKE_SITE_ID, UNIFI_FAKE_DEVICE_ID),
+      unifiRestartRequest(
+        session.credentials,
+        session.config as UnifiNetworkConfig,
+        UNIFI_FAKE_SITE_ID,
+        UNIFI_FAKE_DEVICE_ID,
+      ),
     );
     expect(response.status).toBe(200);
-    const sent = onlyRequest(server, 'POST', `${NETWORK}/sites/${UNIFI_FAKE_SITE_ID}/devices/${UNIFI_FAKE_DEVICE_ID}/actions`);
+    const sent = onlyRequest(
+      server,
+      'POST',
+      `${NETWORK}/sites/${UNIFI_FAKE_SITE_ID}/devices/${UNIFI_FAKE_DEVICE_ID}/actions`,
+    );
     expect(sent.json).toEqual({ action: 'RESTART' });
     expect(sent.headers['content-type']).toMatch(/^application\/json/);
   });

@@ -39,6 +39,8 @@ export function sharedAzuriteEnv(overrides: Record<string, string> = {}): Record
     BOOTSTRAP_TENANT_ID: uniqueName('tenant-'),
     BOOTSTRAP_API_KEY: `bootstrap-${randomBytes(24).toString('hex')}`,
     LOG_LEVEL: 'warn',
+    // Hosts started by tests never start the README tour's fake vendors (fixed ports would clash).
+    LOCAL_FAKE_VENDORS: 'false',
     ...overrides,
   };
 }

@@ -1,42 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import type { NetworkPolicy } from '../../shared/net/guard';
-import { type Connector, VendorError, type VendorErrorKind, type VendorId, type VendorSession } from '../../shared/vendors/contract';
-import { createVendorHttp } from '../../shared/vendors/core/vendor-http';
+import { VendorError, type VendorErrorKind } from '../../shared/vendors/contract';
 import type { FakeVendorServer } from '../fakes/core/fake-server';
 
 /**
- * Helpers for connector tests that talk to a fake vendor over real loopback HTTP: a session with
- * the development network policy (http and loopback allowed) and a fresh integration id, so every
- * test starts with an empty token cache entry.
+ * Shared checks for connector tests against a fake vendor over real loopback HTTP (sessions come
+ * from test/fakes/core/session.ts).
  */
-export const loopbackPolicy: NetworkPolicy = {
-  allowHttp: true,
-  allowLoopback: true,
-  allowPrivate: false,
-  allowedPrivateHosts: [],
-};
-
-export function connectorSession<C, K>(
-  vendor: VendorId,
-  connector: Connector<C, K>,
-  credentials: unknown,
-  config: unknown,
-  options: { timeoutMs?: number; integrationId?: string } = {},
-): VendorSession<C, K> {
-  return {
-    tenantId: 'tenant-vendor-tests',
-    integrationId: options.integrationId ?? `int-${randomUUID()}`,
-    credentials: connector.credentialsSchema.parse(credentials),
-    config: connector.configSchema.parse(config),
-    http: createVendorHttp({
-      vendor,
-      policy: loopbackPolicy,
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    }),
-    correlationId: `corr-${randomUUID()}`,
-  };
-}
 
 /** Awaits a rejection and checks it is a VendorError of the kind; returns it for more checks. */
 export async function expectVendorError(promise: Promise<unknown>, kind: VendorErrorKind): Promise<VendorError> {

@@ -164,7 +164,9 @@ describe('Fernet interoperability with Python cryptography', () => {
       { key, token },
     );
     expect(out).toBe('refused');
-    expect(rejection(() => fernetDecrypt(key, token, { ttlSeconds: 60, nowSeconds: 1_000_061 })).reason).toBe('expired');
+    expect(rejection(() => fernetDecrypt(key, token, { ttlSeconds: 60, nowSeconds: 1_000_061 })).reason).toBe(
+      'expired',
+    );
   });
 });
 

@@ -10,7 +10,6 @@ import {
   file,
   files,
   fragment,
-  infraDir,
   infraPath,
   objectEntries,
   repoRoot,
@@ -160,7 +159,8 @@ describe('infra: Bicep structure', () => {
     for (const r of resources) {
       // Diagnostic settings have never had a GA API version; 2021-05-01-preview is the one the
       // Azure Monitor documentation and the ARM reference use.
-      const allowed = r.type === 'Microsoft.Insights/diagnosticSettings' ? /^2021-05-01-preview$/ : /^\d{4}-\d{2}-\d{2}$/;
+      const allowed =
+        r.type === 'Microsoft.Insights/diagnosticSettings' ? /^2021-05-01-preview$/ : /^\d{4}-\d{2}-\d{2}$/;
       expect(r.apiVersion, `${r.symbol} in ${relative(repoRoot, r.file.path)}`).toMatch(allowed);
     }
   });

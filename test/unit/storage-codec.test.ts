@@ -72,18 +72,21 @@ describe('cursor', () => {
   });
 
   it('rejects another scope, another key, and any edit', () => {
-    const cursor = encodeCursor('dG9rZW4=', scope);
+    const token = Buffer.from('{"nextPartitionKey":"1!8!x"}').toString('base64');
+    const editedToken = Buffer.from('{"nextPartitionKey":"1!8!z"}').toString('base64');
+    setCursorKey('storage-codec-test-cursor-key-0123456789');
+    const cursor = encodeCursor(token, scope);
     expect(() => decodeCursor(cursor, ['events', 'tenantB|20260131', null, null, null])).toThrow(InvalidCursorError);
     const body = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Record<string, unknown>;
-    const edited = Buffer.from(JSON.stringify({ ...body, t: 'dG9rZW5=' })).toString('base64url');
+    const edited = Buffer.from(JSON.stringify({ ...body, t: editedToken })).toString('base64url');
     expect(() => decodeCursor(edited, scope)).toThrow(InvalidCursorError);
-    setCursorKey('another secret');
+    setCursorKey('another secret, also at least 32 bytes long');
     try {
       expect(() => decodeCursor(cursor, scope)).toThrow(InvalidCursorError);
     } finally {
-      setCursorKey('msp-integration-hub/list-cursor/v1');
+      setCursorKey('storage-codec-test-cursor-key-0123456789');
     }
-    expect(decodeCursor(cursor, scope)).toBe('dG9rZW4=');
+    expect(decodeCursor(cursor, scope)).toBe(token);
     for (const junk of ['', '%%%', 'bnVsbA', Buffer.from('{"v":2,"t":"x","s":"y"}').toString('base64url')]) {
       expect(() => decodeCursor(junk, scope)).toThrow(expect.objectContaining({ code: 'invalid_cursor' }));
     }

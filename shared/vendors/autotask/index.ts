@@ -29,7 +29,7 @@ export const AUTOTASK_ZONE_LOOKUP_BASE = 'https://webservices.autotask.net';
 /** Zones move rarely; a day keeps a moved database from failing for long. */
 const ZONE_CACHE_SECONDS = 24 * 60 * 60;
 
-type AutotaskSession = VendorSession<AutotaskCredentials, AutotaskConfig>;
+export type AutotaskSession = VendorSession<AutotaskCredentials, AutotaskConfig>;
 
 /** Autotask errors: `{"errors": ["..."]}` (sometimes a plain `{message}` from the gateway). */
 export const readAutotaskMessage: MessageReader = (body) => {
@@ -42,7 +42,7 @@ export const readAutotaskMessage: MessageReader = (body) => {
   return message ? { message } : undefined;
 };
 
-function authHeaders(credentials: AutotaskCredentials): Record<string, string> {
+export function authHeaders(credentials: AutotaskCredentials): Record<string, string> {
   return {
     ApiIntegrationCode: credentials.integrationCode,
     UserName: credentials.username,
@@ -71,7 +71,7 @@ async function lookupZone(session: AutotaskSession): Promise<string> {
 }
 
 /** The zone's REST root: saved config, else the cached lookup, else a lookup now. */
-async function zoneUrl(session: AutotaskSession): Promise<{ url: string; learned: boolean }> {
+export async function zoneUrl(session: AutotaskSession): Promise<{ url: string; learned: boolean }> {
   if (session.config.zoneUrl) return { url: session.config.zoneUrl, learned: false };
   const key = tokenCacheKey(session.integrationId, 'autotask-zone', {
     username: session.credentials.username.toLowerCase(),

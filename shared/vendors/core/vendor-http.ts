@@ -94,7 +94,12 @@ function networkFailure(vendor: VendorId, operation: string, timeoutMs: number, 
   }
   if (error instanceof OutboundRequestError) {
     return error.kind === 'timeout'
-      ? new VendorError({ vendor, operation, kind: 'timeout', vendorMessage: `No complete answer within ${timeoutMs} ms.` })
+      ? new VendorError({
+          vendor,
+          operation,
+          kind: 'timeout',
+          vendorMessage: `No complete answer within ${timeoutMs} ms.`,
+        })
       : new VendorError({ vendor, operation, kind: 'network', vendorMessage: error.message });
   }
   return error;

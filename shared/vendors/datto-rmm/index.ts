@@ -33,7 +33,7 @@ export const dattoRmmConfigSchema = z
   });
 export type DattoRmmConfig = z.infer<typeof dattoRmmConfigSchema>;
 
-type RmmSession = VendorSession<DattoRmmCredentials, DattoRmmConfig>;
+export type RmmSession = VendorSession<DattoRmmCredentials, DattoRmmConfig>;
 
 /** The fixed public OAuth client every Datto RMM API integration uses (documented, not a secret). */
 const PUBLIC_CLIENT = `Basic ${Buffer.from('public-client:public').toString('base64')}`;
@@ -46,14 +46,14 @@ export function dattoRmmBaseUrl(config: DattoRmmConfig): string {
 export const readDattoRmmMessage: MessageReader = (body) =>
   readOAuthError(body) ?? (stringAt(body, 'message') ? { message: stringAt(body, 'message')! } : undefined);
 
-function tokenKey(session: RmmSession): string {
+export function tokenKey(session: RmmSession): string {
   return tokenCacheKey(session.integrationId, 'datto-rmm-token', {
     credentials: session.credentials,
     base: dattoRmmBaseUrl(session.config),
   });
 }
 
-function fetchToken(session: RmmSession) {
+export function fetchToken(session: RmmSession) {
   return requestToken(
     'datto-rmm',
     session.http,
@@ -90,8 +90,10 @@ async function probe(session: RmmSession): Promise<ProbeSuccess<DattoRmmConfig>>
     ? [{ what: 'Datto RMM API key', at: new Date(session.config.apiKeyExpiresAt).toISOString() }]
     : [];
   const notes: string[] = [];
-  const writeStatus = stringAt(response.body, 'operationWriteStatus');
-  if (writeStatus) notes.push(`write status: ${writeStatus}`);
+  const writes = numberAt(response.body, 'accountWriteCount');
+  const writeLimit = numberAt(response.body, 'accountWriteRateLimit');
+  if (writes !== undefined && writeLimit !== undefined)
+    notes.push(`write requests in the window: ${writes} of ${writeLimit}`);
   return {
     quota: {
       used,
@@ -109,7 +111,13 @@ export const connector: Connector<DattoRmmCredentials, DattoRmmConfig> = {
     id: 'datto-rmm',
     name: 'Datto RMM',
     credentialFields: [
-      { name: 'apiKey', label: 'API key', secret: false, required: true, hint: 'Setup › Users › (API user) › API key.' },
+      {
+        name: 'apiKey',
+        label: 'API key',
+        secret: false,
+        required: true,
+        hint: 'Setup › Users › (API user) › API key.',
+      },
       {
         name: 'apiSecret',
         label: 'API secret key',

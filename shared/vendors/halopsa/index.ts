@@ -6,10 +6,10 @@ import { haloProbeRequest, haloTokenRequest, readClientCount, readHaloMessage } 
 import { haloCatalog } from './catalog';
 import { type HaloConfig, type HaloCredentials, haloBaseUrl, haloConfigSchema, haloCredentialsSchema } from './config';
 
-type HaloSession = VendorSession<HaloCredentials, HaloConfig>;
+export type HaloSession = VendorSession<HaloCredentials, HaloConfig>;
 
 /** The token depends on the instance and the scope as much as on the credentials. */
-function tokenKey(session: HaloSession): string {
+export function tokenKey(session: HaloSession): string {
   return tokenCacheKey(session.integrationId, 'halopsa-token', {
     credentials: session.credentials,
     instance: haloBaseUrl(session.config),
@@ -27,7 +27,8 @@ async function probe(session: HaloSession): Promise<ProbeSuccess<HaloConfig>> {
   });
   expectOk('halopsa', 'probe', response, readHaloMessage);
   const clients = readClientCount(response.body);
-  if (clients === undefined) throw badResponse('halopsa', 'probe', response, 'GET /api/Client answered without a client list');
+  if (clients === undefined)
+    throw badResponse('halopsa', 'probe', response, 'GET /api/Client answered without a client list');
   return { notes: [`Halo answered with ${clients} client${clients === 1 ? '' : 's'} visible to this application.`] };
 }
 
@@ -35,7 +36,7 @@ export const connector: Connector<HaloCredentials, HaloConfig> = {
   catalog: haloCatalog,
   credentialsSchema: haloCredentialsSchema,
   configSchema: haloConfigSchema,
-  // Halo publishes no per-account figure in VENDORS.md; this is a conservative budget (decision 15).
+  // Halo publishes no per-account figure in VENDORS.md; this is a conservative budget (docs/decisions.md 15).
   rateLimit: { requests: 700, windowSeconds: 300 },
   accountKey: (credentials, config) => `${haloBaseUrl(config)}|${credentials.clientId}`,
   probe,

@@ -76,7 +76,10 @@ export function createItGlueConnector(
     for (const candidate of ITGLUE_REGIONS) {
       try {
         await probeOne(session, regionHosts[candidate]);
-        return { resolvedConfig: { region: candidate }, notes: [`The API key belongs to the ${candidate.toUpperCase()} region.`] };
+        return {
+          resolvedConfig: { region: candidate },
+          notes: [`The API key belongs to the ${candidate.toUpperCase()} region.`],
+        };
       } catch (error) {
         // Only "this key is not known here" moves on; any other failure is the answer.
         if ((error as VendorError).kind !== 'auth') throw error;

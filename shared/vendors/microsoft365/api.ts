@@ -1,5 +1,5 @@
-import type { ExpiryWarning, VendorRequest } from '../contract';
-import { isRecord, stringAt, type VendorMessage } from '../core/errors';
+import type { ExpiryWarning, VendorErrorKind, VendorRequest } from '../contract';
+import { isRecord, pathValue, stringAt, type VendorMessage } from '../core/errors';
 import { graphScope, type M365Config, type M365Credentials, m365Endpoints } from './config';
 
 /** Microsoft Graph requests and body readers (VENDORS.md "Microsoft 365"). Pure. */
@@ -23,7 +23,12 @@ export function m365TokenRequest(credentials: M365Credentials, config: M365Confi
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}`, Accept: 'application/json' });
 
 export function organizationRequest(config: M365Config, token: string): VendorRequest {
-  return { operation: 'probe', method: 'GET', url: `${m365Endpoints(config).graphRoot}/v1.0/organization`, headers: bearer(token) };
+  return {
+    operation: 'probe',
+    method: 'GET',
+    url: `${m365Endpoints(config).graphRoot}/v1.0/organization`,
+    headers: bearer(token),
+  };
 }
 
 export const GDAP_PATH = '/v1.0/tenantRelationships/delegatedAdminRelationships';
@@ -115,4 +120,17 @@ export function readGraphMessage(body: unknown): VendorMessage | undefined {
   const message = stringAt(body, 'error_description') ?? code;
   if (message === undefined) return undefined;
   return code !== undefined && code !== message ? { message, code } : { message };
+}
+
+/** Entra ID error codes that name a wrong setting rather than a wrong secret. */
+const TENANT_NOT_FOUND = new Set([90002, 900023]);
+
+/**
+ * Entra answers an unknown tenant with 400 `invalid_request` and AADSTS90002 (or 900023 for a
+ * malformed one): the tenant id setting is wrong, like a wrong region elsewhere (kind `not_found`).
+ */
+export function entraTokenErrorKind(_status: number, body: unknown): VendorErrorKind | undefined {
+  const codes = pathValue(body, 'error_codes');
+  if (Array.isArray(codes) && codes.some((code) => TENANT_NOT_FOUND.has(Number(code)))) return 'not_found';
+  return undefined;
 }

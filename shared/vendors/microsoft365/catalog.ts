@@ -55,6 +55,13 @@ export const m365Catalog: VendorCatalogEntry = {
       required: false,
       hint: 'Defaults to https://graph.microsoft.com (national clouds use their own).',
     },
+    {
+      name: 'scope',
+      label: 'Token scope',
+      secret: false,
+      required: false,
+      hint: 'Defaults to https://graph.microsoft.com/.default; national clouds use their Graph resource’s .default.',
+    },
   ],
   capabilities: ['probe', 'expiries', 'webhooks'],
 };

@@ -23,6 +23,8 @@ export const m365ConfigSchema = z.strictObject({
   baseUrl: z.url().optional(),
   loginBaseUrl: z.url().optional(),
   graphBaseUrl: z.url().optional(),
+  /** National clouds use their own Graph resource, e.g. https://graph.microsoft.us/.default. */
+  scope: z.string().trim().min(1).optional(),
   /** Partners read GDAP relationships; a plain customer tenant can switch this off. */
   checkGdap: z.boolean().default(true),
 });
@@ -44,7 +46,9 @@ export function m365Endpoints(config: M365Config): M365Endpoints {
   };
 }
 
-/** The client-credentials scope for Graph: the Graph resource's `.default`. */
+export const GRAPH_DEFAULT_SCOPE = `${M365_DEFAULT_GRAPH_URL}/.default`;
+
+/** The client-credentials scope: the Graph resource's `.default` (not derived from graphBaseUrl, which may be a proxy). */
 export function graphScope(config: M365Config): string {
-  return `${trim(config.graphBaseUrl ?? M365_DEFAULT_GRAPH_URL)}/.default`;
+  return config.scope ?? GRAPH_DEFAULT_SCOPE;
 }

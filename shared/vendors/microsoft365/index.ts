@@ -1,9 +1,10 @@
 import { nowMs } from '../../clock';
 import { callWithBearer, requestToken } from '../client-credentials';
 import type { Connector, ExpiryWarning, ProbeSuccess, VendorRequest, VendorResponse, VendorSession } from '../contract';
-import { badResponse, expectOk } from '../core/errors';
+import { badResponse, expectOk, stringAt } from '../core/errors';
 import { tokenCacheKey } from '../core/token-cache';
 import {
+  entraTokenErrorKind,
   type GdapRelationship,
   gdapExpiries,
   gdapRequest,
@@ -15,9 +16,16 @@ import {
   sameGraphHost,
 } from './api';
 import { m365Catalog } from './catalog';
-import { graphScope, type M365Config, type M365Credentials, m365ConfigSchema, m365CredentialsSchema, m365Endpoints } from './config';
+import {
+  graphScope,
+  type M365Config,
+  type M365Credentials,
+  m365ConfigSchema,
+  m365CredentialsSchema,
+  m365Endpoints,
+} from './config';
 
-type M365Session = VendorSession<M365Credentials, M365Config>;
+export type M365Session = VendorSession<M365Credentials, M365Config>;
 
 /** A probe reads at most this many GDAP pages (Graph pages are 100-300 items): enough for any partner we know. */
 const MAX_GDAP_PAGES = 10;
@@ -30,12 +38,18 @@ function tokenKey(session: M365Session): string {
   });
 }
 
-function graphCall(session: M365Session, build: (token: string) => VendorRequest): Promise<VendorResponse> {
+export function graphCall(session: M365Session, build: (token: string) => VendorRequest): Promise<VendorResponse> {
   return callWithBearer({
     http: session.http,
     cacheKey: tokenKey(session),
     fetchToken: () =>
-      requestToken('microsoft365', session.http, m365TokenRequest(session.credentials, session.config), readGraphMessage),
+      requestToken(
+        'microsoft365',
+        session.http,
+        m365TokenRequest(session.credentials, session.config),
+        readGraphMessage,
+        entraTokenErrorKind,
+      ),
     build,
   });
 }
@@ -48,7 +62,8 @@ async function readGdap(session: M365Session): Promise<GdapRelationship[]> {
     const response = await graphCall(session, (token) => gdapRequest(session.config, token, link));
     expectOk('microsoft365', 'gdap', response, readGraphMessage);
     const collection = readCollection(response.body);
-    if (!collection) throw badResponse('microsoft365', 'gdap', response, 'GDAP relationships answered without a value list');
+    if (!collection)
+      throw badResponse('microsoft365', 'gdap', response, 'GDAP relationships answered without a value list');
     for (const item of collection.value) {
       const relationship = readRelationship(item);
       if (relationship) relationships.push(relationship);
@@ -63,8 +78,9 @@ async function probe(session: M365Session): Promise<ProbeSuccess<M365Config>> {
   const response = await graphCall(session, (token) => organizationRequest(session.config, token));
   expectOk('microsoft365', 'probe', response, readGraphMessage);
   const organizations = readCollection(response.body);
-  if (!organizations) throw badResponse('microsoft365', 'probe', response, 'GET /v1.0/organization answered without a value list');
-  const name = organizations.value.length > 0 ? readOrganizationName(organizations.value[0]) : undefined;
+  if (!organizations)
+    throw badResponse('microsoft365', 'probe', response, 'GET /v1.0/organization answered without a value list');
+  const name = organizations.value.length > 0 ? stringAt(organizations.value[0], 'displayName') : undefined;
   const notes = [name ? `Signed in to the tenant "${name}".` : 'Signed in to the tenant.'];
   if (!session.config.checkGdap) return { notes };
 
@@ -76,18 +92,12 @@ async function probe(session: M365Session): Promise<ProbeSuccess<M365Config>> {
   return expiries.length > 0 ? { notes, expiries } : { notes };
 }
 
-function readOrganizationName(item: unknown): string | undefined {
-  return typeof item === 'object' && item !== null && 'displayName' in item && typeof item.displayName === 'string'
-    ? item.displayName
-    : undefined;
-}
-
 export const connector: Connector<M365Credentials, M365Config> = {
   catalog: m365Catalog,
   credentialsSchema: m365CredentialsSchema,
   configSchema: m365ConfigSchema,
   // Graph throttles per app and tenant with varying service limits and always answers 429 with
-  // Retry-After; this budget keeps one integration well below them (decision 15).
+  // Retry-After; this budget keeps one integration well below them (docs/decisions.md 15).
   rateLimit: { requests: 600, windowSeconds: 60 },
   accountKey: (credentials, config) => `${config.tenantId.toLowerCase()}|${credentials.clientId}`,
   probe,

@@ -28,7 +28,13 @@ export const pax8Catalog: VendorCatalogEntry = {
       required: false,
       hint: `Defaults to ${PAX8_DEFAULT_BASE_URL} (include /v1).`,
     },
-    { name: 'tokenUrl', label: 'Token URL', secret: false, required: false, hint: `Defaults to ${PAX8_DEFAULT_TOKEN_URL}.` },
+    {
+      name: 'tokenUrl',
+      label: 'Token URL',
+      secret: false,
+      required: false,
+      hint: `Defaults to ${PAX8_DEFAULT_TOKEN_URL}.`,
+    },
     {
       name: 'audience',
       label: 'Token audience',

@@ -4,7 +4,13 @@ import { badResponse, expectOk } from '../core/errors';
 import { tokenCacheKey } from '../core/token-cache';
 import { pax8ProbeRequest, pax8TokenRequest, readPax8Message, readTotalCompanies } from './api';
 import { pax8Catalog } from './catalog';
-import { type Pax8Config, type Pax8Credentials, pax8ConfigSchema, pax8CredentialsSchema, pax8Endpoints } from './config';
+import {
+  type Pax8Config,
+  type Pax8Credentials,
+  pax8ConfigSchema,
+  pax8CredentialsSchema,
+  pax8Endpoints,
+} from './config';
 
 type Pax8Session = VendorSession<Pax8Credentials, Pax8Config>;
 
@@ -31,7 +37,7 @@ export const connector: Connector<Pax8Credentials, Pax8Config> = {
   catalog: pax8Catalog,
   credentialsSchema: pax8CredentialsSchema,
   configSchema: pax8ConfigSchema,
-  // Pax8's developer portal states 1000 calls per minute (not in VENDORS.md: decision 15).
+  // Pax8's developer portal states 1000 calls per minute (not in VENDORS.md; docs/decisions.md 15).
   rateLimit: { requests: 1000, windowSeconds: 60 },
   accountKey: (credentials) => `pax8|${credentials.clientId}`,
   probe,

@@ -72,7 +72,10 @@ export function readUnifiMessage(body: unknown): VendorMessage | undefined {
     stringAt(body, 'meta', 'msg') ??
     stringAt(body, 'errorMessage');
   const code =
-    stringAt(body, 'code') ?? stringAt(body, 'statusName') ?? stringAt(body, 'error', 'code') ?? stringAt(body, 'meta', 'rc');
+    stringAt(body, 'code') ??
+    stringAt(body, 'statusName') ??
+    stringAt(body, 'error', 'code') ??
+    stringAt(body, 'meta', 'rc');
   if (message === undefined) return code !== undefined ? { message: code, code } : undefined;
-  return code !== undefined && code !== message ? { message, code } : { message };
+  return code !== undefined ? { message, code } : { message };
 }

@@ -16,7 +16,13 @@ async function probe(session: UnifiSession): Promise<ProbeSuccess<UnifiConfig>> 
   if (session.config.mode === 'site-manager') {
     const hosts = readHostPage(response.body);
     if (hosts === undefined) throw badResponse('unifi', 'probe', response, 'GET /v1/hosts answered without data');
-    return { notes: [hosts.length > 0 ? 'The Site Manager key sees at least one console.' : 'The Site Manager key sees no consoles yet.'] };
+    return {
+      notes: [
+        hosts.length > 0
+          ? 'The Site Manager key sees at least one console.'
+          : 'The Site Manager key sees no consoles yet.',
+      ],
+    };
   }
   const info = readApplicationVersion(response.body);
   if (info === undefined) throw badResponse('unifi', 'probe', response, 'GET /v1/info answered without an object');
@@ -28,7 +34,7 @@ export const connector: Connector<UnifiCredentials, UnifiConfig> = {
   credentialsSchema: unifiCredentialsSchema,
   configSchema: unifiConfigSchema,
   // Site Manager's early-access budget (100/min) is the strictest published figure; a console's
-  // local API publishes none, and a small console should not be hammered either (decision 15).
+  // local API publishes none, and a small console should not be hammered either (docs/decisions.md 15).
   rateLimit: { requests: 100, windowSeconds: 60 },
   accountKey: (credentials, config) =>
     config.mode === 'network'

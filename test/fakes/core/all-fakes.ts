@@ -1,13 +1,13 @@
 import { VENDOR_IDS, type VendorId } from '../../../shared/vendors/contract';
-import { halopsaFake } from '../halopsa';
-import { microsoft365Fake } from '../microsoft365';
-import { pax8Fake } from '../pax8';
-import { unifiFake } from '../unifi';
 import { autotaskFake } from '../autotask';
 import { dattoEdrFake } from '../datto-edr';
 import { dattoRmmFake } from '../datto-rmm';
+import { halopsaFake } from '../halopsa';
 import { itglueFake } from '../itglue';
-import { FakeVendorServer } from './fake-server';
+import { microsoft365Fake } from '../microsoft365';
+import { pax8Fake } from '../pax8';
+import { unifiFake } from '../unifi';
+import type { FakeVendorServer } from './fake-server';
 
 /**
  * One fake per vendor, for tests and for `npm start` beside the local host (the README tour).
@@ -20,11 +20,6 @@ export interface FakeVendor {
   credentials: Record<string, string>;
   /** Integration config that aims the vendor's connector at a running fake. */
   config(baseUrl: string): Record<string, unknown>;
-}
-
-/** Until a vendor's fake exists: a server with no routes (every request answers 404). */
-function placeholderFake(vendor: VendorId): FakeVendor {
-  return { create: () => new FakeVendorServer(vendor), credentials: {}, config: (baseUrl) => ({ baseUrl }) };
 }
 
 export const FAKES: Record<VendorId, FakeVendor> = {

@@ -165,7 +165,10 @@ export class FakeVendorServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const request = await readRequest(req);
-      if (request.path.startsWith(CONTROL_PREFIX)) return this.control(request, res);
+      if (request.path.startsWith(CONTROL_PREFIX)) {
+        this.send(res, this.control(request), 0);
+        return;
+      }
       this.requests.push(request);
       const fault = this.takeFault(request.path);
       if (fault?.kind === 'timeout') return; // the socket stays open until the client gives up or stop()
@@ -193,7 +196,10 @@ export class FakeVendorServer {
       return route.handler(request);
     }
     return pathMatched
-      ? { status: 405, json: this.errorBody(405, `The requested resource does not support http method '${request.method}'.`) }
+      ? {
+          status: 405,
+          json: this.errorBody(405, `The requested resource does not support http method '${request.method}'.`),
+        }
       : { status: 404, json: this.errorBody(404, `No route for ${request.method} ${request.path}`) };
   }
 
@@ -239,24 +245,26 @@ export class FakeVendorServer {
   }
 
   /** `/__fake/faults` (POST adds, DELETE clears) and `/__fake/requests` (GET lists, DELETE resets). */
-  private control(request: FakeRequest, res: ServerResponse): void {
+  private control(request: FakeRequest): FakeReply {
     const route = `${request.method} ${request.path.replace(/\/+$/, '')}`;
-    if (route === `GET ${CONTROL_PREFIX}/requests`) return this.send(res, { json: { requests: this.requests } }, 0);
-    if (route === `DELETE ${CONTROL_PREFIX}/requests`) {
-      this.reset();
-      return this.send(res, { status: 204 }, 0);
+    switch (route) {
+      case `GET ${CONTROL_PREFIX}/requests`:
+        return { json: { requests: this.requests } };
+      case `DELETE ${CONTROL_PREFIX}/requests`:
+        this.reset();
+        return { status: 204 };
+      case `DELETE ${CONTROL_PREFIX}/faults`:
+        this.clearFaults();
+        return { status: 204 };
+      case `POST ${CONTROL_PREFIX}/faults`: {
+        const parsed = parseControlFault(request.json);
+        if (typeof parsed === 'string') return { status: 400, json: { error: parsed } };
+        this.injectFault(parsed.fault, parsed.options);
+        return { status: 201, json: { fault: parsed.fault, faults: this.faults.length } };
+      }
+      default:
+        return { status: 404, json: { error: `unknown control route ${route}` } };
     }
-    if (route === `DELETE ${CONTROL_PREFIX}/faults`) {
-      this.clearFaults();
-      return this.send(res, { status: 204 }, 0);
-    }
-    if (route === `POST ${CONTROL_PREFIX}/faults`) {
-      const parsed = parseControlFault(request.json);
-      if (typeof parsed === 'string') return this.send(res, { status: 400, json: { error: parsed } }, 0);
-      this.injectFault(parsed.fault, parsed.options);
-      return this.send(res, { status: 201, json: { fault: parsed.fault, faults: this.faults.length } }, 0);
-    }
-    this.send(res, { status: 404, json: { error: `unknown control route ${route}` } }, 0);
   }
 }
 
@@ -321,7 +329,8 @@ function parseControlFault(input: unknown): { fault: Fault; options: FaultOption
     options.path = o.path;
   }
   if (o.times !== undefined) {
-    if (typeof o.times !== 'number' || !Number.isInteger(o.times) || o.times < 1) return 'times must be a positive integer';
+    if (typeof o.times !== 'number' || !Number.isInteger(o.times) || o.times < 1)
+      return 'times must be a positive integer';
     options.times = o.times;
   }
   switch (o.kind) {

@@ -1,0 +1,84 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { expandMainGlob } from '../../local/host';
+import type { LoadReport } from './load-once';
+
+/**
+ * Cold start: how long the worker takes to load this app's function entries, against a
+ * hello-world Functions app measured in the same run. Each sample is a fresh `node` process (a
+ * warm module cache would measure nothing); app and hello world alternate so machine noise hits
+ * both alike, and the median of each is reported. Target: at most 5× the hello world, and flat
+ * as capabilities are added (docs/benchmarks.md).
+ */
+export interface ColdStartResult {
+  runs: number;
+  helloWorld: LoadReport;
+  app: LoadReport;
+  ratio: number;
+  /** Packages the app loads at start that the hello world does not. */
+  extraPackages: string[];
+}
+
+const LOADER = join(__dirname, 'load-once.js');
+const HELLO_WORLD = join(__dirname, 'hello-world-app.js');
+
+function loadOnce(files: string[]): LoadReport {
+  const child = spawnSync(process.execPath, [LOADER, ...files], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`loading ${files.join(', ')} failed:\n${child.stderr}`);
+  return JSON.parse(child.stdout) as LoadReport;
+}
+
+function median(reports: LoadReport[]): LoadReport {
+  const sorted = [...reports].sort((a, b) => a.loadMs - b.loadMs);
+  const middle = sorted[Math.floor(sorted.length / 2)];
+  if (!middle) throw new Error('no samples');
+  return middle;
+}
+
+/** The entry files the worker loads: package.json `main`, expanded like the local host does. */
+export function appEntries(root: string): string[] {
+  const { main } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string };
+  return expandMainGlob(root, main);
+}
+
+export function measureColdStart(root: string, runs: number, entries = appEntries(root)): ColdStartResult {
+  const hello: LoadReport[] = [];
+  const app: LoadReport[] = [];
+  for (let i = 0; i < runs; i++) {
+    hello.push(loadOnce([HELLO_WORLD]));
+    app.push(loadOnce(entries));
+  }
+  const helloWorld = median(hello);
+  const appMedian = median(app);
+  const baseline = new Set(helloWorld.packages);
+  return {
+    runs,
+    helloWorld,
+    app: appMedian,
+    ratio: appMedian.loadMs / helloWorld.loadMs,
+    extraPackages: appMedian.packages.filter((p) => !baseline.has(p)),
+  };
+}
+
+export function formatColdStart(result: ColdStartResult): string {
+  const row = (name: string, r: LoadReport) => `| ${name} | ${r.loadMs.toFixed(1)} | ${r.functions} |`;
+  return [
+    `cold start: median of ${result.runs} fresh processes each, entries loaded through the registry shim`,
+    '| app | load ms | functions |',
+    '| --- | --- | --- |',
+    row('hello-world Functions app', result.helloWorld),
+    row('this app (package.json main)', result.app),
+    `cold start ratio (app / hello world): ${result.ratio.toFixed(1)}x (target <= 5x)`,
+    `packages loaded at start beyond the hello world: ${result.extraPackages.join(', ') || 'none'}`,
+    '',
+  ].join('\n');
+}
+
+// `node dist/bench/cold-start/measure.js [entry.js …]`: alone, optionally on chosen entry files.
+if (require.main === module) {
+  const root = join(__dirname, '..', '..', '..');
+  const chosen = process.argv.slice(2).map((file) => resolve(file));
+  const runs = Number(process.env.BENCH_COLD_RUNS ?? 15);
+  process.stdout.write(formatColdStart(measureColdStart(root, runs, chosen.length ? chosen : appEntries(root))));
+}

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { services } from '../app/services';
+import { nowMs } from '../clock';
+import { type SopStep, stepSchema } from '../sops/api-schemas';
+import { AlreadyExistsError } from '../storage/errors';
+import {
+  type AgentRunRecord,
+  type AgentTables,
+  agentTables,
+  type RunStatus,
+  type StepProgress,
+  stepProgressSchema,
+} from './tables';
+
+/**
+ * Agent runs: one per event that matched a SOP. Dispatch creates it (idempotently: the id comes
+ * from the event id), execution and tool calls advance it. The executor is deterministic: it walks
+ * the snapshotted steps in order (shared/pipeline/stages/agent-execution.ts).
+ */
+export interface AgentRun {
+  id: string;
+  tenantId: string;
+  eventId: string;
+  sopId: string;
+  sopName: string;
+  sopVersion: number;
+  status: RunStatus;
+  steps: SopStep[];
+  progress: StepProgress[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+let built: { account: unknown; tables: AgentTables } | undefined;
+function tables(): AgentTables {
+  const account = services().account;
+  if (built?.account !== account) built = { account, tables: agentTables(account) };
+  return built.tables;
+}
+
+export function agentRunId(eventId: string): string {
+  return `run-${eventId}`;
+}
+
+const stepsSchema = z.array(stepSchema);
+const progressSchema = z.array(stepProgressSchema);
+
+function toRun(tenantId: string, id: string, record: AgentRunRecord): AgentRun {
+  return {
+    id,
+    tenantId,
+    eventId: record.eventId,
+    sopId: record.sopId,
+    sopName: record.sopName,
+    sopVersion: record.sopVersion,
+    status: record.status,
+    steps: stepsSchema.parse(JSON.parse(record.steps)),
+    progress: progressSchema.parse(JSON.parse(record.progress)),
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
+export interface NewRun {
+  tenantId: string;
+  eventId: string;
+  sop: { id: string; name: string; version: number; steps: SopStep[] };
+}
+
+/** Creates the event's run, or returns the one a previous delivery created. */
+export async function createAgentRun(input: NewRun): Promise<{ run: AgentRun; created: boolean }> {
+  const id = agentRunId(input.eventId);
+  const at = new Date(nowMs()).toISOString();
+  const record: AgentRunRecord = {
+    eventId: input.eventId,
+    sopId: input.sop.id,
+    sopName: input.sop.name,
+    sopVersion: input.sop.version,
+    status: 'running',
+    steps: JSON.stringify(input.sop.steps),
+    progress: JSON.stringify(input.sop.steps.map((): StepProgress => ({ status: 'pending' }))),
+    createdAt: at,
+    updatedAt: at,
+  };
+  try {
+    await tables().runs.insert(input.tenantId, id, record);
+    return { run: toRun(input.tenantId, id, record), created: true };
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsError)) throw error;
+    const existing = await loadAgentRun(input.tenantId, id);
+    if (!existing) throw error;
+    return { run: existing, created: false };
+  }
+}
+
+export async function loadAgentRun(tenantId: string, id: string): Promise<AgentRun | undefined> {
+  const row = await tables().runs.get(tenantId, id);
+  return row ? toRun(tenantId, id, row.value) : undefined;
+}
+
+export class AgentRunMissingError extends Error {
+  override readonly name = 'AgentRunMissingError';
+}
+
+/** Limits that keep a run's progress column far below Table Storage's 32K characters per property. */
+const MAX_SUMMARY = 300;
+const MAX_OUTPUT_VALUE = 200;
+
+function bounded(progress: StepProgress): StepProgress {
+  const out: StepProgress = { ...progress };
+  if (out.summary) out.summary = out.summary.slice(0, MAX_SUMMARY);
+  if (out.error) out.error = out.error.slice(0, MAX_SUMMARY * 2);
+  if (out.output) {
+    out.output = Object.fromEntries(
+      Object.entries(out.output).map(([k, v]) => [k, typeof v === 'string' ? v.slice(0, MAX_OUTPUT_VALUE) : v]),
+    );
+  }
+  return out;
+}
+
+/**
+ * Record one step's progress and, optionally, the run's status (ETag read-modify-write: the
+ * approval API and the stages may touch one run at the same moment).
+ */
+export async function updateAgentRun(
+  tenantId: string,
+  id: string,
+  change: { stepIndex?: number; step?: StepProgress; status?: RunStatus },
+): Promise<AgentRun> {
+  const stored = await tables().runs.update(tenantId, id, (current) => {
+    if (!current) return undefined;
+    const progress = progressSchema.parse(JSON.parse(current.progress));
+    if (change.stepIndex !== undefined && change.step) {
+      progress[change.stepIndex] = bounded({ ...change.step, at: new Date(nowMs()).toISOString() });
+    }
+    return {
+      ...current,
+      progress: JSON.stringify(progress),
+      ...(change.status ? { status: change.status } : {}),
+      updatedAt: new Date(nowMs()).toISOString(),
+    };
+  });
+  if (!stored) throw new AgentRunMissingError(`agent run ${id} does not exist`);
+  return toRun(tenantId, id, stored.value);
+}

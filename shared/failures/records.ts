@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import { processCounters } from '../analytics/process-counters';
+import { services } from '../app/services';
+import { nowMs } from '../clock';
+import type { Stage } from '../pipeline/contract';
+import type { StorageAccount } from '../storage/connection';
+import { newestFirstId, newestFirstIdTime, tenantPartition, timeBucket, timeBucketsBetween } from '../storage/keys';
+import type { TableRepository } from '../storage/table-repository';
+import { type FailureRecord, failuresTable } from './tables';
+
+/** The Failure Analysis records: one per failed event, one per rejected webhook delivery. */
+export interface FailureView {
+  id: string;
+  kind: 'event' | 'rejection';
+  eventId: string | null;
+  webhookId: string | null;
+  source: string | null;
+  stage: Stage;
+  errorType: string;
+  message: string;
+  suggestedFix: string;
+  metadata: Record<string, string | number>;
+  at: string;
+  bodyBytes?: number;
+  bodySha256?: string;
+}
+
+let cached: { account: StorageAccount; table: TableRepository<FailureRecord> } | undefined;
+function table(): TableRepository<FailureRecord> {
+  const account = services().account;
+  if (cached?.account !== account) cached = { account, table: failuresTable(account) };
+  return cached.table;
+}
+
+function toView(id: string, r: FailureRecord): FailureView {
+  return {
+    id,
+    kind: r.kind,
+    eventId: r.eventId,
+    webhookId: r.webhookId,
+    source: r.source,
+    stage: r.stage,
+    errorType: r.errorType,
+    message: r.message,
+    suggestedFix: r.suggestedFix,
+    metadata: JSON.parse(r.metadata) as Record<string, string | number>,
+    at: r.at,
+    ...(r.bodyBytes !== undefined ? { bodyBytes: r.bodyBytes } : {}),
+    ...(r.bodySha256 !== undefined ? { bodySha256: r.bodySha256 } : {}),
+  };
+}
+
+export interface RejectionInput {
+  tenantId: string;
+  webhookId: string;
+  source: string;
+  code: string;
+  detail: string;
+  body: Buffer;
+  correlationId: string;
+}
+
+const REJECTION_FIXES: Record<string, string> = {
+  signature_missing:
+    'The sender sent no signature. Configure it to sign with this webhook secret (docs/webhooks-receiving.md), or check that a proxy is not stripping the signature headers.',
+  signature_invalid:
+    'The signature does not match. Check that the sender uses the current secret of this webhook (after a rotation, the old one verifies only during the grace period) and signs the exact body it sends.',
+  timestamp_out_of_range:
+    "The webhook-timestamp is more than the allowed skew from the hub's clock. Check the sender's clock (NTP) and that it does not re-send old signed requests.",
+  client_state_mismatch:
+    'The Graph notification carries a clientState other than this webhook secret. Re-create the Graph subscription with the current secret as clientState.',
+  malformed_json: 'The body is not valid JSON. Check the sender sends application/json and does not truncate the body.',
+};
+
+/** A refused delivery (DESIGN §9.6): what, when and a fingerprint of the body; never the body. */
+export async function recordRejection(input: RejectionInput): Promise<void> {
+  const at = nowMs();
+  const id = newestFirstId(at);
+  const record: FailureRecord = {
+    kind: 'rejection',
+    eventId: null,
+    webhookId: input.webhookId,
+    source: input.source,
+    stage: 'validation',
+    errorType: input.code === 'malformed_json' ? 'validation_error' : 'signature_invalid',
+    message: `${input.code}: ${input.detail}`,
+    suggestedFix: REJECTION_FIXES[input.code] ?? 'Check the sender configuration of this webhook.',
+    metadata: JSON.stringify({ code: input.code, vendor: input.source, correlationId: input.correlationId }),
+    at: new Date(at).toISOString(),
+    bodyBytes: input.body.length,
+    bodySha256: createHash('sha256').update(input.body).digest('hex'),
+  };
+  await table().insert(tenantPartition(input.tenantId, timeBucket(at, 'day')), id, record);
+  await processCounters().increment({
+    tenantId: input.tenantId,
+    integrationType: 'inbound_webhook',
+    integrationId: input.webhookId,
+    outcome: 'rejected',
+    code: input.code,
+  });
+}
+
+export interface EventFailureInput {
+  tenantId: string;
+  eventId: string;
+  webhookId: string | null;
+  source: string | null;
+  stage: Stage;
+  errorType: string;
+  message: string;
+  suggestedFix: string;
+  metadata: Record<string, string | number>;
+}
+
+/** Writes the failure of one event; a second write (redelivered dead letter) keeps the first. */
+export async function recordEventFailure(input: EventFailureInput): Promise<{ created: boolean }> {
+  const pk = tenantPartition(input.tenantId, timeBucket(newestFirstIdTime(input.eventId), 'day'));
+  let created = false;
+  await table().update(pk, input.eventId, (current) => {
+    if (current) return undefined;
+    created = true;
+    return {
+      kind: 'event',
+      eventId: input.eventId,
+      webhookId: input.webhookId,
+      source: input.source,
+      stage: input.stage,
+      errorType: input.errorType,
+      message: input.message,
+      suggestedFix: input.suggestedFix,
+      metadata: JSON.stringify(input.metadata),
+      at: new Date(nowMs()).toISOString(),
+    };
+  });
+  return { created };
+}
+
+export async function failureOfEvent(tenantId: string, eventId: string): Promise<FailureView | undefined> {
+  let pk: string;
+  try {
+    pk = tenantPartition(tenantId, timeBucket(newestFirstIdTime(eventId), 'day'));
+  } catch {
+    return undefined;
+  }
+  const row = await table().get(pk, eventId);
+  return row ? toView(eventId, row.value) : undefined;
+}
+
+export interface FailureGroup {
+  stage: Stage;
+  errorType: string;
+  count: number;
+  latestAt: string;
+  /** The newest few failures of the group. */
+  examples: FailureView[];
+}
+
+const EXAMPLES_PER_GROUP = 3;
+/** A failures summary reads at most this many rows; `truncated` says when there were more. */
+const MAX_ROWS = 5_000;
+
+/**
+ * Failures in [fromMs, toMs] grouped by stage and error type, newest group first. Reads the day
+ * partitions of the range only.
+ */
+export async function groupFailures(
+  tenantId: string,
+  fromMs: number,
+  toMs: number,
+  filter: { stage?: Stage | undefined; errorType?: string | undefined } = {},
+): Promise<{ groups: FailureGroup[]; total: number; truncated: boolean }> {
+  const groups = new Map<string, FailureGroup>();
+  let total = 0;
+  let read = 0;
+  for (const day of timeBucketsBetween(fromMs, toMs, 'day')) {
+    for await (const row of table().iterate(tenantPartition(tenantId, day))) {
+      if (++read > MAX_ROWS) return { groups: sortGroups(groups), total, truncated: true };
+      const view = toView(row.rowKey, row.value);
+      const atMs = Date.parse(view.at);
+      if (atMs < fromMs || atMs > toMs) continue;
+      if (filter.stage && view.stage !== filter.stage) continue;
+      if (filter.errorType && view.errorType !== filter.errorType) continue;
+      total++;
+      const key = `${view.stage}\u0000${view.errorType}`;
+      const group = groups.get(key) ?? { stage: view.stage, errorType: view.errorType, count: 0, latestAt: view.at, examples: [] };
+      group.count++;
+      if (view.at > group.latestAt) group.latestAt = view.at;
+      group.examples.push(view);
+      group.examples.sort((a, b) => b.at.localeCompare(a.at));
+      group.examples.length = Math.min(group.examples.length, EXAMPLES_PER_GROUP);
+      groups.set(key, group);
+    }
+  }
+  return { groups: sortGroups(groups), total, truncated: false };
+}
+
+function sortGroups(groups: Map<string, FailureGroup>): FailureGroup[] {
+  return [...groups.values()].sort((a, b) => b.count - a.count || b.latestAt.localeCompare(a.latestAt));
+}

@@ -1,0 +1,308 @@
+import { createHash } from 'node:crypto';
+import { services } from '../app/services';
+import { nowMs } from '../clock';
+import {
+  type EventStatus,
+  type EventTrigger,
+  type NormalizedEvent,
+  normalizedEventSchema,
+  type Stage,
+} from '../pipeline/contract';
+import { BlobStore } from '../storage/blob-store';
+import { AlreadyExistsError } from '../storage/errors';
+import { newestFirstId, newestFirstIdTime, shardOf, tenantPartition, timeBucket } from '../storage/keys';
+import { type EventRecord, type InboundTables, inboundTables } from './tables';
+
+/**
+ * The inbound event log (DESIGN §4): one row per event in `events`, its payload inline up to
+ * 32 KiB or in a blob, the normalised event once validation wrote it. Other capabilities read
+ * events through these functions only (never the table).
+ */
+export interface EventView {
+  id: string;
+  tenantId: string;
+  source: string;
+  webhookId: string | null;
+  integrationId: string | null;
+  type: string | null;
+  status: EventStatus;
+  stage: Stage;
+  receivedAt: string;
+  trigger: EventTrigger;
+  replayOf: string | null;
+  rootEventId: string;
+  sopId: string | null;
+  agentRunId: string | null;
+  correlationId: string;
+}
+
+/** Bodies up to this size stay in the event row; larger ones go to a blob (DESIGN §2). */
+export const INLINE_PAYLOAD_BYTES = 32 * 1024;
+const PREVIEW_CHARS = 300;
+export const PAYLOAD_CONTAINER = 'event-payloads';
+
+export function tables(): InboundTables {
+  return inboundTables(services().account);
+}
+
+let blobs: { account: unknown; store: BlobStore } | undefined;
+export function payloadStore(): BlobStore {
+  const account = services().account;
+  if (blobs?.account !== account) blobs = { account, store: new BlobStore(account, PAYLOAD_CONTAINER) };
+  return blobs.store;
+}
+
+/** Where an event row lives, derived from its id alone (the id carries its minting time). */
+export function eventPartition(tenantId: string, eventId: string): string {
+  return tenantPartition(tenantId, timeBucket(newestFirstIdTime(eventId), 'day'));
+}
+
+/** An id that is not a newest-first id cannot name an event: it is simply not found. */
+function partitionOrUndefined(tenantId: string, eventId: string): string | undefined {
+  try {
+    return eventPartition(tenantId, eventId);
+  } catch {
+    return undefined;
+  }
+}
+
+export function toView(tenantId: string, id: string, r: EventRecord): EventView {
+  return {
+    id,
+    tenantId,
+    source: r.source,
+    webhookId: r.webhookId,
+    integrationId: r.integrationId,
+    type: r.type,
+    status: r.status,
+    stage: r.stage,
+    receivedAt: r.receivedAt,
+    trigger: r.trigger,
+    replayOf: r.replayOf,
+    rootEventId: r.rootEventId,
+    sopId: r.sopId,
+    agentRunId: r.agentRunId,
+    correlationId: r.correlationId,
+  };
+}
+
+export async function loadEventRecord(
+  tenantId: string,
+  eventId: string,
+): Promise<{ record: EventRecord; etag: string } | undefined> {
+  const pk = partitionOrUndefined(tenantId, eventId);
+  if (!pk) return undefined;
+  const row = await tables().events.get(pk, eventId);
+  return row ? { record: row.value, etag: row.etag } : undefined;
+}
+
+export async function loadEvent(tenantId: string, eventId: string): Promise<EventView | undefined> {
+  const found = await loadEventRecord(tenantId, eventId);
+  return found ? toView(tenantId, eventId, found.record) : undefined;
+}
+
+export class EventMissingError extends Error {
+  override readonly name = 'EventMissingError';
+}
+
+/** The normalised event the validation stage wrote; throws when there is none (yet). */
+export async function loadNormalizedEvent(tenantId: string, eventId: string): Promise<NormalizedEvent> {
+  const found = await loadEventRecord(tenantId, eventId);
+  if (!found) throw new EventMissingError(`event ${eventId} does not exist`);
+  if (!found.record.normalized) throw new EventMissingError(`event ${eventId} has not been validated`);
+  return normalizedEventSchema.parse(JSON.parse(found.record.normalized));
+}
+
+/** The body text as received, from the row or its blob. */
+export async function loadEventPayloadText(tenantId: string, eventId: string): Promise<string> {
+  const found = await loadEventRecord(tenantId, eventId);
+  if (!found) throw new EventMissingError(`event ${eventId} does not exist`);
+  return payloadTextOf(found.record);
+}
+
+export async function payloadTextOf(record: EventRecord): Promise<string> {
+  if (record.payloadText !== undefined) return record.payloadText;
+  if (!record.payloadBlob) return '';
+  const bytes = await payloadStore().get(record.payloadBlob);
+  if (!bytes) throw new EventMissingError(`payload blob ${record.payloadBlob} is missing`);
+  return bytes.toString('utf8');
+}
+
+/** The parsed payload (inline or from the blob). Receive accepts JSON bodies only. */
+export async function loadEventPayload(tenantId: string, eventId: string): Promise<unknown> {
+  const text = await loadEventPayloadText(tenantId, eventId);
+  return text === '' ? null : JSON.parse(text);
+}
+
+export type EventPatch = Partial<Pick<EventView, 'status' | 'stage' | 'sopId' | 'agentRunId' | 'type'>> & {
+  errorType?: string;
+  normalized?: NormalizedEvent;
+};
+
+/**
+ * Apply a patch under the row's ETag (re-read and re-applied on a lost race) and keep the filter
+ * index in step: rows for the new values are written, rows for the old ones removed.
+ */
+export async function updateEvent(tenantId: string, eventId: string, patch: EventPatch): Promise<void> {
+  const pk = eventPartition(tenantId, eventId);
+  let before: EventRecord | undefined;
+  const { normalized, ...fields } = patch;
+  const after = await tables().events.update(
+    pk,
+    eventId,
+    (current) => {
+      if (!current) return undefined;
+      before = current;
+      const next: EventRecord = { ...current };
+      for (const [key, value] of Object.entries(fields)) {
+        if (value !== undefined) (next as Record<string, unknown>)[key] = value;
+      }
+      if (normalized) next.normalized = JSON.stringify(normalized);
+      next.updatedAt = new Date(nowMs()).toISOString();
+      next.indexed = true;
+      return next;
+    },
+    { maxAttempts: 20 },
+  );
+  if (!after || !before) throw new EventMissingError(`event ${eventId} does not exist`);
+  await reindex(tenantId, eventId, before, after.value, before.indexed !== true);
+}
+
+/** The dimensions the events list filters by, each an index partition (docs/pipeline.md). */
+export const INDEX_DIMENSIONS = ['status', 'source', 'type', 'stage', 'errorType'] as const;
+export type IndexDimension = (typeof INDEX_DIMENSIONS)[number];
+
+export function indexPartition(tenantId: string, dimension: IndexDimension, value: string, day: string): string {
+  return tenantPartition(tenantId, dimension, value, day);
+}
+
+function dimensionValue(record: EventRecord, dimension: IndexDimension): string | undefined {
+  const value = record[dimension];
+  return value === null || value === undefined ? undefined : String(value);
+}
+
+/**
+ * The index rows follow the event. Nothing is indexed at receive (its write budget is fixed,
+ * DESIGN §4); the first update after it (`full`, usually the validation stage's) writes every
+ * dimension, later updates only the ones that changed.
+ */
+async function reindex(
+  tenantId: string,
+  eventId: string,
+  before: EventRecord,
+  after: EventRecord,
+  full: boolean,
+): Promise<void> {
+  const day = timeBucket(newestFirstIdTime(eventId), 'day');
+  const at = after.receivedAt;
+  const writes: Array<Promise<unknown>> = [];
+  for (const dimension of INDEX_DIMENSIONS) {
+    const old = dimensionValue(before, dimension);
+    const now = dimensionValue(after, dimension);
+    if (now !== undefined && (full || old !== now)) {
+      writes.push(tables().index.upsert(indexPartition(tenantId, dimension, now, day), eventId, { at }));
+    }
+    if (old !== undefined && old !== now) {
+      writes.push(tables().index.delete(indexPartition(tenantId, dimension, old, day), eventId));
+    }
+  }
+  await Promise.all(writes);
+}
+
+export interface NewEvent {
+  tenantId: string;
+  source: string;
+  webhookId: string | null;
+  integrationId: string | null;
+  trigger: EventTrigger;
+  replayOf: string | null;
+  /** The original event a chain of replays started from; defaults to the new event itself. */
+  rootEventId?: string;
+  correlationId: string;
+  dedupKey: string | null;
+  bodyText: string;
+  /** A pre-minted id (from the dedup row); minted here when absent. */
+  eventId?: string;
+}
+
+export function payloadBlobName(tenantId: string, eventId: string): string {
+  return `${encodeURIComponent(tenantId)}/${timeBucket(newestFirstIdTime(eventId), 'day')}/${eventId}.json`;
+}
+
+/**
+ * Persist a new event as `received`: the payload blob first when the body is large (a row never
+ * points at a blob that is not there), then the row. Returns false when a row with that id exists
+ * already (a concurrent or earlier delivery of the same vendor event stored it).
+ */
+export async function createEvent(input: NewEvent): Promise<{ created: boolean; view: EventView }> {
+  const id = input.eventId ?? newestFirstId();
+  const at = new Date(nowMs()).toISOString();
+  const bytes = Buffer.byteLength(input.bodyText, 'utf8');
+  let payload: Pick<EventRecord, 'payloadText' | 'payloadBlob'>;
+  if (bytes > INLINE_PAYLOAD_BYTES) {
+    const name = payloadBlobName(input.tenantId, id);
+    await payloadStore().put(name, input.bodyText, 'application/json');
+    payload = { payloadBlob: name };
+  } else {
+    payload = { payloadText: input.bodyText };
+  }
+  const record: EventRecord = {
+    source: input.source,
+    webhookId: input.webhookId,
+    integrationId: input.integrationId,
+    type: null,
+    status: 'received',
+    stage: 'validation',
+    receivedAt: at,
+    updatedAt: at,
+    trigger: input.trigger,
+    replayOf: input.replayOf,
+    rootEventId: input.rootEventId ?? id,
+    sopId: null,
+    agentRunId: null,
+    correlationId: input.correlationId,
+    dedupKey: input.dedupKey,
+    ...payload,
+    payloadBytes: bytes,
+    payloadPreview: input.bodyText.slice(0, PREVIEW_CHARS),
+  };
+  try {
+    await tables().events.insert(eventPartition(input.tenantId, id), id, record);
+    return { created: true, view: toView(input.tenantId, id, record) };
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsError)) throw error;
+    const existing = await loadEvent(input.tenantId, id);
+    if (!existing) throw error;
+    return { created: false, view: existing };
+  }
+}
+
+/** Where the dedup row of one vendor event lives (a few shards per tenant keep the partition cool). */
+function dedupAddress(tenantId: string, webhookId: string, dedupKey: string): { pk: string; rk: string } {
+  const rk = createHash('sha256').update(`${webhookId}|${dedupKey}`, 'utf8').digest('hex');
+  return { pk: tenantPartition(tenantId, 'dedup', String(shardOf(rk, DEDUP_SHARDS))), rk };
+}
+const DEDUP_SHARDS = 8;
+
+/**
+ * Claim a vendor event id for a new event id with one conditional insert. `claimed: false` names the
+ * event that claimed it first — possibly not stored yet when its receiver crashed in between, which
+ * the caller repairs by storing it under that id.
+ */
+export async function claimDedupKey(
+  tenantId: string,
+  webhookId: string,
+  dedupKey: string,
+  eventId: string,
+): Promise<{ claimed: boolean; eventId: string }> {
+  const { pk, rk } = dedupAddress(tenantId, webhookId, dedupKey);
+  try {
+    await tables().dedup.insert(pk, rk, { eventId, receivedAt: new Date(nowMs()).toISOString() });
+    return { claimed: true, eventId };
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsError)) throw error;
+    const row = await tables().dedup.get(pk, rk);
+    if (!row) return claimDedupKey(tenantId, webhookId, dedupKey, eventId);
+    return { claimed: false, eventId: row.value.eventId };
+  }
+}

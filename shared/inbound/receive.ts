@@ -1,0 +1,168 @@
+import { createHash } from 'node:crypto';
+import type { BusSender } from '../bus/port';
+import { nowMs } from '../clock';
+import { DomainError } from '../errors/domain-error';
+import { crashPoint } from '../faults/crash-points';
+import { recordRejection } from '../failures/records';
+import type { Logger } from '../observability/logger';
+import { sendToStage } from '../pipeline/stage-runner';
+import { newestFirstId } from '../storage/keys';
+import { claimDedupKey, createEvent, loadEvent } from './event-store';
+import type { InboundTables } from './tables';
+import { type Headers, verifyDelivery } from './verify';
+import { resolveWebhook } from './webhooks';
+
+/**
+ * `POST /api/hooks/{webhookId}` (DESIGN §6.1, §9.6): the order is the contract — unknown or
+ * disabled id → 404 and oversize → 413 before any work; signature; JSON; dedup on the vendor's
+ * event id; then the event row and the validation message before the 202. Writes: one conditional
+ * dedup insert, the event row, one queue send, and a blob only for a body over 32 KiB.
+ */
+export interface ReceiveDeps {
+  webhooks: InboundTables['webhooks'];
+  bus: () => BusSender;
+  tenantIsActive: (tenantId: string) => Promise<boolean>;
+  maxBodyBytes: number;
+  toleranceSeconds: number;
+}
+
+export interface ReceiveRequest {
+  webhookId: string;
+  headers: Headers;
+  query: URLSearchParams;
+  /** The body as read, or undefined when the declared length alone is over the limit. */
+  body: Buffer | undefined;
+  declaredLength: number | undefined;
+  correlationId: string;
+  log: Logger;
+}
+
+export type ReceiveResult =
+  | { status: 202; body: { eventId: string } }
+  | { status: 200; body: { duplicate: true; eventId: string } }
+  | { status: 200; text: string };
+
+/** Crash points of the receive path (docs/pipeline.md). */
+export const RECEIVE_CRASH_POINTS = {
+  afterDedup: 'inbound.receive.after-dedup',
+  afterEventRow: 'inbound.receive.after-event-row',
+  afterEnqueue: 'inbound.receive.after-enqueue',
+} as const;
+
+const notFound = (id: string) =>
+  new DomainError('webhook_not_found', `No active webhook with id "${id}" exists.`, { webhookId: id });
+
+export function tooLarge(limit: number): DomainError {
+  return new DomainError('payload_too_large', `Webhook bodies are limited to ${limit} bytes.`, { limitBytes: limit });
+}
+
+/** The vendor's own event id, where it has one; else the body's SHA-256 (an identical re-send). */
+export function dedupKeyOf(
+  source: string,
+  parsed: unknown,
+  deliveryId: string | undefined,
+  body: Buffer,
+): string {
+  if (source === 'autotask' && typeof parsed === 'object' && parsed !== null) {
+    const p = parsed as { Guid?: unknown; SequenceNumber?: unknown };
+    if (p.Guid !== undefined && p.SequenceNumber !== undefined) return `autotask:${String(p.Guid)}:${String(p.SequenceNumber)}`;
+  }
+  if (deliveryId) return `id:${deliveryId}`;
+  return `sha256:${createHash('sha256').update(body).digest('hex')}`;
+}
+
+export async function receiveWebhook(deps: ReceiveDeps, req: ReceiveRequest): Promise<ReceiveResult> {
+  const hook = await resolveWebhook(deps.webhooks, req.webhookId);
+  if (!hook || !hook.active || !(await deps.tenantIsActive(hook.tenantId))) throw notFound(req.webhookId);
+  if ((req.declaredLength ?? 0) > deps.maxBodyBytes || !req.body || req.body.length > deps.maxBodyBytes) {
+    throw tooLarge(deps.maxBodyBytes);
+  }
+  const body = req.body;
+
+  // Graph's subscription handshake: echo the token, as text, and nothing else (no event).
+  const validationToken = req.query.get('validationToken');
+  if (hook.source === 'microsoft365' && validationToken !== null) {
+    return { status: 200, text: validationToken };
+  }
+
+  const text = body.toString('utf8');
+  const reject = async (code: string, detail: string) => {
+    await recordRejection({
+      tenantId: hook.tenantId,
+      webhookId: hook.id,
+      source: hook.source,
+      code,
+      detail,
+      body,
+      correlationId: req.correlationId,
+    }).catch((error: unknown) => req.log.warn('rejection not recorded', { error: String(error) }));
+  };
+  let parsed: unknown;
+  let parseError: string | undefined;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    parseError = error instanceof Error ? error.message : String(error);
+  }
+  // Graph's clientState lives in the body, so only there is JSON read before the check.
+  if (parseError === undefined || hook.source !== 'microsoft365') {
+    const verdict = verifyDelivery(hook.source, req.headers, text, parsed, hook.secrets, nowMs(), deps.toleranceSeconds);
+    if (!verdict.ok) {
+      await reject(verdict.code, verdict.detail);
+      throw new DomainError(verdict.code, verdict.detail);
+    }
+    if (parseError === undefined) return accept(deps, req, hook, body, text, parsed, verdict.deliveryId);
+  }
+  await reject('malformed_json', `The body is not JSON: ${parseError}`);
+  throw new DomainError('malformed_json', 'The webhook body is not valid JSON.');
+}
+
+async function accept(
+  deps: ReceiveDeps,
+  req: ReceiveRequest,
+  hook: NonNullable<Awaited<ReturnType<typeof resolveWebhook>>>,
+  body: Buffer,
+  text: string,
+  parsed: unknown,
+  deliveryId: string | undefined,
+): Promise<ReceiveResult> {
+  const dedupKey = dedupKeyOf(hook.source, parsed, deliveryId, body);
+  const claim = await claimDedupKey(hook.tenantId, hook.id, dedupKey, newestFirstId());
+  crashPoint(RECEIVE_CRASH_POINTS.afterDedup);
+  if (!claim.claimed) {
+    const existing = await loadEvent(hook.tenantId, claim.eventId);
+    if (existing) {
+      // Its first receiver may have died before enqueuing: send again (duplicate detection drops
+      // the copy when it had been sent).
+      if (existing.status === 'received') await enqueue(deps, hook.tenantId, existing.id, hook.source, existing.correlationId);
+      return { status: 200, body: { duplicate: true, eventId: existing.id } };
+    }
+    // Claimed by a receiver that died before storing the event: store it under the claimed id.
+  }
+  const { created, view } = await createEvent({
+    eventId: claim.eventId,
+    tenantId: hook.tenantId,
+    source: hook.source,
+    webhookId: hook.id,
+    integrationId: hook.integrationId,
+    trigger: 'vendor',
+    replayOf: null,
+    correlationId: req.correlationId,
+    dedupKey,
+    bodyText: text,
+  });
+  crashPoint(RECEIVE_CRASH_POINTS.afterEventRow);
+  await enqueue(deps, hook.tenantId, view.id, hook.source, view.correlationId);
+  crashPoint(RECEIVE_CRASH_POINTS.afterEnqueue);
+  return created ? { status: 202, body: { eventId: view.id } } : { status: 200, body: { duplicate: true, eventId: view.id } };
+}
+
+export async function enqueue(
+  deps: Pick<ReceiveDeps, 'bus'>,
+  tenantId: string,
+  eventId: string,
+  source: string,
+  correlationId: string,
+): Promise<void> {
+  await sendToStage(deps.bus(), tenantId, eventId, { stage: 'validation', step: 'main' }, { vendor: source }, { correlationId });
+}

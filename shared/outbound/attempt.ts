@@ -1,0 +1,369 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { nowMs } from '../clock';
+import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
+import { OutboundUrlBlockedError } from '../net/guard';
+import { guardedFetch, OutboundRequestError } from '../net/guarded-fetch';
+import { errorFields, logger } from '../observability/logger';
+import type { Stored } from '../storage/table-repository';
+import { type AttemptView, changeDelivery, readDelivery } from './deliveries';
+import type { OutboundDeps } from './deps';
+import { recordAttemptHealth } from './health';
+import { MAX_AUTOMATIC_ATTEMPTS, parseRetryAfter } from './schedule';
+import { signDelivery } from './signing';
+import { disableSubscription, signingSecrets } from './subscriptions';
+import {
+  type AttemptRecord,
+  type AttemptTrigger,
+  type AutomaticOutcome,
+  attemptRowKey,
+  attemptsPartition,
+  type DeliveryRecord,
+  dayPartition,
+  type SubscriptionRecord,
+} from './tables';
+
+/** Response bodies kept in the attempt log (the issue's 4 KiB). */
+export const RESPONSE_EXCERPT_BYTES = 4096;
+/** An in-flight lease outlives the attempt's own timeout by this much (a crashed sender frees it). */
+const LEASE_MARGIN_MS = 20_000;
+const USER_AGENT = 'MSP-Integration-Hub-Webhooks/1';
+
+interface SendResult {
+  statusCode?: number;
+  durationMs: number;
+  error?: string;
+  /** For counters: the HTTP status, or `timeout`, `network`, `blocked`. */
+  code: string;
+  responseExcerpt?: string;
+  retryAfterMs?: number;
+}
+
+/** The JSON body every attempt of a delivery sends (the same bytes each time). */
+export function deliveryBody(event: { id: string; type: string; publishedAt: string; data: unknown }): string {
+  return JSON.stringify({ type: event.type, timestamp: event.publishedAt, eventId: event.id, data: event.data });
+}
+
+async function send(
+  deps: OutboundDeps,
+  sub: SubscriptionRecord,
+  deliveryId: string,
+  body: string,
+  eventType: string,
+  n: number,
+  trigger: AttemptTrigger,
+): Promise<SendResult> {
+  const secrets = await signingSecrets(deps, sub);
+  const started = nowMs();
+  const headers: Record<string, string> = {
+    ...sub.headers,
+    'Content-Type': 'application/json',
+    'User-Agent': USER_AGENT,
+    ...signDelivery({ id: deliveryId, timestampMs: started, body, secrets }),
+    'X-Webhook-Event': eventType,
+    'X-Webhook-Attempt': String(n),
+    'X-Webhook-Attempt-Trigger': trigger,
+  };
+  try {
+    const response = await guardedFetch(sub.url, {
+      method: 'POST',
+      headers,
+      body,
+      timeoutMs: deps.attemptTimeoutMs,
+      maxResponseBytes: RESPONSE_EXCERPT_BYTES,
+      policy: deps.policy,
+      ...(deps.dnsLookup ? { dnsLookup: deps.dnsLookup } : {}),
+    });
+    const retryAfterMs = parseRetryAfter(response.headers['retry-after'], nowMs());
+    return {
+      statusCode: response.status,
+      durationMs: nowMs() - started,
+      code: String(response.status),
+      responseExcerpt: response.body.toString('utf8'),
+      ...(response.status >= 200 && response.status < 300 ? {} : { error: `HTTP ${response.status}` }),
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    };
+  } catch (error) {
+    const durationMs = nowMs() - started;
+    if (error instanceof OutboundUrlBlockedError) return { durationMs, code: 'blocked', error: error.message };
+    if (error instanceof OutboundRequestError) return { durationMs, code: error.kind, error: error.message };
+    throw error;
+  }
+}
+
+const succeeded = (r: SendResult) => r.statusCode !== undefined && r.statusCode >= 200 && r.statusCode < 300;
+
+/**
+ * Take the delivery's in-flight lease and number the attempt. `undefined` when another attempt
+ * holds it (or `allow` refuses the current row); the lease expires, so a crashed sender never
+ * blocks a delivery for longer than one attempt.
+ */
+async function acquire(
+  deps: OutboundDeps,
+  tenantId: string,
+  deliveryId: string,
+  trigger: AttemptTrigger,
+  allow: (current: DeliveryRecord) => boolean,
+): Promise<{ n: number; delivery: Stored<DeliveryRecord> } | 'busy' | 'refused'> {
+  let verdict: 'busy' | 'refused' | undefined;
+  const result = await changeDelivery(deps, tenantId, deliveryId, (current) => {
+    verdict = undefined;
+    if (!allow(current)) {
+      verdict = 'refused';
+      return undefined;
+    }
+    if (current.inFlight && current.inFlight.untilMs > nowMs()) {
+      verdict = 'busy';
+      return undefined;
+    }
+    const n = current.attemptCount + 1;
+    return {
+      ...current,
+      attemptCount: n,
+      inFlight: { n, trigger, untilMs: nowMs() + deps.attemptTimeoutMs + LEASE_MARGIN_MS },
+    };
+  });
+  if (verdict) return verdict;
+  if (!result?.value.inFlight) return 'refused';
+  return { n: result.value.inFlight.n, delivery: result };
+}
+
+async function loadEventBody(
+  deps: OutboundDeps,
+  tenantId: string,
+  eventId: string,
+): Promise<{ body: string; type: string } | undefined> {
+  const event = await deps.tables.events.get(dayPartition(tenantId, eventId), eventId);
+  if (!event) return undefined;
+  return {
+    type: event.value.type,
+    body: deliveryBody({
+      id: eventId,
+      type: event.value.type,
+      publishedAt: event.value.publishedAt,
+      data: event.value.data,
+    }),
+  };
+}
+
+/** The attempt row, the counters and the endpoint health: the bookkeeping after every attempt. */
+async function recordAttempt(
+  deps: OutboundDeps,
+  tenantId: string,
+  delivery: Stored<DeliveryRecord>,
+  n: number,
+  trigger: AttemptTrigger,
+  at: number,
+  result: SendResult,
+): Promise<AttemptRecord> {
+  const record: AttemptRecord = {
+    n,
+    at: new Date(at).toISOString(),
+    trigger,
+    durationMs: Math.max(0, Math.round(result.durationMs)),
+    ...(result.statusCode !== undefined ? { statusCode: result.statusCode } : {}),
+    ...(result.error ? { error: result.error } : {}),
+    ...(result.responseExcerpt !== undefined ? { responseExcerpt: result.responseExcerpt } : {}),
+  };
+  // Upsert: an attempt re-run after a crash overwrites its own half-recorded row, nothing else.
+  await deps.tables.attempts.upsert(attemptsPartition(tenantId, delivery.rowKey), attemptRowKey(n), record);
+  const ok = succeeded(result);
+  await Promise.all([
+    deps.counters.increment({
+      tenantId,
+      integrationType: 'outbound_webhook',
+      integrationId: delivery.value.subscriptionId,
+      outcome: ok ? 'succeeded' : 'failed',
+      code: result.code,
+    }),
+    recordAttemptHealth(deps, tenantId, delivery.value.subscriptionId, {
+      success: ok,
+      statusCode: result.statusCode,
+      error: result.error,
+    }).catch((error: unknown) => logger.warn('subscription health not updated', errorFields(error))),
+  ]);
+  if (result.statusCode === 410) {
+    await disableSubscription(deps, tenantId, delivery.value.subscriptionId, 'the endpoint answered 410 Gone');
+  }
+  return record;
+}
+
+export interface AutomaticAttemptInput {
+  tenantId: string;
+  deliveryId: string;
+  /** 1 = the initial attempt, 2-5 the scheduled ones. */
+  k: number;
+}
+
+async function stop(
+  deps: OutboundDeps,
+  input: AutomaticAttemptInput,
+  status: 'skipped' | 'failed',
+  reason: string,
+): Promise<AutomaticOutcome> {
+  await changeDelivery(deps, input.tenantId, input.deliveryId, (current) =>
+    current.status === 'succeeded' ? undefined : { ...current, status, statusReason: reason },
+  );
+  return { kind: 'stopped', reason };
+}
+
+/**
+ * One automatic attempt (the orchestration's activity). It re-reads the delivery and its
+ * subscription first and sends nothing when a manual retry already succeeded, the subscription is
+ * gone or disabled, or the tenant is disabled. Re-run after a crash, an attempt already recorded
+ * returns its recorded outcome instead of sending again.
+ */
+export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAttemptInput): Promise<AutomaticOutcome> {
+  const { tenantId, deliveryId, k } = input;
+  const current = await readDelivery(deps, tenantId, deliveryId);
+  if (!current) return { kind: 'stopped', reason: 'the delivery no longer exists' };
+  if (current.value.automaticAttempts >= k) {
+    return current.value.lastAutomaticOutcome ?? { kind: 'stopped', reason: 'already attempted' };
+  }
+  if (current.value.status === 'succeeded') return { kind: 'stopped', reason: 'already succeeded' };
+  if (current.value.status === 'failed' || current.value.status === 'skipped') {
+    return { kind: 'stopped', reason: `the delivery is ${current.value.status}` };
+  }
+  const sub = await deps.tables.subscriptions.get(tenantId, current.value.subscriptionId);
+  if (!sub) return stop(deps, input, 'failed', 'the subscription was deleted');
+  if (!sub.value.enabled) {
+    return stop(
+      deps,
+      input,
+      'skipped',
+      `the subscription is disabled: ${sub.value.disabledReason ?? 'no reason given'}`,
+    );
+  }
+  if (!(await deps.tenantIsActive(tenantId))) return stop(deps, input, 'skipped', 'the tenant is disabled');
+  const event = await loadEventBody(deps, tenantId, current.value.eventId);
+  if (!event) return stop(deps, input, 'failed', 'the event no longer exists');
+
+  let lease: Awaited<ReturnType<typeof acquire>> = 'busy';
+  // A manual attempt may hold the lease; it ends within one attempt timeout (or its lease expires).
+  for (let waited = 0; waited <= deps.attemptTimeoutMs + LEASE_MARGIN_MS; waited += 250) {
+    lease = await acquire(
+      deps,
+      tenantId,
+      deliveryId,
+      k === 1 ? 'initial' : 'automatic',
+      (d) => d.automaticAttempts < k && d.status !== 'succeeded',
+    );
+    if (lease !== 'busy') break;
+    await sleep(250);
+  }
+  if (lease === 'busy') throw new Error(`delivery ${deliveryId}: the in-flight lease was not released`);
+  if (lease === 'refused') {
+    const again = await readDelivery(deps, tenantId, deliveryId);
+    return again?.value.lastAutomaticOutcome ?? { kind: 'stopped', reason: 'already succeeded' };
+  }
+  const trigger: AttemptTrigger = k === 1 ? 'initial' : 'automatic';
+  const at = nowMs();
+  const result = await send(deps, sub.value, deliveryId, event.body, event.type, lease.n, trigger);
+  await recordAttempt(deps, tenantId, lease.delivery, lease.n, trigger, at, result);
+  const outcome: AutomaticOutcome = succeeded(result)
+    ? { kind: 'succeeded' }
+    : result.statusCode === 410
+      ? { kind: 'gone' }
+      : k >= MAX_AUTOMATIC_ATTEMPTS
+        ? { kind: 'failed' }
+        : { kind: 'retry', ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
+  await changeDelivery(deps, tenantId, deliveryId, (d) => {
+    const next: DeliveryRecord = {
+      ...d,
+      automaticAttempts: k,
+      lastAutomaticOutcome: outcome,
+      lastAutomaticN: lease.n,
+    };
+    delete next.inFlight;
+    delete next.nextAttemptAt;
+    if (d.status === 'succeeded') return next; // a manual retry won meanwhile; keep it
+    if (outcome.kind === 'succeeded') {
+      next.status = 'succeeded';
+      delete next.statusReason;
+    } else if (outcome.kind === 'gone') {
+      next.status = 'failed';
+      next.statusReason = 'the endpoint answered 410 Gone; the subscription was disabled';
+    } else if (outcome.kind === 'failed') {
+      next.status = 'failed';
+      next.statusReason = `${MAX_AUTOMATIC_ATTEMPTS} automatic attempts failed`;
+    } else {
+      next.status = 'retrying';
+    }
+    return next;
+  });
+  return outcome;
+}
+
+/** The orchestration decided when the next attempt runs: shown on the delivery and its last attempt. */
+export async function recordNextAttempt(
+  deps: OutboundDeps,
+  input: { tenantId: string; deliveryId: string; nextAttemptAt: string },
+): Promise<void> {
+  const updated = await changeDelivery(deps, input.tenantId, input.deliveryId, (d) =>
+    d.status === 'retrying' ? { ...d, nextAttemptAt: input.nextAttemptAt } : undefined,
+  );
+  const n = updated?.value.lastAutomaticN;
+  if (n === undefined) return;
+  await deps.tables.attempts.update(attemptsPartition(input.tenantId, input.deliveryId), attemptRowKey(n), (a) =>
+    a ? { ...a, nextAttemptAt: input.nextAttemptAt } : undefined,
+  );
+}
+
+/**
+ * One manual attempt now (POST /deliveries/{id}/retry): outside the schedule, marked `manual`, not
+ * counted among the five automatic attempts. Allowed in every state but while another attempt is
+ * in flight (409) or the subscription is disabled (409: re-enable it first). A success ends the
+ * schedule (the orchestration re-reads the delivery before its next attempt).
+ */
+export async function runManualAttempt(
+  deps: OutboundDeps,
+  tenantId: string,
+  deliveryId: string,
+): Promise<{ attempt: AttemptView; status: DeliveryRecord['status'] }> {
+  const current = await readDelivery(deps, tenantId, deliveryId);
+  if (!current) throw new ResourceNotFoundError('delivery', deliveryId);
+  const sub = await deps.tables.subscriptions.get(tenantId, current.value.subscriptionId);
+  if (!sub) throw new DomainError('conflict', 'The subscription of this delivery was deleted.', { deliveryId });
+  if (!sub.value.enabled) {
+    throw new DomainError('subscription_disabled', 'The subscription is disabled; enable it before retrying.', {
+      subscriptionId: current.value.subscriptionId,
+      disabledReason: sub.value.disabledReason ?? null,
+    });
+  }
+  const event = await loadEventBody(deps, tenantId, current.value.eventId);
+  if (!event) throw new DomainError('conflict', 'The event of this delivery no longer exists.', { deliveryId });
+  const lease = await acquire(deps, tenantId, deliveryId, 'manual', () => true);
+  if (lease === 'busy' || lease === 'refused') {
+    throw new DomainError('attempt_in_flight', 'An attempt of this delivery is being sent; try again shortly.', {
+      deliveryId,
+    });
+  }
+  const at = nowMs();
+  const result = await send(deps, sub.value, deliveryId, event.body, event.type, lease.n, 'manual');
+  const record = await recordAttempt(deps, tenantId, lease.delivery, lease.n, 'manual', at, result);
+  const ok = succeeded(result);
+  const after = await changeDelivery(deps, tenantId, deliveryId, (d) => {
+    const next: DeliveryRecord = { ...d };
+    delete next.inFlight;
+    if (ok) {
+      next.status = 'succeeded';
+      delete next.statusReason;
+      delete next.nextAttemptAt;
+    } else if (d.status === 'skipped' || d.status === 'failed') {
+      next.status = 'failed';
+      next.statusReason = `manual attempt ${lease.n} failed`;
+    }
+    return next;
+  });
+  return {
+    attempt: {
+      n: record.n,
+      at: record.at,
+      trigger: record.trigger,
+      statusCode: record.statusCode ?? null,
+      durationMs: record.durationMs,
+      ...(record.error ? { error: record.error } : {}),
+      ...(record.responseExcerpt !== undefined ? { responseExcerpt: record.responseExcerpt } : {}),
+    },
+    status: after?.value.status ?? current.value.status,
+  };
+}

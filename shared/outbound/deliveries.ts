@@ -1,0 +1,255 @@
+import { nowMs } from '../clock';
+import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
+import { newestFirstIdTime, tenantPartition, timeBucketsBetween } from '../storage/keys';
+import type { Stored } from '../storage/table-repository';
+import type { OutboundDeps } from './deps';
+import {
+  type AttemptTrigger,
+  attemptsPartition,
+  type DeliveryRecord,
+  type DeliveryStatus,
+  dayOf,
+  dayPartition,
+  type IndexKind,
+  indexPartition,
+} from './tables';
+
+export interface AttemptView {
+  n: number;
+  at: string;
+  trigger: AttemptTrigger;
+  statusCode: number | null;
+  durationMs: number;
+  error?: string;
+  responseExcerpt?: string;
+  nextAttemptAt?: string;
+}
+
+export interface DeliveryView {
+  id: string;
+  subscriptionId: string;
+  eventId: string;
+  eventType: string;
+  status: DeliveryStatus;
+  statusReason?: string;
+  createdAt: string;
+  updatedAt: string;
+  attemptCount: number;
+  automaticAttempts: number;
+  nextAttemptAt?: string;
+  attempts?: AttemptView[];
+}
+
+export function deliveryView(stored: Stored<DeliveryRecord>): DeliveryView {
+  const v = stored.value;
+  return {
+    id: stored.rowKey,
+    subscriptionId: v.subscriptionId,
+    eventId: v.eventId,
+    eventType: v.eventType,
+    status: v.status,
+    ...(v.statusReason ? { statusReason: v.statusReason } : {}),
+    createdAt: v.createdAt,
+    updatedAt: v.updatedAt,
+    attemptCount: v.attemptCount,
+    automaticAttempts: v.automaticAttempts,
+    ...(v.nextAttemptAt && (v.status === 'retrying' || v.status === 'pending')
+      ? { nextAttemptAt: v.nextAttemptAt }
+      : {}),
+  };
+}
+
+export async function readDelivery(
+  deps: OutboundDeps,
+  tenantId: string,
+  id: string,
+): Promise<Stored<DeliveryRecord> | undefined> {
+  if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)) return undefined;
+  return deps.tables.deliveries.get(dayPartition(tenantId, id), id);
+}
+
+/** A new delivery row and its index rows (index first: a crash leaves an extra row, never a missing one). */
+export async function insertDelivery(
+  deps: OutboundDeps,
+  tenantId: string,
+  id: string,
+  record: DeliveryRecord,
+): Promise<void> {
+  const day = dayOf(id);
+  const at = { at: record.createdAt };
+  await Promise.all([
+    deps.tables.index.upsert(indexPartition(tenantId, 'sub', record.subscriptionId, day), id, at),
+    deps.tables.index.upsert(indexPartition(tenantId, 'type', record.eventType, day), id, at),
+    deps.tables.index.upsert(indexPartition(tenantId, 'status', record.status, day), id, at),
+  ]);
+  await deps.tables.deliveries.insert(dayPartition(tenantId, id), id, record);
+}
+
+/**
+ * Read-modify-write of a delivery under its ETag, keeping the status index in step: the row for
+ * the new status is written before the change and the old one removed after it.
+ */
+export async function changeDelivery(
+  deps: OutboundDeps,
+  tenantId: string,
+  id: string,
+  mutate: (current: DeliveryRecord) => DeliveryRecord | undefined,
+): Promise<Stored<DeliveryRecord> | undefined> {
+  const day = dayOf(id);
+  const written = new Set<DeliveryStatus>();
+  let before: DeliveryStatus | undefined;
+  const result = await deps.tables.deliveries.update(dayPartition(tenantId, id), id, async (current) => {
+    if (!current) return undefined;
+    const next = mutate(current);
+    if (!next) return undefined;
+    before = current.status;
+    next.updatedAt = new Date(nowMs()).toISOString();
+    if (next.status !== current.status && !written.has(next.status)) {
+      await deps.tables.index.upsert(indexPartition(tenantId, 'status', next.status, day), id, { at: next.updatedAt });
+      written.add(next.status);
+    }
+    return next;
+  });
+  if (result && before && before !== result.value.status) {
+    await deps.tables.index.delete(indexPartition(tenantId, 'status', before, day), id);
+  }
+  return result;
+}
+
+export async function getDelivery(deps: OutboundDeps, tenantId: string, id: string): Promise<DeliveryView> {
+  const stored = await readDelivery(deps, tenantId, id);
+  if (!stored) throw new ResourceNotFoundError('delivery', id);
+  const attempts: AttemptView[] = [];
+  for await (const row of deps.tables.attempts.iterate(attemptsPartition(tenantId, id))) {
+    const a = row.value;
+    attempts.push({
+      n: a.n,
+      at: a.at,
+      trigger: a.trigger,
+      statusCode: a.statusCode ?? null,
+      durationMs: a.durationMs,
+      ...(a.error ? { error: a.error } : {}),
+      ...(a.responseExcerpt !== undefined ? { responseExcerpt: a.responseExcerpt } : {}),
+      ...(a.nextAttemptAt ? { nextAttemptAt: a.nextAttemptAt } : {}),
+    });
+  }
+  return { ...deliveryView(stored), attempts };
+}
+
+export interface DeliveryQuery {
+  subscriptionId?: string | undefined;
+  eventType?: string | undefined;
+  status?: DeliveryStatus | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** Longest time range one list walks (day partitions). */
+export const MAX_LIST_RANGE_DAYS = 92;
+const DEFAULT_RANGE_DAYS = 30;
+/** Partition pages read per request before answering with a cursor (a page may be short). */
+const MAX_READS_PER_PAGE = 25;
+
+interface ListCursor {
+  day: string;
+  inner: string | null;
+}
+
+function encodeListCursor(c: ListCursor): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+function decodeListCursor(text: string, days: readonly string[]): ListCursor {
+  try {
+    const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<ListCursor>;
+    if (
+      typeof value.day === 'string' &&
+      days.includes(value.day) &&
+      (value.inner === null || typeof value.inner === 'string')
+    ) {
+      return { day: value.day, inner: value.inner };
+    }
+  } catch {
+    // fall through
+  }
+  throw new DomainError('invalid_cursor', 'The cursor does not belong to this list.');
+}
+
+function rangeOf(query: DeliveryQuery): { fromMs: number; toMs: number } {
+  const toMs = query.to ? Date.parse(query.to) : nowMs();
+  const fromMs = query.from ? Date.parse(query.from) : toMs - DEFAULT_RANGE_DAYS * 86_400_000;
+  if (!(fromMs <= toMs)) {
+    throw new DomainError('validation_failed', '`from` must not be after `to`.', {
+      errors: [{ path: 'from', message: 'after to' }],
+    });
+  }
+  if (toMs - fromMs > MAX_LIST_RANGE_DAYS * 86_400_000) {
+    throw new DomainError('validation_failed', `The time range is longer than ${MAX_LIST_RANGE_DAYS} days.`, {
+      errors: [{ path: 'from', message: `at most ${MAX_LIST_RANGE_DAYS} days before to` }],
+    });
+  }
+  return { fromMs: Math.max(0, fromMs), toMs };
+}
+
+/**
+ * Deliveries newest first, one day partition after another. The most selective filter picks the
+ * partitions (subscription, then status, then event type index; none = the deliveries table), the
+ * others are checked on the delivery row itself, so no list ever scans a table.
+ */
+export async function listDeliveries(
+  deps: OutboundDeps,
+  tenantId: string,
+  query: DeliveryQuery,
+): Promise<{ items: DeliveryView[]; nextCursor: string | null }> {
+  const { fromMs, toMs } = rangeOf(query);
+  const days = timeBucketsBetween(fromMs, toMs, 'day');
+  const source: { kind: IndexKind; value: string } | undefined = query.subscriptionId
+    ? { kind: 'sub', value: query.subscriptionId }
+    : query.status
+      ? { kind: 'status', value: query.status }
+      : query.eventType
+        ? { kind: 'type', value: query.eventType }
+        : undefined;
+  let position: ListCursor = query.cursor ? decodeListCursor(query.cursor, days) : { day: days[0] ?? '', inner: null };
+  const items: DeliveryView[] = [];
+  const matches = (d: Stored<DeliveryRecord>) => {
+    const v = d.value;
+    const t = newestFirstIdTime(d.rowKey);
+    return (
+      t >= fromMs &&
+      t <= toMs &&
+      (!query.subscriptionId || v.subscriptionId === query.subscriptionId) &&
+      (!query.status || v.status === query.status) &&
+      (!query.eventType || v.eventType === query.eventType)
+    );
+  };
+  for (let reads = 0; reads < MAX_READS_PER_PAGE; reads++) {
+    const remaining = query.limit - items.length;
+    if (remaining <= 0) break;
+    const listOptions = { limit: remaining, ...(position.inner ? { cursor: position.inner } : {}) };
+    let next: string | null;
+    if (source) {
+      const page = await deps.tables.index.list(
+        indexPartition(tenantId, source.kind, source.value, position.day),
+        listOptions,
+      );
+      const rows = await Promise.all(page.items.map((row) => readDelivery(deps, tenantId, row.rowKey)));
+      for (const row of rows) if (row && matches(row)) items.push(deliveryView(row));
+      next = page.nextCursor;
+    } else {
+      const page = await deps.tables.deliveries.list(tenantPartition(tenantId, position.day), listOptions);
+      for (const row of page.items) if (matches(row)) items.push(deliveryView(row));
+      next = page.nextCursor;
+    }
+    if (next) {
+      position = { day: position.day, inner: next };
+      continue;
+    }
+    const nextDay = days[days.indexOf(position.day) + 1];
+    if (!nextDay) return { items, nextCursor: null };
+    position = { day: nextDay, inner: null };
+  }
+  return { items, nextCursor: encodeListCursor(position) };
+}

@@ -1,0 +1,49 @@
+import type { CounterKey } from '../analytics/counters';
+import { processCounters } from '../analytics/process-counters';
+import { services } from '../app/services';
+import type { AuditEntry } from '../audit/audit-log';
+import { type CredentialCipher, credentialCipher } from '../crypto/credential-cipher';
+import { type DnsLookup, type NetworkPolicy, networkPolicyFromSettings } from '../net/guard';
+import type { TableRepository } from '../storage/table-repository';
+import { type OutboundTables, outboundTables } from './tables';
+
+/** Everything the outbound verbs need, injected so tests build it on their own Azurite and policy. */
+export interface OutboundDeps {
+  tables: OutboundTables;
+  audit: TableRepository<AuditEntry>;
+  /** Opens and seals signing secrets (the credential key ring). */
+  cipher: CredentialCipher;
+  /** The network guard's policy for subscription URLs (DESIGN §9.10). */
+  policy: NetworkPolicy;
+  /** DNS resolver for the guard; tests inject one, production uses the system resolver. */
+  dnsLookup?: DnsLookup;
+  counters: { increment(key: CounterKey): Promise<void> };
+  /** Whether the tenant may act (an operator-disabled tenant's deliveries stop). */
+  tenantIsActive(tenantId: string): Promise<boolean>;
+  /** A subscription with no successful attempt for this long while failing is disabled. */
+  disableAfterFailingMs: number;
+  /** Per attempt: connect, headers and body (the issue's 10 s). */
+  attemptTimeoutMs: number;
+}
+
+export const ATTEMPT_TIMEOUT_MS = 10_000;
+
+let built: OutboundDeps | undefined;
+
+/** The process' outbound dependencies, built once from the settings on first use. */
+export function outboundDeps(): OutboundDeps {
+  if (!built) {
+    const svc = services();
+    built = {
+      tables: outboundTables(svc.account),
+      audit: svc.audit,
+      cipher: credentialCipher(),
+      policy: networkPolicyFromSettings(svc.settings),
+      counters: processCounters(),
+      tenantIsActive: (tenantId) => svc.tenants.isActive(tenantId),
+      disableAfterFailingMs: svc.settings.OUTBOUND_DISABLE_AFTER_FAILING_HOURS * 3_600_000,
+      attemptTimeoutMs: ATTEMPT_TIMEOUT_MS,
+    };
+  }
+  return built;
+}

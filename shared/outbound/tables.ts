@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import type { StorageAccount } from '../storage/connection';
+import { newestFirstIdTime, tenantPartition, timeBucket } from '../storage/keys';
+import { TableRepository } from '../storage/table-repository';
+
+/**
+ * The outbound capability's tables (DESIGN §4). Nothing here holds a plaintext secret: signing
+ * secrets are Fernet tokens under the credential key ring (shared/crypto), opened by the attempt
+ * activity at call time and never put into Durable inputs, outputs or history (DESIGN §9.5).
+ */
+
+/** `subscriptions`: PartitionKey = tenant id, RowKey = subscription id (newest first). */
+export const subscriptionRecordSchema = z.object({
+  url: z.string(),
+  eventTypes: z.array(z.string()),
+  /** Event sources (vendor ids) the subscription wants; empty = every source. */
+  products: z.array(z.string()),
+  enabled: z.boolean(),
+  description: z.string(),
+  headers: z.record(z.string(), z.string()),
+  encryptedSecret: z.string(),
+  /** The secret before the last rotation, still signed with until `previousSecretExpiresAt`. */
+  encryptedPreviousSecret: z.string().optional(),
+  previousSecretExpiresAt: z.string().optional(),
+  disabledReason: z.string().optional(),
+  disabledAt: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  createdBy: z.string(),
+  secretRotatedAt: z.string(),
+});
+export type SubscriptionRecord = z.infer<typeof subscriptionRecordSchema>;
+
+/** `subscriptionhealth`: PartitionKey = tenant id, RowKey = subscription id; one row per attempt outcome. */
+export const healthRecordSchema = z.object({
+  attempts: z.number().int().nonnegative(),
+  successes: z.number().int().nonnegative(),
+  consecutiveFailures: z.number().int().nonnegative(),
+  lastSuccessAt: z.string().optional(),
+  lastFailureAt: z.string().optional(),
+  /** First failure after the last success: the start of the current failure streak. */
+  failingSince: z.string().optional(),
+  lastStatusCode: z.number().int().optional(),
+  lastError: z.string().optional(),
+});
+export type HealthRecord = z.infer<typeof healthRecordSchema>;
+
+/** `outboundevents`: PartitionKey = `tenant|day`, RowKey = event id (newest first). */
+export const eventRecordSchema = z.object({
+  type: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  source: z.string(),
+  publishedAt: z.string(),
+  deliveries: z.number().int().nonnegative(),
+});
+export type OutboundEventRecord = z.infer<typeof eventRecordSchema>;
+
+export const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'skipped'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export const ATTEMPT_TRIGGERS = ['initial', 'automatic', 'manual'] as const;
+export type AttemptTrigger = (typeof ATTEMPT_TRIGGERS)[number];
+
+/** What the orchestration needs to know about an automatic attempt (kept for an idempotent re-run). */
+export const automaticOutcomeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('succeeded') }),
+  z.object({ kind: z.literal('retry'), retryAfterMs: z.number().int().nonnegative().optional() }),
+  z.object({ kind: z.literal('failed') }),
+  z.object({ kind: z.literal('gone') }),
+  z.object({ kind: z.literal('stopped'), reason: z.string() }),
+]);
+export type AutomaticOutcome = z.infer<typeof automaticOutcomeSchema>;
+
+/**
+ * `deliveries`: PartitionKey = `tenant|day of the delivery id`, RowKey = delivery id (newest
+ * first). The day is recoverable from the id, so a point read needs nothing but the id.
+ */
+export const deliveryRecordSchema = z.object({
+  subscriptionId: z.string(),
+  eventId: z.string(),
+  eventType: z.string(),
+  status: z.enum(DELIVERY_STATUSES),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  /** Every attempt, manual ones included: the next attempt's number is this + 1. */
+  attemptCount: z.number().int().nonnegative(),
+  /** Automatic attempts (initial + scheduled) done; at most five. */
+  automaticAttempts: z.number().int().nonnegative(),
+  lastAutomaticOutcome: automaticOutcomeSchema.optional(),
+  /** Attempt number of the last automatic attempt (its log row gets the next attempt time). */
+  lastAutomaticN: z.number().int().optional(),
+  nextAttemptAt: z.string().optional(),
+  /** The attempt being sent now; a lease, so a crashed sender does not block the delivery forever. */
+  inFlight: z.object({ n: z.number().int(), trigger: z.enum(ATTEMPT_TRIGGERS), untilMs: z.number() }).optional(),
+  statusReason: z.string().optional(),
+});
+export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
+
+/** `deliveryattempts`: PartitionKey = `tenant|delivery id`, RowKey = attempt number, zero-padded. */
+export const attemptRecordSchema = z.object({
+  n: z.number().int().positive(),
+  at: z.string(),
+  trigger: z.enum(ATTEMPT_TRIGGERS),
+  statusCode: z.number().int().optional(),
+  durationMs: z.number().int().nonnegative(),
+  error: z.string().optional(),
+  responseExcerpt: z.string().optional(),
+  nextAttemptAt: z.string().optional(),
+});
+export type AttemptRecord = z.infer<typeof attemptRecordSchema>;
+
+/**
+ * `deliveryindex`: PartitionKey = `tenant|<kind>:<value>|day`, RowKey = delivery id. One row per
+ * delivery under its subscription, its event type and its current status, so each list filter is
+ * a partition read. A status row is written before the delivery changes and the old one removed
+ * after, so a crash leaves an extra row (readers check the delivery) but never a missing one.
+ */
+export const indexRecordSchema = z.object({ at: z.string() });
+export type IndexRecord = z.infer<typeof indexRecordSchema>;
+
+export type IndexKind = 'sub' | 'type' | 'status';
+
+export interface OutboundTables {
+  subscriptions: TableRepository<SubscriptionRecord>;
+  health: TableRepository<HealthRecord>;
+  events: TableRepository<OutboundEventRecord>;
+  deliveries: TableRepository<DeliveryRecord>;
+  attempts: TableRepository<AttemptRecord>;
+  index: TableRepository<IndexRecord>;
+}
+
+export function outboundTables(account: StorageAccount): OutboundTables {
+  return {
+    subscriptions: new TableRepository(account, 'subscriptions', subscriptionRecordSchema),
+    health: new TableRepository(account, 'subscriptionhealth', healthRecordSchema),
+    events: new TableRepository(account, 'outboundevents', eventRecordSchema),
+    deliveries: new TableRepository(account, 'deliveries', deliveryRecordSchema),
+    attempts: new TableRepository(account, 'deliveryattempts', attemptRecordSchema),
+    index: new TableRepository(account, 'deliveryindex', indexRecordSchema),
+  };
+}
+
+/** The day partition of a newest-first id (event or delivery). */
+export function dayOf(id: string): string {
+  return timeBucket(newestFirstIdTime(id), 'day');
+}
+
+export function dayPartition(tenantId: string, id: string): string {
+  return tenantPartition(tenantId, dayOf(id));
+}
+
+export function indexPartition(tenantId: string, kind: IndexKind, value: string, day: string): string {
+  return tenantPartition(tenantId, `${kind}:${value}`, day);
+}
+
+export function attemptsPartition(tenantId: string, deliveryId: string): string {
+  return tenantPartition(tenantId, deliveryId);
+}
+
+export function attemptRowKey(n: number): string {
+  return String(n).padStart(4, '0');
+}

@@ -1,0 +1,296 @@
+import { processCounters } from '../analytics/process-counters';
+import { type BusSender, complete, deadLetter, type MessageHandler, type ReceivedMessage } from '../bus/port';
+import { processBus } from '../bus/process-bus';
+import { type BackoffPolicy, DEFAULT_BACKOFF, retryOrDeadLetter } from '../bus/retry';
+import { nowMs } from '../clock';
+import { crashPoint } from '../faults/crash-points';
+import { type EventView, loadEvent, updateEvent } from '../inbound/event-store';
+import type { StageRecord } from '../inbound/tables';
+import { loadStageRecord, recordStage } from '../inbound/timeline';
+import { createLogger, errorFields, type Logger } from '../observability/logger';
+import {
+  type ErrorType,
+  FAILURE_PROPERTIES,
+  STAGE_QUEUES,
+  type Stage,
+  type StageMessage,
+  stageMessageSchema,
+} from './contract';
+
+/**
+ * The wrapper every pipeline stage runs in (DESIGN §6, §9.1–9.2). A stage's work returns what
+ * happened; the runner does the rest the same way for all five stages: it records the outcome on
+ * the event's timeline *before* acting on it, so a redelivered message re-applies the recorded
+ * effect (re-sends the same next messages, which duplicate detection drops) instead of doing the
+ * work again; it moves the event's status and stage, counts the outcome, schedules planned retries
+ * and dead-letters permanent failures with reason = error type.
+ */
+export interface StageContext {
+  message: StageMessage;
+  received: ReceivedMessage;
+  event: EventView;
+  log: Logger;
+  correlationId: string;
+}
+
+export type NextMessage = Pick<StageMessage, 'stage' | 'step'> & Partial<Pick<StageMessage, 'agentRunId' | 'stepIndex'>>;
+
+export type StageResult =
+  | { kind: 'next'; messages: NextMessage[]; detail?: string; properties?: Record<string, string | number> }
+  | { kind: 'done'; status: 'succeeded' | 'awaiting_approval' | 'processing'; detail?: string }
+  | {
+      kind: 'fail';
+      errorType: ErrorType;
+      message: string;
+      transient: boolean;
+      retryAfterMs?: number;
+      properties?: Record<string, string | number>;
+    };
+
+export interface StageHandlerOptions {
+  /** Default: the process bus. */
+  bus?: () => BusSender;
+  /** Default: DEFAULT_BACKOFF (3 retries). */
+  policy?: BackoffPolicy;
+}
+
+/** Crash points between the runner's writes (docs/pipeline.md, "Crash points"). */
+export const STAGE_CRASH_POINTS = {
+  afterRecord: (stage: Stage) => `pipeline.${stage}.after-record`,
+  afterSend: (stage: Stage) => `pipeline.${stage}.after-send`,
+} as const;
+
+/** Properties that belong to one dead-letter copy, never carried onto the next message. */
+const TRANSIENT_PROPERTIES = ['DeadLetterReason', 'DeadLetterErrorDescription', 'DeadLetterSource'];
+
+function carriedProperties(
+  received: ReceivedMessage,
+  event: EventView,
+  extra: Record<string, string | number> | undefined,
+): Record<string, string | number | boolean> {
+  const props: Record<string, string | number | boolean> = { ...received.applicationProperties };
+  for (const name of TRANSIENT_PROPERTIES) {
+    delete props[name];
+    delete props[name.charAt(0).toLowerCase() + name.slice(1)];
+  }
+  props[FAILURE_PROPERTIES.tenantId] = event.tenantId;
+  props[FAILURE_PROPERTIES.eventId] = event.id;
+  props[FAILURE_PROPERTIES.vendor] ??= event.source;
+  if (event.sopId) props[FAILURE_PROPERTIES.sopId] ??= event.sopId;
+  if (event.agentRunId) props[FAILURE_PROPERTIES.agentRunId] ??= event.agentRunId;
+  return { ...props, ...(extra ?? {}) };
+}
+
+/** Send one stage message: id `{eventId}:{stage}:{step}:{attempt}`, the failure properties on it. */
+export async function sendToStage(
+  bus: BusSender,
+  tenantId: string,
+  eventId: string,
+  target: Pick<StageMessage, 'stage' | 'step'> & Partial<StageMessage>,
+  properties?: Record<string, string | number>,
+  options: { correlationId?: string } = {},
+): Promise<void> {
+  const body: StageMessage = stageMessageSchema.parse({
+    v: 1,
+    tenantId,
+    eventId,
+    stage: target.stage,
+    step: target.step,
+    attempt: target.attempt ?? 0,
+    ...(target.agentRunId !== undefined ? { agentRunId: target.agentRunId } : {}),
+    ...(target.stepIndex !== undefined ? { stepIndex: target.stepIndex } : {}),
+  });
+  await bus.send(STAGE_QUEUES[target.stage], body, {
+    messageId: `${eventId}:${body.stage}:${body.step}:${body.attempt}`,
+    correlationId: options.correlationId ?? eventId,
+    applicationProperties: {
+      ...(properties ?? {}),
+      [FAILURE_PROPERTIES.tenantId]: tenantId,
+      [FAILURE_PROPERTIES.eventId]: eventId,
+      [FAILURE_PROPERTIES.stage]: target.stage,
+    },
+  });
+}
+
+function parseJsonRecord(text: string | undefined): Record<string, string | number> {
+  if (!text) return {};
+  const value: unknown = JSON.parse(text);
+  return typeof value === 'object' && value !== null ? (value as Record<string, string | number>) : {};
+}
+
+const TERMINAL = new Set(['succeeded', 'failed']);
+
+export function stageHandler(
+  stage: Stage,
+  work: (ctx: StageContext) => Promise<StageResult>,
+  options: StageHandlerOptions = {},
+): MessageHandler {
+  const busOf = options.bus ?? processBus;
+  const policy = options.policy ?? DEFAULT_BACKOFF;
+  const queue = STAGE_QUEUES[stage];
+
+  /** The effect of a recorded outcome; run once after recording and again on every redelivery. */
+  async function apply(
+    record: StageRecord,
+    message: StageMessage,
+    received: ReceivedMessage,
+    event: EventView,
+    correlationId: string,
+  ) {
+    const { retryAfterMs, ...extra } = parseJsonRecord(record.properties);
+    const props = carriedProperties(received, event, extra);
+    const wasTerminal = TERMINAL.has(event.status);
+    switch (record.outcome) {
+      case 'succeeded': {
+        const next = JSON.parse(record.next ?? '[]') as NextMessage[];
+        if (!wasTerminal) {
+          await updateEvent(event.tenantId, event.id, { status: 'processing', stage: next[0]?.stage ?? stage });
+        }
+        const sendProps: Record<string, string | number> = {};
+        for (const [k, v] of Object.entries(props)) sendProps[k] = typeof v === 'boolean' ? String(v) : v;
+        for (const target of next) {
+          await sendToStage(busOf(), event.tenantId, event.id, target, sendProps, { correlationId });
+        }
+        crashPoint(STAGE_CRASH_POINTS.afterSend(stage));
+        return complete;
+      }
+      case 'done': {
+        const status = (record.status ?? 'processing') as 'succeeded' | 'awaiting_approval' | 'processing';
+        if (!wasTerminal) await updateEvent(event.tenantId, event.id, { status, stage });
+        return complete;
+      }
+      case 'retrying': {
+        if (!wasTerminal) await updateEvent(event.tenantId, event.id, { status: 'processing', stage });
+        const decision = await retryOrDeadLetter(
+          busOf(),
+          queue,
+          { eventId: event.id, stage, step: message.step, attempt: message.attempt },
+          (attempt) => ({ ...message, attempt }),
+          {
+            reason: record.errorType ?? 'internal_error',
+            description: record.message ?? '',
+            retryAfterMs: retryAfterMs === undefined ? undefined : Number(retryAfterMs),
+            message: { applicationProperties: { ...props, [FAILURE_PROPERTIES.stage]: stage }, correlationId },
+          },
+          policy,
+        );
+        crashPoint(STAGE_CRASH_POINTS.afterSend(stage));
+        return decision.settlement;
+      }
+      case 'failed': {
+        await updateEvent(event.tenantId, event.id, {
+          status: 'failed',
+          stage,
+          errorType: record.errorType ?? 'internal_error',
+        });
+        return deadLetter(record.errorType ?? 'internal_error', record.message ?? '');
+      }
+    }
+  }
+
+  return async (received) => {
+    const parsed = stageMessageSchema.safeParse(received.body);
+    if (!parsed.success || parsed.data.stage !== stage) {
+      const why = parsed.success ? `a ${parsed.data.stage} message on the ${queue} queue` : parsed.error.message;
+      return deadLetter('internal_error', `Unreadable stage message ${received.messageId}: ${why}`);
+    }
+    const message = parsed.data;
+    const event = await loadEvent(message.tenantId, message.eventId);
+    if (!event) {
+      return deadLetter('internal_error', `Event ${message.eventId} does not exist (purged or never stored).`);
+    }
+    const correlationId = received.correlationId ?? event.correlationId;
+    const log = createLogger({
+      correlationId,
+      eventId: event.id,
+      tenantId: event.tenantId,
+      stage,
+      step: message.step,
+      attempt: message.attempt,
+    });
+
+    const recorded = await loadStageRecord(event.tenantId, event.id, stage, message.step, message.attempt);
+    if (recorded) {
+      log.info('stage already recorded; re-applying its outcome', { outcome: recorded.outcome });
+      return apply(recorded, message, received, event, correlationId);
+    }
+
+    const started = nowMs();
+    let result: StageResult;
+    try {
+      result = await work({ message, received, event, log, correlationId });
+    } catch (error) {
+      // An unexpected error is a crash, not a planned failure: abandon, so maxDeliveryCount and
+      // the Failure Analysis (`crashed`) catch a handler that keeps failing.
+      log.error('stage work threw', errorFields(error));
+      throw error;
+    }
+    const finished = nowMs();
+    const record = toRecord(stage, message, result, started, finished, policy);
+    const stored = await recordStage(event.tenantId, event.id, record);
+    crashPoint(STAGE_CRASH_POINTS.afterRecord(stage));
+    const settlement = await apply(stored, message, received, event, correlationId);
+    await processCounters().increment({
+      tenantId: event.tenantId,
+      integrationType: 'inbound_webhook',
+      integrationId: event.webhookId ?? '-',
+      outcome: `${stage}.${stored.outcome}`,
+      code: stored.errorType ?? '-',
+    });
+    log.info('stage finished', { outcome: stored.outcome, durationMs: stored.durationMs, errorType: stored.errorType });
+    return settlement;
+  };
+}
+
+function toRecord(
+  stage: Stage,
+  message: StageMessage,
+  result: StageResult,
+  started: number,
+  finished: number,
+  policy: BackoffPolicy,
+): StageRecord {
+  const base = {
+    stage,
+    step: message.step,
+    attempt: message.attempt,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date(finished).toISOString(),
+    durationMs: Math.max(0, finished - started),
+  };
+  switch (result.kind) {
+    case 'next':
+      return {
+        ...base,
+        outcome: 'succeeded',
+        next: JSON.stringify(result.messages),
+        ...(result.detail !== undefined ? { detail: result.detail } : {}),
+        ...(result.properties ? { properties: JSON.stringify(result.properties) } : {}),
+      };
+    case 'done':
+      return {
+        ...base,
+        outcome: 'done',
+        status: result.status,
+        ...(result.detail !== undefined ? { detail: result.detail } : {}),
+      };
+    case 'fail': {
+      const retry = result.transient && message.attempt < policy.maxRetries;
+      const runs = message.attempt + 1;
+      const properties = {
+        ...(result.properties ?? {}),
+        ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
+      };
+      return {
+        ...base,
+        outcome: retry ? 'retrying' : 'failed',
+        errorType: result.errorType,
+        message:
+          result.transient && !retry
+            ? `${result.message} (gave up after ${runs} attempt${runs === 1 ? '' : 's'})`
+            : result.message,
+        ...(Object.keys(properties).length > 0 ? { properties: JSON.stringify(properties) } : {}),
+      };
+    }
+  }
+}
