@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, isIPv6 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { HttpRequest, HttpResponse, type HttpResponseInit } from '@azure/functions';
 import { secretsEqual } from '../shared/crypto/constant-time';
@@ -8,6 +8,7 @@ import { CORRELATION_HEADER, correlationIdFrom } from '../shared/http/correlatio
 import { errorMapping } from '../shared/http/error-table';
 import { MethodNotAllowedError, PayloadTooLargeError, RouteNotFoundError } from '../shared/http/errors';
 import { problemFrom, problemHeaders } from '../shared/http/problem';
+import { SECURITY_HEADERS } from '../shared/http/security-headers';
 import { PortInUseError } from './azurite';
 import { HttpRouter } from './http-routing';
 import { createInvocationContext } from './invocation';
@@ -75,6 +76,7 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 function sendProblem(res: ServerResponse, error: DomainError, correlationId: string): void {
   const { status } = errorMapping(error.code);
   res.writeHead(status, {
+    ...SECURITY_HEADERS,
     ...problemHeaders(error),
     [CORRELATION_HEADER]: correlationId,
     // A refused body may still be arriving; closing is cheaper than draining up to 100 MB.
@@ -130,6 +132,15 @@ function headerRecord(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  // Like the App Service front end: append the address this edge saw, so the last entry is the one
+  // the hub can trust (shared/http/client-address.ts) and a client cannot pick its throttle bucket.
+  const remote = req.socket.remoteAddress;
+  if (remote) {
+    const seen = isIPv6(remote)
+      ? `[${remote}]:${req.socket.remotePort ?? 0}`
+      : `${remote}:${req.socket.remotePort ?? 0}`;
+    out['x-forwarded-for'] = out['x-forwarded-for'] ? `${out['x-forwarded-for']}, ${seen}` : seen;
   }
   return out;
 }

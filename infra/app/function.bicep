@@ -99,6 +99,9 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Key Vault references in app settings (CURSOR_SIGNING_KEY) resolve with the user-assigned
+    // identity; without this the platform tries a system-assigned identity the app does not have.
+    keyVaultReferenceIdentity: identityId
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'

@@ -15,6 +15,10 @@ export const SCOPES = [
   'subscriptions:write',
   'sync:read',
   'sync:write',
+  'sops:read',
+  'sops:write',
+  'approvals:read',
+  'approvals:write',
   'apikeys:write',
   'admin',
 ] as const;

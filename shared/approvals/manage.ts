@@ -262,14 +262,18 @@ async function resume(
  */
 export async function expireIfDue(deps: ApprovalDeps, tenantId: string, id: string): Promise<ApprovalView | undefined> {
   const updated = await deps.tables.approvals.update(tenantId, id, (current) => {
-    if (!current || current.status !== 'pending' || nowMs() < Date.parse(current.expiresAt)) return undefined;
+    if (current?.status !== 'pending' || nowMs() < Date.parse(current.expiresAt)) return undefined;
     return { ...current, status: 'expired', decidedAt: new Date(nowMs()).toISOString() };
   });
   return updated?.value.status === 'expired' ? toView(updated) : undefined;
 }
 
 /** The approval's current state (the agent-execution stage checks a resume against it). */
-export async function findApproval(deps: ApprovalDeps, tenantId: string, id: string): Promise<ApprovalView | undefined> {
+export async function findApproval(
+  deps: ApprovalDeps,
+  tenantId: string,
+  id: string,
+): Promise<ApprovalView | undefined> {
   const stored = await deps.tables.approvals.get(tenantId, id);
   return stored ? toView(stored) : undefined;
 }

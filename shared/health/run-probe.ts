@@ -5,7 +5,7 @@ import { nowMs } from '../clock';
 import { ResourceNotFoundError } from '../errors/domain-error';
 import type { Classification } from '../integrations/classify';
 import { classifyFailure } from '../integrations/classify';
-import { findIntegration } from '../integrations/directory';
+import { dropOrphanProbeTarget, findIntegration } from '../integrations/directory';
 import { type IntegrationDeps, openIntegrationSession } from '../integrations/manage';
 import { type ProbeRun, probeOnce } from '../integrations/probe-once';
 import { connectorFor } from '../integrations/sessions';
@@ -119,7 +119,7 @@ async function settle(deps: ProbeDeps, message: ProbeMessage, vendor: string, ru
   });
   await deps.health.history.insert(
     tenantPartition(message.tenantId, message.integrationId),
-    `${invertedTimeKey(now)}-${newestFirstId(now).slice(10, 16)}`,
+    `${invertedTimeKey(now)}-${newestFirstId(now).slice(10)}`,
     {
       at: iso(now),
       state,
@@ -167,8 +167,10 @@ export async function handleProbeMessage(deps: ProbeDeps, received: ReceivedMess
     });
   } catch (error) {
     if (error instanceof ResourceNotFoundError) {
-      // Deleted since the fan-out: forget its status instead of probing.
+      // Deleted since the fan-out: forget its status (and any index entry a crashed delete left)
+      // instead of probing.
       await deps.health.status.delete(message.tenantId, message.integrationId);
+      await dropOrphanProbeTarget(deps.integrations, message.tenantId, message.integrationId);
       return complete;
     }
     const status = await deps.health.status.get(message.tenantId, message.integrationId);

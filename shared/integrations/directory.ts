@@ -1,6 +1,6 @@
 import type { VendorId } from '../vendors/contract';
 import type { IntegrationDeps } from './manage';
-import { allProbeTargets } from './probe-index';
+import { allProbeTargets, unregisterFromProbes } from './probe-index';
 
 /**
  * What other capabilities (health probes, the pipeline) may know about integrations without
@@ -37,4 +37,14 @@ export async function findIntegration(
 /** Every integration of every tenant, for the 5-minute probe fan-out. */
 export function everyIntegration(deps: IntegrationDeps): AsyncGenerator<{ tenantId: string; integrationId: string }> {
   return allProbeTargets(deps.tables);
+}
+
+/**
+ * Forgets a probe target whose integration no longer exists (a delete that died between the row
+ * and its index entry). Safe against a create in progress: the row is always written before its
+ * index entry, so a missing row with an entry means deleted.
+ */
+export async function dropOrphanProbeTarget(deps: IntegrationDeps, tenantId: string, id: string): Promise<void> {
+  if (await integrationExists(deps, tenantId, id)) return;
+  await unregisterFromProbes(deps.tables, tenantId, id);
 }

@@ -82,7 +82,11 @@ function toView(stored: Stored<IntegrationRecord>, defaultId: string | undefined
  * names a deleted integration is repaired here: the oldest remaining integration of the vendor
  * becomes the default, with an insert-if-absent / ETag-conditional write so racing readers agree.
  */
-export async function resolveDefault(deps: IntegrationDeps, tenantId: string, vendor: VendorId): Promise<string | undefined> {
+export async function resolveDefault(
+  deps: IntegrationDeps,
+  tenantId: string,
+  vendor: VendorId,
+): Promise<string | undefined> {
   const pointer = await deps.tables.defaults.get(tenantId, vendor);
   if (pointer && (await deps.tables.integrations.get(tenantId, pointer.value.integrationId))) {
     return pointer.value.integrationId;
@@ -175,6 +179,9 @@ export async function createIntegration(
     credentialsUpdatedAt: at,
   };
   const stored = await deps.tables.integrations.insert(caller.tenantId, id, record);
+  // Indexed before anything else can fail: an integration that exists is probed and re-encrypted
+  // even when the process dies before its default pointer (which reads heal).
+  await registerForProbes(deps.tables, caller.tenantId, id);
   crashPoint(CRASH_AFTER_INTEGRATION_ROW);
   if (input.isDefault) {
     await deps.tables.defaults.upsert(caller.tenantId, input.vendor, { integrationId: id });
@@ -184,7 +191,6 @@ export async function createIntegration(
       if (!(error instanceof AlreadyExistsError)) throw error;
     });
   }
-  await registerForProbes(deps.tables, caller.tenantId, id);
   await recordAudit(deps.audit, caller.tenantId, {
     action: 'integration.created',
     actorKeyId: caller.keyId,

@@ -3,6 +3,7 @@ import { services } from '../app/services';
 import { ValidationError } from '../errors/domain-error';
 import { networkPolicyFromSettings } from '../net/guard';
 import type { Connector, VendorId, VendorSession } from '../vendors/contract';
+import { type RateGate, StorageRateGate } from '../vendors/core/rate-gate';
 import { createVendorHttp } from '../vendors/core/vendor-http';
 import { connectors } from '../vendors/registry';
 
@@ -69,6 +70,17 @@ export function configuredHosts(config: unknown): string[] {
   return hosts;
 }
 
+let processGate: RateGate | undefined;
+
+/**
+ * The vendor accounts' shared budgets (DESIGN §9.10): one storage-backed window per vendor account,
+ * so every instance and every integration that uses the same account spends from the same count.
+ */
+function vendorRateGate(): RateGate {
+  processGate ??= new StorageRateGate(services().account, (vendor) => connectorFor(vendor).rateLimit);
+  return processGate;
+}
+
 export function buildSession(input: SessionInput): { connector: Connector; session: VendorSession<unknown, unknown> } {
   const connector = connectorFor(input.vendor);
   const credentials = parseCredentials(connector, input.credentials);
@@ -82,6 +94,7 @@ export function buildSession(input: SessionInput): { connector: Connector; sessi
     vendor: input.vendor,
     policy,
     accountKey: connector.accountKey(credentials, config),
+    rateGate: vendorRateGate(),
     ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
   });
   return {

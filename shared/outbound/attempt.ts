@@ -43,7 +43,7 @@ export function deliveryBody(event: { id: string; type: string; publishedAt: str
   return JSON.stringify({ type: event.type, timestamp: event.publishedAt, eventId: event.id, data: event.data });
 }
 
-async function send(
+export async function sendAttempt(
   deps: OutboundDeps,
   sub: SubscriptionRecord,
   deliveryId: string,
@@ -257,7 +257,7 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
   }
   const trigger: AttemptTrigger = k === 1 ? 'initial' : 'automatic';
   const at = nowMs();
-  const result = await send(deps, sub.value, deliveryId, event.body, event.type, lease.n, trigger);
+  const result = await sendAttempt(deps, sub.value, deliveryId, event.body, event.type, lease.n, trigger);
   await recordAttempt(deps, tenantId, lease.delivery, lease.n, trigger, at, result);
   const outcome: AutomaticOutcome = succeeded(result)
     ? { kind: 'succeeded' }
@@ -338,7 +338,7 @@ export async function runManualAttempt(
     });
   }
   const at = nowMs();
-  const result = await send(deps, sub.value, deliveryId, event.body, event.type, lease.n, 'manual');
+  const result = await sendAttempt(deps, sub.value, deliveryId, event.body, event.type, lease.n, 'manual');
   const record = await recordAttempt(deps, tenantId, lease.delivery, lease.n, 'manual', at, result);
   const ok = succeeded(result);
   const after = await changeDelivery(deps, tenantId, deliveryId, (d) => {

@@ -1,4 +1,4 @@
-import type { CounterKey } from '../analytics/counters';
+import type { Counters } from '../analytics/counters';
 import { processCounters } from '../analytics/process-counters';
 import { services } from '../app/services';
 import type { AuditEntry } from '../audit/audit-log';
@@ -17,7 +17,8 @@ export interface OutboundDeps {
   policy: NetworkPolicy;
   /** DNS resolver for the guard; tests inject one, production uses the system resolver. */
   dnsLookup?: DnsLookup;
-  counters: { increment(key: CounterKey): Promise<void> };
+  /** Analytics counters: one increment per attempt; the success rate is read back from them. */
+  counters: Pick<Counters, 'increment' | 'totals'>;
   /** Whether the tenant may act (an operator-disabled tenant's deliveries stop). */
   tenantIsActive(tenantId: string): Promise<boolean>;
   /** A subscription with no successful attempt for this long while failing is disabled. */

@@ -4,10 +4,11 @@ import { disableSubscription } from './subscriptions';
 import type { HealthRecord } from './tables';
 
 /**
- * Endpoint health per subscription: attempts, successes, the current failure streak and the last
- * success, updated after every attempt (ETag read-modify-write, so concurrent attempts never lose
- * one). A streak with no success for `disableAfterFailingMs` disables the subscription with the
- * reason; events published while it is off become `skipped` deliveries.
+ * Endpoint health per subscription, updated after every attempt. A success is one unconditional
+ * write (it resets the streak whatever the row held, so concurrent successes never contend); a
+ * failure is an ETag read-modify-write that extends the streak. A streak with no success for
+ * `disableAfterFailingMs` disables the subscription with the reason; events published while it is
+ * off become `skipped` deliveries. Counts and the success rate come from the analytics counters.
  */
 export async function recordAttemptHealth(
   deps: OutboundDeps,
@@ -16,32 +17,30 @@ export async function recordAttemptHealth(
   outcome: { success: boolean; statusCode?: number | undefined; error?: string | undefined },
 ): Promise<HealthRecord | undefined> {
   const at = new Date(nowMs()).toISOString();
+  if (outcome.success) {
+    const row: HealthRecord = { consecutiveFailures: 0, lastSuccessAt: at };
+    await deps.tables.health.upsert(tenantId, subscriptionId, row);
+    return row;
+  }
   const updated = await deps.tables.health.update(
     tenantId,
     subscriptionId,
     (current) => {
-      const base: HealthRecord = current ?? { attempts: 0, successes: 0, consecutiveFailures: 0 };
-      const next: HealthRecord = { ...base, attempts: base.attempts + 1 };
+      const next: HealthRecord = {
+        ...(current ?? { consecutiveFailures: 0 }),
+        consecutiveFailures: (current?.consecutiveFailures ?? 0) + 1,
+        lastFailureAt: at,
+        failingSince: current?.failingSince ?? at,
+      };
       if (outcome.statusCode !== undefined) next.lastStatusCode = outcome.statusCode;
       else delete next.lastStatusCode;
-      if (outcome.success) {
-        next.successes = base.successes + 1;
-        next.consecutiveFailures = 0;
-        next.lastSuccessAt = at;
-        delete next.failingSince;
-        delete next.lastError;
-      } else {
-        next.consecutiveFailures = base.consecutiveFailures + 1;
-        next.lastFailureAt = at;
-        next.failingSince = base.failingSince ?? at;
-        if (outcome.error) next.lastError = outcome.error.slice(0, 500);
-      }
+      if (outcome.error) next.lastError = outcome.error.slice(0, 500);
       return next;
     },
     { maxAttempts: 20 },
   );
   const h = updated?.value;
-  if (h && !outcome.success && h.failingSince && nowMs() - Date.parse(h.failingSince) >= deps.disableAfterFailingMs) {
+  if (h?.failingSince && nowMs() - Date.parse(h.failingSince) >= deps.disableAfterFailingMs) {
     const hours = Math.round(deps.disableAfterFailingMs / 3_600_000);
     await disableSubscription(
       deps,
@@ -51,4 +50,25 @@ export async function recordAttemptHealth(
     );
   }
   return h;
+}
+
+/** Attempts and successes of the last `days` days (today included), from the analytics counters. */
+export async function attemptTotals(
+  deps: OutboundDeps,
+  tenantId: string,
+  subscriptionId: string,
+  days = 7,
+): Promise<{ attempts: number; successes: number }> {
+  const to = nowMs();
+  const totals = await deps.counters.totals(tenantId, to - (days - 1) * 86_400_000, to, 'day', {
+    integrationType: 'outbound_webhook',
+    integrationId: subscriptionId,
+  });
+  let attempts = 0;
+  let successes = 0;
+  for (const t of totals) {
+    attempts += t.count;
+    if (t.outcome === 'succeeded') successes += t.count;
+  }
+  return { attempts, successes };
 }

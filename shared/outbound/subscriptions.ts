@@ -6,6 +6,7 @@ import { assertOutboundUrlAllowed } from '../net/guard';
 import { newestFirstId } from '../storage/keys';
 import type { Stored } from '../storage/table-repository';
 import type { OutboundDeps } from './deps';
+import { attemptTotals } from './health';
 import { generateSigningSecret } from './signing';
 import type { HealthRecord, SubscriptionRecord } from './tables';
 
@@ -13,6 +14,7 @@ import type { HealthRecord, SubscriptionRecord } from './tables';
 export const MAX_ROTATION_OVERLAP_HOURS = 24;
 
 export interface SubscriptionHealthView {
+  /** Attempts and successes over the last 7 days (analytics counters). */
   attempts: number;
   successes: number;
   successRate: number | null;
@@ -20,6 +22,21 @@ export interface SubscriptionHealthView {
   lastSuccessAt: string | null;
   lastFailureAt: string | null;
   failingSince: string | null;
+}
+
+export function healthView(
+  h: HealthRecord | undefined,
+  totals: { attempts: number; successes: number },
+): SubscriptionHealthView {
+  return {
+    attempts: totals.attempts,
+    successes: totals.successes,
+    successRate: totals.attempts > 0 ? Math.round((totals.successes / totals.attempts) * 10_000) / 10_000 : null,
+    consecutiveFailures: h?.consecutiveFailures ?? 0,
+    lastSuccessAt: h?.lastSuccessAt ?? null,
+    lastFailureAt: h?.lastFailureAt ?? null,
+    failingSince: h?.failingSince ?? null,
+  };
 }
 
 export interface SubscriptionView {
@@ -41,19 +58,13 @@ export interface SubscriptionView {
   health: SubscriptionHealthView;
 }
 
-export function healthView(h: HealthRecord | undefined): SubscriptionHealthView {
-  return {
-    attempts: h?.attempts ?? 0,
-    successes: h?.successes ?? 0,
-    successRate: h && h.attempts > 0 ? Math.round((h.successes / h.attempts) * 10_000) / 10_000 : null,
-    consecutiveFailures: h?.consecutiveFailures ?? 0,
-    lastSuccessAt: h?.lastSuccessAt ?? null,
-    lastFailureAt: h?.lastFailureAt ?? null,
-    failingSince: h?.failingSince ?? null,
-  };
+/** The health part of a view: the streak row and the 7-day counter totals. */
+async function healthOf(deps: OutboundDeps, tenantId: string, id: string): Promise<SubscriptionHealthView> {
+  const [row, totals] = await Promise.all([deps.tables.health.get(tenantId, id), attemptTotals(deps, tenantId, id)]);
+  return healthView(row?.value, totals);
 }
 
-function toView(stored: Stored<SubscriptionRecord>, health: HealthRecord | undefined): SubscriptionView {
+function toView(stored: Stored<SubscriptionRecord>, health: SubscriptionHealthView): SubscriptionView {
   const v = stored.value;
   const overlap = v.previousSecretExpiresAt && Date.parse(v.previousSecretExpiresAt) > nowMs();
   return {
@@ -71,7 +82,7 @@ function toView(stored: Stored<SubscriptionRecord>, health: HealthRecord | undef
     createdAt: v.createdAt,
     updatedAt: v.updatedAt,
     createdBy: v.createdBy,
-    health: healthView(health),
+    health,
   };
 }
 
@@ -119,7 +130,7 @@ export async function createSubscription(
     targetId: id,
     correlationId,
   });
-  return { ...toView(stored, undefined), secret };
+  return { ...toView(stored, healthView(undefined, { attempts: 0, successes: 0 })), secret };
 }
 
 async function load(deps: OutboundDeps, tenantId: string, id: string): Promise<Stored<SubscriptionRecord>> {
@@ -130,7 +141,7 @@ async function load(deps: OutboundDeps, tenantId: string, id: string): Promise<S
 
 export async function getSubscription(deps: OutboundDeps, tenantId: string, id: string): Promise<SubscriptionView> {
   const stored = await load(deps, tenantId, id);
-  return toView(stored, (await deps.tables.health.get(tenantId, id))?.value);
+  return toView(stored, await healthOf(deps, tenantId, id));
 }
 
 export async function listSubscriptions(
@@ -143,7 +154,7 @@ export async function listSubscriptions(
     ...(page.cursor ? { cursor: page.cursor } : {}),
   });
   const items = await Promise.all(
-    result.items.map(async (s) => toView(s, (await deps.tables.health.get(tenantId, s.rowKey))?.value)),
+    result.items.map(async (s) => toView(s, await healthOf(deps, tenantId, s.rowKey))),
   );
   return { items, nextCursor: result.nextCursor };
 }
@@ -196,7 +207,7 @@ export async function updateSubscription(
     correlationId,
     details: { fields: Object.keys(patch).sort().join(' ') },
   });
-  return toView(updated, (await deps.tables.health.get(caller.tenantId, id))?.value);
+  return toView(updated, await healthOf(deps, caller.tenantId, id));
 }
 
 export async function deleteSubscription(
@@ -264,7 +275,7 @@ export async function rotateSubscriptionSecret(
     correlationId,
     details: { overlapHours },
   });
-  return { ...toView(updated, (await deps.tables.health.get(caller.tenantId, id))?.value), secret };
+  return { ...toView(updated, await healthOf(deps, caller.tenantId, id)), secret };
 }
 
 /** The secrets that sign now, current first; opened at call time and never stored elsewhere. */

@@ -31,15 +31,18 @@ export const subscriptionRecordSchema = z.object({
 });
 export type SubscriptionRecord = z.infer<typeof subscriptionRecordSchema>;
 
-/** `subscriptionhealth`: PartitionKey = tenant id, RowKey = subscription id; one row per attempt outcome. */
+/**
+ * `subscriptionhealth`: PartitionKey = tenant id, RowKey = subscription id: the current failure
+ * streak. Attempt and success counts live in the analytics counters (one increment per attempt,
+ * sharded), so a busy endpoint's successes are one unconditional write each, never a hot row that
+ * concurrent attempts fight over.
+ */
 export const healthRecordSchema = z.object({
-  attempts: z.number().int().nonnegative(),
-  successes: z.number().int().nonnegative(),
   consecutiveFailures: z.number().int().nonnegative(),
   lastSuccessAt: z.string().optional(),
-  lastFailureAt: z.string().optional(),
   /** First failure after the last success: the start of the current failure streak. */
   failingSince: z.string().optional(),
+  lastFailureAt: z.string().optional(),
   lastStatusCode: z.number().int().optional(),
   lastError: z.string().optional(),
 });

@@ -25,7 +25,10 @@ export const matchRulesSchema = z
       .array(
         z
           .string()
-          .regex(/^[a-z0-9_]+(\.([a-z0-9_]+|\*))*$/, 'an event type like ticket.created, or ticket.* for every ticket event'),
+          .regex(
+            /^[a-z0-9_]+(\.([a-z0-9_]+|\*))*$/,
+            'an event type like ticket.created, or ticket.* for every ticket event',
+          ),
       )
       .max(20)
       .optional(),
@@ -49,7 +52,10 @@ export const matchRulesSchema = z
       (m.eventTypes?.length ?? 0) > 0 ||
       (m.keywords?.length ?? 0) > 0 ||
       (m.conditions?.length ?? 0) > 0,
-    { message: 'give at least one of source, eventTypes, keywords or conditions (a SOP matching everything is a mistake)' },
+    {
+      message:
+        'give at least one of source, eventTypes, keywords or conditions (a SOP matching everything is a mistake)',
+    },
   )
   .meta({ id: 'SopMatchRules' });
 export type MatchRules = z.infer<typeof matchRulesSchema>;
@@ -63,7 +69,10 @@ export const stepSchema = z
       .min(1)
       .max(64)
       .optional()
-      .meta({ description: "The integration to call; default: the event's own integration for its vendor, else the vendor's default." }),
+      .meta({
+        description:
+          "The integration to call; default: the event's own integration for its vendor, else the vendor's default.",
+      }),
     args: z
       .record(z.string().min(1).max(64), z.union([z.string().max(4000), z.number(), z.boolean()]))
       .default({})

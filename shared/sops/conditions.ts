@@ -32,7 +32,8 @@ export type Condition = z.infer<typeof conditionSchema>;
 
 function same(actual: ContextValue, expected: string | number | boolean): boolean {
   if (actual === null) return false;
-  if (typeof expected === 'string' && typeof actual === 'string') return actual.toLowerCase() === expected.toLowerCase();
+  if (typeof expected === 'string' && typeof actual === 'string')
+    return actual.toLowerCase() === expected.toLowerCase();
   return String(actual) === String(expected);
 }
 
@@ -72,7 +73,13 @@ export function conditionHolds(condition: Condition, context: EventContext): boo
     case 'lte': {
       const diff = one === undefined ? undefined : order(actual, one);
       if (diff === undefined) return false;
-      return condition.op === 'gt' ? diff > 0 : condition.op === 'gte' ? diff >= 0 : condition.op === 'lt' ? diff < 0 : diff <= 0;
+      return condition.op === 'gt'
+        ? diff > 0
+        : condition.op === 'gte'
+          ? diff >= 0
+          : condition.op === 'lt'
+            ? diff < 0
+            : diff <= 0;
     }
   }
 }

@@ -7,6 +7,7 @@ let built: { account: unknown; deps: SopDeps } | undefined;
 /** The SOP tables and the audit log, built once per process (again if tests swap the services). */
 export function sopDeps(): SopDeps {
   const svc = services();
-  if (built?.account !== svc.account) built = { account: svc.account, deps: { tables: sopTables(svc.account), audit: svc.audit } };
+  if (built?.account !== svc.account)
+    built = { account: svc.account, deps: { tables: sopTables(svc.account), audit: svc.audit } };
   return built.deps;
 }

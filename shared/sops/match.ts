@@ -76,7 +76,8 @@ function score(sop: MatchableSop, eventId: string, event: NormalizedEvent): Scor
   }
   for (const condition of rules.conditions ?? []) {
     criteria += 1;
-    if (!conditionHolds(condition, { id: eventId, event })) missed.push(`${describeCondition(condition)} does not hold`);
+    if (!conditionHolds(condition, { id: eventId, event }))
+      missed.push(`${describeCondition(condition)} does not hold`);
   }
   const held = criteria - missed.length;
   return {

@@ -1,18 +1,18 @@
 import { z } from 'zod';
-import { addTicketNote, updateTicketStatus } from '../vendors/autotask/actions';
 import { connector as autotask } from '../vendors/autotask';
-import { isolateAgent } from '../vendors/datto-edr/actions';
+import { addTicketNote, updateTicketStatus } from '../vendors/autotask/actions';
 import { connector as dattoEdr } from '../vendors/datto-edr';
-import { runQuickJob } from '../vendors/datto-rmm/actions';
+import { isolateAgent } from '../vendors/datto-edr/actions';
 import { connector as dattoRmm } from '../vendors/datto-rmm';
-import { addTicketAction } from '../vendors/halopsa/actions';
+import { runQuickJob } from '../vendors/datto-rmm/actions';
 import { connector as halopsa } from '../vendors/halopsa';
-import { findConfiguration, findOrganization } from '../vendors/itglue/actions';
+import { addTicketAction } from '../vendors/halopsa/actions';
 import { connector as itglue } from '../vendors/itglue';
-import { lookupUser } from '../vendors/microsoft365/actions';
+import { findConfiguration, findOrganization } from '../vendors/itglue/actions';
 import { connector as microsoft365 } from '../vendors/microsoft365';
-import { restartDevice } from '../vendors/unifi/actions';
+import { lookupUser } from '../vendors/microsoft365/actions';
 import { connector as unifi } from '../vendors/unifi';
+import { restartDevice } from '../vendors/unifi/actions';
 import { defineTool, type ToolDefinition } from './definition';
 
 /**
@@ -160,7 +160,9 @@ const itglueConfiguration = defineTool(itglue, {
   run: async (session, args) => {
     const found = await findConfiguration(session, args);
     return {
-      summary: found.first ? `configuration ${found.first.id} "${found.first.name}"` : `no configuration "${args.name}"`,
+      summary: found.first
+        ? `configuration ${found.first.id} "${found.first.name}"`
+        : `no configuration "${args.name}"`,
       output: { found: found.count, configurationId: found.first?.id ?? null, name: found.first?.name ?? null },
     };
   },

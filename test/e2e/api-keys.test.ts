@@ -435,13 +435,15 @@ describe('key authority: no key outranks or outlives its creator', () => {
 
 describe('failed authentication is throttled', () => {
   it('30 wrong keys from one address end in 429 too_many_failed_auth with Retry-After; other addresses are unaffected', async () => {
-    const attacker = { 'x-forwarded-for': '203.0.113.7' };
+    // Distinct clients are distinct source addresses: the host appends what it saw to
+    // X-Forwarded-For, as the App Service front end does, and only that last entry counts.
+    const attacker = '127.0.0.2';
     const statuses: number[] = [];
     let limited: Awaited<ReturnType<typeof call>> | undefined;
     for (let i = 0; i < 30; i++) {
       const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys', {
         key: `wrong-key-${i}-${'x'.repeat(32)}`,
-        headers: attacker,
+        from: attacker,
       });
       statuses.push(res.status);
       if (res.status === 429) limited = res;
@@ -453,21 +455,21 @@ describe('failed authentication is throttled', () => {
     const retryAfter = Number(limited!.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    // Only the last X-Forwarded-For entry (the one the edge appends) counts: a forged prefix
-    // does not buy a fresh bucket.
+    // A forged X-Forwarded-For does not buy a fresh bucket: the edge's own entry comes last.
     const spoofed = await call(host.baseUrl, 'GET', '/api/v1/api-keys', {
       key: 'wrong-again',
-      headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.7:4711' },
+      headers: { 'x-forwarded-for': '198.51.100.1' },
+      from: attacker,
     });
     expect(spoofed.status).toBe(429);
     const bystander = await call(host.baseUrl, 'GET', '/api/v1/api-keys', {
       key: 'wrong-key',
-      headers: { 'x-forwarded-for': '203.0.113.8' },
+      from: '127.0.0.3',
     });
     expect(bystander.status).toBe(401);
     // Once the window has passed, the address may try again.
     await call(host.baseUrl, 'POST', '/admin/host/clock', { body: { advanceMs: 61_000 } });
-    const later = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: 'wrong-key', headers: attacker });
+    const later = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: 'wrong-key', from: attacker });
     expect(later.status).toBe(401);
   });
 

@@ -197,6 +197,25 @@ describe('outbound delivery schedule on the local host (virtual time)', () => {
       'automatic',
       'manual',
     ]);
+    // The catalogue and the API description.
+    const types = await api(host, key).get('/api/v1/event-types');
+    expect((types.json.items as { type: string; schema: unknown; example: unknown }[]).map((t) => t.type)).toEqual([
+      'ticket.created',
+      'alert.triggered',
+      'company.updated',
+      'invoice.created',
+    ]);
+    const openapi = await call(host.baseUrl, 'GET', '/api/v1/openapi.json');
+    expect(openapi.status).toBe(200);
+    expect(Object.keys(openapi.json.paths as object)).toEqual(
+      expect.arrayContaining([
+        '/v1/subscriptions',
+        '/v1/subscriptions/{id}/rotate-secret',
+        '/v1/events/publish',
+        '/v1/deliveries/{id}/retry',
+        '/v1/event-types',
+      ]),
+    );
     await host.stop();
   }, 120_000);
 });

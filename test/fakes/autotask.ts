@@ -31,11 +31,38 @@ export class AutotaskFake extends FakeVendorServer {
         },
       })),
     );
+    // Tool-call endpoints: a note is `{TicketID, Title, Description, NoteType, Publish}` → `{itemId}`;
+    // a ticket update is a PATCH of `{id, ...fields}` → `{itemId}`. Tests read `this.received(...)`.
+    this.route('POST', '/ATServicesRest/V1.0/Tickets/:id/Notes', (req) =>
+      this.authenticated(req, () => this.addNote(req)),
+    );
+    this.route('PATCH', '/ATServicesRest/V1.0/Tickets', (req) =>
+      this.authenticated(req, () => {
+        const id = Number((req.json as { id?: unknown } | undefined)?.id);
+        return Number.isInteger(id) && id > 0
+          ? { json: { itemId: id } }
+          : { status: 500, json: { errors: ['The id field is required for an update.'] } };
+      }),
+    );
     this.route('POST', '/ATServicesRest/V1.0/Tickets/query', (req) =>
       this.authenticated(req, () => ({
         json: { items: [], pageDetails: { count: 0, requestCount: 500, prevPageUrl: null, nextPageUrl: null } },
       })),
     );
+  }
+
+  private nextNoteId = 9000;
+
+  private addNote(req: FakeRequest): { status?: number; json: unknown } {
+    const body = (req.json ?? {}) as Record<string, unknown>;
+    if (String(body.TicketID) !== req.params.id) {
+      return { status: 500, json: { errors: ['TicketID in the body does not match the ticket in the URL.'] } };
+    }
+    if (typeof body.Description !== 'string' || body.Description === '') {
+      return { status: 500, json: { errors: ['Description is required.'] } };
+    }
+    this.nextNoteId += 1;
+    return { json: { itemId: this.nextNoteId } };
   }
 
   /** Calls against the zone (the zone lookup itself is not metered). */
@@ -54,7 +81,7 @@ export class AutotaskFake extends FakeVendorServer {
     };
   }
 
-  private authenticated(req: FakeRequest, ok: () => { json: unknown }) {
+  private authenticated(req: FakeRequest, ok: () => { status?: number; json: unknown }) {
     const code = req.headers.apiintegrationcode;
     if (!code || !secretsEqual(code, FAKE_AUTOTASK_CREDENTIALS.integrationCode)) {
       return {

@@ -12,6 +12,20 @@ export class DattoEdrFake extends FakeVendorServer {
         error: { statusCode: status, name: 'Error', message },
       }),
     });
+    // Isolation, as the tool calls it: `{ids: [...], isolated: true}` (tests read `received(...)`).
+    this.route('POST', '/api/Agents/toggleIsolation', (req) => {
+      if (!secretsEqual(req.headers.authorization ?? '', FAKE_DATTO_EDR_CREDENTIALS.apiToken)) {
+        return { status: 401, json: { error: { statusCode: 401, name: 'Error', message: 'Authorization Required' } } };
+      }
+      const body = (req.json ?? {}) as { ids?: unknown; isolated?: unknown };
+      if (!Array.isArray(body.ids) || typeof body.isolated !== 'boolean') {
+        return {
+          status: 422,
+          json: { error: { statusCode: 422, name: 'ValidationError', message: 'ids and isolated are required' } },
+        };
+      }
+      return { json: { count: body.ids.length } };
+    });
     this.route('GET', '/api/users/me', (req) => {
       if (!secretsEqual(req.headers.authorization ?? '', FAKE_DATTO_EDR_CREDENTIALS.apiToken)) {
         return {

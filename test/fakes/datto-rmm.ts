@@ -42,6 +42,17 @@ export class DattoRmmFake extends FakeVendorServer {
         },
       })),
     );
+    this.route('PUT', '/api/v2/device/:deviceUid/quickjob', (req) =>
+      this.bearer(req, () => {
+        const body = (req.json ?? {}) as { jobName?: unknown; jobComponent?: { componentUid?: unknown } };
+        if (typeof body.jobName !== 'string' || typeof body.jobComponent?.componentUid !== 'string') {
+          return { status: 400, json: { message: 'jobName and jobComponent.componentUid are required' } };
+        }
+        return {
+          json: { job: { id: 77, uid: `job-${req.params.deviceUid}`, name: body.jobName, status: 'active' } },
+        };
+      }),
+    );
     this.route('GET', '/api/v2/account', (req) =>
       this.bearer(req, () => ({ json: { id: 1, uid: 'fake-account-1', name: 'Fake MSP', currency: 'USD' } })),
     );

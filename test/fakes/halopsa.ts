@@ -63,6 +63,16 @@ export function createHaloFake(): FakeVendorServer {
     return { json: { record_count: 1, tickets: [{ id: 1001, summary: 'Printer offline', client_id: 12 }] } };
   });
 
+  // Halo writes are POSTs of arrays; the saved object(s) come back.
+  let nextActionId = 500;
+  server.route('POST', '/api/Actions', (req) => {
+    if (!authorised(req)) return unauthorised;
+    if (!Array.isArray(req.json) || req.json.length === 0)
+      return { status: 400, json: haloError(400, 'Expected an array of actions.') };
+    const saved = req.json.map((action: unknown) => ({ ...(action as Record<string, unknown>), id: ++nextActionId }));
+    return { status: 201, json: saved.length === 1 ? saved[0] : saved };
+  });
+
   return server;
 }
 

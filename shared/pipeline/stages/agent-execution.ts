@@ -17,20 +17,30 @@ import type { StageContext, StageResult } from '../stage-runner';
  */
 const STEP = /^s(\d{1,3})(?:-(approved|rejected|expired))?$/;
 
-export function executionStep(step: string): { index: number; resume?: 'approved' | 'rejected' | 'expired' } | undefined {
+export function executionStep(
+  step: string,
+): { index: number; resume?: 'approved' | 'rejected' | 'expired' } | undefined {
   const match = STEP.exec(step);
   if (!match) return undefined;
   const resume = match[2] as 'approved' | 'rejected' | 'expired' | undefined;
   return { index: Number(match[1]), ...(resume ? { resume } : {}) };
 }
 
-function fail(errorType: 'approval_rejected' | 'approval_expired' | 'tool_execution_error' | 'internal_error', message: string, run: AgentRun | undefined, extra: Record<string, string | number> = {}): StageResult {
+function fail(
+  errorType: 'approval_rejected' | 'approval_expired' | 'tool_execution_error' | 'internal_error',
+  message: string,
+  run: AgentRun | undefined,
+  extra: Record<string, string | number> = {},
+): StageResult {
   return {
     kind: 'fail',
     errorType,
     transient: false,
     message,
-    properties: { ...(run ? { [FAILURE_PROPERTIES.agentRunId]: run.id, [FAILURE_PROPERTIES.sopId]: run.sopId } : {}), ...extra },
+    properties: {
+      ...(run ? { [FAILURE_PROPERTIES.agentRunId]: run.id, [FAILURE_PROPERTIES.sopId]: run.sopId } : {}),
+      ...extra,
+    },
   };
 }
 
@@ -44,7 +54,11 @@ export async function agentExecutionWork(ctx: StageContext): Promise<StageResult
   const runId = runIdOf(ctx.message, ctx.event.agentRunId);
   const run = runId ? await loadAgentRun(tenantId, runId) : undefined;
   if (!parsed || !run) {
-    return fail('internal_error', `Agent execution got step "${ctx.message.step}" for run ${runId ?? '(none)'}, which does not exist.`, run);
+    return fail(
+      'internal_error',
+      `Agent execution got step "${ctx.message.step}" for run ${runId ?? '(none)'}, which does not exist.`,
+      run,
+    );
   }
   const { index, resume } = parsed;
   const stepDef = run.steps[index];
@@ -52,20 +66,39 @@ export async function agentExecutionWork(ctx: StageContext): Promise<StageResult
 
   if (resume === 'rejected') {
     const approval = await findApproval(approvalDeps(), tenantId, approvalId(eventId, index));
-    await updateAgentRun(tenantId, run.id, { stepIndex: index, step: { status: 'rejected', approvalId: approvalId(eventId, index) }, status: 'failed' });
+    await updateAgentRun(tenantId, run.id, {
+      stepIndex: index,
+      step: { status: 'rejected', approvalId: approvalId(eventId, index) },
+      status: 'failed',
+    });
     const by = approval?.decidedBy ? ` by key ${approval.decidedBy}` : '';
     const why = approval?.comment ? `: "${approval.comment}"` : '';
-    return fail('approval_rejected', `Step ${index + 1} (${stepDef?.tool ?? 'unknown tool'}) of SOP "${run.sopName}" was rejected${by}${why}.`, run, toolProps);
+    return fail(
+      'approval_rejected',
+      `Step ${index + 1} (${stepDef?.tool ?? 'unknown tool'}) of SOP "${run.sopName}" was rejected${by}${why}.`,
+      run,
+      toolProps,
+    );
   }
   if (resume === 'expired') {
     const expired = await expireIfDue(approvalDeps(), tenantId, approvalId(eventId, index));
     if (!expired) {
       // Decided in time (or not due yet): the check has nothing to do. Keep the event's status.
-      const status = ctx.event.status === 'succeeded' || ctx.event.status === 'awaiting_approval' ? ctx.event.status : 'processing';
+      const status =
+        ctx.event.status === 'succeeded' || ctx.event.status === 'awaiting_approval' ? ctx.event.status : 'processing';
       return { kind: 'done', status, detail: `approval ${approvalId(eventId, index)} was decided in time` };
     }
-    await updateAgentRun(tenantId, run.id, { stepIndex: index, step: { status: 'expired', approvalId: expired.id }, status: 'failed' });
-    return fail('approval_expired', `Nobody decided approval ${expired.id} for step ${index + 1} (${expired.tool}) before ${expired.expiresAt}.`, run, toolProps);
+    await updateAgentRun(tenantId, run.id, {
+      stepIndex: index,
+      step: { status: 'expired', approvalId: expired.id },
+      status: 'failed',
+    });
+    return fail(
+      'approval_expired',
+      `Nobody decided approval ${expired.id} for step ${index + 1} (${expired.tool}) before ${expired.expiresAt}.`,
+      run,
+      toolProps,
+    );
   }
 
   const event = await loadNormalizedEvent(tenantId, eventId);
@@ -73,12 +106,24 @@ export async function agentExecutionWork(ctx: StageContext): Promise<StageResult
     const step = run.steps[i]!;
     const tool = findTool(step.tool);
     if (!tool) {
-      await updateAgentRun(tenantId, run.id, { stepIndex: i, step: { status: 'failed', error: 'unknown tool' }, status: 'failed' });
-      return fail('tool_execution_error', `Step ${i + 1} names the tool "${step.tool}", which the catalog no longer has; edit SOP "${run.sopName}".`, run, { [FAILURE_PROPERTIES.tool]: step.tool });
+      await updateAgentRun(tenantId, run.id, {
+        stepIndex: i,
+        step: { status: 'failed', error: 'unknown tool' },
+        status: 'failed',
+      });
+      return fail(
+        'tool_execution_error',
+        `Step ${i + 1} names the tool "${step.tool}", which the catalog no longer has; edit SOP "${run.sopName}".`,
+        run,
+        { [FAILURE_PROPERTIES.tool]: step.tool },
+      );
     }
     const approvedNow = resume === 'approved' && i === index;
     if (!approvedNow && step.condition && !conditionHolds(step.condition, { id: eventId, event })) {
-      await updateAgentRun(tenantId, run.id, { stepIndex: i, step: { status: 'skipped', summary: 'condition does not hold' } });
+      await updateAgentRun(tenantId, run.id, {
+        stepIndex: i,
+        step: { status: 'skipped', summary: 'condition does not hold' },
+      });
       continue;
     }
     const needsApproval = step.requiresApproval || tool.alwaysRequiresApproval;
@@ -88,8 +133,17 @@ export async function agentExecutionWork(ctx: StageContext): Promise<StageResult
         args = renderArguments(step.args, { id: eventId, event });
       } catch (error) {
         if (!(error instanceof TemplateError)) throw error;
-        await updateAgentRun(tenantId, run.id, { stepIndex: i, step: { status: 'failed', error: error.message }, status: 'failed' });
-        return fail('tool_execution_error', `Step ${i + 1} (${tool.id}) of SOP "${run.sopName}": ${error.message}.`, run, { [FAILURE_PROPERTIES.tool]: tool.id });
+        await updateAgentRun(tenantId, run.id, {
+          stepIndex: i,
+          step: { status: 'failed', error: error.message },
+          status: 'failed',
+        });
+        return fail(
+          'tool_execution_error',
+          `Step ${i + 1} (${tool.id}) of SOP "${run.sopName}": ${error.message}.`,
+          run,
+          { [FAILURE_PROPERTIES.tool]: tool.id },
+        );
       }
       const approval = await requestApproval(approvalDeps(), {
         tenantId,
@@ -100,22 +154,44 @@ export async function agentExecutionWork(ctx: StageContext): Promise<StageResult
         tool: tool.id,
         vendor: tool.vendor,
         args,
-        reason: tool.alwaysRequiresApproval ? `${tool.id} always needs an approval` : 'the SOP step asks for an approval',
+        reason: tool.alwaysRequiresApproval
+          ? `${tool.id} always needs an approval`
+          : 'the SOP step asks for an approval',
         correlationId: ctx.correlationId,
       });
-      await updateAgentRun(tenantId, run.id, { stepIndex: i, step: { status: 'awaiting_approval', approvalId: approval.id }, status: 'awaiting_approval' });
-      return { kind: 'done', status: 'awaiting_approval', detail: `step ${i + 1} (${tool.id}) waits for approval ${approval.id} until ${approval.expiresAt}` };
+      await updateAgentRun(tenantId, run.id, {
+        stepIndex: i,
+        step: { status: 'awaiting_approval', approvalId: approval.id },
+        status: 'awaiting_approval',
+      });
+      return {
+        kind: 'done',
+        status: 'awaiting_approval',
+        detail: `step ${i + 1} (${tool.id}) waits for approval ${approval.id} until ${approval.expiresAt}`,
+      };
     }
     if (approvedNow) {
-      await updateAgentRun(tenantId, run.id, { stepIndex: i, step: { status: 'approved', approvalId: approvalId(eventId, i) }, status: 'running' });
+      await updateAgentRun(tenantId, run.id, {
+        stepIndex: i,
+        step: { status: 'approved', approvalId: approvalId(eventId, i) },
+        status: 'running',
+      });
     }
     return {
       kind: 'next',
       messages: [{ stage: 'tool_call', step: `run-${run.id}-${i}`, agentRunId: run.id, stepIndex: i }],
       detail: `step ${i + 1} of ${run.steps.length}: ${tool.id}`,
-      properties: { [FAILURE_PROPERTIES.agentRunId]: run.id, [FAILURE_PROPERTIES.tool]: tool.id, [FAILURE_PROPERTIES.vendor]: tool.vendor },
+      properties: {
+        [FAILURE_PROPERTIES.agentRunId]: run.id,
+        [FAILURE_PROPERTIES.tool]: tool.id,
+        [FAILURE_PROPERTIES.vendor]: tool.vendor,
+      },
     };
   }
   await updateAgentRun(tenantId, run.id, { status: 'succeeded' });
-  return { kind: 'done', status: 'succeeded', detail: `agent run ${run.id} finished all ${run.steps.length} step${run.steps.length === 1 ? '' : 's'}` };
+  return {
+    kind: 'done',
+    status: 'succeeded',
+    detail: `agent run ${run.id} finished all ${run.steps.length} step${run.steps.length === 1 ? '' : 's'}`,
+  };
 }

@@ -1,5 +1,5 @@
-import { processCounters } from '../../analytics/process-counters';
 import { type AgentRun, loadAgentRun, updateAgentRun } from '../../agents/runs';
+import { processCounters } from '../../analytics/process-counters';
 import { ResourceNotFoundError } from '../../errors/domain-error';
 import { crashPoint } from '../../faults/crash-points';
 import { loadNormalizedEvent } from '../../inbound/event-store';
@@ -45,7 +45,10 @@ function failure(
 }
 
 function vendorFailure(error: VendorError, tool: ToolDefinition, props: Record<string, string | number>): Failure {
-  const properties = { ...props, ...(error.httpStatus !== undefined ? { [FAILURE_PROPERTIES.vendorStatus]: error.httpStatus } : {}) };
+  const properties = {
+    ...props,
+    ...(error.httpStatus !== undefined ? { [FAILURE_PROPERTIES.vendorStatus]: error.httpStatus } : {}),
+  };
   const said = `${tool.vendor} answered ${error.httpStatus !== undefined ? `HTTP ${error.httpStatus}` : `with ${error.kind}`} to ${tool.id}: ${error.vendorMessage}`;
   switch (error.kind) {
     case 'auth':
@@ -66,7 +69,12 @@ function vendorFailure(error: VendorError, tool: ToolDefinition, props: Record<s
 }
 
 /** The step's integration: named in the step, else the event's own (same vendor), else the vendor's default. */
-async function integrationFor(ctx: StageContext, run: AgentRun, index: number, tool: ToolDefinition): Promise<string | undefined> {
+async function integrationFor(
+  ctx: StageContext,
+  run: AgentRun,
+  index: number,
+  tool: ToolDefinition,
+): Promise<string | undefined> {
   const named = run.steps[index]?.integrationId;
   if (named) return named;
   if (ctx.event.integrationId && ctx.event.source === tool.vendor) return ctx.event.integrationId;
@@ -80,19 +88,40 @@ export async function toolCallWork(ctx: StageContext): Promise<StageResult> {
   const run = runId ? await loadAgentRun(tenantId, runId) : undefined;
   const step = run && index !== undefined ? run.steps[index] : undefined;
   if (!run || index === undefined || !step) {
-    return failure('internal_error', `Tool call ${ctx.message.step} names no step of an existing agent run.`, false, {});
+    return failure(
+      'internal_error',
+      `Tool call ${ctx.message.step} names no step of an existing agent run.`,
+      false,
+      {},
+    );
   }
-  const base = { [FAILURE_PROPERTIES.agentRunId]: run.id, [FAILURE_PROPERTIES.sopId]: run.sopId, [FAILURE_PROPERTIES.tool]: step.tool };
+  const base = {
+    [FAILURE_PROPERTIES.agentRunId]: run.id,
+    [FAILURE_PROPERTIES.sopId]: run.sopId,
+    [FAILURE_PROPERTIES.tool]: step.tool,
+  };
   const failStep = async (result: Failure): Promise<Failure> => {
     // A retried failure leaves the run running; only a final one ends it.
     if (!result.transient) {
-      await updateAgentRun(tenantId, run.id, { stepIndex: index, step: { status: 'failed', error: result.message }, status: 'failed' });
+      await updateAgentRun(tenantId, run.id, {
+        stepIndex: index,
+        step: { status: 'failed', error: result.message },
+        status: 'failed',
+      });
     }
     return result;
   };
 
   const tool = findTool(step.tool);
-  if (!tool) return failStep(failure('tool_execution_error', `The tool "${step.tool}" is not in the catalog; edit SOP "${run.sopName}".`, false, base));
+  if (!tool)
+    return failStep(
+      failure(
+        'tool_execution_error',
+        `The tool "${step.tool}" is not in the catalog; edit SOP "${run.sopName}".`,
+        false,
+        base,
+      ),
+    );
   const props = { ...base, [FAILURE_PROPERTIES.vendor]: tool.vendor };
 
   let args: unknown;
@@ -102,37 +131,80 @@ export async function toolCallWork(ctx: StageContext): Promise<StageResult> {
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       return failStep(
-        failure('tool_execution_error', `Step ${index + 1} of SOP "${run.sopName}": argument "${issue?.path.join('.') ?? '?'}" of ${tool.id} is not valid after rendering: ${issue?.message ?? 'invalid'}.`, false, props),
+        failure(
+          'tool_execution_error',
+          `Step ${index + 1} of SOP "${run.sopName}": argument "${issue?.path.join('.') ?? '?'}" of ${tool.id} is not valid after rendering: ${issue?.message ?? 'invalid'}.`,
+          false,
+          props,
+        ),
       );
     }
     args = parsed.data;
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
-    return failStep(failure('tool_execution_error', `Step ${index + 1} of SOP "${run.sopName}" (${tool.id}): ${error.message}.`, false, props));
+    return failStep(
+      failure(
+        'tool_execution_error',
+        `Step ${index + 1} of SOP "${run.sopName}" (${tool.id}): ${error.message}.`,
+        false,
+        props,
+      ),
+    );
   }
 
   const integrationId = await integrationFor(ctx, run, index, tool);
   if (!integrationId) {
-    return failStep(failure('integration_missing', `No ${tool.vendor} integration is connected for ${tool.id}: connect one, or name integrationId in step ${index + 1} of SOP "${run.sopName}".`, false, props));
+    return failStep(
+      failure(
+        'integration_missing',
+        `No ${tool.vendor} integration is connected for ${tool.id}: connect one, or name integrationId in step ${index + 1} of SOP "${run.sopName}".`,
+        false,
+        props,
+      ),
+    );
   }
   let opened: Awaited<ReturnType<typeof openIntegrationSession>>;
   try {
     opened = await openIntegrationSession(integrationDeps(), tenantId, integrationId, ctx.correlationId);
   } catch (error) {
     if (!(error instanceof ResourceNotFoundError)) throw error;
-    return failStep(failure('integration_missing', `Integration ${integrationId} (named for step ${index + 1} of SOP "${run.sopName}") does not exist.`, false, props));
+    return failStep(
+      failure(
+        'integration_missing',
+        `Integration ${integrationId} (named for step ${index + 1} of SOP "${run.sopName}") does not exist.`,
+        false,
+        props,
+      ),
+    );
   }
   if (opened.record.vendor !== tool.vendor) {
-    return failStep(failure('tool_config_error', `Step ${index + 1} of SOP "${run.sopName}" calls ${tool.id} through integration ${integrationId}, which is a ${opened.record.vendor} integration.`, false, props));
+    return failStep(
+      failure(
+        'tool_config_error',
+        `Step ${index + 1} of SOP "${run.sopName}" calls ${tool.id} through integration ${integrationId}, which is a ${opened.record.vendor} integration.`,
+        false,
+        props,
+      ),
+    );
   }
 
   const address: WriteAddress = { tenantId, eventId, step: ctx.message.step };
   let result: ToolResult;
   if (tool.writes) {
-    const claim = await claimWrite(address, { tool: tool.id, vendor: tool.vendor, integrationId, attempt: ctx.message.attempt });
+    const claim = await claimWrite(address, {
+      tool: tool.id,
+      vendor: tool.vendor,
+      integrationId,
+      attempt: ctx.message.attempt,
+    });
     if (claim.kind === 'unknown') {
       return failStep(
-        failure('outcome_unknown', `A ${tool.id} call started at ${claim.since} (attempt ${claim.attempt + 1}) never recorded its outcome: the process stopped mid-call, so it was not sent again. Check ${tool.checkAtVendor(args as Record<string, unknown>)} in ${tool.vendor}; if it is missing, replay the event.`, false, props),
+        failure(
+          'outcome_unknown',
+          `A ${tool.id} call started at ${claim.since} (attempt ${claim.attempt + 1}) never recorded its outcome: the process stopped mid-call, so it was not sent again. Check ${tool.checkAtVendor(args as Record<string, unknown>)} in ${tool.vendor}; if it is missing, replay the event.`,
+          false,
+          props,
+        ),
       );
     }
     if (claim.kind === 'done') return advance(ctx, run, index, tool, claim.result, integrationId);
@@ -143,9 +215,19 @@ export async function toolCallWork(ctx: StageContext): Promise<StageResult> {
     const mapped =
       error instanceof VendorError
         ? vendorFailure(error, tool, props)
-        : failure('tool_execution_error', `${tool.id} failed: ${error instanceof Error ? error.message : String(error)}`, false, props);
+        : failure(
+            'tool_execution_error',
+            `${tool.id} failed: ${error instanceof Error ? error.message : String(error)}`,
+            false,
+            props,
+          );
     if (tool.writes) await settleWrite(address, { status: 'failed', error: mapped.message });
-    await countCall(tenantId, integrationId, 'failed', mapped.properties?.[FAILURE_PROPERTIES.vendorStatus] ?? mapped.errorType);
+    await countCall(
+      tenantId,
+      integrationId,
+      'failed',
+      mapped.properties?.[FAILURE_PROPERTIES.vendorStatus] ?? mapped.errorType,
+    );
     return failStep(mapped);
   }
   crashPoint(CRASH_AFTER_VENDOR_WRITE);
@@ -154,7 +236,12 @@ export async function toolCallWork(ctx: StageContext): Promise<StageResult> {
   return advance(ctx, run, index, tool, result, integrationId);
 }
 
-async function countCall(tenantId: string, integrationId: string, outcome: string, code: string | number): Promise<void> {
+async function countCall(
+  tenantId: string,
+  integrationId: string,
+  outcome: string,
+  code: string | number,
+): Promise<void> {
   await processCounters().increment({
     tenantId,
     integrationType: 'prebuilt_integration',

@@ -1,7 +1,7 @@
 import { expectOk, isRecord, stringAt } from '../core/errors';
+import { readGraphMessage } from './api';
 import { m365Endpoints } from './config';
 import { graphCall, type M365Session } from './index';
-import { readGraphMessage } from './api';
 
 /** Microsoft Graph lookups for tool calls (read-only). */
 

@@ -1,4 +1,4 @@
-import { type VendorSession, VendorError } from '../contract';
+import { VendorError, type VendorSession } from '../contract';
 import { expectOk } from '../core/errors';
 import { readUnifiMessage, unifiRestartRequest } from './api';
 import type { UnifiConfig, UnifiCredentials } from './config';

@@ -1,0 +1,71 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { services } from '../shared/app/services';
+import { processBus } from '../shared/bus/process-bus';
+import { nowMs } from '../shared/clock';
+import { SECURITY_HEADERS } from '../shared/http/security-headers';
+import { CORRELATION_HEADER, correlationIdFrom } from '../shared/http/correlation';
+import { problemResponse } from '../shared/http/problem';
+import { type ReceiveDeps, receiveWebhook } from '../shared/inbound/receive';
+import { inboundTables } from '../shared/inbound/tables';
+import { createLogger } from '../shared/observability/logger';
+import { tenantIsActive } from '../shared/tenants/active';
+
+const deps = (): ReceiveDeps => ({
+  webhooks: inboundTables(services().account).webhooks,
+  bus: processBus,
+  tenantIsActive,
+  maxBodyBytes: services().settings.WEBHOOK_MAX_BODY_BYTES,
+  toleranceSeconds: services().settings.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS,
+});
+
+/** Vendor deliveries: anonymous at the host, verified by our own signature check (DESIGN §9.6). */
+export async function receiveHook(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const started = nowMs();
+  const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
+  const log = createLogger({ correlationId, operation: 'receiveHook', invocationId: context.invocationId });
+  const webhookId = request.params['webhookId'] ?? '';
+  let response: HttpResponseInit;
+  try {
+    const d = deps();
+    const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+    const declaredLength = Number.isFinite(declared) ? declared : undefined;
+    // A body declared over the limit is not read at all.
+    const body =
+      declaredLength !== undefined && declaredLength > d.maxBodyBytes
+        ? undefined
+        : Buffer.from(await request.arrayBuffer());
+    const result = await receiveWebhook(d, {
+      webhookId,
+      headers: request.headers,
+      query: request.query,
+      body,
+      declaredLength,
+      correlationId,
+      log,
+    });
+    response =
+      'text' in result
+        ? { status: result.status, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: result.text }
+        : {
+            status: result.status,
+            headers: { 'Content-Type': 'application/json; charset=utf-8' },
+            body: JSON.stringify(result.body),
+          };
+  } catch (error) {
+    response = problemResponse(error, correlationId, log);
+  }
+  response.headers = {
+    ...(response.headers as Record<string, string>),
+    ...SECURITY_HEADERS,
+    [CORRELATION_HEADER]: correlationId,
+  };
+  log.info('webhook delivery', { webhookId, status: response.status, durationMs: nowMs() - started });
+  return response;
+}
+
+app.http('hooks-receive', {
+  route: 'hooks/{webhookId}',
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  handler: receiveHook,
+});

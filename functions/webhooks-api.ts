@@ -1,0 +1,158 @@
+import { app } from '@azure/functions';
+import { services } from '../shared/app/services';
+import { apiRoute, problemSchema } from '../shared/http/api-route';
+import {
+  createdWebhookSchema,
+  createWebhookBody,
+  pageQuery,
+  rotateSecretBody,
+  webhookIdParams,
+  webhookListSchema,
+  webhookSchema,
+} from '../shared/inbound/api-schemas';
+import { inboundTables } from '../shared/inbound/tables';
+import {
+  createWebhook,
+  deleteWebhook,
+  getWebhook,
+  listWebhooks,
+  rotateWebhookSecret,
+  setWebhookStatus,
+  type WebhookDeps,
+} from '../shared/inbound/webhooks';
+import { integrationDeps } from '../shared/integrations/deps';
+import { getIntegration } from '../shared/integrations/manage';
+
+const deps = (): WebhookDeps => ({
+  tables: inboundTables(services().account),
+  audit: services().audit,
+  publicBaseUrl: services().settings.PUBLIC_BASE_URL,
+  integrationVendor: async (caller, integrationId) =>
+    (await getIntegration(integrationDeps(), caller, integrationId)).vendor,
+});
+
+const notFound = { 404: { description: 'No such webhook in this tenant.', schema: problemSchema } };
+
+app.http(
+  'webhooks-create',
+  apiRoute({
+    method: 'POST',
+    route: 'v1/webhooks',
+    operationId: 'createWebhook',
+    summary: 'Register an inbound webhook (URL and secret are returned; the secret only here)',
+    tags: ['Webhooks'],
+    scope: 'webhooks:write',
+    body: createWebhookBody,
+    responses: {
+      201: { description: 'Created; `secret` is shown only here.', schema: createdWebhookSchema },
+      404: { description: 'No such integration in this tenant.', schema: problemSchema },
+    },
+    handle: async ({ principal, body, correlationId }) => ({
+      status: 201,
+      body: await createWebhook(deps(), principal, body, correlationId),
+    }),
+  }),
+);
+
+app.http(
+  'webhooks-list',
+  apiRoute({
+    method: 'GET',
+    route: 'v1/webhooks',
+    operationId: 'listWebhooks',
+    summary: "List this tenant's inbound webhooks",
+    tags: ['Webhooks'],
+    scope: 'webhooks:read',
+    query: pageQuery,
+    responses: { 200: { description: 'A page of webhooks.', schema: webhookListSchema } },
+    handle: async ({ principal, query }) => ({ status: 200, body: await listWebhooks(deps(), principal, query) }),
+  }),
+);
+
+app.http(
+  'webhooks-get',
+  apiRoute({
+    method: 'GET',
+    route: 'v1/webhooks/{id}',
+    operationId: 'getWebhook',
+    summary: 'Get one inbound webhook (never its secret)',
+    tags: ['Webhooks'],
+    scope: 'webhooks:read',
+    params: webhookIdParams,
+    responses: { 200: { description: 'The webhook.', schema: webhookSchema }, ...notFound },
+    handle: async ({ principal, params }) => ({ status: 200, body: await getWebhook(deps(), principal, params.id) }),
+  }),
+);
+
+app.http(
+  'webhooks-delete',
+  apiRoute({
+    method: 'DELETE',
+    route: 'v1/webhooks/{id}',
+    operationId: 'deleteWebhook',
+    summary: 'Delete an inbound webhook (deliveries answer 404 from then on)',
+    tags: ['Webhooks'],
+    scope: 'webhooks:write',
+    params: webhookIdParams,
+    responses: { 204: { description: 'Deleted.' }, ...notFound },
+    handle: async ({ principal, params, correlationId }) => {
+      await deleteWebhook(deps(), principal, params.id, correlationId);
+      return { status: 204 };
+    },
+  }),
+);
+
+app.http(
+  'webhooks-disable',
+  apiRoute({
+    method: 'POST',
+    route: 'v1/webhooks/{id}/disable',
+    operationId: 'disableWebhook',
+    summary: 'Disable an inbound webhook (deliveries answer 404 until enabled)',
+    tags: ['Webhooks'],
+    scope: 'webhooks:write',
+    params: webhookIdParams,
+    responses: { 200: { description: 'The webhook.', schema: webhookSchema }, ...notFound },
+    handle: async ({ principal, params, correlationId }) => ({
+      status: 200,
+      body: await setWebhookStatus(deps(), principal, params.id, 'disabled', correlationId),
+    }),
+  }),
+);
+
+app.http(
+  'webhooks-enable',
+  apiRoute({
+    method: 'POST',
+    route: 'v1/webhooks/{id}/enable',
+    operationId: 'enableWebhook',
+    summary: 'Enable a disabled inbound webhook',
+    tags: ['Webhooks'],
+    scope: 'webhooks:write',
+    params: webhookIdParams,
+    responses: { 200: { description: 'The webhook.', schema: webhookSchema }, ...notFound },
+    handle: async ({ principal, params, correlationId }) => ({
+      status: 200,
+      body: await setWebhookStatus(deps(), principal, params.id, 'active', correlationId),
+    }),
+  }),
+);
+
+app.http(
+  'webhooks-rotate-secret',
+  apiRoute({
+    method: 'POST',
+    route: 'v1/webhooks/{id}/rotate-secret',
+    operationId: 'rotateWebhookSecret',
+    summary: 'Issue a new secret; the old one verifies for the grace period',
+    tags: ['Webhooks'],
+    scope: 'webhooks:write',
+    params: webhookIdParams,
+    body: rotateSecretBody,
+    responses: { 200: { description: 'The webhook with its new `secret` (shown only here).', schema: createdWebhookSchema }, ...notFound },
+    handle: async ({ principal, params, body, correlationId }) => ({
+      status: 200,
+      body: await rotateWebhookSecret(deps(), principal, params.id, body.graceSeconds, correlationId),
+    }),
+  }),
+);

@@ -1,0 +1,73 @@
+import { deadLetterInfo, MAX_DELIVERY_COUNT_EXCEEDED, type MessageHandler, type Settlement, complete } from '../bus/port';
+import { loadEvent, loadNormalizedEvent, updateEvent } from '../inbound/event-store';
+import { loadStageRecord } from '../inbound/timeline';
+import { logger } from '../observability/logger';
+import { ERROR_TYPES, type ErrorType, FAILURE_PROPERTIES, type Stage, stageMessageSchema } from '../pipeline/contract';
+import { recordEventFailure } from './records';
+import { suggestFix } from './suggest';
+
+/**
+ * The Failure Analysis consumer of one stage's `<queue>-deadletter` companion (issue 12 §6): one
+ * record per failed event with stage, error type, message, a suggested fix for this case, and
+ * metadata from the dead letter's properties and the failed attempt's timeline row. It also marks
+ * the event failed — a handler that crashed until maxDeliveryCount never got to.
+ */
+const known = new Set<string>(ERROR_TYPES);
+
+export function errorTypeOf(reason: string): ErrorType {
+  if (reason === MAX_DELIVERY_COUNT_EXCEEDED) return 'crashed';
+  return known.has(reason) ? (reason as ErrorType) : 'internal_error';
+}
+
+const METADATA_KEYS = Object.values(FAILURE_PROPERTIES).filter((k) => k !== 'tenantId' && k !== 'eventId' && k !== 'stage');
+
+export function failureAnalysisHandler(stage: Stage): MessageHandler {
+  return async (message): Promise<Settlement> => {
+    const parsed = stageMessageSchema.safeParse(message.body);
+    if (!parsed.success) {
+      // Nothing names an event: there is nothing to attach an analysis to.
+      logger.warn('dead letter without a stage message', { stage, messageId: message.messageId });
+      return complete;
+    }
+    const body = parsed.data;
+    const info = deadLetterInfo(message) ?? { reason: 'internal_error', description: 'dead-lettered without a reason' };
+    const errorType = errorTypeOf(info.reason);
+    const event = await loadEvent(body.tenantId, body.eventId);
+    const record = await loadStageRecord(body.tenantId, body.eventId, stage, body.step, body.attempt);
+    const metadata: Record<string, string | number> = {};
+    for (const key of METADATA_KEYS) {
+      const value = message.applicationProperties[key];
+      if (typeof value === 'string' || typeof value === 'number') metadata[key] = value;
+    }
+    if (record?.properties) {
+      for (const [key, value] of Object.entries(JSON.parse(record.properties) as Record<string, unknown>)) {
+        if ((typeof value === 'string' || typeof value === 'number') && key !== 'retryAfterMs') metadata[key] = value;
+      }
+    }
+    if (body.agentRunId) metadata['agentRunId'] ??= body.agentRunId;
+    if (event?.sopId) metadata['sopId'] ??= event.sopId;
+    metadata['correlationId'] = message.correlationId ?? event?.correlationId ?? body.eventId;
+    metadata['attempts'] = body.attempt + 1;
+    if (event?.source) metadata['vendor'] ??= event.source;
+    const keywords = await loadNormalizedEvent(body.tenantId, body.eventId).then(
+      (n) => n.keywords,
+      () => [],
+    );
+    const description = info.description || record?.message || info.reason;
+    await recordEventFailure({
+      tenantId: body.tenantId,
+      eventId: body.eventId,
+      webhookId: event?.webhookId ?? null,
+      source: event?.source ?? null,
+      stage,
+      errorType,
+      message: description,
+      suggestedFix: suggestFix({ errorType, stage, source: event?.source ?? null, message: description, metadata, keywords }),
+      metadata,
+    });
+    if (event && event.status !== 'failed') {
+      await updateEvent(body.tenantId, body.eventId, { status: 'failed', stage, errorType });
+    }
+    return complete;
+  };
+}

@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import { EVENT_STATUSES, EVENT_TRIGGERS, STAGES } from '../pipeline/contract';
+
+/** HTTP shapes of /api/v1/webhooks, /api/v1/events and /api/v1/failures (DESIGN §8). */
+const name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  .regex(/^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/, 'must not contain control or bidi characters');
+
+export const createWebhookBody = z
+  .strictObject({
+    integrationId: z.string().min(1).max(64).optional().meta({
+      description: 'The integration whose vendor sends to this webhook. Omit for a generic sender (source `generic`).',
+    }),
+    name: name.optional(),
+  })
+  .meta({ id: 'CreateWebhook' });
+
+export const webhookSchema = z
+  .object({
+    id: z.string(),
+    url: z.string().meta({ description: 'Where the vendor posts: https://<public base>/api/hooks/{id}.' }),
+    integrationId: z.string().nullable(),
+    source: z.string(),
+    name: z.string(),
+    status: z.enum(['active', 'disabled']),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    createdBy: z.string(),
+    secretRotatedAt: z.string().nullable(),
+    previousSecretExpiresAt: z.string().nullable(),
+  })
+  .meta({ id: 'Webhook' });
+
+export const createdWebhookSchema = webhookSchema
+  .extend({ secret: z.string().meta({ description: 'whsec_…; shown only in this response.' }) })
+  .meta({ id: 'CreatedWebhook' });
+
+export const webhookListSchema = z
+  .object({ items: z.array(webhookSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'WebhookList' });
+
+export const webhookIdParams = z.strictObject({ id: z.string().min(1).max(64) });
+
+export const rotateSecretBody = z
+  .strictObject({
+    graceSeconds: z.number().int().min(0).max(604_800).default(86_400).meta({
+      description: 'How long the previous secret keeps verifying (default 24 h, at most 7 days; 0 = at once).',
+    }),
+  })
+  .meta({ id: 'RotateWebhookSecret' });
+
+export const pageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(4096).optional(),
+});
+
+const isoTime = z.iso.datetime({ offset: true });
+
+export const eventsQuery = z
+  .strictObject({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().min(1).max(4096).optional(),
+    status: z.enum(EVENT_STATUSES).optional(),
+    source: z.string().min(1).max(64).optional(),
+    type: z.string().min(1).max(100).optional(),
+    stage: z.enum(STAGES).optional(),
+    errorType: z.string().min(1).max(64).optional(),
+    from: isoTime.optional().meta({ description: 'Received at or after (default: 7 days before `to`).' }),
+    to: isoTime.optional().meta({ description: 'Received at or before (default: now).' }),
+  })
+  .meta({ id: 'EventsQuery' });
+
+const failureSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['event', 'rejection']),
+    eventId: z.string().nullable(),
+    webhookId: z.string().nullable(),
+    source: z.string().nullable(),
+    stage: z.enum(STAGES),
+    errorType: z.string(),
+    message: z.string(),
+    suggestedFix: z.string(),
+    metadata: z.record(z.string(), z.union([z.string(), z.number()])),
+    at: z.string(),
+    bodyBytes: z.number().optional(),
+    bodySha256: z.string().optional(),
+  })
+  .meta({ id: 'Failure' });
+
+export const eventSummarySchema = z
+  .object({
+    id: z.string(),
+    source: z.string(),
+    type: z.string().nullable(),
+    status: z.enum(EVENT_STATUSES),
+    stage: z.enum(STAGES),
+    receivedAt: z.string(),
+    trigger: z.enum(EVENT_TRIGGERS),
+    replayOf: z.string().nullable(),
+    webhookId: z.string().nullable(),
+    integrationId: z.string().nullable(),
+    errorType: z.string().nullable(),
+    payloadPreview: z.string(),
+    payloadBytes: z.number(),
+  })
+  .meta({ id: 'EventSummary' });
+
+export const eventListSchema = z
+  .object({ items: z.array(eventSummarySchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'EventList' });
+
+export const eventDetailSchema = eventSummarySchema
+  .extend({
+    rootEventId: z.string(),
+    sopId: z.string().nullable(),
+    agentRunId: z.string().nullable(),
+    correlationId: z.string(),
+    normalized: z.unknown().nullable(),
+    timeline: z.array(
+      z.object({
+        stage: z.enum(STAGES),
+        step: z.string(),
+        attempt: z.number(),
+        outcome: z.string(),
+        startedAt: z.string(),
+        finishedAt: z.string(),
+        durationMs: z.number(),
+        detail: z.string().optional(),
+        errorType: z.string().optional(),
+        message: z.string().optional(),
+      }),
+    ),
+    failure: failureSchema.nullable(),
+    replays: z.array(z.object({ eventId: z.string(), at: z.string(), trigger: z.enum(EVENT_TRIGGERS), forced: z.boolean() })),
+  })
+  .meta({ id: 'Event' });
+
+export const eventIdParams = z.strictObject({ id: z.string().min(1).max(64) });
+
+export const failuresQuery = z
+  .strictObject({
+    stage: z.enum(STAGES).optional(),
+    errorType: z.string().min(1).max(64).optional(),
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+  })
+  .meta({ id: 'FailuresQuery' });
+
+export const failureGroupsSchema = z
+  .object({
+    groups: z.array(
+      z.object({
+        stage: z.enum(STAGES),
+        errorType: z.string(),
+        count: z.number(),
+        latestAt: z.string(),
+        examples: z.array(failureSchema),
+      }),
+    ),
+    total: z.number(),
+    truncated: z.boolean(),
+  })
+  .meta({ id: 'FailureGroups' });

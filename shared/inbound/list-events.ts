@@ -1,0 +1,153 @@
+import { nowMs } from '../clock';
+import { DomainError } from '../errors/domain-error';
+import type { EventStatus, Stage } from '../pipeline/contract';
+import { newestFirstId, tenantPartition, timeBucketsBetween } from '../storage/keys';
+import { INDEX_DIMENSIONS, type IndexDimension, indexPartition, loadEventRecord, tables } from './event-store';
+import type { EventRecord } from './tables';
+
+/**
+ * `GET /api/v1/events` (issue 12 §6): newest first over the day partitions of the time range. With
+ * no filter it pages the `events` day partitions themselves; with filters it pages the `eventindex`
+ * partition of the most selective one and point-reads each hit, re-checking every filter against the
+ * event row (an index row may be stale). Never a table scan (docs/pipeline.md).
+ */
+export interface EventFilters {
+  status?: EventStatus | undefined;
+  source?: string | undefined;
+  type?: string | undefined;
+  stage?: Stage | undefined;
+  errorType?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+export interface EventSummary {
+  id: string;
+  source: string;
+  type: string | null;
+  status: EventStatus;
+  stage: Stage;
+  receivedAt: string;
+  trigger: EventRecord['trigger'];
+  replayOf: string | null;
+  webhookId: string | null;
+  integrationId: string | null;
+  errorType: string | null;
+  payloadPreview: string;
+  payloadBytes: number;
+}
+
+export function summaryOf(id: string, r: EventRecord): EventSummary {
+  return {
+    id,
+    source: r.source,
+    type: r.type,
+    status: r.status,
+    stage: r.stage,
+    receivedAt: r.receivedAt,
+    trigger: r.trigger,
+    replayOf: r.replayOf,
+    webhookId: r.webhookId,
+    integrationId: r.integrationId,
+    errorType: r.errorType ?? null,
+    payloadPreview: r.payloadPreview,
+    payloadBytes: r.payloadBytes,
+  };
+}
+
+const DEFAULT_RANGE_MS = 7 * 86_400_000;
+const MAX_RANGE_MS = 93 * 86_400_000;
+/** The selectivity order in which a filter is chosen to drive the index walk. */
+const DRIVING_ORDER: IndexDimension[] = ['errorType', 'type', 'source', 'stage', 'status'];
+
+interface ListCursor {
+  /** Day partition the next page starts in. */
+  d: string;
+  /** The repository cursor inside it. */
+  c: string | null;
+}
+
+function encode(cursor: ListCursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+function decode(text: string): ListCursor {
+  try {
+    const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as ListCursor;
+    if (typeof value.d === 'string' && /^\d{8}$/.test(value.d) && (value.c === null || typeof value.c === 'string')) {
+      return value;
+    }
+  } catch {
+    // fall through
+  }
+  throw new DomainError('invalid_cursor', 'The cursor is not valid for this list; start again without one.');
+}
+
+/** RowKey bounds of newest-first ids minted in [fromMs, toMs]: their 10 time characters. */
+function idBounds(fromMs: number, toMs: number): { rowKeyFrom: string; rowKeyTo: string } {
+  return { rowKeyFrom: newestFirstId(toMs).slice(0, 10), rowKeyTo: newestFirstId(Math.max(0, fromMs - 1)).slice(0, 10) };
+}
+
+function matches(record: EventRecord, filters: EventFilters): boolean {
+  for (const dimension of INDEX_DIMENSIONS) {
+    const wanted = filters[dimension];
+    if (wanted !== undefined && String(record[dimension] ?? '') !== wanted) return false;
+  }
+  return true;
+}
+
+export async function listEvents(
+  tenantId: string,
+  filters: EventFilters,
+  options: { limit: number; cursor?: string | undefined },
+): Promise<{ items: EventSummary[]; nextCursor: string | null }> {
+  const toMs = filters.to ? Date.parse(filters.to) : nowMs();
+  const fromMs = filters.from ? Date.parse(filters.from) : toMs - DEFAULT_RANGE_MS;
+  if (!(fromMs <= toMs)) throw new DomainError('validation_failed', '`from` must not be later than `to`.');
+  if (toMs - fromMs > MAX_RANGE_MS) {
+    throw new DomainError('validation_failed', 'A time range covers at most 93 days; narrow `from`/`to`.');
+  }
+  const driving = DRIVING_ORDER.find((d) => filters[d] !== undefined);
+  let days = timeBucketsBetween(fromMs, toMs, 'day');
+  let inner: string | null = null;
+  if (options.cursor) {
+    const cursor = decode(options.cursor);
+    const at = days.indexOf(cursor.d);
+    if (at < 0) throw new DomainError('invalid_cursor', 'The cursor does not belong to this time range.');
+    days = days.slice(at);
+    inner = cursor.c;
+  }
+  const bounds = idBounds(fromMs, toMs);
+  const items: EventSummary[] = [];
+  for (const [n, day] of days.entries()) {
+    while (items.length < options.limit) {
+      const want = options.limit - items.length;
+      let nextInner: string | null;
+      if (driving) {
+        const page = await tables().index.list(indexPartition(tenantId, driving, String(filters[driving]), day), {
+          ...bounds,
+          limit: want,
+          cursor: inner,
+        });
+        const rows = await Promise.all(page.items.map((i) => loadEventRecord(tenantId, i.rowKey)));
+        rows.forEach((row, i) => {
+          if (row && matches(row.record, filters)) items.push(summaryOf(page.items[i]!.rowKey, row.record));
+        });
+        nextInner = page.nextCursor;
+      } else {
+        const page = await tables().events.list(tenantPartition(tenantId, day), { ...bounds, limit: want, cursor: inner });
+        for (const row of page.items) items.push(summaryOf(row.rowKey, row.value));
+        nextInner = page.nextCursor;
+      }
+      inner = nextInner;
+      if (!inner) break;
+      if (items.length >= options.limit) return { items, nextCursor: encode({ d: day, c: inner }) };
+    }
+    inner = null;
+    if (items.length >= options.limit) {
+      const following = days[n + 1];
+      return { items, nextCursor: following ? encode({ d: following, c: null }) : null };
+    }
+  }
+  return { items, nextCursor: null };
+}

@@ -1,0 +1,111 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
+import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support/host-process';
+import { call, eventually } from '../support/http';
+
+/**
+ * Issue 12 "Must show", first bullet, over HTTP on the local host: a signed Autotask ticket
+ * webhook matches a SOP, its agent run adds a note on the fake Autotask, and the event ends
+ * `succeeded` with a timeline through every stage.
+ */
+let host: HostProcess;
+let key: string;
+const autotask = new AutotaskFake();
+
+beforeAll(async () => {
+  await autotask.start();
+  const env = sharedAzuriteEnv({ LOCAL_TIMERS: 'manual' });
+  key = env.BOOTSTRAP_API_KEY!;
+  host = await startHostProcess(env);
+}, 90_000);
+
+afterAll(async () => {
+  await host?.stop();
+  await autotask.stop();
+});
+
+describe('the inbound pipeline end to end', () => {
+  it('a signed Autotask ticket webhook runs its SOP: a note on the ticket and a succeeded event with its timeline', async () => {
+    const integration = await call(host.baseUrl, 'POST', '/api/v1/integrations?skipTest=true', {
+      key,
+      body: {
+        vendor: 'autotask',
+        name: 'Autotask (fake)',
+        credentials: FAKE_AUTOTASK_CREDENTIALS,
+        config: { baseUrl: autotask.baseUrl },
+      },
+    });
+    expect(integration.status).toBe(201);
+
+    const sop = await call(host.baseUrl, 'POST', '/api/v1/sops', {
+      key,
+      body: {
+        name: 'Disk full: note on the ticket',
+        match: { source: 'autotask', eventTypes: ['ticket.created'], keywords: ['disk_full'] },
+        steps: [
+          {
+            tool: 'autotask.ticket.add_note',
+            args: { ticketId: '{{event.entities.ticketId}}', description: 'Hub saw: {{event.subject}}' },
+          },
+        ],
+      },
+    });
+    expect(sop.status).toBe(201);
+
+    const tools = await call(host.baseUrl, 'GET', '/api/v1/tools', { key });
+    expect(tools.status).toBe(200);
+    expect((tools.json.items as Array<{ id: string }>).map((t) => t.id)).toContain('autotask.ticket.add_note');
+
+    const webhook = await call(host.baseUrl, 'POST', '/api/v1/webhooks', {
+      key,
+      body: { integrationId: integration.json.id },
+    });
+    expect(webhook.status).toBe(201);
+    const secret = String(webhook.json.secret);
+
+    const body = JSON.stringify({
+      Action: 'Create',
+      Guid: randomUUID(),
+      EntityType: 'Ticket',
+      Id: 4711,
+      Fields: { Title: 'Disk full on SRV01', Priority: 2 },
+      EventTime: new Date().toISOString(),
+      SequenceNumber: 1,
+      PersonID: 29682885,
+    });
+    const received = await call(host.baseUrl, 'POST', `/api/hooks/${webhook.json.id}`, {
+      rawBody: body,
+      headers: {
+        'content-type': 'application/json',
+        'x-hook-signature': `sha1=${createHmac('sha1', secret).update(body).digest('base64')}`,
+      },
+    });
+    expect(received.status).toBe(202);
+    const eventId = String(received.json.eventId);
+
+    const event = await eventually(async () => {
+      const res = await call(host.baseUrl, 'GET', `/api/v1/events/${eventId}`, { key });
+      return res.status === 200 && ['succeeded', 'failed'].includes(String(res.json.status)) ? res.json : undefined;
+    }, 60_000).catch(async (error: unknown) => {
+      const res = await call(host.baseUrl, 'GET', `/api/v1/events/${eventId}`, { key });
+      throw new Error(`${String(error)}\nevent: ${res.text}\nhost:\n${host.output().slice(-4000)}`);
+    });
+    expect(event.status).toBe('succeeded');
+    const stages = (event.timeline as Array<{ stage: string; outcome: string }>).map((t) => `${t.stage}:${t.outcome}`);
+    expect(stages).toEqual(
+      expect.arrayContaining([
+        'validation:succeeded',
+        'sop_matching:succeeded',
+        'agent_dispatch:succeeded',
+        'agent_execution:succeeded',
+        'tool_call:succeeded',
+        'agent_execution:done',
+      ]),
+    );
+
+    const notes = autotask.received('POST', '/ATServicesRest/V1.0/Tickets/4711/Notes');
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.json).toMatchObject({ TicketID: 4711, Description: 'Hub saw: Disk full on SRV01' });
+  }, 120_000);
+});
