@@ -11,7 +11,7 @@ const TABLES = '^shared/.+/(tables|records)\\.ts$';
  * shared/sdk/, which loads the package on first use (bench/cold-start.ts measures what this buys).
  */
 const HEAVY_SDKS =
-  '(^|/)node_modules/(@azure/(data-tables|storage-blob|storage-queue|identity|keyvault-secrets|service-bus)|undici)/';
+  '(^|/)node_modules/(@azure/(data-tables|storage-blob|storage-queue|identity|keyvault-secrets|service-bus)|undici|durable-functions)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -65,7 +65,8 @@ module.exports = {
       comment:
         'Capabilities are framework-free: only shared/http (apiRoute) and shared/bus (queue triggers) adapt verbs to @azure/functions.',
       severity: 'error',
-      from: { path: '^shared/', pathNot: '^shared/(http|bus)/' },
+      // shared/sdk/durable-functions registers durable triggers for functions/ without loading the package.
+      from: { path: '^shared/', pathNot: '^shared/(http|bus)/|^shared/sdk/durable-functions\\.ts$' },
       to: { path: '(^|/)node_modules/@azure/functions/' },
     },
     {

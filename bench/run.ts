@@ -7,6 +7,7 @@ import { services } from '../shared/app/services';
 import { checkHealth } from '../shared/health/healthz';
 import { setLogSink } from '../shared/observability/logger';
 import { formatColdStart, measureColdStart } from './cold-start/measure';
+import { benchProbes, formatProbeBench } from './probes';
 
 /**
  * `npm run bench`: foundation benchmarks, each reported as a ratio against a baseline measured in
@@ -17,6 +18,8 @@ import { formatColdStart, measureColdStart } from './cold-start/measure';
  *  2. authenticated API cost: GET /api/v1/api-keys (auth + rate limit + list) vs. /api/healthz.
  *  3. cold start: loading the function entries through the registry shim vs. a hello-world app
  *     (bench/cold-start/measure.ts), first, before the host and Azurite load the machine.
+ *  4. probe tick: 500 integrations over the eight fake vendors, one timing out, fanned out and
+ *     probed in-process (bench/probes.ts), against the ideal and a plain probe loop.
  */
 interface Result {
   name: string;
@@ -129,8 +132,15 @@ async function main(): Promise<void> {
         `auth cost ratio (api-keys list / healthz): ${(authed.requestsPerSecond / healthz.requestsPerSecond).toFixed(2)}`,
         '',
         formatColdStart(coldStart),
+        '',
       ].join('\n'),
     );
+    const probes = await benchProbes({
+      integrations: Number(process.env.BENCH_PROBE_INTEGRATIONS ?? 500),
+      concurrency: Number(process.env.BENCH_PROBE_CONCURRENCY ?? 16),
+      slowVendor: 'datto-edr',
+    });
+    process.stdout.write(`\n${formatProbeBench(probes)}\n`);
   } finally {
     bare.close();
     await host.stop();

@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { app, type InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
 import { apiRoute } from '../shared/http/api-route';
 import { publishBody, publishedSchema } from '../shared/outbound/api-schemas';
 import { outboundDeps } from '../shared/outbound/deps';
 import { publishToSubscribers } from '../shared/outbound/publish';
 import { durableStarter } from '../shared/outbound/starter';
+import * as df from '../shared/sdk/durable-functions';
 
 /**
  * `POST /api/v1/events/publish`: an admin publishes one event. The route needs the durable client

@@ -1,22 +1,13 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { services } from '../shared/app/services';
-import { processBus } from '../shared/bus/process-bus';
 import { nowMs } from '../shared/clock';
-import { SECURITY_HEADERS } from '../shared/http/security-headers';
 import { CORRELATION_HEADER, correlationIdFrom } from '../shared/http/correlation';
 import { problemResponse } from '../shared/http/problem';
-import { type ReceiveDeps, receiveWebhook } from '../shared/inbound/receive';
-import { inboundTables } from '../shared/inbound/tables';
+import { SECURITY_HEADERS } from '../shared/http/security-headers';
+import { receiveDeps } from '../shared/inbound/deps';
+import { receiveWebhook } from '../shared/inbound/receive';
 import { createLogger } from '../shared/observability/logger';
-import { tenantIsActive } from '../shared/tenants/active';
 
-const deps = (): ReceiveDeps => ({
-  webhooks: inboundTables(services().account).webhooks,
-  bus: processBus,
-  tenantIsActive,
-  maxBodyBytes: services().settings.WEBHOOK_MAX_BODY_BYTES,
-  toleranceSeconds: services().settings.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS,
-});
+const deps = receiveDeps;
 
 /** Vendor deliveries: anonymous at the host, verified by our own signature check (DESIGN §9.6). */
 export async function receiveHook(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

@@ -1,4 +1,3 @@
-import * as df from 'durable-functions';
 import { recordNextAttempt, runAutomaticAttempt } from '../shared/outbound/attempt';
 import { outboundDeps } from '../shared/outbound/deps';
 import {
@@ -9,6 +8,7 @@ import {
   NEXT_ATTEMPT_ACTIVITY,
   nextAttemptInputSchema,
 } from '../shared/outbound/orchestrator';
+import * as df from '../shared/sdk/durable-functions';
 
 /** Outbound delivery on Durable Functions: the orchestration and its two activities (shared/outbound). */
 df.app.orchestration(DELIVERY_ORCHESTRATOR, (context) => deliveryOrchestrator(context));

@@ -1,5 +1,4 @@
 import { app } from '@azure/functions';
-import { services } from '../shared/app/services';
 import { apiRoute, problemSchema } from '../shared/http/api-route';
 import {
   createdWebhookSchema,
@@ -10,7 +9,7 @@ import {
   webhookListSchema,
   webhookSchema,
 } from '../shared/inbound/api-schemas';
-import { inboundTables } from '../shared/inbound/tables';
+import { webhookDeps } from '../shared/inbound/deps';
 import {
   createWebhook,
   deleteWebhook,
@@ -18,18 +17,9 @@ import {
   listWebhooks,
   rotateWebhookSecret,
   setWebhookStatus,
-  type WebhookDeps,
 } from '../shared/inbound/webhooks';
-import { integrationDeps } from '../shared/integrations/deps';
-import { getIntegration } from '../shared/integrations/manage';
 
-const deps = (): WebhookDeps => ({
-  tables: inboundTables(services().account),
-  audit: services().audit,
-  publicBaseUrl: services().settings.PUBLIC_BASE_URL,
-  integrationVendor: async (caller, integrationId) =>
-    (await getIntegration(integrationDeps(), caller, integrationId)).vendor,
-});
+const deps = webhookDeps;
 
 const notFound = { 404: { description: 'No such webhook in this tenant.', schema: problemSchema } };
 
@@ -149,7 +139,10 @@ app.http(
     scope: 'webhooks:write',
     params: webhookIdParams,
     body: rotateSecretBody,
-    responses: { 200: { description: 'The webhook with its new `secret` (shown only here).', schema: createdWebhookSchema }, ...notFound },
+    responses: {
+      200: { description: 'The webhook with its new `secret` (shown only here).', schema: createdWebhookSchema },
+      ...notFound,
+    },
     handle: async ({ principal, params, body, correlationId }) => ({
       status: 200,
       body: await rotateWebhookSecret(deps(), principal, params.id, body.graceSeconds, correlationId),

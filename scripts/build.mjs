@@ -1,38 +1,178 @@
-// Fast build for `npm start` and the test suite: transpile every TypeScript file to CommonJS
-// without type-checking (tsc --noEmit runs in `npm test`). One output file per source file so
-// dist/ mirrors the tree and the Functions host can load dist/functions/*.js.
-// Not bundled: per-entry bundles would split module state between entries and the local host, and
-// a single bundle measured only 10-20 % faster to load (docs/decisions.md §20, bench/cold-start/).
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// Fast build for `npm start`, the test suite and Azure (tsc --noEmit gates `npm run build`; this
+// only transpiles). dist/ mirrors the tree, so the Functions host loads dist/functions/*.js and the
+// local host, benches and test fixtures require dist/<path>.js as before. What differs is where the
+// deployed code lives (docs/decisions.md §28):
+//
+// - dist/app-bundle.js holds every module of shared/ and functions/ plus zod, in one file, each
+//   module evaluated the first time it is required (esbuild's lazy module wrappers). Loading one
+//   file instead of ~200 is most of the cold start saved, and zod's 64 locale files shrink to the
+//   one it uses (English).
+// - dist/shared/**/*.js and dist/functions/*.js are one-line stubs into that bundle. Whoever requires
+//   a module — a function entry, the local host, a bench, a test fixture — gets the bundle's single
+//   instance, so module state (clock, crash points, process bus, settings cache, logger) is never
+//   split between copies.
+// - Every other npm package stays external: @azure/functions must be the one instance the worker
+//   (or the local host's shim) talks to, and the Azure SDKs, durable-functions and undici already
+//   load on first use (shared/sdk/).
+//
+// If the bundle fails to build (an import of a file someone has not written yet), the build warns
+// and falls back to one transpiled file per module, which loads slower but behaves the same.
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 
-const roots = ['functions', 'shared', 'local', 'bench', 'test/fixtures', 'test/fakes', 'test/support'];
+const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
+const OUT = join(ROOT, 'dist');
+const BUNDLE = 'app-bundle.js';
+const BUNDLED_ROOTS = ['shared', 'functions'];
+const OTHER_ROOTS = ['local', 'bench', 'test/fixtures', 'test/fakes', 'test/support'];
+/** npm packages compiled into the bundle; the rest stay `require`d from node_modules. */
+const BUNDLED_PACKAGES = new Set(['zod']);
 
 function collect(dir, out) {
   let entries;
   try {
-    entries = readdirSync(dir);
+    entries = readdirSync(join(ROOT, dir));
   } catch {
     return out;
   }
   for (const name of entries) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) collect(path, out);
+    const path = `${dir}/${name}`;
+    if (statSync(join(ROOT, path)).isDirectory()) collect(path, out);
     else if (name.endsWith('.ts') && !name.endsWith('.d.ts') && !name.endsWith('.test.ts')) out.push(path);
   }
   return out;
 }
 
-const entryPoints = roots.flatMap((root) => collect(root, []));
-await build({
-  entryPoints,
-  outdir: 'dist',
-  outbase: '.',
+const transpileOptions = {
+  outdir: OUT,
+  outbase: ROOT,
+  absWorkingDir: ROOT,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  bundle: false,
   logLevel: 'warning',
-});
+};
+
+/** One output file per source file, imports left as `require` calls. */
+function transpile(files) {
+  return build({ ...transpileOptions, entryPoints: files, bundle: false });
+}
+
+/**
+ * zod's entries export every locale (`z.locales`, `z.core.locales`: 64 files, half of zod's code)
+ * although only the default, English, is applied. In the bundle both hold just `en`; nothing in
+ * this repository selects another locale.
+ */
+const englishOnlyZodLocales = {
+  name: 'zod-english-locale-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic[\\/]external|core[\\/]index)\.js$/.test(args.importer)
+        ? { path: join(dirname(args.importer), '../locales/en.js'), namespace: 'zod-locales' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Packages outside BUNDLED_PACKAGES stay external. A bundled package is always resolved as an ESM
+ * import, even from a `require` (the stub table below), so the bundle holds one zod, not its
+ * CommonJS and ESM builds side by side.
+ */
+const packagesExternal = {
+  name: 'packages-external',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+      if (!BUNDLED_PACKAGES.has(name)) return { path: args.path, external: true };
+      if (args.pluginData === 'resolved') return undefined;
+      const result = await b.resolve(args.path, {
+        kind: 'import-statement',
+        resolveDir: args.resolveDir,
+        pluginData: 'resolved',
+      });
+      return result.errors.length ? { errors: result.errors } : { path: result.path };
+    });
+  },
+};
+
+/** The id a stub asks the bundle for: the module's path without extension ("shared/clock/index"). */
+const moduleId = (file) => file.replace(/\.ts$/, '');
+
+async function bundleApp(files) {
+  const table = files.map(
+    (file) => `  ${JSON.stringify(moduleId(file))}: () => require(${JSON.stringify(`./${file}`)}),`,
+  );
+  const contents = [
+    'const modules = {',
+    ...table,
+    '};',
+    'exports.load = (id) => {',
+    '  const load = modules[id];',
+    "  if (!load) throw new Error('app-bundle: no module ' + id);",
+    '  return load();',
+    '};',
+  ].join('\n');
+  const { outputFiles } = await build({
+    ...transpileOptions,
+    write: false,
+    stdin: { contents, resolveDir: ROOT, sourcefile: 'app-bundle-entry.js', loader: 'js' },
+    outdir: undefined,
+    outfile: join(OUT, BUNDLE),
+    bundle: true,
+    minifyWhitespace: true,
+    minifySyntax: true,
+    // Scope hoisting renames clashing identifiers (two `class NotFoundError`s); DomainError reads
+    // `new.target.name`, so names are kept as written.
+    keepNames: true,
+    plugins: [packagesExternal, englishOnlyZodLocales],
+    logLevel: 'silent',
+  });
+  return outputFiles;
+}
+
+/**
+ * Others run the local host and tests from this same dist/ while a build runs: a file is written
+ * next to its place and renamed over it, so a reader sees the old file or the new one, never half.
+ */
+function writeAtomically(file, contents) {
+  mkdirSync(dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, contents);
+  renameSync(temporary, file);
+}
+
+function writeStub(outFile, id) {
+  const bundle = relative(dirname(outFile), join(OUT, BUNDLE)).replaceAll('\\', '/');
+  const specifier = bundle.startsWith('.') ? bundle : `./${bundle}`;
+  writeAtomically(
+    outFile,
+    `"use strict";\nmodule.exports = require(${JSON.stringify(specifier)}).load(${JSON.stringify(id)});\n`,
+  );
+  rmSync(`${outFile}.map`, { force: true });
+}
+
+const bundled = BUNDLED_ROOTS.flatMap((root) => collect(root, []));
+const others = OTHER_ROOTS.flatMap((root) => collect(root, []));
+const [bundleResult, othersResult] = await Promise.allSettled([bundleApp(bundled), transpile(others)]);
+if (othersResult.status === 'rejected') throw othersResult.reason;
+
+if (bundleResult.status === 'fulfilled') {
+  // The bundle (and its source map) first, then the stubs that point into it.
+  for (const output of bundleResult.value) writeAtomically(output.path, output.contents);
+  for (const file of bundled) writeStub(join(OUT, file.replace(/\.ts$/, '.js')), moduleId(file));
+} else {
+  const messages = bundleResult.reason?.errors?.map((e) => `  ${e.location?.file ?? ''}: ${e.text}`) ?? [];
+  process.stderr.write(
+    `build: the app bundle failed, falling back to one file per module (slower cold start):\n${messages.join('\n') || bundleResult.reason}\n`,
+  );
+  await transpile(bundled);
+  rmSync(join(OUT, BUNDLE), { force: true });
+}

@@ -1,9 +1,15 @@
-import { deadLetterInfo, MAX_DELIVERY_COUNT_EXCEEDED, type MessageHandler, type Settlement, complete } from '../bus/port';
+import {
+  complete,
+  deadLetterInfo,
+  MAX_DELIVERY_COUNT_EXCEEDED,
+  type MessageHandler,
+  type Settlement,
+} from '../bus/port';
 import { loadEvent, loadNormalizedEvent, updateEvent } from '../inbound/event-store';
 import { loadStageRecord } from '../inbound/timeline';
 import { logger } from '../observability/logger';
 import { ERROR_TYPES, type ErrorType, FAILURE_PROPERTIES, type Stage, stageMessageSchema } from '../pipeline/contract';
-import { recordEventFailure } from './records';
+import { recordEventFailure } from './analysis';
 import { suggestFix } from './suggest';
 
 /**
@@ -19,7 +25,9 @@ export function errorTypeOf(reason: string): ErrorType {
   return known.has(reason) ? (reason as ErrorType) : 'internal_error';
 }
 
-const METADATA_KEYS = Object.values(FAILURE_PROPERTIES).filter((k) => k !== 'tenantId' && k !== 'eventId' && k !== 'stage');
+const METADATA_KEYS = Object.values(FAILURE_PROPERTIES).filter(
+  (k) => k !== 'tenantId' && k !== 'eventId' && k !== 'stage',
+);
 
 export function failureAnalysisHandler(stage: Stage): MessageHandler {
   return async (message): Promise<Settlement> => {
@@ -62,7 +70,14 @@ export function failureAnalysisHandler(stage: Stage): MessageHandler {
       stage,
       errorType,
       message: description,
-      suggestedFix: suggestFix({ errorType, stage, source: event?.source ?? null, message: description, metadata, keywords }),
+      suggestedFix: suggestFix({
+        errorType,
+        stage,
+        source: event?.source ?? null,
+        message: description,
+        metadata,
+        keywords,
+      }),
       metadata,
     });
     if (event && event.status !== 'failed') {

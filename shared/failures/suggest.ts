@@ -66,9 +66,12 @@ export function suggestFix(ctx: FixContext): string {
     case 'signature_invalid':
       return `Check that ${vendor} signs with the current secret of this webhook.`;
     case 'tool_config_error':
-      if (status === '401') return `Re-enter the ${vendor} API credentials of this integration: ${vendor} answered 401 to ${toolPart}. Then replay the event.`;
-      if (status === '403') return `Give the ${vendor} API user permission for ${toolPart}: ${vendor} answered 403. Then replay the event.`;
-      if (status === '404') return `${vendor} answered 404 to ${toolPart}: check that the record the SOP${sop ? ` ${sop}` : ''} step targets exists and that the integration's base URL is right.`;
+      if (status === '401')
+        return `Re-enter the ${vendor} API credentials of this integration: ${vendor} answered 401 to ${toolPart}. Then replay the event.`;
+      if (status === '403')
+        return `Give the ${vendor} API user permission for ${toolPart}: ${vendor} answered 403. Then replay the event.`;
+      if (status === '404')
+        return `${vendor} answered 404 to ${toolPart}: check that the record the SOP${sop ? ` ${sop}` : ''} step targets exists and that the integration's base URL is right.`;
       return `${vendor} refused ${toolPart}${status ? ` with ${status}` : ''}: check the integration's configuration and the SOP${sop ? ` ${sop}` : ''} step's arguments.`;
     case 'vendor_unavailable':
       return `${vendor} was unavailable${status ? ` (HTTP ${status})` : ''} on every attempt of ${toolPart}. Check ${vendor}'s status page or the integration's health, then replay the event.`;

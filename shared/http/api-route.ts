@@ -10,7 +10,7 @@ import { createLogger, type Logger } from '../observability/logger';
 import { clientAddress } from './client-address';
 import { CORRELATION_HEADER, correlationIdFrom } from './correlation';
 import { ForbiddenError, UnauthorizedError } from './errors';
-import { openApiRegistry, type ResponseSpec } from './openapi';
+import { type ResponseSpec, registerOpenApiPath } from './openapi';
 import { problemResponse } from './problem';
 import { RateLimitExceededError, type RateLimitState, rateLimitHeaders } from './rate-limit';
 import { readJsonBody, readQuery, validate } from './request-parsing';
@@ -99,7 +99,7 @@ function registerOpenApi(
   }
   const params = def.params instanceof z.ZodObject ? def.params : undefined;
   const query = def.query instanceof z.ZodObject ? def.query : undefined;
-  openApiRegistry.registerPath({
+  registerOpenApiPath({
     method: def.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete',
     path: `/${def.route}`,
     operationId: def.operationId,

@@ -1,18 +1,29 @@
-import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import type { z } from 'zod';
+import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '../sdk/zod-to-openapi';
 
 /**
- * The OpenAPI registry every API route adds itself to when its module loads (shared/http/api-route),
- * so the document at /api/v1/openapi.json is generated from the same zod schemas that validate
- * requests — no second description of the API to drift.
+ * Every API route adds its path here when its module loads (shared/http/api-route), so the
+ * document at /api/v1/openapi.json is generated from the same zod schemas that validate requests —
+ * no second description of the API to drift. Only the route configs are kept at load; the
+ * zod-to-openapi registry is built when a document is first asked for, so a cold start neither
+ * loads that package nor pays for registering every path (docs/decisions.md §28).
  */
-export const openApiRegistry = new OpenAPIRegistry();
+const routes: RouteConfig[] = [];
 
-openApiRegistry.registerComponent('securitySchemes', 'apiKey', {
-  type: 'http',
-  scheme: 'bearer',
-  description: 'An API key, as `Authorization: Bearer <key>` (or the `x-api-key` header).',
-});
+export function registerOpenApiPath(route: RouteConfig): void {
+  routes.push(route);
+}
+
+function buildRegistry(): OpenAPIRegistry {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key, as `Authorization: Bearer <key>` (or the `x-api-key` header).',
+  });
+  for (const route of routes) registry.registerPath(route);
+  return registry;
+}
 
 export interface ResponseSpec {
   description: string;
@@ -30,7 +41,7 @@ export function apiServerUrl(publicBaseUrl: string | undefined): string {
 }
 
 export function openApiDocument(serverUrl: string): unknown {
-  const generator = new OpenApiGeneratorV31(openApiRegistry.definitions);
+  const generator = new OpenApiGeneratorV31(buildRegistry().definitions);
   return generator.generateDocument({
     openapi: '3.1.0',
     info: {

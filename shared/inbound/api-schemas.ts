@@ -136,7 +136,9 @@ export const eventDetailSchema = eventSummarySchema
       }),
     ),
     failure: failureSchema.nullable(),
-    replays: z.array(z.object({ eventId: z.string(), at: z.string(), trigger: z.enum(EVENT_TRIGGERS), forced: z.boolean() })),
+    replays: z.array(
+      z.object({ eventId: z.string(), at: z.string(), trigger: z.enum(EVENT_TRIGGERS), forced: z.boolean() }),
+    ),
   })
   .meta({ id: 'Event' });
 

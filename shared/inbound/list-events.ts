@@ -85,7 +85,10 @@ function decode(text: string): ListCursor {
 
 /** RowKey bounds of newest-first ids minted in [fromMs, toMs]: their 10 time characters. */
 function idBounds(fromMs: number, toMs: number): { rowKeyFrom: string; rowKeyTo: string } {
-  return { rowKeyFrom: newestFirstId(toMs).slice(0, 10), rowKeyTo: newestFirstId(Math.max(0, fromMs - 1)).slice(0, 10) };
+  return {
+    rowKeyFrom: newestFirstId(toMs).slice(0, 10),
+    rowKeyTo: newestFirstId(Math.max(0, fromMs - 1)).slice(0, 10),
+  };
 }
 
 function matches(record: EventRecord, filters: EventFilters): boolean {
@@ -135,7 +138,11 @@ export async function listEvents(
         });
         nextInner = page.nextCursor;
       } else {
-        const page = await tables().events.list(tenantPartition(tenantId, day), { ...bounds, limit: want, cursor: inner });
+        const page = await tables().events.list(tenantPartition(tenantId, day), {
+          ...bounds,
+          limit: want,
+          cursor: inner,
+        });
         for (const row of page.items) items.push(summaryOf(row.rowKey, row.value));
         nextInner = page.nextCursor;
       }

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { BusSender } from '../bus/port';
 import { nowMs } from '../clock';
 import { DomainError } from '../errors/domain-error';
+import { recordRejection } from '../failures/analysis';
 import { crashPoint } from '../faults/crash-points';
-import { recordRejection } from '../failures/records';
 import type { Logger } from '../observability/logger';
 import { sendToStage } from '../pipeline/stage-runner';
 import { newestFirstId } from '../storage/keys';
@@ -57,15 +57,11 @@ export function tooLarge(limit: number): DomainError {
 }
 
 /** The vendor's own event id, where it has one; else the body's SHA-256 (an identical re-send). */
-export function dedupKeyOf(
-  source: string,
-  parsed: unknown,
-  deliveryId: string | undefined,
-  body: Buffer,
-): string {
+export function dedupKeyOf(source: string, parsed: unknown, deliveryId: string | undefined, body: Buffer): string {
   if (source === 'autotask' && typeof parsed === 'object' && parsed !== null) {
     const p = parsed as { Guid?: unknown; SequenceNumber?: unknown };
-    if (p.Guid !== undefined && p.SequenceNumber !== undefined) return `autotask:${String(p.Guid)}:${String(p.SequenceNumber)}`;
+    if (p.Guid !== undefined && p.SequenceNumber !== undefined)
+      return `autotask:${String(p.Guid)}:${String(p.SequenceNumber)}`;
   }
   if (deliveryId) return `id:${deliveryId}`;
   return `sha256:${createHash('sha256').update(body).digest('hex')}`;
@@ -73,7 +69,7 @@ export function dedupKeyOf(
 
 export async function receiveWebhook(deps: ReceiveDeps, req: ReceiveRequest): Promise<ReceiveResult> {
   const hook = await resolveWebhook(deps.webhooks, req.webhookId);
-  if (!hook || !hook.active || !(await deps.tenantIsActive(hook.tenantId))) throw notFound(req.webhookId);
+  if (!hook?.active || !(await deps.tenantIsActive(hook.tenantId))) throw notFound(req.webhookId);
   if ((req.declaredLength ?? 0) > deps.maxBodyBytes || !req.body || req.body.length > deps.maxBodyBytes) {
     throw tooLarge(deps.maxBodyBytes);
   }
@@ -106,7 +102,15 @@ export async function receiveWebhook(deps: ReceiveDeps, req: ReceiveRequest): Pr
   }
   // Graph's clientState lives in the body, so only there is JSON read before the check.
   if (parseError === undefined || hook.source !== 'microsoft365') {
-    const verdict = verifyDelivery(hook.source, req.headers, text, parsed, hook.secrets, nowMs(), deps.toleranceSeconds);
+    const verdict = verifyDelivery(
+      hook.source,
+      req.headers,
+      text,
+      parsed,
+      hook.secrets,
+      nowMs(),
+      deps.toleranceSeconds,
+    );
     if (!verdict.ok) {
       await reject(verdict.code, verdict.detail);
       throw new DomainError(verdict.code, verdict.detail);
@@ -134,7 +138,8 @@ async function accept(
     if (existing) {
       // Its first receiver may have died before enqueuing: send again (duplicate detection drops
       // the copy when it had been sent).
-      if (existing.status === 'received') await enqueue(deps, hook.tenantId, existing.id, hook.source, existing.correlationId);
+      if (existing.status === 'received')
+        await enqueue(deps, hook.tenantId, existing.id, hook.source, existing.correlationId);
       return { status: 200, body: { duplicate: true, eventId: existing.id } };
     }
     // Claimed by a receiver that died before storing the event: store it under the claimed id.
@@ -154,7 +159,9 @@ async function accept(
   crashPoint(RECEIVE_CRASH_POINTS.afterEventRow);
   await enqueue(deps, hook.tenantId, view.id, hook.source, view.correlationId);
   crashPoint(RECEIVE_CRASH_POINTS.afterEnqueue);
-  return created ? { status: 202, body: { eventId: view.id } } : { status: 200, body: { duplicate: true, eventId: view.id } };
+  return created
+    ? { status: 202, body: { eventId: view.id } }
+    : { status: 200, body: { duplicate: true, eventId: view.id } };
 }
 
 export async function enqueue(
@@ -164,5 +171,12 @@ export async function enqueue(
   source: string,
   correlationId: string,
 ): Promise<void> {
-  await sendToStage(deps.bus(), tenantId, eventId, { stage: 'validation', step: 'main' }, { vendor: source }, { correlationId });
+  await sendToStage(
+    deps.bus(),
+    tenantId,
+    eventId,
+    { stage: 'validation', step: 'main' },
+    { vendor: source },
+    { correlationId },
+  );
 }

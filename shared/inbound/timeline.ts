@@ -4,6 +4,8 @@ import type { Stored } from '../storage/table-repository';
 import { tables } from './event-store';
 import type { StageRecord } from './tables';
 
+export type { StageRecord };
+
 /**
  * The event's timeline in `eventstages`: one row per stage attempt, keyed by what the attempt is
  * (stage, step, attempt), so the row doubles as the idempotency record of §9.2.

@@ -6,9 +6,15 @@ import { secretsEqual } from '../crypto/constant-time';
  * the secrets that verify now (current, and the previous one during a rotation's grace period) and
  * answers `ok` or the rejection code. Every comparison is constant-time.
  */
-export type RejectionCode = 'signature_missing' | 'signature_invalid' | 'timestamp_out_of_range' | 'client_state_mismatch';
+export type RejectionCode =
+  | 'signature_missing'
+  | 'signature_invalid'
+  | 'timestamp_out_of_range'
+  | 'client_state_mismatch';
 
-export type Verdict = { ok: true; scheme: Scheme; deliveryId?: string } | { ok: false; code: RejectionCode; detail: string };
+export type Verdict =
+  | { ok: true; scheme: Scheme; deliveryId?: string }
+  | { ok: false; code: RejectionCode; detail: string };
 
 export type Scheme = 'autotask' | 'graph' | 'standard-webhooks' | 'sha256';
 
@@ -25,12 +31,12 @@ function bytesEqual(a: Buffer, b: Buffer): boolean {
  * `\uXXXX` (VENDORS.md). Tried in lower- and upper-case hex, after the raw body.
  */
 export function autotaskEscapedForms(body: string): string[] {
-  const escape = (upper: boolean) =>
+  const escaped = (upper: boolean) =>
     body.replace(/\//g, '\\/').replace(/[\u0080-\uffff]/g, (ch) => {
       const hex = ch.charCodeAt(0).toString(16).padStart(4, '0');
       return `\\u${upper ? hex.toUpperCase() : hex}`;
     });
-  const forms = [escape(false), escape(true)];
+  const forms = [escaped(false), escaped(true)];
   return [...new Set(forms)].filter((f) => f !== body);
 }
 

@@ -17,8 +17,29 @@ export async function probeOnce(connector: Connector, session: VendorSession<unk
     const latencyMs = Math.max(0, Math.round(nowMs() - started));
     return { classification: classifySuccess(connector, success.expiries ?? [], nowMs()), latencyMs, success };
   } catch (error) {
-    return { classification: classifyFailure(connector, error), latencyMs: Math.max(0, Math.round(nowMs() - started)) };
+    const classification = classifyFailure(connector, error);
+    return {
+      classification: { ...classification, vendorMessage: withoutSecrets(classification.vendorMessage, session) },
+      latencyMs: Math.max(0, Math.round(nowMs() - started)),
+    };
   }
+}
+
+export const ECHOED_SECRET = '[redacted]';
+
+/**
+ * The vendor's message is kept verbatim except for the credentials themselves: some vendors echo
+ * the key or user they refused, and the message travels to the status page, the history table and
+ * the test result (issue 11 §3: never in a response).
+ */
+function withoutSecrets(message: string | null, session: VendorSession<unknown, unknown>): string | null {
+  if (!message || typeof session.credentials !== 'object' || session.credentials === null) return message;
+  let out = message;
+  for (const value of Object.values(session.credentials)) {
+    // Very short values would redact ordinary words; credentials are never that short.
+    if (typeof value === 'string' && value.length >= 6) out = out.split(value).join(ECHOED_SECRET);
+  }
+  return out;
 }
 
 export function toTestResult(run: ProbeRun): TestResult {

@@ -51,24 +51,3 @@ export async function recordAttemptHealth(
   }
   return h;
 }
-
-/** Attempts and successes of the last `days` days (today included), from the analytics counters. */
-export async function attemptTotals(
-  deps: OutboundDeps,
-  tenantId: string,
-  subscriptionId: string,
-  days = 7,
-): Promise<{ attempts: number; successes: number }> {
-  const to = nowMs();
-  const totals = await deps.counters.totals(tenantId, to - (days - 1) * 86_400_000, to, 'day', {
-    integrationType: 'outbound_webhook',
-    integrationId: subscriptionId,
-  });
-  let attempts = 0;
-  let successes = 0;
-  for (const t of totals) {
-    attempts += t.count;
-    if (t.outcome === 'succeeded') successes += t.count;
-  }
-  return { attempts, successes };
-}

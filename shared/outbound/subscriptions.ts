@@ -6,9 +6,9 @@ import { assertOutboundUrlAllowed } from '../net/guard';
 import { newestFirstId } from '../storage/keys';
 import type { Stored } from '../storage/table-repository';
 import type { OutboundDeps } from './deps';
-import { attemptTotals } from './health';
 import { generateSigningSecret } from './signing';
 import type { HealthRecord, SubscriptionRecord } from './tables';
+import { attemptTotals } from './totals';
 
 /** Longest overlap after a rotation during which the previous secret still signs (the 24 h). */
 export const MAX_ROTATION_OVERLAP_HOURS = 24;
@@ -153,9 +153,7 @@ export async function listSubscriptions(
     limit: page.limit,
     ...(page.cursor ? { cursor: page.cursor } : {}),
   });
-  const items = await Promise.all(
-    result.items.map(async (s) => toView(s, await healthOf(deps, tenantId, s.rowKey))),
-  );
+  const items = await Promise.all(result.items.map(async (s) => toView(s, await healthOf(deps, tenantId, s.rowKey))));
   return { items, nextCursor: result.nextCursor };
 }
 

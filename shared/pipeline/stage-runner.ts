@@ -5,8 +5,7 @@ import { type BackoffPolicy, DEFAULT_BACKOFF, retryOrDeadLetter } from '../bus/r
 import { nowMs } from '../clock';
 import { crashPoint } from '../faults/crash-points';
 import { type EventView, loadEvent, updateEvent } from '../inbound/event-store';
-import type { StageRecord } from '../inbound/tables';
-import { loadStageRecord, recordStage } from '../inbound/timeline';
+import { loadStageRecord, recordStage, type StageRecord } from '../inbound/timeline';
 import { createLogger, errorFields, type Logger } from '../observability/logger';
 import {
   type ErrorType,
@@ -33,7 +32,8 @@ export interface StageContext {
   correlationId: string;
 }
 
-export type NextMessage = Pick<StageMessage, 'stage' | 'step'> & Partial<Pick<StageMessage, 'agentRunId' | 'stepIndex'>>;
+export type NextMessage = Pick<StageMessage, 'stage' | 'step'> &
+  Partial<Pick<StageMessage, 'agentRunId' | 'stepIndex'>>;
 
 export type StageResult =
   | { kind: 'next'; messages: NextMessage[]; detail?: string; properties?: Record<string, string | number> }

@@ -1,5 +1,5 @@
-import type { Principal } from '../apikeys/principal';
 import { processCounters } from '../analytics/process-counters';
+import type { Principal } from '../apikeys/principal';
 import { type AuditEntry, recordAudit } from '../audit/audit-log';
 import type { BusSender } from '../bus/port';
 import { nowMs } from '../clock';
@@ -52,7 +52,6 @@ async function read(client: TableClient, pk: string, rk: string): Promise<Row | 
   }
 }
 
-
 export interface ReplayOptions {
   force: boolean;
   trigger: 'manual' | 'bulk';
@@ -88,7 +87,10 @@ export async function replayEvent(
     const pk = tenantId;
     let replayId: string | undefined;
     for (let round = 0; round < MAX_ROUNDS && !replayId; round++) {
-      const [rootRow, rateRow] = await Promise.all([read(client, pk, ROOT_PREFIX + rootId), read(client, pk, RATE_ROW)]);
+      const [rootRow, rateRow] = await Promise.all([
+        read(client, pk, ROOT_PREFIX + rootId),
+        read(client, pk, RATE_ROW),
+      ]);
       const now = nowMs();
       if (rootRow) {
         const guard = rootGuardSchema.parse({ ...rootRow, lastAcceptedAtMs: Number(rootRow['lastAcceptedAtMs']) });
@@ -97,9 +99,13 @@ export async function replayEvent(
           ? last.status === 'received' || last.status === 'processing'
           : now - guard.lastAcceptedAtMs < UNSTORED_REPLAY_STALE_MS;
         if (inFlight) {
-          throw new DomainError('replay_in_flight', `A replay of this event (${guard.lastReplayId}) is still in flight.`, {
-            conflicting_replay_id: guard.lastReplayId,
-          });
+          throw new DomainError(
+            'replay_in_flight',
+            `A replay of this event (${guard.lastReplayId}) is still in flight.`,
+            {
+              conflicting_replay_id: guard.lastReplayId,
+            },
+          );
         }
         const left = guard.lastAcceptedAtMs + REPLAY_COOLDOWN_MS - now;
         if (left > 0) {
@@ -111,7 +117,9 @@ export async function replayEvent(
           );
         }
       }
-      const window = (rateRow ? rateGuardSchema.parse({ acceptedAtMs: JSON.parse(String(rateRow['acceptedAtMs'])) }).acceptedAtMs : [])
+      const window = (
+        rateRow ? rateGuardSchema.parse({ acceptedAtMs: JSON.parse(String(rateRow['acceptedAtMs'])) }).acceptedAtMs : []
+      )
         .filter((t) => t > now - REPLAY_RATE_WINDOW_MS)
         .sort((a, b) => a - b);
       if (window.length >= REPLAY_RATE_LIMIT) {
@@ -123,7 +131,12 @@ export async function replayEvent(
         );
       }
       const candidate = newestFirstId(now);
-      const rootEntity = { partitionKey: pk, rowKey: ROOT_PREFIX + rootId, lastReplayId: candidate, lastAcceptedAtMs: String(now) };
+      const rootEntity = {
+        partitionKey: pk,
+        rowKey: ROOT_PREFIX + rootId,
+        lastReplayId: candidate,
+        lastAcceptedAtMs: String(now),
+      };
       const rateEntity = {
         partitionKey: pk,
         rowKey: RATE_ROW,
@@ -184,7 +197,13 @@ export async function replayEvent(
 }
 
 function count(tenantId: string, outcome: string, code: string): Promise<void> {
-  return processCounters().increment({ tenantId, integrationType: 'inbound_webhook', integrationId: '-', outcome, code });
+  return processCounters().increment({
+    tenantId,
+    integrationType: 'inbound_webhook',
+    integrationId: '-',
+    outcome,
+    code,
+  });
 }
 
 export interface ReplayView {

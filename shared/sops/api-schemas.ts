@@ -64,15 +64,10 @@ export const stepSchema = z
   .strictObject({
     name: displayText(100).optional(),
     tool: z.string().min(1).max(100).meta({ example: 'autotask.ticket.add_note' }),
-    integrationId: z
-      .string()
-      .min(1)
-      .max(64)
-      .optional()
-      .meta({
-        description:
-          "The integration to call; default: the event's own integration for its vendor, else the vendor's default.",
-      }),
+    integrationId: z.string().min(1).max(64).optional().meta({
+      description:
+        "The integration to call; default: the event's own integration for its vendor, else the vendor's default.",
+    }),
     args: z
       .record(z.string().min(1).max(64), z.union([z.string().max(4000), z.number(), z.boolean()]))
       .default({})

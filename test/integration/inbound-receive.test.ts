@@ -7,7 +7,7 @@ import { installClock, ManualClock } from '../../shared/clock';
 import { resetSettingsCache } from '../../shared/config/settings';
 import { resetCredentialCipher } from '../../shared/crypto/credential-cipher';
 import { isDomainError } from '../../shared/errors/domain-error';
-import { groupFailures } from '../../shared/failures/records';
+import { groupFailures } from '../../shared/failures/analysis';
 import { loadEvent, loadEventPayload, loadEventRecord } from '../../shared/inbound/event-store';
 import { type ReceiveDeps, type ReceiveResult, receiveWebhook } from '../../shared/inbound/receive';
 import { inboundTables } from '../../shared/inbound/tables';
@@ -139,7 +139,10 @@ describe('receive', () => {
     const again = await h.post(hook.id, body, { 'x-hook-signature': sha1(hook.secret, body) });
     expect(again).toEqual({ status: 200, body: { duplicate: true, eventId } });
     // Still `received`: the re-send is dropped by duplicate detection, and repairs a lost first send.
-    expect(h.sent.map((s) => s.options.messageId)).toEqual([`${eventId}:validation:main:0`, `${eventId}:validation:main:0`]);
+    expect(h.sent.map((s) => s.options.messageId)).toEqual([
+      `${eventId}:validation:main:0`,
+      `${eventId}:validation:main:0`,
+    ]);
   });
 
   it('verifies the escaped form Autotask also signs (\\/ and \\uXXXX) after the raw body', async () => {

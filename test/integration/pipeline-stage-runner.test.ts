@@ -123,7 +123,11 @@ describe('stageHandler', () => {
 
   it('a done outcome sets the status the stage reports', async () => {
     const event = await newEvent();
-    const handler = stageHandler('tool_call', async () => ({ kind: 'done', status: 'succeeded', detail: 'note added' }));
+    const handler = stageHandler('tool_call', async () => ({
+      kind: 'done',
+      status: 'succeeded',
+      detail: 'note added',
+    }));
     const message: StageMessage = {
       v: 1,
       tenantId: event.tenantId,

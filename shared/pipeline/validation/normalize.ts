@@ -18,14 +18,21 @@ const MAX_FIELD_CHARS = 500;
 const MAX_KEYWORDS = 50;
 
 /** Dotted paths to primitive values, depth-limited and bounded. */
-export function flatten(value: unknown, prefix = '', out: NormalizedEvent['fields'] = {}, depth = 0): NormalizedEvent['fields'] {
+export function flatten(
+  value: unknown,
+  prefix = '',
+  out: NormalizedEvent['fields'] = {},
+  depth = 0,
+): NormalizedEvent['fields'] {
   if (Object.keys(out).length >= MAX_FIELDS) return out;
   if (value === null || typeof value === 'boolean' || typeof value === 'number') {
     if (prefix) out[prefix] = value;
   } else if (typeof value === 'string') {
     if (prefix) out[prefix] = value.length > MAX_FIELD_CHARS ? value.slice(0, MAX_FIELD_CHARS) : value;
   } else if (typeof value === 'object' && depth < 5) {
-    const entries = Array.isArray(value) ? value.slice(0, 20).map((v, i) => [String(i), v] as const) : Object.entries(value);
+    const entries = Array.isArray(value)
+      ? value.slice(0, 20).map((v, i) => [String(i), v] as const)
+      : Object.entries(value);
     for (const [key, child] of entries) flatten(child, prefix ? `${prefix}.${key}` : key, out, depth + 1);
   }
   return out;
@@ -128,7 +135,8 @@ const halo: Normalizer = (payload, receivedAt) => {
   const ticketId = ticket['id'] ?? p['ticket_id'];
   const eventName = String(p['event'] ?? p['webhook_event'] ?? p['event_name'] ?? p['action'] ?? '').toLowerCase();
   const isClient = p['client'] !== undefined && ticketId === undefined;
-  if (ticketId === undefined && !isClient) throw new PayloadInvalidError('A Halo PSA payload needs a ticket (id) or a client.');
+  if (ticketId === undefined && !isClient)
+    throw new PayloadInvalidError('A Halo PSA payload needs a ticket (id) or a client.');
   const action = /new|creat|log/.test(eventName) ? 'created' : /clos|resolv/.test(eventName) ? 'closed' : 'updated';
   const summary = str(ticket['summary']) ?? str(ticket['symptom']);
   return {
@@ -136,7 +144,12 @@ const halo: Normalizer = (payload, receivedAt) => {
     type: isClient ? `company.${action}` : `ticket.${action}`,
     subject: summary ?? (isClient ? 'Halo client' : `Halo ticket ${String(ticketId)}`),
     severity: severityFrom(ticket['priority_name'] ?? ticket['priority'] ?? ticket['priority_id']),
-    entities: entitiesOf({ ticketId, companyId: ticket['client_id'], siteId: ticket['site_id'], userId: ticket['user_id'] }),
+    entities: entitiesOf({
+      ticketId,
+      companyId: ticket['client_id'],
+      siteId: ticket['site_id'],
+      userId: ticket['user_id'],
+    }),
     keywords: keywordsOf(summary, str(ticket['details']), eventName, str(ticket['tickettype_name'])),
     fields: flatten(p),
     occurredAt: timeOf(ticket['dateoccurred'] ?? p['datetime'], receivedAt),
@@ -223,7 +236,11 @@ const graph: Normalizer = (payload, receivedAt) => {
 
 // --- Generic senders (and Pax8, UniFi, IT Glue): {type, id?, subject?, severity?, data?} ------------
 const genericSchema = z.looseObject({
-  type: z.string().min(1).max(100).regex(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/i, 'a dotted type such as ticket.created'),
+  type: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/i, 'a dotted type such as ticket.created'),
   subject: z.string().optional(),
   title: z.string().optional(),
   severity: z.string().optional(),
@@ -238,7 +255,11 @@ function generic(source: string): Normalizer {
     const raw = parseOrExplain(objectPayload, payload, 'a JSON object');
     // Pax8 and others name the type `eventType` or `event`.
     const candidate = { ...raw, type: raw['type'] ?? raw['eventType'] ?? raw['event'] };
-    const p = parseOrExplain(genericSchema, candidate, 'a generic event ({type: "ticket.created", subject?, severity?, data?})');
+    const p = parseOrExplain(
+      genericSchema,
+      candidate,
+      'a generic event ({type: "ticket.created", subject?, severity?, data?})',
+    );
     const subject = p.subject ?? p.title ?? p.type;
     return {
       source,
@@ -246,7 +267,12 @@ function generic(source: string): Normalizer {
       subject,
       severity: severityFrom(p.severity, 'medium'),
       entities: entitiesOf(p.entities ?? {}),
-      keywords: [...new Set([...keywordsOf(subject, p.type.replace(/\./g, ' ')), ...(p.keywords ?? []).map((k) => k.toLowerCase())])].slice(0, MAX_KEYWORDS),
+      keywords: [
+        ...new Set([
+          ...keywordsOf(subject, p.type.replace(/\./g, ' ')),
+          ...(p.keywords ?? []).map((k) => k.toLowerCase()),
+        ]),
+      ].slice(0, MAX_KEYWORDS),
       fields: flatten(p),
       occurredAt: timeOf(p.occurredAt, receivedAt),
     };

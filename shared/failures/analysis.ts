@@ -182,7 +182,13 @@ export async function groupFailures(
       if (filter.errorType && view.errorType !== filter.errorType) continue;
       total++;
       const key = `${view.stage}\u0000${view.errorType}`;
-      const group = groups.get(key) ?? { stage: view.stage, errorType: view.errorType, count: 0, latestAt: view.at, examples: [] };
+      const group = groups.get(key) ?? {
+        stage: view.stage,
+        errorType: view.errorType,
+        count: 0,
+        latestAt: view.at,
+        examples: [],
+      };
       group.count++;
       if (view.at > group.latestAt) group.latestAt = view.at;
       group.examples.push(view);
