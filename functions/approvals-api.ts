@@ -68,6 +68,8 @@ for (const decision of ['approve', 'reject'] as const) {
       scope: 'approvals:write',
       params: approvalIdParams,
       body: decisionBody,
+      // A decision needs no body; `{"comment": "…"}` is optional.
+      bodyOptional: true,
       responses: { 200: { description: 'The decided approval.', schema: approvalSchema }, 404: notFound, 409: decided },
       handle: async ({ principal, params, body, correlationId }) => ({
         status: 200,

@@ -17,13 +17,17 @@
 //
 // If the bundle fails to build (an import of a file someone has not written yet), the build warns
 // and falls back to one transpiled file per module, which loads slower but behaves the same.
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const OUT = join(ROOT, 'dist');
 const BUNDLE = 'app-bundle.js';
+const LOADER = 'app-bundle-loader.js';
+const CACHE = 'app-bundle.cache';
 const BUNDLED_ROOTS = ['shared', 'functions'];
 const OTHER_ROOTS = ['local', 'bench', 'test/fixtures', 'test/fakes', 'test/support'];
 /** npm packages compiled into the bundle; the rest stay `require`d from node_modules. */
@@ -127,8 +131,6 @@ async function bundleApp(files) {
     outdir: undefined,
     outfile: join(OUT, BUNDLE),
     bundle: true,
-    minifyWhitespace: true,
-    minifySyntax: true,
     // Scope hoisting renames clashing identifiers (two `class NotFoundError`s); DomainError reads
     // `new.target.name`, so names are kept as written.
     keepNames: true,
@@ -150,13 +152,48 @@ function writeAtomically(file, contents) {
 }
 
 function writeStub(outFile, id) {
-  const bundle = relative(dirname(outFile), join(OUT, BUNDLE)).replaceAll('\\', '/');
-  const specifier = bundle.startsWith('.') ? bundle : `./${bundle}`;
+  const loader = relative(dirname(outFile), join(OUT, LOADER)).replaceAll('\\', '/');
+  const specifier = loader.startsWith('.') ? loader : `./${loader}`;
   writeAtomically(
     outFile,
     `"use strict";\nmodule.exports = require(${JSON.stringify(specifier)}).load(${JSON.stringify(id)});\n`,
   );
   rmSync(`${outFile}.map`, { force: true });
+}
+
+/** The bundle, ending in the id its code cache is matched by (a hash of its content). */
+function writeBundle(outputs) {
+  for (const output of outputs) {
+    if (!output.path.endsWith(BUNDLE)) {
+      writeAtomically(output.path, output.contents);
+      continue;
+    }
+    const id = createHash('sha256').update(output.contents).digest('hex').slice(0, 16);
+    writeAtomically(output.path, Buffer.concat([output.contents, Buffer.from(`\n//# app-bundle-id=${id}\n`)]));
+  }
+  writeAtomically(join(OUT, LOADER), readFileSync(join(ROOT, 'scripts', 'app-bundle-loader.cjs')));
+}
+
+/**
+ * Loads every function entry once, the way a cold start does (through the local host's registry
+ * shim), and saves V8's code cache for the bundle: the parsed bundle plus every function that
+ * loading compiled. A failure only costs the cache, so it warns.
+ */
+function writeCodeCache(entries) {
+  const script = `
+    const { installFunctionsCore } = require('./dist/local/functions-core-shim.js');
+    const { FunctionRegistry } = require('./dist/local/registry.js');
+    installFunctionsCore(new FunctionRegistry(), () => undefined);
+    for (const entry of ${JSON.stringify(entries)}) require(entry);
+    process.stdout.write(require('./dist/${LOADER}').codeCache().toString('base64'));
+  `;
+  try {
+    const cache = execFileSync(process.execPath, ['-e', script], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+    writeAtomically(join(OUT, CACHE), Buffer.from(cache.toString(), 'base64'));
+  } catch (error) {
+    rmSync(join(OUT, CACHE), { force: true });
+    process.stderr.write(`build: no code cache for the app bundle (cold starts compile it):\n${error}\n`);
+  }
 }
 
 const bundled = BUNDLED_ROOTS.flatMap((root) => collect(root, []));
@@ -165,14 +202,15 @@ const [bundleResult, othersResult] = await Promise.allSettled([bundleApp(bundled
 if (othersResult.status === 'rejected') throw othersResult.reason;
 
 if (bundleResult.status === 'fulfilled') {
-  // The bundle (and its source map) first, then the stubs that point into it.
-  for (const output of bundleResult.value) writeAtomically(output.path, output.contents);
+  // The bundle and its loader first, then the stubs that point into it, then its code cache.
+  writeBundle(bundleResult.value);
   for (const file of bundled) writeStub(join(OUT, file.replace(/\.ts$/, '.js')), moduleId(file));
+  writeCodeCache(bundled.filter((file) => file.startsWith('functions/')).map((file) => `./dist/${moduleId(file)}.js`));
 } else {
   const messages = bundleResult.reason?.errors?.map((e) => `  ${e.location?.file ?? ''}: ${e.text}`) ?? [];
   process.stderr.write(
     `build: the app bundle failed, falling back to one file per module (slower cold start):\n${messages.join('\n') || bundleResult.reason}\n`,
   );
   await transpile(bundled);
-  rmSync(join(OUT, BUNDLE), { force: true });
+  for (const name of [BUNDLE, LOADER, CACHE]) rmSync(join(OUT, name), { force: true });
 }

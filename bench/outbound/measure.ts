@@ -39,7 +39,12 @@ interface CaseResult {
   peakRssMb: number;
 }
 
-async function runCase(name: string, total: number, concurrency: number, one: (i: number) => Promise<void>): Promise<CaseResult> {
+async function runCase(
+  name: string,
+  total: number,
+  concurrency: number,
+  one: (i: number) => Promise<void>,
+): Promise<CaseResult> {
   global.gc?.();
   const base = process.memoryUsage().rss;
   let peak = base;
@@ -141,11 +146,15 @@ async function main(): Promise<void> {
   );
 
   const baseline = results[0]!.perSecond;
-  console.log(`\nOutbound delivery: ${total} deliveries (${attemptTotal} whole attempts), concurrency ${concurrency}\n`);
+  console.log(
+    `\nOutbound delivery: ${total} deliveries (${attemptTotal} whole attempts), concurrency ${concurrency}\n`,
+  );
   console.log('| case | deliveries/s | peak RSS above start (MB) | vs. baseline |');
   console.log('| --- | --- | --- | --- |');
   for (const r of results) {
-    console.log(`| ${r.name} | ${r.perSecond.toFixed(0)} | ${r.peakRssMb.toFixed(1)} | ${(r.perSecond / baseline).toFixed(2)} |`);
+    console.log(
+      `| ${r.name} | ${r.perSecond.toFixed(0)} | ${r.peakRssMb.toFixed(1)} | ${(r.perSecond / baseline).toFixed(2)} |`,
+    );
   }
   await agent.close();
   await closeGuardedAgents();

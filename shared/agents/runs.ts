@@ -42,6 +42,15 @@ export function agentRunId(eventId: string): string {
   return `run-${eventId}`;
 }
 
+/**
+ * The tool-call stage's step for one step of a run: `<runId>-<stepIndex>`, which reads
+ * `run-<eventId>-<i>` because run ids already carry the `run-` prefix. The step is part of the
+ * message id and the vendor-write ledger's key, so it must stay a pure function of run and index.
+ */
+export function toolCallStep(runId: string, stepIndex: number): string {
+  return `${runId}-${stepIndex}`;
+}
+
 const stepsSchema = z.array(stepSchema);
 const progressSchema = z.array(stepProgressSchema);
 

@@ -8,6 +8,7 @@ import type { FanOutDeps } from './fan-out';
 import type { ProbeDeps } from './run-probe';
 import type { StatusDeps } from './status';
 import { type HealthTables, healthTables } from './tables';
+import { processTimeoutBreaker } from './timeout-breaker';
 
 let tables: HealthTables | undefined;
 
@@ -24,6 +25,7 @@ export function probeDeps(): ProbeDeps {
     bus: processBus(),
     tenantIsActive,
     log: logger,
+    breaker: processTimeoutBreaker,
   };
 }
 

@@ -14,6 +14,7 @@ import { invertedTimeKey, newestFirstId, tenantPartition } from '../storage/keys
 import { PROBE_QUEUE, type ProbeMessage, probeAddress, probeMessageSchema } from './probe-message';
 import { FLAP_WINDOW_MS, HISTORY_MS, nextTickAt, PROBE_BACKOFF, PROBE_TIMEOUT_MS, STUCK_CHECKING_MS } from './schedule';
 import type { HealthTables, ProbeStatusRow } from './tables';
+import { endpointKey, notSent, type TimeoutBreaker } from './timeout-breaker';
 
 export interface ProbeDeps {
   health: HealthTables;
@@ -23,6 +24,8 @@ export interface ProbeDeps {
   /** A disabled tenant's integrations are not probed (issue 10 §1). */
   tenantIsActive(tenantId: string): Promise<boolean>;
   log: Logger;
+  /** Fails probes of an endpoint that keeps timing out fast, so it cannot hold every handler slot. */
+  breaker: TimeoutBreaker;
 }
 
 type Settled = 'connected' | 'disconnected' | 'needs_attention';
@@ -187,7 +190,13 @@ export async function handleProbeMessage(deps: ProbeDeps, received: ReceivedMess
     log.info('probe skipped: another run is checking', { vendor, runId: message.runId });
     return complete;
   }
-  const run = await probeOnce(opened.connector, opened.session);
+  const endpoint = endpointKey(vendor, opened.session.config);
+  const openForMs = deps.breaker.openFor(endpoint);
+  const run: ProbeRun =
+    openForMs > 0
+      ? { classification: notSent(opened.connector.catalog.name, openForMs), latencyMs: 0 }
+      : await probeOnce(opened.connector, opened.session);
+  if (openForMs === 0) deps.breaker.record(endpoint, run.classification.reason);
   const advice = run.classification.retry;
   if (advice.kind !== 'none' && message.attempt < PROBE_BACKOFF.maxRetries) {
     // The planned-retry primitive schedules the next attempt of this run (backoff with jitter, or

@@ -9,7 +9,7 @@ import { nowMs } from '../clock';
 import { createLogger, type Logger } from '../observability/logger';
 import { clientAddress } from './client-address';
 import { CORRELATION_HEADER, correlationIdFrom } from './correlation';
-import { ForbiddenError, UnauthorizedError } from './errors';
+import { ForbiddenError, PayloadTooLargeError, UnauthorizedError } from './errors';
 import { type ResponseSpec, registerOpenApiPath } from './openapi';
 import { problemResponse } from './problem';
 import { RateLimitExceededError, type RateLimitState, rateLimitHeaders } from './rate-limit';
@@ -53,6 +53,13 @@ export interface ApiRouteDefinition<
   /** The scope a key needs; null for unauthenticated routes (health, OpenAPI). */
   scope: S;
   body?: B;
+  /**
+   * The body may be left out (actions whose body only carries optional extras, such as an
+   * approval's comment): an absent or empty body parses as `{}` through `body`, so its defaults
+   * apply and no Content-Type is needed. Any bytes that are sent are checked as for a required
+   * body: size, media type, JSON, schema. Default false: an empty body is 400 `body_required`.
+   */
+  bodyOptional?: boolean;
   query?: Q;
   params?: P;
   responses: Record<number, ResponseSpec>;
@@ -110,7 +117,9 @@ function registerOpenApi(
     request: {
       ...(params ? { params } : {}),
       ...(query ? { query } : {}),
-      ...(def.body ? { body: { content: { 'application/json': { schema: def.body } }, required: true } } : {}),
+      ...(def.body
+        ? { body: { content: { 'application/json': { schema: def.body } }, required: !def.bodyOptional } }
+        : {}),
     },
     responses,
   });
@@ -144,6 +153,16 @@ async function authenticateAndCount(request: HttpRequest): Promise<{ principal: 
 import { SECURITY_HEADERS } from './security-headers';
 
 export { SECURITY_HEADERS };
+
+/** The route's body; see `bodyOptional` for what an optional body accepts. */
+async function readBody(request: HttpRequest, schema: z.ZodType, limit: number, optional: boolean): Promise<unknown> {
+  if (!optional) return readJsonBody(request, schema, limit);
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limit) throw new PayloadTooLargeError(limit);
+  const raw = await request.arrayBuffer();
+  if (raw.byteLength === 0) return validate(schema, {}, 'body');
+  return readJsonBody({ headers: request.headers, arrayBuffer: async () => raw }, schema, limit);
+}
 
 /**
  * Builds the options for `app.http(...)` from one route definition: authentication, scope,
@@ -184,7 +203,7 @@ export function apiRoute<
       const limit = services().settings.API_MAX_BODY_BYTES;
       const params = def.params ? validate(def.params, request.params, 'params') : undefined;
       const query = def.query ? readQuery(request.query, def.query) : undefined;
-      const body = def.body ? await readJsonBody(request, def.body, limit) : undefined;
+      const body = def.body ? await readBody(request, def.body, limit, def.bodyOptional === true) : undefined;
       const result = await def.handle({
         principal,
         body,

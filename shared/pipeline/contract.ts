@@ -47,7 +47,7 @@ export type EventTrigger = (typeof EVENT_TRIGGERS)[number];
 
 /**
  * One message on a stage queue. Ids only (DESIGN §9.5). `step` distinguishes the units of work
- * inside a stage (`main`, or `run-<agentRunId>-<stepIndex>` for a tool call); `attempt` counts
+ * inside a stage (`main`, or `<agentRunId>-<stepIndex>` = `run-<eventId>-<i>` for a tool call); `attempt` counts
  * planned retries (0 = first run). Message id = `{eventId}:{stage}:{step}:{attempt}` (§9.2).
  */
 export const stageMessageSchema = z.object({

@@ -22,7 +22,7 @@ function tables(): ToolTables {
 export interface WriteAddress {
   tenantId: string;
   eventId: string;
-  /** The tool-call step, e.g. `run-<runId>-2`. */
+  /** The tool-call step, e.g. `run-<eventId>-2` (shared/agents/runs.ts `toolCallStep`). */
   step: string;
 }
 

@@ -197,6 +197,10 @@ describe('outbound delivery schedule on the local host (virtual time)', () => {
       'automatic',
       'manual',
     ]);
+    // Event data is validated per type; nothing is published when it is wrong.
+    const invalid = await api(host, key).post('/api/v1/events/publish', { type: 'ticket.created', data: { title: 1 } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.json.code).toBe('validation_failed');
     // The catalogue and the API description.
     const types = await api(host, key).get('/api/v1/event-types');
     expect((types.json.items as { type: string; schema: unknown; example: unknown }[]).map((t) => t.type)).toEqual([

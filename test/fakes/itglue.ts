@@ -1,7 +1,7 @@
 import { secretsEqual } from '../../shared/crypto/constant-time';
 import type { ItGlueRegion } from '../../shared/vendors/itglue';
 import type { FakeVendor } from './core/all-fakes';
-import { FakeVendorServer } from './core/fake-server';
+import { type FakeReply, type FakeRequest, FakeVendorServer } from './core/fake-server';
 
 /**
  * IT Glue fake for one region. The good key belongs to `keyRegion`; a fake playing another region
@@ -10,6 +10,14 @@ import { FakeVendorServer } from './core/fake-server';
 export const FAKE_ITGLUE_CREDENTIALS = { apiKey: 'ITG.fakeitgluekey0123456789abcdef' };
 
 const JSON_API = 'application/vnd.api+json';
+
+export const FAKE_ITGLUE_CONFIGURATIONS = [
+  {
+    id: '2001',
+    type: 'configurations',
+    attributes: { name: 'SRV01', 'configuration-type-name': 'Server', 'organization-id': 1001 },
+  },
+];
 
 export class ItGlueFake extends FakeVendorServer {
   constructor(
@@ -20,14 +28,8 @@ export class ItGlueFake extends FakeVendorServer {
       errorBody: (status, message) => ({ errors: [{ status: String(status), title: message, detail: message }] }),
     });
     this.route('GET', '/organizations', (req) => {
-      const known = secretsEqual(req.headers['x-api-key'] ?? '', FAKE_ITGLUE_CREDENTIALS.apiKey);
-      if (!known || this.region !== this.keyRegion) {
-        return {
-          status: 401,
-          headers: { 'Content-Type': JSON_API },
-          json: { errors: [{ status: '401', title: 'Unauthorized', detail: 'Invalid API key' }] },
-        };
-      }
+      const refused = this.refuse(req);
+      if (refused) return refused;
       const size = Math.max(1, Math.min(1000, Number(req.query['page[size]'] ?? 50) || 50));
       const data = [
         {
@@ -51,6 +53,30 @@ export class ItGlueFake extends FakeVendorServer {
         },
       };
     });
+    // The configuration lookup tool (read-only): `filter[name]` matches a name exactly, ignoring case.
+    this.route('GET', '/configurations', (req) => {
+      const refused = this.refuse(req);
+      if (refused) return refused;
+      const wanted = req.query['filter[name]']?.toLowerCase();
+      const data = FAKE_ITGLUE_CONFIGURATIONS.filter(
+        (c) => wanted === undefined || c.attributes.name.toLowerCase() === wanted,
+      );
+      return {
+        headers: { 'Content-Type': JSON_API },
+        json: { data, meta: { 'current-page': 1, 'next-page': null, 'total-pages': 1, 'total-count': data.length } },
+      };
+    });
+  }
+
+  /** 401 for an unknown key, or a good key sent to the wrong region. */
+  private refuse(req: FakeRequest): FakeReply | undefined {
+    const known = secretsEqual(req.headers['x-api-key'] ?? '', FAKE_ITGLUE_CREDENTIALS.apiKey);
+    if (known && this.region === this.keyRegion) return undefined;
+    return {
+      status: 401,
+      headers: { 'Content-Type': JSON_API },
+      json: { errors: [{ status: '401', title: 'Unauthorized', detail: 'Invalid API key' }] },
+    };
   }
 }
 

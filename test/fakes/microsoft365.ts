@@ -60,6 +60,15 @@ export class M365FakeServer extends FakeVendorServer {
   relationships: FakeGdapRelationship[] = [gdapRelationship({ endDateTime: '2099-01-01T00:00:00Z' })];
   /** GDAP page size (Graph pages these lists; small here so tests see nextLink). */
   gdapPageSize = 100;
+  /** Directory users the lookup tool can find. */
+  users = [
+    {
+      id: '6e7b768e-07e2-4810-8459-485f84f8f204',
+      displayName: 'Adele Vance',
+      userPrincipalName: `adelev@${M365_FAKE_TENANT}`,
+      accountEnabled: true,
+    },
+  ];
   private readonly issued = new Set<string>();
 
   constructor() {
@@ -81,6 +90,23 @@ export class M365FakeServer extends FakeVendorServer {
     );
     this.route('GET', '/v1.0/tenantRelationships/delegatedAdminRelationships', (req) =>
       this.withToken(req, () => this.gdapPage(req)),
+    );
+    // The user lookup tool: by object id or userPrincipalName (case-insensitive), as Graph allows.
+    this.route('GET', '/v1.0/users/:user', (req) =>
+      this.withToken(req, () => {
+        const wanted = (req.params.user ?? '').toLowerCase();
+        const user = this.users.find((u) => u.id === wanted || u.userPrincipalName.toLowerCase() === wanted);
+        if (!user) {
+          return {
+            status: 404,
+            json: graphError(
+              404,
+              `Resource '${req.params.user}' does not exist or one of its queried reference-property objects are not present.`,
+            ),
+          };
+        }
+        return { json: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity', ...user } };
+      }),
     );
   }
 

@@ -8,6 +8,7 @@ import { PROBE_QUEUE, type ProbeMessage, probeMessageId } from '../../shared/hea
 import { handleProbeMessage } from '../../shared/health/run-probe';
 import { FLAP_WINDOW_MS, STUCK_CHECKING_MS } from '../../shared/health/schedule';
 import { integrationHealthHistory, integrationStatusReport } from '../../shared/health/status';
+import { endpointKey, OPEN_MS, TimeoutBreaker, TRIP_TIMEOUTS } from '../../shared/health/timeout-breaker';
 import { createIntegration } from '../../shared/integrations/manage';
 import type { VendorId } from '../../shared/vendors/contract';
 import { FAKE_CREDENTIALS, fakeConfig } from '../fakes/core/all-fakes';
@@ -314,5 +315,34 @@ describe('analytics counters', () => {
       outcome: 'probe_connected',
     });
     expect(hourly.map((t) => t.count)).toEqual([2]);
+  });
+});
+
+describe('an endpoint that keeps timing out', () => {
+  it('is not probed for a minute after three timeouts, so its probes cannot hold every handler slot', async () => {
+    const clock = manualClock();
+    const tenantId = adminOf().tenantId;
+    const id = await saved('itglue', tenantId);
+    const breaker = new TimeoutBreaker();
+    const bus = new RecordingBus();
+    const deps = probeDepsFor(h, bus, { breaker });
+    const stored = await h.integrations.tables.integrations.get(tenantId, id);
+    // Three probes of this endpoint timed out on this instance (each would have held a slot 10 s).
+    const key = endpointKey('itglue', JSON.parse(stored!.value.config));
+    for (let i = 0; i < TRIP_TIMEOUTS; i++) breaker.record(key, 'timeout');
+
+    const before = itglueProbes();
+    await handleProbeMessage(deps, recheckDelivery(tenantId, id));
+    expect(itglueProbes()).toBe(before);
+    const waiting = await statusOf(tenantId, id);
+    expect(waiting.lastError).toMatchObject({ reason: 'timeout', status: null });
+    expect(waiting.lastError?.hint).toContain('was not sent');
+    expect(bus.probes(tenantId)).toMatchObject([{ integrationId: id, attempt: 1 }]);
+
+    clock.advance(OPEN_MS);
+    await handleProbeMessage(deps, recheckDelivery(tenantId, id));
+    expect(itglueProbes() - before).toBe(1);
+    expect((await statusOf(tenantId, id)).state).toBe('connected');
+    expect(breaker.openFor(key)).toBe(0);
   });
 });

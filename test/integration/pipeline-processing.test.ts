@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAgentRun } from '../../shared/agents/runs';
+import { loadAgentRun, toolCallStep } from '../../shared/agents/runs';
 import type { Principal } from '../../shared/apikeys/principal';
 import { approvalDeps } from '../../shared/approvals/deps';
 import { approvalId, decideApproval, getApproval } from '../../shared/approvals/manage';
@@ -26,6 +26,7 @@ import { storageAccountFromConnectionString } from '../../shared/storage/connect
 import { readWrite } from '../../shared/tools/ledger';
 import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
 import { DattoEdrFake, FAKE_DATTO_EDR_CREDENTIALS } from '../fakes/datto-edr';
+import { PrefixedBus } from '../support/prefixed-bus';
 import { eventually } from '../support/wait';
 
 /**
@@ -44,7 +45,7 @@ const autotask = new AutotaskFake();
 const edr = new DattoEdrFake();
 const deadLetters: Array<{ queue: string; eventId: string; reason: string; description: string }> = [];
 const consumers: Array<{ stop(): Promise<void> }> = [];
-let bus: StorageQueueBus;
+let bus: PrefixedBus;
 
 const WORK: Record<Exclude<Stage, 'validation'>, Parameters<typeof stageHandler>[1]> = {
   sop_matching: sopMatchingWork,
@@ -63,7 +64,8 @@ beforeAll(async () => {
   });
   resetSettingsCache();
   resetCredentialCipher();
-  bus = new StorageQueueBus(account, { lockDurationSeconds: 5, maxHideSeconds: 1 });
+  // Queue names prefixed for this file: other workers' hosts consume the same stage queues.
+  bus = new PrefixedBus(new StorageQueueBus(account, { lockDurationSeconds: 5, maxHideSeconds: 1 }));
   setProcessBus(bus);
   setCrashHandler((name) => {
     throw new Error(`crash point ${name}`);
@@ -127,14 +129,14 @@ beforeAll(async () => {
   for (const [stage, work] of Object.entries(WORK) as Array<[Stage, Parameters<typeof stageHandler>[1]]>) {
     const queue = STAGE_QUEUES[stage];
     consumers.push(
-      bus.startConsumer(queue, stageHandler(stage, work, { policy: FAST }), {
+      bus.inner.startConsumer(bus.queue(queue), stageHandler(stage, work, { bus: () => bus, policy: FAST }), {
         pollIntervalMs: 50,
         maxPollIntervalMs: 200,
       }),
     );
     consumers.push(
-      bus.startConsumer(
-        `${queue}-deadletter`,
+      bus.inner.startConsumer(
+        bus.queue(`${queue}-deadletter`),
         async (message: ReceivedMessage) => {
           const info = deadLetterInfo(message);
           deadLetters.push({
@@ -273,7 +275,7 @@ describe('processing stages', () => {
     expect(dead.description).toContain('whether ticket 777 has a note titled "Hub"');
     expect(notes('777')).toHaveLength(1);
     const event = await loadEvent(tenantId, eventId);
-    const ledger = await readWrite({ tenantId, eventId, step: `run-${event!.agentRunId}-0` });
+    const ledger = await readWrite({ tenantId, eventId, step: toolCallStep(event!.agentRunId!, 0) });
     expect(ledger?.status).toBe('pending');
   });
 

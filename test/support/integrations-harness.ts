@@ -12,6 +12,7 @@ import { PROBE_QUEUE, type ProbeMessage, probeMessageId } from '../../shared/hea
 import type { ProbeDeps } from '../../shared/health/run-probe';
 import type { StatusDeps } from '../../shared/health/status';
 import { type HealthTables, probeHistorySchema, probeStatusSchema } from '../../shared/health/tables';
+import { TimeoutBreaker } from '../../shared/health/timeout-breaker';
 import type { IntegrationDeps } from '../../shared/integrations/manage';
 import {
   defaultPointerSchema,
@@ -124,7 +125,7 @@ export function memoryLog(): { log: Logger; lines: string[] } {
 export function probeDepsFor(
   h: Harness,
   bus: BusSender,
-  options: { tenantIsActive?: (tenantId: string) => Promise<boolean>; log?: Logger } = {},
+  options: { tenantIsActive?: (tenantId: string) => Promise<boolean>; log?: Logger; breaker?: TimeoutBreaker } = {},
 ): ProbeDeps {
   return {
     health: h.health,
@@ -133,6 +134,7 @@ export function probeDepsFor(
     bus,
     tenantIsActive: options.tenantIsActive ?? (async () => true),
     log: options.log ?? memoryLog().log,
+    breaker: options.breaker ?? new TimeoutBreaker(),
   };
 }
 

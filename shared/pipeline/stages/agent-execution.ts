@@ -1,4 +1,4 @@
-import { type AgentRun, loadAgentRun, updateAgentRun } from '../../agents/runs';
+import { type AgentRun, loadAgentRun, toolCallStep, updateAgentRun } from '../../agents/runs';
 import { approvalDeps } from '../../approvals/deps';
 import { approvalId, expireIfDue, findApproval, requestApproval } from '../../approvals/manage';
 import { loadNormalizedEvent } from '../../inbound/event-store';
@@ -179,7 +179,7 @@ export async function agentExecutionWork(ctx: StageContext): Promise<StageResult
     }
     return {
       kind: 'next',
-      messages: [{ stage: 'tool_call', step: `run-${run.id}-${i}`, agentRunId: run.id, stepIndex: i }],
+      messages: [{ stage: 'tool_call', step: toolCallStep(run.id, i), agentRunId: run.id, stepIndex: i }],
       detail: `step ${i + 1} of ${run.steps.length}: ${tool.id}`,
       properties: {
         [FAILURE_PROPERTIES.agentRunId]: run.id,
