@@ -236,7 +236,7 @@ export function formatProbeBench(r: ProbeBenchResult): string {
     `| setup (create ${o.integrations} integrations, skipTest) | ${r.setupSeconds.toFixed(1)} s |`,
     `| clean tick: every probe settled (all vendors answer) | ${r.cleanTickSeconds.toFixed(1)} s |`,
     `| slow tick: fan-out (${o.integrations} messages sent) | ${r.fanOutSeconds.toFixed(2)} s |`,
-    `| slow tick: the ${r.healthy} healthy probes settled | ${r.healthyDoneSeconds.toFixed(1)} s |`,
+    `| slow tick: the ${r.healthy} healthy probes, first attempt done | ${r.healthyDoneSeconds.toFixed(1)} s |`,
     `| slow tick: wall time (every first attempt done) | ${r.tickSeconds.toFixed(1)} s |`,
     `| first attempts refused by the per-account budget (retry planned) | ${r.budgetDeferred} |`,
     `| hub probes/s (clean tick) | ${r.hubProbesPerSecond.toFixed(1)} |`,

@@ -105,24 +105,27 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
   });
   // Function code sends through the same bus instance the queue runner consumes from.
   setProcessBus(bus);
+  // Any trigger may declare the durable client input binding, as in Azure (HTTP functions,
+  // activities, queue triggers, timers); the engine exists once the HTTP server has its port.
+  let durable: DurableEngine | undefined;
+  const extraInputValue = (type: string) => (type === 'durableClient' ? durable?.clientBindingData() : undefined);
   const timers = startTimers(registry.byTrigger('timerTrigger'), {
     timeScale,
     log: hostLog,
     automatic: settings.LOCAL_TIMERS === 'schedule',
+    extraInputValue,
   });
-  const queues = await startQueueTriggers({ registry, bus, log: hostLog });
 
   // With a functions key, the durable webhooks need it like every host endpoint. The app's own
   // DurableClient cannot send it (it drops query strings and sets no headers), so its base URL
   // carries a per-process capability token instead, valid for the durable webhooks only.
   const capabilityToken = settings.LOCAL_FUNCTIONS_KEY ? randomBytes(32).toString('base64url') : undefined;
   // The HTTP server starts first so a port of 0 resolves before the durable client URLs are built.
-  let durable: DurableEngine | undefined;
   const http = await startHttpServer({
     port: settings.LOCAL_HTTP_PORT,
     host,
     functions: [...registry.functions.values()],
-    extraInputValue: (type) => (type === 'durableClient' ? durable?.clientBindingData() : undefined),
+    extraInputValue,
     hostEndpoints: [
       {
         prefix: rpcPath,
@@ -150,6 +153,8 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
   });
   await durable.start();
   const engine = durable;
+  // Queue triggers start once the durable client binding can be filled in.
+  const queues = await startQueueTriggers({ registry, bus, log: hostLog, extraInputValue });
 
   let stopping: Promise<void> | undefined;
   const stop = () => {

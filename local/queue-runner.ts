@@ -21,6 +21,8 @@ export interface QueueRunnerOptions {
   maxPollIntervalMs?: number;
   /** How often interrupted sends are re-sent and old dedup rows dropped; 0 disables. Default 30 s. */
   sweepIntervalMs?: number;
+  /** Values of extra input bindings a trigger declares (the durable client), by binding type. */
+  extraInputValue?: (bindingType: string) => unknown;
 }
 
 export interface QueueTriggerRunner {
@@ -60,10 +62,17 @@ export function triggerMetadataFor(message: ReceivedMessage): Record<string, unk
   };
 }
 
-async function invoke(fn: RegisteredFunction, message: ReceivedMessage, log: BusLog): Promise<Settlement> {
+async function invoke(
+  fn: RegisteredFunction,
+  message: ReceivedMessage,
+  log: BusLog,
+  extraInputValue: QueueRunnerOptions['extraInputValue'],
+): Promise<Settlement> {
+  // Extra inputs (a durable client) are filled in as the Functions host does for any trigger.
   const context = createInvocationContext(fn, log, {
     triggerMetadata: triggerMetadataFor(message),
     logFields: { messageId: message.messageId },
+    ...(extraInputValue ? { extraInputValue } : {}),
   });
   const result = await fn.callback(message.body, context);
   return settlementFromResult(result) ?? complete;
@@ -79,7 +88,7 @@ export async function startQueueTriggers(options: QueueRunnerOptions): Promise<Q
     }
     const queue = resolveBindingExpression(fn.trigger.queueName);
     consumers.push(
-      bus.startConsumer(queue, (message) => invoke(fn, message, log), {
+      bus.startConsumer(queue, (message) => invoke(fn, message, log, options.extraInputValue), {
         concurrency: options.concurrency ?? 4,
         pollIntervalMs: options.pollIntervalMs ?? 500,
         maxPollIntervalMs: options.maxPollIntervalMs ?? 1_000,

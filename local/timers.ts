@@ -44,7 +44,13 @@ function parseSchedule(expression: string): Schedule {
 
 export function startTimers(
   functions: RegisteredFunction[],
-  options: { timeScale: number; log: Log; automatic?: boolean },
+  options: {
+    timeScale: number;
+    log: Log;
+    automatic?: boolean;
+    /** Values of extra input bindings a timer declares (the durable client), by binding type. */
+    extraInputValue?: (bindingType: string) => unknown;
+  },
 ): TimerRunner {
   const handles = new Map<string, NodeJS.Timeout>();
   const nextAt = new Map<string, Date | undefined>();
@@ -63,7 +69,11 @@ export function startTimers(
       },
     };
     lastAt.set(fn.name, now);
-    const context = createInvocationContext(fn, options.log);
+    const context = createInvocationContext(
+      fn,
+      options.log,
+      options.extraInputValue ? { extraInputValue: options.extraInputValue } : {},
+    );
     try {
       await fn.callback(input, context);
     } catch (error) {

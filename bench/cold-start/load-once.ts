@@ -1,3 +1,4 @@
+import { Session } from 'node:inspector';
 import { performance } from 'node:perf_hooks';
 import { installFunctionsCore } from '../../local/functions-core-shim';
 import { FunctionRegistry } from '../../local/registry';
@@ -7,11 +8,19 @@ import { FunctionRegistry } from '../../local/registry';
  * in for the worker, exactly as the local host installs it, then the entry files given as arguments
  * are required and timed. Prints one JSON line: load time, functions registered, and the npm
  * packages the load pulled in (so a newly eager SDK shows up by name).
+ *
+ * With `--profile` first, the load runs under V8's sampling profiler and the report also says where
+ * the time went, by module group (see `groupOf`). Profiling slows the load, so only the shares
+ * mean something, not the milliseconds.
  */
 export interface LoadReport {
   loadMs: number;
+  /** CPU time of the process during the load (user + system; GC and compiler threads count). */
+  cpuMs: number;
   functions: number;
   packages: string[];
+  /** Profiled samples' time by module group, largest first (only with --profile). */
+  profile?: Array<{ group: string; ms: number }>;
 }
 
 function packageOf(file: string): string | undefined {
@@ -19,16 +28,103 @@ function packageOf(file: string): string | undefined {
   return match?.[1]?.replace('\\', '/');
 }
 
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children?: number[];
+}
+
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/**
+ * The module a frame belongs to. In dist/app-bundle.js each module's top-level code is a function
+ * named after its source path ("shared/vendors/unifi/config.ts"), so the innermost such frame on a
+ * sample's stack says whose load-time work it is — including the zod calls that module made to
+ * build its schemas. Outside the bundle, a package is known by its file.
+ */
+function moduleOf(frame: ProfileNode['callFrame']): string | undefined {
+  if (/^(shared|functions)\/.+\.ts$/.test(frame.functionName)) return frame.functionName;
+  if (/^node_modules\/.+\.js$/.test(frame.functionName)) return frame.functionName;
+  const pkg = packageOf(frame.url);
+  return pkg ? `node_modules/${pkg}/` : undefined;
+}
+
+/** shared/<capability>, functions/<entry> and npm packages; everything else is Node's module loading, GC, … */
+function groupOf(module: string | undefined): string {
+  if (!module) return '(node: loading, compiling, GC)';
+  const shared = /^shared\/([^/]+)\//.exec(module);
+  if (shared) return `shared/${shared[1]}`;
+  if (module.startsWith('functions/')) return 'functions/* (entries)';
+  return packageOf(`/${module}`) ?? module;
+}
+
+function attribute(profile: Profile): Array<{ group: string; ms: number }> {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const owner = new Map<number, string | undefined>();
+  const ownerOf = (id: number): string | undefined => {
+    if (owner.has(id)) return owner.get(id);
+    const node = byId.get(id);
+    const up = parent.get(id);
+    const found = (node && moduleOf(node.callFrame)) ?? (up === undefined ? undefined : ownerOf(up));
+    owner.set(id, found);
+    return found;
+  };
+  const totals = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const group = groupOf(ownerOf(id));
+    totals.set(group, (totals.get(group) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  return [...totals].map(([group, ms]) => ({ group, ms })).sort((a, b) => b.ms - a.ms);
+}
+
+function post<T>(session: Session, method: string, params?: object): T {
+  let result: T | undefined;
+  let failure: Error | null = null;
+  // An in-process session answers synchronously.
+  session.post(method, params, (error, value) => {
+    failure = error;
+    result = value as T;
+  });
+  if (failure) throw failure;
+  return result as T;
+}
+
+const args = process.argv.slice(2);
+const profiling = args[0] === '--profile';
+const files = profiling ? args.slice(1) : args;
+
 const registry = new FunctionRegistry();
 installFunctionsCore(registry, () => undefined);
 const before = new Set(Object.keys(require.cache));
+const session = profiling ? new Session() : undefined;
+if (session) {
+  session.connect();
+  post(session, 'Profiler.enable');
+  post(session, 'Profiler.setSamplingInterval', { interval: 100 });
+  post(session, 'Profiler.start');
+}
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
-for (const file of process.argv.slice(2)) require(file);
+for (const file of files) require(file);
 const loadMs = performance.now() - started;
+const cpu = process.cpuUsage(cpuBefore);
+const profile = session ? attribute(post<{ profile: Profile }>(session, 'Profiler.stop').profile) : undefined;
 const packages = new Set<string>();
 for (const file of Object.keys(require.cache)) {
   const name = before.has(file) ? undefined : packageOf(file);
   if (name) packages.add(name);
 }
-const report: LoadReport = { loadMs, functions: registry.functions.size, packages: [...packages].sort() };
+const report: LoadReport = {
+  loadMs,
+  cpuMs: (cpu.user + cpu.system) / 1000,
+  functions: registry.functions.size,
+  packages: [...packages].sort(),
+  ...(profile ? { profile } : {}),
+};
 process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -140,7 +140,13 @@ export async function updateAgentRun(
     if (!current) return undefined;
     const progress = progressSchema.parse(JSON.parse(current.progress));
     if (change.stepIndex !== undefined && change.step) {
-      progress[change.stepIndex] = bounded({ ...change.step, at: new Date(nowMs()).toISOString() });
+      // A step's approval stays on it after the call runs, so the run still shows who let it run.
+      const approvalId = progress[change.stepIndex]?.approvalId;
+      progress[change.stepIndex] = bounded({
+        ...(approvalId ? { approvalId } : {}),
+        ...change.step,
+        at: new Date(nowMs()).toISOString(),
+      });
     }
     return {
       ...current,

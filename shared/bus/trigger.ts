@@ -2,7 +2,9 @@ import { app, type InvocationContext, type ServiceBusQueueFunctionOptions } from
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import { z } from 'zod';
 import { nowMs } from '../clock';
-import type { DeadLetterForwarder, MessageHandler, ReceivedMessage, Settlement } from './port';
+import * as df from '../sdk/durable-functions';
+import { withInvocationDurableClient } from './durable-binding';
+import type { DeadLetterForwarder, ReceivedMessage, Settlement } from './port';
 import { processBus } from './process-bus';
 import { fromServiceBusMessage, portProperties } from './service-bus-bus';
 
@@ -115,13 +117,17 @@ export function isSdkMessageContext(input: unknown): input is SdkMessageContext 
   );
 }
 
-async function settleThroughSdk(input: SdkMessageContext, handler: MessageHandler): Promise<void> {
+async function settleThroughSdk(
+  input: SdkMessageContext,
+  handler: QueueMessageHandler,
+  bindings: QueueBindings,
+): Promise<void> {
   const messages = Array.isArray(input.messages) ? input.messages : [input.messages];
   let firstError: unknown;
   for (const message of messages) {
     let settlement: Settlement;
     try {
-      settlement = await handler(fromServiceBusMessage(message));
+      settlement = await handler(fromServiceBusMessage(message), bindings);
     } catch (error) {
       await input.actions.abandon(message);
       firstError ??= error;
@@ -140,22 +146,47 @@ async function settleThroughSdk(input: SdkMessageContext, handler: MessageHandle
 export interface QueueTriggerDeps {
   /** Where an explicit dead-letter goes on the plain Azure binding. Default: the process bus. */
   forwarder?: () => DeadLetterForwarder;
+  /** The registration declared a `durableClient` input binding: hand the client to the handler. */
+  durableClient?: boolean;
 }
+
+/** Input bindings besides the message that a registration declared (see QueueHandlerOptions). */
+export interface QueueBindings {
+  durableClient?: df.DurableClient;
+}
+
+/** A MessageHandler that may also read the invocation's declared input bindings (a plain MessageHandler is one). */
+export type QueueMessageHandler = (message: ReceivedMessage, bindings: QueueBindings) => Promise<Settlement>;
 
 export type QueueTriggerHandler = (input: unknown, context: InvocationContext) => Promise<Settlement | undefined>;
 
+/**
+ * The durable client, when the registration declared one, both as an argument and for the whole
+ * call (shared/bus/durable-binding), so code the handler calls needs no plumbing to reach it.
+ */
+function withBindings<T>(
+  context: InvocationContext,
+  wanted: boolean,
+  run: (bindings: QueueBindings) => Promise<T>,
+): Promise<T> {
+  if (!wanted) return run({});
+  const client = df.getClient(context);
+  return withInvocationDurableClient(client, () => run({ durableClient: client }));
+}
+
 export function queueTriggerHandler(
   queueName: string,
-  handler: MessageHandler,
+  handler: QueueMessageHandler,
   deps: QueueTriggerDeps = {},
 ): QueueTriggerHandler {
+  const withClient = deps.durableClient === true;
   return async (input, context) => {
     if (isSdkMessageContext(input)) {
-      await settleThroughSdk(input, handler);
+      await withBindings(context, withClient, (bindings) => settleThroughSdk(input, handler, bindings));
       return undefined;
     }
     const message = receivedMessageFromTrigger(input, context.triggerMetadata);
-    const settlement = await handler(message);
+    const settlement = await withBindings(context, withClient, (bindings) => handler(message, bindings));
     const hostSettles = context.triggerMetadata?.[LOCAL_SETTLEMENT_FLAG] === true;
     if (settlement.kind === 'deadLetter' && !hostSettles) {
       const forwarder = (deps.forwarder ?? processBus)();
@@ -167,15 +198,31 @@ export function queueTriggerHandler(
   };
 }
 
+export interface QueueHandlerOptions {
+  /**
+   * Declare the Durable client input binding (`df.input.durableClient()`), as any Azure trigger
+   * may: the handler gets it as `bindings.durableClient`, and code it calls through
+   * `invocationDurableClient()` (e.g. a stage publishing an outbound event starts the deliveries).
+   */
+  durableClient?: boolean;
+}
+
 /**
  * Register `handler` for `queueName` under the connection `ServiceBusConnection` (identity-based in
  * Azure: ServiceBusConnection__fullyQualifiedNamespace). Domain code calls only this.
  */
-export function registerQueueHandler(functionName: string, queueName: string, handler: MessageHandler): void {
-  const options: ServiceBusQueueFunctionOptions = {
+export function registerQueueHandler(
+  functionName: string,
+  queueName: string,
+  handler: QueueMessageHandler,
+  options: QueueHandlerOptions = {},
+): void {
+  const wantsClient = options.durableClient === true;
+  const registration: ServiceBusQueueFunctionOptions = {
     queueName,
     connection: 'ServiceBusConnection',
-    handler: queueTriggerHandler(queueName, handler),
+    handler: queueTriggerHandler(queueName, handler, { durableClient: wantsClient }),
+    ...(wantsClient ? { extraInputs: [df.input.durableClient()] } : {}),
   };
-  app.serviceBusQueue(functionName, options);
+  app.serviceBusQueue(functionName, registration);
 }

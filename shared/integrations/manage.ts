@@ -106,6 +106,33 @@ export async function resolveDefault(
   return healed?.value.integrationId ?? oldest;
 }
 
+/**
+ * Runs the vendor probe on credentials about to be saved and refuses failing ones (422 with the
+ * result). What the probe learned (IT Glue region, Autotask zone) joins the config, so later calls
+ * skip the search.
+ */
+async function testBeforeSave(
+  tenantId: string,
+  vendor: VendorId,
+  credentials: unknown,
+  config: Record<string, unknown>,
+  options: { allowPrivateAddress: boolean; correlationId: string },
+): Promise<{ test: TestResult; config: Record<string, unknown> }> {
+  const { connector, session } = buildSession({
+    tenantId,
+    integrationId: unsavedIntegrationId(tenantId, vendor, credentials, config),
+    vendor,
+    credentials,
+    config,
+    ...options,
+  });
+  const run = await probeOnce(connector, session);
+  const test = toTestResult(run);
+  if (!test.ok) throw new IntegrationTestFailedError(test);
+  const learned = run.success?.resolvedConfig as Record<string, unknown> | undefined;
+  return { test, config: learned ? { ...config, ...learned } : config };
+}
+
 export interface CreateOptions {
   skipTest: boolean;
   correlationId: string;
@@ -149,20 +176,10 @@ export async function createIntegration(
   let config = parseConfig(connector, input.config ?? {}) as Record<string, unknown>;
   let test: TestResult | undefined;
   if (!options.skipTest) {
-    const { session } = buildSession({
-      tenantId: caller.tenantId,
-      integrationId: unsavedIntegrationId(caller.tenantId, input.vendor, credentials, config),
-      vendor: input.vendor,
-      credentials,
-      config,
+    ({ test, config } = await testBeforeSave(caller.tenantId, input.vendor, credentials, config, {
       allowPrivateAddress: input.allowPrivateAddress ?? false,
       correlationId: options.correlationId,
-    });
-    const run = await probeOnce(connector, session);
-    test = toTestResult(run);
-    if (!test.ok) throw new IntegrationTestFailedError(test);
-    // What the probe learned (IT Glue region, Autotask zone) is saved so later calls skip the search.
-    if (run.success?.resolvedConfig) config = { ...config, ...(run.success.resolvedConfig as Record<string, unknown>) };
+    }));
   }
   const at = new Date(nowMs()).toISOString();
   const id = newestFirstId();
@@ -258,19 +275,10 @@ export async function updateIntegration(
   let test: TestResult | undefined;
   const connectionChanged = credentialsChanged || input.config !== undefined || input.allowPrivateAddress !== undefined;
   if (connectionChanged && !options.skipTest) {
-    const { session } = buildSession({
-      tenantId: caller.tenantId,
-      integrationId: unsavedIntegrationId(caller.tenantId, current.value.vendor, credentials, config),
-      vendor: current.value.vendor,
-      credentials,
-      config,
+    ({ test, config } = await testBeforeSave(caller.tenantId, current.value.vendor, credentials, config, {
       allowPrivateAddress,
       correlationId: options.correlationId,
-    });
-    const run = await probeOnce(connector, session);
-    test = toTestResult(run);
-    if (!test.ok) throw new IntegrationTestFailedError(test);
-    if (run.success?.resolvedConfig) config = { ...config, ...(run.success.resolvedConfig as Record<string, unknown>) };
+    }));
   }
   const at = new Date(nowMs()).toISOString();
   const encryptedCredentials = credentialsChanged

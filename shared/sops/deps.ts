@@ -1,4 +1,7 @@
 import { services } from '../app/services';
+import { ResourceNotFoundError } from '../errors/domain-error';
+import { integrationDeps } from '../integrations/deps';
+import { getIntegration } from '../integrations/manage';
 import type { SopDeps } from './manage';
 import { sopTables } from './tables';
 
@@ -8,6 +11,24 @@ let built: { account: unknown; deps: SopDeps } | undefined;
 export function sopDeps(): SopDeps {
   const svc = services();
   if (built?.account !== svc.account)
-    built = { account: svc.account, deps: { tables: sopTables(svc.account), audit: svc.audit } };
+    built = {
+      account: svc.account,
+      deps: { tables: sopTables(svc.account), audit: svc.audit, integrationVendor },
+    };
   return built.deps;
+}
+
+/** Through the integrations capability's own read (a SOP save is rare; its extra reads do not matter). */
+async function integrationVendor(tenantId: string, integrationId: string): Promise<string | undefined> {
+  try {
+    const found = await getIntegration(
+      integrationDeps(),
+      { tenantId, keyId: 'sop-validation', scopes: [] },
+      integrationId,
+    );
+    return found.vendor;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundError) return undefined;
+    throw error;
+  }
 }

@@ -15,12 +15,20 @@ import {
 } from './api-schemas';
 import type { MatchableSop } from './match';
 import type { SopRecord, SopTables } from './tables';
-import { validateSop } from './validate';
+import { validateIntegrations, validateSop } from './validate';
 
 /** The SOP verbs: create, list, get, replace, delete, and what matching and dispatch read. */
 export interface SopDeps {
   tables: SopTables;
   audit: TableRepository<AuditEntry>;
+  /** The vendor of one of the tenant's integrations, or undefined when it has none by that id. */
+  integrationVendor(tenantId: string, integrationId: string): Promise<string | undefined>;
+}
+
+/** The catalog checks, then the integrations the steps name (reads only when a step names one). */
+async function validate(deps: SopDeps, caller: Principal, input: SopInput): Promise<void> {
+  validateSop(input);
+  await validateIntegrations(input, (id) => deps.integrationVendor(caller.tenantId, id));
 }
 
 const definitionSchema = z.object({ match: matchRulesSchema, steps: z.array(stepSchema) });
@@ -60,7 +68,7 @@ export async function createSop(
   input: SopInput,
   correlationId: string,
 ): Promise<SopView> {
-  validateSop(input);
+  await validate(deps, caller, input);
   const at = new Date(nowMs()).toISOString();
   const id = newestFirstId();
   const stored = await deps.tables.sops.insert(caller.tenantId, id, {
@@ -104,7 +112,7 @@ export async function replaceSop(
   input: SopInput,
   correlationId: string,
 ): Promise<SopView> {
-  validateSop(input);
+  await validate(deps, caller, input);
   const current = await load(deps, caller.tenantId, id);
   const stored = await deps.tables.sops.replace(
     caller.tenantId,

@@ -70,6 +70,38 @@ export function validateSop(input: SopInput): void {
   }
 }
 
+/**
+ * Steps that name an integration must name one of the caller's, of the tool's vendor: a typo here
+ * would otherwise only show when an event runs the step (`integration_missing` at tool call).
+ * `vendorOf` answers the integration's vendor, or undefined when the tenant has no such integration.
+ */
+export async function validateIntegrations(
+  input: SopInput,
+  vendorOf: (integrationId: string) => Promise<string | undefined>,
+): Promise<void> {
+  const errors: { path: string; message: string }[] = [];
+  for (const [index, step] of input.steps.entries()) {
+    if (!step.integrationId) continue;
+    const tool = findTool(step.tool);
+    const vendor = await vendorOf(step.integrationId);
+    const path = `body.steps.${index}.integrationId`;
+    if (vendor === undefined) {
+      errors.push({ path, message: `no integration "${step.integrationId}" exists in this tenant` });
+    } else if (tool && vendor !== tool.vendor) {
+      errors.push({
+        path,
+        message: `integration "${step.integrationId}" is a ${vendor} integration; ${tool.id} needs a ${tool.vendor} one`,
+      });
+    }
+  }
+  if (errors.length > 0) {
+    throw new ValidationError(
+      `The SOP names integrations it cannot use: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+      errors,
+    );
+  }
+}
+
 /** A literal (placeholder-free) text argument as the tool will receive it. */
 function literalText(value: string): string {
   return parseTemplate(value)

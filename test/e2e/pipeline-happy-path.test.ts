@@ -1,8 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetSettingsCache } from '../../shared/config/settings';
-import { loadEvent } from '../../shared/inbound/event-store';
-import { loadTimeline } from '../../shared/inbound/timeline';
 import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
 import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support/host-process';
 import { call, eventually } from '../support/http';
@@ -10,22 +7,16 @@ import { call, eventually } from '../support/http';
 /**
  * Issue 12 "Must show", first bullet, over HTTP on the local host: a signed Autotask ticket
  * webhook matches a SOP, its agent run adds a note on the fake Autotask, and the event ends
- * `succeeded` with a timeline through every stage.
+ * `succeeded` with a timeline through every stage — all of it over HTTP, reads included.
  */
 let host: HostProcess;
 let key: string;
-let tenantId: string;
 const autotask = new AutotaskFake();
 
 beforeAll(async () => {
   await autotask.start();
   const env = sharedAzuriteEnv({ LOCAL_TIMERS: 'manual' });
   key = env.BOOTSTRAP_API_KEY!;
-  tenantId = env.BOOTSTRAP_TENANT_ID!;
-  process.env.DataStorage = env.DataStorage!;
-  process.env.BUS_MODE = 'storage-queues';
-  process.env.HUB_ENVIRONMENT = 'development';
-  resetSettingsCache();
   host = await startHostProcess(env);
 }, 90_000);
 
@@ -93,27 +84,45 @@ describe('the inbound pipeline end to end', () => {
     expect(received.status).toBe(202);
     const eventId = String(received.json.eventId);
 
-    // GET /api/v1/events/{id} is not served yet (functions/events-api.ts, Inbound); the event and
-    // its timeline are read through the inbound verbs against the host's own storage meanwhile.
+    // Everything below is read over HTTP, as an admin would: the event with its timeline, then the run.
     const event = await eventually(async () => {
-      const found = await loadEvent(tenantId, eventId);
-      return found && ['succeeded', 'failed'].includes(found.status) ? found : undefined;
+      const found = await call(host.baseUrl, 'GET', `/api/v1/events/${eventId}`, { key });
+      return found.status === 200 && ['succeeded', 'failed'].includes(String(found.json.status))
+        ? found.json
+        : undefined;
     }, 60_000).catch((error: unknown) => {
       throw new Error(`${String(error)}\nhost:\n${host.output().slice(-4000)}`);
     });
-    expect(event.status).toBe('succeeded');
-    const timeline = await loadTimeline(tenantId, eventId);
-    const stages = timeline.map((t) => `${t.stage}:${t.outcome}`);
-    expect(stages).toEqual(
-      expect.arrayContaining([
-        'validation:succeeded',
-        'sop_matching:succeeded',
-        'agent_dispatch:succeeded',
-        'agent_execution:succeeded',
-        'tool_call:succeeded',
-        'agent_execution:done',
-      ]),
-    );
+    expect(event).toMatchObject({
+      id: eventId,
+      status: 'succeeded',
+      source: 'autotask',
+      type: 'ticket.created',
+      sopId: sop.json.id,
+      agentRunId: `run-${eventId}`,
+      failure: null,
+    });
+    const timeline = event.timeline as Array<{ stage: string; step: string; attempt: number; outcome: string }>;
+    expect(timeline.map((t) => `${t.stage} ${t.step} ${t.attempt} ${t.outcome}`)).toEqual([
+      'validation main 0 succeeded',
+      'sop_matching main 0 succeeded',
+      'agent_dispatch main 0 succeeded',
+      'agent_execution s0 0 succeeded',
+      `tool_call run-${eventId}-0 0 succeeded`,
+      'agent_execution s1 0 done',
+    ]);
+
+    const run = await call(host.baseUrl, 'GET', `/api/v1/agent-runs/run-${eventId}`, { key });
+    expect(run.status).toBe(200);
+    expect(run.json).toMatchObject({ eventId, sopId: sop.json.id, status: 'succeeded' });
+    expect(run.json.steps).toEqual([
+      expect.objectContaining({
+        tool: 'autotask.ticket.add_note',
+        status: 'succeeded',
+        integrationId: integration.json.id,
+        ledger: expect.objectContaining({ status: 'succeeded', attempt: 0 }),
+      }),
+    ]);
 
     const notes = autotask.received('POST', '/ATServicesRest/V1.0/Tickets/4711/Notes');
     expect(notes).toHaveLength(1);
