@@ -19,6 +19,8 @@ export interface LoadReport {
   cpuMs: number;
   functions: number;
   packages: string[];
+  /** How the app's code was loaded: from dist/app-bundle.js with or without its code cache, or file by file. */
+  layout: 'bundle, code cache used' | 'bundle, code cache rejected' | 'bundle, no code cache' | 'one file per module';
   /** Profiled samples' time by module group, largest first (only with --profile). */
   profile?: Array<{ group: string; ms: number }>;
 }
@@ -83,6 +85,15 @@ function attribute(profile: Profile): Array<{ group: string; ms: number }> {
   return [...totals].map(([group, ms]) => ({ group, ms })).sort((a, b) => b.ms - a.ms);
 }
 
+/** Read from the bundle loader (scripts/app-bundle-loader.cjs), if the load went through it. */
+function layoutOf(): LoadReport['layout'] {
+  const loader = Object.entries(require.cache).find(([file]) => /[\\/]app-bundle-loader\.js$/.test(file))?.[1];
+  if (!loader) return 'one file per module';
+  const rejected = (loader.exports as { cacheRejected?: boolean }).cacheRejected;
+  if (rejected === undefined) return 'bundle, no code cache';
+  return rejected ? 'bundle, code cache rejected' : 'bundle, code cache used';
+}
+
 function post<T>(session: Session, method: string, params?: object): T {
   let result: T | undefined;
   let failure: Error | null = null;
@@ -125,6 +136,7 @@ const report: LoadReport = {
   cpuMs: (cpu.user + cpu.system) / 1000,
   functions: registry.functions.size,
   packages: [...packages].sort(),
+  layout: layoutOf(),
   ...(profile ? { profile } : {}),
 };
 process.stdout.write(`${JSON.stringify(report)}\n`);

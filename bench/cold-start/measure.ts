@@ -102,6 +102,7 @@ export function formatColdStart(result: ColdStartResult): string {
     row('this app (package.json main)', result.app),
     `cold start ratio (app / hello world): ${result.ratio.toFixed(1)}x (target <= 5x); by CPU time ${result.cpuRatio.toFixed(1)}x`,
     `packages loaded at start beyond the hello world: ${result.extraPackages.join(', ') || 'none'}`,
+    `app code loaded as: ${result.app.layout}`,
     ...(result.profile ? formatProfile(result.profile) : []),
     '',
   ].join('\n');

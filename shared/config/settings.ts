@@ -184,6 +184,12 @@ export const settingSpecs = {
     description:
       'An outbound webhook subscription whose attempts keep failing with no success for this many hours is disabled with the reason (default 120 = 5 days).',
   },
+  OUTBOUND_RETENTION_DAYS: {
+    schema: z.coerce.number().int().min(1).max(3650).default(30),
+    scope: 'optional',
+    description:
+      'Outbound events, deliveries and their attempts older than this many days are purged by the hourly outbound-retention timer (default 30).',
+  },
   WEBHOOK_MAX_BODY_BYTES: {
     schema: z.coerce.number().int().min(1024).max(4 * 1024 * 1024).default(1024 * 1024),
     scope: 'optional',

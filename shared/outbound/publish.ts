@@ -1,17 +1,33 @@
+import { createHash } from 'node:crypto';
 import { nowMs } from '../clock';
+import { crashPoint } from '../faults/crash-points';
 import { errorFields, logger } from '../observability/logger';
-import { newestFirstId } from '../storage/keys';
-import { insertDelivery } from './deliveries';
+import { AlreadyExistsError } from '../storage/errors';
+import { newestFirstId, newestFirstIdTime } from '../storage/keys';
+import { insertDelivery, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { type EventType, patternMatches, validateEventData } from './event-types';
 import type { DeliveryStarter } from './starter';
-import { type DeliveryRecord, dayPartition } from './tables';
+import {
+  type DeliveryRecord,
+  dayPartition,
+  retentionPartitionOf,
+  retentionRowKey,
+  startMarkerPartition,
+  startMarkerRowKey,
+} from './tables';
 
 export interface PublishedEvent {
   type: EventType;
   data: unknown;
   /** Who produced it: a vendor id for pipeline and sync events, `admin` for the publish API. */
   source: string;
+  /**
+   * A newest-first id naming this publication (the pipeline passes its inbound event id). It
+   * becomes the event id and fixes the delivery ids, so publishing the same key again — a
+   * redelivered stage message — creates nothing new and starts nothing twice.
+   */
+  key?: string;
 }
 
 export interface PublishResult {
@@ -21,11 +37,35 @@ export interface PublishResult {
   skipped: number;
 }
 
+/** Between the delivery rows and the orchestration starts (docs/outbound.md, "Housekeeping"). */
+export const PUBLISH_CRASH_AFTER_ROWS = 'outbound.publish.after-rows';
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** The delivery id for (event, subscription) under a keyed publication: the event's time, a hash. */
+export function keyedDeliveryId(eventId: string, subscriptionId: string): string {
+  const digest = createHash('sha256').update(`${eventId}\n${subscriptionId}`).digest();
+  let tail = '';
+  for (let i = 0; i < 16; i++) tail += CROCKFORD[digest[i]! % 32];
+  return eventId.slice(0, 10) + tail;
+}
+
+async function insertOnce(write: () => Promise<unknown>): Promise<'inserted' | 'existed'> {
+  try {
+    await write();
+    return 'inserted';
+  } catch (error) {
+    if (error instanceof AlreadyExistsError) return 'existed';
+    throw error;
+  }
+}
+
 /**
  * Publish one event: validate it, store it, create one delivery per matching subscription and
  * start one orchestration per delivery. Disabled subscriptions get a `skipped` delivery (retryable
- * after re-enabling) and no orchestration. Rows are written before anything starts, so a start
- * that fails leaves a visible `pending` delivery, never a lost one.
+ * after re-enabling) and no orchestration. Rows are written before anything starts, and each
+ * delivery to start carries a start marker until its start is confirmed, so a start that fails or
+ * never happens (no durable client, a crash) is picked up by the sweep (sweep.ts).
  */
 export async function publishToSubscribers(
   deps: OutboundDeps,
@@ -36,7 +76,9 @@ export async function publishToSubscribers(
   const data = validateEventData(event.type, event.data);
   const at = nowMs();
   const publishedAt = new Date(at).toISOString();
-  const eventId = newestFirstId(at);
+  // A key is a newest-first id (newestFirstIdTime throws otherwise): the partitions follow from it.
+  const eventId = event.key ?? newestFirstId(at);
+  if (event.key) newestFirstIdTime(event.key);
   const matching: { id: string; enabled: boolean; disabledReason?: string | undefined }[] = [];
   for await (const sub of deps.tables.subscriptions.iterate(tenantId)) {
     const s = sub.value;
@@ -44,16 +86,36 @@ export async function publishToSubscribers(
     if (s.products.length > 0 && !s.products.includes(event.source)) continue;
     matching.push({ id: sub.rowKey, enabled: s.enabled, disabledReason: s.disabledReason });
   }
-  await deps.tables.events.insert(dayPartition(tenantId, eventId), eventId, {
-    type: event.type,
-    data,
-    source: event.source,
-    publishedAt,
-    deliveries: matching.length,
+  // A keyed publication (the pipeline's, one per succeeded event) stores nothing nobody wants.
+  if (event.key && matching.length === 0) return { eventId, deliveries: 0, skipped: 0 };
+  await deps.tables.days.upsert(retentionPartitionOf(eventId), retentionRowKey(tenantId, 'e', eventId), {
+    at: publishedAt,
   });
+  await insertOnce(() =>
+    deps.tables.events.insert(dayPartition(tenantId, eventId), eventId, {
+      type: event.type,
+      data,
+      source: event.source,
+      publishedAt,
+      deliveries: matching.length,
+    }),
+  );
   const toStart: string[] = [];
   for (const sub of matching) {
-    const id = newestFirstId();
+    const id = event.key ? keyedDeliveryId(eventId, sub.id) : newestFirstId();
+    const marker = () =>
+      deps.tables.starts.upsert(startMarkerPartition(id), startMarkerRowKey(tenantId, id), { tenantId, deliveryId: id });
+    if (event.key) {
+      // The same publication again (a redelivered stage message): start what is still waiting.
+      const existing = await readDelivery(deps, tenantId, id);
+      if (existing) {
+        if (existing.value.status === 'pending') {
+          await marker();
+          toStart.push(id);
+        }
+        continue;
+      }
+    }
     const record: DeliveryRecord = {
       subscriptionId: sub.id,
       eventId,
@@ -67,15 +129,29 @@ export async function publishToSubscribers(
         ? {}
         : { statusReason: `the subscription is disabled: ${sub.disabledReason ?? 'no reason given'}` }),
     };
-    await insertDelivery(deps, tenantId, id, record);
+    // Retention row and start marker first: a crash after them leaves rows the timers clean up.
+    await Promise.all([
+      deps.tables.days.upsert(retentionPartitionOf(id), retentionRowKey(tenantId, 'd', id), { at: publishedAt }),
+      sub.enabled ? marker() : undefined,
+    ]);
+    // `existed` only when a concurrent publication of the same key won: its rows are the same.
+    await insertOnce(() => insertDelivery(deps, tenantId, id, record));
     if (sub.enabled) toStart.push(id);
   }
+  crashPoint(PUBLISH_CRASH_AFTER_ROWS);
   if (starter) {
     for (const id of toStart) {
-      await starter.start(tenantId, id).catch((error: unknown) => {
-        // The delivery stays `pending`; an admin sees it and can retry it by hand.
+      try {
+        await starter.start(tenantId, id);
+      } catch (error) {
+        // The delivery stays `pending` with its start marker: the sweep starts it after the grace period.
         logger.error('delivery not started', { tenantId, deliveryId: id, ...errorFields(error) });
-      });
+        continue;
+      }
+      // A marker left behind costs the sweep one status read; it is not worth failing the publish.
+      await deps.tables.starts
+        .delete(startMarkerPartition(id), startMarkerRowKey(tenantId, id))
+        .catch((error: unknown) => logger.warn('start marker not removed', { deliveryId: id, ...errorFields(error) }));
     }
   }
   return { eventId, deliveries: matching.length, skipped: matching.length - toStart.length };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { StorageAccount } from '../storage/connection';
-import { newestFirstIdTime, tenantPartition, timeBucket } from '../storage/keys';
+import { newestFirstIdTime, shardOf, tenantPartition, timeBucket } from '../storage/keys';
 import { TableRepository } from '../storage/table-repository';
 
 /**
@@ -122,6 +122,27 @@ export type IndexRecord = z.infer<typeof indexRecordSchema>;
 
 export type IndexKind = 'sub' | 'type' | 'status';
 
+/**
+ * `deliverystarts`: deliveries whose orchestration has not been seen started, across tenants.
+ * PartitionKey = shard of the delivery id (`s0`…), RowKey = `<created ms, 13 digits>|<tenant>|<id>`,
+ * so the sweep asks each shard for rows older than its grace period, oldest first, and nothing
+ * else (docs/outbound.md, "Housekeeping"). Written before the delivery row, removed once the start
+ * is confirmed; the per-tenant status index cannot serve the sweep without a list of tenants.
+ */
+export const startMarkerSchema = z.object({ tenantId: z.string(), deliveryId: z.string() });
+export type StartMarker = z.infer<typeof startMarkerSchema>;
+
+/**
+ * `deliverydays`: what retention purges, across tenants. PartitionKey = `<day>|<shard>`, RowKey =
+ * `<tenant>|d|<delivery id>` or `<tenant>|e|<event id>`. One row per delivery and per event,
+ * written with it and removed last when it is purged.
+ */
+export const retentionRowSchema = z.object({ at: z.string() });
+export type RetentionRow = z.infer<typeof retentionRowSchema>;
+
+/** Shards of the two cross-tenant tables: spreads a busy day over partitions; readers fan out. */
+export const HOUSEKEEPING_SHARDS = 8;
+
 export interface OutboundTables {
   subscriptions: TableRepository<SubscriptionRecord>;
   health: TableRepository<HealthRecord>;
@@ -129,6 +150,8 @@ export interface OutboundTables {
   deliveries: TableRepository<DeliveryRecord>;
   attempts: TableRepository<AttemptRecord>;
   index: TableRepository<IndexRecord>;
+  starts: TableRepository<StartMarker>;
+  days: TableRepository<RetentionRow>;
 }
 
 export function outboundTables(account: StorageAccount): OutboundTables {
@@ -139,6 +162,8 @@ export function outboundTables(account: StorageAccount): OutboundTables {
     deliveries: new TableRepository(account, 'deliveries', deliveryRecordSchema),
     attempts: new TableRepository(account, 'deliveryattempts', attemptRecordSchema),
     index: new TableRepository(account, 'deliveryindex', indexRecordSchema),
+    starts: new TableRepository(account, 'deliverystarts', startMarkerSchema),
+    days: new TableRepository(account, 'deliverydays', retentionRowSchema),
   };
 }
 
@@ -161,4 +186,30 @@ export function attemptsPartition(tenantId: string, deliveryId: string): string 
 
 export function attemptRowKey(n: number): string {
   return String(n).padStart(4, '0');
+}
+
+export function startMarkerPartition(deliveryId: string): string {
+  return `s${shardOf(deliveryId, HOUSEKEEPING_SHARDS)}`;
+}
+
+/** Sorts by the id's minting time; `startMarkerRowKeyBefore(ms)` bounds the rows minted before `ms`. */
+export function startMarkerRowKey(tenantId: string, deliveryId: string): string {
+  return `${startMarkerRowKeyBefore(newestFirstIdTime(deliveryId))}|${tenantPartition(tenantId, deliveryId)}`;
+}
+
+export function startMarkerRowKeyBefore(ms: number): string {
+  return String(Math.max(0, Math.floor(ms))).padStart(13, '0');
+}
+
+export function retentionPartition(day: string, shard: number): string {
+  return `${day}|${shard}`;
+}
+
+/** The retention partition of a delivery or event id: its day, its shard. */
+export function retentionPartitionOf(id: string): string {
+  return retentionPartition(dayOf(id), shardOf(id, HOUSEKEEPING_SHARDS));
+}
+
+export function retentionRowKey(tenantId: string, kind: 'd' | 'e', id: string): string {
+  return tenantPartition(tenantId, kind, id);
 }

@@ -7,6 +7,7 @@ import { crashPoint } from '../faults/crash-points';
 import { type EventView, loadEvent, updateEvent } from '../inbound/event-store';
 import { loadStageRecord, recordStage, type StageRecord } from '../inbound/timeline';
 import { createLogger, errorFields, type Logger } from '../observability/logger';
+import { publishPipelineOutcome } from '../outbound';
 import {
   type ErrorType,
   FAILURE_PROPERTIES,
@@ -157,6 +158,8 @@ export function stageHandler(
       case 'done': {
         const status = (record.status ?? 'processing') as 'succeeded' | 'awaiting_approval' | 'processing';
         if (!wasTerminal) await updateEvent(event.tenantId, event.id, { status, stage });
+        // Subscribers hear of a succeeded event (keyed by its id, so a redelivery publishes nothing twice).
+        if (status === 'succeeded') await publishPipelineOutcome(event.tenantId, event.id);
         return complete;
       }
       case 'retrying': {

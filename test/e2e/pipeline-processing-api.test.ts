@@ -199,7 +199,11 @@ describe('SOPs over HTTP', () => {
     expectProblem(await call(host.baseUrl, 'DELETE', `/api/v1/sops/${id}`, { key: otherKey }), 404, 'not_found');
     const otherList = await call(host.baseUrl, 'GET', '/api/v1/sops', { key: otherKey });
     expect(otherList.json.items).toEqual([]);
-    expectProblem(await call(host.baseUrl, 'DELETE', `/api/v1/sops/${id}`, { key: readerKey }), 403, 'insufficient_scope');
+    expectProblem(
+      await call(host.baseUrl, 'DELETE', `/api/v1/sops/${id}`, { key: readerKey }),
+      403,
+      'insufficient_scope',
+    );
 
     const deleted = await api('DELETE', `/api/v1/sops/${id}`);
     expect(deleted.status).toBe(204);
