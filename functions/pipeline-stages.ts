@@ -13,9 +13,12 @@ registerQueueHandler(
   STAGE_QUEUES.agent_dispatch,
   stageHandler('agent_dispatch', agentDispatchWork),
 );
+// Agent execution ends events `succeeded`; the stage runner then publishes the outbound event,
+// whose deliveries start with this trigger's durable client.
 registerQueueHandler(
   'pipeline-agent-execution',
   STAGE_QUEUES.agent_execution,
   stageHandler('agent_execution', agentExecutionWork),
+  { durableClient: true },
 );
 registerQueueHandler('pipeline-tool-call', STAGE_QUEUES.tool_call, stageHandler('tool_call', toolCallWork));

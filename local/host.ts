@@ -101,6 +101,7 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
     // With test hooks on, a scheduled message is re-checked against the host clock every second,
     // so a test that moves the clock (POST /admin/host/clock) releases it without waiting.
     ...(settings.LOCAL_ENABLE_TEST_HOOKS ? { maxHideSeconds: 1 } : {}),
+    ...(settings.LOCAL_QUEUE_PREFIX ? { queuePrefix: settings.LOCAL_QUEUE_PREFIX } : {}),
     log: hostLog,
   });
   // Function code sends through the same bus instance the queue runner consumes from.

@@ -4,7 +4,7 @@
 // module wrapper, filename, `require` resolving from dist/), but hands V8 the code cache the build
 // wrote after loading every function entry once. With it V8 neither parses the bundle nor compiles
 // the functions a cold start runs; without it (first build, a Node or V8 flag change, a cache
-// written for another bundle) V8 compiles from source as usual. docs/decisions.md §28.
+// written for another bundle) V8 compiles from source as usual. docs/decisions.md §33.
 const { readFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { join } = require('node:path');

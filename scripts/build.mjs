@@ -1,12 +1,15 @@
 // Fast build for `npm start`, the test suite and Azure (tsc --noEmit gates `npm run build`; this
 // only transpiles). dist/ mirrors the tree, so the Functions host loads dist/functions/*.js and the
 // local host, benches and test fixtures require dist/<path>.js as before. What differs is where the
-// deployed code lives (docs/decisions.md §28):
+// deployed code lives (docs/decisions.md §33):
 //
 // - dist/app-bundle.js holds every module of shared/ and functions/ plus zod, in one file, each
 //   module evaluated the first time it is required (esbuild's lazy module wrappers). Loading one
 //   file instead of ~200 is most of the cold start saved, and zod's 64 locale files shrink to the
 //   one it uses (English).
+// - dist/app-bundle.cache is V8's code cache for the bundle, saved after loading every function
+//   entry once; dist/app-bundle-loader.js (scripts/app-bundle-loader.cjs) evaluates the bundle with
+//   it, so a cold start neither parses the bundle nor compiles what it runs.
 // - dist/shared/**/*.js and dist/functions/*.js are one-line stubs into that bundle. Whoever requires
 //   a module — a function entry, the local host, a bench, a test fixture — gets the bundle's single
 //   instance, so module state (clock, crash points, process bus, settings cache, logger) is never

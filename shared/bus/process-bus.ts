@@ -12,6 +12,7 @@ export function storageQueueBusFromSettings(s: Settings, account: StorageAccount
     maxDeliveryCount: s.QUEUE_MAX_DELIVERY_COUNT,
     lockDurationSeconds: s.QUEUE_LOCK_DURATION_SECONDS,
     timeScale: s.LOCAL_TIME_SCALE,
+    ...(s.LOCAL_QUEUE_PREFIX ? { queuePrefix: s.LOCAL_QUEUE_PREFIX } : {}),
   });
 }
 

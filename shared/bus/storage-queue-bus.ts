@@ -71,6 +71,12 @@ export interface StorageQueueBusOptions {
    */
   maxHideSeconds?: number;
   dedupTableName?: string;
+  /**
+   * Prepended to every queue name in storage (LOCAL_QUEUE_PREFIX): hosts that share one Azurite
+   * (the test suite's parallel workers) each get their own queues, so one host never consumes
+   * another's messages with its own clock and crash points. Handlers still see the logical names.
+   */
+  queuePrefix?: string;
   log?: BusLog;
 }
 
@@ -87,6 +93,7 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
   readonly maxDeliveryCount: number;
   readonly lockDurationSeconds: number;
   readonly timeScale: number;
+  private readonly queuePrefix: string;
   readonly maxHideSeconds: number;
   private readonly dedup: DedupLedger;
   private readonly ready = new Map<string, Promise<QueueClient>>();
@@ -99,6 +106,7 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
     this.maxDeliveryCount = options.maxDeliveryCount ?? 5;
     this.lockDurationSeconds = options.lockDurationSeconds ?? 60;
     this.timeScale = options.timeScale ?? 1;
+    this.queuePrefix = options.queuePrefix ?? '';
     this.maxHideSeconds = options.maxHideSeconds ?? MAX_VISIBILITY_SECONDS;
     this.log = options.log ?? noLog;
     this.dedup = new DedupLedger(account.table(options.dedupTableName ?? 'busdedup'), {
@@ -388,8 +396,9 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
   private queue(name: string): Promise<QueueClient> {
     let ready = this.ready.get(name);
     if (!ready) {
-      assertQueueName(name);
-      const client = this.account.queueService().getQueueClient(name);
+      const physical = `${this.queuePrefix}${name}`;
+      assertQueueName(physical);
+      const client = this.account.queueService().getQueueClient(physical);
       ready = client.createIfNotExists().then(
         () => client,
         (error: unknown) => {

@@ -191,7 +191,12 @@ export const settingSpecs = {
       'Outbound events, deliveries and their attempts older than this many days are purged by the hourly outbound-retention timer (default 30).',
   },
   WEBHOOK_MAX_BODY_BYTES: {
-    schema: z.coerce.number().int().min(1024).max(4 * 1024 * 1024).default(1024 * 1024),
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(4 * 1024 * 1024)
+      .default(1024 * 1024),
     scope: 'optional',
     description: 'Largest inbound webhook body (POST /api/hooks/{id}); larger ones get 413 before any work.',
   },
@@ -251,6 +256,15 @@ export const settingSpecs = {
     scope: 'local',
     description:
       'schedule: timer functions fire on their NCRONTAB schedules; manual: only when fired through POST /admin/functions/{name} (tests that count vendor calls).',
+  },
+  LOCAL_QUEUE_PREFIX: {
+    schema: z
+      .string()
+      .regex(/^[a-z0-9]{1,20}-$/, 'must be 1-20 lowercase letters or digits followed by a dash')
+      .optional(),
+    scope: 'local',
+    description:
+      "Prefix for the emulated queues in Azurite, so several local hosts can share one Azurite without taking each other's messages (the test suite sets one per host).",
   },
   LOCAL_FAKE_VENDORS: {
     schema: bool.default(false),

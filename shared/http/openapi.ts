@@ -6,7 +6,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '../sdk/z
  * document at /api/v1/openapi.json is generated from the same zod schemas that validate requests —
  * no second description of the API to drift. Only the route configs are kept at load; the
  * zod-to-openapi registry is built when a document is first asked for, so a cold start neither
- * loads that package nor pays for registering every path (docs/decisions.md §28).
+ * loads that package nor pays for registering every path (docs/decisions.md §33).
  */
 const routes: RouteConfig[] = [];
 

@@ -104,7 +104,10 @@ export async function publishToSubscribers(
   for (const sub of matching) {
     const id = event.key ? keyedDeliveryId(eventId, sub.id) : newestFirstId();
     const marker = () =>
-      deps.tables.starts.upsert(startMarkerPartition(id), startMarkerRowKey(tenantId, id), { tenantId, deliveryId: id });
+      deps.tables.starts.upsert(startMarkerPartition(id), startMarkerRowKey(tenantId, id), {
+        tenantId,
+        deliveryId: id,
+      });
     if (event.key) {
       // The same publication again (a redelivered stage message): start what is still waiting.
       const existing = await readDelivery(deps, tenantId, id);

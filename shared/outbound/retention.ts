@@ -38,7 +38,8 @@ export interface RetentionResult {
 async function purgeDelivery(deps: OutboundDeps, tenantId: string, id: string): Promise<void> {
   const day = dayOf(id);
   const attempts = attemptsPartition(tenantId, id);
-  for await (const row of deps.tables.attempts.iterate(attempts)) await deps.tables.attempts.delete(attempts, row.rowKey);
+  for await (const row of deps.tables.attempts.iterate(attempts))
+    await deps.tables.attempts.delete(attempts, row.rowKey);
   const delivery = await readDelivery(deps, tenantId, id);
   if (delivery) {
     const { subscriptionId, eventType } = delivery.value;
@@ -46,7 +47,9 @@ async function purgeDelivery(deps: OutboundDeps, tenantId: string, id: string): 
     await Promise.all([
       deps.tables.index.delete(indexPartition(tenantId, 'sub', subscriptionId, day), id),
       deps.tables.index.delete(indexPartition(tenantId, 'type', eventType, day), id),
-      ...DELIVERY_STATUSES.map((status) => deps.tables.index.delete(indexPartition(tenantId, 'status', status, day), id)),
+      ...DELIVERY_STATUSES.map((status) =>
+        deps.tables.index.delete(indexPartition(tenantId, 'status', status, day), id),
+      ),
     ]);
     await deps.tables.deliveries.delete(dayPartition(tenantId, id), id);
   }

@@ -21,11 +21,13 @@ interface DeadLetter {
 
 let host: HostProcess;
 const queueSuffix = uniqueName('q');
+/** The host's own queue namespace in the shared Azurite (LOCAL_QUEUE_PREFIX). */
+const queuePrefix = `${uniqueName('p')}-`;
 /** The fixture's `once` queue in the shared Azurite, read directly (the host's bus is Azurite queues). */
 const onceQueue = () =>
   storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!)
     .queueService()
-    .getQueueClient(`fixture-once-${queueSuffix}`);
+    .getQueueClient(`${queuePrefix}fixture-once-${queueSuffix}`);
 /** Messages in the queue, visible or not: 0 once every message sent was completed. */
 const depth = async () => (await onceQueue().getProperties()).approximateMessagesCount ?? 0;
 
@@ -34,6 +36,7 @@ beforeAll(async () => {
     sharedAzuriteEnv({
       LOCAL_FUNCTIONS_GLOB: 'dist/test/fixtures/host-app/*.js',
       FIXTURE_QUEUE_SUFFIX: queueSuffix,
+      LOCAL_QUEUE_PREFIX: queuePrefix,
       QUEUE_MAX_DELIVERY_COUNT: '3',
     }),
   );

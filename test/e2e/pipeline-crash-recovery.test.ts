@@ -123,6 +123,7 @@ describe('crash recovery of the inbound pipeline', () => {
 
       const first = await post().catch(() => undefined);
       await host.exited;
+      process.stderr.write(`crash-recovery: ${c.point} hit\n`);
       host = await startHostProcess(env);
       hosts.push(host);
       let eventId: string;

@@ -41,6 +41,8 @@ export function sharedAzuriteEnv(overrides: Record<string, string> = {}): Record
     LOG_LEVEL: 'warn',
     // Hosts started by tests never start the README tour's fake vendors (fixed ports would clash).
     LOCAL_FAKE_VENDORS: 'false',
+    // Each host its own queues in the shared Azurite: no host consumes another's messages.
+    LOCAL_QUEUE_PREFIX: `${uniqueName('q')}-`,
     ...overrides,
   };
 }
