@@ -63,8 +63,9 @@ const transpileOptions = {
 };
 
 /** One output file per source file, imports left as `require` calls. */
-function transpile(files) {
-  return build({ ...transpileOptions, entryPoints: files, bundle: false });
+async function transpile(files) {
+  const { outputFiles } = await build({ ...transpileOptions, entryPoints: files, bundle: false, write: false });
+  for (const output of outputFiles) writeIfChanged(output.path, output.contents);
 }
 
 /**
@@ -154,12 +155,22 @@ function writeAtomically(file, contents) {
   renameSync(temporary, file);
 }
 
+/** Leaves a file that already has these bytes alone: nothing to race with, and mtimes mean something. */
+function writeIfChanged(file, contents) {
+  try {
+    if (Buffer.compare(readFileSync(file), contents) === 0) return;
+  } catch {
+    // Not there yet.
+  }
+  writeAtomically(file, contents);
+}
+
 function writeStub(outFile, id) {
   const loader = relative(dirname(outFile), join(OUT, LOADER)).replaceAll('\\', '/');
   const specifier = loader.startsWith('.') ? loader : `./${loader}`;
-  writeAtomically(
+  writeIfChanged(
     outFile,
-    `"use strict";\nmodule.exports = require(${JSON.stringify(specifier)}).load(${JSON.stringify(id)});\n`,
+    Buffer.from(`"use strict";\nmodule.exports = require(${JSON.stringify(specifier)}).load(${JSON.stringify(id)});\n`),
   );
   rmSync(`${outFile}.map`, { force: true });
 }
@@ -168,13 +179,13 @@ function writeStub(outFile, id) {
 function writeBundle(outputs) {
   for (const output of outputs) {
     if (!output.path.endsWith(BUNDLE)) {
-      writeAtomically(output.path, output.contents);
+      writeIfChanged(output.path, output.contents);
       continue;
     }
     const id = createHash('sha256').update(output.contents).digest('hex').slice(0, 16);
-    writeAtomically(output.path, Buffer.concat([output.contents, Buffer.from(`\n//# app-bundle-id=${id}\n`)]));
+    writeIfChanged(output.path, Buffer.concat([output.contents, Buffer.from(`\n//# app-bundle-id=${id}\n`)]));
   }
-  writeAtomically(join(OUT, LOADER), readFileSync(join(ROOT, 'scripts', 'app-bundle-loader.cjs')));
+  writeIfChanged(join(OUT, LOADER), readFileSync(join(ROOT, 'scripts', 'app-bundle-loader.cjs')));
 }
 
 /**
@@ -191,7 +202,12 @@ function writeCodeCache(entries) {
     process.stdout.write(require('./dist/${LOADER}').codeCache().toString('base64'));
   `;
   try {
-    const cache = execFileSync(process.execPath, ['-e', script], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+    const cache = execFileSync(process.execPath, ['-e', script], {
+      cwd: ROOT,
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 60_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     writeAtomically(join(OUT, CACHE), Buffer.from(cache.toString(), 'base64'));
   } catch (error) {
     rmSync(join(OUT, CACHE), { force: true });
@@ -215,5 +231,5 @@ if (bundleResult.status === 'fulfilled') {
     `build: the app bundle failed, falling back to one file per module (slower cold start):\n${messages.join('\n') || bundleResult.reason}\n`,
   );
   await transpile(bundled);
-  for (const name of [BUNDLE, LOADER, CACHE]) rmSync(join(OUT, name), { force: true });
+  for (const name of [BUNDLE, `${BUNDLE}.map`, LOADER, CACHE]) rmSync(join(OUT, name), { force: true });
 }

@@ -1,5 +1,5 @@
 /**
- * Loading an Azure SDK costs 25–130 ms of module evaluation (see bench/cold-start.ts). A top-level
+ * Loading an Azure SDK costs 25–130 ms of module evaluation (bench/cold-start/ measures it). A top-level
  * import makes every cold start pay for every SDK in the module graph, whether the invocation
  * touches it or not. These helpers stand in for an SDK's exports and load the package the first
  * time one of them is used; the types still come from `import type`, so nothing is untyped.

@@ -122,7 +122,11 @@ describe('crash recovery of the inbound pipeline', () => {
         });
 
       const first = await post().catch(() => undefined);
-      await host.exited;
+      const exitedInTime = await Promise.race([
+        host.exited.then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), 60_000)),
+      ]);
+      if (!exitedInTime) throw new Error(`${c.point} was never reached:\n${host.output().slice(-3000)}`);
       process.stderr.write(`crash-recovery: ${c.point} hit\n`);
       host = await startHostProcess(env);
       hosts.push(host);
@@ -137,12 +141,14 @@ describe('crash recovery of the inbound pipeline', () => {
         expect(first?.status, c.point).toBe(202);
         eventId = String(first?.json.eventId);
       }
+      let last = '';
       const event = await eventually(async () => {
         const r = await api('GET', `/api/v1/events/${eventId}`);
+        last = r.text;
         const done = r.json.status === 'succeeded' || (r.json.status === 'failed' && r.json.failure);
         return r.status === 200 && done ? r.json : undefined;
       }, 60_000).catch((error: unknown) => {
-        throw new Error(`${c.point}: ${String(error)}\n${host.output().slice(-3000)}`);
+        throw new Error(`${c.point}: ${String(error)}\nevent: ${last}\nhost:\n${host.output().slice(-3000)}`);
       });
       expect(event.status, c.point).toBe(c.expected);
       if (c.expected === 'failed') {
