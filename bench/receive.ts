@@ -6,6 +6,7 @@ import autocannon from 'autocannon';
 import { startLocalHost } from '../local/host';
 import { loadLocalSettings } from '../local/local-settings';
 import { services } from '../shared/app/services';
+import { processBus } from '../shared/bus/process-bus';
 import { webhookDeps } from '../shared/inbound/deps';
 import { loadEvent } from '../shared/inbound/event-store';
 import { createWebhook } from '../shared/inbound/webhooks';
@@ -62,7 +63,12 @@ interface Run {
 }
 
 async function cannon(name: string, url: string, secret: string, seconds: number, connections: number): Promise<Run> {
-  const body = JSON.stringify({ type: 'alert.triggered', subject: 'disk_full on SRV01', severity: 'high', data: { pad: 'x'.repeat(1500) } });
+  const body = JSON.stringify({
+    type: 'alert.triggered',
+    subject: 'disk_full on SRV01',
+    severity: 'high',
+    data: { pad: 'x'.repeat(1500) },
+  });
   const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
   const result = await autocannon({
     url,
@@ -108,24 +114,39 @@ async function benchReceive(seconds: number, connections: number): Promise<void>
   const events = account.table('benchevents');
   const queue = account.queueService().getQueueClient('bench-validation');
   await Promise.all([dedup.createTable(), events.createTable(), queue.createIfNotExists()]);
-  const bare = createServer((req, res) => {
-    void (async () => {
-      const body = await readBody(req);
-      const expected = `sha256=${createHmac('sha256', hook.secret).update(body).digest('hex')}`;
-      if (req.headers['x-webhook-signature'] !== expected) {
-        res.writeHead(401).end();
-        return;
-      }
-      const id = newestFirstId();
-      const pk = tenantPartition(tenantId, timeBucket(Date.now(), 'day'));
-      await dedup.createEntity({ partitionKey: tenantId, rowKey: String(req.headers['x-webhook-id']), eventId: id });
-      await events.createEntity({ partitionKey: pk, rowKey: id, status: 'received', payloadText: body.toString('utf8') });
-      await queue.sendMessage(JSON.stringify({ eventId: id, stage: 'validation' }));
-      res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ eventId: id }));
-    })().catch(() => res.writeHead(500).end());
-  });
+  /** `viaBus`: the queue send goes through the hub's bus port (on storage queues: its dedup ledger). */
+  const bareServer = (viaBus: boolean) =>
+    createServer((req, res) => {
+      void (async () => {
+        const body = await readBody(req);
+        const expected = `sha256=${createHmac('sha256', hook.secret).update(body).digest('hex')}`;
+        if (req.headers['x-webhook-signature'] !== expected) {
+          res.writeHead(401).end();
+          return;
+        }
+        const id = newestFirstId();
+        const pk = tenantPartition(tenantId, timeBucket(Date.now(), 'day'));
+        await dedup.createEntity({ partitionKey: tenantId, rowKey: String(req.headers['x-webhook-id']), eventId: id });
+        await events.createEntity({
+          partitionKey: pk,
+          rowKey: id,
+          status: 'received',
+          payloadText: body.toString('utf8'),
+        });
+        if (viaBus) {
+          await processBus().send('bench-validation', { eventId: id }, { messageId: `${id}:validation:main:0` });
+        } else {
+          await queue.sendMessage(JSON.stringify({ eventId: id, stage: 'validation' }));
+        }
+        res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ eventId: id }));
+      })().catch(() => res.writeHead(500).end());
+    });
+  const bare = bareServer(false);
+  const bareBus = bareServer(true);
   await new Promise<void>((ok) => bare.listen(0, '127.0.0.1', () => ok()));
+  await new Promise<void>((ok) => bareBus.listen(0, '127.0.0.1', () => ok()));
   const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/hooks`;
+  const bareBusUrl = `http://127.0.0.1:${(bareBus.address() as AddressInfo).port}/hooks`;
   const hubUrl = `${host.http.baseUrl}/api/hooks/${hook.id}`;
   try {
     await cannon('warm-up', bareUrl, hook.secret, 2, connections);
@@ -135,6 +156,9 @@ async function benchReceive(seconds: number, connections: number): Promise<void>
     for (let round = 0; round < 2; round++) {
       runs.push(await cannon('bare node:http (insert + row + queue send)', bareUrl, hook.secret, seconds, connections));
       runs.push(await cannon('local host POST /api/hooks/{id}', hubUrl, hook.secret, seconds, connections));
+      runs.push(
+        await cannon('bare node:http, queue send through the bus port', bareBusUrl, hook.secret, seconds, connections),
+      );
     }
     const mean = (name: string, pick: (r: Run) => number) => {
       const mine = runs.filter((r) => r.name === name);
@@ -159,6 +183,9 @@ async function benchReceive(seconds: number, connections: number): Promise<void>
     );
   } finally {
     bare.close();
+    bareBus.close();
+    // Let requests autocannon left in flight finish before Azurite goes away.
+    await new Promise((r) => setTimeout(r, 2_000));
     await host.stop();
     restoreLog();
   }
@@ -192,7 +219,9 @@ async function benchPipeline(count: number): Promise<void> {
     await api('/api/v1/sops', {
       name: 'Disk full: note',
       match: { source: 'autotask', eventTypes: ['ticket.created'], keywords: ['disk_full'] },
-      steps: [{ tool: 'autotask.ticket.add_note', args: { ticketId: '{{event.entities.ticketId}}', description: 'seen' } }],
+      steps: [
+        { tool: 'autotask.ticket.add_note', args: { ticketId: '{{event.entities.ticketId}}', description: 'seen' } },
+      ],
     });
     const hook = await api('/api/v1/webhooks', { integrationId: integration.id });
     const started = performance.now();
@@ -230,11 +259,14 @@ async function benchPipeline(count: number): Promise<void> {
         const event = await loadEvent(tenantId, id);
         if (event?.status === 'succeeded' || event?.status === 'failed') finished.set(id, performance.now());
       }
-      if (performance.now() - started > 600_000) throw new Error(`only ${finished.size}/${ids.length} finished in 10 min`);
+      if (performance.now() - started > 600_000)
+        throw new Error(`only ${finished.size}/${ids.length} finished in 10 min`);
       await new Promise((r) => setTimeout(r, 200));
     }
     const done = performance.now();
-    const failed = (await Promise.all(ids.map((id) => loadEvent(tenantId, id)))).filter((e) => e?.status !== 'succeeded').length;
+    const failed = (await Promise.all(ids.map((id) => loadEvent(tenantId, id)))).filter(
+      (e) => e?.status !== 'succeeded',
+    ).length;
     const times = [...finished.values()].map((t) => t - started).sort((a, b) => a - b);
     process.stdout.write(
       [

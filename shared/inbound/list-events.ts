@@ -65,6 +65,9 @@ interface ListCursor {
   d: string;
   /** The repository cursor inside it. */
   c: string | null;
+  /** The range of the first page, kept so a default `to` (now) does not move between pages. */
+  f: number;
+  t: number;
 }
 
 function encode(cursor: ListCursor): string {
@@ -74,7 +77,13 @@ function encode(cursor: ListCursor): string {
 function decode(text: string): ListCursor {
   try {
     const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as ListCursor;
-    if (typeof value.d === 'string' && /^\d{8}$/.test(value.d) && (value.c === null || typeof value.c === 'string')) {
+    if (
+      typeof value.d === 'string' &&
+      /^\d{8}$/.test(value.d) &&
+      (value.c === null || typeof value.c === 'string') &&
+      Number.isFinite(value.f) &&
+      Number.isFinite(value.t)
+    ) {
       return value;
     }
   } catch {
@@ -104,17 +113,19 @@ export async function listEvents(
   filters: EventFilters,
   options: { limit: number; cursor?: string | undefined },
 ): Promise<{ items: EventSummary[]; nextCursor: string | null }> {
-  const toMs = filters.to ? Date.parse(filters.to) : nowMs();
-  const fromMs = filters.from ? Date.parse(filters.from) : toMs - DEFAULT_RANGE_MS;
+  const cursor = options.cursor ? decode(options.cursor) : undefined;
+  const toMs = cursor?.t ?? (filters.to ? Date.parse(filters.to) : nowMs());
+  const fromMs = cursor?.f ?? (filters.from ? Date.parse(filters.from) : toMs - DEFAULT_RANGE_MS);
   if (!(fromMs <= toMs)) throw new DomainError('validation_failed', '`from` must not be later than `to`.');
   if (toMs - fromMs > MAX_RANGE_MS) {
     throw new DomainError('validation_failed', 'A time range covers at most 93 days; narrow `from`/`to`.');
   }
-  const driving = DRIVING_ORDER.find((d) => filters[d] !== undefined);
+  // An event still `received` has no index rows yet (receive writes none): that filter walks the
+  // day partitions themselves, checking each row — bounded by the range, never the whole table.
+  const driving = filters.status === 'received' ? undefined : DRIVING_ORDER.find((d) => filters[d] !== undefined);
   let days = timeBucketsBetween(fromMs, toMs, 'day');
   let inner: string | null = null;
-  if (options.cursor) {
-    const cursor = decode(options.cursor);
+  if (cursor) {
     const at = days.indexOf(cursor.d);
     if (at < 0) throw new DomainError('invalid_cursor', 'The cursor does not belong to this time range.');
     days = days.slice(at);
@@ -143,17 +154,17 @@ export async function listEvents(
           limit: want,
           cursor: inner,
         });
-        for (const row of page.items) items.push(summaryOf(row.rowKey, row.value));
+        for (const row of page.items) if (matches(row.value, filters)) items.push(summaryOf(row.rowKey, row.value));
         nextInner = page.nextCursor;
       }
       inner = nextInner;
       if (!inner) break;
-      if (items.length >= options.limit) return { items, nextCursor: encode({ d: day, c: inner }) };
+      if (items.length >= options.limit) return { items, nextCursor: encode({ d: day, c: inner, f: fromMs, t: toMs }) };
     }
     inner = null;
     if (items.length >= options.limit) {
       const following = days[n + 1];
-      return { items, nextCursor: following ? encode({ d: following, c: null }) : null };
+      return { items, nextCursor: following ? encode({ d: following, c: null, f: fromMs, t: toMs }) : null };
     }
   }
   return { items, nextCursor: null };

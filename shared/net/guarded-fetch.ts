@@ -130,7 +130,21 @@ function guardedConnector(policy: NetworkPolicy, dnsLookup: DnsLookup): BuildCon
 /** One Agent per policy shape (and resolver), so connections to an origin are pooled and reused. */
 const agents = new Map<DnsLookup, Map<string, Agent>>();
 
+/** The agent last chosen for a policy object and resolver: skips the shape key on every request. */
+const agentByPolicy = new WeakMap<NetworkPolicy, { dnsLookup: DnsLookup; agent: Agent }>();
+/** Agents evicted from the pool or closed: never handed out again. */
+const retired = new WeakSet<Agent>();
+
 function agentFor(policy: NetworkPolicy, dnsLookup: DnsLookup): Agent {
+  // Policies are built once from settings and never mutated, so the object identifies its shape.
+  const known = agentByPolicy.get(policy);
+  if (known && known.dnsLookup === dnsLookup && !retired.has(known.agent)) return known.agent;
+  const agent = pooledAgent(policy, dnsLookup);
+  agentByPolicy.set(policy, { dnsLookup, agent });
+  return agent;
+}
+
+function pooledAgent(policy: NetworkPolicy, dnsLookup: DnsLookup): Agent {
   const shape = JSON.stringify([
     policy.allowHttp,
     policy.allowLoopback,
@@ -147,6 +161,7 @@ function agentFor(policy: NetworkPolicy, dnsLookup: DnsLookup): Agent {
     if (byShape.size >= MAX_AGENTS) {
       const [oldestShape, oldest] = byShape.entries().next().value as [string, Agent];
       byShape.delete(oldestShape);
+      retired.add(oldest);
       void oldest.close();
     }
     agent = new Agent({ connect: guardedConnector(policy, dnsLookup) });
@@ -159,6 +174,7 @@ function agentFor(policy: NetworkPolicy, dnsLookup: DnsLookup): Agent {
 export async function closeGuardedAgents(): Promise<void> {
   const all = [...agents.values()].flatMap((byShape) => [...byShape.values()]);
   agents.clear();
+  for (const agent of all) retired.add(agent);
   await Promise.all(all.map((agent) => agent.close()));
 }
 

@@ -18,7 +18,8 @@ let key: string;
 
 beforeAll(async () => {
   fakes = await startAllFakes();
-  const env = sharedAzuriteEnv({ LOCAL_TIMERS: 'manual', LOG_LEVEL: 'info' });
+  // The status page is polled while probes settle: a rate limit above the polling keeps 429s out.
+  const env = sharedAzuriteEnv({ LOCAL_TIMERS: 'manual', LOG_LEVEL: 'info', API_RATE_LIMIT_PER_MINUTE: '100000' });
   key = env.BOOTSTRAP_API_KEY!;
   host = await startHostProcess(env);
 });
@@ -47,10 +48,14 @@ async function recheckAndSettle(integrationId: string, expected: string, timeout
   const before = new Date().toISOString();
   const res = await call(host.baseUrl, 'POST', `/api/v1/integrations/${integrationId}/recheck`, { key });
   expect(res.status).toBe(202);
-  return eventually(async () => {
-    const s = await statusOf(integrationId);
-    return s && s.state === expected && s.lastCheckAt !== null && s.lastCheckAt >= before ? s : undefined;
-  }, timeoutMs);
+  return eventually(
+    async () => {
+      const s = await statusOf(integrationId);
+      return s && s.state === expected && s.lastCheckAt !== null && s.lastCheckAt >= before ? s : undefined;
+    },
+    timeoutMs,
+    200,
+  );
 }
 
 function wrongCredentials(vendor: VendorId): Record<string, string> {

@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { setServices } from '../../shared/app/services';
 import type { BusSender, ReceivedMessage, SendOptions } from '../../shared/bus/port';
 import { resetSettingsCache } from '../../shared/config/settings';
-import { failureAnalysisHandler } from '../../shared/failures/consumer';
 import { failureOfEvent } from '../../shared/failures/analysis';
+import { failureAnalysisHandler } from '../../shared/failures/consumer';
 import { createEvent, loadEvent, loadNormalizedEvent } from '../../shared/inbound/event-store';
 import { listEvents } from '../../shared/inbound/list-events';
 import type { StageMessage } from '../../shared/pipeline/contract';
@@ -101,6 +101,9 @@ describe('validation stage', () => {
     const byType = await listEvents(e.tenantId, { type: 'ticket.created' }, { limit: 10 });
     expect(byType.items.map((i) => i.id)).toEqual([e.id]);
     expect((await listEvents(e.tenantId, { status: 'failed' }, { limit: 10 })).items).toEqual([]);
+    const other = await event('generic', { type: 'a.b' });
+    const received = await listEvents(other.tenantId, { status: 'received' }, { limit: 10 });
+    expect(received.items.map((i) => i.id)).toEqual([other.id]);
   });
 
   it('dead-letters an unreadable payload as validation_error; the Failure Analysis records it with a fix', async () => {
@@ -200,5 +203,38 @@ describe('Failure Analysis consumer', () => {
     );
     expect(await failureOfEvent(e.tenantId, e.id)).toMatchObject({ errorType: 'crashed', stage: 'agent_dispatch' });
     expect(await loadEvent(e.tenantId, e.id)).toMatchObject({ status: 'failed', stage: 'agent_dispatch' });
+  });
+});
+
+describe('events list', () => {
+  it('pages newest first with a cursor and honours the time range', async () => {
+    const first = await event('generic', { type: 'a.b' });
+    const ids = [first.id];
+    for (let i = 0; i < 2; i++) {
+      const { view } = await createEvent({
+        tenantId: first.tenantId,
+        source: 'generic',
+        webhookId: 'wh_1',
+        integrationId: null,
+        trigger: 'vendor',
+        replayOf: null,
+        correlationId: 'c',
+        dedupKey: null,
+        bodyText: '{"type":"a.b"}',
+      });
+      ids.push(view.id);
+    }
+    const page1 = await listEvents(first.tenantId, {}, { limit: 2 });
+    expect(page1.items.map((i) => i.id)).toEqual([ids[2], ids[1]]);
+    expect(page1.nextCursor).not.toBeNull();
+    const page2 = await listEvents(first.tenantId, {}, { limit: 2, cursor: page1.nextCursor! });
+    expect(page2.items.map((i) => i.id)).toEqual([ids[0]]);
+    expect(page2.nextCursor).toBeNull();
+    const past = await listEvents(
+      first.tenantId,
+      { to: new Date(Date.now() - 3_600_000).toISOString() },
+      { limit: 10 },
+    );
+    expect(past.items).toEqual([]);
   });
 });

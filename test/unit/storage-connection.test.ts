@@ -9,6 +9,8 @@ describe('storage connection', () => {
       DataStorage__blobServiceUri: 'https://stdata.blob.core.windows.net',
       DataStorage__clientId: '00000000-0000-0000-0000-000000000001',
       ServiceBusConnection__fullyQualifiedNamespace: 'sb-x.servicebus.windows.net',
+      // Production settings also need the cursor signing key (a Key Vault reference in Azure).
+      CURSOR_SIGNING_KEY: 'a-production-cursor-signing-key-of-enough-length-000',
     });
     const account = storageAccountFromSettings(settings);
     expect(account.table('apikeys').url).toBe('https://stdata.table.core.windows.net');
