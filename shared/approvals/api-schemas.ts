@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { description } from '../validation/text';
 import { APPROVAL_STATUSES } from './tables';
 
 /** HTTP shapes of /api/v1/approvals. */
@@ -35,6 +36,4 @@ export const approvalListQuery = z.strictObject({
 
 export const approvalIdParams = z.strictObject({ id: z.string().min(1).max(100) });
 
-export const decisionBody = z
-  .strictObject({ comment: z.string().trim().max(1000).optional() })
-  .meta({ id: 'ApprovalDecision' });
+export const decisionBody = z.strictObject({ comment: description.optional() }).meta({ id: 'ApprovalDecision' });

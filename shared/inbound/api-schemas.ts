@@ -1,21 +1,15 @@
 import { z } from 'zod';
 import { EVENT_STATUSES, EVENT_TRIGGERS, STAGES } from '../pipeline/contract';
+import { displayName } from '../validation/text';
 
 /** HTTP shapes of /api/v1/webhooks, /api/v1/events and /api/v1/failures (DESIGN §8). */
-const name = z
-  .string()
-  .trim()
-  .min(1)
-  .max(100)
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  .regex(/^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/, 'must not contain control or bidi characters');
 
 export const createWebhookBody = z
   .strictObject({
     integrationId: z.string().min(1).max(64).optional().meta({
       description: 'The integration whose vendor sends to this webhook. Omit for a generic sender (source `generic`).',
     }),
-    name: name.optional(),
+    name: displayName.optional(),
   })
   .meta({ id: 'CreateWebhook' });
 

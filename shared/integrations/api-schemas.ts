@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayName } from '../validation/text';
 import { VENDOR_IDS } from '../vendors/contract';
 
 /**
@@ -29,14 +30,7 @@ export const vendorListSchema = z
   .object({ items: z.array(vendorSchema), nextCursor: z.null() })
   .meta({ id: 'VendorList' });
 
-const integrationName = z
-  .string()
-  .trim()
-  .min(1)
-  .max(100)
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  .regex(/^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/, 'must not contain control or bidi characters')
-  .meta({ example: 'Autotask (production)' });
+const integrationName = displayName.meta({ example: 'Autotask (production)' });
 
 /** Credential values are strings; each vendor's schema decides which fields it needs. */
 const credentialsInput = z

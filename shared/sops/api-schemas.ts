@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { description, displayName } from '../validation/text';
 import { VENDOR_IDS } from '../vendors/contract';
 import { conditionSchema } from './conditions';
 
@@ -6,15 +7,6 @@ import { conditionSchema } from './conditions';
  * HTTP shapes of /api/v1/sops. A SOP is match rules plus ordered steps; each step calls one tool
  * from GET /api/v1/tools with arguments that may hold `{{event...}}` placeholders.
  */
-
-const displayText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-    .regex(/^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/, 'must not contain control or bidi characters');
 
 export const SOP_SOURCES = [...VENDOR_IDS, 'generic'] as const;
 
@@ -62,7 +54,7 @@ export type MatchRules = z.infer<typeof matchRulesSchema>;
 
 export const stepSchema = z
   .strictObject({
-    name: displayText(100).optional(),
+    name: displayName.optional(),
     tool: z.string().min(1).max(100).meta({ example: 'autotask.ticket.add_note' }),
     integrationId: z.string().min(1).max(64).optional().meta({
       description:
@@ -80,8 +72,8 @@ export type SopStep = z.infer<typeof stepSchema>;
 
 export const sopBody = z
   .strictObject({
-    name: displayText(100),
-    description: z.string().max(1000).optional(),
+    name: displayName,
+    description: description.optional(),
     enabled: z.boolean().default(true),
     match: matchRulesSchema,
     steps: z.array(stepSchema).min(1).max(20),
