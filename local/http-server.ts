@@ -168,7 +168,10 @@ function rawProblem(error: DomainError): string {
   const correlationId = correlationIdFrom(undefined);
   const { status, title } = errorMapping(error.code);
   const body = JSON.stringify(problemFrom(error, correlationId));
-  const headers = Object.entries(problemHeaders(error)).map(([name, value]) => `${name}: ${value}`);
+  // The security headers too: a parser error is an API response like any other (no caching, no sniffing).
+  const headers = Object.entries({ ...SECURITY_HEADERS, ...problemHeaders(error) }).map(
+    ([name, value]) => `${name}: ${value}`,
+  );
   return [
     `HTTP/1.1 ${status} ${title}`,
     ...headers,

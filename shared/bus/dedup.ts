@@ -121,7 +121,9 @@ export class DedupLedger {
     // Each pass either decides or observes someone else's progress; ETag races are bounded by the
     // number of concurrent senders, so the extra passes only guard against a runaway loop.
     for (let pass = 0; pass <= polls + 20; pass++) {
-      const existing = await this.read(queue, rowKey);
+      // Create first: almost every id is new, so the common path is one conditional insert; only
+      // a 409 costs the read that shows whose row it is.
+      const existing = pass === 0 ? undefined : await this.read(queue, rowKey);
       const at = nowMs();
       if (!existing) {
         const created = await this.attempt(() => this.table.createEntity(fresh(at)));

@@ -11,6 +11,14 @@ export interface SendOptions {
   scheduledEnqueueTimeUtc?: Date;
   correlationId?: string;
   applicationProperties?: Record<string, string | number | boolean>;
+  /**
+   * The receiver absorbs a second copy of this message (it is idempotent per message id, DESIGN
+   * §9.2) and the sender has its own guard against sending twice, so an *emulation* of duplicate
+   * detection may skip its bookkeeping. Service Bus ignores the flag and still drops a repeated id
+   * in the broker; the storage-queue bus sends straight to the queue (one round trip instead of the
+   * ledger's three more). The webhook receive path uses it (docs/bus.md).
+   */
+  duplicatesTolerated?: boolean;
 }
 
 export interface BusSender {

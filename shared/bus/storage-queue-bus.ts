@@ -48,7 +48,7 @@ import {
  * - scheduledEnqueueTimeUtc = invisibility until `dueAtMs` (injected clock, compressed by the time
  *   scale); a receive before it hides the message again in one atomic update.
  * - duplicate detection = DedupLedger (a conditional insert per queue + message id), for sends and
- *   for dead-letter copies.
+ *   for dead-letter copies; skipped for a send marked `duplicatesTolerated` (see SendOptions).
  * See docs/bus.md.
  */
 export interface StorageQueueBusOptions {
@@ -121,6 +121,11 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
     assertQueueName(queue);
     const text = serializeEnvelope(newEnvelope(body, options, nowMs()), MAX_SEND_BYTES);
     const client = await this.queue(queue);
+    if (options.duplicatesTolerated) {
+      // No ledger row: the receiver absorbs a copy, and the sender guards its own re-sends.
+      await this.sendText(client, queue, options.messageId, text, options.scheduledEnqueueTimeUtc?.getTime());
+      return;
+    }
     const reservation = await this.dedup.reserve(
       queue,
       options.messageId,
@@ -294,8 +299,21 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
     reservation: Extract<Reservation, { action: 'send' }>,
   ): Promise<void> {
     crashPoint(CRASH_AFTER_DEDUP_RESERVE);
-    const delayMs = scheduledDelayMs(reservation.scheduledMs, nowMs(), this.timeScale);
-    let text = reservation.envelopeText;
+    await this.sendText(client, queue, messageId, reservation.envelopeText, reservation.scheduledMs);
+    crashPoint(CRASH_AFTER_QUEUE_SEND);
+    await this.dedup.markSent(queue, messageId, reservation);
+  }
+
+  /** The queue write itself; a scheduled message is hidden until its due time. */
+  private async sendText(
+    client: QueueClient,
+    queue: string,
+    messageId: string,
+    envelopeText: string,
+    scheduledMs: number | undefined,
+  ): Promise<void> {
+    const delayMs = scheduledDelayMs(scheduledMs, nowMs(), this.timeScale);
+    let text = envelopeText;
     if (delayMs > 0) {
       // The due time is fixed at the actual send (a takeover after a crash sends later).
       const parsed = parseEnvelope(text);
@@ -306,8 +324,6 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
       visibilityTimeout: hideSeconds(delayMs, this.maxHideSeconds),
       messageTimeToLive: -1,
     });
-    crashPoint(CRASH_AFTER_QUEUE_SEND);
-    await this.dedup.markSent(queue, messageId, reservation);
   }
 
   /**

@@ -9,6 +9,7 @@ export const ERROR_CODES = [
   'validation_failed',
   'unknown_field',
   'malformed_json',
+  'json_too_deep',
   'body_required',
   'invalid_cursor',
   'invalid_expiry',

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { processCounters } from '../analytics/process-counters';
 import { services } from '../app/services';
 import { nowMs } from '../clock';
+import { DomainError } from '../errors/domain-error';
 import type { Stage } from '../pipeline/contract';
 import type { StorageAccount } from '../storage/connection';
 import { newestFirstId, newestFirstIdTime, tenantPartition, timeBucket, timeBucketsBetween } from '../storage/keys';
@@ -158,6 +159,11 @@ export interface FailureGroup {
 const EXAMPLES_PER_GROUP = 3;
 /** A failures summary reads at most this many rows; `truncated` says when there were more. */
 const MAX_ROWS = 5_000;
+/**
+ * The widest range a summary covers, as for the event list: each day is one partition query, so an
+ * unbounded range (`from=1971-…`) would cost tens of thousands of empty reads per request.
+ */
+const MAX_RANGE_MS = 93 * 86_400_000;
 
 /**
  * Failures in [fromMs, toMs] grouped by stage and error type, newest group first. Reads the day
@@ -169,6 +175,10 @@ export async function groupFailures(
   toMs: number,
   filter: { stage?: Stage | undefined; errorType?: string | undefined } = {},
 ): Promise<{ groups: FailureGroup[]; total: number; truncated: boolean }> {
+  if (!(fromMs <= toMs)) throw new DomainError('validation_failed', '`from` must not be later than `to`.');
+  if (toMs - fromMs > MAX_RANGE_MS) {
+    throw new DomainError('validation_failed', 'A time range covers at most 93 days; narrow `from`/`to`.');
+  }
   const groups = new Map<string, FailureGroup>();
   let total = 0;
   let read = 0;

@@ -13,7 +13,7 @@ import { ForbiddenError, PayloadTooLargeError, UnauthorizedError } from './error
 import { type ResponseSpec, registerOpenApiPath } from './openapi';
 import { problemResponse } from './problem';
 import { RateLimitExceededError, type RateLimitState, rateLimitHeaders } from './rate-limit';
-import { readJsonBody, readQuery, validate } from './request-parsing';
+import { checkPathParams, clientQuery, noQuery, readJsonBody, readQuery, validate } from './request-parsing';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -201,13 +201,15 @@ export function apiRoute<
         if (!grants(principal.scopes, def.scope)) throw new ForbiddenError(def.scope);
       }
       const limit = services().settings.API_MAX_BODY_BYTES;
+      checkPathParams(request.params);
       const params = def.params ? validate(def.params, request.params, 'params') : undefined;
-      const query = def.query ? readQuery(request.query, def.query) : undefined;
+      // A route without a query schema takes no parameters: an unknown one is refused, not ignored.
+      const query = readQuery(clientQuery(request), def.query ?? noQuery);
       const body = def.body ? await readBody(request, def.body, limit, def.bodyOptional === true) : undefined;
       const result = await def.handle({
         principal,
         body,
-        query,
+        query: def.query ? query : undefined,
         params,
         correlationId,
         log,

@@ -14,6 +14,7 @@ export const ERROR_TABLE = {
   validation_failed: { status: 400, title: 'The request is not valid' },
   unknown_field: { status: 400, title: 'Bad request' },
   malformed_json: { status: 400, title: 'Bad request' },
+  json_too_deep: { status: 400, title: 'Bad request' },
   body_required: { status: 400, title: 'Bad request' },
   invalid_cursor: { status: 400, title: 'Bad request' },
   invalid_expiry: { status: 400, title: 'Bad request' },

@@ -1,7 +1,7 @@
 import type { HttpResponseInit } from '@azure/functions';
-import { DomainError } from '../errors/domain-error';
+import { DomainError, ValidationError } from '../errors/domain-error';
 import { errorFields, type Logger } from '../observability/logger';
-import { ConflictError, InvalidCursorError } from '../storage/errors';
+import { ConflictError, InvalidCursorError, InvalidKeyError } from '../storage/errors';
 import { errorMapping } from './error-table';
 import { MethodNotAllowedError } from './errors';
 
@@ -27,6 +27,14 @@ function asDomainError(error: unknown): DomainError | undefined {
   }
   if (error instanceof ConflictError) {
     return new DomainError('conflict', 'The resource changed while this request was applied; retry it.');
+  }
+  // Keys are built from ids, and the ids that reach storage came from the request (a path, a body
+  // field): one Table Storage cannot hold (/ \ # ? or a control character) is the client's error.
+  if (error instanceof InvalidKeyError) {
+    return new ValidationError(
+      'An id in the request contains characters no id has (/, \\, #, ? or control characters).',
+      [{ path: 'id', message: 'must not contain /, \\, #, ? or control characters' }],
+    );
   }
   return undefined;
 }

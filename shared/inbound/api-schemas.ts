@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EVENT_STATUSES, EVENT_TRIGGERS, STAGES } from '../pipeline/contract';
+import { apiInstant } from '../validation/instant';
 import { displayName } from '../validation/text';
 
 /** HTTP shapes of /api/v1/webhooks, /api/v1/events and /api/v1/failures (DESIGN §8). */
@@ -52,7 +53,7 @@ export const pageQuery = z.strictObject({
   cursor: z.string().min(1).max(4096).optional(),
 });
 
-const isoTime = z.iso.datetime({ offset: true });
+const isoTime = apiInstant;
 
 export const eventsQuery = z
   .strictObject({

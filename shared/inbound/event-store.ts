@@ -139,9 +139,17 @@ export type EventPatch = Partial<Pick<EventView, 'status' | 'stage' | 'sopId' | 
   normalized?: NormalizedEvent;
 };
 
+/** Statuses an event never leaves (a replay is a new event). */
+export const TERMINAL_STATUSES: ReadonlySet<EventStatus> = new Set<EventStatus>(['succeeded', 'failed']);
+
 /**
  * Apply a patch under the row's ETag (re-read and re-applied on a lost race) and keep the filter
  * index in step: rows for the new values are written, rows for the old ones removed.
+ *
+ * A terminal status is final, decided here on the row as read under the ETag — not by callers on a
+ * view they loaded earlier: a redelivered stage re-applying its recorded `processing` may have read
+ * the event before another stage finished it, and must not bring a failed or succeeded event back
+ * (docs/pipeline.md, "The stage runner"). Such a patch keeps status, stage and error type; its other fields apply.
  */
 export async function updateEvent(tenantId: string, eventId: string, patch: EventPatch): Promise<void> {
   const pk = eventPartition(tenantId, eventId);
@@ -154,7 +162,9 @@ export async function updateEvent(tenantId: string, eventId: string, patch: Even
       if (!current) return undefined;
       before = current;
       const next: EventRecord = { ...current };
+      const final = TERMINAL_STATUSES.has(current.status);
       for (const [key, value] of Object.entries(fields)) {
+        if (final && (key === 'status' || key === 'stage' || key === 'errorType')) continue;
         if (value !== undefined) (next as Record<string, unknown>)[key] = value;
       }
       if (normalized) next.normalized = JSON.stringify(normalized);

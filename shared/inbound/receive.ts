@@ -171,12 +171,15 @@ export async function enqueue(
   source: string,
   correlationId: string,
 ): Promise<void> {
+  // Duplicates tolerated: the dedup row already makes a delivery one event, and validation is
+  // idempotent per step, so the emulated bus's ledger would buy nothing here (docs/bus.md). On
+  // Service Bus the broker still drops a repeated message id.
   await sendToStage(
     deps.bus(),
     tenantId,
     eventId,
     { stage: 'validation', step: 'main' },
     { vendor: source },
-    { correlationId },
+    { correlationId, duplicatesTolerated: true },
   );
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { apiInstant } from '../validation/instant';
 import { description } from '../validation/text';
 import { VENDOR_IDS } from '../vendors/contract';
 import { MAX_BULK_RETRY } from './bulk-retry';
@@ -210,8 +211,8 @@ export const deliveryQuery = pageQuery.extend({
   subscriptionId: z.string().regex(newestFirstIdPattern).optional(),
   eventType: eventTypeSchema.optional(),
   status: z.enum(DELIVERY_STATUSES).optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: apiInstant.optional(),
+  to: apiInstant.optional(),
 });
 
 export const manualAttemptSchema = z
@@ -221,8 +222,8 @@ export const manualAttemptSchema = z
 export const bulkRetryBody = z
   .strictObject({
     subscriptionId: z.string().regex(newestFirstIdPattern),
-    from: z.iso.datetime({ offset: true }),
-    to: z.iso.datetime({ offset: true }),
+    from: apiInstant,
+    to: apiInstant,
     limit: z.number().int().min(1).max(MAX_BULK_RETRY).default(MAX_BULK_RETRY),
     cursor: z.string().min(1).max(4096).optional(),
   })

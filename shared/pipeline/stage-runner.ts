@@ -89,7 +89,7 @@ export async function sendToStage(
   eventId: string,
   target: Pick<StageMessage, 'stage' | 'step'> & Partial<StageMessage>,
   properties?: Record<string, string | number>,
-  options: { correlationId?: string } = {},
+  options: { correlationId?: string; duplicatesTolerated?: boolean } = {},
 ): Promise<void> {
   const body: StageMessage = stageMessageSchema.parse({
     v: 1,
@@ -104,6 +104,7 @@ export async function sendToStage(
   await bus.send(STAGE_QUEUES[target.stage], body, {
     messageId: `${eventId}:${body.stage}:${body.step}:${body.attempt}`,
     correlationId: options.correlationId ?? eventId,
+    ...(options.duplicatesTolerated ? { duplicatesTolerated: true } : {}),
     applicationProperties: {
       ...(properties ?? {}),
       [FAILURE_PROPERTIES.tenantId]: tenantId,

@@ -5,7 +5,7 @@ import type { BusSender, ReceivedMessage } from '../../shared/bus/port';
 import { StorageQueueBus } from '../../shared/bus/storage-queue-bus';
 import { installClock, ManualClock } from '../../shared/clock';
 import { resetSettingsCache } from '../../shared/config/settings';
-import { createEvent, loadEvent } from '../../shared/inbound/event-store';
+import { createEvent, loadEvent, updateEvent } from '../../shared/inbound/event-store';
 import { loadStageRecord, loadTimeline } from '../../shared/inbound/timeline';
 import { STAGE_QUEUES, type StageMessage } from '../../shared/pipeline/contract';
 import { type StageResult, sendToStage, stageHandler } from '../../shared/pipeline/stage-runner';
@@ -225,5 +225,35 @@ describe('stageHandler', () => {
     expect(await loadEvent(event.tenantId, event.id)).toMatchObject({ status: 'failed', stage: 'tool_call' });
     const timeline = await loadTimeline(event.tenantId, event.id);
     expect(timeline.map((t) => t.outcome)).toEqual(['retrying', 'retrying', 'retrying', 'failed']);
+  });
+  it('an event another message finished while this stage ran stays finished (a stale view never brings it back)', async () => {
+    // The crash-recovery e2e's race, made deterministic: a redelivered stage re-applies its
+    // recorded `processing` from a view it loaded before a concurrent stage failed the event.
+    const { bus } = prefixedBus();
+    const event = await newEvent();
+    const handler = stageHandler(
+      'validation',
+      async (): Promise<StageResult> => {
+        // Meanwhile the next stage fails the event (as sop_matching does with no_sop_matched).
+        await updateEvent(event.tenantId, event.id, { status: 'failed', stage: 'sop_matching', errorType: 'no_sop_matched' });
+        return { kind: 'next', messages: [{ stage: 'sop_matching', step: 'main' }] };
+      },
+      { bus: () => bus },
+    );
+    const message: StageMessage = {
+      v: 1,
+      tenantId: event.tenantId,
+      eventId: event.id,
+      stage: 'validation',
+      step: 'main',
+      attempt: 0,
+    };
+    expect(await handler(received(message, `${event.id}:validation:main:0`))).toEqual({ kind: 'complete' });
+    const after = await loadEvent(event.tenantId, event.id);
+    expect(after).toMatchObject({ status: 'failed', stage: 'sop_matching' });
+
+    // And directly: a non-terminal patch on a terminal event keeps status and stage, other fields apply.
+    await updateEvent(event.tenantId, event.id, { status: 'processing', stage: 'agent_dispatch', sopId: 'sop-9' });
+    expect(await loadEvent(event.tenantId, event.id)).toMatchObject({ status: 'failed', stage: 'sop_matching', sopId: 'sop-9' });
   });
 });
