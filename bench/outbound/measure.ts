@@ -1,3 +1,4 @@
+import { subscribe } from 'node:diagnostics_channel';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
@@ -21,22 +22,44 @@ import { storageAccountFromConnectionString } from '../../shared/storage/connect
 
 /**
  * Outbound delivery throughput (docs/benchmarks.md, "Outbound delivery"): N deliveries to a
- * loopback receiver, against a plain undici loop posting the same payloads in the same run, at the
- * same concurrency. Three cases:
- *   1. baseline  — undici `request` POSTing the bodies, nothing else;
- *   2. sender    — what every attempt sends: Standard Webhooks + sha256 signatures (the secret
- *                  opened from its Fernet token each time) through guardedFetch's per-hop checks;
- *   3. attempt   — the whole automatic attempt activity: re-read of delivery, subscription and
- *                  event, in-flight lease, send, attempt row, counters, endpoint health, status
- *                  index — every Table Storage write on an in-memory Azurite.
- * Peak RSS above the level before each case is sampled every 20 ms.
+ * loopback receiver against a plain undici loop posting the same payloads in the same run, at the
+ * same concurrency (default 10: host.json's maxConcurrentActivityFunctions, the number of attempt
+ * activities one instance runs at once). Cases:
+ *   1. baseline — undici `request` POSTing the bodies, nothing else;
+ *   2. sender   — what every attempt sends: Standard Webhooks + sha256 signatures through
+ *                 guardedFetch's per-hop checks;
+ *   3. whole delivery — publish (subscription lookup, event, delivery, index, retention and start
+ *                 marker rows; the orchestration start itself is the Durable engine's and is
+ *                 stubbed) and then the automatic attempt activity (re-reads, lease, send, attempt
+ *                 row, counters, endpoint health, status index) on an in-memory Azurite.
+ * Peak RSS and heap above the level before each case are sampled every 20 ms. Storage round
+ * trips are counted from node:http's diagnostics channel (the Tables SDK's transport), per table
+ * and verb, for one delivery alone and as an average under concurrency (where counter writes
+ * coalesce).
  *
- *   node dist/bench/outbound/measure.js [deliveries=10000] [concurrency=32]
+ *   BENCH_DELIVERIES=10000 node --expose-gc dist/bench/outbound/measure.js [concurrency=10]
  */
 interface CaseResult {
   name: string;
   perSecond: number;
   peakRssMb: number;
+  peakHeapMb: number;
+}
+
+/** Requests to Azurite's table port, as `VERB table`, counted while `counting` is set. */
+const trips = new Map<string, number>();
+let tablePort = '';
+subscribe('http.client.request.start', (message) => {
+  const req = (message as { request?: { method?: string; path?: string; getHeader(n: string): unknown } }).request;
+  if (!req || !String(req.getHeader('host') ?? '').endsWith(`:${tablePort}`)) return;
+  const table = /^\/[^/]+\/([A-Za-z0-9$]+)/.exec(req.path ?? '')?.[1] ?? '?';
+  const name = `${req.method ?? '?'} ${table}`;
+  trips.set(name, (trips.get(name) ?? 0) + 1);
+});
+function tripTotal(): number {
+  let n = 0;
+  for (const v of trips.values()) n += v;
+  return n;
 }
 
 async function runCase(
@@ -46,11 +69,15 @@ async function runCase(
   one: (i: number) => Promise<void>,
 ): Promise<CaseResult> {
   global.gc?.();
-  const base = process.memoryUsage().rss;
-  let peak = base;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 20);
+  const base = process.memoryUsage();
+  let peak = base.rss;
+  let peakHeap = base.heapUsed;
+  const sample = () => {
+    const m = process.memoryUsage();
+    peak = Math.max(peak, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  };
+  const sampler = setInterval(sample, 20);
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -60,14 +87,18 @@ async function runCase(
   );
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
-  peak = Math.max(peak, process.memoryUsage().rss);
-  return { name, perSecond: total / seconds, peakRssMb: (peak - base) / 1048576 };
+  sample();
+  return {
+    name,
+    perSecond: total / seconds,
+    peakRssMb: (peak - base.rss) / 1048576,
+    peakHeapMb: (peakHeap - base.heapUsed) / 1048576,
+  };
 }
 
 async function main(): Promise<void> {
-  const total = Number(process.argv[2] ?? 10_000);
-  const concurrency = Number(process.argv[3] ?? 32);
-  const attemptTotal = Number(process.env.BENCH_ATTEMPTS ?? total);
+  const total = Number(process.env.BENCH_DELIVERIES ?? 2_000);
+  const concurrency = Number(process.argv[2] ?? 10);
   setLogSink(() => undefined);
   const receiver = createServer((req, res) => {
     req.resume();
@@ -76,6 +107,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   const azurite = await startAzurite();
+  tablePort = String(azurite.ports.table);
   const account = storageAccountFromConnectionString(azurite.connectionString);
   const key = generateFernetKey();
   const deps: OutboundDeps = {
@@ -97,29 +129,36 @@ async function main(): Promise<void> {
     deliveryBody({ id: `E${i}`, type: 'ticket.created', publishedAt: new Date().toISOString(), data }),
   );
 
-  // Deliveries for case 3, created before any timing (publishing is not what is measured).
-  const ids: string[] = [];
-  const starter: DeliveryStarter = {
-    start: async (_t, id) => {
-      ids.push(id);
-      return 'started';
-    },
+  /** Publish one event to the one subscription, then run its first attempt as the activity would. */
+  const wholeDelivery = async (): Promise<{ publish: number; attempt: number }> => {
+    let deliveryId = '';
+    const starter: DeliveryStarter = {
+      start: async (_t, id) => {
+        deliveryId = id;
+        return 'started';
+      },
+    };
+    const before = tripTotal();
+    await publishToSubscribers(deps, tenantId, { type: 'ticket.created', data, source: 'admin' }, starter);
+    const published = tripTotal();
+    const outcome = await runAutomaticAttempt(deps, { tenantId, deliveryId, k: 1 });
+    if (outcome.kind !== 'succeeded') throw new Error(`attempt: ${outcome.kind}`);
+    return { publish: published - before, attempt: tripTotal() - published };
   };
-  for (let i = 0; i < attemptTotal; i += concurrency) {
-    await Promise.all(
-      Array.from({ length: Math.min(concurrency, attemptTotal - i) }, () =>
-        publishToSubscribers(deps, tenantId, { type: 'ticket.created', data, source: 'admin' }, starter),
-      ),
-    );
-  }
 
   const agent = new Agent({ connections: concurrency });
   const results: CaseResult[] = [];
-  // Warm-up of both paths so JIT and connection pools do not count against the first case.
+  // Warm-up of every path so JIT, table creation and connection pools do not count against a case.
   for (let i = 0; i < 200; i++) {
     await (await request(url, { method: 'POST', body: bodies[0], dispatcher: agent })).body.dump();
     await sendAttempt(deps, subRow, 'warm', bodies[0]!, 'ticket.created', 1, 'initial');
   }
+  for (let i = 0; i < 20; i++) await wholeDelivery();
+  // One delivery alone: its round trips, by phase and by table.
+  trips.clear();
+  const alone = await wholeDelivery();
+  const aloneByTable = [...trips.entries()].sort(([a], [b]) => a.localeCompare(b));
+
   results.push(
     await runCase('plain undici loop (baseline)', total, concurrency, async (i) => {
       const res = await request(url, {
@@ -138,24 +177,27 @@ async function main(): Promise<void> {
       if (r.statusCode !== 200) throw new Error(`sender: ${r.statusCode ?? r.error}`);
     }),
   );
+  trips.clear();
   results.push(
-    await runCase('whole attempt (+ Table Storage bookkeeping)', attemptTotal, concurrency, async (i) => {
-      const outcome = await runAutomaticAttempt(deps, { tenantId, deliveryId: ids[i]!, k: 1 });
-      if (outcome.kind !== 'succeeded') throw new Error(`attempt: ${outcome.kind}`);
+    await runCase('whole delivery (publish + attempt, Table Storage)', total, concurrency, async () => {
+      await wholeDelivery();
     }),
   );
+  const underLoad = tripTotal() / total;
 
   const baseline = results[0]!.perSecond;
-  console.log(
-    `\nOutbound delivery: ${total} deliveries (${attemptTotal} whole attempts), concurrency ${concurrency}\n`,
-  );
-  console.log('| case | deliveries/s | peak RSS above start (MB) | vs. baseline |');
-  console.log('| --- | --- | --- | --- |');
+  console.log(`\nOutbound delivery: ${total} deliveries per case, concurrency ${concurrency}\n`);
+  console.log('| case | deliveries/s | peak RSS above start (MB) | peak heap above start (MB) | vs. baseline |');
+  console.log('| --- | --- | --- | --- | --- |');
   for (const r of results) {
     console.log(
-      `| ${r.name} | ${r.perSecond.toFixed(0)} | ${r.peakRssMb.toFixed(1)} | ${(r.perSecond / baseline).toFixed(2)} |`,
+      `| ${r.name} | ${r.perSecond.toFixed(0)} | ${r.peakRssMb.toFixed(1)} | ${r.peakHeapMb.toFixed(1)} | ${(r.perSecond / baseline).toFixed(3)} |`,
     );
   }
+  console.log(
+    `\nStorage round trips per delivery: alone ${alone.publish + alone.attempt} (publish ${alone.publish}, attempt ${alone.attempt}); at concurrency ${concurrency} ${underLoad.toFixed(1)} on average`,
+  );
+  console.log(`One delivery alone, by table: ${aloneByTable.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   await agent.close();
   await closeGuardedAgents();
   receiver.close();

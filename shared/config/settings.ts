@@ -190,6 +190,18 @@ export const settingSpecs = {
     description:
       'Outbound events, deliveries and their attempts older than this many days are purged by the hourly outbound-retention timer (default 30).',
   },
+  EVENT_RETENTION_DAYS: {
+    schema: z.coerce.number().int().min(1).max(3650).default(30),
+    scope: 'optional',
+    description:
+      'Inbound events (timelines, payload blobs, dedup rows), rejections and Failure Analysis records whose day is older than this many days are purged by the hourly events-retention timer (default 30).',
+  },
+  STUCK_EVENT_MINUTES: {
+    schema: z.coerce.number().int().min(10).max(10_080).default(120),
+    scope: 'optional',
+    description:
+      'An inbound event left received or processing this long with nothing in flight is re-sent to validation (received) or failed with a Failure Analysis (processing) by the events-stuck-sweep timer; must exceed RETRY_AFTER_MAX_SECONDS (default 120).',
+  },
   WEBHOOK_MAX_BODY_BYTES: {
     schema: z.coerce
       .number()

@@ -3,6 +3,7 @@ import { processCounters } from '../analytics/process-counters';
 import { services } from '../app/services';
 import { nowMs } from '../clock';
 import { DomainError } from '../errors/domain-error';
+import { noteEventDay } from '../inbound/event-days';
 import type { Stage } from '../pipeline/contract';
 import type { StorageAccount } from '../storage/connection';
 import { newestFirstId, newestFirstIdTime, tenantPartition, timeBucket, timeBucketsBetween } from '../storage/keys';
@@ -91,6 +92,8 @@ export async function recordRejection(input: RejectionInput): Promise<void> {
     bodyBytes: input.body.length,
     bodySha256: createHash('sha256').update(input.body).digest('hex'),
   };
+  // The day row first: retention finds rejections through it (shared/inbound/event-days.ts).
+  await noteEventDay(input.tenantId, at);
   await table().insert(tenantPartition(input.tenantId, timeBucket(at, 'day')), id, record);
   await processCounters().increment({
     tenantId: input.tenantId,
@@ -212,4 +215,23 @@ export async function groupFailures(
 
 function sortGroups(groups: Map<string, FailureGroup>): FailureGroup[] {
   return [...groups.values()].sort((a, b) => b.count - a.count || b.latestAt.localeCompare(a.latestAt));
+}
+
+/**
+ * Retention: deletes up to `limit` Failure Analysis records and rejections of one tenant-day
+ * (`day` = YYYYMMDD). Returns how many went and whether the partition is now empty.
+ */
+export async function purgeFailuresOfDay(
+  tenantId: string,
+  day: string,
+  limit: number,
+): Promise<{ deleted: number; empty: boolean }> {
+  const pk = tenantPartition(tenantId, day);
+  let deleted = 0;
+  for await (const row of table().iterate(pk)) {
+    if (deleted >= limit) return { deleted, empty: false };
+    await table().delete(pk, row.rowKey);
+    deleted++;
+  }
+  return { deleted, empty: true };
 }

@@ -11,6 +11,7 @@ import {
 import { BlobStore } from '../storage/blob-store';
 import { AlreadyExistsError } from '../storage/errors';
 import { newestFirstId, newestFirstIdTime, shardOf, tenantPartition, timeBucket } from '../storage/keys';
+import { noteEventDay } from './event-days';
 import { type EventRecord, type InboundTables, inboundTables } from './tables';
 
 /**
@@ -276,6 +277,8 @@ export async function createEvent(input: NewEvent): Promise<{ created: boolean; 
     payloadBytes: bytes,
     payloadPreview: input.bodyText.slice(0, PREVIEW_CHARS),
   };
+  // The day row first: housekeeping must be able to find every event row (event-days.ts).
+  await noteEventDay(input.tenantId, newestFirstIdTime(id));
   try {
     await tables().events.insert(eventPartition(input.tenantId, id), id, record);
     return { created: true, view: toView(input.tenantId, id, record) };
@@ -315,4 +318,16 @@ export async function claimDedupKey(
     if (!row) return claimDedupKey(tenantId, webhookId, dedupKey, eventId);
     return { claimed: false, eventId: row.value.eventId };
   }
+}
+
+/** Retention: the dedup row of a purged event goes with it (only if it still names that event). */
+export async function releaseDedupKey(
+  tenantId: string,
+  webhookId: string,
+  dedupKey: string,
+  eventId: string,
+): Promise<void> {
+  const { pk, rk } = dedupAddress(tenantId, webhookId, dedupKey);
+  const row = await tables().dedup.get(pk, rk);
+  if (row?.value.eventId === eventId) await tables().dedup.delete(pk, rk, row.etag);
 }

@@ -115,8 +115,18 @@ export type WebhookRecord = z.infer<typeof webhookRecordSchema>;
 export const tenantWebhookSchema = z.object({ createdAt: z.string() });
 export type TenantWebhook = z.infer<typeof tenantWebhookSchema>;
 
+/**
+ * `eventdays`: which tenant-days hold inbound rows (events, rejections), across tenants.
+ * PartitionKey = `YYYYMMDD`, RowKey = tenant id (escaped). Retention and the stuck-event sweep walk
+ * the days they care about here instead of scanning `events` (docs/pipeline.md, "Housekeeping").
+ * Written before the first row of a tenant-day, at most once per instance per tenant-day.
+ */
+export const eventDaySchema = z.object({ at: z.string() });
+export type EventDay = z.infer<typeof eventDaySchema>;
+
 export interface InboundTables {
   events: TableRepository<EventRecord>;
+  days: TableRepository<EventDay>;
   stages: TableRepository<StageRecord>;
   dedup: TableRepository<DedupRecord>;
   index: TableRepository<IndexRecord>;
@@ -130,6 +140,7 @@ export function inboundTables(account: StorageAccount): InboundTables {
   if (cached?.account === account) return cached.tables;
   const tables: InboundTables = {
     events: new TableRepository(account, 'events', eventRecordSchema),
+    days: new TableRepository(account, 'eventdays', eventDaySchema),
     stages: new TableRepository(account, 'eventstages', stageRecordSchema),
     dedup: new TableRepository(account, 'eventdedup', dedupRecordSchema),
     index: new TableRepository(account, 'eventindex', indexRecordSchema),

@@ -1,8 +1,15 @@
-import { lookup as systemLookup } from 'node:dns';
+import type * as Dns from 'node:dns';
 import { isIP } from 'node:net';
 import type { Settings } from '../config/settings';
 import { DomainError } from '../errors/domain-error';
 import { type AddressClass, classifyAddress } from './address-class';
+
+/** node:dns costs several milliseconds to load and only an outbound call needs it (cold start). */
+let dnsModule: typeof Dns | undefined;
+function dns(): typeof Dns {
+  dnsModule ??= require('node:dns') as typeof Dns;
+  return dnsModule;
+}
 
 /**
  * The one outbound-URL guard (DESIGN §9.10, docs/decisions.md "Outbound network guard"): vendor
@@ -63,7 +70,7 @@ export type DnsLookup = (hostname: string) => Promise<{ address: string; family:
 
 export const systemDnsLookup: DnsLookup = (hostname) =>
   new Promise((resolve, reject) => {
-    systemLookup(hostname, { all: true, verbatim: true }, (error, addresses) =>
+    dns().lookup(hostname, { all: true, verbatim: true }, (error, addresses) =>
       error ? reject(error) : resolve(addresses),
     );
   });

@@ -103,25 +103,32 @@ async function acquire(
   deliveryId: string,
   trigger: AttemptTrigger,
   allow: (current: DeliveryRecord) => boolean,
+  known?: Stored<DeliveryRecord>,
 ): Promise<{ n: number; delivery: Stored<DeliveryRecord> } | 'busy' | 'refused'> {
   let verdict: 'busy' | 'refused' | undefined;
-  const result = await changeDelivery(deps, tenantId, deliveryId, (current) => {
-    verdict = undefined;
-    if (!allow(current)) {
-      verdict = 'refused';
-      return undefined;
-    }
-    if (current.inFlight && current.inFlight.untilMs > nowMs()) {
-      verdict = 'busy';
-      return undefined;
-    }
-    const n = current.attemptCount + 1;
-    return {
-      ...current,
-      attemptCount: n,
-      inFlight: { n, trigger, untilMs: nowMs() + deps.attemptTimeoutMs + LEASE_MARGIN_MS },
-    };
-  });
+  const result = await changeDelivery(
+    deps,
+    tenantId,
+    deliveryId,
+    (current) => {
+      verdict = undefined;
+      if (!allow(current)) {
+        verdict = 'refused';
+        return undefined;
+      }
+      if (current.inFlight && current.inFlight.untilMs > nowMs()) {
+        verdict = 'busy';
+        return undefined;
+      }
+      const n = current.attemptCount + 1;
+      return {
+        ...current,
+        attemptCount: n,
+        inFlight: { n, trigger, untilMs: nowMs() + deps.attemptTimeoutMs + LEASE_MARGIN_MS },
+      };
+    },
+    known,
+  );
   if (verdict) return verdict;
   if (!result?.value.inFlight) return 'refused';
   return { n: result.value.inFlight.n, delivery: result };
@@ -246,6 +253,8 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
       deliveryId,
       k === 1 ? 'initial' : 'automatic',
       (d) => d.automaticAttempts < k && d.status !== 'succeeded',
+      // The row read above, on the first try only: a wait for the lease means it has changed.
+      waited === 0 ? current : undefined,
     );
     if (lease !== 'busy') break;
     await sleep(250);
@@ -266,30 +275,37 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
       : k >= MAX_AUTOMATIC_ATTEMPTS
         ? { kind: 'failed' }
         : { kind: 'retry', ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
-  await changeDelivery(deps, tenantId, deliveryId, (d) => {
-    const next: DeliveryRecord = {
-      ...d,
-      automaticAttempts: k,
-      lastAutomaticOutcome: outcome,
-      lastAutomaticN: lease.n,
-    };
-    delete next.inFlight;
-    delete next.nextAttemptAt;
-    if (d.status === 'succeeded') return next; // a manual retry won meanwhile; keep it
-    if (outcome.kind === 'succeeded') {
-      next.status = 'succeeded';
-      delete next.statusReason;
-    } else if (outcome.kind === 'gone') {
-      next.status = 'failed';
-      next.statusReason = 'the endpoint answered 410 Gone; the subscription was disabled';
-    } else if (outcome.kind === 'failed') {
-      next.status = 'failed';
-      next.statusReason = `${MAX_AUTOMATIC_ATTEMPTS} automatic attempts failed`;
-    } else {
-      next.status = 'retrying';
-    }
-    return next;
-  });
+  await changeDelivery(
+    deps,
+    tenantId,
+    deliveryId,
+    (d) => {
+      const next: DeliveryRecord = {
+        ...d,
+        automaticAttempts: k,
+        lastAutomaticOutcome: outcome,
+        lastAutomaticN: lease.n,
+      };
+      delete next.inFlight;
+      delete next.nextAttemptAt;
+      if (d.status === 'succeeded') return next; // a manual retry won meanwhile; keep it
+      if (outcome.kind === 'succeeded') {
+        next.status = 'succeeded';
+        delete next.statusReason;
+      } else if (outcome.kind === 'gone') {
+        next.status = 'failed';
+        next.statusReason = 'the endpoint answered 410 Gone; the subscription was disabled';
+      } else if (outcome.kind === 'failed') {
+        next.status = 'failed';
+        next.statusReason = `${MAX_AUTOMATIC_ATTEMPTS} automatic attempts failed`;
+      } else {
+        next.status = 'retrying';
+      }
+      return next;
+      // The row as the lease wrote it: while the lease is held nobody else changes the delivery.
+    },
+    lease.delivery,
+  );
   return outcome;
 }
 
@@ -331,7 +347,7 @@ export async function runManualAttempt(
   }
   const event = await loadEventBody(deps, tenantId, current.value.eventId);
   if (!event) throw new DomainError('conflict', 'The event of this delivery no longer exists.', { deliveryId });
-  const lease = await acquire(deps, tenantId, deliveryId, 'manual', () => true);
+  const lease = await acquire(deps, tenantId, deliveryId, 'manual', () => true, current);
   if (lease === 'busy' || lease === 'refused') {
     throw new DomainError('attempt_in_flight', 'An attempt of this delivery is being sent; try again shortly.', {
       deliveryId,
@@ -341,19 +357,25 @@ export async function runManualAttempt(
   const result = await sendAttempt(deps, sub.value, deliveryId, event.body, event.type, lease.n, 'manual');
   const record = await recordAttempt(deps, tenantId, lease.delivery, lease.n, 'manual', at, result);
   const ok = succeeded(result);
-  const after = await changeDelivery(deps, tenantId, deliveryId, (d) => {
-    const next: DeliveryRecord = { ...d };
-    delete next.inFlight;
-    if (ok) {
-      next.status = 'succeeded';
-      delete next.statusReason;
-      delete next.nextAttemptAt;
-    } else if (d.status === 'skipped' || d.status === 'failed') {
-      next.status = 'failed';
-      next.statusReason = `manual attempt ${lease.n} failed`;
-    }
-    return next;
-  });
+  const after = await changeDelivery(
+    deps,
+    tenantId,
+    deliveryId,
+    (d) => {
+      const next: DeliveryRecord = { ...d };
+      delete next.inFlight;
+      if (ok) {
+        next.status = 'succeeded';
+        delete next.statusReason;
+        delete next.nextAttemptAt;
+      } else if (d.status === 'skipped' || d.status === 'failed') {
+        next.status = 'failed';
+        next.statusReason = `manual attempt ${lease.n} failed`;
+      }
+      return next;
+    },
+    lease.delivery,
+  );
   return {
     attempt: {
       n: record.n,

@@ -87,29 +87,39 @@ export async function insertDelivery(
 
 /**
  * Read-modify-write of a delivery under its ETag, keeping the status index in step: the row for
- * the new status is written before the change and the old one removed after it.
+ * the new status is written before the change and the old one removed after it. `known` is the
+ * row as the caller just read or wrote it: the first round writes against its ETag without
+ * reading again (a stale one loses the race and the next round reads).
  */
 export async function changeDelivery(
   deps: OutboundDeps,
   tenantId: string,
   id: string,
   mutate: (current: DeliveryRecord) => DeliveryRecord | undefined,
+  known?: Stored<DeliveryRecord>,
 ): Promise<Stored<DeliveryRecord> | undefined> {
   const day = dayOf(id);
   const written = new Set<DeliveryStatus>();
   let before: DeliveryStatus | undefined;
-  const result = await deps.tables.deliveries.update(dayPartition(tenantId, id), id, async (current) => {
-    if (!current) return undefined;
-    const next = mutate(current);
-    if (!next) return undefined;
-    before = current.status;
-    next.updatedAt = new Date(nowMs()).toISOString();
-    if (next.status !== current.status && !written.has(next.status)) {
-      await deps.tables.index.upsert(indexPartition(tenantId, 'status', next.status, day), id, { at: next.updatedAt });
-      written.add(next.status);
-    }
-    return next;
-  });
+  const result = await deps.tables.deliveries.update(
+    dayPartition(tenantId, id),
+    id,
+    async (current) => {
+      if (!current) return undefined;
+      const next = mutate(current);
+      if (!next) return undefined;
+      before = current.status;
+      next.updatedAt = new Date(nowMs()).toISOString();
+      if (next.status !== current.status && !written.has(next.status)) {
+        await deps.tables.index.upsert(indexPartition(tenantId, 'status', next.status, day), id, {
+          at: next.updatedAt,
+        });
+        written.add(next.status);
+      }
+      return next;
+    },
+    known?.etag ? { current: known } : {},
+  );
   if (result && before && before !== result.value.status) {
     await deps.tables.index.delete(indexPartition(tenantId, 'status', before, day), id);
   }

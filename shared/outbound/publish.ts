@@ -4,6 +4,7 @@ import { crashPoint } from '../faults/crash-points';
 import { errorFields, logger } from '../observability/logger';
 import { AlreadyExistsError } from '../storage/errors';
 import { newestFirstId, newestFirstIdTime } from '../storage/keys';
+import { MAX_TRANSACTION_OPERATIONS } from '../storage/table-repository';
 import { insertDelivery, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { type EventType, patternMatches, validateEventData } from './event-types';
@@ -50,6 +51,14 @@ export function keyedDeliveryId(eventId: string, subscriptionId: string): string
   return eventId.slice(0, 10) + tail;
 }
 
+/** Rows of one partition in transactions of at most MAX_TRANSACTION_OPERATIONS. */
+function chunks<R>(rows: readonly R[]): R[][] {
+  const out: R[][] = [];
+  for (let i = 0; i < rows.length; i += MAX_TRANSACTION_OPERATIONS)
+    out.push(rows.slice(i, i + MAX_TRANSACTION_OPERATIONS));
+  return out;
+}
+
 async function insertOnce(write: () => Promise<unknown>): Promise<'inserted' | 'existed'> {
   try {
     await write();
@@ -88,9 +97,57 @@ export async function publishToSubscribers(
   }
   // A keyed publication (the pipeline's, one per succeeded event) stores nothing nobody wants.
   if (event.key && matching.length === 0) return { eventId, deliveries: 0, skipped: 0 };
-  await deps.tables.days.upsert(retentionPartitionOf(eventId), retentionRowKey(tenantId, 'e', eventId), {
-    at: publishedAt,
-  });
+  // Decide every delivery first, so the rows that share a partition are written together.
+  const toCreate: { id: string; record: DeliveryRecord }[] = [];
+  const toStart: string[] = [];
+  for (const sub of matching) {
+    const id = event.key ? keyedDeliveryId(eventId, sub.id) : newestFirstId();
+    if (event.key) {
+      // The same publication again (a redelivered stage message): start what is still waiting.
+      const existing = await readDelivery(deps, tenantId, id);
+      if (existing) {
+        if (existing.value.status === 'pending') toStart.push(id);
+        continue;
+      }
+    }
+    toCreate.push({
+      id,
+      record: {
+        subscriptionId: sub.id,
+        eventId,
+        eventType: event.type,
+        status: sub.enabled ? 'pending' : 'skipped',
+        createdAt: publishedAt,
+        updatedAt: publishedAt,
+        attemptCount: 0,
+        automaticAttempts: 0,
+        ...(sub.enabled
+          ? {}
+          : { statusReason: `the subscription is disabled: ${sub.disabledReason ?? 'no reason given'}` }),
+      },
+    });
+    if (sub.enabled) toStart.push(id);
+  }
+  // Retention rows and start markers before the event and delivery rows: a crash after them leaves
+  // rows the timers clean up. The event's rows all sit in partitions chosen by the event id, so each
+  // table takes one transaction per 100 rows instead of one write per row.
+  const retention = [
+    { op: 'upsert' as const, rowKey: retentionRowKey(tenantId, 'e', eventId), value: { at: publishedAt } },
+    ...toCreate.map(({ id }) => ({
+      op: 'upsert' as const,
+      rowKey: retentionRowKey(tenantId, 'd', id),
+      value: { at: publishedAt },
+    })),
+  ];
+  const markers = toStart.map((id) => ({
+    op: 'upsert' as const,
+    rowKey: startMarkerRowKey(tenantId, id),
+    value: { tenantId, deliveryId: id },
+  }));
+  await Promise.all([
+    ...chunks(retention).map((rows) => deps.tables.days.transact(retentionPartitionOf(eventId), rows)),
+    ...chunks(markers).map((rows) => deps.tables.starts.transact(startMarkerPartition(eventId), rows)),
+  ]);
   await insertOnce(() =>
     deps.tables.events.insert(dayPartition(tenantId, eventId), eventId, {
       type: event.type,
@@ -100,47 +157,8 @@ export async function publishToSubscribers(
       deliveries: matching.length,
     }),
   );
-  const toStart: string[] = [];
-  for (const sub of matching) {
-    const id = event.key ? keyedDeliveryId(eventId, sub.id) : newestFirstId();
-    const marker = () =>
-      deps.tables.starts.upsert(startMarkerPartition(id), startMarkerRowKey(tenantId, id), {
-        tenantId,
-        deliveryId: id,
-      });
-    if (event.key) {
-      // The same publication again (a redelivered stage message): start what is still waiting.
-      const existing = await readDelivery(deps, tenantId, id);
-      if (existing) {
-        if (existing.value.status === 'pending') {
-          await marker();
-          toStart.push(id);
-        }
-        continue;
-      }
-    }
-    const record: DeliveryRecord = {
-      subscriptionId: sub.id,
-      eventId,
-      eventType: event.type,
-      status: sub.enabled ? 'pending' : 'skipped',
-      createdAt: publishedAt,
-      updatedAt: publishedAt,
-      attemptCount: 0,
-      automaticAttempts: 0,
-      ...(sub.enabled
-        ? {}
-        : { statusReason: `the subscription is disabled: ${sub.disabledReason ?? 'no reason given'}` }),
-    };
-    // Retention row and start marker first: a crash after them leaves rows the timers clean up.
-    await Promise.all([
-      deps.tables.days.upsert(retentionPartitionOf(id), retentionRowKey(tenantId, 'd', id), { at: publishedAt }),
-      sub.enabled ? marker() : undefined,
-    ]);
-    // `existed` only when a concurrent publication of the same key won: its rows are the same.
-    await insertOnce(() => insertDelivery(deps, tenantId, id, record));
-    if (sub.enabled) toStart.push(id);
-  }
+  // `existed` only when a concurrent publication of the same key won: its rows are the same.
+  for (const { id, record } of toCreate) await insertOnce(() => insertDelivery(deps, tenantId, id, record));
   crashPoint(PUBLISH_CRASH_AFTER_ROWS);
   if (starter) {
     for (const id of toStart) {
@@ -153,7 +171,7 @@ export async function publishToSubscribers(
       }
       // A marker left behind costs the sweep one status read; it is not worth failing the publish.
       await deps.tables.starts
-        .delete(startMarkerPartition(id), startMarkerRowKey(tenantId, id))
+        .delete(startMarkerPartition(eventId), startMarkerRowKey(tenantId, id))
         .catch((error: unknown) => logger.warn('start marker not removed', { deliveryId: id, ...errorFields(error) }));
     }
   }

@@ -124,7 +124,8 @@ export type IndexKind = 'sub' | 'type' | 'status';
 
 /**
  * `deliverystarts`: deliveries whose orchestration has not been seen started, across tenants.
- * PartitionKey = shard of the delivery id (`s0`…), RowKey = `<created ms, 13 digits>|<tenant>|<id>`,
+ * PartitionKey = shard of the event id (`s0`…; an event's markers share one, written as one
+ * transaction — rows from before that change sit under their delivery id's shard), RowKey = `<created ms, 13 digits>|<tenant>|<id>`,
  * so the sweep asks each shard for rows older than its grace period, oldest first, and nothing
  * else (docs/outbound.md, "Housekeeping"). Written before the delivery row, removed once the start
  * is confirmed; the per-tenant status index cannot serve the sweep without a list of tenants.
@@ -133,9 +134,10 @@ export const startMarkerSchema = z.object({ tenantId: z.string(), deliveryId: z.
 export type StartMarker = z.infer<typeof startMarkerSchema>;
 
 /**
- * `deliverydays`: what retention purges, across tenants. PartitionKey = `<day>|<shard>`, RowKey =
- * `<tenant>|d|<delivery id>` or `<tenant>|e|<event id>`. One row per delivery and per event,
- * written with it and removed last when it is purged.
+ * `deliverydays`: what retention purges, across tenants. PartitionKey = `<day>|<shard>` of the
+ * event id (an event's row and its deliveries' rows share it and are written as one transaction;
+ * the purge deletes a row under the partition it found it in), RowKey = `<tenant>|d|<delivery id>`
+ * or `<tenant>|e|<event id>`. One row per delivery and per event, removed last when it is purged.
  */
 export const retentionRowSchema = z.object({ at: z.string() });
 export type RetentionRow = z.infer<typeof retentionRowSchema>;
@@ -188,8 +190,9 @@ export function attemptRowKey(n: number): string {
   return String(n).padStart(4, '0');
 }
 
-export function startMarkerPartition(deliveryId: string): string {
-  return `s${shardOf(deliveryId, HOUSEKEEPING_SHARDS)}`;
+/** The start-marker partition of a publication: the shard of its event id. */
+export function startMarkerPartition(eventId: string): string {
+  return `s${shardOf(eventId, HOUSEKEEPING_SHARDS)}`;
 }
 
 /** Sorts by the id's minting time; `startMarkerRowKeyBefore(ms)` bounds the rows minted before `ms`. */
@@ -205,7 +208,7 @@ export function retentionPartition(day: string, shard: number): string {
   return `${day}|${shard}`;
 }
 
-/** The retention partition of a delivery or event id: its day, its shard. */
+/** The retention partition of an event id (and of its deliveries' rows): its day, its shard. */
 export function retentionPartitionOf(id: string): string {
   return retentionPartition(dayOf(id), shardOf(id, HOUSEKEEPING_SHARDS));
 }

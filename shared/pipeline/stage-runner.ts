@@ -219,6 +219,13 @@ export function stageHandler(
       return apply(recorded, message, received, event, correlationId);
     }
 
+    if (TERMINAL.has(event.status)) {
+      // Finished meanwhile (another message failed it, or the stuck-event sweep did): no new work
+      // for it — above all no vendor write for an event already reported as failed.
+      log.warn('stage message for a finished event; completed without work', { status: event.status });
+      return complete;
+    }
+
     const started = nowMs();
     let result: StageResult;
     try {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { odata, type TableClient, type TableEntityResult } from '../sdk/data-tables';
+import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '../sdk/data-tables';
 import type { StorageAccount } from './connection';
 import { decodeCursor, encodeCursor } from './cursor';
 import { decodeEntity, type EncodedProperty, encodeEntity } from './entity-codec';
@@ -46,10 +46,27 @@ export interface ListOptions {
   filter?: string;
 }
 
-export interface UpdateOptions {
+export interface UpdateOptions<T = unknown> {
   /** Read-modify-write rounds before giving up with ConflictError. N concurrent writers need N. */
   maxAttempts?: number;
+  /**
+   * The row as the caller read it moments ago (`null`: read as absent). The first round uses it
+   * instead of reading again, saving a round trip; if it is stale the write loses the ETag race
+   * and the next round reads as usual, so nothing is ever overwritten.
+   */
+  current?: Stored<T> | null;
 }
+
+/** One write of an entity-group transaction (`transact`); every row of it is in one partition. */
+export type TableWrite<T> =
+  | { op: 'insert'; rowKey: string; value: T }
+  | { op: 'upsert'; rowKey: string; value: T }
+  | { op: 'replace'; rowKey: string; value: T; etag: string }
+  /** Unconditional (the SDK's transactions send no ETag with a delete); an absent row fails it. */
+  | { op: 'delete'; rowKey: string };
+
+/** Table Storage's limit on the operations of one entity-group transaction. */
+export const MAX_TRANSACTION_OPERATIONS = 100;
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
@@ -150,11 +167,12 @@ export class TableRepository<T extends Record<string, unknown>> {
     pk: string,
     rk: string,
     mutate: Mutator<T>,
-    options: UpdateOptions = {},
+    options: UpdateOptions<T> = {},
   ): Promise<Stored<T> | undefined> {
     const attempts = Math.max(1, options.maxAttempts ?? DEFAULT_UPDATE_ATTEMPTS);
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      const current = await this.get(pk, rk);
+      const known = attempt === 1 ? options.current : undefined;
+      const current = known !== undefined ? (known ?? undefined) : await this.get(pk, rk);
       const next = await mutate(current?.value);
       if (next === undefined) return current;
       try {
@@ -168,6 +186,61 @@ export class TableRepository<T extends Record<string, unknown>> {
       }
     }
     throw new ConflictError(`${this.tableName}: ${pk}/${rk} kept changing; gave up after ${attempts} attempts`);
+  }
+
+  /**
+   * Several writes to one partition as one entity-group transaction: one round trip, all or
+   * nothing (at most 100, each row once). A failed transaction throws what the failing write alone
+   * would: AlreadyExistsError (insert on a taken key), ConflictError (stale etag), NotFoundError
+   * (replace or delete of an absent row; unlike `delete`, absence fails the whole transaction).
+   * Returns the stored rows of the inserts, upserts and replaces, in the order given; their etag is
+   * '' where the service's batch answer carries none (Azurite), so a caller that must replace one
+   * of them under its ETag reads it first.
+   */
+  async transact(pk: string, writes: readonly TableWrite<T>[]): Promise<Stored<T>[]> {
+    assertValidKey('PartitionKey', pk);
+    if (writes.length === 0) return [];
+    if (writes.length > MAX_TRANSACTION_OPERATIONS) {
+      throw new Error(`${this.tableName}: ${writes.length} writes in one transaction; at most 100`);
+    }
+    const seen = new Set<string>();
+    const actions: TransactionAction[] = [];
+    const written: { rowKey: string; value: T }[] = [];
+    for (const w of writes) {
+      assertValidKey('RowKey', w.rowKey);
+      if (seen.has(w.rowKey)) throw new Error(`${this.tableName}: ${pk}/${w.rowKey} twice in one transaction`);
+      seen.add(w.rowKey);
+      if (w.op === 'delete') {
+        actions.push(['delete', { partitionKey: pk, rowKey: w.rowKey }]);
+        continue;
+      }
+      if (w.op === 'replace' && (!w.etag || w.etag === '*')) {
+        throw new Error('replace needs the etag of the row as read; use upsert to overwrite');
+      }
+      const value = this.parseForWrite(w.value);
+      const entity = this.toEntity(pk, w.rowKey, value);
+      written.push({ rowKey: w.rowKey, value });
+      if (w.op === 'insert') actions.push(['create', entity]);
+      else if (w.op === 'upsert') actions.push(['upsert', entity, 'Replace']);
+      else actions.push(['update', entity, 'Replace', { etag: w.etag }]);
+    }
+    let response: Awaited<ReturnType<TableClient['submitTransaction']>>;
+    try {
+      response = await this.call(() => this.client.submitTransaction(actions));
+    } catch (error) {
+      const { status } = restStatus(error);
+      const where = `${this.tableName}: transaction on ${pk}`;
+      if (status === 409) throw new AlreadyExistsError(`${where}: a row to insert already exists`, { cause: error });
+      if (status === 412) throw new ConflictError(`${where}: a row changed since read`, { cause: error });
+      if (status === 404) throw new NotFoundError(`${where}: a row to change does not exist`, { cause: error });
+      throw error;
+    }
+    return written.map(({ rowKey, value }) => ({
+      partitionKey: pk,
+      rowKey,
+      etag: response.getResponseForEntity(rowKey)?.etag ?? '',
+      value,
+    }));
   }
 
   /** One page of a partition in ascending RowKey order. */

@@ -19,7 +19,8 @@ const autotask = new AutotaskFake();
 
 afterAll(async () => {
   for (const h of hosts) await h.kill();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  // A killed host's Azurite may still be flushing into the folder for a moment: retry the removal.
+  for (const d of dirs) rmSync(d, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
   await autotask.stop();
 });
 
@@ -48,6 +49,8 @@ function diskHostEnv(location: string): Record<string, string> {
     // Every poll below counts against the bootstrap key's per-minute limit (default 600), which
     // persists across the restarts; this test is about crash recovery, not the limiter.
     API_RATE_LIMIT_PER_MINUTE: '100000',
+    // A failure prints the host's log tail: make it tell the message flow.
+    LOG_LEVEL: 'info',
   });
   delete env.DataStorage;
   delete env.AzureWebJobsStorage;
@@ -141,7 +144,13 @@ describe('crash recovery of the inbound pipeline', () => {
         host.exited.then(() => true),
         new Promise<false>((resolve) => setTimeout(() => resolve(false), 60_000)),
       ]);
-      if (!exitedInTime) throw new Error(`${c.point} was never reached:\n${host.output().slice(-3000)}`);
+      if (!exitedInTime) {
+        const id = first?.json.eventId;
+        const state = id ? (await api('GET', `/api/v1/events/${String(id)}`)).text : '(no event id)';
+        throw new Error(
+          `${c.point} was never reached; POST: ${first?.text}\nevent: ${state}\nhost:\n${host.output().slice(-8000)}`,
+        );
+      }
       process.stderr.write(`crash-recovery: ${c.point} hit\n`);
       host = await startHostProcess(env);
       hosts.push(host);

@@ -12,6 +12,7 @@ import {
   readQuery,
 } from '../../shared/http/request-parsing';
 import { InvalidKeyError } from '../../shared/storage/errors';
+import { apiInstant } from '../../shared/validation/instant';
 
 /** What the HTTP edge refuses before a handler runs (docs/decisions.md §35). */
 const codeOf = (fn: () => unknown): string | undefined => {
@@ -91,5 +92,15 @@ describe('ids', () => {
     expect(known).toBe(true);
     expect(error.code).toBe('validation_failed');
     expect(JSON.stringify(problemFrom(error, 'c1'))).not.toContain('forbidden character');
+  });
+});
+
+describe('instants a client sends', () => {
+  it('accepts what the time keys can hold and refuses years 1 and 9999 (no RangeError later)', () => {
+    expect(apiInstant.safeParse('2026-01-01T00:00:00+14:00').success).toBe(true);
+    expect(apiInstant.safeParse('1970-01-01T00:00:00Z').success).toBe(true);
+    expect(apiInstant.safeParse('0001-01-01T00:00:00Z').success).toBe(false);
+    expect(apiInstant.safeParse('1969-12-31T23:59:59Z').success).toBe(false);
+    expect(apiInstant.safeParse('9999-12-31T00:00:00Z').success).toBe(false);
   });
 });
