@@ -4,12 +4,14 @@ import {
   createdWebhookSchema,
   createWebhookBody,
   pageQuery,
+  pushWebhookBody,
   rotateSecretBody,
   webhookIdParams,
   webhookListSchema,
   webhookSchema,
 } from '../shared/inbound/api-schemas';
-import { webhookDeps } from '../shared/inbound/deps';
+import { pushDeps, webhookDeps } from '../shared/inbound/deps';
+import { pushWebhook } from '../shared/inbound/vendor-push';
 import {
   createWebhook,
   deleteWebhook,
@@ -147,5 +149,31 @@ app.http(
       status: 200,
       body: await rotateWebhookSecret(deps(), principal, params.id, body.graceSeconds, correlationId),
     }),
+  }),
+);
+
+app.http(
+  'webhooks-push',
+  apiRoute({
+    method: 'POST',
+    route: 'v1/webhooks/{id}/push',
+    operationId: 'pushWebhook',
+    summary: "Register the webhook at its vendor (Autotask, Halo PSA, Microsoft 365), recorded as ours",
+    tags: ['Webhooks'],
+    scope: 'webhooks:write',
+    params: webhookIdParams,
+    body: pushWebhookBody,
+    bodyOptional: true,
+    responses: {
+      200: { description: 'The webhook with its `vendorRegistration`.', schema: webhookSchema },
+      ...notFound,
+      409: { description: 'Already registered at the vendor.', schema: problemSchema },
+      422: { description: 'This source or state cannot be pushed.', schema: problemSchema },
+      502: { description: 'The vendor refused or failed (its status and message).', schema: problemSchema },
+    },
+    handle: async ({ principal, params, body, correlationId }) => {
+      await pushWebhook(pushDeps(), principal, params.id, body, correlationId);
+      return { status: 200, body: await getWebhook(deps(), principal, params.id) };
+    },
   }),
 );

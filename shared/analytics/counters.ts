@@ -15,7 +15,7 @@ import type { CounterRow, CounterTables } from './tables';
  * Increments are ETag-conditional writes, so concurrent instances never lose an increment; each
  * instance writes its own shard row of a key, and increments of a row that meet in one process are
  * summed into one write (CoalescingCounterWriter), so a hot counter costs far less than a round
- * trip per increment (docs/decisions.md, "Fewer round trips per delivery").
+ * trip per increment (docs/decisions.md §36).
  */
 
 /** DESIGN §4 integration types. */

@@ -56,6 +56,9 @@ export const ERROR_CODES = [
   'replay_in_flight',
   'replay_cooldown',
   'replay_rate_limit',
+  // Pushing webhook registrations to vendors (shared/inbound/vendor-push.ts)
+  'webhook_push_unsupported',
+  'webhook_already_pushed',
   // Pipeline processing: approvals of tool calls
   'approval_already_decided',
   'approval_expired',

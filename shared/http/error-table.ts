@@ -55,6 +55,8 @@ export const ERROR_TABLE = {
   replay_in_flight: { status: 409, title: 'A replay of this event is in flight' },
   replay_cooldown: { status: 429, title: 'This event was replayed moments ago' },
   replay_rate_limit: { status: 429, title: 'Too many replays' },
+  webhook_push_unsupported: { status: 422, title: 'This webhook cannot be pushed to its vendor' },
+  webhook_already_pushed: { status: 409, title: 'The webhook is already registered at its vendor' },
   approval_already_decided: { status: 409, title: 'The approval was already decided' },
   approval_expired: { status: 409, title: 'The approval expired' },
   malformed_request: { status: 400, title: 'Malformed request' },

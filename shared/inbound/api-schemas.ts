@@ -14,6 +14,19 @@ export const createWebhookBody = z
   })
   .meta({ id: 'CreateWebhook' });
 
+export const vendorRegistrationViewSchema = z
+  .object({
+    vendor: z.string(),
+    vendorId: z.string().meta({ description: "The vendor's id of what the hub created (recorded as ours)." }),
+    fieldIds: z.array(z.string()).optional(),
+    resource: z.string().optional(),
+    changeType: z.string().optional(),
+    expiresAt: z.string().optional().meta({ description: 'Graph: renewed by the hub before this time.' }),
+    pushedAt: z.string(),
+    renewedAt: z.string().optional(),
+  })
+  .meta({ id: 'VendorRegistration' });
+
 export const webhookSchema = z
   .object({
     id: z.string(),
@@ -27,8 +40,28 @@ export const webhookSchema = z
     createdBy: z.string(),
     secretRotatedAt: z.string().nullable(),
     previousSecretExpiresAt: z.string().nullable(),
+    vendorRegistration: vendorRegistrationViewSchema.nullable().meta({
+      description: 'What the hub created at the vendor for this webhook (POST …/push), or null.',
+    }),
   })
   .meta({ id: 'Webhook' });
+
+export const pushWebhookBody = z
+  .strictObject({
+    fieldIds: z.array(z.number().int().positive()).max(50).optional().meta({
+      description:
+        'Autotask: ticket field ids whose changes send update events (the ids of your Autotask database). Without them the TicketWebhook sends creates only.',
+    }),
+    resource: z.string().min(1).max(500).optional().meta({
+      description: 'Microsoft 365: the Graph resource to watch (default `users`).',
+    }),
+    changeType: z
+      .string()
+      .regex(/^(created|updated|deleted)(,(created|updated|deleted))*$/)
+      .optional()
+      .meta({ description: 'Microsoft 365: comma-separated change types (default `updated`).' }),
+  })
+  .meta({ id: 'PushWebhook' });
 
 export const createdWebhookSchema = webhookSchema
   .extend({ secret: z.string().meta({ description: 'whsec_…; shown only in this response.' }) })

@@ -124,9 +124,18 @@ export type TenantWebhook = z.infer<typeof tenantWebhookSchema>;
 export const eventDaySchema = z.object({ at: z.string() });
 export type EventDay = z.infer<typeof eventDaySchema>;
 
+/**
+ * `webhookrenewals`: pushed registrations that expire at the vendor (Graph subscriptions), by due
+ * time. PartitionKey = vendor (`microsoft365`), RowKey = `<expiry time key>|<webhook id>`, so the
+ * renewal timer reads only the rows due soon. Replaced (insert new, delete old) on every renewal.
+ */
+export const renewalRowSchema = z.object({ tenantId: z.string(), webhookId: z.string() });
+export type RenewalRow = z.infer<typeof renewalRowSchema>;
+
 export interface InboundTables {
   events: TableRepository<EventRecord>;
   days: TableRepository<EventDay>;
+  renewals: TableRepository<RenewalRow>;
   stages: TableRepository<StageRecord>;
   dedup: TableRepository<DedupRecord>;
   index: TableRepository<IndexRecord>;
@@ -141,6 +150,7 @@ export function inboundTables(account: StorageAccount): InboundTables {
   const tables: InboundTables = {
     events: new TableRepository(account, 'events', eventRecordSchema),
     days: new TableRepository(account, 'eventdays', eventDaySchema),
+    renewals: new TableRepository(account, 'webhookrenewals', renewalRowSchema),
     stages: new TableRepository(account, 'eventstages', stageRecordSchema),
     dedup: new TableRepository(account, 'eventdedup', dedupRecordSchema),
     index: new TableRepository(account, 'eventindex', indexRecordSchema),

@@ -16,7 +16,7 @@ export type Verdict =
   | { ok: true; scheme: Scheme; deliveryId?: string }
   | { ok: false; code: RejectionCode; detail: string };
 
-export type Scheme = 'autotask' | 'graph' | 'standard-webhooks' | 'sha256';
+export type Scheme = 'autotask' | 'graph' | 'standard-webhooks' | 'sha256' | 'basic';
 
 export interface Headers {
   get(name: string): string | null;
@@ -159,6 +159,23 @@ export function verifyGraphClientState(parsed: unknown, secrets: string[]): Verd
  * Which scheme a source's deliveries use. Autotask and Graph have their own; every other sender
  * signs with our secret, Standard Webhooks when it sends `webhook-signature`, else `sha256=`.
  */
+/**
+ * Halo PSA webhooks authenticate with Basic credentials (it signs nothing): the password must be the
+ * webhook secret, the user name is free. Weaker than an HMAC (the body is not covered; TLS is what
+ * protects it), so it is accepted for `halopsa` sources only, where the push sets it up.
+ */
+export function verifyBasicPassword(headers: Headers, secrets: string[]): Verdict {
+  const match = /^Basic ([A-Za-z0-9+/=]+)$/.exec((headers.get('authorization') ?? '').trim());
+  if (!match) return { ok: false, code: 'signature_invalid', detail: 'Authorization is not Basic credentials.' };
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const password = decoded.slice(decoded.indexOf(':') + 1);
+  let ok = false;
+  for (const secret of secrets) ok = secretsEqual(password, secret) || ok;
+  return ok
+    ? { ok: true, scheme: 'basic' }
+    : { ok: false, code: 'signature_invalid', detail: 'The Basic password is not the webhook secret.' };
+}
+
 export function verifyDelivery(
   source: string,
   headers: Headers,
@@ -170,6 +187,9 @@ export function verifyDelivery(
 ): Verdict {
   if (source === 'autotask') return verifyAutotask(headers, body, secrets);
   if (source === 'microsoft365') return verifyGraphClientState(parsed, secrets);
+  if (source === 'halopsa' && (headers.get('authorization') ?? '').startsWith('Basic ')) {
+    return verifyBasicPassword(headers, secrets);
+  }
   if (headers.get('webhook-signature') !== null || headers.get('webhook-id') !== null) {
     return verifyStandardWebhooks(headers, body, secrets, nowMs, toleranceSeconds);
   }

@@ -6,6 +6,7 @@ import { credentialCipher } from '../crypto/credential-cipher';
 import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
 import type { TableRepository } from '../storage/table-repository';
 import type { InboundTables, WebhookRecord } from './tables';
+import { readRegistration, type VendorRegistration } from './vendor-push';
 
 /**
  * Webhook registrations (issue 12 §1): a unique receive URL and a signing secret per integration,
@@ -19,6 +20,8 @@ export interface WebhookDeps {
   publicBaseUrl: string | undefined;
   /** Resolves an integration of the caller's tenant to its vendor; throws not_found otherwise. */
   integrationVendor: (caller: Principal, integrationId: string) => Promise<string>;
+  /** Runs before a webhook row is deleted: removes what a push created at the vendor (vendor-push.ts). */
+  beforeDelete?: (record: WebhookRecord, id: string, correlationId: string) => Promise<void>;
 }
 
 export interface WebhookView {
@@ -34,6 +37,8 @@ export interface WebhookView {
   secretRotatedAt: string | null;
   /** While set and in the future, the previous secret still verifies. */
   previousSecretExpiresAt: string | null;
+  /** What a push created at the vendor (ours to renew and delete), or null. */
+  vendorRegistration: VendorRegistration | null;
 }
 
 export const WEBHOOK_ROW = 'webhook';
@@ -68,6 +73,7 @@ function toView(deps: Pick<WebhookDeps, 'publicBaseUrl'>, id: string, r: Webhook
     secretRotatedAt: r.secretRotatedAt ?? null,
     previousSecretExpiresAt:
       r.previousSecretExpiresAt && Date.parse(r.previousSecretExpiresAt) > nowMs() ? r.previousSecretExpiresAt : null,
+    vendorRegistration: readRegistration(r) ?? null,
   };
 }
 
@@ -168,8 +174,10 @@ export async function deleteWebhook(
   id: string,
   correlationId: string,
 ): Promise<void> {
-  await loadOwned(deps, caller, id);
-  // The receivable row goes first: from here on deliveries answer 404.
+  const owned = await loadOwned(deps, caller, id);
+  // What we created at the vendor goes first: a vendor must not keep sending to a URL that is gone.
+  await deps.beforeDelete?.(owned.value, id, correlationId);
+  // The receivable row next: from here on deliveries answer 404.
   await deps.tables.webhooks.delete(id, WEBHOOK_ROW);
   await deps.tables.tenantWebhooks.delete(caller.tenantId, id);
   forgetWebhook(id);

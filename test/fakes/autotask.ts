@@ -44,6 +44,32 @@ export class AutotaskFake extends FakeVendorServer {
           : { status: 500, json: { errors: ['The id field is required for an update.'] } };
       }),
     );
+    // Webhook registration (a push from the hub): a TicketWebhook, its subscribed fields, delete.
+    this.route('POST', '/ATServicesRest/V1.0/TicketWebhooks', (req) =>
+      this.authenticated(req, () => this.createTicketWebhook(req)),
+    );
+    this.route('POST', '/ATServicesRest/V1.0/TicketWebhooks/:id/Fields', (req) =>
+      this.authenticated(req, () => {
+        const hook = this.ticketWebhooks.get(Number(req.params.id));
+        const body = (req.json ?? {}) as Record<string, unknown>;
+        if (!hook) return { status: 404, json: { errors: [`TicketWebhook ${req.params.id} was not found.`] } };
+        if (String(body.webhookID) !== req.params.id || !Number.isInteger(body.fieldID)) {
+          return { status: 500, json: { errors: ['webhookID must match the URL and fieldID is required.'] } };
+        }
+        hook.fieldIds.push(Number(body.fieldID));
+        this.nextWebhookId += 1;
+        return { json: { itemId: this.nextWebhookId } };
+      }),
+    );
+    this.route('DELETE', '/ATServicesRest/V1.0/TicketWebhooks/:id', (req) =>
+      this.authenticated(req, () => {
+        const id = Number(req.params.id);
+        if (!this.ticketWebhooks.delete(id)) {
+          return { status: 404, json: { errors: [`TicketWebhook ${req.params.id} was not found.`] } };
+        }
+        return { json: { itemId: id } };
+      }),
+    );
     this.route('POST', '/ATServicesRest/V1.0/Tickets/query', (req) =>
       this.authenticated(req, () => ({
         json: { items: [], pageDetails: { count: 0, requestCount: 500, prevPageUrl: null, nextPageUrl: null } },
@@ -52,6 +78,30 @@ export class AutotaskFake extends FakeVendorServer {
   }
 
   private nextNoteId = 9000;
+  private nextWebhookId = 300;
+  /** TicketWebhooks created through the API, by id. */
+  readonly ticketWebhooks = new Map<
+    number,
+    { name: string; webhookUrl: string; secretKey: string; updates: boolean; fieldIds: number[] }
+  >();
+
+  private createTicketWebhook(req: FakeRequest): { status?: number; json: unknown } {
+    const body = (req.json ?? {}) as Record<string, unknown>;
+    for (const field of ['name', 'webhookUrl', 'secretKey'] as const) {
+      if (typeof body[field] !== 'string' || body[field] === '') {
+        return { status: 500, json: { errors: [`${field} is required.`] } };
+      }
+    }
+    this.nextWebhookId += 1;
+    this.ticketWebhooks.set(this.nextWebhookId, {
+      name: String(body.name),
+      webhookUrl: String(body.webhookUrl),
+      secretKey: String(body.secretKey),
+      updates: body.isSubscribedToUpdateEvents === true,
+      fieldIds: [],
+    });
+    return { json: { itemId: this.nextWebhookId } };
+  }
 
   private addNote(req: FakeRequest): { status?: number; json: unknown } {
     const body = (req.json ?? {}) as Record<string, unknown>;

@@ -73,6 +73,27 @@ export function createHaloFake(): FakeVendorServer {
     return { status: 201, json: saved.length === 1 ? saved[0] : saved };
   });
 
+  // Webhook registration (a push from the hub): POST an array, DELETE by id.
+  let nextWebhookId = 40;
+  const webhooks = new Map<number, Record<string, unknown>>();
+  server.route('POST', '/api/Webhook', (req) => {
+    if (!authorised(req)) return unauthorised;
+    const first = Array.isArray(req.json) ? (req.json[0] as Record<string, unknown> | undefined) : undefined;
+    if (!first || typeof first.url !== 'string') {
+      return { status: 400, json: haloError(400, 'Expected an array holding a webhook with a url.') };
+    }
+    const saved = { ...first, id: ++nextWebhookId };
+    webhooks.set(saved.id, saved);
+    return { status: 201, json: saved };
+  });
+  server.route('DELETE', '/api/Webhook/:id', (req) => {
+    if (!authorised(req)) return unauthorised;
+    if (!webhooks.delete(Number(req.params.id))) {
+      return { status: 404, json: haloError(404, `Webhook ${req.params.id} not found.`) };
+    }
+    return { status: 200, json: {} };
+  });
+
   return server;
 }
 

@@ -91,6 +91,33 @@ export class M365FakeServer extends FakeVendorServer {
     this.route('GET', '/v1.0/tenantRelationships/delegatedAdminRelationships', (req) =>
       this.withToken(req, () => this.gdapPage(req)),
     );
+    // Change-notification subscriptions (a push from the hub): create with the handshake, renew, delete.
+    this.route('POST', '/v1.0/subscriptions', (req) => {
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (token === undefined || !this.issued.has(token)) {
+        return { status: 401, json: graphError(401, 'Access token validation failure. Invalid audience.') };
+      }
+      return this.createSubscription(req);
+    });
+    this.route('PATCH', '/v1.0/subscriptions/:id', (req) =>
+      this.withToken(req, () => {
+        const sub = this.subscriptions.get(req.params.id ?? '');
+        if (!sub) return { status: 404, json: graphError(404, `The object was not found: ${req.params.id}`) };
+        const at = (req.json as { expirationDateTime?: unknown } | undefined)?.expirationDateTime;
+        if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) {
+          return { status: 400, json: graphError(400, 'expirationDateTime is required.') };
+        }
+        sub.expirationDateTime = new Date(at).toISOString();
+        return { json: { id: req.params.id, ...sub } };
+      }),
+    );
+    this.route('DELETE', '/v1.0/subscriptions/:id', (req) =>
+      this.withToken(req, () =>
+        this.subscriptions.delete(req.params.id ?? '')
+          ? { status: 204, body: '' }
+          : { status: 404, json: graphError(404, `The object was not found: ${req.params.id}`) },
+      ),
+    );
     // The user lookup tool: by object id or userPrincipalName (case-insensitive), as Graph allows.
     this.route('GET', '/v1.0/users/:user', (req) =>
       this.withToken(req, () => {
@@ -108,6 +135,92 @@ export class M365FakeServer extends FakeVendorServer {
         return { json: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity', ...user } };
       }),
     );
+  }
+
+  /** Change-notification subscriptions created through `POST /v1.0/subscriptions`, by id. */
+  readonly subscriptions = new Map<
+    string,
+    { resource: string; changeType: string; notificationUrl: string; clientState: string; expirationDateTime: string }
+  >();
+
+  /**
+   * As Graph does before it answers a subscription create: POST the notification URL with
+   * `?validationToken=`, and require the token back as text/plain with 200 within 10 s.
+   */
+  private async handshake(notificationUrl: string): Promise<string | undefined> {
+    const token = `Validation: Testing client application reachability for subscription Request-Id: ${randomUUID()}`;
+    const url = `${notificationUrl}${notificationUrl.includes('?') ? '&' : '?'}validationToken=${encodeURIComponent(token)}`;
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+        signal: AbortSignal.timeout(10_000),
+      });
+      const text = await res.text();
+      if (res.status !== 200) return `the validation request got HTTP ${res.status}`;
+      if (!(res.headers.get('content-type') ?? '').startsWith('text/plain')) return 'the answer was not text/plain';
+      return text === token ? undefined : 'the answer did not echo the validation token';
+    } catch (error) {
+      return `the validation request failed: ${String(error)}`;
+    }
+  }
+
+  private async createSubscription(req: FakeRequest): Promise<FakeReply> {
+    const body = (req.json ?? {}) as Record<string, unknown>;
+    for (const field of ['changeType', 'notificationUrl', 'resource', 'expirationDateTime'] as const) {
+      if (typeof body[field] !== 'string' || body[field] === '') {
+        return { status: 400, json: graphError(400, `The property '${field}' is required.`) };
+      }
+    }
+    if (Number.isNaN(Date.parse(String(body.expirationDateTime)))) {
+      return { status: 400, json: graphError(400, 'expirationDateTime is not a valid date.') };
+    }
+    const failed = await this.handshake(String(body.notificationUrl));
+    if (failed) {
+      return {
+        status: 400,
+        json: graphError(
+          400,
+          `Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request (${failed}).`,
+        ),
+      };
+    }
+    const id = randomUUID();
+    const subscription = {
+      resource: String(body.resource),
+      changeType: String(body.changeType),
+      notificationUrl: String(body.notificationUrl),
+      clientState: typeof body.clientState === 'string' ? body.clientState : '',
+      expirationDateTime: new Date(String(body.expirationDateTime)).toISOString(),
+    };
+    this.subscriptions.set(id, subscription);
+    return {
+      status: 201,
+      json: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#subscriptions/$entity', id, ...subscription },
+    };
+  }
+
+  /** Sends one change notification for a subscription, as Graph would (tests of the receive side). */
+  async notify(subscriptionId: string, change: Record<string, unknown> = {}): Promise<Response> {
+    const sub = this.subscriptions.get(subscriptionId);
+    if (!sub) throw new Error(`no subscription ${subscriptionId}`);
+    return fetch(sub.notificationUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        value: [
+          {
+            subscriptionId,
+            clientState: sub.clientState,
+            changeType: sub.changeType.split(',')[0],
+            resource: sub.resource,
+            subscriptionExpirationDateTime: sub.expirationDateTime,
+            tenantId: randomUUID(),
+            ...change,
+          },
+        ],
+      }),
+    });
   }
 
   private token(req: FakeRequest): FakeReply {

@@ -1,0 +1,204 @@
+import { callWithBearer, requestToken } from '../vendors/client-credentials';
+import type { Connector, VendorRequest, VendorSession } from '../vendors/contract';
+import { expectOk, numberAt, stringAt } from '../vendors/core/errors';
+import { type AutotaskSession, authHeaders, autotaskApiUrl, readAutotaskMessage, zoneUrl } from '../vendors/autotask';
+import { haloTokenRequest, readHaloMessage } from '../vendors/halopsa/api';
+import { haloBaseUrl } from '../vendors/halopsa/config';
+import { type HaloSession, tokenKey } from '../vendors/halopsa/index';
+import { readGraphMessage } from '../vendors/microsoft365/api';
+import { m365Endpoints } from '../vendors/microsoft365/config';
+import { graphCall, type M365Session } from '../vendors/microsoft365/index';
+
+/**
+ * The vendor requests that push a webhook registration (issue 12 §1): create what the vendor needs
+ * to send to our receive URL, delete it again, and (Graph) renew it. One function per call, each
+ * one request through the integration's guarded HTTP port; a refusal throws the vendor's own error
+ * (VendorError → 502 `vendor_error` with the vendor's status and message).
+ */
+export type OpenSession = {
+  connector: Connector;
+  session: VendorSession<unknown, unknown>;
+};
+
+const JSON_HEADERS = { Accept: 'application/json' };
+
+// Autotask --------------------------------------------------------------------------------------
+
+/**
+ * `POST /V1.0/TicketWebhooks` → `{itemId}`, then one `POST /V1.0/TicketWebhooks/{id}/Fields` per
+ * subscribed field. Update events need subscribed fields, so without field ids the webhook sends
+ * creates only. `deactivationUrl` is where Autotask reports that it turned the webhook off.
+ */
+export async function createAutotaskWebhook(
+  session: AutotaskSession,
+  input: { name: string; url: string; secret: string; fieldIds: number[] },
+): Promise<{ vendorId: string; fieldIds: string[] }> {
+  const zone = await zoneUrl(session);
+  const headers = { ...authHeaders(session.credentials), ...JSON_HEADERS };
+  const created = await session.http.request({
+    operation: 'webhook.create',
+    method: 'POST',
+    url: autotaskApiUrl(zone.url, 'TicketWebhooks'),
+    headers,
+    json: {
+      name: input.name,
+      webhookUrl: input.url,
+      deactivationUrl: input.url,
+      secretKey: input.secret,
+      isActive: true,
+      isSubscribedToCreateEvents: true,
+      isSubscribedToUpdateEvents: input.fieldIds.length > 0,
+      isSubscribedToDeleteEvents: false,
+      sendThresholdExceededNotification: false,
+    },
+  });
+  expectOk('autotask', 'webhook.create', created, readAutotaskMessage);
+  const id = numberAt(created.body, 'itemId');
+  if (id === undefined) throw new Error('Autotask answered the webhook create without an itemId');
+  const fieldIds: string[] = [];
+  for (const fieldId of input.fieldIds) {
+    const field = await session.http.request({
+      operation: 'webhook.field',
+      method: 'POST',
+      url: autotaskApiUrl(zone.url, `TicketWebhooks/${id}/Fields`),
+      headers,
+      json: { webhookID: id, fieldID: fieldId, isSubscribedField: true, isDisplayAlwaysField: false },
+    });
+    expectOk('autotask', 'webhook.field', field, readAutotaskMessage);
+    fieldIds.push(String(numberAt(field.body, 'itemId') ?? fieldId));
+  }
+  return { vendorId: String(id), fieldIds };
+}
+
+/** `DELETE /V1.0/TicketWebhooks/{id}` (its fields go with it). A 404 means it is gone already. */
+export async function deleteAutotaskWebhook(session: AutotaskSession, vendorId: string): Promise<void> {
+  const zone = await zoneUrl(session);
+  const response = await session.http.request({
+    operation: 'webhook.delete',
+    method: 'DELETE',
+    url: autotaskApiUrl(zone.url, `TicketWebhooks/${encodeURIComponent(vendorId)}`),
+    headers: { ...authHeaders(session.credentials), ...JSON_HEADERS },
+  });
+  if (response.status !== 404) expectOk('autotask', 'webhook.delete', response, readAutotaskMessage);
+}
+
+// Halo PSA --------------------------------------------------------------------------------------
+
+/** A Halo call with the integration's cached bearer token (fetched or refreshed as needed). */
+function haloRequest(session: HaloSession) {
+  return (build: (token: string) => VendorRequest) =>
+    callWithBearer({
+      http: session.http,
+      cacheKey: tokenKey(session),
+      fetchToken: () =>
+        requestToken('halopsa', session.http, haloTokenRequest(session.credentials, session.config), readHaloMessage),
+      build,
+    });
+}
+
+/**
+ * `POST /api/Webhook [ {...} ]` (Halo writes are arrays) → the saved webhook with its `id`. Halo
+ * authenticates its calls with Basic credentials: the password is our webhook secret, which the
+ * receive path checks for `halopsa` sources (docs/webhooks-receiving.md). Field names (unverified)
+ * follow Halo's webhook setup screen.
+ */
+export async function createHaloWebhook(
+  session: HaloSession,
+  input: { name: string; url: string; secret: string },
+): Promise<{ vendorId: string }> {
+  const response = await haloRequest(session)((token) => ({
+    operation: 'webhook.create',
+    method: 'POST',
+    url: `${haloBaseUrl(session.config)}/api/Webhook`,
+    headers: { Authorization: `Bearer ${token}`, ...JSON_HEADERS },
+    json: [
+      {
+        name: input.name,
+        url: input.url,
+        method: 'POST',
+        content_type: 'application/json',
+        authentication_type: 'basic',
+        username: 'hub',
+        password: input.secret,
+        batch: false,
+        enabled: true,
+      },
+    ],
+  }));
+  expectOk('halopsa', 'webhook.create', response, readHaloMessage);
+  const saved = Array.isArray(response.body) ? response.body[0] : response.body;
+  const id = numberAt(saved, 'id') ?? stringAt(saved, 'id');
+  if (id === undefined) throw new Error('Halo answered the webhook create without an id');
+  return { vendorId: String(id) };
+}
+
+/** `DELETE /api/Webhook/{id}`. A 404 means it is gone already. */
+export async function deleteHaloWebhook(session: HaloSession, vendorId: string): Promise<void> {
+  const response = await haloRequest(session)((token) => ({
+    operation: 'webhook.delete',
+    method: 'DELETE',
+    url: `${haloBaseUrl(session.config)}/api/Webhook/${encodeURIComponent(vendorId)}`,
+    headers: { Authorization: `Bearer ${token}`, ...JSON_HEADERS },
+  }));
+  if (response.status !== 404) expectOk('halopsa', 'webhook.delete', response, readHaloMessage);
+}
+
+// Microsoft Graph ------------------------------------------------------------------------------
+
+/**
+ * `POST /v1.0/subscriptions` with `notificationUrl` = our receive URL and `clientState` = the webhook
+ * secret. Graph answers only after our receive URL has echoed its `validationToken` (the handshake),
+ * so a 201 proves the URL works. → `{id, expirationDateTime}`.
+ */
+export async function createGraphSubscription(
+  session: M365Session,
+  input: { url: string; secret: string; resource: string; changeType: string; expiresAt: string },
+): Promise<{ vendorId: string; expiresAt: string }> {
+  const response = await graphCall(session, (token) => ({
+    operation: 'subscription.create',
+    method: 'POST',
+    url: `${m365Endpoints(session.config).graphRoot}/v1.0/subscriptions`,
+    headers: { Authorization: `Bearer ${token}`, ...JSON_HEADERS },
+    json: {
+      changeType: input.changeType,
+      notificationUrl: input.url,
+      resource: input.resource,
+      expirationDateTime: input.expiresAt,
+      clientState: input.secret,
+    },
+    // Graph waits up to 10 s for our handshake before it answers.
+    timeoutMs: 30_000,
+  }));
+  expectOk('microsoft365', 'subscription.create', response, readGraphMessage);
+  const id = stringAt(response.body, 'id');
+  if (!id) throw new Error('Graph answered the subscription create without an id');
+  return { vendorId: id, expiresAt: stringAt(response.body, 'expirationDateTime') ?? input.expiresAt };
+}
+
+/** `PATCH /v1.0/subscriptions/{id}` with a new `expirationDateTime` → the subscription. */
+export async function renewGraphSubscription(
+  session: M365Session,
+  vendorId: string,
+  expiresAt: string,
+): Promise<{ expiresAt: string }> {
+  const response = await graphCall(session, (token) => ({
+    operation: 'subscription.renew',
+    method: 'PATCH',
+    url: `${m365Endpoints(session.config).graphRoot}/v1.0/subscriptions/${encodeURIComponent(vendorId)}`,
+    headers: { Authorization: `Bearer ${token}`, ...JSON_HEADERS },
+    json: { expirationDateTime: expiresAt },
+  }));
+  expectOk('microsoft365', 'subscription.renew', response, readGraphMessage);
+  return { expiresAt: stringAt(response.body, 'expirationDateTime') ?? expiresAt };
+}
+
+/** `DELETE /v1.0/subscriptions/{id}` → 204. A 404 means it is gone (expired or deleted). */
+export async function deleteGraphSubscription(session: M365Session, vendorId: string): Promise<void> {
+  const response = await graphCall(session, (token) => ({
+    operation: 'subscription.delete',
+    method: 'DELETE',
+    url: `${m365Endpoints(session.config).graphRoot}/v1.0/subscriptions/${encodeURIComponent(vendorId)}`,
+    headers: { Authorization: `Bearer ${token}`, ...JSON_HEADERS },
+  }));
+  if (response.status !== 404) expectOk('microsoft365', 'subscription.delete', response, readGraphMessage);
+}

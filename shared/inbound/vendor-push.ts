@@ -1,0 +1,300 @@
+import { z } from 'zod';
+import type { Principal } from '../apikeys/principal';
+import { recordAudit } from '../audit/audit-log';
+import { nowMs } from '../clock';
+import { credentialCipher } from '../crypto/credential-cipher';
+import { DomainError, isDomainError } from '../errors/domain-error';
+import { errorFields, logger } from '../observability/logger';
+import { timeKey } from '../storage/keys';
+import type { AutotaskSession } from '../vendors/autotask';
+import type { HaloSession } from '../vendors/halopsa/index';
+import type { M365Session } from '../vendors/microsoft365/index';
+import type { InboundTables, WebhookRecord } from './tables';
+import {
+  createAutotaskWebhook,
+  createGraphSubscription,
+  createHaloWebhook,
+  deleteAutotaskWebhook,
+  deleteGraphSubscription,
+  deleteHaloWebhook,
+  type OpenSession,
+  renewGraphSubscription,
+} from './vendor-push-requests';
+
+/**
+ * Pushing a webhook registration to its vendor (issue 12 §1, docs/webhooks-receiving.md): through
+ * the integration's connector session the hub creates, at the vendor, what sends to our receive URL
+ * — an Autotask TicketWebhook (+ its fields), a Halo webhook, a Graph subscription — and records the
+ * vendor's id on the registration as ours. Deleting the webhook deletes it at the vendor first; a
+ * timer renews Graph subscriptions before their `expirationDateTime`.
+ */
+export const PUSHABLE_VENDORS = ['autotask', 'halopsa', 'microsoft365'] as const;
+export type PushableVendor = (typeof PUSHABLE_VENDORS)[number];
+
+export const vendorRegistrationSchema = z.object({
+  vendor: z.enum(PUSHABLE_VENDORS),
+  /** The vendor's id of what we created: TicketWebhook id, Halo webhook id, Graph subscription id. */
+  vendorId: z.string(),
+  /** Autotask: the TicketWebhookField rows we added. */
+  fieldIds: z.array(z.string()).optional(),
+  /** Graph: what the subscription watches and for which changes. */
+  resource: z.string().optional(),
+  changeType: z.string().optional(),
+  /** Graph: when the subscription lapses unless renewed. */
+  expiresAt: z.string().optional(),
+  pushedAt: z.string(),
+  renewedAt: z.string().optional(),
+});
+export type VendorRegistration = z.infer<typeof vendorRegistrationSchema>;
+
+export type OpenSessionFn = (tenantId: string, integrationId: string, correlationId: string) => Promise<OpenSession>;
+
+export interface PushDeps {
+  tables: Pick<InboundTables, 'webhooks' | 'renewals'>;
+  audit: Parameters<typeof recordAudit>[0];
+  publicBaseUrl: string | undefined;
+  openSession: OpenSessionFn;
+}
+
+export interface PushInput {
+  /** Autotask: ticket field ids whose changes send update events (none: creates only). */
+  fieldIds?: number[] | undefined;
+  /** Graph: the resource to watch (default `users`) and the change types (default `updated`). */
+  resource?: string | undefined;
+  changeType?: string | undefined;
+}
+
+/** Graph subscriptions are created for, and renewed to, this long (within every resource's maximum). */
+export const GRAPH_SUBSCRIPTION_LIFETIME_MS = 2 * 86_400_000;
+/** A subscription expiring sooner than this is renewed by the next timer run (hourly). */
+export const GRAPH_RENEW_BEFORE_MS = 12 * 3_600_000;
+/** NCRONTAB, seconds first: hourly at minute 17. */
+export const RENEWAL_SCHEDULE = '0 17 * * * *';
+const RENEWAL_PARTITION = 'microsoft365';
+const WEBHOOK_ROW = 'webhook';
+
+export function readRegistration(record: WebhookRecord): VendorRegistration | undefined {
+  if (!record.vendorRegistration) return undefined;
+  return vendorRegistrationSchema.parse(JSON.parse(record.vendorRegistration));
+}
+
+function renewalKey(expiresAt: string, webhookId: string): string {
+  return `${timeKey(Date.parse(expiresAt))}|${webhookId}`;
+}
+
+async function secretOf(record: WebhookRecord): Promise<string> {
+  const value = (await credentialCipher().decryptJson(record.encryptedSecret)) as { secret?: unknown };
+  if (typeof value.secret !== 'string') throw new Error('webhook secret token holds no secret');
+  return value.secret;
+}
+
+function unsupported(detail: string): DomainError {
+  return new DomainError('webhook_push_unsupported', detail);
+}
+
+async function createAtVendor(
+  vendor: PushableVendor,
+  open: OpenSession,
+  input: PushInput,
+  target: { name: string; url: string; secret: string },
+): Promise<Omit<VendorRegistration, 'pushedAt'>> {
+  switch (vendor) {
+    case 'autotask': {
+      const made = await createAutotaskWebhook(open.session as AutotaskSession, {
+        ...target,
+        fieldIds: input.fieldIds ?? [],
+      });
+      return { vendor, vendorId: made.vendorId, fieldIds: made.fieldIds };
+    }
+    case 'halopsa': {
+      const made = await createHaloWebhook(open.session as HaloSession, target);
+      return { vendor, vendorId: made.vendorId };
+    }
+    case 'microsoft365': {
+      const resource = input.resource ?? 'users';
+      const changeType = input.changeType ?? 'updated';
+      const made = await createGraphSubscription(open.session as M365Session, {
+        url: target.url,
+        secret: target.secret,
+        resource,
+        changeType,
+        expiresAt: new Date(nowMs() + GRAPH_SUBSCRIPTION_LIFETIME_MS).toISOString(),
+      });
+      return { vendor, vendorId: made.vendorId, resource, changeType, expiresAt: made.expiresAt };
+    }
+  }
+}
+
+async function deleteAtVendor(open: OpenSession, registration: VendorRegistration): Promise<void> {
+  switch (registration.vendor) {
+    case 'autotask':
+      return deleteAutotaskWebhook(open.session as AutotaskSession, registration.vendorId);
+    case 'halopsa':
+      return deleteHaloWebhook(open.session as HaloSession, registration.vendorId);
+    case 'microsoft365':
+      return deleteGraphSubscription(open.session as M365Session, registration.vendorId);
+  }
+}
+
+/**
+ * `POST /api/v1/webhooks/{id}/push`. The vendor call comes first and the record second; two pushes
+ * racing both create at the vendor, and the one whose conditional record write loses deletes its
+ * own creation again (409 `webhook_already_pushed`).
+ */
+export async function pushWebhook(
+  deps: PushDeps,
+  caller: Principal,
+  id: string,
+  input: PushInput,
+  correlationId: string,
+): Promise<VendorRegistration> {
+  const row = /^wh_[A-Za-z0-9_-]{24}$/.test(id) ? await deps.tables.webhooks.get(id, WEBHOOK_ROW) : undefined;
+  if (!row || row.value.tenantId !== caller.tenantId) {
+    throw new DomainError('not_found', `No webhook with id "${id}" exists.`, { resource: 'webhook', id });
+  }
+  const record = row.value;
+  const vendor = PUSHABLE_VENDORS.find((v) => v === record.source);
+  if (!vendor || !record.integrationId) {
+    throw unsupported(
+      `Webhooks of source "${record.source}" cannot be pushed: the hub pushes registrations to Autotask, Halo PSA and Microsoft 365 integrations. Configure the sender with the webhook URL and secret instead.`,
+    );
+  }
+  if (record.status !== 'active') throw unsupported('The webhook is disabled; enable it before pushing it.');
+  if (!deps.publicBaseUrl) {
+    throw unsupported('PUBLIC_BASE_URL is not set, so the vendor would get no absolute URL to send to.');
+  }
+  const existing = readRegistration(record);
+  if (existing) {
+    throw new DomainError('webhook_already_pushed', `The webhook is already registered at ${vendor}.`, {
+      vendorId: existing.vendorId,
+    });
+  }
+  const open = await deps.openSession(caller.tenantId, record.integrationId, correlationId);
+  const url = `${deps.publicBaseUrl}/api/hooks/${id}`;
+  const created = await createAtVendor(vendor, open, input, { name: record.name, url, secret: await secretOf(record) });
+  const registration: VendorRegistration = { ...created, pushedAt: new Date(nowMs()).toISOString() };
+
+  let lost = false;
+  const stored = await deps.tables.webhooks.update(id, WEBHOOK_ROW, (current) => {
+    if (!current) return undefined;
+    if (current.vendorRegistration) {
+      lost = true;
+      return undefined;
+    }
+    return {
+      ...current,
+      vendorRegistration: JSON.stringify(registration),
+      updatedAt: registration.pushedAt,
+    };
+  });
+  if (lost || !stored?.value.vendorRegistration) {
+    // Another push (or a delete) won: what we just created at the vendor is not ours to keep.
+    await deleteAtVendor(open, registration).catch((error: unknown) =>
+      logger.warn('could not remove a losing push at the vendor', { webhookId: id, vendor, ...errorFields(error) }),
+    );
+    throw new DomainError('webhook_already_pushed', `The webhook is already registered at ${vendor}.`);
+  }
+  if (registration.expiresAt) {
+    await deps.tables.renewals.upsert(RENEWAL_PARTITION, renewalKey(registration.expiresAt, id), {
+      tenantId: caller.tenantId,
+      webhookId: id,
+    });
+  }
+  await recordAudit(deps.audit, caller.tenantId, {
+    action: 'webhook.pushed',
+    actorKeyId: caller.keyId,
+    targetType: 'webhook',
+    targetId: id,
+    correlationId,
+    details: { vendor, vendorId: registration.vendorId },
+  });
+  return registration;
+}
+
+/**
+ * Before a webhook row is deleted: remove what we created at the vendor. An integration that no
+ * longer exists cannot be reached, so there is nothing left to do there; any other failure stops
+ * the delete (the admin retries rather than leaving a vendor sending to a dead URL).
+ */
+export async function unpushWebhook(
+  deps: Pick<PushDeps, 'openSession' | 'tables'>,
+  record: WebhookRecord,
+  webhookId: string,
+  correlationId: string,
+): Promise<void> {
+  const registration = readRegistration(record);
+  if (!registration || !record.integrationId) return;
+  let open: OpenSession;
+  try {
+    open = await deps.openSession(record.tenantId, record.integrationId, correlationId);
+  } catch (error) {
+    if (isDomainError(error) && error.code === 'not_found') return;
+    throw error;
+  }
+  await deleteAtVendor(open, registration);
+  if (registration.expiresAt) {
+    await deps.tables.renewals.delete(RENEWAL_PARTITION, renewalKey(registration.expiresAt, webhookId));
+  }
+}
+
+export interface RenewalResult {
+  renewed: number;
+  /** Subscriptions the vendor no longer had (404): the registration was cleared. */
+  lapsed: number;
+  failed: number;
+}
+
+/** The renewal timer: every Graph subscription expiring within GRAPH_RENEW_BEFORE_MS is extended. */
+export async function renewVendorRegistrations(
+  deps: Pick<PushDeps, 'openSession' | 'tables'>,
+  options: { limit?: number } = {},
+): Promise<RenewalResult> {
+  const result: RenewalResult = { renewed: 0, lapsed: 0, failed: 0 };
+  const due = deps.tables.renewals.iterate(RENEWAL_PARTITION, { rowKeyTo: timeKey(nowMs() + GRAPH_RENEW_BEFORE_MS) });
+  let seen = 0;
+  for await (const row of due) {
+    if (++seen > (options.limit ?? 500)) break;
+    const { tenantId, webhookId } = row.value;
+    try {
+      const hook = await deps.tables.webhooks.get(webhookId, WEBHOOK_ROW);
+      const registration = hook ? readRegistration(hook.value) : undefined;
+      // A row left behind by a delete or an earlier renewal: nothing to renew under it.
+      if (!hook || !registration?.expiresAt || renewalKey(registration.expiresAt, webhookId) !== row.rowKey) {
+        await deps.tables.renewals.delete(RENEWAL_PARTITION, row.rowKey);
+        continue;
+      }
+      const open = await deps.openSession(tenantId, hook.value.integrationId ?? '', `renew-${webhookId}`);
+      const wanted = new Date(nowMs() + GRAPH_SUBSCRIPTION_LIFETIME_MS).toISOString();
+      let next: VendorRegistration | undefined;
+      try {
+        const renewed = await renewGraphSubscription(open.session as M365Session, registration.vendorId, wanted);
+        next = { ...registration, expiresAt: renewed.expiresAt, renewedAt: new Date(nowMs()).toISOString() };
+      } catch (error) {
+        if (!(isDomainError(error) && error.details?.['vendorStatus'] === 404)) throw error;
+      }
+      await deps.tables.webhooks.update(webhookId, WEBHOOK_ROW, (current) => {
+        if (!current) return undefined;
+        const { vendorRegistration: _gone, ...rest } = current;
+        const at = new Date(nowMs()).toISOString();
+        return next ? { ...current, vendorRegistration: JSON.stringify(next), updatedAt: at } : { ...rest, updatedAt: at };
+      });
+      if (next?.expiresAt) {
+        await deps.tables.renewals.upsert(RENEWAL_PARTITION, renewalKey(next.expiresAt, webhookId), {
+          tenantId,
+          webhookId,
+        });
+        result.renewed++;
+      } else {
+        // Graph dropped it (it lapsed): the webhook is no longer pushed; pushing again re-creates it.
+        logger.warn('Graph subscription lapsed before renewal; registration cleared', { tenantId, webhookId });
+        result.lapsed++;
+      }
+      await deps.tables.renewals.delete(RENEWAL_PARTITION, row.rowKey);
+    } catch (error) {
+      // Left in place: the next run tries again (still before expiry, as the window is 12 runs wide).
+      result.failed++;
+      logger.warn('vendor registration renewal failed', { tenantId, webhookId, ...errorFields(error) });
+    }
+  }
+  return result;
+}
