@@ -1,90 +1,30 @@
 import { app } from '@azure/functions';
-import {
-  apiKeyListSchema,
-  apiKeySchema,
-  createApiKeyBody,
-  createdApiKeySchema,
-  idParams,
-  pageQuery,
-} from '../shared/apikeys/api-schemas';
-import { createApiKey, getApiKey, listApiKeys, revokeApiKey } from '../shared/apikeys/manage';
-import { services } from '../shared/app/services';
-import { apiRoute, problemSchema } from '../shared/http/api-route';
+import { lazyApiRoute } from '../shared/http/api-route';
 
-const deps = () => ({
-  tables: services().apiKeys,
-  audit: services().audit,
-  maxLifetimeDays: services().settings.API_KEY_MAX_LIFETIME_DAYS,
-});
+/** Definitions (schemas, OpenAPI text, handlers) in shared/apikeys/routes.ts, imported on the first request. */
+const routes = () => import('../shared/apikeys/routes').then((m) => m.routes);
 
 app.http(
   'api-keys-create',
-  apiRoute({
-    method: 'POST',
-    route: 'v1/api-keys',
-    operationId: 'createApiKey',
-    summary: 'Create an API key (the key is returned once)',
-    tags: ['API keys'],
-    scope: 'apikeys:write',
-    body: createApiKeyBody,
-    responses: { 201: { description: 'Created; `key` is shown only here.', schema: createdApiKeySchema } },
-    handle: async ({ principal, body, correlationId }) => ({
-      status: 201,
-      body: await createApiKey(deps(), principal, body, correlationId),
-    }),
-  }),
+  lazyApiRoute(routes, { method: 'POST', route: 'v1/api-keys', scope: 'apikeys:write', operationId: 'createApiKey' }),
 );
 
 app.http(
   'api-keys-list',
-  apiRoute({
-    method: 'GET',
-    route: 'v1/api-keys',
-    operationId: 'listApiKeys',
-    summary: "List this tenant's API keys that this key may manage, newest first",
-    tags: ['API keys'],
-    scope: 'apikeys:write',
-    query: pageQuery,
-    responses: { 200: { description: 'A page of keys.', schema: apiKeyListSchema } },
-    handle: async ({ principal, query }) => ({ status: 200, body: await listApiKeys(deps(), principal, query) }),
-  }),
+  lazyApiRoute(routes, { method: 'GET', route: 'v1/api-keys', scope: 'apikeys:write', operationId: 'listApiKeys' }),
 );
 
 app.http(
   'api-keys-get',
-  apiRoute({
-    method: 'GET',
-    route: 'v1/api-keys/{id}',
-    operationId: 'getApiKey',
-    summary: 'Get one API key (never the key itself)',
-    tags: ['API keys'],
-    scope: 'apikeys:write',
-    params: idParams,
-    responses: {
-      200: { description: 'The key.', schema: apiKeySchema },
-      404: { description: 'No such key in this tenant.', schema: problemSchema },
-    },
-    handle: async ({ principal, params }) => ({ status: 200, body: await getApiKey(deps(), principal, params.id) }),
-  }),
+  lazyApiRoute(routes, { method: 'GET', route: 'v1/api-keys/{id}', scope: 'apikeys:write', operationId: 'getApiKey' }),
 );
 
 app.http(
   'api-keys-revoke',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'DELETE',
     route: 'v1/api-keys/{id}',
-    operationId: 'revokeApiKey',
-    summary: 'Revoke an API key (immediate, permanent; idempotent)',
-    tags: ['API keys'],
     scope: 'apikeys:write',
-    params: idParams,
-    responses: {
-      200: { description: 'The revoked key.', schema: apiKeySchema },
-      404: { description: 'No such key in this tenant.', schema: problemSchema },
-    },
-    handle: async ({ principal, params, correlationId }) => ({
-      status: 200,
-      body: await revokeApiKey(deps(), principal, params.id, correlationId),
-    }),
+    operationId: 'revokeApiKey',
   }),
 );

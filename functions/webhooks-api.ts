@@ -158,7 +158,7 @@ app.http(
     method: 'POST',
     route: 'v1/webhooks/{id}/push',
     operationId: 'pushWebhook',
-    summary: "Register the webhook at its vendor (Autotask, Halo PSA, Microsoft 365), recorded as ours",
+    summary: 'Register the webhook at its vendor (Autotask, Halo PSA, Microsoft 365), recorded as ours',
     tags: ['Webhooks'],
     scope: 'webhooks:write',
     params: webhookIdParams,

@@ -3,6 +3,7 @@ import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import { z } from 'zod';
 import { nowMs } from '../clock';
 import * as df from '../sdk/durable-functions';
+import { loadOnFirstCall } from '../sdk/load-on-first-use';
 import { withInvocationDurableClient } from './durable-binding';
 import type { DeadLetterForwarder, ReceivedMessage, Settlement } from './port';
 import { processBus } from './process-bus';
@@ -205,6 +206,14 @@ export interface QueueHandlerOptions {
    * `invocationDurableClient()` (e.g. a stage publishing an outbound event starts the deliveries).
    */
   durableClient?: boolean;
+}
+
+/**
+ * A handler imported on the first message: functions/ registers queue triggers with this so a cold
+ * start evaluates none of the capability code behind them (docs/decisions.md §37).
+ */
+export function lazyQueueHandler(load: () => Promise<QueueMessageHandler>): QueueMessageHandler {
+  return loadOnFirstCall(load);
 }
 
 /**

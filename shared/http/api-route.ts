@@ -1,19 +1,18 @@
-import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { HttpHandler, HttpRequest, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { authenticate, presentedKey } from '../apikeys/authenticate';
-import { parseKeyId } from '../apikeys/key-material';
 import type { Principal } from '../apikeys/principal';
-import { type ApiScope, grants } from '../apikeys/scopes';
-import { services } from '../app/services';
-import { nowMs } from '../clock';
-import { createLogger, type Logger } from '../observability/logger';
-import { clientAddress } from './client-address';
-import { CORRELATION_HEADER, correlationIdFrom } from './correlation';
-import { ForbiddenError, PayloadTooLargeError, UnauthorizedError } from './errors';
+import type { ApiScope } from '../apikeys/scopes';
+import type { Logger } from '../observability/logger';
+import type { RouteConfig } from '../sdk/zod-to-openapi';
+import { loadOnFirstCall } from '../sdk/load-on-first-use';
 import { type ResponseSpec, registerOpenApiPath } from './openapi';
-import { problemResponse } from './problem';
-import { RateLimitExceededError, type RateLimitState, rateLimitHeaders } from './rate-limit';
-import { checkPathParams, clientQuery, noQuery, readJsonBody, readQuery, validate } from './request-parsing';
+
+/**
+ * What an API route is: its definition (method, route, scope, schemas, OpenAPI text, handler) and
+ * how functions/ registers one. What a route does when called lives in shared/http/route-handler,
+ * loaded on the first request, so registering every route at start evaluates none of the
+ * authentication, storage or capability code behind them (docs/decisions.md §37).
+ */
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -33,6 +32,8 @@ export interface ApiInput<B, Q, P, Auth extends boolean> {
   correlationId: string;
   log: Logger;
   request: HttpRequest;
+  /** The invocation, for input bindings a registration declared (the durable client). */
+  context: InvocationContext;
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -68,6 +69,14 @@ export interface ApiRouteDefinition<
   handle(input: ApiInput<Out<B>, Out<Q>, Out<P>, S extends ApiScope ? true : false>): Promise<ApiResult>;
 }
 
+/** Any route definition, whatever its schemas and scope. */
+export type AnyApiRoute = ApiRouteDefinition<
+  z.ZodType | undefined,
+  z.ZodType | undefined,
+  z.ZodType | undefined,
+  ApiScope | null
+>;
+
 export const problemSchema = z
   .object({
     type: z.string(),
@@ -92,10 +101,9 @@ const commonProblems: Record<number, ResponseSpec> = {
   },
 };
 
-function registerOpenApi(
-  def: ApiRouteDefinition<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined, ApiScope | null>,
-): void {
-  if (def.hidden) return;
+/** The OpenAPI path of one route, or undefined for a hidden one (the reference page). */
+function openApiPathOf(def: AnyApiRoute): RouteConfig | undefined {
+  if (def.hidden) return undefined;
   const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
   const all = def.scope ? { ...commonProblems, ...def.responses } : def.responses;
   for (const [status, spec] of Object.entries(all)) {
@@ -106,7 +114,7 @@ function registerOpenApi(
   }
   const params = def.params instanceof z.ZodObject ? def.params : undefined;
   const query = def.query instanceof z.ZodObject ? def.query : undefined;
-  registerOpenApiPath({
+  return {
     method: def.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete',
     path: `/${def.route}`,
     operationId: def.operationId,
@@ -122,133 +130,113 @@ function registerOpenApi(
         : {}),
     },
     responses,
-  });
-}
-
-/**
- * Authentication behind the failed-auth throttle: a client address or key id that keeps failing is
- * refused before any lookup (no storage read), and every 401 is counted against both.
- */
-async function authenticateAndCount(request: HttpRequest): Promise<{ principal: Principal; rate: RateLimitState }> {
-  const svc = services();
-  const presented = presentedKey(request.headers);
-  const subjects = { address: clientAddress(request.headers), keyId: presented ? parseKeyId(presented) : undefined };
-  svc.failedAuth.check(subjects);
-  let principal: Principal;
-  try {
-    principal = await authenticate(presented, svc.apiKeys, svc.bootstrap, {
-      operatorKey: () => svc.operatorKey.current(),
-      tenantIsActive: (tenantId) => svc.tenants.isActive(tenantId),
-    });
-  } catch (error) {
-    if (error instanceof UnauthorizedError) svc.failedAuth.recordFailure(subjects);
-    throw error;
-  }
-  const rate = await svc.rateLimiter.take(
-    principal.keyId === 'bootstrap' ? `bootstrap:${principal.tenantId}` : principal.keyId,
-  );
-  return { principal, rate };
+  };
 }
 
 import { SECURITY_HEADERS } from './security-headers';
 
 export { SECURITY_HEADERS };
 
-/** The route's body; see `bodyOptional` for what an optional body accepts. */
-async function readBody(request: HttpRequest, schema: z.ZodType, limit: number, optional: boolean): Promise<unknown> {
-  if (!optional) return readJsonBody(request, schema, limit);
-  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > limit) throw new PayloadTooLargeError(limit);
-  const raw = await request.arrayBuffer();
-  if (raw.byteLength === 0) return validate(schema, {}, 'body');
-  return readJsonBody({ headers: request.headers, arrayBuffer: async () => raw }, schema, limit);
+/** What `app.http` needs for a route: the host routes by these, the handler does the rest. */
+export interface ApiRouteRegistration {
+  route: string;
+  methods: HttpMethod[];
+  authLevel: 'anonymous';
+  handler: HttpHandler;
+}
+
+/** A handler that builds the real one (shared/http/route-handler) on the route's first call. */
+function handlerOnFirstCall(definition: () => Promise<AnyApiRoute>): HttpHandler {
+  return loadOnFirstCall(async () => {
+    const [{ routeHandler }, def] = await Promise.all([import('./route-handler'), definition()]);
+    return routeHandler(def);
+  });
+}
+
+/** Types a route definition (its handler's inputs follow from its schemas and scope); registers nothing. */
+export function defineApiRoute<
+  B extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  P extends z.ZodType | undefined = undefined,
+  S extends ApiScope | null = ApiScope,
+>(def: ApiRouteDefinition<B, Q, P, S>): ApiRouteDefinition<B, Q, P, S> {
+  return def;
 }
 
 /**
- * Builds the options for `app.http(...)` from one route definition: authentication, scope,
- * per-key rate limit, body/query/params validation, correlation id, problem+json errors and a
- * request log line — and registers the route in the OpenAPI document.
+ * Builds the options for `app.http(...)` from one route definition that is already loaded, and
+ * registers the route in the OpenAPI document. functions/ registers routes with `lazyApiRoute`
+ * instead, so a cold start does not evaluate their definitions.
  */
 export function apiRoute<
   B extends z.ZodType | undefined = undefined,
   Q extends z.ZodType | undefined = undefined,
   P extends z.ZodType | undefined = undefined,
   S extends ApiScope | null = ApiScope,
->(def: ApiRouteDefinition<B, Q, P, S>) {
-  registerOpenApi(
-    def as unknown as ApiRouteDefinition<
-      z.ZodType | undefined,
-      z.ZodType | undefined,
-      z.ZodType | undefined,
-      ApiScope | null
-    >,
-  );
-  const handler: HttpHandler = async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
-    const started = nowMs();
-    const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
-    const log = createLogger({ correlationId, operation: def.operationId, invocationId: context.invocationId });
-    let response: HttpResponseInit;
-    let rateHeaders: Record<string, string> = {};
-    let keyId: string | undefined;
-    try {
-      let principal: Principal | undefined;
-      if (def.scope) {
-        // Rate limiting precedes the scope check so a key probing scopes is counted too.
-        const auth = await authenticateAndCount(request);
-        principal = auth.principal;
-        keyId = principal.keyId;
-        rateHeaders = rateLimitHeaders(auth.rate);
-        if (!grants(principal.scopes, def.scope)) throw new ForbiddenError(def.scope);
-      }
-      const limit = services().settings.API_MAX_BODY_BYTES;
-      checkPathParams(request.params);
-      const params = def.params ? validate(def.params, request.params, 'params') : undefined;
-      // A route without a query schema takes no parameters: an unknown one is refused, not ignored.
-      const query = readQuery(clientQuery(request), def.query ?? noQuery);
-      const body = def.body ? await readBody(request, def.body, limit, def.bodyOptional === true) : undefined;
-      const result = await def.handle({
-        principal,
-        body,
-        query: def.query ? query : undefined,
-        params,
-        correlationId,
-        log,
-        request,
-      } as unknown as ApiInput<Out<B>, Out<Q>, Out<P>, S extends ApiScope ? true : false>);
-      response = {
-        status: result.status,
-        headers: {
-          ...(result.text !== undefined
-            ? {}
-            : result.body !== undefined
-              ? { 'Content-Type': 'application/json; charset=utf-8' }
-              : {}),
-          ...result.headers,
-        },
-        ...(result.text !== undefined
-          ? { body: result.text }
-          : result.body !== undefined
-            ? { body: JSON.stringify(result.body) }
-            : {}),
-      };
-    } catch (error) {
-      response = problemResponse(error, correlationId, log);
-      if (error instanceof RateLimitExceededError) rateHeaders = rateLimitHeaders(error.state);
+>(def: ApiRouteDefinition<B, Q, P, S>): ApiRouteRegistration {
+  const any = def as unknown as AnyApiRoute;
+  registerOpenApiPath(async () => openApiPathOf(any));
+  return { route: def.route, methods: [def.method], authLevel: 'anonymous', handler: handlerOnFirstCall(async () => any) };
+}
+
+/** What the host needs to register a route, restated in the functions/ file where a reader looks for it. */
+export interface ApiRouteHead<K extends string = string> {
+  method: HttpMethod;
+  /** Path under /api, as in the definition. */
+  route: string;
+  /** The scope a key needs (null: unauthenticated), as in the definition. */
+  scope: ApiScope | null;
+  /** The definition's operationId, and the name the routes module exports it under. */
+  operationId: K;
+}
+
+/** The names under which a routes module exports route definitions. */
+export type RouteNames<M> = {
+  [K in keyof M]: M[K] extends AnyApiRoute ? K : never;
+}[keyof M] &
+  string;
+
+export class RouteHeadMismatchError extends Error {
+  override readonly name = 'RouteHeadMismatchError';
+}
+
+/** The definition `head` names, refused when the registration and the definition disagree. */
+export function checkedDefinition(head: ApiRouteHead, found: unknown): AnyApiRoute {
+  const def = found as Partial<AnyApiRoute> | undefined;
+  if (!def || typeof def.handle !== 'function') {
+    throw new RouteHeadMismatchError(`No route definition exported as ${head.operationId}.`);
+  }
+  for (const field of ['method', 'route', 'scope', 'operationId'] as const) {
+    if (def[field] !== head[field]) {
+      throw new RouteHeadMismatchError(
+        `Route ${head.operationId}: registered with ${field} ${String(head[field])}, defined with ${String(def[field])}.`,
+      );
     }
-    response.headers = {
-      ...rateHeaders,
-      ...(response.headers as Record<string, string>),
-      ...SECURITY_HEADERS,
-      [CORRELATION_HEADER]: correlationId,
-    };
-    log.info('request', {
-      method: request.method,
-      route: def.route,
-      status: response.status,
-      durationMs: nowMs() - started,
-      ...(keyId ? { keyId } : {}),
-    });
-    return response;
+  }
+  return def as AnyApiRoute;
+}
+
+/**
+ * Registers a route without loading it: `app.http` gets the route, method and auth level from
+ * `head`, and the definition — schemas, handler and the capability code behind them — is imported
+ * from `load` on the first request (or when the OpenAPI document is generated). The definition
+ * must agree with `head` on method, route, scope and operationId, or its first call fails;
+ * test/unit/lazy-registration.test.ts checks every route. docs/decisions.md §37.
+ */
+export function lazyApiRoute<M, K extends RouteNames<M>>(
+  load: () => Promise<M>,
+  head: ApiRouteHead<K>,
+): ApiRouteRegistration {
+  let loading: Promise<AnyApiRoute> | undefined;
+  const definition = (): Promise<AnyApiRoute> => {
+    loading ??= load()
+      .then((module) => checkedDefinition(head, module[head.operationId]))
+      .catch((error: unknown) => {
+        loading = undefined;
+        throw error;
+      });
+    return loading;
   };
-  return { route: def.route, methods: [def.method], authLevel: 'anonymous' as const, handler };
+  registerOpenApiPath(async () => openApiPathOf(await definition()));
+  return { route: head.route, methods: [head.method], authLevel: 'anonymous', handler: handlerOnFirstCall(definition) };
 }

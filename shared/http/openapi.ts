@@ -2,26 +2,30 @@ import type { z } from 'zod';
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '../sdk/zod-to-openapi';
 
 /**
- * Every API route adds its path here when its module loads (shared/http/api-route), so the
+ * Every API route adds its path here when it is registered (shared/http/api-route), so the
  * document at /api/v1/openapi.json is generated from the same zod schemas that validate requests —
- * no second description of the API to drift. Only the route configs are kept at load; the
- * zod-to-openapi registry is built when a document is first asked for, so a cold start neither
- * loads that package nor pays for registering every path (docs/decisions.md §33).
+ * no second description of the API to drift. At registration a route leaves only a way to get its
+ * path config: routes are registered without loading their definitions (docs/decisions.md §37), so
+ * generating the document loads every definition, in registration order. The zod-to-openapi
+ * registry is built then too, so a cold start loads neither that package nor any definition
+ * (docs/decisions.md §33). `undefined` is a route left out of the document.
  */
-const routes: RouteConfig[] = [];
+export type OpenApiPathSource = () => Promise<RouteConfig | undefined>;
 
-export function registerOpenApiPath(route: RouteConfig): void {
+const routes: OpenApiPathSource[] = [];
+
+export function registerOpenApiPath(route: OpenApiPathSource): void {
   routes.push(route);
 }
 
-function buildRegistry(): OpenAPIRegistry {
+function buildRegistry(paths: RouteConfig[]): OpenAPIRegistry {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',
     scheme: 'bearer',
     description: 'An API key, as `Authorization: Bearer <key>` (or the `x-api-key` header).',
   });
-  for (const route of routes) registry.registerPath(route);
+  for (const path of paths) registry.registerPath(path);
   return registry;
 }
 
@@ -40,8 +44,9 @@ export function apiServerUrl(publicBaseUrl: string | undefined): string {
   return publicBaseUrl ? `${publicBaseUrl.replace(/\/+$/, '')}/api` : '/api';
 }
 
-export function openApiDocument(serverUrl: string): unknown {
-  const generator = new OpenApiGeneratorV31(buildRegistry().definitions);
+export async function openApiDocument(serverUrl: string): Promise<unknown> {
+  const paths = (await Promise.all(routes.map((route) => route()))).filter((path) => path !== undefined);
+  const generator = new OpenApiGeneratorV31(buildRegistry(paths).definitions);
   return generator.generateDocument({
     openapi: '3.1.0',
     info: {

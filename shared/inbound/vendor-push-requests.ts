@@ -1,7 +1,7 @@
+import { type AutotaskSession, authHeaders, autotaskApiUrl, readAutotaskMessage, zoneUrl } from '../vendors/autotask';
 import { callWithBearer, requestToken } from '../vendors/client-credentials';
 import type { Connector, VendorRequest, VendorSession } from '../vendors/contract';
 import { expectOk, numberAt, stringAt } from '../vendors/core/errors';
-import { type AutotaskSession, authHeaders, autotaskApiUrl, readAutotaskMessage, zoneUrl } from '../vendors/autotask';
 import { haloTokenRequest, readHaloMessage } from '../vendors/halopsa/api';
 import { haloBaseUrl } from '../vendors/halopsa/config';
 import { type HaloSession, tokenKey } from '../vendors/halopsa/index';

@@ -276,7 +276,9 @@ export async function renewVendorRegistrations(
         if (!current) return undefined;
         const { vendorRegistration: _gone, ...rest } = current;
         const at = new Date(nowMs()).toISOString();
-        return next ? { ...current, vendorRegistration: JSON.stringify(next), updatedAt: at } : { ...rest, updatedAt: at };
+        return next
+          ? { ...current, vendorRegistration: JSON.stringify(next), updatedAt: at }
+          : { ...rest, updatedAt: at };
       });
       if (next?.expiresAt) {
         await deps.tables.renewals.upsert(RENEWAL_PARTITION, renewalKey(next.expiresAt, webhookId), {

@@ -1,6 +1,6 @@
 import { app as functionsApp, input as functionsInput, trigger as functionsTrigger } from '@azure/functions';
 import type * as Sdk from 'durable-functions';
-import { lazyFunction, loadOnce } from './load-on-first-use';
+import { lazyFunction, loadOnce, loadOnFirstCall } from './load-on-first-use';
 
 /**
  * durable-functions (~110 ms to load with lodash, validator and moment) without paying for it at
@@ -68,8 +68,24 @@ function activity(functionName: string, options: Sdk.ActivityOptions): Sdk.Regis
   return (input) => new (internals().RegisteredActivityTask)(functionName, input);
 }
 
-/** `df.app`: registrations now, durable-functions on the first invocation. */
-export const app = { orchestration, activity };
+/**
+ * `orchestration`, with the orchestrator function itself imported on the first episode too: the
+ * registration names the orchestration, and the capability code behind it (its input schemas,
+ * its tables' types) is evaluated when an instance first runs (docs/decisions.md §37).
+ */
+function lazyOrchestration(
+  functionName: string,
+  load: () => Promise<Sdk.OrchestrationHandler>,
+): Sdk.RegisteredOrchestration {
+  functionsApp.generic(functionName, {
+    trigger: functionsTrigger.generic({ type: 'orchestrationTrigger' }),
+    handler: loadOnFirstCall(async (): Promise<Callback> => internals().createOrchestrator(await load())),
+  });
+  return (input, instanceId) => new (internals().RegisteredOrchestrationTask)(functionName, input, instanceId);
+}
+
+/** `df.app`: registrations now, durable-functions (and with `lazyOrchestration` the orchestrator) on the first invocation. */
+export const app = { orchestration, lazyOrchestration, activity };
 
 /** `df.input`: the durable client binding is plain metadata and needs no package. */
 export const input = {

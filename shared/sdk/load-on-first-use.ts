@@ -49,3 +49,23 @@ export function lazyFunction<F extends AnyFunction>(load: () => F): F {
   const call = (...args: Parameters<F>): ReturnType<F> => real()(...args) as ReturnType<F>;
   return call as F;
 }
+
+/**
+ * A function whose implementation is imported on its first call (the result is always a promise,
+ * so it stands in for async functions and for callbacks that may return one): trigger handlers are
+ * registered at start with this as their callback, and the capability code behind them (its
+ * schemas, tables, lookup data) is evaluated only when the first invocation arrives
+ * (docs/decisions.md §37). A failed load is not cached, so the next call tries again.
+ */
+export function loadOnFirstCall<F extends AnyFunction>(load: () => Promise<F>): F {
+  let loading: Promise<F> | undefined;
+  const call = async (...args: Parameters<F>): Promise<Awaited<ReturnType<F>>> => {
+    loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
+    const real = await loading;
+    return (await real(...args)) as Awaited<ReturnType<F>>;
+  };
+  return call as unknown as F;
+}

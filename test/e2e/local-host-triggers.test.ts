@@ -16,6 +16,7 @@ beforeAll(async () => {
       FIXTURE_QUEUE_SUFFIX: suffix,
       // "every 5 minutes" fires every second
       LOCAL_TIME_SCALE: '300',
+      LOCAL_TIMERS: 'schedule',
       LOCAL_FUNCTIONS_KEY: FUNCTIONS_KEY,
     }),
   );

@@ -196,7 +196,11 @@ export class M365FakeServer extends FakeVendorServer {
     this.subscriptions.set(id, subscription);
     return {
       status: 201,
-      json: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#subscriptions/$entity', id, ...subscription },
+      json: {
+        '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#subscriptions/$entity',
+        id,
+        ...subscription,
+      },
     };
   }
 

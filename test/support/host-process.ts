@@ -43,6 +43,10 @@ export function sharedAzuriteEnv(overrides: Record<string, string> = {}): Record
     LOCAL_FAKE_VENDORS: 'false',
     // Each host its own queues in the shared Azurite: no host consumes another's messages.
     LOCAL_QUEUE_PREFIX: `${uniqueName('q')}-`,
+    // The app's timers (probe fan-out, outbound sweeps, retention) walk every tenant in the shared
+    // Azurite: a test host fires them on demand (POST /admin/functions/{name}) so one file's host
+    // never probes or sweeps another file's data. Tests of the timer mechanism itself override this.
+    LOCAL_TIMERS: 'manual',
     ...overrides,
   };
 }
