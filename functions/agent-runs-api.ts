@@ -1,48 +1,25 @@
 import { app } from '@azure/functions';
-import { agentRunIdParams, agentRunListSchema, agentRunSchema } from '../shared/agents/api-schemas';
-import { agentRunsOfEvent, getAgentRunView } from '../shared/agents/view';
-import { apiRoute, problemSchema } from '../shared/http/api-route';
+import { lazyApiRoute } from '../shared/http/api-route';
 
-const TAGS = ['Events'];
+/** Definitions (schemas, OpenAPI text, handlers) in shared/agents/routes.ts, imported on the first request. */
+const routes = () => import('../shared/agents/routes').then((m) => m.routes);
 
 app.http(
   'agent-runs-get',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'GET',
     route: 'v1/agent-runs/{id}',
-    operationId: 'getAgentRun',
-    summary: 'One agent run: its steps, their status, tool, integration, approval and vendor-write ledger state',
-    tags: TAGS,
     scope: 'events:read',
-    params: agentRunIdParams,
-    responses: {
-      200: { description: 'The agent run.', schema: agentRunSchema },
-      404: { description: 'No such agent run in this tenant.', schema: problemSchema },
-    },
-    handle: async ({ principal, params }) => ({
-      status: 200,
-      body: await getAgentRunView(principal.tenantId, params.id),
-    }),
+    operationId: 'getAgentRun',
   }),
 );
 
 app.http(
   'event-agent-runs-list',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'GET',
     route: 'v1/events/{id}/agent-runs',
-    operationId: 'listEventAgentRuns',
-    summary: "An event's agent runs (at most one: a run's id derives from its event's id)",
-    tags: TAGS,
     scope: 'events:read',
-    params: agentRunIdParams,
-    responses: {
-      200: { description: 'The runs, possibly none.', schema: agentRunListSchema },
-      404: { description: 'No such event in this tenant.', schema: problemSchema },
-    },
-    handle: async ({ principal, params }) => ({
-      status: 200,
-      body: { items: await agentRunsOfEvent(principal.tenantId, params.id), nextCursor: null },
-    }),
+    operationId: 'listEventAgentRuns',
   }),
 );

@@ -1,99 +1,45 @@
 import { app } from '@azure/functions';
-import { apiRoute, problemSchema } from '../shared/http/api-route';
-import {
-  bulkRetryBody,
-  bulkRetrySchema,
-  deliveryListSchema,
-  deliveryQuery,
-  deliverySchema,
-  idParams,
-  manualAttemptSchema,
-} from '../shared/outbound/api-schemas';
-import { runManualAttempt } from '../shared/outbound/attempt';
-import { retryFailedDeliveries } from '../shared/outbound/bulk-retry';
-import { getDelivery, listDeliveries } from '../shared/outbound/deliveries';
-import { outboundDeps } from '../shared/outbound/deps';
+import { lazyApiRoute } from '../shared/http/api-route';
 
-const tags = ['Deliveries'];
+/** Definitions (schemas, OpenAPI text, handlers) in shared/outbound/delivery-routes.ts, imported on the first request. */
+const routes = () => import('../shared/outbound/delivery-routes').then((m) => m.routes);
 
 app.http(
   'deliveries-list',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'GET',
     route: 'v1/deliveries',
-    operationId: 'listDeliveries',
-    summary: 'The delivery log, newest first (filters: subscription, event type, status, time range)',
-    tags,
     scope: 'subscriptions:read',
-    query: deliveryQuery,
-    responses: { 200: { description: 'A page of deliveries.', schema: deliveryListSchema } },
-    handle: async ({ principal, query }) => ({
-      status: 200,
-      body: await listDeliveries(outboundDeps(), principal.tenantId, query),
-    }),
+    operationId: 'listDeliveries',
   }),
 );
 
 app.http(
   'deliveries-get',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'GET',
     route: 'v1/deliveries/{id}',
-    operationId: 'getDelivery',
-    summary: 'One delivery with every attempt',
-    tags,
     scope: 'subscriptions:read',
-    params: idParams,
-    responses: {
-      200: { description: 'The delivery.', schema: deliverySchema },
-      404: { description: 'No such delivery in this tenant.', schema: problemSchema },
-    },
-    handle: async ({ principal, params }) => ({
-      status: 200,
-      body: await getDelivery(outboundDeps(), principal.tenantId, params.id),
-    }),
+    operationId: 'getDelivery',
   }),
 );
 
 app.http(
   'deliveries-retry',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'POST',
     route: 'v1/deliveries/{id}/retry',
-    operationId: 'retryDelivery',
-    summary: 'Send one manual attempt now (outside the automatic schedule)',
-    tags,
     scope: 'subscriptions:write',
-    params: idParams,
-    responses: {
-      200: { description: 'The attempt and the delivery status after it.', schema: manualAttemptSchema },
-      404: { description: 'No such delivery in this tenant.', schema: problemSchema },
-      409: { description: 'An attempt is in flight, or the subscription is disabled.', schema: problemSchema },
-    },
-    handle: async ({ principal, params }) => ({
-      status: 200,
-      body: await runManualAttempt(outboundDeps(), principal.tenantId, params.id),
-    }),
+    operationId: 'retryDelivery',
   }),
 );
 
 app.http(
   'deliveries-retry-failed',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'POST',
     route: 'v1/deliveries/retry',
-    operationId: 'retryFailedDeliveries',
-    summary: 'A manual attempt for each failed delivery of a subscription in a time range (100 per call)',
-    tags,
     scope: 'subscriptions:write',
-    body: bulkRetryBody,
-    responses: {
-      200: { description: 'What was retried; page on with nextCursor.', schema: bulkRetrySchema },
-      409: { description: 'The subscription is disabled.', schema: problemSchema },
-    },
-    handle: async ({ principal, body }) => ({
-      status: 200,
-      body: await retryFailedDeliveries(outboundDeps(), principal.tenantId, body),
-    }),
+    operationId: 'retryFailedDeliveries',
   }),
 );

@@ -1,18 +1,15 @@
 import { app } from '@azure/functions';
-import { apiRoute } from '../shared/http/api-route';
-import { eventTypeListSchema } from '../shared/outbound/api-schemas';
-import { listEventTypes } from '../shared/outbound/event-types';
+import { lazyApiRoute } from '../shared/http/api-route';
+
+/** Definitions (schemas, OpenAPI text, handlers) in shared/outbound/event-type-routes.ts, imported on the first request. */
+const routes = () => import('../shared/outbound/event-type-routes').then((m) => m.routes);
 
 app.http(
   'event-types-get',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'GET',
     route: 'v1/event-types',
-    operationId: 'listEventTypes',
-    summary: 'The event types a subscription can receive, each with a JSON Schema and an example',
-    tags: ['Subscriptions'],
     scope: 'subscriptions:read',
-    responses: { 200: { description: 'Every event type.', schema: eventTypeListSchema } },
-    handle: async () => ({ status: 200, body: { items: listEventTypes() } }),
+    operationId: 'listEventTypes',
   }),
 );

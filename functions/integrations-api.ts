@@ -1,234 +1,105 @@
 import { app } from '@azure/functions';
-import { healthHistorySchema, recheckSchema, statusReportSchema } from '../shared/health/api-schemas';
-import { statusDeps } from '../shared/health/deps';
-import { integrationHealthHistory, integrationStatusReport, recheckIntegration } from '../shared/health/status';
-import { apiRoute, problemSchema } from '../shared/http/api-route';
-import {
-  createIntegrationBody,
-  healthQuery,
-  integrationIdParams,
-  integrationListQuery,
-  integrationListSchema,
-  integrationSchema,
-  skipTestQuery,
-  testConnectionBody,
-  testResultSchema,
-  updateIntegrationBody,
-} from '../shared/integrations/api-schemas';
-import { integrationDeps } from '../shared/integrations/deps';
-import {
-  createIntegration,
-  deleteIntegration,
-  getIntegration,
-  listIntegrations,
-  openIntegrationSession,
-  testUnsavedConnection,
-  updateIntegration,
-} from '../shared/integrations/manage';
-import { probeOnce, toTestResult } from '../shared/integrations/probe-once';
+import { lazyApiRoute } from '../shared/http/api-route';
 
-const TAGS = ['Integrations'];
-const notFound = { description: 'No such integration in this tenant.', schema: problemSchema };
-const testFailed = {
-  description: 'The connection test failed; nothing was saved. `test` holds the result.',
-  schema: problemSchema,
-};
+/** Definitions (schemas, OpenAPI text, handlers) in shared/integrations/routes.ts, imported on the first request. */
+const routes = () => import('../shared/integrations/routes').then((m) => m.routes);
 
 app.http(
   'integrations-create',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'POST',
     route: 'v1/integrations',
-    operationId: 'createIntegration',
-    summary: 'Connect a vendor account (tests the credentials first unless skipTest=true)',
-    tags: TAGS,
     scope: 'integrations:write',
-    body: createIntegrationBody,
-    query: skipTestQuery,
-    responses: {
-      201: { description: 'Created (never with credentials).', schema: integrationSchema },
-      422: testFailed,
-    },
-    handle: async ({ principal, body, query, correlationId }) => ({
-      status: 201,
-      body: await createIntegration(integrationDeps(), principal, body, { skipTest: query.skipTest, correlationId }),
-    }),
+    operationId: 'createIntegration',
   }),
 );
 
 app.http(
   'integrations-test-unsaved',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'POST',
     route: 'v1/integrations/test',
-    operationId: 'testConnection',
-    summary: 'Test credentials without saving them',
-    tags: TAGS,
     scope: 'integrations:write',
-    body: testConnectionBody,
-    responses: { 200: { description: 'The test result (ok or not).', schema: testResultSchema } },
-    handle: async ({ principal, body, correlationId }) => ({
-      status: 200,
-      body: await testUnsavedConnection(principal, body, correlationId),
-    }),
+    operationId: 'testConnection',
   }),
 );
 
 app.http(
   'integrations-list',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'GET',
     route: 'v1/integrations',
-    operationId: 'listIntegrations',
-    summary: "List this tenant's integrations, newest first",
-    tags: TAGS,
     scope: 'integrations:read',
-    query: integrationListQuery,
-    responses: { 200: { description: 'A page of integrations.', schema: integrationListSchema } },
-    handle: async ({ principal, query }) => ({
-      status: 200,
-      body: await listIntegrations(integrationDeps(), principal, query),
-    }),
+    operationId: 'listIntegrations',
   }),
 );
 
 app.http(
   'integrations-status',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'GET',
     route: 'v1/integrations/status',
-    operationId: 'getIntegrationStatus',
-    summary: 'Summary cards and the health of every integration',
-    tags: TAGS,
     scope: 'integrations:read',
-    responses: { 200: { description: 'The status report.', schema: statusReportSchema } },
-    handle: async ({ principal }) => ({
-      status: 200,
-      body: await integrationStatusReport(statusDeps(), principal.tenantId),
-    }),
+    operationId: 'getIntegrationStatus',
   }),
 );
 
 app.http(
   'integrations-get',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'GET',
     route: 'v1/integrations/{id}',
-    operationId: 'getIntegration',
-    summary: 'Get one integration (never its credentials)',
-    tags: TAGS,
     scope: 'integrations:read',
-    params: integrationIdParams,
-    responses: { 200: { description: 'The integration.', schema: integrationSchema }, 404: notFound },
-    handle: async ({ principal, params }) => ({
-      status: 200,
-      body: await getIntegration(integrationDeps(), principal, params.id),
-    }),
+    operationId: 'getIntegration',
   }),
 );
 
 app.http(
   'integrations-update',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'PATCH',
     route: 'v1/integrations/{id}',
-    operationId: 'updateIntegration',
-    summary: 'Rename, reconfigure, replace credentials or make default (connection changes are tested)',
-    tags: TAGS,
     scope: 'integrations:write',
-    params: integrationIdParams,
-    query: skipTestQuery,
-    body: updateIntegrationBody,
-    responses: {
-      200: { description: 'The updated integration.', schema: integrationSchema },
-      404: notFound,
-      409: { description: 'Changed concurrently; read it again and retry.', schema: problemSchema },
-      422: testFailed,
-    },
-    handle: async ({ principal, params, query, body, correlationId }) => ({
-      status: 200,
-      body: await updateIntegration(integrationDeps(), principal, params.id, body, {
-        skipTest: query.skipTest,
-        correlationId,
-      }),
-    }),
+    operationId: 'updateIntegration',
   }),
 );
 
 app.http(
   'integrations-delete',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'DELETE',
     route: 'v1/integrations/{id}',
-    operationId: 'deleteIntegration',
-    summary: 'Delete an integration and its credentials (immediate)',
-    tags: TAGS,
     scope: 'integrations:write',
-    params: integrationIdParams,
-    responses: { 204: { description: 'Deleted.' }, 404: notFound },
-    handle: async ({ principal, params, correlationId }) => {
-      await deleteIntegration(integrationDeps(), principal, params.id, correlationId);
-      return { status: 204 };
-    },
+    operationId: 'deleteIntegration',
   }),
 );
 
 app.http(
   'integrations-test-saved',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'POST',
     route: 'v1/integrations/{id}/test',
-    operationId: 'testIntegration',
-    summary: 'Test a saved integration now (does not change its status)',
-    tags: TAGS,
     scope: 'integrations:write',
-    params: integrationIdParams,
-    responses: { 200: { description: 'The test result.', schema: testResultSchema }, 404: notFound },
-    handle: async ({ principal, params, correlationId }) => {
-      const { connector, session } = await openIntegrationSession(
-        integrationDeps(),
-        principal.tenantId,
-        params.id,
-        correlationId,
-      );
-      return { status: 200, body: toTestResult(await probeOnce(connector, session)) };
-    },
+    operationId: 'testIntegration',
   }),
 );
 
 app.http(
   'integrations-health',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'GET',
     route: 'v1/integrations/{id}/health',
-    operationId: 'getIntegrationHealth',
-    summary: 'Probe history of one integration (rolling 24 h)',
-    tags: TAGS,
     scope: 'integrations:read',
-    params: integrationIdParams,
-    query: healthQuery,
-    responses: { 200: { description: 'Newest first.', schema: healthHistorySchema }, 404: notFound },
-    handle: async ({ principal, params, query }) => ({
-      status: 200,
-      body: await integrationHealthHistory(statusDeps(), principal.tenantId, params.id, query.hours),
-    }),
+    operationId: 'getIntegrationHealth',
   }),
 );
 
 app.http(
   'integrations-recheck',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'POST',
     route: 'v1/integrations/{id}/recheck',
-    operationId: 'recheckIntegration',
-    summary: 'Probe one integration now (the result shows in status within seconds)',
-    tags: TAGS,
     scope: 'integrations:write',
-    params: integrationIdParams,
-    responses: { 202: { description: 'Probe queued.', schema: recheckSchema }, 404: notFound },
-    handle: async ({ principal, params }) => ({
-      status: 202,
-      body: await recheckIntegration(statusDeps(), principal.tenantId, params.id),
-    }),
+    operationId: 'recheckIntegration',
   }),
 );

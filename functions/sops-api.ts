@@ -1,130 +1,35 @@
 import { app } from '@azure/functions';
-import { apiRoute, problemSchema } from '../shared/http/api-route';
-import {
-  matchPreviewBody,
-  matchResultSchema,
-  sopBody,
-  sopIdParams,
-  sopListQuery,
-  sopListSchema,
-  sopSchema,
-} from '../shared/sops/api-schemas';
-import { sopDeps } from '../shared/sops/deps';
-import { createSop, deleteSop, enabledSops, getSop, listSops, replaceSop } from '../shared/sops/manage';
-import { matchSops } from '../shared/sops/match';
+import { lazyApiRoute } from '../shared/http/api-route';
 
-const TAGS = ['SOPs'];
-const notFound = { description: 'No such SOP in this tenant.', schema: problemSchema };
+/** Definitions (schemas, OpenAPI text, handlers) in shared/sops/routes.ts, imported on the first request. */
+const routes = () => import('../shared/sops/routes').then((m) => m.routes);
 
 app.http(
   'sops-create',
-  apiRoute({
-    method: 'POST',
-    route: 'v1/sops',
-    operationId: 'createSop',
-    summary: 'Create a SOP (checked against the tool catalog)',
-    tags: TAGS,
-    scope: 'sops:write',
-    body: sopBody,
-    responses: { 201: { description: 'Created.', schema: sopSchema } },
-    handle: async ({ principal, body, correlationId }) => ({
-      status: 201,
-      body: await createSop(sopDeps(), principal, body, correlationId),
-    }),
-  }),
+  lazyApiRoute(routes, { method: 'POST', route: 'v1/sops', scope: 'sops:write', operationId: 'createSop' }),
 );
 
 app.http(
   'sops-list',
-  apiRoute({
-    method: 'GET',
-    route: 'v1/sops',
-    operationId: 'listSops',
-    summary: "List this tenant's SOPs, newest first",
-    tags: TAGS,
-    scope: 'sops:read',
-    query: sopListQuery,
-    responses: { 200: { description: 'A page of SOPs.', schema: sopListSchema } },
-    handle: async ({ principal, query }) => ({ status: 200, body: await listSops(sopDeps(), principal, query) }),
-  }),
+  lazyApiRoute(routes, { method: 'GET', route: 'v1/sops', scope: 'sops:read', operationId: 'listSops' }),
 );
 
 app.http(
   'sops-match-preview',
-  apiRoute({
-    method: 'POST',
-    route: 'v1/sops/match',
-    operationId: 'previewSopMatch',
-    summary: 'Which SOP an event would match, with the closest candidates and their scores',
-    tags: TAGS,
-    scope: 'sops:read',
-    body: matchPreviewBody,
-    responses: { 200: { description: 'The match result.', schema: matchResultSchema } },
-    handle: async ({ principal, body }) => ({
-      status: 200,
-      body: matchSops(await enabledSops(sopDeps(), principal.tenantId), 'preview', {
-        ...body.event,
-        occurredAt: new Date(0).toISOString(),
-      }),
-    }),
-  }),
+  lazyApiRoute(routes, { method: 'POST', route: 'v1/sops/match', scope: 'sops:read', operationId: 'previewSopMatch' }),
 );
 
 app.http(
   'sops-get',
-  apiRoute({
-    method: 'GET',
-    route: 'v1/sops/{id}',
-    operationId: 'getSop',
-    summary: 'Get one SOP',
-    tags: TAGS,
-    scope: 'sops:read',
-    params: sopIdParams,
-    responses: { 200: { description: 'The SOP.', schema: sopSchema }, 404: notFound },
-    handle: async ({ principal, params }) => ({
-      status: 200,
-      body: await getSop(sopDeps(), principal.tenantId, params.id),
-    }),
-  }),
+  lazyApiRoute(routes, { method: 'GET', route: 'v1/sops/{id}', scope: 'sops:read', operationId: 'getSop' }),
 );
 
 app.http(
   'sops-replace',
-  apiRoute({
-    method: 'PUT',
-    route: 'v1/sops/{id}',
-    operationId: 'replaceSop',
-    summary: 'Replace a SOP (runs in flight keep the version they started with)',
-    tags: TAGS,
-    scope: 'sops:write',
-    params: sopIdParams,
-    body: sopBody,
-    responses: {
-      200: { description: 'The new version.', schema: sopSchema },
-      404: notFound,
-      409: { description: 'Changed concurrently; read it again and retry.', schema: problemSchema },
-    },
-    handle: async ({ principal, params, body, correlationId }) => ({
-      status: 200,
-      body: await replaceSop(sopDeps(), principal, params.id, body, correlationId),
-    }),
-  }),
+  lazyApiRoute(routes, { method: 'PUT', route: 'v1/sops/{id}', scope: 'sops:write', operationId: 'replaceSop' }),
 );
 
 app.http(
   'sops-delete',
-  apiRoute({
-    method: 'DELETE',
-    route: 'v1/sops/{id}',
-    operationId: 'deleteSop',
-    summary: 'Delete a SOP',
-    tags: TAGS,
-    scope: 'sops:write',
-    params: sopIdParams,
-    responses: { 204: { description: 'Deleted.' }, 404: notFound },
-    handle: async ({ principal, params, correlationId }) => {
-      await deleteSop(sopDeps(), principal, params.id, correlationId);
-      return { status: 204 };
-    },
-  }),
+  lazyApiRoute(routes, { method: 'DELETE', route: 'v1/sops/{id}', scope: 'sops:write', operationId: 'deleteSop' }),
 );

@@ -1,117 +1,40 @@
 import { app } from '@azure/functions';
-import { pageQuery } from '../shared/apikeys/api-schemas';
-import { issueFirstAdminKey } from '../shared/apikeys/manage';
-import { services } from '../shared/app/services';
-import { apiRoute, problemSchema } from '../shared/http/api-route';
-import {
-  createdTenantSchema,
-  createTenantBody,
-  tenantIdParams,
-  tenantListSchema,
-  tenantSchema,
-} from '../shared/tenants/api-schemas';
-import { createTenant, getTenant, listTenants, setTenantStatus } from '../shared/tenants/manage';
+import { lazyApiRoute } from '../shared/http/api-route';
 
-/** The operator plane: only the operator key (scope `operator`) reaches these routes. */
-const deps = () => {
-  const svc = services();
-  return {
-    table: svc.tenantTable,
-    directory: svc.tenants,
-    issueFirstAdminKey: (tenantId: string, correlationId: string) =>
-      issueFirstAdminKey(
-        { tables: svc.apiKeys, audit: svc.audit, maxLifetimeDays: svc.settings.API_KEY_MAX_LIFETIME_DAYS },
-        tenantId,
-        correlationId,
-      ),
-    audit: svc.audit,
-  };
-};
-
-const notFound = { description: 'No such tenant.', schema: problemSchema };
+/** Definitions (schemas, OpenAPI text, handlers) in shared/tenants/routes.ts, imported on the first request. */
+const routes = () => import('../shared/tenants/routes').then((m) => m.routes);
 
 app.http(
   'tenants-create',
-  apiRoute({
-    method: 'POST',
-    route: 'v1/tenants',
-    operationId: 'createTenant',
-    summary: 'Onboard a tenant (MSP); its first admin key is returned once',
-    tags: ['Tenants (operator)'],
-    scope: 'operator',
-    body: createTenantBody,
-    responses: {
-      201: { description: 'Created; `adminKey.key` is shown only here.', schema: createdTenantSchema },
-    },
-    handle: async ({ principal, body, correlationId }) => ({
-      status: 201,
-      body: await createTenant(deps(), principal, body, correlationId),
-    }),
-  }),
+  lazyApiRoute(routes, { method: 'POST', route: 'v1/tenants', scope: 'operator', operationId: 'createTenant' }),
 );
 
 app.http(
   'tenants-list',
-  apiRoute({
-    method: 'GET',
-    route: 'v1/tenants',
-    operationId: 'listTenants',
-    summary: 'List tenants, newest first',
-    tags: ['Tenants (operator)'],
-    scope: 'operator',
-    query: pageQuery,
-    responses: { 200: { description: 'A page of tenants.', schema: tenantListSchema } },
-    handle: async ({ query }) => ({ status: 200, body: await listTenants(deps(), query) }),
-  }),
+  lazyApiRoute(routes, { method: 'GET', route: 'v1/tenants', scope: 'operator', operationId: 'listTenants' }),
 );
 
 app.http(
   'tenants-get',
-  apiRoute({
-    method: 'GET',
-    route: 'v1/tenants/{id}',
-    operationId: 'getTenant',
-    summary: 'Get one tenant',
-    tags: ['Tenants (operator)'],
-    scope: 'operator',
-    params: tenantIdParams,
-    responses: { 200: { description: 'The tenant.', schema: tenantSchema }, 404: notFound },
-    handle: async ({ params }) => ({ status: 200, body: await getTenant(deps(), params.id) }),
-  }),
+  lazyApiRoute(routes, { method: 'GET', route: 'v1/tenants/{id}', scope: 'operator', operationId: 'getTenant' }),
 );
 
 app.http(
   'tenants-disable',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'POST',
     route: 'v1/tenants/{id}/disable',
-    operationId: 'disableTenant',
-    summary: 'Disable a tenant: its keys get 401 tenant_disabled, its webhooks and timers stop (nothing is deleted)',
-    tags: ['Tenants (operator)'],
     scope: 'operator',
-    params: tenantIdParams,
-    responses: { 200: { description: 'The tenant, disabled.', schema: tenantSchema }, 404: notFound },
-    handle: async ({ principal, params, correlationId }) => ({
-      status: 200,
-      body: await setTenantStatus(deps(), principal, params.id, 'disabled', correlationId),
-    }),
+    operationId: 'disableTenant',
   }),
 );
 
 app.http(
   'tenants-enable',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'POST',
     route: 'v1/tenants/{id}/enable',
-    operationId: 'enableTenant',
-    summary: 'Enable a disabled tenant again',
-    tags: ['Tenants (operator)'],
     scope: 'operator',
-    params: tenantIdParams,
-    responses: { 200: { description: 'The tenant, active.', schema: tenantSchema }, 404: notFound },
-    handle: async ({ principal, params, correlationId }) => ({
-      status: 200,
-      body: await setTenantStatus(deps(), principal, params.id, 'active', correlationId),
-    }),
+    operationId: 'enableTenant',
   }),
 );

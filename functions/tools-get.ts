@@ -1,35 +1,10 @@
 import { app } from '@azure/functions';
-import { z } from 'zod';
-import { apiRoute } from '../shared/http/api-route';
-import { listTools, toolView } from '../shared/tools/catalog';
+import { lazyApiRoute } from '../shared/http/api-route';
 
-const toolSchema = z
-  .object({
-    id: z.string(),
-    vendor: z.string(),
-    title: z.string(),
-    description: z.string(),
-    writes: z.boolean(),
-    alwaysRequiresApproval: z.boolean(),
-    argumentsSchema: z.record(z.string(), z.unknown()).meta({ description: 'JSON Schema of the arguments.' }),
-  })
-  .meta({ id: 'Tool' });
+/** Definitions (schemas, OpenAPI text, handlers) in shared/tools/routes.ts, imported on the first request. */
+const routes = () => import('../shared/tools/routes').then((m) => m.routes);
 
 app.http(
   'tools-get',
-  apiRoute({
-    method: 'GET',
-    route: 'v1/tools',
-    operationId: 'listTools',
-    summary: 'The tools SOP steps can call, with their argument schemas',
-    tags: ['SOPs'],
-    scope: 'sops:read',
-    responses: {
-      200: {
-        description: 'Every tool.',
-        schema: z.object({ items: z.array(toolSchema), nextCursor: z.null() }).meta({ id: 'ToolList' }),
-      },
-    },
-    handle: async () => ({ status: 200, body: { items: listTools().map(toolView), nextCursor: null } }),
-  }),
+  lazyApiRoute(routes, { method: 'GET', route: 'v1/tools', scope: 'sops:read', operationId: 'listTools' }),
 );

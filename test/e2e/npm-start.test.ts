@@ -25,6 +25,7 @@ describe('npm start', () => {
         LOCAL_AZURITE_BLOB_PORT: '0',
         LOCAL_AZURITE_QUEUE_PORT: '0',
         LOCAL_AZURITE_TABLE_PORT: '0',
+        LOCAL_FAKE_VENDORS_PORT: '0',
         LOCAL_AZURITE_LOCATION: location,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -43,6 +44,8 @@ describe('npm start', () => {
         if (!healthy) await new Promise((r) => setTimeout(r, 200));
       }
       expect(healthy, output()).toBe(true);
+      // The example settings start the fake vendors for the README tour, each on its own port.
+      expect(output()).toMatch(/Fake vendors[\s\S]*autotask\s+http:\/\/127\.0\.0\.1:\d+[\s\S]*receiver\s+http/);
       // The banner lists every function with its route.
       expect(output()).toContain('api-keys-create');
       expect(output()).toMatch(/\[POST\] http:\/\/localhost:\d+\/api\/v1\/api-keys/);

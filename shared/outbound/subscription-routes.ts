@@ -1,0 +1,119 @@
+import { defineApiRoute, problemSchema } from '../http/api-route';
+import {
+  createdSubscriptionSchema,
+  createSubscriptionBody,
+  idParams,
+  pageQuery,
+  rotateSecretBody,
+  subscriptionListSchema,
+  subscriptionSchema,
+  updateSubscriptionBody,
+} from './api-schemas';
+import { outboundDeps } from './deps';
+import {
+  createSubscription,
+  deleteSubscription,
+  getSubscription,
+  listSubscriptions,
+  rotateSubscriptionSecret,
+  updateSubscription,
+} from './subscriptions';
+
+const tags = ['Subscriptions'];
+const notFound = { description: 'No such subscription in this tenant.', schema: problemSchema };
+
+/** API routes by operationId; functions/subscriptions-api.ts registers each (docs/decisions.md §37). */
+export const routes = {
+  createSubscription: defineApiRoute({
+    method: 'POST',
+    route: 'v1/subscriptions',
+    operationId: 'createSubscription',
+    summary: 'Subscribe a URL to events (the signing secret is returned once)',
+    tags,
+    scope: 'subscriptions:write',
+    body: createSubscriptionBody,
+    responses: { 201: { description: 'Created; `secret` is shown only here.', schema: createdSubscriptionSchema } },
+    handle: async ({ principal, body, correlationId }) => ({
+      status: 201,
+      body: await createSubscription(outboundDeps(), principal, body, correlationId),
+    }),
+  }),
+  listSubscriptions: defineApiRoute({
+    method: 'GET',
+    route: 'v1/subscriptions',
+    operationId: 'listSubscriptions',
+    summary: 'List subscriptions with their endpoint health, newest first',
+    tags,
+    scope: 'subscriptions:read',
+    query: pageQuery,
+    responses: { 200: { description: 'A page of subscriptions.', schema: subscriptionListSchema } },
+    handle: async ({ principal, query }) => ({
+      status: 200,
+      body: await listSubscriptions(outboundDeps(), principal.tenantId, query),
+    }),
+  }),
+  getSubscription: defineApiRoute({
+    method: 'GET',
+    route: 'v1/subscriptions/{id}',
+    operationId: 'getSubscription',
+    summary: 'Get one subscription and its endpoint health (never the secret)',
+    tags,
+    scope: 'subscriptions:read',
+    params: idParams,
+    responses: { 200: { description: 'The subscription.', schema: subscriptionSchema }, 404: notFound },
+    handle: async ({ principal, params }) => ({
+      status: 200,
+      body: await getSubscription(outboundDeps(), principal.tenantId, params.id),
+    }),
+  }),
+  updateSubscription: defineApiRoute({
+    method: 'PATCH',
+    route: 'v1/subscriptions/{id}',
+    operationId: 'updateSubscription',
+    summary: 'Change a subscription; `enabled: true` re-enables one that was disabled',
+    tags,
+    scope: 'subscriptions:write',
+    params: idParams,
+    body: updateSubscriptionBody,
+    responses: { 200: { description: 'The subscription.', schema: subscriptionSchema }, 404: notFound },
+    handle: async ({ principal, params, body, correlationId }) => ({
+      status: 200,
+      body: await updateSubscription(outboundDeps(), principal, params.id, body, correlationId),
+    }),
+  }),
+  deleteSubscription: defineApiRoute({
+    method: 'DELETE',
+    route: 'v1/subscriptions/{id}',
+    operationId: 'deleteSubscription',
+    summary: 'Delete a subscription and its secret',
+    tags,
+    scope: 'subscriptions:write',
+    params: idParams,
+    responses: { 204: { description: 'Deleted.' }, 404: notFound },
+    handle: async ({ principal, params, correlationId }) => {
+      await deleteSubscription(outboundDeps(), principal, params.id, correlationId);
+      return { status: 204 };
+    },
+  }),
+  rotateSubscriptionSecret: defineApiRoute({
+    method: 'POST',
+    route: 'v1/subscriptions/{id}/rotate-secret',
+    operationId: 'rotateSubscriptionSecret',
+    summary: 'Issue a new signing secret; the previous one keeps signing for up to 24 h',
+    tags,
+    scope: 'subscriptions:write',
+    params: idParams,
+    body: rotateSecretBody,
+    responses: {
+      200: {
+        description: 'The subscription with the new `secret` (shown only here).',
+        schema: createdSubscriptionSchema,
+      },
+      404: notFound,
+    },
+    handle: async ({ principal, params, body, correlationId }) => ({
+      status: 200,
+      body: await rotateSubscriptionSecret(outboundDeps(), principal, params.id, body.overlapHours, correlationId),
+    }),
+  }),
+};

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { defineApiRoute } from '../http/api-route';
+import { listTools, toolView } from './catalog';
+
+const toolSchema = z
+  .object({
+    id: z.string(),
+    vendor: z.string(),
+    title: z.string(),
+    description: z.string(),
+    writes: z.boolean(),
+    alwaysRequiresApproval: z.boolean(),
+    argumentsSchema: z.record(z.string(), z.unknown()).meta({ description: 'JSON Schema of the arguments.' }),
+  })
+  .meta({ id: 'Tool' });
+
+/** API routes by operationId; functions/tools-get.ts registers each (docs/decisions.md §37). */
+export const routes = {
+  listTools: defineApiRoute({
+    method: 'GET',
+    route: 'v1/tools',
+    operationId: 'listTools',
+    summary: 'The tools SOP steps can call, with their argument schemas',
+    tags: ['SOPs'],
+    scope: 'sops:read',
+    responses: {
+      200: {
+        description: 'Every tool.',
+        schema: z.object({ items: z.array(toolSchema), nextCursor: z.null() }).meta({ id: 'ToolList' }),
+      },
+    },
+    handle: async () => ({ status: 200, body: { items: listTools().map(toolView), nextCursor: null } }),
+  }),
+};
