@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 import { lazyApiRoute } from '../shared/http/api-route';
 
-/** Definitions (schemas, OpenAPI text, handlers) in shared/agents/routes.ts, imported on the first request. */
+/** The definitions, imported on the first request (docs/decisions.md §38). */
 const routes = () => import('../shared/agents/routes').then((m) => m.routes);
 
 app.http(

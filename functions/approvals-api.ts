@@ -1,87 +1,32 @@
 import { app } from '@azure/functions';
-import {
-  approvalIdParams,
-  approvalListQuery,
-  approvalListSchema,
-  approvalSchema,
-  decisionBody,
-} from '../shared/approvals/api-schemas';
-import { approvalDeps } from '../shared/approvals/deps';
-import { decideApproval, getApproval, listApprovals } from '../shared/approvals/manage';
-import { apiRoute, problemSchema } from '../shared/http/api-route';
+import { lazyApiRoute } from '../shared/http/api-route';
 
-const TAGS = ['Approvals'];
-const notFound = { description: 'No such approval in this tenant.', schema: problemSchema };
-const decided = {
-  description: 'Already decided the other way (`approval_already_decided`) or expired (`approval_expired`).',
-  schema: problemSchema,
-};
+/** The definitions, imported on the first request (docs/decisions.md §38). */
+const routes = () => import('../shared/approvals/routes').then((m) => m.routes);
 
 app.http(
   'approvals-list',
-  apiRoute({
-    method: 'GET',
-    route: 'v1/approvals',
-    operationId: 'listApprovals',
-    summary: 'Tool calls waiting for (or given) a human decision, newest first',
-    tags: TAGS,
-    scope: 'approvals:read',
-    query: approvalListQuery,
-    responses: { 200: { description: 'A page of approvals.', schema: approvalListSchema } },
-    handle: async ({ principal, query }) => ({
-      status: 200,
-      body: await listApprovals(approvalDeps(), principal, query),
-    }),
-  }),
+  lazyApiRoute(routes, { method: 'GET', route: 'v1/approvals', scope: 'approvals:read', operationId: 'listApprovals' }),
 );
 
 app.http(
   'approvals-get',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'GET',
     route: 'v1/approvals/{id}',
-    operationId: 'getApproval',
-    summary: 'Get one approval',
-    tags: TAGS,
     scope: 'approvals:read',
-    params: approvalIdParams,
-    responses: { 200: { description: 'The approval.', schema: approvalSchema }, 404: notFound },
-    handle: async ({ principal, params }) => ({
-      status: 200,
-      body: await getApproval(approvalDeps(), principal.tenantId, params.id),
-    }),
+    operationId: 'getApproval',
   }),
 );
 
 for (const decision of ['approve', 'reject'] as const) {
   app.http(
     `approvals-${decision}`,
-    apiRoute({
+    lazyApiRoute(routes, {
       method: 'POST',
       route: `v1/approvals/{id}/${decision}`,
-      operationId: `${decision}Approval`,
-      summary:
-        decision === 'approve'
-          ? 'Approve: the tool call runs and the agent run goes on'
-          : 'Reject: the event fails as approval_rejected',
-      tags: TAGS,
       scope: 'approvals:write',
-      params: approvalIdParams,
-      body: decisionBody,
-      // A decision needs no body; `{"comment": "…"}` is optional.
-      bodyOptional: true,
-      responses: { 200: { description: 'The decided approval.', schema: approvalSchema }, 404: notFound, 409: decided },
-      handle: async ({ principal, params, body, correlationId }) => ({
-        status: 200,
-        body: await decideApproval(
-          approvalDeps(),
-          principal,
-          params.id,
-          decision === 'approve' ? 'approved' : 'rejected',
-          body.comment,
-          correlationId,
-        ),
-      }),
+      operationId: `${decision}Approval`,
     }),
   );
 }

@@ -1,16 +1,17 @@
 import { app } from '@azure/functions';
-import { registerQueueHandler } from '../shared/bus/trigger';
-import { fanOutDeps, probeDeps } from '../shared/health/deps';
-import { fanOutProbes } from '../shared/health/fan-out';
-import { PROBE_QUEUE } from '../shared/health/probe-message';
-import { handleProbeMessage } from '../shared/health/run-probe';
-import { PROBE_SCHEDULE } from '../shared/health/schedule';
+import { lazyQueueHandler, registerQueueHandler } from '../shared/bus/trigger';
 
+/** The handlers, imported on the first invocation (docs/decisions.md §38). */
+const triggers = () => import('../shared/health/triggers');
+
+/** Every five minutes: one probe message per integration that is due (shared/health/fan-out). */
 app.timer('health-probe-timer', {
-  schedule: PROBE_SCHEDULE,
-  handler: async () => {
-    await fanOutProbes(fanOutDeps());
-  },
+  schedule: '0 */5 * * * *',
+  handler: async () => (await triggers()).fanOutDueProbes(),
 });
 
-registerQueueHandler('health-probe-run', PROBE_QUEUE, (message) => handleProbeMessage(probeDeps(), message));
+registerQueueHandler(
+  'health-probe-run',
+  'health-probe',
+  lazyQueueHandler(async () => (await triggers()).runProbe),
+);

@@ -1,47 +1,27 @@
 import { app } from '@azure/functions';
-import { settings } from '../shared/config/settings';
-import { recordNextAttempt, runAutomaticAttempt } from '../shared/outbound/attempt';
-import { outboundDeps } from '../shared/outbound/deps';
-import {
-  ATTEMPT_ACTIVITY,
-  attemptInputSchema,
-  DELIVERY_ORCHESTRATOR,
-  deliveryOrchestrator,
-  NEXT_ATTEMPT_ACTIVITY,
-  nextAttemptInputSchema,
-} from '../shared/outbound/orchestrator';
-import { purgeExpiredDeliveries, RETENTION_SCHEDULE } from '../shared/outbound/retention';
-import { durableStarter } from '../shared/outbound/starter';
-import { START_SWEEP_SCHEDULE, startWaitingDeliveries } from '../shared/outbound/sweep';
 import * as df from '../shared/sdk/durable-functions';
 
+/** The handlers, imported on the first invocation (docs/decisions.md §38). */
+const outbound = () => import('../shared/outbound/triggers');
+
 /** Outbound delivery on Durable Functions: the orchestration, its two activities and the housekeeping timers (shared/outbound). */
-df.app.orchestration(DELIVERY_ORCHESTRATOR, (context) => deliveryOrchestrator(context));
+df.app.lazyOrchestration('outbound-delivery-v1', async () => (await outbound()).deliveryOrchestration);
 
-df.app.activity(ATTEMPT_ACTIVITY, {
-  handler: async (input: unknown) => runAutomaticAttempt(outboundDeps(), attemptInputSchema.parse(input)),
+df.app.activity('outbound-attempt-v1', { handler: async (input: unknown) => (await outbound()).attempt(input) });
+
+df.app.activity('outbound-next-attempt-v1', {
+  handler: async (input: unknown) => (await outbound()).nextAttempt(input),
 });
 
-df.app.activity(NEXT_ATTEMPT_ACTIVITY, {
-  handler: async (input: unknown) => {
-    await recordNextAttempt(outboundDeps(), nextAttemptInputSchema.parse(input));
-    return null;
-  },
-});
-
-/** Every minute: start deliveries whose orchestration was never confirmed started (shared/outbound/sweep). */
+/** Every minute: start deliveries whose orchestration was never confirmed started. */
 app.timer('outbound-start-sweep', {
-  schedule: START_SWEEP_SCHEDULE,
+  schedule: '30 * * * * *',
   extraInputs: [df.input.durableClient()],
-  handler: async (_timer, context) => {
-    await startWaitingDeliveries(outboundDeps(), durableStarter(df.getClient(context)));
-  },
+  handler: async (_timer, context) => (await outbound()).startSweep(context),
 });
 
 /** Hourly: purge outbound events, deliveries and attempts past OUTBOUND_RETENTION_DAYS. */
 app.timer('outbound-retention', {
-  schedule: RETENTION_SCHEDULE,
-  handler: async () => {
-    await purgeExpiredDeliveries(outboundDeps(), { retentionDays: settings().OUTBOUND_RETENTION_DAYS });
-  },
+  schedule: '0 23 * * * *',
+  handler: async () => (await outbound()).retention(),
 });

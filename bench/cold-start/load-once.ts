@@ -1,4 +1,5 @@
 import { Session } from 'node:inspector';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { installFunctionsCore } from '../../local/functions-core-shim';
 import { FunctionRegistry } from '../../local/registry';
@@ -12,6 +13,10 @@ import { FunctionRegistry } from '../../local/registry';
  * With `--profile` first, the load runs under V8's sampling profiler and the report also says where
  * the time went, by module group (see `groupOf`). Profiling slows the load, so only the shares
  * mean something, not the milliseconds.
+ *
+ * With `--modules` first, the load runs under V8's precise coverage and the report lists every
+ * module of shared/ and functions/ whose top-level code ran (test/unit/lazy-registration.test.ts
+ * holds that list to the foundation's; docs/decisions.md §38).
  */
 export interface LoadReport {
   loadMs: number;
@@ -23,6 +28,8 @@ export interface LoadReport {
   layout: 'bundle, code cache used' | 'bundle, code cache rejected' | 'bundle, no code cache' | 'one file per module';
   /** Profiled samples' time by module group, largest first (only with --profile). */
   profile?: Array<{ group: string; ms: number }>;
+  /** The app's modules evaluated by the load, as source paths ("shared/clock/index.ts"; only with --modules). */
+  modules?: string[];
 }
 
 function packageOf(file: string): string | undefined {
@@ -106,26 +113,64 @@ function post<T>(session: Session, method: string, params?: object): T {
   return result as T;
 }
 
+interface Coverage {
+  result: Array<{ url: string; functions: Array<{ functionName: string; ranges: Array<{ count: number }> }> }>;
+}
+
+const APP_MODULE = /^(shared|functions)\/.+\.ts$/;
+
+/**
+ * The app's modules whose top-level code ran. In dist/app-bundle.js a module's initialiser is a
+ * function named after its source path, run at most once, so a call count above zero means the
+ * module was evaluated. Without the bundle (one file per module) every module is its own file in
+ * require.cache.
+ */
+function evaluatedModules(coverage: Coverage, dist: string): string[] {
+  const found = new Set<string>();
+  for (const script of coverage.result) {
+    for (const fn of script.functions) {
+      if (APP_MODULE.test(fn.functionName) && (fn.ranges[0]?.count ?? 0) > 0) found.add(fn.functionName);
+    }
+  }
+  if (!Object.keys(require.cache).some((file) => /[\\/]app-bundle-loader\.js$/.test(file))) {
+    for (const file of Object.keys(require.cache)) {
+      const relative = file.startsWith(dist) ? file.slice(dist.length + 1).replaceAll('\\', '/') : '';
+      if (/^(shared|functions)\/.+\.js$/.test(relative)) found.add(relative.replace(/\.js$/, '.ts'));
+    }
+  }
+  return [...found].sort();
+}
+
 const args = process.argv.slice(2);
 const profiling = args[0] === '--profile';
-const files = profiling ? args.slice(1) : args;
+const listingModules = args[0] === '--modules';
+const files = profiling || listingModules ? args.slice(1) : args;
 
 const registry = new FunctionRegistry();
 installFunctionsCore(registry, () => undefined);
 const before = new Set(Object.keys(require.cache));
-const session = profiling ? new Session() : undefined;
+const session = profiling || listingModules ? new Session() : undefined;
 if (session) {
   session.connect();
   post(session, 'Profiler.enable');
-  post(session, 'Profiler.setSamplingInterval', { interval: 100 });
-  post(session, 'Profiler.start');
+  if (profiling) {
+    post(session, 'Profiler.setSamplingInterval', { interval: 100 });
+    post(session, 'Profiler.start');
+  } else {
+    post(session, 'Profiler.startPreciseCoverage', { callCount: true, detailed: false });
+  }
 }
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
 for (const file of files) require(file);
 const loadMs = performance.now() - started;
 const cpu = process.cpuUsage(cpuBefore);
-const profile = session ? attribute(post<{ profile: Profile }>(session, 'Profiler.stop').profile) : undefined;
+const profile =
+  session && profiling ? attribute(post<{ profile: Profile }>(session, 'Profiler.stop').profile) : undefined;
+const modules =
+  session && listingModules
+    ? evaluatedModules(post<Coverage>(session, 'Profiler.takePreciseCoverage'), join(__dirname, '..', '..'))
+    : undefined;
 const packages = new Set<string>();
 for (const file of Object.keys(require.cache)) {
   const name = before.has(file) ? undefined : packageOf(file);
@@ -138,5 +183,6 @@ const report: LoadReport = {
   packages: [...packages].sort(),
   layout: layoutOf(),
   ...(profile ? { profile } : {}),
+  ...(modules ? { modules } : {}),
 };
 process.stdout.write(`${JSON.stringify(report)}\n`);

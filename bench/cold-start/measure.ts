@@ -22,13 +22,15 @@ export interface ColdStartResult {
   profile?: LoadReport['profile'];
   /** Packages the app loads at start that the hello world does not. */
   extraPackages: string[];
+  /** The app's modules evaluated at start (one more load, under V8's coverage). */
+  modules?: string[];
 }
 
 const LOADER = join(__dirname, 'load-once.js');
 const HELLO_WORLD = join(__dirname, 'hello-world-app.js');
 
-function loadOnce(files: string[], profile = false): LoadReport {
-  const child = spawnSync(process.execPath, [LOADER, ...(profile ? ['--profile'] : []), ...files], {
+function loadOnce(files: string[], mode?: '--profile' | '--modules'): LoadReport {
+  const child = spawnSync(process.execPath, [LOADER, ...(mode ? [mode] : []), ...files], {
     encoding: 'utf8',
   });
   if (child.status !== 0) throw new Error(`loading ${files.join(', ')} failed:\n${child.stderr}`);
@@ -77,7 +79,8 @@ export function measureColdStart(
     ratio: appMedian.loadMs / helloWorld.loadMs,
     cpuRatio: appMedian.cpuMs / helloWorld.cpuMs,
     extraPackages: appMedian.packages.filter((p) => !baseline.has(p)),
-    ...(profile ? { profile: loadOnce(entries, true).profile } : {}),
+    ...(profile ? { profile: loadOnce(entries, '--profile').profile } : {}),
+    ...(profile ? { modules: loadOnce(entries, '--modules').modules ?? [] } : {}),
   };
 }
 
@@ -89,6 +92,20 @@ function formatProfile(profile: NonNullable<ColdStartResult['profile']>): string
       .filter((entry) => entry.ms / total >= 0.01)
       .map((entry) => `  ${((100 * entry.ms) / total).toFixed(0).padStart(3)} %  ${entry.group}`),
   ];
+}
+
+/**
+ * shared/ modules evaluated at start, by folder. Registration is meant to evaluate only the
+ * foundation's (docs/decisions.md §38; test/unit/lazy-registration.test.ts fails otherwise).
+ */
+function formatModules(modules: string[]): string[] {
+  const byFolder = new Map<string, number>();
+  for (const module of modules.filter((m) => m.startsWith('shared/'))) {
+    const folder = module.split('/')[1] ?? module;
+    byFolder.set(folder, (byFolder.get(folder) ?? 0) + 1);
+  }
+  const folders = [...byFolder].map(([folder, count]) => `${folder} ${count}`).join(', ');
+  return [`shared/ modules evaluated at start (${modules.filter((m) => m.startsWith('shared/')).length}): ${folders}`];
 }
 
 export function formatColdStart(result: ColdStartResult): string {
@@ -103,6 +120,7 @@ export function formatColdStart(result: ColdStartResult): string {
     `cold start ratio (app / hello world): ${result.ratio.toFixed(1)}x (target <= 5x); by CPU time ${result.cpuRatio.toFixed(1)}x`,
     `packages loaded at start beyond the hello world: ${result.extraPackages.join(', ') || 'none'}`,
     `app code loaded as: ${result.app.layout}`,
+    ...(result.modules ? formatModules(result.modules) : []),
     ...(result.profile ? formatProfile(result.profile) : []),
     '',
   ].join('\n');

@@ -4,7 +4,7 @@ import { agentRunsOfEvent, getAgentRunView } from './view';
 
 const TAGS = ['Events'];
 
-/** API routes by operationId; functions/agent-runs-api.ts registers each (docs/decisions.md §37). */
+/** API routes by operationId; functions/agent-runs-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   getAgentRun: defineApiRoute({
     method: 'GET',

@@ -16,7 +16,7 @@ const deps = () => ({
   maxLifetimeDays: services().settings.API_KEY_MAX_LIFETIME_DAYS,
 });
 
-/** API routes by operationId; functions/api-keys.ts registers each (docs/decisions.md §37). */
+/** API routes by operationId; functions/api-keys.ts registers each (docs/decisions.md §38). */
 export const routes = {
   createApiKey: defineApiRoute({
     method: 'POST',

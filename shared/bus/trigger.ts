@@ -210,7 +210,7 @@ export interface QueueHandlerOptions {
 
 /**
  * A handler imported on the first message: functions/ registers queue triggers with this so a cold
- * start evaluates none of the capability code behind them (docs/decisions.md §37).
+ * start evaluates none of the capability code behind them (docs/decisions.md §38).
  */
 export function lazyQueueHandler(load: () => Promise<QueueMessageHandler>): QueueMessageHandler {
   return loadOnFirstCall(load);

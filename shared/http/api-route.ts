@@ -3,15 +3,15 @@ import { z } from 'zod';
 import type { Principal } from '../apikeys/principal';
 import type { ApiScope } from '../apikeys/scopes';
 import type { Logger } from '../observability/logger';
-import type { RouteConfig } from '../sdk/zod-to-openapi';
 import { loadOnFirstCall } from '../sdk/load-on-first-use';
+import type { RouteConfig } from '../sdk/zod-to-openapi';
 import { type ResponseSpec, registerOpenApiPath } from './openapi';
 
 /**
  * What an API route is: its definition (method, route, scope, schemas, OpenAPI text, handler) and
  * how functions/ registers one. What a route does when called lives in shared/http/route-handler,
  * loaded on the first request, so registering every route at start evaluates none of the
- * authentication, storage or capability code behind them (docs/decisions.md §37).
+ * authentication, storage or capability code behind them (docs/decisions.md §38).
  */
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -176,7 +176,12 @@ export function apiRoute<
 >(def: ApiRouteDefinition<B, Q, P, S>): ApiRouteRegistration {
   const any = def as unknown as AnyApiRoute;
   registerOpenApiPath(async () => openApiPathOf(any));
-  return { route: def.route, methods: [def.method], authLevel: 'anonymous', handler: handlerOnFirstCall(async () => any) };
+  return {
+    route: def.route,
+    methods: [def.method],
+    authLevel: 'anonymous',
+    handler: handlerOnFirstCall(async () => any),
+  };
 }
 
 /** What the host needs to register a route, restated in the functions/ file where a reader looks for it. */
@@ -221,7 +226,7 @@ export function checkedDefinition(head: ApiRouteHead, found: unknown): AnyApiRou
  * `head`, and the definition — schemas, handler and the capability code behind them — is imported
  * from `load` on the first request (or when the OpenAPI document is generated). The definition
  * must agree with `head` on method, route, scope and operationId, or its first call fails;
- * test/unit/lazy-registration.test.ts checks every route. docs/decisions.md §37.
+ * test/unit/lazy-registration.test.ts checks every route. docs/decisions.md §38.
  */
 export function lazyApiRoute<M, K extends RouteNames<M>>(
   load: () => Promise<M>,

@@ -5,7 +5,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '../sdk/z
  * Every API route adds its path here when it is registered (shared/http/api-route), so the
  * document at /api/v1/openapi.json is generated from the same zod schemas that validate requests —
  * no second description of the API to drift. At registration a route leaves only a way to get its
- * path config: routes are registered without loading their definitions (docs/decisions.md §37), so
+ * path config: routes are registered without loading their definitions (docs/decisions.md §38), so
  * generating the document loads every definition, in registration order. The zod-to-openapi
  * registry is built then too, so a cold start loads neither that package nor any definition
  * (docs/decisions.md §33). `undefined` is a route left out of the document.

@@ -21,7 +21,7 @@ import { SECURITY_HEADERS } from './security-headers';
  * validation, correlation id, problem+json errors and a request log line. Kept apart from
  * shared/http/api-route (what a route is) because it reaches the composition root and API-key
  * authentication, which a cold start should not evaluate: api-route imports this module on a
- * route's first invocation (docs/decisions.md §37).
+ * route's first invocation (docs/decisions.md §38).
  */
 
 /**

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { Principal } from '../apikeys/principal';
 import { recordAudit } from '../audit/audit-log';
 import { nowMs } from '../clock';
@@ -20,6 +19,12 @@ import {
   type OpenSession,
   renewGraphSubscription,
 } from './vendor-push-requests';
+import {
+  PUSHABLE_VENDORS,
+  type PushableVendor,
+  readRegistration,
+  type VendorRegistration,
+} from './vendor-registration';
 
 /**
  * Pushing a webhook registration to its vendor (issue 12 §1, docs/webhooks-receiving.md): through
@@ -28,25 +33,6 @@ import {
  * vendor's id on the registration as ours. Deleting the webhook deletes it at the vendor first; a
  * timer renews Graph subscriptions before their `expirationDateTime`.
  */
-export const PUSHABLE_VENDORS = ['autotask', 'halopsa', 'microsoft365'] as const;
-export type PushableVendor = (typeof PUSHABLE_VENDORS)[number];
-
-export const vendorRegistrationSchema = z.object({
-  vendor: z.enum(PUSHABLE_VENDORS),
-  /** The vendor's id of what we created: TicketWebhook id, Halo webhook id, Graph subscription id. */
-  vendorId: z.string(),
-  /** Autotask: the TicketWebhookField rows we added. */
-  fieldIds: z.array(z.string()).optional(),
-  /** Graph: what the subscription watches and for which changes. */
-  resource: z.string().optional(),
-  changeType: z.string().optional(),
-  /** Graph: when the subscription lapses unless renewed. */
-  expiresAt: z.string().optional(),
-  pushedAt: z.string(),
-  renewedAt: z.string().optional(),
-});
-export type VendorRegistration = z.infer<typeof vendorRegistrationSchema>;
-
 export type OpenSessionFn = (tenantId: string, integrationId: string, correlationId: string) => Promise<OpenSession>;
 
 export interface PushDeps {
@@ -72,11 +58,6 @@ export const GRAPH_RENEW_BEFORE_MS = 12 * 3_600_000;
 export const RENEWAL_SCHEDULE = '0 17 * * * *';
 const RENEWAL_PARTITION = 'microsoft365';
 const WEBHOOK_ROW = 'webhook';
-
-export function readRegistration(record: WebhookRecord): VendorRegistration | undefined {
-  if (!record.vendorRegistration) return undefined;
-  return vendorRegistrationSchema.parse(JSON.parse(record.vendorRegistration));
-}
 
 function renewalKey(expiresAt: string, webhookId: string): string {
   return `${timeKey(Date.parse(expiresAt))}|${webhookId}`;

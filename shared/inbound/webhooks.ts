@@ -6,7 +6,7 @@ import { credentialCipher } from '../crypto/credential-cipher';
 import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
 import type { TableRepository } from '../storage/table-repository';
 import type { InboundTables, WebhookRecord } from './tables';
-import { readRegistration, type VendorRegistration } from './vendor-push';
+import { readRegistration, type VendorRegistration } from './vendor-registration';
 
 /**
  * Webhook registrations (issue 12 §1): a unique receive URL and a signing secret per integration,

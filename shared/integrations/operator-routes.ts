@@ -14,15 +14,7 @@ const resultSchema = z
     }),
   })
   .meta({ id: 'ReencryptResult' });
-
-/**
- * Step 3 of docs/runbooks/credential-key-rotation.md without data-plane access from a laptop: the
- * operator asks the app to rewrite every integration's credentials under the primary key. Safe to
- * call again (rows already under the primary are skipped); `npm run reencrypt-credentials` does the
- * same from a shell.
- */
-
-/** API routes by operationId; functions/credentials-reencrypt.ts registers each (docs/decisions.md §37). */
+/** API routes by operationId; functions/credentials-reencrypt.ts registers each (docs/decisions.md §38). */
 export const routes = {
   reencryptCredentials: defineApiRoute({
     method: 'POST',

@@ -33,7 +33,7 @@ const testFailed = {
   schema: problemSchema,
 };
 
-/** API routes by operationId; functions/integrations-api.ts registers each (docs/decisions.md §37). */
+/** API routes by operationId; functions/integrations-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   createIntegration: defineApiRoute({
     method: 'POST',

@@ -15,7 +15,7 @@ import { outboundDeps } from './deps';
 
 const tags = ['Deliveries'];
 
-/** API routes by operationId; functions/deliveries-api.ts registers each (docs/decisions.md §37). */
+/** API routes by operationId; functions/deliveries-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   listDeliveries: defineApiRoute({
     method: 'GET',

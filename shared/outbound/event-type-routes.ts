@@ -2,7 +2,7 @@ import { defineApiRoute } from '../http/api-route';
 import { eventTypeListSchema } from './api-schemas';
 import { listEventTypes } from './event-types';
 
-/** API routes by operationId; functions/event-types-get.ts registers each (docs/decisions.md §37). */
+/** API routes by operationId; functions/event-types-get.ts registers each (docs/decisions.md §38). */
 export const routes = {
   listEventTypes: defineApiRoute({
     method: 'GET',

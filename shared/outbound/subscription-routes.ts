@@ -22,7 +22,7 @@ import {
 const tags = ['Subscriptions'];
 const notFound = { description: 'No such subscription in this tenant.', schema: problemSchema };
 
-/** API routes by operationId; functions/subscriptions-api.ts registers each (docs/decisions.md §37). */
+/** API routes by operationId; functions/subscriptions-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   createSubscription: defineApiRoute({
     method: 'POST',

@@ -71,7 +71,7 @@ function activity(functionName: string, options: Sdk.ActivityOptions): Sdk.Regis
 /**
  * `orchestration`, with the orchestrator function itself imported on the first episode too: the
  * registration names the orchestration, and the capability code behind it (its input schemas,
- * its tables' types) is evaluated when an instance first runs (docs/decisions.md §37).
+ * its tables' types) is evaluated when an instance first runs (docs/decisions.md §38).
  */
 function lazyOrchestration(
   functionName: string,

@@ -55,7 +55,7 @@ export function lazyFunction<F extends AnyFunction>(load: () => F): F {
  * so it stands in for async functions and for callbacks that may return one): trigger handlers are
  * registered at start with this as their callback, and the capability code behind them (its
  * schemas, tables, lookup data) is evaluated only when the first invocation arrives
- * (docs/decisions.md §37). A failed load is not cached, so the next call tries again.
+ * (docs/decisions.md §38). A failed load is not cached, so the next call tries again.
  */
 export function loadOnFirstCall<F extends AnyFunction>(load: () => Promise<F>): F {
   let loading: Promise<F> | undefined;

@@ -15,7 +15,7 @@ import { matchSops } from './match';
 const TAGS = ['SOPs'];
 const notFound = { description: 'No such SOP in this tenant.', schema: problemSchema };
 
-/** API routes by operationId; functions/sops-api.ts registers each (docs/decisions.md §37). */
+/** API routes by operationId; functions/sops-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   createSop: defineApiRoute({
     method: 'POST',

@@ -23,7 +23,7 @@ const deps = () => {
 
 const notFound = { description: 'No such tenant.', schema: problemSchema };
 
-/** API routes by operationId; functions/tenants.ts registers each (docs/decisions.md §37). */
+/** API routes by operationId; functions/tenants.ts registers each (docs/decisions.md §38). */
 export const routes = {
   createTenant: defineApiRoute({
     method: 'POST',

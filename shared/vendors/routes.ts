@@ -2,7 +2,7 @@ import { defineApiRoute } from '../http/api-route';
 import { vendorListSchema } from '../integrations/api-schemas';
 import { catalog } from './registry';
 
-/** API routes by operationId; functions/vendors-get.ts registers each (docs/decisions.md §37). */
+/** API routes by operationId; functions/vendors-get.ts registers each (docs/decisions.md §38). */
 export const routes = {
   listVendors: defineApiRoute({
     method: 'GET',

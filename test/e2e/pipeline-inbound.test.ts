@@ -64,6 +64,11 @@ describe('inbound webhooks over HTTP', () => {
     expect(got.text).not.toContain(String(created.json.secret));
     const listed = await api('GET', '/api/v1/webhooks');
     expect((listed.json.items as Array<{ id: string }>).map((w) => w.id)).toContain(id);
+    expect(got.json.vendorRegistration).toBeNull();
+    // A generic sender's webhook has no vendor to push it to (the vendors: test/integration/webhook-push).
+    const pushed = await api('POST', `/api/v1/webhooks/${id}/push`);
+    expect(pushed.status).toBe(422);
+    expect(pushed.json.code).toBe('webhook_push_unsupported');
     const rotated = await api('POST', `/api/v1/webhooks/${id}/rotate-secret`, { graceSeconds: 60 });
     expect(rotated.status).toBe(200);
     expect(rotated.json.secret).not.toBe(created.json.secret);

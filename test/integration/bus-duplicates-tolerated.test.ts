@@ -27,7 +27,8 @@ describe('duplicatesTolerated sends', () => {
     expect((await bus.peek('strict')).map((m) => m.messageId)).toEqual(['m-2']);
 
     const rows: string[] = [];
-    for await (const row of table.listEntities<{ messageId: string }>()) rows.push(`${row.partitionKey}/${row.messageId}`);
+    for await (const row of table.listEntities<{ messageId: string }>())
+      rows.push(`${row.partitionKey}/${row.messageId}`);
     expect(rows).toEqual(['strict/m-2']);
   });
 

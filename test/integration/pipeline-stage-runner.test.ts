@@ -235,7 +235,11 @@ describe('stageHandler', () => {
       'validation',
       async (): Promise<StageResult> => {
         // Meanwhile the next stage fails the event (as sop_matching does with no_sop_matched).
-        await updateEvent(event.tenantId, event.id, { status: 'failed', stage: 'sop_matching', errorType: 'no_sop_matched' });
+        await updateEvent(event.tenantId, event.id, {
+          status: 'failed',
+          stage: 'sop_matching',
+          errorType: 'no_sop_matched',
+        });
         return { kind: 'next', messages: [{ stage: 'sop_matching', step: 'main' }] };
       },
       { bus: () => bus },
@@ -254,6 +258,10 @@ describe('stageHandler', () => {
 
     // And directly: a non-terminal patch on a terminal event keeps status and stage, other fields apply.
     await updateEvent(event.tenantId, event.id, { status: 'processing', stage: 'agent_dispatch', sopId: 'sop-9' });
-    expect(await loadEvent(event.tenantId, event.id)).toMatchObject({ status: 'failed', stage: 'sop_matching', sopId: 'sop-9' });
+    expect(await loadEvent(event.tenantId, event.id)).toMatchObject({
+      status: 'failed',
+      stage: 'sop_matching',
+      sopId: 'sop-9',
+    });
   });
 });

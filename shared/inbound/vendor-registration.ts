@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import type { WebhookRecord } from './tables';
+
+/**
+ * What a push created at the vendor for a webhook (shared/inbound/vendor-push.ts), kept as JSON on
+ * the webhook row. Apart from the push module so reading a webhook never loads vendor code.
+ */
+export const PUSHABLE_VENDORS = ['autotask', 'halopsa', 'microsoft365'] as const;
+export type PushableVendor = (typeof PUSHABLE_VENDORS)[number];
+
+export const vendorRegistrationSchema = z.object({
+  vendor: z.enum(PUSHABLE_VENDORS),
+  /** The vendor's id of what we created: TicketWebhook id, Halo webhook id, Graph subscription id. */
+  vendorId: z.string(),
+  /** Autotask: the TicketWebhookField rows we added. */
+  fieldIds: z.array(z.string()).optional(),
+  /** Graph: what the subscription watches and for which changes. */
+  resource: z.string().optional(),
+  changeType: z.string().optional(),
+  /** Graph: when the subscription lapses unless renewed. */
+  expiresAt: z.string().optional(),
+  pushedAt: z.string(),
+  renewedAt: z.string().optional(),
+});
+export type VendorRegistration = z.infer<typeof vendorRegistrationSchema>;
+
+export function readRegistration(record: WebhookRecord): VendorRegistration | undefined {
+  if (!record.vendorRegistration) return undefined;
+  return vendorRegistrationSchema.parse(JSON.parse(record.vendorRegistration));
+}

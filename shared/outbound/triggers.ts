@@ -1,0 +1,35 @@
+import { settings } from '../config/settings';
+import * as df from '../sdk/durable-functions';
+import { recordNextAttempt, runAutomaticAttempt } from './attempt';
+import { outboundDeps } from './deps';
+import { attemptInputSchema, deliveryOrchestrator, nextAttemptInputSchema } from './orchestrator';
+import { purgeExpiredDeliveries } from './retention';
+import { durableStarter } from './starter';
+import { startWaitingDeliveries } from './sweep';
+
+/**
+ * What functions/outbound-delivery.ts runs: the delivery orchestration, its two activities and the
+ * housekeeping timers, imported on the first invocation (docs/decisions.md §38). The entry names
+ * them and their schedules (DELIVERY_ORCHESTRATOR, ATTEMPT_ACTIVITY, NEXT_ATTEMPT_ACTIVITY,
+ * START_SWEEP_SCHEDULE, RETENTION_SCHEDULE; test/unit/lazy-registration.test.ts checks they agree).
+ */
+export const deliveryOrchestration: df.OrchestrationHandler = (context) => deliveryOrchestrator(context);
+
+export async function attempt(input: unknown): Promise<unknown> {
+  return runAutomaticAttempt(outboundDeps(), attemptInputSchema.parse(input));
+}
+
+export async function nextAttempt(input: unknown): Promise<null> {
+  await recordNextAttempt(outboundDeps(), nextAttemptInputSchema.parse(input));
+  return null;
+}
+
+/** Starts deliveries whose orchestration was never confirmed started (shared/outbound/sweep). */
+export async function startSweep(context: Parameters<typeof df.getClient>[0]): Promise<void> {
+  await startWaitingDeliveries(outboundDeps(), durableStarter(df.getClient(context)));
+}
+
+/** Purges outbound events, deliveries and attempts past OUTBOUND_RETENTION_DAYS. */
+export async function retention(): Promise<void> {
+  await purgeExpiredDeliveries(outboundDeps(), { retentionDays: settings().OUTBOUND_RETENTION_DAYS });
+}

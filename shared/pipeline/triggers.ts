@@ -1,0 +1,17 @@
+import { stageHandler } from './stage-runner';
+import { agentDispatchWork } from './stages/agent-dispatch';
+import { agentExecutionWork } from './stages/agent-execution';
+import { sopMatchingWork } from './stages/sop-matching';
+import { toolCallWork } from './stages/tool-call';
+import { validateEvent } from './validation/stage';
+
+/**
+ * The stages' queue handlers (DESIGN §6), imported by functions/pipeline-validation.ts and
+ * pipeline-stages.ts on the first message (docs/decisions.md §38). The entries name each stage's
+ * queue (STAGE_QUEUES; test/unit/lazy-registration.test.ts checks they agree).
+ */
+export const validation = stageHandler('validation', validateEvent);
+export const sopMatching = stageHandler('sop_matching', sopMatchingWork);
+export const agentDispatch = stageHandler('agent_dispatch', agentDispatchWork);
+export const agentExecution = stageHandler('agent_execution', agentExecutionWork);
+export const toolCall = stageHandler('tool_call', toolCallWork);
