@@ -1,178 +1,40 @@
 import { app } from '@azure/functions';
-import { z } from 'zod';
-import { services } from '../shared/app/services';
-import { processBus } from '../shared/bus/process-bus';
-import { nowMs } from '../shared/clock';
-import { groupFailures } from '../shared/failures/analysis';
-import { apiRoute, problemSchema } from '../shared/http/api-route';
-import { errorMapping } from '../shared/http/error-table';
-import {
-  eventDetailSchema,
-  eventIdParams,
-  eventListSchema,
-  eventsQuery,
-  failureGroupsSchema,
-  failuresQuery,
-} from '../shared/inbound/api-schemas';
-import { getEventDetail } from '../shared/inbound/event-detail';
-import { listEvents } from '../shared/inbound/list-events';
-import { type ReplayDeps, replayEvent, replayEvents, replaysOf } from '../shared/replay/replay';
+import { lazyApiRoute } from '../shared/http/api-route';
 
-const replayDeps = (): ReplayDeps => ({ account: services().account, audit: services().audit, bus: processBus });
-
-const replayProblems = {
-  404: { description: 'No such event in this tenant.', schema: problemSchema },
-  409: {
-    description: '`replay_in_flight`: a replay of the same root event is in flight (`conflicting_replay_id`).',
-    schema: problemSchema,
-  },
-  422: {
-    description: '`replay_confirmation_required`: the event succeeded; repeat with ?force=true.',
-    schema: problemSchema,
-  },
-  429: {
-    description:
-      '`replay_cooldown` (the root was replayed < 5 min ago) or `replay_rate_limit` (10 per tenant per minute); `retry_after_seconds` and Retry-After say when.',
-    schema: problemSchema,
-  },
-};
-
-const forceQuery = z.strictObject({
-  force: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true')
-    .meta({ description: 'Replay even though the event succeeded (audited); bypasses only that guard.' }),
-});
-
-const replayAcceptedSchema = z.object({ eventId: z.string(), replayOf: z.string() }).meta({ id: 'ReplayAccepted' });
-
-const bulkBody = z
-  .strictObject({ eventIds: z.array(z.string().min(1).max(64)).min(1).max(100), force: z.boolean().default(false) })
-  .meta({ id: 'BulkReplay' });
-
-const bulkResultSchema = z
-  .object({
-    items: z.array(
-      z
-        .object({
-          eventId: z.string(),
-          status: z.number(),
-          replayEventId: z.string().optional(),
-          code: z.string().optional(),
-        })
-        .catchall(z.unknown()),
-    ),
-  })
-  .meta({ id: 'BulkReplayResult' });
+/** The definitions, imported on the first request (docs/decisions.md §38). */
+const routes = () => import('../shared/inbound/event-routes').then((m) => m.routes);
 
 app.http(
   'events-list',
-  apiRoute({
-    method: 'GET',
-    route: 'v1/events',
-    operationId: 'listEvents',
-    summary: 'List inbound events, newest first (filters: status, source, type, stage, errorType, from/to)',
-    tags: ['Events'],
-    scope: 'events:read',
-    query: eventsQuery,
-    responses: { 200: { description: 'A page of events.', schema: eventListSchema } },
-    handle: async ({ principal, query }) => {
-      const { limit, cursor, ...filters } = query;
-      return { status: 200, body: await listEvents(principal.tenantId, filters, { limit, cursor }) };
-    },
-  }),
+  lazyApiRoute(routes, { method: 'GET', route: 'v1/events', scope: 'events:read', operationId: 'listEvents' }),
 );
 
 app.http(
   'events-get',
-  apiRoute({
-    method: 'GET',
-    route: 'v1/events/{id}',
-    operationId: 'getEvent',
-    summary: 'One event with its timeline, failure analysis and replays',
-    tags: ['Events'],
-    scope: 'events:read',
-    params: eventIdParams,
-    responses: {
-      200: { description: 'The event.', schema: eventDetailSchema },
-      404: { description: 'No such event in this tenant.', schema: problemSchema },
-    },
-    handle: async ({ principal, params }) => {
-      const detail = await getEventDetail(principal.tenantId, params.id);
-      const replays = await replaysOf(services().account, principal.tenantId, params.id);
-      return { status: 200, body: { ...detail, replays } };
-    },
-  }),
+  lazyApiRoute(routes, { method: 'GET', route: 'v1/events/{id}', scope: 'events:read', operationId: 'getEvent' }),
 );
 
 app.http(
   'failures-list',
-  apiRoute({
-    method: 'GET',
-    route: 'v1/failures',
-    operationId: 'listFailures',
-    summary: 'Failure Analysis grouped by stage and error type (rejected webhooks appear as stage validation)',
-    tags: ['Events'],
-    scope: 'events:read',
-    query: failuresQuery,
-    responses: { 200: { description: 'Groups, largest first.', schema: failureGroupsSchema } },
-    handle: async ({ principal, query }) => {
-      const toMs = query.to ? Date.parse(query.to) : nowMs();
-      const fromMs = query.from ? Date.parse(query.from) : toMs - 7 * 86_400_000;
-      return {
-        status: 200,
-        body: await groupFailures(principal.tenantId, fromMs, toMs, { stage: query.stage, errorType: query.errorType }),
-      };
-    },
-  }),
+  lazyApiRoute(routes, { method: 'GET', route: 'v1/failures', scope: 'events:read', operationId: 'listFailures' }),
 );
 
 app.http(
   'events-replay',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'POST',
     route: 'v1/events/{id}/replay',
-    operationId: 'replayEvent',
-    summary: 'Replay an event: its original payload as a new event through the whole pipeline',
-    tags: ['Events'],
     scope: 'events:replay',
-    params: eventIdParams,
-    query: forceQuery,
-    responses: { 202: { description: 'Accepted as a new event.', schema: replayAcceptedSchema }, ...replayProblems },
-    handle: async ({ principal, params, query, correlationId }) => ({
-      status: 202,
-      body: await replayEvent(replayDeps(), principal, params.id, {
-        force: query.force,
-        trigger: 'manual',
-        correlationId,
-      }),
-    }),
+    operationId: 'replayEvent',
   }),
 );
 
 app.http(
   'events-replay-bulk',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'POST',
     route: 'v1/events/replay',
-    operationId: 'replayEvents',
-    summary: 'Replay up to 100 events; each item answers with the status and code a single replay would',
-    tags: ['Events'],
     scope: 'events:replay',
-    body: bulkBody,
-    responses: { 200: { description: 'One result per event id, in order.', schema: bulkResultSchema } },
-    handle: async ({ principal, body, correlationId }) => ({
-      status: 200,
-      body: {
-        items: await replayEvents(
-          replayDeps(),
-          principal,
-          body.eventIds,
-          { force: body.force, correlationId },
-          (error) => errorMapping(error.code).status,
-        ),
-      },
-    }),
+    operationId: 'replayEvents',
   }),
 );

@@ -1,10 +1,21 @@
-import { deadLetterQueueName } from '../shared/bus/port';
-import { registerQueueHandler } from '../shared/bus/trigger';
-import { failureAnalysisHandler } from '../shared/failures/consumer';
-import { STAGE_QUEUES, STAGES } from '../shared/pipeline/contract';
+import { lazyQueueHandler, registerQueueHandler } from '../shared/bus/trigger';
+import type { Stage } from '../shared/pipeline/contract';
 
-// One Failure Analysis consumer per stage's dead-letter companion queue (docs/decisions.md §10).
-for (const stage of STAGES) {
-  const queue = deadLetterQueueName(STAGE_QUEUES[stage]);
-  registerQueueHandler(`failures-${queue}`, queue, failureAnalysisHandler(stage));
+/** Each stage's dead-letter companion queue (`<queue>-deadletter` of STAGE_QUEUES). */
+const DEAD_LETTER_QUEUES: Record<Stage, string> = {
+  validation: 'validation-deadletter',
+  sop_matching: 'sop-matching-deadletter',
+  agent_dispatch: 'agent-dispatch-deadletter',
+  agent_execution: 'agent-execution-deadletter',
+  tool_call: 'tool-call-deadletter',
+};
+
+// One Failure Analysis consumer per stage's dead-letter companion queue (docs/decisions.md §10);
+// the handler is imported on the first message (§38).
+for (const [stage, queue] of Object.entries(DEAD_LETTER_QUEUES) as Array<[Stage, string]>) {
+  registerQueueHandler(
+    `failures-${queue}`,
+    queue,
+    lazyQueueHandler(async () => (await import('../shared/failures/consumer')).failureAnalysisHandler(stage)),
+  );
 }

@@ -1,6 +1,8 @@
-import { registerQueueHandler } from '../shared/bus/trigger';
-import { STAGE_QUEUES } from '../shared/pipeline/contract';
-import { stageHandler } from '../shared/pipeline/stage-runner';
-import { validateEvent } from '../shared/pipeline/validation/stage';
+import { lazyQueueHandler, registerQueueHandler } from '../shared/bus/trigger';
 
-registerQueueHandler('pipeline-validation', STAGE_QUEUES.validation, stageHandler('validation', validateEvent));
+// The first stage (DESIGN §6); its handler is imported on the first message (docs/decisions.md §38).
+registerQueueHandler(
+  'pipeline-validation',
+  'validation',
+  lazyQueueHandler(async () => (await import('../shared/pipeline/triggers')).validation),
+);

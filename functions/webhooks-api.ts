@@ -1,179 +1,70 @@
 import { app } from '@azure/functions';
-import { apiRoute, problemSchema } from '../shared/http/api-route';
-import {
-  createdWebhookSchema,
-  createWebhookBody,
-  pageQuery,
-  pushWebhookBody,
-  rotateSecretBody,
-  webhookIdParams,
-  webhookListSchema,
-  webhookSchema,
-} from '../shared/inbound/api-schemas';
-import { pushDeps, webhookDeps } from '../shared/inbound/deps';
-import { pushWebhook } from '../shared/inbound/vendor-push';
-import {
-  createWebhook,
-  deleteWebhook,
-  getWebhook,
-  listWebhooks,
-  rotateWebhookSecret,
-  setWebhookStatus,
-} from '../shared/inbound/webhooks';
+import { lazyApiRoute } from '../shared/http/api-route';
 
-const deps = webhookDeps;
-
-const notFound = { 404: { description: 'No such webhook in this tenant.', schema: problemSchema } };
+/** The definitions, imported on the first request (docs/decisions.md §38). */
+const routes = () => import('../shared/inbound/webhook-routes').then((m) => m.routes);
 
 app.http(
   'webhooks-create',
-  apiRoute({
-    method: 'POST',
-    route: 'v1/webhooks',
-    operationId: 'createWebhook',
-    summary: 'Register an inbound webhook (URL and secret are returned; the secret only here)',
-    tags: ['Webhooks'],
-    scope: 'webhooks:write',
-    body: createWebhookBody,
-    responses: {
-      201: { description: 'Created; `secret` is shown only here.', schema: createdWebhookSchema },
-      404: { description: 'No such integration in this tenant.', schema: problemSchema },
-    },
-    handle: async ({ principal, body, correlationId }) => ({
-      status: 201,
-      body: await createWebhook(deps(), principal, body, correlationId),
-    }),
-  }),
+  lazyApiRoute(routes, { method: 'POST', route: 'v1/webhooks', scope: 'webhooks:write', operationId: 'createWebhook' }),
 );
 
 app.http(
   'webhooks-list',
-  apiRoute({
-    method: 'GET',
-    route: 'v1/webhooks',
-    operationId: 'listWebhooks',
-    summary: "List this tenant's inbound webhooks",
-    tags: ['Webhooks'],
-    scope: 'webhooks:read',
-    query: pageQuery,
-    responses: { 200: { description: 'A page of webhooks.', schema: webhookListSchema } },
-    handle: async ({ principal, query }) => ({ status: 200, body: await listWebhooks(deps(), principal, query) }),
-  }),
+  lazyApiRoute(routes, { method: 'GET', route: 'v1/webhooks', scope: 'webhooks:read', operationId: 'listWebhooks' }),
 );
 
 app.http(
   'webhooks-get',
-  apiRoute({
-    method: 'GET',
-    route: 'v1/webhooks/{id}',
-    operationId: 'getWebhook',
-    summary: 'Get one inbound webhook (never its secret)',
-    tags: ['Webhooks'],
-    scope: 'webhooks:read',
-    params: webhookIdParams,
-    responses: { 200: { description: 'The webhook.', schema: webhookSchema }, ...notFound },
-    handle: async ({ principal, params }) => ({ status: 200, body: await getWebhook(deps(), principal, params.id) }),
-  }),
+  lazyApiRoute(routes, { method: 'GET', route: 'v1/webhooks/{id}', scope: 'webhooks:read', operationId: 'getWebhook' }),
 );
 
 app.http(
   'webhooks-delete',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'DELETE',
     route: 'v1/webhooks/{id}',
-    operationId: 'deleteWebhook',
-    summary: 'Delete an inbound webhook (deliveries answer 404 from then on)',
-    tags: ['Webhooks'],
     scope: 'webhooks:write',
-    params: webhookIdParams,
-    responses: { 204: { description: 'Deleted.' }, ...notFound },
-    handle: async ({ principal, params, correlationId }) => {
-      await deleteWebhook(deps(), principal, params.id, correlationId);
-      return { status: 204 };
-    },
+    operationId: 'deleteWebhook',
   }),
 );
 
 app.http(
   'webhooks-disable',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'POST',
     route: 'v1/webhooks/{id}/disable',
-    operationId: 'disableWebhook',
-    summary: 'Disable an inbound webhook (deliveries answer 404 until enabled)',
-    tags: ['Webhooks'],
     scope: 'webhooks:write',
-    params: webhookIdParams,
-    responses: { 200: { description: 'The webhook.', schema: webhookSchema }, ...notFound },
-    handle: async ({ principal, params, correlationId }) => ({
-      status: 200,
-      body: await setWebhookStatus(deps(), principal, params.id, 'disabled', correlationId),
-    }),
+    operationId: 'disableWebhook',
   }),
 );
 
 app.http(
   'webhooks-enable',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'POST',
     route: 'v1/webhooks/{id}/enable',
-    operationId: 'enableWebhook',
-    summary: 'Enable a disabled inbound webhook',
-    tags: ['Webhooks'],
     scope: 'webhooks:write',
-    params: webhookIdParams,
-    responses: { 200: { description: 'The webhook.', schema: webhookSchema }, ...notFound },
-    handle: async ({ principal, params, correlationId }) => ({
-      status: 200,
-      body: await setWebhookStatus(deps(), principal, params.id, 'active', correlationId),
-    }),
+    operationId: 'enableWebhook',
   }),
 );
 
 app.http(
   'webhooks-rotate-secret',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'POST',
     route: 'v1/webhooks/{id}/rotate-secret',
-    operationId: 'rotateWebhookSecret',
-    summary: 'Issue a new secret; the old one verifies for the grace period',
-    tags: ['Webhooks'],
     scope: 'webhooks:write',
-    params: webhookIdParams,
-    body: rotateSecretBody,
-    responses: {
-      200: { description: 'The webhook with its new `secret` (shown only here).', schema: createdWebhookSchema },
-      ...notFound,
-    },
-    handle: async ({ principal, params, body, correlationId }) => ({
-      status: 200,
-      body: await rotateWebhookSecret(deps(), principal, params.id, body.graceSeconds, correlationId),
-    }),
+    operationId: 'rotateWebhookSecret',
   }),
 );
 
 app.http(
   'webhooks-push',
-  apiRoute({
+  lazyApiRoute(routes, {
     method: 'POST',
     route: 'v1/webhooks/{id}/push',
-    operationId: 'pushWebhook',
-    summary: 'Register the webhook at its vendor (Autotask, Halo PSA, Microsoft 365), recorded as ours',
-    tags: ['Webhooks'],
     scope: 'webhooks:write',
-    params: webhookIdParams,
-    body: pushWebhookBody,
-    bodyOptional: true,
-    responses: {
-      200: { description: 'The webhook with its `vendorRegistration`.', schema: webhookSchema },
-      ...notFound,
-      409: { description: 'Already registered at the vendor.', schema: problemSchema },
-      422: { description: 'This source or state cannot be pushed.', schema: problemSchema },
-      502: { description: 'The vendor refused or failed (its status and message).', schema: problemSchema },
-    },
-    handle: async ({ principal, params, body, correlationId }) => {
-      await pushWebhook(pushDeps(), principal, params.id, body, correlationId);
-      return { status: 200, body: await getWebhook(deps(), principal, params.id) };
-    },
+    operationId: 'pushWebhook',
   }),
 );

@@ -7,9 +7,14 @@ import { displayName } from '../validation/text';
 
 export const createWebhookBody = z
   .strictObject({
-    integrationId: z.string().min(1).max(64).optional().meta({
-      description: 'The integration whose vendor sends to this webhook. Omit for a generic sender (source `generic`).',
-    }),
+    integrationId: z
+      .string()
+      .regex(/^[0-9A-Z]{26}$/, 'not an integration id')
+      .optional()
+      .meta({
+        description:
+          'The integration whose vendor sends to this webhook. Omit for a generic sender (source `generic`).',
+      }),
     name: displayName.optional(),
   })
   .meta({ id: 'CreateWebhook' });

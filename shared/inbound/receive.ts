@@ -4,6 +4,7 @@ import { nowMs } from '../clock';
 import { DomainError } from '../errors/domain-error';
 import { recordRejection } from '../failures/analysis';
 import { crashPoint } from '../faults/crash-points';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../http/request-parsing';
 import type { Logger } from '../observability/logger';
 import { sendToStage } from '../pipeline/stage-runner';
 import { newestFirstId } from '../storage/keys';
@@ -95,10 +96,16 @@ export async function receiveWebhook(deps: ReceiveDeps, req: ReceiveRequest): Pr
   };
   let parsed: unknown;
   let parseError: string | undefined;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    parseError = error instanceof Error ? error.message : String(error);
+  // Nesting deeper than any vendor payload is refused like malformed JSON: parsing it (and every
+  // later stage walking it) would cost far more than the 1 MiB limit suggests.
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+    parseError = `nested deeper than ${MAX_JSON_DEPTH} levels`;
+  } else {
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      parseError = error instanceof Error ? error.message : String(error);
+    }
   }
   // Graph's clientState lives in the body, so only there is JSON read before the check.
   if (parseError === undefined || hook.source !== 'microsoft365') {

@@ -1,0 +1,22 @@
+import { settings } from '../config/settings';
+import { pushDeps, receiveDeps } from './deps';
+import { purgeExpiredEvents } from './retention';
+import { sweepStuckEvents } from './stuck-events';
+import { renewVendorRegistrations } from './vendor-push';
+
+/**
+ * What functions/events-housekeeping.ts runs, imported on the first invocation (docs/decisions.md
+ * §38). The entry registers the timers with their schedules (EVENTS_RETENTION_SCHEDULE,
+ * STUCK_SWEEP_SCHEDULE, RENEWAL_SCHEDULE; test/unit/lazy-registration.test.ts checks they agree).
+ */
+export async function retention(): Promise<void> {
+  await purgeExpiredEvents({ retentionDays: settings().EVENT_RETENTION_DAYS });
+}
+
+export async function stuckSweep(): Promise<void> {
+  await sweepStuckEvents(receiveDeps(), { stuckMinutes: settings().STUCK_EVENT_MINUTES });
+}
+
+export async function renewal(): Promise<void> {
+  await renewVendorRegistrations(pushDeps());
+}

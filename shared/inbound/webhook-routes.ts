@@ -1,0 +1,150 @@
+import { defineApiRoute, problemSchema } from '../http/api-route';
+import {
+  createdWebhookSchema,
+  createWebhookBody,
+  pageQuery,
+  pushWebhookBody,
+  rotateSecretBody,
+  webhookIdParams,
+  webhookListSchema,
+  webhookSchema,
+} from './api-schemas';
+import { pushDeps, webhookDeps } from './deps';
+import { pushWebhook } from './vendor-push';
+import {
+  createWebhook,
+  deleteWebhook,
+  getWebhook,
+  listWebhooks,
+  rotateWebhookSecret,
+  setWebhookStatus,
+} from './webhooks';
+
+const deps = webhookDeps;
+
+const notFound = { 404: { description: 'No such webhook in this tenant.', schema: problemSchema } };
+
+/** API routes by operationId; functions/webhooks-api.ts registers each (docs/decisions.md §37). */
+export const routes = {
+  createWebhook: defineApiRoute({
+    method: 'POST',
+    route: 'v1/webhooks',
+    operationId: 'createWebhook',
+    summary: 'Register an inbound webhook (URL and secret are returned; the secret only here)',
+    tags: ['Webhooks'],
+    scope: 'webhooks:write',
+    body: createWebhookBody,
+    responses: {
+      201: { description: 'Created; `secret` is shown only here.', schema: createdWebhookSchema },
+      404: { description: 'No such integration in this tenant.', schema: problemSchema },
+    },
+    handle: async ({ principal, body, correlationId }) => ({
+      status: 201,
+      body: await createWebhook(deps(), principal, body, correlationId),
+    }),
+  }),
+  listWebhooks: defineApiRoute({
+    method: 'GET',
+    route: 'v1/webhooks',
+    operationId: 'listWebhooks',
+    summary: "List this tenant's inbound webhooks",
+    tags: ['Webhooks'],
+    scope: 'webhooks:read',
+    query: pageQuery,
+    responses: { 200: { description: 'A page of webhooks.', schema: webhookListSchema } },
+    handle: async ({ principal, query }) => ({ status: 200, body: await listWebhooks(deps(), principal, query) }),
+  }),
+  getWebhook: defineApiRoute({
+    method: 'GET',
+    route: 'v1/webhooks/{id}',
+    operationId: 'getWebhook',
+    summary: 'Get one inbound webhook (never its secret)',
+    tags: ['Webhooks'],
+    scope: 'webhooks:read',
+    params: webhookIdParams,
+    responses: { 200: { description: 'The webhook.', schema: webhookSchema }, ...notFound },
+    handle: async ({ principal, params }) => ({ status: 200, body: await getWebhook(deps(), principal, params.id) }),
+  }),
+  deleteWebhook: defineApiRoute({
+    method: 'DELETE',
+    route: 'v1/webhooks/{id}',
+    operationId: 'deleteWebhook',
+    summary: 'Delete an inbound webhook (deliveries answer 404 from then on)',
+    tags: ['Webhooks'],
+    scope: 'webhooks:write',
+    params: webhookIdParams,
+    responses: { 204: { description: 'Deleted.' }, ...notFound },
+    handle: async ({ principal, params, correlationId }) => {
+      await deleteWebhook(deps(), principal, params.id, correlationId);
+      return { status: 204 };
+    },
+  }),
+  disableWebhook: defineApiRoute({
+    method: 'POST',
+    route: 'v1/webhooks/{id}/disable',
+    operationId: 'disableWebhook',
+    summary: 'Disable an inbound webhook (deliveries answer 404 until enabled)',
+    tags: ['Webhooks'],
+    scope: 'webhooks:write',
+    params: webhookIdParams,
+    responses: { 200: { description: 'The webhook.', schema: webhookSchema }, ...notFound },
+    handle: async ({ principal, params, correlationId }) => ({
+      status: 200,
+      body: await setWebhookStatus(deps(), principal, params.id, 'disabled', correlationId),
+    }),
+  }),
+  enableWebhook: defineApiRoute({
+    method: 'POST',
+    route: 'v1/webhooks/{id}/enable',
+    operationId: 'enableWebhook',
+    summary: 'Enable a disabled inbound webhook',
+    tags: ['Webhooks'],
+    scope: 'webhooks:write',
+    params: webhookIdParams,
+    responses: { 200: { description: 'The webhook.', schema: webhookSchema }, ...notFound },
+    handle: async ({ principal, params, correlationId }) => ({
+      status: 200,
+      body: await setWebhookStatus(deps(), principal, params.id, 'active', correlationId),
+    }),
+  }),
+  rotateWebhookSecret: defineApiRoute({
+    method: 'POST',
+    route: 'v1/webhooks/{id}/rotate-secret',
+    operationId: 'rotateWebhookSecret',
+    summary: 'Issue a new secret; the old one verifies for the grace period',
+    tags: ['Webhooks'],
+    scope: 'webhooks:write',
+    params: webhookIdParams,
+    body: rotateSecretBody,
+    responses: {
+      200: { description: 'The webhook with its new `secret` (shown only here).', schema: createdWebhookSchema },
+      ...notFound,
+    },
+    handle: async ({ principal, params, body, correlationId }) => ({
+      status: 200,
+      body: await rotateWebhookSecret(deps(), principal, params.id, body.graceSeconds, correlationId),
+    }),
+  }),
+  pushWebhook: defineApiRoute({
+    method: 'POST',
+    route: 'v1/webhooks/{id}/push',
+    operationId: 'pushWebhook',
+    summary: 'Register the webhook at its vendor (Autotask, Halo PSA, Microsoft 365), recorded as ours',
+    tags: ['Webhooks'],
+    scope: 'webhooks:write',
+    params: webhookIdParams,
+    body: pushWebhookBody,
+    bodyOptional: true,
+    responses: {
+      200: { description: 'The webhook with its `vendorRegistration`.', schema: webhookSchema },
+      ...notFound,
+      409: { description: 'Already registered at the vendor.', schema: problemSchema },
+      422: { description: 'This source or state cannot be pushed.', schema: problemSchema },
+      502: { description: 'The vendor refused or failed (its status and message).', schema: problemSchema },
+    },
+    handle: async ({ principal, params, body, correlationId }) => {
+      await pushWebhook(pushDeps(), principal, params.id, body, correlationId);
+      return { status: 200, body: await getWebhook(deps(), principal, params.id) };
+    },
+  }),
+};
