@@ -8,7 +8,7 @@ import type { ConnectionStateName } from './states';
  * - 429 → retried after the vendor's Retry-After, then `disconnected`;
  * - a credential that expires within EXPIRY_WARNING_DAYS → `needs_attention` while still working.
  */
-export const EXPIRY_WARNING_DAYS = 14;
+export const EXPIRY_WARNING_DAYS = 30;
 
 export type RetryAdvice = { kind: 'none' } | { kind: 'backoff' } | { kind: 'retry-after'; delayMs: number };
 
