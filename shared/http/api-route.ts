@@ -133,10 +133,6 @@ function openApiPathOf(def: AnyApiRoute): RouteConfig | undefined {
   };
 }
 
-import { SECURITY_HEADERS } from './security-headers';
-
-export { SECURITY_HEADERS };
-
 /** What `app.http` needs for a route: the host routes by these, the handler does the rest. */
 export interface ApiRouteRegistration {
   route: string;

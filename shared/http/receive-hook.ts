@@ -7,13 +7,13 @@ import { CORRELATION_HEADER, correlationIdFrom } from './correlation';
 import { problemResponse } from './problem';
 import { SECURITY_HEADERS } from './security-headers';
 
-/**
- * What functions/hooks-receive.ts runs, imported on the first delivery (docs/decisions.md §38): the
- * entry registers the route, method and auth level.
- */
 const deps = receiveDeps;
 
-/** Vendor deliveries: anonymous at the host, verified by our own signature check (DESIGN §9.6). */
+/**
+ * Vendor deliveries: anonymous at the host, verified by our own signature check (DESIGN §9.6).
+ * functions/hooks-receive.ts registers the route, method and auth level and imports this on the
+ * first delivery (docs/decisions.md §38).
+ */
 export async function receiveHook(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const started = nowMs();
   const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));

@@ -72,7 +72,7 @@ const bulkResultSchema = z
   })
   .meta({ id: 'BulkReplayResult' });
 
-/** API routes by operationId; functions/events-api.ts registers each (docs/decisions.md §37). */
+/** API routes by operationId; functions/events-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   listEvents: defineApiRoute({
     method: 'GET',

@@ -24,7 +24,7 @@ const deps = webhookDeps;
 
 const notFound = { 404: { description: 'No such webhook in this tenant.', schema: problemSchema } };
 
-/** API routes by operationId; functions/webhooks-api.ts registers each (docs/decisions.md §37). */
+/** API routes by operationId; functions/webhooks-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   createWebhook: defineApiRoute({
     method: 'POST',

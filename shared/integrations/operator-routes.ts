@@ -14,6 +14,7 @@ const resultSchema = z
     }),
   })
   .meta({ id: 'ReencryptResult' });
+
 /** API routes by operationId; functions/credentials-reencrypt.ts registers each (docs/decisions.md §38). */
 export const routes = {
   reencryptCredentials: defineApiRoute({
