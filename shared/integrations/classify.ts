@@ -1,3 +1,4 @@
+import { certificateReasonIn } from '../net/guard';
 import { type Connector, type ExpiryWarning, VendorError, type VendorErrorKind } from '../vendors/contract';
 import type { ConnectionStateName } from './states';
 
@@ -56,8 +57,22 @@ export function hintFor(connector: Connector, error: VendorError): string {
     case 'bad_response':
       return `The address answered, but not like the ${vendor} API: check the base URL.`;
     case 'blocked':
+      if (certificateReasonIn(error.vendorMessage)) return certificateHint(connector, error.vendorMessage);
       return `The hub refuses to call this address (private, loopback or not https). Use the vendor's public https URL${connector.catalog.id === 'unifi' ? ", or let an admin allow this integration's private console address" : ''}.`;
   }
+}
+
+/**
+ * The console's certificate is untrusted (self-signed, not pinned) or does not match the pin:
+ * say where the fingerprint is read and where it goes (docs/integrations.md).
+ */
+function certificateHint(connector: Connector, vendorMessage: string): string {
+  const mismatch = certificateReasonIn(vendorMessage) === 'certificate_mismatch';
+  const first = mismatch
+    ? 'The certificate the console presented is not the pinned one (it was renewed or replaced, or something else answers on that address).'
+    : 'The console presents a certificate the hub cannot verify (consoles ship self-signed ones).';
+  if (connector.catalog.id !== 'unifi') return `${first} Install a certificate from a public authority on the host.`;
+  return `${first} Read its SHA-256 fingerprint where you trust the connection: open the console URL in a browser on its LAN, click the padlock / "Not secure" > certificate details > SHA-256 fingerprint, or run \`openssl s_client -connect <console>:443 </dev/null | openssl x509 -noout -fingerprint -sha256\`. Put it in the integration's config as certificateSha256 (an admin key is needed).`;
 }
 
 const CONFIG_SIGNALS: ReadonlySet<VendorErrorKind> = new Set([

@@ -12,7 +12,14 @@ import type { VendorId } from '../vendors/contract';
 import type { TestResult } from './api-schemas';
 import { registerForProbes, unregisterFromProbes } from './probe-index';
 import { probeOnce, toTestResult } from './probe-once';
-import { buildSession, connectorFor, parseConfig, parseCredentials, unsavedIntegrationId } from './sessions';
+import {
+  buildSession,
+  certificatePins,
+  connectorFor,
+  parseConfig,
+  parseCredentials,
+  unsavedIntegrationId,
+} from './sessions';
 import type { IntegrationRecord, IntegrationTables } from './tables';
 
 export interface IntegrationDeps {
@@ -47,11 +54,37 @@ export class IntegrationTestFailedError extends DomainError {
   }
 }
 
-function requireAdminForPrivateAddress(caller: Principal, requested: boolean | undefined): void {
-  if (requested && !grants(caller.scopes, 'admin')) {
+/**
+ * A certificate pin and the host it applies to, as one comparable value: setting a pin or moving
+ * it to another host is the admin decision, keeping or removing one is not (removing one only
+ * restores full verification).
+ */
+function pinOf(vendor: VendorId, config: unknown): string | undefined {
+  const pin = certificatePins(vendor, config).find((p) => p.sha256 !== undefined);
+  return pin ? `${pin.host} ${pin.sha256}` : undefined;
+}
+
+/**
+ * What weakens the network guard for one integration needs scope 'admin' (DESIGN §9.10): the
+ * private-address opt-in and a certificate pin (docs/decisions.md "UniFi console certificate pinning").
+ */
+function requireAdminForPrivateAddress(
+  caller: Principal,
+  requested: boolean | undefined,
+  pin: { before?: string | undefined; after?: string | undefined } = {},
+): void {
+  if (grants(caller.scopes, 'admin')) return;
+  if (requested) {
     throw new DomainError('insufficient_scope', "Allowing a private vendor address needs a key with scope 'admin'.", {
       requiredScope: 'admin',
     });
+  }
+  if (pin.after !== undefined && pin.after !== pin.before) {
+    throw new DomainError(
+      'insufficient_scope',
+      "Pinning a console certificate (certificateSha256) needs a key with scope 'admin'.",
+      { requiredScope: 'admin' },
+    );
   }
 }
 
@@ -143,7 +176,9 @@ export async function testUnsavedConnection(
   input: { vendor: VendorId; credentials: unknown; config?: unknown; allowPrivateAddress?: boolean | undefined },
   correlationId: string,
 ): Promise<TestResult> {
-  requireAdminForPrivateAddress(caller, input.allowPrivateAddress);
+  requireAdminForPrivateAddress(caller, input.allowPrivateAddress, {
+    after: pinOf(input.vendor, parseConfig(connectorFor(input.vendor), input.config ?? {})),
+  });
   const integrationId = unsavedIntegrationId(caller.tenantId, input.vendor, input.credentials, input.config ?? {});
   const { connector, session } = buildSession({
     tenantId: caller.tenantId,
@@ -174,6 +209,7 @@ export async function createIntegration(
   const connector = connectorFor(input.vendor);
   const credentials = parseCredentials(connector, input.credentials);
   let config = parseConfig(connector, input.config ?? {}) as Record<string, unknown>;
+  requireAdminForPrivateAddress(caller, undefined, { after: pinOf(input.vendor, config) });
   let test: TestResult | undefined;
   if (!options.skipTest) {
     ({ test, config } = await testBeforeSave(caller.tenantId, input.vendor, credentials, config, {
@@ -263,14 +299,18 @@ export async function updateIntegration(
   requireAdminForPrivateAddress(caller, input.allowPrivateAddress);
   const current = await load(deps, caller.tenantId, id);
   const connector = connectorFor(current.value.vendor);
+  let config = (
+    input.config !== undefined ? parseConfig(connector, input.config) : parseStoredConfig(current.value.config)
+  ) as Record<string, unknown>;
+  requireAdminForPrivateAddress(caller, undefined, {
+    before: pinOf(current.value.vendor, parseStoredConfig(current.value.config)),
+    after: pinOf(current.value.vendor, config),
+  });
   const cipher = credentialCipher();
   const credentialsChanged = input.credentials !== undefined;
   const credentials = credentialsChanged
     ? parseCredentials(connector, input.credentials)
     : await cipher.decryptJson(current.value.encryptedCredentials);
-  let config = (
-    input.config !== undefined ? parseConfig(connector, input.config) : parseStoredConfig(current.value.config)
-  ) as Record<string, unknown>;
   const allowPrivateAddress = input.allowPrivateAddress ?? current.value.allowPrivateAddress;
   let test: TestResult | undefined;
   const connectionChanged = credentialsChanged || input.config !== undefined || input.allowPrivateAddress !== undefined;

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { services } from '../app/services';
 import { ValidationError } from '../errors/domain-error';
-import { networkPolicyFromSettings } from '../net/guard';
+import { type CertificatePin, networkPolicyFromSettings } from '../net/guard';
 import type { Connector, VendorId, VendorSession } from '../vendors/contract';
 import { type RateGate, StorageRateGate } from '../vendors/core/rate-gate';
 import { createVendorHttp } from '../vendors/core/vendor-http';
 import { connectors } from '../vendors/registry';
+import { unifiCertificatePin } from '../vendors/unifi';
+import type { UnifiConfig } from '../vendors/unifi/config';
 
 /**
  * Building a connector session: parse credentials and config with the vendor's schemas, pick the
@@ -70,6 +72,12 @@ export function configuredHosts(config: unknown): string[] {
   return hosts;
 }
 
+/** TLS pins the parsed config declares: a UniFi console's certificate is the only one today. */
+export function certificatePins(vendor: VendorId, config: unknown): CertificatePin[] {
+  const pin = vendor === 'unifi' ? unifiCertificatePin(config as UnifiConfig) : undefined;
+  return pin ? [pin] : [];
+}
+
 let processGate: RateGate | undefined;
 
 /**
@@ -86,10 +94,10 @@ export function buildSession(input: SessionInput): { connector: Connector; sessi
   const credentials = parseCredentials(connector, input.credentials);
   const config = parseConfig(connector, input.config);
   const svc = services();
-  const policy = networkPolicyFromSettings(
-    svc.settings,
-    input.allowPrivateAddress ? { allowedPrivateHosts: configuredHosts(config) } : undefined,
-  );
+  const policy = networkPolicyFromSettings(svc.settings, {
+    ...(input.allowPrivateAddress ? { allowedPrivateHosts: configuredHosts(config) } : {}),
+    certificatePins: certificatePins(input.vendor, config),
+  });
   const http = createVendorHttp({
     vendor: input.vendor,
     policy,

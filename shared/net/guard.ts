@@ -24,6 +24,34 @@ export interface NetworkPolicy {
   allowPrivate: boolean;
   /** exact hosts or IPs allowed even if private (UniFi console opt-in) */
   allowedPrivateHosts: readonly string[];
+  /**
+   * Hosts whose TLS certificate is a per-integration matter (a UniFi console's self-signed one):
+   * with `sha256` set, the leaf certificate must have exactly that fingerprint instead of chaining
+   * to a public CA; without it, normal verification applies and a failure is reported as
+   * `certificate_untrusted` (a configuration signal) rather than a network error.
+   */
+  certificatePins?: readonly CertificatePin[];
+}
+
+export interface CertificatePin {
+  host: string;
+  /** SHA-256 of the leaf certificate (DER) as upper-case hex pairs joined by colons; see normalizeFingerprint. */
+  sha256?: string;
+}
+
+/**
+ * `AB:CD:…` (64 hex digits, upper case, colon-separated: how node's `fingerprint256` and browsers
+ * spell it) from hex with or without colons or spaces; undefined when it is not a SHA-256.
+ */
+export function normalizeFingerprint(text: string): string | undefined {
+  const hex = text.replace(/[\s:]/g, '').toUpperCase();
+  if (!/^[0-9A-F]{64}$/.test(hex)) return undefined;
+  return hex.match(/../g)?.join(':');
+}
+
+/** The pin entry for `host` (normalised), if the policy has one. */
+export function certificatePinFor(policy: NetworkPolicy, host: string): CertificatePin | undefined {
+  return policy.certificatePins?.find((pin) => normalizeHost(pin.host) === host);
 }
 
 export type BlockReason =
@@ -32,7 +60,11 @@ export type BlockReason =
   | 'https_required'
   | 'userinfo_not_allowed'
   | 'unresolvable'
+  | CertificateBlockReason
   | Exclude<AddressClass, 'public'>;
+
+/** The TLS refusals: never an address matter, so the address checks never produce them. */
+export type CertificateBlockReason = 'certificate_mismatch' | 'certificate_untrusted';
 
 const REASON_TEXT: Record<BlockReason, string> = {
   invalid_url: 'it is not a valid absolute URL',
@@ -40,6 +72,9 @@ const REASON_TEXT: Record<BlockReason, string> = {
   https_required: 'https is required',
   userinfo_not_allowed: 'URLs with a user name or password are not accepted; send credentials in headers',
   unresolvable: 'the host name does not resolve',
+  certificate_mismatch: 'its TLS certificate does not match the pinned SHA-256 fingerprint',
+  certificate_untrusted:
+    'its TLS certificate is not trusted (self-signed or from an unknown authority) and no SHA-256 fingerprint is pinned for it',
   loopback: 'it points at this machine (loopback)',
   private: 'it points at a private network address',
   shared_address: 'it points at a carrier-grade NAT (100.64.0.0/10) address',
@@ -65,6 +100,13 @@ export class OutboundUrlBlockedError extends DomainError {
   }
 }
 
+/** The certificate refusal a guard message names, if any (vendor errors keep only the message). */
+export function certificateReasonIn(message: string): CertificateBlockReason | undefined {
+  if (message.includes(REASON_TEXT.certificate_mismatch)) return 'certificate_mismatch';
+  if (message.includes(REASON_TEXT.certificate_untrusted)) return 'certificate_untrusted';
+  return undefined;
+}
+
 /** dns.lookup's shape with `all: true`; tests inject one to make a name resolve where they need. */
 export type DnsLookup = (hostname: string) => Promise<{ address: string; family: number }[]>;
 
@@ -78,7 +120,7 @@ export const systemDnsLookup: DnsLookup = (hostname) =>
 /** development: http + loopback + private allowed; production: https only, public addresses only. */
 export function networkPolicyFromSettings(
   settings: Pick<Settings, 'HUB_ENVIRONMENT'>,
-  extra: { allowedPrivateHosts?: readonly string[] } = {},
+  extra: { allowedPrivateHosts?: readonly string[]; certificatePins?: readonly CertificatePin[] } = {},
 ): NetworkPolicy {
   const development = settings.HUB_ENVIRONMENT === 'development';
   return {
@@ -86,6 +128,9 @@ export function networkPolicyFromSettings(
     allowLoopback: development,
     allowPrivate: development,
     allowedPrivateHosts: (extra.allowedPrivateHosts ?? []).map(normalizeHost),
+    ...(extra.certificatePins?.length
+      ? { certificatePins: extra.certificatePins.map((pin) => ({ ...pin, host: normalizeHost(pin.host) })) }
+      : {}),
   };
 }
 

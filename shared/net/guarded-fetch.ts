@@ -1,8 +1,10 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { isIP, type LookupFunction, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { Agent, type BuildConnector, buildConnector, request } from '../sdk/undici';
 import {
   addressVerdict,
+  certificatePinFor,
   checkResolved,
   checkUrlSyntax,
   type DnsLookup,
@@ -98,9 +100,43 @@ function guardedLookup(policy: NetworkPolicy, dnsLookup: DnsLookup): LookupFunct
   };
 }
 
-/** undici's connector with the guard around it: IP literals before connecting, the peer after. */
+/** OpenSSL's and node's codes for a certificate that failed verification (not for a broken handshake). */
+const CERTIFICATE_ERROR_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * undici's connector with the guard around it: IP literals before connecting, the peer after.
+ * A host the policy pins (docs/decisions.md "UniFi console certificate pinning") is connected to by
+ * a second connector that skips CA and host-name verification, and the socket is handed to undici
+ * only once the leaf certificate's SHA-256 equals the pin: undici writes nothing (no request line,
+ * no API key header) before it has the socket, so a mismatch ends the connection with zero bytes
+ * of the request sent. Every other host keeps node's full verification.
+ */
 function guardedConnector(policy: NetworkPolicy, dnsLookup: DnsLookup): BuildConnector.connector {
-  const connect = buildConnector({ lookup: guardedLookup(policy, dnsLookup) });
+  const lookup = guardedLookup(policy, dnsLookup);
+  const connect = buildConnector({ lookup });
+  const pinnedConnect = policy.certificatePins?.some((pin) => pin.sha256 !== undefined)
+    ? buildConnector({
+        lookup,
+        rejectUnauthorized: false,
+        // The exact fingerprint names one certificate; the name in it adds nothing (consoles
+        // answer on bare IPs that no certificate lists).
+        checkServerIdentity: () => undefined,
+        // A resumed session skips the certificate: every connection shows it and is checked.
+        maxCachedSessions: 0,
+      })
+    : undefined;
   return (options, callback) => {
     const host = normalizeHost(options.hostname);
     // net.connect skips the lookup for IP literals, so they are judged here.
@@ -109,9 +145,22 @@ function guardedConnector(policy: NetworkPolicy, dnsLookup: DnsLookup): BuildCon
       callback(new OutboundUrlBlockedError(host, literalReason), null);
       return;
     }
-    connect(options, (...args) => {
+    const pin = certificatePinFor(policy, host);
+    const pinned = pin?.sha256 !== undefined ? pin.sha256 : undefined;
+    if (pinned !== undefined && options.protocol !== 'https:') {
+      // A pinned host is only spoken to over TLS: plain http would carry the key with no check at all.
+      callback(new OutboundUrlBlockedError(host, 'certificate_mismatch'), null);
+      return;
+    }
+    const connectWith = pinned !== undefined && pinnedConnect ? pinnedConnect : connect;
+    connectWith(options, (...args) => {
       const [error, socket] = args;
       if (error || !socket) {
+        const code = errorCode(error);
+        if (pin && code && CERTIFICATE_ERROR_CODES.has(code)) {
+          callback(new OutboundUrlBlockedError(host, 'certificate_untrusted'), null);
+          return;
+        }
         callback(error ?? new Error('no socket'), null);
         return;
       }
@@ -120,6 +169,11 @@ function guardedConnector(policy: NetworkPolicy, dnsLookup: DnsLookup): BuildCon
       if (reason) {
         socket.destroy();
         callback(new OutboundUrlBlockedError(host, reason), null);
+        return;
+      }
+      if (pinned !== undefined && (socket as TLSSocket).getPeerCertificate().fingerprint256 !== pinned) {
+        socket.destroy();
+        callback(new OutboundUrlBlockedError(host, 'certificate_mismatch'), null);
         return;
       }
       callback(null, socket);
@@ -150,6 +204,7 @@ function pooledAgent(policy: NetworkPolicy, dnsLookup: DnsLookup): Agent {
     policy.allowLoopback,
     policy.allowPrivate,
     [...new Set(policy.allowedPrivateHosts.map(normalizeHost))].sort(),
+    (policy.certificatePins ?? []).map((pin) => [normalizeHost(pin.host), pin.sha256 ?? null]).sort(),
   ]);
   let byShape = agents.get(dnsLookup);
   if (!byShape) {

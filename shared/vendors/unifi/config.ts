@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type CertificatePin, normalizeFingerprint } from '../../net/guard';
 
 /**
  * UniFi has two APIs behind one integration: the cloud Site Manager (api.ui.com) and a console's
@@ -18,11 +19,31 @@ const siteManagerConfig = z.strictObject({
   baseUrl: z.url().optional(),
 });
 
-const networkConfig = z.strictObject({
-  mode: z.literal('network'),
-  /** The console's address, e.g. https://192.168.1.1 or https://unifi.example.com. */
-  consoleUrl: z.url(),
+/** Hex with or without colons or spaces, any case; stored as node and browsers print it (`AB:CD:…`). */
+const certificateSha256 = z.string().transform((text, ctx) => {
+  const normalized = normalizeFingerprint(text);
+  if (normalized === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected a SHA-256 fingerprint: 64 hex digits, colons optional' });
+    return z.NEVER;
+  }
+  return normalized;
 });
+
+const networkConfig = z
+  .strictObject({
+    mode: z.literal('network'),
+    /** The console's address, e.g. https://192.168.1.1 or https://unifi.example.com. */
+    consoleUrl: z.url(),
+    /**
+     * The console certificate's SHA-256 fingerprint. Set, it replaces CA verification for the
+     * console's host with an exact match (consoles ship self-signed certificates); admin scope only.
+     */
+    certificateSha256: certificateSha256.optional(),
+  })
+  .refine((config) => config.certificateSha256 === undefined || new URL(config.consoleUrl).protocol === 'https:', {
+    message: 'certificateSha256 needs an https consoleUrl',
+    path: ['certificateSha256'],
+  });
 
 /** `mode` defaults to the Site Manager, so `{baseUrl}` alone (a sandbox, the fake) is enough. */
 export const unifiConfigSchema = z.preprocess(
@@ -52,4 +73,18 @@ export function networkApiRoot(config: UnifiNetworkConfig): string {
  */
 export function unifiPrivateHost(config: UnifiConfig): string | undefined {
   return config.mode === 'network' ? new URL(config.consoleUrl).hostname : undefined;
+}
+
+/**
+ * The console's certificate pin for the network guard, in network mode over https: with the
+ * fingerprint when one is set; without it the entry still marks the host, so an untrusted
+ * certificate is reported as a configuration matter (pin it) instead of a network failure.
+ */
+export function unifiCertificatePin(config: UnifiConfig): CertificatePin | undefined {
+  if (config.mode !== 'network') return undefined;
+  const url = new URL(config.consoleUrl);
+  if (url.protocol !== 'https:') return undefined;
+  return config.certificateSha256 !== undefined
+    ? { host: url.hostname, sha256: config.certificateSha256 }
+    : { host: url.hostname };
 }

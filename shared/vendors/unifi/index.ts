@@ -5,7 +5,7 @@ import { readApplicationVersion, readHostPage, readUnifiMessage, unifiProbeReque
 import { unifiCatalog } from './catalog';
 import { type UnifiConfig, type UnifiCredentials, unifiConfigSchema, unifiCredentialsSchema } from './config';
 
-export { unifiPrivateHost } from './config';
+export { unifiCertificatePin, unifiPrivateHost } from './config';
 
 type UnifiSession = VendorSession<UnifiCredentials, UnifiConfig>;
 
