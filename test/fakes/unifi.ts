@@ -1,4 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { randomUUID, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type AddressInfo, connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import type { FakeVendor } from './core/all-fakes';
 import { FakeVendorServer } from './core/fake-server';
 
@@ -84,3 +90,106 @@ export const unifiFake: FakeVendor = {
   credentials: { ...UNIFI_FAKE_CREDENTIALS },
   config: (baseUrl) => ({ mode: 'site-manager', baseUrl }),
 };
+
+/**
+ * A console's https side: consoles serve the Network API over TLS with a self-signed certificate.
+ * The front terminates TLS with `tls` (key and certificate PEM) and pipes the plaintext to the
+ * fake's http port, so the fake still parses and counts every request. `applicationBytes` counts
+ * what arrived after the handshake: zero means not even a request line (let alone the API key
+ * header) was sent.
+ */
+export interface UnifiHttpsFront {
+  /** `https://127.0.0.1:<port>` */
+  baseUrl: string;
+  /** TLS handshakes completed. */
+  readonly handshakes: number;
+  /** Decrypted bytes received from clients. */
+  readonly applicationBytes: number;
+  stop(): Promise<void>;
+}
+
+export async function startUnifiHttpsFront(
+  fake: FakeVendorServer,
+  tls: { key: string; cert: string },
+): Promise<UnifiHttpsFront> {
+  const upstream = new URL(fake.baseUrl);
+  const sockets = new Set<Socket>();
+  const counts = { handshakes: 0, applicationBytes: 0 };
+  const server = createTlsServer({ key: tls.key, cert: tls.cert }, (client) => {
+    counts.handshakes += 1;
+    client.on('data', (chunk: Buffer) => {
+      counts.applicationBytes += chunk.length;
+    });
+    const plain = connect(Number(upstream.port), upstream.hostname);
+    sockets.add(plain);
+    plain.on('close', () => sockets.delete(plain));
+    client.on('error', () => plain.destroy());
+    plain.on('error', () => client.destroy());
+    client.pipe(plain).pipe(client);
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  // A client that rejects the certificate ends the handshake: expected here, not a test failure.
+  server.on('tlsClientError', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `https://127.0.0.1:${port}`,
+    get handshakes() {
+      return counts.handshakes;
+    },
+    get applicationBytes() {
+      return counts.applicationBytes;
+    },
+    async stop() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * A fresh self-signed certificate like a console's (EC P-256, no name the hub could check), made
+ * with the machine's openssl; `sha256` is its fingerprint as node and browsers print it.
+ */
+export function selfSignedConsoleCertificate(commonName = 'UniFi Console'): {
+  key: string;
+  cert: string;
+  sha256: string;
+} {
+  const dir = mkdtempSync(join(tmpdir(), 'unifi-console-cert-'));
+  try {
+    const keyPath = join(dir, 'key.pem');
+    const certPath = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        keyPath,
+        '-out',
+        certPath,
+        '-days',
+        '3',
+        '-subj',
+        `/CN=${commonName}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const cert = readFileSync(certPath, 'utf8');
+    return { key: readFileSync(keyPath, 'utf8'), cert, sha256: new X509Certificate(cert).fingerprint256 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -34,6 +34,13 @@ export const unifiCatalog: VendorCatalogEntry = {
       required: false,
       hint: 'network mode (required): the console’s address, e.g. https://192.168.1.1. A private LAN address also needs the integration’s allowPrivateAddress (admin keys only).',
     },
+    {
+      name: 'certificateSha256',
+      label: 'Console certificate SHA-256',
+      secret: false,
+      required: false,
+      hint: 'network mode over https: the console certificate’s SHA-256 fingerprint (browser padlock > certificate details), hex with or without colons. The hub then trusts exactly that certificate instead of a public authority; admin keys only.',
+    },
   ],
   capabilities: ['probe'],
 };
