@@ -15,6 +15,7 @@ import { probeOnce, toTestResult } from './probe-once';
 import {
   buildSession,
   certificatePins,
+  configuredHosts,
   connectorFor,
   parseConfig,
   parseCredentials,
@@ -306,6 +307,13 @@ export async function updateIntegration(
     before: pinOf(current.value.vendor, parseStoredConfig(current.value.config)),
     after: pinOf(current.value.vendor, config),
   });
+  // The private-address opt-in allows the hosts the config names: pointing an opted-in
+  // integration at other hosts is the same decision again, so it needs the admin scope too.
+  const keepsOptIn = input.allowPrivateAddress ?? current.value.allowPrivateAddress;
+  const hostsBefore = configuredHosts(parseStoredConfig(current.value.config)).sort().join(' ');
+  if (keepsOptIn && configuredHosts(config).sort().join(' ') !== hostsBefore) {
+    requireAdminForPrivateAddress(caller, true);
+  }
   const cipher = credentialCipher();
   const credentialsChanged = input.credentials !== undefined;
   const credentials = credentialsChanged

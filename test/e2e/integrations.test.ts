@@ -208,5 +208,42 @@ describe('integrations over HTTP with the fake vendors', () => {
     expect(unknown.json.code).toBe('validation_failed');
     const missing = await call(host.baseUrl, 'GET', '/api/v1/integrations/01ARZ3NDEKTSV4RRFFQ69G5FAV', { key });
     expect(missing.status).toBe(404);
+
+    // A key with the integrations scopes but not `admin`: it may manage integrations, but it may not
+    // open a private address, nor repoint an opted-in integration at other hosts.
+    const minted = await call(host.baseUrl, 'POST', '/api/v1/api-keys', {
+      key,
+      body: { name: 'integrations only', scopes: ['integrations:read', 'integrations:write'] },
+    });
+    expect(minted.status).toBe(201);
+    const writer = minted.json.key as string;
+    const vendor: VendorId = 'autotask';
+    const body = {
+      vendor,
+      name: 'on the LAN',
+      credentials: FAKE_CREDENTIALS[vendor],
+      config: fakeConfig(vendor, fakes.baseUrls[vendor]),
+      allowPrivateAddress: true,
+    };
+    const refused = await call(host.baseUrl, 'POST', '/api/v1/integrations?skipTest=true', { key: writer, body });
+    expect(refused.status).toBe(403);
+    expect(refused.json).toMatchObject({ code: 'insufficient_scope', requiredScope: 'admin' });
+    const opted = await call(host.baseUrl, 'POST', '/api/v1/integrations?skipTest=true', { key, body });
+    expect(opted.status).toBe(201);
+    expect(opted.json.allowPrivateAddress).toBe(true);
+    const id = opted.json.id as string;
+    const repoint = await call(host.baseUrl, 'PATCH', `/api/v1/integrations/${id}?skipTest=true`, {
+      key: writer,
+      body: { config: { baseUrl: 'http://10.1.2.3:8443' } },
+    });
+    expect(repoint.status).toBe(403);
+    expect(repoint.json.code).toBe('insufficient_scope');
+    const rename = await call(host.baseUrl, 'PATCH', `/api/v1/integrations/${id}`, {
+      key: writer,
+      body: { name: 'on the LAN (renamed)' },
+    });
+    expect(rename.status).toBe(200);
+    const after = await call(host.baseUrl, 'GET', `/api/v1/integrations/${id}`, { key });
+    expect((after.json.config as { baseUrl: string }).baseUrl).toBe(fakes.baseUrls[vendor]);
   });
 });
