@@ -1,4 +1,4 @@
-import { certificateReasonIn } from '../net/guard';
+import { isCertificateReason } from '../net/guard';
 import { type Connector, type ExpiryWarning, VendorError, type VendorErrorKind } from '../vendors/contract';
 import type { ConnectionStateName } from './states';
 
@@ -57,7 +57,7 @@ export function hintFor(connector: Connector, error: VendorError): string {
     case 'bad_response':
       return `The address answered, but not like the ${vendor} API: check the base URL.`;
     case 'blocked':
-      if (certificateReasonIn(error.vendorMessage)) return certificateHint(connector, error.vendorMessage);
+      if (isCertificateReason(error.vendorCode)) return certificateHint(connector, error.vendorCode);
       return `The hub refuses to call this address (private, loopback or not https). Use the vendor's public https URL${connector.catalog.id === 'unifi' ? ", or let an admin allow this integration's private console address" : ''}.`;
   }
 }
@@ -66,8 +66,8 @@ export function hintFor(connector: Connector, error: VendorError): string {
  * The console's certificate is untrusted (self-signed, not pinned) or does not match the pin:
  * say where the fingerprint is read and where it goes (docs/integrations.md).
  */
-function certificateHint(connector: Connector, vendorMessage: string): string {
-  const mismatch = certificateReasonIn(vendorMessage) === 'certificate_mismatch';
+function certificateHint(connector: Connector, reason: 'certificate_mismatch' | 'certificate_untrusted'): string {
+  const mismatch = reason === 'certificate_mismatch';
   const first = mismatch
     ? 'The certificate the console presented is not the pinned one (it was renewed or replaced, or something else answers on that address).'
     : 'The console presents a certificate the hub cannot verify (consoles ship self-signed ones).';

@@ -100,11 +100,9 @@ export class OutboundUrlBlockedError extends DomainError {
   }
 }
 
-/** The certificate refusal a guard message names, if any (vendor errors keep only the message). */
-export function certificateReasonIn(message: string): CertificateBlockReason | undefined {
-  if (message.includes(REASON_TEXT.certificate_mismatch)) return 'certificate_mismatch';
-  if (message.includes(REASON_TEXT.certificate_untrusted)) return 'certificate_untrusted';
-  return undefined;
+/** Whether a guard reason (carried as a vendor error's `vendorCode`) is a certificate refusal. */
+export function isCertificateReason(reason: string | undefined): reason is CertificateBlockReason {
+  return reason === 'certificate_mismatch' || reason === 'certificate_untrusted';
 }
 
 /** dns.lookup's shape with `all: true`; tests inject one to make a name resolve where they need. */

@@ -90,7 +90,14 @@ export function decode(headers: Record<string, string>, raw: Buffer): unknown {
 function networkFailure(vendor: VendorId, operation: string, timeoutMs: number, error: unknown): unknown {
   if (error instanceof VendorError) return error;
   if (error instanceof OutboundUrlBlockedError) {
-    return new VendorError({ vendor, operation, kind: 'blocked', vendorMessage: error.message });
+    // The guard's reason travels as the vendor code, so callers branch on it, not on message text.
+    return new VendorError({
+      vendor,
+      operation,
+      kind: 'blocked',
+      vendorCode: error.reason,
+      vendorMessage: error.message,
+    });
   }
   if (error instanceof OutboundRequestError) {
     return error.kind === 'timeout'
