@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { z } from 'zod';
 import { processCounters } from '../analytics/process-counters';
 import { services } from '../app/services';
 import { nowMs } from '../clock';
@@ -8,24 +9,11 @@ import type { Stage } from '../pipeline/contract';
 import type { StorageAccount } from '../storage/connection';
 import { newestFirstId, newestFirstIdTime, tenantPartition, timeBucket, timeBucketsBetween } from '../storage/keys';
 import type { TableRepository } from '../storage/table-repository';
+import type { failureSchema } from './api-schemas';
 import { type FailureRecord, failuresTable } from './tables';
 
-/** The Failure Analysis records: one per failed event, one per rejected webhook delivery. */
-export interface FailureView {
-  id: string;
-  kind: 'event' | 'rejection';
-  eventId: string | null;
-  webhookId: string | null;
-  source: string | null;
-  stage: Stage;
-  errorType: string;
-  message: string;
-  suggestedFix: string;
-  metadata: Record<string, string | number>;
-  at: string;
-  bodyBytes?: number;
-  bodySha256?: string;
-}
+/** The Failure Analysis records as read: one per failed event, one per rejected webhook delivery. */
+export type FailureView = z.infer<typeof failureSchema>;
 
 let cached: { account: StorageAccount; table: TableRepository<FailureRecord> } | undefined;
 function table(): TableRepository<FailureRecord> {
@@ -35,21 +23,7 @@ function table(): TableRepository<FailureRecord> {
 }
 
 function toView(id: string, r: FailureRecord): FailureView {
-  return {
-    id,
-    kind: r.kind,
-    eventId: r.eventId,
-    webhookId: r.webhookId,
-    source: r.source,
-    stage: r.stage,
-    errorType: r.errorType,
-    message: r.message,
-    suggestedFix: r.suggestedFix,
-    metadata: JSON.parse(r.metadata) as Record<string, string | number>,
-    at: r.at,
-    ...(r.bodyBytes !== undefined ? { bodyBytes: r.bodyBytes } : {}),
-    ...(r.bodySha256 !== undefined ? { bodySha256: r.bodySha256 } : {}),
-  };
+  return { id, ...r, metadata: JSON.parse(r.metadata) as Record<string, string | number> };
 }
 
 export interface RejectionInput {
@@ -104,17 +78,10 @@ export async function recordRejection(input: RejectionInput): Promise<void> {
   });
 }
 
-export interface EventFailureInput {
-  tenantId: string;
-  eventId: string;
-  webhookId: string | null;
-  source: string | null;
-  stage: Stage;
-  errorType: string;
-  message: string;
-  suggestedFix: string;
-  metadata: Record<string, string | number>;
-}
+export type EventFailureInput = Pick<
+  FailureView,
+  'webhookId' | 'source' | 'stage' | 'errorType' | 'message' | 'suggestedFix' | 'metadata'
+> & { tenantId: string; eventId: string };
 
 /** Writes the failure of one event; a second write (redelivered dead letter) keeps the first. */
 export async function recordEventFailure(input: EventFailureInput): Promise<{ created: boolean }> {

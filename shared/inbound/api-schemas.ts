@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { failureSchema } from '../failures/api-schemas';
 import { EVENT_STATUSES, EVENT_TRIGGERS, STAGES } from '../pipeline/contract';
 import { apiInstant } from '../validation/instant';
 import { displayName } from '../validation/text';
@@ -106,24 +107,6 @@ export const eventsQuery = z
     to: isoTime.optional().meta({ description: 'Received at or before (default: now).' }),
   })
   .meta({ id: 'EventsQuery' });
-
-const failureSchema = z
-  .object({
-    id: z.string(),
-    kind: z.enum(['event', 'rejection']),
-    eventId: z.string().nullable(),
-    webhookId: z.string().nullable(),
-    source: z.string().nullable(),
-    stage: z.enum(STAGES),
-    errorType: z.string(),
-    message: z.string(),
-    suggestedFix: z.string(),
-    metadata: z.record(z.string(), z.union([z.string(), z.number()])),
-    at: z.string(),
-    bodyBytes: z.number().optional(),
-    bodySha256: z.string().optional(),
-  })
-  .meta({ id: 'Failure' });
 
 export const eventSummarySchema = z
   .object({

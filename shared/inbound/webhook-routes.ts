@@ -24,6 +24,24 @@ const deps = webhookDeps;
 
 const notFound = { 404: { description: 'No such webhook in this tenant.', schema: problemSchema } };
 
+/** `POST /v1/webhooks/{id}/disable` and `/enable`: the same route but for the status it sets. */
+function statusRoute(operationId: string, action: string, status: 'active' | 'disabled', summary: string) {
+  return defineApiRoute({
+    method: 'POST',
+    route: `v1/webhooks/{id}/${action}`,
+    operationId,
+    summary,
+    tags: ['Webhooks'],
+    scope: 'webhooks:write',
+    params: webhookIdParams,
+    responses: { 200: { description: 'The webhook.', schema: webhookSchema }, ...notFound },
+    handle: async ({ principal, params, correlationId }) => ({
+      status: 200,
+      body: await setWebhookStatus(deps(), principal, params.id, status, correlationId),
+    }),
+  });
+}
+
 /** API routes by operationId; functions/webhooks-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   createWebhook: defineApiRoute({
@@ -79,34 +97,13 @@ export const routes = {
       return { status: 204 };
     },
   }),
-  disableWebhook: defineApiRoute({
-    method: 'POST',
-    route: 'v1/webhooks/{id}/disable',
-    operationId: 'disableWebhook',
-    summary: 'Disable an inbound webhook (deliveries answer 404 until enabled)',
-    tags: ['Webhooks'],
-    scope: 'webhooks:write',
-    params: webhookIdParams,
-    responses: { 200: { description: 'The webhook.', schema: webhookSchema }, ...notFound },
-    handle: async ({ principal, params, correlationId }) => ({
-      status: 200,
-      body: await setWebhookStatus(deps(), principal, params.id, 'disabled', correlationId),
-    }),
-  }),
-  enableWebhook: defineApiRoute({
-    method: 'POST',
-    route: 'v1/webhooks/{id}/enable',
-    operationId: 'enableWebhook',
-    summary: 'Enable a disabled inbound webhook',
-    tags: ['Webhooks'],
-    scope: 'webhooks:write',
-    params: webhookIdParams,
-    responses: { 200: { description: 'The webhook.', schema: webhookSchema }, ...notFound },
-    handle: async ({ principal, params, correlationId }) => ({
-      status: 200,
-      body: await setWebhookStatus(deps(), principal, params.id, 'active', correlationId),
-    }),
-  }),
+  disableWebhook: statusRoute(
+    'disableWebhook',
+    'disable',
+    'disabled',
+    'Disable an inbound webhook (deliveries answer 404 until enabled)',
+  ),
+  enableWebhook: statusRoute('enableWebhook', 'enable', 'active', 'Enable a disabled inbound webhook'),
   rotateWebhookSecret: defineApiRoute({
     method: 'POST',
     route: 'v1/webhooks/{id}/rotate-secret',

@@ -44,6 +44,20 @@ function fail(
   };
 }
 
+/** The run stops at step `stepIndex`, recorded there as `step`, and the event fails with it. */
+async function failAtStep(
+  tenantId: string,
+  run: AgentRun,
+  stepIndex: number,
+  step: NonNullable<Parameters<typeof updateAgentRun>[2]['step']>,
+  errorType: Parameters<typeof fail>[0],
+  message: string,
+  extra?: Record<string, string | number>,
+): Promise<StageResult> {
+  await updateAgentRun(tenantId, run.id, { stepIndex, step, status: 'failed' });
+  return fail(errorType, message, run, extra);
+}
+
 function runIdOf(message: StageMessage, eventAgentRunId: string | null): string | undefined {
   return message.agentRunId ?? eventAgentRunId ?? undefined;
 }
@@ -66,17 +80,15 @@ export async function agentExecutionWork(ctx: StageContext): Promise<StageResult
 
   if (resume === 'rejected') {
     const approval = await findApproval(approvalDeps(), tenantId, approvalId(eventId, index));
-    await updateAgentRun(tenantId, run.id, {
-      stepIndex: index,
-      step: { status: 'rejected', approvalId: approvalId(eventId, index) },
-      status: 'failed',
-    });
     const by = approval?.decidedBy ? ` by key ${approval.decidedBy}` : '';
     const why = approval?.comment ? `: "${approval.comment}"` : '';
-    return fail(
+    return failAtStep(
+      tenantId,
+      run,
+      index,
+      { status: 'rejected', approvalId: approvalId(eventId, index) },
       'approval_rejected',
       `Step ${index + 1} (${stepDef?.tool ?? 'unknown tool'}) of SOP "${run.sopName}" was rejected${by}${why}.`,
-      run,
       toolProps,
     );
   }
@@ -88,15 +100,13 @@ export async function agentExecutionWork(ctx: StageContext): Promise<StageResult
         ctx.event.status === 'succeeded' || ctx.event.status === 'awaiting_approval' ? ctx.event.status : 'processing';
       return { kind: 'done', status, detail: `approval ${approvalId(eventId, index)} was decided in time` };
     }
-    await updateAgentRun(tenantId, run.id, {
-      stepIndex: index,
-      step: { status: 'expired', approvalId: expired.id },
-      status: 'failed',
-    });
-    return fail(
+    return failAtStep(
+      tenantId,
+      run,
+      index,
+      { status: 'expired', approvalId: expired.id },
       'approval_expired',
       `Nobody decided approval ${expired.id} for step ${index + 1} (${expired.tool}) before ${expired.expiresAt}.`,
-      run,
       toolProps,
     );
   }
@@ -106,15 +116,13 @@ export async function agentExecutionWork(ctx: StageContext): Promise<StageResult
     const step = run.steps[i]!;
     const tool = findTool(step.tool);
     if (!tool) {
-      await updateAgentRun(tenantId, run.id, {
-        stepIndex: i,
-        step: { status: 'failed', error: 'unknown tool' },
-        status: 'failed',
-      });
-      return fail(
+      return failAtStep(
+        tenantId,
+        run,
+        i,
+        { status: 'failed', error: 'unknown tool' },
         'tool_execution_error',
         `Step ${i + 1} names the tool "${step.tool}", which the catalog no longer has; edit SOP "${run.sopName}".`,
-        run,
         { [FAILURE_PROPERTIES.tool]: step.tool },
       );
     }
@@ -133,15 +141,13 @@ export async function agentExecutionWork(ctx: StageContext): Promise<StageResult
         args = renderArguments(step.args, { id: eventId, event });
       } catch (error) {
         if (!(error instanceof TemplateError)) throw error;
-        await updateAgentRun(tenantId, run.id, {
-          stepIndex: i,
-          step: { status: 'failed', error: error.message },
-          status: 'failed',
-        });
-        return fail(
+        return failAtStep(
+          tenantId,
+          run,
+          i,
+          { status: 'failed', error: error.message },
           'tool_execution_error',
           `Step ${i + 1} (${tool.id}) of SOP "${run.sopName}": ${error.message}.`,
-          run,
           { [FAILURE_PROPERTIES.tool]: tool.id },
         );
       }
