@@ -159,27 +159,6 @@ export function defineApiRoute<
   return def;
 }
 
-/**
- * Builds the options for `app.http(...)` from one route definition that is already loaded, and
- * registers the route in the OpenAPI document. functions/ registers routes with `lazyApiRoute`
- * instead, so a cold start does not evaluate their definitions.
- */
-export function apiRoute<
-  B extends z.ZodType | undefined = undefined,
-  Q extends z.ZodType | undefined = undefined,
-  P extends z.ZodType | undefined = undefined,
-  S extends ApiScope | null = ApiScope,
->(def: ApiRouteDefinition<B, Q, P, S>): ApiRouteRegistration {
-  const any = def as unknown as AnyApiRoute;
-  registerOpenApiPath(async () => openApiPathOf(any));
-  return {
-    route: def.route,
-    methods: [def.method],
-    authLevel: 'anonymous',
-    handler: handlerOnFirstCall(async () => any),
-  };
-}
-
 /** What the host needs to register a route, restated in the functions/ file where a reader looks for it. */
 export interface ApiRouteHead<K extends string = string> {
   method: HttpMethod;

@@ -1,6 +1,7 @@
 import { nowMs } from '../clock';
 import { DomainError } from '../errors/domain-error';
 import type { EventStatus, Stage } from '../pipeline/contract';
+import { decodeStateCursor, encodeStateCursor } from '../storage/cursor';
 import { newestFirstId, tenantPartition, timeBucketsBetween } from '../storage/keys';
 import { INDEX_DIMENSIONS, type IndexDimension, indexPartition, loadEventRecord, tables } from './event-store';
 import type { EventRecord } from './tables';
@@ -70,24 +71,32 @@ interface ListCursor {
   t: number;
 }
 
-function encode(cursor: ListCursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+/**
+ * Cursors are signed for this tenant and filter set (shared/storage/cursor.ts), so a client cannot
+ * edit the day, the range or the inner position, nor reuse a cursor across tenants or filters.
+ */
+function cursorScope(tenantId: string, filters: EventFilters): unknown[] {
+  return [
+    'events',
+    tenantId,
+    ...INDEX_DIMENSIONS.map((d) => filters[d] ?? null),
+    filters.from ?? null,
+    filters.to ?? null,
+  ];
 }
 
-function decode(text: string): ListCursor {
-  try {
-    const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as ListCursor;
-    if (
-      typeof value.d === 'string' &&
-      /^\d{8}$/.test(value.d) &&
-      (value.c === null || typeof value.c === 'string') &&
-      Number.isFinite(value.f) &&
-      Number.isFinite(value.t)
-    ) {
-      return value;
-    }
-  } catch {
-    // fall through
+function decode(text: string, scope: readonly unknown[]): ListCursor {
+  const value = decodeStateCursor(text, scope) as Partial<ListCursor> | null;
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof value.d === 'string' &&
+    /^\d{8}$/.test(value.d) &&
+    (value.c === null || typeof value.c === 'string') &&
+    Number.isFinite(value.f) &&
+    Number.isFinite(value.t)
+  ) {
+    return value as ListCursor;
   }
   throw new DomainError('invalid_cursor', 'The cursor is not valid for this list; start again without one.');
 }
@@ -113,7 +122,9 @@ export async function listEvents(
   filters: EventFilters,
   options: { limit: number; cursor?: string | undefined },
 ): Promise<{ items: EventSummary[]; nextCursor: string | null }> {
-  const cursor = options.cursor ? decode(options.cursor) : undefined;
+  const scope = cursorScope(tenantId, filters);
+  const encode = (cursor: ListCursor) => encodeStateCursor(cursor, scope);
+  const cursor = options.cursor ? decode(options.cursor, scope) : undefined;
   const toMs = cursor?.t ?? (filters.to ? Date.parse(filters.to) : nowMs());
   const fromMs = cursor?.f ?? (filters.from ? Date.parse(filters.from) : toMs - DEFAULT_RANGE_MS);
   if (!(fromMs <= toMs)) throw new DomainError('validation_failed', '`from` must not be later than `to`.');

@@ -1,5 +1,6 @@
 import { nowMs } from '../clock';
 import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
+import { decodeStateCursor, encodeStateCursor } from '../storage/cursor';
 import { newestFirstIdTime, tenantPartition, timeBucketsBetween } from '../storage/keys';
 import type { Stored } from '../storage/table-repository';
 import type { OutboundDeps } from './deps';
@@ -167,22 +168,20 @@ interface ListCursor {
   inner: string | null;
 }
 
-function encodeListCursor(c: ListCursor): string {
-  return Buffer.from(JSON.stringify(c)).toString('base64url');
+/** The list's scope in its cursor MAC: a cursor only pages on the list (tenant, filters, range) it came from. */
+function cursorScope(tenantId: string, query: DeliveryQuery): unknown[] {
+  const { subscriptionId, eventType, status, from, to } = query;
+  return ['deliveries', tenantId, subscriptionId ?? null, eventType ?? null, status ?? null, from ?? null, to ?? null];
 }
 
-function decodeListCursor(text: string, days: readonly string[]): ListCursor {
-  try {
-    const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<ListCursor>;
-    if (
-      typeof value.day === 'string' &&
-      days.includes(value.day) &&
-      (value.inner === null || typeof value.inner === 'string')
-    ) {
-      return { day: value.day, inner: value.inner };
-    }
-  } catch {
-    // fall through
+function decodeListCursor(text: string, scope: readonly unknown[], days: readonly string[]): ListCursor {
+  const value = decodeStateCursor(text, scope) as Partial<ListCursor> | null;
+  if (
+    typeof value?.day === 'string' &&
+    days.includes(value.day) &&
+    (value.inner === null || typeof value.inner === 'string')
+  ) {
+    return { day: value.day, inner: value.inner };
   }
   throw new DomainError('invalid_cursor', 'The cursor does not belong to this list.');
 }
@@ -222,7 +221,10 @@ export async function listDeliveries(
       : query.eventType
         ? { kind: 'type', value: query.eventType }
         : undefined;
-  let position: ListCursor = query.cursor ? decodeListCursor(query.cursor, days) : { day: days[0] ?? '', inner: null };
+  const scope = cursorScope(tenantId, query);
+  let position: ListCursor = query.cursor
+    ? decodeListCursor(query.cursor, scope, days)
+    : { day: days[0] ?? '', inner: null };
   const items: DeliveryView[] = [];
   const matches = (d: Stored<DeliveryRecord>) => {
     const v = d.value;
@@ -261,5 +263,5 @@ export async function listDeliveries(
     if (!nextDay) return { items, nextCursor: null };
     position = { day: nextDay, inner: null };
   }
-  return { items, nextCursor: encodeListCursor(position) };
+  return { items, nextCursor: encodeStateCursor(position, scope) };
 }

@@ -35,11 +35,6 @@ export function parseTemplate(template: string): TemplatePart[] {
   return parts;
 }
 
-/** The paths a template reads (throws TemplateError for a malformed one). */
-export function templatePaths(template: string): string[] {
-  return parseTemplate(template).flatMap((part) => (part.kind === 'ref' ? [part.path] : []));
-}
-
 /** A SOP argument value: text (maybe templated), or a literal number/boolean. */
 export type ArgumentValue = string | number | boolean;
 

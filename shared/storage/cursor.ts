@@ -107,3 +107,35 @@ export function decodeCursor(cursor: string, scope: readonly unknown[]): string 
   }
   return body.t;
 }
+
+interface StateCursorBody {
+  v: 1;
+  p: unknown;
+  s: string;
+}
+
+/**
+ * A cursor for a list that walks several partitions (day buckets, say): the list's own position
+ * `state` (JSON, typically the partition plus the inner repository cursor) signed like a single-
+ * partition cursor, so an edited or foreign position is a clean `invalid_cursor` too. The `state`
+ * tag in the MAC keeps the two cursor kinds from standing in for each other.
+ */
+export function encodeStateCursor(state: unknown, scope: readonly unknown[]): string {
+  const body: StateCursorBody = { v: 1, p: state, s: mac(JSON.stringify(state), ['state', ...scope]) };
+  return Buffer.from(JSON.stringify(body)).toString('base64url');
+}
+
+/** The state inside a cursor from encodeStateCursor for `scope`, or InvalidCursorError. The caller checks its shape. */
+export function decodeStateCursor(cursor: string, scope: readonly unknown[]): unknown {
+  if (typeof cursor !== 'string' || cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor)) {
+    throw new InvalidCursorError('cursor is malformed');
+  }
+  const body = parseJson(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!isRecord(body) || body.v !== 1 || !('p' in body)) throw new InvalidCursorError('cursor is malformed');
+  const expected = Buffer.from(mac(JSON.stringify(body.p), ['state', ...scope]));
+  const given = Buffer.from(typeof body.s === 'string' ? body.s : '');
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+    throw new InvalidCursorError('cursor does not belong to this list');
+  }
+  return body.p;
+}

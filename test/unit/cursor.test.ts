@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   continuationKeys,
   decodeCursor,
+  decodeStateCursor,
   encodeCursor,
+  encodeStateCursor,
   InvalidCursorError,
   setCursorKey,
 } from '../../shared/storage/cursor';
@@ -90,5 +92,22 @@ describe('list cursors', () => {
     });
     expect(continuationKeys(sdkToken({ nextPartitionKey: 'p', nextRowKey: '' }))).toBeUndefined();
     expect(continuationKeys(Buffer.from('"just a string"').toString('base64'))).toBeUndefined();
+  });
+
+  it('signs multi-partition state cursors to their list', () => {
+    const state = { day: '20261201', inner: null };
+    const cursor = encodeStateCursor(state, scope);
+    expect(decodeStateCursor(cursor, scope)).toEqual(state);
+    expect(() => decodeStateCursor(cursor, [...scope, 'other'])).toThrow(InvalidCursorError);
+    const unsigned = Buffer.from(JSON.stringify({ day: '20261201', inner: null })).toString('base64url');
+    expect(() => decodeStateCursor(unsigned, scope)).toThrow(InvalidCursorError);
+    const edited = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { p: { day: string } };
+    edited.p.day = '20261130';
+    expect(() => decodeStateCursor(Buffer.from(JSON.stringify(edited)).toString('base64url'), scope)).toThrow(
+      InvalidCursorError,
+    );
+    // A single-partition cursor never passes as a state cursor (and back).
+    expect(() => decodeStateCursor(encodeCursor(validToken, scope), scope)).toThrow(InvalidCursorError);
+    expect(() => decodeCursor(encodeStateCursor(validToken, scope), scope)).toThrow(InvalidCursorError);
   });
 });
