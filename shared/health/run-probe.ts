@@ -12,7 +12,14 @@ import { connectorFor } from '../integrations/sessions';
 import type { Logger } from '../observability/logger';
 import { invertedTimeKey, newestFirstId, tenantPartition } from '../storage/keys';
 import { PROBE_QUEUE, type ProbeMessage, probeAddress, probeMessageSchema } from './probe-message';
-import { FLAP_WINDOW_MS, HISTORY_MS, nextTickAt, PROBE_BACKOFF, PROBE_TIMEOUT_MS, STUCK_CHECKING_MS } from './schedule';
+import {
+  HISTORY_MS,
+  nextTickAt,
+  PROBE_BACKOFF,
+  PROBE_TIMEOUT_MS,
+  recentTransitions,
+  STUCK_CHECKING_MS,
+} from './schedule';
 import type { HealthTables, ProbeStatusRow } from './tables';
 import { endpointKey, notSent, type TimeoutBreaker } from './timeout-breaker';
 
@@ -31,16 +38,6 @@ export interface ProbeDeps {
 type Settled = 'connected' | 'disconnected' | 'needs_attention';
 
 const iso = (ms: number) => new Date(ms).toISOString();
-
-function recentTransitions(json: string, now: number): string[] {
-  try {
-    const parsed: unknown = JSON.parse(json);
-    if (!Array.isArray(parsed)) return [];
-    return parsed.filter((t): t is string => typeof t === 'string' && Date.parse(t) > now - FLAP_WINDOW_MS);
-  } catch {
-    return [];
-  }
-}
 
 /**
  * Claims the integration for this run: sets `checking` unless another run holds a fresh claim.
@@ -95,7 +92,7 @@ async function settle(deps: ProbeDeps, message: ProbeMessage, vendor: string, ru
   const state = c.state as Settled;
   await deps.health.status.update(message.tenantId, message.integrationId, (current) => {
     const previous = current?.settledState ?? 'unknown';
-    const transitions = recentTransitions(current?.transitions ?? '[]', now);
+    const transitions = recentTransitions(current?.transitions, now);
     if (previous !== state && previous !== 'unknown') transitions.push(iso(now));
     const next: ProbeStatusRow = {
       vendor,
@@ -176,12 +173,11 @@ export async function handleProbeMessage(deps: ProbeDeps, received: ReceivedMess
       await dropOrphanProbeTarget(deps.integrations, message.tenantId, message.integrationId);
       return complete;
     }
-    const status = await deps.health.status.get(message.tenantId, message.integrationId);
-    const vendor = status?.value.vendor ?? 'unknown';
+    // The session could not open (e.g. undecryptable credentials): settle that as the probe result.
     const stored = await findIntegration(deps.integrations, message.tenantId, message.integrationId);
     if (!stored) throw error;
     const run: ProbeRun = { classification: classifyFailure(connectorFor(stored.vendor), error), latencyMs: 0 };
-    if (!(await claim(deps, message, vendor))) return complete;
+    if (!(await claim(deps, message, stored.vendor))) return complete;
     await finish(deps, message, stored.vendor, run, log);
     return complete;
   }

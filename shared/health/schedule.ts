@@ -22,3 +22,14 @@ export function tickId(atMs: number): string {
 export function nextTickAt(atMs: number): number {
   return (Math.floor(atMs / PROBE_INTERVAL_MS) + 1) * PROBE_INTERVAL_MS;
 }
+
+/** The state changes (ISO times, stored as a JSON array) still inside FLAP_WINDOW_MS; unreadable → none. */
+export function recentTransitions(json: string | undefined, now: number): string[] {
+  try {
+    const parsed: unknown = JSON.parse(json ?? '[]');
+    if (!Array.isArray(parsed)) return [];
+    return parsed.filter((t): t is string => typeof t === 'string' && Date.parse(t) > now - FLAP_WINDOW_MS);
+  } catch {
+    return [];
+  }
+}

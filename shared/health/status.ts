@@ -5,7 +5,7 @@ import { integrationExists, integrationSummaries } from '../integrations/directo
 import type { IntegrationDeps } from '../integrations/manage';
 import { invertedTimeKey, tenantPartition } from '../storage/keys';
 import { requestProbe } from './fan-out';
-import { FLAP_CHANGES, FLAP_WINDOW_MS, nextTickAt, STUCK_CHECKING_MS } from './schedule';
+import { FLAP_CHANGES, nextTickAt, recentTransitions, STUCK_CHECKING_MS } from './schedule';
 import type { HealthTables, ProbeStatusRow } from './tables';
 
 export interface StatusDeps {
@@ -57,7 +57,7 @@ export function toStatus(
   row: ProbeStatusRow | undefined,
   now: number,
 ): IntegrationStatus {
-  const transitions = parseJson<string[]>(row?.transitions, []).filter((t) => Date.parse(t) > now - FLAP_WINDOW_MS);
+  const transitions = recentTransitions(row?.transitions, now);
   const failing = row && row.settledState !== 'connected' && row.reason && row.reason !== 'ok';
   return {
     integrationId,

@@ -71,7 +71,7 @@ function certificateHint(connector: Connector, reason: 'certificate_mismatch' | 
   const first = mismatch
     ? 'The certificate the console presented is not the pinned one (it was renewed or replaced, or something else answers on that address).'
     : 'The console presents a certificate the hub cannot verify (consoles ship self-signed ones).';
-  if (connector.catalog.id !== 'unifi') return `${first} Install a certificate from a public authority on the host.`;
+  if (!connector.certificatePin) return `${first} Install a certificate from a public authority on the host.`;
   return `${first} Read its SHA-256 fingerprint where you trust the connection: open the console URL in a browser on its LAN, click the padlock / "Not secure" > certificate details > SHA-256 fingerprint, or run \`openssl s_client -connect <console>:443 </dev/null | openssl x509 -noout -fingerprint -sha256\`. Put it in the integration's config as certificateSha256 (an admin key is needed).`;
 }
 

@@ -6,8 +6,6 @@ import type { Connector, VendorId, VendorSession } from '../vendors/contract';
 import { type RateGate, StorageRateGate } from '../vendors/core/rate-gate';
 import { createVendorHttp } from '../vendors/core/vendor-http';
 import { connectors } from '../vendors/registry';
-import { unifiCertificatePin } from '../vendors/unifi';
-import type { UnifiConfig } from '../vendors/unifi/config';
 
 /**
  * Building a connector session: parse credentials and config with the vendor's schemas, pick the
@@ -72,9 +70,9 @@ export function configuredHosts(config: unknown): string[] {
   return hosts;
 }
 
-/** TLS pins the parsed config declares: a UniFi console's certificate is the only one today. */
+/** TLS pins the parsed config declares, for connectors that support pinning (UniFi today). */
 export function certificatePins(vendor: VendorId, config: unknown): CertificatePin[] {
-  const pin = vendor === 'unifi' ? unifiCertificatePin(config as UnifiConfig) : undefined;
+  const pin = connectorFor(vendor).certificatePin?.(config);
   return pin ? [pin] : [];
 }
 

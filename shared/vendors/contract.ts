@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { DomainError } from '../errors/domain-error';
+import type { CertificatePin } from '../net/guard';
 
 /**
  * The contract every vendor connector (shared/vendors/<vendor>/) implements and everything else
@@ -117,6 +118,11 @@ export interface Connector<Credentials = unknown, Config = unknown> {
   accountKey(credentials: Credentials, config: Config): string;
   /** One cheap authenticated call. Throws VendorError on any failure; never retries. */
   probe(session: VendorSession<Credentials, Config>): Promise<ProbeSuccess<Config>>;
+  /**
+   * Only for vendors reached on a customer's own host with its own certificate (UniFi consoles):
+   * the TLS pin the config declares, so the guard trusts that certificate and nothing else.
+   */
+  certificatePin?(config: Config): CertificatePin | undefined;
 }
 
 /** Why a vendor call failed, in the terms the hub acts on. */

@@ -1,5 +1,5 @@
-import { expectOk, numberAt } from '../core/errors';
-import { type AutotaskSession, authHeaders, autotaskApiUrl, readAutotaskMessage, zoneUrl } from './index';
+import { numberAt } from '../core/errors';
+import { type AutotaskSession, autotaskRequest } from './index';
 
 /**
  * Autotask writes the pipeline's tool calls make (VENDORS.md "Autotask PSA"). Each is one request
@@ -18,12 +18,10 @@ export interface TicketNoteInput {
 
 /** `POST /v1.0/Tickets/{id}/Notes` → `{itemId}`: the new note's id. */
 export async function addTicketNote(session: AutotaskSession, input: TicketNoteInput): Promise<{ itemId: number }> {
-  const zone = await zoneUrl(session);
-  const response = await session.http.request({
+  const { response } = await autotaskRequest(session, {
     operation: 'ticket.note',
     method: 'POST',
-    url: autotaskApiUrl(zone.url, `Tickets/${input.ticketId}/Notes`),
-    headers: authHeaders(session.credentials),
+    path: `Tickets/${input.ticketId}/Notes`,
     json: {
       TicketID: input.ticketId,
       Title: input.title,
@@ -32,7 +30,6 @@ export async function addTicketNote(session: AutotaskSession, input: TicketNoteI
       Publish: input.publish,
     },
   });
-  expectOk('autotask', 'ticket.note', response, readAutotaskMessage);
   return { itemId: numberAt(response.body, 'itemId') ?? 0 };
 }
 
@@ -41,14 +38,11 @@ export async function updateTicketStatus(
   session: AutotaskSession,
   input: { ticketId: number; status: number },
 ): Promise<{ itemId: number }> {
-  const zone = await zoneUrl(session);
-  const response = await session.http.request({
+  const { response } = await autotaskRequest(session, {
     operation: 'ticket.status',
     method: 'PATCH',
-    url: autotaskApiUrl(zone.url, 'Tickets'),
-    headers: authHeaders(session.credentials),
+    path: 'Tickets',
     json: { id: input.ticketId, status: input.status },
   });
-  expectOk('autotask', 'ticket.status', response, readAutotaskMessage);
   return { itemId: numberAt(response.body, 'itemId') ?? input.ticketId };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Connector, ProbeSuccess, VendorSession } from '../contract';
+import type { Connector, ProbeSuccess, VendorRequest, VendorResponse, VendorSession } from '../contract';
 import { badResponse, expectOk, headroom, type MessageReader, numberAt, pathValue, stringAt } from '../core/errors';
 import { tokenCacheKey, vendorTokens } from '../core/token-cache';
 import { BASE_URL_FIELD, baseUrlField, joinUrl } from '../core/urls';
@@ -89,15 +89,28 @@ export function autotaskApiUrl(zoneRoot: string, path: string): string {
   return joinUrl(joinUrl(zoneRoot, 'V1.0'), path);
 }
 
-async function probe(session: AutotaskSession): Promise<ProbeSuccess<AutotaskConfig>> {
+/** One authenticated call under the account's zone; a refusal throws the vendor's message as a VendorError. */
+export async function autotaskRequest(
+  session: AutotaskSession,
+  request: Pick<VendorRequest, 'operation' | 'method' | 'json'> & { path: string },
+): Promise<{ response: VendorResponse; zone: { url: string; learned: boolean } }> {
   const zone = await zoneUrl(session);
+  const { path, ...rest } = request;
   const response = await session.http.request({
-    operation: 'probe',
-    method: 'GET',
-    url: autotaskApiUrl(zone.url, 'ThresholdInformation'),
+    ...rest,
+    url: autotaskApiUrl(zone.url, path),
     headers: authHeaders(session.credentials),
   });
-  expectOk('autotask', 'probe', response, readAutotaskMessage);
+  expectOk('autotask', request.operation, response, readAutotaskMessage);
+  return { response, zone };
+}
+
+async function probe(session: AutotaskSession): Promise<ProbeSuccess<AutotaskConfig>> {
+  const { response, zone } = await autotaskRequest(session, {
+    operation: 'probe',
+    method: 'GET',
+    path: 'ThresholdInformation',
+  });
   const limit = numberAt(response.body, 'externalRequestThreshold');
   const used = numberAt(response.body, 'currentTimeframeRequestCount');
   const minutes = numberAt(response.body, 'requestThresholdTimeframe');

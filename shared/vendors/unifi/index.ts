@@ -3,7 +3,13 @@ import { badResponse, expectOk } from '../core/errors';
 import { credentialDigest } from '../core/token-cache';
 import { readApplicationVersion, readHostPage, readUnifiMessage, unifiProbeRequest } from './api';
 import { unifiCatalog } from './catalog';
-import { type UnifiConfig, type UnifiCredentials, unifiConfigSchema, unifiCredentialsSchema } from './config';
+import {
+  type UnifiConfig,
+  type UnifiCredentials,
+  unifiCertificatePin,
+  unifiConfigSchema,
+  unifiCredentialsSchema,
+} from './config';
 
 export { unifiCertificatePin, unifiPrivateHost } from './config';
 
@@ -41,4 +47,5 @@ export const connector: Connector<UnifiCredentials, UnifiConfig> = {
       ? `network|${new URL(config.consoleUrl).host}`
       : `site-manager|${credentialDigest(credentials.apiKey)}`,
   probe,
+  certificatePin: unifiCertificatePin,
 };
