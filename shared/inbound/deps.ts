@@ -1,6 +1,7 @@
 import { services } from '../app/services';
 import { processBus } from '../bus/process-bus';
 import { integrationDeps } from '../integrations/deps';
+import { integrationIsLive } from '../integrations/liveness';
 import { getIntegration, openIntegrationSession } from '../integrations/manage';
 import { tenantIsActive } from '../tenants/active';
 import type { ReceiveDeps } from './receive';
@@ -36,6 +37,7 @@ export function receiveDeps(): ReceiveDeps {
     webhooks: inboundTables(services().account).webhooks,
     bus: processBus,
     tenantIsActive,
+    integrationIsLive,
     maxBodyBytes: services().settings.WEBHOOK_MAX_BODY_BYTES,
     toleranceSeconds: services().settings.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS,
   };

@@ -23,6 +23,8 @@ export interface ReceiveDeps {
   webhooks: InboundTables['webhooks'];
   bus: () => BusSender;
   tenantIsActive: (tenantId: string) => Promise<boolean>;
+  /** A deleted integration's webhooks stop at once (its registration stays, answering 404). */
+  integrationIsLive: (tenantId: string, integrationId: string) => Promise<boolean>;
   maxBodyBytes: number;
   toleranceSeconds: number;
 }
@@ -71,6 +73,9 @@ export function dedupKeyOf(source: string, parsed: unknown, deliveryId: string |
 export async function receiveWebhook(deps: ReceiveDeps, req: ReceiveRequest): Promise<ReceiveResult> {
   const hook = await resolveWebhook(deps.webhooks, req.webhookId);
   if (!hook?.active || !(await deps.tenantIsActive(hook.tenantId))) throw notFound(req.webhookId);
+  if (hook.integrationId && !(await deps.integrationIsLive(hook.tenantId, hook.integrationId))) {
+    throw notFound(req.webhookId);
+  }
   if ((req.declaredLength ?? 0) > deps.maxBodyBytes || !req.body || req.body.length > deps.maxBodyBytes) {
     throw tooLarge(deps.maxBodyBytes);
   }

@@ -10,6 +10,7 @@ import { newestFirstId } from '../storage/keys';
 import type { Stored, TableRepository } from '../storage/table-repository';
 import type { VendorId } from '../vendors/contract';
 import type { TestResult } from './api-schemas';
+import { forgetIntegrationLiveness } from './liveness';
 import { registerForProbes, unregisterFromProbes } from './probe-index';
 import { probeOnce, toTestResult } from './probe-once';
 import {
@@ -267,9 +268,23 @@ export async function listIntegrations(
     cursor: options.cursor ?? null,
     ...(options.vendor ? { filter: `vendor eq '${options.vendor}'` } : {}),
   });
+  // One partition read for every vendor's pointer; a pointer naming a row on this page is known to
+  // exist, anything else is checked (and healed) by resolveDefault.
+  const pointers = new Map<string, string>();
+  for await (const row of deps.tables.defaults.iterate(caller.tenantId))
+    pointers.set(row.rowKey, row.value.integrationId);
+  const onPage = new Set(page.items.map((i) => i.rowKey));
   const vendors = [...new Set(page.items.map((i) => i.value.vendor))];
-  const defaults = new Map<VendorId, string | undefined>();
-  for (const vendor of vendors) defaults.set(vendor, await resolveDefault(deps, caller.tenantId, vendor));
+  const defaults = new Map(
+    await Promise.all(
+      vendors.map(async (vendor) => {
+        const pointed = pointers.get(vendor);
+        const id =
+          pointed !== undefined && onPage.has(pointed) ? pointed : await resolveDefault(deps, caller.tenantId, vendor);
+        return [vendor, id] as const;
+      }),
+    ),
+  );
   return { items: page.items.map((i) => toView(i, defaults.get(i.value.vendor))), nextCursor: page.nextCursor };
 }
 
@@ -387,6 +402,7 @@ export async function deleteIntegration(
 ): Promise<void> {
   const current = await load(deps, caller.tenantId, id);
   await deps.tables.integrations.delete(caller.tenantId, id);
+  forgetIntegrationLiveness(caller.tenantId, id);
   await unregisterFromProbes(deps.tables, caller.tenantId, id);
   await resolveDefault(deps, caller.tenantId, current.value.vendor);
   await recordAudit(deps.audit, caller.tenantId, {
