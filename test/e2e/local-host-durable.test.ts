@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type HostProcess, sharedAzuriteEnv, startHostProcess, uniqueName } from '../support/host-process';
+import { diskAzuriteEnv, type HostProcess, startHostProcess, uniqueName } from '../support/host-process';
 import { call, eventually } from '../support/http';
 
 /**
@@ -22,21 +22,13 @@ afterAll(async () => {
 });
 
 function diskHostEnv(location: string, hub: string): Record<string, string> {
-  const env = sharedAzuriteEnv({
+  return diskAzuriteEnv(location, {
     LOCAL_FUNCTIONS_GLOB: 'dist/test/fixtures/host-app/*.js',
     FIXTURE_QUEUE_SUFFIX: uniqueName('d'),
-    LOCAL_AZURITE: 'disk',
-    LOCAL_AZURITE_LOCATION: location,
-    LOCAL_AZURITE_BLOB_PORT: '0',
-    LOCAL_AZURITE_QUEUE_PORT: '0',
-    LOCAL_AZURITE_TABLE_PORT: '0',
     // 10 virtual minutes of timer take 10 s.
     LOCAL_TIME_SCALE: '60',
     DURABLE_TASK_HUB: hub,
   });
-  delete env.DataStorage;
-  delete env.AzureWebJobsStorage;
-  return env;
 }
 
 async function start(env: Record<string, string>): Promise<HostProcess> {

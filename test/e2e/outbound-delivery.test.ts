@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { type HostProcess, sharedAzuriteEnv, startHostProcess, uniqueName } from '../support/host-process';
+import {
+  diskAzuriteEnv,
+  type HostProcess,
+  sharedAzuriteEnv,
+  startHostProcess,
+  uniqueName,
+} from '../support/host-process';
 import { call, eventually } from '../support/http';
 import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
 
@@ -228,16 +234,9 @@ describe('outbound delivery across a host restart', () => {
   it('killed during the 30-minute wait, the restarted host resumes the same orchestration and sends each attempt once', async () => {
     const location = mkdtempSync(join(tmpdir(), 'hub-outbound-'));
     dirs.push(location);
-    const env = sharedAzuriteEnv({
-      LOCAL_AZURITE: 'disk',
-      LOCAL_AZURITE_LOCATION: location,
-      LOCAL_AZURITE_BLOB_PORT: '0',
-      LOCAL_AZURITE_QUEUE_PORT: '0',
-      LOCAL_AZURITE_TABLE_PORT: '0',
+    const env = diskAzuriteEnv(location, {
       LOCAL_TIME_SCALE: '1',
     });
-    delete env.DataStorage;
-    delete env.AzureWebJobsStorage;
     const key = env.BOOTSTRAP_API_KEY!;
     const r = await receiver();
     const first = await start(env);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
-import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support/host-process';
+import { diskAzuriteEnv, type HostProcess, startHostProcess } from '../support/host-process';
 import { call, eventually } from '../support/http';
 
 /**
@@ -37,12 +37,7 @@ function within<T>(ms: number, work: Promise<T>): Promise<T> {
 }
 
 function diskHostEnv(location: string): Record<string, string> {
-  const env = sharedAzuriteEnv({
-    LOCAL_AZURITE: 'disk',
-    LOCAL_AZURITE_LOCATION: location,
-    LOCAL_AZURITE_BLOB_PORT: '0',
-    LOCAL_AZURITE_QUEUE_PORT: '0',
-    LOCAL_AZURITE_TABLE_PORT: '0',
+  return diskAzuriteEnv(location, {
     LOCAL_TIMERS: 'manual',
     // A message whose handler died is delivered again after this lock expires.
     QUEUE_LOCK_DURATION_SECONDS: '3',
@@ -52,9 +47,6 @@ function diskHostEnv(location: string): Record<string, string> {
     // A failure prints the host's log tail: make it tell the message flow.
     LOG_LEVEL: 'info',
   });
-  delete env.DataStorage;
-  delete env.AzureWebJobsStorage;
-  return env;
 }
 
 interface Case {

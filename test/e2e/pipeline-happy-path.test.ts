@@ -1,6 +1,6 @@
-import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
+import { AutotaskFake } from '../fakes/autotask';
+import { arrangeDiskFullSop, postAutotaskTicket } from '../support/autotask-pipeline';
 import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support/host-process';
 import { call, eventually } from '../support/http';
 
@@ -27,60 +27,22 @@ afterAll(async () => {
 
 describe('the inbound pipeline end to end', () => {
   it('a signed Autotask ticket webhook runs its SOP: a note on the ticket and a succeeded event with its timeline', async () => {
-    const integration = await call(host.baseUrl, 'POST', '/api/v1/integrations?skipTest=true', {
-      key,
-      body: {
-        vendor: 'autotask',
-        name: 'Autotask (fake)',
-        credentials: FAKE_AUTOTASK_CREDENTIALS,
-        config: { baseUrl: autotask.baseUrl },
-      },
-    });
+    const { integration, sop, webhook } = await arrangeDiskFullSop(host.baseUrl, key, autotask.baseUrl);
     expect(integration.status).toBe(201);
-
-    const sop = await call(host.baseUrl, 'POST', '/api/v1/sops', {
-      key,
-      body: {
-        name: 'Disk full: note on the ticket',
-        match: { source: 'autotask', eventTypes: ['ticket.created'], keywords: ['disk_full'] },
-        steps: [
-          {
-            tool: 'autotask.ticket.add_note',
-            args: { ticketId: '{{event.entities.ticketId}}', description: 'Hub saw: {{event.subject}}' },
-          },
-        ],
-      },
-    });
     expect(sop.status).toBe(201);
 
     const tools = await call(host.baseUrl, 'GET', '/api/v1/tools', { key });
     expect(tools.status).toBe(200);
     expect((tools.json.items as Array<{ id: string }>).map((t) => t.id)).toContain('autotask.ticket.add_note');
 
-    const webhook = await call(host.baseUrl, 'POST', '/api/v1/webhooks', {
-      key,
-      body: { integrationId: integration.json.id },
-    });
     expect(webhook.status).toBe(201);
     const secret = String(webhook.json.secret);
 
-    const body = JSON.stringify({
-      Action: 'Create',
-      Guid: randomUUID(),
-      EntityType: 'Ticket',
-      Id: 4711,
-      Fields: { Title: 'Disk full on SRV01', Priority: 2 },
-      EventTime: new Date().toISOString(),
-      SequenceNumber: 1,
-      PersonID: 29682885,
-    });
-    const received = await call(host.baseUrl, 'POST', `/api/hooks/${webhook.json.id}`, {
-      rawBody: body,
-      headers: {
-        'content-type': 'application/json',
-        'x-hook-signature': `sha1=${createHmac('sha1', secret).update(body).digest('base64')}`,
-      },
-    });
+    const received = await postAutotaskTicket(
+      host.baseUrl,
+      { id: String(webhook.json.id), secret },
+      { id: 4711, fields: { Title: 'Disk full on SRV01', Priority: 2 } },
+    );
     expect(received.status).toBe(202);
     const eventId = String(received.json.eventId);
 

@@ -171,4 +171,28 @@ describe('inbound webhooks over HTTP', () => {
     const detail = await api('GET', `/api/v1/events/${eventId}`);
     expect((detail.json.replays as Array<{ eventId: string }>).map((r) => r.eventId)).toEqual([replay.json.eventId]);
   }, 120_000);
+  it("a deleted integration's webhooks stop at once: its deliveries answer 404", async () => {
+    const integration = await api('POST', '/api/v1/integrations?skipTest=true', {
+      vendor: 'autotask',
+      name: 'Autotask (deleted soon)',
+      credentials: { username: 'api@example.test', secret: 'not-used-here', integrationCode: 'CODE0001' },
+      config: { baseUrl: 'http://127.0.0.1:9' },
+    });
+    expect(integration.status).toBe(201);
+    const hook = await api('POST', '/api/v1/webhooks', { integrationId: integration.json.id });
+    expect(hook.status).toBe(201);
+    const autotaskPost = (guid: string) => {
+      const body = JSON.stringify({ Action: 'Create', Guid: guid, EntityType: 'Ticket', Id: 1, SequenceNumber: 1 });
+      const signature = createHmac('sha1', String(hook.json.secret)).update(body).digest('base64');
+      return call(host.baseUrl, 'POST', `/api/hooks/${hook.json.id}`, {
+        rawBody: body,
+        headers: { 'content-type': 'application/json', 'x-hook-signature': `sha1=${signature}` },
+      });
+    };
+    expect((await autotaskPost(randomUUID())).status).toBe(202);
+    expect((await api('DELETE', `/api/v1/integrations/${integration.json.id}`)).status).toBe(204);
+    const after = await autotaskPost(randomUUID());
+    expect(after.status).toBe(404);
+    expect(after.json.code).toBe('webhook_not_found');
+  });
 });

@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +6,9 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resetSettingsCache } from '../../shared/config/settings';
 import { loadEvent } from '../../shared/inbound/event-store';
-import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
-import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support/host-process';
+import { AutotaskFake } from '../fakes/autotask';
+import { arrangeDiskFullSop, postAutotaskTicket } from '../support/autotask-pipeline';
+import { diskAzuriteEnv, type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support/host-process';
 import { call, eventually } from '../support/http';
 import { type Receiver, startReceiver } from '../support/webhook-receiver';
 
@@ -70,53 +71,16 @@ describe('the pipeline publishes a succeeded event to subscribers', () => {
     expect(subscription.status).toBe(201);
     const secret = String(subscription.json.secret);
 
-    const integration = await call(host.baseUrl, 'POST', '/api/v1/integrations?skipTest=true', {
-      key,
-      body: {
-        vendor: 'autotask',
-        name: 'Autotask (fake)',
-        credentials: FAKE_AUTOTASK_CREDENTIALS,
-        config: { baseUrl: autotask.baseUrl },
-      },
-    });
+    const { integration, sop, webhook } = await arrangeDiskFullSop(host.baseUrl, key, autotask.baseUrl);
     expect(integration.status).toBe(201);
-    const sop = await call(host.baseUrl, 'POST', '/api/v1/sops', {
-      key,
-      body: {
-        name: 'Disk full: note on the ticket',
-        match: { source: 'autotask', eventTypes: ['ticket.created'], keywords: ['disk_full'] },
-        steps: [
-          {
-            tool: 'autotask.ticket.add_note',
-            args: { ticketId: '{{event.entities.ticketId}}', description: 'Hub saw: {{event.subject}}' },
-          },
-        ],
-      },
-    });
     expect(sop.status).toBe(201);
-    const webhook = await call(host.baseUrl, 'POST', '/api/v1/webhooks', {
-      key,
-      body: { integrationId: integration.json.id },
-    });
     expect(webhook.status).toBe(201);
 
-    const body = JSON.stringify({
-      Action: 'Create',
-      Guid: randomUUID(),
-      EntityType: 'Ticket',
-      Id: 4711,
-      Fields: { Title: 'Disk full on SRV01', Priority: 1, CompanyID: 29684 },
-      EventTime: new Date().toISOString(),
-      SequenceNumber: 1,
-      PersonID: 29682885,
-    });
-    const received = await call(host.baseUrl, 'POST', `/api/hooks/${webhook.json.id}`, {
-      rawBody: body,
-      headers: {
-        'content-type': 'application/json',
-        'x-hook-signature': `sha1=${createHmac('sha1', String(webhook.json.secret)).update(body).digest('base64')}`,
-      },
-    });
+    const received = await postAutotaskTicket(
+      host.baseUrl,
+      { id: String(webhook.json.id), secret: String(webhook.json.secret) },
+      { id: 4711, fields: { Title: 'Disk full on SRV01', Priority: 1, CompanyID: 29684 } },
+    );
     expect(received.status).toBe(202);
     const eventId = String(received.json.eventId);
 
@@ -166,16 +130,9 @@ describe('the start sweep on the local host', () => {
     // Its own disk-backed Azurite: the sweep looks across tenants, and the host is killed.
     const location = mkdtempSync(join(tmpdir(), 'hub-sweep-'));
     dirs.push(location);
-    const env = sharedAzuriteEnv({
-      LOCAL_AZURITE: 'disk',
-      LOCAL_AZURITE_LOCATION: location,
-      LOCAL_AZURITE_BLOB_PORT: '0',
-      LOCAL_AZURITE_QUEUE_PORT: '0',
-      LOCAL_AZURITE_TABLE_PORT: '0',
+    const env = diskAzuriteEnv(location, {
       LOCAL_TIMERS: 'manual',
     });
-    delete env.DataStorage;
-    delete env.AzureWebJobsStorage;
     const key = env.BOOTSTRAP_API_KEY!;
     const r = await receiver();
 

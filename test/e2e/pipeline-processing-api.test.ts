@@ -1,7 +1,8 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
 import { DattoEdrFake, FAKE_DATTO_EDR_CREDENTIALS } from '../fakes/datto-edr';
+import { postAutotaskTicket } from '../support/autotask-pipeline';
 import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support/host-process';
 import { type CallResult, call, eventually } from '../support/http';
 
@@ -79,23 +80,7 @@ afterAll(async () => {
 
 /** A signed Autotask ticket-created callback; answers the new event id. */
 async function sendTicket(id: number, title: string): Promise<string> {
-  const body = JSON.stringify({
-    Action: 'Create',
-    Guid: randomUUID(),
-    EntityType: 'Ticket',
-    Id: id,
-    Fields: { Title: title, Priority: 1 },
-    EventTime: new Date().toISOString(),
-    SequenceNumber: 1,
-    PersonID: 29682885,
-  });
-  const res = await call(host.baseUrl, 'POST', `/api/hooks/${webhook.id}`, {
-    rawBody: body,
-    headers: {
-      'content-type': 'application/json',
-      'x-hook-signature': `sha1=${createHmac('sha1', webhook.secret).update(body).digest('base64')}`,
-    },
-  });
+  const res = await postAutotaskTicket(host.baseUrl, webhook, { id, fields: { Title: title, Priority: 1 } });
   expect(res.status, res.text).toBe(202);
   return String(res.json.eventId);
 }

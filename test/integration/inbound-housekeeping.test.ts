@@ -1,12 +1,7 @@
 import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Principal } from '../../shared/apikeys/principal';
-import { services, setServices } from '../../shared/app/services';
-import type { BusSender, SendOptions } from '../../shared/bus/port';
+import { services } from '../../shared/app/services';
 import { installClock, ManualClock } from '../../shared/clock';
-import { resetSettingsCache } from '../../shared/config/settings';
-import { resetCredentialCipher } from '../../shared/crypto/credential-cipher';
-import { isDomainError } from '../../shared/errors/domain-error';
 import { failureOfEvent, groupFailures, recordEventFailure } from '../../shared/failures/analysis';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { tenantsOfDay } from '../../shared/inbound/event-days';
@@ -17,14 +12,15 @@ import {
   payloadStore,
   updateEvent,
 } from '../../shared/inbound/event-store';
-import { RECEIVE_CRASH_POINTS, type ReceiveDeps, receiveWebhook } from '../../shared/inbound/receive';
+import { RECEIVE_CRASH_POINTS } from '../../shared/inbound/receive';
 import { purgeExpiredEvents } from '../../shared/inbound/retention';
 import { sweepStuckEvents } from '../../shared/inbound/stuck-events';
 import { inboundTables } from '../../shared/inbound/tables';
 import { loadTimeline, recordStage } from '../../shared/inbound/timeline';
-import { createWebhook, type WebhookDeps } from '../../shared/inbound/webhooks';
-import { createLogger } from '../../shared/observability/logger';
+import { createWebhook } from '../../shared/inbound/webhooks';
 import { timeBucket } from '../../shared/storage/keys';
+import { installLocalSettings } from '../support/local-settings';
+import { receiveHarness } from '../support/receive-harness';
 
 /**
  * Inbound housekeeping on the injected clock, against Azurite: retention purges whole tenant-days
@@ -36,18 +32,11 @@ import { timeBucket } from '../../shared/storage/keys';
  * Both walk a cross-tenant table, so each test lives on its own far-future dates: the purge and the
  * sweep only look at days near the clock, never at rows other test files write at the same time.
  */
-const connection = process.env.TEST_STORAGE_CONNECTION!;
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
 beforeAll(() => {
-  process.env.DataStorage = connection;
-  process.env.BUS_MODE = 'storage-queues';
-  process.env.HUB_ENVIRONMENT = 'development';
-  process.env.CREDENTIAL_ENCRYPTION_KEY = 'EeQNIPkuvdy2kMnx5to0doX57qXmZ79T5vbYVMzwx78=';
-  resetSettingsCache();
-  resetCredentialCipher();
-  setServices(undefined);
+  installLocalSettings();
   setCrashHandler((name) => {
     throw new Error(`crash point ${name}`);
   });
@@ -67,46 +56,14 @@ function ownClock(): ManualClock {
   return clock;
 }
 
+/** A tenant with a generic webhook receiver whose `post` signs the body with the webhook's secret. */
 function harness() {
-  const sent: Array<{ queue: string; options: SendOptions }> = [];
-  const bus: BusSender = {
-    send: async (queue, _body, options) => {
-      sent.push({ queue, options });
-    },
-  };
-  const tenantId = `tn-${randomUUID().slice(0, 8)}`;
-  const caller: Principal = { tenantId, keyId: 'key1', scopes: ['admin'] };
-  const webhookDeps: WebhookDeps = {
-    tables: inboundTables(services().account),
-    audit: services().audit,
-    publicBaseUrl: 'https://hub.example.com',
-    integrationVendor: async () => 'generic',
-  };
-  const deps: ReceiveDeps = {
-    webhooks: inboundTables(services().account).webhooks,
-    bus: () => bus,
-    tenantIsActive: async () => true,
-    maxBodyBytes: 1024 * 1024,
-    toleranceSeconds: 300,
-  };
-  const post = async (webhookId: string, secret: string, body: string, deliveryId: string = randomUUID()) => {
+  const h = receiveHarness('generic');
+  const post = (webhookId: string, secret: string, body: string, deliveryId: string = randomUUID()) => {
     const sig = createHmac('sha256', secret).update(body).digest('hex');
-    try {
-      return await receiveWebhook(deps, {
-        webhookId,
-        headers: new Headers({ 'x-webhook-signature': `sha256=${sig}`, 'x-webhook-id': deliveryId }),
-        query: new URLSearchParams(),
-        body: Buffer.from(body),
-        declaredLength: Buffer.byteLength(body),
-        correlationId: 'corr',
-        log: createLogger(),
-      });
-    } catch (error) {
-      if (isDomainError(error)) return { status: 0, code: error.code };
-      throw error;
-    }
+    return h.post(webhookId, body, { 'x-webhook-signature': `sha256=${sig}`, 'x-webhook-id': deliveryId });
   };
-  return { sent, caller, webhookDeps, deps, post, tenantId };
+  return { ...h, post };
 }
 
 function eventIdOf(result: unknown): string {

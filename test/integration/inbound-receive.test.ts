@@ -1,33 +1,19 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Principal } from '../../shared/apikeys/principal';
-import { services, setServices } from '../../shared/app/services';
-import type { BusSender, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
-import { resetSettingsCache } from '../../shared/config/settings';
-import { resetCredentialCipher } from '../../shared/crypto/credential-cipher';
-import { isDomainError } from '../../shared/errors/domain-error';
 import { groupFailures } from '../../shared/failures/analysis';
 import { loadEvent, loadEventPayload, loadEventRecord } from '../../shared/inbound/event-store';
-import { type ReceiveDeps, type ReceiveResult, receiveWebhook } from '../../shared/inbound/receive';
-import { inboundTables } from '../../shared/inbound/tables';
-import { createWebhook, rotateWebhookSecret, setWebhookStatus, type WebhookDeps } from '../../shared/inbound/webhooks';
-import { createLogger } from '../../shared/observability/logger';
+import { createWebhook, rotateWebhookSecret, setWebhookStatus } from '../../shared/inbound/webhooks';
+import { installLocalSettings } from '../support/local-settings';
+import { receiveHarness } from '../support/receive-harness';
 
 /**
  * POST /api/hooks/{id} behind the HTTP edge, against Azurite: every verifier, the rejection codes
  * (each recorded, nothing enqueued), dedup, the blob for large bodies, and secret rotation.
  */
-const connection = process.env.TEST_STORAGE_CONNECTION!;
 
 beforeAll(() => {
-  process.env.DataStorage = connection;
-  process.env.BUS_MODE = 'storage-queues';
-  process.env.HUB_ENVIRONMENT = 'development';
-  process.env.CREDENTIAL_ENCRYPTION_KEY = 'EeQNIPkuvdy2kMnx5to0doX57qXmZ79T5vbYVMzwx78=';
-  resetSettingsCache();
-  resetCredentialCipher();
-  setServices(undefined);
+  installLocalSettings();
 });
 
 let restoreClock: (() => void) | undefined;
@@ -36,58 +22,7 @@ afterEach(() => {
   restoreClock = undefined;
 });
 
-interface Sent {
-  queue: string;
-  body: unknown;
-  options: SendOptions;
-}
-
-function harness(vendor = 'autotask') {
-  const sent: Sent[] = [];
-  const bus: BusSender = {
-    send: async (queue, body, options) => {
-      sent.push({ queue, body, options });
-    },
-  };
-  const tenantId = `tn-${randomUUID().slice(0, 8)}`;
-  const caller: Principal = { tenantId, keyId: 'key1', scopes: ['admin'] };
-  const webhookDeps: WebhookDeps = {
-    tables: inboundTables(services().account),
-    audit: services().audit,
-    publicBaseUrl: 'https://hub.example.com',
-    integrationVendor: async () => vendor,
-  };
-  const deps: ReceiveDeps = {
-    webhooks: inboundTables(services().account).webhooks,
-    bus: () => bus,
-    tenantIsActive: async () => true,
-    maxBodyBytes: 1024 * 1024,
-    toleranceSeconds: 300,
-  };
-  const post = async (
-    webhookId: string,
-    body: string | Buffer,
-    headers: Record<string, string> = {},
-    query = '',
-  ): Promise<ReceiveResult | { status: number; code: string }> => {
-    const buf = typeof body === 'string' ? Buffer.from(body) : body;
-    try {
-      return await receiveWebhook(deps, {
-        webhookId,
-        headers: new Headers(headers),
-        query: new URLSearchParams(query),
-        body: buf,
-        declaredLength: buf.length,
-        correlationId: 'corr',
-        log: createLogger(),
-      });
-    } catch (error) {
-      if (isDomainError(error)) return { status: 0, code: error.code };
-      throw error;
-    }
-  };
-  return { sent, caller, webhookDeps, deps, post, tenantId };
-}
+const harness = (vendor = 'autotask') => receiveHarness(vendor);
 
 const sha1 = (secret: string, text: string) => `sha1=${createHmac('sha1', secret).update(text).digest('base64')}`;
 const sha256 = (secret: string, text: string) => `sha256=${createHmac('sha256', secret).update(text).digest('hex')}`;

@@ -4,29 +4,28 @@ import { agentRunId, loadAgentRun, toolCallStep } from '../../shared/agents/runs
 import type { Principal } from '../../shared/apikeys/principal';
 import { approvalDeps } from '../../shared/approvals/deps';
 import { APPROVAL_TTL_MS, approvalId, decideApproval, getApproval } from '../../shared/approvals/manage';
-import { deadLetterInfo, type ReceivedMessage } from '../../shared/bus/port';
 import { setProcessBus } from '../../shared/bus/process-bus';
 import { NOT_DUE_HIDDEN_AGAIN, StorageQueueBus } from '../../shared/bus/storage-queue-bus';
 import { installClock, ManualClock } from '../../shared/clock';
-import { resetSettingsCache } from '../../shared/config/settings';
-import { resetCredentialCipher } from '../../shared/crypto/credential-cipher';
-import { generateFernetKey } from '../../shared/crypto/fernet';
-import { createEvent, loadEvent, updateEvent } from '../../shared/inbound/event-store';
+import { loadEvent } from '../../shared/inbound/event-store';
 import { loadTimeline } from '../../shared/inbound/timeline';
-import { integrationDeps } from '../../shared/integrations/deps';
-import { createIntegration } from '../../shared/integrations/manage';
-import { type NormalizedEvent, STAGE_QUEUES, type Stage } from '../../shared/pipeline/contract';
-import { sendToStage, stageHandler } from '../../shared/pipeline/stage-runner';
-import { agentDispatchWork } from '../../shared/pipeline/stages/agent-dispatch';
-import { agentExecutionWork } from '../../shared/pipeline/stages/agent-execution';
-import { sopMatchingWork } from '../../shared/pipeline/stages/sop-matching';
-import { toolCallWork } from '../../shared/pipeline/stages/tool-call';
+import type { NormalizedEvent } from '../../shared/pipeline/contract';
 import { sopDeps } from '../../shared/sops/deps';
 import { createSop } from '../../shared/sops/manage';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
-import { DattoEdrFake, FAKE_DATTO_EDR_CREDENTIALS } from '../fakes/datto-edr';
+import { AutotaskFake } from '../fakes/autotask';
+import { DattoEdrFake } from '../fakes/datto-edr';
+import { installLocalSettings } from '../support/local-settings';
 import { PrefixedBus } from '../support/prefixed-bus';
+import {
+  connectFakeVendors,
+  createIsolateHostSop,
+  type DeadLetterRow,
+  eventInStatus,
+  type ProcessingStages,
+  startProcessingStages,
+  submitAtSopMatching,
+} from '../support/processing-stages';
 import { eventually, Signals } from '../support/wait';
 
 /**
@@ -47,29 +46,14 @@ const autotask = new AutotaskFake();
 const edr = new DattoEdrFake();
 const clock = new ManualClock(Date.now());
 const hidden = new Signals<string>();
-const deadLetters: Array<{ eventId: string; queue: string; reason: string; description: string }> = [];
-const consumers: Array<{ stop(): Promise<void> }> = [];
+let stages: ProcessingStages | undefined;
+let deadLetters: DeadLetterRow[] = [];
 let restoreClock: () => void;
 let bus: PrefixedBus;
 
-const WORK: Record<Exclude<Stage, 'validation'>, Parameters<typeof stageHandler>[1]> = {
-  sop_matching: sopMatchingWork,
-  agent_dispatch: agentDispatchWork,
-  agent_execution: agentExecutionWork,
-  tool_call: toolCallWork,
-};
-
 beforeAll(async () => {
-  Object.assign(process.env, {
-    DataStorage: connection,
-    BUS_MODE: 'storage-queues',
-    HUB_ENVIRONMENT: 'development',
-    CREDENTIAL_ENCRYPTION_KEY: generateFernetKey(),
-    LOG_LEVEL: 'warn',
-  });
-  delete process.env.RETRY_AFTER_MAX_SECONDS;
-  resetSettingsCache();
-  resetCredentialCipher();
+  process.env.LOG_LEVEL = 'warn';
+  installLocalSettings();
   restoreClock = installClock(clock);
   bus = new PrefixedBus(
     new StorageQueueBus(account, {
@@ -83,24 +67,7 @@ beforeAll(async () => {
   setProcessBus(bus);
   await autotask.start();
   await edr.start();
-  const setup = { skipTest: true, correlationId: 'setup' };
-  await createIntegration(
-    integrationDeps(),
-    principal,
-    {
-      vendor: 'autotask',
-      name: 'Autotask',
-      credentials: FAKE_AUTOTASK_CREDENTIALS,
-      config: { baseUrl: autotask.baseUrl },
-    },
-    setup,
-  );
-  await createIntegration(
-    integrationDeps(),
-    principal,
-    { vendor: 'datto-edr', name: 'EDR', credentials: FAKE_DATTO_EDR_CREDENTIALS, config: { baseUrl: edr.baseUrl } },
-    setup,
-  );
+  await connectFakeVendors(principal, autotask, edr);
   await createSop(
     sopDeps(),
     principal,
@@ -118,91 +85,22 @@ beforeAll(async () => {
     },
     'setup',
   );
-  await createSop(
-    sopDeps(),
-    principal,
-    {
-      name: 'Ransomware: isolate the host',
-      enabled: true,
-      match: { source: 'autotask', keywords: ['ransomware'], priority: 100 },
-      steps: [
-        { tool: 'datto-edr.host.isolate', args: { agentId: '{{event.entities.agentId}}' }, requiresApproval: false },
-      ],
-    },
-    'setup',
-  );
-  const poll = { pollIntervalMs: 50, maxPollIntervalMs: 200 };
-  for (const [stage, work] of Object.entries(WORK) as Array<[Stage, Parameters<typeof stageHandler>[1]]>) {
-    const queue = STAGE_QUEUES[stage];
-    consumers.push(
-      bus.inner.startConsumer(bus.queue(queue), stageHandler(stage, work, { bus: () => bus, policy: POLICY }), poll),
-    );
-    consumers.push(
-      bus.inner.startConsumer(
-        bus.queue(`${queue}-deadletter`),
-        async (message: ReceivedMessage) => {
-          const info = deadLetterInfo(message);
-          deadLetters.push({
-            eventId: String(message.applicationProperties.eventId ?? ''),
-            queue,
-            reason: info?.reason ?? '',
-            description: info?.description ?? '',
-          });
-          return { kind: 'complete' };
-        },
-        poll,
-      ),
-    );
-  }
+  await createIsolateHostSop(principal);
+  stages = startProcessingStages(bus, POLICY);
+  deadLetters = stages.deadLetters;
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(consumers.map((c) => c.stop()));
+  await stages?.stop();
   await autotask.stop();
   await edr.stop();
   setProcessBus(undefined);
   restoreClock?.();
 });
 
-async function submit(overrides: Partial<NormalizedEvent>): Promise<string> {
-  const { view } = await createEvent({
-    tenantId,
-    source: 'autotask',
-    webhookId: null,
-    integrationId: null,
-    trigger: 'vendor',
-    replayOf: null,
-    correlationId: `corr-${randomUUID()}`,
-    dedupKey: null,
-    bodyText: '{}',
-  });
-  const normalized: NormalizedEvent = {
-    source: 'autotask',
-    type: 'ticket.created',
-    subject: 'Disk full on SRV01',
-    severity: 'high',
-    entities: { ticketId: '123' },
-    keywords: ['disk_full'],
-    fields: {},
-    occurredAt: new Date(clock.now()).toISOString(),
-    ...overrides,
-  };
-  await updateEvent(tenantId, view.id, {
-    normalized,
-    type: normalized.type,
-    status: 'processing',
-    stage: 'sop_matching',
-  });
-  await sendToStage(bus, tenantId, view.id, { stage: 'sop_matching', step: 'main' });
-  return view.id;
-}
-
-async function statusOf(eventId: string, statuses: string[]) {
-  return eventually(async () => {
-    const event = await loadEvent(tenantId, eventId);
-    return event && statuses.includes(event.status) ? event : undefined;
-  }, 30_000);
-}
+const submit = (overrides: Partial<NormalizedEvent>) =>
+  submitAtSopMatching(bus, tenantId, overrides, new Date(clock.now()).toISOString());
+const statusOf = (eventId: string, statuses: string[]) => eventInStatus(tenantId, eventId, statuses, 30_000);
 
 /** The bus found `messageId` not due yet twice after this call: at least one whole receive saw the clock as it is now. */
 async function heldBack(messageId: string): Promise<void> {

@@ -4,29 +4,29 @@ import { loadAgentRun, toolCallStep } from '../../shared/agents/runs';
 import type { Principal } from '../../shared/apikeys/principal';
 import { approvalDeps } from '../../shared/approvals/deps';
 import { approvalId, decideApproval, getApproval } from '../../shared/approvals/manage';
-import { deadLetterInfo, type ReceivedMessage } from '../../shared/bus/port';
 import { setProcessBus } from '../../shared/bus/process-bus';
 import { StorageQueueBus } from '../../shared/bus/storage-queue-bus';
-import { resetSettingsCache } from '../../shared/config/settings';
-import { resetCredentialCipher } from '../../shared/crypto/credential-cipher';
-import { generateFernetKey } from '../../shared/crypto/fernet';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
-import { createEvent, loadEvent, updateEvent } from '../../shared/inbound/event-store';
-import { integrationDeps } from '../../shared/integrations/deps';
-import { createIntegration } from '../../shared/integrations/manage';
-import { type NormalizedEvent, STAGE_QUEUES, type Stage } from '../../shared/pipeline/contract';
-import { sendToStage, stageHandler } from '../../shared/pipeline/stage-runner';
-import { agentDispatchWork } from '../../shared/pipeline/stages/agent-dispatch';
-import { agentExecutionWork } from '../../shared/pipeline/stages/agent-execution';
-import { sopMatchingWork } from '../../shared/pipeline/stages/sop-matching';
-import { CRASH_AFTER_VENDOR_WRITE, toolCallWork } from '../../shared/pipeline/stages/tool-call';
+import { loadEvent } from '../../shared/inbound/event-store';
+import type { NormalizedEvent } from '../../shared/pipeline/contract';
+import { CRASH_AFTER_VENDOR_WRITE } from '../../shared/pipeline/stages/tool-call';
 import { sopDeps } from '../../shared/sops/deps';
 import { createSop } from '../../shared/sops/manage';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { readWrite } from '../../shared/tools/ledger';
-import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
-import { DattoEdrFake, FAKE_DATTO_EDR_CREDENTIALS } from '../fakes/datto-edr';
+import { AutotaskFake } from '../fakes/autotask';
+import { DattoEdrFake } from '../fakes/datto-edr';
+import { installLocalSettings } from '../support/local-settings';
 import { PrefixedBus } from '../support/prefixed-bus';
+import {
+  connectFakeVendors,
+  createIsolateHostSop,
+  type DeadLetterRow,
+  eventInStatus,
+  type ProcessingStages,
+  startProcessingStages,
+  submitAtSopMatching,
+} from '../support/processing-stages';
 import { eventually } from '../support/wait';
 
 /**
@@ -43,27 +43,13 @@ const FAST = { baseMs: 100, maxMs: 400, maxRetries: 3 };
 
 const autotask = new AutotaskFake();
 const edr = new DattoEdrFake();
-const deadLetters: Array<{ queue: string; eventId: string; reason: string; description: string }> = [];
-const consumers: Array<{ stop(): Promise<void> }> = [];
+let stages: ProcessingStages | undefined;
+let deadLetters: DeadLetterRow[] = [];
 let bus: PrefixedBus;
 
-const WORK: Record<Exclude<Stage, 'validation'>, Parameters<typeof stageHandler>[1]> = {
-  sop_matching: sopMatchingWork,
-  agent_dispatch: agentDispatchWork,
-  agent_execution: agentExecutionWork,
-  tool_call: toolCallWork,
-};
-
 beforeAll(async () => {
-  Object.assign(process.env, {
-    DataStorage: connection,
-    BUS_MODE: 'storage-queues',
-    HUB_ENVIRONMENT: 'development',
-    CREDENTIAL_ENCRYPTION_KEY: generateFernetKey(),
-    LOG_LEVEL: 'warn',
-  });
-  resetSettingsCache();
-  resetCredentialCipher();
+  process.env.LOG_LEVEL = 'warn';
+  installLocalSettings();
   // Queue names prefixed for this file: other workers' hosts consume the same stage queues.
   bus = new PrefixedBus(new StorageQueueBus(account, { lockDurationSeconds: 5, maxHideSeconds: 1 }));
   setProcessBus(bus);
@@ -72,23 +58,7 @@ beforeAll(async () => {
   });
   await autotask.start();
   await edr.start();
-  await createIntegration(
-    integrationDeps(),
-    principal,
-    {
-      vendor: 'autotask',
-      name: 'Autotask',
-      credentials: FAKE_AUTOTASK_CREDENTIALS,
-      config: { baseUrl: autotask.baseUrl },
-    },
-    { skipTest: true, correlationId: 'setup' },
-  );
-  await createIntegration(
-    integrationDeps(),
-    principal,
-    { vendor: 'datto-edr', name: 'EDR', credentials: FAKE_DATTO_EDR_CREDENTIALS, config: { baseUrl: edr.baseUrl } },
-    { skipTest: true, correlationId: 'setup' },
-  );
+  await connectFakeVendors(principal, autotask, edr);
   await createSop(
     sopDeps(),
     principal,
@@ -113,94 +83,23 @@ beforeAll(async () => {
     },
     'setup',
   );
-  await createSop(
-    sopDeps(),
-    principal,
-    {
-      name: 'Ransomware: isolate the host',
-      enabled: true,
-      match: { source: 'autotask', keywords: ['ransomware'], priority: 100 },
-      steps: [
-        { tool: 'datto-edr.host.isolate', args: { agentId: '{{event.entities.agentId}}' }, requiresApproval: false },
-      ],
-    },
-    'setup',
-  );
-  for (const [stage, work] of Object.entries(WORK) as Array<[Stage, Parameters<typeof stageHandler>[1]]>) {
-    const queue = STAGE_QUEUES[stage];
-    consumers.push(
-      bus.inner.startConsumer(bus.queue(queue), stageHandler(stage, work, { bus: () => bus, policy: FAST }), {
-        pollIntervalMs: 50,
-        maxPollIntervalMs: 200,
-      }),
-    );
-    consumers.push(
-      bus.inner.startConsumer(
-        bus.queue(`${queue}-deadletter`),
-        async (message: ReceivedMessage) => {
-          const info = deadLetterInfo(message);
-          deadLetters.push({
-            queue,
-            eventId: String(message.applicationProperties.eventId ?? ''),
-            reason: info?.reason ?? '',
-            description: info?.description ?? '',
-          });
-          return { kind: 'complete' };
-        },
-        { pollIntervalMs: 50, maxPollIntervalMs: 200 },
-      ),
-    );
-  }
+  await createIsolateHostSop(principal);
+  stages = startProcessingStages(bus, FAST);
+  deadLetters = stages.deadLetters;
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(consumers.map((c) => c.stop()));
+  await stages?.stop();
   await autotask.stop();
   await edr.stop();
   disarmCrashPoints();
   setProcessBus(undefined);
 });
 
-/** An Autotask ticket event as validation leaves it, sent on to SOP matching. */
-async function submit(overrides: Partial<NormalizedEvent>): Promise<string> {
-  const { view } = await createEvent({
-    tenantId,
-    source: 'autotask',
-    webhookId: null,
-    integrationId: null,
-    trigger: 'vendor',
-    replayOf: null,
-    correlationId: `corr-${randomUUID()}`,
-    dedupKey: null,
-    bodyText: '{}',
-  });
-  const normalized: NormalizedEvent = {
-    source: 'autotask',
-    type: 'ticket.created',
-    subject: 'Disk full on SRV01',
-    severity: 'high',
-    entities: { ticketId: '123' },
-    keywords: ['disk_full'],
-    fields: {},
-    occurredAt: new Date().toISOString(),
-    ...overrides,
-  };
-  await updateEvent(tenantId, view.id, {
-    normalized,
-    type: normalized.type,
-    status: 'processing',
-    stage: 'sop_matching',
-  });
-  await sendToStage(bus, tenantId, view.id, { stage: 'sop_matching', step: 'main' });
-  return view.id;
-}
-
-async function settled(eventId: string, statuses = ['succeeded', 'failed']) {
-  return eventually(async () => {
-    const event = await loadEvent(tenantId, eventId);
-    return event && statuses.includes(event.status) ? event : undefined;
-  }, 60_000);
-}
+const submit = (overrides: Partial<NormalizedEvent>) =>
+  submitAtSopMatching(bus, tenantId, overrides, new Date().toISOString());
+const settled = (eventId: string, statuses = ['succeeded', 'failed']) =>
+  eventInStatus(tenantId, eventId, statuses, 60_000);
 
 const notes = (ticketId: string) => autotask.received('POST', `/ATServicesRest/V1.0/Tickets/${ticketId}/Notes`);
 const deadLetterOf = (eventId: string) => eventually(() => deadLetters.find((d) => d.eventId === eventId), 30_000);

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { setServices } from '../../shared/app/services';
 import type { BusSender, ReceivedMessage } from '../../shared/bus/port';
 import { StorageQueueBus } from '../../shared/bus/storage-queue-bus';
 import { installClock, ManualClock } from '../../shared/clock';
-import { resetSettingsCache } from '../../shared/config/settings';
 import { createEvent, loadEvent, updateEvent } from '../../shared/inbound/event-store';
 import { loadStageRecord, loadTimeline } from '../../shared/inbound/timeline';
 import { STAGE_QUEUES, type StageMessage } from '../../shared/pipeline/contract';
 import { type StageResult, sendToStage, stageHandler } from '../../shared/pipeline/stage-runner';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
+import { installLocalSettings } from '../support/local-settings';
 import { eventually } from '../support/wait';
 
 /**
@@ -22,11 +21,7 @@ const connection = process.env.TEST_STORAGE_CONNECTION!;
 const account = storageAccountFromConnectionString(connection);
 
 beforeAll(() => {
-  process.env.DataStorage = connection;
-  process.env.BUS_MODE = 'storage-queues';
-  process.env.HUB_ENVIRONMENT = 'development';
-  resetSettingsCache();
-  setServices(undefined);
+  installLocalSettings();
 });
 
 let restoreClock: (() => void) | undefined;

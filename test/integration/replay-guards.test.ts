@@ -1,28 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
-import { services, setServices } from '../../shared/app/services';
+import { services } from '../../shared/app/services';
 import type { BusSender, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
-import { resetSettingsCache } from '../../shared/config/settings';
 import { type DomainError, isDomainError } from '../../shared/errors/domain-error';
 import { errorMapping } from '../../shared/http/error-table';
 import { problemFrom, problemHeaders } from '../../shared/http/problem';
 import { createEvent, loadEvent, loadEventPayload, updateEvent } from '../../shared/inbound/event-store';
 import { type ReplayDeps, replayEvent, replayEvents, replaysOf } from '../../shared/replay/replay';
+import { installLocalSettings } from '../support/local-settings';
 
 /**
  * Replay guards of DESIGN §9.8 against Azurite, in order, with the exact problem fields; 20
  * concurrent replays give exactly one acceptance; the cooldown counts down with the clock.
  */
-const connection = process.env.TEST_STORAGE_CONNECTION!;
 
 beforeAll(() => {
-  process.env.DataStorage = connection;
-  process.env.BUS_MODE = 'storage-queues';
-  process.env.HUB_ENVIRONMENT = 'development';
-  resetSettingsCache();
-  setServices(undefined);
+  installLocalSettings();
 });
 
 let clock: ManualClock;

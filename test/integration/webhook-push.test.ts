@@ -3,11 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
-import { services, setServices } from '../../shared/app/services';
+import { services } from '../../shared/app/services';
 import type { BusSender } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
-import { resetSettingsCache } from '../../shared/config/settings';
-import { resetCredentialCipher } from '../../shared/crypto/credential-cipher';
 import { isDomainError } from '../../shared/errors/domain-error';
 import { loadEvent } from '../../shared/inbound/event-store';
 import { type ReceiveDeps, receiveWebhook } from '../../shared/inbound/receive';
@@ -28,6 +26,7 @@ import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
 import type { FakeVendorServer } from '../fakes/core/fake-server';
 import { createHaloFake, HALO_FAKE_CREDENTIALS } from '../fakes/halopsa';
 import { M365_FAKE_CREDENTIALS, M365_FAKE_TENANT, M365FakeServer } from '../fakes/microsoft365';
+import { installLocalSettings } from '../support/local-settings';
 
 /**
  * Pushing webhook registrations to vendors (issue 12 §1) against the fake vendors over loopback:
@@ -35,7 +34,6 @@ import { M365_FAKE_CREDENTIALS, M365_FAKE_TENANT, M365FakeServer } from '../fake
  * the validation handshake against our receive URL, served here by the real receive function —
  * recorded as ours, removed at the vendor on delete, and Graph renewal on the clock.
  */
-const connection = process.env.TEST_STORAGE_CONNECTION!;
 const autotask = new AutotaskFake();
 const halo: FakeVendorServer = createHaloFake();
 const graph = new M365FakeServer();
@@ -52,18 +50,13 @@ const receiveDeps = (): ReceiveDeps => ({
   webhooks: inboundTables(services().account).webhooks,
   bus: () => bus,
   tenantIsActive: async () => true,
+  integrationIsLive: async () => true,
   maxBodyBytes: 1024 * 1024,
   toleranceSeconds: 300,
 });
 
 beforeAll(async () => {
-  process.env.DataStorage = connection;
-  process.env.BUS_MODE = 'storage-queues';
-  process.env.HUB_ENVIRONMENT = 'development';
-  process.env.CREDENTIAL_ENCRYPTION_KEY = 'EeQNIPkuvdy2kMnx5to0doX57qXmZ79T5vbYVMzwx78=';
-  resetSettingsCache();
-  resetCredentialCipher();
-  setServices(undefined);
+  installLocalSettings();
   await Promise.all([autotask.start(), halo.start(), graph.start()]);
   // Our receive URL, served by the receive function itself, so the Graph handshake is the real one.
   receiver = createServer((req, res) => {

@@ -51,6 +51,25 @@ export function sharedAzuriteEnv(overrides: Record<string, string> = {}): Record
   };
 }
 
+/**
+ * Like sharedAzuriteEnv, but the host runs its own disk-backed Azurite in `location` (random ports)
+ * instead of the shared one: for hosts a test kills and restarts on the same data, or whose timers
+ * look across tenants.
+ */
+export function diskAzuriteEnv(location: string, overrides: Record<string, string> = {}): Record<string, string> {
+  const env = sharedAzuriteEnv({
+    LOCAL_AZURITE: 'disk',
+    LOCAL_AZURITE_LOCATION: location,
+    LOCAL_AZURITE_BLOB_PORT: '0',
+    LOCAL_AZURITE_QUEUE_PORT: '0',
+    LOCAL_AZURITE_TABLE_PORT: '0',
+    ...overrides,
+  });
+  delete env.DataStorage;
+  delete env.AzureWebJobsStorage;
+  return env;
+}
+
 /** Collects a child's stdout and stderr as they arrive. */
 export function captureOutput(child: ChildProcess): () => string {
   let output = '';

@@ -2,12 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import { setServices } from '../../shared/app/services';
 import { auditTable } from '../../shared/audit/audit-log';
 import type { BusSender, ReceivedMessage } from '../../shared/bus/port';
-import { resetSettingsCache } from '../../shared/config/settings';
-import { resetCredentialCipher } from '../../shared/crypto/credential-cipher';
-import { generateFernetKey } from '../../shared/crypto/fernet';
 import { PROBE_QUEUE, type ProbeMessage, probeMessageId } from '../../shared/health/probe-message';
 import type { ProbeDeps } from '../../shared/health/run-probe';
 import type { StatusDeps } from '../../shared/health/status';
@@ -25,6 +21,7 @@ import { type StorageAccount, storageAccountFromConnectionString } from '../../s
 import { newestFirstId } from '../../shared/storage/keys';
 import { TableRepository } from '../../shared/storage/table-repository';
 import { uniqueName } from './host-process';
+import { connection, installLocalSettings } from './local-settings';
 
 /**
  * The integrations and health capabilities wired in-process against the suite's Azurite, for tests
@@ -35,25 +32,7 @@ import { uniqueName } from './host-process';
  * other test files start on the same Azurite run the 5-minute probe timer, so sharing the real
  * tables would let their ticks probe (and rewrite the status of) this file's integrations.
  */
-export const connection = (): string => {
-  const value = process.env.TEST_STORAGE_CONNECTION;
-  if (!value) throw new Error('TEST_STORAGE_CONNECTION is not set: run through vitest (global setup)');
-  return value;
-};
-
-/** Settings for the in-process services: local development (loopback fakes allowed), a fresh key ring. */
-export function installLocalSettings(keyRing: string = generateFernetKey()): string {
-  process.env.DataStorage = connection();
-  process.env.BUS_MODE = 'storage-queues';
-  process.env.HUB_ENVIRONMENT = 'development';
-  process.env.CREDENTIAL_ENCRYPTION_KEY = keyRing;
-  delete process.env.CREDENTIAL_KEY_SECRET_NAME;
-  delete process.env.RETRY_AFTER_MAX_SECONDS;
-  resetSettingsCache();
-  setServices(undefined);
-  resetCredentialCipher();
-  return keyRing;
-}
+export { connection, installLocalSettings };
 
 export interface Harness {
   account: StorageAccount;
