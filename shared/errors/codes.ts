@@ -50,6 +50,7 @@ export const ERROR_CODES = [
   'webhook_not_found',
   'signature_missing',
   'signature_invalid',
+  'signature_malformed',
   'timestamp_out_of_range',
   'client_state_mismatch',
   'replay_confirmation_required',

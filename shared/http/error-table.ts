@@ -49,6 +49,7 @@ export const ERROR_TABLE = {
   webhook_not_found: { status: 404, title: 'Not found' },
   signature_missing: { status: 401, title: 'Webhook signature missing' },
   signature_invalid: { status: 401, title: 'Webhook signature invalid' },
+  signature_malformed: { status: 401, title: 'Webhook signature malformed' },
   timestamp_out_of_range: { status: 401, title: 'Webhook timestamp out of range' },
   client_state_mismatch: { status: 401, title: 'Webhook clientState mismatch' },
   replay_confirmation_required: { status: 422, title: 'Replay of a succeeded event needs confirmation' },

@@ -4,6 +4,7 @@ import type { EventStatus, Stage } from '../pipeline/contract';
 import { decodeStateCursor, encodeStateCursor } from '../storage/cursor';
 import { newestFirstId, tenantPartition, timeBucketsBetween } from '../storage/keys';
 import { INDEX_DIMENSIONS, type IndexDimension, indexPartition, loadEventRecord, tables } from './event-store';
+import { maskClientStateInPreview } from './secret-redaction';
 import type { EventRecord } from './tables';
 
 /**
@@ -51,7 +52,7 @@ export function summaryOf(id: string, r: EventRecord): EventSummary {
     webhookId: r.webhookId,
     integrationId: r.integrationId,
     errorType: r.errorType ?? null,
-    payloadPreview: r.payloadPreview,
+    payloadPreview: maskClientStateInPreview(r.payloadPreview),
     payloadBytes: r.payloadBytes,
   };
 }

@@ -9,14 +9,16 @@ import type { Logger } from '../observability/logger';
 import { sendToStage } from '../pipeline/stage-runner';
 import { newestFirstId } from '../storage/keys';
 import { claimDedupKey, createEvent, loadEvent } from './event-store';
+import { storableBody } from './secret-redaction';
 import type { InboundTables } from './tables';
 import { type Headers, verifyDelivery } from './verify';
 import { resolveWebhook } from './webhooks';
 
 /**
  * `POST /api/hooks/{webhookId}` (DESIGN §6.1, §9.6): the order is the contract — unknown or
- * disabled id → 404 and oversize → 413 before any work; signature; JSON; dedup on the vendor's
- * event id; then the event row and the validation message before the 202. Writes: one conditional
+ * disabled id → 404 and oversize → 413 before any work; signature (over the raw bytes); JSON;
+ * secrets masked; dedup on signed content; then the event row and the validation message before
+ * the 202. Writes: one conditional
  * dedup insert, the event row, one queue send, and a blob only for a body over 32 KiB.
  */
 export interface ReceiveDeps {
@@ -33,8 +35,11 @@ export interface ReceiveRequest {
   webhookId: string;
   headers: Headers;
   query: URLSearchParams;
-  /** The body as read, or undefined when the declared length alone is over the limit. */
-  body: Buffer | undefined;
+  /**
+   * The raw bytes as read (never decoded and re-encoded: signatures cover these), or undefined when
+   * the declared length alone is over the limit.
+   */
+  body: Uint8Array | undefined;
   declaredLength: number | undefined;
   correlationId: string;
   log: Logger;
@@ -59,15 +64,37 @@ export function tooLarge(limit: number): DomainError {
   return new DomainError('payload_too_large', `Webhook bodies are limited to ${limit} bytes.`, { limitBytes: limit });
 }
 
-/** The vendor's own event id, where it has one; else the body's SHA-256 (an identical re-send). */
-export function dedupKeyOf(source: string, parsed: unknown, deliveryId: string | undefined, body: Buffer): string {
+/**
+ * What makes two deliveries one event (docs/webhooks-receiving.md, "Dedup and replay"). Only signed
+ * or secret-bearing content counts, never an unsigned header: Autotask's `Guid:SequenceNumber`
+ * (in the signed body); Standard Webhooks' `webhook-id` (signed with the body); else the SHA-256
+ * of the exact bytes the signature covers; for schemes that sign nothing (Graph's clientState,
+ * Halo's Basic password) the SHA-256 of the body's canonical JSON, so re-spacing or re-ordering a
+ * captured body does not make a new event either.
+ */
+export function dedupKeyOf(
+  source: string,
+  parsed: unknown,
+  verdict: { deliveryId?: string; signedSha256?: string },
+): string {
   if (source === 'autotask' && typeof parsed === 'object' && parsed !== null) {
     const p = parsed as { Guid?: unknown; SequenceNumber?: unknown };
     if (p.Guid !== undefined && p.SequenceNumber !== undefined)
       return `autotask:${String(p.Guid)}:${String(p.SequenceNumber)}`;
   }
-  if (deliveryId) return `id:${deliveryId}`;
-  return `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  if (verdict.deliveryId) return `id:${verdict.deliveryId}`;
+  if (verdict.signedSha256) return `sha256:${verdict.signedSha256}`;
+  return `json:${createHash('sha256').update(canonicalJson(parsed), 'utf8').digest('hex')}`;
+}
+
+/** JSON with object keys sorted at every level (the input is parsed JSON, depth already bounded). */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, child]) => `${JSON.stringify(key)}:${canonicalJson(child)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 export async function receiveWebhook(deps: ReceiveDeps, req: ReceiveRequest): Promise<ReceiveResult> {
@@ -76,10 +103,11 @@ export async function receiveWebhook(deps: ReceiveDeps, req: ReceiveRequest): Pr
   if (hook.integrationId && !(await deps.integrationIsLive(hook.tenantId, hook.integrationId))) {
     throw notFound(req.webhookId);
   }
-  if ((req.declaredLength ?? 0) > deps.maxBodyBytes || !req.body || req.body.length > deps.maxBodyBytes) {
+  if ((req.declaredLength ?? 0) > deps.maxBodyBytes || !req.body || req.body.byteLength > deps.maxBodyBytes) {
     throw tooLarge(deps.maxBodyBytes);
   }
-  const body = req.body;
+  // A view, not a copy: Buffer's helpers over the same bytes.
+  const body = Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength);
 
   // Graph's subscription handshake: echo the token, as text, and nothing else (no event).
   const validationToken = req.query.get('validationToken');
@@ -117,7 +145,7 @@ export async function receiveWebhook(deps: ReceiveDeps, req: ReceiveRequest): Pr
     const verdict = verifyDelivery(
       hook.source,
       req.headers,
-      text,
+      body,
       parsed,
       hook.secrets,
       nowMs(),
@@ -127,7 +155,7 @@ export async function receiveWebhook(deps: ReceiveDeps, req: ReceiveRequest): Pr
       await reject(verdict.code, verdict.detail);
       throw new DomainError(verdict.code, verdict.detail);
     }
-    if (parseError === undefined) return accept(deps, req, hook, body, text, parsed, verdict.deliveryId);
+    if (parseError === undefined) return accept(deps, req, hook, text, parsed, verdict);
   }
   await reject('malformed_json', `The body is not JSON: ${parseError}`);
   throw new DomainError('malformed_json', 'The webhook body is not valid JSON.');
@@ -137,12 +165,13 @@ async function accept(
   deps: ReceiveDeps,
   req: ReceiveRequest,
   hook: NonNullable<Awaited<ReturnType<typeof resolveWebhook>>>,
-  body: Buffer,
   text: string,
   parsed: unknown,
-  deliveryId: string | undefined,
+  verdict: { deliveryId?: string; signedSha256?: string },
 ): Promise<ReceiveResult> {
-  const dedupKey = dedupKeyOf(hook.source, parsed, deliveryId, body);
+  // From here on only the masked body exists: nothing stored or derived holds a webhook secret.
+  const stored = storableBody(text, parsed, hook.secrets);
+  const dedupKey = dedupKeyOf(hook.source, stored.parsed, verdict);
   const claim = await claimDedupKey(hook.tenantId, hook.id, dedupKey, newestFirstId());
   crashPoint(RECEIVE_CRASH_POINTS.afterDedup);
   if (!claim.claimed) {
@@ -166,7 +195,7 @@ async function accept(
     replayOf: null,
     correlationId: req.correlationId,
     dedupKey,
-    bodyText: text,
+    bodyText: stored.text,
   });
   crashPoint(RECEIVE_CRASH_POINTS.afterEventRow);
   await enqueue(deps, hook.tenantId, view.id, hook.source, view.correlationId);

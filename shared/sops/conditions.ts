@@ -53,8 +53,8 @@ export function conditionHolds(condition: Condition, context: EventContext): boo
   if (condition.op === 'exists') return actual !== undefined && actual !== null && actual !== '';
   if (condition.op === 'not_exists') return actual === undefined || actual === null || actual === '';
   if (actual === undefined || expected === undefined) return condition.op === 'neq';
-  if (condition.field === 'event.severity' && typeof expected === 'string' && expected in SEVERITY_RANK) {
-    actual = SEVERITY_RANK[String(actual)] ?? null;
+  if (condition.field === 'event.severity' && typeof expected === 'string' && Object.hasOwn(SEVERITY_RANK, expected)) {
+    actual = Object.hasOwn(SEVERITY_RANK, String(actual)) ? SEVERITY_RANK[String(actual)]! : null;
     expected = SEVERITY_RANK[expected]!;
   }
   const one = Array.isArray(expected) ? expected[0] : expected;

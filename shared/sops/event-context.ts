@@ -34,6 +34,33 @@ export function pathProblem(path: string): string | undefined {
   return `event.${member} is unknown (use one of ${[...SCALARS, ...MAPS].map((m) => `event.${m}`).join(', ')})`;
 }
 
+/**
+ * Names that reach an object's machinery rather than its data. JSON can carry them as own keys
+ * (`{"__proto__": …}` parses to an own property), so besides the own-property check they are
+ * refused by name: a template or condition sees vendor data, never the language's internals.
+ */
+const RESERVED_NAMES: ReadonlySet<string> = new Set([
+  '__proto__',
+  'constructor',
+  'prototype',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+]);
+
+/**
+ * A scalar stored under `key` as an own enumerable property of `map`, else undefined. Objects and
+ * functions never come out, so nothing but plain data renders or compares.
+ */
+function ownScalar(map: Readonly<Record<string, unknown>>, key: string): ContextValue | undefined {
+  if (key.split('.').some((segment) => RESERVED_NAMES.has(segment))) return undefined;
+  if (!Object.hasOwn(map, key) || !Object.prototype.propertyIsEnumerable.call(map, key)) return undefined;
+  const value = map[key];
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
 /** The value at `path`, or undefined when the event has none there. Paths are assumed checked. */
 export function resolvePath(context: EventContext, path: string): ContextValue | undefined {
   const [, member, ...rest] = path.split('.');
@@ -54,11 +81,9 @@ export function resolvePath(context: EventContext, path: string): ContextValue |
     case 'keywords':
       return event.keywords.join(', ');
     case 'entities':
-      return event.entities[rest.join('.')];
-    case 'fields': {
-      const key = rest.join('.');
-      return Object.hasOwn(event.fields, key) ? event.fields[key] : undefined;
-    }
+      return ownScalar(event.entities, rest.join('.'));
+    case 'fields':
+      return ownScalar(event.fields, rest.join('.'));
     default:
       return undefined;
   }

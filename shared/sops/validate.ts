@@ -29,7 +29,8 @@ export function validateSop(input: SopInput): void {
     }
     const shape = tool.args.shape as Record<string, z.ZodType>;
     for (const [name, value] of Object.entries(step.args)) {
-      const field = shape[name];
+      // Own properties only: an argument named `constructor` must not find Object's.
+      const field = Object.hasOwn(shape, name) ? shape[name] : undefined;
       if (!field) {
         errors.push({
           path: `${at}.args.${name}`,
@@ -50,7 +51,7 @@ export function validateSop(input: SopInput): void {
       }
     }
     for (const [name, field] of Object.entries(shape)) {
-      if (!(name in step.args) && !field.safeParse(undefined).success) {
+      if (!Object.hasOwn(step.args, name) && !field.safeParse(undefined).success) {
         errors.push({ path: `${at}.args.${name}`, message: `${tool.id} needs argument "${name}"` });
       }
     }

@@ -14,11 +14,13 @@ import { lookupUser } from '../vendors/microsoft365/actions';
 import { connector as unifi } from '../vendors/unifi';
 import { restartDevice } from '../vendors/unifi/actions';
 import { defineTool, type ToolDefinition } from './definition';
+import { pathSegmentArg } from './path-segment';
 
 /**
  * The tool catalog (GET /api/v1/tools): every action a SOP step may call. Arguments come from SOP
- * templates as text, so numeric ids are coerced and booleans accept "true"/"false". IT Glue and
- * Microsoft 365 tools only read.
+ * templates as text, so numeric ids are coerced and booleans accept "true"/"false"; an argument that
+ * becomes a URL path segment is a `pathSegmentArg` (never "." or ".."). IT Glue and Microsoft 365
+ * tools only read.
  */
 
 const entityId = (what: string) => z.coerce.number().int().positive().describe(what);
@@ -90,7 +92,7 @@ const rmmQuickJob = defineTool(dattoRmm, {
   description: 'PUT /api/v2/device/{deviceUid}/quickjob: runs a component on a Datto RMM device.',
   writes: true,
   args: z.strictObject({
-    deviceUid: text(100, 'The device UID.'),
+    deviceUid: pathSegmentArg(100, 'The device UID.'),
     jobName: text(200, 'The job name shown in Datto RMM.'),
     componentUid: text(100, 'The component UID to run.'),
     variables: z.record(z.string().min(1).max(100), z.string().max(2000)).default({}).describe('Component variables.'),
@@ -124,7 +126,10 @@ const unifiRestart = defineTool(unifi, {
   title: 'Restart a device',
   description: 'POST /v1/sites/{siteId}/devices/{deviceId}/actions {"action":"RESTART"} on a UniFi console.',
   writes: true,
-  args: z.strictObject({ siteId: text(100, 'The site id.'), deviceId: text(100, 'The device id.') }),
+  args: z.strictObject({
+    siteId: pathSegmentArg(100, 'The site id.'),
+    deviceId: pathSegmentArg(100, 'The device id.'),
+  }),
   checkAtVendor: (args) => `the uptime of device ${args.deviceId} (a restart resets it)`,
   run: async (session, args) => {
     await restartDevice(session, args);
@@ -174,7 +179,7 @@ const m365User = defineTool(microsoft365, {
   title: 'Look up a user',
   description: 'GET /v1.0/users/{id or userPrincipalName}: reads a Microsoft 365 user (read-only).',
   writes: false,
-  args: z.strictObject({ user: text(320, 'User id or userPrincipalName.') }),
+  args: z.strictObject({ user: pathSegmentArg(320, 'User id or userPrincipalName.') }),
   checkAtVendor: () => 'nothing: lookups change nothing',
   run: async (session, args) => {
     const user = await lookupUser(session, args);
