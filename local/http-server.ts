@@ -331,7 +331,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       clearTimeout(cut);
     }
     if (res.writableEnded) {
-      options.log('info', 'a response after the front end limit was discarded', {
+      options.log('warn', 'a response after the front end limit was discarded', {
         correlationId: scope.correlationId,
         function: route.fn.name,
       });
