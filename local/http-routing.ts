@@ -29,9 +29,7 @@ export function compileRoute(fn: RegisteredFunction, routePrefix = 'api'): Compi
   };
 }
 
-export type RouteMatch =
-  | { kind: 'matched'; route: CompiledRoute; params: Record<string, string> }
-  | { kind: 'none' };
+export type RouteMatch = { kind: 'matched'; route: CompiledRoute; params: Record<string, string> } | { kind: 'none' };
 
 export class HttpRouter {
   readonly routes: CompiledRoute[];

@@ -29,10 +29,16 @@ export async function routeNotFound(request: HttpRequest): Promise<HttpResponseI
     if (compileTemplate(route).regex.test(path)) for (const m of methods) allowed.add(m);
   }
   const error =
-    allowed.size > 0 ? new MethodNotAllowedError(method, [...allowed]) : new RouteNotFoundError(method, path.slice(0, 200));
+    allowed.size > 0
+      ? new MethodNotAllowedError(method, [...allowed])
+      : new RouteNotFoundError(method, path.slice(0, 200));
   const response = problemResponse(error, correlationId, log);
   return {
     ...response,
-    headers: { ...(response.headers as Record<string, string>), ...SECURITY_HEADERS, [CORRELATION_HEADER]: correlationId },
+    headers: {
+      ...(response.headers as Record<string, string>),
+      ...SECURITY_HEADERS,
+      [CORRELATION_HEADER]: correlationId,
+    },
   };
 }

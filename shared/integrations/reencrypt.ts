@@ -29,7 +29,11 @@ export interface ReencryptPage extends ReencryptResult {
 
 /** Where a scan stands: the probe-index shard and the storage cursor inside it. */
 const positionSchema = z.strictObject({
-  shard: z.number().int().min(0).max(INDEX_SHARDS - 1),
+  shard: z
+    .number()
+    .int()
+    .min(0)
+    .max(INDEX_SHARDS - 1),
   inner: z.string().max(2048).nullable(),
 });
 type Position = z.infer<typeof positionSchema>;
@@ -67,7 +71,13 @@ export async function reencryptIntegrationCredentials(
       limit: limits.page,
       ...(position.inner ? { cursor: position.inner } : {}),
     });
-    const done = await reencryptAll(rows(deps, page.items.map((row) => row.value)), credentialCipher());
+    const done = await reencryptAll(
+      rows(
+        deps,
+        page.items.map((row) => row.value),
+      ),
+      credentialCipher(),
+    );
     total.scanned += done.scanned;
     total.rewritten += done.rewritten;
     total.unreadable.push(...done.unreadable);

@@ -43,7 +43,7 @@ const overlap = (a: string[] | undefined, b: string[] | undefined) =>
   !a || !b || a.some((method) => b.includes(method));
 
 /** Pairs where an earlier-named function takes requests meant for a later one's literal route. */
-export function shadowedRoutes(routes: HttpRoute[]): string[] {
+function shadowedRoutes(routes: HttpRoute[]): string[] {
   const ordered = routes.filter((r) => r.name !== CATCH_ALL).sort((a, b) => hostNameOrder(a.name, b.name));
   const found: string[] = [];
   ordered.forEach((later, i) => {
@@ -145,10 +145,7 @@ describe('the local router', () => {
   });
 
   it('a catch-all named last takes only what every other route refused', () => {
-    const router = new HttpRouter([
-      fn('zz-route-not-found', '{*path}'),
-      fn('items-get', 'v1/items/{id}', ['GET']),
-    ]);
+    const router = new HttpRouter([fn('zz-route-not-found', '{*path}'), fn('items-get', 'v1/items/{id}', ['GET'])]);
     const served = router.match('GET', '/api/v1/items/1');
     expect(served.kind === 'matched' && served.route.fn.name).toBe('items-get');
     const fallback = router.match('PUT', '/api/v1/items/1');
