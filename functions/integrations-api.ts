@@ -34,8 +34,10 @@ app.http(
   }),
 );
 
+// Named to sort before integrations-get: the host tries routes in function-name order and the first
+// match wins, so `v1/integrations/{id}` must not come first (docs/decisions.md §44).
 app.http(
-  'integrations-status',
+  'integrations-all-status',
   lazyApiRoute(routes, {
     method: 'GET',
     route: 'v1/integrations/status',

@@ -49,8 +49,33 @@ export function installFunctionsCore(registry: FunctionRegistry, log: CoreLogSin
     if (request === CORE_MODULE) return SHIM_ID;
     return original.call(this, request, parent, isMain, options);
   };
+  const restoreSetup = observeSetup(registry);
   return () => {
+    restoreSetup();
     mod._resolveFilename = original;
     delete cache[SHIM_ID];
+  };
+}
+
+/**
+ * The worker learns from `app.setup` whether the app streams HTTP bodies (it then offers the host
+ * an HttpUri capability); the local host has no worker handshake, so it notes the option as the app
+ * sets it and forwards bodies accordingly (local/http-server.ts, docs/decisions.md §44).
+ */
+function observeSetup(registry: FunctionRegistry): () => void {
+  type SetupOptions = { enableHttpStream?: boolean };
+  const library = require('@azure/functions') as { app: { setup: (options: SetupOptions) => void } };
+  const descriptor = Object.getOwnPropertyDescriptor(library.app, 'setup');
+  const original = library.app.setup;
+  Object.defineProperty(library.app, 'setup', {
+    configurable: true,
+    enumerable: true,
+    get: () => (options: SetupOptions) => {
+      original(options);
+      if (options.enableHttpStream !== undefined) registry.httpStream = options.enableHttpStream;
+    },
+  });
+  return () => {
+    if (descriptor) Object.defineProperty(library.app, 'setup', descriptor);
   };
 }

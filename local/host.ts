@@ -12,7 +12,8 @@ import { adminEndpoints } from './admin-endpoints';
 import { type RunningAzurite, startAzurite } from './azurite';
 import { createDurableEngine, type DurableEngine } from './durable';
 import { installFunctionsCore } from './functions-core-shim';
-import { CAPABILITY_PATH, type RunningHttpServer, startHttpServer } from './http-server';
+import { CAPABILITY_PATH, FRONT_END_RESPONSE_LIMIT_MS, type RunningHttpServer, startHttpServer } from './http-server';
+import { InvocationTracker, parseFunctionTimeout } from './invocation';
 import { startQueueTriggers } from './queue-runner';
 import { FunctionRegistry } from './registry';
 import { startTimers, type TimerRunner } from './timers';
@@ -121,12 +122,24 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
   // DurableClient cannot send it (it drops query strings and sets no headers), so its base URL
   // carries a per-process capability token instead, valid for the durable webhooks only.
   const capabilityToken = settings.LOCAL_FUNCTIONS_KEY ? randomBytes(32).toString('base64url') : undefined;
+  // Azure's time limits (docs/runbooks/local-host.md, "Differences from Azure's host").
+  const limitScale = settings.LOCAL_TIME_LIMIT_SCALE;
+  const functionTimeoutMs = parseFunctionTimeout(
+    (JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')) as { functionTimeout?: unknown }).functionTimeout,
+  );
+  const invocations = new InvocationTracker({
+    functionTimeoutMs: functionTimeoutMs === undefined ? undefined : functionTimeoutMs / limitScale,
+    log: hostLog,
+  });
   // The HTTP server starts first so a port of 0 resolves before the durable client URLs are built.
   const http = await startHttpServer({
     port: settings.LOCAL_HTTP_PORT,
     host,
     functions: [...registry.functions.values()],
     extraInputValue,
+    httpStream: registry.httpStream,
+    responseLimitMs: FRONT_END_RESPONSE_LIMIT_MS / limitScale,
+    invocations,
     hostEndpoints: [
       {
         prefix: rpcPath,

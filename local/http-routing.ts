@@ -1,87 +1,48 @@
+import { type CompiledTemplate, compileTemplate, hostNameOrder } from '../shared/http/route-template';
 import type { RegisteredFunction } from './registry';
 import { decodeSegment } from './request-target';
 
 /**
- * The Functions host's HTTP routing rules for the subset the app uses: routes live under /api,
- * `{name}` matches one segment, `{name?}` an optional last segment, `{*name}` the rest of the path,
- * `{name:constraint}` keeps the name (int, guid, alpha and bool constraints are enforced). Literal
- * routes win over parameterised ones, as in ASP.NET routing. Matching is case-insensitive.
+ * The Functions host's HTTP routing: routes live under /api and are tried in function-name order
+ * (OrdinalIgnoreCase), the HTTP method being one more constraint of each route; the first route
+ * whose template and method both match serves the request. Nothing prefers literal segments
+ * (docs/decisions.md §44): `GET v1/items/{id}` in a function named before the one serving
+ * `GET v1/items/recent` answers for both. When nothing matches, the host has no 405: it is a 404.
  */
-export interface CompiledRoute {
+export interface CompiledRoute extends CompiledTemplate {
   fn: RegisteredFunction;
-  template: string;
   methods: string[] | undefined;
   authLevel: 'anonymous' | 'function' | 'admin';
-  regex: RegExp;
-  paramNames: string[];
-  /** Lower sorts first: literal segments before parameters before catch-alls. */
-  specificity: number;
-}
-
-const constraints: Record<string, string> = {
-  int: '-?\\d+',
-  guid: '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}',
-  alpha: '[A-Za-z]+',
-  bool: '(?:true|false)',
-};
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export function compileRoute(fn: RegisteredFunction, routePrefix = 'api'): CompiledRoute {
   const template = typeof fn.trigger.route === 'string' && fn.trigger.route.length > 0 ? fn.trigger.route : fn.name;
-  const segments = template.replace(/^\/+|\/+$/g, '').split('/');
-  const paramNames: string[] = [];
-  let pattern = `^/${routePrefix}`;
-  let specificity = 0;
-  for (const segment of segments) {
-    const param = /^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+))?(\?)?\}$/.exec(segment);
-    if (!param) {
-      pattern += `/${escapeRegex(segment)}`;
-      continue;
-    }
-    const [, catchAll, name, constraint, optional] = param;
-    paramNames.push(name!);
-    const body = catchAll ? '.*' : constraint && constraints[constraint] ? constraints[constraint] : '[^/]+';
-    specificity += catchAll ? 100 : 10;
-    pattern += optional || catchAll ? `(?:/(${body}))?` : `/(${body})`;
-  }
   const methods = Array.isArray(fn.trigger.methods)
     ? (fn.trigger.methods as string[]).map((m) => m.toUpperCase())
     : undefined;
   const level = fn.trigger.authLevel;
   return {
+    ...compileTemplate(template, routePrefix),
     fn,
-    template,
     methods,
     authLevel: level === 'function' || level === 'admin' ? level : 'anonymous',
-    regex: new RegExp(`${pattern}/?$`, 'i'),
-    paramNames,
-    specificity,
   };
 }
 
-export type RouteMatch =
-  | { kind: 'matched'; route: CompiledRoute; params: Record<string, string> }
-  | { kind: 'method_not_allowed'; allowed: string[] }
-  | { kind: 'none' };
+export type RouteMatch = { kind: 'matched'; route: CompiledRoute; params: Record<string, string> } | { kind: 'none' };
 
 export class HttpRouter {
   readonly routes: CompiledRoute[];
   constructor(functions: RegisteredFunction[]) {
-    this.routes = functions.map((f) => compileRoute(f)).sort((a, b) => a.specificity - b.specificity);
+    this.routes = functions.map((f) => compileRoute(f)).sort((a, b) => hostNameOrder(a.fn.name, b.fn.name));
   }
 
   match(method: string, pathname: string): RouteMatch {
-    const allowed = new Set<string>();
+    const upper = method.toUpperCase();
     for (const route of this.routes) {
+      if (route.methods && !route.methods.includes(upper)) continue;
       const m = route.regex.exec(pathname);
       if (!m) continue;
-      if (route.methods && !route.methods.includes(method.toUpperCase())) {
-        for (const x of route.methods) allowed.add(x);
-        continue;
-      }
       const params: Record<string, string> = {};
       route.paramNames.forEach((name, i) => {
         const value = m[i + 1];
@@ -90,6 +51,6 @@ export class HttpRouter {
       });
       return { kind: 'matched', route, params };
     }
-    return allowed.size > 0 ? { kind: 'method_not_allowed', allowed: [...allowed] } : { kind: 'none' };
+    return { kind: 'none' };
   }
 }

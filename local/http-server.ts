@@ -11,7 +11,7 @@ import { problemFrom, problemHeaders } from '../shared/http/problem';
 import { SECURITY_HEADERS } from '../shared/http/security-headers';
 import { PortInUseError } from './azurite';
 import { HttpRouter } from './http-routing';
-import { createInvocationContext } from './invocation';
+import { createInvocationContext, InvocationTracker } from './invocation';
 import { describeError, type RequestScope, requestScope } from './process-safety';
 import type { RegisteredFunction } from './registry';
 import { parseRequestTarget } from './request-target';
@@ -59,6 +59,16 @@ export interface HttpServerOptions {
   /** How long a client may take to send its headers / its whole request (defaults 15 s / 120 s). */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /**
+   * The app called `app.setup({ enableHttpStream: true })`: the host forwards every request body
+   * whole. Without it the host forwards a body only when Content-Length is positive, so a chunked
+   * request reaches the function empty (docs/decisions.md §44).
+   */
+  httpStream?: boolean;
+  /** Azure's front end answers 502 when a function has not responded within 230 s; scaled for tests. */
+  responseLimitMs?: number;
+  /** Holds invocations to host.json's functionTimeout; one per host, shared with other triggers. */
+  invocations?: InvocationTracker;
   log: Log;
 }
 
@@ -72,6 +82,21 @@ export interface RunningHttpServer {
 export const CAPABILITY_PATH = '/_host/';
 const DEFAULT_HEADERS_TIMEOUT_MS = 15_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+/** Azure Load Balancer's idle timeout in front of every function app. */
+export const FRONT_END_RESPONSE_LIMIT_MS = 230_000;
+
+/** What the function is given as the body, as the host would forward it. */
+function forwardedBody(req: IncomingMessage, body: Buffer, httpStream: boolean): Buffer {
+  if (httpStream) return body;
+  const declared = Number(req.headers['content-length']);
+  return Number.isInteger(declared) && declared > 0 ? body : Buffer.alloc(0);
+}
+
+/** The host's answer when no route matches: an empty 404, no problem document. */
+function hostNotFound(res: ServerResponse): void {
+  res.writeHead(404, { 'Content-Length': '0' });
+  res.end();
+}
 
 function sendProblem(res: ServerResponse, error: DomainError, correlationId: string): void {
   const { status } = errorMapping(error.code);
@@ -200,6 +225,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const router = new HttpRouter(options.functions.filter((f) => f.trigger.type === 'httpTrigger'));
   const maxBody = options.maxBodyBytes ?? 100 * 1024 * 1024;
   const endpoints = (options.hostEndpoints ?? []).map((e) => ({ ...e, prefix: e.prefix.toLowerCase() }));
+  const invocations = options.invocations ?? new InvocationTracker({ functionTimeoutMs: undefined, log: options.log });
+  const responseLimitMs = options.responseLimitMs ?? FRONT_END_RESPONSE_LIMIT_MS;
 
   /** Answers a failed request once; later failures of the same request only close its socket. */
   const fail = (req: IncomingMessage, res: ServerResponse, error: unknown, scope: RequestScope) => {
@@ -261,15 +288,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     // Routing and the functions key come before the body: a refusal costs no upload.
     const method = scope.method;
     const match = router.match(method, url.pathname);
-    if (match.kind === 'none') throw new RouteNotFoundError(method, url.pathname);
-    if (match.kind === 'method_not_allowed') throw new MethodNotAllowedError(method, match.allowed);
+    if (match.kind === 'none') {
+      // Drained, not read into memory: nobody will look at it.
+      req.resume();
+      hostNotFound(res);
+      return;
+    }
     const { route, params } = match;
     if (route.authLevel !== 'anonymous' && options.functionsKey) {
       requireFunctionsKey(req, url, options.functionsKey);
     }
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBody) throw new PayloadTooLargeError(maxBody);
-    const body = await readBody(req, maxBody);
+    const body = forwardedBody(req, await readBody(req, maxBody), options.httpStream === true);
     const request = new HttpRequest({
       method,
       url: url.toString(),
@@ -282,7 +313,30 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       logFields: { correlationId: scope.correlationId },
       ...(options.extraInputValue ? { extraInputValue: options.extraInputValue } : {}),
     });
-    const result = await route.fn.callback(request, context);
+    // The front end gives up on the response, not on the invocation: that runs on (docs/decisions.md §44).
+    const cut = setTimeout(() => {
+      if (res.headersSent || res.writableEnded) return;
+      options.log('warn', 'no response within the front end limit: answered 502, the invocation runs on', {
+        correlationId: scope.correlationId,
+        function: route.fn.name,
+        responseLimitMs,
+      });
+      res.writeHead(502, { 'Content-Length': '0', Connection: 'close' });
+      res.end();
+    }, responseLimitMs);
+    let result: unknown;
+    try {
+      result = await invocations.run(route.fn, context, () => route.fn.callback(request, context));
+    } finally {
+      clearTimeout(cut);
+    }
+    if (res.writableEnded) {
+      options.log('warn', 'a response after the front end limit was discarded', {
+        correlationId: scope.correlationId,
+        function: route.fn.name,
+      });
+      return;
+    }
     await writeResult(res, result);
   };
 

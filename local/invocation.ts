@@ -41,3 +41,79 @@ export function createInvocationContext(
   }
   return context;
 }
+
+/**
+ * host.json's functionTimeout ("hh:mm:ss", or "-1" / absent for none) in milliseconds. The host
+ * refuses to start on a malformed value; so do we.
+ */
+export function parseFunctionTimeout(value: unknown): number | undefined {
+  if (value === undefined || value === null || value === '-1') return undefined;
+  const match = typeof value === 'string' ? /^(\d+):([0-5]\d):([0-5]\d)(?:\.(\d+))?$/.exec(value) : null;
+  if (!match) throw new Error(`host.json functionTimeout must be "hh:mm:ss" or "-1", not ${JSON.stringify(value)}.`);
+  const [, h, m, s] = match;
+  return ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000;
+}
+
+/** What a function sees when the worker it ran on was restarted under it. */
+export class WorkerRestartedError extends Error {
+  override readonly name = 'WorkerRestartedError';
+}
+
+/**
+ * Every invocation in flight on this "instance", held to host.json's functionTimeout the way the
+ * Functions host holds an out-of-process worker: when one invocation overruns, the host logs it and
+ * restarts the worker process, which fails every invocation running there, not just the late one
+ * (docs/decisions.md §44). The local host cannot kill the JavaScript still running, so it fails
+ * each invocation's result instead: nothing waits for it, and whatever it writes later is too late.
+ */
+export class InvocationTracker {
+  private readonly inFlight = new Set<(error: Error) => void>();
+
+  constructor(
+    private readonly options: {
+      /** Unset: no limit (functionTimeout "-1"). */
+      functionTimeoutMs: number | undefined;
+      log: HostLog;
+    },
+  ) {}
+
+  get size(): number {
+    return this.inFlight.size;
+  }
+
+  run<T>(fn: RegisteredFunction, context: InvocationContext, call: () => T | Promise<T>): Promise<T> {
+    let fail: (error: Error) => void = () => undefined;
+    const failed = new Promise<never>((_resolve, reject) => {
+      fail = reject;
+    });
+    this.inFlight.add(fail);
+    const limit = this.options.functionTimeoutMs;
+    const timer =
+      limit === undefined
+        ? undefined
+        : setTimeout(() => {
+            this.options.log('error', 'function timeout exceeded: restarting the worker', {
+              function: fn.name,
+              invocationId: context.invocationId,
+              functionTimeoutMs: limit,
+              inFlight: this.inFlight.size,
+            });
+            this.restartWorker(`function "${fn.name}" exceeded functionTimeout (${limit} ms)`);
+          }, limit);
+    timer?.unref();
+    const settle = () => {
+      if (timer) clearTimeout(timer);
+      this.inFlight.delete(fail);
+    };
+    // The call's own failure is not observed twice: race() rejects with whichever comes first.
+    failed.catch(() => undefined);
+    return Promise.race([Promise.resolve().then(call), failed]).finally(settle);
+  }
+
+  /** Fails every invocation in flight, as a worker restart does. */
+  restartWorker(reason: string): void {
+    const victims = [...this.inFlight];
+    this.inFlight.clear();
+    for (const fail of victims) fail(new WorkerRestartedError(`The worker was restarted: ${reason}.`));
+  }
+}

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { integrationDeps } from '../shared/integrations/deps';
-import { reencryptIntegrationCredentials } from '../shared/integrations/reencrypt';
+import { reencryptAllIntegrationCredentials } from '../shared/integrations/reencrypt';
 import { loadLocalSettings } from './local-settings';
 
 /**
@@ -11,7 +11,7 @@ import { loadLocalSettings } from './local-settings';
  */
 async function main(): Promise<void> {
   loadLocalSettings(resolve(__dirname, '..', '..'));
-  const result = await reencryptIntegrationCredentials(integrationDeps());
+  const result = await reencryptAllIntegrationCredentials(integrationDeps());
   process.stdout.write(
     `re-encrypted ${result.rewritten} of ${result.scanned} integrations` +
       (result.unreadable.length > 0

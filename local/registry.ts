@@ -37,6 +37,8 @@ export class FunctionRegistry {
   readonly functions = new Map<string, RegisteredFunction>();
   readonly hooks = new Map<string, Set<HookCallback>>();
   programmingModel: unknown;
+  /** The app called `app.setup({ enableHttpStream: true })` (seen by local/functions-core-shim.ts). */
+  httpStream = false;
 
   register(metadata: FunctionMetadata, callback: FunctionCallback): void {
     if (this.functions.has(metadata.name)) {

@@ -263,6 +263,12 @@ export const settingSpecs = {
     scope: 'local',
     description: 'Compresses timers and schedules on the local host: 60 makes a 1-minute durable timer fire after 1 s.',
   },
+  LOCAL_TIME_LIMIT_SCALE: {
+    schema: z.coerce.number().positive().max(100000).default(1),
+    scope: 'local',
+    description:
+      "Divides the local host's time limits (Azure's 230 s HTTP response limit, host.json functionTimeout) so tests can overrun them quickly.",
+  },
   LOCAL_TIMERS: {
     schema: z.enum(['schedule', 'manual']).default('schedule'),
     scope: 'local',

@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger';
 import { loadOnFirstCall } from '../sdk/load-on-first-use';
 import type { RouteConfig } from '../sdk/zod-to-openapi';
 import { type ResponseSpec, registerOpenApiPath } from './openapi';
+import { recordHttpRoute } from './route-table';
 
 /**
  * What an API route is: its definition (method, route, scope, schemas, OpenAPI text, handler) and
@@ -218,5 +219,6 @@ export function lazyApiRoute<M, K extends RouteNames<M>>(
     return loading;
   };
   registerOpenApiPath(async () => openApiPathOf(await definition()));
+  recordHttpRoute(head.route, [head.method]);
   return { route: head.route, methods: [head.method], authLevel: 'anonymous', handler: handlerOnFirstCall(definition) };
 }

@@ -340,6 +340,34 @@ describe('re-encryption after a key rotation', () => {
       installLocalSettings(newKey);
       await handleProbeMessage(probeDepsFor(h, new RecordingBus()), recheckDelivery(second.tenantId, created[2]!.id));
       expect((await h.health.status.get(second.tenantId, created[2]!.id))?.value.state).toBe('connected');
+
+      // A re-encryption that outlasts one call's time budget continues from nextCursor: with the
+      // budget spent at once every call scans one page (here one integration) and hands back the rest.
+      const newest = generateFernetKey();
+      installLocalSettings(`${newest},${newKey}`);
+      const spent = { budgetMs: 0, page: 1 };
+      let cursor: string | undefined;
+      let calls = 0;
+      let rewritten = 0;
+      do {
+        const page = await reencryptIntegrationCredentials(h.integrations, { cursor, limits: spent });
+        calls++;
+        expect(page.scanned).toBeLessThanOrEqual(1);
+        rewritten += page.rewritten;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor && calls < 1000);
+      expect(cursor).toBeUndefined();
+      expect(calls).toBeGreaterThan(created.length);
+      expect(rewritten).toBeGreaterThanOrEqual(created.length);
+      const rotatedAgain = await rows();
+      for (const c of created) {
+        expect(fernetDecrypt(newest, rotatedAgain.get(c.id)!).toString('utf8')).toBe(
+          JSON.stringify(FAKE_CREDENTIALS[c.vendor]),
+        );
+      }
+      await expect(
+        reencryptIntegrationCredentials(h.integrations, { cursor: 'not-a-cursor-we-issued' }),
+      ).rejects.toMatchObject({ code: 'invalid_cursor' });
     } finally {
       keyRing = installLocalSettings(oldKey);
     }

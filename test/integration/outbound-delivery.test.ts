@@ -349,6 +349,42 @@ describe('publish and attempts', () => {
     expect((await listDeliveries(d, who.tenantId, { status: 'succeeded', limit: 10 })).items).toHaveLength(3);
   });
 
+  it('bulk retry stops when its time budget is spent and continues from nextCursor, retrying each delivery once', async () => {
+    const d = deps();
+    const who = caller();
+    const r = await receiver(answer(500));
+    const sub = await createSubscription(d, who, { url: r.url, eventTypes: ['*'] }, 'c');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { started } = await publishOne(d, who);
+      ids.push(started[0]!);
+      for (let k = 1; k <= 5; k++) await runAutomaticAttempt(d, { tenantId: who.tenantId, deliveryId: started[0]!, k });
+    }
+    // Still failing: a retried delivery stays `failed`, so only the cursor keeps it from a second attempt.
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    // A spent budget: every call does one chunk (here one delivery) and hands back the rest.
+    const spent = { budgetMs: 0, chunk: 1 };
+    const retried: string[] = [];
+    let cursor: string | undefined;
+    let calls = 0;
+    do {
+      const result = await retryFailedDeliveries(
+        d,
+        who.tenantId,
+        { subscriptionId: sub.id, from, to, limit: 100, cursor },
+        spent,
+      );
+      calls++;
+      retried.push(...result.deliveryIds);
+      expect(result.stillFailing).toBe(result.attempted);
+      cursor = result.nextCursor ?? undefined;
+    } while (cursor && calls < 10);
+    expect(cursor).toBeUndefined();
+    expect(retried.sort()).toEqual([...ids].sort());
+    expect(calls).toBeGreaterThanOrEqual(3);
+  });
+
   it('during a rotation a receiver holding only the old or only the new secret verifies', async () => {
     const d = deps();
     const who = caller();
