@@ -54,8 +54,7 @@ const script = new vm.Script(`(function (exports, require, module, __filename, _
   importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 });
 /** 'used', 'rejected' (by V8: other version or flags), 'other-bundle', 'damaged' or 'missing'. */
-const codeCacheStatus =
-  cache.status === 'offered' ? (script.cachedDataRejected ? 'rejected' : 'used') : cache.status;
+const codeCacheStatus = cache.status === 'offered' ? (script.cachedDataRejected ? 'rejected' : 'used') : cache.status;
 if (codeCacheStatus !== 'used' && codeCacheStatus !== 'missing') {
   process.emitWarning(`app bundle code cache ${codeCacheStatus}; compiling from source (slower cold start only)`, {
     code: 'APP_BUNDLE_CODE_CACHE',

@@ -77,7 +77,12 @@ export interface UploadBuild {
  * installs dependencies before it builds; nothing is downloaded here), and runs `npm run build` there.
  * The script is the one package.json names, so whatever it does on Azure it does here.
  */
-export function buildUpload(options: { from: string; files: string[]; into: string; nodeModules: string }): UploadBuild {
+export function buildUpload(options: {
+  from: string;
+  files: string[];
+  into: string;
+  nodeModules: string;
+}): UploadBuild {
   for (const file of options.files) {
     const target = join(options.into, file);
     mkdirSync(dirname(target), { recursive: true });

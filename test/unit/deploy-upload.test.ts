@@ -78,7 +78,10 @@ describe('the upload builds on its own', () => {
     expect(deployConfig).toMatch(/"include": \["functions", "shared"\]/);
   });
 
-  it('the tracked files less .funcignore pass `npm run build` and leave the entries package.json names; they load with production dependencies only', () => {
+  // tsc over the deployed code plus the bundle: tens of seconds on a busy two-core runner.
+  it('the tracked files less .funcignore pass `npm run build` and leave the entries package.json names; they load with production dependencies only', {
+    timeout: 180_000,
+  }, () => {
     const into = scratch();
     const files = uploadSet(trackedFiles(repoRoot), funcignore);
     const result = buildUpload({ from: repoRoot, files, into, nodeModules });
@@ -142,7 +145,8 @@ describe('the upload builds on its own', () => {
       copy(file);
     }
     const fixture: Record<string, string> = {
-      'shared/greeting/index.ts': "import { helper } from '../../test/support/helper';\nexport const greeting = helper('hi');\n",
+      'shared/greeting/index.ts':
+        "import { helper } from '../../test/support/helper';\nexport const greeting = helper('hi');\n",
       'functions/greet.ts': "import { greeting } from '../shared/greeting';\nexport const text: string = greeting;\n",
       'test/support/helper.ts': 'export const helper = (s: string): string => s;\n',
     };
@@ -156,7 +160,9 @@ describe('the upload builds on its own', () => {
     expect(files).not.toContain('test/support/helper.ts');
     const result = buildUpload({ from, files, into, nodeModules });
     expect(result.ok).toBe(false);
-    expect(result.output).toMatch(/shared\/greeting\/index\.ts.*TS2307: Cannot find module '\.\.\/\.\.\/test\/support\/helper'/);
+    expect(result.output).toMatch(
+      /shared\/greeting\/index\.ts.*TS2307: Cannot find module '\.\.\/\.\.\/test\/support\/helper'/,
+    );
     expect(mainEntries(into)).toEqual([]);
   });
 });
