@@ -75,7 +75,9 @@ export class KeyVaultError extends Error {
           ? 'the vault firewall refuses this machine: set DEPLOYER_IP_ADDRESS (docs/deploy.md, "Private networking") or run from inside the network'
           : 'no Key Vault data role: the deployer needs Key Vault Secrets Officer on the vault (granted by app/rbac.bicep to AZURE_PRINCIPAL_ID; a new assignment can take a few minutes to apply)',
     };
-    super(`Key Vault ${operation}: HTTP ${status}${code ? ` ${code}` : ''}${hints[status] ? `; ${hints[status]}` : ''}`);
+    super(
+      `Key Vault ${operation}: HTTP ${status}${code ? ` ${code}` : ''}${hints[status] ? `; ${hints[status]}` : ''}`,
+    );
     this.name = 'KeyVaultError';
     this.status = status;
     this.code = code;
@@ -93,7 +95,8 @@ export function keyVaultRestClient({ vaultUri, getToken, fetch = globalThis.fetc
     const url = path.startsWith('http') ? path : `${base}${path}`;
     const target = new URL(url);
     if (!target.searchParams.has('api-version')) target.searchParams.set('api-version', KEY_VAULT_API_VERSION);
-    if (target.origin !== new URL(base).origin) throw new Error(`Key Vault ${operation}: refusing a link to another host`);
+    if (target.origin !== new URL(base).origin)
+      throw new Error(`Key Vault ${operation}: refusing a link to another host`);
     const response = await fetch(target, {
       method,
       headers: {

@@ -64,7 +64,11 @@ async function main() {
   let plan;
   for (let attempt = 1; ; attempt++) {
     try {
-      plan = await ensureSecrets({ client, required: secretNames, log: (line) => console.log(`postprovision: ${line}`) });
+      plan = await ensureSecrets({
+        client,
+        required: secretNames,
+        log: (line) => console.log(`postprovision: ${line}`),
+      });
       break;
     } catch (error) {
       const retriable = error?.name === 'KeyVaultError' && error.status === 403 && error.code !== 'ForbiddenByFirewall';
