@@ -362,7 +362,9 @@ describe('infra posture: day-one alerts', () => {
     const groups = declared('Microsoft.Insights/actionGroups');
     expect(groups.length).toBe(1);
     expect(groups[0]?.file).toBe(alertsModule);
-    expect(blockAfter(fragment('group', groups[0]?.body ?? ''), /\bemailReceivers: \[/)).toMatch(/^\[\s*emailReceiver\s*\]$/);
+    expect(blockAfter(fragment('group', groups[0]?.body ?? ''), /\bemailReceivers: \[/)).toMatch(
+      /^\[\s*emailReceiver\s*\]$/,
+    );
     // Required: no default, so azd asks for it (or takes ALERT_EMAIL).
     expect(main.code).toMatch(/^@minLength\(3\)\nparam alertEmail string$/m);
     expect(alertsModule.code).toMatch(/^@minLength\(3\)\nparam alertEmail string$/m);
