@@ -216,7 +216,7 @@ describe('infra: capacity and backlog', () => {
     );
     // Each one is named where the triggers are registered (literal names, docs/decisions.md §38).
     for (const q of triggered) expect(sources.includes(`'${q.replace(/-deadletter$/, '')}'`), q).toBe(true);
-    expect(deployDoc).toMatch(/`health-probe-deadletter`[^\n]*no[^\n]*consume/i);
+    expect(deployDoc).toMatch(/`health-probe-deadletter` companion[^.]*but no\s+function consumes it/);
   });
 
   it('Service Bus user errors (a lost role shows up there) raise an alert', () => {
