@@ -4,7 +4,7 @@
 //   ├─ user-assigned identity   id-func-<token>   the app's only credential
 //   ├─ storage (host)           st<token>         AzureWebJobsStorage, Durable task hub, deployment package
 //   ├─ storage (data)           stdata<token>     the hub's tables and payload blobs
-//   ├─ Service Bus (Standard)   sb-<token>        pipeline stage queues + health-probe
+//   ├─ Service Bus (Standard)   sb-<token>        pipeline stage queues + health-probe (Premium optional)
 //   ├─ Key Vault                kv-<token>        credential encryption key and other secrets
 //   ├─ Log Analytics + App Insights               telemetry, Entra-only ingestion
 //   ├─ Flex Consumption plan + function app       func-<token>, Node 22
@@ -23,7 +23,40 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Region for every resource; it must offer Flex Consumption (az functionapp list-flexconsumption-locations).')
+@description('Region for every resource; it must offer Flex Consumption. The list is the regions the Flex Consumption quickstart templates allow; `az functionapp list-flexconsumption-locations` gives the current one (docs/deploy.md, "Region").')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @metadata({
   azd: {
     type: 'location'
@@ -34,10 +67,10 @@ param location string
 @description('Resource group name; empty means rg-<environmentName>.')
 param resourceGroupName string = ''
 
-@description('Object id of the person or pipeline deploying (azd passes AZURE_PRINCIPAL_ID); gets data-plane roles only with grantDeployerDataRoles.')
+@description('Object id of the person or pipeline deploying (azd passes AZURE_PRINCIPAL_ID); gets Key Vault Secrets Officer on the vault (the postprovision hook creates the secrets with it), and data-plane roles only with grantDeployerDataRoles.')
 param principalId string = ''
 
-@description('Give principalId standing data-plane roles (storage data, Service Bus Data Owner, Key Vault Secrets Officer). Off by default; see docs/deploy.md for setting the first secret without them.')
+@description('Give principalId standing data-plane roles on the data (storage, Service Bus Data Owner). Off by default; the secrets need only the Key Vault role principalId always gets.')
 param grantDeployerDataRoles bool = false
 
 @description('Kind of principalId.')
@@ -108,8 +141,25 @@ param storageSkuName string = 'Standard_LRS'
 @maxValue(10)
 param durableAlwaysReadyInstances int = 1
 
-@description('Email address that receives the alerts (core/monitor/alerts.bicep); empty creates the action group without receivers.')
-param alertEmail string = ''
+@description('Email address that receives the alerts (core/monitor/alerts.bicep). Required: azd asks for it on the first provision unless ALERT_EMAIL is set.')
+@minLength(3)
+param alertEmail string
+
+@description('Private networking: VNet integration for the app, private endpoints and DNS zones for both storage accounts and Key Vault (and Service Bus on Premium), public access off on each. Off by default.')
+param vnetEnabled bool = false
+
+@description('Service Bus tier. Premium is the only tier with private endpoints (and 80 GB queues); with vnetEnabled and Standard, Service Bus stays on its public endpoint (Entra ID only).')
+@allowed([
+  'Standard'
+  'Premium'
+])
+param serviceBusSku string = 'Standard'
+
+@description('Infrastructure (double) encryption on both storage accounts. Fixed when an account is created: an environment whose accounts exist without it must set this to false (or move to new accounts).')
+param storageInfrastructureEncryption bool = true
+
+@description('With vnetEnabled: the deployer\'s public IP address (or CIDR), let through the Key Vault firewall so the postprovision hook can create the secrets. Empty: run `azd provision` from inside the network.')
+param deployerIpAddress string = ''
 
 @description('Days Log Analytics keeps telemetry.')
 @minValue(30)
@@ -124,7 +174,9 @@ var serviceName = 'api'
 var functionAppName = 'func-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 
-// The pipeline stage queues (DESIGN §6) and the health-probe fan-out queue (DESIGN §2).
+// The pipeline stage queues (docs/pipeline.md) and the health-probe fan-out queue. Every one has a
+// function triggered by it, and so does each stage queue's `<queue>-deadletter` companion (the
+// failures consumer); `health-probe-deadletter` has none (docs/deploy.md, "Timers and queues").
 var queueNames = [
   'validation'
   'sop-matching'
@@ -133,6 +185,9 @@ var queueNames = [
   'tool-call'
   'health-probe'
 ]
+var consumedDeadLetterQueueNames = map(filter(queueNames, name => name != 'health-probe'), name => '${name}-deadletter')
+var triggeredQueueNames = concat(queueNames, consumedDeadLetterQueueNames)
+var allQueueNames = concat(queueNames, map(queueNames, name => '${name}-deadletter'))
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
@@ -161,6 +216,8 @@ module hostStorage 'core/storage/storage-account.bicep' = {
     containerNames: [
       deploymentContainerName
     ]
+    publicNetworkAccess: !vnetEnabled
+    infrastructureEncryption: storageInfrastructureEncryption
   }
 }
 
@@ -175,6 +232,8 @@ module dataStorage 'core/storage/storage-account.bicep' = {
     blobSoftDeleteDays: 7
     containerSoftDeleteDays: 7
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    publicNetworkAccess: !vnetEnabled
+    infrastructureEncryption: storageInfrastructureEncryption
   }
 }
 
@@ -189,6 +248,9 @@ module serviceBus 'core/messaging/service-bus.bicep' = {
     maxDeliveryCount: queueMaxDeliveryCount
     duplicateDetectionWindow: queueDuplicateDetectionWindow
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    skuName: serviceBusSku
+    // Only Premium can be reached privately; Standard keeps its public endpoint (Entra ID only).
+    publicNetworkAccess: !(vnetEnabled && serviceBusSku == 'Premium')
   }
 }
 
@@ -200,6 +262,10 @@ module keyVault 'core/security/key-vault.bicep' = {
     location: location
     tags: tags
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    publicNetworkAccess: !vnetEnabled
+    allowedIpAddresses: vnetEnabled && !empty(deployerIpAddress) ? [
+      deployerIpAddress
+    ] : []
   }
 }
 
@@ -212,6 +278,21 @@ module monitoring 'core/monitor/monitoring.bicep' = {
     location: location
     tags: tags
     retentionInDays: logRetentionInDays
+  }
+}
+
+module privateNetworking 'app/private-networking.bicep' = if (vnetEnabled) {
+  name: 'private-networking'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    hostStorageName: hostStorage.outputs.name
+    dataStorageName: dataStorage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    serviceBusName: serviceBus.outputs.name
+    serviceBusPrivateEndpoint: serviceBusSku == 'Premium'
   }
 }
 
@@ -228,12 +309,24 @@ module rbac 'app/rbac.bicep' = {
     userPrincipalId: principalId
     userPrincipalType: principalType
     grantDeployerDataRoles: grantDeployerDataRoles
+    triggeredQueueNames: triggeredQueueNames
   }
 }
 
 // Every app setting of the function app (names are case-sensitive for the app's settings schema).
 // All values are strings. No setting holds a key or a connection string with a secret: storage,
 // Service Bus, Key Vault and telemetry are all reached with the user-assigned identity.
+// The secrets the app refuses to start without; the postprovision hook creates each one that is
+// missing (docs/deploy.md, "Secrets on the first provision").
+var credentialKeySecretName = 'credential-encryption-key'
+var cursorKeySecretName = 'cursor-signing-key'
+var operatorKeySecretName = 'operator-api-key'
+var appSecretNames = [
+  credentialKeySecretName
+  cursorKeySecretName
+  operatorKeySecretName
+]
+
 var appSettings = {
   // Functions host storage, also the Durable Functions task hub (host.json: connectionName AzureWebJobsStorage).
   // Service URIs rather than __accountName: they carry the cloud's own endpoint suffix, so the same
@@ -259,13 +352,13 @@ var appSettings = {
   QUEUE_MAX_DELIVERY_COUNT: string(queueMaxDeliveryCount)
   KEY_VAULT_URI: keyVault.outputs.uri
   // The credential key ring lives in this Key Vault secret (docs/runbooks/credential-key-rotation.md).
-  CREDENTIAL_KEY_SECRET_NAME: 'credential-encryption-key'
+  CREDENTIAL_KEY_SECRET_NAME: credentialKeySecretName
   DURABLE_TASK_HUB: durableTaskHubName
   API_RATE_LIMIT_PER_MINUTE: string(apiRateLimitPerMinute)
   LOG_LEVEL: logLevel
   PUBLIC_BASE_URL: publicBaseUrl
   // Resolved by the platform from Key Vault (the secret must exist: docs/decisions.md, "Cursor signing key").
-  CURSOR_SIGNING_KEY: '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=cursor-signing-key)'
+  CURSOR_SIGNING_KEY: '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${cursorKeySecretName})'
 }
 
 module app 'app/function.bicep' = {
@@ -286,10 +379,13 @@ module app 'app/function.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     durableAlwaysReadyInstances: durableAlwaysReadyInstances
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    virtualNetworkSubnetId: vnetEnabled ? privateNetworking.outputs.appSubnetId : ''
   }
-  // The host reaches storage, Service Bus and Key Vault as soon as it starts: grant the roles first.
+  // The host reaches storage, Service Bus and Key Vault as soon as it starts: grant the roles (and,
+  // with vnetEnabled, open the private endpoints) first.
   dependsOn: [
     rbac
+    privateNetworking
   ]
 }
 
@@ -302,7 +398,11 @@ module alerts 'core/monitor/alerts.bicep' = {
     tags: tags
     alertEmail: alertEmail
     serviceBusName: serviceBus.outputs.name
-    deadLetterQueueNames: serviceBus.outputs.deadLetterQueueNames
+    deadLetterQueueNames: consumedDeadLetterQueueNames
+    triggeredQueueNames: triggeredQueueNames
+    allQueueNames: allQueueNames
+    queueMaxSizeInMegabytes: serviceBus.outputs.maxSizeInMegabytes
+    keyVaultName: keyVault.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     appBaseUrl: app.outputs.uri
   }
@@ -325,3 +425,6 @@ output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
 output AZURE_LOG_ANALYTICS_WORKSPACE_NAME string = monitoring.outputs.logAnalyticsWorkspaceName
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString
+// Read by the postprovision hook (scripts/provision-secrets.mjs): which secrets to create, where.
+output AZURE_KEY_VAULT_SECRET_NAMES string = join(appSecretNames, ',')
+output AZURE_VNET_ENABLED bool = vnetEnabled

@@ -9,7 +9,9 @@ import { PortInUseError } from './azurite';
  * connect an integration, watch it go `connected`, then flip a fault and watch `needs_attention`;
  * plus a webhook receiver for the outbound part of the tour (POST anything → 200 and recorded;
  * GET → what it received, signature headers included). The fakes are test code; only the local
- * host (never the deployed app) loads them.
+ * host (never the deployed app) loads them. local/ is not part of what azd uploads (.funcignore), and
+ * the deployed build type-checks functions/ and shared/ only (tsconfig.deploy.json), so this import
+ * of test/ never reaches Azure; test/unit/deploy-upload.test.ts keeps it that way.
  */
 export async function startFakeVendors(options: {
   basePort: number;

@@ -20,6 +20,11 @@
 //
 // If the bundle fails to build (an import of a file someone has not written yet), the build warns
 // and falls back to one transpiled file per module, which loads slower but behaves the same.
+//
+// The same script is the remote build on Azure (`npm run build`), where only the uploaded folders
+// exist (docs/deploy.md, "What the deployed package holds"): shared/ and functions/ are bundled, the
+// local-only roots below are transpiled when present and simply absent there, and nothing here
+// reads a file outside the upload. test/unit/deploy-upload.test.ts builds that upload on its own.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -189,15 +194,32 @@ function writeBundle(outputs) {
 }
 
 /**
- * Loads every function entry once, the way a cold start does (through the local host's registry
- * shim), and saves V8's code cache for the bundle: the parsed bundle plus every function that
- * loading compiled. A failure only costs the cache, so it warns.
+ * Loads every function entry once, the way a cold start does, and saves V8's code cache for the
+ * bundle: the parsed bundle plus every function that loading compiled. A failure only costs the
+ * cache, so it warns.
+ *
+ * @azure/functions registers through `@azure/functions-core`, which only the real worker provides;
+ * a stand-in that accepts and drops registrations is enough here. It is written inline rather than
+ * borrowed from local/ because the remote build (docs/deploy.md, "Package") has only the uploaded
+ * folders, and local/ is not one of them.
  */
 function writeCodeCache(entries) {
   const script = `
-    const { installFunctionsCore } = require('./dist/local/functions-core-shim.js');
-    const { FunctionRegistry } = require('./dist/local/registry.js');
-    installFunctionsCore(new FunctionRegistry(), () => undefined);
+    const Module = require('node:module');
+    const core = {
+      setProgrammingModel() {}, getProgrammingModel() { return undefined; },
+      registerFunction() { return { dispose() {} }; }, registerHook() { return { dispose() {} }; },
+      log() {},
+    };
+    const id = '\\0build-functions-core';
+    const stub = new Module(id);
+    stub.exports = core;
+    stub.loaded = true;
+    Module._cache[id] = stub;
+    const resolve = Module._resolveFilename;
+    Module._resolveFilename = function (request, ...rest) {
+      return request === '@azure/functions-core' ? id : resolve.call(this, request, ...rest);
+    };
     for (const entry of ${JSON.stringify(entries)}) require(entry);
     process.stdout.write(require('./dist/${LOADER}').codeCache().toString('base64'));
   `;

@@ -61,6 +61,9 @@ param durableAlwaysReadyInstances int = 1
 @description('Log Analytics workspace that receives FunctionAppLogs; empty sends none.')
 param logAnalyticsWorkspaceId string = ''
 
+@description('Subnet (delegated to Microsoft.App/environments) the app integrates with; empty: no virtual network.')
+param virtualNetworkSubnetId string = ''
+
 // Per-function scale group `durable` covers every orchestrator, activity and entity trigger.
 var durableAlwaysReady = [
   {
@@ -102,6 +105,9 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     // Key Vault references in app settings (CURSOR_SIGNING_KEY) resolve with the user-assigned
     // identity; without this the platform tries a system-assigned identity the app does not have.
     keyVaultReferenceIdentity: identityId
+    // VNet integration (main.bicep's vnetEnabled): the instances' outbound traffic leaves through this
+    // subnet, where the private endpoints of storage, Key Vault and (Premium) Service Bus resolve.
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'

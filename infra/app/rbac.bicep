@@ -1,8 +1,10 @@
 // Every role assignment of the deployment, by built-in role definition id (the same GUID in every
 // tenant and cloud). The app's user-assigned identity gets what the host and the hub need and no
-// more. The deploying principal (azd's AZURE_PRINCIPAL_ID) gets standing data-plane access (debugging,
-// inspection, setting secrets) only when main.bicep's grantDeployerDataRoles is true; off by default,
-// so production data is not readable by whoever last ran `azd provision`. Assignment names are
+// more. The deploying principal (azd's AZURE_PRINCIPAL_ID) always gets Key Vault Secrets Officer on
+// the vault, which the postprovision hook (scripts/provision-secrets.mjs) needs to create the app's
+// secrets on the first provision and which rotation needs later; it reads no tenant data. Standing
+// access to the data itself (storage, Service Bus) only when main.bicep's grantDeployerDataRoles is
+// true; off by default, so production data is not readable by whoever last ran `azd provision`. Assignment names are
 // guid(scope, principal, role), so a re-deployment finds the same assignments instead of failing on
 // duplicates.
 
@@ -29,6 +31,9 @@ param userPrincipalId string = ''
 
 @description('Give the deploying principal standing data-plane roles (storage data, Service Bus, Key Vault secrets).')
 param grantDeployerDataRoles bool = false
+
+@description('Queues a function of the app is triggered by; the app gets Manage (Data Owner) on each, which target-based scaling needs to read their length.')
+param triggeredQueueNames array = []
 
 @description('Kind of the deploying principal.')
 @allowed([
@@ -68,10 +73,12 @@ var dataStorageRoles = [
   roles.storageTableDataContributor
 ]
 
-// Service Bus for the app: send (stage hand-offs, planned retries, explicit dead-letter copies) and
-// receive (triggers, peeking dead letters). No feature of the app manages entities or reads queue
-// runtime properties, so it does not get Data Owner (the Manage right). docs/deploy.md explains the
-// scaling caveat and how to widen this if Flex Consumption's scaler turns out to need Manage.
+// Service Bus for the app, namespace-wide: send (stage hand-offs, planned retries, explicit
+// dead-letter copies) and receive (triggers, peeking dead letters). The app's own code manages no
+// entity. But the platform scales Service Bus triggers on queue length only with the Manage right
+// ("Target-based scaling", Service Bus: with Listen only it falls back to incremental scale-out),
+// so each queue a function is triggered by also grants Data Owner, scoped to that queue alone
+// (appTriggeredQueues below). docs/deploy.md, "Least privilege on Service Bus".
 var appServiceBusRoles = [
   roles.serviceBusDataSender
   roles.serviceBusDataReceiver
@@ -104,6 +111,11 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
+resource triggeredQueues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' existing = [for queueName in triggeredQueueNames: {
+  parent: serviceBus
+  name: queueName
+}]
+
 // ---- The app's identity ----
 
 resource appHostStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in hostStorageRoles: {
@@ -131,6 +143,17 @@ resource appServiceBus 'Microsoft.Authorization/roleAssignments@2022-04-01' = [f
   scope: serviceBus
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+// Manage on each triggered queue, for the scale controller to read its length (see appServiceBusRoles).
+resource appTriggeredQueues 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (queueName, i) in triggeredQueueNames: {
+  name: guid(triggeredQueues[i].id, appPrincipalId, roles.serviceBusDataOwner)
+  scope: triggeredQueues[i]
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataOwner)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -190,8 +213,11 @@ resource userServiceBus 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   }
 }]
 
-// Officer, not User: the deployer creates and rotates the credential encryption key.
-resource userKeyVault 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (deployerRoles) {
+// ---- The deploying principal, always (when azd names one) ----
+
+// Officer, not User: the postprovision hook creates the app's secrets when they are missing, and the
+// deployer rotates them later. Secrets only: no keys, no certificates, no tenant data.
+resource userKeyVault 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(userPrincipalId)) {
   name: guid(keyVault.id, userPrincipalId, roles.keyVaultSecretsOfficer)
   scope: keyVault
   properties: {

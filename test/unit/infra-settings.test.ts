@@ -28,7 +28,10 @@ interface RoleGrant {
   principal: string;
   principalType: string;
   role: string;
+  /** Only with grantDeployerDataRoles. */
   conditional: boolean;
+  /** Whenever azd names a deployer. */
+  forDeployer: boolean;
 }
 
 /**
@@ -63,6 +66,7 @@ function roleGrants(): RoleGrant[] {
         principalType: properties.get('principalType') ?? '',
         role: roleVars.get(ref) ?? `unresolved ${ref}`,
         conditional: /\bif \(deployerRoles\)/.test(a.header),
+        forDeployer: /\bif \(!empty\(userPrincipalId\)\)/.test(a.header),
       });
     }
   }
@@ -299,7 +303,8 @@ describe('infra: resources', () => {
       expect(a.body).toMatch(
         /\broleDefinitionId: subscriptionResourceId\('Microsoft\.Authorization\/roleDefinitions', /,
       );
-      expect(a.body).toMatch(/\bname: guid\(\w+\.id, \w+, /);
+      // guid(scope, principal, role): a scope may be one element of an `existing` loop (a queue).
+      expect(a.body).toMatch(/\bname: guid\(\w+(\[i\])?\.id, \w+, /);
     }
   });
 
@@ -311,7 +316,11 @@ describe('infra: resources', () => {
     const app = grants.filter((g) => g.principal === 'appPrincipalId');
     const user = grants.filter((g) => g.principal === 'userPrincipalId');
     expect(app.every((g) => g.principalType === "'ServicePrincipal'" && !g.conditional)).toBe(true);
-    expect(user.every((g) => g.principalType === 'userPrincipalType' && g.conditional)).toBe(true);
+    expect(user.every((g) => g.principalType === 'userPrincipalType' && (g.conditional || g.forDeployer))).toBe(true);
+    // The one standing deployer role: the postprovision hook creates the app's secrets with it.
+    expect(user.filter((g) => g.forDeployer).map((g) => `${g.scope}: ${g.role}`)).toEqual([
+      'keyVault: Key Vault Secrets Officer',
+    ]);
     expect(grants.length).toBe(app.length + user.length);
     const matrix = (list: RoleGrant[]) => list.map((g) => `${g.scope}: ${g.role}`).sort();
     const storageRoles = (scope: string, blob: keyof typeof ROLE_IDS) => [
@@ -329,6 +338,8 @@ describe('infra: resources', () => {
         ...dataStorage,
         'serviceBus: Azure Service Bus Data Sender',
         'serviceBus: Azure Service Bus Data Receiver',
+        // Manage on each triggered queue alone, for target-based scaling (docs/deploy.md).
+        'triggeredQueues[i]: Azure Service Bus Data Owner',
         'keyVault: Key Vault Secrets User',
         'applicationInsights: Monitoring Metrics Publisher',
       ].sort(),

@@ -9,6 +9,9 @@
 // - expired messages go to a dead-letter sub-queue instead of vanishing, on the companion
 //   `<queue>-deadletter` queues too, whose own dead-letter sub-queue is watched by an alert
 //   (core/monitor/alerts.bicep): a failure record never disappears silently.
+// - the largest size the tier allows (Standard 5 GB, Premium 80 GB), so a backlog has room while the
+//   `queue-size` and `queue-backlog` alerts (core/monitor/alerts.bicep) call for attention; a full
+//   queue rejects every send (QuotaExceeded), which would stop the pipeline at that stage.
 // Note: requiresDuplicateDetection cannot be changed on an existing queue; changing it means a new
 // queue name. The window itself can be changed in place.
 
@@ -43,18 +46,40 @@ param logAnalyticsWorkspaceId string = ''
 @description('How long an unreceived message lives before it is dead-lettered (ISO 8601).')
 param messageTimeToLive string = 'P14D'
 
+@description('Standard, or Premium (dedicated capacity; the only tier with private endpoints and 80 GB queues).')
+@allowed([
+  'Standard'
+  'Premium'
+])
+param skuName string = 'Standard'
+
+@description('Refuse traffic from the internet (Premium only: private endpoints are the way in).')
+param publicNetworkAccess bool = true
+
+// The largest queue each tier takes (Standard: 1-5 GB; Premium: up to 80 GB per queue).
+var maxSizeInMegabytes = skuName == 'Premium' ? 81920 : 5120
+
+// Premium is sold in messaging units; one is the smallest. Standard takes no capacity.
+var sku = skuName == 'Premium'
+  ? {
+      name: 'Premium'
+      tier: 'Premium'
+      capacity: 1
+    }
+  : {
+      name: 'Standard'
+      tier: 'Standard'
+    }
+
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: name
   location: location
   tags: tags
-  sku: {
-    name: 'Standard'
-    tier: 'Standard'
-  }
+  sku: sku
   properties: {
     disableLocalAuth: true
     minimumTlsVersion: '1.2'
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess ? 'Enabled' : 'Disabled'
   }
 }
 
@@ -76,7 +101,7 @@ resource deadLetterQueues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = 
     defaultMessageTimeToLive: messageTimeToLive
     requiresSession: false
     enableBatchedOperations: true
-    maxSizeInMegabytes: 1024
+    maxSizeInMegabytes: maxSizeInMegabytes
   }
 }]
 
@@ -93,7 +118,7 @@ resource queues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = [for (queu
     defaultMessageTimeToLive: messageTimeToLive
     requiresSession: false
     enableBatchedOperations: true
-    maxSizeInMegabytes: 1024
+    maxSizeInMegabytes: maxSizeInMegabytes
   }
 }]
 
@@ -115,6 +140,8 @@ resource namespaceDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-
 output id string = namespace.id
 output name string = namespace.name
 output deadLetterQueueNames array = [for (queueName, i) in queueNames: deadLetterQueues[i].name]
+output maxSizeInMegabytes int = maxSizeInMegabytes
+output skuName string = skuName
 // <namespace>.servicebus.windows.net (or a sovereign cloud's equivalent) without scheme or port,
 // taken from the endpoint Azure reports (https://<host>:443/).
 output fullyQualifiedNamespace string = split(replace(namespace.properties.serviceBusEndpoint, 'https://', ''), ':')[0]

@@ -8,8 +8,15 @@
 // - the Functions failure rate over a threshold, from the per-function counts that host.json's
 //   Host.Aggregator logger writes (customMetrics `<function> Count` / `<function> Failures`);
 // - `/api/healthz` unreachable or unhealthy from several regions (standard availability test);
-// - Service Bus throttling and server errors on the namespace.
-// Thresholds are parameters; docs/deploy.md lists them and what to do when each fires.
+// - Service Bus throttling, server errors and user errors (a lost role assignment shows up there);
+// - capacity: a queue nearing its size limit (a full queue rejects every send) and a standing backlog
+//   on a queue a function is triggered by;
+// - Key Vault refusing the app (401/403) or failing requests;
+// - Durable Functions orchestrations that failed (outbound deliveries).
+// Thresholds are parameters; docs/deploy.md lists them, the metric reference for each, and what to
+// do when each fires. The `health-probe-deadletter` companion is left out of the dead-letter alerts on
+// purpose: nothing consumes it (a probe is re-sent by the next timer anyway), so its depth would never
+// clear; the size alert still watches it.
 
 @description('Prefix for the alert rule names (the resource token keeps them unique per environment).')
 param namePrefix string
@@ -20,14 +27,49 @@ param location string
 @description('Tags applied to every resource.')
 param tags object = {}
 
-@description('Email address that receives every alert; empty creates the action group without receivers.')
-param alertEmail string = ''
+@description('Email address that receives every alert.')
+@minLength(3)
+param alertEmail string
 
 @description('Service Bus namespace the pipeline runs on.')
 param serviceBusName string
 
-@description('The `<queue>-deadletter` companion queues.')
+@description('The `<queue>-deadletter` companion queues a function consumes (failure records).')
 param deadLetterQueueNames array
+
+@description('Queues a function is triggered by: their standing backlog raises `queue-backlog`.')
+param triggeredQueueNames array
+
+@description('Every queue of the namespace (stage queues, health-probe, companions): their size raises `queue-size`.')
+param allQueueNames array
+
+@description('Size limit of each queue in MB (service-bus.bicep).')
+param queueMaxSizeInMegabytes int
+
+@description('Share of a queue\'s size limit, in percent, that raises `queue-size`.')
+@minValue(1)
+@maxValue(99)
+param queueSizeAlertPercent int = 80
+
+@description('Active messages a triggered queue must hold for 15 minutes (its minimum over the window) to raise `queue-backlog`.')
+@minValue(1)
+param queueBacklogThreshold int = 1000
+
+@description('Service Bus user errors in 15 minutes that raise an alert (unauthorized or missing entity: usually a lost role assignment).')
+@minValue(1)
+param serviceBusUserErrorsThreshold int = 10
+
+@description('Key Vault holding the app\'s secrets.')
+param keyVaultName string
+
+@description('Key Vault availability, in percent over 15 minutes, below which an alert is raised.')
+@minValue(1)
+@maxValue(100)
+param keyVaultAvailabilityPercent int = 99
+
+@description('Failed Durable Functions orchestrations in 15 minutes that raise an alert.')
+@minValue(1)
+param durableFailuresThreshold int = 1
 
 @description('Application Insights component the function app reports to.')
 param applicationInsightsName string
@@ -73,6 +115,10 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
+resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: keyVaultName
+}
+
 var emailReceiver = {
   name: 'ops-email'
   emailAddress: alertEmail
@@ -87,7 +133,9 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
     // Shown as the sender of SMS and email; at most 12 characters.
     groupShortName: 'msphub-ops'
     enabled: true
-    emailReceivers: empty(alertEmail) ? [] : [emailReceiver]
+    emailReceivers: [
+      emailReceiver
+    ]
   }
 }
 
@@ -242,6 +290,198 @@ resource serviceBusServerErrors 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   }
 }
 
+resource serviceBusUserErrors 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+  name: 'alert-${namePrefix}-servicebus-user-errors'
+  location: 'global'
+  tags: tags
+  properties: {
+    description: 'Service Bus refused requests of the hub as the caller\'s fault: unauthorized (a role assignment of the app identity was removed) or an entity that does not exist. See docs/deploy.md, Alerts.'
+    severity: 1
+    enabled: true
+    scopes: [
+      serviceBus.id
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+      allOf: [
+        {
+          criterionType: 'StaticThresholdCriterion'
+          name: 'user-errors'
+          metricNamespace: 'Microsoft.ServiceBus/namespaces'
+          metricName: 'UserErrors'
+          timeAggregation: 'Total'
+          operator: 'GreaterThan'
+          threshold: serviceBusUserErrorsThreshold
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: actions
+  }
+}
+
+// ---- Capacity ----
+
+// Size is reported in bytes; the limit is per queue.
+var queueSizeThresholdBytes = queueMaxSizeInMegabytes * 1024 * 1024 / 100 * queueSizeAlertPercent
+
+resource queueSize 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+  name: 'alert-${namePrefix}-queue-size'
+  location: 'global'
+  tags: tags
+  properties: {
+    description: 'A Service Bus queue is nearing its size limit; when full it rejects every send and that stage stops. Find the stalled consumer or the flood. See docs/deploy.md, Alerts.'
+    severity: 1
+    enabled: true
+    scopes: [
+      serviceBus.id
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+      allOf: [
+        {
+          criterionType: 'StaticThresholdCriterion'
+          name: 'queue-size'
+          metricNamespace: 'Microsoft.ServiceBus/namespaces'
+          metricName: 'Size'
+          dimensions: [
+            {
+              name: 'EntityName'
+              operator: 'Include'
+              values: allQueueNames
+            }
+          ]
+          timeAggregation: 'Maximum'
+          operator: 'GreaterThan'
+          threshold: queueSizeThresholdBytes
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: actions
+  }
+}
+
+resource queueBacklog 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+  name: 'alert-${namePrefix}-queue-backlog'
+  location: 'global'
+  tags: tags
+  properties: {
+    description: 'A queue a function is triggered by has held more than the threshold of active messages for 15 minutes: the app is not keeping up (scale-out capped, a stage failing slowly, a vendor throttling). See docs/deploy.md, Alerts.'
+    severity: 2
+    enabled: true
+    scopes: [
+      serviceBus.id
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+      allOf: [
+        {
+          criterionType: 'StaticThresholdCriterion'
+          name: 'queue-backlog'
+          metricNamespace: 'Microsoft.ServiceBus/namespaces'
+          metricName: 'ActiveMessages'
+          dimensions: [
+            {
+              name: 'EntityName'
+              operator: 'Include'
+              values: triggeredQueueNames
+            }
+          ]
+          // The smallest depth in the window: the backlog never fell below the threshold.
+          timeAggregation: 'Minimum'
+          operator: 'GreaterThan'
+          threshold: queueBacklogThreshold
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: actions
+  }
+}
+
+// ---- Key Vault ----
+
+resource keyVaultRefused 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+  name: 'alert-${namePrefix}-keyvault-refused'
+  location: 'global'
+  tags: tags
+  properties: {
+    description: 'Key Vault answered 401 or 403: the app identity lost Key Vault Secrets User, or the vault firewall refuses it. The app cannot read its keys. See docs/deploy.md, Alerts.'
+    severity: 1
+    enabled: true
+    scopes: [
+      keyVault.id
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+      allOf: [
+        {
+          criterionType: 'StaticThresholdCriterion'
+          name: 'refused-requests'
+          metricNamespace: 'Microsoft.KeyVault/vaults'
+          metricName: 'ServiceApiResult'
+          dimensions: [
+            {
+              name: 'StatusCode'
+              operator: 'Include'
+              values: [
+                '401'
+                '403'
+              ]
+            }
+          ]
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: actions
+  }
+}
+
+resource keyVaultAvailability 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+  name: 'alert-${namePrefix}-keyvault-availability'
+  location: 'global'
+  tags: tags
+  properties: {
+    description: 'Key Vault failed requests (availability below the threshold over 15 minutes); the app cannot start or read its keys while it lasts. Check Azure status for the region.'
+    severity: 2
+    enabled: true
+    scopes: [
+      keyVault.id
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+      allOf: [
+        {
+          criterionType: 'StaticThresholdCriterion'
+          name: 'availability'
+          metricNamespace: 'Microsoft.KeyVault/vaults'
+          metricName: 'Availability'
+          timeAggregation: 'Average'
+          operator: 'LessThan'
+          threshold: keyVaultAvailabilityPercent
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: actions
+  }
+}
+
 // ---- Functions ----
 
 // Host.Aggregator (host.json, Information) writes per function and per flush `<name> Count`,
@@ -281,6 +521,58 @@ resource functionFailureRate 'Microsoft.Insights/scheduledQueryRules@2023-12-01'
           metricMeasureColumn: 'failureRatePercent'
           operator: 'GreaterThan'
           threshold: functionFailureRatePercent
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
+// The Durable Functions extension writes one tracking trace per orchestration state change to the
+// component's `traces` (category Host.Triggers.DurableTask, state in customDimensions.prop__state);
+// a Failed orchestrator is a delivery that ended on an unhandled error (docs/outbound.md). host.json
+// samples traces, so under heavy load a single failure can be missed; the delivery records stay the
+// source of truth.
+var durableFailuresQuery = '''
+traces
+| where tostring(customDimensions.Category) == "Host.Triggers.DurableTask"
+| where tostring(customDimensions.prop__state) == "Failed"
+| where tostring(customDimensions.prop__functionType) == "Orchestrator"
+| summarize failures = count()
+'''
+
+resource durableFailures 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-${namePrefix}-durable-failures'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'Durable orchestrations failed'
+    description: 'Durable Functions orchestrations (outbound deliveries) failed in the last 15 minutes. Application Insights, traces, category Host.Triggers.DurableTask, state Failed: the instance id names the delivery. See docs/deploy.md, Alerts.'
+    severity: 2
+    enabled: true
+    scopes: [
+      applicationInsights.id
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: durableFailuresQuery
+          timeAggregation: 'Maximum'
+          metricMeasureColumn: 'failures'
+          operator: 'GreaterThanOrEqual'
+          threshold: durableFailuresThreshold
           failingPeriods: {
             numberOfEvaluationPeriods: 1
             minFailingPeriodsToAlert: 1

@@ -23,6 +23,16 @@ param softDeleteRetentionInDays int = 90
 @description('Log Analytics workspace that receives the vault\'s AuditEvent log; empty sends none.')
 param logAnalyticsWorkspaceId string = ''
 
+@description('Accept traffic from the internet (Entra ID and RBAC still apply). False: private endpoint only, plus allowedIpAddresses.')
+param publicNetworkAccess bool = true
+
+@description('Public addresses (IPv4, or CIDR) let through when publicNetworkAccess is false: the deployer\'s, so the postprovision hook can create the secrets.')
+param allowedIpAddresses array = []
+
+var ipRules = [for address in allowedIpAddresses: {
+  value: address
+}]
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
   location: location
@@ -40,10 +50,13 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enabledForDeployment: false
     enabledForDiskEncryption: false
     enabledForTemplateDeployment: false
-    publicNetworkAccess: 'Enabled'
+    // Closed to the internet, the vault still has to answer the deployer's postprovision hook: its
+    // address (if given) is the one exception, which needs the public endpoint on with Deny by default.
+    publicNetworkAccess: publicNetworkAccess || !empty(allowedIpAddresses) ? 'Enabled' : 'Disabled'
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: publicNetworkAccess ? 'Allow' : 'Deny'
+      ipRules: publicNetworkAccess ? [] : ipRules
     }
   }
 }

@@ -41,6 +41,12 @@ param containerSoftDeleteDays int = 0
 @description('Log Analytics workspace that receives the blob and table request logs; empty sends none.')
 param logAnalyticsWorkspaceId string = ''
 
+@description('Accept traffic from the internet (Entra ID only). False: private endpoints only, every other network denied.')
+param publicNetworkAccess bool = true
+
+@description('Encrypt a second time at the infrastructure layer, with queues and tables under the account key. Only takes effect when the account is created; an existing account keeps what it was created with and refuses a change.')
+param infrastructureEncryption bool = true
+
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
@@ -57,11 +63,36 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     defaultToOAuthAuthentication: true
     dnsEndpointType: 'Standard'
     minimumTlsVersion: 'TLS1_2'
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess ? 'Enabled' : 'Disabled'
     supportsHttpsTrafficOnly: true
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: publicNetworkAccess ? 'Allow' : 'Deny'
+    }
+    // Both settings are fixed when the account is created (main.bicep's storageInfrastructureEncryption
+    // says what that means for an environment that exists already). Account-scoped keys for queues
+    // and tables are what lets infrastructure encryption cover them, not only blobs and files.
+    encryption: {
+      keySource: 'Microsoft.Storage'
+      requireInfrastructureEncryption: infrastructureEncryption
+      services: {
+        blob: {
+          enabled: true
+          keyType: 'Account'
+        }
+        file: {
+          enabled: true
+          keyType: 'Account'
+        }
+        queue: {
+          enabled: true
+          keyType: infrastructureEncryption ? 'Account' : 'Service'
+        }
+        table: {
+          enabled: true
+          keyType: infrastructureEncryption ? 'Account' : 'Service'
+        }
+      }
     }
   }
 }
