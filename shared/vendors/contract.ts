@@ -167,13 +167,13 @@ export interface VendorErrorInit {
 export const MAX_VENDOR_MESSAGE = 300;
 
 /**
- * A vendor's words made safe to repeat: control characters (C0, DEL, C1) and runs of whitespace
- * become one space, and the text is cut at MAX_VENDOR_MESSAGE characters (code points, so a cut
- * never splits a surrogate pair).
+ * A vendor's words made safe to repeat: each run of control characters (C0, DEL, C1, line and
+ * paragraph separators — line breaks and escape sequences included) becomes one space, and the text
+ * is cut at MAX_VENDOR_MESSAGE characters (code points, so a cut never splits a surrogate pair).
  */
 export function boundedVendorText(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  const cleaned = text.replace(/[\u0000-\u001f\u007f-\u009f\s]+/g, ' ').trim();
+  const cleaned = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
   const chars = [...cleaned];
   return chars.length <= MAX_VENDOR_MESSAGE ? cleaned : `${chars.slice(0, MAX_VENDOR_MESSAGE - 1).join('')}…`;
 }
