@@ -53,7 +53,10 @@ describe('vendor errors', () => {
     const error = vendorErrorFrom('itglue', 'probe', { status: 403, headers: {}, body: { a: 1 } }, () => {
       throw new Error('boom');
     });
-    expect(error).toMatchObject({ kind: 'forbidden', vendorMessage: "HTTP 403 without an error message in itglue's format." });
+    expect(error).toMatchObject({
+      kind: 'forbidden',
+      vendorMessage: "HTTP 403 without an error message in itglue's format.",
+    });
   });
 
   it('bounds a known-shape message and strips control characters from it', () => {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Connector, ProbeSuccess, VendorRequest, VendorResponse, VendorSession } from '../contract';
+import { hostFamily, originsOf } from '../core/destinations';
 import { badResponse, expectOk, headroom, type MessageReader, numberAt, pathValue, stringAt } from '../core/errors';
 import { tokenCacheKey, vendorTokens } from '../core/token-cache';
-import { hostFamily, originsOf } from '../core/destinations';
 import { BASE_URL_FIELD, baseUrlField, joinUrl } from '../core/urls';
 
 /**

@@ -1,7 +1,7 @@
 import { type NetworkPolicy, OutboundUrlBlockedError } from '../../net/guard';
-import { originAllowed, originOf } from './destinations';
 import { guardedFetch, OutboundRequestError } from '../../net/guarded-fetch';
 import { VendorError, type VendorHttp, type VendorId, type VendorRequest, type VendorResponse } from '../contract';
+import { originAllowed, originOf } from './destinations';
 import type { RateGate } from './rate-gate';
 
 export interface VendorHttpOptions {

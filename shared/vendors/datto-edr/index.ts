@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { nowMs } from '../../clock';
 import type { Connector, ProbeSuccess, VendorSession } from '../contract';
-import { badResponse, expectOk, isRecord, type MessageReader, stringAt } from '../core/errors';
 import { originsOf } from '../core/destinations';
+import { badResponse, expectOk, isRecord, type MessageReader, stringAt } from '../core/errors';
 import { BASE_URL_FIELD, baseUrlField, isoDateField, joinUrl } from '../core/urls';
 
 /**

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { callWithBearer, readOAuthError, requestToken } from '../client-credentials';
 import type { Connector, ExpiryWarning, ProbeSuccess, VendorSession } from '../contract';
+import { originsOf } from '../core/destinations';
 import { badResponse, expectOk, headroom, type MessageReader, numberAt, stringAt } from '../core/errors';
 import { tokenCacheKey } from '../core/token-cache';
-import { originsOf } from '../core/destinations';
 import { BASE_URL_FIELD, baseUrlField, isoDateField, joinUrl } from '../core/urls';
 
 /**

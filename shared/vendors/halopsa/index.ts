@@ -1,7 +1,7 @@
 import { callWithBearer, requestToken } from '../client-credentials';
 import type { Connector, ProbeSuccess, VendorSession } from '../contract';
-import { badResponse, expectOk } from '../core/errors';
 import { originsOf } from '../core/destinations';
+import { badResponse, expectOk } from '../core/errors';
 import { tokenCacheKey } from '../core/token-cache';
 import { haloProbeRequest, haloTokenRequest, readClientCount, readHaloMessage } from './api';
 import { haloCatalog } from './catalog';

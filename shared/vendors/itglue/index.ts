@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Connector, ProbeSuccess, VendorError, VendorSession } from '../contract';
+import { originsOf } from '../core/destinations';
 import { badResponse, isSuccess, type MessageReader, pathValue, stringAt, vendorErrorFrom } from '../core/errors';
 import { credentialDigest } from '../core/token-cache';
-import { originsOf } from '../core/destinations';
 import { BASE_URL_FIELD, baseUrlField, joinUrl } from '../core/urls';
 
 /**

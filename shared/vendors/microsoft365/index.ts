@@ -1,8 +1,8 @@
 import { nowMs } from '../../clock';
 import { callWithBearer, requestToken } from '../client-credentials';
 import type { Connector, ExpiryWarning, ProbeSuccess, VendorRequest, VendorResponse, VendorSession } from '../contract';
-import { badResponse, expectOk, stringAt } from '../core/errors';
 import { originsOf } from '../core/destinations';
+import { badResponse, expectOk, stringAt } from '../core/errors';
 import { tokenCacheKey } from '../core/token-cache';
 import {
   entraTokenErrorKind,

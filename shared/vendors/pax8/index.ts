@@ -1,7 +1,7 @@
 import { callWithBearer, requestToken } from '../client-credentials';
 import type { Connector, ProbeSuccess, VendorSession } from '../contract';
-import { badResponse, expectOk } from '../core/errors';
 import { originsOf } from '../core/destinations';
+import { badResponse, expectOk } from '../core/errors';
 import { tokenCacheKey } from '../core/token-cache';
 import { pax8ProbeRequest, pax8TokenRequest, readPax8Message, readTotalCompanies } from './api';
 import { pax8Catalog } from './catalog';

@@ -1,6 +1,6 @@
 import type { Connector, ProbeSuccess, VendorSession } from '../contract';
-import { badResponse, expectOk } from '../core/errors';
 import { originsOf } from '../core/destinations';
+import { badResponse, expectOk } from '../core/errors';
 import { credentialDigest } from '../core/token-cache';
 import { readApplicationVersion, readHostPage, readUnifiMessage, unifiProbeRequest } from './api';
 import { unifiCatalog } from './catalog';
