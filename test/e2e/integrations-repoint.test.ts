@@ -221,7 +221,7 @@ describe('repointing a saved integration', () => {
       for (const row of refusals) {
         const details = row.details;
         expect(details.fromDestinations).toContain(fakeHostPort);
-        expect(details.fromHosts).toBe('127.0.0.1' + (vendor === 'autotask' ? ' *.autotask.net' : ''));
+        expect(details.fromHosts).toBe(`127.0.0.1${vendor === 'autotask' ? ' *.autotask.net' : ''}`);
         expect(details.toHosts).toBeTruthy();
         expect(details.reason).toMatch(/^(credentials_missing|test_failed)$/);
       }
