@@ -378,21 +378,25 @@ export async function updateIntegration(
         ...extra,
       },
     });
+  try {
+    requireAdminForPrivateAddress(caller, undefined, {
+      before: pinOf(vendor, parseStoredConfig(current.value.config)),
+      after: pinOf(vendor, config),
+    });
+    // The private-address opt-in allows the hosts the config names: pointing an opted-in
+    // integration at other hosts is the same decision again, so it needs the admin scope too.
+    const keepsOptIn = input.allowPrivateAddress ?? current.value.allowPrivateAddress;
+    const hostsBefore = configuredHosts(parseStoredConfig(current.value.config)).sort().join(' ');
+    if (keepsOptIn && configuredHosts(config).sort().join(' ') !== hostsBefore) {
+      requireAdminForPrivateAddress(caller, true);
+    }
+  } catch (error) {
+    if (added.length > 0) await auditDestination('integration.destination_change_refused', { reason: 'scope' });
+    throw error;
+  }
   if (added.length > 0 && !credentialsChanged) {
     await auditDestination('integration.destination_change_refused', { reason: 'credentials_missing' });
     throw new DestinationChangeNeedsCredentialsError(vendor, added);
-  }
-
-  requireAdminForPrivateAddress(caller, undefined, {
-    before: pinOf(vendor, parseStoredConfig(current.value.config)),
-    after: pinOf(vendor, config),
-  });
-  // The private-address opt-in allows the hosts the config names: pointing an opted-in
-  // integration at other hosts is the same decision again, so it needs the admin scope too.
-  const keepsOptIn = input.allowPrivateAddress ?? current.value.allowPrivateAddress;
-  const hostsBefore = configuredHosts(parseStoredConfig(current.value.config)).sort().join(' ');
-  if (keepsOptIn && configuredHosts(config).sort().join(' ') !== hostsBefore) {
-    requireAdminForPrivateAddress(caller, true);
   }
   const cipher = credentialCipher();
   const credentials = credentialsChanged
