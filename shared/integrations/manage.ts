@@ -212,7 +212,7 @@ export async function testUnsavedConnection(
     config: input.config ?? {},
     allowPrivateAddress: input.allowPrivateAddress ?? false,
     correlationId,
-    allowedOrigins: destinationsOf(input.vendor, parseConfig(connectorFor(input.vendor), input.config ?? {})),
+    allowedOrigins: destinationsOf(input.vendor, input.config ?? {}),
     budget: 'unsaved',
   });
   return toTestResult(await probeOnce(connector, session));
@@ -331,7 +331,7 @@ export async function getIntegration(deps: IntegrationDeps, caller: Principal, i
  */
 function boundDestinations(record: IntegrationRecord): string[] {
   if (record.destinations !== undefined) return record.destinations;
-  return destinationsOf(record.vendor, parseConfig(connectorFor(record.vendor), parseStoredConfig(record.config)));
+  return destinationsOf(record.vendor, parseStoredConfig(record.config));
 }
 
 export async function updateIntegration(

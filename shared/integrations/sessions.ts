@@ -87,9 +87,10 @@ export function certificatePins(vendor: VendorId, config: unknown): CertificateP
   return pin ? [pin] : [];
 }
 
-/** Where a connector may send credentials with this (parsed) config, sorted. */
+/** Where a connector may send credentials with this config (parsed here), sorted. */
 export function destinationsOf(vendor: VendorId, config: unknown): string[] {
-  return [...new Set(connectorFor(vendor).destinations(config))].sort();
+  const connector = connectorFor(vendor);
+  return [...new Set(connector.destinations(parseConfig(connector, config)))].sort();
 }
 
 /**

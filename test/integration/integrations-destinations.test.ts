@@ -2,11 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createIntegration, openIntegrationSession, testUnsavedConnection } from '../../shared/integrations/manage';
-import { probeOnce, toTestResult } from '../../shared/integrations/probe-once';
-import { destinationsOf, parseConfig } from '../../shared/integrations/sessions';
+import { probeOnce } from '../../shared/integrations/probe-once';
+import { destinationsOf } from '../../shared/integrations/sessions';
 import { MAX_VENDOR_MESSAGE, VENDOR_IDS, type VendorId } from '../../shared/vendors/contract';
 import { uncoveredDestinations } from '../../shared/vendors/core/destinations';
-import { connectors } from '../../shared/vendors/registry';
 import { FAKE_CREDENTIALS, fakeConfig, type RunningFakes, startAllFakes } from '../fakes/core/all-fakes';
 import { M365_FAKE_TENANT } from '../fakes/microsoft365';
 import { adminOf, type Harness, harness, installLocalSettings } from '../support/integrations-harness';
@@ -118,8 +117,7 @@ const FIELDS: Record<
   },
 };
 
-const destinations = (vendor: VendorId, config: Record<string, unknown>) =>
-  destinationsOf(vendor, parseConfig(connectors[vendor], config));
+const destinations = (vendor: VendorId, config: Record<string, unknown>) => destinationsOf(vendor, config);
 
 describe('destination fields', () => {
   it.each(VENDOR_IDS)('%s: each destination field adds a destination; other fields do not', (vendor) => {
