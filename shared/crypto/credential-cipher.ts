@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { services } from '../app/services';
 import { DomainError } from '../errors/domain-error';
 import { FernetError, FernetKeyError, MultiFernet } from './fernet';
@@ -18,6 +19,12 @@ export interface CredentialCipher {
   needsRotation(token: string): Promise<boolean>;
   /** The same credentials under the primary key. */
   rotate(token: string): Promise<string>;
+  /**
+   * HMAC-SHA256 (hex) of `value` under a key derived from the primary ring key and `purpose`: a
+   * stable identifier for a secret that nobody without the ring can compute or reverse, even for a
+   * low-entropy secret. It changes when the primary key does.
+   */
+  keyedDigest(purpose: string, value: string): Promise<string>;
 }
 
 /** Where the key ring text comes from; tests and tools pass their own. */
@@ -52,6 +59,8 @@ function guarded<T>(work: () => T): T {
 
 export function createCredentialCipher(loadKeyRing: KeyRingSource): CredentialCipher {
   let current: { text: string; ring: MultiFernet } | undefined;
+  /** Derived digest keys by purpose, for one primary key at a time (a rotation starts afresh). */
+  let digestKeys: { primary: string; byPurpose: Map<string, Buffer> } | undefined;
 
   async function ring(): Promise<MultiFernet> {
     let text: string;
@@ -107,6 +116,17 @@ export function createCredentialCipher(loadKeyRing: KeyRingSource): CredentialCi
     async rotate(token) {
       const keys = await ring();
       return guarded(() => keys.rotate(token));
+    },
+    async keyedDigest(purpose, value) {
+      await ring();
+      const primary = parseKeyRing(current?.text ?? '')[0] ?? '';
+      if (digestKeys?.primary !== primary) digestKeys = { primary, byPurpose: new Map() };
+      let key = digestKeys.byPurpose.get(purpose);
+      if (!key) {
+        key = createHmac('sha256', primary).update(`msp-hub keyed-digest v1 ${purpose}`).digest();
+        digestKeys.byPurpose.set(purpose, key);
+      }
+      return createHmac('sha256', key).update(value).digest('hex');
     },
   };
 }

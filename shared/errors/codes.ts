@@ -43,6 +43,7 @@ export const ERROR_CODES = [
   'credentials_unreadable',
   // Integrations
   'integration_test_failed',
+  'destination_change_needs_credentials',
   // Outbound webhooks
   'attempt_in_flight',
   'subscription_disabled',

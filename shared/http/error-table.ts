@@ -44,6 +44,10 @@ export const ERROR_TABLE = {
   credential_key_unavailable: { status: 503, title: 'Credential encryption key unavailable' },
   credentials_unreadable: { status: 500, title: 'Stored credentials could not be decrypted' },
   integration_test_failed: { status: 422, title: 'The connection test failed' },
+  destination_change_needs_credentials: {
+    status: 422,
+    title: 'A new vendor address needs the credentials entered again',
+  },
   attempt_in_flight: { status: 409, title: 'An attempt of this delivery is in flight' },
   subscription_disabled: { status: 409, title: 'The subscription is disabled' },
   webhook_not_found: { status: 404, title: 'Not found' },

@@ -1,5 +1,6 @@
 import { isCertificateReason } from '../net/guard';
 import { type Connector, type ExpiryWarning, VendorError, type VendorErrorKind } from '../vendors/contract';
+import { DESTINATION_NOT_BOUND } from '../vendors/core/vendor-http';
 import type { ConnectionStateName } from './states';
 
 /**
@@ -58,6 +59,9 @@ export function hintFor(connector: Connector, error: VendorError): string {
       return `The address answered, but not like the ${vendor} API: check the base URL.`;
     case 'blocked':
       if (isCertificateReason(error.vendorCode)) return certificateHint(connector, error.vendorCode);
+      if (error.vendorCode === DESTINATION_NOT_BOUND) {
+        return `The hub sends this integration's stored credentials only to the addresses they were saved for, and this call would have gone elsewhere. To use another ${vendor} address, enter the credentials again together with it.`;
+      }
       return `The hub refuses to call this address (private, loopback or not https). Use the vendor's public https URL${connector.catalog.id === 'unifi' ? ", or let an admin allow this integration's private console address" : ''}.`;
   }
 }

@@ -9,6 +9,7 @@ import { AlreadyExistsError } from '../storage/errors';
 import { newestFirstId } from '../storage/keys';
 import type { Stored, TableRepository } from '../storage/table-repository';
 import type { VendorId } from '../vendors/contract';
+import { uncoveredDestinations } from '../vendors/core/destinations';
 import type { TestResult } from './api-schemas';
 import { forgetIntegrationLiveness } from './liveness';
 import { registerForProbes, unregisterFromProbes } from './probe-index';
@@ -18,6 +19,7 @@ import {
   certificatePins,
   configuredHosts,
   connectorFor,
+  destinationsOf,
   parseConfig,
   parseCredentials,
   unsavedIntegrationId,
@@ -90,6 +92,20 @@ function requireAdminForPrivateAddress(
   }
 }
 
+/**
+ * Stored credentials go only where they were saved for (docs/integrations.md "Where credentials
+ * may go"): a config change that adds a destination needs the credentials entered again.
+ */
+export class DestinationChangeNeedsCredentialsError extends DomainError {
+  constructor(vendor: VendorId, added: string[]) {
+    super(
+      'destination_change_needs_credentials',
+      `This change points the ${vendor} integration at ${added.join(', ')}, where its stored credentials were never sent. Give the credentials again in the same request (they are tested there, and only they); nothing was saved or sent.`,
+      { vendor, newDestinations: added },
+    );
+  }
+}
+
 function parseStoredConfig(text: string): Record<string, unknown> {
   const value: unknown = JSON.parse(text);
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
@@ -151,14 +167,15 @@ async function testBeforeSave(
   vendor: VendorId,
   credentials: unknown,
   config: Record<string, unknown>,
-  options: { allowPrivateAddress: boolean; correlationId: string },
+  options: { allowPrivateAddress: boolean; correlationId: string; allowedOrigins: readonly string[] },
 ): Promise<{ test: TestResult; config: Record<string, unknown> }> {
-  const { connector, session } = buildSession({
+  const { connector, session } = await buildSession({
     tenantId,
-    integrationId: unsavedIntegrationId(tenantId, vendor, credentials, config),
+    integrationId: await unsavedIntegrationId(tenantId, vendor, credentials, config),
     vendor,
     credentials,
     config,
+    budget: 'unsaved',
     ...options,
   });
   const run = await probeOnce(connector, session);
@@ -181,8 +198,13 @@ export async function testUnsavedConnection(
   requireAdminForPrivateAddress(caller, input.allowPrivateAddress, {
     after: pinOf(input.vendor, parseConfig(connectorFor(input.vendor), input.config ?? {})),
   });
-  const integrationId = unsavedIntegrationId(caller.tenantId, input.vendor, input.credentials, input.config ?? {});
-  const { connector, session } = buildSession({
+  const integrationId = await unsavedIntegrationId(
+    caller.tenantId,
+    input.vendor,
+    input.credentials,
+    input.config ?? {},
+  );
+  const { connector, session } = await buildSession({
     tenantId: caller.tenantId,
     integrationId,
     vendor: input.vendor,
@@ -190,6 +212,8 @@ export async function testUnsavedConnection(
     config: input.config ?? {},
     allowPrivateAddress: input.allowPrivateAddress ?? false,
     correlationId,
+    allowedOrigins: destinationsOf(input.vendor, input.config ?? {}),
+    budget: 'unsaved',
   });
   return toTestResult(await probeOnce(connector, session));
 }
@@ -217,6 +241,7 @@ export async function createIntegration(
     ({ test, config } = await testBeforeSave(caller.tenantId, input.vendor, credentials, config, {
       allowPrivateAddress: input.allowPrivateAddress ?? false,
       correlationId: options.correlationId,
+      allowedOrigins: destinationsOf(input.vendor, config),
     }));
   }
   const at = new Date(nowMs()).toISOString();
@@ -232,6 +257,7 @@ export async function createIntegration(
     updatedAt: at,
     createdBy: caller.keyId,
     credentialsUpdatedAt: at,
+    destinations: destinationsOf(input.vendor, config),
   };
   const stored = await deps.tables.integrations.insert(caller.tenantId, id, record);
   // Indexed before anything else can fail: an integration that exists is probed and re-encrypted
@@ -299,6 +325,15 @@ export async function getIntegration(deps: IntegrationDeps, caller: Principal, i
   return toView(stored, await resolveDefault(deps, caller.tenantId, stored.value.vendor));
 }
 
+/**
+ * The destinations a stored row's credentials were saved for; rows written before the binding
+ * existed use their config's (the best that is known about them).
+ */
+function boundDestinations(record: IntegrationRecord): string[] {
+  if (record.destinations !== undefined) return record.destinations;
+  return destinationsOf(record.vendor, parseStoredConfig(record.config));
+}
+
 export async function updateIntegration(
   deps: IntegrationDeps,
   caller: Principal,
@@ -314,23 +349,56 @@ export async function updateIntegration(
 ): Promise<IntegrationView & { test?: TestResult }> {
   requireAdminForPrivateAddress(caller, input.allowPrivateAddress);
   const current = await load(deps, caller.tenantId, id);
-  const connector = connectorFor(current.value.vendor);
+  const vendor = current.value.vendor;
+  const connector = connectorFor(vendor);
   let config = (
     input.config !== undefined ? parseConfig(connector, input.config) : parseStoredConfig(current.value.config)
   ) as Record<string, unknown>;
-  requireAdminForPrivateAddress(caller, undefined, {
-    before: pinOf(current.value.vendor, parseStoredConfig(current.value.config)),
-    after: pinOf(current.value.vendor, config),
-  });
-  // The private-address opt-in allows the hosts the config names: pointing an opted-in
-  // integration at other hosts is the same decision again, so it needs the admin scope too.
-  const keepsOptIn = input.allowPrivateAddress ?? current.value.allowPrivateAddress;
-  const hostsBefore = configuredHosts(parseStoredConfig(current.value.config)).sort().join(' ');
-  if (keepsOptIn && configuredHosts(config).sort().join(' ') !== hostsBefore) {
-    requireAdminForPrivateAddress(caller, true);
+  const credentialsChanged = input.credentials !== undefined;
+
+  // Where the stored credentials were saved for, and where this change would send requests. A new
+  // destination is accepted only with fresh credentials, which alone are tested there; the stored
+  // ones never leave for it — not even for the test (docs/integrations.md). Every attempt is audited.
+  const bound = boundDestinations(current.value);
+  const wanted = destinationsOf(vendor, config);
+  const added = uncoveredDestinations(wanted, bound);
+  const auditDestination = (action: string, extra: Record<string, string | boolean>) =>
+    recordAudit(deps.audit, caller.tenantId, {
+      action,
+      actorKeyId: caller.keyId,
+      targetType: 'integration',
+      targetId: id,
+      correlationId: options.correlationId,
+      details: {
+        vendor,
+        fromHosts: hostsOf(bound),
+        toHosts: hostsOf(wanted),
+        fromDestinations: bound.join(' '),
+        toDestinations: wanted.join(' '),
+        ...extra,
+      },
+    });
+  try {
+    requireAdminForPrivateAddress(caller, undefined, {
+      before: pinOf(vendor, parseStoredConfig(current.value.config)),
+      after: pinOf(vendor, config),
+    });
+    // The private-address opt-in allows the hosts the config names: pointing an opted-in
+    // integration at other hosts is the same decision again, so it needs the admin scope too.
+    const keepsOptIn = input.allowPrivateAddress ?? current.value.allowPrivateAddress;
+    const hostsBefore = configuredHosts(parseStoredConfig(current.value.config)).sort().join(' ');
+    if (keepsOptIn && configuredHosts(config).sort().join(' ') !== hostsBefore) {
+      requireAdminForPrivateAddress(caller, true);
+    }
+  } catch (error) {
+    if (added.length > 0) await auditDestination('integration.destination_change_refused', { reason: 'scope' });
+    throw error;
+  }
+  if (added.length > 0 && !credentialsChanged) {
+    await auditDestination('integration.destination_change_refused', { reason: 'credentials_missing' });
+    throw new DestinationChangeNeedsCredentialsError(vendor, added);
   }
   const cipher = credentialCipher();
-  const credentialsChanged = input.credentials !== undefined;
   const credentials = credentialsChanged
     ? parseCredentials(connector, input.credentials)
     : await cipher.decryptJson(current.value.encryptedCredentials);
@@ -338,10 +406,17 @@ export async function updateIntegration(
   let test: TestResult | undefined;
   const connectionChanged = credentialsChanged || input.config !== undefined || input.allowPrivateAddress !== undefined;
   if (connectionChanged && !options.skipTest) {
-    ({ test, config } = await testBeforeSave(caller.tenantId, current.value.vendor, credentials, config, {
-      allowPrivateAddress,
-      correlationId: options.correlationId,
-    }));
+    try {
+      ({ test, config } = await testBeforeSave(caller.tenantId, vendor, credentials, config, {
+        allowPrivateAddress,
+        correlationId: options.correlationId,
+        // Fresh credentials may go where their config points; stored ones only where they were saved for.
+        allowedOrigins: credentialsChanged ? wanted : bound,
+      }));
+    } catch (error) {
+      if (added.length > 0) await auditDestination('integration.destination_change_refused', { reason: 'test_failed' });
+      throw error;
+    }
   }
   const at = new Date(nowMs()).toISOString();
   const encryptedCredentials = credentialsChanged
@@ -356,21 +431,23 @@ export async function updateIntegration(
     allowPrivateAddress,
     updatedAt: at,
     credentialsUpdatedAt: credentialsChanged ? at : current.value.credentialsUpdatedAt,
+    destinations: destinationsOf(vendor, config),
   };
   // ETag-conditional: a concurrent update loses with 409 instead of silently overwriting.
   const stored = await deps.tables.integrations.replace(caller.tenantId, id, next, current.etag);
+  if (added.length > 0) await auditDestination('integration.destination_changed', { tested: !options.skipTest });
   if (input.isDefault) {
-    await deps.tables.defaults.upsert(caller.tenantId, current.value.vendor, { integrationId: id });
+    await deps.tables.defaults.upsert(caller.tenantId, vendor, { integrationId: id });
     await recordAudit(deps.audit, caller.tenantId, {
       action: 'integration.default_changed',
       actorKeyId: caller.keyId,
       targetType: 'integration',
       targetId: id,
       correlationId: options.correlationId,
-      details: { vendor: current.value.vendor },
+      details: { vendor },
     });
   }
-  if (credentialsChanged || input.config !== undefined || input.allowPrivateAddress !== undefined) {
+  if (connectionChanged) {
     await recordAudit(deps.audit, caller.tenantId, {
       action: credentialsChanged ? 'integration.credentials_changed' : 'integration.config_changed',
       actorKeyId: caller.keyId,
@@ -378,15 +455,20 @@ export async function updateIntegration(
       targetId: id,
       correlationId: options.correlationId,
       details: {
-        vendor: current.value.vendor,
+        vendor,
         credentialFields: next.credentialFields.join(' '),
         allowPrivateAddress,
         tested: !options.skipTest,
       },
     });
   }
-  const defaultId = await resolveDefault(deps, caller.tenantId, current.value.vendor);
+  const defaultId = await resolveDefault(deps, caller.tenantId, vendor);
   return { ...toView(stored, defaultId), ...(test ? { test } : {}) };
+}
+
+/** The host names in a list of destinations, for the audit log (`*.autotask.net` kept as written). */
+function hostsOf(destinations: readonly string[]): string {
+  return [...new Set(destinations.map((d) => d.replace(/^[a-z]+:\/\//, '').replace(/:\d+$/, '')))].join(' ');
 }
 
 /**
@@ -422,10 +504,10 @@ export async function openIntegrationSession(
   integrationId: string,
   correlationId: string,
   options: { timeoutMs?: number } = {},
-): Promise<ReturnType<typeof buildSession> & { record: IntegrationRecord }> {
+): Promise<Awaited<ReturnType<typeof buildSession>> & { record: IntegrationRecord }> {
   const stored = await load(deps, tenantId, integrationId);
   const credentials = await credentialCipher().decryptJson(stored.value.encryptedCredentials);
-  const built = buildSession({
+  const built = await buildSession({
     tenantId,
     integrationId,
     vendor: stored.value.vendor,
@@ -433,6 +515,9 @@ export async function openIntegrationSession(
     config: parseStoredConfig(stored.value.config),
     allowPrivateAddress: stored.value.allowPrivateAddress,
     correlationId,
+    // The port refuses every other origin, whatever the stored config or a vendor's answer says.
+    allowedOrigins: boundDestinations(stored.value),
+    budget: 'integration',
     ...options,
   });
   return { ...built, record: stored.value };

@@ -122,7 +122,11 @@ export const routes = {
       200: { description: 'The updated integration.', schema: integrationSchema },
       404: notFound,
       409: { description: 'Changed concurrently; read it again and retry.', schema: problemSchema },
-      422: testFailed,
+      422: {
+        description:
+          'The connection test failed (`integration_test_failed`, with `test`), or the config adds a destination without fresh credentials (`destination_change_needs_credentials`); nothing was saved or sent.',
+        schema: problemSchema,
+      },
     },
     handle: async ({ principal, params, query, body, correlationId }) => ({
       status: 200,

@@ -1,17 +1,18 @@
-import { createHash } from 'node:crypto';
 import { services } from '../app/services';
+import { credentialCipher } from '../crypto/credential-cipher';
 import { ValidationError } from '../errors/domain-error';
 import { type CertificatePin, networkPolicyFromSettings } from '../net/guard';
 import type { Connector, VendorId, VendorSession } from '../vendors/contract';
-import { type RateGate, StorageRateGate } from '../vendors/core/rate-gate';
+import { type RateGate, StorageRateGate, type VendorBudget } from '../vendors/core/rate-gate';
+import { credentialDigest } from '../vendors/core/token-cache';
 import { createVendorHttp } from '../vendors/core/vendor-http';
 import { connectors } from '../vendors/registry';
 
 /**
  * Building a connector session: parse credentials and config with the vendor's schemas, pick the
  * network policy (the integration's private-address opt-in included) and an HTTP port bound to
- * the vendor account's shared rate limit. Credentials live only in the returned object, in memory,
- * for the length of one call (DESIGN §9.5).
+ * the origins the credentials may go to and to a request budget. Credentials live only in the
+ * returned object, in memory, for the length of one call (DESIGN §9.5).
  */
 export interface SessionInput {
   tenantId: string;
@@ -21,6 +22,16 @@ export interface SessionInput {
   config: unknown;
   allowPrivateAddress: boolean;
   correlationId: string;
+  /**
+   * Where these credentials may be sent (core/destinations.ts): for stored credentials the
+   * destinations they were saved with, for fresh ones the destinations of the config given with them.
+   */
+  allowedOrigins: readonly string[];
+  /**
+   * Whose budget the requests spend: a saved integration's (tenant + credential fingerprint) or the
+   * tenant's small budget for testing credentials that are not saved yet.
+   */
+  budget: 'integration' | 'unsaved';
   /** Per-request timeout; the vendor port's default otherwise. */
   timeoutMs?: number;
 }
@@ -76,18 +87,59 @@ export function certificatePins(vendor: VendorId, config: unknown): CertificateP
   return pin ? [pin] : [];
 }
 
-let processGate: RateGate | undefined;
-
-/**
- * The vendor accounts' shared budgets (DESIGN §9.10): one storage-backed window per vendor account,
- * so every instance and every integration that uses the same account spends from the same count.
- */
-function vendorRateGate(): RateGate {
-  processGate ??= new StorageRateGate(services().account, (vendor) => connectorFor(vendor).rateLimit);
-  return processGate;
+/** Where a connector may send credentials with this config (parsed here), sorted. */
+export function destinationsOf(vendor: VendorId, config: unknown): string[] {
+  const connector = connectorFor(vendor);
+  return [...new Set(connector.destinations(parseConfig(connector, config)))].sort();
 }
 
-export function buildSession(input: SessionInput): { connector: Connector; session: VendorSession<unknown, unknown> } {
+/**
+ * Requests per tenant and vendor for testing credentials that are not saved (unsaved tests and the
+ * test before a create or a credential change). Small, because nobody tests by hand this fast, and
+ * separate, so such tests never spend a saved integration's budget (docs/integrations.md).
+ */
+export const UNSAVED_TEST_BUDGET: VendorBudget = { requests: 60, windowSeconds: 60 };
+
+let processGates: { integration: RateGate; unsaved: RateGate } | undefined;
+
+/**
+ * The storage-backed budgets (DESIGN §9.10), shared by every instance: one window per tenant and
+ * vendor credential at the vendor's documented figure, and one per tenant and vendor for unsaved tests.
+ */
+function vendorRateGates(): { integration: RateGate; unsaved: RateGate } {
+  processGates ??= {
+    integration: new StorageRateGate(services().account, (vendor) => connectorFor(vendor).rateLimit),
+    unsaved: new StorageRateGate(
+      services().account,
+      () => UNSAVED_TEST_BUDGET,
+      (vendor) => `this tenant's ${vendor} credential-test`,
+    ),
+  };
+  return processGates;
+}
+
+/**
+ * The budget key of a saved integration: the tenant and a keyed hash (HMAC under a key derived from
+ * the credential key ring) of the vendor account and its credentials. Names a vendor shows anyone
+ * (an EDR host, an Autotask user, a Pax8 client id) cannot select someone else's budget, and the
+ * key is no plain hash of a secret that could be guessed offline.
+ */
+async function integrationBudgetKey(
+  tenantId: string,
+  vendor: VendorId,
+  accountKey: string,
+  credentials: unknown,
+): Promise<string> {
+  const fingerprint = await credentialCipher().keyedDigest(
+    'vendor-budget',
+    `${vendor}\n${accountKey}\n${credentialDigest(credentials)}`,
+  );
+  return `${tenantId}|${fingerprint}`;
+}
+
+export async function buildSession(
+  input: SessionInput,
+): Promise<{ connector: Connector; session: VendorSession<unknown, unknown> }> {
   const connector = connectorFor(input.vendor);
   const credentials = parseCredentials(connector, input.credentials);
   const config = parseConfig(connector, input.config);
@@ -96,11 +148,22 @@ export function buildSession(input: SessionInput): { connector: Connector; sessi
     ...(input.allowPrivateAddress ? { allowedPrivateHosts: configuredHosts(config) } : {}),
     certificatePins: certificatePins(input.vendor, config),
   });
+  const gates = vendorRateGates();
   const http = createVendorHttp({
     vendor: input.vendor,
     policy,
-    accountKey: connector.accountKey(credentials, config),
-    rateGate: vendorRateGate(),
+    allowedOrigins: input.allowedOrigins,
+    ...(input.budget === 'integration'
+      ? {
+          rateGate: gates.integration,
+          accountKey: await integrationBudgetKey(
+            input.tenantId,
+            input.vendor,
+            connector.accountKey(credentials, config),
+            credentials,
+          ),
+        }
+      : { rateGate: gates.unsaved, accountKey: `unsaved|${input.tenantId}` }),
     ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
   });
   return {
@@ -116,16 +179,16 @@ export function buildSession(input: SessionInput): { connector: Connector; sessi
   };
 }
 
-/** A cache key for credentials that were never saved: a digest, so the secret is not the key. */
-export function unsavedIntegrationId(
+/** A cache key for credentials that were never saved: a keyed digest, so the secret is not the key. */
+export async function unsavedIntegrationId(
   tenantId: string,
   vendor: VendorId,
   credentials: unknown,
   config: unknown,
-): string {
-  const digest = createHash('sha256')
-    .update(JSON.stringify([tenantId, vendor, credentials, config]))
-    .digest('base64url')
-    .slice(0, 22);
-  return `unsaved:${digest}`;
+): Promise<string> {
+  const digest = await credentialCipher().keyedDigest(
+    'unsaved-integration',
+    JSON.stringify([tenantId, vendor, credentialDigest(credentials), config]),
+  );
+  return `unsaved:${digest.slice(0, 32)}`;
 }

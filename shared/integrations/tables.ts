@@ -21,6 +21,12 @@ export const integrationRecordSchema = z.object({
   updatedAt: z.string(),
   createdBy: z.string(),
   credentialsUpdatedAt: z.string(),
+  /**
+   * The origins the stored credentials were saved for (connector.destinations of the saved config,
+   * shared/vendors/core/destinations.ts); sessions send them nowhere else. Absent on rows saved
+   * before the binding existed: their config's destinations stand in.
+   */
+  destinations: z.array(z.string()).optional(),
 });
 export type IntegrationRecord = z.infer<typeof integrationRecordSchema>;
 

@@ -114,8 +114,19 @@ export interface Connector<Credentials = unknown, Config = unknown> {
   readonly configSchema: z.ZodType<Config>;
   /** The vendor's documented request budget per account (DESIGN §9.10). */
   readonly rateLimit: { requests: number; windowSeconds: number };
-  /** Identifies the vendor account for the shared rate limit (e.g. Autotask user, RMM key). */
+  /**
+   * Identifies the vendor account (e.g. Autotask user, RMM key, EDR instance). The hub never keys a
+   * budget by this alone: the session keys it by tenant and a keyed hash of this plus the
+   * credentials (shared/integrations/sessions.ts), so nobody spends a budget with guessed names.
+   */
   accountKey(credentials: Credentials, config: Config): string;
+  /**
+   * Every origin (`scheme://host:port`, or a learned host family such as `https://*.autotask.net:443`)
+   * a request of this config may reach, credentials included (shared/vendors/core/destinations.ts).
+   * The config fields that change this set are the vendor's destination fields: changing them needs
+   * fresh credentials, and a session refuses to send stored credentials anywhere else.
+   */
+  destinations(config: Config): string[];
   /** One cheap authenticated call. Throws VendorError on any failure; never retries. */
   probe(session: VendorSession<Credentials, Config>): Promise<ProbeSuccess<Config>>;
   /**
@@ -144,9 +155,27 @@ export interface VendorErrorInit {
   kind: VendorErrorKind;
   httpStatus?: number;
   vendorCode?: string;
-  /** The vendor's message, verbatim (never our paraphrase; never a secret). */
+  /**
+   * The vendor's message as its known error shape carries it (never a raw body), or ours. Bounded
+   * and stripped of control characters by the constructor (boundedVendorText).
+   */
   vendorMessage: string;
   retryAfterMs?: number;
+}
+
+/** Longest vendor message the hub repeats (status page, test results, logs). */
+export const MAX_VENDOR_MESSAGE = 300;
+
+/**
+ * A vendor's words made safe to repeat: each run of control characters (C0, DEL, C1, line and
+ * paragraph separators — line breaks and escape sequences included) becomes one space, and the text
+ * is cut at MAX_VENDOR_MESSAGE characters (code points, so a cut never splits a surrogate pair).
+ */
+export function boundedVendorText(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+  const cleaned = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
+  const chars = [...cleaned];
+  return chars.length <= MAX_VENDOR_MESSAGE ? cleaned : `${chars.slice(0, MAX_VENDOR_MESSAGE - 1).join('')}…`;
 }
 
 const RETRYABLE: ReadonlySet<VendorErrorKind> = new Set(['rate_limited', 'unavailable', 'timeout', 'network']);
@@ -165,7 +194,13 @@ export class VendorError extends DomainError {
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
 
-  constructor(init: VendorErrorInit) {
+  constructor(given: VendorErrorInit) {
+    // Codes come from vendor bodies too: the same bound, shorter.
+    const init = {
+      ...given,
+      vendorMessage: boundedVendorText(given.vendorMessage),
+      ...(given.vendorCode !== undefined ? { vendorCode: boundedVendorText(given.vendorCode).slice(0, 100) } : {}),
+    };
     super(
       'vendor_error',
       `${init.vendor} ${init.operation} failed${init.httpStatus ? ` with HTTP ${init.httpStatus}` : ` (${init.kind})`}: ${init.vendorMessage}`,

@@ -33,23 +33,43 @@ describe('vendor errors', () => {
     expect(error.code).toBe('vendor_error');
   });
 
-  it('falls back to the raw body, then to the status, when the body is not the vendor shape', () => {
+  it('never repeats a body that is not the vendor shape: a generic message with the status instead', () => {
     const html = vendorErrorFrom(
       'autotask',
       'probe',
       { status: 502, headers: {}, body: '<html>Bad gateway</html>' },
       readErrors,
     );
-    expect(html).toMatchObject({ kind: 'unavailable', retryable: true, vendorMessage: '<html>Bad gateway</html>' });
+    expect(html).toMatchObject({
+      kind: 'unavailable',
+      retryable: true,
+      vendorMessage: "HTTP 502 without an error message in autotask's format.",
+    });
     const empty = vendorErrorFrom('autotask', 'probe', { status: 404, headers: {}, body: '' }, readErrors);
-    expect(empty.vendorMessage).toBe('HTTP 404 with an empty body');
+    expect(empty.vendorMessage).toBe("HTTP 404 without an error message in autotask's format.");
   });
 
   it('a reader that throws on a strange body does not hide the failure', () => {
     const error = vendorErrorFrom('itglue', 'probe', { status: 403, headers: {}, body: { a: 1 } }, () => {
       throw new Error('boom');
     });
-    expect(error).toMatchObject({ kind: 'forbidden', vendorMessage: '{"a":1}' });
+    expect(error).toMatchObject({
+      kind: 'forbidden',
+      vendorMessage: "HTTP 403 without an error message in itglue's format.",
+    });
+  });
+
+  it('bounds a known-shape message and strips control characters from it', () => {
+    const error = vendorErrorFrom(
+      'autotask',
+      'probe',
+      { status: 400, headers: {}, body: { errors: [`line one\r\n\u0000\u0007line two ${'x'.repeat(5000)}`] } },
+      readErrors,
+    );
+    expect([...error.vendorMessage].length).toBe(300);
+    expect(error.vendorMessage.startsWith('line one line two xxx')).toBe(true);
+    expect([...error.vendorMessage].some((c) => c.charCodeAt(0) < 0x20)).toBe(false);
+    expect(error.message.length).toBeLessThan(400);
   });
 
   it('expectOk passes 2xx and throws otherwise', () => {

@@ -39,7 +39,8 @@ describe('Halo PSA connector (pure parts)', () => {
     expect(readHaloMessage({ Message: 'An error has occurred.', ExceptionMessage: 'x' })).toEqual({
       message: 'An error has occurred.',
     });
-    expect(readHaloMessage('  plain text  ')).toEqual({ message: 'plain text' });
+    // Plain text is no error shape: core/errors.ts answers with the status instead of the body.
+    expect(readHaloMessage('  plain text  ')).toBeUndefined();
     expect(readHaloMessage({ unrelated: true })).toBeUndefined();
   });
 

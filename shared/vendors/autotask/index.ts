@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Connector, ProbeSuccess, VendorRequest, VendorResponse, VendorSession } from '../contract';
+import { hostFamily, originsOf } from '../core/destinations';
 import { badResponse, expectOk, headroom, type MessageReader, numberAt, pathValue, stringAt } from '../core/errors';
 import { tokenCacheKey, vendorTokens } from '../core/token-cache';
 import { BASE_URL_FIELD, baseUrlField, joinUrl } from '../core/urls';
@@ -26,6 +27,8 @@ export const autotaskConfigSchema = z.object({
 export type AutotaskConfig = z.infer<typeof autotaskConfigSchema>;
 
 export const AUTOTASK_ZONE_LOOKUP_BASE = 'https://webservices.autotask.net';
+/** Every Autotask zone is a host under this domain. */
+export const AUTOTASK_ZONE_DOMAIN = 'autotask.net';
 /** Zones move rarely; a day keeps a moved database from failing for long. */
 const ZONE_CACHE_SECONDS = 24 * 60 * 60;
 
@@ -161,5 +164,11 @@ export const connector: Connector<AutotaskCredentials, AutotaskConfig> = {
   // 10,000 requests per hour per database (VENDORS.md); the API user stands for the database.
   rateLimit: { requests: 10_000, windowSeconds: 3600 },
   accountKey: (credentials) => `autotask:${credentials.username.toLowerCase()}`,
+  // The zone lookup host, a pinned zone, and Autotask's own zone hosts (webservicesN.autotask.net),
+  // which the lookup names at run time for an integration saved without a zone.
+  destinations: (config) => [
+    ...originsOf([config.baseUrl ?? AUTOTASK_ZONE_LOOKUP_BASE, config.zoneUrl]),
+    hostFamily(AUTOTASK_ZONE_DOMAIN),
+  ],
   probe,
 };

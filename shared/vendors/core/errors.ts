@@ -1,17 +1,17 @@
 import { nowMs } from '../../clock';
 import { kindForStatus, VendorError, type VendorId, type VendorResponse } from '../contract';
 
-/** What a vendor said when it refused a request: its message verbatim and its own code, if any. */
+/** What a vendor said when it refused a request: the message its error shape carries and its own code, if any. */
 export interface VendorMessage {
   message: string;
   code?: string;
 }
 
-/** Reads a vendor's error body shape; returns undefined when the body is not that shape. */
+/**
+ * Reads a vendor's error body shape; returns undefined when the body is not that shape. Readers
+ * only ever see parsed JSON (objects and arrays): a text body is never a message (below).
+ */
 export type MessageReader = (body: unknown) => VendorMessage | undefined;
-
-/** Longest raw body text used as a message when a vendor answers with something unreadable. */
-const MAX_RAW_MESSAGE = 500;
 /** A vendor may ask for a long pause; the caller clamps it, we only refuse nonsense. */
 const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
 
@@ -29,7 +29,12 @@ export function expectOk(
   if (!isSuccess(response.status)) throw vendorErrorFrom(vendor, operation, response, readMessage);
 }
 
-/** A VendorError for a non-2xx response: kind from the status, message verbatim, Retry-After parsed. */
+/**
+ * A VendorError for a non-2xx response: kind from the status, Retry-After parsed, and as message
+ * only what the vendor's known error shape carries (bounded by VendorError), else a generic one
+ * with the status. A raw body is never repeated: a test pointed at an arbitrary server would
+ * otherwise read that server's pages back through the hub (docs/integrations.md).
+ */
 export function vendorErrorFrom(
   vendor: VendorId,
   operation: string,
@@ -45,35 +50,35 @@ export function vendorErrorFrom(
     kind,
     httpStatus: response.status,
     ...(said?.code ? { vendorCode: said.code } : {}),
-    vendorMessage: said?.message || rawMessage(response),
+    vendorMessage: said?.message || unrecognised(vendor, response.status),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
   });
 }
 
-/** A 2xx whose body we cannot use (wrong shape, HTML from a proxy, truncated). */
+/** A 2xx whose body we cannot use (wrong shape, HTML from a proxy, truncated); the body is not repeated. */
 export function badResponse(vendor: VendorId, operation: string, response: VendorResponse, why: string): VendorError {
+  const what = response.body === '' ? 'an empty body' : typeof response.body === 'string' ? 'a text body' : 'JSON';
   return new VendorError({
     vendor,
     operation,
     kind: 'bad_response',
     httpStatus: response.status,
-    vendorMessage: `${why}: ${rawMessage(response)}`.slice(0, MAX_RAW_MESSAGE),
+    vendorMessage: `${why} (HTTP ${response.status} with ${what}).`,
   });
 }
 
 function safeRead(readMessage: MessageReader, body: unknown): VendorMessage | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
   try {
-    return readMessage(body);
+    const said = readMessage(body);
+    return typeof said?.message === 'string' ? said : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The body as the vendor sent it (shortened), or the status when the body is empty. */
-function rawMessage(response: VendorResponse): string {
-  const text = typeof response.body === 'string' ? response.body : JSON.stringify(response.body);
-  const trimmed = (text ?? '').trim();
-  return trimmed ? trimmed.slice(0, MAX_RAW_MESSAGE) : `HTTP ${response.status} with an empty body`;
+function unrecognised(vendor: VendorId, status: number): string {
+  return `HTTP ${status} without an error message in ${vendor}'s format.`;
 }
 
 /**

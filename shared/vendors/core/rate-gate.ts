@@ -32,6 +32,8 @@ export class StorageRateGate implements RateGate {
   constructor(
     private readonly account: StorageAccount,
     private readonly budgetOf: (vendor: VendorId) => VendorBudget,
+    /** Whose budget this gate keeps, for the refusal message ("this datto-edr account's"). */
+    private readonly whose: (vendor: VendorId) => string = (vendor) => `this ${vendor} account's`,
   ) {}
 
   async acquire(vendor: VendorId, accountKey: string, operation: string): Promise<void> {
@@ -44,7 +46,7 @@ export class StorageRateGate implements RateGate {
         vendor,
         operation,
         kind: 'rate_limited',
-        vendorMessage: `The hub has spent this ${vendor} account's budget of ${budget.requests} requests per ${budget.windowSeconds} s; the request was not sent.`,
+        vendorMessage: `The hub has spent ${this.whose(vendor)} budget of ${budget.requests} requests per ${budget.windowSeconds} s; the request was not sent.`,
         retryAfterMs: Math.max(1000, Math.ceil((error.retryAfterSeconds ?? 1) * 1000)),
       });
     }

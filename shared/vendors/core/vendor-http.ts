@@ -1,6 +1,7 @@
 import { type NetworkPolicy, OutboundUrlBlockedError } from '../../net/guard';
 import { guardedFetch, OutboundRequestError } from '../../net/guarded-fetch';
 import { VendorError, type VendorHttp, type VendorId, type VendorRequest, type VendorResponse } from '../contract';
+import { originAllowed, originOf } from './destinations';
 import type { RateGate } from './rate-gate';
 
 export interface VendorHttpOptions {
@@ -9,10 +10,19 @@ export interface VendorHttpOptions {
   policy: NetworkPolicy;
   /** Default per-request timeout covering connect, headers and body (default 15 s). */
   timeoutMs?: number;
-  /** Shared per-account budget; both rateGate and accountKey are needed for it to apply. */
+  /** Shared budget; both rateGate and accountKey are needed for it to apply. */
   rateGate?: RateGate;
-  /** From `connector.accountKey(credentials, config)`. */
+  /**
+   * The budget's key. Integration sessions pass tenant plus a keyed hash of the vendor account and
+   * credentials (shared/integrations/sessions.ts), never a name anyone could guess.
+   */
   accountKey?: string;
+  /**
+   * Origins (and host families) these credentials may be sent to (core/destinations.ts). A request
+   * anywhere else is refused before the rate gate and before a byte is sent: kind `blocked`, code
+   * `destination_not_bound`. Unset: no restriction (tests of a connector alone).
+   */
+  allowedOrigins?: readonly string[];
   /** Largest response body read (default 1 MiB, the guard's default). */
   maxResponseBytes?: number;
 }
@@ -32,6 +42,7 @@ export function createVendorHttp(options: VendorHttpOptions): VendorHttp {
   const timeoutDefault = options.timeoutMs ?? DEFAULT_VENDOR_TIMEOUT_MS;
   return {
     async request(request: VendorRequest): Promise<VendorResponse> {
+      if (options.allowedOrigins !== undefined) refuseUnboundOrigin(options.vendor, request, options.allowedOrigins);
       if (options.rateGate && options.accountKey !== undefined) {
         await options.rateGate.acquire(options.vendor, options.accountKey, request.operation);
       }
@@ -53,6 +64,20 @@ export function createVendorHttp(options: VendorHttpOptions): VendorHttp {
       }
     },
   };
+}
+
+export const DESTINATION_NOT_BOUND = 'destination_not_bound';
+
+function refuseUnboundOrigin(vendor: VendorId, request: VendorRequest, allowed: readonly string[]): void {
+  const origin = originOf(request.url);
+  if (origin !== undefined && originAllowed(origin, allowed)) return;
+  throw new VendorError({
+    vendor,
+    operation: request.operation,
+    kind: 'blocked',
+    vendorCode: DESTINATION_NOT_BOUND,
+    vendorMessage: `Not sent: ${origin ?? 'that address'} is not an address these credentials were saved for.`,
+  });
 }
 
 function hasHeader(headers: Record<string, string>, name: string): boolean {

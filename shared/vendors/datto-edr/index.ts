@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { nowMs } from '../../clock';
 import type { Connector, ProbeSuccess, VendorSession } from '../contract';
+import { originsOf } from '../core/destinations';
 import { badResponse, expectOk, isRecord, type MessageReader, stringAt } from '../core/errors';
 import { BASE_URL_FIELD, baseUrlField, isoDateField, joinUrl } from '../core/urls';
 
@@ -109,5 +110,6 @@ export const connector: Connector<DattoEdrCredentials, DattoEdrConfig> = {
   rateLimit: { requests: 300, windowSeconds: 60 },
   // The budget is the instance's: every token of one console shares it.
   accountKey: (_credentials, config) => `datto-edr:${dattoEdrBaseUrl(config)}`,
+  destinations: (config) => originsOf([dattoEdrBaseUrl(config)]),
   probe,
 };

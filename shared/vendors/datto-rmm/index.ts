@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { callWithBearer, readOAuthError, requestToken } from '../client-credentials';
 import type { Connector, ExpiryWarning, ProbeSuccess, VendorSession } from '../contract';
+import { originsOf } from '../core/destinations';
 import { badResponse, expectOk, headroom, type MessageReader, numberAt, stringAt } from '../core/errors';
 import { tokenCacheKey } from '../core/token-cache';
 import { BASE_URL_FIELD, baseUrlField, isoDateField, joinUrl } from '../core/urls';
@@ -150,5 +151,6 @@ export const connector: Connector<DattoRmmCredentials, DattoRmmConfig> = {
   // 600 requests per 60 s per account (VENDORS.md); repeated 429s end in an IP block.
   rateLimit: { requests: 600, windowSeconds: 60 },
   accountKey: (credentials) => `datto-rmm:${credentials.apiKey}`,
+  destinations: (config) => originsOf([dattoRmmBaseUrl(config)]),
   probe,
 };

@@ -44,10 +44,9 @@ export function readClientCount(body: unknown): number | undefined {
 
 /**
  * Halo's error bodies vary: OAuth `{error, error_description}` from the token endpoint, ASP.NET
- * `{message}` / `{Message, ExceptionMessage}` or plain text from the API.
+ * `{message}` / `{Message, ExceptionMessage}` from the API (plain text is not a message: core/errors.ts).
  */
 export function readHaloMessage(body: unknown): VendorMessage | undefined {
-  if (typeof body === 'string') return body.trim() ? { message: body.trim() } : undefined;
   const code = stringAt(body, 'error');
   const message =
     stringAt(body, 'error_description') ??

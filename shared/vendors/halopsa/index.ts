@@ -1,5 +1,6 @@
 import { callWithBearer, requestToken } from '../client-credentials';
 import type { Connector, ProbeSuccess, VendorSession } from '../contract';
+import { originsOf } from '../core/destinations';
 import { badResponse, expectOk } from '../core/errors';
 import { tokenCacheKey } from '../core/token-cache';
 import { haloProbeRequest, haloTokenRequest, readClientCount, readHaloMessage } from './api';
@@ -39,5 +40,6 @@ export const connector: Connector<HaloCredentials, HaloConfig> = {
   // Halo publishes no per-account figure in VENDORS.md; this is a conservative budget (docs/decisions.md 15).
   rateLimit: { requests: 700, windowSeconds: 300 },
   accountKey: (credentials, config) => `${haloBaseUrl(config)}|${credentials.clientId}`,
+  destinations: (config) => originsOf([haloBaseUrl(config)]),
   probe,
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Connector, ProbeSuccess, VendorError, VendorSession } from '../contract';
+import { originsOf } from '../core/destinations';
 import { badResponse, isSuccess, type MessageReader, pathValue, stringAt, vendorErrorFrom } from '../core/errors';
 import { credentialDigest } from '../core/token-cache';
 import { BASE_URL_FIELD, baseUrlField, joinUrl } from '../core/urls';
@@ -120,6 +121,9 @@ export function createItGlueConnector(
     rateLimit: { requests: 3000, windowSeconds: 300 },
     // A digest, so no part of the key is ever used as an identifier.
     accountKey: (credentials) => `itglue:${credentialDigest(credentials.apiKey)}`,
+    // A blank region searches all three data centres, so the key may go to each of them.
+    destinations: ({ baseUrl, region }) =>
+      originsOf(baseUrl ? [baseUrl] : region ? [regionHosts[region]] : ITGLUE_REGIONS.map((r) => regionHosts[r])),
     probe,
   };
 }

@@ -110,7 +110,6 @@ export function gdapExpiries(relationships: GdapRelationship[], nowMs: number): 
 
 /** Graph `{error: {code, message}}` or the token endpoint's `{error, error_description}`. */
 export function readGraphMessage(body: unknown): VendorMessage | undefined {
-  if (typeof body === 'string') return body.trim() ? { message: body.trim() } : undefined;
   const graphMessage = stringAt(body, 'error', 'message');
   if (graphMessage !== undefined) {
     const code = stringAt(body, 'error', 'code');

@@ -1,6 +1,7 @@
 import { nowMs } from '../../clock';
 import { callWithBearer, requestToken } from '../client-credentials';
 import type { Connector, ExpiryWarning, ProbeSuccess, VendorRequest, VendorResponse, VendorSession } from '../contract';
+import { originsOf } from '../core/destinations';
 import { badResponse, expectOk, stringAt } from '../core/errors';
 import { tokenCacheKey } from '../core/token-cache';
 import {
@@ -100,5 +101,10 @@ export const connector: Connector<M365Credentials, M365Config> = {
   // Retry-After; this budget keeps one integration well below them (docs/decisions.md 15).
   rateLimit: { requests: 600, windowSeconds: 60 },
   accountKey: (credentials, config) => `${config.tenantId.toLowerCase()}|${credentials.clientId}`,
+  // The token endpoint (client secret) and Graph (bearer token); the tenant id is a path segment.
+  destinations: (config) => {
+    const { tokenUrl, graphRoot } = m365Endpoints(config);
+    return originsOf([tokenUrl, graphRoot]);
+  },
   probe,
 };

@@ -39,10 +39,9 @@ export function readTotalCompanies(body: unknown): number | undefined {
 
 /**
  * Pax8 errors: the API's `{type, message, instance, status, details}`, the token service's
- * `{error, error_description}`, or a gateway's `{message}` / plain text.
+ * `{error, error_description}`, or a gateway's `{message}` (plain text is not a message).
  */
 export function readPax8Message(body: unknown): VendorMessage | undefined {
-  if (typeof body === 'string') return body.trim() ? { message: body.trim() } : undefined;
   const code = stringAt(body, 'error') ?? stringAt(body, 'type');
   const message = stringAt(body, 'error_description') ?? stringAt(body, 'message') ?? stringAt(body, 'details') ?? code;
   if (message === undefined) return undefined;

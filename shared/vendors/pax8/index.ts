@@ -1,5 +1,6 @@
 import { callWithBearer, requestToken } from '../client-credentials';
 import type { Connector, ProbeSuccess, VendorSession } from '../contract';
+import { originsOf } from '../core/destinations';
 import { badResponse, expectOk } from '../core/errors';
 import { tokenCacheKey } from '../core/token-cache';
 import { pax8ProbeRequest, pax8TokenRequest, readPax8Message, readTotalCompanies } from './api';
@@ -40,5 +41,9 @@ export const connector: Connector<Pax8Credentials, Pax8Config> = {
   // Pax8's developer portal states 1000 calls per minute (not in VENDORS.md; docs/decisions.md 15).
   rateLimit: { requests: 1000, windowSeconds: 60 },
   accountKey: (credentials) => `pax8|${credentials.clientId}`,
+  destinations: (config) => {
+    const { apiRoot, tokenUrl } = pax8Endpoints(config);
+    return originsOf([apiRoot, tokenUrl]);
+  },
   probe,
 };

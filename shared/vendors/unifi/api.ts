@@ -60,11 +60,10 @@ export function readApplicationVersion(body: unknown): { version: string | undef
 /**
  * UniFi error bodies, defensively: Site Manager `{code, httpStatusCode, message, traceId}`;
  * Network integration API `{statusCode, statusName, message, requestPath}` in current versions,
- * `{error: {code, message}}` or the legacy controller's `{meta: {rc, msg}}` in others; plain text
- * from a reverse proxy.
+ * `{error: {code, message}}` or the legacy controller's `{meta: {rc, msg}}` in others. A reverse
+ * proxy's plain text is not a message (core/errors.ts answers with the status instead).
  */
 export function readUnifiMessage(body: unknown): VendorMessage | undefined {
-  if (typeof body === 'string') return body.trim() ? { message: body.trim() } : undefined;
   const message =
     stringAt(body, 'message') ??
     stringAt(body, 'error', 'message') ??

@@ -1,9 +1,11 @@
 import type { Connector, ProbeSuccess, VendorSession } from '../contract';
+import { originsOf } from '../core/destinations';
 import { badResponse, expectOk } from '../core/errors';
 import { credentialDigest } from '../core/token-cache';
 import { readApplicationVersion, readHostPage, readUnifiMessage, unifiProbeRequest } from './api';
 import { unifiCatalog } from './catalog';
 import {
+  siteManagerRoot,
   type UnifiConfig,
   type UnifiCredentials,
   unifiCertificatePin,
@@ -46,6 +48,7 @@ export const connector: Connector<UnifiCredentials, UnifiConfig> = {
     config.mode === 'network'
       ? `network|${new URL(config.consoleUrl).host}`
       : `site-manager|${credentialDigest(credentials.apiKey)}`,
+  destinations: (config) => originsOf([config.mode === 'network' ? config.consoleUrl : siteManagerRoot(config)]),
   probe,
   certificatePin: unifiCertificatePin,
 };
