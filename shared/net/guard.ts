@@ -12,7 +12,7 @@ function dns(): typeof Dns {
 }
 
 /**
- * The one outbound-URL guard (DESIGN §9.10, docs/decisions.md "Outbound network guard"): vendor
+ * The one outbound-URL guard (docs/decisions.md "Outbound network guard"): vendor
  * base URLs, subscription URLs and anything else the hub calls go through it. A URL is judged on its
  * scheme and userinfo first, then on every address its host resolves to; guardedFetch applies the
  * same address rule again inside the connection's own DNS lookup and to the socket's peer, so a name
