@@ -23,3 +23,22 @@ export function loadLocalSettings(root: string, env: NodeJS.ProcessEnv = process
   }
   return file;
 }
+
+/**
+ * The ports of this machine the storage connection string points at (Azurite's blob, queue and
+ * table endpoints; `UseDevelopmentStorage=true` means the default 10000–10002). The local host
+ * reserves them so no vendor or subscription URL can reach the storage every tenant's data is in.
+ */
+export function storagePorts(connectionString: string): number[] {
+  if (/(^|;)\s*UseDevelopmentStorage\s*=\s*true/i.test(connectionString)) return [10000, 10001, 10002];
+  const ports: number[] = [];
+  for (const match of connectionString.matchAll(/(?:^|;)\s*(?:Blob|Queue|Table)Endpoint\s*=\s*([^;]+)/gi)) {
+    try {
+      const url = new URL((match[1] ?? '').trim());
+      ports.push(url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
+    } catch {
+      // Not a URL: nothing this machine listens on that could be named here.
+    }
+  }
+  return ports;
+}
