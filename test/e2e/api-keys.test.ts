@@ -487,6 +487,47 @@ describe('failed authentication is throttled', () => {
     expect(last).toBe(429);
   });
 
+  it("wrong guesses at a key's id never lock out the key itself", async () => {
+    // Before: ten bad guesses at mhk_<victimId>_… gave the real key 429 for a minute.
+    const victim = await mintKey(uniqueName('tenant-victim-'), ['apikeys:write']);
+    const guess = `${victim.key.slice(0, -4)}ZZZZ`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 14; i++) {
+      const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: guess, from: `127.0.1.${i + 1}` });
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10)).toEqual(Array(4).fill(429));
+    // The owner, from a fresh address and from one that guessed: the right secret always passes.
+    for (const from of ['127.0.1.100', '127.0.1.1']) {
+      const own = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: victim.key, from });
+      expect(own.status, from).toBe(200);
+    }
+    // And the guesses at it are still refused.
+    expect((await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: guess, from: '127.0.1.101' })).status).toBe(429);
+  });
+
+  it('a long spoofed X-Forwarded-For does not buy a throttled client a fresh bucket', async () => {
+    const attacker = '127.0.2.1';
+    let last = 0;
+    for (let i = 0; i < 25 && last !== 429; i++) {
+      last = (
+        await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: `wrong-${i}-${'y'.repeat(32)}`, from: attacker })
+      ).status;
+    }
+    expect(last).toBe(429);
+    // Before: a header over 2 KiB landed in one shared "unknown" bucket with a fresh allowance.
+    for (const forged of ['a'.repeat(5000), `${'10.0.0.1, '.repeat(1000)}198.51.100.7`, '<script>,']) {
+      const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys', {
+        key: 'wrong-again',
+        headers: { 'x-forwarded-for': forged },
+        from: attacker,
+      });
+      expect(res.status).toBe(429);
+      expect(res.json.code).toBe('too_many_failed_auth');
+    }
+  });
+
   it('survives hostile X-Forwarded-For values', async () => {
     for (const value of ['', ',,,', '[::1', '999.1.1.1', 'a'.repeat(4000), 'unknown, ::ffff:10.0.0.1', '::1%25eth0']) {
       const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys', {
