@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -35,6 +36,10 @@ export function storagePorts(connectionString: string): number[] {
   for (const match of connectionString.matchAll(/(?:^|;)\s*(?:Blob|Queue|Table)Endpoint\s*=\s*([^;]+)/gi)) {
     try {
       const url = new URL((match[1] ?? '').trim());
+      // A storage account reached by name (Azure) is not on this machine; an emulator is named by
+      // address or as localhost.
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      if (isIP(host) === 0 && host !== 'localhost' && !host.endsWith('.localhost')) continue;
       ports.push(url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
     } catch {
       // Not a URL: nothing this machine listens on that could be named here.
