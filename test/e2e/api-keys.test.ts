@@ -157,6 +157,32 @@ describe('API keys over HTTP', () => {
     expect(res.json.code).toBe('api_key_revoked');
   });
 
+  it('revoking a key revokes the keys it created, and theirs; its siblings keep working', async () => {
+    const tenant = uniqueName('tenant-cascade-');
+    const root = await mintKey(tenant, ['admin']);
+    const create = async (creator: string, name: string, scopes: string[]) => {
+      const res = await call(host.baseUrl, 'POST', '/api/v1/api-keys', { key: creator, body: { name, scopes } });
+      expect(res.status).toBe(201);
+      return { id: String(res.json.id), key: String(res.json.key) };
+    };
+    const parent = await create(root.key, 'parent', ['apikeys:write', 'events:read']);
+    const child = await create(parent.key, 'child', ['apikeys:write', 'events:read']);
+    const grandchild = await create(child.key, 'grandchild', ['events:read']);
+    const sibling = await create(root.key, 'sibling', ['apikeys:write']);
+    const revoked = await call(host.baseUrl, 'DELETE', `/api/v1/api-keys/${parent.id}`, { key: root.key });
+    expect(revoked.status).toBe(200);
+    for (const k of [parent, child, grandchild]) {
+      const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: k.key });
+      expect(res.status).toBe(401);
+      expect(res.json.code).toBe('api_key_revoked');
+    }
+    expect((await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: sibling.key })).status).toBe(200);
+    const listed = await call(host.baseUrl, 'GET', '/api/v1/api-keys?limit=10', { key: root.key });
+    const byId = new Map((listed.json.items as { id: string; revokedAt: string | null }[]).map((k) => [k.id, k]));
+    for (const k of [parent, child, grandchild]) expect(byId.get(k.id)?.revokedAt).toBeTruthy();
+    expect(byId.get(sibling.id)?.revokedAt).toBeNull();
+  });
+
   it('refuses an expired key with 401 api_key_expired once the clock passes its expiry', async () => {
     const expiresAt = new Date(Date.now() + 60 * 60 * 1000).toISOString();
     const key = await mintKey(env.BOOTSTRAP_TENANT_ID!, ['apikeys:write'], expiresAt);
