@@ -7,9 +7,10 @@ import { decodeSegment } from './request-target';
 import type { TimerRunner } from './timers';
 
 /**
- * Host endpoints outside /api. The HTTP server asks for the functions key before any of them runs
- * whenever LOCAL_FUNCTIONS_KEY is set (as Azure asks for the master key); without it they rely on
- * the host binding to loopback.
+ * Host endpoints outside /api. They act for every tenant, so the HTTP server asks for the functions
+ * key before any of them runs (as Azure asks for its host keys): `npm start` always has one,
+ * LOCAL_FUNCTIONS_KEY or a key generated per start (local/main.ts). Only a host started in-process
+ * without a key (benchmarks) serves them open, relying on its loopback binding.
  * - GET  /admin/host/status            what is registered
  * - POST /admin/functions/{name}       run a timer function now (the Core Tools convention)
  * - POST /admin/host/crash-points      arm a crash point        (LOCAL_ENABLE_TEST_HOOKS only)

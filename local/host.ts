@@ -6,6 +6,7 @@ import { StorageQueueBus } from '../shared/bus/storage-queue-bus';
 import { installClock, OffsetClock } from '../shared/clock';
 import { parseSettings, resetSettingsCache, type Settings } from '../shared/config/settings';
 import { armFromEnvironment } from '../shared/faults/crash-points';
+import { reserveLocalPorts } from '../shared/net/reserved-ports';
 import { createLogger } from '../shared/observability/logger';
 import { storageAccountFromConnectionString } from '../shared/storage/connection';
 import { adminEndpoints } from './admin-endpoints';
@@ -14,6 +15,7 @@ import { createDurableEngine, type DurableEngine } from './durable';
 import { installFunctionsCore } from './functions-core-shim';
 import { CAPABILITY_PATH, FRONT_END_RESPONSE_LIMIT_MS, type RunningHttpServer, startHttpServer } from './http-server';
 import { InvocationTracker, parseFunctionTimeout } from './invocation';
+import { storagePorts } from './local-settings';
 import { startQueueTriggers } from './queue-runner';
 import { FunctionRegistry } from './registry';
 import { startTimers, type TimerRunner } from './timers';
@@ -79,6 +81,9 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
   const clock = new OffsetClock();
   installClock(clock);
   armFromEnvironment(settings.LOCAL_CRASH_POINTS);
+  // Vendor and subscription URLs never reach this host's own port or its storage, even where
+  // development allows loopback (docs/decisions.md §42); the HTTP port is added once it is bound.
+  reserveLocalPorts([...storagePorts(settings.DataStorage ?? ''), settings.LOCAL_HTTP_PORT]);
 
   const registry = new FunctionRegistry();
   installFunctionsCore(registry, (level, category, message) => {
@@ -155,6 +160,7 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
     ...(capabilityToken ? { capabilityToken } : {}),
     log: hostLog,
   });
+  reserveLocalPorts([http.port]);
   const capabilityPrefix = capabilityToken ? `${CAPABILITY_PATH}${capabilityToken}` : '';
   durable = createDurableEngine({
     registry,

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -22,4 +23,27 @@ export function loadLocalSettings(root: string, env: NodeJS.ProcessEnv = process
     if (env[name] === undefined) env[name] = String(value);
   }
   return file;
+}
+
+/**
+ * The ports of this machine the storage connection string points at (Azurite's blob, queue and
+ * table endpoints; `UseDevelopmentStorage=true` means the default 10000–10002). The local host
+ * reserves them so no vendor or subscription URL can reach the storage every tenant's data is in.
+ */
+export function storagePorts(connectionString: string): number[] {
+  if (/(^|;)\s*UseDevelopmentStorage\s*=\s*true/i.test(connectionString)) return [10000, 10001, 10002];
+  const ports: number[] = [];
+  for (const match of connectionString.matchAll(/(?:^|;)\s*(?:Blob|Queue|Table)Endpoint\s*=\s*([^;]+)/gi)) {
+    try {
+      const url = new URL((match[1] ?? '').trim());
+      // A storage account reached by name (Azure) is not on this machine; an emulator is named by
+      // address or as localhost.
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      if (isIP(host) === 0 && host !== 'localhost' && !host.endsWith('.localhost')) continue;
+      ports.push(url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
+    } catch {
+      // Not a URL: nothing this machine listens on that could be named here.
+    }
+  }
+  return ports;
 }

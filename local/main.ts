@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { SettingsError } from '../shared/config/settings';
 import { createLogger } from '../shared/observability/logger';
@@ -32,6 +33,19 @@ function describe(fn: RegisteredFunction, baseUrl: string): string {
   }
 }
 
+/**
+ * The host endpoints (/admin/*, the durable webhooks) act for every tenant, so `npm start` never
+ * serves them without a key: LOCAL_FUNCTIONS_KEY when set, otherwise a fresh one per start, printed
+ * in the banner (docs/runbooks/local-host.md). Azure asks for its host keys the same way.
+ */
+function ensureFunctionsKey(env: NodeJS.ProcessEnv): { key: string; generated: boolean } {
+  const configured = env.LOCAL_FUNCTIONS_KEY;
+  if (configured) return { key: configured, generated: false };
+  const key = randomBytes(24).toString('base64url');
+  env.LOCAL_FUNCTIONS_KEY = key;
+  return { key, generated: true };
+}
+
 async function main(): Promise<void> {
   // Before anything can fail asynchronously: a request's stray error fails that request only.
   const log = createLogger({ component: 'local-host' });
@@ -41,6 +55,7 @@ async function main(): Promise<void> {
   });
   const root = resolve(__dirname, '..', '..');
   const settingsFile = loadLocalSettings(root);
+  const functionsKey = ensureFunctionsKey(process.env);
   const started = Date.now();
   const host = await startLocalHost(root);
   const fakes = host.settings.LOCAL_FAKE_VENDORS
@@ -57,6 +72,8 @@ async function main(): Promise<void> {
       `  settings: ${settingsFile}`,
       `  storage:  ${host.settings.LOCAL_AZURITE === 'external' ? 'external' : `Azurite (${host.settings.LOCAL_AZURITE})`} tables at ${/TableEndpoint=([^;]+)/.exec(host.settings.DataStorage ?? '')?.[1] ?? 'default endpoint'}`,
       `  time scale: ${host.settings.LOCAL_TIME_SCALE}x`,
+      `  functions key: ${functionsKey.key}${functionsKey.generated ? ' (generated for this run; set LOCAL_FUNCTIONS_KEY to choose one)' : ' (LOCAL_FUNCTIONS_KEY)'}`,
+      '    send it as x-functions-key (or ?code=) to /admin/*, /runtime/webhooks/durabletask/* and authLevel function routes',
       '',
       'Functions:',
       ...lines,

@@ -161,35 +161,105 @@ export async function getApiKey(deps: ApiKeyDeps, caller: Principal, id: string)
   return toView(stored);
 }
 
-/** Revocation is immediate and permanent; the record stays for audit. Repeating it changes nothing. */
+/** Between revoking the requested key and revoking the keys it created (crash tests). */
+export const CRASH_AFTER_REVOKE_TARGET = 'apikeys.revoke.after-target';
+/** Between two descendants of a cascade (crash tests). */
+export const CRASH_DURING_CASCADE = 'apikeys.revoke.during-cascade';
+
+/**
+ * Revoke a key and every key it created, transitively (docs/decisions.md §42): a key made with a
+ * key's authority does not outlive that authority. Immediate and permanent; records stay for audit,
+ * and each key that changes gets its own `apikey.revoked` entry (descendants name the key the
+ * cascade started from).
+ *
+ * Crash-safe by order and idempotence: the requested key goes first (from then on it can create
+ * nothing new, so the set of descendants only shrinks), then the descendants, parents before
+ * children. Repeating the request walks the tree again whether or not the requested key was
+ * already revoked, so a retry after a crash midway finishes the cascade and changes nothing else.
+ */
 export async function revokeApiKey(
   deps: ApiKeyDeps,
   caller: Principal,
   id: string,
   correlationId: string,
 ): Promise<ApiKeyView> {
+  const target = await revokeOne(deps, caller, id, correlationId, (current) => {
+    if (!mayManage(caller, current)) throw new KeyOutranksCallerError(id);
+  });
+  if (!target) throw new ResourceNotFoundError('API key', id);
+  crashPoint(CRASH_AFTER_REVOKE_TARGET);
+  for (const descendant of await descendantsOf(deps, caller.tenantId, id)) {
+    // Descendants never outrank their creator (createApiKey), so no scope check is owed here.
+    await revokeOne(deps, caller, descendant, correlationId, () => undefined, id);
+    crashPoint(CRASH_DURING_CASCADE);
+  }
+  return toView(target);
+}
+
+/**
+ * Revoke one key unless it already is; records the audit entry when this call changed it. Returns
+ * the key as stored afterwards, or undefined when there is no such key.
+ */
+async function revokeOne(
+  deps: ApiKeyDeps,
+  caller: Principal,
+  id: string,
+  correlationId: string,
+  allow: (current: ApiKeyRecord) => void,
+  cascadeFrom?: string,
+): Promise<Stored<ApiKeyRecord> | undefined> {
   let changed = false;
   const stored = await deps.tables.keys.update(caller.tenantId, id, (current) => {
     // Reset on every round: a lost race calls this again, and only the winning round counts.
     changed = false;
-    if (current && !mayManage(caller, current)) throw new KeyOutranksCallerError(id);
+    if (current) allow(current);
     if (!current || current.revokedAt) return undefined;
     changed = true;
     const at = new Date(nowMs()).toISOString();
     return { ...current, revokedAt: at, revokedBy: caller.keyId, updatedAt: at };
   });
   const current = stored ?? (await deps.tables.keys.get(caller.tenantId, id));
-  if (!current) throw new ResourceNotFoundError('API key', id);
-  if (changed) {
+  if (current && changed) {
     await recordAudit(deps.audit, caller.tenantId, {
       action: 'apikey.revoked',
       actorKeyId: caller.keyId,
       targetType: 'apikey',
       targetId: id,
       correlationId,
+      ...(cascadeFrom ? { details: { cascadeFrom } } : {}),
     });
   }
-  return toView(current);
+  return current ?? undefined;
+}
+
+/** Every key created by `root` or by a key it created, and so on: breadth-first, parents first. */
+async function descendantsOf(deps: ApiKeyDeps, tenantId: string, root: string): Promise<string[]> {
+  const children = new Map<string, string[]>();
+  let cursor: string | null = null;
+  do {
+    const page: Page<Stored<ApiKeyRecord>> = await deps.tables.keys.list(tenantId, { limit: 1000, cursor });
+    for (const stored of page.items) {
+      const siblings = children.get(stored.value.createdBy) ?? [];
+      siblings.push(stored.rowKey);
+      children.set(stored.value.createdBy, siblings);
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  const out: string[] = [];
+  const seen = new Set([root]);
+  for (let queue = [root]; queue.length > 0; ) {
+    const next: string[] = [];
+    for (const parent of queue) {
+      for (const child of children.get(parent) ?? []) {
+        if (seen.has(child)) continue;
+        seen.add(child);
+        out.push(child);
+        next.push(child);
+      }
+    }
+    queue = next;
+  }
+  return out;
 }
 
 /**

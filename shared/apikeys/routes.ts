@@ -61,12 +61,16 @@ export const routes = {
     method: 'DELETE',
     route: 'v1/api-keys/{id}',
     operationId: 'revokeApiKey',
-    summary: 'Revoke an API key (immediate, permanent; idempotent)',
+    summary: 'Revoke an API key and every key it created, transitively (immediate, permanent; idempotent)',
     tags: ['API keys'],
     scope: 'apikeys:write',
     params: idParams,
     responses: {
-      200: { description: 'The revoked key.', schema: apiKeySchema },
+      200: {
+        description:
+          'The revoked key. Keys it created, and keys those created, are revoked with it; repeating the request finishes a revocation that was interrupted.',
+        schema: apiKeySchema,
+      },
       404: { description: 'No such key in this tenant.', schema: problemSchema },
     },
     handle: async ({ principal, params, correlationId }) => ({

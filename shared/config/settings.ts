@@ -299,7 +299,7 @@ export const settingSpecs = {
     schema: z.string().min(16).optional(),
     scope: 'local',
     description:
-      'When set, the local host requires it (x-functions-key header or code query) on functions with authLevel function or admin, as Azure does.',
+      'The local host requires it (x-functions-key header or code query) on functions with authLevel function or admin, /admin/* and the durable webhooks, as Azure does; npm start generates one per start (printed in the banner) when unset.',
   },
   LOCAL_ENABLE_TEST_HOOKS: {
     schema: bool.default(false),

@@ -1,33 +1,50 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { DomainError } from '../errors/domain-error';
 
 /**
  * The client address a request came from, as a throttling bucket — never as an identity.
  *
  * Azure Functions (App Service front ends) and reverse proxies put it in `X-Forwarded-For`,
- * appending the address they saw to whatever the client sent, so only the last entry is the one
- * our own edge vouches for; earlier entries are the client's word and are ignored. App Service
+ * appending the address they saw to whatever the client sent, so only the right-most entry is the
+ * one our own edge vouches for; everything to its left is the client's word and is never read,
+ * however long it is (the local host appends the socket's address the same way). App Service
  * writes IPv4 as `a.b.c.d:port` and IPv6 as `[addr]:port`, so ports are stripped.
  *
  * IPv6 addresses are bucketed by their /64 prefix: one subscriber usually holds a whole /64, and
  * bucketing single addresses would let a client rotate through 2^64 of them.
  *
- * Anything unparseable (missing header, garbage, an oversized value) is the bucket `unknown`:
- * hostile values can neither crash this nor buy a fresh bucket per request.
+ * No usable right-most entry (no header, or garbage where the edge's entry should be) means the
+ * request did not come through an edge that vouches for anything. There is no honest bucket for
+ * it: one per value would hand out a fresh allowance per request, one shared `unknown` bucket
+ * would let anyone lock everyone in it out. Such a request is refused (400) before authentication.
  */
-export const UNKNOWN_CLIENT = 'unknown';
-const MAX_HEADER_LENGTH = 2048;
+/** Longer than any `[IPv6]:port` the edge writes: a longer right-most entry is not the edge's. */
+const MAX_ENTRY_LENGTH = 64;
 
+export class ClientAddressUnknownError extends DomainError {
+  constructor() {
+    super(
+      'bad_request',
+      'The client address could not be determined from X-Forwarded-For; requests must come through the platform edge.',
+    );
+  }
+}
+
+/** The request's throttling bucket; throws ClientAddressUnknownError when there is none to trust. */
 export function clientAddress(headers: { get(name: string): string | null }): string {
   let raw: string | null;
   try {
     raw = headers.get('x-forwarded-for');
   } catch {
-    return UNKNOWN_CLIENT;
+    throw new ClientAddressUnknownError();
   }
-  if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_HEADER_LENGTH) return UNKNOWN_CLIENT;
-  const entries = raw.split(',');
-  const last = (entries[entries.length - 1] ?? '').trim();
-  return addressBucket(last) ?? UNKNOWN_CLIENT;
+  if (typeof raw !== 'string') throw new ClientAddressUnknownError();
+  // Only the tail after the last comma is looked at: parsing cost does not grow with what the
+  // client prepended, and nothing it prepended can change the result.
+  const last = raw.slice(raw.lastIndexOf(',') + 1).trim();
+  const bucket = last.length <= MAX_ENTRY_LENGTH ? addressBucket(last) : undefined;
+  if (!bucket) throw new ClientAddressUnknownError();
+  return bucket;
 }
 
 /** `a.b.c.d`, `a.b.c.d:port`, `v6`, `[v6]` or `[v6]:port` → its bucket; undefined when none of these. */

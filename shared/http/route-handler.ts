@@ -10,7 +10,7 @@ import { createLogger } from '../observability/logger';
 import type { AnyApiRoute, ApiInput } from './api-route';
 import { clientAddress } from './client-address';
 import { CORRELATION_HEADER, correlationIdFrom } from './correlation';
-import { ForbiddenError, PayloadTooLargeError, UnauthorizedError } from './errors';
+import { ForbiddenError, PayloadTooLargeError } from './errors';
 import { problemResponse } from './problem';
 import { RateLimitExceededError, type RateLimitState, rateLimitHeaders } from './rate-limit';
 import { checkPathParams, clientQuery, noQuery, readJsonBody, readQuery, validate } from './request-parsing';
@@ -25,24 +25,20 @@ import { SECURITY_HEADERS } from './security-headers';
  */
 
 /**
- * Authentication behind the failed-auth throttle: a client address or key id that keeps failing is
- * refused before any lookup (no storage read), and every 401 is counted against both.
+ * Authentication behind the failed-auth throttle (shared/http/failed-auth-throttle.ts): a client
+ * address that keeps failing is refused before any lookup; a key id only ever counts wrong secrets,
+ * and the right secret always passes.
  */
 async function authenticateAndCount(request: HttpRequest): Promise<{ principal: Principal; rate: RateLimitState }> {
   const svc = services();
   const presented = presentedKey(request.headers);
   const subjects = { address: clientAddress(request.headers), keyId: presented ? parseKeyId(presented) : undefined };
-  svc.failedAuth.check(subjects);
-  let principal: Principal;
-  try {
-    principal = await authenticate(presented, svc.apiKeys, svc.bootstrap, {
+  const principal = await svc.failedAuth.authenticate(subjects, () =>
+    authenticate(presented, svc.apiKeys, svc.bootstrap, {
       operatorKey: () => svc.operatorKey.current(),
       tenantIsActive: (tenantId) => svc.tenants.isActive(tenantId),
-    });
-  } catch (error) {
-    if (error instanceof UnauthorizedError) svc.failedAuth.recordFailure(subjects);
-    throw error;
-  }
+    }),
+  );
   const rate = await svc.rateLimiter.take(
     principal.keyId === 'bootstrap' ? `bootstrap:${principal.tenantId}` : principal.keyId,
   );

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 
 /**
- * What kind of destination an IP address is, for the outbound guard (DESIGN §9.10). Addresses are
+ * What kind of destination an IP address is, for the outbound guard (docs/decisions.md "Outbound network guard"). Addresses are
  * compared as bytes against prefix tables, and IPv6 forms that carry an IPv4 address inside
  * (IPv4-mapped, IPv4-compatible, NAT64, 6to4) are judged by that IPv4 address, so `::ffff:127.0.0.1`
  * is loopback however it is spelt.
@@ -68,13 +68,24 @@ const IPV6_RANGES: Range[] = [
   v6('2001:db8::/32', 'reserved'), // documentation
 ];
 
-/** IPv6 prefixes whose low bits carry an IPv4 address: [prefix bytes, offset of the IPv4 address]. */
-const EMBEDDED_IPV4: { range: Range; offset: number }[] = [
-  { range: v6('::ffff:0:0/96', 'reserved'), offset: 12 }, // IPv4-mapped
-  { range: v6('::/96', 'reserved'), offset: 12 }, // IPv4-compatible (deprecated)
-  { range: v6('64:ff9b::/96', 'reserved'), offset: 12 }, // NAT64 well-known prefix
-  { range: v6('64:ff9b:1::/48', 'reserved'), offset: 12 }, // NAT64 local-use prefix
-  { range: v6('2002::/16', 'reserved'), offset: 2 }, // 6to4
+/** IPv6 prefixes that carry an IPv4 address in their last four bytes. */
+const EMBEDDED_IPV4: Range[] = [
+  v6('::ffff:0:0/96', 'reserved'), // IPv4-mapped ::ffff:a.b.c.d
+  v6('::ffff:0:0:0/96', 'reserved'), // IPv4-translated ::ffff:0:a.b.c.d (SIIT)
+  v6('::/96', 'reserved'), // IPv4-compatible ::a.b.c.d (deprecated)
+  v6('64:ff9b::/96', 'reserved'), // NAT64 well-known prefix
+];
+/** 6to4: 2002:WWXX:YYZZ::/48 carries the IPv4 address in bytes 2–5. */
+const SIX_TO_FOUR = v6('2002::/16', 'reserved');
+/**
+ * NAT64 local-use prefix (RFC 8215): the operator picks a /48 … /96 inside it, and RFC 6052 puts
+ * the IPv4 address in different bytes for each length (always skipping byte 8).
+ */
+const NAT64_LOCAL_USE = v6('64:ff9b:1::/48', 'reserved');
+const NAT64_SHORTER_LAYOUTS = [
+  [9, 10, 11, 12], // /64
+  [7, 9, 10, 11], // /56
+  [6, 7, 9, 10], // /48
 ];
 
 function matches(bytes: readonly number[], range: Range): boolean {
@@ -122,12 +133,26 @@ export function classifyAddress(address: string): AddressClass | undefined {
   if (!bytes) return undefined;
   const own = classifyBytes(bytes, IPV6_RANGES);
   if (own !== 'public' && own !== 'reserved') return own;
-  for (const { range, offset } of EMBEDDED_IPV4) {
-    if (matches(bytes, range)) {
-      const inner = classifyBytes(bytes.slice(offset, offset + 4), IPV4_RANGES);
-      // ::/96 also holds :: and ::1, which the IPv6 table classified above.
-      return inner === 'public' ? own : inner;
+  const v4At = (positions: number[]) =>
+    classifyBytes(
+      positions.map((i) => bytes[i] ?? 0),
+      IPV4_RANGES,
+    );
+  // ::/96 also holds :: and ::1, which the IPv6 table classified above.
+  const judged = (inner: AddressClass) => (inner === 'public' ? own : inner);
+  if (EMBEDDED_IPV4.some((range) => matches(bytes, range))) return judged(v4At([12, 13, 14, 15]));
+  if (matches(bytes, SIX_TO_FOUR)) return judged(v4At([2, 3, 4, 5]));
+  if (matches(bytes, NAT64_LOCAL_USE)) {
+    // The /96 form (bytes 6–11 zero) names its IPv4 address unambiguously.
+    if (bytes.slice(6, 12).every((b) => b === 0)) return judged(v4At([12, 13, 14, 15]));
+    // Otherwise the prefix length is the operator's secret: any placement reading a blocked
+    // address decides (zero bytes read as 0.x.x.x are layout noise, not a finding), and one that
+    // reads no blocked address is still refused, since which IPv4 host it reaches is unknowable.
+    for (const layout of NAT64_SHORTER_LAYOUTS) {
+      const inner = v4At(layout);
+      if (inner !== 'public' && inner !== 'unspecified') return inner;
     }
+    return 'reserved';
   }
   return own;
 }

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import type { Settings } from '../config/settings';
 import { DomainError } from '../errors/domain-error';
 import { type AddressClass, classifyAddress } from './address-class';
+import { isThisMachine, reservedLocalPorts } from './reserved-ports';
 
 /** node:dns costs several milliseconds to load and only an outbound call needs it (cold start). */
 let dnsModule: typeof Dns | undefined;
@@ -12,7 +13,7 @@ function dns(): typeof Dns {
 }
 
 /**
- * The one outbound-URL guard (DESIGN §9.10, docs/decisions.md "Outbound network guard"): vendor
+ * The one outbound-URL guard (docs/decisions.md "Outbound network guard"): vendor
  * base URLs, subscription URLs and anything else the hub calls go through it. A URL is judged on its
  * scheme and userinfo first, then on every address its host resolves to; guardedFetch applies the
  * same address rule again inside the connection's own DNS lookup and to the socket's peer, so a name
@@ -31,6 +32,11 @@ export interface NetworkPolicy {
    * `certificate_untrusted` (a configuration signal) rather than a network error.
    */
   certificatePins?: readonly CertificatePin[];
+  /**
+   * Ports of this machine never to be reached, whatever else is allowed: the local host's own
+   * listener and its storage emulator (shared/net/reserved-ports.ts). Read at connect time.
+   */
+  reservedLocalPorts?: ReadonlySet<number>;
 }
 
 export interface CertificatePin {
@@ -60,6 +66,7 @@ export type BlockReason =
   | 'https_required'
   | 'userinfo_not_allowed'
   | 'unresolvable'
+  | 'reserved_port'
   | CertificateBlockReason
   | Exclude<AddressClass, 'public'>;
 
@@ -72,6 +79,7 @@ const REASON_TEXT: Record<BlockReason, string> = {
   https_required: 'https is required',
   userinfo_not_allowed: 'URLs with a user name or password are not accepted; send credentials in headers',
   unresolvable: 'the host name does not resolve',
+  reserved_port: "it points at the hub's own host or its storage on this machine",
   certificate_mismatch: 'its TLS certificate does not match the pinned SHA-256 fingerprint',
   certificate_untrusted:
     'its TLS certificate is not trusted (self-signed or from an unknown authority) and no SHA-256 fingerprint is pinned for it',
@@ -115,7 +123,10 @@ export const systemDnsLookup: DnsLookup = (hostname) =>
     );
   });
 
-/** development: http + loopback + private allowed; production: https only, public addresses only. */
+/**
+ * development: http + loopback + private allowed, except the ports this machine reserves for the hub
+ * itself; production: https only, public addresses only.
+ */
 export function networkPolicyFromSettings(
   settings: Pick<Settings, 'HUB_ENVIRONMENT'>,
   extra: { allowedPrivateHosts?: readonly string[]; certificatePins?: readonly CertificatePin[] } = {},
@@ -126,6 +137,8 @@ export function networkPolicyFromSettings(
     allowLoopback: development,
     allowPrivate: development,
     allowedPrivateHosts: (extra.allowedPrivateHosts ?? []).map(normalizeHost),
+    // Production never reaches this machine at all; development must not reach the hub's own ports.
+    ...(development ? { reservedLocalPorts: reservedLocalPorts() } : {}),
     ...(extra.certificatePins?.length
       ? { certificatePins: extra.certificatePins.map((pin) => ({ ...pin, host: normalizeHost(pin.host) })) }
       : {}),
@@ -177,6 +190,22 @@ export function addressVerdict(host: string, address: string, policy: NetworkPol
   }
 }
 
+/**
+ * The port rule: `address:port` is refused when the port is one this machine reserves for the hub
+ * and the address is this machine. Applied wherever the port is known: the URL (IP literals and
+ * localhost names), registration-time resolution, and the socket's peer after connecting.
+ */
+export function portVerdict(address: string, port: number, policy: NetworkPolicy): BlockReason | undefined {
+  if (!policy.reservedLocalPorts?.has(port)) return undefined;
+  return isThisMachine(address) ? 'reserved_port' : undefined;
+}
+
+/** The port a URL connects to: its own, or its scheme's default. */
+export function effectivePort(url: URL): number {
+  if (url.port) return Number(url.port);
+  return url.protocol === 'https:' ? 443 : 80;
+}
+
 /** Names the host resolver must never be asked about: they are this machine by definition (RFC 6761). */
 function isLocalhostName(host: string): boolean {
   return host === 'localhost' || host.endsWith('.localhost');
@@ -206,17 +235,23 @@ export function checkUrlSyntax(raw: string, policy: NetworkPolicy): ParsedTarget
   if (!host) throw new OutboundUrlBlockedError('', 'invalid_url');
   if (isLocalhostName(host) && !policy.allowLoopback) throw new OutboundUrlBlockedError(host, 'loopback');
   if (isIP(host)) {
-    const reason = addressVerdict(host, host, policy);
+    const reason = addressVerdict(host, host, policy) ?? portVerdict(host, effectivePort(url), policy);
     if (reason) throw new OutboundUrlBlockedError(host, reason);
+  }
+  if (isLocalhostName(host) && portVerdict('127.0.0.1', effectivePort(url), policy)) {
+    throw new OutboundUrlBlockedError(host, 'reserved_port');
   }
   return { url, host };
 }
 
-/** Refuse a resolved address list when any member is refused (the connection could use any). */
-export function checkResolved(host: string, addresses: readonly string[], policy: NetworkPolicy): void {
+/**
+ * Refuse a resolved address list when any member is refused (the connection could use any); with
+ * `port`, also any member that is this machine on a reserved port.
+ */
+export function checkResolved(host: string, addresses: readonly string[], policy: NetworkPolicy, port?: number): void {
   if (addresses.length === 0) throw new OutboundUrlBlockedError(host, 'unresolvable');
   for (const address of addresses) {
-    const reason = addressVerdict(host, address, policy);
+    const reason = addressVerdict(host, address, policy) ?? (port ? portVerdict(address, port, policy) : undefined);
     if (reason) throw new OutboundUrlBlockedError(host, reason);
   }
 }
@@ -231,7 +266,7 @@ export async function assertOutboundUrlAllowed(
   policy: NetworkPolicy,
   options: { lookup?: DnsLookup } = {},
 ): Promise<void> {
-  const { host } = checkUrlSyntax(url, policy);
+  const { url: parsed, host } = checkUrlSyntax(url, policy);
   if (isIP(host)) return;
   let addresses: { address: string }[];
   try {
@@ -243,5 +278,6 @@ export async function assertOutboundUrlAllowed(
     host,
     addresses.map((a) => a.address),
     policy,
+    effectivePort(parsed),
   );
 }

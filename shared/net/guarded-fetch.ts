@@ -11,6 +11,7 @@ import {
   type NetworkPolicy,
   normalizeHost,
   OutboundUrlBlockedError,
+  portVerdict,
   systemDnsLookup,
 } from './guard';
 
@@ -140,7 +141,10 @@ function guardedConnector(policy: NetworkPolicy, dnsLookup: DnsLookup): BuildCon
   return (options, callback) => {
     const host = normalizeHost(options.hostname);
     // net.connect skips the lookup for IP literals, so they are judged here.
-    const literalReason = isIP(host) ? addressVerdict(host, host, policy) : undefined;
+    const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80);
+    const literalReason = isIP(host)
+      ? (addressVerdict(host, host, policy) ?? portVerdict(host, port, policy))
+      : undefined;
     if (literalReason) {
       callback(new OutboundUrlBlockedError(host, literalReason), null);
       return;
@@ -164,8 +168,12 @@ function guardedConnector(policy: NetworkPolicy, dnsLookup: DnsLookup): BuildCon
         callback(error ?? new Error('no socket'), null);
         return;
       }
-      const peer = (socket as Socket).remoteAddress;
-      const reason = peer ? addressVerdict(host, peer, policy) : 'unresolvable';
+      // What was connected to, address and port: a name that resolved to this machine reaches a
+      // reserved port only here, before undici has written a byte.
+      const { remoteAddress: peer, remotePort } = socket as Socket;
+      const reason = peer
+        ? (addressVerdict(host, peer, policy) ?? (remotePort ? portVerdict(peer, remotePort, policy) : undefined))
+        : 'unresolvable';
       if (reason) {
         socket.destroy();
         callback(new OutboundUrlBlockedError(host, reason), null);
@@ -179,6 +187,18 @@ function guardedConnector(policy: NetworkPolicy, dnsLookup: DnsLookup): BuildCon
       callback(null, socket);
     });
   };
+}
+
+/** Reserved-port sets are live (filled after policies exist), so they are told apart by identity. */
+const reservedSetIds = new WeakMap<ReadonlySet<number>, number>();
+let nextReservedSetId = 1;
+function reservedSetId(set: ReadonlySet<number> | undefined): number {
+  if (!set) return 0;
+  const known = reservedSetIds.get(set);
+  if (known !== undefined) return known;
+  const id = nextReservedSetId++;
+  reservedSetIds.set(set, id);
+  return id;
 }
 
 /** One Agent per policy shape (and resolver), so connections to an origin are pooled and reused. */
@@ -205,6 +225,7 @@ function pooledAgent(policy: NetworkPolicy, dnsLookup: DnsLookup): Agent {
     policy.allowPrivate,
     [...new Set(policy.allowedPrivateHosts.map(normalizeHost))].sort(),
     (policy.certificatePins ?? []).map((pin) => [normalizeHost(pin.host), pin.sha256 ?? null]).sort(),
+    reservedSetId(policy.reservedLocalPorts),
   ]);
   let byShape = agents.get(dnsLookup);
   if (!byShape) {

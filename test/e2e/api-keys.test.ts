@@ -157,6 +157,32 @@ describe('API keys over HTTP', () => {
     expect(res.json.code).toBe('api_key_revoked');
   });
 
+  it('revoking a key revokes the keys it created, and theirs; its siblings keep working', async () => {
+    const tenant = uniqueName('tenant-cascade-');
+    const root = await mintKey(tenant, ['admin']);
+    const create = async (creator: string, name: string, scopes: string[]) => {
+      const res = await call(host.baseUrl, 'POST', '/api/v1/api-keys', { key: creator, body: { name, scopes } });
+      expect(res.status).toBe(201);
+      return { id: String(res.json.id), key: String(res.json.key) };
+    };
+    const parent = await create(root.key, 'parent', ['apikeys:write', 'events:read']);
+    const child = await create(parent.key, 'child', ['apikeys:write', 'events:read']);
+    const grandchild = await create(child.key, 'grandchild', ['events:read']);
+    const sibling = await create(root.key, 'sibling', ['apikeys:write']);
+    const revoked = await call(host.baseUrl, 'DELETE', `/api/v1/api-keys/${parent.id}`, { key: root.key });
+    expect(revoked.status).toBe(200);
+    for (const k of [parent, child, grandchild]) {
+      const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: k.key });
+      expect(res.status).toBe(401);
+      expect(res.json.code).toBe('api_key_revoked');
+    }
+    expect((await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: sibling.key })).status).toBe(200);
+    const listed = await call(host.baseUrl, 'GET', '/api/v1/api-keys?limit=10', { key: root.key });
+    const byId = new Map((listed.json.items as { id: string; revokedAt: string | null }[]).map((k) => [k.id, k]));
+    for (const k of [parent, child, grandchild]) expect(byId.get(k.id)?.revokedAt).toBeTruthy();
+    expect(byId.get(sibling.id)?.revokedAt).toBeNull();
+  });
+
   it('refuses an expired key with 401 api_key_expired once the clock passes its expiry', async () => {
     const expiresAt = new Date(Date.now() + 60 * 60 * 1000).toISOString();
     const key = await mintKey(env.BOOTSTRAP_TENANT_ID!, ['apikeys:write'], expiresAt);
@@ -485,6 +511,47 @@ describe('failed authentication is throttled', () => {
       last = res.status;
     }
     expect(last).toBe(429);
+  });
+
+  it("wrong guesses at a key's id never lock out the key itself", async () => {
+    // Before: ten bad guesses at mhk_<victimId>_… gave the real key 429 for a minute.
+    const victim = await mintKey(uniqueName('tenant-victim-'), ['apikeys:write']);
+    const guess = `${victim.key.slice(0, -4)}ZZZZ`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 14; i++) {
+      const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: guess, from: `127.0.1.${i + 1}` });
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10)).toEqual(Array(4).fill(429));
+    // The owner, from a fresh address and from one that guessed: the right secret always passes.
+    for (const from of ['127.0.1.100', '127.0.1.1']) {
+      const own = await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: victim.key, from });
+      expect(own.status, from).toBe(200);
+    }
+    // And the guesses at it are still refused.
+    expect((await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: guess, from: '127.0.1.101' })).status).toBe(429);
+  });
+
+  it('a long spoofed X-Forwarded-For does not buy a throttled client a fresh bucket', async () => {
+    const attacker = '127.0.2.1';
+    let last = 0;
+    for (let i = 0; i < 25 && last !== 429; i++) {
+      last = (
+        await call(host.baseUrl, 'GET', '/api/v1/api-keys', { key: `wrong-${i}-${'y'.repeat(32)}`, from: attacker })
+      ).status;
+    }
+    expect(last).toBe(429);
+    // Before: a header over 2 KiB landed in one shared "unknown" bucket with a fresh allowance.
+    for (const forged of ['a'.repeat(5000), `${'10.0.0.1, '.repeat(1000)}198.51.100.7`, '<script>,']) {
+      const res = await call(host.baseUrl, 'GET', '/api/v1/api-keys', {
+        key: 'wrong-again',
+        headers: { 'x-forwarded-for': forged },
+        from: attacker,
+      });
+      expect(res.status).toBe(429);
+      expect(res.json.code).toBe('too_many_failed_auth');
+    }
   });
 
   it('survives hostile X-Forwarded-For values', async () => {

@@ -50,6 +50,18 @@ describe('npm start', () => {
       expect(output()).toContain('api-keys-create');
       expect(output()).toMatch(/\[POST\] http:\/\/localhost:\d+\/api\/v1\/api-keys/);
       expect(output()).toMatch(/healthz-get\s+\[GET\]/);
+      // No LOCAL_FUNCTIONS_KEY in the example settings: a key is generated for this run and printed,
+      // and the host endpoints (they act for every tenant) answer 401 without it.
+      const functionsKey = /functions key: (\S+) \(generated/.exec(output())?.[1];
+      expect(functionsKey, output()).toBeTruthy();
+      const base = /API reference: (http:\/\/[^/\s]+)\/api/.exec(output())![1]!;
+      for (const path of ['/admin/host/status', '/runtime/webhooks/durabletask/instances']) {
+        const without = await fetch(`${base}${path}`);
+        expect(without.status, path).toBe(401);
+        expect(((await without.json()) as { code: string }).code).toBe('function_key_invalid');
+      }
+      const withKey = await fetch(`${base}/admin/host/status`, { headers: { 'x-functions-key': functionsKey! } });
+      expect(withKey.status).toBe(200);
     } finally {
       process.kill(-child.pid!, 'SIGINT');
     }

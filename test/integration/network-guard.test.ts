@@ -230,7 +230,14 @@ describe('assertOutboundUrlAllowed with development settings off', () => {
 
 describe('policies from settings and the private-host opt-in', () => {
   it('development allows http, loopback and private addresses but never metadata or 0.0.0.0', async () => {
-    expect(development).toEqual({ allowHttp: true, allowLoopback: true, allowPrivate: true, allowedPrivateHosts: [] });
+    expect(development).toEqual({
+      allowHttp: true,
+      allowLoopback: true,
+      allowPrivate: true,
+      allowedPrivateHosts: [],
+      // The hub's own ports on this machine stay closed (docs/decisions.md §42).
+      reservedLocalPorts: expect.any(Set),
+    });
     expect(production).toEqual({
       allowHttp: false,
       allowLoopback: false,

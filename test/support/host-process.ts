@@ -23,6 +23,13 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${randomBytes(5).toString('hex')}`;
 }
 
+/**
+ * The functions key of every host these helpers start (unless a test sets its own
+ * LOCAL_FUNCTIONS_KEY): host endpoints (/admin/*, the durable webhooks) need it, as under
+ * `npm start`. test/support/http.ts `call` sends it on those paths.
+ */
+export const TEST_FUNCTIONS_KEY = `test-functions-key-${randomBytes(16).toString('hex')}`;
+
 /** Settings for a host that shares the suite's Azurite (fast); override per test. */
 export function sharedAzuriteEnv(overrides: Record<string, string> = {}): Record<string, string> {
   const connection = process.env.TEST_STORAGE_CONNECTION;
@@ -47,6 +54,7 @@ export function sharedAzuriteEnv(overrides: Record<string, string> = {}): Record
     // Azurite: a test host fires them on demand (POST /admin/functions/{name}) so one file's host
     // never probes or sweeps another file's data. Tests of the timer mechanism itself override this.
     LOCAL_TIMERS: 'manual',
+    LOCAL_FUNCTIONS_KEY: TEST_FUNCTIONS_KEY,
     ...overrides,
   };
 }

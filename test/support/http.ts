@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { TEST_FUNCTIONS_KEY } from './host-process';
 
 /** Small fetch helpers for tests that drive the host like a client. */
 export interface CallResult {
@@ -19,9 +20,19 @@ export async function call(
     headers?: Record<string, string>;
     /** Source address on loopback (127.0.0.2, 127.0.0.3 …): a distinct client as the host sees it. */
     from?: string;
+    /**
+     * The functions key for host endpoints (/admin/*, /runtime/webhooks/durabletask/*): by default
+     * the test hosts' TEST_FUNCTIONS_KEY, unless the call already carries an x-functions-key header
+     * or a `code` query; `null` sends none (to see the 401).
+     */
+    functionsKey?: string | null;
   } = {},
 ): Promise<CallResult> {
   const headers: Record<string, string> = { ...options.headers };
+  const functionsKey = options.functionsKey === undefined ? TEST_FUNCTIONS_KEY : options.functionsKey;
+  const hasKey =
+    Object.keys(headers).some((name) => name.toLowerCase() === 'x-functions-key') || /[?&]code=/.test(path);
+  if (functionsKey && !hasKey && isHostEndpoint(path)) headers['x-functions-key'] = functionsKey;
   if (options.key) headers.authorization = `Bearer ${options.key}`;
   let body: string | Buffer | undefined;
   if (options.rawBody !== undefined) body = options.rawBody;
@@ -43,6 +54,11 @@ export async function call(
 }
 
 export { eventually } from './wait';
+
+/** Paths the local host serves itself, behind the functions key (not /api routes). */
+export function isHostEndpoint(path: string): boolean {
+  return /^\/(admin|runtime\/webhooks\/durabletask)\//i.test(path);
+}
 
 /** fetch() cannot pick its source address; node:http can (`localAddress`). */
 function fetchFrom(

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installClock, ManualClock } from '../../shared/clock';
 import { DomainError } from '../../shared/errors/domain-error';
-import { addressBucket, clientAddress, UNKNOWN_CLIENT } from '../../shared/http/client-address';
+import { addressBucket, ClientAddressUnknownError, clientAddress } from '../../shared/http/client-address';
+import { UnauthorizedError } from '../../shared/http/errors';
 import { FailedAuthThrottle } from '../../shared/http/failed-auth-throttle';
 
 const headers = (xff: string | null) => ({ get: (name: string) => (name === 'x-forwarded-for' ? xff : null) });
@@ -20,7 +21,17 @@ describe('client address', () => {
     expect(addressBucket('::ffff:192.0.2.1')).toBe('192.0.2.1');
   });
 
-  it('maps missing, garbage and oversized values to one bucket instead of failing', () => {
+  it('reads only the right-most entry, so a long or hostile prefix cannot move a client to another bucket', () => {
+    // Before: anything over 2 KiB became one shared "unknown" bucket with a fresh allowance.
+    const long = `${'10.0.0.1, '.repeat(2000)}garbage, 198.51.100.4`;
+    expect(long.length).toBeGreaterThan(20_000);
+    expect(clientAddress(headers(`${long}, 203.0.113.7:51234`))).toBe('203.0.113.7');
+    expect(clientAddress(headers(`${'x'.repeat(100_000)}, 203.0.113.7`))).toBe('203.0.113.7');
+    expect(clientAddress(headers('<script>, [2001:db8::1]:443'))).toBe('2001:db8:0:0::/64');
+  });
+
+  it('refuses a request whose right-most entry is missing or unparseable: no fresh bucket per value, no shared one', () => {
+    // The platform edge always appends a parseable entry; without one nothing vouches for the client.
     const hostile = [
       null,
       '',
@@ -31,14 +42,26 @@ describe('client address', () => {
       '[::1',
       'a'.repeat(5000),
       '1.2.3.4, <script>',
+      '1.2.3.4,',
+      `[${'0:'.repeat(40)}1]:443`,
     ];
-    for (const value of hostile) expect(clientAddress(headers(value)), String(value)).toBe(UNKNOWN_CLIENT);
+    for (const value of hostile) {
+      expect(() => clientAddress(headers(value)), String(value)).toThrow(ClientAddressUnknownError);
+    }
+    const refusal = (() => {
+      try {
+        clientAddress(headers('garbage'));
+      } catch (e) {
+        return e as DomainError;
+      }
+    })();
+    expect(refusal?.code).toBe('bad_request');
     const throwing = {
       get: () => {
         throw new Error('broken header map');
       },
     };
-    expect(clientAddress(throwing)).toBe(UNKNOWN_CLIENT);
+    expect(() => clientAddress(throwing)).toThrow(ClientAddressUnknownError);
   });
 });
 
@@ -53,34 +76,85 @@ describe('failed authentication throttle', () => {
 
   const limits = { perAddress: 3, perKeyId: 2, windowMs: 60_000, maxSubjects: 100 };
 
-  it('refuses an address after its failures, until the window ends, with Retry-After', () => {
+  const invalid = () => new UnauthorizedError('api_key_invalid', 'The API key is not valid.');
+  const rejects = (error: unknown) => async () => {
+    throw error;
+  };
+  const passes = async () => 'principal';
+  /** The status an attempt would be answered with: 200 for success, else the error's code. */
+  const outcome = (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'ok',
+      (e: unknown) => (e instanceof DomainError ? e.code : String(e)),
+    );
+
+  it('refuses an address after its failures, until the window ends, with Retry-After', async () => {
     const throttle = new FailedAuthThrottle(limits);
     const subjects = { address: '203.0.113.7' };
-    for (let i = 0; i < 3; i++) {
-      expect(() => throttle.check(subjects)).not.toThrow();
-      throttle.recordFailure(subjects);
-    }
+    for (let i = 0; i < 3; i++)
+      expect(await outcome(throttle.authenticate(subjects, rejects(invalid())))).toBe('api_key_invalid');
     clock.advance(20_000);
-    let refused: unknown;
-    try {
-      throttle.check(subjects);
-    } catch (e) {
-      refused = e;
-    }
+    let attempted = false;
+    const refused = await throttle
+      .authenticate(subjects, async () => {
+        attempted = true;
+        return 'principal';
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    // Refused before the attempt: no key lookup for a client that keeps failing.
+    expect(attempted).toBe(false);
     expect(refused).toBeInstanceOf(DomainError);
     expect((refused as DomainError).code).toBe('too_many_failed_auth');
     expect((refused as DomainError).retryAfterSeconds).toBe(40);
-    expect(() => throttle.check({ address: '203.0.113.8' })).not.toThrow();
+    expect(await outcome(throttle.authenticate({ address: '203.0.113.8' }, passes))).toBe('ok');
     clock.advance(40_000);
-    expect(() => throttle.check(subjects)).not.toThrow();
+    expect(await outcome(throttle.authenticate(subjects, passes))).toBe('ok');
   });
 
-  it('refuses a key id guessed at from many addresses', () => {
+  it('wrong secrets at one key id from many addresses end in 429, but the right secret always passes', async () => {
     const throttle = new FailedAuthThrottle(limits);
-    throttle.recordFailure({ address: 'a', keyId: 'k1' });
-    throttle.recordFailure({ address: 'b', keyId: 'k1' });
-    expect(() => throttle.check({ address: 'c', keyId: 'k1' })).toThrow(DomainError);
-    expect(() => throttle.check({ address: 'c', keyId: 'k2' })).not.toThrow();
+    expect(await outcome(throttle.authenticate({ address: 'a', keyId: 'k1' }, rejects(invalid())))).toBe(
+      'api_key_invalid',
+    );
+    expect(await outcome(throttle.authenticate({ address: 'b', keyId: 'k1' }, rejects(invalid())))).toBe(
+      'api_key_invalid',
+    );
+    expect(throttle.keyIdSpent('k1')).toBe(true);
+    for (let i = 0; i < 5; i++) {
+      expect(await outcome(throttle.authenticate({ address: `c${i}`, keyId: 'k1' }, rejects(invalid())))).toBe(
+        'too_many_failed_auth',
+      );
+    }
+    // The key's owner, from anywhere, with the right secret: never locked out by the guesses.
+    expect(await outcome(throttle.authenticate({ address: 'owner', keyId: 'k1' }, passes))).toBe('ok');
+    expect(await outcome(throttle.authenticate({ address: 'a', keyId: 'k1' }, passes))).toBe('ok');
+    expect(await outcome(throttle.authenticate({ address: 'c', keyId: 'k2' }, rejects(invalid())))).toBe(
+      'api_key_invalid',
+    );
+  });
+
+  it('a revoked, expired or disabled key presented whole is not a guess at its id', async () => {
+    const throttle = new FailedAuthThrottle(limits);
+    for (let i = 0; i < 5; i++) {
+      const revoked = new UnauthorizedError('api_key_revoked', 'revoked');
+      expect(await outcome(throttle.authenticate({ address: `r${i}`, keyId: 'k3' }, rejects(revoked)))).toBe(
+        'api_key_revoked',
+      );
+    }
+    expect(throttle.keyIdSpent('k3')).toBe(false);
+  });
+
+  it('only 401s count; other failures pass through untouched', async () => {
+    const throttle = new FailedAuthThrottle(limits);
+    for (let i = 0; i < 10; i++) {
+      expect(
+        await outcome(throttle.authenticate({ address: 'x', keyId: 'k4' }, rejects(new Error('storage down')))),
+      ).toBe('Error: storage down');
+    }
+    expect(await outcome(throttle.authenticate({ address: 'x', keyId: 'k4' }, passes))).toBe('ok');
   });
 
   it('keeps its memory bounded when a client rotates subjects', () => {
