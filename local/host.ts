@@ -12,9 +12,11 @@ import { adminEndpoints } from './admin-endpoints';
 import { type RunningAzurite, startAzurite } from './azurite';
 import { createDurableEngine, type DurableEngine } from './durable';
 import { installFunctionsCore } from './functions-core-shim';
+import { readHostJson } from './host-json';
 import { CAPABILITY_PATH, type RunningHttpServer, startHttpServer } from './http-server';
 import { startQueueTriggers } from './queue-runner';
 import { FunctionRegistry } from './registry';
+import { tableScheduleMonitor } from './schedule-monitor';
 import { startTimers, type TimerRunner } from './timers';
 
 /**
@@ -90,6 +92,8 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
   await registry.runHooks('appStart', { hookData: {}, appHookData: {} });
 
   const account = storageAccountFromConnectionString(settings.DataStorage ?? '');
+  // host.json drives what the Functions host would take from it (local/host-json.ts).
+  const hostJson = readHostJson(root);
   const timeScale = settings.LOCAL_TIME_SCALE;
   const host = settings.LOCAL_HTTP_HOST;
   const displayHost = host === '0.0.0.0' ? 'localhost' : host;
@@ -114,6 +118,8 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
     timeScale,
     log: hostLog,
     automatic: settings.LOCAL_TIMERS === 'schedule',
+    // The host id that keeps schedule statuses apart: hosts sharing an Azurite differ in hub or prefix.
+    monitor: tableScheduleMonitor(account, `${settings.LOCAL_QUEUE_PREFIX ?? ''}${settings.DURABLE_TASK_HUB}`),
     extraInputValue,
   });
 
@@ -150,12 +156,20 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
     timeScale,
     rpcBaseUrl: `http://${displayHost}:${http.port}${capabilityPrefix}${rpcPath}`,
     basePath: rpcPath,
+    maxConcurrentActivities: hostJson.durableTask.maxConcurrentActivityFunctions,
     log: hostLog,
   });
   await durable.start();
   const engine = durable;
   // Queue triggers start once the durable client binding can be filled in.
-  const queues = await startQueueTriggers({ registry, bus, log: hostLog, extraInputValue });
+  const queues = await startQueueTriggers({
+    registry,
+    bus,
+    log: hostLog,
+    extraInputValue,
+    concurrency: hostJson.serviceBus.maxConcurrentCalls,
+    maxAutoLockRenewalMs: hostJson.serviceBus.maxAutoLockRenewalMs,
+  });
 
   let stopping: Promise<void> | undefined;
   const stop = () => {

@@ -15,8 +15,13 @@ export interface QueueRunnerOptions {
   registry: FunctionRegistry;
   bus: StorageQueueBus;
   log: BusLog;
-  /** Messages handled at once per trigger (host.json maxConcurrentCalls). Default 4. */
+  /**
+   * Messages handled at once per trigger: host.json `extensions.serviceBus.maxConcurrentCalls`
+   * (local/host-json.ts), as the extension runs each trigger's processor. Default 16.
+   */
   concurrency?: number;
+  /** Lock renewal while a handler runs: host.json `maxAutoLockRenewalDuration`. Default 5 minutes. */
+  maxAutoLockRenewalMs?: number;
   pollIntervalMs?: number;
   maxPollIntervalMs?: number;
   /** How often interrupted sends are re-sent and old dedup rows dropped; 0 disables. Default 30 s. */
@@ -119,7 +124,8 @@ export async function startQueueTriggers(options: QueueRunnerOptions): Promise<Q
     const queue = resolveBindingExpression(fn.trigger.queueName);
     consumers.push(
       bus.startConsumer(queue, (message) => invoke(fn, message, log, options.extraInputValue), {
-        concurrency: options.concurrency ?? 4,
+        concurrency: options.concurrency ?? 16,
+        maxAutoLockRenewalMs: options.maxAutoLockRenewalMs ?? 5 * 60_000,
         pollIntervalMs: options.pollIntervalMs ?? 500,
         maxPollIntervalMs: options.maxPollIntervalMs ?? 1_000,
       }),
