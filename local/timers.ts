@@ -160,9 +160,11 @@ export function startTimers(
   };
 
   const automatic = options.automatic !== false;
+  // Parsed up front: a bad schedule stops the host at start, as the Functions host refuses it.
+  const schedules = new Map(functions.map((fn) => [fn.name, parseSchedule(String(fn.trigger.schedule ?? ''))]));
   const started = Promise.all(
     functions.map(async (fn) => {
-      const schedule = parseSchedule(String(fn.trigger.schedule ?? ''));
+      const schedule = schedules.get(fn.name)!;
       // LOCAL_TIMERS=manual: the timer only fires on demand (POST /admin/functions/{name}).
       if (!automatic) return;
       const monitor =
@@ -225,7 +227,11 @@ export function startTimers(
       }
       arm();
     }),
-  ).then(() => undefined);
+  ).then(
+    () => undefined,
+    (error: unknown) =>
+      options.log('error', 'timer start-up failed', { error: error instanceof Error ? error.message : String(error) }),
+  );
 
   return {
     timers: () =>
