@@ -13,11 +13,13 @@ import { adminEndpoints } from './admin-endpoints';
 import { type RunningAzurite, startAzurite } from './azurite';
 import { createDurableEngine, type DurableEngine } from './durable';
 import { installFunctionsCore } from './functions-core-shim';
+import { readHostJson } from './host-json';
 import { CAPABILITY_PATH, FRONT_END_RESPONSE_LIMIT_MS, type RunningHttpServer, startHttpServer } from './http-server';
-import { InvocationTracker, parseFunctionTimeout } from './invocation';
+import { InvocationTracker } from './invocation';
 import { storagePorts } from './local-settings';
 import { startQueueTriggers } from './queue-runner';
 import { FunctionRegistry } from './registry';
+import { tableScheduleMonitor } from './schedule-monitor';
 import { startTimers, type TimerRunner } from './timers';
 
 /**
@@ -96,6 +98,8 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
   await registry.runHooks('appStart', { hookData: {}, appHookData: {} });
 
   const account = storageAccountFromConnectionString(settings.DataStorage ?? '');
+  // host.json drives what the Functions host would take from it (local/host-json.ts).
+  const hostJson = readHostJson(root);
   const timeScale = settings.LOCAL_TIME_SCALE;
   const host = settings.LOCAL_HTTP_HOST;
   const displayHost = host === '0.0.0.0' ? 'localhost' : host;
@@ -120,6 +124,8 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
     timeScale,
     log: hostLog,
     automatic: settings.LOCAL_TIMERS === 'schedule',
+    // The host id that keeps schedule statuses apart: hosts sharing an Azurite differ in hub or prefix.
+    monitor: tableScheduleMonitor(account, `${settings.LOCAL_QUEUE_PREFIX ?? ''}${settings.DURABLE_TASK_HUB}`),
     extraInputValue,
   });
 
@@ -129,9 +135,7 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
   const capabilityToken = settings.LOCAL_FUNCTIONS_KEY ? randomBytes(32).toString('base64url') : undefined;
   // Azure's time limits (docs/runbooks/local-host.md, "Differences from Azure's host").
   const limitScale = settings.LOCAL_TIME_LIMIT_SCALE;
-  const functionTimeoutMs = parseFunctionTimeout(
-    (JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')) as { functionTimeout?: unknown }).functionTimeout,
-  );
+  const functionTimeoutMs = hostJson.functionTimeoutMs;
   const invocations = new InvocationTracker({
     functionTimeoutMs: functionTimeoutMs === undefined ? undefined : functionTimeoutMs / limitScale,
     log: hostLog,
@@ -169,12 +173,20 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
     timeScale,
     rpcBaseUrl: `http://${displayHost}:${http.port}${capabilityPrefix}${rpcPath}`,
     basePath: rpcPath,
+    maxConcurrentActivities: hostJson.durableTask.maxConcurrentActivityFunctions,
     log: hostLog,
   });
   await durable.start();
   const engine = durable;
   // Queue triggers start once the durable client binding can be filled in.
-  const queues = await startQueueTriggers({ registry, bus, log: hostLog, extraInputValue });
+  const queues = await startQueueTriggers({
+    registry,
+    bus,
+    log: hostLog,
+    extraInputValue,
+    concurrency: hostJson.serviceBus.maxConcurrentCalls,
+    maxAutoLockRenewalMs: hostJson.serviceBus.maxAutoLockRenewalMs,
+  });
 
   let stopping: Promise<void> | undefined;
   const stop = () => {

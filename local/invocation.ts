@@ -42,18 +42,6 @@ export function createInvocationContext(
   return context;
 }
 
-/**
- * host.json's functionTimeout ("hh:mm:ss", or "-1" / absent for none) in milliseconds. The host
- * refuses to start on a malformed value; so do we.
- */
-export function parseFunctionTimeout(value: unknown): number | undefined {
-  if (value === undefined || value === null || value === '-1') return undefined;
-  const match = typeof value === 'string' ? /^(\d+):([0-5]\d):([0-5]\d)(?:\.(\d+))?$/.exec(value) : null;
-  if (!match) throw new Error(`host.json functionTimeout must be "hh:mm:ss" or "-1", not ${JSON.stringify(value)}.`);
-  const [, h, m, s] = match;
-  return ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000;
-}
-
 /** What a function sees when the worker it ran on was restarted under it. */
 export class WorkerRestartedError extends Error {
   override readonly name = 'WorkerRestartedError';

@@ -15,8 +15,13 @@ export interface QueueRunnerOptions {
   registry: FunctionRegistry;
   bus: StorageQueueBus;
   log: BusLog;
-  /** Messages handled at once per trigger (host.json maxConcurrentCalls). Default 4. */
+  /**
+   * Messages handled at once per trigger: host.json `extensions.serviceBus.maxConcurrentCalls`
+   * (local/host-json.ts), as the extension runs each trigger's processor. Default 16.
+   */
   concurrency?: number;
+  /** Lock renewal while a handler runs: host.json `maxAutoLockRenewalDuration`. Default 5 minutes. */
+  maxAutoLockRenewalMs?: number;
   pollIntervalMs?: number;
   maxPollIntervalMs?: number;
   /** How often interrupted sends are re-sent and old dedup rows dropped; 0 disables. Default 30 s. */
@@ -42,24 +47,54 @@ export function resolveBindingExpression(value: string, env: Record<string, stri
   });
 }
 
-/** The Node worker lower-cases the first letter of every trigger metadata key, nested ones too. */
-function camelKeys(props: Record<string, string | number | boolean>): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  for (const [key, value] of Object.entries(props)) out[key.charAt(0).toLowerCase() + key.slice(1)] = value;
+/** The worker lower-cases the first letter of every key, nested ones too (`toCamelCaseValue`). */
+function camelValue(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(camelValue);
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) out[key.charAt(0).toLowerCase() + key.slice(1)] = camelValue(inner);
   return out;
 }
 
-export function triggerMetadataFor(message: ReceivedMessage): Record<string, unknown> {
-  const properties = camelKeys(message.applicationProperties);
+/**
+ * One binding-data value as the Node worker hands it to the function: the host sends strings as
+ * typed strings and objects as JSON, and the worker JSON-parses both (`fromRpcTypedData`, whose
+ * `tryJsonParse` keeps a string only when it does not parse). So a correlation id `1e400` arrives
+ * as Infinity here exactly as it does in Azure, and the trigger's own normalising is exercised.
+ */
+function asWorkerDelivers(value: unknown): unknown {
+  if (typeof value === 'string') {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  }
+  if (typeof value === 'object' && value !== null) return camelValue(JSON.parse(JSON.stringify(value)) as unknown);
+  return value;
+}
+
+/** The extension's binding data for a message (PascalCase, as the host builds it). */
+function bindingDataFor(message: ReceivedMessage): Record<string, unknown> {
   return {
-    messageId: message.messageId,
-    deliveryCount: message.deliveryCount,
-    enqueuedTimeUtc: message.enqueuedTimeUtc.toISOString(),
-    ...(message.correlationId !== undefined ? { correlationId: message.correlationId } : {}),
-    applicationProperties: properties,
-    userProperties: properties,
-    [LOCAL_SETTLEMENT_FLAG]: true,
+    MessageId: message.messageId,
+    DeliveryCount: message.deliveryCount,
+    EnqueuedTimeUtc: message.enqueuedTimeUtc.toISOString(),
+    ...(message.correlationId !== undefined ? { CorrelationId: message.correlationId } : {}),
+    ApplicationProperties: message.applicationProperties,
+    UserProperties: message.applicationProperties,
   };
+}
+
+/** context.triggerMetadata as the worker builds it from the binding data (`fromRpcTriggerMetadata`). */
+export function triggerMetadataFor(message: ReceivedMessage): Record<string, unknown> {
+  const metadata: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(bindingDataFor(message))) {
+    metadata[key.charAt(0).toLowerCase() + key.slice(1)] = camelValue(asWorkerDelivers(value));
+  }
+  // Not binding data: the local host's own marker that it applies the returned Settlement.
+  metadata[LOCAL_SETTLEMENT_FLAG] = true;
+  return metadata;
 }
 
 async function invoke(
@@ -89,7 +124,8 @@ export async function startQueueTriggers(options: QueueRunnerOptions): Promise<Q
     const queue = resolveBindingExpression(fn.trigger.queueName);
     consumers.push(
       bus.startConsumer(queue, (message) => invoke(fn, message, log, options.extraInputValue), {
-        concurrency: options.concurrency ?? 4,
+        concurrency: options.concurrency ?? 16,
+        maxAutoLockRenewalMs: options.maxAutoLockRenewalMs ?? 5 * 60_000,
         pollIntervalMs: options.pollIntervalMs ?? 500,
         maxPollIntervalMs: options.maxPollIntervalMs ?? 1_000,
       }),

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { nowMs } from '../../shared/clock';
 import { PayloadTooLargeError } from './chunked';
 import type { ClientBindingData } from './client-binding';
 import { INSTANCE_ID_PLACEHOLDER } from './client-binding';
@@ -13,7 +14,8 @@ import type { RuntimeStatus } from './instance-store';
  *   GET    instances/{id}                     200 Completed, 202 Pending/Running/Suspended, 400 Failed/Terminated, 404
  *   GET    instances/?runtimeStatus=&createdTimeFrom=&createdTimeTo=   200 [status...]
  *   DELETE instances/{id}                     200 {instancesDeleted}, 404
- *   DELETE instances/?filters                 200 {instancesDeleted}
+ *   DELETE instances/?createdTimeFrom=&createdTimeTo=&runtimeStatus=   200 {instancesDeleted}; 404 none
+ *          purged; 400 without createdTimeFrom (createdTimeTo defaults to now), as the extension answers
  *   POST   instances/{id}/raiseEvent/{name}   202, 404, 410 (finished)
  *   POST   instances/{id}/terminate|suspend|resume?reason=   202, 404, 410
  *   rewind, restart, entities                 501 (not supported locally)
@@ -152,7 +154,16 @@ export function createRpcHandler(options: {
 
     if (resource === 'instances' && (id === undefined || id === '')) {
       if (method === 'GET') return send(res, 200, await service.list(filterOf(query)));
-      if (method === 'DELETE') return send(res, 200, { instancesDeleted: await service.purgeBy(filterOf(query)) });
+      if (method === 'DELETE') {
+        const filter = filterOf(query);
+        if (!filter.createdTimeFrom)
+          throw new HttpProblem(400, "Please provide value for 'createdTimeFrom' parameter.");
+        filter.createdTimeTo ??= new Date(nowMs());
+        const instancesDeleted = await service.purgeBy(filter);
+        // The client reads 404 as "nothing matched" (instancesDeleted 0).
+        if (instancesDeleted === 0) return send(res, 404, { message: 'No instances matched the purge filter.' });
+        return send(res, 200, { instancesDeleted });
+      }
       throw new HttpProblem(405, 'use GET or DELETE');
     }
 

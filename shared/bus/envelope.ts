@@ -35,7 +35,7 @@ export const envelopeSchema = z.object({
   hiddenReceives: z.number().int().nonnegative().optional(),
   /** Delay still owed, written by earlier versions for schedules beyond 7 days; read as dueAtMs. */
   remainingDelayMs: z.number().nonnegative().optional(),
-  /** The error of the last failed delivery, carried so MaxDeliveryCountExceeded can name it. */
+  /** Written by earlier versions (the last delivery's error); read and ignored, never written. */
   lastError: z.string().optional(),
   deadLetter: deadLetterSchema.optional(),
 });

@@ -173,7 +173,7 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
           queue,
           envelope,
           MAX_DELIVERY_COUNT_EXCEEDED,
-          maxDeliveryDescription(delivered, envelope.lastError),
+          maxDeliveryDescription(delivered),
           delivered,
         );
         crashPoint(CRASH_AFTER_DEAD_LETTER_COPY);

@@ -2,7 +2,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import { systemClock } from '../clock';
 import { crashPoint } from '../faults/crash-points';
 import { restStatus } from '../storage/errors';
-import { describeError, type Envelope, serializeEnvelope, toReceivedMessage } from './envelope';
+import { type Envelope, serializeEnvelope, toReceivedMessage } from './envelope';
 import { MAX_DELIVERY_COUNT_EXCEEDED, type ReceivedMessage, type Settlement } from './port';
 
 /**
@@ -61,11 +61,14 @@ export const CRASH_AFTER_DEAD_LETTER_COPY = 'bus.dead-letter.after-copy';
  */
 export const lockClockMs = (): number => systemClock.now();
 
-export function maxDeliveryDescription(deliveries: number, lastError: string | undefined): string {
-  const base = `Message could not be consumed after ${deliveries} delivery attempts.`;
-  return lastError
-    ? `${base} Last error: ${lastError}`
-    : `${base} No error was recorded (the lock expired: a crash or a handler that outlived its lock).`;
+/**
+ * What the broker writes as DeadLetterErrorDescription for MaxDeliveryCountExceeded: the count and
+ * nothing about the application's error, which Service Bus never sees. The emulator writes exactly
+ * this, so nothing local can come to rely on an error text Azure does not give; the stage runner
+ * puts the last error on the event's timeline instead (docs/bus.md, "The dead-letter path").
+ */
+export function maxDeliveryDescription(deliveries: number): string {
+  return `Message could not be consumed after ${deliveries} delivery attempts.`;
 }
 
 export class StorageQueueLock implements LockedMessage {
@@ -98,15 +101,13 @@ export class StorageQueueLock implements LockedMessage {
     return this.final(() => this.delete());
   }
 
-  abandon(error?: unknown): Promise<void> {
-    const lastError = error === undefined ? this.envelope.lastError : describeError(error);
+  abandon(_error?: unknown): Promise<void> {
+    // The error is the caller's to log: the broker keeps none of it, and neither does the copy.
     if (this.deliveryCount >= this.ctx.maxDeliveryCount) {
-      return this.deadLetter(MAX_DELIVERY_COUNT_EXCEEDED, maxDeliveryDescription(this.deliveryCount, lastError));
+      return this.deadLetter(MAX_DELIVERY_COUNT_EXCEEDED, maxDeliveryDescription(this.deliveryCount));
     }
     return this.final(async () => {
-      // Visible again now; the new content carries the error so a later MaxDeliveryCountExceeded
-      // (after a crash, when no handler is around to say why) can still name it.
-      const text = serializeEnvelope({ ...this.envelope, ...(lastError ? { lastError } : {}) });
+      const text = serializeEnvelope(this.envelope);
       await this.guard(() => this.ctx.client.updateMessage(this.storageMessageId, this.popReceipt, text, 0));
     });
   }

@@ -42,15 +42,29 @@ export function settlementFromResult(result: unknown): Settlement | undefined {
 }
 
 /**
+ * A string the worker may have turned into a scalar: it JSON-parses every string value of trigger
+ * metadata (`tryJsonParse` in @azure/functions' fromRpcTypedData), so a message id or correlation id
+ * `true`, `1e400` or a long digit string arrives as a boolean, Infinity or a rounded number. Taken
+ * back to a string here, so such a message is handled rather than abandoned until it is a poison
+ * message. The text may differ from what was sent (`Infinity`, rounding); the receive path refuses
+ * such correlation ids up front (shared/http/correlation.ts), so only foreign senders meet this.
+ */
+const scalarString = z.preprocess(
+  (value) => (typeof value === 'number' || typeof value === 'boolean' ? String(value) : value),
+  z.string(),
+);
+
+/**
  * What the Node worker puts in context.triggerMetadata for a Service Bus message: the extension's
  * binding data (MessageId, DeliveryCount, EnqueuedTimeUtc, CorrelationId, ApplicationProperties,
- * UserProperties, LockToken, …) with each key's first letter lower-cased, nested keys included.
+ * UserProperties, LockToken, …) with each key's first letter lower-cased, nested keys included,
+ * and every string value JSON-parsed when it parses.
  */
 const triggerMetadataSchema = z.object({
-  messageId: z.union([z.string(), z.number()]).optional(),
+  messageId: scalarString.optional(),
   deliveryCount: z.coerce.number().int().nonnegative().optional(),
-  enqueuedTimeUtc: z.union([z.string(), z.date()]).optional(),
-  correlationId: z.union([z.string(), z.number()]).nullish(),
+  enqueuedTimeUtc: z.union([scalarString, z.date()]).optional(),
+  correlationId: scalarString.nullish(),
   applicationProperties: z.record(z.string(), z.unknown()).nullish(),
   userProperties: z.record(z.string(), z.unknown()).nullish(),
   [LOCAL_SETTLEMENT_FLAG]: z.boolean().optional(),
@@ -77,12 +91,10 @@ export function receivedMessageFromTrigger(body: unknown, triggerMetadata: unkno
   }
   return {
     body,
-    messageId: String(meta.messageId),
+    messageId: meta.messageId,
     deliveryCount: Math.max(1, meta.deliveryCount ?? 1),
     enqueuedTimeUtc: toDate(meta.enqueuedTimeUtc),
-    ...(meta.correlationId !== undefined && meta.correlationId !== null
-      ? { correlationId: String(meta.correlationId) }
-      : {}),
+    ...(meta.correlationId !== undefined && meta.correlationId !== null ? { correlationId: meta.correlationId } : {}),
     applicationProperties: portProperties(meta.applicationProperties ?? meta.userProperties ?? undefined),
   };
 }

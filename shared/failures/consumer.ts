@@ -6,10 +6,11 @@ import {
   type Settlement,
 } from '../bus/port';
 import { loadEvent, loadNormalizedEvent, updateEvent } from '../inbound/event-store';
-import { loadStageRecord } from '../inbound/timeline';
+import { loadStageRecord, loadTimeline, type StageRecord, type TimelineEntry } from '../inbound/timeline';
 import { logger } from '../observability/logger';
 import { ERROR_TYPES, type ErrorType, FAILURE_PROPERTIES, type Stage, stageMessageSchema } from '../pipeline/contract';
 import { recordEventFailure } from './analysis';
+import { lastCrashOf } from './crash-record';
 import { suggestFix } from './suggest';
 
 /**
@@ -29,6 +30,54 @@ const METADATA_KEYS = Object.values(FAILURE_PROPERTIES).filter(
   (k) => k !== 'tenantId' && k !== 'eventId' && k !== 'stage',
 );
 
+interface Cause {
+  errorType: ErrorType;
+  description: string;
+  metadata: Record<string, string | number>;
+}
+
+/**
+ * What really went wrong. An explicit dead-letter carries its reason and description. A
+ * MaxDeliveryCountExceeded carries only the broker's count text, so the event's timeline says why:
+ * - the attempt recorded `failed`: the stage dead-lettered it, but the forward to
+ *   `<queue>-deadletter` kept failing (plain Azure binding) — the recorded error is the real one;
+ * - otherwise the newest crash row of the attempt names the error its last delivery threw;
+ * - with neither (a process killed mid-delivery, a lock that ran out) it stays `crashed` with the
+ *   broker's text.
+ */
+async function causeOf(
+  info: { reason: string; description: string },
+  record: StageRecord | undefined,
+  timeline: () => Promise<TimelineEntry[]>,
+  stage: Stage,
+  body: { step: string; attempt: number },
+): Promise<Cause> {
+  if (info.reason !== MAX_DELIVERY_COUNT_EXCEEDED) {
+    return {
+      errorType: errorTypeOf(info.reason),
+      description: info.description || record?.message || info.reason,
+      metadata: {},
+    };
+  }
+  const broker = { deadLetterReason: info.reason, deadLetterDescription: info.description };
+  if (record?.outcome === 'failed') {
+    return {
+      errorType: errorTypeOf(record.errorType ?? 'internal_error'),
+      description: record.message || info.description || info.reason,
+      metadata: broker,
+    };
+  }
+  const crash = lastCrashOf(await timeline(), stage, body.step, body.attempt);
+  if (crash?.message) {
+    return {
+      errorType: 'crashed',
+      description: crash.message,
+      metadata: { ...broker, lastCrashedDelivery: crash.deliveryCount },
+    };
+  }
+  return { errorType: 'crashed', description: info.description || info.reason, metadata: broker };
+}
+
 export function failureAnalysisHandler(stage: Stage): MessageHandler {
   return async (message): Promise<Settlement> => {
     const parsed = stageMessageSchema.safeParse(message.body);
@@ -39,9 +88,9 @@ export function failureAnalysisHandler(stage: Stage): MessageHandler {
     }
     const body = parsed.data;
     const info = deadLetterInfo(message) ?? { reason: 'internal_error', description: 'dead-lettered without a reason' };
-    const errorType = errorTypeOf(info.reason);
     const event = await loadEvent(body.tenantId, body.eventId);
     const record = await loadStageRecord(body.tenantId, body.eventId, stage, body.step, body.attempt);
+    const cause = await causeOf(info, record, () => loadTimeline(body.tenantId, body.eventId), stage, body);
     const metadata: Record<string, string | number> = {};
     for (const key of METADATA_KEYS) {
       const value = message.applicationProperties[key];
@@ -61,7 +110,8 @@ export function failureAnalysisHandler(stage: Stage): MessageHandler {
       (n) => n.keywords,
       () => [],
     );
-    const description = info.description || record?.message || info.reason;
+    for (const [key, value] of Object.entries(cause.metadata)) metadata[key] = value;
+    const { errorType, description } = cause;
     await recordEventFailure({
       tenantId: body.tenantId,
       eventId: body.eventId,

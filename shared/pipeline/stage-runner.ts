@@ -1,8 +1,10 @@
 import { processCounters } from '../analytics/process-counters';
+import { describeError } from '../bus/envelope';
 import { type BusSender, complete, deadLetter, type MessageHandler, type ReceivedMessage } from '../bus/port';
 import { processBus } from '../bus/process-bus';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryOrDeadLetter } from '../bus/retry';
 import { nowMs } from '../clock';
+import { CRASHED, crashTimelineStep } from '../failures/crash-record';
 import { crashPoint } from '../faults/crash-points';
 import { type EventView, loadEvent, updateEvent } from '../inbound/event-store';
 import { loadStageRecord, recordStage, type StageRecord } from '../inbound/timeline';
@@ -213,6 +215,51 @@ export function stageHandler(
       attempt: message.attempt,
     });
 
+    const deliveryStarted = nowMs();
+    try {
+      return await deliver(message, received, event, log, correlationId);
+    } catch (error) {
+      // Azure keeps no application error on a message that throws until maxDeliveryCount, so the
+      // error goes on the event's timeline for the Failure Analysis before the message is abandoned.
+      await recordCrash(event, message, received, error, deliveryStarted, log);
+      throw error;
+    }
+  };
+
+  async function recordCrash(
+    event: EventView,
+    message: StageMessage,
+    received: ReceivedMessage,
+    error: unknown,
+    started: number,
+    log: Logger,
+  ): Promise<void> {
+    const finished = nowMs();
+    try {
+      await recordStage(event.tenantId, event.id, {
+        stage,
+        step: crashTimelineStep(message.step, received.deliveryCount),
+        attempt: message.attempt,
+        outcome: 'retrying',
+        startedAt: new Date(started).toISOString(),
+        finishedAt: new Date(finished).toISOString(),
+        durationMs: Math.max(0, finished - started),
+        errorType: CRASHED,
+        message: describeError(error),
+        detail: `Delivery ${received.deliveryCount} threw; the bus delivers the message again until maxDeliveryCount.`,
+      });
+    } catch (recordError) {
+      log.error('the crash could not be recorded on the timeline', errorFields(recordError));
+    }
+  }
+
+  async function deliver(
+    message: StageMessage,
+    received: ReceivedMessage,
+    event: EventView,
+    log: Logger,
+    correlationId: string,
+  ) {
     const recorded = await loadStageRecord(event.tenantId, event.id, stage, message.step, message.attempt);
     if (recorded) {
       log.info('stage already recorded; re-applying its outcome', { outcome: recorded.outcome });
@@ -250,7 +297,7 @@ export function stageHandler(
     });
     log.info('stage finished', { outcome: stored.outcome, durationMs: stored.durationMs, errorType: stored.errorType });
     return settlement;
-  };
+  }
 }
 
 function toRecord(

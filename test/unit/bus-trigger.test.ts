@@ -18,6 +18,7 @@ import {
   settlementFromResult,
   TriggerMetadataError,
 } from '../../shared/bus/trigger';
+import { correlationIdFrom, parsesAsNonString } from '../../shared/http/correlation';
 
 /** triggerMetadata as the Node worker builds it from the Service Bus extension's binding data. */
 const azureMetadata = {
@@ -83,6 +84,52 @@ describe('receivedMessageFromTrigger', () => {
       ...sent,
       applicationProperties: { tenantId: 't9', deadLetterReason: 'x', flag: true },
     });
+  });
+});
+
+describe('metadata strings the Node worker JSON-parses', () => {
+  it('takes scalars the worker made of a message id or correlation id back to strings instead of refusing the message', () => {
+    for (const [sent, parsed] of [
+      [true, 'true'],
+      [Number.POSITIVE_INFINITY, 'Infinity'],
+      [12345678901234567000, '12345678901234567000'],
+      [-1.5, '-1.5'],
+    ] as const) {
+      const m = receivedMessageFromTrigger({}, { ...azureMetadata, correlationId: sent, messageId: sent });
+      expect(m.correlationId).toBe(parsed);
+      expect(m.messageId).toBe(parsed);
+    }
+    // `null` parses to null: no correlation id, as when none was sent.
+    expect(receivedMessageFromTrigger({}, { ...azureMetadata, correlationId: null }).correlationId).toBeUndefined();
+  });
+
+  it('the local runner hands metadata over parsed the same way, so the trigger meets what Azure gives it', () => {
+    const sent: ReceivedMessage = {
+      body: {},
+      messageId: 'm1',
+      deliveryCount: 1,
+      enqueuedTimeUtc: new Date('2026-01-02T03:04:05.000Z'),
+      correlationId: '1e400',
+      applicationProperties: { TenantId: 't9', count: '42' },
+    };
+    const meta = triggerMetadataFor(sent);
+    expect(meta['correlationId']).toBe(Number.POSITIVE_INFINITY);
+    // Nested values travel as one JSON document: their strings stay strings.
+    expect(meta['applicationProperties']).toEqual({ tenantId: 't9', count: '42' });
+    expect(receivedMessageFromTrigger(sent.body, meta).correlationId).toBe('Infinity');
+    expect(triggerMetadataFor({ ...sent, correlationId: 'true' })['correlationId']).toBe(true);
+  });
+
+  it('replaces a client-sent correlation id that the worker would turn into a non-string, on every route alike', () => {
+    for (const value of ['1e400', 'true', 'false', 'null', '12345678901234567890', '-1', '0', '3.25']) {
+      expect(parsesAsNonString(value)).toBe(true);
+      const minted = correlationIdFrom(value);
+      expect(minted).not.toBe(value);
+      expect(parsesAsNonString(minted)).toBe(false);
+    }
+    for (const value of ['corr-7', '1.2.3', '01JABC', 'ev:validation:main:0', 'e5', 'Infinity', 'NaN']) {
+      expect(correlationIdFrom(value)).toBe(value);
+    }
   });
 });
 

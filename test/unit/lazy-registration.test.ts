@@ -9,6 +9,7 @@ import { PROBE_SCHEDULE } from '../../shared/health/schedule';
 import { EVENTS_RETENTION_SCHEDULE } from '../../shared/inbound/retention';
 import { STUCK_SWEEP_SCHEDULE } from '../../shared/inbound/stuck-events';
 import { RENEWAL_SCHEDULE } from '../../shared/inbound/vendor-push';
+import { DURABLE_PURGE_SCHEDULE } from '../../shared/outbound/durable-purge';
 import { ATTEMPT_ACTIVITY, DELIVERY_ORCHESTRATOR, NEXT_ATTEMPT_ACTIVITY } from '../../shared/outbound/orchestrator';
 import { RETENTION_SCHEDULE } from '../../shared/outbound/retention';
 import { START_SWEEP_SCHEDULE } from '../../shared/outbound/sweep';
@@ -122,6 +123,7 @@ describe('registering the app', () => {
     expect(trigger('health-probe-timer')?.['schedule']).toBe(PROBE_SCHEDULE);
     expect(trigger('outbound-start-sweep')?.['schedule']).toBe(START_SWEEP_SCHEDULE);
     expect(trigger('outbound-retention')?.['schedule']).toBe(RETENTION_SCHEDULE);
+    expect(trigger('durable-purge')?.['schedule']).toBe(DURABLE_PURGE_SCHEDULE);
     expect(trigger('events-retention')?.['schedule']).toBe(EVENTS_RETENTION_SCHEDULE);
     expect(trigger('events-stuck-sweep')?.['schedule']).toBe(STUCK_SWEEP_SCHEDULE);
     expect(trigger('webhooks-renewal')?.['schedule']).toBe(RENEWAL_SCHEDULE);
