@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { DomainError } from '../errors/domain-error';
+import { logger } from '../observability/logger';
 
 /**
  * The client address a request came from, as a throttling bucket — never as an identity.
@@ -14,37 +14,44 @@ import { DomainError } from '../errors/domain-error';
  * bucketing single addresses would let a client rotate through 2^64 of them.
  *
  * No usable right-most entry (no header, or garbage where the edge's entry should be) means the
- * request did not come through an edge that vouches for anything. There is no honest bucket for
- * it: one per value would hand out a fresh allowance per request, one shared `unknown` bucket
- * would let anyone lock everyone in it out. Such a request is refused (400) before authentication.
+ * request did not come through an edge that vouches for anything. Behind the platform edge a client
+ * cannot produce that (the edge's entry is always last, whatever the client prepends), so such
+ * requests share one `unattributed` bucket rather than being refused: one bucket per value would
+ * hand out a fresh allowance per request, and refusing would turn a platform that forwards no
+ * X-Forwarded-For into an outage of every authenticated route. The first such request per
+ * process is logged, so a deployment that lands here is seen (docs/decisions.md §42).
  */
 /** Longer than any `[IPv6]:port` the edge writes: a longer right-most entry is not the edge's. */
 const MAX_ENTRY_LENGTH = 64;
 
-export class ClientAddressUnknownError extends DomainError {
-  constructor() {
-    super(
-      'bad_request',
-      'The client address could not be determined from X-Forwarded-For; requests must come through the platform edge.',
+/** The one bucket for requests no edge vouched for (see above). */
+export const UNATTRIBUTED_BUCKET = 'unattributed';
+
+let unattributedSeen = false;
+function unattributed(): string {
+  if (!unattributedSeen) {
+    unattributedSeen = true;
+    logger.warn(
+      'a request carried no X-Forwarded-For entry from the platform edge; throttled in the shared unattributed bucket',
     );
   }
+  return UNATTRIBUTED_BUCKET;
 }
 
-/** The request's throttling bucket; throws ClientAddressUnknownError when there is none to trust. */
+/** The request's throttling bucket: the edge's address, or the shared unattributed bucket. */
 export function clientAddress(headers: { get(name: string): string | null }): string {
   let raw: string | null;
   try {
     raw = headers.get('x-forwarded-for');
   } catch {
-    throw new ClientAddressUnknownError();
+    return unattributed();
   }
-  if (typeof raw !== 'string') throw new ClientAddressUnknownError();
+  if (typeof raw !== 'string') return unattributed();
   // Only the tail after the last comma is looked at: parsing cost does not grow with what the
   // client prepended, and nothing it prepended can change the result.
   const last = raw.slice(raw.lastIndexOf(',') + 1).trim();
   const bucket = last.length <= MAX_ENTRY_LENGTH ? addressBucket(last) : undefined;
-  if (!bucket) throw new ClientAddressUnknownError();
-  return bucket;
+  return bucket ?? unattributed();
 }
 
 /** `a.b.c.d`, `a.b.c.d:port`, `v6`, `[v6]` or `[v6]:port` → its bucket; undefined when none of these. */
