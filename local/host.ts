@@ -120,19 +120,6 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
   // activities, queue triggers, timers); the engine exists once the HTTP server has its port.
   let durable: DurableEngine | undefined;
   const extraInputValue = (type: string) => (type === 'durableClient' ? durable?.clientBindingData() : undefined);
-  const timers = startTimers(registry.byTrigger('timerTrigger'), {
-    timeScale,
-    log: hostLog,
-    automatic: settings.LOCAL_TIMERS === 'schedule',
-    // The host id that keeps schedule statuses apart: hosts sharing an Azurite differ in hub or prefix.
-    monitor: tableScheduleMonitor(account, `${settings.LOCAL_QUEUE_PREFIX ?? ''}${settings.DURABLE_TASK_HUB}`),
-    extraInputValue,
-  });
-
-  // With a functions key, the durable webhooks need it like every host endpoint. The app's own
-  // DurableClient cannot send it (it drops query strings and sets no headers), so its base URL
-  // carries a per-process capability token instead, valid for the durable webhooks only.
-  const capabilityToken = settings.LOCAL_FUNCTIONS_KEY ? randomBytes(32).toString('base64url') : undefined;
   // Azure's time limits (docs/runbooks/local-host.md, "Differences from Azure's host").
   const limitScale = settings.LOCAL_TIME_LIMIT_SCALE;
   const functionTimeoutMs = hostJson.functionTimeoutMs;
@@ -140,6 +127,20 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
     functionTimeoutMs: functionTimeoutMs === undefined ? undefined : functionTimeoutMs / limitScale,
     log: hostLog,
   });
+  const timers = startTimers(registry.byTrigger('timerTrigger'), {
+    timeScale,
+    log: hostLog,
+    automatic: settings.LOCAL_TIMERS === 'schedule',
+    // The host id that keeps schedule statuses apart: hosts sharing an Azurite differ in hub or prefix.
+    monitor: tableScheduleMonitor(account, `${settings.LOCAL_QUEUE_PREFIX ?? ''}${settings.DURABLE_TASK_HUB}`),
+    extraInputValue,
+    invocations,
+  });
+
+  // With a functions key, the durable webhooks need it like every host endpoint. The app's own
+  // DurableClient cannot send it (it drops query strings and sets no headers), so its base URL
+  // carries a per-process capability token instead, valid for the durable webhooks only.
+  const capabilityToken = settings.LOCAL_FUNCTIONS_KEY ? randomBytes(32).toString('base64url') : undefined;
   // The HTTP server starts first so a port of 0 resolves before the durable client URLs are built.
   const http = await startHttpServer({
     port: settings.LOCAL_HTTP_PORT,
@@ -186,6 +187,7 @@ export async function startLocalHost(root: string): Promise<LocalHost> {
     extraInputValue,
     concurrency: hostJson.serviceBus.maxConcurrentCalls,
     maxAutoLockRenewalMs: hostJson.serviceBus.maxAutoLockRenewalMs,
+    invocations,
   });
 
   let stopping: Promise<void> | undefined;

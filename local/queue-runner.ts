@@ -2,7 +2,7 @@ import type { QueueConsumer } from '../shared/bus/consumer';
 import { type BusLog, complete, type ReceivedMessage, type Settlement } from '../shared/bus/port';
 import type { StorageQueueBus } from '../shared/bus/storage-queue-bus';
 import { LOCAL_SETTLEMENT_FLAG, settlementFromResult } from '../shared/bus/trigger';
-import { createInvocationContext } from './invocation';
+import { createInvocationContext, type InvocationTracker } from './invocation';
 import type { FunctionRegistry, RegisteredFunction } from './registry';
 
 /**
@@ -28,6 +28,8 @@ export interface QueueRunnerOptions {
   sweepIntervalMs?: number;
   /** Values of extra input bindings a trigger declares (the durable client), by binding type. */
   extraInputValue?: (bindingType: string) => unknown;
+  /** Holds each invocation to host.json's functionTimeout, with every other invocation of the host. */
+  invocations?: InvocationTracker;
 }
 
 export interface QueueTriggerRunner {
@@ -102,6 +104,7 @@ async function invoke(
   message: ReceivedMessage,
   log: BusLog,
   extraInputValue: QueueRunnerOptions['extraInputValue'],
+  invocations: InvocationTracker | undefined,
 ): Promise<Settlement> {
   // Extra inputs (a durable client) are filled in as the Functions host does for any trigger.
   const context = createInvocationContext(fn, log, {
@@ -109,7 +112,10 @@ async function invoke(
     logFields: { messageId: message.messageId },
     ...(extraInputValue ? { extraInputValue } : {}),
   });
-  const result = await fn.callback(message.body, context);
+  // Held to functionTimeout like every invocation on the instance: an overrun fails it (and the
+  // others in flight), the message is abandoned and comes back, as after a worker restart.
+  const call = () => fn.callback(message.body, context);
+  const result = await (invocations ? invocations.run(fn, context, call) : call());
   return settlementFromResult(result) ?? complete;
 }
 
@@ -123,7 +129,7 @@ export async function startQueueTriggers(options: QueueRunnerOptions): Promise<Q
     }
     const queue = resolveBindingExpression(fn.trigger.queueName);
     consumers.push(
-      bus.startConsumer(queue, (message) => invoke(fn, message, log, options.extraInputValue), {
+      bus.startConsumer(queue, (message) => invoke(fn, message, log, options.extraInputValue, options.invocations), {
         concurrency: options.concurrency ?? 16,
         maxAutoLockRenewalMs: options.maxAutoLockRenewalMs ?? 5 * 60_000,
         pollIntervalMs: options.pollIntervalMs ?? 500,

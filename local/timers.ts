@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import { nowMs } from '../shared/clock';
-import { createInvocationContext } from './invocation';
+import { createInvocationContext, type InvocationTracker } from './invocation';
 import type { RegisteredFunction } from './registry';
 
 /**
@@ -129,6 +129,8 @@ export function startTimers(
     monitor?: ScheduleMonitor;
     /** Values of extra input bindings a timer declares (the durable client), by binding type. */
     extraInputValue?: (bindingType: string) => unknown;
+    /** Holds each run to host.json's functionTimeout, with every other invocation of the host. */
+    invocations?: InvocationTracker;
   },
 ): TimerRunner {
   const handles = new Map<string, NodeJS.Timeout>();
@@ -153,7 +155,8 @@ export function startTimers(
       options.extraInputValue ? { extraInputValue: options.extraInputValue } : {},
     );
     try {
-      await fn.callback(input, context);
+      const run = () => fn.callback(input, context);
+      await (options.invocations ? options.invocations.run(fn, context, run) : run());
     } catch (error) {
       options.log('error', `timer function ${fn.name} failed`, { function: fn.name, error: (error as Error).message });
     }

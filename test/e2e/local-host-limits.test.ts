@@ -80,6 +80,29 @@ describe('time limits', () => {
     // The host keeps serving after the restart.
     expect((await call(host.baseUrl, 'POST', '/api/fixture/body', { rawBody: 'abc' })).json).toEqual({ bytes: 3 });
   });
+
+  it('a queue-triggered invocation past functionTimeout fails like a worker restart: its message comes back and completes', async () => {
+    const runId = uniqueName('queued');
+    const sent = await call(host.baseUrl, 'POST', '/api/fixture/messages/hold', {
+      body: { messageId: runId, body: { runId } },
+    });
+    expect(sent.status).toBe(202);
+    await eventually(
+      async () =>
+        host
+          .output()
+          .split('\n')
+          .find((l) => l.includes('function timeout exceeded') && l.includes('fixture-hold-consume')),
+      30_000,
+    );
+    const deliveries = await eventually(async () => {
+      const rows = (await call(host.baseUrl, 'GET', `/api/fixture/records/${runId}`)).json as unknown as {
+        deliveryCount: number;
+      }[];
+      return rows.length >= 2 ? rows : undefined;
+    }, 60_000);
+    expect(deliveries.map((r) => r.deliveryCount).sort()).toEqual([1, 2]);
+  });
 });
 
 describe('bodies without Content-Length, without HTTP streaming', () => {
