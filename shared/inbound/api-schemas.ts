@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { EVENT_STATUSES, EVENT_TRIGGERS, STAGES } from '../events/contract';
 import { failureSchema } from '../failures/api-schemas';
-import { EVENT_STATUSES, EVENT_TRIGGERS, STAGES } from '../pipeline/contract';
 import { apiInstant } from '../validation/instant';
 import { displayName } from '../validation/text';
 

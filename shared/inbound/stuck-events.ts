@@ -1,14 +1,14 @@
 import { nowMs } from '../clock';
+import type { ErrorType } from '../events/contract';
+import { tenantsOfDay } from '../events/event-days';
+import type { EventRecord } from '../events/event-store';
+import { indexPartition, loadEventRecord, tables, updateEvent } from '../events/event-store';
 import { recordEventFailure } from '../failures/analysis';
 import { suggestFix, vendorName } from '../failures/suggest';
 import { errorFields, logger } from '../observability/logger';
-import type { ErrorType } from '../pipeline/contract';
 import { odata } from '../sdk/data-tables';
 import { newestFirstId, tenantPartition, timeBucket, timeBucketsBetween } from '../storage/keys';
-import { tenantsOfDay } from './event-days';
-import { indexPartition, loadEventRecord, tables, updateEvent } from './event-store';
 import { enqueue, type ReceiveDeps } from './receive';
-import type { EventRecord } from './tables';
 
 /**
  * The stuck-event sweep (docs/pipeline.md, "Housekeeping"). An event can be left non-terminal with

@@ -4,7 +4,7 @@ import { type AuditEntry, recordAudit } from '../audit/audit-log';
 import type { BusSender } from '../bus/port';
 import { nowMs } from '../clock';
 import { DomainError, isDomainError, ResourceNotFoundError } from '../errors/domain-error';
-import { createEvent, loadEvent, loadEventRecord, payloadTextOf } from '../inbound/event-store';
+import { createEvent, loadEvent, loadEventRecord, payloadTextOf } from '../events/event-store';
 import { enqueue } from '../inbound/receive';
 import type { TableClient, TransactionAction } from '../sdk/data-tables';
 import type { StorageAccount } from '../storage/connection';

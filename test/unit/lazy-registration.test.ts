@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LoadReport } from '../../bench/cold-start/load-once';
 import { deadLetterQueueName } from '../../shared/bus/port';
+import { STAGE_QUEUES, STAGES } from '../../shared/events/contract';
 import { PROBE_QUEUE } from '../../shared/health/probe-message';
 import { PROBE_SCHEDULE } from '../../shared/health/schedule';
 import { EVENTS_RETENTION_SCHEDULE } from '../../shared/inbound/retention';
@@ -13,7 +14,6 @@ import { DURABLE_PURGE_SCHEDULE } from '../../shared/outbound/durable-purge';
 import { ATTEMPT_ACTIVITY, DELIVERY_ORCHESTRATOR, NEXT_ATTEMPT_ACTIVITY } from '../../shared/outbound/orchestrator';
 import { RETENTION_SCHEDULE } from '../../shared/outbound/retention';
 import { START_SWEEP_SCHEDULE } from '../../shared/outbound/sweep';
-import { STAGE_QUEUES, STAGES } from '../../shared/pipeline/contract';
 import type { AppRegistration } from '../support/app-registrations';
 import { ROOT } from '../support/host-process';
 

@@ -1,18 +1,20 @@
 import { createHash } from 'node:crypto';
 import { services } from '../app/services';
 import { nowMs } from '../clock';
+import { BlobStore } from '../storage/blob-store';
+import { AlreadyExistsError } from '../storage/errors';
+import { newestFirstId, newestFirstIdTime, shardOf, tenantPartition, timeBucket } from '../storage/keys';
 import {
   type EventStatus,
   type EventTrigger,
   type NormalizedEvent,
   normalizedEventSchema,
   type Stage,
-} from '../pipeline/contract';
-import { BlobStore } from '../storage/blob-store';
-import { AlreadyExistsError } from '../storage/errors';
-import { newestFirstId, newestFirstIdTime, shardOf, tenantPartition, timeBucket } from '../storage/keys';
+} from './contract';
 import { noteEventDay } from './event-days';
-import { type EventRecord, type InboundTables, inboundTables } from './tables';
+import { type EventRecord, type EventTables, eventTables } from './tables';
+
+export type { EventRecord };
 
 /**
  * The inbound event log (DESIGN §4): one row per event in `events`, its payload inline up to
@@ -42,8 +44,8 @@ export const INLINE_PAYLOAD_BYTES = 32 * 1024;
 const PREVIEW_CHARS = 300;
 export const PAYLOAD_CONTAINER = 'event-payloads';
 
-export function tables(): InboundTables {
-  return inboundTables(services().account);
+export function tables(): EventTables {
+  return eventTables(services().account);
 }
 
 let blobs: { account: unknown; store: BlobStore } | undefined;

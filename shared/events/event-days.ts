@@ -1,9 +1,9 @@
 import { services } from '../app/services';
 import { nowMs } from '../clock';
 import { escapeKey, timeBucket, unescapeKey } from '../storage/keys';
-import { inboundTables } from './tables';
+import { eventTables } from './tables';
 
-const days = () => inboundTables(services().account).days;
+const days = () => eventTables(services().account).days;
 
 /**
  * The cross-tenant list of tenant-days that hold inbound rows (`eventdays`). Housekeeping walks a
