@@ -37,3 +37,24 @@ export async function sendToStage(
     },
   });
 }
+
+/** A new or re-sent event's first message: validation, step main (receive, replay, the stuck sweep). */
+export async function enqueueValidation(
+  deps: { bus: () => BusSender },
+  tenantId: string,
+  eventId: string,
+  source: string,
+  correlationId: string,
+): Promise<void> {
+  // Duplicates tolerated: the dedup row already makes a delivery one event, and validation is
+  // idempotent per step, so the emulated bus's ledger would buy nothing here (docs/bus.md). On
+  // Service Bus the broker still drops a repeated message id.
+  await sendToStage(
+    deps.bus(),
+    tenantId,
+    eventId,
+    { stage: 'validation', step: 'main' },
+    { vendor: source },
+    { correlationId, duplicatesTolerated: true },
+  );
+}
