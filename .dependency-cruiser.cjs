@@ -61,12 +61,15 @@ module.exports = {
       to: { path: HEAVY_SDKS, dependencyTypesNot: ['type-only'] },
     },
     {
-      name: 'triggers-adapted-in-http-and-bus',
+      name: 'triggers-adapted-at-the-edge',
       comment:
-        'Capabilities are framework-free: only shared/http (apiRoute) and shared/bus (queue triggers) adapt verbs to @azure/functions.',
+        'Capabilities are framework-free: only the API edge (shared/api), the HTTP primitive (request types), shared/bus (queue triggers) and the one inbound HTTP adapter (receive-hook, vendor deliveries are no API route) adapt verbs to @azure/functions.',
       severity: 'error',
       // shared/sdk/durable-functions registers durable triggers for functions/ without loading the package.
-      from: { path: '^shared/', pathNot: '^shared/(http|bus)/|^shared/sdk/durable-functions\\.ts$' },
+      from: {
+        path: '^shared/',
+        pathNot: '^shared/(api|http|bus)/|^shared/sdk/durable-functions\\.ts$|^shared/inbound/receive-hook\\.ts$',
+      },
       to: { path: '(^|/)node_modules/@azure/functions/' },
     },
     {

@@ -1,8 +1,8 @@
+import { FailedAuthThrottle } from '../api/failed-auth-throttle';
 import type { BootstrapKey } from '../apikeys/authenticate';
 import { type ApiKeyTables, apiKeyTables } from '../apikeys/records';
 import { type AuditEntry, auditTable } from '../audit/audit-log';
 import { type Settings, settings } from '../config/settings';
-import { FailedAuthThrottle } from '../http/failed-auth-throttle';
 import { RateLimiter } from '../http/rate-limit';
 import {
   CachedSecretSource,
@@ -35,7 +35,7 @@ export interface Services {
   tenants: TenantDirectory;
   /** The platform operator's key (Key Vault secret operator-api-key / OPERATOR_API_KEY). */
   operatorKey: OperatorKeySource;
-  /** Per-process throttle of failed authentication (shared/http/failed-auth-throttle). */
+  /** Per-process throttle of failed authentication (shared/api/failed-auth-throttle). */
   failedAuth: FailedAuthThrottle;
 }
 

@@ -1,5 +1,5 @@
+import { defineApiRoute } from '../api/api-route';
 import { nowMs } from '../clock';
-import { defineApiRoute } from '../http/api-route';
 import { groupFailures } from './analysis';
 import { failureGroupsSchema, failuresQuery } from './api-schemas';
 

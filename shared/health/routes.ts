@@ -1,4 +1,4 @@
-import { defineApiRoute, problemSchema } from '../http/api-route';
+import { defineApiRoute, problemSchema } from '../api/api-route';
 import { integrationIdParams } from '../integrations/api-schemas';
 import { healthHistorySchema, healthQuery, recheckSchema, statusReportSchema } from './api-schemas';
 import { statusDeps } from './deps';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { defineApiRoute, problemSchema } from '../api/api-route';
 import { services } from '../app/services';
 import { processBus } from '../bus/process-bus';
-import { defineApiRoute, problemSchema } from '../http/api-route';
 import { errorMapping } from '../http/error-table';
 import { type ReplayDeps, replayEvent, replayEvents } from './replay';
 

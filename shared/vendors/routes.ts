@@ -1,4 +1,4 @@
-import { defineApiRoute } from '../http/api-route';
+import { defineApiRoute } from '../api/api-route';
 import { vendorListSchema } from './api-schemas';
 import { catalog } from './registry';
 
