@@ -1,8 +1,9 @@
 import type { Counters } from '../analytics/counters';
 import { processCounters } from '../analytics/process-counters';
+import { credentialCipher } from '../app/process-cipher';
 import { services } from '../app/services';
 import type { AuditEntry } from '../audit/audit-log';
-import { type CredentialCipher, credentialCipher } from '../crypto/credential-cipher';
+import type { CredentialCipher } from '../crypto/credential-cipher';
 import { type DnsLookup, type NetworkPolicy, networkPolicyFromSettings } from '../net/guard';
 import type { TableRepository } from '../storage/table-repository';
 import { type OutboundTables, outboundTables } from './tables';
