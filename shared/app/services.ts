@@ -72,3 +72,17 @@ export function services(): Services {
 export function setServices(next: Services | undefined): void {
   built = next;
 }
+
+/**
+ * A capability's deps, built from the Services instance on first use and again whenever that
+ * instance changes: setServices() (tests) thereby resets every capability built this way, where a
+ * module-level `let built` would keep the old account's repositories.
+ */
+export function depsFromServices<T>(build: (svc: Services) => T): () => T {
+  let cached: { from: Services; deps: T } | undefined;
+  return () => {
+    const svc = services();
+    if (cached?.from !== svc) cached = { from: svc, deps: build(svc) };
+    return cached.deps;
+  };
+}
