@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { services } from '../app/services';
 import { nowMs } from '../clock';
-import { BlobStore } from '../storage/blob-store';
+import type { BlobStore } from '../storage/blob-store';
 import { AlreadyExistsError } from '../storage/errors';
 import { newestFirstId, newestFirstIdTime, shardOf, tenantPartition, timeBucket } from '../storage/keys';
 import {
@@ -11,8 +10,9 @@ import {
   normalizedEventSchema,
   type Stage,
 } from './contract';
+import { eventDeps, PAYLOAD_CONTAINER } from './deps';
 import { noteEventDay } from './event-days';
-import { type EventRecord, type EventTables, eventTables } from './tables';
+import type { EventRecord, EventTables } from './tables';
 
 export type { EventRecord };
 
@@ -42,17 +42,15 @@ export interface EventView {
 /** Bodies up to this size stay in the event row; larger ones go to a blob (DESIGN §2). */
 export const INLINE_PAYLOAD_BYTES = 32 * 1024;
 const PREVIEW_CHARS = 300;
-export const PAYLOAD_CONTAINER = 'event-payloads';
+
+export { PAYLOAD_CONTAINER };
 
 export function tables(): EventTables {
-  return eventTables(services().account);
+  return eventDeps().tables;
 }
 
-let blobs: { account: unknown; store: BlobStore } | undefined;
 export function payloadStore(): BlobStore {
-  const account = services().account;
-  if (blobs?.account !== account) blobs = { account, store: new BlobStore(account, PAYLOAD_CONTAINER) };
-  return blobs.store;
+  return eventDeps().payloads;
 }
 
 /** Where an event row lives, derived from its id alone (the id carries its minting time). */
