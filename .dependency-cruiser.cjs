@@ -17,10 +17,11 @@ const HEAVY_SDKS =
  * The layer order of docs/architecture.md ("Layers"), bottom up: primitives → events → capabilities
  * → API edge (shared/api) → functions/. The composition root shared/app sits beside the layers: it
  * builds repositories from capabilities' tables files and primitives, and capabilities reach it
- * through their deps files. Written once here; the rules below and lazy-registration's list of
- * foundation folders use these names.
+ * through their deps files. Written once here for the rules below; the foundation folders of
+ * test/unit/lazy-registration.test.ts (FOUNDATION) name the same primitives.
  */
-const PRIMITIVES = '(audit|bus|clock|config|crypto|errors|faults|http|net|observability|sdk|secrets|storage|validation)';
+const PRIMITIVES =
+  '(audit|bus|clock|config|crypto|errors|faults|http|net|observability|sdk|secrets|storage|validation)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
