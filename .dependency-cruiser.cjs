@@ -13,9 +13,51 @@ const TABLES = '^shared/.+/(tables|records)\\.ts$';
 const HEAVY_SDKS =
   '(^|/)node_modules/(@azure/(data-tables|storage-blob|storage-queue|identity|keyvault-secrets|service-bus)|undici|durable-functions)/';
 
+/**
+ * The layer order of docs/architecture.md ("Layers"), bottom up: primitives → events → capabilities
+ * → API edge (shared/api) → functions/. The composition root shared/app sits beside the layers: it
+ * builds repositories from capabilities' tables files and primitives, and capabilities reach it
+ * through their deps files. Written once here for the rules below; the foundation folders of
+ * test/unit/lazy-registration.test.ts (FOUNDATION) name the same primitives.
+ */
+const PRIMITIVES =
+  '(audit|bus|clock|config|crypto|errors|faults|http|net|observability|sdk|secrets|storage|validation)';
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
+    {
+      name: 'no-circular',
+      comment:
+        'Modules form a DAG: a runtime cycle makes load order decide what is undefined when a module body runs. Type-only imports are erased by the compiler and cannot change load order, so they do not count (viaOnly).',
+      severity: 'error',
+      from: { path: '^(functions|shared|local)/' },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+    {
+      name: 'primitives-never-import-capabilities',
+      comment:
+        'Primitives are the bottom layer: a primitive importing the event log, a capability, the API edge or the composition root (even for a type) turns the layers into a knot.',
+      severity: 'error',
+      from: { path: `^shared/${PRIMITIVES}/` },
+      to: { path: '^shared/', pathNot: `^shared/${PRIMITIVES}/` },
+    },
+    {
+      name: 'events-below-capabilities',
+      comment:
+        'shared/events (the event record, timeline, event days, stage contract, sendToStage) is what inbound, pipeline, failures and replay share; it imports primitives and the composition root only.',
+      severity: 'error',
+      from: { path: '^shared/events/' },
+      to: { path: '^shared/', pathNot: `^shared/(${PRIMITIVES.slice(1, -1)}|events|app)/` },
+    },
+    {
+      name: 'capabilities-see-only-the-route-contract',
+      comment:
+        "A capability's routes.ts types its definitions with shared/api/api-route.ts (the route contract, loaded at registration); the rest of the edge (handler, meta routes, throttle, catch-all) sits above the capabilities and may import them.",
+      severity: 'error',
+      from: { path: '^shared/', pathNot: '^shared/(api|app)/' },
+      to: { path: '^shared/api/', pathNot: '^shared/api/api-route\\.ts$' },
+    },
     {
       name: 'shared-below-entries',
       comment: 'shared/ is the domain and its primitives: it never depends on trigger wiring or on the local host.',
@@ -61,12 +103,15 @@ module.exports = {
       to: { path: HEAVY_SDKS, dependencyTypesNot: ['type-only'] },
     },
     {
-      name: 'triggers-adapted-in-http-and-bus',
+      name: 'triggers-adapted-at-the-edge',
       comment:
-        'Capabilities are framework-free: only shared/http (apiRoute) and shared/bus (queue triggers) adapt verbs to @azure/functions.',
+        'Capabilities are framework-free: only the API edge (shared/api), the HTTP primitive (request types), shared/bus (queue triggers) and the one inbound HTTP adapter (receive-hook, vendor deliveries are no API route) adapt verbs to @azure/functions.',
       severity: 'error',
       // shared/sdk/durable-functions registers durable triggers for functions/ without loading the package.
-      from: { path: '^shared/', pathNot: '^shared/(http|bus)/|^shared/sdk/durable-functions\\.ts$' },
+      from: {
+        path: '^shared/',
+        pathNot: '^shared/(api|http|bus)/|^shared/sdk/durable-functions\\.ts$|^shared/inbound/receive-hook\\.ts$',
+      },
       to: { path: '(^|/)node_modules/@azure/functions/' },
     },
     {

@@ -1,8 +1,10 @@
 import { app } from '@azure/functions';
-import { lazyApiRoute } from '../shared/http/api-route';
+import { lazyApiRoute } from '../shared/api/api-route';
 
 /** The definitions, imported on the first request (docs/decisions.md §38). */
 const routes = () => import('../shared/inbound/event-routes').then((m) => m.routes);
+const failureRoutes = () => import('../shared/failures/routes').then((m) => m.routes);
+const replayRoutes = () => import('../shared/replay/routes').then((m) => m.routes);
 
 app.http(
   'events-list',
@@ -16,12 +18,17 @@ app.http(
 
 app.http(
   'failures-list',
-  lazyApiRoute(routes, { method: 'GET', route: 'v1/failures', scope: 'events:read', operationId: 'listFailures' }),
+  lazyApiRoute(failureRoutes, {
+    method: 'GET',
+    route: 'v1/failures',
+    scope: 'events:read',
+    operationId: 'listFailures',
+  }),
 );
 
 app.http(
   'events-replay',
-  lazyApiRoute(routes, {
+  lazyApiRoute(replayRoutes, {
     method: 'POST',
     route: 'v1/events/{id}/replay',
     scope: 'events:replay',
@@ -31,7 +38,7 @@ app.http(
 
 app.http(
   'events-replay-bulk',
-  lazyApiRoute(routes, {
+  lazyApiRoute(replayRoutes, {
     method: 'POST',
     route: 'v1/events/replay',
     scope: 'events:replay',

@@ -1,5 +1,5 @@
 import { lazyQueueHandler, registerQueueHandler } from '../shared/bus/trigger';
-import type { Stage } from '../shared/pipeline/contract';
+import type { Stage } from '../shared/events/contract';
 
 /** Each stage's dead-letter companion queue (`<queue>-deadletter` of STAGE_QUEUES). */
 const DEAD_LETTER_QUEUES: Record<Stage, string> = {

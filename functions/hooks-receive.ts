@@ -11,7 +11,7 @@ app.http('hooks-receive', {
   methods: [...methods],
   authLevel: 'anonymous',
   // The handler and the inbound code behind it are imported on the first delivery (docs/decisions.md §38).
-  handler: loadOnFirstCall(async () => (await import('../shared/http/receive-hook')).receiveHook),
+  handler: loadOnFirstCall(async () => (await import('../shared/inbound/receive-hook')).receiveHook),
 });
 // So the catch-all answers GET /api/hooks/{id} with 405 and Allow: POST (docs/decisions.md §44).
 recordHttpRoute(route, methods);

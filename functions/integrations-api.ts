@@ -1,8 +1,9 @@
 import { app } from '@azure/functions';
-import { lazyApiRoute } from '../shared/http/api-route';
+import { lazyApiRoute } from '../shared/api/api-route';
 
 /** The definitions, imported on the first request (docs/decisions.md §38). */
 const routes = () => import('../shared/integrations/routes').then((m) => m.routes);
+const healthRoutes = () => import('../shared/health/routes').then((m) => m.routes);
 
 app.http(
   'integrations-create',
@@ -38,7 +39,7 @@ app.http(
 // match wins, so `v1/integrations/{id}` must not come first (docs/decisions.md §44).
 app.http(
   'integrations-all-status',
-  lazyApiRoute(routes, {
+  lazyApiRoute(healthRoutes, {
     method: 'GET',
     route: 'v1/integrations/status',
     scope: 'integrations:read',
@@ -88,7 +89,7 @@ app.http(
 
 app.http(
   'integrations-health',
-  lazyApiRoute(routes, {
+  lazyApiRoute(healthRoutes, {
     method: 'GET',
     route: 'v1/integrations/{id}/health',
     scope: 'integrations:read',
@@ -98,7 +99,7 @@ app.http(
 
 app.http(
   'integrations-recheck',
-  lazyApiRoute(routes, {
+  lazyApiRoute(healthRoutes, {
     method: 'POST',
     route: 'v1/integrations/{id}/recheck',
     scope: 'integrations:write',

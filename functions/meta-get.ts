@@ -1,8 +1,8 @@
 import { app } from '@azure/functions';
-import { lazyApiRoute } from '../shared/http/api-route';
+import { lazyApiRoute } from '../shared/api/api-route';
 
 /** The definitions, imported on the first request (docs/decisions.md §38). */
-const routes = () => import('../shared/http/meta-routes').then((m) => m.routes);
+const routes = () => import('../shared/api/meta-routes').then((m) => m.routes);
 
 app.http(
   'healthz-get',

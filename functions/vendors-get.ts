@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { lazyApiRoute } from '../shared/http/api-route';
+import { lazyApiRoute } from '../shared/api/api-route';
 
 /** The definitions, imported on the first request (docs/decisions.md §38). */
 const routes = () => import('../shared/vendors/routes').then((m) => m.routes);

@@ -12,5 +12,5 @@ app.http('zz-route-not-found', {
   route: '{*path}',
   methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
   authLevel: 'anonymous',
-  handler: loadOnFirstCall(async () => (await import('../shared/http/fallback-route')).routeNotFound),
+  handler: loadOnFirstCall(async () => (await import('../shared/api/fallback-route')).routeNotFound),
 });

@@ -1,4 +1,4 @@
-import { defineApiRoute, problemSchema } from '../http/api-route';
+import { defineApiRoute, problemSchema } from '../api/api-route';
 import { agentRunIdParams, agentRunListSchema, agentRunSchema } from './api-schemas';
 import { agentRunsOfEvent, getAgentRunView } from './view';
 

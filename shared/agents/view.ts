@@ -1,5 +1,5 @@
 import { ResourceNotFoundError } from '../errors/domain-error';
-import { loadEvent } from '../inbound/event-store';
+import { loadEvent } from '../events/event-store';
 import { findTool } from '../tools/catalog';
 import { readWrite } from '../tools/ledger';
 import type { AgentRunView } from './api-schemas';

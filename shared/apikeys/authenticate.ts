@@ -1,6 +1,6 @@
 import { nowMs } from '../clock';
 import { matchesSha256, secretsEqual } from '../crypto/constant-time';
-import { UnauthorizedError } from '../http/errors';
+import { UnauthorizedError } from './errors';
 import { parseKeyId } from './key-material';
 import { operatorPrincipal, type Principal } from './principal';
 import { type ApiKeyTables, LOOKUP_ROW } from './records';

@@ -1,5 +1,5 @@
+import { defineApiRoute, problemSchema } from '../api/api-route';
 import { services } from '../app/services';
-import { defineApiRoute, problemSchema } from '../http/api-route';
 import {
   apiKeyListSchema,
   apiKeySchema,

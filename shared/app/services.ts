@@ -1,8 +1,8 @@
+import { FailedAuthThrottle } from '../api/failed-auth-throttle';
 import type { BootstrapKey } from '../apikeys/authenticate';
 import { type ApiKeyTables, apiKeyTables } from '../apikeys/records';
 import { type AuditEntry, auditTable } from '../audit/audit-log';
 import { type Settings, settings } from '../config/settings';
-import { FailedAuthThrottle } from '../http/failed-auth-throttle';
 import { RateLimiter } from '../http/rate-limit';
 import {
   CachedSecretSource,
@@ -35,7 +35,7 @@ export interface Services {
   tenants: TenantDirectory;
   /** The platform operator's key (Key Vault secret operator-api-key / OPERATOR_API_KEY). */
   operatorKey: OperatorKeySource;
-  /** Per-process throttle of failed authentication (shared/http/failed-auth-throttle). */
+  /** Per-process throttle of failed authentication (shared/api/failed-auth-throttle). */
   failedAuth: FailedAuthThrottle;
 }
 
@@ -71,4 +71,18 @@ export function services(): Services {
 /** Tests that build their own services replace the process ones. */
 export function setServices(next: Services | undefined): void {
   built = next;
+}
+
+/**
+ * A capability's deps, built from the Services instance on first use and again whenever that
+ * instance changes: setServices() (tests) thereby resets every capability built this way, where a
+ * module-level `let built` would keep the old account's repositories.
+ */
+export function depsFromServices<T>(build: (svc: Services) => T): () => T {
+  let cached: { from: Services; deps: T } | undefined;
+  return () => {
+    const svc = services();
+    if (cached?.from !== svc) cached = { from: svc, deps: build(svc) };
+    return cached.deps;
+  };
 }

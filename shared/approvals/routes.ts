@@ -1,4 +1,4 @@
-import { defineApiRoute, problemSchema } from '../http/api-route';
+import { defineApiRoute, problemSchema } from '../api/api-route';
 import { approvalIdParams, approvalListQuery, approvalListSchema, approvalSchema, decisionBody } from './api-schemas';
 import { approvalDeps } from './deps';
 import { decideApproval, getApproval, listApprovals } from './manage';

@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { services } from '../app/services';
 import { DomainError } from '../errors/domain-error';
 import { FernetError, FernetKeyError, MultiFernet } from './fernet';
 import { parseKeyRing } from './key-ring';
@@ -38,7 +37,7 @@ function unreadable(error: FernetError): DomainError {
   );
 }
 
-function keyUnavailable(detail: string, cause?: unknown): DomainError {
+export function keyUnavailable(detail: string, cause?: unknown): DomainError {
   return new DomainError(
     'credential_key_unavailable',
     `The credential encryption key is unavailable: ${detail}.`,
@@ -131,33 +130,6 @@ export function createCredentialCipher(loadKeyRing: KeyRingSource): CredentialCi
   };
 }
 
-/** The process key ring: the Key Vault secret when named, else the local setting. */
-async function keyRingFromSettings(): Promise<string> {
-  const { settings, secrets } = services();
-  if (settings.CREDENTIAL_KEY_SECRET_NAME) {
-    try {
-      return await secrets.get(settings.CREDENTIAL_KEY_SECRET_NAME);
-    } catch (error) {
-      throw keyUnavailable(`secret "${settings.CREDENTIAL_KEY_SECRET_NAME}" could not be read`, error);
-    }
-  }
-  if (settings.CREDENTIAL_ENCRYPTION_KEY) return settings.CREDENTIAL_ENCRYPTION_KEY;
-  throw keyUnavailable('set CREDENTIAL_KEY_SECRET_NAME (Key Vault) or CREDENTIAL_ENCRYPTION_KEY (local development)');
-}
-
-let processCipher: CredentialCipher | undefined;
-
-/** The process cipher, built on first use from services().secrets and the settings. */
-export function credentialCipher(): CredentialCipher {
-  processCipher ??= createCredentialCipher(keyRingFromSettings);
-  return processCipher;
-}
-
-/** Tests that swap services() forget the process cipher with it. */
-export function resetCredentialCipher(): void {
-  processCipher = undefined;
-}
-
 export interface ReencryptRow {
   token: string;
   /**
@@ -184,7 +156,7 @@ export interface ReencryptResult {
  */
 export async function reencryptAll(
   rows: AsyncIterable<ReencryptRow>,
-  cipher: CredentialCipher = credentialCipher(),
+  cipher: CredentialCipher,
 ): Promise<ReencryptResult> {
   const result: ReencryptResult = { scanned: 0, rewritten: 0, unreadable: [] };
   for await (const row of rows) {

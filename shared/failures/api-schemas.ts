@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { STAGES } from '../events/contract';
+import { apiInstant } from '../validation/instant';
 import { failureRecordSchema } from './tables';
 
 /**
@@ -13,3 +15,28 @@ export const failureSchema = z
     bodyBytes: z.number().optional(),
   })
   .meta({ id: 'Failure' });
+
+export const failuresQuery = z
+  .strictObject({
+    stage: z.enum(STAGES).optional(),
+    errorType: z.string().min(1).max(64).optional(),
+    from: apiInstant.optional(),
+    to: apiInstant.optional(),
+  })
+  .meta({ id: 'FailuresQuery' });
+
+export const failureGroupsSchema = z
+  .object({
+    groups: z.array(
+      z.object({
+        stage: z.enum(STAGES),
+        errorType: z.string(),
+        count: z.number(),
+        latestAt: z.string(),
+        examples: z.array(failureSchema),
+      }),
+    ),
+    total: z.number(),
+    truncated: z.boolean(),
+  })
+  .meta({ id: 'FailureGroups' });

@@ -5,10 +5,10 @@ import {
   type MessageHandler,
   type Settlement,
 } from '../bus/port';
-import { loadEvent, loadNormalizedEvent, updateEvent } from '../inbound/event-store';
-import { loadStageRecord, loadTimeline, type StageRecord, type TimelineEntry } from '../inbound/timeline';
+import { ERROR_TYPES, type ErrorType, FAILURE_PROPERTIES, type Stage, stageMessageSchema } from '../events/contract';
+import { loadEvent, loadNormalizedEvent, updateEvent } from '../events/event-store';
+import { loadStageRecord, loadTimeline, type StageRecord, type TimelineEntry } from '../events/timeline';
 import { logger } from '../observability/logger';
-import { ERROR_TYPES, type ErrorType, FAILURE_PROPERTIES, type Stage, stageMessageSchema } from '../pipeline/contract';
 import { recordEventFailure } from './analysis';
 import { lastCrashOf } from './crash-record';
 import { suggestFix } from './suggest';

@@ -1,4 +1,4 @@
-import type { Stage } from '../pipeline/contract';
+import type { Stage } from '../events/contract';
 
 /**
  * Where the last error of a stage delivery that threw is kept. Service Bus keeps no application

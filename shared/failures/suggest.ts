@@ -1,4 +1,4 @@
-import type { ErrorType, Stage } from '../pipeline/contract';
+import type { ErrorType, Stage } from '../events/contract';
 
 /**
  * Suggested fixes (issue 12 §6): one sentence or two for the admin, naming the vendor, tool,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { STAGES } from '../pipeline/contract';
+import { STAGES } from '../events/contract';
 import type { StorageAccount } from '../storage/connection';
 import { TableRepository } from '../storage/table-repository';
 

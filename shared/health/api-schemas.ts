@@ -61,3 +61,7 @@ export const healthHistorySchema = z
   .meta({ id: 'IntegrationHealthHistory' });
 
 export const recheckSchema = z.object({ integrationId: z.string(), runId: z.string() }).meta({ id: 'RecheckAccepted' });
+
+export const healthQuery = z.strictObject({
+  hours: z.coerce.number().int().min(1).max(24).default(24),
+});

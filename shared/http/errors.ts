@@ -1,7 +1,8 @@
 import { DomainError } from '../errors/domain-error';
 
 /**
- * Errors only the HTTP edge raises (routing, media types, body limits, authentication). They are
+ * Errors only the HTTP edge raises (routing, media types, body limits; authentication's are
+ * shared/apikeys/errors.ts). They are
  * DomainErrors like any other: a code and a message, the status comes from ./error-table.ts.
  * Domain-neutral errors (not found, validation, too many requests) live in shared/errors.
  */
@@ -11,21 +12,6 @@ export {
   TooManyRequestsError,
   ValidationError,
 } from '../errors/domain-error';
-
-export class UnauthorizedError extends DomainError {
-  constructor(
-    code: 'api_key_missing' | 'api_key_invalid' | 'api_key_revoked' | 'api_key_expired' | 'tenant_disabled',
-    detail: string,
-  ) {
-    super(code, detail);
-  }
-}
-
-export class ForbiddenError extends DomainError {
-  constructor(requiredScope: string) {
-    super('insufficient_scope', `This API key lacks the scope "${requiredScope}".`, { requiredScope });
-  }
-}
 
 export class RouteNotFoundError extends DomainError {
   constructor(method: string, path: string) {

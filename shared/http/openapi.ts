@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '../sdk/zod-to-openapi';
 
 /**
- * Every API route adds its path here when it is registered (shared/http/api-route), so the
+ * Every API route adds its path here when it is registered (shared/api/api-route), so the
  * document at /api/v1/openapi.json is generated from the same zod schemas that validate requests —
  * no second description of the API to drift. At registration a route leaves only a way to get its
  * path config: routes are registered without loading their definitions (docs/decisions.md §38), so

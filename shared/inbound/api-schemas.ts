@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { EVENT_STATUSES, EVENT_TRIGGERS, STAGES } from '../events/contract';
 import { failureSchema } from '../failures/api-schemas';
-import { EVENT_STATUSES, EVENT_TRIGGERS, STAGES } from '../pipeline/contract';
 import { apiInstant } from '../validation/instant';
 import { displayName } from '../validation/text';
 
-/** HTTP shapes of /api/v1/webhooks, /api/v1/events and /api/v1/failures (DESIGN §8). */
+/** HTTP shapes of /api/v1/webhooks and /api/v1/events (DESIGN §8). */
 
 export const createWebhookBody = z
   .strictObject({
@@ -159,28 +159,3 @@ export const eventDetailSchema = eventSummarySchema
   .meta({ id: 'Event' });
 
 export const eventIdParams = z.strictObject({ id: z.string().min(1).max(64) });
-
-export const failuresQuery = z
-  .strictObject({
-    stage: z.enum(STAGES).optional(),
-    errorType: z.string().min(1).max(64).optional(),
-    from: isoTime.optional(),
-    to: isoTime.optional(),
-  })
-  .meta({ id: 'FailuresQuery' });
-
-export const failureGroupsSchema = z
-  .object({
-    groups: z.array(
-      z.object({
-        stage: z.enum(STAGES),
-        errorType: z.string(),
-        count: z.number(),
-        latestAt: z.string(),
-        examples: z.array(failureSchema),
-      }),
-    ),
-    total: z.number(),
-    truncated: z.boolean(),
-  })
-  .meta({ id: 'FailureGroups' });

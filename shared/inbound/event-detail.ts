@@ -1,9 +1,9 @@
 import { ResourceNotFoundError } from '../errors/domain-error';
+import type { NormalizedEvent } from '../events/contract';
+import { loadEventRecord } from '../events/event-store';
+import { loadTimeline, type TimelineEntry } from '../events/timeline';
 import { type FailureView, failureOfEvent } from '../failures/analysis';
-import type { NormalizedEvent } from '../pipeline/contract';
-import { loadEventRecord } from './event-store';
 import { type EventSummary, summaryOf } from './list-events';
-import { loadTimeline, type TimelineEntry } from './timeline';
 
 /** `GET /api/v1/events/{id}`: the event, its timeline, its failure analysis; replays are added by the caller. */
 export interface EventDetail extends EventSummary {

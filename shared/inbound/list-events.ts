@@ -1,11 +1,11 @@
 import { nowMs } from '../clock';
 import { DomainError } from '../errors/domain-error';
-import type { EventStatus, Stage } from '../pipeline/contract';
+import type { EventStatus, Stage } from '../events/contract';
+import type { EventRecord } from '../events/event-store';
+import { INDEX_DIMENSIONS, type IndexDimension, indexPartition, loadEventRecord, tables } from '../events/event-store';
 import { decodeStateCursor, encodeStateCursor } from '../storage/cursor';
 import { newestFirstId, tenantPartition, timeBucketsBetween } from '../storage/keys';
-import { INDEX_DIMENSIONS, type IndexDimension, indexPartition, loadEventRecord, tables } from './event-store';
 import { maskClientStateInPreview } from './secret-redaction';
-import type { EventRecord } from './tables';
 
 /**
  * `GET /api/v1/events` (issue 12 §6): newest first over the day partitions of the time range. With

@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import type { BusSender } from '../bus/port';
 import { nowMs } from '../clock';
 import { DomainError } from '../errors/domain-error';
+import { claimDedupKey, createEvent, loadEvent } from '../events/event-store';
+import { enqueueValidation } from '../events/stage-messages';
 import { recordRejection } from '../failures/analysis';
 import { crashPoint } from '../faults/crash-points';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../http/request-parsing';
 import type { Logger } from '../observability/logger';
-import { sendToStage } from '../pipeline/stage-runner';
 import { newestFirstId } from '../storage/keys';
-import { claimDedupKey, createEvent, loadEvent } from './event-store';
 import { storableBody } from './secret-redaction';
 import type { InboundTables } from './tables';
 import { type Headers, verifyDelivery } from './verify';
@@ -180,7 +180,7 @@ async function accept(
       // Its first receiver may have died before enqueuing: send again (duplicate detection drops
       // the copy when it had been sent).
       if (existing.status === 'received')
-        await enqueue(deps, hook.tenantId, existing.id, hook.source, existing.correlationId);
+        await enqueueValidation(deps, hook.tenantId, existing.id, hook.source, existing.correlationId);
       return { status: 200, body: { duplicate: true, eventId: existing.id } };
     }
     // Claimed by a receiver that died before storing the event: store it under the claimed id.
@@ -198,29 +198,9 @@ async function accept(
     bodyText: stored.text,
   });
   crashPoint(RECEIVE_CRASH_POINTS.afterEventRow);
-  await enqueue(deps, hook.tenantId, view.id, hook.source, view.correlationId);
+  await enqueueValidation(deps, hook.tenantId, view.id, hook.source, view.correlationId);
   crashPoint(RECEIVE_CRASH_POINTS.afterEnqueue);
   return created
     ? { status: 202, body: { eventId: view.id } }
     : { status: 200, body: { duplicate: true, eventId: view.id } };
-}
-
-export async function enqueue(
-  deps: Pick<ReceiveDeps, 'bus'>,
-  tenantId: string,
-  eventId: string,
-  source: string,
-  correlationId: string,
-): Promise<void> {
-  // Duplicates tolerated: the dedup row already makes a delivery one event, and validation is
-  // idempotent per step, so the emulated bus's ledger would buy nothing here (docs/bus.md). On
-  // Service Bus the broker still drops a repeated message id.
-  await sendToStage(
-    deps.bus(),
-    tenantId,
-    eventId,
-    { stage: 'validation', step: 'main' },
-    { vendor: source },
-    { correlationId, duplicatesTolerated: true },
-  );
 }

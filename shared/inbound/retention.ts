@@ -1,12 +1,12 @@
 import { nowMs } from '../clock';
+import { EVENT_STATUSES, STAGES } from '../events/contract';
+import { forgetEventDay, tenantsOfDay } from '../events/event-days';
+import type { EventRecord } from '../events/event-store';
+import { INDEX_DIMENSIONS, indexPartition, payloadStore, releaseDedupKey, tables } from '../events/event-store';
+import { timelinePartition } from '../events/timeline';
 import { purgeFailuresOfDay } from '../failures/analysis';
 import { errorFields, logger } from '../observability/logger';
-import { EVENT_STATUSES, STAGES } from '../pipeline/contract';
 import { tenantPartition, timeBucket, timeBucketsBetween } from '../storage/keys';
-import { forgetEventDay, tenantsOfDay } from './event-days';
-import { INDEX_DIMENSIONS, indexPartition, payloadStore, releaseDedupKey, tables } from './event-store';
-import type { EventRecord } from './tables';
-import { timelinePartition } from './timeline';
 
 /**
  * Inbound retention (DESIGN §9.11): events, their timelines, index rows, payload blobs and dedup

@@ -1,14 +1,15 @@
 import { nowMs } from '../clock';
+import type { ErrorType } from '../events/contract';
+import { tenantsOfDay } from '../events/event-days';
+import type { EventRecord } from '../events/event-store';
+import { indexPartition, loadEventRecord, tables, updateEvent } from '../events/event-store';
+import { enqueueValidation } from '../events/stage-messages';
 import { recordEventFailure } from '../failures/analysis';
 import { suggestFix, vendorName } from '../failures/suggest';
 import { errorFields, logger } from '../observability/logger';
-import type { ErrorType } from '../pipeline/contract';
 import { odata } from '../sdk/data-tables';
 import { newestFirstId, tenantPartition, timeBucket, timeBucketsBetween } from '../storage/keys';
-import { tenantsOfDay } from './event-days';
-import { indexPartition, loadEventRecord, tables, updateEvent } from './event-store';
-import { enqueue, type ReceiveDeps } from './receive';
-import type { EventRecord } from './tables';
+import type { ReceiveDeps } from './receive';
 
 /**
  * The stuck-event sweep (docs/pipeline.md, "Housekeeping"). An event can be left non-terminal with
@@ -126,7 +127,7 @@ export async function sweepStuckEvents(
           if (!found || Date.parse(found.record.updatedAt) > beforeMs) continue;
           const { record } = found;
           if (record.status === 'received') {
-            await enqueue(deps, tenantId, candidate.eventId, record.source, record.correlationId);
+            await enqueueValidation(deps, tenantId, candidate.eventId, record.source, record.correlationId);
             // Touch it, so the next run waits a whole threshold before sending again.
             await updateEvent(tenantId, candidate.eventId, {});
             result.reenqueued++;

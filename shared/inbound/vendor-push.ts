@@ -1,7 +1,7 @@
 import type { Principal } from '../apikeys/principal';
+import { credentialCipher } from '../app/process-cipher';
 import { recordAudit } from '../audit/audit-log';
 import { nowMs } from '../clock';
-import { credentialCipher } from '../crypto/credential-cipher';
 import { DomainError, isDomainError } from '../errors/domain-error';
 import { errorFields, logger } from '../observability/logger';
 import { timeKey } from '../storage/keys';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../apikeys/principal';
+import { credentialCipher } from '../app/process-cipher';
 import { type AuditEntry, recordAudit } from '../audit/audit-log';
 import { nowMs } from '../clock';
-import { credentialCipher } from '../crypto/credential-cipher';
 import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
 import type { TableRepository } from '../storage/table-repository';
 import type { InboundTables, WebhookRecord } from './tables';

@@ -1,35 +1,11 @@
 import { z } from 'zod';
 import { displayName } from '../validation/text';
-import { VENDOR_IDS } from '../vendors/contract';
+import { vendorIdSchema } from '../vendors/api-schemas';
 
 /**
- * HTTP shapes of /api/v1/vendors and /api/v1/integrations (DESIGN §8). Credentials go in; they
+ * HTTP shapes of /api/v1/integrations (DESIGN §8); the vendor list's are in shared/vendors/api-schemas.ts. Credentials go in; they
  * never come out: views list which credential fields are set, never a value.
  */
-export const vendorIdSchema = z.enum(VENDOR_IDS).meta({ id: 'VendorId' });
-
-const fieldSpecSchema = z.object({
-  name: z.string(),
-  label: z.string(),
-  secret: z.boolean(),
-  required: z.boolean(),
-  hint: z.string(),
-});
-
-export const vendorSchema = z
-  .object({
-    id: vendorIdSchema,
-    name: z.string(),
-    credentialFields: z.array(fieldSpecSchema),
-    configFields: z.array(fieldSpecSchema),
-    capabilities: z.array(z.string()),
-  })
-  .meta({ id: 'Vendor' });
-
-export const vendorListSchema = z
-  .object({ items: z.array(vendorSchema), nextCursor: z.null() })
-  .meta({ id: 'VendorList' });
-
 const integrationName = displayName.meta({ example: 'Autotask (production)' });
 
 /** Credential values are strings; each vendor's schema decides which fields it needs. */
@@ -92,10 +68,6 @@ export const integrationListQuery = z.strictObject({
 
 export const integrationIdParams = z.strictObject({
   id: z.string().regex(/^[0-9A-Z]{26}$/, 'not an integration id'),
-});
-
-export const healthQuery = z.strictObject({
-  hours: z.coerce.number().int().min(1).max(24).default(24),
 });
 
 export const integrationSchema = z

@@ -1,8 +1,8 @@
 import type { Principal } from '../apikeys/principal';
 import { grants } from '../apikeys/scopes';
+import { credentialCipher } from '../app/process-cipher';
 import { type AuditEntry, recordAudit } from '../audit/audit-log';
 import { nowMs } from '../clock';
-import { credentialCipher } from '../crypto/credential-cipher';
 import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
 import { crashPoint } from '../faults/crash-points';
 import { AlreadyExistsError } from '../storage/errors';

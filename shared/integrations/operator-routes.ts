@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { defineApiRoute, problemSchema } from '../api/api-route';
 import { services } from '../app/services';
 import { recordAudit } from '../audit/audit-log';
-import { defineApiRoute, problemSchema } from '../http/api-route';
 import { integrationDeps } from './deps';
 import { reencryptIntegrationCredentials } from './reencrypt';
 

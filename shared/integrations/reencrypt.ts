@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { credentialCipher } from '../app/process-cipher';
 import { nowMs } from '../clock';
-import { credentialCipher, type ReencryptResult, reencryptAll } from '../crypto/credential-cipher';
+import { type ReencryptResult, reencryptAll } from '../crypto/credential-cipher';
 import { DomainError } from '../errors/domain-error';
 import { decodeStateCursor, encodeStateCursor, InvalidCursorError } from '../storage/cursor';
 import { ConflictError } from '../storage/errors';

@@ -1,10 +1,6 @@
-import { healthHistorySchema, recheckSchema, statusReportSchema } from '../health/api-schemas';
-import { statusDeps } from '../health/deps';
-import { integrationHealthHistory, integrationStatusReport, recheckIntegration } from '../health/status';
-import { defineApiRoute, problemSchema } from '../http/api-route';
+import { defineApiRoute, problemSchema } from '../api/api-route';
 import {
   createIntegrationBody,
-  healthQuery,
   integrationIdParams,
   integrationListQuery,
   integrationListSchema,
@@ -33,7 +29,7 @@ const testFailed = {
   schema: problemSchema,
 };
 
-/** API routes by operationId; functions/integrations-api.ts registers each (docs/decisions.md §38). */
+/** API routes by operationId; functions/integrations-api.ts registers each (docs/decisions.md §38); status, probe history and recheck are shared/health/routes.ts'. */
 export const routes = {
   createIntegration: defineApiRoute({
     method: 'POST',
@@ -79,19 +75,6 @@ export const routes = {
     handle: async ({ principal, query }) => ({
       status: 200,
       body: await listIntegrations(integrationDeps(), principal, query),
-    }),
-  }),
-  getIntegrationStatus: defineApiRoute({
-    method: 'GET',
-    route: 'v1/integrations/status',
-    operationId: 'getIntegrationStatus',
-    summary: 'Summary cards and the health of every integration',
-    tags: TAGS,
-    scope: 'integrations:read',
-    responses: { 200: { description: 'The status report.', schema: statusReportSchema } },
-    handle: async ({ principal }) => ({
-      status: 200,
-      body: await integrationStatusReport(statusDeps(), principal.tenantId),
     }),
   }),
   getIntegration: defineApiRoute({
@@ -168,34 +151,5 @@ export const routes = {
       );
       return { status: 200, body: toTestResult(await probeOnce(connector, session)) };
     },
-  }),
-  getIntegrationHealth: defineApiRoute({
-    method: 'GET',
-    route: 'v1/integrations/{id}/health',
-    operationId: 'getIntegrationHealth',
-    summary: 'Probe history of one integration (rolling 24 h)',
-    tags: TAGS,
-    scope: 'integrations:read',
-    params: integrationIdParams,
-    query: healthQuery,
-    responses: { 200: { description: 'Newest first.', schema: healthHistorySchema }, 404: notFound },
-    handle: async ({ principal, params, query }) => ({
-      status: 200,
-      body: await integrationHealthHistory(statusDeps(), principal.tenantId, params.id, query.hours),
-    }),
-  }),
-  recheckIntegration: defineApiRoute({
-    method: 'POST',
-    route: 'v1/integrations/{id}/recheck',
-    operationId: 'recheckIntegration',
-    summary: 'Probe one integration now (the result shows in status within seconds)',
-    tags: TAGS,
-    scope: 'integrations:write',
-    params: integrationIdParams,
-    responses: { 202: { description: 'Probe queued.', schema: recheckSchema }, 404: notFound },
-    handle: async ({ principal, params }) => ({
-      status: 202,
-      body: await recheckIntegration(statusDeps(), principal.tenantId, params.id),
-    }),
   }),
 };

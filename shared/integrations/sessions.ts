@@ -1,5 +1,5 @@
+import { credentialCipher } from '../app/process-cipher';
 import { services } from '../app/services';
-import { credentialCipher } from '../crypto/credential-cipher';
 import { ValidationError } from '../errors/domain-error';
 import { type CertificatePin, networkPolicyFromSettings } from '../net/guard';
 import type { Connector, VendorId, VendorSession } from '../vendors/contract';

@@ -1,8 +1,9 @@
 import type { Counters } from '../analytics/counters';
 import { processCounters } from '../analytics/process-counters';
-import { services } from '../app/services';
+import { credentialCipher } from '../app/process-cipher';
+import { depsFromServices } from '../app/services';
 import type { AuditEntry } from '../audit/audit-log';
-import { type CredentialCipher, credentialCipher } from '../crypto/credential-cipher';
+import type { CredentialCipher } from '../crypto/credential-cipher';
 import { type DnsLookup, type NetworkPolicy, networkPolicyFromSettings } from '../net/guard';
 import type { TableRepository } from '../storage/table-repository';
 import { type OutboundTables, outboundTables } from './tables';
@@ -29,22 +30,14 @@ export interface OutboundDeps {
 
 export const ATTEMPT_TIMEOUT_MS = 10_000;
 
-let built: OutboundDeps | undefined;
-
-/** The process' outbound dependencies, built once from the settings on first use. */
-export function outboundDeps(): OutboundDeps {
-  if (!built) {
-    const svc = services();
-    built = {
-      tables: outboundTables(svc.account),
-      audit: svc.audit,
-      cipher: credentialCipher(),
-      policy: networkPolicyFromSettings(svc.settings),
-      counters: processCounters(),
-      tenantIsActive: (tenantId) => svc.tenants.isActive(tenantId),
-      disableAfterFailingMs: svc.settings.OUTBOUND_DISABLE_AFTER_FAILING_HOURS * 3_600_000,
-      attemptTimeoutMs: ATTEMPT_TIMEOUT_MS,
-    };
-  }
-  return built;
-}
+/** The process' outbound dependencies, built from the settings once per Services instance. */
+export const outboundDeps: () => OutboundDeps = depsFromServices((svc) => ({
+  tables: outboundTables(svc.account),
+  audit: svc.audit,
+  cipher: credentialCipher(),
+  policy: networkPolicyFromSettings(svc.settings),
+  counters: processCounters(),
+  tenantIsActive: (tenantId) => svc.tenants.isActive(tenantId),
+  disableAfterFailingMs: svc.settings.OUTBOUND_DISABLE_AFTER_FAILING_HOURS * 3_600_000,
+  attemptTimeoutMs: ATTEMPT_TIMEOUT_MS,
+}));

@@ -1,4 +1,4 @@
-import { defineApiRoute } from '../http/api-route';
+import { defineApiRoute } from '../api/api-route';
 import { eventTypeListSchema } from './api-schemas';
 import { listEventTypes } from './event-types';
 

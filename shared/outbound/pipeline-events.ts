@@ -1,7 +1,7 @@
 import { DomainError } from '../errors/domain-error';
-import { loadNormalizedEvent } from '../inbound/event-store';
+import type { NormalizedEvent } from '../events/contract';
+import { loadNormalizedEvent } from '../events/event-store';
 import { errorFields, logger } from '../observability/logger';
-import type { NormalizedEvent } from '../pipeline/contract';
 import { EVENT_TYPE_NAMES, type EventType, validateEventData } from './event-types';
 import { publishEvent } from './publish-event';
 

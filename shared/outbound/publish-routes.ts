@@ -1,4 +1,4 @@
-import { defineApiRoute } from '../http/api-route';
+import { defineApiRoute } from '../api/api-route';
 import * as df from '../sdk/durable-functions';
 import { publishBody, publishedSchema } from './api-schemas';
 import { outboundDeps } from './deps';

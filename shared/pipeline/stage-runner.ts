@@ -4,12 +4,6 @@ import { type BusSender, complete, deadLetter, type MessageHandler, type Receive
 import { processBus } from '../bus/process-bus';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryOrDeadLetter } from '../bus/retry';
 import { nowMs } from '../clock';
-import { CRASHED, crashTimelineStep } from '../failures/crash-record';
-import { crashPoint } from '../faults/crash-points';
-import { type EventView, loadEvent, updateEvent } from '../inbound/event-store';
-import { loadStageRecord, recordStage, type StageRecord } from '../inbound/timeline';
-import { createLogger, errorFields, type Logger } from '../observability/logger';
-import { publishPipelineOutcome } from '../outbound';
 import {
   type ErrorType,
   FAILURE_PROPERTIES,
@@ -17,7 +11,14 @@ import {
   type Stage,
   type StageMessage,
   stageMessageSchema,
-} from './contract';
+} from '../events/contract';
+import { type EventView, loadEvent, updateEvent } from '../events/event-store';
+import { sendToStage } from '../events/stage-messages';
+import { loadStageRecord, recordStage, type StageRecord } from '../events/timeline';
+import { CRASHED, crashTimelineStep } from '../failures/crash-record';
+import { crashPoint } from '../faults/crash-points';
+import { createLogger, errorFields, type Logger } from '../observability/logger';
+import { publishPipelineOutcome } from '../outbound';
 
 /**
  * The wrapper every pipeline stage runs in (DESIGN §6, §9.1–9.2). A stage's work returns what
@@ -82,38 +83,6 @@ function carriedProperties(
   if (event.sopId) props[FAILURE_PROPERTIES.sopId] ??= event.sopId;
   if (event.agentRunId) props[FAILURE_PROPERTIES.agentRunId] ??= event.agentRunId;
   return { ...props, ...(extra ?? {}) };
-}
-
-/** Send one stage message: id `{eventId}:{stage}:{step}:{attempt}`, the failure properties on it. */
-export async function sendToStage(
-  bus: BusSender,
-  tenantId: string,
-  eventId: string,
-  target: Pick<StageMessage, 'stage' | 'step'> & Partial<StageMessage>,
-  properties?: Record<string, string | number>,
-  options: { correlationId?: string; duplicatesTolerated?: boolean } = {},
-): Promise<void> {
-  const body: StageMessage = stageMessageSchema.parse({
-    v: 1,
-    tenantId,
-    eventId,
-    stage: target.stage,
-    step: target.step,
-    attempt: target.attempt ?? 0,
-    ...(target.agentRunId !== undefined ? { agentRunId: target.agentRunId } : {}),
-    ...(target.stepIndex !== undefined ? { stepIndex: target.stepIndex } : {}),
-  });
-  await bus.send(STAGE_QUEUES[target.stage], body, {
-    messageId: `${eventId}:${body.stage}:${body.step}:${body.attempt}`,
-    correlationId: options.correlationId ?? eventId,
-    ...(options.duplicatesTolerated ? { duplicatesTolerated: true } : {}),
-    applicationProperties: {
-      ...(properties ?? {}),
-      [FAILURE_PROPERTIES.tenantId]: tenantId,
-      [FAILURE_PROPERTIES.eventId]: eventId,
-      [FAILURE_PROPERTIES.stage]: target.stage,
-    },
-  });
 }
 
 function parseJsonRecord(text: string | undefined): Record<string, string | number> {

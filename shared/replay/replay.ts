@@ -4,8 +4,8 @@ import { type AuditEntry, recordAudit } from '../audit/audit-log';
 import type { BusSender } from '../bus/port';
 import { nowMs } from '../clock';
 import { DomainError, isDomainError, ResourceNotFoundError } from '../errors/domain-error';
-import { createEvent, loadEvent, loadEventRecord, payloadTextOf } from '../inbound/event-store';
-import { enqueue } from '../inbound/receive';
+import { createEvent, loadEvent, loadEventRecord, payloadTextOf } from '../events/event-store';
+import { enqueueValidation } from '../events/stage-messages';
 import type { TableClient, TransactionAction } from '../sdk/data-tables';
 import type { StorageAccount } from '../storage/connection';
 import { restStatus } from '../storage/errors';
@@ -187,7 +187,7 @@ export async function replayEvent(
         details: { replayEventId: replayId },
       });
     }
-    await enqueue(deps, tenantId, replayId, original.record.source, options.correlationId);
+    await enqueueValidation(deps, tenantId, replayId, original.record.source, options.correlationId);
     await count(tenantId, 'replay_accepted', '-');
     return { eventId: replayId, replayOf: eventId };
   } catch (error) {

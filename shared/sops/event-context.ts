@@ -1,4 +1,4 @@
-import type { NormalizedEvent } from '../pipeline/contract';
+import type { NormalizedEvent } from '../events/contract';
 
 /**
  * What SOP templates and conditions can read: the normalised event, by dotted path. The paths are

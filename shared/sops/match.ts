@@ -1,4 +1,4 @@
-import type { NormalizedEvent } from '../pipeline/contract';
+import type { NormalizedEvent } from '../events/contract';
 import type { MatchRules } from './api-schemas';
 import { conditionHolds, describeCondition } from './conditions';
 

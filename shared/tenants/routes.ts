@@ -1,7 +1,7 @@
+import { defineApiRoute, problemSchema } from '../api/api-route';
 import { pageQuery } from '../apikeys/api-schemas';
 import { issueFirstAdminKey } from '../apikeys/manage';
 import { services } from '../app/services';
-import { defineApiRoute, problemSchema } from '../http/api-route';
 import { createdTenantSchema, createTenantBody, tenantIdParams, tenantListSchema, tenantSchema } from './api-schemas';
 import { createTenant, getTenant, listTenants, setTenantStatus } from './manage';
 

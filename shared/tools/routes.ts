@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineApiRoute } from '../http/api-route';
+import { defineApiRoute } from '../api/api-route';
 import { listTools, toolView } from './catalog';
 
 const toolSchema = z

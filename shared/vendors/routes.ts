@@ -1,5 +1,5 @@
-import { defineApiRoute } from '../http/api-route';
-import { vendorListSchema } from '../integrations/api-schemas';
+import { defineApiRoute } from '../api/api-route';
+import { vendorListSchema } from './api-schemas';
 import { catalog } from './registry';
 
 /** API routes by operationId; functions/vendors-get.ts registers each (docs/decisions.md §38). */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resetSettingsCache } from '../../shared/config/settings';
-import { loadEvent } from '../../shared/inbound/event-store';
+import { loadEvent } from '../../shared/events/event-store';
 import { AutotaskFake } from '../fakes/autotask';
 import { arrangeDiskFullSop, postAutotaskTicket } from '../support/autotask-pipeline';
 import { diskAzuriteEnv, type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support/host-process';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { authenticate } from '../../shared/apikeys/authenticate';
+import { UnauthorizedError } from '../../shared/apikeys/errors';
 import {
   CRASH_AFTER_REVOKE_TARGET,
   CRASH_DURING_CASCADE,
@@ -12,7 +13,6 @@ import { apiKeyTables } from '../../shared/apikeys/records';
 import type { Scope } from '../../shared/apikeys/scopes';
 import { auditTable } from '../../shared/audit/audit-log';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
-import { UnauthorizedError } from '../../shared/http/errors';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { uniqueName } from '../support/host-process';
 

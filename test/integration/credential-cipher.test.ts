@@ -1,15 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { credentialCipher, resetCredentialCipher } from '../../shared/app/process-cipher';
 import { type Services, setServices } from '../../shared/app/services';
 import { installClock, ManualClock } from '../../shared/clock';
 import { parseSettings } from '../../shared/config/settings';
 import {
   type CredentialCipher,
   createCredentialCipher,
-  credentialCipher,
   type ReencryptRow,
   reencryptAll,
-  resetCredentialCipher,
 } from '../../shared/crypto/credential-cipher';
 import { fernetDecrypt, fernetEncrypt, generateFernetKey } from '../../shared/crypto/fernet';
 import { DomainError } from '../../shared/errors/domain-error';

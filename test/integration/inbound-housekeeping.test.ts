@@ -2,21 +2,15 @@ import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { services } from '../../shared/app/services';
 import { installClock, ManualClock } from '../../shared/clock';
+import { tenantsOfDay } from '../../shared/events/event-days';
+import { indexPartition, loadEvent, loadEventRecord, payloadStore, updateEvent } from '../../shared/events/event-store';
+import { eventTables } from '../../shared/events/tables';
+import { loadTimeline, recordStage } from '../../shared/events/timeline';
 import { failureOfEvent, groupFailures, recordEventFailure } from '../../shared/failures/analysis';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
-import { tenantsOfDay } from '../../shared/inbound/event-days';
-import {
-  indexPartition,
-  loadEvent,
-  loadEventRecord,
-  payloadStore,
-  updateEvent,
-} from '../../shared/inbound/event-store';
 import { RECEIVE_CRASH_POINTS } from '../../shared/inbound/receive';
 import { purgeExpiredEvents } from '../../shared/inbound/retention';
 import { sweepStuckEvents } from '../../shared/inbound/stuck-events';
-import { inboundTables } from '../../shared/inbound/tables';
-import { loadTimeline, recordStage } from '../../shared/inbound/timeline';
 import { createWebhook } from '../../shared/inbound/webhooks';
 import { timeBucket } from '../../shared/storage/keys';
 import { installLocalSettings } from '../support/local-settings';
@@ -132,7 +126,7 @@ describe('event retention', () => {
     expect(await loadTimeline(h.tenantId, oldId)).toEqual([]);
     expect(await failureOfEvent(h.tenantId, oldId)).toBeUndefined();
     expect(await payloadStore().get(oldRecord.payloadBlob!)).toBeUndefined();
-    const t = inboundTables(services().account);
+    const t = eventTables(services().account);
     for (const [dimension, value] of [
       ['status', 'failed'],
       ['source', 'generic'],

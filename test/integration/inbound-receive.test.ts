@@ -1,8 +1,8 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { installClock, ManualClock } from '../../shared/clock';
+import { loadEvent, loadEventPayload, loadEventRecord } from '../../shared/events/event-store';
 import { groupFailures } from '../../shared/failures/analysis';
-import { loadEvent, loadEventPayload, loadEventRecord } from '../../shared/inbound/event-store';
 import { createWebhook, rotateWebhookSecret, setWebhookStatus } from '../../shared/inbound/webhooks';
 import { installLocalSettings } from '../support/local-settings';
 import { receiveHarness } from '../support/receive-harness';

@@ -1,7 +1,7 @@
 import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { installClock, ManualClock } from '../../shared/clock';
-import { loadEventPayloadText, loadEventRecord } from '../../shared/inbound/event-store';
+import { loadEventPayloadText, loadEventRecord } from '../../shared/events/event-store';
 import { purgeExpiredEvents } from '../../shared/inbound/retention';
 import { createWebhook } from '../../shared/inbound/webhooks';
 import { installLocalSettings } from '../support/local-settings';

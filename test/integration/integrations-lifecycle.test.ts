@@ -1,7 +1,7 @@
 import { odata, TableClient } from '@azure/data-tables';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
-import { credentialCipher } from '../../shared/crypto/credential-cipher';
+import { credentialCipher } from '../../shared/app/process-cipher';
 import { fernetDecrypt, generateFernetKey } from '../../shared/crypto/fernet';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { fanOutProbes } from '../../shared/health/fan-out';

@@ -7,9 +7,9 @@ import { APPROVAL_TTL_MS, approvalId, decideApproval, getApproval } from '../../
 import { setProcessBus } from '../../shared/bus/process-bus';
 import { NOT_DUE_HIDDEN_AGAIN, StorageQueueBus } from '../../shared/bus/storage-queue-bus';
 import { installClock, ManualClock } from '../../shared/clock';
-import { loadEvent } from '../../shared/inbound/event-store';
-import { loadTimeline } from '../../shared/inbound/timeline';
-import type { NormalizedEvent } from '../../shared/pipeline/contract';
+import type { NormalizedEvent } from '../../shared/events/contract';
+import { loadEvent } from '../../shared/events/event-store';
+import { loadTimeline } from '../../shared/events/timeline';
 import { sopDeps } from '../../shared/sops/deps';
 import { createSop } from '../../shared/sops/manage';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';

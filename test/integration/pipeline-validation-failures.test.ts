@@ -3,11 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { setServices } from '../../shared/app/services';
 import type { BusSender, ReceivedMessage, SendOptions } from '../../shared/bus/port';
 import { resetSettingsCache } from '../../shared/config/settings';
+import type { StageMessage } from '../../shared/events/contract';
+import { createEvent, loadEvent, loadNormalizedEvent } from '../../shared/events/event-store';
 import { failureOfEvent } from '../../shared/failures/analysis';
 import { failureAnalysisHandler } from '../../shared/failures/consumer';
-import { createEvent, loadEvent, loadNormalizedEvent } from '../../shared/inbound/event-store';
 import { listEvents } from '../../shared/inbound/list-events';
-import type { StageMessage } from '../../shared/pipeline/contract';
 import { stageHandler } from '../../shared/pipeline/stage-runner';
 import { validateEvent } from '../../shared/pipeline/validation/stage';
 

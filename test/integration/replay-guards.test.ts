@@ -5,9 +5,9 @@ import { services } from '../../shared/app/services';
 import type { BusSender, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
 import { type DomainError, isDomainError } from '../../shared/errors/domain-error';
+import { createEvent, loadEvent, loadEventPayload, updateEvent } from '../../shared/events/event-store';
 import { errorMapping } from '../../shared/http/error-table';
 import { problemFrom, problemHeaders } from '../../shared/http/problem';
-import { createEvent, loadEvent, loadEventPayload, updateEvent } from '../../shared/inbound/event-store';
 import { type ReplayDeps, replayEvent, replayEvents, replaysOf } from '../../shared/replay/replay';
 import { installLocalSettings } from '../support/local-settings';
 

@@ -7,7 +7,7 @@ import { services } from '../../shared/app/services';
 import type { BusSender } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
 import { isDomainError } from '../../shared/errors/domain-error';
-import { loadEvent } from '../../shared/inbound/event-store';
+import { loadEvent } from '../../shared/events/event-store';
 import { type ReceiveDeps, receiveWebhook } from '../../shared/inbound/receive';
 import { inboundTables } from '../../shared/inbound/tables';
 import {

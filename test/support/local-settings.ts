@@ -1,6 +1,6 @@
+import { resetCredentialCipher } from '../../shared/app/process-cipher';
 import { setServices } from '../../shared/app/services';
 import { resetSettingsCache } from '../../shared/config/settings';
-import { resetCredentialCipher } from '../../shared/crypto/credential-cipher';
 import { generateFernetKey } from '../../shared/crypto/fernet';
 
 /** The suite's Azurite, as test/support/global-setup.ts started it. */

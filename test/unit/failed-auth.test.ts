@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FailedAuthThrottle } from '../../shared/api/failed-auth-throttle';
+import { UnauthorizedError } from '../../shared/apikeys/errors';
 import { installClock, ManualClock } from '../../shared/clock';
 import { DomainError } from '../../shared/errors/domain-error';
 import { addressBucket, clientAddress, UNATTRIBUTED_BUCKET } from '../../shared/http/client-address';
-import { UnauthorizedError } from '../../shared/http/errors';
-import { FailedAuthThrottle } from '../../shared/http/failed-auth-throttle';
 
 const headers = (xff: string | null) => ({ get: (name: string) => (name === 'x-forwarded-for' ? xff : null) });
 

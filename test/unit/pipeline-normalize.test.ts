@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizedEventSchema } from '../../shared/pipeline/contract';
+import { normalizedEventSchema } from '../../shared/events/contract';
 import { normalizePayload, PayloadInvalidError } from '../../shared/pipeline/validation/normalize';
 
 const at = '2026-01-01T00:00:00.000Z';

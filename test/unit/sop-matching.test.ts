@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../shared/errors/domain-error';
-import type { NormalizedEvent } from '../../shared/pipeline/contract';
+import type { NormalizedEvent } from '../../shared/events/contract';
 import { type SopInput, sopBody } from '../../shared/sops/api-schemas';
 import { conditionHolds } from '../../shared/sops/conditions';
 import { type MatchableSop, matchSops } from '../../shared/sops/match';

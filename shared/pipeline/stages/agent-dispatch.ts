@@ -1,8 +1,8 @@
 import { createAgentRun } from '../../agents/runs';
-import { updateEvent } from '../../inbound/event-store';
+import { FAILURE_PROPERTIES } from '../../events/contract';
+import { updateEvent } from '../../events/event-store';
 import { sopDeps } from '../../sops/deps';
 import { findSop } from '../../sops/manage';
-import { FAILURE_PROPERTIES } from '../contract';
 import type { StageContext, StageResult } from '../stage-runner';
 
 /**

@@ -1,11 +1,11 @@
 import { type AgentRun, loadAgentRun, toolCallStep, updateAgentRun } from '../../agents/runs';
 import { approvalDeps } from '../../approvals/deps';
 import { approvalId, expireIfDue, findApproval, requestApproval } from '../../approvals/manage';
-import { loadNormalizedEvent } from '../../inbound/event-store';
+import { FAILURE_PROPERTIES, type StageMessage } from '../../events/contract';
+import { loadNormalizedEvent } from '../../events/event-store';
 import { conditionHolds } from '../../sops/conditions';
 import { renderArguments, TemplateError } from '../../sops/template';
 import { findTool } from '../../tools/catalog';
-import { FAILURE_PROPERTIES, type StageMessage } from '../contract';
 import type { StageContext, StageResult } from '../stage-runner';
 
 /**

@@ -1,8 +1,8 @@
-import { loadNormalizedEvent, updateEvent } from '../../inbound/event-store';
+import { FAILURE_PROPERTIES } from '../../events/contract';
+import { loadNormalizedEvent, updateEvent } from '../../events/event-store';
 import { sopDeps } from '../../sops/deps';
 import { enabledSops } from '../../sops/manage';
 import { type Candidate, matchSops } from '../../sops/match';
-import { FAILURE_PROPERTIES } from '../contract';
 import type { StageContext, StageResult } from '../stage-runner';
 
 /**

@@ -1,8 +1,9 @@
 import { type AgentRun, loadAgentRun, updateAgentRun } from '../../agents/runs';
 import { processCounters } from '../../analytics/process-counters';
 import { ResourceNotFoundError } from '../../errors/domain-error';
+import { type ErrorType, FAILURE_PROPERTIES } from '../../events/contract';
+import { loadNormalizedEvent } from '../../events/event-store';
 import { crashPoint } from '../../faults/crash-points';
-import { loadNormalizedEvent } from '../../inbound/event-store';
 import { integrationDeps } from '../../integrations/deps';
 import { openIntegrationSession, resolveDefault } from '../../integrations/manage';
 import { renderArguments, TemplateError } from '../../sops/template';
@@ -10,7 +11,6 @@ import { findTool } from '../../tools/catalog';
 import type { ToolDefinition, ToolResult } from '../../tools/definition';
 import { claimWrite, settleWrite, type WriteAddress } from '../../tools/ledger';
 import { VendorError } from '../../vendors/contract';
-import { type ErrorType, FAILURE_PROPERTIES } from '../contract';
 import type { StageContext, StageResult } from '../stage-runner';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { NormalizedEvent } from '../contract';
+import type { NormalizedEvent } from '../../events/contract';
 
 /**
  * Vendor payloads → the common event (issue 12 §3). One reader per source, each tolerant of extra

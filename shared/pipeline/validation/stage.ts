@@ -1,5 +1,5 @@
-import { loadEvent, loadEventPayload, updateEvent } from '../../inbound/event-store';
-import { normalizedEventSchema } from '../contract';
+import { normalizedEventSchema } from '../../events/contract';
+import { loadEvent, loadEventPayload, updateEvent } from '../../events/event-store';
 import type { StageContext, StageResult } from '../stage-runner';
 import { normalizePayload, PayloadInvalidError } from './normalize';
 

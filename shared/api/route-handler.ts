@@ -1,31 +1,32 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 import { authenticate, presentedKey } from '../apikeys/authenticate';
+import { ForbiddenError } from '../apikeys/errors';
 import { parseKeyId } from '../apikeys/key-material';
 import type { Principal } from '../apikeys/principal';
 import { grants } from '../apikeys/scopes';
 import { services } from '../app/services';
 import { nowMs } from '../clock';
+import { clientAddress } from '../http/client-address';
+import { CORRELATION_HEADER, correlationIdFrom } from '../http/correlation';
+import { PayloadTooLargeError } from '../http/errors';
+import { problemResponse } from '../http/problem';
+import { RateLimitExceededError, type RateLimitState, rateLimitHeaders } from '../http/rate-limit';
+import { checkPathParams, clientQuery, noQuery, readJsonBody, readQuery, validate } from '../http/request-parsing';
+import { SECURITY_HEADERS } from '../http/security-headers';
 import { createLogger } from '../observability/logger';
 import type { AnyApiRoute, ApiInput } from './api-route';
-import { clientAddress } from './client-address';
-import { CORRELATION_HEADER, correlationIdFrom } from './correlation';
-import { ForbiddenError, PayloadTooLargeError } from './errors';
-import { problemResponse } from './problem';
-import { RateLimitExceededError, type RateLimitState, rateLimitHeaders } from './rate-limit';
-import { checkPathParams, clientQuery, noQuery, readJsonBody, readQuery, validate } from './request-parsing';
-import { SECURITY_HEADERS } from './security-headers';
 
 /**
  * What a route does when it is called: authentication, scope, per-key rate limit, body/query/params
  * validation, correlation id, problem+json errors and a request log line. Kept apart from
- * shared/http/api-route (what a route is) because it reaches the composition root and API-key
+ * shared/api/api-route (what a route is) because it reaches the composition root and API-key
  * authentication, which a cold start should not evaluate: api-route imports this module on a
  * route's first invocation (docs/decisions.md §38).
  */
 
 /**
- * Authentication behind the failed-auth throttle (shared/http/failed-auth-throttle.ts): a client
+ * Authentication behind the failed-auth throttle (shared/api/failed-auth-throttle.ts): a client
  * address that keeps failing is refused before any lookup; a key id only ever counts wrong secrets,
  * and the right secret always passes.
  */

@@ -1,11 +1,11 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { nowMs } from '../clock';
-import { receiveDeps } from '../inbound/deps';
-import { receiveWebhook } from '../inbound/receive';
+import { CORRELATION_HEADER, correlationIdFrom } from '../http/correlation';
+import { problemResponse } from '../http/problem';
+import { SECURITY_HEADERS } from '../http/security-headers';
 import { createLogger } from '../observability/logger';
-import { CORRELATION_HEADER, correlationIdFrom } from './correlation';
-import { problemResponse } from './problem';
-import { SECURITY_HEADERS } from './security-headers';
+import { receiveDeps } from './deps';
+import { receiveWebhook } from './receive';
 
 const deps = receiveDeps;
 

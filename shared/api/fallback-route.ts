@@ -1,11 +1,11 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { CORRELATION_HEADER, correlationIdFrom } from '../http/correlation';
+import { MethodNotAllowedError, RouteNotFoundError } from '../http/errors';
+import { problemResponse } from '../http/problem';
+import { recordedHttpRoutes } from '../http/route-table';
+import { compileTemplate } from '../http/route-template';
+import { SECURITY_HEADERS } from '../http/security-headers';
 import { createLogger } from '../observability/logger';
-import { CORRELATION_HEADER, correlationIdFrom } from './correlation';
-import { MethodNotAllowedError, RouteNotFoundError } from './errors';
-import { problemResponse } from './problem';
-import { recordedHttpRoutes } from './route-table';
-import { compileTemplate } from './route-template';
-import { SECURITY_HEADERS } from './security-headers';
 
 /** What the catch-all serves: every path under /api, every method but CONNECT. */
 export const FALLBACK_ROUTE = '{*path}';

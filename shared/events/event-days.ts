@@ -1,9 +1,8 @@
-import { services } from '../app/services';
 import { nowMs } from '../clock';
 import { escapeKey, timeBucket, unescapeKey } from '../storage/keys';
-import { inboundTables } from './tables';
+import { eventDeps } from './deps';
 
-const days = () => inboundTables(services().account).days;
+const days = () => eventDeps().tables.days;
 
 /**
  * The cross-tenant list of tenant-days that hold inbound rows (`eventdays`). Housekeeping walks a

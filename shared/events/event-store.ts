@@ -1,18 +1,20 @@
 import { createHash } from 'node:crypto';
-import { services } from '../app/services';
 import { nowMs } from '../clock';
+import type { BlobStore } from '../storage/blob-store';
+import { AlreadyExistsError } from '../storage/errors';
+import { newestFirstId, newestFirstIdTime, shardOf, tenantPartition, timeBucket } from '../storage/keys';
 import {
   type EventStatus,
   type EventTrigger,
   type NormalizedEvent,
   normalizedEventSchema,
   type Stage,
-} from '../pipeline/contract';
-import { BlobStore } from '../storage/blob-store';
-import { AlreadyExistsError } from '../storage/errors';
-import { newestFirstId, newestFirstIdTime, shardOf, tenantPartition, timeBucket } from '../storage/keys';
+} from './contract';
+import { eventDeps, PAYLOAD_CONTAINER } from './deps';
 import { noteEventDay } from './event-days';
-import { type EventRecord, type InboundTables, inboundTables } from './tables';
+import type { EventRecord, EventTables } from './tables';
+
+export type { EventRecord };
 
 /**
  * The inbound event log (DESIGN §4): one row per event in `events`, its payload inline up to
@@ -40,17 +42,15 @@ export interface EventView {
 /** Bodies up to this size stay in the event row; larger ones go to a blob (DESIGN §2). */
 export const INLINE_PAYLOAD_BYTES = 32 * 1024;
 const PREVIEW_CHARS = 300;
-export const PAYLOAD_CONTAINER = 'event-payloads';
 
-export function tables(): InboundTables {
-  return inboundTables(services().account);
+export { PAYLOAD_CONTAINER };
+
+export function tables(): EventTables {
+  return eventDeps().tables;
 }
 
-let blobs: { account: unknown; store: BlobStore } | undefined;
 export function payloadStore(): BlobStore {
-  const account = services().account;
-  if (blobs?.account !== account) blobs = { account, store: new BlobStore(account, PAYLOAD_CONTAINER) };
-  return blobs.store;
+  return eventDeps().payloads;
 }
 
 /** Where an event row lives, derived from its id alone (the id carries its minting time). */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { services } from '../app/services';
 import { checkHealth, healthSchema } from '../health/healthz';
+import { apiServerUrl, openApiDocument } from '../http/openapi';
 import { defineApiRoute } from './api-route';
-import { apiServerUrl, openApiDocument } from './openapi';
 import { referencePage } from './reference-page';
 
 /** API routes by operationId; functions/meta-get.ts registers each (docs/decisions.md §38). */

@@ -1,6 +1,6 @@
+import { UnauthorizedError } from '../apikeys/errors';
 import { nowMs } from '../clock';
 import { TooManyRequestsError } from '../errors/domain-error';
-import { UnauthorizedError } from './errors';
 
 /**
  * Throttles failed authentication (401s) per client address and per presented key id, in this

@@ -2,15 +2,15 @@ import type { HttpHandler, HttpRequest, InvocationContext } from '@azure/functio
 import { z } from 'zod';
 import type { Principal } from '../apikeys/principal';
 import type { ApiScope } from '../apikeys/scopes';
+import { type ResponseSpec, registerOpenApiPath } from '../http/openapi';
+import { recordHttpRoute } from '../http/route-table';
 import type { Logger } from '../observability/logger';
 import { loadOnFirstCall } from '../sdk/load-on-first-use';
 import type { RouteConfig } from '../sdk/zod-to-openapi';
-import { type ResponseSpec, registerOpenApiPath } from './openapi';
-import { recordHttpRoute } from './route-table';
 
 /**
  * What an API route is: its definition (method, route, scope, schemas, OpenAPI text, handler) and
- * how functions/ registers one. What a route does when called lives in shared/http/route-handler,
+ * how functions/ registers one. What a route does when called lives in shared/api/route-handler,
  * loaded on the first request, so registering every route at start evaluates none of the
  * authentication, storage or capability code behind them (docs/decisions.md §38).
  */
@@ -142,7 +142,7 @@ export interface ApiRouteRegistration {
   handler: HttpHandler;
 }
 
-/** A handler that builds the real one (shared/http/route-handler) on the route's first call. */
+/** A handler that builds the real one (shared/api/route-handler) on the route's first call. */
 function handlerOnFirstCall(definition: () => Promise<AnyApiRoute>): HttpHandler {
   return loadOnFirstCall(async () => {
     const [{ routeHandler }, def] = await Promise.all([import('./route-handler'), definition()]);

@@ -1,6 +1,6 @@
-import type { Stage } from '../pipeline/contract';
 import { escapeKey, tenantPartition } from '../storage/keys';
 import type { Stored } from '../storage/table-repository';
+import type { Stage } from './contract';
 import { tables } from './event-store';
 import type { StageRecord } from './tables';
 

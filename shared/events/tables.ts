@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import type { StorageAccount } from '../storage/connection';
+import { TableRepository } from '../storage/table-repository';
+import { EVENT_STATUSES, EVENT_TRIGGERS, STAGES } from './contract';
+
+/**
+ * The event log's tables (docs/pipeline.md, "Tables"): the event, its timeline, its dedup and index
+ * rows and the days that hold them. Only shared/events imports them; inbound, the pipeline, the
+ * Failure Analysis and replay go through events/event-store.ts and events/timeline.ts.
+ */
+
+/**
+ * `events`: PartitionKey = `tenant|YYYYMMDD` of the event id's time, RowKey = event id (a
+ * newest-first id). The id alone locates the row, so every get is a point read, and a day's events
+ * list newest first without a sort.
+ */
+export const eventRecordSchema = z.object({
+  source: z.string(),
+  webhookId: z.string().nullable(),
+  integrationId: z.string().nullable(),
+  type: z.string().nullable(),
+  status: z.enum(EVENT_STATUSES),
+  stage: z.enum(STAGES),
+  receivedAt: z.string(),
+  updatedAt: z.string(),
+  trigger: z.enum(EVENT_TRIGGERS),
+  replayOf: z.string().nullable(),
+  rootEventId: z.string(),
+  sopId: z.string().nullable(),
+  agentRunId: z.string().nullable(),
+  correlationId: z.string(),
+  /** The vendor's event id as deduplicated (source-specific), or null when the sender gave none. */
+  dedupKey: z.string().nullable(),
+  /** The body as received when it is at most INLINE_PAYLOAD_BYTES; otherwise `payloadBlob` names it. */
+  payloadText: z.string().optional(),
+  payloadBlob: z.string().optional(),
+  payloadBytes: z.number().int().nonnegative(),
+  /** The first few hundred characters of the body, for lists. */
+  payloadPreview: z.string(),
+  /** NormalizedEvent JSON, written by the validation stage. */
+  normalized: z.string().optional(),
+  /** Set when the event failed: the stage and error type (the Failure Analysis holds the rest). */
+  errorType: z.string().optional(),
+  /** Whether `eventindex` has rows for this event yet (receive writes none; the first update does). */
+  indexed: z.boolean().optional(),
+});
+export type EventRecord = z.infer<typeof eventRecordSchema>;
+
+/**
+ * `eventstages`: the timeline. PartitionKey = `tenant|eventId`, RowKey = `stage|step|attempt`
+ * (attempt two digits). One row per stage attempt, written once its outcome is known; a redelivered
+ * message finds its row and re-applies the recorded effect instead of doing the work again (§9.2).
+ */
+export const stageRecordSchema = z.object({
+  stage: z.enum(STAGES),
+  step: z.string(),
+  attempt: z.number().int().nonnegative(),
+  /** succeeded: went on to `next`; done: finished the event or the step; retrying; failed (dead-lettered). */
+  outcome: z.enum(['succeeded', 'done', 'retrying', 'failed']),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationMs: z.number().nonnegative(),
+  detail: z.string().optional(),
+  errorType: z.string().optional(),
+  message: z.string().optional(),
+  /** The status a `done` outcome set. */
+  status: z.string().optional(),
+  /** JSON: the messages a `succeeded` outcome sent, re-sent as they are on redelivery. */
+  next: z.string().optional(),
+  /** JSON: the application properties the outcome added (vendor status, closest SOP …). */
+  properties: z.string().optional(),
+});
+export type StageRecord = z.infer<typeof stageRecordSchema>;
+
+/**
+ * `eventdedup`: PartitionKey = `tenant|dedup|shard`, RowKey = SHA-256 of `webhookId|vendor event id`.
+ * The conditional insert here is what makes a duplicate delivery a no-op (DESIGN §4, §9.6).
+ */
+export const dedupRecordSchema = z.object({ eventId: z.string(), receivedAt: z.string() });
+export type DedupRecord = z.infer<typeof dedupRecordSchema>;
+
+/**
+ * `eventindex`: PartitionKey = `tenant|dimension|value|YYYYMMDD`, RowKey = event id. One row per
+ * filter value an event has had (status, source, type, stage, errorType). Rows are added when the
+ * value changes and the stale one is deleted; readers re-check each hit against the event row, so a
+ * row left behind by a crash is never shown under the wrong filter (docs/pipeline.md).
+ */
+export const indexRecordSchema = z.object({ at: z.string() });
+export type IndexRecord = z.infer<typeof indexRecordSchema>;
+
+/**
+ * `eventdays`: which tenant-days hold inbound rows (events, rejections), across tenants.
+ * PartitionKey = `YYYYMMDD`, RowKey = tenant id (escaped). Retention and the stuck-event sweep walk
+ * the days they care about here instead of scanning `events` (docs/pipeline.md, "Housekeeping").
+ * Written before the first row of a tenant-day, at most once per instance per tenant-day.
+ */
+export const eventDaySchema = z.object({ at: z.string() });
+export type EventDay = z.infer<typeof eventDaySchema>;
+
+export interface EventTables {
+  events: TableRepository<EventRecord>;
+  days: TableRepository<EventDay>;
+  stages: TableRepository<StageRecord>;
+  dedup: TableRepository<DedupRecord>;
+  index: TableRepository<IndexRecord>;
+}
+
+let cached: { account: StorageAccount; tables: EventTables } | undefined;
+
+export function eventTables(account: StorageAccount): EventTables {
+  if (cached?.account === account) return cached.tables;
+  const tables: EventTables = {
+    events: new TableRepository(account, 'events', eventRecordSchema),
+    days: new TableRepository(account, 'eventdays', eventDaySchema),
+    stages: new TableRepository(account, 'eventstages', stageRecordSchema),
+    dedup: new TableRepository(account, 'eventdedup', dedupRecordSchema),
+    index: new TableRepository(account, 'eventindex', indexRecordSchema),
+  };
+  cached = { account, tables };
+  return tables;
+}

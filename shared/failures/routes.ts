@@ -1,0 +1,26 @@
+import { defineApiRoute } from '../api/api-route';
+import { nowMs } from '../clock';
+import { groupFailures } from './analysis';
+import { failureGroupsSchema, failuresQuery } from './api-schemas';
+
+/** The Failure Analysis' route by operationId; functions/events-api.ts registers it (docs/decisions.md §38). */
+export const routes = {
+  listFailures: defineApiRoute({
+    method: 'GET',
+    route: 'v1/failures',
+    operationId: 'listFailures',
+    summary: 'Failure Analysis grouped by stage and error type (rejected webhooks appear as stage validation)',
+    tags: ['Events'],
+    scope: 'events:read',
+    query: failuresQuery,
+    responses: { 200: { description: 'Groups, largest first.', schema: failureGroupsSchema } },
+    handle: async ({ principal, query }) => {
+      const toMs = query.to ? Date.parse(query.to) : nowMs();
+      const fromMs = query.from ? Date.parse(query.from) : toMs - 7 * 86_400_000;
+      return {
+        status: 200,
+        body: await groupFailures(principal.tenantId, fromMs, toMs, { stage: query.stage, errorType: query.errorType }),
+      };
+    },
+  }),
+};
