@@ -2,7 +2,7 @@ import { type AutotaskSession, authHeaders, autotaskApiUrl, readAutotaskMessage,
 import { callWithBearer, requestToken } from '../vendors/client-credentials';
 import type { Connector, VendorRequest, VendorSession } from '../vendors/contract';
 import { expectOk, numberAt, stringAt } from '../vendors/core/errors';
-import { haloTokenRequest, readHaloMessage } from '../vendors/halopsa/api';
+import { haloTokenRequest, haloWebhookBody, readHaloMessage } from '../vendors/halopsa/api';
 import { haloBaseUrl } from '../vendors/halopsa/config';
 import { type HaloSession, tokenKey } from '../vendors/halopsa/index';
 import { readGraphMessage } from '../vendors/microsoft365/api';
@@ -97,10 +97,10 @@ function haloRequest(session: HaloSession) {
 }
 
 /**
- * `POST /api/Webhook [ {...} ]` (Halo writes are arrays) → the saved webhook with its `id`. Halo
- * authenticates its calls with Basic credentials: the password is our webhook secret, which the
- * receive path checks for `halopsa` sources (docs/webhooks-receiving.md). Field names (unverified)
- * follow Halo's webhook setup screen.
+ * `POST /api/Webhook [ Webhook ]` (Halo writes are arrays) → the saved webhook with its `id` (a
+ * uuid). The body holds only fields of Halo's `Webhook` schema (haloWebhookBody): Basic
+ * authentication whose password is our webhook secret, which the receive path checks for
+ * `halopsa` sources (docs/webhooks-receiving.md).
  */
 export async function createHaloWebhook(
   session: HaloSession,
@@ -111,19 +111,7 @@ export async function createHaloWebhook(
     method: 'POST',
     url: `${haloBaseUrl(session.config)}/api/Webhook`,
     headers: { Authorization: `Bearer ${token}`, ...JSON_HEADERS },
-    json: [
-      {
-        name: input.name,
-        url: input.url,
-        method: 'POST',
-        content_type: 'application/json',
-        authentication_type: 'basic',
-        username: 'hub',
-        password: input.secret,
-        batch: false,
-        enabled: true,
-      },
-    ],
+    json: [haloWebhookBody(input)],
   }));
   expectOk('halopsa', 'webhook.create', response, readHaloMessage);
   const saved = Array.isArray(response.body) ? response.body[0] : response.body;

@@ -23,7 +23,7 @@ import { integrationDeps } from '../../shared/integrations/deps';
 import { createIntegration, getIntegration, openIntegrationSession } from '../../shared/integrations/manage';
 import { createLogger } from '../../shared/observability/logger';
 import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
-import type { FakeVendorServer } from '../fakes/core/fake-server';
+import { checkValue, loadSlice } from '../fakes/core/spec-check';
 import { createHaloFake, HALO_FAKE_CREDENTIALS } from '../fakes/halopsa';
 import { M365_FAKE_CREDENTIALS, M365_FAKE_TENANT, M365FakeServer } from '../fakes/microsoft365';
 import { installLocalSettings } from '../support/local-settings';
@@ -35,7 +35,7 @@ import { installLocalSettings } from '../support/local-settings';
  * recorded as ours, removed at the vendor on delete, and Graph renewal on the clock.
  */
 const autotask = new AutotaskFake();
-const halo: FakeVendorServer = createHaloFake();
+const halo = createHaloFake();
 const graph = new M365FakeServer();
 let receiver: Server;
 let receiverUrl = '';
@@ -193,26 +193,70 @@ describe('pushing a webhook registration to its vendor', () => {
     expect((await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration).toBeNull();
   });
 
-  it('Halo: creates a webhook that authenticates with Basic credentials whose password is our secret', async () => {
+  it("Halo: creates a webhook per Halo's Webhook schema whose Basic password is our secret; Halo's deliveries are accepted", async () => {
     const t = await tenant('halopsa');
     const registration = await pushWebhook(t.push, t.caller, t.hook.id, {}, 'corr');
     const [created] = halo.received('POST', '/api/Webhook');
     const sent = (created!.json as Array<Record<string, unknown>>)[0]!;
-    expect(sent).toMatchObject({ url: `${receiverUrl}/api/hooks/${t.hook.id}`, password: t.hook.secret });
+    // The body validates against Halo's published Webhook schema (additionalProperties: false).
+    const slice = loadSlice('halopsa');
+    expect(checkValue(slice, { $ref: '#/components/schemas/Webhook' }, sent, 'body')).toEqual([]);
+    expect(halo.refusals).toEqual([]);
+    expect(sent).toMatchObject({
+      url: `${receiverUrl}/api/hooks/${t.hook.id}`,
+      authentication_type: expect.any(Number),
+      method: expect.any(Number),
+      basic_password: t.hook.secret,
+      active: true,
+    });
+    expect(sent).not.toHaveProperty('password');
 
-    const basic = (password: string) =>
-      `Basic ${Buffer.from(`${String(sent.username)}:${password}`).toString('base64')}`;
-    const post = (password: string) =>
-      fetch(String(sent.url), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: basic(password) },
-        body: JSON.stringify({ id: 1001, event: 'ticket.created', summary: `Printer ${randomUUID()}` }),
-      });
-    expect((await post(t.hook.secret)).status).toBe(202);
-    expect((await post('not-the-secret')).status).toBe(401);
+    // Halo calls the URL with the Basic credentials it was given: 202; with a wrong password: 401.
+    const delivery = (summary: string) => ({ id: 1001, event: 'ticket.created', summary });
+    expect(await halo.deliver(registration.vendorId, delivery(`Printer ${randomUUID()}`))).toBe(202);
+    const stored = halo.webhooks.get(registration.vendorId)!;
+    halo.webhooks.set(registration.vendorId, { ...stored, basic_password: 'not-the-secret' });
+    expect(await halo.deliver(registration.vendorId, delivery(`Printer ${randomUUID()}`))).toBe(401);
+    halo.webhooks.set(registration.vendorId, stored);
 
     await deleteWebhook(t.hooks, t.caller, t.hook.id, 'corr');
     expect(halo.count('DELETE', `/api/Webhook/${registration.vendorId}`)).toBe(1);
+  });
+
+  it('Halo refuses a webhook body that breaks its Webhook schema (the old field names)', async () => {
+    await halo.start();
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: HALO_FAKE_CREDENTIALS.clientId,
+      client_secret: HALO_FAKE_CREDENTIALS.clientSecret,
+      scope: 'all',
+    });
+    const token = (await (
+      await fetch(`${halo.baseUrl}/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form,
+      })
+    ).json()) as { access_token: string };
+    const refused = await fetch(`${halo.baseUrl}/api/Webhook`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify([
+        {
+          name: 'x',
+          url: 'https://hub.example/api/hooks/1',
+          authentication_type: 'basic',
+          method: 'POST',
+          password: 's',
+        },
+      ]),
+    });
+    expect(refused.status).toBe(400);
+    const problem = (await refused.json()) as { title: string; errors: Record<string, string[]> };
+    expect(problem.title).toBe('One or more validation errors occurred.');
+    expect(Object.keys(problem.errors)).toEqual(
+      expect.arrayContaining(['$[0].authentication_type', '$[0].method', '$[0].password']),
+    );
   });
 
   it('Graph: the subscription create waits for our validation handshake, notifications verify by clientState, renewal runs on the clock', async () => {
