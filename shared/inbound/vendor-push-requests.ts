@@ -24,14 +24,23 @@ const JSON_HEADERS = { Accept: 'application/json' };
 
 // Autotask --------------------------------------------------------------------------------------
 
+/** Autotask's TicketWebhook `Name` holds 50 characters; the hub's webhook names may be longer. */
+export const AUTOTASK_WEBHOOK_NAME_MAX = 50;
+
+/** At most AUTOTASK_WEBHOOK_NAME_MAX UTF-16 units (.NET's length), never half a surrogate pair. */
+function truncateName(name: string): string {
+  const cut = name.slice(0, AUTOTASK_WEBHOOK_NAME_MAX);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
+
 /**
  * `POST /V1.0/TicketWebhooks` → `{itemId}`, then one `POST /V1.0/TicketWebhooks/{id}/Fields` per
- * subscribed field. Update events need subscribed fields, so without field ids the webhook sends
- * creates only. `deactivationUrl` is where Autotask reports that it turned the webhook off.
+ * subscribed field (Autotask fires only for subscribed fields, so the caller must give some).
+ * `deactivationUrl` is where Autotask reports that it turned the webhook off.
  */
 export async function createAutotaskWebhook(
   session: AutotaskSession,
-  input: { name: string; url: string; secret: string; fieldIds: number[] },
+  input: { name: string; url: string; deactivationUrl: string; secret: string; fieldIds: number[] },
 ): Promise<{ vendorId: string; fieldIds: string[] }> {
   const zone = await zoneUrl(session);
   const headers = { ...authHeaders(session.credentials), ...JSON_HEADERS };
@@ -41,13 +50,13 @@ export async function createAutotaskWebhook(
     url: autotaskApiUrl(zone.url, 'TicketWebhooks'),
     headers,
     json: {
-      name: input.name,
+      name: truncateName(input.name),
       webhookUrl: input.url,
-      deactivationUrl: input.url,
+      deactivationUrl: input.deactivationUrl,
       secretKey: input.secret,
       isActive: true,
       isSubscribedToCreateEvents: true,
-      isSubscribedToUpdateEvents: input.fieldIds.length > 0,
+      isSubscribedToUpdateEvents: true,
       isSubscribedToDeleteEvents: false,
       sendThresholdExceededNotification: false,
     },

@@ -15,6 +15,7 @@ import {
   GRAPH_SUBSCRIPTION_LIFETIME_MS,
   type PushDeps,
   pushWebhook,
+  recordVendorDeactivation,
   renewVendorRegistrations,
   unpushWebhook,
 } from '../../shared/inbound/vendor-push';
@@ -64,6 +65,15 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      const deactivation = /^\/api\/hooks\/([^/]+)\/deactivated\/([^/]+)$/.exec(url.pathname);
+      if (deactivation) {
+        const deps = { tables: inboundTables(services().account), audit: services().audit };
+        recordVendorDeactivation(deps, deactivation[1]!, deactivation[2]!, randomUUID()).then(
+          () => res.writeHead(200).end(),
+          () => res.writeHead(404).end(),
+        );
+        return;
+      }
       const webhookId = url.pathname.split('/').pop() ?? '';
       const headers = new Headers();
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
@@ -186,11 +196,92 @@ describe('pushing a webhook registration to its vendor', () => {
   it('Autotask refusing the create: 502 vendor_error with its status, nothing recorded', async () => {
     const t = await tenant('autotask');
     autotask.injectFault({ kind: 'status', status: 500 }, { path: '/ATServicesRest/V1.0/TicketWebhooks', times: 1 });
-    await expect(pushWebhook(t.push, t.caller, t.hook.id, {}, 'corr')).rejects.toMatchObject({
+    await expect(pushWebhook(t.push, t.caller, t.hook.id, { fieldIds: [11] }, 'corr')).rejects.toMatchObject({
       code: 'vendor_error',
       details: expect.objectContaining({ vendorStatus: 500 }),
     });
     expect((await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration).toBeNull();
+  });
+
+  it('Autotask: a TicketWebhook without fields is refused before anything is created (it would never fire)', async () => {
+    const t = await tenant('autotask');
+    const before = autotask.count('POST', '/ATServicesRest/V1.0/TicketWebhooks');
+    await expect(pushWebhook(t.push, t.caller, t.hook.id, {}, 'corr')).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
+    await expect(pushWebhook(t.push, t.caller, t.hook.id, { fieldIds: [] }, 'corr')).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
+    expect(autotask.count('POST', '/ATServicesRest/V1.0/TicketWebhooks')).toBe(before);
+    expect((await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration).toBeNull();
+  });
+
+  it("Autotask: a long webhook name fits Autotask's 50-character Name; the spec-held fake accepts the push", async () => {
+    const t = await tenant('autotask');
+    const long = await createWebhook(
+      t.hooks,
+      t.caller,
+      { integrationId: t.integration.id, name: `Ticket events for ${'a very long customer name '.repeat(3)}` },
+      'corr',
+    );
+    const registration = await pushWebhook(t.push, t.caller, long.id, { fieldIds: [11] }, 'corr');
+    const atHook = autotask.ticketWebhooks.get(Number(registration.vendorId))!;
+    expect(atHook.name.length).toBeLessThanOrEqual(50);
+    expect(atHook.name).toBe(long.name.slice(0, 50));
+    expect(autotask.wouldFire(Number(registration.vendorId))).toBe(true);
+    expect(autotask.refusals).toEqual([]);
+  });
+
+  it('Autotask: the spec-held fake refuses a TicketWebhook whose Name is over 50 characters', async () => {
+    const response = await fetch(`${autotask.baseUrl}/ATServicesRest/V1.0/TicketWebhooks`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        apiintegrationcode: FAKE_AUTOTASK_CREDENTIALS.integrationCode,
+        username: FAKE_AUTOTASK_CREDENTIALS.username,
+        secret: FAKE_AUTOTASK_CREDENTIALS.secret,
+      },
+      body: JSON.stringify({
+        name: 'x'.repeat(51),
+        webhookUrl: 'https://hub.example/api/hooks/a',
+        deactivationUrl: 'https://hub.example/api/hooks/a/deactivated/t',
+        secretKey: 's',
+        isActive: true,
+        sendThresholdExceededNotification: false,
+      }),
+    });
+    expect(response.status).toBe(500);
+    expect(((await response.json()) as { errors: string[] }).errors.join(' ')).toMatch(/body\.name must be at most 50/);
+  });
+
+  it('Autotask: its unsigned deactivation callout flags the registration inactive; a wrong token changes nothing', async () => {
+    const t = await tenant('autotask');
+    const registration = await pushWebhook(t.push, t.caller, t.hook.id, { fieldIds: [11] }, 'corr');
+    expect((await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration).toMatchObject({ active: true });
+    const atHook = autotask.ticketWebhooks.get(Number(registration.vendorId))!;
+    expect(atHook.deactivationUrl).toMatch(
+      new RegExp(`^${receiverUrl}/api/hooks/${t.hook.id}/deactivated/[A-Za-z0-9_-]{43}$`),
+    );
+    const view = (await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration as Record<string, unknown>;
+    expect(view).not.toHaveProperty('deactivationTokenSha256');
+
+    const deps = { tables: inboundTables(services().account), audit: services().audit };
+    const token = atHook.deactivationUrl.split('/').pop()!;
+    const wrong = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
+    await expect(recordVendorDeactivation(deps, t.hook.id, wrong, 'corr')).rejects.toMatchObject({
+      code: 'webhook_not_found',
+    });
+    expect((await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration).toMatchObject({ active: true });
+
+    // What Autotask sends (Action: "Deactivated", no signature) to the URL it was given flags it.
+    expect(await autotask.deactivate(Number(registration.vendorId))).toBe(200);
+    expect((await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration).toMatchObject({
+      vendor: 'autotask',
+      vendorId: registration.vendorId,
+      active: false,
+      deactivatedAt: expect.any(String),
+    });
+    expect(await recordVendorDeactivation(deps, t.hook.id, token, 'corr')).toEqual({ flagged: false });
   });
 
   it("Halo: creates a webhook per Halo's Webhook schema whose Basic password is our secret; Halo's deliveries are accepted", async () => {
