@@ -15,3 +15,13 @@ app.http('hooks-receive', {
 });
 // So the catch-all answers GET /api/hooks/{id} with 405 and Allow: POST (docs/decisions.md §44).
 recordHttpRoute(route, methods);
+
+// Autotask reports a deactivated TicketWebhook here, unsigned: the token in the URL authenticates it.
+const deactivatedRoute = 'hooks/{webhookId}/deactivated/{token}';
+app.http('hooks-deactivated', {
+  route: deactivatedRoute,
+  methods: [...methods],
+  authLevel: 'anonymous',
+  handler: loadOnFirstCall(async () => (await import('../shared/inbound/receive-hook')).receiveVendorDeactivation),
+});
+recordHttpRoute(deactivatedRoute, methods);

@@ -30,6 +30,8 @@ export const vendorRegistrationViewSchema = z
     expiresAt: z.string().optional().meta({ description: 'Graph: renewed by the hub before this time.' }),
     pushedAt: z.string(),
     renewedAt: z.string().optional(),
+    active: z.boolean().meta({ description: 'False once the vendor reported it turned the registration off.' }),
+    deactivatedAt: z.string().optional().meta({ description: 'Autotask: when its deactivation callout arrived.' }),
   })
   .meta({ id: 'VendorRegistration' });
 
@@ -56,7 +58,7 @@ export const pushWebhookBody = z
   .strictObject({
     fieldIds: z.array(z.number().int().positive()).max(50).optional().meta({
       description:
-        'Autotask: ticket field ids whose changes send update events (the ids of your Autotask database). Without them the TicketWebhook sends creates only.',
+        'Autotask (required): ticket field ids (the TicketWebhookField fieldID picklist of your Autotask database) whose changes send events; Autotask sends nothing for a TicketWebhook without fields.',
     }),
     resource: z.string().min(1).max(500).optional().meta({
       description: 'Microsoft 365: the Graph resource to watch (default `users`).',

@@ -4,8 +4,9 @@ import { CORRELATION_HEADER, correlationIdFrom } from '../http/correlation';
 import { problemResponse } from '../http/problem';
 import { SECURITY_HEADERS } from '../http/security-headers';
 import { createLogger } from '../observability/logger';
-import { receiveDeps } from './deps';
+import { pushDeps, receiveDeps } from './deps';
 import { receiveWebhook } from './receive';
+import { recordVendorDeactivation } from './vendor-push';
 
 const deps = receiveDeps;
 
@@ -55,5 +56,41 @@ export async function receiveHook(request: HttpRequest, context: InvocationConte
     [CORRELATION_HEADER]: correlationId,
   };
   log.info('webhook delivery', { webhookId, status: response.status, durationMs: nowMs() - started });
+  return response;
+}
+
+/**
+ * Autotask's deactivation callout (`hooks/{webhookId}/deactivated/{token}`): flags the pushed
+ * registration inactive (shared/inbound/vendor-push.ts recordVendorDeactivation). The body is not
+ * needed (the URL names the webhook), so it is not read.
+ */
+export async function receiveVendorDeactivation(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
+  const log = createLogger({
+    correlationId,
+    operation: 'receiveVendorDeactivation',
+    invocationId: context.invocationId,
+  });
+  const webhookId = request.params['webhookId'] ?? '';
+  let response: HttpResponseInit;
+  try {
+    const result = await recordVendorDeactivation(pushDeps(), webhookId, request.params['token'] ?? '', correlationId);
+    response = {
+      status: 200,
+      headers: { 'Content-Type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ deactivated: true, flagged: result.flagged }),
+    };
+  } catch (error) {
+    response = problemResponse(error, correlationId, log);
+  }
+  response.headers = {
+    ...(response.headers as Record<string, string>),
+    ...SECURITY_HEADERS,
+    [CORRELATION_HEADER]: correlationId,
+  };
+  log.info('vendor deactivation callout', { webhookId, status: response.status });
   return response;
 }

@@ -2,7 +2,7 @@ import { type AutotaskSession, authHeaders, autotaskApiUrl, readAutotaskMessage,
 import { callWithBearer, requestToken } from '../vendors/client-credentials';
 import type { Connector, VendorRequest, VendorSession } from '../vendors/contract';
 import { expectOk, numberAt, stringAt } from '../vendors/core/errors';
-import { haloTokenRequest, readHaloMessage } from '../vendors/halopsa/api';
+import { haloTokenRequest, haloWebhookBody, readHaloMessage } from '../vendors/halopsa/api';
 import { haloBaseUrl } from '../vendors/halopsa/config';
 import { type HaloSession, tokenKey } from '../vendors/halopsa/index';
 import { readGraphMessage } from '../vendors/microsoft365/api';
@@ -24,14 +24,23 @@ const JSON_HEADERS = { Accept: 'application/json' };
 
 // Autotask --------------------------------------------------------------------------------------
 
+/** Autotask's TicketWebhook `Name` holds 50 characters; the hub's webhook names may be longer. */
+export const AUTOTASK_WEBHOOK_NAME_MAX = 50;
+
+/** At most AUTOTASK_WEBHOOK_NAME_MAX UTF-16 units (.NET's length), never half a surrogate pair. */
+function truncateName(name: string): string {
+  const cut = name.slice(0, AUTOTASK_WEBHOOK_NAME_MAX);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
+
 /**
  * `POST /V1.0/TicketWebhooks` → `{itemId}`, then one `POST /V1.0/TicketWebhooks/{id}/Fields` per
- * subscribed field. Update events need subscribed fields, so without field ids the webhook sends
- * creates only. `deactivationUrl` is where Autotask reports that it turned the webhook off.
+ * subscribed field (Autotask fires only for subscribed fields, so the caller must give some).
+ * `deactivationUrl` is where Autotask reports that it turned the webhook off.
  */
 export async function createAutotaskWebhook(
   session: AutotaskSession,
-  input: { name: string; url: string; secret: string; fieldIds: number[] },
+  input: { name: string; url: string; deactivationUrl: string; secret: string; fieldIds: number[] },
 ): Promise<{ vendorId: string; fieldIds: string[] }> {
   const zone = await zoneUrl(session);
   const headers = { ...authHeaders(session.credentials), ...JSON_HEADERS };
@@ -41,13 +50,13 @@ export async function createAutotaskWebhook(
     url: autotaskApiUrl(zone.url, 'TicketWebhooks'),
     headers,
     json: {
-      name: input.name,
+      name: truncateName(input.name),
       webhookUrl: input.url,
-      deactivationUrl: input.url,
+      deactivationUrl: input.deactivationUrl,
       secretKey: input.secret,
       isActive: true,
       isSubscribedToCreateEvents: true,
-      isSubscribedToUpdateEvents: input.fieldIds.length > 0,
+      isSubscribedToUpdateEvents: true,
       isSubscribedToDeleteEvents: false,
       sendThresholdExceededNotification: false,
     },
@@ -97,10 +106,10 @@ function haloRequest(session: HaloSession) {
 }
 
 /**
- * `POST /api/Webhook [ {...} ]` (Halo writes are arrays) → the saved webhook with its `id`. Halo
- * authenticates its calls with Basic credentials: the password is our webhook secret, which the
- * receive path checks for `halopsa` sources (docs/webhooks-receiving.md). Field names (unverified)
- * follow Halo's webhook setup screen.
+ * `POST /api/Webhook [ Webhook ]` (Halo writes are arrays) → the saved webhook with its `id` (a
+ * uuid). The body holds only fields of Halo's `Webhook` schema (haloWebhookBody): Basic
+ * authentication whose password is our webhook secret, which the receive path checks for
+ * `halopsa` sources (docs/webhooks-receiving.md).
  */
 export async function createHaloWebhook(
   session: HaloSession,
@@ -111,19 +120,7 @@ export async function createHaloWebhook(
     method: 'POST',
     url: `${haloBaseUrl(session.config)}/api/Webhook`,
     headers: { Authorization: `Bearer ${token}`, ...JSON_HEADERS },
-    json: [
-      {
-        name: input.name,
-        url: input.url,
-        method: 'POST',
-        content_type: 'application/json',
-        authentication_type: 'basic',
-        username: 'hub',
-        password: input.secret,
-        batch: false,
-        enabled: true,
-      },
-    ],
+    json: [haloWebhookBody(input)],
   }));
   expectOk('halopsa', 'webhook.create', response, readHaloMessage);
   const saved = Array.isArray(response.body) ? response.body[0] : response.body;

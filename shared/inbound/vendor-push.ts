@@ -1,7 +1,9 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { Principal } from '../apikeys/principal';
 import { credentialCipher } from '../app/process-cipher';
 import { recordAudit } from '../audit/audit-log';
 import { nowMs } from '../clock';
+import { matchesSha256 } from '../crypto/constant-time';
 import { DomainError, isDomainError } from '../errors/domain-error';
 import { errorFields, logger } from '../observability/logger';
 import { timeKey } from '../storage/keys';
@@ -22,7 +24,7 @@ import {
 import {
   PUSHABLE_VENDORS,
   type PushableVendor,
-  readRegistration,
+  readStoredRegistration,
   type VendorRegistration,
 } from './vendor-registration';
 
@@ -73,6 +75,13 @@ function unsupported(detail: string): DomainError {
   return new DomainError('webhook_push_unsupported', detail);
 }
 
+/** Where Autotask reports a deactivation: our receive URL + `/deactivated/<token>` (see recordVendorDeactivation). */
+export function deactivationUrl(receiveUrl: string, token: string): string {
+  return `${receiveUrl}/deactivated/${token}`;
+}
+
+const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
 async function createAtVendor(
   vendor: PushableVendor,
   open: OpenSession,
@@ -81,11 +90,21 @@ async function createAtVendor(
 ): Promise<Omit<VendorRegistration, 'pushedAt'>> {
   switch (vendor) {
     case 'autotask': {
+      // Autotask fires a TicketWebhook only for its subscribed fields: one without fields is dead.
+      if (!input.fieldIds || input.fieldIds.length === 0) {
+        throw new DomainError(
+          'validation_failed',
+          'An Autotask TicketWebhook sends events only for subscribed fields: give fieldIds (the fieldID picklist of TicketWebhookFields in your Autotask database).',
+          { field: 'fieldIds' },
+        );
+      }
+      const token = randomBytes(32).toString('base64url');
       const made = await createAutotaskWebhook(open.session as AutotaskSession, {
         ...target,
-        fieldIds: input.fieldIds ?? [],
+        deactivationUrl: deactivationUrl(target.url, token),
+        fieldIds: input.fieldIds,
       });
-      return { vendor, vendorId: made.vendorId, fieldIds: made.fieldIds };
+      return { vendor, vendorId: made.vendorId, fieldIds: made.fieldIds, deactivationTokenSha256: sha256Hex(token) };
     }
     case 'halopsa': {
       const made = await createHaloWebhook(open.session as HaloSession, target);
@@ -144,7 +163,7 @@ export async function pushWebhook(
   if (!deps.publicBaseUrl) {
     throw unsupported('PUBLIC_BASE_URL is not set, so the vendor would get no absolute URL to send to.');
   }
-  const existing = readRegistration(record);
+  const existing = readStoredRegistration(record);
   if (existing) {
     throw new DomainError('webhook_already_pushed', `The webhook is already registered at ${vendor}.`, {
       vendorId: existing.vendorId,
@@ -203,7 +222,7 @@ export async function unpushWebhook(
   webhookId: string,
   correlationId: string,
 ): Promise<void> {
-  const registration = readRegistration(record);
+  const registration = readStoredRegistration(record);
   if (!registration || !record.integrationId) return;
   let open: OpenSession;
   try {
@@ -216,6 +235,54 @@ export async function unpushWebhook(
   if (registration.expiresAt) {
     await deps.tables.renewals.delete(RENEWAL_PARTITION, renewalKey(registration.expiresAt, webhookId));
   }
+}
+
+/**
+ * `POST /api/hooks/{id}/deactivated/{token}`: Autotask reports that it turned a TicketWebhook off
+ * (`Action: "Deactivated"`, unsigned). The token in the URL, given only to Autotask at push time
+ * and kept as a hash, is what authenticates it (compared in constant time); anything else is the
+ * same 404 as an unknown webhook, and changes nothing. The registration stays (the vendor id is
+ * still ours to delete) but shows `active: false` and `deactivatedAt`; pushing again needs a
+ * delete first. Answers whether this call flagged it (false: already flagged).
+ */
+export async function recordVendorDeactivation(
+  deps: { tables: Pick<InboundTables, 'webhooks'>; audit: Parameters<typeof recordAudit>[0] },
+  webhookId: string,
+  token: string,
+  correlationId: string,
+): Promise<{ flagged: boolean }> {
+  const notFound = () =>
+    new DomainError('webhook_not_found', `No active webhook with id "${webhookId}" exists.`, { webhookId });
+  if (!/^wh_[A-Za-z0-9_-]{24}$/.test(webhookId) || !/^[A-Za-z0-9_-]{43}$/.test(token)) throw notFound();
+  const row = await deps.tables.webhooks.get(webhookId, WEBHOOK_ROW);
+  const registration = row ? readStoredRegistration(row.value) : undefined;
+  const expected = registration?.deactivationTokenSha256;
+  if (!row || !registration || expected === undefined || !matchesSha256(token, expected)) throw notFound();
+  if (registration.deactivatedAt) return { flagged: false };
+  const at = new Date(nowMs()).toISOString();
+  let flagged = false;
+  await deps.tables.webhooks.update(webhookId, WEBHOOK_ROW, (current) => {
+    const now = current ? readStoredRegistration(current) : undefined;
+    if (!current || !now || now.vendorId !== registration.vendorId || now.deactivatedAt) return undefined;
+    flagged = true;
+    return { ...current, vendorRegistration: JSON.stringify({ ...now, deactivatedAt: at }), updatedAt: at };
+  });
+  if (flagged) {
+    logger.warn('vendor deactivated a pushed webhook', {
+      tenantId: row.value.tenantId,
+      webhookId,
+      vendor: registration.vendor,
+    });
+    await recordAudit(deps.audit, row.value.tenantId, {
+      action: 'webhook.vendor_deactivated',
+      actorKeyId: 'vendor',
+      targetType: 'webhook',
+      targetId: webhookId,
+      correlationId,
+      details: { vendor: registration.vendor, vendorId: registration.vendorId },
+    });
+  }
+  return { flagged };
 }
 
 export interface RenewalResult {
@@ -238,7 +305,7 @@ export async function renewVendorRegistrations(
     const { tenantId, webhookId } = row.value;
     try {
       const hook = await deps.tables.webhooks.get(webhookId, WEBHOOK_ROW);
-      const registration = hook ? readRegistration(hook.value) : undefined;
+      const registration = hook ? readStoredRegistration(hook.value) : undefined;
       // A row left behind by a delete or an earlier renewal: nothing to renew under it.
       if (!hook || !registration?.expiresAt || renewalKey(registration.expiresAt, webhookId) !== row.rowKey) {
         await deps.tables.renewals.delete(RENEWAL_PARTITION, row.rowKey);

@@ -21,10 +21,28 @@ export const vendorRegistrationSchema = z.object({
   expiresAt: z.string().optional(),
   pushedAt: z.string(),
   renewedAt: z.string().optional(),
+  /**
+   * Autotask: the SHA-256 (hex) of the random token in the deactivation URL we gave Autotask.
+   * Autotask's deactivation callout is unsigned, so the unguessable URL is what authenticates it.
+   */
+  deactivationTokenSha256: z.string().optional(),
+  /** Set when the vendor reported that it turned the registration off (Autotask's callout). */
+  deactivatedAt: z.string().optional(),
 });
 export type VendorRegistration = z.infer<typeof vendorRegistrationSchema>;
 
-export function readRegistration(record: WebhookRecord): VendorRegistration | undefined {
+/** The registration as stored, the deactivation token's hash included (for the push module). */
+export function readStoredRegistration(record: WebhookRecord): VendorRegistration | undefined {
   if (!record.vendorRegistration) return undefined;
   return vendorRegistrationSchema.parse(JSON.parse(record.vendorRegistration));
+}
+
+/** The registration as shown: with `active` (false once the vendor deactivated it), no token hash. */
+export function readRegistration(
+  record: WebhookRecord,
+): (Omit<VendorRegistration, 'deactivationTokenSha256'> & { active: boolean }) | undefined {
+  const stored = readStoredRegistration(record);
+  if (!stored) return undefined;
+  const { deactivationTokenSha256: _hidden, ...shown } = stored;
+  return { ...shown, active: stored.deactivatedAt === undefined };
 }

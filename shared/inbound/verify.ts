@@ -27,7 +27,7 @@ export type Verdict =
   | { ok: true; scheme: Scheme; deliveryId?: string; signedSha256?: string }
   | { ok: false; code: RejectionCode; detail: string };
 
-export type Scheme = 'autotask' | 'graph' | 'standard-webhooks' | 'sha256' | 'basic';
+export type Scheme = 'autotask' | 'graph' | 'standard-webhooks' | 'sha256' | 'basic' | 'static-authorization';
 
 export interface Headers {
   get(name: string): string | null;
@@ -229,6 +229,25 @@ export function verifyBasicPassword(headers: Headers, secrets: string[]): Verdic
 }
 
 /**
+ * Pax8 signs nothing: a webhook carries the static `Authorization` value it was created with
+ * (`CreateWebhook.authorization`), which is the webhook secret. The whole header must be the
+ * secret (compared in constant time); like Basic it covers no body, so it is accepted for `pax8`
+ * sources only.
+ */
+export function verifyStaticAuthorization(headers: Headers, secrets: string[]): Verdict {
+  const presented = headers.get('authorization');
+  if (presented === null || presented === '') {
+    return { ok: false, code: 'signature_missing', detail: 'Authorization header is missing.' };
+  }
+  if (presented.includes(', ')) return malformed('Authorization was sent more than once.');
+  let ok = false;
+  for (const secret of secrets) ok = secretsEqual(presented, secret) || ok;
+  return ok
+    ? { ok: true, scheme: 'static-authorization' }
+    : { ok: false, code: 'signature_invalid', detail: 'Authorization is not the webhook secret.' };
+}
+
+/**
  * Which scheme a source's deliveries use. Autotask and Graph have their own, Halo may use Basic;
  * every other sender signs with our secret, Standard Webhooks when it sends `webhook-signature`,
  * else `sha256=`.
@@ -244,6 +263,9 @@ export function verifyDelivery(
 ): Verdict {
   if (source === 'autotask') return verifyAutotask(headers, body, secrets);
   if (source === 'microsoft365') return verifyGraphClientState(parsed, secrets);
+  if (source === 'pax8' && headers.get('authorization') !== null && headers.get('webhook-signature') === null) {
+    return verifyStaticAuthorization(headers, secrets);
+  }
   if (source === 'halopsa' && (headers.get('authorization') ?? '').startsWith('Basic ')) {
     return verifyBasicPassword(headers, secrets);
   }

@@ -1,6 +1,7 @@
 import { secretsEqual } from '../../shared/crypto/constant-time';
 import type { FakeVendor } from './core/all-fakes';
 import { type FakeRequest, FakeVendorServer } from './core/fake-server';
+import { loadSlice } from './core/spec-check';
 
 /**
  * Autotask PSA fake: the zone lookup on the "global" host and one zone under /ATServicesRest on the
@@ -20,7 +21,16 @@ export class AutotaskFake extends FakeVendorServer {
   priorRequests = 0;
 
   constructor() {
-    super('autotask', { errorBody: (_status, message) => ({ errors: [message] }) });
+    super('autotask', {
+      errorBody: (_status, message) => ({ errors: [message] }),
+      // Autotask answers a body it cannot accept with 500 and `{errors: [...]}`.
+      spec: {
+        slice: loadSlice('autotask'),
+        prefix: '',
+        caseInsensitive: true,
+        refuse: (violations) => ({ status: 500, json: { errors: violations.map((v) => `${v.at} ${v.message}`) } }),
+      },
+    });
     this.route('GET', '/atservicesrest/V1.0/ZoneInformation', (req) => this.zone(req));
     this.route('GET', '/ATServicesRest/V1.0/ThresholdInformation', (req) =>
       this.authenticated(req, () => ({
@@ -82,8 +92,39 @@ export class AutotaskFake extends FakeVendorServer {
   /** TicketWebhooks created through the API, by id. */
   readonly ticketWebhooks = new Map<
     number,
-    { name: string; webhookUrl: string; secretKey: string; updates: boolean; fieldIds: number[] }
+    {
+      name: string;
+      webhookUrl: string;
+      deactivationUrl: string;
+      secretKey: string;
+      updates: boolean;
+      fieldIds: number[];
+      isActive: boolean;
+    }
   >();
+
+  /**
+   * What Autotask does when it turns a webhook off (after repeated failed deliveries): marks it
+   * inactive and posts `Action: "Deactivated"` to its deactivation URL, unsigned. Returns the status.
+   */
+  async deactivate(id: number): Promise<number> {
+    const hook = this.ticketWebhooks.get(id);
+    if (!hook) throw new Error(`no TicketWebhook ${id}`);
+    hook.isActive = false;
+    const response = await fetch(hook.deactivationUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ Action: 'Deactivated', Guid: crypto.randomUUID(), EntityType: 'Ticket', Id: id }),
+    });
+    await response.arrayBuffer();
+    return response.status;
+  }
+
+  /** A webhook with no subscribed fields never fires (Autotask's webhooks guide). */
+  wouldFire(id: number): boolean {
+    const hook = this.ticketWebhooks.get(id);
+    return hook?.isActive === true && hook.fieldIds.length > 0;
+  }
 
   private createTicketWebhook(req: FakeRequest): { status?: number; json: unknown } {
     const body = (req.json ?? {}) as Record<string, unknown>;
@@ -96,9 +137,11 @@ export class AutotaskFake extends FakeVendorServer {
     this.ticketWebhooks.set(this.nextWebhookId, {
       name: String(body.name),
       webhookUrl: String(body.webhookUrl),
+      deactivationUrl: String(body.deactivationUrl),
       secretKey: String(body.secretKey),
       updates: body.isSubscribedToUpdateEvents === true,
       fieldIds: [],
+      isActive: body.isActive === true,
     });
     return { json: { itemId: this.nextWebhookId } };
   }

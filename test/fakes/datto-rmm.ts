@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { secretsEqual } from '../../shared/crypto/constant-time';
 import type { FakeVendor } from './core/all-fakes';
 import { type FakeReply, type FakeRequest, FakeVendorServer } from './core/fake-server';
+import { loadSlice } from './core/spec-check';
 
 /**
  * Datto RMM fake: the password-grant token endpoint under the public client, bearer-checked v2
@@ -26,6 +27,15 @@ export class DattoRmmFake extends FakeVendorServer {
         error: status === 401 ? 'unauthorized' : 'error',
         error_description: message,
       }),
+      // Requests under /api break the Datto RMM API description: 400 with the API's `{message}`.
+      spec: {
+        slice: loadSlice('datto-rmm'),
+        prefix: '/api',
+        refuse: (violations) => ({
+          status: 400,
+          json: { error: 'Bad Request', message: violations.map((v) => `${v.at} ${v.message}`).join('; ') },
+        }),
+      },
     });
     this.route('POST', '/auth/oauth/token', (req) => this.token(req));
     this.route('GET', '/api/v2/system/request_rate', (req) =>

@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { FakeVendor } from './core/all-fakes';
 import { type FakeReply, type FakeRequest, FakeVendorServer } from './core/fake-server';
+import { loadSlice, type SpecViolation } from './core/spec-check';
 
 /**
  * Halo PSA fake (VENDORS.md "Halo PSA"): `POST /auth/token` (form client_credentials) and the
@@ -18,8 +19,76 @@ const CLIENTS = [
 /** Halo's API answers errors as ASP.NET does: `{message}` (the token endpoint uses OAuth bodies). */
 const haloError = (_status: number, message: string) => ({ message });
 
-export function createHaloFake(): FakeVendorServer {
-  const server = new FakeVendorServer('halopsa', { errorBody: haloError });
+/**
+ * A body that breaks Halo's OpenAPI description is refused the way ASP.NET model binding refuses
+ * it: 400 with a validation problem listing the offending fields.
+ */
+function haloValidationProblem(violations: SpecViolation[]): FakeReply {
+  const errors: Record<string, string[]> = {};
+  for (const v of violations) {
+    const key = v.at.replace(/^body/, '$');
+    errors[key] = [...(errors[key] ?? []), v.message];
+  }
+  return {
+    status: 400,
+    headers: { 'Content-Type': 'application/problem+json; charset=utf-8' },
+    json: {
+      type: 'https://tools.ietf.org/html/rfc7231#section-6.5.1',
+      title: 'One or more validation errors occurred.',
+      status: 400,
+      errors,
+    },
+  };
+}
+
+/** What the fake keeps of a webhook the hub created, and can deliver to as Halo would. */
+export interface HaloFakeWebhook {
+  id: string;
+  name: string;
+  url: string;
+  authentication_type: number | null;
+  method: number | null;
+  basic_username: string | null;
+  basic_password: string | null;
+  active: boolean | null;
+}
+
+export class HaloFakeServer extends FakeVendorServer {
+  readonly webhooks = new Map<string, HaloFakeWebhook>();
+  /** Hosted Halo: when set, the token request must carry `?tenant=` with this value. */
+  requiredTenant: string | undefined;
+
+  /**
+   * Sends a delivery the way Halo calls a webhook: to its URL, with its Basic credentials when its
+   * authentication type is Basic. Returns the receiver's status.
+   */
+  async deliver(id: string, payload: unknown): Promise<number> {
+    const hook = this.webhooks.get(id);
+    if (!hook) throw new Error(`no Halo webhook ${id}`);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (hook.authentication_type === HALO_FAKE_AUTH_BASIC) {
+      const pair = `${hook.basic_username ?? ''}:${hook.basic_password ?? ''}`;
+      headers.authorization = `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`;
+    }
+    const response = await fetch(hook.url, { method: 'POST', headers, body: JSON.stringify(payload) });
+    await response.arrayBuffer();
+    return response.status;
+  }
+}
+
+/** Halo's webhook `authentication_type` for Basic, as the fake reads it (docs/vendor-fidelity.md). */
+export const HALO_FAKE_AUTH_BASIC = 1;
+
+export function createHaloFake(): HaloFakeServer {
+  const server = new HaloFakeServer('halopsa', {
+    errorBody: haloError,
+    spec: {
+      slice: loadSlice('halopsa'),
+      prefix: '/api',
+      caseInsensitive: true,
+      refuse: (violations) => haloValidationProblem(violations),
+    },
+  });
   const issued = new Set<string>();
 
   const authorised = (req: FakeRequest): boolean => {
@@ -35,6 +104,9 @@ export function createHaloFake(): FakeVendorServer {
     const form = new URLSearchParams(req.body);
     if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
       return { status: 400, json: { error: 'invalid_request' } };
+    }
+    if (server.requiredTenant !== undefined && req.query.tenant !== server.requiredTenant) {
+      return { status: 400, json: { error: 'invalid_client', error_description: 'Unknown tenant.' } };
     }
     if (form.get('grant_type') !== 'client_credentials')
       return { status: 400, json: { error: 'unsupported_grant_type' } };
@@ -73,22 +145,34 @@ export function createHaloFake(): FakeVendorServer {
     return { status: 201, json: saved.length === 1 ? saved[0] : saved };
   });
 
-  // Webhook registration (a push from the hub): POST an array, DELETE by id.
-  let nextWebhookId = 40;
-  const webhooks = new Map<number, Record<string, unknown>>();
+  // Webhook registration (a push from the hub): POST an array of Webhook (the spec hold has
+  // checked every field), DELETE by its uuid.
   server.route('POST', '/api/Webhook', (req) => {
     if (!authorised(req)) return unauthorised;
     const first = Array.isArray(req.json) ? (req.json[0] as Record<string, unknown> | undefined) : undefined;
-    if (!first || typeof first.url !== 'string') {
+    if (!first || typeof first.url !== 'string' || first.url === '') {
       return { status: 400, json: haloError(400, 'Expected an array holding a webhook with a url.') };
     }
-    const saved = { ...first, id: ++nextWebhookId };
-    webhooks.set(saved.id, saved);
-    return { status: 201, json: saved };
+    const text = (key: string) => (typeof first[key] === 'string' ? (first[key] as string) : null);
+    const int = (key: string) => (typeof first[key] === 'number' ? (first[key] as number) : null);
+    const saved: HaloFakeWebhook = {
+      id: randomUUID(),
+      name: text('name') ?? '',
+      url: first.url,
+      authentication_type: int('authentication_type'),
+      method: int('method'),
+      basic_username: text('basic_username'),
+      basic_password: text('basic_password'),
+      active: typeof first.active === 'boolean' ? first.active : null,
+    };
+    server.webhooks.set(saved.id, saved);
+    // Halo answers with the saved object; secrets are not echoed back.
+    const { basic_password: _hidden, ...shown } = saved;
+    return { status: 201, json: shown };
   });
   server.route('DELETE', '/api/Webhook/:id', (req) => {
     if (!authorised(req)) return unauthorised;
-    if (!webhooks.delete(Number(req.params.id))) {
+    if (!server.webhooks.delete(String(req.params.id).toLowerCase())) {
       return { status: 404, json: haloError(404, `Webhook ${req.params.id} not found.`) };
     }
     return { status: 200, json: {} };

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { FakeVendor } from './core/all-fakes';
 import { type FakeRequest, FakeVendorServer } from './core/fake-server';
+import { loadSlice } from './core/spec-check';
 
 /**
  * Pax8 fake (VENDORS.md "Pax8"): the Auth0-style token endpoint `POST /oauth/token` (JSON body
  * with the audience) and the API under `/v1`, probed with `GET /v1/companies?page=0&size=1`.
  */
 export const PAX8_FAKE_CREDENTIALS = { clientId: 'fake-pax8-client', clientSecret: 'fake-pax8-secret' } as const;
-export const PAX8_FAKE_AUDIENCE = 'api://p8p.client';
+/** The audience Pax8's Authentication description gives for the partner endpoints. */
+export const PAX8_FAKE_AUDIENCE = 'https://api.pax8.com';
 export const PAX8_FAKE_TOKEN_SECONDS = 86400;
 
 const COMPANIES = [
@@ -41,7 +43,24 @@ function field(req: FakeRequest, name: string): string | undefined {
 }
 
 export function createPax8Fake(): FakeVendorServer {
-  const server = new FakeVendorServer('pax8', { errorBody: pax8Error });
+  const server = new FakeVendorServer('pax8', {
+    errorBody: pax8Error,
+    // The token service answers a request outside TokenRequest as Auth0 does; the API with its envelope.
+    spec: {
+      slice: loadSlice('pax8'),
+      prefix: '',
+      refuse: (violations, req) =>
+        req.path === '/oauth/token'
+          ? {
+              status: 400,
+              json: {
+                error: 'invalid_request',
+                error_description: violations.map((v) => `${v.at} ${v.message}`).join('; '),
+              },
+            }
+          : { status: 400, json: pax8Error(400, violations.map((v) => `${v.at} ${v.message}`).join('; ')) },
+    },
+  });
   const issued = new Set<string>();
 
   // Auth0 answers a wrong client id or secret with 401 access_denied / "Unauthorized".

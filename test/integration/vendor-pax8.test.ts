@@ -59,9 +59,15 @@ describe('Pax8 connector against its fake', () => {
     expect(server.count('GET', '/v1/companies')).toBe(0);
   });
 
-  it('a wrong audience is refused by the token service as forbidden', async () => {
-    const error = await expectVendorError(connector.probe(session({ audience: 'api://wrong' })), 'forbidden');
-    expect(error.vendorMessage).toBe('Service not enabled within domain: api://wrong');
+  it('an audience these credentials are not enabled for is refused by the token service as forbidden', async () => {
+    // api://usage is in Pax8's audience enum but belongs to vendor usage APIs, not partner clients.
+    const error = await expectVendorError(connector.probe(session({ audience: 'api://usage' })), 'forbidden');
+    expect(error.vendorMessage).toBe('Service not enabled within domain: api://usage');
+  });
+
+  it("an audience outside Pax8's published enum breaks its TokenRequest and is refused as a bad request", async () => {
+    await expectVendorError(connector.probe(session({ audience: 'api://wrong' })), 'rejected');
+    expect(server.refusals.at(-1)).toMatchObject({ path: '/oauth/token', violations: [{ at: 'body.audience' }] });
   });
 
   it('the token is cached per integration: two probes, one token request', async () => {

@@ -15,6 +15,7 @@ import {
   GRAPH_SUBSCRIPTION_LIFETIME_MS,
   type PushDeps,
   pushWebhook,
+  recordVendorDeactivation,
   renewVendorRegistrations,
   unpushWebhook,
 } from '../../shared/inbound/vendor-push';
@@ -23,7 +24,7 @@ import { integrationDeps } from '../../shared/integrations/deps';
 import { createIntegration, getIntegration, openIntegrationSession } from '../../shared/integrations/manage';
 import { createLogger } from '../../shared/observability/logger';
 import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
-import type { FakeVendorServer } from '../fakes/core/fake-server';
+import { checkValue, loadSlice } from '../fakes/core/spec-check';
 import { createHaloFake, HALO_FAKE_CREDENTIALS } from '../fakes/halopsa';
 import { M365_FAKE_CREDENTIALS, M365_FAKE_TENANT, M365FakeServer } from '../fakes/microsoft365';
 import { installLocalSettings } from '../support/local-settings';
@@ -35,7 +36,7 @@ import { installLocalSettings } from '../support/local-settings';
  * recorded as ours, removed at the vendor on delete, and Graph renewal on the clock.
  */
 const autotask = new AutotaskFake();
-const halo: FakeVendorServer = createHaloFake();
+const halo = createHaloFake();
 const graph = new M365FakeServer();
 let receiver: Server;
 let receiverUrl = '';
@@ -64,6 +65,15 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      const deactivation = /^\/api\/hooks\/([^/]+)\/deactivated\/([^/]+)$/.exec(url.pathname);
+      if (deactivation) {
+        const deps = { tables: inboundTables(services().account), audit: services().audit };
+        recordVendorDeactivation(deps, deactivation[1]!, deactivation[2]!, randomUUID()).then(
+          () => res.writeHead(200).end(),
+          () => res.writeHead(404).end(),
+        );
+        return;
+      }
       const webhookId = url.pathname.split('/').pop() ?? '';
       const headers = new Headers();
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
@@ -186,33 +196,158 @@ describe('pushing a webhook registration to its vendor', () => {
   it('Autotask refusing the create: 502 vendor_error with its status, nothing recorded', async () => {
     const t = await tenant('autotask');
     autotask.injectFault({ kind: 'status', status: 500 }, { path: '/ATServicesRest/V1.0/TicketWebhooks', times: 1 });
-    await expect(pushWebhook(t.push, t.caller, t.hook.id, {}, 'corr')).rejects.toMatchObject({
+    await expect(pushWebhook(t.push, t.caller, t.hook.id, { fieldIds: [11] }, 'corr')).rejects.toMatchObject({
       code: 'vendor_error',
       details: expect.objectContaining({ vendorStatus: 500 }),
     });
     expect((await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration).toBeNull();
   });
 
-  it('Halo: creates a webhook that authenticates with Basic credentials whose password is our secret', async () => {
+  it('Autotask: a TicketWebhook without fields is refused before anything is created (it would never fire)', async () => {
+    const t = await tenant('autotask');
+    const before = autotask.count('POST', '/ATServicesRest/V1.0/TicketWebhooks');
+    await expect(pushWebhook(t.push, t.caller, t.hook.id, {}, 'corr')).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
+    await expect(pushWebhook(t.push, t.caller, t.hook.id, { fieldIds: [] }, 'corr')).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
+    expect(autotask.count('POST', '/ATServicesRest/V1.0/TicketWebhooks')).toBe(before);
+    expect((await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration).toBeNull();
+  });
+
+  it("Autotask: a long webhook name fits Autotask's 50-character Name; the spec-held fake accepts the push", async () => {
+    const t = await tenant('autotask');
+    const long = await createWebhook(
+      t.hooks,
+      t.caller,
+      { integrationId: t.integration.id, name: `Ticket events for ${'a very long customer name '.repeat(3)}` },
+      'corr',
+    );
+    const registration = await pushWebhook(t.push, t.caller, long.id, { fieldIds: [11] }, 'corr');
+    const atHook = autotask.ticketWebhooks.get(Number(registration.vendorId))!;
+    expect(atHook.name.length).toBeLessThanOrEqual(50);
+    expect(atHook.name).toBe(long.name.slice(0, 50));
+    expect(autotask.wouldFire(Number(registration.vendorId))).toBe(true);
+    expect(autotask.refusals).toEqual([]);
+  });
+
+  it('Autotask: the spec-held fake refuses a TicketWebhook whose Name is over 50 characters', async () => {
+    const response = await fetch(`${autotask.baseUrl}/ATServicesRest/V1.0/TicketWebhooks`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        apiintegrationcode: FAKE_AUTOTASK_CREDENTIALS.integrationCode,
+        username: FAKE_AUTOTASK_CREDENTIALS.username,
+        secret: FAKE_AUTOTASK_CREDENTIALS.secret,
+      },
+      body: JSON.stringify({
+        name: 'x'.repeat(51),
+        webhookUrl: 'https://hub.example/api/hooks/a',
+        deactivationUrl: 'https://hub.example/api/hooks/a/deactivated/t',
+        secretKey: 's',
+        isActive: true,
+        sendThresholdExceededNotification: false,
+      }),
+    });
+    expect(response.status).toBe(500);
+    expect(((await response.json()) as { errors: string[] }).errors.join(' ')).toMatch(/body\.name must be at most 50/);
+  });
+
+  it('Autotask: its unsigned deactivation callout flags the registration inactive; a wrong token changes nothing', async () => {
+    const t = await tenant('autotask');
+    const registration = await pushWebhook(t.push, t.caller, t.hook.id, { fieldIds: [11] }, 'corr');
+    expect((await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration).toMatchObject({ active: true });
+    const atHook = autotask.ticketWebhooks.get(Number(registration.vendorId))!;
+    expect(atHook.deactivationUrl).toMatch(
+      new RegExp(`^${receiverUrl}/api/hooks/${t.hook.id}/deactivated/[A-Za-z0-9_-]{43}$`),
+    );
+    const view = (await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration as Record<string, unknown>;
+    expect(view).not.toHaveProperty('deactivationTokenSha256');
+
+    const deps = { tables: inboundTables(services().account), audit: services().audit };
+    const token = atHook.deactivationUrl.split('/').pop()!;
+    const wrong = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
+    await expect(recordVendorDeactivation(deps, t.hook.id, wrong, 'corr')).rejects.toMatchObject({
+      code: 'webhook_not_found',
+    });
+    expect((await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration).toMatchObject({ active: true });
+
+    // What Autotask sends (Action: "Deactivated", no signature) to the URL it was given flags it.
+    expect(await autotask.deactivate(Number(registration.vendorId))).toBe(200);
+    expect((await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration).toMatchObject({
+      vendor: 'autotask',
+      vendorId: registration.vendorId,
+      active: false,
+      deactivatedAt: expect.any(String),
+    });
+    expect(await recordVendorDeactivation(deps, t.hook.id, token, 'corr')).toEqual({ flagged: false });
+  });
+
+  it("Halo: creates a webhook per Halo's Webhook schema whose Basic password is our secret; Halo's deliveries are accepted", async () => {
     const t = await tenant('halopsa');
     const registration = await pushWebhook(t.push, t.caller, t.hook.id, {}, 'corr');
     const [created] = halo.received('POST', '/api/Webhook');
     const sent = (created!.json as Array<Record<string, unknown>>)[0]!;
-    expect(sent).toMatchObject({ url: `${receiverUrl}/api/hooks/${t.hook.id}`, password: t.hook.secret });
+    // The body validates against Halo's published Webhook schema (additionalProperties: false).
+    const slice = loadSlice('halopsa');
+    expect(checkValue(slice, { $ref: '#/components/schemas/Webhook' }, sent, 'body')).toEqual([]);
+    expect(halo.refusals).toEqual([]);
+    expect(sent).toMatchObject({
+      url: `${receiverUrl}/api/hooks/${t.hook.id}`,
+      authentication_type: expect.any(Number),
+      method: expect.any(Number),
+      basic_password: t.hook.secret,
+      active: true,
+    });
+    expect(sent).not.toHaveProperty('password');
 
-    const basic = (password: string) =>
-      `Basic ${Buffer.from(`${String(sent.username)}:${password}`).toString('base64')}`;
-    const post = (password: string) =>
-      fetch(String(sent.url), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: basic(password) },
-        body: JSON.stringify({ id: 1001, event: 'ticket.created', summary: `Printer ${randomUUID()}` }),
-      });
-    expect((await post(t.hook.secret)).status).toBe(202);
-    expect((await post('not-the-secret')).status).toBe(401);
+    // Halo calls the URL with the Basic credentials it was given: 202; with a wrong password: 401.
+    const delivery = (summary: string) => ({ id: 1001, event: 'ticket.created', summary });
+    expect(await halo.deliver(registration.vendorId, delivery(`Printer ${randomUUID()}`))).toBe(202);
+    const stored = halo.webhooks.get(registration.vendorId)!;
+    halo.webhooks.set(registration.vendorId, { ...stored, basic_password: 'not-the-secret' });
+    expect(await halo.deliver(registration.vendorId, delivery(`Printer ${randomUUID()}`))).toBe(401);
+    halo.webhooks.set(registration.vendorId, stored);
 
     await deleteWebhook(t.hooks, t.caller, t.hook.id, 'corr');
     expect(halo.count('DELETE', `/api/Webhook/${registration.vendorId}`)).toBe(1);
+  });
+
+  it('Halo refuses a webhook body that breaks its Webhook schema (the old field names)', async () => {
+    await halo.start();
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: HALO_FAKE_CREDENTIALS.clientId,
+      client_secret: HALO_FAKE_CREDENTIALS.clientSecret,
+      scope: 'all',
+    });
+    const token = (await (
+      await fetch(`${halo.baseUrl}/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form,
+      })
+    ).json()) as { access_token: string };
+    const refused = await fetch(`${halo.baseUrl}/api/Webhook`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify([
+        {
+          name: 'x',
+          url: 'https://hub.example/api/hooks/1',
+          authentication_type: 'basic',
+          method: 'POST',
+          password: 's',
+        },
+      ]),
+    });
+    expect(refused.status).toBe(400);
+    const problem = (await refused.json()) as { title: string; errors: Record<string, string[]> };
+    expect(problem.title).toBe('One or more validation errors occurred.');
+    expect(Object.keys(problem.errors)).toEqual(
+      expect.arrayContaining(['$[0].authentication_type', '$[0].method', '$[0].password']),
+    );
   });
 
   it('Graph: the subscription create waits for our validation handshake, notifications verify by clientState, renewal runs on the clock', async () => {

@@ -18,7 +18,12 @@ describe('Halo PSA connector (pure parts)', () => {
   it('builds the documented token and probe requests', () => {
     const config = connector.configSchema.parse({ tenant: 'acme' });
     const token = haloTokenRequest({ clientId: 'id', clientSecret: 's3cret' }, config);
-    expect(token).toMatchObject({ method: 'POST', url: 'https://acme.halopsa.com/auth/token' });
+    // A hosted tenant is named on the token request too (docs/vendor-fidelity.md, Halo).
+    expect(token).toMatchObject({ method: 'POST', url: 'https://acme.halopsa.com/auth/token?tenant=acme' });
+    const selfHosted = connector.configSchema.parse({ baseUrl: 'https://halo.example.com' });
+    expect(haloTokenRequest({ clientId: 'id', clientSecret: 's' }, selfHosted).url).toBe(
+      'https://halo.example.com/auth/token',
+    );
     expect(token.form).toEqual({
       grant_type: 'client_credentials',
       client_id: 'id',

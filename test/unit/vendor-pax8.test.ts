@@ -7,11 +7,11 @@ describe('Pax8 connector (pure parts)', () => {
   it('defaults to the published token URL, audience and API base', () => {
     const config = connector.configSchema.parse({});
     const token = pax8TokenRequest({ clientId: 'id', clientSecret: 'sec' }, config);
-    expect(token.url).toBe('https://login.pax8.com/oauth/token');
+    expect(token.url).toBe('https://token-manager.pax8.com/oauth/token');
     expect(token.json).toEqual({
       client_id: 'id',
       client_secret: 'sec',
-      audience: 'api://p8p.client',
+      audience: 'https://api.pax8.com',
       grant_type: 'client_credentials',
     });
     expect(pax8ProbeRequest(config, 't').url).toBe('https://api.pax8.com/v1/companies?page=0&size=1');

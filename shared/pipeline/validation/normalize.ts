@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { NormalizedEvent } from '../../events/contract';
+import { pax8EventType, pax8WebhookPayloadSchema } from '../../vendors/pax8/webhook';
 
 /**
  * Vendor payloads → the common event (issue 12 §3). One reader per source, each tolerant of extra
@@ -289,7 +290,27 @@ function parseOrExplain<S extends z.ZodType>(schema: S, payload: unknown, what: 
   throw new PayloadInvalidError(`The payload is not ${what}: ${issues}.`);
 }
 
+// --- Pax8: {accountId, webhookId, sentAt, webhookTopic: {topic}, payloadData} (no `type`) -------
+const pax8: Normalizer = (payload, receivedAt) => {
+  const raw = parseOrExplain(objectPayload, payload, 'a JSON object');
+  // A sender using the hub's own signed generic shape keeps working.
+  if (raw['webhookTopic'] === undefined) return generic('pax8')(payload, receivedAt);
+  const p = parseOrExplain(pax8WebhookPayloadSchema, raw, 'a Pax8 webhook payload ({webhookTopic: {topic}, ...})');
+  const type = pax8EventType(p.webhookTopic.topic);
+  return {
+    source: 'pax8',
+    type,
+    subject: `Pax8 ${p.webhookTopic.topic}`,
+    severity: 'info',
+    entities: entitiesOf({ accountId: p.accountId, webhookId: p.webhookId }),
+    keywords: keywordsOf(type.replace(/[._]/g, ' ')),
+    fields: flatten(p),
+    occurredAt: timeOf(p.sentAt, receivedAt),
+  };
+};
+
 const NORMALIZERS: Record<string, Normalizer> = {
+  pax8,
   autotask,
   halopsa: halo,
   'datto-rmm': dattoRmm,

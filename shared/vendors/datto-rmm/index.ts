@@ -43,9 +43,14 @@ export function dattoRmmBaseUrl(config: DattoRmmConfig): string {
   return config.baseUrl ?? `https://${config.platform}-api.centrastage.net`;
 }
 
-/** OAuth errors on the token endpoint; `{message}` / `{error}` bodies from the API itself. */
-export const readDattoRmmMessage: MessageReader = (body) =>
-  readOAuthError(body) ?? (stringAt(body, 'message') ? { message: stringAt(body, 'message')! } : undefined);
+/**
+ * The API's `{message}` first (its bodies may also carry a terse `error`), then the token
+ * endpoint's OAuth `{error, error_description}`.
+ */
+export const readDattoRmmMessage: MessageReader = (body) => {
+  const message = stringAt(body, 'message');
+  return message ? { message } : readOAuthError(body);
+};
 
 export function tokenKey(session: RmmSession): string {
   return tokenCacheKey(session.integrationId, 'datto-rmm-token', {

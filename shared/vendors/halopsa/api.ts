@@ -7,12 +7,17 @@ import { type HaloConfig, type HaloCredentials, haloBaseUrl } from './config';
  * Halo's OpenAPI description declares no response schemas, so every reader is defensive.
  */
 
-/** `POST /auth/token`, form client_credentials with the configured scope. */
+/**
+ * `POST /auth/token`, form client_credentials with the configured scope. Halo's hosted
+ * authorisation server may need to be told the tenant (`?tenant=`); its guides disagree on when,
+ * so a configured tenant is always sent — it names the instance either way (docs/vendor-fidelity.md).
+ */
 export function haloTokenRequest(credentials: HaloCredentials, config: HaloConfig): VendorRequest {
+  const tenant = config.tenant === undefined ? '' : `?tenant=${encodeURIComponent(config.tenant)}`;
   return {
     operation: 'token',
     method: 'POST',
-    url: `${haloBaseUrl(config)}/auth/token`,
+    url: `${haloBaseUrl(config)}/auth/token${tenant}`,
     headers: { Accept: 'application/json' },
     form: {
       grant_type: 'client_credentials',
@@ -57,4 +62,33 @@ export function readHaloMessage(body: unknown): VendorMessage | undefined {
     code;
   if (message === undefined) return undefined;
   return code !== undefined && code !== message ? { message, code } : { message };
+}
+
+/**
+ * Halo's `Webhook` schema (its OpenAPI description, `additionalProperties: false`) types the
+ * authentication type and the HTTP method as integer codes. The description does not list the
+ * codes; these are the values Halo's setup screen maps to "Basic" and "POST" (docs/vendor-fidelity.md
+ * marks them unverified against a live instance).
+ */
+export const HALO_WEBHOOK_AUTH_BASIC = 1;
+export const HALO_WEBHOOK_METHOD_POST = 1;
+/** The Basic user name Halo sends; the receive path checks only the password. */
+export const HALO_WEBHOOK_USERNAME = 'hub';
+
+/**
+ * One element of `POST /api/Webhook [ ... ]`: only fields of Halo's `Webhook` schema. Halo calls
+ * `url` with Basic credentials whose password is the hub's webhook secret. The events that fire it
+ * (`events`, Halo notification rules) are chosen in Halo, not pushed.
+ */
+export function haloWebhookBody(input: { name: string; url: string; secret: string }): Record<string, unknown> {
+  return {
+    name: input.name,
+    url: input.url,
+    content_type: 'application/json',
+    method: HALO_WEBHOOK_METHOD_POST,
+    authentication_type: HALO_WEBHOOK_AUTH_BASIC,
+    basic_username: HALO_WEBHOOK_USERNAME,
+    basic_password: input.secret,
+    active: true,
+  };
 }

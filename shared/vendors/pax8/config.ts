@@ -1,12 +1,13 @@
 import { z } from 'zod';
 
 /**
- * Pax8 uses OAuth client credentials. The token URL and audience are not in Pax8's OpenAPI
- * description (VENDORS.md marks them unverified), so both are settings with the published defaults.
+ * Pax8 uses OAuth client credentials. Pax8's Authentication description names the token URL
+ * (its OAuth2 scheme) and the audience for the partner endpoints (`https://api.pax8.com`; the
+ * older `api://p8p.client` is still in its enum). Both stay settings (docs/vendor-fidelity.md).
  */
 export const PAX8_DEFAULT_BASE_URL = 'https://api.pax8.com/v1';
-export const PAX8_DEFAULT_TOKEN_URL = 'https://login.pax8.com/oauth/token';
-export const PAX8_DEFAULT_AUDIENCE = 'api://p8p.client';
+export const PAX8_DEFAULT_TOKEN_URL = 'https://token-manager.pax8.com/oauth/token';
+export const PAX8_DEFAULT_AUDIENCE = 'https://api.pax8.com';
 
 export const pax8CredentialsSchema = z.strictObject({
   clientId: z.string().trim().min(1),

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { checkAgainstSpec, describeViolations, type SpecBinding, type SpecViolation } from './spec-check';
 
 /**
  * A loopback HTTP server that plays one vendor in tests and in the local demo: vendor fakes add
@@ -49,6 +50,21 @@ export interface FaultOptions {
 
 export type ErrorBodyHook = (status: number, message: string) => unknown;
 
+/**
+ * A fake held to its vendor's published description (test/fakes/core/spec-check.ts): requests
+ * under the slice's prefix that break it are refused the way the vendor refuses them.
+ */
+export interface SpecHold extends SpecBinding {
+  refuse(violations: SpecViolation[], request: FakeRequest): FakeReply;
+}
+
+/** A request a spec-held fake refused, and why (tests read `server.refusals`). */
+export interface SpecRefusal {
+  method: string;
+  path: string;
+  violations: SpecViolation[];
+}
+
 type Handler = (req: FakeRequest) => FakeReply | Promise<FakeReply>;
 
 interface Route {
@@ -79,6 +95,10 @@ const STATUS_TEXT: Record<number, string> = {
 
 export class FakeVendorServer {
   readonly requests: FakeRequest[] = [];
+  /** Requests refused because they break the vendor's published description. */
+  readonly refusals: SpecRefusal[] = [];
+  /** When set, every request under its prefix is checked before any route runs. */
+  spec: SpecHold | undefined;
   /** How this vendor words an error body; vendor fakes set it so a 401 looks like theirs. */
   errorBody: ErrorBodyHook = (status, message) => ({ status, message });
   private readonly routes: Route[] = [];
@@ -90,9 +110,10 @@ export class FakeVendorServer {
 
   constructor(
     readonly name: string,
-    options: { errorBody?: ErrorBodyHook } = {},
+    options: { errorBody?: ErrorBodyHook; spec?: SpecHold } = {},
   ) {
     if (options.errorBody) this.errorBody = options.errorBody;
+    this.spec = options.spec;
   }
 
   /** The base URL once started (`http://127.0.0.1:<port>`), '' before. */
@@ -159,6 +180,7 @@ export class FakeVendorServer {
   /** Forget requests and faults (routes stay). */
   reset(): void {
     this.requests.length = 0;
+    this.refusals.length = 0;
     this.clearFaults();
   }
 
@@ -184,6 +206,8 @@ export class FakeVendorServer {
   }
 
   private async dispatch(request: FakeRequest): Promise<FakeReply> {
+    const held = this.holdToSpec(request);
+    if (held) return held;
     let pathMatched = false;
     for (const route of this.routes) {
       const match = route.pattern.exec(request.path);
@@ -201,6 +225,43 @@ export class FakeVendorServer {
           json: this.errorBody(405, `The requested resource does not support http method '${request.method}'.`),
         }
       : { status: 404, json: this.errorBody(404, `No route for ${request.method} ${request.path}`) };
+  }
+
+  /** The vendor's refusal when the request breaks the published description, else undefined. */
+  private holdToSpec(request: FakeRequest): FakeReply | undefined {
+    if (!this.spec) return undefined;
+    const verdict = checkAgainstSpec(this.spec, request);
+    switch (verdict.kind) {
+      case 'outside':
+        return undefined;
+      case 'unknown-path':
+        this.refusals.push({
+          method: request.method,
+          path: request.path,
+          violations: [{ at: 'path', message: 'not in the published description' }],
+        });
+        return { status: 404, json: this.errorBody(404, `No route for ${request.method} ${request.path}`) };
+      case 'wrong-method':
+        this.refusals.push({
+          method: request.method,
+          path: request.path,
+          violations: [{ at: 'method', message: `allowed: ${verdict.allowed.join(', ')}` }],
+        });
+        return {
+          status: 405,
+          headers: { Allow: verdict.allowed.join(', ') },
+          json: this.errorBody(405, `The requested resource does not support http method '${request.method}'.`),
+        };
+      case 'checked':
+        if (verdict.violations.length === 0) return undefined;
+        this.refusals.push({ method: request.method, path: request.path, violations: verdict.violations });
+        return this.spec.refuse(verdict.violations, request);
+    }
+  }
+
+  /** The refusals so far as one line each (for test failure messages). */
+  describeRefusals(): string {
+    return this.refusals.map((r) => `${r.method} ${r.path}: ${describeViolations(r.violations)}`).join('\n');
   }
 
   private takeFault(path: string): Fault | undefined {
