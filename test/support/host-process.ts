@@ -33,7 +33,10 @@ export const TEST_FUNCTIONS_KEY = `test-functions-key-${randomBytes(16).toString
 /** Settings for a host that shares the suite's Azurite (fast); override per test. */
 export function sharedAzuriteEnv(overrides: Record<string, string> = {}): Record<string, string> {
   const connection = process.env.TEST_STORAGE_CONNECTION;
-  if (!connection) throw new Error('TEST_STORAGE_CONNECTION is not set: run through vitest (global setup)');
+  if (!connection)
+    throw new Error(
+      'TEST_STORAGE_CONNECTION is not set: Azurite comes with the integration and e2e tiers (docs/testing.md), not with unit',
+    );
   return {
     HUB_ENVIRONMENT: 'development',
     BUS_MODE: 'storage-queues',
