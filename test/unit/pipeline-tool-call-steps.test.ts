@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AgentRun, createAgentRun, loadAgentRun, toolCallStep } from '../../shared/agents/runs';
+import { loadAgentRun, toolCallStep } from '../../shared/agents/runs';
 import type { Principal } from '../../shared/apikeys/principal';
-import { createEvent, loadEvent, updateEvent } from '../../shared/inbound/event-store';
 import { integrationDeps } from '../../shared/integrations/deps';
 import { createIntegration } from '../../shared/integrations/manage';
-import { createLogger } from '../../shared/observability/logger';
-import { FAILURE_PROPERTIES, type NormalizedEvent, type StageMessage } from '../../shared/pipeline/contract';
+import { FAILURE_PROPERTIES, type NormalizedEvent } from '../../shared/pipeline/contract';
 import type { StageContext } from '../../shared/pipeline/stage-runner';
 import {
   advance,
@@ -25,6 +23,7 @@ import type { ToolDefinition } from '../../shared/tools/definition';
 import { readWrite, settleWrite } from '../../shared/tools/ledger';
 import { VendorError, type VendorErrorKind } from '../../shared/vendors/contract';
 import { installMemoryServices } from '../support/memory-services';
+import { type RunSteps, storedRunContext } from '../support/stored-run';
 
 /**
  * The tool-call stage's steps (shared/pipeline/stages/tool-call.ts) on the in-memory storage
@@ -71,66 +70,18 @@ beforeAll(async () => {
   ).id;
 });
 
-type Steps = AgentRun['steps'];
+type Steps = RunSteps;
 
-/** An event as validation leaves it, with an agent run of `steps`, and the tool-call context of step `index`. */
-async function stepContext(
-  steps: Steps,
-  index: number | null = 0,
-  overrides: Partial<NormalizedEvent> = {},
-): Promise<StageContext> {
-  const { view } = await createEvent({
+/** The tool-call context of step `index` of a run of `steps` (null: a message naming no step). */
+function stepContext(steps: Steps, index: number | null = 0, event: Partial<NormalizedEvent> = {}) {
+  return storedRunContext({
     tenantId,
-    source: 'autotask',
-    webhookId: null,
-    integrationId: null,
-    trigger: 'vendor',
-    replayOf: null,
-    correlationId: `corr-${randomUUID()}`,
-    dedupKey: null,
-    bodyText: '{}',
-  });
-  const normalized: NormalizedEvent = {
-    source: 'autotask',
-    type: 'ticket.created',
-    subject: 'Disk full on SRV01',
-    severity: 'high',
-    entities: { ticketId: '4711' },
-    keywords: ['disk_full'],
-    fields: {},
-    occurredAt: '2026-01-01T09:00:00.000Z',
-    ...overrides,
-  };
-  await updateEvent(tenantId, view.id, { normalized, type: normalized.type, status: 'processing', stage: 'tool_call' });
-  const { run } = await createAgentRun({
-    tenantId,
-    eventId: view.id,
-    sop: { id: 'sop-1', name: 'Disk full', version: 1, steps },
-  });
-  const message: StageMessage = {
-    v: 1,
-    tenantId,
-    eventId: view.id,
+    steps,
     stage: 'tool_call',
-    step: index === null ? 'nowhere' : toolCallStep(run.id, index),
-    attempt: 0,
-    agentRunId: run.id,
+    step: (run) => (index === null ? 'nowhere' : toolCallStep(run.id, index)),
     ...(index === null ? {} : { stepIndex: index }),
-  };
-  const event = (await loadEvent(tenantId, view.id))!;
-  return {
-    message,
-    received: {
-      body: message,
-      messageId: `${view.id}:tool_call`,
-      deliveryCount: 1,
-      enqueuedTimeUtc: new Date(),
-      applicationProperties: {},
-    },
-    event: { ...event, agentRunId: run.id },
-    log: createLogger({ test: 'tool-call-steps' }),
-    correlationId: event.correlationId,
-  };
+    event,
+  });
 }
 
 const noteStep = (args: Record<string, unknown> = {}, extra: Partial<Steps[number]> = {}): Steps[number] => ({
