@@ -92,6 +92,34 @@ export function captureOutput(child: ChildProcess): () => string {
   return () => output;
 }
 
+/**
+ * Resolves with the first match of `pattern` in a child's output, as soon as the line arrives;
+ * rejects with the output so far if the child exits first. A signal, not a time budget: the
+ * test's own timeout is the only bound.
+ */
+export function outputMatch(child: ChildProcess, output: () => string, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolveMatch, reject) => {
+    const check = (): boolean => {
+      const m = pattern.exec(output());
+      if (m) {
+        child.stdout?.off('data', onData);
+        child.stderr?.off('data', onData);
+        child.off('exit', onExit);
+        resolveMatch(m);
+      }
+      return m !== null;
+    };
+    const onData = () => void check();
+    const onExit = (code: number | null) => {
+      if (!check()) reject(new Error(`exited with ${code} before printing ${pattern}:\n${output()}`));
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+    check();
+  });
+}
+
 export async function startHostProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<HostProcess> {
   const child = spawn(process.execPath, [resolve(ROOT, 'dist/local/main.js')], {
     cwd: ROOT,
