@@ -11,7 +11,7 @@ import { PortInUseError } from './azurite';
  * GET → what it received, signature headers included). The fakes are test code; only the local
  * host (never the deployed app) loads them. local/ is not part of what azd uploads (.funcignore), and
  * the deployed build type-checks functions/ and shared/ only (tsconfig.deploy.json), so this import
- * of test/ never reaches Azure; test/unit/deploy-upload.test.ts keeps it that way.
+ * of test/ never reaches Azure; test/integration/deploy-upload.test.ts keeps it that way.
  */
 export async function startFakeVendors(options: {
   basePort: number;

@@ -24,7 +24,7 @@
 // The same script is the remote build on Azure (`npm run build`), where only the uploaded folders
 // exist (docs/deploy.md, "What the deployed package holds"): shared/ and functions/ are bundled, the
 // local-only roots below are transpiled when present and simply absent there, and nothing here
-// reads a file outside the upload. test/unit/deploy-upload.test.ts builds that upload on its own.
+// reads a file outside the upload. test/integration/deploy-upload.test.ts builds that upload on its own.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';

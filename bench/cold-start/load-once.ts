@@ -15,7 +15,7 @@ import { FunctionRegistry } from '../../local/registry';
  * mean something, not the milliseconds.
  *
  * With `--modules` first, the load runs under V8's precise coverage and the report lists every
- * module of shared/ and functions/ whose top-level code ran (test/unit/lazy-registration.test.ts
+ * module of shared/ and functions/ whose top-level code ran (test/integration/lazy-registration.test.ts
  * holds that list to the foundation's; docs/decisions.md §38).
  */
 export interface LoadReport {

@@ -96,7 +96,7 @@ function formatProfile(profile: NonNullable<ColdStartResult['profile']>): string
 
 /**
  * shared/ modules evaluated at start, by folder. Registration is meant to evaluate only the
- * foundation's (docs/decisions.md §38; test/unit/lazy-registration.test.ts fails otherwise).
+ * foundation's (docs/decisions.md §38; test/integration/lazy-registration.test.ts fails otherwise).
  */
 function formatModules(modules: string[]): string[] {
   const byFolder = new Map<string, number>();

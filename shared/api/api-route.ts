@@ -202,7 +202,7 @@ export function checkedDefinition(head: ApiRouteHead, found: unknown): AnyApiRou
  * `head`, and the definition — schemas, handler and the capability code behind them — is imported
  * from `load` on the first request (or when the OpenAPI document is generated). The definition
  * must agree with `head` on method, route, scope and operationId, or its first call fails;
- * test/unit/lazy-registration.test.ts checks every route. docs/decisions.md §38.
+ * test/integration/lazy-registration.test.ts checks every route. docs/decisions.md §38.
  */
 export function lazyApiRoute<M, K extends RouteNames<M>>(
   load: () => Promise<M>,

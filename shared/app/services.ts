@@ -44,28 +44,35 @@ let built: Services | undefined;
 export function services(): Services {
   if (!built) {
     const s = settings();
-    const account = storageAccountFromSettings(s);
-    const secrets = new CachedSecretSource(
-      s.KEY_VAULT_URI ? new KeyVaultSecretSource(s.KEY_VAULT_URI, azureCredential(s)) : new EnvironmentSecretSource(),
-    );
-    const tenantTable = tenantsTable(account);
-    // List cursors must verify on every instance and after restarts: one configured secret.
-    if (s.CURSOR_SIGNING_KEY) setCursorKey(s.CURSOR_SIGNING_KEY);
-    built = {
-      settings: s,
-      account,
-      apiKeys: apiKeyTables(account),
-      audit: auditTable(account),
-      rateLimiter: new RateLimiter(account, s.API_RATE_LIMIT_PER_MINUTE),
-      bootstrap: s.BOOTSTRAP_API_KEY ? { key: s.BOOTSTRAP_API_KEY, tenantId: s.BOOTSTRAP_TENANT_ID } : undefined,
-      secrets,
-      tenantTable,
-      tenants: new TenantDirectory(tenantTable),
-      operatorKey: new OperatorKeySource(secrets, s.HUB_ENVIRONMENT === 'production'),
-      failedAuth: new FailedAuthThrottle(),
-    };
+    built = buildServices(s, storageAccountFromSettings(s));
   }
   return built;
+}
+
+/**
+ * The services of one storage account. services() passes the settings' account; unit tests pass
+ * the in-memory one (shared/storage/memory-account.ts) and install the result with setServices.
+ */
+export function buildServices(s: Settings, account: StorageAccount): Services {
+  const secrets = new CachedSecretSource(
+    s.KEY_VAULT_URI ? new KeyVaultSecretSource(s.KEY_VAULT_URI, azureCredential(s)) : new EnvironmentSecretSource(),
+  );
+  const tenantTable = tenantsTable(account);
+  // List cursors must verify on every instance and after restarts: one configured secret.
+  if (s.CURSOR_SIGNING_KEY) setCursorKey(s.CURSOR_SIGNING_KEY);
+  return {
+    settings: s,
+    account,
+    apiKeys: apiKeyTables(account),
+    audit: auditTable(account),
+    rateLimiter: new RateLimiter(account, s.API_RATE_LIMIT_PER_MINUTE),
+    bootstrap: s.BOOTSTRAP_API_KEY ? { key: s.BOOTSTRAP_API_KEY, tenantId: s.BOOTSTRAP_TENANT_ID } : undefined,
+    secrets,
+    tenantTable,
+    tenants: new TenantDirectory(tenantTable),
+    operatorKey: new OperatorKeySource(secrets, s.HUB_ENVIRONMENT === 'production'),
+    failedAuth: new FailedAuthThrottle(),
+  };
 }
 
 /** Tests that build their own services replace the process ones. */

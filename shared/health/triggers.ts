@@ -7,7 +7,7 @@ import { handleProbeMessage } from './run-probe';
 /**
  * What functions/health-probes.ts runs, imported on the first invocation (docs/decisions.md §38).
  * The entry registers the timer and the queue trigger with their schedule and queue name
- * (PROBE_SCHEDULE, PROBE_QUEUE; test/unit/lazy-registration.test.ts checks they agree).
+ * (PROBE_SCHEDULE, PROBE_QUEUE; test/integration/lazy-registration.test.ts checks they agree).
  */
 export async function fanOutDueProbes(): Promise<void> {
   await fanOutProbes(fanOutDeps());

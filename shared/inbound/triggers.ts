@@ -7,7 +7,7 @@ import { renewVendorRegistrations } from './vendor-push';
 /**
  * What functions/events-housekeeping.ts runs, imported on the first invocation (docs/decisions.md
  * §38). The entry registers the timers with their schedules (EVENTS_RETENTION_SCHEDULE,
- * STUCK_SWEEP_SCHEDULE, RENEWAL_SCHEDULE; test/unit/lazy-registration.test.ts checks they agree).
+ * STUCK_SWEEP_SCHEDULE, RENEWAL_SCHEDULE; test/integration/lazy-registration.test.ts checks they agree).
  */
 export async function retention(): Promise<void> {
   await purgeExpiredEvents({ retentionDays: settings().EVENT_RETENTION_DAYS });

@@ -8,7 +8,7 @@ import { validateEvent } from './validation/stage';
 /**
  * The stages' queue handlers (DESIGN §6), imported by functions/pipeline-validation.ts and
  * pipeline-stages.ts on the first message (docs/decisions.md §38). The entries name each stage's
- * queue (STAGE_QUEUES; test/unit/lazy-registration.test.ts checks they agree).
+ * queue (STAGE_QUEUES; test/integration/lazy-registration.test.ts checks they agree).
  */
 export const validation = stageHandler('validation', validateEvent);
 export const sopMatching = stageHandler('sop_matching', sopMatchingWork);

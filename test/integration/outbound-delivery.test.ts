@@ -307,11 +307,15 @@ describe('publish and attempts', () => {
     const { started } = await publishOne(d, who);
     const id = started[0]!;
     await runAutomaticAttempt(d, { tenantId: who.tenantId, deliveryId: id, k: 1 });
-    r.respond((_req, _n, res) => {
-      release = () => res.writeHead(200).end('late ok');
+    // Signalled when the manual attempt's request reaches the receiver (it is then in flight).
+    const inFlight = new Promise<void>((arrived) => {
+      r.respond((_req, _n, res) => {
+        release = () => res.writeHead(200).end('late ok');
+        arrived();
+      });
     });
     const slow = runManualAttempt(d, who.tenantId, id);
-    await vitestEventually(() => release !== undefined);
+    await inFlight;
     await expect(runManualAttempt(d, who.tenantId, id)).rejects.toMatchObject({ code: 'attempt_in_flight' });
     r.respond(answer(200));
     release?.();
@@ -470,8 +474,3 @@ describe('delivery log', () => {
     expect([...page1.items, ...page2.items].map((x) => x.id)).toEqual(created);
   });
 });
-
-async function vitestEventually(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
-  if (!check()) throw new Error('condition not met');
-}

@@ -6,9 +6,11 @@ import { VendorError } from '../../shared/vendors/contract';
 import { rateSubject, StorageRateGate } from '../../shared/vendors/core/rate-gate';
 import { createVendorHttp } from '../../shared/vendors/core/vendor-http';
 import { LOOPBACK_POLICY, vendorErrorOf } from '../fakes/core/session';
+import { ItGlueFake } from '../fakes/itglue';
 import { uniqueName } from '../support/host-process';
+import { connection } from '../support/local-settings';
 
-const account = () => storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
+const account = () => storageAccountFromConnectionString(connection());
 let restore: (() => void) | undefined;
 afterEach(() => {
   restore?.();
@@ -36,16 +38,30 @@ describe('vendor rate gate', () => {
   });
 
   it('a refused call never reaches the vendor', async () => {
-    const gate = {
-      acquire: async () =>
-        Promise.reject(
-          new VendorError({ vendor: 'itglue', operation: 'probe', kind: 'rate_limited', vendorMessage: 'spent' }),
-        ),
-    };
-    const http = createVendorHttp({ vendor: 'itglue', policy: LOOPBACK_POLICY, rateGate: gate, accountKey: 'k' });
-    // Port 9 (discard) is never contacted: the gate refuses first.
-    const error = await vendorErrorOf(http.request({ operation: 'probe', method: 'GET', url: 'http://127.0.0.1:9/x' }));
-    expect(error.kind).toBe('rate_limited');
+    const fake = new ItGlueFake();
+    await fake.start();
+    try {
+      const url = `${fake.baseUrl}/organizations`;
+      // The same client with a gate that lets the call through reaches the fake: the count can move.
+      const open = { acquire: async () => {} };
+      const allowed = createVendorHttp({ vendor: 'itglue', policy: LOOPBACK_POLICY, rateGate: open, accountKey: 'k' });
+      await allowed.request({ operation: 'probe', method: 'GET', url }).catch(() => undefined);
+      expect(fake.requests).toHaveLength(1);
+
+      const spent = {
+        acquire: async () =>
+          Promise.reject(
+            new VendorError({ vendor: 'itglue', operation: 'probe', kind: 'rate_limited', vendorMessage: 'spent' }),
+          ),
+      };
+      const http = createVendorHttp({ vendor: 'itglue', policy: LOOPBACK_POLICY, rateGate: spent, accountKey: 'k' });
+      const error = await vendorErrorOf(http.request({ operation: 'probe', method: 'GET', url }));
+      expect(error.kind).toBe('rate_limited');
+      // The fake saw nothing more: the gate refused before any byte was sent.
+      expect(fake.requests).toHaveLength(1);
+    } finally {
+      await fake.stop();
+    }
   });
 
   it('keeps account names out of storage keys', () => {

@@ -9,7 +9,7 @@ import { openApiDocument } from '../../shared/http/openapi';
  * deployed entries (dist/functions/*.js) through the registry shim, as the worker would, then
  * prints one JSON object: every registration's trigger and extra inputs, and the OpenAPI document
  * generated from the registered routes (which loads every route definition). Used by
- * test/unit/lazy-registration.test.ts; its output after a deliberate API change is the new
+ * test/integration/lazy-registration.test.ts; its output after a deliberate API change is the new
  * test/fixtures/openapi/document.json (`node dist/test/support/app-registrations.js --document`).
  */
 export interface AppRegistration {

@@ -33,7 +33,10 @@ export const TEST_FUNCTIONS_KEY = `test-functions-key-${randomBytes(16).toString
 /** Settings for a host that shares the suite's Azurite (fast); override per test. */
 export function sharedAzuriteEnv(overrides: Record<string, string> = {}): Record<string, string> {
   const connection = process.env.TEST_STORAGE_CONNECTION;
-  if (!connection) throw new Error('TEST_STORAGE_CONNECTION is not set: run through vitest (global setup)');
+  if (!connection)
+    throw new Error(
+      'TEST_STORAGE_CONNECTION is not set: Azurite comes with the integration and e2e tiers (docs/testing.md), not with unit',
+    );
   return {
     HUB_ENVIRONMENT: 'development',
     BUS_MODE: 'storage-queues',
@@ -87,6 +90,34 @@ export function captureOutput(child: ChildProcess): () => string {
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
   return () => output;
+}
+
+/**
+ * Resolves with the first match of `pattern` in a child's output, as soon as the line arrives;
+ * rejects with the output so far if the child exits first. A signal, not a time budget: the
+ * test's own timeout is the only bound.
+ */
+export function outputMatch(child: ChildProcess, output: () => string, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolveMatch, reject) => {
+    const check = (): boolean => {
+      const m = pattern.exec(output());
+      if (m) {
+        child.stdout?.off('data', onData);
+        child.stderr?.off('data', onData);
+        child.off('exit', onExit);
+        resolveMatch(m);
+      }
+      return m !== null;
+    };
+    const onData = () => void check();
+    const onExit = (code: number | null) => {
+      if (!check()) reject(new Error(`exited with ${code} before printing ${pattern}:\n${output()}`));
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+    check();
+  });
 }
 
 export async function startHostProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<HostProcess> {

@@ -6,7 +6,10 @@ import { generateFernetKey } from '../../shared/crypto/fernet';
 /** The suite's Azurite, as test/support/global-setup.ts started it. */
 export const connection = (): string => {
   const value = process.env.TEST_STORAGE_CONNECTION;
-  if (!value) throw new Error('TEST_STORAGE_CONNECTION is not set: run through vitest (global setup)');
+  if (!value)
+    throw new Error(
+      'TEST_STORAGE_CONNECTION is not set: Azurite comes with the integration and e2e tiers (docs/testing.md), not with unit',
+    );
   return value;
 };
 

@@ -350,7 +350,7 @@ describe('infra posture: the deployment package', () => {
   });
 
   it('npm run build type-checks before it transpiles; npm start stays on the fast transpile', () => {
-    // The deployed code only (the remote build has nothing else; test/unit/deploy-upload.test.ts).
+    // The deployed code only (the remote build has nothing else; test/integration/deploy-upload.test.ts).
     expect(packageJson.scripts.build).toMatch(/^tsc --noEmit -p tsconfig\.deploy\.json && node scripts\/build\.mjs$/);
     expect(packageJson.scripts.start).toMatch(/^node scripts\/build\.mjs && /);
     expect(packageJson.scripts.start).not.toMatch(/npm run build|tsc/);

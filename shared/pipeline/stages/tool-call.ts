@@ -25,7 +25,7 @@ import type { StageContext, StageResult } from '../stage-runner';
 /** Between the vendor's answer and the ledger's record of it: the window §9.3 is about. */
 export const CRASH_AFTER_VENDOR_WRITE = 'tools.call.after-vendor-write';
 
-type Failure = Extract<StageResult, { kind: 'fail' }>;
+export type Failure = Extract<StageResult, { kind: 'fail' }>;
 
 function failure(
   errorType: ErrorType,
@@ -44,7 +44,12 @@ function failure(
   };
 }
 
-function vendorFailure(error: VendorError, tool: ToolDefinition, props: Record<string, string | number>): Failure {
+/** A vendor's refusal as the pipeline's error type (see the header). */
+export function vendorFailure(
+  error: VendorError,
+  tool: ToolDefinition,
+  props: Record<string, string | number>,
+): Failure {
   const properties = {
     ...props,
     ...(error.httpStatus !== undefined ? { [FAILURE_PROPERTIES.vendorStatus]: error.httpStatus } : {}),
@@ -69,7 +74,7 @@ function vendorFailure(error: VendorError, tool: ToolDefinition, props: Record<s
 }
 
 /** The step's integration: named in the step, else the event's own (same vendor), else the vendor's default. */
-async function integrationFor(
+export async function integrationFor(
   ctx: StageContext,
   run: AgentRun,
   index: number,
@@ -81,11 +86,17 @@ async function integrationFor(
   return resolveDefault(integrationDeps(), ctx.event.tenantId, tool.vendor);
 }
 
-export async function toolCallWork(ctx: StageContext): Promise<StageResult> {
-  const { tenantId, id: eventId } = ctx.event;
+/** The run, step index and step a tool-call message names; all three exist or the message is wrong. */
+export interface StepToRun {
+  run: AgentRun;
+  index: number;
+  step: AgentRun['steps'][number];
+}
+
+export async function loadStepToRun(ctx: StageContext): Promise<StepToRun | Failure> {
   const index = ctx.message.stepIndex;
   const runId = ctx.message.agentRunId ?? ctx.event.agentRunId ?? undefined;
-  const run = runId ? await loadAgentRun(tenantId, runId) : undefined;
+  const run = runId ? await loadAgentRun(ctx.event.tenantId, runId) : undefined;
   const step = run && index !== undefined ? run.steps[index] : undefined;
   if (!run || index === undefined || !step) {
     return failure(
@@ -95,122 +106,133 @@ export async function toolCallWork(ctx: StageContext): Promise<StageResult> {
       {},
     );
   }
-  const base = {
-    [FAILURE_PROPERTIES.agentRunId]: run.id,
-    [FAILURE_PROPERTIES.sopId]: run.sopId,
-    [FAILURE_PROPERTIES.tool]: step.tool,
-  };
-  const failStep = async (result: Failure): Promise<Failure> => {
-    // A retried failure leaves the run running; only a final one ends it.
-    if (!result.transient) {
-      await updateAgentRun(tenantId, run.id, {
-        stepIndex: index,
-        step: { status: 'failed', error: result.message },
-        status: 'failed',
-      });
-    }
-    return result;
-  };
+  return { run, index, step };
+}
 
-  const tool = findTool(step.tool);
-  if (!tool)
-    return failStep(
-      failure(
-        'tool_execution_error',
-        `The tool "${step.tool}" is not in the catalog; edit SOP "${run.sopName}".`,
-        false,
-        base,
-      ),
-    );
-  const props = { ...base, [FAILURE_PROPERTIES.vendor]: tool.vendor };
+/** A failure of the step; only a final one (not retried) ends the run, recorded at the step. */
+export async function endStep(tenantId: string, at: StepToRun, result: Failure): Promise<Failure> {
+  if (!result.transient) {
+    await updateAgentRun(tenantId, at.run.id, {
+      stepIndex: at.index,
+      step: { status: 'failed', error: result.message },
+      status: 'failed',
+    });
+  }
+  return result;
+}
 
-  let args: unknown;
+/** The step's arguments rendered from the event and checked against the tool's schema. */
+export async function renderStepArguments(
+  ctx: StageContext,
+  at: StepToRun,
+  tool: ToolDefinition,
+  props: Record<string, string | number>,
+): Promise<{ args: unknown } | Failure> {
+  const { tenantId, id: eventId } = ctx.event;
+  const where = `Step ${at.index + 1} of SOP "${at.run.sopName}"`;
   try {
-    const rendered = renderArguments(step.args, { id: eventId, event: await loadNormalizedEvent(tenantId, eventId) });
+    const rendered = renderArguments(at.step.args, {
+      id: eventId,
+      event: await loadNormalizedEvent(tenantId, eventId),
+    });
     const parsed = tool.args.safeParse(rendered);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return failStep(
-        failure(
-          'tool_execution_error',
-          `Step ${index + 1} of SOP "${run.sopName}": argument "${issue?.path.join('.') ?? '?'}" of ${tool.id} is not valid after rendering: ${issue?.message ?? 'invalid'}.`,
-          false,
-          props,
-        ),
-      );
-    }
-    args = parsed.data;
+    if (parsed.success) return { args: parsed.data };
+    const issue = parsed.error.issues[0];
+    return failure(
+      'tool_execution_error',
+      `${where}: argument "${issue?.path.join('.') ?? '?'}" of ${tool.id} is not valid after rendering: ${issue?.message ?? 'invalid'}.`,
+      false,
+      props,
+    );
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
-    return failStep(
-      failure(
-        'tool_execution_error',
-        `Step ${index + 1} of SOP "${run.sopName}" (${tool.id}): ${error.message}.`,
-        false,
-        props,
-      ),
-    );
+    return failure('tool_execution_error', `${where} (${tool.id}): ${error.message}.`, false, props);
   }
+}
 
-  const integrationId = await integrationFor(ctx, run, index, tool);
+type OpenedSession = Awaited<ReturnType<typeof openIntegrationSession>>;
+
+/** The integration the step runs through, open, and of the tool's vendor. */
+export async function openStepSession(
+  ctx: StageContext,
+  at: StepToRun,
+  tool: ToolDefinition,
+  props: Record<string, string | number>,
+): Promise<{ integrationId: string; opened: OpenedSession } | Failure> {
+  const where = `SOP "${at.run.sopName}"`;
+  const integrationId = await integrationFor(ctx, at.run, at.index, tool);
   if (!integrationId) {
-    return failStep(
-      failure(
-        'integration_missing',
-        `No ${tool.vendor} integration is connected for ${tool.id}: connect one, or name integrationId in step ${index + 1} of SOP "${run.sopName}".`,
-        false,
-        props,
-      ),
+    return failure(
+      'integration_missing',
+      `No ${tool.vendor} integration is connected for ${tool.id}: connect one, or name integrationId in step ${at.index + 1} of ${where}.`,
+      false,
+      props,
     );
   }
-  let opened: Awaited<ReturnType<typeof openIntegrationSession>>;
+  let opened: OpenedSession;
   try {
-    opened = await openIntegrationSession(integrationDeps(), tenantId, integrationId, ctx.correlationId);
+    opened = await openIntegrationSession(integrationDeps(), ctx.event.tenantId, integrationId, ctx.correlationId);
   } catch (error) {
     if (!(error instanceof ResourceNotFoundError)) throw error;
-    return failStep(
-      failure(
-        'integration_missing',
-        `Integration ${integrationId} (named for step ${index + 1} of SOP "${run.sopName}") does not exist.`,
-        false,
-        props,
-      ),
+    return failure(
+      'integration_missing',
+      `Integration ${integrationId} (named for step ${at.index + 1} of ${where}) does not exist.`,
+      false,
+      props,
     );
   }
   if (opened.record.vendor !== tool.vendor) {
-    return failStep(
-      failure(
-        'tool_config_error',
-        `Step ${index + 1} of SOP "${run.sopName}" calls ${tool.id} through integration ${integrationId}, which is a ${opened.record.vendor} integration.`,
-        false,
-        props,
-      ),
+    return failure(
+      'tool_config_error',
+      `Step ${at.index + 1} of ${where} calls ${tool.id} through integration ${integrationId}, which is a ${opened.record.vendor} integration.`,
+      false,
+      props,
     );
   }
+  return { integrationId, opened };
+}
 
-  const address: WriteAddress = { tenantId, eventId, step: ctx.message.step };
+/**
+ * For a writing tool, the vendor-write ledger's say before the call (DESIGN §9.3): go ahead, use
+ * the result an earlier delivery recorded, or stop because an earlier call's outcome is unknown.
+ */
+export async function claimStepWrite(
+  ctx: StageContext,
+  tool: ToolDefinition,
+  args: unknown,
+  integrationId: string,
+  props: Record<string, string | number>,
+): Promise<{ kind: 'call' } | { kind: 'done'; result: ToolResult } | Failure> {
+  if (!tool.writes) return { kind: 'call' };
+  const claim = await claimWrite(writeAddress(ctx), {
+    tool: tool.id,
+    vendor: tool.vendor,
+    integrationId,
+    attempt: ctx.message.attempt,
+  });
+  if (claim.kind === 'claimed') return { kind: 'call' };
+  if (claim.kind === 'done') return { kind: 'done', result: claim.result };
+  return failure(
+    'outcome_unknown',
+    `A ${tool.id} call started at ${claim.since} (attempt ${claim.attempt + 1}) never recorded its outcome: the process stopped mid-call, so it was not sent again. Check ${tool.checkAtVendor(args as Record<string, unknown>)} in ${tool.vendor}; if it is missing, replay the event.`,
+    false,
+    props,
+  );
+}
+
+/** Calls the vendor; the answer (or the mapped failure) goes into the ledger and the counters. */
+export async function callTool(
+  ctx: StageContext,
+  tool: ToolDefinition,
+  session: OpenedSession['session'],
+  args: unknown,
+  integrationId: string,
+  props: Record<string, string | number>,
+): Promise<{ result: ToolResult } | Failure> {
+  const tenantId = ctx.event.tenantId;
   let result: ToolResult;
-  if (tool.writes) {
-    const claim = await claimWrite(address, {
-      tool: tool.id,
-      vendor: tool.vendor,
-      integrationId,
-      attempt: ctx.message.attempt,
-    });
-    if (claim.kind === 'unknown') {
-      return failStep(
-        failure(
-          'outcome_unknown',
-          `A ${tool.id} call started at ${claim.since} (attempt ${claim.attempt + 1}) never recorded its outcome: the process stopped mid-call, so it was not sent again. Check ${tool.checkAtVendor(args as Record<string, unknown>)} in ${tool.vendor}; if it is missing, replay the event.`,
-          false,
-          props,
-        ),
-      );
-    }
-    if (claim.kind === 'done') return advance(ctx, run, index, tool, claim.result, integrationId);
-  }
   try {
-    result = await tool.execute(opened.session, args);
+    result = await tool.execute(session, args);
   } catch (error) {
     const mapped =
       error instanceof VendorError
@@ -221,19 +243,57 @@ export async function toolCallWork(ctx: StageContext): Promise<StageResult> {
             false,
             props,
           );
-    if (tool.writes) await settleWrite(address, { status: 'failed', error: mapped.message });
+    if (tool.writes) await settleWrite(writeAddress(ctx), { status: 'failed', error: mapped.message });
     await countCall(
       tenantId,
       integrationId,
       'failed',
       mapped.properties?.[FAILURE_PROPERTIES.vendorStatus] ?? mapped.errorType,
     );
-    return failStep(mapped);
+    return mapped;
   }
   crashPoint(CRASH_AFTER_VENDOR_WRITE);
-  if (tool.writes) await settleWrite(address, { status: 'succeeded', result });
+  if (tool.writes) await settleWrite(writeAddress(ctx), { status: 'succeeded', result });
   await countCall(tenantId, integrationId, 'succeeded', tool.id);
-  return advance(ctx, run, index, tool, result, integrationId);
+  return { result };
+}
+
+function writeAddress(ctx: StageContext): WriteAddress {
+  return { tenantId: ctx.event.tenantId, eventId: ctx.event.id, step: ctx.message.step };
+}
+
+const isFailure = (value: object): value is Failure => 'kind' in value && value.kind === 'fail';
+
+/** The stage: each step either hands its value to the next or ends the tool call with a failure. */
+export async function toolCallWork(ctx: StageContext): Promise<StageResult> {
+  const tenantId = ctx.event.tenantId;
+  const at = await loadStepToRun(ctx);
+  if (isFailure(at)) return at;
+  const base = {
+    [FAILURE_PROPERTIES.agentRunId]: at.run.id,
+    [FAILURE_PROPERTIES.sopId]: at.run.sopId,
+    [FAILURE_PROPERTIES.tool]: at.step.tool,
+  };
+  const tool = findTool(at.step.tool);
+  if (!tool) {
+    const message = `The tool "${at.step.tool}" is not in the catalog; edit SOP "${at.run.sopName}".`;
+    return endStep(tenantId, at, failure('tool_execution_error', message, false, base));
+  }
+  const props = { ...base, [FAILURE_PROPERTIES.vendor]: tool.vendor };
+
+  const rendered = await renderStepArguments(ctx, at, tool, props);
+  if (isFailure(rendered)) return endStep(tenantId, at, rendered);
+  const session = await openStepSession(ctx, at, tool, props);
+  if (isFailure(session)) return endStep(tenantId, at, session);
+  const { integrationId } = session;
+
+  const ledger = await claimStepWrite(ctx, tool, rendered.args, integrationId, props);
+  if (ledger.kind === 'fail') return endStep(tenantId, at, ledger);
+  if (ledger.kind === 'done') return advance(ctx, at.run, at.index, tool, ledger.result, integrationId);
+
+  const called = await callTool(ctx, tool, session.opened.session, rendered.args, integrationId, props);
+  if (isFailure(called)) return endStep(tenantId, at, called);
+  return advance(ctx, at.run, at.index, tool, called.result, integrationId);
 }
 
 async function countCall(
@@ -251,7 +311,8 @@ async function countCall(
   });
 }
 
-async function advance(
+/** The step succeeded: record it on the run and hand the next step to agent execution. */
+export async function advance(
   ctx: StageContext,
   run: AgentRun,
   index: number,
