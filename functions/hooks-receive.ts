@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+import { registerOpenApiPath } from '../shared/http/openapi';
 import { recordHttpRoute } from '../shared/http/route-table';
 import { loadOnFirstCall } from '../shared/sdk/load-on-first-use';
 
@@ -15,3 +16,5 @@ app.http('hooks-receive', {
 });
 // So the catch-all answers GET /api/hooks/{id} with 405 and Allow: POST (docs/decisions.md §44).
 recordHttpRoute(route, methods);
+// The route in the OpenAPI document, described where it is answered; loaded with the document.
+registerOpenApiPath(() => import('../shared/inbound/receive-openapi').then((m) => m.receiveHookPath));

@@ -46,8 +46,10 @@ export const routes = {
     scope: null,
     hidden: true,
     responses: { 200: { description: 'HTML page.' } },
+    // Rendered from the same document as /api/v1/openapi.json, so it loads every route definition too.
     handle: async () => {
-      const page = referencePage('/api/v1/openapi.json');
+      const document = await openApiDocument(apiServerUrl(services().settings.PUBLIC_BASE_URL));
+      const page = referencePage(document, '/api/v1/openapi.json');
       return {
         status: 200,
         text: page.html,
