@@ -90,7 +90,9 @@ const operationView = z.looseObject({
     )
     .optional(),
   requestBody: z.looseObject({ required: z.boolean().optional(), content: contentView }).optional(),
-  responses: z.record(z.string(), z.looseObject({ description: z.string().optional(), content: contentView })).optional(),
+  responses: z
+    .record(z.string(), z.looseObject({ description: z.string().optional(), content: contentView }))
+    .optional(),
 });
 type OperationView = z.infer<typeof operationView>;
 
@@ -181,7 +183,8 @@ function operations(doc: DocumentView): Map<string, Operation[]> {
 /** A one-line type: a link for a `$ref`, element types for arrays, alternatives joined by `|`. */
 function typeLabel(schema: SchemaView | undefined): string {
   if (!schema) return 'any';
-  if (schema.$ref) return `<a class="ref" href="#${schemaAnchor(refName(schema.$ref))}">${esc(refName(schema.$ref))}</a>`;
+  if (schema.$ref)
+    return `<a class="ref" href="#${schemaAnchor(refName(schema.$ref))}">${esc(refName(schema.$ref))}</a>`;
   if (schema.const !== undefined) return `<code>${esc(JSON.stringify(schema.const))}</code>`;
   if (schema.enum) return schema.enum.map((value) => `<code>${esc(JSON.stringify(value))}</code>`).join(' | ');
   const alternatives = schema.anyOf ?? schema.oneOf;
@@ -349,7 +352,10 @@ ${navHtml(groups, base)}
 <p>${prose(doc.info.description)}</p>
 ${authenticationHtml(doc, base)}
 ${[...groups.entries()]
-  .map(([tag, ops]) => `<section class="tag"><h2>${esc(tag)}</h2>${ops.map((op) => operationHtml(base, tag, op)).join('\n')}</section>`)
+  .map(
+    ([tag, ops]) =>
+      `<section class="tag"><h2>${esc(tag)}</h2>${ops.map((op) => operationHtml(base, tag, op)).join('\n')}</section>`,
+  )
   .join('\n')}
 ${schemasHtml(doc)}
 </main>

@@ -36,7 +36,8 @@ export const API_KEY_SCHEME = 'apiKey';
 function scopesRequired(paths: RouteConfig[]): string[] {
   const scopes = new Set<string>();
   for (const path of paths) {
-    for (const requirement of path.security ?? []) for (const scope of requirement[API_KEY_SCHEME] ?? []) scopes.add(scope);
+    for (const requirement of path.security ?? [])
+      for (const scope of requirement[API_KEY_SCHEME] ?? []) scopes.add(scope);
   }
   return [...scopes].sort();
 }
@@ -83,6 +84,6 @@ export async function openApiDocument(serverUrl: string): Promise<unknown> {
       description:
         'Admin API of the MSP Integration Hub. Errors are RFC 9457 problem+json with a stable `code`; lists are paged with `limit` and an opaque `cursor`; every response carries `x-correlation-id`.',
     },
-    servers: [{ url: serverUrl, description: 'This deployment; every path below is relative to it.' }],
+    servers: [{ url: serverUrl }],
   });
 }

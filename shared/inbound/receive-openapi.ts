@@ -71,7 +71,10 @@ export const receiveHookPath: RouteConfig = {
         'text/plain': { schema: z.string() },
       },
     },
-    202: { description: 'Accepted and queued for validation.', content: { 'application/json': { schema: acceptedSchema } } },
+    202: {
+      description: 'Accepted and queued for validation.',
+      content: { 'application/json': { schema: acceptedSchema } },
+    },
     400: { description: '`malformed_json`.', content: { 'application/problem+json': { schema: problemSchema } } },
     401: {
       description:
