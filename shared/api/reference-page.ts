@@ -382,7 +382,7 @@ const PAGE_STYLE = `
   section.op, section.schema, section.intro { background: #fff; border: 1px solid #d0d7de; border-radius: 6px; margin: 12px 0; padding: 10px 16px; scroll-margin-top: 56px; }
   section.op h3 { margin: 4px 0; font-size: 16px; }
   h2 { margin-top: 28px; scroll-margin-top: 56px; }
-  section.intro h2 { margin-top: 4px; }
+  section.intro h2, section.schema h3 { margin-top: 4px; }
   h4 { margin: 12px 0 4px; font-size: 13px; }
   .method { display: inline-block; min-width: 60px; font-weight: 700; }
   .get { color: #1a7f37; } .post { color: #0550ae; } .delete { color: #cf222e; } .patch, .put { color: #9a6700; }
