@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+import { registerOpenApiPath } from '../shared/http/openapi';
 import { recordHttpRoute } from '../shared/http/route-table';
 import { loadOnFirstCall } from '../shared/sdk/load-on-first-use';
 
@@ -25,3 +26,5 @@ app.http('hooks-deactivated', {
   handler: loadOnFirstCall(async () => (await import('../shared/inbound/receive-hook')).receiveVendorDeactivation),
 });
 recordHttpRoute(deactivatedRoute, methods);
+// The route in the OpenAPI document, described where it is answered; loaded with the document.
+registerOpenApiPath(() => import('../shared/inbound/receive-openapi').then((m) => m.receiveHookPath));

@@ -3,7 +3,25 @@ import { services } from '../app/services';
 import { checkHealth, healthSchema } from '../health/healthz';
 import { apiServerUrl, openApiDocument } from '../http/openapi';
 import { defineApiRoute } from './api-route';
-import { referencePage } from './reference-page';
+import { type ReferencePage, referencePage } from './reference-page';
+
+/**
+ * The page for one server URL, rendered once per process: the routes and so the document cannot
+ * change while it runs, and rendering every operation and schema is the slow part of the request.
+ */
+let reference: { serverUrl: string; page: Promise<ReferencePage> } | undefined;
+
+function renderedReference(serverUrl: string): Promise<ReferencePage> {
+  if (reference?.serverUrl !== serverUrl) {
+    const page = openApiDocument(serverUrl).then((document) => referencePage(document, '/api/v1/openapi.json'));
+    // A failed render is not kept: the next request tries again.
+    page.catch(() => {
+      if (reference?.page === page) reference = undefined;
+    });
+    reference = { serverUrl, page };
+  }
+  return reference.page;
+}
 
 /** API routes by operationId; functions/meta-get.ts registers each (docs/decisions.md §38). */
 export const routes = {
@@ -46,8 +64,9 @@ export const routes = {
     scope: null,
     hidden: true,
     responses: { 200: { description: 'HTML page.' } },
+    // Rendered from the same document as /api/v1/openapi.json, so it loads every route definition too.
     handle: async () => {
-      const page = referencePage('/api/v1/openapi.json');
+      const page = await renderedReference(apiServerUrl(services().settings.PUBLIC_BASE_URL));
       return {
         status: 200,
         text: page.html,

@@ -20,13 +20,42 @@ export function registerOpenApiPath(route: OpenApiPathSource): void {
 
 function buildRegistry(paths: RouteConfig[]): OpenAPIRegistry {
   const registry = new OpenAPIRegistry();
-  registry.registerComponent('securitySchemes', 'apiKey', {
+  registry.registerComponent('securitySchemes', API_KEY_SCHEME, {
     type: 'http',
     scheme: 'bearer',
-    description: 'An API key, as `Authorization: Bearer <key>` (or the `x-api-key` header).',
+    description: securitySchemeDescription(scopesRequired(paths)),
   });
   for (const path of paths) registry.registerPath(path);
   return registry;
+}
+
+/** The name operations use in their `security` requirement (`[{ apiKey: [scope] }]`). */
+export const API_KEY_SCHEME = 'apiKey';
+
+/** Every scope some operation requires, sorted: read from the routes, so the list cannot drift. */
+function scopesRequired(paths: RouteConfig[]): string[] {
+  const scopes = new Set<string>();
+  for (const path of paths) {
+    for (const requirement of path.security ?? [])
+      for (const scope of requirement[API_KEY_SCHEME] ?? []) scopes.add(scope);
+  }
+  return [...scopes].sort();
+}
+
+/**
+ * How to authenticate, in the document itself, so a client generator or a reader of the raw JSON
+ * learns it without docs/api.md. OpenAPI 3.1 lets a non-OAuth requirement list role names; each
+ * operation lists the one scope it needs.
+ */
+function securitySchemeDescription(scopes: string[]): string {
+  return [
+    'Send an API key as `Authorization: Bearer <key>` (the header `x-api-key: <key>` is accepted too).',
+    'A key belongs to one tenant; its admin creates more with `POST /v1/api-keys`, and a key is shown only in the response that creates it.',
+    'Each operation names the one scope it requires in its security requirement; `admin` holds every tenant scope.',
+    'The platform operator key carries `operator` alone: it reaches the operator routes (`/v1/tenants`, `/v1/operator/…`) and no tenant data.',
+    `Scopes operations require: ${scopes.map((scope) => `\`${scope}\``).join(', ')}.`,
+    'Without a key the answer is 401 problem+json (`api_key_missing`); without the scope, 403 (`insufficient_scope`).',
+  ].join(' ');
 }
 
 export interface ResponseSpec {

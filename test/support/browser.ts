@@ -23,3 +23,21 @@ export function collectPageProblems(page: Page): string[] {
   page.on('pageerror', (error) => problems.push(String(error)));
   return problems;
 }
+
+/**
+ * Records the page's Content-Security-Policy violations in the page itself from before its first
+ * script runs (DevTools injects the recorder, so the page's CSP does not block it); read them with
+ * cspViolations. A console error usually reports a violation too, but this names the directive.
+ */
+export async function recordCspViolations(page: Page): Promise<void> {
+  await page.evaluateOnNewDocument(`
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline'));
+    });
+  `);
+}
+
+export async function cspViolations(page: Page): Promise<string[]> {
+  return (await page.evaluate('window.__cspViolations')) as string[];
+}

@@ -38,14 +38,13 @@ describe('docs/api.md', () => {
     expect(missing).toEqual([]);
   });
 
-  it('lists every operation of the OpenAPI document and the webhook receiver', () => {
+  it('lists every operation of the OpenAPI document, the webhook receiver included', () => {
     const document = JSON.parse(
       readFileSync(join(ROOT, 'test/fixtures/openapi/document.json'), 'utf8'),
     ) as OpenApiDocument;
     const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
       Object.keys(methods).map((method) => `${method.toUpperCase()} /api${path}`),
     );
-    operations.push('POST /api/hooks/{webhookId}');
     const listed = new Set(tableRows.map((row) => /^`([A-Z]+ \/api\/[^`]*)`$/.exec(cells(row)[0] ?? '')?.[1]));
     expect(operations.filter((operation) => !listed.has(operation))).toEqual([]);
   });
