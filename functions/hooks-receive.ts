@@ -26,5 +26,6 @@ app.http('hooks-deactivated', {
   handler: loadOnFirstCall(async () => (await import('../shared/inbound/receive-hook')).receiveVendorDeactivation),
 });
 recordHttpRoute(deactivatedRoute, methods);
+registerOpenApiPath(() => import('../shared/inbound/receive-openapi').then((m) => m.deactivationHookPath));
 // The route in the OpenAPI document, described where it is answered; loaded with the document.
 registerOpenApiPath(() => import('../shared/inbound/receive-openapi').then((m) => m.receiveHookPath));

@@ -88,3 +88,39 @@ export const receiveHookPath: RouteConfig = {
     413: { description: '`payload_too_large`.', content: { 'application/problem+json': { schema: problemSchema } } },
   },
 };
+
+/**
+ * Autotask's deactivation callout: the URL the hub registers as a TicketWebhook's
+ * `DeactivationUrl`. Autotask sends it unsigned, so the random token in the path (stored only as a
+ * hash) is the credential; a wrong token answers 404 and changes nothing.
+ */
+export const deactivationHookPath: RouteConfig = {
+  method: 'post',
+  path: '/hooks/{webhookId}/deactivated/{token}',
+  operationId: 'receiveVendorDeactivation',
+  summary: "A vendor reports that it deactivated the hub's webhook registration (Autotask)",
+  description:
+    'Registered by the hub when it pushes an Autotask TicketWebhook; never called by an admin. The registration is marked inactive (visible on the webhook) and the callout is audited.',
+  tags: ['Webhooks'],
+  security: [],
+  request: {
+    params: z.object({
+      webhookId: z.string().meta({ description: 'The id in the webhook URL.' }),
+      token: z.string().meta({ description: 'The per-registration token the hub put in the deactivation URL.' }),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'Recorded.',
+      content: {
+        'application/json': {
+          schema: z.object({ deactivated: z.literal(true), flagged: z.boolean() }).meta({ id: 'VendorDeactivation' }),
+        },
+      },
+    },
+    404: {
+      description: '`webhook_not_found`: unknown webhook or wrong token.',
+      content: { 'application/problem+json': { schema: problemSchema } },
+    },
+  },
+};
