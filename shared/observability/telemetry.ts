@@ -108,7 +108,9 @@ function buildRuntime(mode: TelemetryMode, given?: TelemetryExporters): Runtime 
   const metricsSdk = otelMetrics();
   const resource = otelResources().resourceFromAttributes({ 'service.name': SERVICE_NAME });
 
-  let spanProcessor: InstanceType<typeof traceSdk.BatchSpanProcessor> | InstanceType<typeof traceSdk.SimpleSpanProcessor>;
+  let spanProcessor:
+    | InstanceType<typeof traceSdk.BatchSpanProcessor>
+    | InstanceType<typeof traceSdk.SimpleSpanProcessor>;
   let metricExporter: PushMetricExporter | undefined;
   if (given !== undefined) {
     spanProcessor = new traceSdk.SimpleSpanProcessor(given.spans);
@@ -160,7 +162,9 @@ function buildRuntime(mode: TelemetryMode, given?: TelemetryExporters): Runtime 
       deliveryOutcomes: meter.createCounter(METRIC_NAMES.deliveryOutcomes, {
         description: 'Outbound delivery attempts by outcome.',
       }),
-      replayGuardHits: meter.createCounter(METRIC_NAMES.replayGuardHits, { description: 'Replays refused by a guard.' }),
+      replayGuardHits: meter.createCounter(METRIC_NAMES.replayGuardHits, {
+        description: 'Replays refused by a guard.',
+      }),
     },
     backlog,
     async flush() {
@@ -239,9 +243,13 @@ function errorCode(error: unknown): string {
 
 function spanKind(kind: SpanKindName): number {
   const { SpanKind } = otelApi();
-  return { server: SpanKind.SERVER, client: SpanKind.CLIENT, producer: SpanKind.PRODUCER, consumer: SpanKind.CONSUMER, internal: SpanKind.INTERNAL }[
-    kind
-  ];
+  return {
+    server: SpanKind.SERVER,
+    client: SpanKind.CLIENT,
+    producer: SpanKind.PRODUCER,
+    consumer: SpanKind.CONSUMER,
+    internal: SpanKind.INTERNAL,
+  }[kind];
 }
 
 function handleFor(span: Span): SpanHandle {
@@ -280,7 +288,11 @@ export interface SpanOptions {
  * join the same trace. A throw marks the span failed with the error's code and is rethrown.
  * Telemetry off: `run` is called with a handle that does nothing.
  */
-export async function inSpan<T>(name: SpanName, options: SpanOptions, run: (span: SpanHandle) => Promise<T>): Promise<T> {
+export async function inSpan<T>(
+  name: SpanName,
+  options: SpanOptions,
+  run: (span: SpanHandle) => Promise<T>,
+): Promise<T> {
   const rt = active();
   if (rt === null) return run(NOOP_SPAN);
   const api = otelApi();
@@ -299,6 +311,12 @@ export async function inSpan<T>(name: SpanName, options: SpanOptions, run: (span
   } finally {
     span.end();
   }
+}
+
+/** Adds attributes to the active span (code deep in a call learns the tenant, the integration). */
+export function annotateActiveSpan(attributes: TelemetryAttributes): void {
+  if (runtime === null || runtime === undefined) return;
+  otelApi().trace.getActiveSpan()?.setAttributes(safeAttributes(attributes));
 }
 
 /**

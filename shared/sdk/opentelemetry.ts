@@ -1,9 +1,9 @@
+import type * as AzureMonitor from '@azure/monitor-opentelemetry-exporter';
 import type * as Api from '@opentelemetry/api';
 import type * as OtlpTrace from '@opentelemetry/exporter-trace-otlp-http';
 import type * as Resources from '@opentelemetry/resources';
 import type * as Metrics from '@opentelemetry/sdk-metrics';
 import type * as TraceNode from '@opentelemetry/sdk-trace-node';
-import type * as AzureMonitor from '@azure/monitor-opentelemetry-exporter';
 import { loadOnce } from './load-on-first-use';
 
 /**
@@ -16,4 +16,6 @@ export const otelTraceNode = loadOnce((): typeof TraceNode => require('@opentele
 export const otelMetrics = loadOnce((): typeof Metrics => require('@opentelemetry/sdk-metrics'));
 export const otelResources = loadOnce((): typeof Resources => require('@opentelemetry/resources'));
 export const otelOtlpTrace = loadOnce((): typeof OtlpTrace => require('@opentelemetry/exporter-trace-otlp-http'));
-export const azureMonitorExporter = loadOnce((): typeof AzureMonitor => require('@azure/monitor-opentelemetry-exporter'));
+export const azureMonitorExporter = loadOnce((): typeof AzureMonitor =>
+  require('@azure/monitor-opentelemetry-exporter'),
+);
