@@ -19,8 +19,6 @@ export const SPAN_NAMES = {
   vendorCall: 'hub vendor call',
   /** One outbound webhook attempt to a subscriber (client). */
   outboundAttempt: 'hub outbound attempt',
-  /** One integration health probe (internal). */
-  probe: 'hub probe',
 } as const;
 
 /** Metric names (Application Insights `customMetrics.name`). */
