@@ -59,6 +59,8 @@ export const ATTRIBUTE_NAMES = {
   httpStatus: 'httpStatus',
   serverAddress: 'serverAddress',
   attempt: 'attempt',
+  /** The Azure service of an Azure SDK dependency span (`Microsoft.Storage`, `Microsoft.ServiceBus`, …). */
+  azureNamespace: 'azureNamespace',
 } as const;
 
 export type AttributeName = (typeof ATTRIBUTE_NAMES)[keyof typeof ATTRIBUTE_NAMES];

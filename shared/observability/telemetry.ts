@@ -1,9 +1,11 @@
-import type { Attributes, Context, Counter, Span, Tracer } from '@opentelemetry/api';
+import type { TracingContext } from '@azure/core-tracing';
+import type { Context, Counter, Span, Tracer } from '@opentelemetry/api';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import { z } from 'zod';
 import { DefaultAzureCredential } from '../sdk/identity';
 import {
+  azureCoreTracing,
   azureMonitorExporter,
   otelApi,
   otelMetrics,
@@ -11,9 +13,10 @@ import {
   otelResources,
   otelTraceNode,
 } from '../sdk/opentelemetry';
+import { azureSdkInstrumenter } from './azure-sdk-tracing';
+import { MAX_ATTRIBUTE_LENGTH, safeAttributes, type TelemetryAttributes } from './telemetry-attributes';
 import {
   ATTRIBUTE_NAMES,
-  type AttributeName,
   METRIC_NAMES,
   type ProbeState,
   SERVICE_NAME,
@@ -34,9 +37,10 @@ import {
  * message or stack. No header, URL query, credential or payload body has a way in.
  */
 
+export { safeAttributes, type TelemetryAttributes } from './telemetry-attributes';
+
 export type SpanName = (typeof SPAN_NAMES)[keyof typeof SPAN_NAMES];
 export type SpanKindName = 'server' | 'client' | 'producer' | 'consumer' | 'internal';
-export type TelemetryAttributes = Partial<Record<AttributeName, string | number | boolean | undefined>>;
 /** W3C trace context as message application properties or headers carry it. */
 export type TraceCarrier = Record<string, string | number | boolean | undefined>;
 
@@ -138,6 +142,9 @@ function buildRuntime(mode: TelemetryMode, given?: TelemetryExporters): Runtime 
   // Registers the AsyncLocalStorage context manager and the W3C propagator globally, so the active
   // span follows async calls and inject/extract speak traceparent.
   tracerProvider.register();
+  const tracer = tracerProvider.getTracer(SERVICE_NAME);
+  // Storage, Service Bus and Key Vault calls of the Azure SDKs become dependency spans too.
+  azureCoreTracing().useInstrumenter(azureSdkInstrumenter(tracer));
 
   const metricReader =
     metricExporter !== undefined
@@ -153,7 +160,7 @@ function buildRuntime(mode: TelemetryMode, given?: TelemetryExporters): Runtime 
     });
 
   return {
-    tracer: tracerProvider.getTracer(SERVICE_NAME),
+    tracer,
     counters: {
       transactions: meter.createCounter(METRIC_NAMES.transactions, { description: 'Finished transactions.' }),
       probeStateChanges: meter.createCounter(METRIC_NAMES.probeStateChanges, {
@@ -177,6 +184,16 @@ function buildRuntime(mode: TelemetryMode, given?: TelemetryExporters): Runtime 
       api.trace.disable();
       api.context.disable();
       api.propagation.disable();
+      // Back to core-tracing's no-op instrumenter (a bare object is what its default does).
+      azureCoreTracing().useInstrumenter({
+        startSpan: (_name, options) => ({
+          span: { end() {}, isRecording: () => false, recordException() {}, setAttribute() {}, setStatus() {} },
+          tracingContext: options.tracingContext ?? (api.ROOT_CONTEXT as unknown as TracingContext),
+        }),
+        withContext: (_context, callback, ...args) => callback(...args),
+        parseTraceparentHeader: () => undefined,
+        createRequestHeaders: () => ({}),
+      });
     },
   };
 }
@@ -211,23 +228,6 @@ export async function shutdownTelemetry(): Promise<void> {
   const current = runtime;
   runtime = undefined;
   if (current) await current.shutdown();
-}
-
-// ---- attributes ----
-
-const MAX_ATTRIBUTE_LENGTH = 256;
-
-/** Only known keys, scalar values, strings capped: the one door every attribute passes through. */
-export function safeAttributes(attributes: TelemetryAttributes | undefined): Attributes {
-  const out: Attributes = {};
-  if (attributes === undefined) return out;
-  const known = new Set<string>(Object.values(ATTRIBUTE_NAMES));
-  for (const [key, value] of Object.entries(attributes)) {
-    if (!known.has(key) || value === undefined) continue;
-    if (typeof value === 'string') out[key] = value.slice(0, MAX_ATTRIBUTE_LENGTH);
-    else if (typeof value === 'number' || typeof value === 'boolean') out[key] = value;
-  }
-  return out;
 }
 
 /** An error's name and stable code: what a span may say about a failure (the message may quote input). */

@@ -1,3 +1,4 @@
+import type * as CoreTracing from '@azure/core-tracing';
 import type * as AzureMonitor from '@azure/monitor-opentelemetry-exporter';
 import type * as Api from '@opentelemetry/api';
 import type * as OtlpTrace from '@opentelemetry/exporter-trace-otlp-http';
@@ -19,3 +20,6 @@ export const otelOtlpTrace = loadOnce((): typeof OtlpTrace => require('@opentele
 export const azureMonitorExporter = loadOnce((): typeof AzureMonitor =>
   require('@azure/monitor-opentelemetry-exporter'),
 );
+
+/** @azure/core-tracing: where the Azure SDKs (Tables, Blobs, Service Bus, Key Vault) look for a tracer. */
+export const azureCoreTracing = loadOnce((): typeof CoreTracing => require('@azure/core-tracing'));
