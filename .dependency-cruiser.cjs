@@ -11,7 +11,7 @@ const TABLES = '^shared/.+/(tables|records)\\.ts$';
  * shared/sdk/, which loads the package on first use (bench/cold-start.ts measures what this buys).
  */
 const HEAVY_SDKS =
-  '(^|/)node_modules/(@azure/(data-tables|storage-blob|storage-queue|identity|keyvault-secrets|service-bus)|undici|durable-functions)/';
+  '(^|/)node_modules/(@azure/(data-tables|storage-blob|storage-queue|identity|keyvault-secrets|service-bus|monitor-opentelemetry-exporter|core-tracing)|@opentelemetry/[^/]+|undici|durable-functions)/';
 
 /**
  * The layer order of docs/architecture.md ("Layers"), bottom up: primitives → events → capabilities

@@ -9,7 +9,9 @@
 //   ├─ Log Analytics + App Insights               telemetry, Entra-only ingestion
 //   ├─ Flex Consumption plan + function app       func-<token>, Node 22
 //   ├─ role assignments                           app identity and (optionally) the deployer
-//   └─ action group, alert rules, healthz test    core/monitor/alerts.bicep
+//   ├─ action group, alert rules, healthz test    core/monitor/alerts.bicep
+//   ├─ workbook (shared, linked to App Insights)  core/monitor/workbook.bicep
+//   └─ alerts on the app's own telemetry          core/monitor/telemetry-alerts.bicep
 //
 // Every setting the app reads in Azure is in `appSettings` below; test/unit/infra-settings.test.ts
 // checks it against shared/config/settings.ts, so a setting added there with scope 'azure' fails the
@@ -405,6 +407,30 @@ module alerts 'core/monitor/alerts.bicep' = {
     keyVaultName: keyVault.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     appBaseUrl: app.outputs.uri
+  }
+}
+
+// The workbook and the alerts on the app's own telemetry (docs/telemetry.md).
+module workbook 'core/monitor/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    serviceBusName: serviceBus.outputs.name
+  }
+}
+
+module telemetryAlerts 'core/monitor/telemetry-alerts.bicep' = {
+  name: 'telemetry-alerts'
+  scope: rg
+  params: {
+    namePrefix: resourceToken
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    actionGroupId: alerts.outputs.actionGroupId
   }
 }
 

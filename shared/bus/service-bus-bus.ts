@@ -10,6 +10,7 @@ import {
   type ReceivedMessage,
   type SendOptions,
 } from './port';
+import { sendTraced } from './trace-context';
 
 /**
  * The Azure adapter (BUS_MODE=servicebus): @azure/service-bus over AMQP with managed identity.
@@ -30,7 +31,7 @@ export class ServiceBusBus implements BusSender, DeadLetterForwarder {
   }
 
   async send(queue: string, body: unknown, options: SendOptions): Promise<void> {
-    await this.sender(queue).sendMessages(toServiceBusMessage(body, options));
+    await sendTraced(queue, options, (traced) => this.sender(queue).sendMessages(toServiceBusMessage(body, traced)));
   }
 
   /**

@@ -36,6 +36,7 @@ import {
   maxDeliveryDescription,
   StorageQueueLock,
 } from './storage-queue-lock';
+import { sendTraced } from './trace-context';
 
 /**
  * Service Bus queue semantics on Azurite Storage queues (BUS_MODE=storage-queues; the local host
@@ -119,6 +120,10 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
 
   async send(queue: string, body: unknown, options: SendOptions): Promise<void> {
     assertQueueName(queue);
+    await sendTraced(queue, options, (traced) => this.sendUntraced(queue, body, traced));
+  }
+
+  private async sendUntraced(queue: string, body: unknown, options: SendOptions): Promise<void> {
     const text = serializeEnvelope(newEnvelope(body, options, nowMs()), MAX_SEND_BYTES);
     const client = await this.queue(queue);
     if (options.duplicatesTolerated) {

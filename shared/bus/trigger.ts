@@ -8,6 +8,7 @@ import { withInvocationDurableClient } from './durable-binding';
 import type { DeadLetterForwarder, ReceivedMessage, Settlement } from './port';
 import { processBus } from './process-bus';
 import { fromServiceBusMessage, portProperties } from './service-bus-bus';
+import { consumeTraced } from './trace-context';
 
 /**
  * Wires a domain MessageHandler to a Service Bus queue trigger. The same registration runs on the
@@ -131,6 +132,7 @@ export function isSdkMessageContext(input: unknown): input is SdkMessageContext 
 }
 
 async function settleThroughSdk(
+  queueName: string,
   input: SdkMessageContext,
   handler: QueueMessageHandler,
   bindings: QueueBindings,
@@ -140,7 +142,8 @@ async function settleThroughSdk(
   for (const message of messages) {
     let settlement: Settlement;
     try {
-      settlement = await handler(fromServiceBusMessage(message), bindings);
+      const received = fromServiceBusMessage(message);
+      settlement = await consumeTraced(queueName, received, () => handler(received, bindings));
     } catch (error) {
       await input.actions.abandon(message);
       firstError ??= error;
@@ -195,11 +198,13 @@ export function queueTriggerHandler(
   const withClient = deps.durableClient === true;
   return async (input, context) => {
     if (isSdkMessageContext(input)) {
-      await withBindings(context, withClient, (bindings) => settleThroughSdk(input, handler, bindings));
+      await withBindings(context, withClient, (bindings) => settleThroughSdk(queueName, input, handler, bindings));
       return undefined;
     }
     const message = receivedMessageFromTrigger(input, context.triggerMetadata);
-    const settlement = await withBindings(context, withClient, (bindings) => handler(message, bindings));
+    const settlement = await consumeTraced(queueName, message, () =>
+      withBindings(context, withClient, (bindings) => handler(message, bindings)),
+    );
     const hostSettles = context.triggerMetadata?.[LOCAL_SETTLEMENT_FLAG] === true;
     if (settlement.kind === 'deadLetter' && !hostSettles) {
       const forwarder = (deps.forwarder ?? processBus)();

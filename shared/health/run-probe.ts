@@ -10,6 +10,8 @@ import { type IntegrationDeps, openIntegrationSession } from '../integrations/ma
 import { type ProbeRun, probeOnce } from '../integrations/probe-once';
 import { connectorFor } from '../integrations/sessions';
 import type { Logger } from '../observability/logger';
+import { annotateActiveSpan, recordProbeStateChange } from '../observability/telemetry';
+import { PROBE_STATES, type ProbeState } from '../observability/telemetry-names';
 import { invertedTimeKey, newestFirstId, tenantPartition } from '../storage/keys';
 import { PROBE_QUEUE, type ProbeMessage, probeAddress, probeMessageSchema } from './probe-message';
 import {
@@ -86,12 +88,19 @@ async function release(deps: ProbeDeps, message: ProbeMessage, retryAtMs: number
   });
 }
 
+function probeStateOf(state: string): ProbeState {
+  return (PROBE_STATES as readonly string[]).includes(state) ? (state as ProbeState) : 'unknown';
+}
+
 async function settle(deps: ProbeDeps, message: ProbeMessage, vendor: string, run: ProbeRun): Promise<Settled> {
   const now = nowMs();
   const c = run.classification;
   const state = c.state as Settled;
+  // The update may run again on an ETag conflict; the last run saw what was really replaced.
+  let replaced: string = 'unknown';
   await deps.health.status.update(message.tenantId, message.integrationId, (current) => {
     const previous = current?.settledState ?? 'unknown';
+    replaced = previous;
     const transitions = recentTransitions(current?.transitions, now);
     if (previous !== state && previous !== 'unknown') transitions.push(iso(now));
     const next: ProbeStatusRow = {
@@ -132,6 +141,15 @@ async function settle(deps: ProbeDeps, message: ProbeMessage, vendor: string, ru
     },
   );
   await purgeOldHistory(deps, message, now);
+  if (replaced !== state) {
+    recordProbeStateChange({
+      tenantId: message.tenantId,
+      integrationId: message.integrationId,
+      vendor,
+      from: probeStateOf(replaced),
+      to: state,
+    });
+  }
   return state;
 }
 
@@ -151,6 +169,7 @@ export async function handleProbeMessage(deps: ProbeDeps, received: ReceivedMess
   const parsed = probeMessageSchema.safeParse(received.body);
   if (!parsed.success) return deadLetter('invalid_message', `Not a probe message: ${parsed.error.issues[0]?.message}`);
   const message = parsed.data;
+  annotateActiveSpan({ tenantId: message.tenantId, integrationId: message.integrationId });
   const correlationId = received.correlationId ?? message.runId;
   const log = deps.log.child({
     correlationId,

@@ -4,6 +4,8 @@ import { CORRELATION_HEADER, correlationIdFrom } from '../http/correlation';
 import { problemResponse } from '../http/problem';
 import { SECURITY_HEADERS } from '../http/security-headers';
 import { createLogger } from '../observability/logger';
+import { inSpan, type SpanHandle } from '../observability/telemetry';
+import { SPAN_NAMES } from '../observability/telemetry-names';
 import { pushDeps, receiveDeps } from './deps';
 import { receiveWebhook } from './receive';
 import { recordVendorDeactivation } from './vendor-push';
@@ -16,9 +18,29 @@ const deps = receiveDeps;
  * first delivery (docs/decisions.md §38).
  */
 export async function receiveHook(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  // The host's request span is the parent in Azure; the vendor's own traceparent header is not trusted.
+  const traceParent = context.traceContext?.traceParent ?? undefined;
+  return inSpan(
+    SPAN_NAMES.webhookReceive,
+    {
+      kind: 'server',
+      ...(traceParent ? { parent: { traceparent: traceParent } } : {}),
+      attributes: { webhookId: request.params['webhookId'] },
+    },
+    async (span) => {
+      const response = await receive(request, context, span);
+      span.set({ httpStatus: response.status });
+      if ((response.status ?? 200) >= 400) span.fail(response.status ?? 500);
+      return response;
+    },
+  );
+}
+
+async function receive(request: HttpRequest, context: InvocationContext, span: SpanHandle): Promise<HttpResponseInit> {
   const started = nowMs();
   const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
   const log = createLogger({ correlationId, operation: 'receiveHook', invocationId: context.invocationId });
+  span.set({ correlationId });
   const webhookId = request.params['webhookId'] ?? '';
   let response: HttpResponseInit;
   try {

@@ -8,6 +8,7 @@ import { recordRejection } from '../failures/analysis';
 import { crashPoint } from '../faults/crash-points';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../http/request-parsing';
 import type { Logger } from '../observability/logger';
+import { annotateActiveSpan } from '../observability/telemetry';
 import { newestFirstId } from '../storage/keys';
 import { storableBody } from './secret-redaction';
 import type { InboundTables } from './tables';
@@ -100,6 +101,7 @@ export function canonicalJson(value: unknown): string {
 export async function receiveWebhook(deps: ReceiveDeps, req: ReceiveRequest): Promise<ReceiveResult> {
   const hook = await resolveWebhook(deps.webhooks, req.webhookId);
   if (!hook?.active || !(await deps.tenantIsActive(hook.tenantId))) throw notFound(req.webhookId);
+  annotateActiveSpan({ tenantId: hook.tenantId, integrationId: hook.integrationId ?? undefined, vendor: hook.source });
   if (hook.integrationId && !(await deps.integrationIsLive(hook.tenantId, hook.integrationId))) {
     throw notFound(req.webhookId);
   }

@@ -4,6 +4,8 @@ import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
 import { OutboundUrlBlockedError } from '../net/guard';
 import { guardedFetch, OutboundRequestError } from '../net/guarded-fetch';
 import { errorFields, logger } from '../observability/logger';
+import { inSpan, recordDeliveryOutcome } from '../observability/telemetry';
+import { SPAN_NAMES } from '../observability/telemetry-names';
 import type { Stored } from '../storage/table-repository';
 import { type AttemptView, changeDelivery, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
@@ -43,7 +45,35 @@ export function deliveryBody(event: { id: string; type: string; publishedAt: str
   return JSON.stringify({ type: event.type, timestamp: event.publishedAt, eventId: event.id, data: event.data });
 }
 
-export async function sendAttempt(
+/** One attempt inside a dependency span: the subscriber's host, never its path, query or headers. */
+export function sendAttempt(
+  deps: OutboundDeps,
+  sub: SubscriptionRecord,
+  deliveryId: string,
+  body: string,
+  eventType: string,
+  n: number,
+  trigger: AttemptTrigger,
+): Promise<SendResult> {
+  let host: string | undefined;
+  try {
+    host = new URL(sub.url).hostname;
+  } catch {
+    host = undefined;
+  }
+  return inSpan(
+    SPAN_NAMES.outboundAttempt,
+    { kind: 'client', attributes: { deliveryId, attempt: n, httpMethod: 'POST', serverAddress: host } },
+    async (span) => {
+      const result = await sendUntraced(deps, sub, deliveryId, body, eventType, n, trigger);
+      if (result.statusCode !== undefined) span.set({ httpStatus: result.statusCode });
+      if (!succeeded(result)) span.fail(result.code);
+      return result;
+    },
+  );
+}
+
+async function sendUntraced(
   deps: OutboundDeps,
   sub: SubscriptionRecord,
   deliveryId: string,
@@ -174,6 +204,12 @@ async function recordAttempt(
   // Upsert: an attempt re-run after a crash overwrites its own half-recorded row, nothing else.
   await deps.tables.attempts.upsert(attemptsPartition(tenantId, delivery.rowKey), attemptRowKey(n), record);
   const ok = succeeded(result);
+  recordDeliveryOutcome({
+    tenantId,
+    subscriptionId: delivery.value.subscriptionId,
+    outcome: ok ? 'succeeded' : 'failed',
+    code: result.code,
+  });
   await Promise.all([
     deps.counters.increment({
       tenantId,

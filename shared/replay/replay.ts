@@ -6,6 +6,7 @@ import { nowMs } from '../clock';
 import { DomainError, isDomainError, ResourceNotFoundError } from '../errors/domain-error';
 import { createEvent, loadEvent, loadEventRecord, payloadTextOf } from '../events/event-store';
 import { enqueueValidation } from '../events/stage-messages';
+import { recordReplayGuardHit } from '../observability/telemetry';
 import type { TableClient, TransactionAction } from '../sdk/data-tables';
 import type { StorageAccount } from '../storage/connection';
 import { restStatus } from '../storage/errors';
@@ -191,7 +192,10 @@ export async function replayEvent(
     await count(tenantId, 'replay_accepted', '-');
     return { eventId: replayId, replayOf: eventId };
   } catch (error) {
-    if (isDomainError(error) && error.code.startsWith('replay_')) await count(tenantId, 'replay_guard', error.code);
+    if (isDomainError(error) && error.code.startsWith('replay_')) {
+      recordReplayGuardHit({ tenantId, guard: error.code });
+      await count(tenantId, 'replay_guard', error.code);
+    }
     throw error;
   }
 }

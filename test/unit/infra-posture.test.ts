@@ -379,10 +379,23 @@ describe('infra posture: day-one alerts', () => {
     }
     expect(blockAfter(alertsModule, /^var actions = \[/m)).toMatch(/actionGroupId: actionGroup\.id/);
     const logAlerts = declared('Microsoft.Insights/scheduledQueryRules');
-    expect(logAlerts.length).toBe(2);
+    // Two here, three on the app's own telemetry (telemetry-alerts.bicep, given the same group's id).
+    expect(logAlerts.length).toBe(5);
+    const telemetryAlerts = file('core/monitor/telemetry-alerts.bicep');
     for (const rule of logAlerts) {
+      if (rule.file === telemetryAlerts) {
+        expect(propertiesOf(rule).get('actions'), rule.symbol).toBe('actions');
+        continue;
+      }
+      expect(rule.file).toBe(alertsModule);
       expect(blockAfter(fragment('log alert', rule.body), /\bactions: \{/), rule.symbol).toMatch(/actionGroup\.id/);
     }
+    expect(blockAfter(telemetryAlerts, /^var actions = \{/m)).toMatch(
+      /^\{\s*actionGroups: \[\s*actionGroupId\s*\]\s*\}$/,
+    );
+    expect(moduleParams('telemetryAlerts', 'core/monitor/telemetry-alerts.bicep').get('actionGroupId')).toBe(
+      'alerts.outputs.actionGroupId',
+    );
   });
 
   it('a companion queue with messages for 15 minutes raises an alert (ActiveMessages)', () => {

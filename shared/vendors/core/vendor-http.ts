@@ -1,5 +1,7 @@
 import { type NetworkPolicy, OutboundUrlBlockedError } from '../../net/guard';
 import { guardedFetch, OutboundRequestError } from '../../net/guarded-fetch';
+import { inSpan } from '../../observability/telemetry';
+import { SPAN_NAMES } from '../../observability/telemetry-names';
 import { VendorError, type VendorHttp, type VendorId, type VendorRequest, type VendorResponse } from '../contract';
 import { originAllowed, originOf } from './destinations';
 import type { RateGate } from './rate-gate';
@@ -40,7 +42,7 @@ export const DEFAULT_VENDOR_TIMEOUT_MS = 15_000;
  */
 export function createVendorHttp(options: VendorHttpOptions): VendorHttp {
   const timeoutDefault = options.timeoutMs ?? DEFAULT_VENDOR_TIMEOUT_MS;
-  return {
+  const untraced: VendorHttp = {
     async request(request: VendorRequest): Promise<VendorResponse> {
       if (options.allowedOrigins !== undefined) refuseUnboundOrigin(options.vendor, request, options.allowedOrigins);
       if (options.rateGate && options.accountKey !== undefined) {
@@ -64,6 +66,27 @@ export function createVendorHttp(options: VendorHttpOptions): VendorHttp {
       }
     },
   };
+  return { request: (request) => traced(options.vendor, request, untraced) };
+}
+
+/** A dependency span per vendor call: host and method only, since a path or query can hold an account id or a key. */
+function traced(vendor: VendorId, request: VendorRequest, http: VendorHttp): Promise<VendorResponse> {
+  let host: string | undefined;
+  try {
+    host = new URL(request.url).hostname;
+  } catch {
+    host = undefined;
+  }
+  return inSpan(
+    SPAN_NAMES.vendorCall,
+    { kind: 'client', attributes: { vendor, httpMethod: request.method, serverAddress: host } },
+    async (span) => {
+      const response = await http.request(request);
+      span.set({ httpStatus: response.status });
+      if (response.status >= 400) span.fail(response.status);
+      return response;
+    },
+  );
 }
 
 export const DESTINATION_NOT_BOUND = 'destination_not_bound';

@@ -1,0 +1,90 @@
+/**
+ * Every name the hub emits to Application Insights: spans, metrics and their attributes. The
+ * workbook and the log alerts in infra/ query these names, and test/unit/infra-workbook.test.ts
+ * fails if a query uses a name that is not here, so renaming one means updating both sides.
+ *
+ * Names avoid dots: Application Insights puts span and metric attributes into `customDimensions`,
+ * where a plain identifier is queried as `customDimensions.tenantId` without quoting.
+ */
+
+/** Span names (Application Insights: `requests` for server/consumer spans, `dependencies` for the rest). */
+export const SPAN_NAMES = {
+  /** A vendor webhook arriving at /api/hooks/{webhookId} (server). */
+  webhookReceive: 'hub webhook receive',
+  /** One stage message handled by its queue trigger (consumer). */
+  queueProcess: 'hub queue process',
+  /** One message sent to a queue (producer): the hop the next stage continues from. */
+  queueSend: 'hub queue send',
+  /** One HTTP call to a vendor API through the vendor HTTP port (client). */
+  vendorCall: 'hub vendor call',
+  /** One outbound webhook attempt to a subscriber (client). */
+  outboundAttempt: 'hub outbound attempt',
+} as const;
+
+/** Metric names (Application Insights `customMetrics.name`). */
+export const METRIC_NAMES = {
+  /** Counter: one per finished transaction (inbound webhook, outbound webhook, …). */
+  transactions: 'hub_transactions',
+  /** Counter: an integration's settled probe state changed (from → to). */
+  probeStateChanges: 'hub_probe_state_changes',
+  /** Counter: an outbound delivery attempt finished. */
+  deliveryOutcomes: 'hub_delivery_outcomes',
+  /** Counter: a replay was refused by a guard (cooldown, in flight, rate, confirmation). */
+  replayGuardHits: 'hub_replay_guard_hits',
+  /** Gauge: messages waiting in a queue (stage queues and their dead-letter companions). */
+  queueBacklog: 'hub_queue_backlog',
+} as const;
+
+/** Attribute (customDimensions) keys. Values are ids, codes and states — never secrets or bodies. */
+export const ATTRIBUTE_NAMES = {
+  tenantId: 'tenantId',
+  integrationId: 'integrationId',
+  correlationId: 'correlationId',
+  eventId: 'eventId',
+  webhookId: 'webhookId',
+  subscriptionId: 'subscriptionId',
+  deliveryId: 'deliveryId',
+  transactionType: 'transactionType',
+  outcome: 'outcome',
+  code: 'code',
+  vendor: 'vendor',
+  queue: 'queue',
+  stage: 'stage',
+  step: 'step',
+  deliveryCount: 'deliveryCount',
+  fromState: 'fromState',
+  toState: 'toState',
+  guard: 'guard',
+  httpMethod: 'httpMethod',
+  httpStatus: 'httpStatus',
+  serverAddress: 'serverAddress',
+  attempt: 'attempt',
+  /** The Azure service of an Azure SDK dependency span (`Microsoft.Storage`, `Microsoft.ServiceBus`, …). */
+  azureNamespace: 'azureNamespace',
+} as const;
+
+export type AttributeName = (typeof ATTRIBUTE_NAMES)[keyof typeof ATTRIBUTE_NAMES];
+
+/** The kinds of transaction the dashboards count (docs/telemetry.md). */
+export const TRANSACTION_TYPES = [
+  'inbound_webhook',
+  'outbound_webhook',
+  'prebuilt_integration',
+  'custom_node',
+  'custom_event',
+] as const;
+export type TransactionType = (typeof TRANSACTION_TYPES)[number];
+
+export const TRANSACTION_OUTCOMES = ['succeeded', 'failed'] as const;
+export type TransactionOutcome = (typeof TRANSACTION_OUTCOMES)[number];
+
+/** The settled probe states (shared/health) as the workbook shows them. */
+export const PROBE_STATES = ['connected', 'disconnected', 'needs_attention', 'unknown'] as const;
+export type ProbeState = (typeof PROBE_STATES)[number];
+
+/** The message application property carrying W3C trace context across a queue hop. */
+export const TRACEPARENT_PROPERTY = 'traceparent';
+export const TRACESTATE_PROPERTY = 'tracestate';
+
+/** The service name every span and metric carries (cloud_RoleName in Application Insights). */
+export const SERVICE_NAME = 'msp-integration-hub';

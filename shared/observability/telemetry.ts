@@ -1,0 +1,415 @@
+import type { TracingContext } from '@azure/core-tracing';
+import type { Context, Counter, Span, Tracer } from '@opentelemetry/api';
+import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
+import { z } from 'zod';
+import { DefaultAzureCredential } from '../sdk/identity';
+import {
+  azureCoreTracing,
+  azureMonitorExporter,
+  otelApi,
+  otelMetrics,
+  otelOtlpTrace,
+  otelResources,
+  otelTraceNode,
+} from '../sdk/opentelemetry';
+import { azureSdkInstrumenter } from './azure-sdk-tracing';
+import { MAX_ATTRIBUTE_LENGTH, safeAttributes, type TelemetryAttributes } from './telemetry-attributes';
+import {
+  ATTRIBUTE_NAMES,
+  METRIC_NAMES,
+  type ProbeState,
+  SERVICE_NAME,
+  type SPAN_NAMES,
+  TRACEPARENT_PROPERTY,
+  TRACESTATE_PROPERTY,
+  type TransactionOutcome,
+  type TransactionType,
+} from './telemetry-names';
+
+/**
+ * Traces and metrics to Application Insights (or an OTLP endpoint locally), behind functions that
+ * cost nothing when telemetry is off. OpenTelemetry is loaded on the first emit with telemetry on,
+ * never at registration (shared/sdk/opentelemetry.ts; docs/telemetry.md).
+ *
+ * What may be emitted is narrow on purpose: attributes are the keys of ATTRIBUTE_NAMES with
+ * scalar values (ids, codes, states, counts); errors contribute their name and code, never their
+ * message or stack. No header, URL query, credential or payload body has a way in.
+ */
+
+export { safeAttributes, type TelemetryAttributes } from './telemetry-attributes';
+
+export type SpanName = (typeof SPAN_NAMES)[keyof typeof SPAN_NAMES];
+export type SpanKindName = 'server' | 'client' | 'producer' | 'consumer' | 'internal';
+/** W3C trace context as message application properties or headers carry it. */
+export type TraceCarrier = Record<string, string | number | boolean | undefined>;
+
+export interface SpanHandle {
+  /** Adds attributes (ids, codes, states) to the span. */
+  set(attributes: TelemetryAttributes): void;
+  /** Marks the span failed with a stable code (an error code or an HTTP status). */
+  fail(code: string | number): void;
+}
+
+const NOOP_SPAN: SpanHandle = { set() {}, fail() {} };
+
+// ---- configuration ----
+
+const telemetryEnvSchema = z.object({
+  /** `off` switches telemetry off even when a connection string is set (tests, benchmarks). */
+  HUB_TELEMETRY: z.enum(['auto', 'off']).default('auto'),
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
+  /** `ClientId=<guid>;Authorization=AAD` (infra/main.bicep): the identity that gets the Entra token. */
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.string().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+});
+
+export type TelemetryMode =
+  | { kind: 'off' }
+  | { kind: 'azure-monitor'; connectionString: string; managedIdentityClientId?: string }
+  | { kind: 'otlp'; endpoint: string };
+
+/** Which exporter the environment asks for: Application Insights wins over OTLP; neither is off. */
+export function telemetryModeFrom(env: Record<string, string | undefined>): TelemetryMode {
+  const parsed = telemetryEnvSchema.safeParse(env);
+  if (!parsed.success || parsed.data.HUB_TELEMETRY === 'off') return { kind: 'off' };
+  const e = parsed.data;
+  if (e.APPLICATIONINSIGHTS_CONNECTION_STRING !== undefined) {
+    const clientId = /(?:^|;)\s*ClientId=([^;]+)/i.exec(e.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '')?.[1];
+    return {
+      kind: 'azure-monitor',
+      connectionString: e.APPLICATIONINSIGHTS_CONNECTION_STRING,
+      ...(clientId !== undefined ? { managedIdentityClientId: clientId.trim() } : {}),
+    };
+  }
+  if (e.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined) return { kind: 'otlp', endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT };
+  return { kind: 'off' };
+}
+
+// ---- the runtime, built on first use ----
+
+interface Runtime {
+  tracer: Tracer;
+  counters: Record<'transactions' | 'probeStateChanges' | 'deliveryOutcomes' | 'replayGuardHits', Counter>;
+  backlog: Map<string, number>;
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Exporters given directly (tests: in-memory ones); otherwise the mode decides. */
+export interface TelemetryExporters {
+  spans: SpanExporter;
+  metrics?: PushMetricExporter;
+}
+
+/** undefined: not decided yet; null: off. */
+let runtime: Runtime | null | undefined;
+
+function buildRuntime(mode: TelemetryMode, given?: TelemetryExporters): Runtime | null {
+  if (mode.kind === 'off' && given === undefined) return null;
+  const api = otelApi();
+  const traceSdk = otelTraceNode();
+  const metricsSdk = otelMetrics();
+  const resource = otelResources().resourceFromAttributes({ 'service.name': SERVICE_NAME });
+
+  let spanProcessor:
+    | InstanceType<typeof traceSdk.BatchSpanProcessor>
+    | InstanceType<typeof traceSdk.SimpleSpanProcessor>;
+  let metricExporter: PushMetricExporter | undefined;
+  if (given !== undefined) {
+    spanProcessor = new traceSdk.SimpleSpanProcessor(given.spans);
+    metricExporter = given.metrics;
+  } else if (mode.kind === 'azure-monitor') {
+    const monitor = azureMonitorExporter();
+    // Local auth is disabled on the component (infra/core/monitor/monitoring.bicep): every export
+    // carries an Entra token of the app's user-assigned identity.
+    const credential = new DefaultAzureCredential(
+      mode.managedIdentityClientId !== undefined ? { managedIdentityClientId: mode.managedIdentityClientId } : {},
+    );
+    const options = { connectionString: mode.connectionString, credential };
+    spanProcessor = new traceSdk.BatchSpanProcessor(new monitor.AzureMonitorTraceExporter(options));
+    metricExporter = new monitor.AzureMonitorMetricExporter(options);
+  } else if (mode.kind === 'otlp') {
+    const otlp = otelOtlpTrace();
+    spanProcessor = new traceSdk.BatchSpanProcessor(
+      new otlp.OTLPTraceExporter({ url: `${mode.endpoint.replace(/\/$/, '')}/v1/traces` }),
+    );
+  } else {
+    return null;
+  }
+
+  const tracerProvider = new traceSdk.NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
+  // Registers the AsyncLocalStorage context manager and the W3C propagator globally, so the active
+  // span follows async calls and inject/extract speak traceparent.
+  tracerProvider.register();
+  const tracer = tracerProvider.getTracer(SERVICE_NAME);
+  // Storage, Service Bus and Key Vault calls of the Azure SDKs become dependency spans too.
+  azureCoreTracing().useInstrumenter(azureSdkInstrumenter(tracer));
+
+  const metricReader =
+    metricExporter !== undefined
+      ? new metricsSdk.PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 60_000 })
+      : undefined;
+  const meterProvider = new metricsSdk.MeterProvider({ resource, readers: metricReader ? [metricReader] : [] });
+  const meter = meterProvider.getMeter(SERVICE_NAME);
+  const backlog = new Map<string, number>();
+  meter
+    .createObservableGauge(METRIC_NAMES.queueBacklog, { description: 'Messages waiting in a queue.' })
+    .addCallback((result) => {
+      for (const [queue, depth] of backlog) result.observe(depth, { [ATTRIBUTE_NAMES.queue]: queue });
+    });
+
+  return {
+    tracer,
+    counters: {
+      transactions: meter.createCounter(METRIC_NAMES.transactions, { description: 'Finished transactions.' }),
+      probeStateChanges: meter.createCounter(METRIC_NAMES.probeStateChanges, {
+        description: 'Settled probe state changes.',
+      }),
+      deliveryOutcomes: meter.createCounter(METRIC_NAMES.deliveryOutcomes, {
+        description: 'Outbound delivery attempts by outcome.',
+      }),
+      replayGuardHits: meter.createCounter(METRIC_NAMES.replayGuardHits, {
+        description: 'Replays refused by a guard.',
+      }),
+    },
+    backlog,
+    async flush() {
+      await tracerProvider.forceFlush();
+      await meterProvider.forceFlush();
+    },
+    async shutdown() {
+      await tracerProvider.shutdown();
+      await meterProvider.shutdown();
+      api.trace.disable();
+      api.context.disable();
+      api.propagation.disable();
+      // Back to core-tracing's no-op instrumenter (a bare object is what its default does).
+      azureCoreTracing().useInstrumenter({
+        startSpan: (_name, options) => ({
+          span: { end() {}, isRecording: () => false, recordException() {}, setAttribute() {}, setStatus() {} },
+          tracingContext: options.tracingContext ?? (api.ROOT_CONTEXT as unknown as TracingContext),
+        }),
+        withContext: (_context, callback, ...args) => callback(...args),
+        parseTraceparentHeader: () => undefined,
+        createRequestHeaders: () => ({}),
+      });
+    },
+  };
+}
+
+function active(): Runtime | null {
+  runtime ??= buildRuntime(telemetryModeFrom(process.env));
+  return runtime;
+}
+
+/** Whether telemetry is on (decides, and loads OpenTelemetry, on the first call if it is). */
+export function telemetryEnabled(): boolean {
+  return active() !== null;
+}
+
+/**
+ * Replaces the runtime with one exporting to `exporters` (a test's in-memory exporters), or with
+ * the environment's choice again when called without. Returns a function that shuts it down.
+ */
+export async function useTelemetryExporters(exporters?: TelemetryExporters): Promise<() => Promise<void>> {
+  await shutdownTelemetry();
+  runtime = exporters !== undefined ? buildRuntime({ kind: 'off' }, exporters) : undefined;
+  return shutdownTelemetry;
+}
+
+/** Sends what is buffered (spans, metrics); a no-op when telemetry is off. */
+export async function flushTelemetry(): Promise<void> {
+  const current = runtime;
+  if (current) await current.flush();
+}
+
+export async function shutdownTelemetry(): Promise<void> {
+  const current = runtime;
+  runtime = undefined;
+  if (current) await current.shutdown();
+}
+
+/** An error's name and stable code: what a span may say about a failure (the message may quote input). */
+function errorCode(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? code : error.name;
+  }
+  return 'error';
+}
+
+// ---- spans ----
+
+function spanKind(kind: SpanKindName): number {
+  const { SpanKind } = otelApi();
+  return {
+    server: SpanKind.SERVER,
+    client: SpanKind.CLIENT,
+    producer: SpanKind.PRODUCER,
+    consumer: SpanKind.CONSUMER,
+    internal: SpanKind.INTERNAL,
+  }[kind];
+}
+
+function handleFor(span: Span): SpanHandle {
+  const { SpanStatusCode } = otelApi();
+  return {
+    set: (attributes) => span.setAttributes(safeAttributes(attributes)),
+    fail: (code) => {
+      span.setAttribute(ATTRIBUTE_NAMES.code, String(code).slice(0, MAX_ATTRIBUTE_LENGTH));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: String(code).slice(0, MAX_ATTRIBUTE_LENGTH) });
+    },
+  };
+}
+
+function parentContext(parent: TraceCarrier | undefined): Context {
+  const api = otelApi();
+  if (parent === undefined) return api.context.active();
+  const carrier: Record<string, string> = {};
+  const traceparent = parent[TRACEPARENT_PROPERTY];
+  const tracestate = parent[TRACESTATE_PROPERTY];
+  if (typeof traceparent === 'string') carrier[TRACEPARENT_PROPERTY] = traceparent;
+  if (typeof tracestate === 'string') carrier[TRACESTATE_PROPERTY] = tracestate;
+  // No usable trace context: the span continues whatever is active (or starts a trace).
+  if (carrier[TRACEPARENT_PROPERTY] === undefined) return api.context.active();
+  return api.propagation.extract(api.ROOT_CONTEXT, carrier);
+}
+
+export interface SpanOptions {
+  kind: SpanKindName;
+  attributes?: TelemetryAttributes;
+  /** W3C trace context to continue (a message's application properties, the host's traceparent). */
+  parent?: TraceCarrier;
+}
+
+/**
+ * Runs `run` inside a span that is active for everything it awaits, so nested spans and queue sends
+ * join the same trace. A throw marks the span failed with the error's code and is rethrown.
+ * Telemetry off: `run` is called with a handle that does nothing.
+ */
+export async function inSpan<T>(
+  name: SpanName,
+  options: SpanOptions,
+  run: (span: SpanHandle) => Promise<T>,
+): Promise<T> {
+  const rt = active();
+  if (rt === null) return run(NOOP_SPAN);
+  const api = otelApi();
+  const parent = parentContext(options.parent);
+  const span = rt.tracer.startSpan(
+    name,
+    { kind: spanKind(options.kind), attributes: safeAttributes(options.attributes) },
+    parent,
+  );
+  const handle = handleFor(span);
+  try {
+    return await api.context.with(api.trace.setSpan(parent, span), () => run(handle));
+  } catch (error) {
+    handle.fail(errorCode(error));
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** Adds attributes to the active span (code deep in a call learns the tenant, the integration). */
+export function annotateActiveSpan(attributes: TelemetryAttributes): void {
+  if (runtime === null || runtime === undefined) return;
+  otelApi().trace.getActiveSpan()?.setAttributes(safeAttributes(attributes));
+}
+
+/**
+ * The active trace context as message application properties (`traceparent`, `tracestate`), for a
+ * queue hop to continue the trace; empty when telemetry is off or no span is active.
+ */
+export function traceProperties(): Record<string, string> {
+  if (runtime === null || runtime === undefined) return {};
+  const api = otelApi();
+  const carrier: Record<string, string> = {};
+  api.propagation.inject(api.context.active(), carrier);
+  const out: Record<string, string> = {};
+  if (carrier[TRACEPARENT_PROPERTY] !== undefined) out[TRACEPARENT_PROPERTY] = carrier[TRACEPARENT_PROPERTY];
+  if (carrier[TRACESTATE_PROPERTY] !== undefined) out[TRACESTATE_PROPERTY] = carrier[TRACESTATE_PROPERTY];
+  return out;
+}
+
+// ---- metrics ----
+
+export interface TransactionRecord {
+  type: TransactionType;
+  outcome: TransactionOutcome;
+  /** The HTTP status or the platform's error code. */
+  code: string | number;
+  tenantId: string;
+  integrationId?: string;
+}
+
+/** One finished transaction (counted in storage by shared/analytics too). No-op when telemetry is off. */
+export function recordTransaction(record: TransactionRecord): void {
+  const rt = active();
+  if (rt === null) return;
+  rt.counters.transactions.add(
+    1,
+    safeAttributes({
+      transactionType: record.type,
+      outcome: record.outcome,
+      code: String(record.code),
+      tenantId: record.tenantId,
+      integrationId: record.integrationId,
+    }),
+  );
+}
+
+export function recordProbeStateChange(change: {
+  tenantId: string;
+  integrationId: string;
+  vendor: string;
+  from: ProbeState;
+  to: ProbeState;
+}): void {
+  const rt = active();
+  if (rt === null) return;
+  rt.counters.probeStateChanges.add(
+    1,
+    safeAttributes({
+      tenantId: change.tenantId,
+      integrationId: change.integrationId,
+      vendor: change.vendor,
+      fromState: change.from,
+      toState: change.to,
+    }),
+  );
+}
+
+export function recordDeliveryOutcome(outcome: {
+  tenantId: string;
+  subscriptionId: string;
+  outcome: TransactionOutcome;
+  code: string | number;
+}): void {
+  const rt = active();
+  if (rt === null) return;
+  rt.counters.deliveryOutcomes.add(
+    1,
+    safeAttributes({
+      tenantId: outcome.tenantId,
+      subscriptionId: outcome.subscriptionId,
+      outcome: outcome.outcome,
+      code: String(outcome.code),
+    }),
+  );
+}
+
+export function recordReplayGuardHit(hit: { tenantId: string; guard: string }): void {
+  const rt = active();
+  if (rt === null) return;
+  rt.counters.replayGuardHits.add(1, safeAttributes({ tenantId: hit.tenantId, guard: hit.guard }));
+}
+
+/** The depth last seen of a queue; reported on each metric export as the backlog gauge. */
+export function recordQueueBacklog(queue: string, depth: number): void {
+  const rt = active();
+  if (rt === null) return;
+  rt.backlog.set(queue, depth);
+}

@@ -1,0 +1,114 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LoadReport } from '../../bench/cold-start/load-once';
+import {
+  inSpan,
+  recordTransaction,
+  safeAttributes,
+  shutdownTelemetry,
+  type TelemetryAttributes,
+  telemetryEnabled,
+  telemetryModeFrom,
+  traceProperties,
+  useTelemetryExporters,
+} from '../../shared/observability/telemetry';
+import { SPAN_NAMES } from '../../shared/observability/telemetry-names';
+import { ROOT } from '../support/host-process';
+
+/**
+ * The telemetry switch (docs/telemetry.md): which exporter the environment picks, that everything is
+ * a no-op when off, that attributes pass one allow-list, and that registering the app loads no
+ * OpenTelemetry package even with a connection string set (cold start; docs/decisions.md §38).
+ */
+
+const CONNECTION = 'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://example.invalid/';
+
+afterEach(async () => {
+  await useTelemetryExporters();
+  await shutdownTelemetry();
+});
+
+describe('telemetry mode', () => {
+  it('is Application Insights with a connection string, with the managed identity of the authentication string', () => {
+    expect(
+      telemetryModeFrom({
+        APPLICATIONINSIGHTS_CONNECTION_STRING: CONNECTION,
+        APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=11111111-2222-3333-4444-555555555555;Authorization=AAD',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+      }),
+    ).toEqual({
+      kind: 'azure-monitor',
+      connectionString: CONNECTION,
+      managedIdentityClientId: '11111111-2222-3333-4444-555555555555',
+    });
+  });
+
+  it('is OTLP with only an endpoint, off with neither, off when HUB_TELEMETRY=off, off on unreadable settings', () => {
+    expect(telemetryModeFrom({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' })).toEqual({
+      kind: 'otlp',
+      endpoint: 'http://127.0.0.1:4318',
+    });
+    expect(telemetryModeFrom({})).toEqual({ kind: 'off' });
+    expect(telemetryModeFrom({ HUB_TELEMETRY: 'off', APPLICATIONINSIGHTS_CONNECTION_STRING: CONNECTION })).toEqual({
+      kind: 'off',
+    });
+    expect(telemetryModeFrom({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' })).toEqual({ kind: 'off' });
+  });
+});
+
+describe('telemetry off', () => {
+  it('emits nothing, runs spans straight through and adds no trace properties', async () => {
+    const previous = { ...process.env };
+    delete process.env['APPLICATIONINSIGHTS_CONNECTION_STRING'];
+    delete process.env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+    try {
+      await shutdownTelemetry();
+      expect(telemetryEnabled()).toBe(false);
+      recordTransaction({ type: 'inbound_webhook', outcome: 'failed', code: 'invalid_signature', tenantId: 't' });
+      const result = await inSpan(SPAN_NAMES.queueSend, { kind: 'producer' }, async (span) => {
+        span.set({ queue: 'q' });
+        span.fail('x');
+        return traceProperties();
+      });
+      expect(result).toEqual({});
+    } finally {
+      process.env = previous;
+    }
+  });
+});
+
+describe('attributes', () => {
+  it('keep only known keys with scalar values, strings capped', () => {
+    const given = {
+      tenantId: 't1',
+      code: 401,
+      authorization: 'Bearer abc',
+      body: '{"secret":1}',
+      eventId: 'x'.repeat(1000),
+    } as unknown as TelemetryAttributes;
+    const out = safeAttributes(given);
+    expect(Object.keys(out).sort()).toEqual(['code', 'eventId', 'tenantId']);
+    expect(String(out['eventId']).length).toBe(256);
+  });
+});
+
+describe('cold start', () => {
+  it('registering the app with a connection string set loads no OpenTelemetry package', () => {
+    const entries = readdirSync(join(ROOT, 'dist', 'functions'))
+      .filter((name) => name.endsWith('.js'))
+      .map((name) => join(ROOT, 'dist', 'functions', name));
+    const child = spawnSync(process.execPath, [join(ROOT, 'dist/bench/cold-start/load-once.js'), ...entries], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, APPLICATIONINSIGHTS_CONNECTION_STRING: CONNECTION },
+    });
+    expect(child.status, child.stderr).toBe(0);
+    const report = JSON.parse(child.stdout) as LoadReport;
+    // Sanity: the load registered the app (packages lists what it pulled in beyond the host shim).
+    expect(report.functions).toBeGreaterThan(10);
+    expect(report.packages.filter((p) => p.includes('opentelemetry'))).toEqual([]);
+  });
+});
