@@ -131,4 +131,10 @@ const timeEntry = defineTool(autotask, {
   },
 });
 
-export const AUTOTASK_TOOLS: readonly ToolDefinition[] = [ticketQuery, companyQuery, resourceQuery, ticketUpdate, timeEntry];
+export const AUTOTASK_TOOLS: readonly ToolDefinition[] = [
+  ticketQuery,
+  companyQuery,
+  resourceQuery,
+  ticketUpdate,
+  timeEntry,
+];

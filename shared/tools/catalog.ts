@@ -28,7 +28,6 @@ import { pathSegmentArg } from './path-segment';
  * tools of Autotask, Microsoft 365 and IT Glue beyond the first few live in `<vendor>-tools.ts`.
  */
 
-
 const autotaskAddNote = defineTool(autotask, {
   id: 'autotask.ticket.add_note',
   vendor: 'autotask',

@@ -38,7 +38,12 @@ const users = defineTool(microsoft365, {
   checkAtVendor: () => READS_CHANGE_NOTHING,
   run: async (session) => {
     const read = await listUsers(session);
-    const result = listResult('user', read, (u) => str(u, 'id'), (u) => str(u, 'userPrincipalName'));
+    const result = listResult(
+      'user',
+      read,
+      (u) => str(u, 'id'),
+      (u) => str(u, 'userPrincipalName'),
+    );
     const disabled = read.items.filter((u) => u.accountEnabled === false).length;
     return { ...result, output: { ...result.output, disabled } };
   },
@@ -53,7 +58,12 @@ const groups = defineTool(microsoft365, {
   args: z.strictObject({}),
   checkAtVendor: () => READS_CHANGE_NOTHING,
   run: async (session) =>
-    listResult('group', await listGroups(session), (g) => str(g, 'id'), (g) => str(g, 'displayName')),
+    listResult(
+      'group',
+      await listGroups(session),
+      (g) => str(g, 'id'),
+      (g) => str(g, 'displayName'),
+    ),
 });
 
 const mailbox = defineTool(microsoft365, {
@@ -83,7 +93,12 @@ const skus = defineTool(microsoft365, {
   checkAtVendor: () => READS_CHANGE_NOTHING,
   run: async (session) => {
     const read = await listSubscribedSkus(session);
-    const result = listResult('licence', read, (s) => str(s, 'skuId'), (s) => str(s, 'skuPartNumber'));
+    const result = listResult(
+      'licence',
+      read,
+      (s) => str(s, 'skuId'),
+      (s) => str(s, 'skuPartNumber'),
+    );
     const free = read.items.reduce((sum, sku) => {
       const enabled = Number((sku.prepaidUnits as GraphRecord | undefined)?.enabled ?? 0);
       const used = Number(sku.consumedUnits ?? 0);

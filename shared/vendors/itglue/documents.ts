@@ -86,24 +86,19 @@ async function list(
 
 /** `GET /organizations` (optionally `filter[name]`). */
 export function listOrganizations(session: ItGlueSession, input: { name?: string | undefined }) {
-  return list(
-    session,
-    'organizations.list',
-    '/organizations',
-    input.name ? { 'filter[name]': input.name } : {},
-    ['organization-status-name', 'organization-type-name'],
-  );
+  return list(session, 'organizations.list', '/organizations', input.name ? { 'filter[name]': input.name } : {}, [
+    'organization-status-name',
+    'organization-type-name',
+  ]);
 }
 
 /** `GET /configurations?filter[organization_id]=…` (devices and other configuration items of one organisation). */
 export function listConfigurations(session: ItGlueSession, input: { organizationId: string }) {
-  return list(
-    session,
-    'configurations.list',
-    '/configurations',
-    { 'filter[organization_id]': input.organizationId },
-    ['configuration-type-name', 'serial-number', 'configuration-status-name'],
-  );
+  return list(session, 'configurations.list', '/configurations', { 'filter[organization_id]': input.organizationId }, [
+    'configuration-type-name',
+    'serial-number',
+    'configuration-status-name',
+  ]);
 }
 
 /** `GET /organizations/{id}/relationships/passwords`: names and categories only, never the value. */

@@ -126,9 +126,15 @@ export async function blockSignIn(session: M365Session, input: { user: string })
  */
 export async function resetPassword(session: M365Session, input: { user: string }): Promise<{ password: string }> {
   const password = randomPassword();
-  const response = await request(session, 'user.reset_password', 'PATCH', graphUrl(session, `users/${seg(input.user)}`), {
-    passwordProfile: { password, forceChangePasswordNextSignIn: true },
-  });
+  const response = await request(
+    session,
+    'user.reset_password',
+    'PATCH',
+    graphUrl(session, `users/${seg(input.user)}`),
+    {
+      passwordProfile: { password, forceChangePasswordNextSignIn: true },
+    },
+  );
   expectOk('microsoft365', 'user.reset_password', response, readGraphMessage);
   return { password };
 }
@@ -155,9 +161,15 @@ export async function changeLicense(
   input: { user: string; skuId: string; change: 'assign' | 'remove' },
 ): Promise<void> {
   const operation = input.change === 'assign' ? 'user.license.assign' : 'user.license.remove';
-  const response = await request(session, operation, 'POST', graphUrl(session, `users/${seg(input.user)}/assignLicense`), {
-    addLicenses: input.change === 'assign' ? [{ skuId: input.skuId, disabledPlans: [] }] : [],
-    removeLicenses: input.change === 'remove' ? [input.skuId] : [],
-  });
+  const response = await request(
+    session,
+    operation,
+    'POST',
+    graphUrl(session, `users/${seg(input.user)}/assignLicense`),
+    {
+      addLicenses: input.change === 'assign' ? [{ skuId: input.skuId, disabledPlans: [] }] : [],
+      removeLicenses: input.change === 'remove' ? [input.skuId] : [],
+    },
+  );
   expectOk('microsoft365', operation, response, readGraphMessage);
 }
