@@ -13,21 +13,20 @@ import { connector as microsoft365 } from '../vendors/microsoft365';
 import { lookupUser } from '../vendors/microsoft365/actions';
 import { connector as unifi } from '../vendors/unifi';
 import { restartDevice } from '../vendors/unifi/actions';
+import { boolish, entityId, text } from './args';
+import { AUTOTASK_TOOLS } from './autotask-tools';
 import { defineTool, type ToolDefinition } from './definition';
+import { ITGLUE_TOOLS } from './itglue-tools';
+import { MICROSOFT365_TOOLS } from './microsoft365-tools';
 import { pathSegmentArg } from './path-segment';
 
 /**
  * The tool catalog (GET /api/v1/tools): every action a SOP step may call. Arguments come from SOP
  * templates as text, so numeric ids are coerced and booleans accept "true"/"false"; an argument that
- * becomes a URL path segment is a `pathSegmentArg` (never "." or ".."). IT Glue and Microsoft 365
- * tools only read.
+ * becomes a URL path segment is a `pathSegmentArg` (never "." or ".."). IT Glue tools only read;
+ * writes that change a customer's environment always wait for an approval (docs/tools.md). The
+ * tools of Autotask, Microsoft 365 and IT Glue beyond the first few live in `<vendor>-tools.ts`.
  */
-
-const entityId = (what: string) => z.coerce.number().int().positive().describe(what);
-const text = (max: number, what: string) => z.string().trim().min(1).max(max).describe(what);
-const boolish = z
-  .union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')])
-  .describe('true or false');
 
 const autotaskAddNote = defineTool(autotask, {
   id: 'autotask.ticket.add_note',
@@ -200,6 +199,9 @@ const TOOLS: readonly ToolDefinition[] = [
   itglueOrganization,
   itglueConfiguration,
   m365User,
+  ...AUTOTASK_TOOLS,
+  ...MICROSOFT365_TOOLS,
+  ...ITGLUE_TOOLS,
 ];
 
 const byId = new Map(TOOLS.map((tool) => [tool.id, tool]));

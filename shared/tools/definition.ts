@@ -11,6 +11,12 @@ import type { Connector, VendorId, VendorSession } from '../vendors/contract';
 export interface ToolResult {
   summary: string;
   output: Record<string, string | number | boolean | null>;
+  /**
+   * A secret the tool fetched for its caller (an IT Glue password). It lives only in this return
+   * value: the pipeline records `summary` and `output` (agent runs, the ledger, the timeline) and
+   * never this field, so the value is stored nowhere (docs/tools.md, "Secrets").
+   */
+  secret?: { label: string; value: string };
 }
 
 export interface ToolDefinition {

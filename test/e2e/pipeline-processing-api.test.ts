@@ -118,14 +118,32 @@ describe('tool catalog', () => {
       argumentsSchema: { type: string; properties: Record<string, unknown>; required?: string[] };
     }>;
     expect(items.map((t) => t.id).sort()).toEqual([
+      'autotask.company.query',
+      'autotask.resource.query',
       'autotask.ticket.add_note',
+      'autotask.ticket.query',
+      'autotask.ticket.update',
       'autotask.ticket.update_status',
+      'autotask.time_entry.add',
       'datto-edr.host.isolate',
       'datto-rmm.device.run_quick_job',
       'halopsa.ticket.add_action',
+      'itglue.configuration.list',
       'itglue.configuration.lookup',
+      'itglue.organization.list',
       'itglue.organization.lookup',
+      'itglue.password.list',
+      'itglue.password.reveal',
+      'microsoft365.group.list',
+      'microsoft365.license.assign',
+      'microsoft365.license.assigned',
+      'microsoft365.license.remove',
+      'microsoft365.license.subscribed',
+      'microsoft365.mailbox.settings',
+      'microsoft365.user.block_sign_in',
+      'microsoft365.user.list',
       'microsoft365.user.lookup',
+      'microsoft365.user.reset_password',
       'unifi.device.restart',
     ]);
     const note = items.find((t) => t.id === 'autotask.ticket.add_note')!;
@@ -140,9 +158,12 @@ describe('tool catalog', () => {
     ]);
     expect(note.argumentsSchema.required?.sort()).toEqual(['description', 'ticketId']);
     expect(items.find((t) => t.id === 'datto-edr.host.isolate')).toMatchObject({ alwaysRequiresApproval: true });
-    for (const t of items.filter((i) => i.vendor === 'itglue' || i.vendor === 'microsoft365')) {
-      expect(t.writes).toBe(false);
+    // IT Glue only reads; a Microsoft 365 write changes the customer's tenant, so it always waits.
+    for (const t of items.filter((i) => i.vendor === 'itglue')) expect(t.writes).toBe(false);
+    for (const t of items.filter((i) => i.vendor === 'microsoft365' && i.writes)) {
+      expect(t.alwaysRequiresApproval).toBe(true);
     }
+    expect(items.find((t) => t.id === 'itglue.password.reveal')).toMatchObject({ alwaysRequiresApproval: true });
 
     const eventsOnly = await api('POST', '/api/v1/api-keys', { body: { name: 'events', scopes: ['events:read'] } });
     expect(eventsOnly.status).toBe(201);

@@ -81,10 +81,103 @@ export class AutotaskFake extends FakeVendorServer {
       }),
     );
     this.route('POST', '/ATServicesRest/V1.0/Tickets/query', (req) =>
-      this.authenticated(req, () => ({
-        json: { items: [], pageDetails: { count: 0, requestCount: 500, prevPageUrl: null, nextPageUrl: null } },
-      })),
+      this.authenticated(req, () => this.query('Tickets', req.json, 0)),
     );
+    // The query API's other entities and its next pages, and time entries (tool calls).
+    for (const entity of ['Companies', 'Resources'] as const) {
+      this.route('POST', `/ATServicesRest/V1.0/${entity}/query`, (req) =>
+        this.authenticated(req, () => this.query(entity, req.json, 0)),
+      );
+    }
+    for (const entity of ['Tickets', 'Companies', 'Resources'] as const) {
+      this.route('GET', `/ATServicesRest/V1.0/${entity}/query/next`, (req) =>
+        this.authenticated(req, () => this.nextPage(entity, req)),
+      );
+    }
+    this.route('POST', '/ATServicesRest/V1.0/TimeEntries', (req) =>
+      this.authenticated(req, () => {
+        const body = (req.json ?? {}) as Record<string, unknown>;
+        if (body.ticketID !== undefined && !this.entities.Tickets.some((t) => t.id === body.ticketID)) {
+          return { status: 500, json: { errors: [`Ticket ${String(body.ticketID)} was not found.`] } };
+        }
+        this.nextNoteId += 1;
+        return { json: { itemId: this.nextNoteId } };
+      }),
+    );
+  }
+
+  /** What the query API finds; tests replace or grow these lists. */
+  entities: Record<AutotaskQueryEntity, Array<Record<string, unknown>>> = {
+    Tickets: [
+      { id: 4711, ticketNumber: 'T20260101.0001', title: 'Printer offline', status: 1, companyID: 101, priority: 2 },
+      { id: 4712, ticketNumber: 'T20260101.0002', title: 'Disk almost full', status: 8, companyID: 101, priority: 3 },
+      {
+        id: 4713,
+        ticketNumber: 'T20260101.0003',
+        title: 'Old laptop returned',
+        status: 5,
+        companyID: 102,
+        priority: 4,
+      },
+    ],
+    Companies: [
+      { id: 101, companyName: 'Fake Customer Ltd', isActive: true, companyType: 1 },
+      { id: 102, companyName: 'Former Customer plc', isActive: false, companyType: 1 },
+    ],
+    Resources: [
+      { id: 29682885, firstName: 'Ada', lastName: 'Tech', email: 'ada@fake-msp.example', isActive: true },
+      { id: 29682886, firstName: 'Bob', lastName: 'Left', email: 'bob@fake-msp.example', isActive: false },
+    ],
+  };
+  /** Records per page (Autotask's is MaxRecords, at most 500); tests lower it to see nextPageUrl. */
+  pageSize = 500;
+
+  /**
+   * One page of a query: the filter applied (fields by name, ignoring case, as Autotask does; an
+   * unknown field is refused), ordered by id, with `pageDetails.nextPageUrl` a GET of `query/next`
+   * carrying the paging state and the search, as Autotask's next-page URLs do.
+   */
+  private query(entity: AutotaskQueryEntity, search: unknown, afterId: number): { status?: number; json: unknown } {
+    const body = (search ?? {}) as { filter?: unknown; MaxRecords?: unknown; IncludeFields?: unknown };
+    const filter = Array.isArray(body.filter) ? body.filter : [];
+    if (filter.length === 0) return { status: 500, json: { errors: ['A filter is required for a query.'] } };
+    const rows = this.entities[entity];
+    const known = new Set(rows.flatMap((r) => Object.keys(r).map((k) => k.toLowerCase())));
+    const unknown = fieldsOf(filter).find((f) => !known.has(f.toLowerCase()));
+    if (unknown) return { status: 500, json: { errors: [`Unable to find ${unknown} in the ${entity} entity.`] } };
+    const size = Math.min(this.pageSize, typeof body.MaxRecords === 'number' ? body.MaxRecords : 500);
+    const matching = rows
+      .filter((row) => filter.every((f) => matches(row, f)))
+      .sort((a, b) => Number(a.id) - Number(b.id))
+      .filter((row) => Number(row.id) > afterId);
+    const page = matching.slice(0, size);
+    const include = Array.isArray(body.IncludeFields) ? body.IncludeFields.map((f) => String(f).toLowerCase()) : [];
+    const items = page.map((row) =>
+      include.length === 0
+        ? row
+        : Object.fromEntries(Object.entries(row).filter(([k]) => include.includes(k.toLowerCase()))),
+    );
+    const last = page.at(-1);
+    const nextPageUrl =
+      matching.length > size && last
+        ? `${this.baseUrl}/ATServicesRest/V1.0/${entity}/query/next?${new URLSearchParams({
+            paging: JSON.stringify({ pageSize: size, afterId: last.id }),
+            search: JSON.stringify(body),
+          })}`
+        : null;
+    return {
+      json: { items, pageDetails: { count: items.length, requestCount: size, prevPageUrl: null, nextPageUrl } },
+    };
+  }
+
+  private nextPage(entity: AutotaskQueryEntity, req: FakeRequest): { status?: number; json: unknown } {
+    try {
+      const paging = JSON.parse(req.query.paging ?? '') as { afterId?: unknown };
+      const search = JSON.parse(req.query.search ?? '') as unknown;
+      return this.query(entity, search, Number(paging.afterId));
+    } catch {
+      return { status: 500, json: { errors: ['The paging or search parameter is not valid.'] } };
+    }
   }
 
   private nextNoteId = 9000;
@@ -187,6 +280,66 @@ export class AutotaskFake extends FakeVendorServer {
       return { status: 401, json: { errors: ['User authentication failed: the UserName or Secret is not valid.'] } };
     }
     return ok();
+  }
+}
+
+export type AutotaskQueryEntity = 'Tickets' | 'Companies' | 'Resources';
+
+interface QueryCondition {
+  op?: unknown;
+  field?: unknown;
+  value?: unknown;
+  items?: unknown;
+}
+
+function fieldsOf(filter: unknown[]): string[] {
+  return filter.flatMap((raw) => {
+    const c = raw as QueryCondition;
+    if (Array.isArray(c.items)) return fieldsOf(c.items);
+    return typeof c.field === 'string' ? [c.field] : [];
+  });
+}
+
+/** Autotask's filter operators over one record (field names ignore case). */
+function matches(row: Record<string, unknown>, raw: unknown): boolean {
+  const c = raw as QueryCondition;
+  if (c.op === 'and' || c.op === 'or') {
+    const items = Array.isArray(c.items) ? c.items : [];
+    return c.op === 'and' ? items.every((i) => matches(row, i)) : items.some((i) => matches(row, i));
+  }
+  const key = Object.keys(row).find((k) => k.toLowerCase() === String(c.field).toLowerCase());
+  const have = key === undefined ? undefined : row[key];
+  const want = c.value;
+  const text = (v: unknown) => String(v ?? '').toLowerCase();
+  switch (c.op) {
+    case 'eq':
+      return have === want || text(have) === text(want);
+    case 'noteq':
+      return !(have === want || text(have) === text(want));
+    case 'gt':
+      return Number(have) > Number(want);
+    case 'gte':
+      return Number(have) >= Number(want);
+    case 'lt':
+      return Number(have) < Number(want);
+    case 'lte':
+      return Number(have) <= Number(want);
+    case 'contains':
+      return text(have).includes(text(want));
+    case 'beginsWith':
+      return text(have).startsWith(text(want));
+    case 'endsWith':
+      return text(have).endsWith(text(want));
+    case 'exist':
+      return have !== undefined && have !== null;
+    case 'notExist':
+      return have === undefined || have === null;
+    case 'in':
+      return Array.isArray(want) && want.some((w) => text(w) === text(have));
+    case 'notIn':
+      return Array.isArray(want) && !want.some((w) => text(w) === text(have));
+    default:
+      return false;
   }
 }
 

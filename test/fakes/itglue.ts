@@ -19,7 +19,17 @@ export const FAKE_ITGLUE_CONFIGURATIONS = [
   },
 ];
 
+/** One organisation's password entries; the value is what the reveal tool must never let the hub store. */
+export const FAKE_ITGLUE_PASSWORDS = [
+  { id: '3001', name: 'Domain admin', username: 'CONTOSO\\administrator', value: 'Fake-ITG-pw-7Qx!mZ41' },
+  { id: '3002', name: 'Firewall', username: 'admin', value: 'Fake-ITG-pw-Lr9#vT02' },
+  { id: '3003', name: 'Wi-Fi guest', username: '', value: 'Fake-ITG-pw-Wk3$eH83' },
+];
+
 export class ItGlueFake extends FakeVendorServer {
+  /** Page size cap for the password list (IT Glue allows up to 1000); tests lower it to see paging. */
+  passwordPageSize = 1000;
+
   constructor(
     public region: ItGlueRegion = 'us',
     public keyRegion: ItGlueRegion = 'us',
@@ -66,6 +76,64 @@ export class ItGlueFake extends FakeVendorServer {
         json: { data, meta: { 'current-page': 1, 'next-page': null, 'total-pages': 1, 'total-count': data.length } },
       };
     });
+    // Password tools: the list (JSON:API paging, no values) and one password with its value.
+    this.route('GET', '/organizations/:id/relationships/passwords', (req) => {
+      const refused = this.refuse(req);
+      if (refused) return refused;
+      if (req.params.id !== '1001') return this.notFound();
+      const size = Math.max(1, Math.min(this.passwordPageSize, Number(req.query['page[size]'] ?? 50) || 50));
+      const number = Math.max(1, Number(req.query['page[number]'] ?? 1) || 1);
+      const total = Math.ceil(FAKE_ITGLUE_PASSWORDS.length / size);
+      const data = FAKE_ITGLUE_PASSWORDS.slice((number - 1) * size, number * size).map((p) => ({
+        id: p.id,
+        type: 'passwords',
+        attributes: { name: p.name, username: p.username, 'organization-id': 1001, 'password-category-name': 'Admin' },
+      }));
+      return {
+        headers: { 'Content-Type': JSON_API },
+        json: {
+          data,
+          meta: {
+            'current-page': number,
+            'next-page': number < total ? number + 1 : null,
+            'prev-page': number > 1 ? number - 1 : null,
+            'total-pages': total,
+            'total-count': FAKE_ITGLUE_PASSWORDS.length,
+          },
+          links: {},
+        },
+      };
+    });
+    this.route('GET', '/passwords/:id', (req) => {
+      const refused = this.refuse(req);
+      if (refused) return refused;
+      const found = FAKE_ITGLUE_PASSWORDS.find((p) => p.id === req.params.id);
+      if (!found) return this.notFound();
+      const show = req.query.show_password !== 'false';
+      return {
+        headers: { 'Content-Type': JSON_API },
+        json: {
+          data: {
+            id: found.id,
+            type: 'passwords',
+            attributes: {
+              name: found.name,
+              username: found.username,
+              'organization-id': 1001,
+              ...(show ? { password: found.value } : {}),
+            },
+          },
+        },
+      };
+    });
+  }
+
+  private notFound(): FakeReply {
+    return {
+      status: 404,
+      headers: { 'Content-Type': JSON_API },
+      json: { errors: [{ status: '404', title: 'Record not found', detail: 'Record not found' }] },
+    };
   }
 
   /** 401 for an unknown key, or a good key sent to the wrong region. */

@@ -15,6 +15,8 @@ export const M365_FAKE_CREDENTIALS = {
 export const M365_FAKE_TENANT = 'contoso-msp.onmicrosoft.com';
 export const M365_FAKE_TOKEN_SECONDS = 3599;
 export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+/** The SKU the fake tenant subscribes to (Microsoft 365 Business Premium's id). */
+export const M365_FAKE_SKU_ID = 'cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46';
 
 export interface FakeGdapRelationship {
   id: string;
@@ -135,6 +137,207 @@ export class M365FakeServer extends FakeVendorServer {
         return { json: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity', ...user } };
       }),
     );
+    this.directoryRoutes();
+  }
+
+  /** Groups the list tool pages through. */
+  groups = [
+    {
+      id: '02bd9fd6-8f93-4758-87c3-1fb73740a315',
+      displayName: 'HR Taskforce',
+      mail: 'hrtaskforce@contoso-msp.onmicrosoft.com',
+      groupTypes: ['Unified'],
+      securityEnabled: false,
+      mailEnabled: true,
+    },
+    {
+      id: '45b7d2e7-b882-4a80-ba97-10b7a63b8fa4',
+      displayName: 'Helpdesk admins',
+      mail: null,
+      groupTypes: [],
+      securityEnabled: true,
+      mailEnabled: false,
+    },
+  ];
+  /** The tenant's subscribed SKUs (licences). */
+  skus = [
+    {
+      skuId: M365_FAKE_SKU_ID,
+      skuPartNumber: 'O365_BUSINESS_PREMIUM',
+      capabilityStatus: 'Enabled',
+      consumedUnits: 1,
+      prepaidUnits: { enabled: 5, suspended: 0, warning: 0 },
+    },
+  ];
+  /** Licences assigned per user id, and per-user extras Graph keeps (usage location, password). */
+  readonly assigned = new Map<string, Set<string>>();
+  readonly usageLocation = new Map<string, string>();
+  /** The passwordProfile last set per user id (tests check a reset happened; Graph never reads it back). */
+  readonly passwordSet = new Map<string, { password: string; forceChangePasswordNextSignIn: boolean }>();
+  /** Page size of the users and groups lists (Graph honours `$top` up to 999); tests lower it. */
+  directoryPageSize = 999;
+
+  private findUser(key: string | undefined) {
+    const wanted = (key ?? '').toLowerCase();
+    return this.users.find((u) => u.id === wanted || u.userPrincipalName.toLowerCase() === wanted);
+  }
+
+  private userMissing(key: string | undefined): FakeReply {
+    return {
+      status: 404,
+      json: graphError(
+        404,
+        `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`,
+      ),
+    };
+  }
+
+  /** A `$top`/`$skiptoken` page of a collection, with `@odata.nextLink` while more remain. */
+  private collectionPage(req: FakeRequest, path: string, all: readonly object[]): FakeReply {
+    const top = Number(req.query.$top ?? 100);
+    if (!Number.isInteger(top) || top < 1 || top > 999) {
+      return {
+        status: 400,
+        json: graphError(400, "Invalid page size specified: '$top'. Must be between 1 and 999 inclusive."),
+      };
+    }
+    const size = Math.min(top, this.directoryPageSize);
+    const skip = Math.max(0, Number(req.query.$skiptoken ?? 0) || 0);
+    const next = skip + size < all.length ? skip + size : undefined;
+    const keep = new URLSearchParams(Object.entries(req.query).filter(([k]) => k !== '$skiptoken'));
+    if (next !== undefined) keep.set('$skiptoken', String(next));
+    return {
+      json: {
+        '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#${path}`,
+        ...(next !== undefined ? { '@odata.nextLink': `${this.baseUrl}/v1.0/${path}?${keep}` } : {}),
+        value: all.slice(skip, skip + size),
+      },
+    };
+  }
+
+  /**
+   * Directory reads and the lifecycle writes the tools call (Graph v1.0 reference). Hand checks,
+   * Graph's way: a PATCH of a user takes only its writable properties, a passwordProfile needs a
+   * password, assignLicense needs both lists and a subscribed SKU, and a user without a usage
+   * location cannot be given a licence.
+   */
+  private directoryRoutes(): void {
+    this.route('GET', '/v1.0/users', (req) => this.withToken(req, () => this.collectionPage(req, 'users', this.users)));
+    this.route('GET', '/v1.0/groups', (req) =>
+      this.withToken(req, () => this.collectionPage(req, 'groups', this.groups)),
+    );
+    this.route('GET', '/v1.0/subscribedSkus', (req) =>
+      this.withToken(req, () => ({
+        json: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#subscribedSkus', value: this.skus },
+      })),
+    );
+    this.route('GET', '/v1.0/users/:user/licenseDetails', (req) =>
+      this.withToken(req, () => {
+        const user = this.findUser(req.params.user);
+        if (!user) return this.userMissing(req.params.user);
+        const value = [...(this.assigned.get(user.id) ?? [])].map((skuId) => ({
+          id: `${user.id}-${skuId}`,
+          skuId,
+          skuPartNumber: this.skus.find((s) => s.skuId === skuId)?.skuPartNumber ?? '',
+          servicePlans: [],
+        }));
+        return {
+          json: {
+            '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#users('${user.id}')/licenseDetails`,
+            value,
+          },
+        };
+      }),
+    );
+    this.route('GET', '/v1.0/users/:user/mailboxSettings', (req) =>
+      this.withToken(req, () => {
+        const user = this.findUser(req.params.user);
+        if (!user) return this.userMissing(req.params.user);
+        return {
+          json: {
+            '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#users('${user.id}')/mailboxSettings`,
+            timeZone: 'W. Europe Standard Time',
+            language: { locale: 'en-GB', displayName: 'English (United Kingdom)' },
+            automaticRepliesSetting: { status: 'disabled', externalAudience: 'all' },
+            delegateMeetingMessageDeliveryOptions: 'sendToDelegateOnly',
+          },
+        };
+      }),
+    );
+    this.route('PATCH', '/v1.0/users/:user', (req) => this.withToken(req, () => this.patchUser(req)));
+    this.route('POST', '/v1.0/users/:user/assignLicense', (req) => this.withToken(req, () => this.assignLicense(req)));
+  }
+
+  private patchUser(req: FakeRequest): FakeReply {
+    const user = this.findUser(req.params.user);
+    if (!user) return this.userMissing(req.params.user);
+    const body = req.json;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      return { status: 400, json: graphError(400, 'Empty Payload. JSON content expected.') };
+    }
+    const writable = new Set(['accountEnabled', 'passwordProfile', 'displayName', 'usageLocation', 'jobTitle']);
+    const fields = body as Record<string, unknown>;
+    const unknown = Object.keys(fields).find((k) => !writable.has(k));
+    if (unknown) {
+      return {
+        status: 400,
+        json: graphError(400, `Property '${unknown}' does not exist on type 'microsoft.graph.user'.`),
+      };
+    }
+    if ('accountEnabled' in fields && typeof fields.accountEnabled !== 'boolean') {
+      return { status: 400, json: graphError(400, "Cannot convert the literal to the expected type 'Edm.Boolean'.") };
+    }
+    if ('passwordProfile' in fields) {
+      const profile = fields.passwordProfile as { password?: unknown; forceChangePasswordNextSignIn?: unknown } | null;
+      if (typeof profile?.password !== 'string' || profile.password.length < 8 || profile.password.length > 256) {
+        return {
+          status: 400,
+          json: graphError(400, 'The specified password does not comply with password complexity requirements.'),
+        };
+      }
+      this.passwordSet.set(user.id, {
+        password: profile.password,
+        forceChangePasswordNextSignIn: profile.forceChangePasswordNextSignIn === true,
+      });
+    }
+    if (typeof fields.accountEnabled === 'boolean') user.accountEnabled = fields.accountEnabled;
+    if (typeof fields.usageLocation === 'string') this.usageLocation.set(user.id, fields.usageLocation);
+    return { status: 204, body: '' };
+  }
+
+  private assignLicense(req: FakeRequest): FakeReply {
+    const user = this.findUser(req.params.user);
+    if (!user) return this.userMissing(req.params.user);
+    const body = (req.json ?? {}) as { addLicenses?: unknown; removeLicenses?: unknown };
+    if (!Array.isArray(body.addLicenses) || !Array.isArray(body.removeLicenses)) {
+      return { status: 400, json: graphError(400, "The parameters 'addLicenses' and 'removeLicenses' are required.") };
+    }
+    const adds = body.addLicenses as Array<{ skuId?: unknown; disabledPlans?: unknown }>;
+    const subscribed = new Set(this.skus.map((s) => s.skuId));
+    for (const add of adds) {
+      if (typeof add.skuId !== 'string' || !Array.isArray(add.disabledPlans)) {
+        return { status: 400, json: graphError(400, 'Each added license needs skuId and disabledPlans.') };
+      }
+      if (!subscribed.has(add.skuId)) {
+        return { status: 400, json: graphError(400, `Subscription with SKU ${add.skuId} does not exist`) };
+      }
+    }
+    if (adds.length > 0 && !this.usageLocation.has(user.id)) {
+      return {
+        status: 400,
+        json: graphError(400, 'License assignment cannot be done for user with invalid usage location.'),
+      };
+    }
+    const held = this.assigned.get(user.id) ?? new Set<string>();
+    for (const sku of body.removeLicenses) {
+      if (typeof sku !== 'string' || !held.has(sku)) {
+        return { status: 400, json: graphError(400, `User does not have a corresponding license ${String(sku)}.`) };
+      }
+      held.delete(sku);
+    }
+    for (const add of adds) held.add(String(add.skuId));
+    this.assigned.set(user.id, held);
+    return { json: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity', ...user } };
   }
 
   /** Change-notification subscriptions created through `POST /v1.0/subscriptions`, by id. */

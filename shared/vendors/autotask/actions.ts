@@ -46,3 +46,55 @@ export async function updateTicketStatus(
   });
   return { itemId: numberAt(response.body, 'itemId') ?? input.ticketId };
 }
+
+/** The ticket fields the update tool may set; anything left undefined is not sent (and not changed). */
+export interface TicketUpdateInput {
+  ticketId: number;
+  status?: number | undefined;
+  priority?: number | undefined;
+  queueID?: number | undefined;
+  title?: string | undefined;
+  dueDateTime?: string | undefined;
+}
+
+/** `PATCH /v1.0/Tickets` with `{id, ...changed fields}`: Autotask changes only the fields sent. */
+export async function updateTicket(session: AutotaskSession, input: TicketUpdateInput): Promise<{ itemId: number }> {
+  const { ticketId, ...fields } = input;
+  const changed = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+  const { response } = await autotaskRequest(session, {
+    operation: 'ticket.update',
+    method: 'PATCH',
+    path: 'Tickets',
+    json: { id: ticketId, ...changed },
+  });
+  return { itemId: numberAt(response.body, 'itemId') ?? ticketId };
+}
+
+export interface TimeEntryInput {
+  ticketId: number;
+  resourceId: number;
+  /** The role the resource worked in; Autotask requires one for ticket time. */
+  roleId: number;
+  /** `YYYY-MM-DD`. */
+  dateWorked: string;
+  hoursWorked: number;
+  summaryNotes: string;
+}
+
+/** `POST /v1.0/TimeEntries {ticketID, resourceID, roleID, dateWorked, hoursWorked, summaryNotes}` → `{itemId}`. */
+export async function addTimeEntry(session: AutotaskSession, input: TimeEntryInput): Promise<{ itemId: number }> {
+  const { response } = await autotaskRequest(session, {
+    operation: 'time_entry.create',
+    method: 'POST',
+    path: 'TimeEntries',
+    json: {
+      ticketID: input.ticketId,
+      resourceID: input.resourceId,
+      roleID: input.roleId,
+      dateWorked: `${input.dateWorked}T00:00:00`,
+      hoursWorked: input.hoursWorked,
+      summaryNotes: input.summaryNotes,
+    },
+  });
+  return { itemId: numberAt(response.body, 'itemId') ?? 0 };
+}
