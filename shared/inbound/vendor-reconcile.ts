@@ -1,7 +1,7 @@
 import type { Principal } from '../apikeys/principal';
+import { services } from '../app/services';
 import { recordAudit } from '../audit/audit-log';
 import { nowMs } from '../clock';
-import { services } from '../app/services';
 import { pushDeps } from './deps';
 import { inboundTables } from './tables';
 import { type PushDeps, type PushInput, pushWebhook, unpushWebhook } from './vendor-push';

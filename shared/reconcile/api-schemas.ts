@@ -23,10 +23,12 @@ export const reconcileItemSchema = z
   })
   .meta({ id: 'ReconcileItem' });
 
-const counts = z.object(Object.fromEntries(RECONCILE_CLASSES.map((c) => [c, z.number().int()])) as Record<
-  (typeof RECONCILE_CLASSES)[number],
-  z.ZodNumber
->);
+const counts = z.object(
+  Object.fromEntries(RECONCILE_CLASSES.map((c) => [c, z.number().int()])) as Record<
+    (typeof RECONCILE_CLASSES)[number],
+    z.ZodNumber
+  >,
+);
 
 export const reconcileReportSchema = z
   .object({
@@ -75,6 +77,8 @@ export const reconcileApplyResultSchema = z
         detail: z.string().optional(),
       }),
     ),
-    report: reconcileReportSchema.meta({ description: 'The diff the actions were checked against (read before acting).' }),
+    report: reconcileReportSchema.meta({
+      description: 'The diff the actions were checked against (read before acting).',
+    }),
   })
   .meta({ id: 'ReconcileApplyResult' });

@@ -85,7 +85,12 @@ export function classify(recorded: RecordedResource[], listed: ListedResource[])
       ...(mine.integrationId !== undefined ? { integrationId: mine.integrationId } : {}),
     };
     if (!theirs) {
-      items.push({ ...base, item: itemName(mine.kind, mine.vendorId), vendorId: mine.vendorId, class: 'missing_at_vendor' });
+      items.push({
+        ...base,
+        item: itemName(mine.kind, mine.vendorId),
+        vendorId: mine.vendorId,
+        class: 'missing_at_vendor',
+      });
       continue;
     }
     matched.add(key);

@@ -15,7 +15,11 @@ import type { VendorSession } from '../vendors/contract';
 import type { HaloSession } from '../vendors/halopsa/index';
 import { listHaloWebhooks } from '../vendors/halopsa/webhook-listing';
 import type { M365Session } from '../vendors/microsoft365/index';
-import { type ListedGdapRelationship, listGdapRelationships, listGraphSubscriptions } from '../vendors/microsoft365/listing';
+import {
+  type ListedGdapRelationship,
+  listGdapRelationships,
+  listGraphSubscriptions,
+} from '../vendors/microsoft365/listing';
 import {
   classify,
   type ListedResource,
@@ -37,7 +41,11 @@ export interface ReconcileDeps {
   integration(caller: Principal, id: string): Promise<IntegrationView>;
   /** Every integration of the tenant (for the GDAP side: which customers the hub has integrations for). */
   integrations(caller: Principal): AsyncIterable<IntegrationView>;
-  openSession(tenantId: string, integrationId: string, correlationId: string): Promise<{ session: VendorSession<unknown, unknown> }>;
+  openSession(
+    tenantId: string,
+    integrationId: string,
+    correlationId: string,
+  ): Promise<{ session: VendorSession<unknown, unknown> }>;
 }
 
 export interface ReconcileReport {
@@ -97,7 +105,9 @@ function recordedWebhooks(pushed: PushedRegistration[]): RecordedResource[] {
 /** One relationship per customer, live ones first: a customer's newest grant is what counts. */
 function gdapListed(relationships: ListedGdapRelationship[]): ListedResource[] {
   const ordered = [...relationships].sort(
-    (a, b) => Number(LIVE_GDAP.has(b.status)) - Number(LIVE_GDAP.has(a.status)) || (b.endDateTime ?? '').localeCompare(a.endDateTime ?? ''),
+    (a, b) =>
+      Number(LIVE_GDAP.has(b.status)) - Number(LIVE_GDAP.has(a.status)) ||
+      (b.endDateTime ?? '').localeCompare(a.endDateTime ?? ''),
   );
   return ordered
     .filter((r) => r.customerTenantId !== undefined)
@@ -111,7 +121,11 @@ function gdapListed(relationships: ListedGdapRelationship[]): ListedResource[] {
     }));
 }
 
-async function gdapRecorded(deps: ReconcileDeps, caller: Principal, partner: IntegrationView): Promise<RecordedResource[]> {
+async function gdapRecorded(
+  deps: ReconcileDeps,
+  caller: Principal,
+  partner: IntegrationView,
+): Promise<RecordedResource[]> {
   const partnerTenant = String(partner.config.tenantId ?? '').toLowerCase();
   const out: RecordedResource[] = [];
   for await (const other of deps.integrations(caller)) {
@@ -155,7 +169,8 @@ export async function reconcileIntegration(
   switch (vendor) {
     case 'autotask': {
       const read = await listAutotaskTicketWebhooks(session as AutotaskSession);
-      if (read.truncated) notes.push('Autotask listed more ticket webhooks than one page; only the first page was compared.');
+      if (read.truncated)
+        notes.push('Autotask listed more ticket webhooks than one page; only the first page was compared.');
       for (const hook of read.items) {
         listed.push({
           kind: 'autotask.ticketWebhook',
@@ -169,14 +184,21 @@ export async function reconcileIntegration(
     }
     case 'halopsa': {
       for (const hook of await listHaloWebhooks(session as HaloSession)) {
-        listed.push({ kind: 'halopsa.webhook', key: hook.id, vendorId: hook.id, label: hook.name, actual: { url: hook.url, active: hook.active } });
+        listed.push({
+          kind: 'halopsa.webhook',
+          key: hook.id,
+          vendorId: hook.id,
+          label: hook.name,
+          actual: { url: hook.url, active: hook.active },
+        });
       }
       break;
     }
     case 'microsoft365': {
       const m365 = session as M365Session;
       const subscriptions = await listGraphSubscriptions(m365);
-      if (subscriptions.truncated) notes.push('Graph listed more subscriptions than were read; the rest were not compared.');
+      if (subscriptions.truncated)
+        notes.push('Graph listed more subscriptions than were read; the rest were not compared.');
       for (const sub of subscriptions.items) {
         listed.push({
           kind: 'microsoft365.subscription',
@@ -189,7 +211,8 @@ export async function reconcileIntegration(
       if (integration.config.checkGdap === true) {
         recorded.push(...(await gdapRecorded(deps, caller, integration)));
         const relationships = await listGdapRelationships(m365);
-        if (relationships.truncated) notes.push('Graph listed more GDAP relationships than were read; the rest were not compared.');
+        if (relationships.truncated)
+          notes.push('Graph listed more GDAP relationships than were read; the rest were not compared.');
         listed.push(...gdapListed(relationships.items));
       } else {
         notes.push('GDAP relationships were not read: the integration does not have checkGdap set.');
@@ -256,11 +279,15 @@ export async function applyReconcile(
     }
     // The one rule that never bends: the hub repairs only what it created itself.
     if (!item.createdByHub || item.webhookId === undefined) {
-      results.push(result('refused', 'not_created_by_hub', 'The hub did not create this resource, so it never changes it.'));
+      results.push(
+        result('refused', 'not_created_by_hub', 'The hub did not create this resource, so it never changes it.'),
+      );
       continue;
     }
     if (!ALLOWED[item.class].includes(action.action)) {
-      results.push(result('refused', 'not_applicable', `"${action.action}" does not apply to an item that is ${item.class}.`));
+      results.push(
+        result('refused', 'not_applicable', `"${action.action}" does not apply to an item that is ${item.class}.`),
+      );
       continue;
     }
     if (!confirmed) {
@@ -268,7 +295,9 @@ export async function applyReconcile(
       continue;
     }
     try {
-      const previous = (await pushedRegistrations(deps.webhooks, caller.tenantId, integrationId)).find((p) => p.webhookId === item.webhookId);
+      const previous = (await pushedRegistrations(deps.webhooks, caller.tenantId, integrationId)).find(
+        (p) => p.webhookId === item.webhookId,
+      );
       if (!previous) {
         results.push(result('refused', 'no_such_item', 'The registration changed since the diff was read.'));
         continue;
@@ -279,11 +308,24 @@ export async function applyReconcile(
         correlationId,
       });
       if (action.action === 'recreate') {
-        await repushWebhook(deps.webhooks, caller, item.webhookId, previous.registration, action.fieldIds, correlationId);
+        await repushWebhook(
+          deps.webhooks,
+          caller,
+          item.webhookId,
+          previous.registration,
+          action.fieldIds,
+          correlationId,
+        );
       }
       results.push(result('done'));
     } catch (error) {
-      results.push(result('failed', isDomainError(error) ? error.code : 'vendor_call_failed', isDomainError(error) ? error.message : undefined));
+      results.push(
+        result(
+          'failed',
+          isDomainError(error) ? error.code : 'vendor_call_failed',
+          isDomainError(error) ? error.message : undefined,
+        ),
+      );
     }
   }
   return { confirmed, results, report };
