@@ -84,7 +84,8 @@ function recordedWebhooks(pushed: PushedRegistration[]): RecordedResource[] {
           webhookId,
           expected: { ...url('url'), active: true },
         };
-      case 'microsoft365':
+      // microsoft365, the last of PUSHABLE_VENDORS
+      default:
         return {
           kind: 'microsoft365.subscription',
           key: registration.vendorId,
