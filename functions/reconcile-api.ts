@@ -23,3 +23,9 @@ app.http(
     operationId: 'applyReconcile',
   }),
 );
+
+/** Weekly, Mondays 03:41 UTC (RECONCILE_SCHEDULE): the read-only diff for every integration (docs/reconcile.md). */
+app.timer('reconcile-weekly-timer', {
+  schedule: '0 41 3 * * 1',
+  handler: async () => (await import('../shared/reconcile/triggers')).reconcileEveryIntegration(),
+});

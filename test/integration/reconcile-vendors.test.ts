@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
 import { services } from '../../shared/app/services';
+import { integrationStatusReport } from '../../shared/health/status';
+import { healthTables } from '../../shared/health/tables';
 import { inboundTables } from '../../shared/inbound/tables';
 import { pushWebhook, unpushWebhook } from '../../shared/inbound/vendor-push';
 import type { ReconcileWebhookDeps } from '../../shared/inbound/vendor-reconcile';
@@ -12,6 +14,8 @@ import { integrationDeps } from '../../shared/integrations/deps';
 import { integrationSummaries } from '../../shared/integrations/directory';
 import { createIntegration, getIntegration, openIntegrationSession } from '../../shared/integrations/manage';
 import { applyReconcile, type ReconcileDeps, reconcileIntegration } from '../../shared/reconcile/reconcile';
+import { reconcileTables } from '../../shared/reconcile/tables';
+import { lastReconcileRuns, runWeeklyReconcile } from '../../shared/reconcile/weekly';
 import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
 import type { FakeVendorServer } from '../fakes/core/fake-server';
 import { createHaloFake, HALO_FAKE_CREDENTIALS } from '../fakes/halopsa';
@@ -336,5 +340,54 @@ describe('reconcile with the vendor', () => {
     expect(result.results.every((r) => r.outcome === 'refused' && r.reason === 'not_created_by_hub')).toBe(true);
     expect(graph.requests.filter((r) => r.method !== 'GET' && !r.path.includes('oauth2'))).toEqual([]);
     expect(graph.subscriptions.has('sub-not-ours')).toBe(true);
+  });
+
+  it('the weekly run keeps the diff on the integration’s status and counts a drifting integration once', async () => {
+    const halo = await started(createHaloFake());
+    const caller = newCaller();
+    const t = setup(caller);
+    const integration = await createIntegration(
+      integrationDeps(),
+      caller,
+      { vendor: 'halopsa', name: 'Halo', credentials: { ...HALO_FAKE_CREDENTIALS }, config: { baseUrl: halo.baseUrl } },
+      { skipTest: true, correlationId: 'setup' },
+    );
+    const hook = await createWebhook(t.hooks, caller, { integrationId: integration.id }, 'corr');
+    const registration = await pushWebhook(t.webhooks, caller, hook.id, {}, 'corr');
+    halo.webhooks.delete(registration.vendorId);
+    const drifts: string[] = [];
+    halo.reset();
+    const result = await runWeeklyReconcile({
+      reconcile: t.deps,
+      tables: reconcileTables(services().account),
+      everyIntegration: async function* () {
+        yield { tenantId: caller.tenantId, integrationId: integration.id, vendor: 'halopsa' };
+        // A vendor with nothing to reconcile is passed over, not failed.
+        yield { tenantId: caller.tenantId, integrationId: 'unused', vendor: 'pax8' };
+      },
+      countDrift: async (tenantId, integrationId) => {
+        drifts.push(`${tenantId}/${integrationId}`);
+      },
+    });
+    expect(result).toEqual({ checked: 1, drifting: 1, failed: 0 });
+    expect(drifts).toEqual([`${caller.tenantId}/${integration.id}`]);
+    // Read-only: the vendor saw the listing and nothing else.
+    expect(halo.requests.filter((r) => r.method !== 'GET' && !r.path.includes('/auth/token'))).toEqual([]);
+
+    const report = await integrationStatusReport(
+      {
+        health: healthTables(services().account),
+        integrations: integrationDeps(),
+        bus: { send: async () => undefined },
+        reconcileRuns: (tenantId) => lastReconcileRuns(reconcileTables(services().account), tenantId),
+      },
+      caller.tenantId,
+    );
+    expect(report.items.find((i) => i.integrationId === integration.id)?.reconcile).toMatchObject({
+      missingAtVendor: 1,
+      drifted: 0,
+      unknownToUs: 0,
+      error: null,
+    });
   });
 });
