@@ -39,7 +39,7 @@ async function openPartner(deps: IntegrationDeps, caller: Principal, id: string,
       field: 'id',
     });
   }
-  if (partner.config.checkGdap !== true) {
+  if (partner.config.checkGdap === false) {
     throw new DomainError(
       'validation_failed',
       "Set checkGdap on the partner integration first: its probe is what watches the relationships' end dates.",

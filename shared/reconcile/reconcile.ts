@@ -209,7 +209,8 @@ export async function reconcileIntegration(
           actual: { notificationUrl: sub.notificationUrl, resource: sub.resource, changeType: sub.changeType },
         });
       }
-      if (integration.config.checkGdap === true) {
+      // Absent means on: the connector's default (shared/vendors/microsoft365/config.ts).
+      if (integration.config.checkGdap !== false) {
         recorded.push(...(await gdapRecorded(deps, caller, integration)));
         const relationships = await listGdapRelationships(m365);
         if (relationships.truncated)
