@@ -61,6 +61,8 @@ export const ERROR_CODES = [
   // Pushing webhook registrations to vendors (shared/inbound/vendor-push.ts)
   'webhook_push_unsupported',
   'webhook_already_pushed',
+  // Reconciling with a vendor (shared/reconcile)
+  'reconcile_unsupported',
   // Pipeline processing: approvals of tool calls
   'approval_already_decided',
   'approval_expired',

@@ -24,6 +24,19 @@ export const integrationStatusSchema = z
     flapping: z.boolean().meta({ description: 'The state changed three or more times in the last hour.' }),
     nextCheckAt: z.string(),
     retryAt: z.string().nullable().meta({ description: 'When a retry inside the current probe run is due.' }),
+    reconcile: z
+      .object({
+        checkedAt: z.string(),
+        missingAtVendor: z.number().int(),
+        drifted: z.number().int(),
+        unknownToUs: z.number().int(),
+        error: z.string().nullable().meta({ description: 'Why the last weekly run could not read the vendor.' }),
+      })
+      .nullable()
+      .meta({
+        description:
+          'The last weekly reconcile with the vendor (docs/reconcile.md): registrations missing at the vendor or drifted there; null before the first run or for vendors with nothing to reconcile.',
+      }),
   })
   .meta({ id: 'IntegrationStatus' });
 

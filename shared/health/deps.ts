@@ -30,7 +30,13 @@ export function probeDeps(): ProbeDeps {
 }
 
 export function statusDeps(): StatusDeps {
-  return { health: health(), integrations: integrationDeps(), bus: processBus() };
+  return {
+    health: health(),
+    integrations: integrationDeps(),
+    bus: processBus(),
+    // Loaded on use: the status page should not load reconcile's vendor code at import.
+    reconcileRuns: (tenantId) => import('../reconcile/deps').then((m) => m.reconcileStatuses(tenantId)),
+  };
 }
 
 export function fanOutDeps(): FanOutDeps {

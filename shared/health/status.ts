@@ -12,6 +12,17 @@ export interface StatusDeps {
   health: HealthTables;
   integrations: IntegrationDeps;
   bus: BusSender;
+  /** The last weekly reconcile of each integration (docs/reconcile.md); absent: shown as null. */
+  reconcileRuns?: (tenantId: string) => Promise<Map<string, ReconcileStatusView>>;
+}
+
+/** What the status page shows of the last weekly reconcile (shared/reconcile/weekly.ts). */
+export interface ReconcileStatusView {
+  checkedAt: string;
+  missingAtVendor: number;
+  drifted: number;
+  unknownToUs: number;
+  error: string | null;
 }
 
 type State = ProbeStatusRow['state'];
@@ -30,6 +41,7 @@ export interface IntegrationStatus {
   flapping: boolean;
   nextCheckAt: string;
   retryAt: string | null;
+  reconcile: ReconcileStatusView | null;
 }
 
 export interface StatusReport {
@@ -56,6 +68,7 @@ export function toStatus(
   vendor: string,
   row: ProbeStatusRow | undefined,
   now: number,
+  reconcile: ReconcileStatusView | null = null,
 ): IntegrationStatus {
   const transitions = recentTransitions(row?.transitions, now);
   const failing = row && row.settledState !== 'connected' && row.reason && row.reason !== 'ok';
@@ -80,6 +93,7 @@ export function toStatus(
     flapping: transitions.length >= FLAP_CHANGES,
     nextCheckAt: row?.nextCheckAt ?? new Date(nextTickAt(now)).toISOString(),
     retryAt: row?.retryAt ?? null,
+    reconcile,
   };
 }
 
@@ -100,6 +114,7 @@ export async function integrationStatusReport(deps: StatusDeps, tenantId: string
     unknown: 0,
   };
   const items: IntegrationStatus[] = [];
+  const reconciled = deps.reconcileRuns ? await deps.reconcileRuns(tenantId) : new Map<string, ReconcileStatusView>();
   for await (const integration of integrationSummaries(deps.integrations, tenantId)) {
     const id = integration.id;
     let row = rows.get(id);
@@ -112,7 +127,7 @@ export async function integrationStatusReport(deps: StatusDeps, tenantId: string
       row = reset?.value ?? row;
       await requestProbe(deps.bus, tenantId, id, 'stuck');
     }
-    const status = toStatus(id, integration.name, integration.vendor, row, now);
+    const status = toStatus(id, integration.name, integration.vendor, row, now, reconciled.get(id) ?? null);
     summary[status.state]++;
     items.push(status);
   }

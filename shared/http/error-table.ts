@@ -62,6 +62,7 @@ export const ERROR_TABLE = {
   replay_rate_limit: { status: 429, title: 'Too many replays' },
   webhook_push_unsupported: { status: 422, title: 'This webhook cannot be pushed to its vendor' },
   webhook_already_pushed: { status: 409, title: 'The webhook is already registered at its vendor' },
+  reconcile_unsupported: { status: 422, title: 'This integration has nothing to reconcile with its vendor' },
   approval_already_decided: { status: 409, title: 'The approval was already decided' },
   approval_expired: { status: 409, title: 'The approval expired' },
   malformed_request: { status: 400, title: 'Malformed request' },

@@ -113,6 +113,11 @@ export const testResultSchema = z
     hint: z.string().nullable().meta({ description: 'What to do about it, for a human.' }),
     quota: quotaSchema.optional(),
     expiries: z.array(expirySchema).optional(),
+    detectedConfig: z.record(z.string(), z.unknown()).optional().meta({
+      description:
+        'Settings the test found out (IT Glue `region`, Autotask `zoneUrl`); a saved integration keeps them, an unsaved test reports them to be saved.',
+    }),
+    notes: z.array(z.string()).optional().meta({ description: 'What the test saw, for a human.' }),
   })
   .meta({ id: 'ConnectionTestResult' });
 

@@ -1,6 +1,7 @@
 import { isCertificateReason } from '../net/guard';
 import { type Connector, type ExpiryWarning, VendorError, type VendorErrorKind } from '../vendors/contract';
 import { DESTINATION_NOT_BOUND } from '../vendors/core/vendor-http';
+import { ITGLUE_REGION_REFUSED } from '../vendors/itglue';
 import type { ConnectionStateName } from './states';
 
 /**
@@ -40,6 +41,9 @@ export function hintFor(connector: Connector, error: VendorError): string {
   const status = error.httpStatus ? `${vendor} answered ${error.httpStatus}` : `${vendor} could not be reached`;
   switch (error.kind) {
     case 'auth':
+      if (error.vendorCode === ITGLUE_REGION_REFUSED) {
+        return `${status} in the region set on this integration. An IT Glue key works only in the region its account lives in (us, eu or au): set the region to the account's, or leave it blank and test again to have it detected. Re-enter the key only if it was revoked.`;
+      }
       return `Re-enter the ${secretLabels(connector)}: ${status} (the credentials are wrong, expired or were rotated).`;
     case 'forbidden':
       return `Check the API user's permissions and any IP allow-list at ${vendor}: ${status}.`;

@@ -53,5 +53,8 @@ export function toTestResult(run: ProbeRun): TestResult {
     hint: c.hint,
     ...(run.success?.quota ? { quota: run.success.quota } : {}),
     ...(run.success?.expiries && run.success.expiries.length > 0 ? { expiries: run.success.expiries } : {}),
+    // What the test learned (IT Glue's region, Autotask's zone): an unsaved test says so, too.
+    ...(run.success?.resolvedConfig ? { detectedConfig: run.success.resolvedConfig as Record<string, unknown> } : {}),
+    ...(run.success?.notes && run.success.notes.length > 0 ? { notes: run.success.notes } : {}),
   };
 }

@@ -80,6 +80,26 @@ export class AutotaskFake extends FakeVendorServer {
         return { json: { itemId: id } };
       }),
     );
+    // Reconcile's listing: every TicketWebhook as Autotask's query answers it (`secretKey` is not returned).
+    this.route('POST', '/ATServicesRest/V1.0/TicketWebhooks/query', (req) =>
+      this.authenticated(req, () => {
+        const items = [...this.ticketWebhooks].map(([id, hook]) => ({
+          id,
+          name: hook.name,
+          webhookUrl: hook.webhookUrl,
+          deactivationUrl: hook.deactivationUrl,
+          isActive: hook.isActive,
+          isSubscribedToCreateEvents: true,
+          isSubscribedToUpdateEvents: hook.updates,
+        }));
+        return {
+          json: {
+            items,
+            pageDetails: { count: items.length, requestCount: 500, prevPageUrl: null, nextPageUrl: null },
+          },
+        };
+      }),
+    );
     this.route('POST', '/ATServicesRest/V1.0/Tickets/query', (req) =>
       this.authenticated(req, () => this.query('Tickets', req.json, 0)),
     );

@@ -170,6 +170,11 @@ export function createHaloFake(): HaloFakeServer {
     const { basic_password: _hidden, ...shown } = saved;
     return { status: 201, json: shown };
   });
+  // Reconcile's listing: Halo's "List of Webhook", a bare array; secrets are not echoed back.
+  server.route('GET', '/api/Webhook', (req) => {
+    if (!authorised(req)) return unauthorised;
+    return { json: [...server.webhooks.values()].map(({ basic_password: _hidden, ...shown }) => shown) };
+  });
   server.route('DELETE', '/api/Webhook/:id', (req) => {
     if (!authorised(req)) return unauthorised;
     if (!server.webhooks.delete(String(req.params.id).toLowerCase())) {

@@ -101,6 +101,15 @@ export class M365FakeServer extends FakeVendorServer {
       }
       return this.createSubscription(req);
     });
+    // Reconcile's listing: the app's subscriptions as Graph lists them (clientState is not returned).
+    this.route('GET', '/v1.0/subscriptions', (req) =>
+      this.withToken(req, () => ({
+        json: {
+          '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#subscriptions',
+          value: [...this.subscriptions].map(([id, { clientState: _hidden, ...sub }]) => ({ id, ...sub })),
+        },
+      })),
+    );
     this.route('PATCH', '/v1.0/subscriptions/:id', (req) =>
       this.withToken(req, () => {
         const sub = this.subscriptions.get(req.params.id ?? '');

@@ -14,6 +14,7 @@ import { DURABLE_PURGE_SCHEDULE } from '../../shared/outbound/durable-purge';
 import { ATTEMPT_ACTIVITY, DELIVERY_ORCHESTRATOR, NEXT_ATTEMPT_ACTIVITY } from '../../shared/outbound/orchestrator';
 import { RETENTION_SCHEDULE } from '../../shared/outbound/retention';
 import { START_SWEEP_SCHEDULE } from '../../shared/outbound/sweep';
+import { RECONCILE_SCHEDULE } from '../../shared/reconcile/weekly';
 import type { AppRegistration } from '../support/app-registrations';
 import { ROOT } from '../support/host-process';
 
@@ -136,6 +137,7 @@ describe('registering the app', () => {
     expect(trigger('events-retention')?.['schedule']).toBe(EVENTS_RETENTION_SCHEDULE);
     expect(trigger('events-stuck-sweep')?.['schedule']).toBe(STUCK_SWEEP_SCHEDULE);
     expect(trigger('webhooks-renewal')?.['schedule']).toBe(RENEWAL_SCHEDULE);
+    expect(trigger('reconcile-weekly-timer')?.['schedule']).toBe(RECONCILE_SCHEDULE);
     expect(trigger(DELIVERY_ORCHESTRATOR)?.type).toBe('orchestrationTrigger');
     expect(trigger(ATTEMPT_ACTIVITY)?.type).toBe('activityTrigger');
     expect(trigger(NEXT_ATTEMPT_ACTIVITY)?.type).toBe('activityTrigger');

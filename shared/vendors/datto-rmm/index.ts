@@ -27,6 +27,8 @@ export const dattoRmmConfigSchema = z
     baseUrl: baseUrlField.optional(),
     /** When the admin set the API key to expire (Datto RMM does not report it through the API). */
     apiKeyExpiresAt: isoDateField.optional(),
+    /** The admin's answer that the key was made without an expiry date (so there is nothing to ask). */
+    apiKeyNeverExpires: z.boolean().optional(),
   })
   .refine((c) => c.platform !== undefined || c.baseUrl !== undefined, {
     message: 'choose the platform your account is on (or give a base URL)',
@@ -96,6 +98,12 @@ async function probe(session: RmmSession): Promise<ProbeSuccess<DattoRmmConfig>>
     ? [{ what: 'Datto RMM API key', at: new Date(session.config.apiKeyExpiresAt).toISOString() }]
     : [];
   const notes: string[] = [];
+  // Datto RMM's API does not say when a key expires, so the hub asks rather than stay silent.
+  if (!session.config.apiKeyExpiresAt && session.config.apiKeyNeverExpires !== true) {
+    notes.push(
+      'Datto RMM does not report when an API key expires: set apiKeyExpiresAt to its date (or apiKeyNeverExpires to true) so the hub can warn before it stops working.',
+    );
+  }
   const writes = numberAt(response.body, 'accountWriteCount');
   const writeLimit = numberAt(response.body, 'accountWriteRateLimit');
   if (writes !== undefined && writeLimit !== undefined)
@@ -146,7 +154,14 @@ export const connector: Connector<DattoRmmCredentials, DattoRmmConfig> = {
         label: 'API key expiry date',
         secret: false,
         required: false,
-        hint: 'If the key was set to expire, its date (YYYY-MM-DD); the hub warns ahead of it.',
+        hint: "Datto RMM's API does not report it: if the key was set to expire, its date (YYYY-MM-DD); the hub warns ahead of it.",
+      },
+      {
+        name: 'apiKeyNeverExpires',
+        label: 'API key never expires',
+        secret: false,
+        required: false,
+        hint: 'true when the key was made without an expiry date; until one of the two is set, every test says the expiry is unknown.',
       },
     ],
     capabilities: ['probe', 'quota', 'expiry'],

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Connector, ProbeSuccess, VendorError, VendorSession } from '../contract';
+import { type Connector, type ProbeSuccess, VendorError, type VendorSession } from '../contract';
 import { originsOf } from '../core/destinations';
 import { badResponse, isSuccess, type MessageReader, pathValue, stringAt, vendorErrorFrom } from '../core/errors';
 import { credentialDigest } from '../core/token-cache';
@@ -34,6 +34,24 @@ export const itglueConfigSchema = z.object({
 export type ItGlueConfig = z.infer<typeof itglueConfigSchema>;
 
 type ItGlueSession = VendorSession<ItGlueCredentials, ItGlueConfig>;
+
+/**
+ * The vendor code of a key refused by the region the admin chose: IT Glue keys belong to one data
+ * centre, so the likelier fix is the region, not the key (docs/integrations.md, "Regions and
+ * zones"). The key is not tried elsewhere: its saved destinations are that region's host only.
+ */
+export const ITGLUE_REGION_REFUSED = 'itglue_region_refused';
+
+function regionRefused(error: VendorError): VendorError {
+  return new VendorError({
+    vendor: error.vendor,
+    operation: error.operation,
+    kind: error.kind,
+    ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
+    vendorCode: ITGLUE_REGION_REFUSED,
+    vendorMessage: error.vendorMessage,
+  });
+}
 
 const JSON_API = 'application/vnd.api+json';
 
@@ -70,7 +88,12 @@ export function createItGlueConnector(
   async function probe(session: ItGlueSession): Promise<ProbeSuccess<ItGlueConfig>> {
     const { baseUrl, region } = session.config;
     if (baseUrl || region) {
-      await probeOne(session, baseUrl ?? regionHosts[region as ItGlueRegion]);
+      try {
+        await probeOne(session, baseUrl ?? regionHosts[region as ItGlueRegion]);
+      } catch (error) {
+        if (!baseUrl && error instanceof VendorError && error.kind === 'auth') throw regionRefused(error);
+        throw error;
+      }
       return {};
     }
     let refused: VendorError | undefined;
