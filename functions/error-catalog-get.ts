@@ -6,7 +6,12 @@ const routes = () => import('../shared/error-catalog/routes').then((m) => m.rout
 
 app.http(
   'error-catalog-get',
-  lazyApiRoute(routes, { method: 'GET', route: 'v1/error-catalog', scope: 'events:read', operationId: 'listErrorCatalog' }),
+  lazyApiRoute(routes, {
+    method: 'GET',
+    route: 'v1/error-catalog',
+    scope: 'events:read',
+    operationId: 'listErrorCatalog',
+  }),
 );
 app.http(
   'error-catalog-get-code',

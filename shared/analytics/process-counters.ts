@@ -1,7 +1,8 @@
 import { services } from '../app/services';
+import { errorFields, logger } from '../observability/logger';
 import { Counters } from './counters';
-import { countTransaction, noteFailure, type Transaction, type TransactionDeps } from './transactions';
 import { counterTables, failureGroupsTable } from './tables';
+import { countTransaction, noteFailure, type Transaction, type TransactionDeps } from './transactions';
 
 let counters: Counters | undefined;
 
@@ -16,12 +17,23 @@ export function transactionDeps(): TransactionDeps {
   return { counters: processCounters(), groups: failureGroupsTable(services().account) };
 }
 
-/** Count one transaction with the process' tables (one line at each place where the work happens). */
-export function countTransactionNow(tx: Transaction): Promise<void> {
-  return countTransaction(transactionDeps(), tx);
+/**
+ * Count one transaction with the process' tables (one line at each place where the work happens).
+ * Never throws: the work it counts has already happened.
+ */
+export async function countTransactionNow(tx: Transaction): Promise<void> {
+  try {
+    await countTransaction(transactionDeps(), tx);
+  } catch (error) {
+    logger.warn('transaction not counted', { tenantId: tx.tenantId, type: tx.type, ...errorFields(error) });
+  }
 }
 
-/** Refresh the failure group of a failure whose counter the caller already wrote. */
-export function noteFailureNow(tx: Transaction): Promise<void> {
-  return noteFailure(transactionDeps(), tx);
+/** Refresh the failure group of a failure whose counter the caller already wrote. Never throws. */
+export async function noteFailureNow(tx: Transaction): Promise<void> {
+  try {
+    await noteFailure(transactionDeps(), tx);
+  } catch (error) {
+    logger.warn('failure group not updated', { tenantId: tx.tenantId, type: tx.type, ...errorFields(error) });
+  }
 }

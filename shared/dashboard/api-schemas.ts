@@ -53,7 +53,9 @@ const failureRowFields = {
   integrationName: z.string(),
   code: z.string().meta({ description: 'HTTP status or platform code, as counted.' }),
   label: z.string(),
-  catalogCode: z.string().meta({ description: 'The error catalog entry that explains the code (its class when not listed).' }),
+  catalogCode: z
+    .string()
+    .meta({ description: 'The error catalog entry that explains the code (its class when not listed).' }),
   description: z.string(),
   services: z.array(z.string()).meta({ description: 'Stages or tools where it occurred, newest first.' }),
   flows: z.array(z.string()).meta({ description: 'SOP ids where it occurred, newest first.' }),

@@ -1,4 +1,4 @@
-import type { CounterTotal, Counters } from '../analytics/counters';
+import type { Counters, CounterTotal } from '../analytics/counters';
 import { INTEGRATION_TYPES, type IntegrationType } from '../analytics/counters';
 import type { FailureGroupRow } from '../analytics/tables';
 import {
@@ -8,8 +8,8 @@ import {
   parseFailureGroupRowKey,
   type StoredExample,
 } from '../analytics/transactions';
-import { DomainError } from '../errors/domain-error';
 import { resolveCatalogEntry } from '../error-catalog/catalog';
+import { DomainError } from '../errors/domain-error';
 import { timeBucket } from '../storage/keys';
 import type { Stored, TableRepository } from '../storage/table-repository';
 

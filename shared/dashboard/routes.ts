@@ -19,7 +19,12 @@ export const routes = {
     responses: { 200: { description: 'The dashboard of the period.', schema: dashboardSchema } },
     handle: async ({ principal, query }) => ({
       status: 200,
-      body: await buildDashboard(dashboardDeps(), principal.tenantId, { days: query.days, types: query.types }, nowMs()),
+      body: await buildDashboard(
+        dashboardDeps(),
+        principal.tenantId,
+        { days: query.days, types: query.types },
+        nowMs(),
+      ),
     }),
   }),
   getDashboardFailure: defineApiRoute({

@@ -53,7 +53,10 @@ const MEANINGS = {
   tenant_rate_exceeded: ['limit', "The tenant's inbound webhook rate per minute was exceeded (dashboard code 882)."],
   tenant_quota_exceeded: ['limit', "The tenant's daily inbound webhook quota was used up (dashboard code 883)."],
   vendor_error: ['vendor', 'The vendor refused or failed a call the hub made for the integration.'],
-  outbound_url_blocked: ['outbound', 'The network guard refused the address: private, loopback, metadata or otherwise reserved.'],
+  outbound_url_blocked: [
+    'outbound',
+    'The network guard refused the address: private, loopback, metadata or otherwise reserved.',
+  ],
   credential_key_unavailable: ['credentials', 'The key that encrypts stored credentials could not be loaded.'],
   credentials_unreadable: ['credentials', 'Stored credentials could not be decrypted with any known key.'],
   integration_test_failed: ['integration', 'The connection test of an integration failed at the vendor.'],
@@ -62,7 +65,10 @@ const MEANINGS = {
     'A new vendor address was set without entering the credentials again (they are never sent to a new host unasked).',
   ],
   attempt_in_flight: ['outbound', 'An attempt of this delivery is running; a manual retry waits for it.'],
-  subscription_disabled: ['outbound', 'The subscription is disabled (by an admin, or after its endpoint answered 410).'],
+  subscription_disabled: [
+    'outbound',
+    'The subscription is disabled (by an admin, or after its endpoint answered 410).',
+  ],
   webhook_not_found: ['receive', 'No active webhook has this id.'],
   signature_missing: ['receive', 'The delivery carries no signature.'],
   signature_invalid: ['receive', "The delivery's signature does not match the webhook secret."],
@@ -112,8 +118,10 @@ const GROUPS: Record<Group, Record<keyof CatalogSource['remediation'], Remediati
   vendor: {
     inbound_webhook: { na: 'Receiving calls no vendor.' },
     outbound_webhook: { na: 'Outbound deliveries call subscribers, not vendors.' },
-    prebuilt_integration: "Read the vendor status on the probe or call; fix credentials, permissions or the integration's address.",
-    custom_node: 'The vendor refused or failed the tool call; the failure detail gives its status. Fix and replay the event.',
+    prebuilt_integration:
+      "Read the vendor status on the probe or call; fix credentials, permissions or the integration's address.",
+    custom_node:
+      'The vendor refused or failed the tool call; the failure detail gives its status. Fix and replay the event.',
     custom_event: { na: 'Publishing calls no vendor.' },
   },
   credentials: {
@@ -121,7 +129,8 @@ const GROUPS: Record<Group, Record<keyof CatalogSource['remediation'], Remediati
     outbound_webhook: { na: 'Subscription secrets are not the encrypted integration credentials.' },
     prebuilt_integration:
       'The operator must restore the credential encryption key (Key Vault) or, if it is lost, re-enter the credentials of each integration.',
-    custom_node: 'The tool step could not decrypt its integration credentials; the operator restores the key, then replay.',
+    custom_node:
+      'The tool step could not decrypt its integration credentials; the operator restores the key, then replay.',
     custom_event: { na: 'Publishing reads no credentials.' },
   },
   integration: {
@@ -158,7 +167,8 @@ const GROUPS: Record<Group, Record<keyof CatalogSource['remediation'], Remediati
   push: {
     inbound_webhook: 'Register the webhook URL in the vendor console by hand, or leave the existing registration.',
     outbound_webhook: { na: 'Pushing registers inbound webhooks.' },
-    prebuilt_integration: 'The vendor has no registration API (or it is already registered); nothing to fix at the vendor.',
+    prebuilt_integration:
+      'The vendor has no registration API (or it is already registered); nothing to fix at the vendor.',
     custom_node: { na: 'Pushing registers inbound webhooks.' },
     custom_event: { na: 'Pushing registers inbound webhooks.' },
   },

@@ -7,7 +7,11 @@ export const catalogEntrySchema = z
   .object({
     code: z.string().meta({ description: 'HTTP status, class (`4xx`) or platform code.' }),
     kind: z.enum(['http', 'class', 'platform']),
-    status: z.number().int().nullable().meta({ description: 'The HTTP status the hub answers with this code, if any.' }),
+    status: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: 'The HTTP status the hub answers with this code, if any.' }),
     title: z.string(),
     meaning: z.string(),
     emitted: z.boolean().meta({ description: 'False for a dashboard code this hub has no equivalent of.' }),
@@ -33,4 +37,10 @@ export const catalogLookupSchema = catalogEntrySchema
   })
   .meta({ id: 'ErrorCatalogLookup' });
 
-export const catalogParams = z.strictObject({ code: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/) });
+export const catalogParams = z.strictObject({
+  code: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_.-]+$/),
+});

@@ -1,6 +1,6 @@
 import { INTEGRATION_TYPES, type IntegrationType } from '../analytics/counters';
 import { API_CODES } from './api-codes';
-import type { CatalogSource, RemediationSource, VendorNote } from './entry';
+import type { RemediationSource, VendorNote } from './entry';
 import { HTTP_CODES } from './http-codes';
 import { PIPELINE_CODES } from './pipeline-codes';
 import { VENDOR_NOTES } from './vendor-notes';

@@ -17,7 +17,8 @@ export const HTTP_CODES: readonly CatalogSource[] = [
         'Outbound deliveries do not follow redirects (a redirect could lead past the network guard). Update the subscription URL to the address in the Location header.',
       prebuilt_integration:
         "The vendor moved its API. Check the integration's base URL or region against the vendor's current address and update it.",
-      custom_node: 'The tool step reached a moved vendor endpoint: fix the integration the step uses, then replay the event.',
+      custom_node:
+        'The tool step reached a moved vendor endpoint: fix the integration the step uses, then replay the event.',
       custom_event: { na: 'Publishing answers 202 or a problem; it never redirects.' },
     },
   },
@@ -35,7 +36,8 @@ export const HTTP_CODES: readonly CatalogSource[] = [
         'The vendor refused a request the hub built. Check the integration configuration (ids, picklist values) and the event data the request came from.',
       custom_node:
         'The tool arguments rendered from the SOP were refused by the vendor. Check the step arguments of the SOP against the tool description.',
-      custom_event: 'The publish body failed validation: send `type` and `data` as documented; the problem lists the fields.',
+      custom_event:
+        'The publish body failed validation: send `type` and `data` as documented; the problem lists the fields.',
     },
   },
   {
@@ -50,7 +52,8 @@ export const HTTP_CODES: readonly CatalogSource[] = [
         'The receiver refused the hub. If it checks its own token or IP list, update it; it should verify the webhook-signature header with the subscription secret.',
       prebuilt_integration:
         "The vendor refused the integration's credentials. Re-enter them on the integration (they may have been rotated or the API user disabled).",
-      custom_node: 'The tool step ran with credentials the vendor refused: fix the integration credentials, then replay.',
+      custom_node:
+        'The tool step ran with credentials the vendor refused: fix the integration credentials, then replay.',
       custom_event: 'The API key is missing, wrong, expired or revoked. Use a current key with the admin scope.',
     },
   },
@@ -79,7 +82,8 @@ export const HTTP_CODES: readonly CatalogSource[] = [
       outbound_webhook: 'The receiver URL does not exist. Check the subscription URL path.',
       prebuilt_integration:
         "The vendor has no such resource or endpoint: check the integration's base URL, region or zone, and the ids the request used.",
-      custom_node: 'The record the tool step addressed does not exist at the vendor (deleted or wrong id); fix the SOP or replay.',
+      custom_node:
+        'The record the tool step addressed does not exist at the vendor (deleted or wrong id); fix the SOP or replay.',
       custom_event: { na: 'The publish route always exists.' },
     },
   },
@@ -90,9 +94,12 @@ export const HTTP_CODES: readonly CatalogSource[] = [
     meaning: 'The resource exists but not for this HTTP method.',
     remediation: {
       inbound_webhook: 'The sender used a method other than POST. Configure the vendor to POST its webhooks.',
-      outbound_webhook: 'The receiver does not accept POST at this URL. Point the subscription at its webhook endpoint.',
-      prebuilt_integration: 'The vendor endpoint does not accept this method; the API version may have changed. Report it with the probe detail.',
-      custom_node: 'The vendor refused the method of the tool call; the tool may need updating for the vendor API version.',
+      outbound_webhook:
+        'The receiver does not accept POST at this URL. Point the subscription at its webhook endpoint.',
+      prebuilt_integration:
+        'The vendor endpoint does not accept this method; the API version may have changed. Report it with the probe detail.',
+      custom_node:
+        'The vendor refused the method of the tool call; the tool may need updating for the vendor API version.',
       custom_event: 'Publish with POST.',
     },
   },
@@ -103,7 +110,8 @@ export const HTTP_CODES: readonly CatalogSource[] = [
     meaning: 'The receiver cannot answer in a format the request accepts.',
     remediation: {
       inbound_webhook: { na: 'The hub answers deliveries in JSON whatever they accept.' },
-      outbound_webhook: 'The receiver does not produce a format matching the Accept header; let it answer JSON or any type.',
+      outbound_webhook:
+        'The receiver does not produce a format matching the Accept header; let it answer JSON or any type.',
       prebuilt_integration: 'The vendor refused the Accept header of the call; the API version may have changed.',
       custom_node: 'The vendor refused the Accept header of the tool call; the tool may need updating.',
       custom_event: { na: 'The admin API answers JSON.' },
@@ -117,7 +125,8 @@ export const HTTP_CODES: readonly CatalogSource[] = [
     remediation: {
       inbound_webhook: 'The sender did not finish sending its body in time. Check its network path to the hub.',
       outbound_webhook: 'The receiver timed the request out. Let it acknowledge fast (202) and work afterwards.',
-      prebuilt_integration: 'The vendor timed the request out; it is retried. If it persists, check the vendor status page.',
+      prebuilt_integration:
+        'The vendor timed the request out; it is retried. If it persists, check the vendor status page.',
       custom_node: 'The vendor timed the tool call out; it is retried, then the event fails and can be replayed.',
       custom_event: 'The request body arrived too slowly; send it again.',
     },
@@ -129,9 +138,12 @@ export const HTTP_CODES: readonly CatalogSource[] = [
     meaning: 'The request conflicts with the current state.',
     remediation: {
       inbound_webhook: { na: 'A duplicate delivery answers 200 with the existing event, not 409.' },
-      outbound_webhook: 'The receiver reports a conflict (often it already processed the event). Make it idempotent on webhook-id.',
-      prebuilt_integration: 'The vendor refused a change that conflicts with its record state; check the record at the vendor.',
-      custom_node: "The tool's change conflicts with the record at the vendor (already closed, already linked); adjust the SOP.",
+      outbound_webhook:
+        'The receiver reports a conflict (often it already processed the event). Make it idempotent on webhook-id.',
+      prebuilt_integration:
+        'The vendor refused a change that conflicts with its record state; check the record at the vendor.',
+      custom_node:
+        "The tool's change conflicts with the record at the vendor (already closed, already linked); adjust the SOP.",
       custom_event: { na: 'Publishing does not conflict.' },
     },
   },
@@ -141,8 +153,10 @@ export const HTTP_CODES: readonly CatalogSource[] = [
     title: 'Payload Too Large',
     meaning: 'The body is over the size limit.',
     remediation: {
-      inbound_webhook: 'The delivery body is over WEBHOOK_MAX_BODY_BYTES. Reduce what the vendor sends, or raise the setting.',
-      outbound_webhook: "The receiver's body limit is smaller than the event. Raise it or subscribe to narrower event types.",
+      inbound_webhook:
+        'The delivery body is over WEBHOOK_MAX_BODY_BYTES. Reduce what the vendor sends, or raise the setting.',
+      outbound_webhook:
+        "The receiver's body limit is smaller than the event. Raise it or subscribe to narrower event types.",
       prebuilt_integration: 'The vendor refused the size of a request; the tool input is too large.',
       custom_node: 'The tool step sent more than the vendor accepts; shorten the templated text in the SOP.',
       custom_event: 'The publish body is over API_MAX_BODY_BYTES; send smaller `data`.',
@@ -156,7 +170,8 @@ export const HTTP_CODES: readonly CatalogSource[] = [
     remediation: {
       inbound_webhook:
         "The tenant's inbound rate (INBOUND_TENANT_RATE_PER_MINUTE) or daily quota was exceeded; the sender should retry after Retry-After. Raise the limits if the volume is expected.",
-      outbound_webhook: 'The receiver is throttling the hub; attempts back off and retry. Raise its limit or narrow the subscription.',
+      outbound_webhook:
+        'The receiver is throttling the hub; attempts back off and retry. Raise its limit or narrow the subscription.',
       prebuilt_integration:
         'The vendor is throttling this account. The hub backs off; if it persists, lower probe or sync frequency or ask the vendor for a higher limit.',
       custom_node: 'The vendor throttled the tool step; it is retried after the time the vendor asked.',
@@ -170,7 +185,8 @@ export const HTTP_CODES: readonly CatalogSource[] = [
     meaning: 'The server failed unexpectedly.',
     remediation: {
       inbound_webhook: { na: 'The receive path answers a problem with a stable code, never a bare 500.' },
-      outbound_webhook: 'The receiver failed; attempts retry with backoff. Check the receiver logs with the webhook-id header.',
+      outbound_webhook:
+        'The receiver failed; attempts retry with backoff. Check the receiver logs with the webhook-id header.',
       prebuilt_integration: 'The vendor failed; the hub retries. Check the vendor status page if it persists.',
       custom_node: 'The vendor failed the tool call; it is retried, then the event fails and can be replayed.',
       custom_event: { na: 'Publishing answers a problem with a stable code, never a bare 500.' },
@@ -184,7 +200,8 @@ export const HTTP_CODES: readonly CatalogSource[] = [
     remediation: {
       inbound_webhook: { na: 'The hub does not proxy deliveries.' },
       outbound_webhook: "The receiver's gateway could not reach its backend; attempts retry. Check the receiver.",
-      prebuilt_integration: "The vendor's gateway failed; retried automatically. Check the vendor status page if it persists.",
+      prebuilt_integration:
+        "The vendor's gateway failed; retried automatically. Check the vendor status page if it persists.",
       custom_node: "The vendor's gateway failed the tool call; it is retried.",
       custom_event: { na: 'Publishing does not proxy.' },
     },
@@ -195,10 +212,13 @@ export const HTTP_CODES: readonly CatalogSource[] = [
     title: 'Service Unavailable',
     meaning: 'The server is overloaded or down for maintenance.',
     remediation: {
-      inbound_webhook: 'The hub could not reach its storage or queue; the sender should retry. Check the hub health at /api/healthz.',
+      inbound_webhook:
+        'The hub could not reach its storage or queue; the sender should retry. Check the hub health at /api/healthz.',
       outbound_webhook: 'The receiver is unavailable; attempts retry with backoff.',
-      prebuilt_integration: 'The vendor is unavailable (maintenance or outage); probes and tools retry. Check the vendor status page.',
-      custom_node: 'The vendor was unavailable for the tool step; it is retried, then the event fails and can be replayed.',
+      prebuilt_integration:
+        'The vendor is unavailable (maintenance or outage); probes and tools retry. Check the vendor status page.',
+      custom_node:
+        'The vendor was unavailable for the tool step; it is retried, then the event fails and can be replayed.',
       custom_event: 'The hub could not reach its storage; publish again.',
     },
   },
@@ -211,7 +231,8 @@ export const HTTP_CODES: readonly CatalogSource[] = [
       inbound_webhook: { na: 'The hub does not proxy deliveries.' },
       outbound_webhook: "The receiver's gateway timed out; let the receiver acknowledge fast and work afterwards.",
       prebuilt_integration: "The vendor's gateway timed out; retried automatically.",
-      custom_node: "The vendor's gateway timed out during the tool step; it is retried. Check the vendor for a half-done write before replaying.",
+      custom_node:
+        "The vendor's gateway timed out during the tool step; it is retried. Check the vendor for a half-done write before replaying.",
       custom_event: { na: 'Publishing does not proxy.' },
     },
   },
@@ -222,7 +243,8 @@ export const HTTP_CODES: readonly CatalogSource[] = [
     meaning: 'A CDN (Cloudflare) could not connect to the origin server.',
     remediation: {
       inbound_webhook: { na: 'Vendors reach the hub directly, not through a CDN the hub answers for.' },
-      outbound_webhook: "The receiver's CDN cannot reach its origin: the receiver is down. Attempts retry; tell its owner.",
+      outbound_webhook:
+        "The receiver's CDN cannot reach its origin: the receiver is down. Attempts retry; tell its owner.",
       prebuilt_integration: "The vendor's CDN cannot reach its origin (vendor outage); retried automatically.",
       custom_node: "The vendor's origin was down for the tool step; it is retried.",
       custom_event: { na: 'Publishing does not pass a CDN.' },
@@ -235,7 +257,8 @@ export const HTTP_CODES: readonly CatalogSource[] = [
     meaning: 'A CDN (Cloudflare) could not route to the origin server.',
     remediation: {
       inbound_webhook: { na: 'Vendors reach the hub directly, not through a CDN the hub answers for.' },
-      outbound_webhook: "The receiver's CDN cannot route to its origin (DNS or network at the receiver); tell its owner.",
+      outbound_webhook:
+        "The receiver's CDN cannot route to its origin (DNS or network at the receiver); tell its owner.",
       prebuilt_integration: "The vendor's CDN cannot route to its origin (vendor outage); retried automatically.",
       custom_node: "The vendor's origin was unreachable for the tool step; it is retried.",
       custom_event: { na: 'Publishing does not pass a CDN.' },
@@ -273,7 +296,8 @@ export const HTTP_CODES: readonly CatalogSource[] = [
     title: 'Server Error',
     meaning: 'A failure the catalog does not list by code: the other side (or the hub) failed.',
     remediation: {
-      inbound_webhook: 'The hub failed to process the event; replay it, and report it with its correlation id if it repeats.',
+      inbound_webhook:
+        'The hub failed to process the event; replay it, and report it with its correlation id if it repeats.',
       outbound_webhook: 'The receiver failed; attempts retry with backoff.',
       prebuilt_integration: 'The vendor failed; calls are retried. Check the vendor status page if it persists.',
       custom_node: 'The tool step failed on the server side; it is retried, then the event can be replayed.',

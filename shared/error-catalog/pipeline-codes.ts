@@ -17,7 +17,8 @@ const ERROR_TYPE_ENTRIES = {
     title: 'No SOP matched',
     meaning: 'The event was valid but no enabled SOP matched its source and type.',
     remediation: {
-      inbound_webhook: 'Create or enable a SOP for this source and event type, then replay the event; or stop the vendor sending it.',
+      inbound_webhook:
+        'Create or enable a SOP for this source and event type, then replay the event; or stop the vendor sending it.',
       outbound_webhook: NA_OUTBOUND,
       prebuilt_integration: NA_VENDOR,
       custom_node: { na: 'No SOP ran, so no step did.' },
@@ -50,7 +51,8 @@ const ERROR_TYPE_ENTRIES = {
     title: 'Tool execution error',
     meaning: 'A SOP tool step failed: unknown tool, bad arguments or the vendor refused it.',
     remediation: {
-      inbound_webhook: 'The event failed in a SOP step; open it to see the step, fix the SOP or integration and replay.',
+      inbound_webhook:
+        'The event failed in a SOP step; open it to see the step, fix the SOP or integration and replay.',
       outbound_webhook: NA_OUTBOUND,
       prebuilt_integration: 'The vendor refused the tool call; its status is on the failure.',
       custom_node: 'Fix the step (tool name, arguments) in the SOP, then replay the event.',
@@ -138,7 +140,8 @@ const ERROR_TYPE_ENTRIES = {
     title: 'Crashed',
     meaning: 'A stage handler kept failing unexpectedly until the queue gave up (dashboard code 804).',
     remediation: {
-      inbound_webhook: 'Unable to process the event: replay it; if it crashes again, report it with its correlation id.',
+      inbound_webhook:
+        'Unable to process the event: replay it; if it crashes again, report it with its correlation id.',
       outbound_webhook: NA_OUTBOUND,
       prebuilt_integration: NA_VENDOR,
       custom_node: 'The step crashed; replay the event, and report it if it repeats.',
@@ -171,8 +174,10 @@ const CALL_ENTRIES: readonly CatalogSource[] = [
     meaning: 'No answer came back within the call timeout.',
     remediation: {
       inbound_webhook: NA_INBOUND_CALL,
-      outbound_webhook: 'The receiver is slow: let it answer 2xx at once and work afterwards. Attempts retry with backoff.',
-      prebuilt_integration: 'The vendor did not answer in time; retried automatically. Check its status page if it persists.',
+      outbound_webhook:
+        'The receiver is slow: let it answer 2xx at once and work afterwards. Attempts retry with backoff.',
+      prebuilt_integration:
+        'The vendor did not answer in time; retried automatically. Check its status page if it persists.',
       custom_node: 'The vendor did not answer the tool call in time; check for a half-done write before replaying.',
       custom_event: NA_PUBLISH,
     },
@@ -181,13 +186,16 @@ const CALL_ENTRIES: readonly CatalogSource[] = [
     code: 'network',
     status: null,
     title: 'Connection failed',
-    meaning: 'The connection failed before an answer: DNS name not found, connection refused or reset, or TLS handshake failure.',
+    meaning:
+      'The connection failed before an answer: DNS name not found, connection refused or reset, or TLS handshake failure.',
     remediation: {
       inbound_webhook: NA_INBOUND_CALL,
       outbound_webhook:
         'Check the subscription host name resolves, the receiver listens on the port, and its TLS certificate is valid for that name.',
-      prebuilt_integration: "Check the integration's address (host, region) and that the vendor is reachable; the error detail names the cause.",
-      custom_node: 'The vendor could not be reached for the tool call; fix the integration address or wait for the vendor, then replay.',
+      prebuilt_integration:
+        "Check the integration's address (host, region) and that the vendor is reachable; the error detail names the cause.",
+      custom_node:
+        'The vendor could not be reached for the tool call; fix the integration address or wait for the vendor, then replay.',
       custom_event: NA_PUBLISH,
     },
   },
@@ -195,7 +203,8 @@ const CALL_ENTRIES: readonly CatalogSource[] = [
     code: 'blocked',
     status: null,
     title: 'Refused by the network guard (SSRF)',
-    meaning: 'The address resolves to a private, loopback, link-local or metadata range, so the hub refused to call it.',
+    meaning:
+      'The address resolves to a private, loopback, link-local or metadata range, so the hub refused to call it.',
     remediation: {
       inbound_webhook: NA_INBOUND_CALL,
       outbound_webhook: 'Use a public receiver address; the hub never calls private networks.',
@@ -209,14 +218,49 @@ const CALL_ENTRIES: readonly CatalogSource[] = [
 
 /** A probe's verdict when the vendor gave no HTTP status (the other verdicts carry one). */
 const PROBE_ENTRIES: readonly CatalogSource[] = [
-  ['auth', 'Credentials refused', 'The vendor refused the credentials.', 'Re-enter the credentials on the integration.'],
-  ['forbidden', 'Not permitted', 'The vendor account lacks a permission, licence or allowed IP.', 'Grant the API user what the call needs.'],
-  ['not_found', 'Not found at the vendor', 'Wrong base URL, region, zone or id.', "Check the integration's address and ids."],
-  ['rejected', 'Refused by the vendor', 'The vendor refused the request as sent.', 'Check the integration configuration.'],
-  ['unavailable', 'Vendor unavailable', 'The vendor answered 5xx.', 'Wait for the vendor; probes show when it is back.'],
-  ['bad_response', 'Unreadable vendor answer', 'A 2xx answer the connector could not read.', 'The vendor API may have changed; report it.'],
+  [
+    'auth',
+    'Credentials refused',
+    'The vendor refused the credentials.',
+    'Re-enter the credentials on the integration.',
+  ],
+  [
+    'forbidden',
+    'Not permitted',
+    'The vendor account lacks a permission, licence or allowed IP.',
+    'Grant the API user what the call needs.',
+  ],
+  [
+    'not_found',
+    'Not found at the vendor',
+    'Wrong base URL, region, zone or id.',
+    "Check the integration's address and ids.",
+  ],
+  [
+    'rejected',
+    'Refused by the vendor',
+    'The vendor refused the request as sent.',
+    'Check the integration configuration.',
+  ],
+  [
+    'unavailable',
+    'Vendor unavailable',
+    'The vendor answered 5xx.',
+    'Wait for the vendor; probes show when it is back.',
+  ],
+  [
+    'bad_response',
+    'Unreadable vendor answer',
+    'A 2xx answer the connector could not read.',
+    'The vendor API may have changed; report it.',
+  ],
   ['expiring', 'Credentials expiring', 'The credentials work but expire soon.', 'Rotate them before they expire.'],
-  ['undecryptable', 'Credentials unreadable', 'The stored credentials cannot be decrypted.', 'Restore the encryption key or re-enter them.'],
+  [
+    'undecryptable',
+    'Credentials unreadable',
+    'The stored credentials cannot be decrypted.',
+    'Restore the encryption key or re-enter them.',
+  ],
   ['internal', 'Probe failed in the hub', 'The probe could not run.', 'Report it with the probe detail.'],
 ].map(([code, title, meaning, fix]) => ({
   code: code as string,
@@ -246,7 +290,8 @@ const NUMBERED_ENTRIES: readonly CatalogSource[] = [
     code: '804',
     status: null,
     title: 'Unable to process the event',
-    meaning: 'An inbound event could not be processed: its stage crashed or failed inside the hub. Counted here as `crashed` or `internal_error`.',
+    meaning:
+      'An inbound event could not be processed: its stage crashed or failed inside the hub. Counted here as `crashed` or `internal_error`.',
     remediation: {
       inbound_webhook: 'Replay the event; if it fails again, report it with its correlation id.',
       outbound_webhook: NA_OUTBOUND,
@@ -262,10 +307,13 @@ const NUMBERED_ENTRIES: readonly CatalogSource[] = [
     title: 'Action submission failed',
     meaning: 'A SOP tool step sent its action to the vendor and the vendor refused or failed it.',
     remediation: {
-      inbound_webhook: { na: 'The step failure counts as custom_node; the event then ends failed with its error type.' },
+      inbound_webhook: {
+        na: 'The step failure counts as custom_node; the event then ends failed with its error type.',
+      },
       outbound_webhook: NA_OUTBOUND,
       prebuilt_integration: { na: "The vendor call itself counts with the vendor's status." },
-      custom_node: "Open the failure: the vendor's status says why (credentials, permission, record state). Fix it, then replay.",
+      custom_node:
+        "Open the failure: the vendor's status says why (credentials, permission, record state). Fix it, then replay.",
       custom_event: NA_PUBLISH,
     },
     related: ['tool_execution_error', 'vendor_unavailable'],
@@ -295,7 +343,8 @@ const NUMBERED_ENTRIES: readonly CatalogSource[] = [
     code: '852',
     status: null,
     title: 'Contact policy refused (no equivalent)',
-    meaning: 'The dashboard names this for a contact policy refusal; this hub has no contact policies and never emits it.',
+    meaning:
+      'The dashboard names this for a contact policy refusal; this hub has no contact policies and never emits it.',
     remediation: NO_EQUIVALENT('contact policies'),
     emitted: false,
   },
@@ -303,7 +352,8 @@ const NUMBERED_ENTRIES: readonly CatalogSource[] = [
     code: '882',
     status: 429,
     title: 'Tenant rate exceeded',
-    meaning: "The tenant's inbound webhook rate per minute was exceeded; the delivery was refused with 429 and Retry-After.",
+    meaning:
+      "The tenant's inbound webhook rate per minute was exceeded; the delivery was refused with 429 and Retry-After.",
     remediation: {
       inbound_webhook:
         'The vendor should retry after Retry-After. If the rate is expected, raise INBOUND_TENANT_RATE_PER_MINUTE; otherwise find the webhook sending the burst on the dashboard.',
@@ -320,7 +370,8 @@ const NUMBERED_ENTRIES: readonly CatalogSource[] = [
     title: 'Tenant quota exceeded',
     meaning: "The tenant's daily inbound webhook quota (set by the operator) is used up until midnight UTC.",
     remediation: {
-      inbound_webhook: 'Deliveries resume at midnight UTC. The operator raises or removes INBOUND_TENANT_DAILY_QUOTA if the volume is expected.',
+      inbound_webhook:
+        'Deliveries resume at midnight UTC. The operator raises or removes INBOUND_TENANT_DAILY_QUOTA if the volume is expected.',
       outbound_webhook: NA_OUTBOUND,
       prebuilt_integration: NA_VENDOR,
       custom_node: { na: 'Applies to inbound deliveries only.' },

@@ -2,7 +2,6 @@ import { defineApiRoute } from '../api/api-route';
 import { catalogListSchema, catalogLookupSchema, catalogParams } from './api-schemas';
 import { catalogEntries, resolveCatalogEntry } from './catalog';
 
-
 /** API routes by operationId; functions/error-catalog-get.ts registers each (docs/decisions.md §38). */
 export const routes = {
   listErrorCatalog: defineApiRoute({

@@ -39,7 +39,7 @@ export const VENDOR_NOTES: Readonly<Record<string, readonly VendorNote[]>> = {
     },
     {
       vendor: 'microsoft365',
-      note: "Microsoft Graph answers 403 when the GDAP relationship with the customer tenant expired or lacks the role; renew the relationship in Partner Center.",
+      note: 'Microsoft Graph answers 403 when the GDAP relationship with the customer tenant expired or lacks the role; renew the relationship in Partner Center.',
     },
   ],
   '404': [
@@ -49,7 +49,7 @@ export const VENDOR_NOTES: Readonly<Record<string, readonly VendorNote[]>> = {
     },
     {
       vendor: 'autotask',
-      note: "Autotask accounts live in one zone; the connector looks it up by user name, so a 404 usually means a record id that no longer exists.",
+      note: 'Autotask accounts live in one zone; the connector looks it up by user name, so a 404 usually means a record id that no longer exists.',
     },
   ],
   '429': [
@@ -74,6 +74,9 @@ export const VENDOR_NOTES: Readonly<Record<string, readonly VendorNote[]>> = {
   ],
   not_found: [{ vendor: 'itglue', note: 'The wrong IT Glue region shows as not_found.' }],
   expiring: [
-    { vendor: 'microsoft365', note: 'For Microsoft 365 this can be the client secret or the GDAP relationship end date.' },
+    {
+      vendor: 'microsoft365',
+      note: 'For Microsoft 365 this can be the client secret or the GDAP relationship end date.',
+    },
   ],
 };

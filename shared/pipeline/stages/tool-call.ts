@@ -1,5 +1,5 @@
 import { type AgentRun, loadAgentRun, updateAgentRun } from '../../agents/runs';
-import { processCounters } from '../../analytics/process-counters';
+import { countTransactionNow, processCounters } from '../../analytics/process-counters';
 import { ResourceNotFoundError } from '../../errors/domain-error';
 import { type ErrorType, FAILURE_PROPERTIES } from '../../events/contract';
 import { loadNormalizedEvent } from '../../events/event-store';
@@ -100,7 +100,9 @@ export async function toolCallWork(ctx: StageContext): Promise<StageResult> {
     [FAILURE_PROPERTIES.sopId]: run.sopId,
     [FAILURE_PROPERTIES.tool]: step.tool,
   };
-  const failStep = async (result: Failure): Promise<Failure> => {
+  /** `code`: the dashboard code of the step failure (docs/dashboard.md); else its error type. */
+  const failStep = async (result: Failure, code?: string): Promise<Failure> => {
+    await countStep(tenantId, eventId, run, step.tool, code ?? result.errorType, result.message);
     // A retried failure leaves the run running; only a final one ends it.
     if (!result.transient) {
       await updateAgentRun(tenantId, run.id, {
@@ -137,6 +139,7 @@ export async function toolCallWork(ctx: StageContext): Promise<StageResult> {
           false,
           props,
         ),
+        '816',
       );
     }
     args = parsed.data;
@@ -149,6 +152,7 @@ export async function toolCallWork(ctx: StageContext): Promise<StageResult> {
         false,
         props,
       ),
+      '816',
     );
   }
 
@@ -228,11 +232,12 @@ export async function toolCallWork(ctx: StageContext): Promise<StageResult> {
       'failed',
       mapped.properties?.[FAILURE_PROPERTIES.vendorStatus] ?? mapped.errorType,
     );
-    return failStep(mapped);
+    return failStep(mapped, error instanceof VendorError ? '811' : undefined);
   }
   crashPoint(CRASH_AFTER_VENDOR_WRITE);
   if (tool.writes) await settleWrite(address, { status: 'succeeded', result });
   await countCall(tenantId, integrationId, 'succeeded', tool.id);
+  await countStep(tenantId, eventId, run, tool.id, null, '');
   return advance(ctx, run, index, tool, result, integrationId);
 }
 
@@ -248,6 +253,38 @@ async function countCall(
     integrationId,
     outcome: `tool_call.${outcome}`,
     code: String(code),
+  });
+  const ok = outcome === 'succeeded';
+  await countTransactionNow({
+    tenantId,
+    type: 'prebuilt_integration',
+    integrationId,
+    ok,
+    code: ok ? '-' : code,
+    service: 'tool_call',
+  });
+}
+
+/** One run of a SOP tool step, a custom_node transaction; `code` null when it succeeded. */
+function countStep(
+  tenantId: string,
+  eventId: string,
+  run: AgentRun,
+  tool: string,
+  code: string | null,
+  description: string,
+): Promise<void> {
+  return countTransactionNow({
+    tenantId,
+    type: 'custom_node',
+    integrationId: run.sopId,
+    integrationName: run.sopName,
+    ok: code === null,
+    code: code ?? '-',
+    description,
+    service: tool,
+    flow: run.sopId,
+    example: { kind: 'event', id: eventId },
   });
 }
 
