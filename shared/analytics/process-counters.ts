@@ -1,7 +1,8 @@
 import { services } from '../app/services';
 import { errorFields, logger } from '../observability/logger';
 import { Counters } from './counters';
-import { counterTables, failureGroupsTable } from './tables';
+import { FailureGroups } from './failure-groups';
+import { counterTables } from './tables';
 import { countTransaction, noteFailure, type Transaction, type TransactionDeps } from './transactions';
 
 let counters: Counters | undefined;
@@ -14,7 +15,7 @@ export function processCounters(): Counters {
 
 /** The counters and failure groups of this process, for counting transactions. */
 export function transactionDeps(): TransactionDeps {
-  return { counters: processCounters(), groups: failureGroupsTable(services().account) };
+  return { counters: processCounters(), groups: FailureGroups.of(services().account) };
 }
 
 /**

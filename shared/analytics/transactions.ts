@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { nowMs } from '../clock';
 import { errorFields, logger } from '../observability/logger';
 import { escapeKey, tenantPartition, unescapeKey } from '../storage/keys';
-import type { TableRepository } from '../storage/table-repository';
 import { type Counters, INTEGRATION_TYPES, type IntegrationType } from './counters';
+import type { FailureGroups } from './failure-groups';
 import type { FailureGroupRow } from './tables';
 
 /**
@@ -42,7 +42,7 @@ export interface Transaction {
 
 export interface TransactionDeps {
   counters: Pick<Counters, 'increment'>;
-  groups: TableRepository<FailureGroupRow>;
+  groups: Pick<FailureGroups, 'update'>;
 }
 
 const MAX_LISTED = 10;

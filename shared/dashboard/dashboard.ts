@@ -1,6 +1,6 @@
 import type { Counters, CounterTotal } from '../analytics/counters';
 import { INTEGRATION_TYPES, type IntegrationType } from '../analytics/counters';
-import type { FailureGroupRow } from '../analytics/tables';
+import type { FailureGroup, FailureGroups } from '../analytics/failure-groups';
 import {
   examplesOf,
   failureGroupPartition,
@@ -11,7 +11,6 @@ import {
 import { resolveCatalogEntry } from '../error-catalog/catalog';
 import { DomainError } from '../errors/domain-error';
 import { timeBucket } from '../storage/keys';
-import type { Stored, TableRepository } from '../storage/table-repository';
 
 /**
  * The integrations dashboard (docs/dashboard.md): totals, per-type tiles, errors by code, daily
@@ -21,7 +20,7 @@ import type { Stored, TableRepository } from '../storage/table-repository';
  */
 export interface DashboardDeps {
   counters: Pick<Counters, 'totals'>;
-  groups: TableRepository<FailureGroupRow>;
+  groups: Pick<FailureGroups, 'list' | 'get'>;
 }
 
 export const MAX_DAYS = 90;
@@ -255,13 +254,8 @@ export async function buildDashboard(
   };
 }
 
-async function readGroups(deps: DashboardDeps, tenantId: string): Promise<Stored<FailureGroupRow>[]> {
-  const out: Stored<FailureGroupRow>[] = [];
-  for await (const row of deps.groups.iterate(failureGroupPartition(tenantId))) {
-    out.push(row);
-    if (out.length >= MAX_GROUPS) break;
-  }
-  return out;
+function readGroups(deps: DashboardDeps, tenantId: string): Promise<FailureGroup[]> {
+  return deps.groups.list(failureGroupPartition(tenantId), MAX_GROUPS);
 }
 
 /** Where the dashboard links an integration of each type. */
@@ -297,7 +291,7 @@ function exampleLink(example: StoredExample): string | null {
 }
 
 function failureRow(
-  group: Stored<FailureGroupRow>,
+  group: FailureGroup,
   key: { type: IntegrationType; integrationId: string; code: string },
   totalErrors: number,
 ): FailureRow {

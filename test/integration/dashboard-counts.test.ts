@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Counters, INTEGRATION_TYPES, type IntegrationType } from '../../shared/analytics/counters';
+import { FailureGroups } from '../../shared/analytics/failure-groups';
 import { counterRowSchema, failureGroupRowSchema } from '../../shared/analytics/tables';
 import { countTransaction, type Transaction, type TransactionDeps } from '../../shared/analytics/transactions';
 import { installClock, ManualClock } from '../../shared/clock';
@@ -22,11 +23,17 @@ function freshDeps(): { tx: TransactionDeps[]; dash: DashboardDeps } {
     daily: new TableRepository(account, name('d'), counterRowSchema),
     hourly: new TableRepository(account, name('h'), counterRowSchema),
   };
-  const groups = new TableRepository(account, name('g'), failureGroupRowSchema);
+  const groups = new FailureGroups(new TableRepository(account, name('g'), failureGroupRowSchema));
   // Two "instances" so the rows of one key are spread over shards the reader has to sum.
   const a = new Counters(tables);
   const b = new Counters(tables);
-  return { tx: [{ counters: a, groups }, { counters: b, groups }], dash: { counters: a, groups } };
+  return {
+    tx: [
+      { counters: a, groups },
+      { counters: b, groups },
+    ],
+    dash: { counters: a, groups },
+  };
 }
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
@@ -76,13 +83,27 @@ function makeTransactions(): Made[] {
   // Either side of each midnight between the periods, and on today's first millisecond.
   for (const edge of [TODAY - DAYS * DAY, TODAY - 2 * DAYS * DAY, TODAY]) {
     for (const at of [edge - 1, edge]) {
-      out.push({ at, tenantId: 'tenant-dash', type: 'custom_event', integrationId: 'ticket.created', ok: false, code: '400' });
+      out.push({
+        at,
+        tenantId: 'tenant-dash',
+        type: 'custom_event',
+        integrationId: 'ticket.created',
+        ok: false,
+        code: '400',
+      });
       out.push({ at, tenantId: 'tenant-dash', type: 'custom_node', integrationId: 'sop-9', ok: true, code: '-' });
     }
   }
   // Codes the catalog does not list, surely in the current period.
   for (const code of ['418', 'made_up_code']) {
-    out.push({ at: TODAY + 3_600_000, tenantId: 'tenant-dash', type: 'prebuilt_integration', integrationId: 'i1', ok: false, code });
+    out.push({
+      at: TODAY + 3_600_000,
+      tenantId: 'tenant-dash',
+      type: 'prebuilt_integration',
+      integrationId: 'i1',
+      ok: false,
+      code,
+    });
   }
   return out;
 }
@@ -106,7 +127,12 @@ describe('dashboard (Azurite, virtual clock)', () => {
     await Promise.all(writes);
     clock.set(NOW);
 
-    const result = await buildDashboard(dash, 'tenant-dash', { days: DAYS, types: ['custom_event', 'custom_node'] }, NOW);
+    const result = await buildDashboard(
+      dash,
+      'tenant-dash',
+      { days: DAYS, types: ['custom_event', 'custom_node'] },
+      NOW,
+    );
 
     const curFrom = TODAY - (DAYS - 1) * DAY;
     const prevFrom = curFrom - DAYS * DAY;
