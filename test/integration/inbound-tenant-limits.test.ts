@@ -74,7 +74,13 @@ describe('per-tenant inbound limits', () => {
     expect(refused.details).toMatchObject({ limit: 3, catalogCode: '882' });
     expect(h.sent).toHaveLength(3); // the refused delivery enqueued nothing
     expect(counted).toEqual([
-      expect.objectContaining({ type: 'inbound_webhook', integrationId: hook.id, ok: false, code: '882', service: 'receive' }),
+      expect.objectContaining({
+        type: 'inbound_webhook',
+        integrationId: hook.id,
+        ok: false,
+        code: '882',
+        service: 'receive',
+      }),
     ]);
     clock.advance(30_000);
     expect(codeOf(await deliver())).toBe(202);

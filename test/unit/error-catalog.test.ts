@@ -64,7 +64,12 @@ describe('error catalog', () => {
   });
 
   it('marks the dashboard codes with no equivalent here as not emitted, and names the ones that are', () => {
-    expect(catalogEntries().filter((e) => !e.emitted).map((e) => e.code).sort()).toEqual(['844', '852', '884']);
+    expect(
+      catalogEntries()
+        .filter((e) => !e.emitted)
+        .map((e) => e.code)
+        .sort(),
+    ).toEqual(['844', '852', '884']);
     expect(findCatalogEntry('882')?.related).toContain('tenant_rate_exceeded');
     expect(findCatalogEntry('883')?.related).toContain('tenant_quota_exceeded');
     expect(findCatalogEntry('804')?.related).toEqual(['crashed', 'internal_error']);
