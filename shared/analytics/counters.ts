@@ -18,13 +18,15 @@ import type { CounterRow, CounterTables } from './tables';
  * trip per increment (docs/decisions.md §36).
  */
 
-/** DESIGN §4 integration types. */
-export type IntegrationType =
-  | 'inbound_webhook'
-  | 'outbound_webhook'
-  | 'prebuilt_integration'
-  | 'custom_event'
-  | 'custom_node';
+/** The five integration types every transaction is counted under (docs/dashboard.md). */
+export const INTEGRATION_TYPES = [
+  'inbound_webhook',
+  'outbound_webhook',
+  'prebuilt_integration',
+  'custom_node',
+  'custom_event',
+] as const;
+export type IntegrationType = (typeof INTEGRATION_TYPES)[number];
 
 export interface CounterKey {
   tenantId: string;

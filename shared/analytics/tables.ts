@@ -21,3 +21,26 @@ export function counterTables(account: StorageAccount): CounterTables {
     hourly: new TableRepository(account, 'counterhours', counterRowSchema),
   };
 }
+
+/**
+ * `failuregroups`: one row per tenant × integration type × integration × failure code, the
+ * "Failures in Integrations" table of the dashboard (docs/dashboard.md). PartitionKey = tenant,
+ * RowKey = `type|integration|code`. Its size grows with the distinct failures of a tenant, never
+ * with how often they happen: counts live in the counters, this row holds what describes the group
+ * (the newest description, where it happened, a few examples and when it was last seen).
+ */
+export const failureGroupRowSchema = z.object({
+  integrationName: z.string().optional(),
+  description: z.string(),
+  /** JSON arrays, newest first and capped (Table Storage has no array type). */
+  services: z.string(),
+  flows: z.string(),
+  examples: z.string(),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+});
+export type FailureGroupRow = z.infer<typeof failureGroupRowSchema>;
+
+export function failureGroupsTable(account: StorageAccount): TableRepository<FailureGroupRow> {
+  return new TableRepository(account, 'failuregroups', failureGroupRowSchema);
+}

@@ -212,6 +212,18 @@ export const settingSpecs = {
     scope: 'optional',
     description: 'Largest inbound webhook body (POST /api/hooks/{id}); larger ones get 413 before any work.',
   },
+  INBOUND_TENANT_RATE_PER_MINUTE: {
+    schema: positiveInt(3000),
+    scope: 'optional',
+    description:
+      'Inbound webhook deliveries per minute one tenant may send across all its webhooks and instances; more get 429 tenant_rate_exceeded with Retry-After (default 3000).',
+  },
+  INBOUND_TENANT_DAILY_QUOTA: {
+    schema: z.coerce.number().int().positive().optional(),
+    scope: 'optional',
+    description:
+      'Optional daily (UTC) cap on inbound webhook deliveries per tenant, set by the operator; over it deliveries get 429 tenant_quota_exceeded until midnight UTC. Unset: no quota.',
+  },
   WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: {
     schema: z.coerce.number().int().min(30).max(3600).default(300),
     scope: 'optional',

@@ -35,6 +35,9 @@ export const ERROR_CODES = [
   'key_outranks_caller',
   'rate_limited',
   'too_many_failed_auth',
+  // Per-tenant inbound webhook limits (shared/inbound/tenant-limits.ts)
+  'tenant_rate_exceeded',
+  'tenant_quota_exceeded',
   // Vendors and the network guard
   'vendor_error',
   'outbound_url_blocked',

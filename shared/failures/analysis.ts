@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { processCounters } from '../analytics/process-counters';
+import { countTransactionNow, processCounters } from '../analytics/process-counters';
+import type { Transaction } from '../analytics/transactions';
 import { services } from '../app/services';
 import { nowMs } from '../clock';
 import { DomainError } from '../errors/domain-error';
@@ -103,7 +104,24 @@ export async function recordEventFailure(input: EventFailureInput): Promise<{ cr
       at: new Date(nowMs()).toISOString(),
     };
   });
+  if (created) await countTransactionNow(eventFailureTransaction(input));
   return { created };
+}
+
+/** The inbound_webhook transaction of an event that ended failed: its error type, stage and SOP. */
+function eventFailureTransaction(input: EventFailureInput): Transaction {
+  const sopId = input.metadata['sopId'];
+  return {
+    tenantId: input.tenantId,
+    type: 'inbound_webhook',
+    integrationId: input.webhookId ?? '-',
+    ok: false,
+    code: input.errorType,
+    description: input.message,
+    service: input.stage,
+    flow: typeof sopId === 'string' ? sopId : undefined,
+    example: { kind: 'event', id: input.eventId },
+  };
 }
 
 export async function failureOfEvent(tenantId: string, eventId: string): Promise<FailureView | undefined> {

@@ -1,4 +1,6 @@
 import type { Counters } from '../analytics/counters';
+import { countTransactionNow } from '../analytics/process-counters';
+import type { Transaction } from '../analytics/transactions';
 import { type BusSender, complete, deadLetter, type ReceivedMessage, type Settlement } from '../bus/port';
 import { retryOrDeadLetter } from '../bus/retry';
 import { nowMs } from '../clock';
@@ -255,6 +257,7 @@ async function finish(deps: ProbeDeps, message: ProbeMessage, vendor: string, ru
     outcome: `probe_${state}`,
     code: c.vendorStatus !== null ? String(c.vendorStatus) : c.reason,
   });
+  await countTransactionNow(probeTransaction(message, vendor, run));
   // The one terminal line per probe run (issue 11 §5).
   log.info('probe finished', {
     vendor,
@@ -265,4 +268,20 @@ async function finish(deps: ProbeDeps, message: ProbeMessage, vendor: string, ru
     latencyMs: run.latencyMs,
     trigger: message.trigger,
   });
+}
+
+/** A probe run as the prebuilt_integration transaction it is: one vendor call, with its status. */
+function probeTransaction(message: ProbeMessage, vendor: string, run: ProbeRun): Transaction {
+  const c = run.classification;
+  const ok = c.reason === 'ok' || c.reason === 'expiring';
+  return {
+    tenantId: message.tenantId,
+    type: 'prebuilt_integration',
+    integrationId: message.integrationId,
+    ok,
+    code: ok ? (c.vendorStatus ?? '-') : (c.vendorStatus ?? c.reason),
+    description: c.hint ?? c.vendorMessage ?? c.reason,
+    service: `probe:${vendor}`,
+    example: { kind: 'probe', id: message.integrationId },
+  };
 }

@@ -39,6 +39,8 @@ export const ERROR_TABLE = {
   key_outranks_caller: { status: 403, title: 'Forbidden' },
   rate_limited: { status: 429, title: 'Too many requests' },
   too_many_failed_auth: { status: 429, title: 'Too many requests' },
+  tenant_rate_exceeded: { status: 429, title: 'Tenant inbound webhook rate exceeded' },
+  tenant_quota_exceeded: { status: 429, title: 'Tenant daily inbound webhook quota exceeded' },
   vendor_error: { status: 502, title: 'The vendor refused or failed the request' },
   outbound_url_blocked: { status: 400, title: 'Outbound URL not allowed' },
   credential_key_unavailable: { status: 503, title: 'Credential encryption key unavailable' },

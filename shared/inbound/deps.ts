@@ -1,3 +1,4 @@
+import { countTransactionNow } from '../analytics/process-counters';
 import { services } from '../app/services';
 import { processBus } from '../bus/process-bus';
 import { integrationDeps } from '../integrations/deps';
@@ -6,6 +7,7 @@ import { getIntegration, openIntegrationSession } from '../integrations/manage';
 import { tenantIsActive } from '../tenants/active';
 import type { ReceiveDeps } from './receive';
 import { inboundTables } from './tables';
+import { TenantInboundLimits } from './tenant-limits';
 import { type PushDeps, unpushWebhook } from './vendor-push';
 import type { WebhookDeps } from './webhooks';
 
@@ -40,5 +42,25 @@ export function receiveDeps(): ReceiveDeps {
     integrationIsLive,
     maxBodyBytes: services().settings.WEBHOOK_MAX_BODY_BYTES,
     toleranceSeconds: services().settings.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS,
+    limits: inboundLimits(),
+    countRejection: countTransactionNow,
   };
+}
+
+let limits: { account: unknown; value: TenantInboundLimits } | undefined;
+
+/** One limiter per storage account (tests swap the process services). */
+function inboundLimits(): TenantInboundLimits {
+  const { account, settings } = services();
+  if (limits?.account !== account) {
+    limits = {
+      account,
+      value: new TenantInboundLimits(
+        account,
+        settings.INBOUND_TENANT_RATE_PER_MINUTE,
+        settings.INBOUND_TENANT_DAILY_QUOTA,
+      ),
+    };
+  }
+  return limits.value;
 }

@@ -1,17 +1,20 @@
 import { createHash } from 'node:crypto';
+import type { Transaction } from '../analytics/transactions';
 import type { BusSender } from '../bus/port';
 import { nowMs } from '../clock';
-import { DomainError } from '../errors/domain-error';
+import { DomainError, isDomainError } from '../errors/domain-error';
 import { claimDedupKey, createEvent, loadEvent } from '../events/event-store';
 import { enqueueValidation } from '../events/stage-messages';
 import { recordRejection } from '../failures/analysis';
 import { crashPoint } from '../faults/crash-points';
+import { errorMapping } from '../http/error-table';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../http/request-parsing';
 import type { Logger } from '../observability/logger';
 import { annotateActiveSpan } from '../observability/telemetry';
 import { newestFirstId } from '../storage/keys';
 import { storableBody } from './secret-redaction';
 import type { InboundTables } from './tables';
+import type { InboundLimits } from './tenant-limits';
 import { type Headers, verifyDelivery } from './verify';
 import { resolveWebhook } from './webhooks';
 
@@ -30,6 +33,10 @@ export interface ReceiveDeps {
   integrationIsLive: (tenantId: string, integrationId: string) => Promise<boolean>;
   maxBodyBytes: number;
   toleranceSeconds: number;
+  /** Per-tenant rate and daily quota (tenant-limits.ts); none in tests that do not exercise them. */
+  limits?: InboundLimits;
+  /** Counts a delivery refused at receive as a failed inbound_webhook transaction. */
+  countRejection?: (tx: Transaction) => Promise<void>;
 }
 
 export interface ReceiveRequest {
@@ -100,7 +107,42 @@ export function canonicalJson(value: unknown): string {
 
 export async function receiveWebhook(deps: ReceiveDeps, req: ReceiveRequest): Promise<ReceiveResult> {
   const hook = await resolveWebhook(deps.webhooks, req.webhookId);
-  if (!hook?.active || !(await deps.tenantIsActive(hook.tenantId))) throw notFound(req.webhookId);
+  // An id nobody owns has no tenant to count the refusal for; every other refusal is counted.
+  if (!hook) throw notFound(req.webhookId);
+  try {
+    return await receiveForHook(deps, req, hook);
+  } catch (error) {
+    await deps.countRejection?.(rejectionTransaction(hook, error));
+    throw error;
+  }
+}
+
+/** A refused delivery as its inbound_webhook transaction: the status it got, or 882/883 (docs/dashboard.md). */
+function rejectionTransaction(hook: { tenantId: string; id: string }, error: unknown): Transaction {
+  const code = isDomainError(error)
+    ? error.code === 'tenant_rate_exceeded'
+      ? '882'
+      : error.code === 'tenant_quota_exceeded'
+        ? '883'
+        : String(errorMapping(error.code).status)
+    : '500';
+  return {
+    tenantId: hook.tenantId,
+    type: 'inbound_webhook',
+    integrationId: hook.id,
+    ok: false,
+    code,
+    description: error instanceof Error ? error.message : 'The delivery was refused.',
+    service: 'receive',
+  };
+}
+
+async function receiveForHook(
+  deps: ReceiveDeps,
+  req: ReceiveRequest,
+  hook: NonNullable<Awaited<ReturnType<typeof resolveWebhook>>>,
+): Promise<ReceiveResult> {
+  if (!hook.active || !(await deps.tenantIsActive(hook.tenantId))) throw notFound(req.webhookId);
   annotateActiveSpan({ tenantId: hook.tenantId, integrationId: hook.integrationId ?? undefined, vendor: hook.source });
   if (hook.integrationId && !(await deps.integrationIsLive(hook.tenantId, hook.integrationId))) {
     throw notFound(req.webhookId);
@@ -108,6 +150,7 @@ export async function receiveWebhook(deps: ReceiveDeps, req: ReceiveRequest): Pr
   if ((req.declaredLength ?? 0) > deps.maxBodyBytes || !req.body || req.body.byteLength > deps.maxBodyBytes) {
     throw tooLarge(deps.maxBodyBytes);
   }
+  await deps.limits?.take(hook.tenantId);
   // A view, not a copy: Buffer's helpers over the same bytes.
   const body = Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength);
 

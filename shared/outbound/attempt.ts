@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { noteFailureNow } from '../analytics/process-counters';
+import type { Transaction } from '../analytics/transactions';
 import { nowMs } from '../clock';
 import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
 import { OutboundUrlBlockedError } from '../net/guard';
@@ -223,6 +225,7 @@ async function recordAttempt(
       statusCode: result.statusCode,
       error: result.error,
     }).catch((error: unknown) => logger.warn('subscription health not updated', errorFields(error))),
+    ok ? undefined : noteFailureNow(attemptFailure(tenantId, delivery, result)),
   ]);
   if (result.statusCode === 410) {
     await disableSubscription(deps, tenantId, delivery.value.subscriptionId, 'the endpoint answered 410 Gone');
@@ -423,5 +426,19 @@ export async function runManualAttempt(
       ...(record.responseExcerpt !== undefined ? { responseExcerpt: record.responseExcerpt } : {}),
     },
     status: after?.value.status ?? current.value.status,
+  };
+}
+
+/** A failed attempt as the failure group the dashboard lists (its counter is written above). */
+function attemptFailure(tenantId: string, delivery: Stored<DeliveryRecord>, result: SendResult): Transaction {
+  return {
+    tenantId,
+    type: 'outbound_webhook',
+    integrationId: delivery.value.subscriptionId,
+    ok: false,
+    code: result.code,
+    description: result.error ?? `The receiver answered HTTP ${result.code}.`,
+    service: 'delivery',
+    example: { kind: 'delivery', id: delivery.rowKey },
   };
 }

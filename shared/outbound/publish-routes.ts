@@ -1,4 +1,7 @@
+import { countTransactionNow } from '../analytics/process-counters';
 import { defineApiRoute } from '../api/api-route';
+import { isDomainError } from '../errors/domain-error';
+import { errorMapping } from '../http/error-table';
 import * as df from '../sdk/durable-functions';
 import { publishBody, publishedSchema } from './api-schemas';
 import { outboundDeps } from './deps';
@@ -21,14 +24,32 @@ export const routes = {
     body: publishBody,
     responses: { 202: { description: 'Accepted; deliveries are under way.', schema: publishedSchema } },
     handle: async ({ principal, body, context }) => {
-      const starter = durableStarter(df.getClient(context));
-      const result = await publishToSubscribers(
-        outboundDeps(),
-        principal.tenantId,
-        { type: body.type, data: body.data, source: 'admin' },
-        starter,
-      );
-      return { status: 202, body: result };
+      const tx = { tenantId: principal.tenantId, type: 'custom_event' as const, integrationId: body.type };
+      try {
+        const starter = durableStarter(df.getClient(context));
+        const result = await publishToSubscribers(
+          outboundDeps(),
+          principal.tenantId,
+          { type: body.type, data: body.data, source: 'admin' },
+          starter,
+        );
+        await countTransactionNow({ ...tx, ok: true, code: 202 });
+        return { status: 202, body: result };
+      } catch (error) {
+        await countTransactionNow({
+          ...tx,
+          ok: false,
+          code: refusalCode(error),
+          description: isDomainError(error) ? error.message : 'The publish failed inside the hub.',
+          service: 'publish',
+        });
+        throw error;
+      }
     },
   }),
 };
+
+/** The status a refused publish answers with (a problem's status; 500 for anything unexpected). */
+function refusalCode(error: unknown): number {
+  return isDomainError(error) ? errorMapping(error.code).status : 500;
+}

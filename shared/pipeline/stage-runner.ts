@@ -1,4 +1,4 @@
-import { processCounters } from '../analytics/process-counters';
+import { countTransactionNow, processCounters } from '../analytics/process-counters';
 import { describeError } from '../bus/envelope';
 import { type BusSender, complete, deadLetter, type MessageHandler, type ReceivedMessage } from '../bus/port';
 import { processBus } from '../bus/process-bus';
@@ -132,6 +132,7 @@ export function stageHandler(
         if (!wasTerminal) await updateEvent(event.tenantId, event.id, { status, stage });
         // Subscribers hear of a succeeded event (keyed by its id, so a redelivery publishes nothing twice).
         if (status === 'succeeded') await publishPipelineOutcome(event.tenantId, event.id);
+        if (status === 'succeeded' && !wasTerminal) await countEventSucceeded(event);
         return complete;
       }
       case 'retrying': {
@@ -320,4 +321,15 @@ function toRecord(
       };
     }
   }
+}
+
+/** The inbound_webhook transaction of an event that ended succeeded (docs/dashboard.md). */
+function countEventSucceeded(event: EventView): Promise<void> {
+  return countTransactionNow({
+    tenantId: event.tenantId,
+    type: 'inbound_webhook',
+    integrationId: event.webhookId ?? '-',
+    ok: true,
+    code: '-',
+  });
 }

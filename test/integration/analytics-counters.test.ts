@@ -42,6 +42,18 @@ describe('analytics counters (Azurite)', () => {
     expect(await total(instances[0]!, 'hour')).toBe(expected);
   });
 
+  it('100 concurrent writers of one counter lose nothing (one instance each, and 100 calls of one instance)', async () => {
+    const tables = freshTables();
+    const writers = Array.from({ length: 100 }, () => new Counters(tables));
+    await Promise.all(writers.map((c) => c.increment(key)));
+    expect(await total(writers[0]!, 'day')).toBe(100);
+    expect(await total(writers[0]!, 'hour')).toBe(100);
+    const one = writers[1]!;
+    await Promise.all(Array.from({ length: 100 }, () => one.increment(key)));
+    expect(await total(one, 'day')).toBe(200);
+    expect(await total(one, 'hour')).toBe(200);
+  });
+
   it('keeps counting after another writer moved a row it knows (stale ETag is re-read, not overwritten)', async () => {
     const tables = freshTables();
     const a = new Counters(tables);

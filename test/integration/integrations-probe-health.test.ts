@@ -293,7 +293,7 @@ describe('credentials about to expire', () => {
 });
 
 describe('analytics counters', () => {
-  it('each settled probe increments one counter by outcome and status', async () => {
+  it('each settled probe increments one probe counter by outcome and status, and counts one transaction', async () => {
     const clock = manualClock();
     const tenantId = adminOf().tenantId;
     const id = await saved('itglue', tenantId);
@@ -308,7 +308,14 @@ describe('analytics counters', () => {
       integrationId: id,
     });
     const byOutcome = Object.fromEntries(totals.map((t) => [`${t.outcome}/${t.code}`, t.count]));
-    expect(byOutcome).toEqual({ 'probe_connected/200': 2, 'probe_needs_attention/401': 1 });
+    // The probe-state counters, and the prebuilt_integration transactions the dashboard reads
+    // (docs/dashboard.md): a probe is one vendor call, succeeded or failed with the vendor's status.
+    expect(byOutcome).toEqual({
+      'probe_connected/200': 2,
+      'probe_needs_attention/401': 1,
+      'succeeded/200': 2,
+      'failed/401': 1,
+    });
     const hourly = await h.counters.totals(tenantId, clock.now(), clock.now(), 'hour', {
       integrationType: 'prebuilt_integration',
       integrationId: id,

@@ -1,5 +1,5 @@
 import { type AgentRun, loadAgentRun, updateAgentRun } from '../../agents/runs';
-import { processCounters } from '../../analytics/process-counters';
+import { countTransactionNow, processCounters } from '../../analytics/process-counters';
 import { ResourceNotFoundError } from '../../errors/domain-error';
 import { type ErrorType, FAILURE_PROPERTIES } from '../../events/contract';
 import { loadNormalizedEvent } from '../../events/event-store';
@@ -264,11 +264,33 @@ function writeAddress(ctx: StageContext): WriteAddress {
 
 const isFailure = (value: object): value is Failure => 'kind' in value && value.kind === 'fail';
 
+/** One run of a SOP tool step, a custom_node transaction (docs/dashboard.md); `code` null when it succeeded. */
+function countStep(ctx: StageContext, at: StepToRun, code: string | null, description: string): Promise<void> {
+  return countTransactionNow({
+    tenantId: ctx.event.tenantId,
+    type: 'custom_node',
+    integrationId: at.run.sopId,
+    integrationName: at.run.sopName,
+    ok: code === null,
+    code: code ?? '-',
+    description,
+    service: at.step.tool,
+    flow: at.run.sopId,
+    example: { kind: 'event', id: ctx.event.id },
+  });
+}
+
 /** The stage: each step either hands its value to the next or ends the tool call with a failure. */
 export async function toolCallWork(ctx: StageContext): Promise<StageResult> {
   const tenantId = ctx.event.tenantId;
   const at = await loadStepToRun(ctx);
   if (isFailure(at)) return at;
+  // Every run of the step is counted, retried ones included; `code` is the dashboard code of the
+  // failure (816: arguments not resolvable, 811: the vendor refused the action), else its error type.
+  const end = async (result: Failure, code?: string): Promise<Failure> => {
+    await countStep(ctx, at, code ?? result.errorType, result.message);
+    return endStep(tenantId, at, result);
+  };
   const base = {
     [FAILURE_PROPERTIES.agentRunId]: at.run.id,
     [FAILURE_PROPERTIES.sopId]: at.run.sopId,
@@ -277,22 +299,23 @@ export async function toolCallWork(ctx: StageContext): Promise<StageResult> {
   const tool = findTool(at.step.tool);
   if (!tool) {
     const message = `The tool "${at.step.tool}" is not in the catalog; edit SOP "${at.run.sopName}".`;
-    return endStep(tenantId, at, failure('tool_execution_error', message, false, base));
+    return end(failure('tool_execution_error', message, false, base));
   }
   const props = { ...base, [FAILURE_PROPERTIES.vendor]: tool.vendor };
 
   const rendered = await renderStepArguments(ctx, at, tool, props);
-  if (isFailure(rendered)) return endStep(tenantId, at, rendered);
+  if (isFailure(rendered)) return end(rendered, '816');
   const session = await openStepSession(ctx, at, tool, props);
-  if (isFailure(session)) return endStep(tenantId, at, session);
+  if (isFailure(session)) return end(session);
   const { integrationId } = session;
 
   const ledger = await claimStepWrite(ctx, tool, rendered.args, integrationId, props);
-  if (ledger.kind === 'fail') return endStep(tenantId, at, ledger);
+  if (ledger.kind === 'fail') return end(ledger);
   if (ledger.kind === 'done') return advance(ctx, at.run, at.index, tool, ledger.result, integrationId);
 
   const called = await callTool(ctx, tool, session.opened.session, rendered.args, integrationId, props);
-  if (isFailure(called)) return endStep(tenantId, at, called);
+  if (isFailure(called)) return end(called, called.errorType === 'tool_execution_error' ? undefined : '811');
+  await countStep(ctx, at, null, '');
   return advance(ctx, at.run, at.index, tool, called.result, integrationId);
 }
 

@@ -1,0 +1,233 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Counters, INTEGRATION_TYPES, type IntegrationType } from '../../shared/analytics/counters';
+import { FailureGroups } from '../../shared/analytics/failure-groups';
+import { counterRowSchema, failureGroupRowSchema } from '../../shared/analytics/tables';
+import { countTransaction, type Transaction, type TransactionDeps } from '../../shared/analytics/transactions';
+import { installClock, ManualClock } from '../../shared/clock';
+import { buildDashboard, changePct, type DashboardDeps, failureDetail } from '../../shared/dashboard/dashboard';
+import { resolveCatalogEntry } from '../../shared/error-catalog/catalog';
+import { isDomainError } from '../../shared/errors/domain-error';
+import { storageAccountFromConnectionString } from '../../shared/storage/connection';
+import { TableRepository } from '../../shared/storage/table-repository';
+
+/**
+ * The dashboard against a brute-force count of the transactions the test itself creates: every
+ * integration type, spread over two periods and across day boundaries, on the virtual clock.
+ */
+const account = storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
+let seq = 0;
+const name = (tag: string) => `dash${tag}${process.pid}${Date.now().toString(36)}${seq++}`;
+
+function freshDeps(): { tx: TransactionDeps[]; dash: DashboardDeps } {
+  const tables = {
+    daily: new TableRepository(account, name('d'), counterRowSchema),
+    hourly: new TableRepository(account, name('h'), counterRowSchema),
+  };
+  const groups = new FailureGroups(new TableRepository(account, name('g'), failureGroupRowSchema));
+  // Two "instances" so the rows of one key are spread over shards the reader has to sum.
+  const a = new Counters(tables);
+  const b = new Counters(tables);
+  return {
+    tx: [
+      { counters: a, groups },
+      { counters: b, groups },
+    ],
+    dash: { counters: a, groups },
+  };
+}
+
+/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const DAY = 86_400_000;
+const TODAY = Date.UTC(2026, 2, 10); // midnight UTC
+const NOW = TODAY + 20 * 3_600_000;
+const DAYS = 3;
+const CODES = ['404', '500', '503', '401', 'crashed', '882', '811', '816', 'timeout', '418', 'made_up_code'];
+
+interface Made extends Transaction {
+  at: number;
+}
+
+function makeTransactions(): Made[] {
+  const rnd = prng(20);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)] as T;
+  const out: Made[] = [];
+  // From 7 days back (outside both periods) to now; both periods are DAYS long.
+  const start = TODAY - (2 * DAYS + 1) * DAY;
+  for (let i = 0; i < 260; i++) {
+    const at = start + Math.floor(rnd() * (NOW - start));
+    const ok = rnd() < 0.6;
+    out.push({
+      at,
+      tenantId: 'tenant-dash',
+      type: pick(INTEGRATION_TYPES),
+      integrationId: pick(['i1', 'i2', 'i-3/x']),
+      ok,
+      code: ok ? '-' : pick(CODES),
+      description: 'it failed',
+      service: pick(['validation', 'tool_call', undefined]),
+      flow: pick(['sop-1', undefined]),
+      example: { kind: 'event', id: `ev${i}` },
+    });
+  }
+  // Either side of each midnight between the periods, and on today's first millisecond.
+  for (const edge of [TODAY - DAYS * DAY, TODAY - 2 * DAYS * DAY, TODAY]) {
+    for (const at of [edge - 1, edge]) {
+      out.push({
+        at,
+        tenantId: 'tenant-dash',
+        type: 'custom_event',
+        integrationId: 'ticket.created',
+        ok: false,
+        code: '400',
+      });
+      out.push({ at, tenantId: 'tenant-dash', type: 'custom_node', integrationId: 'sop-9', ok: true, code: '-' });
+    }
+  }
+  // Codes the catalog does not list, surely in the current period.
+  for (const code of ['418', 'made_up_code']) {
+    out.push({
+      at: TODAY + 3_600_000,
+      tenantId: 'tenant-dash',
+      type: 'prebuilt_integration',
+      integrationId: 'i1',
+      ok: false,
+      code,
+    });
+  }
+  return out;
+}
+
+let restore: (() => void) | undefined;
+afterEach(() => restore?.());
+
+describe('dashboard (Azurite, virtual clock)', () => {
+  it('equals a brute-force count of the transactions created, per type, code, day and period', async () => {
+    const { tx, dash } = freshDeps();
+    const clock = new ManualClock(0);
+    restore = installClock(clock);
+    const made = makeTransactions();
+    // Counters and failure groups read the clock synchronously when called, so the clock can move
+    // on before the writes land; the writes of many transactions then overlap, as in production.
+    const writes: Promise<void>[] = [];
+    made.forEach((t, i) => {
+      clock.set(t.at);
+      writes.push(countTransaction(tx[i % 2]!, t));
+    });
+    await Promise.all(writes);
+    clock.set(NOW);
+
+    const result = await buildDashboard(
+      dash,
+      'tenant-dash',
+      { days: DAYS, types: ['custom_event', 'custom_node'] },
+      NOW,
+    );
+
+    const curFrom = TODAY - (DAYS - 1) * DAY;
+    const prevFrom = curFrom - DAYS * DAY;
+    const inCur = made.filter((t) => t.at >= curFrom && t.at <= NOW);
+    const inPrev = made.filter((t) => t.at >= prevFrom && t.at < curFrom);
+    const tally = (list: Made[]) => ({
+      succeeded: list.filter((t) => t.ok).length,
+      failed: list.filter((t) => !t.ok).length,
+    });
+
+    const cur = tally(inCur);
+    const prev = tally(inPrev);
+    expect(result.totals).toEqual({
+      ...cur,
+      succeededChangePct: changePct(cur.succeeded, prev.succeeded),
+      failedChangePct: changePct(cur.failed, prev.failed),
+    });
+    expect(result.byType.map((b) => b.type)).toEqual([...INTEGRATION_TYPES]);
+    for (const row of result.byType) {
+      const c = tally(inCur.filter((t) => t.type === row.type));
+      const p = tally(inPrev.filter((t) => t.type === row.type));
+      expect(row, row.type).toEqual({
+        type: row.type,
+        ...c,
+        succeededChangePct: changePct(c.succeeded, p.succeeded),
+        failedChangePct: changePct(c.failed, p.failed),
+      });
+    }
+
+    const failedNow = inCur.filter((t) => !t.ok);
+    const codes = [...new Set(failedNow.map((t) => String(t.code)))].sort();
+    expect(result.errorsByCode.map((e) => e.code).sort()).toEqual(codes);
+    for (const e of result.errorsByCode) {
+      const mine = failedNow.filter((t) => String(t.code) === e.code);
+      expect(e.count, e.code).toBe(mine.length);
+      for (const type of INTEGRATION_TYPES) {
+        expect(e.byType[type], `${e.code} ${type}`).toBe(mine.filter((t) => t.type === type).length);
+      }
+      expect(e.label).toBe(resolveCatalogEntry(e.code).entry.title);
+    }
+    expect(result.errorsByCode.find((e) => e.code === '404')?.label).toBe('Not Found');
+    // Codes the catalog does not list fall back to their class.
+    expect(result.errorsByCode.find((e) => e.code === '418')?.catalogCode).toBe('4xx');
+    expect(result.errorsByCode.find((e) => e.code === 'made_up_code')?.catalogCode).toBe('5xx');
+
+    // Trends: one point per day and (filtered) type, oldest day first.
+    const trendTypes: IntegrationType[] = ['custom_event', 'custom_node'];
+    expect(result.trends).toHaveLength(DAYS * trendTypes.length);
+    for (const point of result.trends) {
+      const dayStart = Date.parse(`${point.date}T00:00:00Z`);
+      const mine = inCur.filter((t) => t.type === point.type && t.at >= dayStart && t.at < dayStart + DAY);
+      expect({ succeeded: point.succeeded, failed: point.failed }, `${point.date} ${point.type}`).toEqual(tally(mine));
+    }
+    expect(result.trends[0]?.date).toBe(new Date(curFrom).toISOString().slice(0, 10));
+
+    // Failures table: one row per type × integration × code failing in the period.
+    const groupKey = (t: { type: string; integrationId: string; code: string | number }) =>
+      `${t.type}|${t.integrationId}|${String(t.code)}`;
+    const expectedGroups = new Map<string, number>();
+    for (const t of failedNow) expectedGroups.set(groupKey(t), (expectedGroups.get(groupKey(t)) ?? 0) + 1);
+    expect(new Map(result.failures.map((f) => [groupKey(f), f.totalErrors]))).toEqual(expectedGroups);
+    const totals = result.failures.map((f) => f.totalErrors);
+    expect(totals).toEqual([...totals].sort((x, y) => y - x));
+
+    // A row's detail: same numbers, its examples (newest first, linked) and links.
+    const row = result.failures.find((f) => f.type === 'inbound_webhook') ?? result.failures[0]!;
+    const detail = await failureDetail(dash, 'tenant-dash', row.id, DAYS, NOW);
+    expect(detail.totalErrors).toBe(row.totalErrors);
+    expect(detail.code).toBe(row.code);
+    expect(detail.examples.length).toBeGreaterThan(0);
+    expect(detail.examples[0]?.link).toMatch(/^\/api\/v1\/events\/ev\d+$/);
+    expect(detail.remediation.length).toBeGreaterThan(0);
+    expect(detail.links.catalog).toBe(`/api/v1/error-catalog/${encodeURIComponent(row.catalogCode)}`);
+    const lastOfGroup = Math.max(...made.filter((t) => !t.ok && groupKey(t) === groupKey(row)).map((t) => t.at));
+    expect(detail.lastSeen).toBe(new Date(lastOfGroup).toISOString());
+  });
+
+  it('answers every type with zeros and null changes for a tenant with no transactions', async () => {
+    const { dash } = freshDeps();
+    const result = await buildDashboard(dash, 'tenant-empty', { days: 1 }, NOW);
+    expect(result.totals).toEqual({ succeeded: 0, failed: 0, succeededChangePct: null, failedChangePct: null });
+    expect(result.byType).toHaveLength(5);
+    expect(result.trends).toHaveLength(5);
+    expect(result.failures).toEqual([]);
+  });
+
+  it('refuses an out-of-range period and an unknown failure id without reading anything else', async () => {
+    const { dash } = freshDeps();
+    for (const days of [0, 91, 1.5]) {
+      const error = await buildDashboard(dash, 't', { days }, NOW).catch((e: unknown) => e);
+      expect(isDomainError(error) && error.code).toBe('validation_failed');
+    }
+    for (const id of ['nope', 'a'.repeat(500), '../x']) {
+      const error = await failureDetail(dash, 't', id, 30, NOW).catch((e: unknown) => e);
+      expect(isDomainError(error) && error.code).toBe('not_found');
+    }
+  });
+});
