@@ -50,6 +50,7 @@ describe('vendor budgets per tenant and credential, end to end', () => {
     const before = edr.requests.length;
     let sentByB = 0;
     let heldBack = 0;
+    const started = Date.now();
     for (let i = 0; i < 350; i++) {
       const tested = await call(host.baseUrl, 'POST', '/api/v1/integrations/test', {
         key: b,
@@ -60,10 +61,12 @@ describe('vendor budgets per tenant and credential, end to end', () => {
       if (tested.json.vendorStatus === 401) sentByB++;
       else heldBack++;
     }
-    // B reached the vendor only while its own unsaved-test budget lasted (a window may roll over
-    // once during the run on a slow machine), and the rest never left the hub.
+    // B reached the vendor only while its own unsaved-test budget lasted, one budget per window the
+    // run touched (a loaded machine may take more than one window), and the rest never left the hub.
+    const windows = 1 + Math.ceil((Date.now() - started) / (UNSAVED_TEST_BUDGET.windowSeconds * 1000));
     expect(sentByB).toBeGreaterThanOrEqual(UNSAVED_TEST_BUDGET.requests);
-    expect(sentByB).toBeLessThanOrEqual(2 * UNSAVED_TEST_BUDGET.requests);
+    expect(sentByB).toBeLessThanOrEqual(windows * UNSAVED_TEST_BUDGET.requests);
+    expect(heldBack).toBeGreaterThan(0);
     expect(heldBack).toBe(350 - sentByB);
     expect(edr.requests.length - before).toBe(sentByB);
 
@@ -76,5 +79,5 @@ describe('vendor budgets per tenant and credential, end to end', () => {
       body: { vendor: 'datto-edr', credentials: FAKE_CREDENTIALS['datto-edr'], config },
     });
     expect(own.json).toMatchObject({ ok: true, vendorStatus: 200 });
-  });
+  }, 180_000);
 });
