@@ -48,6 +48,9 @@ export function hintFor(connector: Connector, error: VendorError): string {
     case 'rejected':
       return `${status}: the request was refused; check the ${configLabels(connector)} and the vendor's message.`;
     case 'rate_limited':
+      if (error.httpStatus === 403) {
+        return `${vendor} has blocked the hub's address for a while (it does so after repeated 429s): ${status}. It lifts by itself; the hub checks again when ${vendor} said to.`;
+      }
       return `${vendor} is rate limiting this account; the hub waits as asked. Reduce other tools' use of the same API account if it persists.`;
     case 'unavailable':
       return `${status}: the vendor is having trouble. Nothing to change here; the hub keeps checking every 5 minutes.`;

@@ -121,6 +121,13 @@ export interface Connector<Credentials = unknown, Config = unknown> {
    */
   accountKey(credentials: Credentials, config: Config): string;
   /**
+   * What the vendor counts its limit by. `credential` (the default): the budget key covers the
+   * account key and the credentials. `account`: the vendor counts per account whatever key is
+   * used (Datto RMM), so the budget key covers the account key alone — still under the tenant and
+   * still HMAC'd, so it selects nothing outside the tenant.
+   */
+  readonly budgetScope?: 'credential' | 'account';
+  /**
    * Every origin (`scheme://host:port`, or a learned host family such as `https://*.autotask.net:443`)
    * a request of this config may reach, credentials included (shared/vendors/core/destinations.ts).
    * The config fields that change this set are the vendor's destination fields: changing them needs

@@ -27,6 +27,11 @@ export const dattoRmmConfigSchema = z
     baseUrl: baseUrlField.optional(),
     /** When the admin set the API key to expire (Datto RMM does not report it through the API). */
     apiKeyExpiresAt: isoDateField.optional(),
+    /**
+     * The account the API key belongs to, as `system/request_rate` reports it; learned by the
+     * connection test and saved, so the hub's budget is the account's (Datto counts per account).
+     */
+    accountUid: z.string().trim().min(1).max(100).optional(),
   })
   .refine((c) => c.platform !== undefined || c.baseUrl !== undefined, {
     message: 'choose the platform your account is on (or give a base URL)',
@@ -96,6 +101,7 @@ async function probe(session: RmmSession): Promise<ProbeSuccess<DattoRmmConfig>>
     ? [{ what: 'Datto RMM API key', at: new Date(session.config.apiKeyExpiresAt).toISOString() }]
     : [];
   const notes: string[] = [];
+  const accountUid = stringAt(response.body, 'accountUid');
   const writes = numberAt(response.body, 'accountWriteCount');
   const writeLimit = numberAt(response.body, 'accountWriteRateLimit');
   if (writes !== undefined && writeLimit !== undefined)
@@ -109,7 +115,20 @@ async function probe(session: RmmSession): Promise<ProbeSuccess<DattoRmmConfig>>
     },
     ...(expiries.length > 0 ? { expiries } : {}),
     ...(notes.length > 0 ? { notes } : {}),
+    ...(accountUid !== undefined && accountUid !== session.config.accountUid ? { resolvedConfig: { accountUid } } : {}),
   };
+}
+
+/**
+ * The budget's account: Datto counts requests per account (repeated 429s end in a temporary IP
+ * block), so every key of one account must spend one budget. Until the account is learned (a
+ * config saved before the connection test reported it) the API key stands in for it.
+ */
+export function dattoRmmAccountKey(credentials: DattoRmmCredentials, config: DattoRmmConfig): string {
+  const base = dattoRmmBaseUrl(config);
+  return config.accountUid !== undefined
+    ? `datto-rmm:${base}:account:${config.accountUid}`
+    : `datto-rmm:${base}:api-key:${credentials.apiKey}`;
 }
 
 export const connector: Connector<DattoRmmCredentials, DattoRmmConfig> = {
@@ -153,9 +172,10 @@ export const connector: Connector<DattoRmmCredentials, DattoRmmConfig> = {
   },
   credentialsSchema: dattoRmmCredentialsSchema,
   configSchema: dattoRmmConfigSchema,
-  // 600 requests per 60 s per account (VENDORS.md); repeated 429s end in an IP block.
+  // 600 requests per 60 s per account (docs/integrations.md); repeated 429s end in an IP block.
   rateLimit: { requests: 600, windowSeconds: 60 },
-  accountKey: (credentials) => `datto-rmm:${credentials.apiKey}`,
+  accountKey: dattoRmmAccountKey,
+  budgetScope: 'account',
   destinations: (config) => originsOf([dattoRmmBaseUrl(config)]),
   probe,
 };
