@@ -167,6 +167,7 @@ export async function buildSession(
         }
       : { rateGate: gates.unsaved, accountKey: `unsaved|${input.tenantId}` }),
     ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
+    ...(connector.concurrency ? { concurrency: connector.concurrency } : {}),
   });
   return {
     connector,

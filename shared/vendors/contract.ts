@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { DomainError } from '../errors/domain-error';
 import type { CertificatePin } from '../net/guard';
+import type { ConcurrencyRule } from './core/concurrency-gate';
 
 /**
  * The contract every vendor connector (shared/vendors/<vendor>/) implements and everything else
@@ -127,6 +128,8 @@ export interface Connector<Credentials = unknown, Config = unknown> {
    * still HMAC'd, so it selects nothing outside the tenant.
    */
   readonly budgetScope?: 'credential' | 'account';
+  /** The vendor's limit on requests in flight at once, if it has one (Autotask's thread limit). */
+  readonly concurrency?: ConcurrencyRule;
   /**
    * Every origin (`scheme://host:port`, or a learned host family such as `https://*.autotask.net:443`)
    * a request of this config may reach, credentials included (shared/vendors/core/destinations.ts).

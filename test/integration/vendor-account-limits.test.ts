@@ -2,12 +2,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handleProbeMessage } from '../../shared/health/run-probe';
 import { integrationStatusReport } from '../../shared/health/status';
 import { classifyFailure } from '../../shared/integrations/classify';
-import { createIntegration } from '../../shared/integrations/manage';
+import { createIntegration, openIntegrationSession } from '../../shared/integrations/manage';
 import { integrationBudgetKey } from '../../shared/integrations/sessions';
 import { connector as autotask } from '../../shared/vendors/autotask';
+import { ConcurrencyGate, processConcurrencyGate } from '../../shared/vendors/core/concurrency-gate';
+import { createVendorHttp } from '../../shared/vendors/core/vendor-http';
 import { connector as rmm } from '../../shared/vendors/datto-rmm';
+import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
 import { FAKE_CREDENTIALS, fakeConfig } from '../fakes/core/all-fakes';
-import { fakeSession, vendorErrorOf } from '../fakes/core/session';
+import { fakeSession, LOOPBACK_POLICY, vendorErrorOf } from '../fakes/core/session';
 import { DattoRmmFake, FAKE_DATTO_RMM_CREDENTIALS } from '../fakes/datto-rmm';
 import {
   adminOf,
@@ -25,15 +28,19 @@ import {
  * per account, not per API key, and blocks the caller's address for a while after repeated 429s.
  */
 const fake = new DattoRmmFake();
+const at = new AutotaskFake();
 let h: Harness;
 
 beforeAll(async () => {
   installLocalSettings();
   h = harness();
-  await fake.start();
+  await Promise.all([fake.start(), at.start()]);
 });
-afterAll(() => fake.stop());
-afterEach(() => fake.clearFaults());
+afterAll(() => Promise.all([fake.stop(), at.stop()]));
+afterEach(() => {
+  fake.clearFaults();
+  at.release();
+});
 
 describe('Datto RMM budget per account', () => {
   it('the probe learns the account from request_rate, and the connection test saves it', async () => {
@@ -127,5 +134,71 @@ describe('Datto RMM address block (403 with Retry-After)', () => {
     expect(item?.lastError?.hint).toMatch(/blocked the hub's address/);
     expect(Date.parse(item?.retryAt ?? '')).toBeGreaterThanOrEqual(before + 300_000);
     expect(bus.sent).toHaveLength(1);
+  });
+});
+
+describe('Autotask thread limit (three requests in flight per tracking identifier and endpoint)', () => {
+  const zoneConfig = () => ({ baseUrl: at.baseUrl, zoneUrl: `${at.baseUrl}/ATServicesRest/` });
+
+  it('five probes at once: three go out, two wait in the gate, none is refused', async () => {
+    at.maxThreads = 0;
+    at.threadRefusals = 0;
+    const gate = new ConcurrencyGate();
+    const session = {
+      ...fakeSession('autotask', autotask, FAKE_AUTOTASK_CREDENTIALS, zoneConfig()),
+      http: createVendorHttp({
+        vendor: 'autotask',
+        policy: LOOPBACK_POLICY,
+        accountKey: 'tenant-threads',
+        concurrency: autotask.concurrency!,
+        concurrencyGate: gate,
+      }),
+    };
+    at.hold();
+    const probes = Array.from({ length: 5 }, () => autotask.probe(session));
+    // Three held by the fake and two waiting in the gate: nothing else can be on its way.
+    await Promise.all([at.inFlightReaches(3), gate.whenWaiting(2)]);
+    expect(at.requests.filter((r) => /ThresholdInformation$/.test(r.path))).toHaveLength(3);
+    at.release();
+    expect(await Promise.all(probes)).toHaveLength(5);
+    expect(at.threadRefusals).toBe(0);
+    expect(at.maxThreads).toBe(3);
+    expect(gate.waiting()).toBe(0);
+  });
+
+  it('the fake refuses a fourth request in flight with 429, as Autotask does', async () => {
+    at.threadRefusals = 0;
+    const ungated = {
+      ...fakeSession('autotask', autotask, FAKE_AUTOTASK_CREDENTIALS, zoneConfig()),
+      http: createVendorHttp({ vendor: 'autotask', policy: LOOPBACK_POLICY }),
+    };
+    at.hold();
+    const held = Array.from({ length: 3 }, () => autotask.probe(ungated));
+    await at.inFlightReaches(3);
+    const fourth = await vendorErrorOf(autotask.probe(ungated));
+    expect(fourth).toMatchObject({ kind: 'rate_limited', httpStatus: 429 });
+    expect(at.threadRefusals).toBe(1);
+    at.release();
+    await Promise.all(held);
+  });
+
+  it('a saved integration is gated by the process-wide gate', async () => {
+    at.maxThreads = 0;
+    at.threadRefusals = 0;
+    const admin = adminOf();
+    const created = await createIntegration(
+      h.integrations,
+      admin,
+      { vendor: 'autotask', name: 'threads', credentials: FAKE_AUTOTASK_CREDENTIALS, config: zoneConfig() },
+      { skipTest: true, correlationId: 'corr-threads' },
+    );
+    const { connector, session } = await openIntegrationSession(h.integrations, admin.tenantId, created.id, 'c-1');
+    at.hold();
+    const probes = Array.from({ length: 4 }, () => connector.probe(session));
+    await Promise.all([at.inFlightReaches(3), processConcurrencyGate.whenWaiting(1)]);
+    at.release();
+    await Promise.all(probes);
+    expect(at.threadRefusals).toBe(0);
+    expect(at.maxThreads).toBe(3);
   });
 });
