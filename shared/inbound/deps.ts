@@ -35,6 +35,7 @@ export function pushDeps(): PushDeps {
 export function receiveDeps(): ReceiveDeps {
   return {
     webhooks: inboundTables(services().account).webhooks,
+    renewals: inboundTables(services().account).renewals,
     bus: processBus,
     tenantIsActive,
     integrationIsLive,

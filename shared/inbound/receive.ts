@@ -9,6 +9,8 @@ import { crashPoint } from '../faults/crash-points';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../http/request-parsing';
 import type { Logger } from '../observability/logger';
 import { newestFirstId } from '../storage/keys';
+import { readGraphLifecycle } from '../vendors/microsoft365/subscriptions';
+import { recordGraphLifecycle } from './graph-lifecycle';
 import { storableBody } from './secret-redaction';
 import type { InboundTables } from './tables';
 import { type Headers, verifyDelivery } from './verify';
@@ -23,6 +25,8 @@ import { resolveWebhook } from './webhooks';
  */
 export interface ReceiveDeps {
   webhooks: InboundTables['webhooks'];
+  /** Where Graph lifecycle notifications leave work for the renewal timer (graph-lifecycle.ts). */
+  renewals?: InboundTables['renewals'];
   bus: () => BusSender;
   tenantIsActive: (tenantId: string) => Promise<boolean>;
   /** A deleted integration's webhooks stop at once (its registration stays, answering 404). */
@@ -48,7 +52,8 @@ export interface ReceiveRequest {
 export type ReceiveResult =
   | { status: 202; body: { eventId: string } }
   | { status: 200; body: { duplicate: true; eventId: string } }
-  | { status: 200; text: string };
+  | { status: 200; text: string }
+  | { status: 202; body: { lifecycle: number } };
 
 /** Crash points of the receive path (docs/pipeline.md). */
 export const RECEIVE_CRASH_POINTS = {
@@ -155,7 +160,21 @@ export async function receiveWebhook(deps: ReceiveDeps, req: ReceiveRequest): Pr
       await reject(verdict.code, verdict.detail);
       throw new DomainError(verdict.code, verdict.detail);
     }
-    if (parseError === undefined) return accept(deps, req, hook, text, parsed, verdict);
+    if (parseError === undefined) {
+      // Graph's lifecycle notifications (same URL, same clientState) are about the subscription,
+      // not changes: recorded on the registration, never an event.
+      const lifecycle = hook.source === 'microsoft365' ? readGraphLifecycle(parsed) : undefined;
+      if (lifecycle && deps.renewals) {
+        const { recorded } = await recordGraphLifecycle(
+          { webhooks: deps.webhooks, renewals: deps.renewals },
+          hook.tenantId,
+          hook.id,
+          lifecycle,
+        );
+        return { status: 202, body: { lifecycle: recorded } };
+      }
+      return accept(deps, req, hook, text, parsed, verdict);
+    }
   }
   await reject('malformed_json', `The body is not JSON: ${parseError}`);
   throw new DomainError('malformed_json', 'The webhook body is not valid JSON.');

@@ -41,8 +41,13 @@ export function hintFor(connector: Connector, error: VendorError): string {
   switch (error.kind) {
     case 'auth':
       return `Re-enter the ${secretLabels(connector)}: ${status} (the credentials are wrong, expired or were rotated).`;
-    case 'forbidden':
+    case 'forbidden': {
+      const needed = connector.permissionFor?.(error.operation);
+      if (needed) {
+        return `${status} to ${error.operation}: grant the app the permission ${needed} (with admin consent) at ${vendor}, then check again.`;
+      }
       return `Check the API user's permissions and any IP allow-list at ${vendor}: ${status}.`;
+    }
     case 'not_found':
       return `Check the ${configLabels(connector)}: ${status}, so the address, region or zone is probably wrong.`;
     case 'rejected':

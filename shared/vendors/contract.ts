@@ -128,6 +128,11 @@ export interface Connector<Credentials = unknown, Config = unknown> {
    * still HMAC'd, so it selects nothing outside the tenant.
    */
   readonly budgetScope?: 'credential' | 'account';
+  /**
+   * What an operation needs in the vendor's permission model (Graph: the application permission),
+   * named in the hint of a 403 for it.
+   */
+  permissionFor?(operation: string): string | undefined;
   /** The vendor's limit on requests in flight at once, if it has one (Autotask's thread limit). */
   readonly concurrency?: ConcurrencyRule;
   /**

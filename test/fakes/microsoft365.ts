@@ -140,7 +140,14 @@ export class M365FakeServer extends FakeVendorServer {
   /** Change-notification subscriptions created through `POST /v1.0/subscriptions`, by id. */
   readonly subscriptions = new Map<
     string,
-    { resource: string; changeType: string; notificationUrl: string; clientState: string; expirationDateTime: string }
+    {
+      resource: string;
+      changeType: string;
+      notificationUrl: string;
+      lifecycleNotificationUrl?: string;
+      clientState: string;
+      expirationDateTime: string;
+    }
   >();
 
   /**
@@ -175,7 +182,22 @@ export class M365FakeServer extends FakeVendorServer {
     if (Number.isNaN(Date.parse(String(body.expirationDateTime)))) {
       return { status: 400, json: graphError(400, 'expirationDateTime is not a valid date.') };
     }
-    const failed = await this.handshake(String(body.notificationUrl));
+    // Graph refuses a change type the resource does not support (users and groups: updated, deleted).
+    const kind = /^\/?(users|groups)(\/[^/]+)?$/.exec(String(body.resource))?.[1];
+    const types = String(body.changeType).split(',');
+    if (kind && types.some((t) => t !== 'updated' && t !== 'deleted')) {
+      return {
+        status: 400,
+        json: graphError(
+          400,
+          `ChangeType '${body.changeType}' is not supported for resource '${body.resource}'. Supported change types: updated, deleted.`,
+        ),
+      };
+    }
+    const lifecycleUrl = typeof body.lifecycleNotificationUrl === 'string' ? body.lifecycleNotificationUrl : undefined;
+    const failed =
+      (await this.handshake(String(body.notificationUrl))) ??
+      (lifecycleUrl !== undefined ? await this.handshake(lifecycleUrl) : undefined);
     if (failed) {
       return {
         status: 400,
@@ -190,6 +212,7 @@ export class M365FakeServer extends FakeVendorServer {
       resource: String(body.resource),
       changeType: String(body.changeType),
       notificationUrl: String(body.notificationUrl),
+      ...(lifecycleUrl !== undefined ? { lifecycleNotificationUrl: lifecycleUrl } : {}),
       clientState: typeof body.clientState === 'string' ? body.clientState : '',
       expirationDateTime: new Date(String(body.expirationDateTime)).toISOString(),
     };
@@ -221,6 +244,36 @@ export class M365FakeServer extends FakeVendorServer {
             subscriptionExpirationDateTime: sub.expirationDateTime,
             tenantId: randomUUID(),
             ...change,
+          },
+        ],
+      }),
+    });
+  }
+
+  /**
+   * Sends one lifecycle notification for a subscription to its lifecycleNotificationUrl, as Graph
+   * does: `{value: [{subscriptionId, subscriptionExpirationDateTime, tenantId, clientState,
+   * lifecycleEvent}]}`. `subscriptionRemoved` also drops the subscription here, as at Graph.
+   */
+  async lifecycle(
+    subscriptionId: string,
+    lifecycleEvent: 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed',
+    clientState?: string,
+  ): Promise<Response> {
+    const sub = this.subscriptions.get(subscriptionId);
+    if (!sub?.lifecycleNotificationUrl) throw new Error(`no lifecycle URL for subscription ${subscriptionId}`);
+    if (lifecycleEvent === 'subscriptionRemoved') this.subscriptions.delete(subscriptionId);
+    return fetch(sub.lifecycleNotificationUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        value: [
+          {
+            subscriptionId,
+            subscriptionExpirationDateTime: sub.expirationDateTime,
+            tenantId: randomUUID(),
+            clientState: clientState ?? sub.clientState,
+            lifecycleEvent,
           },
         ],
       }),
