@@ -186,6 +186,11 @@ export class M365FakeServer extends FakeVendorServer {
     const kind = /^\/?(users|groups)(\/[^/]+)?$/.exec(String(body.resource))?.[1];
     const types = String(body.changeType).split(',');
     if (kind && types.some((t) => t !== 'updated' && t !== 'deleted')) {
+      this.refusals.push({
+        method: req.method,
+        path: req.path,
+        violations: [{ at: 'body.changeType', message: `not supported for ${kind}` }],
+      });
       return {
         status: 400,
         json: graphError(

@@ -77,8 +77,14 @@ export function createUnifiFake(): FakeVendorServer {
     }
     const action =
       typeof req.json === 'object' && req.json !== null ? (req.json as Record<string, unknown>).action : undefined;
-    if (action !== 'RESTART')
+    if (action !== 'RESTART') {
+      server.refusals.push({
+        method: req.method,
+        path: req.path,
+        violations: [{ at: 'body.action', message: 'must be one of RESTART' }],
+      });
       return { status: 400, json: networkError(400, 'BAD_REQUEST', 'Unsupported action', req.path) };
+    }
     return { json: {} };
   });
 
