@@ -24,6 +24,20 @@ export const integrationStatusSchema = z
     flapping: z.boolean().meta({ description: 'The state changed three or more times in the last hour.' }),
     nextCheckAt: z.string(),
     retryAt: z.string().nullable().meta({ description: 'When a retry inside the current probe run is due.' }),
+    webhookNotices: z
+      .array(
+        z.object({
+          webhookId: z.string(),
+          vendor: z.string(),
+          problem: z.enum(['deactivated', 'removed', 'missed']),
+          at: z.string(),
+          count: z.number().int().optional(),
+        }),
+      )
+      .meta({
+        description:
+          'Pushed webhooks of this integration the vendor turned off (Autotask deactivation), removed (Graph) or could not deliver to (Graph missed); the probe can be connected meanwhile.',
+      }),
   })
   .meta({ id: 'IntegrationStatus' });
 

@@ -1,6 +1,7 @@
 import { processCounters } from '../analytics/process-counters';
 import { services } from '../app/services';
 import { processBus } from '../bus/process-bus';
+import { registrationNoticesOf } from '../inbound/deps';
 import { integrationDeps } from '../integrations/deps';
 import { logger } from '../observability/logger';
 import { tenantIsActive } from '../tenants/active';
@@ -30,7 +31,12 @@ export function probeDeps(): ProbeDeps {
 }
 
 export function statusDeps(): StatusDeps {
-  return { health: health(), integrations: integrationDeps(), bus: processBus() };
+  return {
+    health: health(),
+    integrations: integrationDeps(),
+    bus: processBus(),
+    registrationNotices: registrationNoticesOf,
+  };
 }
 
 export function fanOutDeps(): FanOutDeps {

@@ -12,6 +12,20 @@ export interface StatusDeps {
   health: HealthTables;
   integrations: IntegrationDeps;
   bus: BusSender;
+  /**
+   * What vendors reported about webhooks the hub pushed for each integration (an Autotask
+   * deactivation, a removed or missed Graph subscription), by integration id. Unset: none shown.
+   */
+  registrationNotices?: (tenantId: string) => Promise<Map<string, WebhookNotice[]>>;
+}
+
+/** A vendor's report about a pushed webhook of this integration (shared/inbound/registration-notices.ts). */
+export interface WebhookNotice {
+  webhookId: string;
+  vendor: string;
+  problem: 'deactivated' | 'removed' | 'missed';
+  at: string;
+  count?: number;
 }
 
 type State = ProbeStatusRow['state'];
@@ -30,6 +44,8 @@ export interface IntegrationStatus {
   flapping: boolean;
   nextCheckAt: string;
   retryAt: string | null;
+  /** Pushed webhooks the vendor stopped or could not deliver to: the probe can be green meanwhile. */
+  webhookNotices: WebhookNotice[];
 }
 
 export interface StatusReport {
@@ -80,6 +96,7 @@ export function toStatus(
     flapping: transitions.length >= FLAP_CHANGES,
     nextCheckAt: row?.nextCheckAt ?? new Date(nextTickAt(now)).toISOString(),
     retryAt: row?.retryAt ?? null,
+    webhookNotices: [],
   };
 }
 
@@ -100,6 +117,7 @@ export async function integrationStatusReport(deps: StatusDeps, tenantId: string
     unknown: 0,
   };
   const items: IntegrationStatus[] = [];
+  const notices = (await deps.registrationNotices?.(tenantId)) ?? new Map<string, WebhookNotice[]>();
   for await (const integration of integrationSummaries(deps.integrations, tenantId)) {
     const id = integration.id;
     let row = rows.get(id);
@@ -112,7 +130,10 @@ export async function integrationStatusReport(deps: StatusDeps, tenantId: string
       row = reset?.value ?? row;
       await requestProbe(deps.bus, tenantId, id, 'stuck');
     }
-    const status = toStatus(id, integration.name, integration.vendor, row, now);
+    const status = {
+      ...toStatus(id, integration.name, integration.vendor, row, now),
+      webhookNotices: notices.get(id) ?? [],
+    };
     summary[status.state]++;
     items.push(status);
   }

@@ -5,6 +5,7 @@ import { integrationIsLive } from '../integrations/liveness';
 import { getIntegration, openIntegrationSession } from '../integrations/manage';
 import { tenantIsActive } from '../tenants/active';
 import type { ReceiveDeps } from './receive';
+import { registrationNotices } from './registration-notices';
 import { inboundTables } from './tables';
 import { type PushDeps, unpushWebhook } from './vendor-push';
 import type { WebhookDeps } from './webhooks';
@@ -42,4 +43,9 @@ export function receiveDeps(): ReceiveDeps {
     maxBodyBytes: services().settings.WEBHOOK_MAX_BODY_BYTES,
     toleranceSeconds: services().settings.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS,
   };
+}
+
+/** The status page's view of pushed webhooks the vendor stopped (shared/inbound/registration-notices.ts). */
+export function registrationNoticesOf(tenantId: string) {
+  return registrationNotices(inboundTables(services().account), tenantId);
 }

@@ -8,6 +8,8 @@ import type { BusSender } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
 import { isDomainError } from '../../shared/errors/domain-error';
 import { loadEvent } from '../../shared/events/event-store';
+import { statusDeps } from '../../shared/health/deps';
+import { integrationStatusReport } from '../../shared/health/status';
 import { type ReceiveDeps, receiveWebhook } from '../../shared/inbound/receive';
 import { inboundTables } from '../../shared/inbound/tables';
 import {
@@ -285,6 +287,20 @@ describe('pushing a webhook registration to its vendor', () => {
     expect(await recordVendorDeactivation(deps, t.hook.id, token, 'corr')).toEqual({ flagged: false });
   });
 
+  it("Autotask: the deactivation shows on the integration's status, next to a probe that may still be green", async () => {
+    const t = await tenant('autotask');
+    const registration = await pushWebhook(t.push, t.caller, t.hook.id, { fieldIds: [11] }, 'corr');
+    const status = async () => {
+      const report = await integrationStatusReport(statusDeps(), t.caller.tenantId);
+      return report.items.find((i) => i.integrationId === t.integration.id)!;
+    };
+    expect((await status()).webhookNotices).toEqual([]);
+    expect(await autotask.deactivate(Number(registration.vendorId))).toBe(200);
+    expect((await status()).webhookNotices).toEqual([
+      { webhookId: t.hook.id, vendor: 'autotask', problem: 'deactivated', at: expect.any(String) },
+    ]);
+  });
+
   it("Halo: creates a webhook per Halo's Webhook schema whose Basic password is our secret; Halo's deliveries are accepted", async () => {
     const t = await tenant('halopsa');
     const registration = await pushWebhook(t.push, t.caller, t.hook.id, {}, 'corr');
@@ -487,6 +503,10 @@ describe('Graph subscriptions as Graph keeps them (docs/vendors.md "Microsoft 36
     const view = (await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration;
     expect(view?.missed?.count).toBe(2);
     expect(view).toMatchObject({ active: true });
+    const report = await integrationStatusReport(statusDeps(), t.caller.tenantId);
+    expect(report.items.find((i) => i.integrationId === t.integration.id)?.webhookNotices).toEqual([
+      { webhookId: t.hook.id, vendor: 'microsoft365', problem: 'missed', at: expect.any(String), count: 2 },
+    ]);
   });
 
   it('a lifecycle notification with a wrong clientState is refused and changes nothing', async () => {
