@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FakeVendor } from './core/all-fakes';
 import { type FakeReply, type FakeRequest, FakeVendorServer } from './core/fake-server';
+import { describeViolations, loadSlice } from './core/spec-check';
 
 /**
  * Microsoft 365 fake (VENDORS.md "Microsoft 365"): one server answers both the Entra ID token
@@ -72,7 +73,16 @@ export class M365FakeServer extends FakeVendorServer {
   private readonly issued = new Set<string>();
 
   constructor() {
-    super('microsoft365', { errorBody: graphError });
+    super('microsoft365', {
+      errorBody: graphError,
+      // Held to the Graph v1.0 slice (subscription entity from Graph's CSDL): a body Graph's OData
+      // layer would refuse (an undeclared property, a wrong type) is a 400 in Graph's envelope.
+      spec: {
+        slice: loadSlice('microsoft365'),
+        prefix: '/v1.0',
+        refuse: (violations) => ({ status: 400, json: graphError(400, describeViolations(violations)) }),
+      },
+    });
     this.route('POST', '/:tenant/oauth2/v2.0/token', (req) => this.token(req));
     this.route('GET', '/v1.0/organization', (req) =>
       this.withToken(req, () => ({

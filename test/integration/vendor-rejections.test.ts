@@ -140,4 +140,23 @@ describe('each fake refuses what its vendor refuses', () => {
     expect(body.error.message).toMatch(/ChangeType 'created' is not supported/);
     expect(fakes.servers.microsoft365.refusals.at(-1)?.violations[0]?.at).toBe('body.changeType');
   });
+
+  it('Microsoft Graph: a subscription with a property graph.subscription does not declare → 400 (held to the CSDL slice)', async () => {
+    const bearer = await bearerOf('microsoft365', /^\/v1\.0\//);
+    const response = await post(
+      url('microsoft365', '/v1.0/subscriptions'),
+      { authorization: bearer },
+      {
+        changeType: 'updated',
+        notificationUrl: 'https://hub.example/api/hooks/x',
+        resource: 'users',
+        expirationDateTime: '2030-01-01T00:00:00Z',
+        clientSecret: 'not a subscription property',
+      },
+    );
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { message: string } };
+    expect(body.error.message).toMatch(/body\.clientSecret is not a field/);
+    expect(fakes.servers.microsoft365.refusals.at(-1)?.violations[0]?.at).toBe('body.clientSecret');
+  });
 });
