@@ -10,7 +10,7 @@ import type { ConcurrencyRule } from './core/concurrency-gate';
  * already applies the network guard, timeouts and the vendor's shared rate limit.
  */
 
-/** DESIGN §8 vendor ids. */
+/** docs/design.md §8 vendor ids. */
 export const VENDOR_IDS = [
   'autotask',
   'halopsa',
@@ -23,7 +23,7 @@ export const VENDOR_IDS = [
 ] as const;
 export type VendorId = (typeof VENDOR_IDS)[number];
 
-/** One field an admin fills in (DESIGN §8 `credentialFields` / `configFields`). */
+/** One field an admin fills in (docs/design.md §8 `credentialFields` / `configFields`). */
 export interface FieldSpec {
   name: string;
   label: string;
@@ -113,7 +113,7 @@ export interface Connector<Credentials = unknown, Config = unknown> {
   readonly catalog: VendorCatalogEntry;
   readonly credentialsSchema: z.ZodType<Credentials>;
   readonly configSchema: z.ZodType<Config>;
-  /** The vendor's documented request budget per account (DESIGN §9.10). */
+  /** The vendor's documented request budget per account (docs/design.md §9.10). */
   readonly rateLimit: { requests: number; windowSeconds: number };
   /**
    * Identifies the vendor account (e.g. Autotask user, RMM key, EDR instance). The hub never keys a
@@ -196,7 +196,7 @@ export function boundedVendorText(text: string): string {
 const RETRYABLE: ReadonlySet<VendorErrorKind> = new Set(['rate_limited', 'unavailable', 'timeout', 'network']);
 
 /**
- * The one typed error every connector throws. `retryable` follows VENDORS.md: 401/403/404 are
+ * The one typed error every connector throws. `retryable` follows docs/vendors.md: 401/403/404 are
  * configuration signals and never retried; 5xx, timeouts and resets are; 429 waits for Retry-After.
  */
 export class VendorError extends DomainError {

@@ -4,7 +4,7 @@ import { type FakeReply, type FakeRequest, FakeVendorServer } from './core/fake-
 import { describeViolations, loadSlice } from './core/spec-check';
 
 /**
- * Microsoft 365 fake (VENDORS.md "Microsoft 365"): one server answers both the Entra ID token
+ * Microsoft 365 fake (docs/vendors.md "Microsoft 365"): one server answers both the Entra ID token
  * path (`POST /{tenant}/oauth2/v2.0/token`) and Graph (`/v1.0/organization`, GDAP
  * relationships, paged with `@odata.nextLink`). Tests replace `relationships` to make GDAP
  * relationships expire.

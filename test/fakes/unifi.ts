@@ -9,7 +9,7 @@ import type { FakeVendor } from './core/all-fakes';
 import { FakeVendorServer } from './core/fake-server';
 
 /**
- * UniFi fake (VENDORS.md "UniFi"): one server plays both APIs. The Site Manager answers under
+ * UniFi fake (docs/vendors.md "UniFi"): one server plays both APIs. The Site Manager answers under
  * `/v1/...` with `X-API-Key`; a console's Network integration API under
  * `/proxy/network/integration/v1/...` with `X-API-KEY` and its own error shape.
  */

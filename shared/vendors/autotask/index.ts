@@ -176,7 +176,7 @@ export const connector: Connector<AutotaskCredentials, AutotaskConfig> = {
   },
   credentialsSchema: autotaskCredentialsSchema,
   configSchema: autotaskConfigSchema,
-  // 10,000 requests per hour per database (VENDORS.md); the API user stands for the database.
+  // 10,000 requests per hour per database (docs/vendors.md); the API user stands for the database.
   rateLimit: { requests: 10_000, windowSeconds: 3600 },
   accountKey: (credentials) => `autotask:${credentials.username.toLowerCase()}`,
   concurrency: AUTOTASK_THREADS,
