@@ -37,6 +37,20 @@ export const integrationStatusSchema = z
         description:
           'The last weekly reconcile with the vendor (docs/reconcile.md): registrations missing at the vendor or drifted there; null before the first run or for vendors with nothing to reconcile.',
       }),
+    webhookNotices: z
+      .array(
+        z.object({
+          webhookId: z.string(),
+          vendor: z.string(),
+          problem: z.enum(['deactivated', 'removed', 'missed']),
+          at: z.string(),
+          count: z.number().int().optional(),
+        }),
+      )
+      .meta({
+        description:
+          'Pushed webhooks of this integration the vendor turned off (Autotask deactivation), removed (Graph) or could not deliver to (Graph missed); the probe can be connected meanwhile.',
+      }),
   })
   .meta({ id: 'IntegrationStatus' });
 

@@ -1,6 +1,7 @@
 import { processCounters } from '../analytics/process-counters';
 import { services } from '../app/services';
 import { processBus } from '../bus/process-bus';
+import { registrationNoticesOf } from '../inbound/deps';
 import { integrationDeps } from '../integrations/deps';
 import { logger } from '../observability/logger';
 import { tenantIsActive } from '../tenants/active';
@@ -36,6 +37,7 @@ export function statusDeps(): StatusDeps {
     bus: processBus(),
     // Loaded on use: the status page should not load reconcile's vendor code at import.
     reconcileRuns: (tenantId) => import('../reconcile/deps').then((m) => m.reconcileStatuses(tenantId)),
+    registrationNotices: registrationNoticesOf,
   };
 }
 

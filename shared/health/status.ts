@@ -14,6 +14,11 @@ export interface StatusDeps {
   bus: BusSender;
   /** The last weekly reconcile of each integration (docs/reconcile.md); absent: shown as null. */
   reconcileRuns?: (tenantId: string) => Promise<Map<string, ReconcileStatusView>>;
+  /**
+   * What vendors reported about webhooks the hub pushed for each integration (an Autotask
+   * deactivation, a removed or missed Graph subscription), by integration id. Unset: none shown.
+   */
+  registrationNotices?: (tenantId: string) => Promise<Map<string, WebhookNotice[]>>;
 }
 
 /** What the status page shows of the last weekly reconcile (shared/reconcile/weekly.ts). */
@@ -23,6 +28,15 @@ export interface ReconcileStatusView {
   drifted: number;
   unknownToUs: number;
   error: string | null;
+}
+
+/** A vendor's report about a pushed webhook of this integration (shared/inbound/registration-notices.ts). */
+export interface WebhookNotice {
+  webhookId: string;
+  vendor: string;
+  problem: 'deactivated' | 'removed' | 'missed';
+  at: string;
+  count?: number;
 }
 
 type State = ProbeStatusRow['state'];
@@ -42,6 +56,8 @@ export interface IntegrationStatus {
   nextCheckAt: string;
   retryAt: string | null;
   reconcile: ReconcileStatusView | null;
+  /** Pushed webhooks the vendor stopped or could not deliver to: the probe can be green meanwhile. */
+  webhookNotices: WebhookNotice[];
 }
 
 export interface StatusReport {
@@ -94,6 +110,7 @@ export function toStatus(
     nextCheckAt: row?.nextCheckAt ?? new Date(nextTickAt(now)).toISOString(),
     retryAt: row?.retryAt ?? null,
     reconcile,
+    webhookNotices: [],
   };
 }
 
@@ -115,6 +132,7 @@ export async function integrationStatusReport(deps: StatusDeps, tenantId: string
   };
   const items: IntegrationStatus[] = [];
   const reconciled = deps.reconcileRuns ? await deps.reconcileRuns(tenantId) : new Map<string, ReconcileStatusView>();
+  const notices = (await deps.registrationNotices?.(tenantId)) ?? new Map<string, WebhookNotice[]>();
   for await (const integration of integrationSummaries(deps.integrations, tenantId)) {
     const id = integration.id;
     let row = rows.get(id);
@@ -127,7 +145,10 @@ export async function integrationStatusReport(deps: StatusDeps, tenantId: string
       row = reset?.value ?? row;
       await requestProbe(deps.bus, tenantId, id, 'stuck');
     }
-    const status = toStatus(id, integration.name, integration.vendor, row, now, reconciled.get(id) ?? null);
+    const status = {
+      ...toStatus(id, integration.name, integration.vendor, row, now, reconciled.get(id) ?? null),
+      webhookNotices: notices.get(id) ?? [],
+    };
     summary[status.state]++;
     items.push(status);
   }

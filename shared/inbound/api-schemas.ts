@@ -32,6 +32,18 @@ export const vendorRegistrationViewSchema = z
     renewedAt: z.string().optional(),
     active: z.boolean().meta({ description: 'False once the vendor reported it turned the registration off.' }),
     deactivatedAt: z.string().optional().meta({ description: 'Autotask: when its deactivation callout arrived.' }),
+    removedAt: z
+      .string()
+      .optional()
+      .meta({ description: 'Graph: when it reported the subscription removed; the hub re-creates it.' }),
+    actionDueAt: z
+      .string()
+      .optional()
+      .meta({ description: 'Graph: a lifecycle notification asked for a renewal or re-creation not yet done.' }),
+    missed: z
+      .object({ count: z.number().int(), lastAt: z.string() })
+      .optional()
+      .meta({ description: 'Graph: notifications it could not deliver (events were lost; resynchronise).' }),
   })
   .meta({ id: 'VendorRegistration' });
 

@@ -6,6 +6,7 @@ import { integrationIsLive } from '../integrations/liveness';
 import { getIntegration, openIntegrationSession } from '../integrations/manage';
 import { tenantIsActive } from '../tenants/active';
 import type { ReceiveDeps } from './receive';
+import { registrationNotices } from './registration-notices';
 import { inboundTables } from './tables';
 import { TenantInboundLimits } from './tenant-limits';
 import { type PushDeps, unpushWebhook } from './vendor-push';
@@ -37,6 +38,7 @@ export function pushDeps(): PushDeps {
 export function receiveDeps(): ReceiveDeps {
   return {
     webhooks: inboundTables(services().account).webhooks,
+    renewals: inboundTables(services().account).renewals,
     bus: processBus,
     tenantIsActive,
     integrationIsLive,
@@ -63,4 +65,9 @@ function inboundLimits(): TenantInboundLimits {
     };
   }
   return limits.value;
+}
+
+/** The status page's view of pushed webhooks the vendor stopped (shared/inbound/registration-notices.ts). */
+export function registrationNoticesOf(tenantId: string) {
+  return registrationNotices(inboundTables(services().account), tenantId);
 }

@@ -12,6 +12,8 @@ import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../http/request-parsing';
 import type { Logger } from '../observability/logger';
 import { annotateActiveSpan } from '../observability/telemetry';
 import { newestFirstId } from '../storage/keys';
+import { readGraphLifecycle } from '../vendors/microsoft365/subscriptions';
+import { recordGraphLifecycle } from './graph-lifecycle';
 import { storableBody } from './secret-redaction';
 import type { InboundTables } from './tables';
 import type { InboundLimits } from './tenant-limits';
@@ -27,6 +29,8 @@ import { resolveWebhook } from './webhooks';
  */
 export interface ReceiveDeps {
   webhooks: InboundTables['webhooks'];
+  /** Where Graph lifecycle notifications leave work for the renewal timer (graph-lifecycle.ts). */
+  renewals?: InboundTables['renewals'];
   bus: () => BusSender;
   tenantIsActive: (tenantId: string) => Promise<boolean>;
   /** A deleted integration's webhooks stop at once (its registration stays, answering 404). */
@@ -56,7 +60,8 @@ export interface ReceiveRequest {
 export type ReceiveResult =
   | { status: 202; body: { eventId: string } }
   | { status: 200; body: { duplicate: true; eventId: string } }
-  | { status: 200; text: string };
+  | { status: 200; text: string }
+  | { status: 202; body: { lifecycle: number } };
 
 /** Crash points of the receive path (docs/pipeline.md). */
 export const RECEIVE_CRASH_POINTS = {
@@ -200,7 +205,21 @@ async function receiveForHook(
       await reject(verdict.code, verdict.detail);
       throw new DomainError(verdict.code, verdict.detail);
     }
-    if (parseError === undefined) return accept(deps, req, hook, text, parsed, verdict);
+    if (parseError === undefined) {
+      // Graph's lifecycle notifications (same URL, same clientState) are about the subscription,
+      // not changes: recorded on the registration, never an event.
+      const lifecycle = hook.source === 'microsoft365' ? readGraphLifecycle(parsed) : undefined;
+      if (lifecycle && deps.renewals) {
+        const { recorded } = await recordGraphLifecycle(
+          { webhooks: deps.webhooks, renewals: deps.renewals },
+          hook.tenantId,
+          hook.id,
+          lifecycle,
+        );
+        return { status: 202, body: { lifecycle: recorded } };
+      }
+      return accept(deps, req, hook, text, parsed, verdict);
+    }
   }
   await reject('malformed_json', `The body is not JSON: ${parseError}`);
   throw new DomainError('malformed_json', 'The webhook body is not valid JSON.');

@@ -159,6 +159,9 @@ export async function createGraphSubscription(
     json: {
       changeType: input.changeType,
       notificationUrl: input.url,
+      // Lifecycle notifications (reauthorizationRequired, subscriptionRemoved, missed) come to the
+      // same receive URL and carry the same clientState (shared/inbound/graph-lifecycle.ts).
+      lifecycleNotificationUrl: input.url,
       resource: input.resource,
       expirationDateTime: input.expiresAt,
       clientState: input.secret,

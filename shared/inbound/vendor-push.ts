@@ -10,6 +10,8 @@ import { timeKey } from '../storage/keys';
 import type { AutotaskSession } from '../vendors/autotask';
 import type { HaloSession } from '../vendors/halopsa/index';
 import type { M365Session } from '../vendors/microsoft365/index';
+import { checkGraphSubscription } from '../vendors/microsoft365/subscriptions';
+import { RENEWAL_PARTITION, renewalKey, WEBHOOK_ROW } from './graph-lifecycle';
 import type { InboundTables, WebhookRecord } from './tables';
 import {
   createAutotaskWebhook,
@@ -58,12 +60,6 @@ export const GRAPH_SUBSCRIPTION_LIFETIME_MS = 2 * 86_400_000;
 export const GRAPH_RENEW_BEFORE_MS = 12 * 3_600_000;
 /** NCRONTAB, seconds first: hourly at minute 17. */
 export const RENEWAL_SCHEDULE = '0 17 * * * *';
-const RENEWAL_PARTITION = 'microsoft365';
-const WEBHOOK_ROW = 'webhook';
-
-function renewalKey(expiresAt: string, webhookId: string): string {
-  return `${timeKey(Date.parse(expiresAt))}|${webhookId}`;
-}
 
 async function secretOf(record: WebhookRecord): Promise<string> {
   const value = (await credentialCipher().decryptJson(record.encryptedSecret)) as { secret?: unknown };
@@ -113,6 +109,8 @@ async function createAtVendor(
     case 'microsoft365': {
       const resource = input.resource ?? 'users';
       const changeType = input.changeType ?? 'updated';
+      const check = checkGraphSubscription(resource, changeType);
+      if (!check.ok) throw new DomainError('validation_failed', check.message, { field: check.field });
       const made = await createGraphSubscription(open.session as M365Session, {
         url: target.url,
         secret: target.secret,
@@ -292,9 +290,13 @@ export interface RenewalResult {
   failed: number;
 }
 
-/** The renewal timer: every Graph subscription expiring within GRAPH_RENEW_BEFORE_MS is extended. */
+/**
+ * The renewal timer: every Graph subscription expiring within GRAPH_RENEW_BEFORE_MS is extended,
+ * and what a lifecycle notification asked for (graph-lifecycle.ts) is done: a subscription Graph
+ * wants reauthorized is renewed, one Graph removed is created again (needs PUBLIC_BASE_URL).
+ */
 export async function renewVendorRegistrations(
-  deps: Pick<PushDeps, 'openSession' | 'tables'>,
+  deps: Pick<PushDeps, 'openSession' | 'tables'> & { publicBaseUrl?: string | undefined },
   options: { limit?: number } = {},
 ): Promise<RenewalResult> {
   const result: RenewalResult = { renewed: 0, lapsed: 0, failed: 0 };
@@ -307,18 +309,37 @@ export async function renewVendorRegistrations(
       const hook = await deps.tables.webhooks.get(webhookId, WEBHOOK_ROW);
       const registration = hook ? readStoredRegistration(hook.value) : undefined;
       // A row left behind by a delete or an earlier renewal: nothing to renew under it.
-      if (!hook || !registration?.expiresAt || renewalKey(registration.expiresAt, webhookId) !== row.rowKey) {
+      const keys = [registration?.expiresAt, registration?.actionDueAt].map((at) => at && renewalKey(at, webhookId));
+      if (!hook || !registration?.expiresAt || !keys.includes(row.rowKey)) {
         await deps.tables.renewals.delete(RENEWAL_PARTITION, row.rowKey);
         continue;
       }
       const open = await deps.openSession(tenantId, hook.value.integrationId ?? '', `renew-${webhookId}`);
       const wanted = new Date(nowMs() + GRAPH_SUBSCRIPTION_LIFETIME_MS).toISOString();
+      const { actionDueAt: _done, removedAt: _removed, ...settled } = registration;
       let next: VendorRegistration | undefined;
-      try {
-        const renewed = await renewGraphSubscription(open.session as M365Session, registration.vendorId, wanted);
-        next = { ...registration, expiresAt: renewed.expiresAt, renewedAt: new Date(nowMs()).toISOString() };
-      } catch (error) {
-        if (!(isDomainError(error) && error.details?.['vendorStatus'] === 404)) throw error;
+      if (registration.removedAt) {
+        // Graph removed it (subscriptionRemoved): the same webhook gets a new subscription.
+        if (!deps.publicBaseUrl)
+          throw new Error('PUBLIC_BASE_URL is not set: a removed subscription cannot be re-created');
+        const made = await createAtVendor(
+          'microsoft365',
+          open,
+          { resource: registration.resource, changeType: registration.changeType },
+          {
+            name: hook.value.name,
+            url: `${deps.publicBaseUrl}/api/hooks/${webhookId}`,
+            secret: await secretOf(hook.value),
+          },
+        );
+        next = { ...settled, ...made, renewedAt: new Date(nowMs()).toISOString() };
+      } else {
+        try {
+          const renewed = await renewGraphSubscription(open.session as M365Session, registration.vendorId, wanted);
+          next = { ...settled, expiresAt: renewed.expiresAt, renewedAt: new Date(nowMs()).toISOString() };
+        } catch (error) {
+          if (!(isDomainError(error) && error.details?.['vendorStatus'] === 404)) throw error;
+        }
       }
       await deps.tables.webhooks.update(webhookId, WEBHOOK_ROW, (current) => {
         if (!current) return undefined;

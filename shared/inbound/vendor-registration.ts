@@ -28,6 +28,12 @@ export const vendorRegistrationSchema = z.object({
   deactivationTokenSha256: z.string().optional(),
   /** Set when the vendor reported that it turned the registration off (Autotask's callout). */
   deactivatedAt: z.string().optional(),
+  /** Graph: when a `subscriptionRemoved` lifecycle notification arrived (the renewal timer re-creates it). */
+  removedAt: z.string().optional(),
+  /** Graph: a lifecycle notification asked for work (renew or re-create) the renewal timer has not done yet. */
+  actionDueAt: z.string().optional(),
+  /** Graph: `missed` lifecycle notifications — Graph could not deliver some change notifications. */
+  missed: z.object({ count: z.number().int().min(1), lastAt: z.string() }).optional(),
 });
 export type VendorRegistration = z.infer<typeof vendorRegistrationSchema>;
 
@@ -37,12 +43,15 @@ export function readStoredRegistration(record: WebhookRecord): VendorRegistratio
   return vendorRegistrationSchema.parse(JSON.parse(record.vendorRegistration));
 }
 
-/** The registration as shown: with `active` (false once the vendor deactivated it), no token hash. */
+/**
+ * The registration as shown: with `active` (false once the vendor deactivated or removed it), no
+ * token hash.
+ */
 export function readRegistration(
   record: WebhookRecord,
 ): (Omit<VendorRegistration, 'deactivationTokenSha256'> & { active: boolean }) | undefined {
   const stored = readStoredRegistration(record);
   if (!stored) return undefined;
   const { deactivationTokenSha256: _hidden, ...shown } = stored;
-  return { ...shown, active: stored.deactivatedAt === undefined };
+  return { ...shown, active: stored.deactivatedAt === undefined && stored.removedAt === undefined };
 }

@@ -45,13 +45,21 @@ export function hintFor(connector: Connector, error: VendorError): string {
         return `${status} in the region set on this integration. An IT Glue key works only in the region its account lives in (us, eu or au): set the region to the account's, or leave it blank and test again to have it detected. Re-enter the key only if it was revoked.`;
       }
       return `Re-enter the ${secretLabels(connector)}: ${status} (the credentials are wrong, expired or were rotated).`;
-    case 'forbidden':
+    case 'forbidden': {
+      const needed = connector.permissionFor?.(error.operation);
+      if (needed) {
+        return `${status} to ${error.operation}: grant the app the permission ${needed} (with admin consent) at ${vendor}, then check again.`;
+      }
       return `Check the API user's permissions and any IP allow-list at ${vendor}: ${status}.`;
+    }
     case 'not_found':
       return `Check the ${configLabels(connector)}: ${status}, so the address, region or zone is probably wrong.`;
     case 'rejected':
       return `${status}: the request was refused; check the ${configLabels(connector)} and the vendor's message.`;
     case 'rate_limited':
+      if (error.httpStatus === 403) {
+        return `${vendor} has blocked the hub's address for a while (it does so after repeated 429s): ${status}. It lifts by itself; the hub checks again when ${vendor} said to.`;
+      }
       return `${vendor} is rate limiting this account; the hub waits as asked. Reduce other tools' use of the same API account if it persists.`;
     case 'unavailable':
       return `${status}: the vendor is having trouble. Nothing to change here; the hub keeps checking every 5 minutes.`;

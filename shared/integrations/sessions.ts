@@ -124,15 +124,17 @@ function vendorRateGates(): { integration: RateGate; unsaved: RateGate } {
  * (an EDR host, an Autotask user, a Pax8 client id) cannot select someone else's budget, and the
  * key is no plain hash of a secret that could be guessed offline.
  */
-async function integrationBudgetKey(
+export async function integrationBudgetKey(
   tenantId: string,
   vendor: VendorId,
   accountKey: string,
   credentials: unknown,
 ): Promise<string> {
+  // A vendor that counts per account (Connector.budgetScope) gets one budget for all its keys.
+  const perAccount = connectorFor(vendor).budgetScope === 'account';
   const fingerprint = await credentialCipher().keyedDigest(
     'vendor-budget',
-    `${vendor}\n${accountKey}\n${credentialDigest(credentials)}`,
+    `${vendor}\n${accountKey}\n${perAccount ? 'account' : credentialDigest(credentials)}`,
   );
   return `${tenantId}|${fingerprint}`;
 }
@@ -165,6 +167,7 @@ export async function buildSession(
         }
       : { rateGate: gates.unsaved, accountKey: `unsaved|${input.tenantId}` }),
     ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
+    ...(connector.concurrency ? { concurrency: connector.concurrency } : {}),
   });
   return {
     connector,

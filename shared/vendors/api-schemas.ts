@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { VENDOR_IDS } from './contract';
 
-/** HTTP shapes of /api/v1/vendors (DESIGN §8): what each vendor needs, never a value. */
+/** HTTP shapes of /api/v1/vendors (docs/design.md §8): what each vendor needs, never a value. */
 export const vendorIdSchema = z.enum(VENDOR_IDS).meta({ id: 'VendorId' });
 
 const fieldSpecSchema = z.object({

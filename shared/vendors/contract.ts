@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { DomainError } from '../errors/domain-error';
 import type { CertificatePin } from '../net/guard';
+import type { ConcurrencyRule } from './core/concurrency-gate';
 
 /**
  * The contract every vendor connector (shared/vendors/<vendor>/) implements and everything else
@@ -9,7 +10,7 @@ import type { CertificatePin } from '../net/guard';
  * already applies the network guard, timeouts and the vendor's shared rate limit.
  */
 
-/** DESIGN §8 vendor ids. */
+/** docs/design.md §8 vendor ids. */
 export const VENDOR_IDS = [
   'autotask',
   'halopsa',
@@ -22,7 +23,7 @@ export const VENDOR_IDS = [
 ] as const;
 export type VendorId = (typeof VENDOR_IDS)[number];
 
-/** One field an admin fills in (DESIGN §8 `credentialFields` / `configFields`). */
+/** One field an admin fills in (docs/design.md §8 `credentialFields` / `configFields`). */
 export interface FieldSpec {
   name: string;
   label: string;
@@ -112,7 +113,7 @@ export interface Connector<Credentials = unknown, Config = unknown> {
   readonly catalog: VendorCatalogEntry;
   readonly credentialsSchema: z.ZodType<Credentials>;
   readonly configSchema: z.ZodType<Config>;
-  /** The vendor's documented request budget per account (DESIGN §9.10). */
+  /** The vendor's documented request budget per account (docs/design.md §9.10). */
   readonly rateLimit: { requests: number; windowSeconds: number };
   /**
    * Identifies the vendor account (e.g. Autotask user, RMM key, EDR instance). The hub never keys a
@@ -120,6 +121,20 @@ export interface Connector<Credentials = unknown, Config = unknown> {
    * credentials (shared/integrations/sessions.ts), so nobody spends a budget with guessed names.
    */
   accountKey(credentials: Credentials, config: Config): string;
+  /**
+   * What the vendor counts its limit by. `credential` (the default): the budget key covers the
+   * account key and the credentials. `account`: the vendor counts per account whatever key is
+   * used (Datto RMM), so the budget key covers the account key alone — still under the tenant and
+   * still HMAC'd, so it selects nothing outside the tenant.
+   */
+  readonly budgetScope?: 'credential' | 'account';
+  /**
+   * What an operation needs in the vendor's permission model (Graph: the application permission),
+   * named in the hint of a 403 for it.
+   */
+  permissionFor?(operation: string): string | undefined;
+  /** The vendor's limit on requests in flight at once, if it has one (Autotask's thread limit). */
+  readonly concurrency?: ConcurrencyRule;
   /**
    * Every origin (`scheme://host:port`, or a learned host family such as `https://*.autotask.net:443`)
    * a request of this config may reach, credentials included (shared/vendors/core/destinations.ts).
@@ -181,7 +196,7 @@ export function boundedVendorText(text: string): string {
 const RETRYABLE: ReadonlySet<VendorErrorKind> = new Set(['rate_limited', 'unavailable', 'timeout', 'network']);
 
 /**
- * The one typed error every connector throws. `retryable` follows VENDORS.md: 401/403/404 are
+ * The one typed error every connector throws. `retryable` follows docs/vendors.md: 401/403/404 are
  * configuration signals and never retried; 5xx, timeouts and resets are; 429 waits for Retry-After.
  */
 export class VendorError extends DomainError {

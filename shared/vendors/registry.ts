@@ -9,7 +9,7 @@ import { connector as pax8 } from './pax8';
 import { connector as unifi } from './unifi';
 
 /**
- * Every vendor the hub speaks to, by DESIGN §8 id. Each vendor folder exports `connector` from its index.ts; the compiler refuses a missing vendor.
+ * Every vendor the hub speaks to, by docs/design.md §8 id. Each vendor folder exports `connector` from its index.ts; the compiler refuses a missing vendor.
  */
 export const connectors: Record<VendorId, Connector> = {
   autotask: autotask,

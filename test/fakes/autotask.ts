@@ -299,7 +299,63 @@ export class AutotaskFake extends FakeVendorServer {
     if (!userOk || !secretsEqual(req.headers.secret ?? '', FAKE_AUTOTASK_CREDENTIALS.secret)) {
       return { status: 401, json: { errors: ['User authentication failed: the UserName or Secret is not valid.'] } };
     }
-    return ok();
+    return this.threaded(req, ok);
+  }
+
+  /**
+   * Autotask's thread limit: three requests in flight per tracking identifier and endpoint (the
+   * entity after `V1.0/`); a fourth is refused with 429 at once. The wording of that refusal is not
+   * published: the fake uses Autotask's `{errors}` shape.
+   */
+  static readonly THREADS = 3;
+  /** Most requests seen in flight at once for one identifier and endpoint. */
+  maxThreads = 0;
+  /** Requests refused for the thread limit. */
+  threadRefusals = 0;
+  private readonly inFlight = new Map<string, number>();
+  private held: Promise<void> | undefined;
+  private releaseHeld: (() => void) | undefined;
+  private heldWaiters: Array<{ count: number; resolve: () => void }> = [];
+
+  /** Holds authenticated requests in flight until `release()`, so tests can see them overlap. */
+  hold(): void {
+    this.held = new Promise((resolve) => {
+      this.releaseHeld = resolve;
+    });
+  }
+
+  release(): void {
+    this.releaseHeld?.();
+    this.held = undefined;
+  }
+
+  /** Resolves once `count` requests are in flight for one identifier and endpoint. */
+  inFlightReaches(count: number): Promise<void> {
+    if (Math.max(0, ...this.inFlight.values()) >= count) return Promise.resolve();
+    return new Promise((resolve) => this.heldWaiters.push({ count, resolve }));
+  }
+
+  private async threaded(req: FakeRequest, ok: () => { status?: number; json: unknown }) {
+    const entity = /\/v1\.0\/([^/?#]+)/i.exec(req.path)?.[1]?.toLowerCase() ?? '';
+    const key = `${req.headers.apiintegrationcode}|${entity}`;
+    const now = (this.inFlight.get(key) ?? 0) + 1;
+    if (now > AutotaskFake.THREADS) {
+      this.threadRefusals += 1;
+      return { status: 429, json: { errors: [`Thread threshold of ${AutotaskFake.THREADS} exceeded for ${entity}.`] } };
+    }
+    this.inFlight.set(key, now);
+    this.maxThreads = Math.max(this.maxThreads, now);
+    this.heldWaiters = this.heldWaiters.filter((w) => {
+      if (w.count > now) return true;
+      w.resolve();
+      return false;
+    });
+    try {
+      if (this.held) await this.held;
+      return ok();
+    } finally {
+      this.inFlight.set(key, (this.inFlight.get(key) ?? 1) - 1);
+    }
   }
 }
 

@@ -19,6 +19,12 @@ export class DattoEdrFake extends FakeVendorServer {
       }
       const body = (req.json ?? {}) as { ids?: unknown; isolated?: unknown };
       if (!Array.isArray(body.ids) || typeof body.isolated !== 'boolean') {
+        // LoopBack (the framework the EDR API is built on) refuses an invalid model with 422 ValidationError.
+        this.refusals.push({
+          method: req.method,
+          path: req.path,
+          violations: [{ at: 'body', message: 'ids (array) and isolated (boolean) are required' }],
+        });
         return {
           status: 422,
           json: { error: { statusCode: 422, name: 'ValidationError', message: 'ids and isolated are required' } },

@@ -19,6 +19,8 @@ export class DattoRmmFake extends FakeVendorServer {
   /** `expires_in` of issued tokens. */
   tokenLifetimeSeconds = 360_000;
   accountRateLimit = 600;
+  /** The account every key of this fake belongs to (`request_rate` and `account` report it). */
+  accountUid = 'fake-account-1';
   private tokens = new Set<string>();
 
   constructor() {
@@ -42,7 +44,7 @@ export class DattoRmmFake extends FakeVendorServer {
       this.bearer(req, () => ({
         json: {
           slidingTimeWindowSizeSeconds: 60,
-          accountUid: 'fake-account-1',
+          accountUid: this.accountUid,
           accountCount: this.count('GET', /^\/api\/v2\//),
           accountRateLimit: this.accountRateLimit,
           accountCutOffRatio: 0.9,
@@ -64,7 +66,23 @@ export class DattoRmmFake extends FakeVendorServer {
       }),
     );
     this.route('GET', '/api/v2/account', (req) =>
-      this.bearer(req, () => ({ json: { id: 1, uid: 'fake-account-1', name: 'Fake MSP', currency: 'USD' } })),
+      this.bearer(req, () => ({ json: { id: 1, uid: this.accountUid, name: 'Fake MSP', currency: 'USD' } })),
+    );
+  }
+
+  /**
+   * Datto blocks the caller's address after repeated 429s: every request, the token endpoint
+   * included, answers 403 with Retry-After until the block lifts (`times` requests here).
+   */
+  blockAddress(retryAfterSeconds: number, times?: number): void {
+    this.injectFault(
+      {
+        kind: 'status',
+        status: 403,
+        headers: { 'Retry-After': String(retryAfterSeconds) },
+        body: { error: 'Forbidden', message: 'Too many requests: this address is temporarily blocked' },
+      },
+      times !== undefined ? { times } : {},
     );
   }
 

@@ -4,7 +4,7 @@ import { type FakeReply, type FakeRequest, FakeVendorServer } from './core/fake-
 import { loadSlice, type SpecViolation } from './core/spec-check';
 
 /**
- * Halo PSA fake (VENDORS.md "Halo PSA"): `POST /auth/token` (form client_credentials) and the
+ * Halo PSA fake (docs/vendors.md "Halo PSA"): `POST /auth/token` (form client_credentials) and the
  * probe `GET /api/Client`, plus `GET /api/Tickets` for tool-call tests. Tokens are opaque strings
  * this server issued; anything else is refused.
  */

@@ -136,8 +136,28 @@ export class ItGlueFake extends FakeVendorServer {
     };
   }
 
-  /** 401 for an unknown key, or a good key sent to the wrong region. */
+  /**
+   * IT Glue speaks JSON:API: a request that declares a Content-Type other than exactly
+   * `application/vnd.api+json` (no media type parameters) is refused with 415, as the JSON:API
+   * specification requires of servers; then 401 for an unknown key, or a good key sent to the
+   * wrong region.
+   */
   private refuse(req: FakeRequest): FakeReply | undefined {
+    const type = req.headers['content-type'];
+    if (type !== undefined && type.trim().toLowerCase() !== JSON_API) {
+      this.refusals.push({
+        method: req.method,
+        path: req.path,
+        violations: [{ at: 'header.content-type', message: `must be ${JSON_API} without parameters` }],
+      });
+      return {
+        status: 415,
+        headers: { 'Content-Type': JSON_API },
+        json: {
+          errors: [{ status: '415', title: 'Unsupported Media Type', detail: `Content-Type must be ${JSON_API}` }],
+        },
+      };
+    }
     const known = secretsEqual(req.headers['x-api-key'] ?? '', FAKE_ITGLUE_CREDENTIALS.apiKey);
     if (known && this.region === this.keyRegion) return undefined;
     return {

@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FakeVendor } from './core/all-fakes';
 import { type FakeReply, type FakeRequest, FakeVendorServer } from './core/fake-server';
+import { describeViolations, loadSlice } from './core/spec-check';
 
 /**
- * Microsoft 365 fake (VENDORS.md "Microsoft 365"): one server answers both the Entra ID token
+ * Microsoft 365 fake (docs/vendors.md "Microsoft 365"): one server answers both the Entra ID token
  * path (`POST /{tenant}/oauth2/v2.0/token`) and Graph (`/v1.0/organization`, GDAP
  * relationships, paged with `@odata.nextLink`). Tests replace `relationships` to make GDAP
  * relationships expire.
@@ -74,7 +75,16 @@ export class M365FakeServer extends FakeVendorServer {
   private readonly issued = new Set<string>();
 
   constructor() {
-    super('microsoft365', { errorBody: graphError });
+    super('microsoft365', {
+      errorBody: graphError,
+      // Held to the Graph v1.0 slice (subscription entity from Graph's CSDL): a body Graph's OData
+      // layer would refuse (an undeclared property, a wrong type) is a 400 in Graph's envelope.
+      spec: {
+        slice: loadSlice('microsoft365'),
+        prefix: '/v1.0',
+        refuse: (violations) => ({ status: 400, json: graphError(400, describeViolations(violations)) }),
+      },
+    });
     this.route('POST', '/:tenant/oauth2/v2.0/token', (req) => this.token(req));
     this.route('GET', '/v1.0/organization', (req) =>
       this.withToken(req, () => ({
@@ -352,7 +362,14 @@ export class M365FakeServer extends FakeVendorServer {
   /** Change-notification subscriptions created through `POST /v1.0/subscriptions`, by id. */
   readonly subscriptions = new Map<
     string,
-    { resource: string; changeType: string; notificationUrl: string; clientState: string; expirationDateTime: string }
+    {
+      resource: string;
+      changeType: string;
+      notificationUrl: string;
+      lifecycleNotificationUrl?: string;
+      clientState: string;
+      expirationDateTime: string;
+    }
   >();
 
   /**
@@ -387,7 +404,27 @@ export class M365FakeServer extends FakeVendorServer {
     if (Number.isNaN(Date.parse(String(body.expirationDateTime)))) {
       return { status: 400, json: graphError(400, 'expirationDateTime is not a valid date.') };
     }
-    const failed = await this.handshake(String(body.notificationUrl));
+    // Graph refuses a change type the resource does not support (users and groups: updated, deleted).
+    const kind = /^\/?(users|groups)(\/[^/]+)?$/.exec(String(body.resource))?.[1];
+    const types = String(body.changeType).split(',');
+    if (kind && types.some((t) => t !== 'updated' && t !== 'deleted')) {
+      this.refusals.push({
+        method: req.method,
+        path: req.path,
+        violations: [{ at: 'body.changeType', message: `not supported for ${kind}` }],
+      });
+      return {
+        status: 400,
+        json: graphError(
+          400,
+          `ChangeType '${body.changeType}' is not supported for resource '${body.resource}'. Supported change types: updated, deleted.`,
+        ),
+      };
+    }
+    const lifecycleUrl = typeof body.lifecycleNotificationUrl === 'string' ? body.lifecycleNotificationUrl : undefined;
+    const failed =
+      (await this.handshake(String(body.notificationUrl))) ??
+      (lifecycleUrl !== undefined ? await this.handshake(lifecycleUrl) : undefined);
     if (failed) {
       return {
         status: 400,
@@ -402,6 +439,7 @@ export class M365FakeServer extends FakeVendorServer {
       resource: String(body.resource),
       changeType: String(body.changeType),
       notificationUrl: String(body.notificationUrl),
+      ...(lifecycleUrl !== undefined ? { lifecycleNotificationUrl: lifecycleUrl } : {}),
       clientState: typeof body.clientState === 'string' ? body.clientState : '',
       expirationDateTime: new Date(String(body.expirationDateTime)).toISOString(),
     };
@@ -433,6 +471,36 @@ export class M365FakeServer extends FakeVendorServer {
             subscriptionExpirationDateTime: sub.expirationDateTime,
             tenantId: randomUUID(),
             ...change,
+          },
+        ],
+      }),
+    });
+  }
+
+  /**
+   * Sends one lifecycle notification for a subscription to its lifecycleNotificationUrl, as Graph
+   * does: `{value: [{subscriptionId, subscriptionExpirationDateTime, tenantId, clientState,
+   * lifecycleEvent}]}`. `subscriptionRemoved` also drops the subscription here, as at Graph.
+   */
+  async lifecycle(
+    subscriptionId: string,
+    lifecycleEvent: 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed',
+    clientState?: string,
+  ): Promise<Response> {
+    const sub = this.subscriptions.get(subscriptionId);
+    if (!sub?.lifecycleNotificationUrl) throw new Error(`no lifecycle URL for subscription ${subscriptionId}`);
+    if (lifecycleEvent === 'subscriptionRemoved') this.subscriptions.delete(subscriptionId);
+    return fetch(sub.lifecycleNotificationUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        value: [
+          {
+            subscriptionId,
+            subscriptionExpirationDateTime: sub.expirationDateTime,
+            tenantId: randomUUID(),
+            clientState: clientState ?? sub.clientState,
+            lifecycleEvent,
           },
         ],
       }),

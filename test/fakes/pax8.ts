@@ -4,7 +4,7 @@ import { type FakeRequest, FakeVendorServer } from './core/fake-server';
 import { loadSlice } from './core/spec-check';
 
 /**
- * Pax8 fake (VENDORS.md "Pax8"): the Auth0-style token endpoint `POST /oauth/token` (JSON body
+ * Pax8 fake (docs/vendors.md "Pax8"): the Auth0-style token endpoint `POST /oauth/token` (JSON body
  * with the audience) and the API under `/v1`, probed with `GET /v1/companies?page=0&size=1`.
  */
 export const PAX8_FAKE_CREDENTIALS = { clientId: 'fake-pax8-client', clientSecret: 'fake-pax8-secret' } as const;

@@ -9,7 +9,7 @@ import type { FakeVendor } from './core/all-fakes';
 import { FakeVendorServer } from './core/fake-server';
 
 /**
- * UniFi fake (VENDORS.md "UniFi"): one server plays both APIs. The Site Manager answers under
+ * UniFi fake (docs/vendors.md "UniFi"): one server plays both APIs. The Site Manager answers under
  * `/v1/...` with `X-API-Key`; a console's Network integration API under
  * `/proxy/network/integration/v1/...` with `X-API-KEY` and its own error shape.
  */
@@ -77,8 +77,14 @@ export function createUnifiFake(): FakeVendorServer {
     }
     const action =
       typeof req.json === 'object' && req.json !== null ? (req.json as Record<string, unknown>).action : undefined;
-    if (action !== 'RESTART')
+    if (action !== 'RESTART') {
+      server.refusals.push({
+        method: req.method,
+        path: req.path,
+        violations: [{ at: 'body.action', message: 'must be one of RESTART' }],
+      });
       return { status: 400, json: networkError(400, 'BAD_REQUEST', 'Unsupported action', req.path) };
+    }
     return { json: {} };
   });
 

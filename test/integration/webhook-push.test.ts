@@ -8,6 +8,8 @@ import type { BusSender } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
 import { isDomainError } from '../../shared/errors/domain-error';
 import { loadEvent } from '../../shared/events/event-store';
+import { statusDeps } from '../../shared/health/deps';
+import { integrationStatusReport } from '../../shared/health/status';
 import { type ReceiveDeps, receiveWebhook } from '../../shared/inbound/receive';
 import { inboundTables } from '../../shared/inbound/tables';
 import {
@@ -49,6 +51,7 @@ const bus: BusSender = {
 };
 const receiveDeps = (): ReceiveDeps => ({
   webhooks: inboundTables(services().account).webhooks,
+  renewals: inboundTables(services().account).renewals,
   bus: () => bus,
   tenantIsActive: async () => true,
   integrationIsLive: async () => true,
@@ -284,6 +287,20 @@ describe('pushing a webhook registration to its vendor', () => {
     expect(await recordVendorDeactivation(deps, t.hook.id, token, 'corr')).toEqual({ flagged: false });
   });
 
+  it("Autotask: the deactivation shows on the integration's status, next to a probe that may still be green", async () => {
+    const t = await tenant('autotask');
+    const registration = await pushWebhook(t.push, t.caller, t.hook.id, { fieldIds: [11] }, 'corr');
+    const status = async () => {
+      const report = await integrationStatusReport(statusDeps(), t.caller.tenantId);
+      return report.items.find((i) => i.integrationId === t.integration.id)!;
+    };
+    expect((await status()).webhookNotices).toEqual([]);
+    expect(await autotask.deactivate(Number(registration.vendorId))).toBe(200);
+    expect((await status()).webhookNotices).toEqual([
+      { webhookId: t.hook.id, vendor: 'autotask', problem: 'deactivated', at: expect.any(String) },
+    ]);
+  });
+
   it("Halo: creates a webhook per Halo's Webhook schema whose Basic password is our secret; Halo's deliveries are accepted", async () => {
     const t = await tenant('halopsa');
     const registration = await pushWebhook(t.push, t.caller, t.hook.id, {}, 'corr');
@@ -407,5 +424,98 @@ describe('pushing a webhook registration to its vendor', () => {
     await expect(pushWebhook(t.push, t.caller, generic.id, {}, 'corr')).rejects.toMatchObject({
       code: 'webhook_push_unsupported',
     });
+  });
+});
+
+describe('Graph subscriptions as Graph keeps them (docs/vendors.md "Microsoft 365")', () => {
+  it('a changeType users do not support, or a resource the hub does not subscribe to, is refused before Graph is called', async () => {
+    const t = await tenant('microsoft365');
+    const before = graph.count('POST', '/v1.0/subscriptions');
+    const error = await pushWebhook(
+      t.push,
+      t.caller,
+      t.hook.id,
+      { resource: 'users', changeType: 'created' },
+      'c',
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'validation_failed', details: { field: 'changeType' } });
+    expect(String((error as Error).message)).toMatch(/updated, deleted/);
+    const unknown = await pushWebhook(t.push, t.caller, t.hook.id, { resource: 'me/messages' }, 'c').catch((e) => e);
+    expect(unknown).toMatchObject({ code: 'validation_failed', details: { field: 'resource' } });
+    expect(graph.count('POST', '/v1.0/subscriptions')).toBe(before);
+    expect((await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration).toBeNull();
+    // Both accepted types at once are fine.
+    const ok = await pushWebhook(
+      t.push,
+      t.caller,
+      t.hook.id,
+      { resource: 'users', changeType: 'updated,deleted' },
+      'c',
+    );
+    expect(ok.changeType).toBe('updated,deleted');
+  });
+
+  it('registers lifecycleNotificationUrl (handshaken like the notification URL)', async () => {
+    const t = await tenant('microsoft365');
+    const registration = await pushWebhook(t.push, t.caller, t.hook.id, {}, 'corr');
+    expect(graph.subscriptions.get(registration.vendorId)?.lifecycleNotificationUrl).toBe(
+      `${receiverUrl}/api/hooks/${t.hook.id}`,
+    );
+  });
+
+  it('reauthorizationRequired: recorded, no event, and the renewal timer renews the subscription at once', async () => {
+    const t = await tenant('microsoft365');
+    const registration = await pushWebhook(t.push, t.caller, t.hook.id, {}, 'corr');
+    const events = accepted.length;
+    const answer = await graph.lifecycle(registration.vendorId, 'reauthorizationRequired');
+    expect(answer.status).toBe(202);
+    expect(accepted.length).toBe(events);
+    expect((await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration).toMatchObject({ active: true });
+    const patches = graph.count('PATCH', `/v1.0/subscriptions/${registration.vendorId}`);
+    expect(await renewVendorRegistrations(t.push)).toMatchObject({ renewed: 1, failed: 0 });
+    expect(graph.count('PATCH', `/v1.0/subscriptions/${registration.vendorId}`)).toBe(patches + 1);
+    const view = (await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration;
+    expect(view?.actionDueAt).toBeUndefined();
+    expect(view?.renewedAt).toBeDefined();
+  });
+
+  it('subscriptionRemoved: the registration shows inactive, and the renewal timer creates a new subscription', async () => {
+    const t = await tenant('microsoft365');
+    const registration = await pushWebhook(t.push, t.caller, t.hook.id, {}, 'corr');
+    expect((await graph.lifecycle(registration.vendorId, 'subscriptionRemoved')).status).toBe(202);
+    const removed = (await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration;
+    expect(removed).toMatchObject({ active: false, vendorId: registration.vendorId });
+    expect(removed?.removedAt).toBeDefined();
+
+    expect(await renewVendorRegistrations(t.push)).toMatchObject({ renewed: 1, failed: 0 });
+    const again = (await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration;
+    expect(again).toMatchObject({ active: true, resource: 'users', changeType: 'updated' });
+    expect(again?.vendorId).not.toBe(registration.vendorId);
+    expect(again?.removedAt).toBeUndefined();
+    expect(graph.subscriptions.get(again!.vendorId)?.clientState).toBe(t.hook.secret);
+  });
+
+  it('missed: counted on the registration so the operator sees that events were lost', async () => {
+    const t = await tenant('microsoft365');
+    const registration = await pushWebhook(t.push, t.caller, t.hook.id, {}, 'corr');
+    await graph.lifecycle(registration.vendorId, 'missed');
+    await graph.lifecycle(registration.vendorId, 'missed');
+    const view = (await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration;
+    expect(view?.missed?.count).toBe(2);
+    expect(view).toMatchObject({ active: true });
+    const report = await integrationStatusReport(statusDeps(), t.caller.tenantId);
+    expect(report.items.find((i) => i.integrationId === t.integration.id)?.webhookNotices).toEqual([
+      { webhookId: t.hook.id, vendor: 'microsoft365', problem: 'missed', at: expect.any(String), count: 2 },
+    ]);
+  });
+
+  it('a lifecycle notification with a wrong clientState is refused and changes nothing', async () => {
+    const t = await tenant('microsoft365');
+    const registration = await pushWebhook(t.push, t.caller, t.hook.id, {}, 'corr');
+    const answer = await graph.lifecycle(registration.vendorId, 'subscriptionRemoved', 'not-the-secret');
+    expect(answer.status).toBe(401);
+    const view = (await getWebhook(t.hooks, t.caller, t.hook.id)).vendorRegistration;
+    expect(view).toMatchObject({ active: true });
+    expect(view?.removedAt).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@ import { numberAt } from '../core/errors';
 import { type AutotaskSession, autotaskRequest } from './index';
 
 /**
- * Autotask writes the pipeline's tool calls make (VENDORS.md "Autotask PSA"). Each is one request
+ * Autotask writes the pipeline's tool calls make (docs/vendors.md "Autotask PSA"). Each is one request
  * and throws the vendor's refusal as a VendorError; nothing here retries (the tool-call stage does).
  */
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Connector, ProbeSuccess, VendorRequest, VendorResponse, VendorSession } from '../contract';
+import type { ConcurrencyRule } from '../core/concurrency-gate';
 import { hostFamily, originsOf } from '../core/destinations';
 import { badResponse, expectOk, headroom, type MessageReader, numberAt, pathValue, stringAt } from '../core/errors';
 import { tokenCacheKey, vendorTokens } from '../core/token-cache';
@@ -31,6 +32,20 @@ export const AUTOTASK_ZONE_LOOKUP_BASE = 'https://webservices.autotask.net';
 export const AUTOTASK_ZONE_DOMAIN = 'autotask.net';
 /** Zones move rarely; a day keeps a moved database from failing for long. */
 const ZONE_CACHE_SECONDS = 24 * 60 * 60;
+
+/**
+ * Autotask allows three requests in flight per API tracking identifier and endpoint (its "thread
+ * limit"); the endpoint is the entity after `V1.0/` (`Tickets`, `TicketWebhooks`, …), whatever
+ * follows it. The session keys the slots by its budget key (tenant + the credentials, whose
+ * tracking identifier is one of them); core/concurrency-gate.ts says what an in-process gate misses.
+ */
+export const AUTOTASK_THREADS: ConcurrencyRule = {
+  perEndpoint: 3,
+  endpointOf: (url) => {
+    const match = /\/v1\.0\/([^/?#]+)/i.exec(new URL(url).pathname);
+    return match ? match[1]!.toLowerCase() : undefined;
+  },
+};
 
 export type AutotaskSession = VendorSession<AutotaskCredentials, AutotaskConfig>;
 
@@ -161,9 +176,10 @@ export const connector: Connector<AutotaskCredentials, AutotaskConfig> = {
   },
   credentialsSchema: autotaskCredentialsSchema,
   configSchema: autotaskConfigSchema,
-  // 10,000 requests per hour per database (VENDORS.md); the API user stands for the database.
+  // 10,000 requests per hour per database (docs/vendors.md); the API user stands for the database.
   rateLimit: { requests: 10_000, windowSeconds: 3600 },
   accountKey: (credentials) => `autotask:${credentials.username.toLowerCase()}`,
+  concurrency: AUTOTASK_THREADS,
   // The zone lookup host, a pinned zone, and Autotask's own zone hosts (webservicesN.autotask.net),
   // which the lookup names at run time for an integration saved without a zone.
   destinations: (config) => [

@@ -19,6 +19,9 @@ export function isSuccess(status: number): boolean {
   return status >= 200 && status < 300;
 }
 
+/** The code a 403 with Retry-After gets when the vendor gave none (a temporary IP block). */
+export const TEMPORARILY_BLOCKED = 'temporarily_blocked';
+
 /** Throws the vendor's own refusal as a VendorError unless the response is 2xx. */
 export function expectOk(
   vendor: VendorId,
@@ -44,12 +47,16 @@ export function vendorErrorFrom(
 ): VendorError {
   const said = safeRead(readMessage, response.body);
   const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
+  // A 403 that says when to come back is a temporary block, not a permission problem: Datto RMM
+  // blocks the caller's IP for a while after repeated 429s and says so with Retry-After. It clears
+  // by itself, so it is waited out like a 429 (docs/vendor-fidelity.md).
+  const blocked = response.status === 403 && kind === 'forbidden' && retryAfterMs !== undefined;
   return new VendorError({
     vendor,
     operation,
-    kind,
+    kind: blocked ? 'rate_limited' : kind,
     httpStatus: response.status,
-    ...(said?.code ? { vendorCode: said.code } : {}),
+    ...(said?.code ? { vendorCode: said.code } : blocked ? { vendorCode: TEMPORARILY_BLOCKED } : {}),
     vendorMessage: said?.message || unrecognised(vendor, response.status),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
   });

@@ -11,7 +11,7 @@ export interface VendorBudget {
 
 /**
  * Spends one request of a vendor account's budget before a call goes out, or refuses the call with
- * a VendorError `rate_limited` (with retryAfterMs) when the budget is spent (DESIGN §9.10).
+ * a VendorError `rate_limited` (with retryAfterMs) when the budget is spent (docs/design.md §9.10).
  */
 export interface RateGate {
   acquire(vendor: VendorId, accountKey: string, operation: string): Promise<void>;
@@ -24,7 +24,7 @@ export interface RateGate {
  * still protects the account and the gate must not become the outage.
  *
  * It refuses rather than waits: a stage or probe that is refused re-queues itself with the
- * retry-after, which costs no compute while waiting (DESIGN §9.1).
+ * retry-after, which costs no compute while waiting (docs/design.md §9.1).
  */
 export class StorageRateGate implements RateGate {
   private readonly limiters = new Map<VendorId, RateLimiter>();

@@ -3,6 +3,7 @@ import { guardedFetch, OutboundRequestError } from '../../net/guarded-fetch';
 import { inSpan } from '../../observability/telemetry';
 import { SPAN_NAMES } from '../../observability/telemetry-names';
 import { VendorError, type VendorHttp, type VendorId, type VendorRequest, type VendorResponse } from '../contract';
+import { type ConcurrencyGate, type ConcurrencyRule, processConcurrencyGate } from './concurrency-gate';
 import { originAllowed, originOf } from './destinations';
 import type { RateGate } from './rate-gate';
 
@@ -27,6 +28,13 @@ export interface VendorHttpOptions {
   allowedOrigins?: readonly string[];
   /** Largest response body read (default 1 MiB, the guard's default). */
   maxResponseBytes?: number;
+  /**
+   * The vendor's limit on requests in flight (Connector.concurrency), kept per accountKey and
+   * endpoint in this process (core/concurrency-gate.ts).
+   */
+  concurrency?: ConcurrencyRule;
+  /** The gate that keeps it (default: the process-wide one). */
+  concurrencyGate?: ConcurrencyGate;
 }
 
 export const DEFAULT_VENDOR_TIMEOUT_MS = 15_000;
@@ -48,24 +56,35 @@ export function createVendorHttp(options: VendorHttpOptions): VendorHttp {
       if (options.rateGate && options.accountKey !== undefined) {
         await options.rateGate.acquire(options.vendor, options.accountKey, request.operation);
       }
-      const { headers, body } = encode(request);
-      const timeoutMs = request.timeoutMs ?? timeoutDefault;
-      try {
-        const response = await guardedFetch(request.url, {
-          method: request.method,
-          headers,
-          ...(body !== undefined ? { body } : {}),
-          timeoutMs,
-          maxRedirects: 0,
-          ...(options.maxResponseBytes !== undefined ? { maxResponseBytes: options.maxResponseBytes } : {}),
-          policy: options.policy,
-        });
-        return { status: response.status, headers: response.headers, body: decode(response.headers, response.body) };
-      } catch (error) {
-        throw networkFailure(options.vendor, request.operation, timeoutMs, error);
+      const endpoint = options.concurrency?.endpointOf(request.url);
+      if (options.concurrency && endpoint !== undefined) {
+        const gate = options.concurrencyGate ?? processConcurrencyGate;
+        const key = `${options.vendor}|${options.accountKey ?? ''}|${endpoint}`;
+        return gate.run(key, options.concurrency.perEndpoint, () => send(request));
       }
+      return send(request);
     },
   };
+
+  async function send(request: VendorRequest): Promise<VendorResponse> {
+    const { headers, body } = encode(request);
+    const timeoutMs = request.timeoutMs ?? timeoutDefault;
+    try {
+      const response = await guardedFetch(request.url, {
+        method: request.method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        timeoutMs,
+        maxRedirects: 0,
+        ...(options.maxResponseBytes !== undefined ? { maxResponseBytes: options.maxResponseBytes } : {}),
+        policy: options.policy,
+      });
+      return { status: response.status, headers: response.headers, body: decode(response.headers, response.body) };
+    } catch (error) {
+      throw networkFailure(options.vendor, request.operation, timeoutMs, error);
+    }
+  }
+
   return { request: (request) => traced(options.vendor, request, untraced) };
 }
 

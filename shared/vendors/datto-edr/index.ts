@@ -106,7 +106,7 @@ export const connector: Connector<DattoEdrCredentials, DattoEdrConfig> = {
   },
   credentialsSchema: dattoEdrCredentialsSchema,
   configSchema: dattoEdrConfigSchema,
-  // Not documented (VENDORS.md); a conservative budget of our own, see docs/decisions.md.
+  // Not documented (docs/vendors.md); a conservative budget of our own, see docs/decisions.md.
   rateLimit: { requests: 300, windowSeconds: 60 },
   // The budget is the instance's: every token of one console shares it.
   accountKey: (_credentials, config) => `datto-edr:${dattoEdrBaseUrl(config)}`,

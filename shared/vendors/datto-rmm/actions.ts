@@ -3,7 +3,7 @@ import { expectOk, stringAt } from '../core/errors';
 import { joinUrl } from '../core/urls';
 import { dattoRmmBaseUrl, fetchToken, type RmmSession, readDattoRmmMessage, tokenKey } from './index';
 
-/** Datto RMM writes for tool calls (VENDORS.md "Datto RMM"). */
+/** Datto RMM writes for tool calls (docs/vendors.md "Datto RMM"). */
 
 export interface QuickJobInput {
   deviceUid: string;

@@ -29,6 +29,11 @@ export const dattoRmmConfigSchema = z
     apiKeyExpiresAt: isoDateField.optional(),
     /** The admin's answer that the key was made without an expiry date (so there is nothing to ask). */
     apiKeyNeverExpires: z.boolean().optional(),
+    /**
+     * The account the API key belongs to, as `system/request_rate` reports it; learned by the
+     * connection test and saved, so the hub's budget is the account's (Datto counts per account).
+     */
+    accountUid: z.string().trim().min(1).max(100).optional(),
   })
   .refine((c) => c.platform !== undefined || c.baseUrl !== undefined, {
     message: 'choose the platform your account is on (or give a base URL)',
@@ -104,6 +109,7 @@ async function probe(session: RmmSession): Promise<ProbeSuccess<DattoRmmConfig>>
       'Datto RMM does not report when an API key expires: set apiKeyExpiresAt to its date (or apiKeyNeverExpires to true) so the hub can warn before it stops working.',
     );
   }
+  const accountUid = stringAt(response.body, 'accountUid');
   const writes = numberAt(response.body, 'accountWriteCount');
   const writeLimit = numberAt(response.body, 'accountWriteRateLimit');
   if (writes !== undefined && writeLimit !== undefined)
@@ -117,7 +123,20 @@ async function probe(session: RmmSession): Promise<ProbeSuccess<DattoRmmConfig>>
     },
     ...(expiries.length > 0 ? { expiries } : {}),
     ...(notes.length > 0 ? { notes } : {}),
+    ...(accountUid !== undefined && accountUid !== session.config.accountUid ? { resolvedConfig: { accountUid } } : {}),
   };
+}
+
+/**
+ * The budget's account: Datto counts requests per account (repeated 429s end in a temporary IP
+ * block), so every key of one account must spend one budget. Until the account is learned (a
+ * config saved before the connection test reported it) the API key stands in for it.
+ */
+export function dattoRmmAccountKey(credentials: DattoRmmCredentials, config: DattoRmmConfig): string {
+  const base = dattoRmmBaseUrl(config);
+  return config.accountUid !== undefined
+    ? `datto-rmm:${base}:account:${config.accountUid}`
+    : `datto-rmm:${base}:api-key:${credentials.apiKey}`;
 }
 
 export const connector: Connector<DattoRmmCredentials, DattoRmmConfig> = {
@@ -168,9 +187,10 @@ export const connector: Connector<DattoRmmCredentials, DattoRmmConfig> = {
   },
   credentialsSchema: dattoRmmCredentialsSchema,
   configSchema: dattoRmmConfigSchema,
-  // 600 requests per 60 s per account (VENDORS.md); repeated 429s end in an IP block.
+  // 600 requests per 60 s per account (docs/integrations.md); repeated 429s end in an IP block.
   rateLimit: { requests: 600, windowSeconds: 60 },
-  accountKey: (credentials) => `datto-rmm:${credentials.apiKey}`,
+  accountKey: dattoRmmAccountKey,
+  budgetScope: 'account',
   destinations: (config) => originsOf([dattoRmmBaseUrl(config)]),
   probe,
 };

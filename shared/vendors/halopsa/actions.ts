@@ -5,7 +5,7 @@ import { haloTokenRequest, readHaloMessage } from './api';
 import { haloBaseUrl } from './config';
 import { type HaloSession, tokenKey } from './index';
 
-/** Halo PSA writes for tool calls. Halo writes are POSTs of arrays (VENDORS.md). */
+/** Halo PSA writes for tool calls. Halo writes are POSTs of arrays (docs/vendors.md). */
 
 function haloCall(session: HaloSession, build: (token: string) => VendorRequest): Promise<VendorResponse> {
   return callWithBearer({

@@ -3,7 +3,7 @@ import { isRecord, numberAt, stringAt, type VendorMessage } from '../core/errors
 import { type HaloConfig, type HaloCredentials, haloBaseUrl } from './config';
 
 /**
- * Halo PSA requests and body readers (VENDORS.md "Halo PSA"). Pure: the connector sends them.
+ * Halo PSA requests and body readers (docs/vendors.md "Halo PSA"). Pure: the connector sends them.
  * Halo's OpenAPI description declares no response schemas, so every reader is defensive.
  */
 

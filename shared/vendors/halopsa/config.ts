@@ -21,7 +21,7 @@ export const haloConfigSchema = z
   .strictObject({
     tenant: tenantLabel.optional(),
     baseUrl: z.url().optional(),
-    /** Space-separated Halo scopes; `all` covers tickets, clients and assets (VENDORS.md). */
+    /** Space-separated Halo scopes; `all` covers tickets, clients and assets (docs/vendors.md). */
     scope: z.string().trim().min(1).default('all'),
   })
   .refine((config) => config.tenant !== undefined || config.baseUrl !== undefined, {

@@ -140,7 +140,7 @@ export function createItGlueConnector(
     },
     credentialsSchema: itglueCredentialsSchema,
     configSchema: itglueConfigSchema,
-    // 3,000 requests per 5 minutes (VENDORS.md).
+    // 3,000 requests per 5 minutes (docs/vendors.md).
     rateLimit: { requests: 3000, windowSeconds: 300 },
     // A digest, so no part of the key is ever used as an identifier.
     accountKey: (credentials) => `itglue:${credentialDigest(credentials.apiKey)}`,

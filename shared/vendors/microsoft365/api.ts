@@ -2,7 +2,7 @@ import type { ExpiryWarning, VendorErrorKind, VendorRequest } from '../contract'
 import { isRecord, pathValue, stringAt, type VendorMessage } from '../core/errors';
 import { graphScope, type M365Config, type M365Credentials, m365Endpoints } from './config';
 
-/** Microsoft Graph requests and body readers (VENDORS.md "Microsoft 365"). Pure. */
+/** Microsoft Graph requests and body readers (docs/vendors.md "Microsoft 365"). Pure. */
 
 /** Entra ID v2 token endpoint, client credentials for Graph's `.default` scope. */
 export function m365TokenRequest(credentials: M365Credentials, config: M365Config): VendorRequest {

@@ -1,5 +1,29 @@
 import type { VendorCatalogEntry } from '../contract';
 
+/**
+ * The Graph application permission each feature needs (Microsoft's permission reference for each
+ * call): the setup hint lists them all, a 403 names the one its call needed.
+ */
+export const GRAPH_PERMISSIONS = {
+  /** `GET /organization`, the connection test. */
+  probe: 'Organization.Read.All',
+  /** `GET /tenantRelationships/delegatedAdminRelationships` (the probe's GDAP check). */
+  gdap: 'DelegatedAdminRelationship.Read.All',
+  /** `GET /users/{id}` (tool calls). */
+  'user.lookup': 'User.Read.All',
+  /** Subscriptions on `users` (pushed webhooks); `groups` needs Group.Read.All. */
+  'subscription.create': 'User.Read.All (users) or Group.Read.All (groups)',
+  'subscription.renew': 'User.Read.All (users) or Group.Read.All (groups)',
+} as const;
+
+const GRAPH_PERMISSION_LIST =
+  'Organization.Read.All (connection test), DelegatedAdminRelationship.Read.All (GDAP check), User.Read.All (user lookups and users webhooks), Group.Read.All (only for groups webhooks)';
+
+/** The permission a Graph operation needs, for the 403 hint. */
+export function graphPermissionFor(operation: string): string | undefined {
+  return (GRAPH_PERMISSIONS as Record<string, string>)[operation];
+}
+
 export const m365Catalog: VendorCatalogEntry = {
   id: 'microsoft365',
   name: 'Microsoft 365 / Partner Center (Graph, GDAP)',
@@ -9,7 +33,7 @@ export const m365Catalog: VendorCatalogEntry = {
       label: 'Application (client) ID',
       secret: false,
       required: true,
-      hint: 'The Entra app registration; needs Graph application permissions Organization.Read.All and DelegatedAdminRelationship.Read.All.',
+      hint: `The Entra app registration, with admin consent for these Graph application permissions: ${GRAPH_PERMISSION_LIST}.`,
     },
     {
       name: 'clientSecret',

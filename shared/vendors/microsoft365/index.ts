@@ -16,7 +16,7 @@ import {
   readRelationship,
   sameGraphHost,
 } from './api';
-import { m365Catalog } from './catalog';
+import { graphPermissionFor, m365Catalog } from './catalog';
 import {
   graphScope,
   type M365Config,
@@ -95,6 +95,7 @@ async function probe(session: M365Session): Promise<ProbeSuccess<M365Config>> {
 
 export const connector: Connector<M365Credentials, M365Config> = {
   catalog: m365Catalog,
+  permissionFor: graphPermissionFor,
   credentialsSchema: m365CredentialsSchema,
   configSchema: m365ConfigSchema,
   // Graph throttles per app and tenant with varying service limits and always answers 429 with

@@ -2,7 +2,7 @@ import type { VendorRequest } from '../contract';
 import { isRecord, numberAt, stringAt, type VendorMessage } from '../core/errors';
 import { type Pax8Config, type Pax8Credentials, pax8Endpoints } from './config';
 
-/** Pax8 requests and body readers (VENDORS.md "Pax8"). Pure: the connector sends them. */
+/** Pax8 requests and body readers (docs/vendors.md "Pax8"). Pure: the connector sends them. */
 
 /** Client-credentials token: a JSON body with the audience, as Pax8's auth guide shows. */
 export function pax8TokenRequest(credentials: Pax8Credentials, config: Pax8Config): VendorRequest {

@@ -38,7 +38,7 @@ export const connector: Connector<Pax8Credentials, Pax8Config> = {
   catalog: pax8Catalog,
   credentialsSchema: pax8CredentialsSchema,
   configSchema: pax8ConfigSchema,
-  // Pax8's developer portal states 1000 calls per minute (not in VENDORS.md; docs/decisions.md 15).
+  // Pax8's developer portal states 1000 calls per minute (not in docs/vendors.md; docs/decisions.md 15).
   rateLimit: { requests: 1000, windowSeconds: 60 },
   accountKey: (credentials) => `pax8|${credentials.clientId}`,
   destinations: (config) => {

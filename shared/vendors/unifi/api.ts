@@ -8,7 +8,7 @@ import {
   type UnifiNetworkConfig,
 } from './config';
 
-/** UniFi requests and body readers (VENDORS.md "UniFi"). Pure: the connector sends them. */
+/** UniFi requests and body readers (docs/vendors.md "UniFi"). Pure: the connector sends them. */
 
 /**
  * The probe for the configured API. The two APIs spell the key header differently in their docs

@@ -67,7 +67,7 @@ export function networkApiRoot(config: UnifiNetworkConfig): string {
 /**
  * The host a private-address opt-in must allow for this integration: the console's, in network
  * mode. A console usually sits on a private LAN, which the network guard refuses unless the
- * integration sets `allowPrivateAddress` (admin-scope keys only, DESIGN §9.10); the Site Manager is
+ * integration sets `allowPrivateAddress` (admin-scope keys only, docs/design.md §9.10); the Site Manager is
  * public and never needs it. The integrations code allows exactly the hosts of URL-valued config
  * fields, which for UniFi is this one.
  */

@@ -4,7 +4,7 @@ import { checkAgainstSpec, describeViolations, type SpecBinding, type SpecViolat
 
 /**
  * A loopback HTTP server that plays one vendor in tests and in the local demo: vendor fakes add
- * routes that speak the vendor's shapes (VENDORS.md), every request is recorded so tests can check
+ * routes that speak the vendor's shapes (docs/vendors.md), every request is recorded so tests can check
  * method, path, headers and body, and faults can be switched on from code or over HTTP
  * (`/__fake/...`) to make the vendor fail the way real vendors do.
  */

@@ -28,7 +28,12 @@ export function fakeSession<C, K>(
     integrationId: options.integrationId ?? `int-${randomUUID()}`,
     credentials: connector.credentialsSchema.parse(credentials),
     config: connector.configSchema.parse(config),
-    http: createVendorHttp({ vendor, policy: LOOPBACK_POLICY, timeoutMs: options.timeoutMs ?? 5000 }),
+    http: createVendorHttp({
+      vendor,
+      policy: LOOPBACK_POLICY,
+      timeoutMs: options.timeoutMs ?? 5000,
+      ...(connector.concurrency ? { concurrency: connector.concurrency } : {}),
+    }),
     correlationId: `corr-${randomUUID()}`,
   };
 }
