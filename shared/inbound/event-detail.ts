@@ -1,5 +1,6 @@
+import { pollUntil } from '../clock/poll-until';
 import { ResourceNotFoundError } from '../errors/domain-error';
-import type { NormalizedEvent } from '../events/contract';
+import type { EventStatus, NormalizedEvent } from '../events/contract';
 import { loadEventRecord } from '../events/event-store';
 import { loadTimeline, type TimelineEntry } from '../events/timeline';
 import { type FailureView, failureOfEvent } from '../failures/analysis';
@@ -31,4 +32,20 @@ export async function getEventDetail(tenantId: string, eventId: string): Promise
     timeline,
     failure: failure ?? null,
   };
+}
+
+/** Where an event stops moving by itself; `awaiting_approval` waits for a person. */
+const RESTING: ReadonlySet<EventStatus> = new Set(['succeeded', 'failed', 'awaiting_approval']);
+
+/**
+ * `GET …/events/{id}?waitFor=terminal&timeout=N`: read the event's status until it rests or the
+ * wait is over (a bounded storage poll, clock/poll-until.ts); the caller then reads the detail.
+ */
+export async function waitForRestingEvent(tenantId: string, eventId: string, timeoutSeconds: number): Promise<void> {
+  const { value } = await pollUntil(
+    async () => (await loadEventRecord(tenantId, eventId))?.record.status,
+    (status) => status === undefined || RESTING.has(status),
+    timeoutSeconds * 1_000,
+  );
+  if (value === undefined) throw new ResourceNotFoundError('event', eventId);
 }
