@@ -158,9 +158,9 @@ export const eventDetailSchema = eventSummarySchema
 export const eventIdParams = z.strictObject({ id: z.string().min(1).max(64) });
 
 export const eventGetQuery = z.strictObject({
-  waitFor: z.enum(['terminal']).optional().meta({
+  waitFor: z.enum(['terminal', 'resting']).optional().meta({
     description:
-      'Wait until the event has stopped moving (`succeeded`, `failed`, or `awaiting_approval`, which waits for a person) or `timeout` has passed, then answer with the event as it is.',
+      'Wait until the event is `terminal` (`succeeded` or `failed`) or `resting` (terminal, or `awaiting_approval`, where it waits for a person), or until `timeout` has passed; then answer with the event as it is.',
   }),
   timeout: waitSeconds.meta({ description: 'Seconds (0–20) `waitFor` may wait; default 10.' }),
 });

@@ -34,17 +34,26 @@ export async function getEventDetail(tenantId: string, eventId: string): Promise
   };
 }
 
-/** Where an event stops moving by itself; `awaiting_approval` waits for a person. */
-const RESTING: ReadonlySet<EventStatus> = new Set(['succeeded', 'failed', 'awaiting_approval']);
+/** `terminal`: the event is done. `resting`: it will not move by itself (an approval waits for a person). */
+const STOPS: Record<'terminal' | 'resting', ReadonlySet<EventStatus>> = {
+  terminal: new Set(['succeeded', 'failed']),
+  resting: new Set(['succeeded', 'failed', 'awaiting_approval']),
+};
 
 /**
- * `GET …/events/{id}?waitFor=terminal&timeout=N`: read the event's status until it rests or the
- * wait is over (a bounded storage poll, clock/poll-until.ts); the caller then reads the detail.
+ * `GET …/events/{id}?waitFor=terminal|resting&timeout=N`: read the event's status until it stops or
+ * the wait is over (a bounded storage poll, clock/poll-until.ts); the caller then reads the detail.
  */
-export async function waitForRestingEvent(tenantId: string, eventId: string, timeoutSeconds: number): Promise<void> {
+export async function waitForEvent(
+  tenantId: string,
+  eventId: string,
+  waitFor: 'terminal' | 'resting',
+  timeoutSeconds: number,
+): Promise<void> {
+  const stops = STOPS[waitFor];
   const { value } = await pollUntil(
     async () => (await loadEventRecord(tenantId, eventId))?.record.status,
-    (status) => status === undefined || RESTING.has(status),
+    (status) => status === undefined || stops.has(status),
     timeoutSeconds * 1_000,
   );
   if (value === undefined) throw new ResourceNotFoundError('event', eventId);

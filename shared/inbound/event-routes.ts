@@ -2,7 +2,7 @@ import { defineApiRoute, problemSchema } from '../api/api-route';
 import { services } from '../app/services';
 import { replaysOf } from '../replay/replay';
 import { eventDetailSchema, eventGetQuery, eventIdParams, eventListSchema, eventsQuery } from './api-schemas';
-import { getEventDetail, waitForRestingEvent } from './event-detail';
+import { getEventDetail, waitForEvent } from './event-detail';
 import { listEvents } from './list-events';
 
 /** API routes by operationId; functions/events-api.ts registers each; replays are in shared/replay/routes.ts and the failures list in shared/failures/routes.ts (docs/decisions.md §38). */
@@ -29,7 +29,7 @@ export const routes = {
     tags: ['Events'],
     scope: 'events:read',
     description:
-      'With `waitFor=terminal` the call waits (at most `timeout` seconds, default 10, never over 20) until the event has succeeded, failed or stopped for an approval, then answers with it as it is; a `status` still `received`/`processing` means the wait ran out.',
+      'With `waitFor=terminal` the call waits (at most `timeout` seconds, default 10, never over 20) until the event has succeeded or failed — `waitFor=resting` also stops at `awaiting_approval` — then answers with the event as it is; a status short of that means the wait ran out.',
     params: eventIdParams,
     query: eventGetQuery,
     responses: {
@@ -37,7 +37,7 @@ export const routes = {
       404: { description: 'No such event in this tenant.', schema: problemSchema },
     },
     handle: async ({ principal, params, query }) => {
-      if (query.waitFor === 'terminal') await waitForRestingEvent(principal.tenantId, params.id, query.timeout ?? 10);
+      if (query.waitFor) await waitForEvent(principal.tenantId, params.id, query.waitFor, query.timeout ?? 10);
       const detail = await getEventDetail(principal.tenantId, params.id);
       const replays = await replaysOf(services().account, principal.tenantId, params.id);
       return { status: 200, body: { ...detail, replays } };
