@@ -14,13 +14,14 @@ let host: HostProcess;
 let fakes: RunningFakes;
 let key: string;
 let integrationId: string;
+const operatorKey = `operator-${'x'.repeat(40)}-first-hour`;
 
 const api = (method: string, path: string, body?: unknown): Promise<CallResult> =>
   call(host.baseUrl, method, path, { key, ...(body !== undefined ? { body } : {}) });
 
 beforeAll(async () => {
   fakes = await startAllFakes();
-  const env = sharedAzuriteEnv({ LOCAL_TIMERS: 'manual' });
+  const env = sharedAzuriteEnv({ LOCAL_TIMERS: 'manual', OPERATOR_API_KEY: operatorKey });
   key = env.BOOTSTRAP_API_KEY!;
   host = await startHostProcess(env);
   const created = await api('POST', '/api/v1/integrations', {
@@ -148,5 +149,64 @@ describe('waiting for a result (bounded)', () => {
     expect(['succeeded', 'failed']).toContain(done.json.status);
     const unknown = await api('GET', '/api/v1/events/01J00000000000000000000000?waitFor=terminal&timeout=20');
     expect(unknown.status).toBe(404);
+  });
+});
+
+type AuditItem = { id: string; action: string; actor: string; targetId: string; at: string };
+
+describe('the audit log is readable', () => {
+  it("an admin reads the tenant's entries newest first, filtered by action, actor and time, paged", async () => {
+    const created: string[] = [];
+    for (const name of ['audit one', 'audit two']) {
+      const res = await api('POST', '/api/v1/api-keys', { name, scopes: ['events:read'] });
+      expect(res.status).toBe(201);
+      created.push(String(res.json.id));
+    }
+    const all = await api('GET', '/api/v1/audit?action=apikey.created');
+    expect(all.status, all.text).toBe(200);
+    const items = all.json.items as AuditItem[];
+    expect(items.slice(0, 2).map((i) => i.targetId)).toEqual([...created].reverse());
+    expect(items.every((i) => i.action === 'apikey.created' && i.actor === 'bootstrap')).toBe(true);
+    expect(all.text).not.toMatch(/mhk_[A-Za-z0-9]+_[A-Za-z0-9_-]{20,}/); // never a key
+
+    const page1 = await api('GET', '/api/v1/audit?action=apikey.created&limit=1');
+    expect((page1.json.items as AuditItem[]).map((i) => i.targetId)).toEqual([created[1]]);
+    const page2 = await api(
+      'GET',
+      `/api/v1/audit?action=apikey.created&limit=1&cursor=${encodeURIComponent(String(page1.json.nextCursor))}`,
+    );
+    expect((page2.json.items as AuditItem[]).map((i) => i.targetId)).toEqual([created[0]]);
+
+    expect(((await api('GET', '/api/v1/audit?actor=someone-else')).json.items as unknown[]).length).toBe(0);
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    const later = await api('GET', `/api/v1/audit?from=${encodeURIComponent(future)}`);
+    expect((later.json.items as unknown[]).length).toBe(0);
+    const at = (items[0] as AuditItem).at;
+    const exactly = await api('GET', `/api/v1/audit?from=${encodeURIComponent(at)}&to=${encodeURIComponent(at)}`);
+    expect((exactly.json.items as AuditItem[]).map((i) => i.id)).toContain((items[0] as AuditItem).id);
+    const reversed = await api('GET', `/api/v1/audit?from=${encodeURIComponent(future)}&to=${encodeURIComponent(at)}`);
+    expect(reversed.status).toBe(400);
+    expect((await api('GET', '/api/v1/audit?action=DROP TABLE')).status).toBe(400);
+  });
+
+  it('needs the admin scope; the operator reads only its own actions', async () => {
+    const reader = await api('POST', '/api/v1/api-keys', { name: 'reader', scopes: ['events:read'] });
+    const refused = await call(host.baseUrl, 'GET', '/api/v1/audit', { key: String(reader.json.key) });
+    expect(refused.status).toBe(403);
+    // The operator key reaches no tenant's data, not even its audit log.
+    expect((await call(host.baseUrl, 'GET', '/api/v1/audit', { key: operatorKey })).status).toBe(403);
+
+    const tenant = await call(host.baseUrl, 'POST', '/api/v1/tenants', {
+      key: operatorKey,
+      body: { name: 'Audit Reader MSP' },
+    });
+    expect(tenant.status, tenant.text).toBe(201);
+    const own = await call(host.baseUrl, 'GET', '/api/v1/tenants/audit?action=tenant.created&limit=200', {
+      key: operatorKey,
+    });
+    expect(own.status, own.text).toBe(200);
+    expect((own.json.items as AuditItem[]).some((i) => i.targetId === tenant.json.id)).toBe(true);
+    expect((own.json.items as AuditItem[]).some((i) => i.action === 'apikey.created')).toBe(false);
+    expect((await api('GET', '/api/v1/tenants/audit')).status).toBe(403);
   });
 });
