@@ -12,6 +12,8 @@ import type { TableRepository } from '../storage/table-repository';
  * inside that one partition, so a read never scans the table.
  */
 
+const MAX_RANGE_MS = 93 * 86_400_000;
+
 export interface AuditFilter {
   action?: string | undefined;
   actor?: string | undefined;
@@ -48,6 +50,12 @@ export async function listAudit(
   if (toMs !== undefined && fromMs !== undefined && fromMs > toMs) {
     throw new DomainError('validation_failed', '`from` must not be later than `to`.', {
       errors: [{ path: 'query.from', message: 'later than to' }],
+    });
+  }
+  // A time range is at most as long as every other list's; without `from` the whole log pages.
+  if (fromMs !== undefined && (toMs ?? nowMs()) - fromMs > MAX_RANGE_MS) {
+    throw new DomainError('validation_failed', 'A time range covers at most 93 days; narrow `from`/`to`.', {
+      errors: [{ path: 'query.from', message: 'at most 93 days before to' }],
     });
   }
   // Newest first: `to` bounds the smallest row keys, `from` (its next millisecond down) the largest.
