@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { CORRELATION_HEADER, correlationIdFrom } from '../http/correlation';
 import { MethodNotAllowedError, RouteNotFoundError } from '../http/errors';
+import { apiRelative, nearestRoutes } from '../http/nearest-routes';
 import { problemResponse } from '../http/problem';
 import { recordedHttpRoutes } from '../http/route-table';
 import { compileTemplate } from '../http/route-template';
@@ -31,7 +32,7 @@ export async function routeNotFound(request: HttpRequest): Promise<HttpResponseI
   const error =
     allowed.size > 0
       ? new MethodNotAllowedError(method, [...allowed])
-      : new RouteNotFoundError(method, path.slice(0, 200));
+      : new RouteNotFoundError(method, path.slice(0, 200), nearestRoutes(method, apiRelative(path)));
   const response = problemResponse(error, correlationId, log);
   return {
     ...response,

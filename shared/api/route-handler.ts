@@ -9,7 +9,8 @@ import { services } from '../app/services';
 import { nowMs } from '../clock';
 import { clientAddress } from '../http/client-address';
 import { CORRELATION_HEADER, correlationIdFrom } from '../http/correlation';
-import { PayloadTooLargeError } from '../http/errors';
+import { PayloadTooLargeError, RouteNotFoundError, ValidationError } from '../http/errors';
+import { apiRelative, literalRouteNear } from '../http/nearest-routes';
 import { problemResponse } from '../http/problem';
 import { RateLimitExceededError, type RateLimitState, rateLimitHeaders } from '../http/rate-limit';
 import { checkPathParams, clientQuery, noQuery, readJsonBody, readQuery, validate } from '../http/request-parsing';
@@ -57,6 +58,23 @@ async function readBody(request: HttpRequest, schema: z.ZodType, limit: number, 
 }
 
 /** The `app.http` handler for one route definition. */
+/**
+ * The path parameters, or — when they do not parse and a literal route is a typo away
+ * (`/integrations/statuss`) — 404 `route_not_found` naming that route instead of a 400 about an id
+ * nobody meant to send.
+ */
+function validParams(schema: z.ZodType, request: HttpRequest): unknown {
+  try {
+    return validate(schema, request.params, 'params');
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const path = new URL(request.url).pathname;
+    const near = literalRouteNear(request.method, apiRelative(path));
+    if (near.length > 0) throw new RouteNotFoundError(request.method.toUpperCase(), path.slice(0, 200), near);
+    throw error;
+  }
+}
+
 export function routeHandler(def: AnyApiRoute): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const started = nowMs();
@@ -77,7 +95,7 @@ export function routeHandler(def: AnyApiRoute): HttpHandler {
       }
       const limit = services().settings.API_MAX_BODY_BYTES;
       checkPathParams(request.params);
-      const params = def.params ? validate(def.params, request.params, 'params') : undefined;
+      const params = def.params ? validParams(def.params, request) : undefined;
       // A route without a query schema takes no parameters: an unknown one is refused, not ignored.
       const query = readQuery(clientQuery(request), def.query ?? noQuery);
       const body = def.body ? await readBody(request, def.body, limit, def.bodyOptional === true) : undefined;

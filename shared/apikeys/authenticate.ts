@@ -10,7 +10,10 @@ export interface BootstrapKey {
   tenantId: string;
 }
 
-/** Pull the presented key from `Authorization: Bearer <key>` or `x-api-key`. */
+/**
+ * Pull the presented key from `Authorization: Bearer <key>` or `x-api-key`; '' for an Authorization
+ * header of another form (authentication says what the header must look like).
+ */
 export function presentedKey(headers: { get(name: string): string | null }): string | undefined {
   const authorization = headers.get('authorization');
   if (authorization) {
@@ -44,6 +47,14 @@ export async function authenticate(
 ): Promise<Principal> {
   if (presented === undefined) {
     throw new UnauthorizedError('api_key_missing', 'Send an API key as "Authorization: Bearer <key>" or "x-api-key".');
+  }
+  if (presented === '') {
+    // An Authorization header that is not `Bearer <key>` (often the key alone): say what the header
+    // must look like rather than that the key is wrong.
+    throw new UnauthorizedError(
+      'api_key_invalid',
+      'The Authorization header must read "Bearer <key>": the word Bearer, a space, then the key (or send the key alone in x-api-key).',
+    );
   }
   const invalid = new UnauthorizedError('api_key_invalid', 'The API key is not valid.');
   const keyId = parseKeyId(presented);

@@ -46,8 +46,30 @@ const REJECTION_FIXES: Record<string, string> = {
     "The webhook-timestamp is more than the allowed skew from the hub's clock. Check the sender's clock (NTP) and that it does not re-send old signed requests.",
   client_state_mismatch:
     'The Graph notification carries a clientState other than this webhook secret. Re-create the Graph subscription with the current secret as clientState.',
+  signature_malformed:
+    'The signature header is not its scheme\'s shape (docs/webhooks-receiving.md, "Signatures are checked strictly"): base64 or hex of the digest\'s exact length, each header once.',
   malformed_json: 'The body is not valid JSON. Check the sender sends application/json and does not truncate the body.',
 };
+
+/**
+ * What the key of each signing scheme is, added to signature refusals: the commonest mistake is
+ * keying the HMAC with the wrong part of the secret (docs/webhooks-receiving.md).
+ */
+const SIGNING_KEYS: Record<string, string> = {
+  autotask:
+    'Autotask: X-Hook-Signature is sha1=<base64 HMAC-SHA1 of the exact body>, keyed with the whole secret string, whsec_ included.',
+  halopsa:
+    'Halo PSA: send Authorization: Basic <base64 of user:secret>; the password is the whole secret, whsec_ included.',
+  microsoft365: "Microsoft 365: the subscription's clientState must be the whole secret, whsec_ included.",
+  generic:
+    'Standard Webhooks: HMAC-SHA256 keyed with the base64-decoded part after whsec_, over "<webhook-id>.<webhook-timestamp>.<body>"; X-Webhook-Signature: sha256=<hex HMAC-SHA256> keyed with the whole secret string.',
+};
+
+function rejectionFix(code: string, source: string): string {
+  const fix = REJECTION_FIXES[code] ?? 'Check the sender configuration of this webhook.';
+  if (!code.startsWith('signature_')) return fix;
+  return `${fix} ${SIGNING_KEYS[source] ?? SIGNING_KEYS.generic}`;
+}
 
 /** A refused delivery (DESIGN §9.6): what, when and a fingerprint of the body; never the body. */
 export async function recordRejection(input: RejectionInput): Promise<void> {
@@ -61,7 +83,7 @@ export async function recordRejection(input: RejectionInput): Promise<void> {
     stage: 'validation',
     errorType: input.code === 'malformed_json' ? 'validation_error' : 'signature_invalid',
     message: `${input.code}: ${input.detail}`,
-    suggestedFix: REJECTION_FIXES[input.code] ?? 'Check the sender configuration of this webhook.',
+    suggestedFix: rejectionFix(input.code, input.source),
     metadata: JSON.stringify({ code: input.code, vendor: input.source, correlationId: input.correlationId }),
     at: new Date(at).toISOString(),
     bodyBytes: input.body.length,

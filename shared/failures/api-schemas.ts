@@ -22,6 +22,9 @@ export const failuresQuery = z
     errorType: z.string().min(1).max(64).optional(),
     from: apiInstant.optional(),
     to: apiInstant.optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(50).meta({
+      description: 'Most groups to return, largest first (the groups are a summary, so there is no cursor).',
+    }),
   })
   .meta({ id: 'FailuresQuery' });
 
@@ -38,5 +41,6 @@ export const failureGroupsSchema = z
     ),
     total: z.number(),
     truncated: z.boolean(),
+    nextCursor: z.null().meta({ description: 'Always null: every group is on this one page (see `limit`).' }),
   })
   .meta({ id: 'FailureGroups' });

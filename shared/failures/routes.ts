@@ -17,10 +17,12 @@ export const routes = {
     handle: async ({ principal, query }) => {
       const toMs = query.to ? Date.parse(query.to) : nowMs();
       const fromMs = query.from ? Date.parse(query.from) : toMs - 7 * 86_400_000;
-      return {
-        status: 200,
-        body: await groupFailures(principal.tenantId, fromMs, toMs, { stage: query.stage, errorType: query.errorType }),
-      };
+      const found = await groupFailures(principal.tenantId, fromMs, toMs, {
+        stage: query.stage,
+        errorType: query.errorType,
+      });
+      // `limit` as on every list; `nextCursor: null` because a summary has no second page.
+      return { status: 200, body: { ...found, groups: found.groups.slice(0, query.limit), nextCursor: null } };
     },
   }),
 };

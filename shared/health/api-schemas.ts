@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { connectionStateSchema, expirySchema, quotaSchema } from '../integrations/api-schemas';
+import { waitSeconds } from '../validation/wait';
 
 /** HTTP shapes of the integration status page, the probe history and the recheck button. */
 export const integrationStatusSchema = z
@@ -87,7 +88,21 @@ export const healthHistorySchema = z
   })
   .meta({ id: 'IntegrationHealthHistory' });
 
-export const recheckSchema = z.object({ integrationId: z.string(), runId: z.string() }).meta({ id: 'RecheckAccepted' });
+export const recheckSchema = z
+  .object({
+    integrationId: z.string(),
+    runId: z.string(),
+    settled: z.boolean().optional().meta({ description: 'With `wait`: whether the probe finished within the wait.' }),
+    status: integrationStatusSchema.optional().meta({ description: 'With `wait`: the status after the wait.' }),
+  })
+  .meta({ id: 'RecheckAccepted' });
+
+export const recheckQuery = z.strictObject({
+  wait: waitSeconds.meta({
+    description:
+      "Seconds (0–20) to wait for the probe's verdict before answering: 200 with `settled: true` and the status, or 202 with `settled: false` when the run is still going (retries with backoff can take longer).",
+  }),
+});
 
 export const healthQuery = z.strictObject({
   hours: z.coerce.number().int().min(1).max(24).default(24),

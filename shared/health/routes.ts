@@ -1,8 +1,8 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
 import { integrationIdParams } from '../integrations/api-schemas';
-import { healthHistorySchema, healthQuery, recheckSchema, statusReportSchema } from './api-schemas';
+import { healthHistorySchema, healthQuery, recheckQuery, recheckSchema, statusReportSchema } from './api-schemas';
 import { statusDeps } from './deps';
-import { integrationHealthHistory, integrationStatusReport, recheckIntegration } from './status';
+import { integrationHealthHistory, integrationStatusReport, recheckAndWait, recheckIntegration } from './status';
 
 const TAGS = ['Integrations'];
 const notFound = { description: 'No such integration in this tenant.', schema: problemSchema };
@@ -45,14 +45,24 @@ export const routes = {
     method: 'POST',
     route: 'v1/integrations/{id}/recheck',
     operationId: 'recheckIntegration',
-    summary: 'Probe one integration now (the result shows in status within seconds)',
+    summary: 'Probe one integration now; with ?wait=N, answer with its verdict',
+    description:
+      'Without `wait` the probe is queued and its result shows in the status within seconds. With `wait` (at most 20 s) the call answers when the probe has settled (200) or the wait is over (202, `settled: false`).',
     tags: TAGS,
     scope: 'integrations:write',
     params: integrationIdParams,
-    responses: { 202: { description: 'Probe queued.', schema: recheckSchema }, 404: notFound },
-    handle: async ({ principal, params }) => ({
-      status: 202,
-      body: await recheckIntegration(statusDeps(), principal.tenantId, params.id),
-    }),
+    query: recheckQuery,
+    responses: {
+      200: { description: 'With `wait`: the probe settled; `status` is its verdict.', schema: recheckSchema },
+      202: { description: 'Probe queued (or, with `wait`, still running).', schema: recheckSchema },
+      404: notFound,
+    },
+    handle: async ({ principal, params, query }) => {
+      if (query.wait === undefined || query.wait === 0) {
+        return { status: 202, body: await recheckIntegration(statusDeps(), principal.tenantId, params.id) };
+      }
+      const result = await recheckAndWait(statusDeps(), principal.tenantId, params.id, query.wait);
+      return { status: result.settled ? 200 : 202, body: result };
+    },
   }),
 };

@@ -1,7 +1,8 @@
 import type { BusSender } from '../bus/port';
 import { nowMs } from '../clock';
+import { pollUntil } from '../clock/poll-until';
 import { ResourceNotFoundError } from '../errors/domain-error';
-import { integrationExists, integrationSummaries } from '../integrations/directory';
+import { findIntegration, integrationExists, integrationSummaries } from '../integrations/directory';
 import type { IntegrationDeps } from '../integrations/manage';
 import { invertedTimeKey, tenantPartition } from '../storage/keys';
 import { requestProbe } from './fan-out';
@@ -211,4 +212,49 @@ export async function recheckIntegration(
     throw new ResourceNotFoundError('integration', integrationId);
   }
   return { integrationId, runId: await requestProbe(deps.bus, tenantId, integrationId, 'recheck') };
+}
+
+export interface RecheckResult {
+  integrationId: string;
+  runId: string;
+  /** Present when the caller waited: whether the probe run finished within the wait. */
+  settled?: boolean;
+  /** Present when the caller waited: the integration's status after the wait. */
+  status?: IntegrationStatus;
+}
+
+/**
+ * The run has a verdict: a settled state and no retry of it pending. Another run that claimed the
+ * integration first (a timer tick) skips ours, so a verdict written after the request counts too.
+ */
+function runFinished(row: ProbeStatusRow | undefined, runId: string, requestedAtMs: number): boolean {
+  if (!row || row.state === 'checking' || row.retryAt) return false;
+  return row.runId === runId || (row.lastCheckAt !== undefined && Date.parse(row.lastCheckAt) >= requestedAtMs);
+}
+
+/**
+ * `POST …/recheck?wait=N`: queue the probe, then wait up to N seconds for its verdict (a bounded
+ * storage poll, clock/poll-until.ts), so a script can recheck and read the result in one call.
+ */
+export async function recheckAndWait(
+  deps: StatusDeps,
+  tenantId: string,
+  integrationId: string,
+  waitSeconds: number,
+): Promise<RecheckResult> {
+  const integration = await findIntegration(deps.integrations, tenantId, integrationId);
+  if (!integration) throw new ResourceNotFoundError('integration', integrationId);
+  const requestedAtMs = nowMs();
+  const runId = await requestProbe(deps.bus, tenantId, integrationId, 'recheck');
+  const { value: row, done } = await pollUntil(
+    async () => (await deps.health.status.get(tenantId, integrationId))?.value,
+    (current) => runFinished(current, runId, requestedAtMs),
+    waitSeconds * 1_000,
+  );
+  return {
+    integrationId,
+    runId,
+    settled: done,
+    status: toStatus(integrationId, integration.name, integration.vendor, row, nowMs()),
+  };
 }

@@ -1,4 +1,5 @@
 import { DomainError } from '../errors/domain-error';
+import { API_REFERENCE_PATH, describeSuggestions, type RouteSuggestion } from './nearest-routes';
 
 /**
  * Errors only the HTTP edge raises (routing, media types, body limits; authentication's are
@@ -14,8 +15,12 @@ export {
 } from '../errors/domain-error';
 
 export class RouteNotFoundError extends DomainError {
-  constructor(method: string, path: string) {
-    super('route_not_found', `No function serves ${method} ${path}.`);
+  constructor(method: string, path: string, nearest: readonly RouteSuggestion[] = []) {
+    super(
+      'route_not_found',
+      `No function serves ${method} ${path}.${describeSuggestions(nearest)} Every route: ${API_REFERENCE_PATH}.`,
+      { nearestRoutes: nearest, reference: API_REFERENCE_PATH },
+    );
   }
 }
 

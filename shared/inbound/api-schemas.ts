@@ -1,21 +1,18 @@
 import { z } from 'zod';
 import { EVENT_STATUSES, EVENT_TRIGGERS, STAGES } from '../events/contract';
 import { failureSchema } from '../failures/api-schemas';
+import { integrationIdSchema } from '../validation/ids';
 import { apiInstant } from '../validation/instant';
 import { displayName } from '../validation/text';
+import { waitSeconds } from '../validation/wait';
 
 /** HTTP shapes of /api/v1/webhooks and /api/v1/events (DESIGN §8). */
 
 export const createWebhookBody = z
   .strictObject({
-    integrationId: z
-      .string()
-      .regex(/^[0-9A-Z]{26}$/, 'not an integration id')
-      .optional()
-      .meta({
-        description:
-          'The integration whose vendor sends to this webhook. Omit for a generic sender (source `generic`).',
-      }),
+    integrationId: integrationIdSchema.optional().meta({
+      description: 'The integration whose vendor sends to this webhook. Omit for a generic sender (source `generic`).',
+    }),
     name: displayName.optional(),
   })
   .meta({ id: 'CreateWebhook' });
@@ -173,3 +170,11 @@ export const eventDetailSchema = eventSummarySchema
   .meta({ id: 'Event' });
 
 export const eventIdParams = z.strictObject({ id: z.string().min(1).max(64) });
+
+export const eventGetQuery = z.strictObject({
+  waitFor: z.enum(['terminal', 'resting']).optional().meta({
+    description:
+      'Wait until the event is `terminal` (`succeeded` or `failed`) or `resting` (terminal, or `awaiting_approval`, where it waits for a person), or until `timeout` has passed; then answer with the event as it is.',
+  }),
+  timeout: waitSeconds.meta({ description: 'Seconds (0–20) `waitFor` may wait; default 10.' }),
+});

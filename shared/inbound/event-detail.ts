@@ -1,5 +1,6 @@
+import { pollUntil } from '../clock/poll-until';
 import { ResourceNotFoundError } from '../errors/domain-error';
-import type { NormalizedEvent } from '../events/contract';
+import type { EventStatus, NormalizedEvent } from '../events/contract';
 import { loadEventRecord } from '../events/event-store';
 import { loadTimeline, type TimelineEntry } from '../events/timeline';
 import { type FailureView, failureOfEvent } from '../failures/analysis';
@@ -31,4 +32,29 @@ export async function getEventDetail(tenantId: string, eventId: string): Promise
     timeline,
     failure: failure ?? null,
   };
+}
+
+/** `terminal`: the event is done. `resting`: it will not move by itself (an approval waits for a person). */
+const STOPS: Record<'terminal' | 'resting', ReadonlySet<EventStatus>> = {
+  terminal: new Set(['succeeded', 'failed']),
+  resting: new Set(['succeeded', 'failed', 'awaiting_approval']),
+};
+
+/**
+ * `GET …/events/{id}?waitFor=terminal|resting&timeout=N`: read the event's status until it stops or
+ * the wait is over (a bounded storage poll, clock/poll-until.ts); the caller then reads the detail.
+ */
+export async function waitForEvent(
+  tenantId: string,
+  eventId: string,
+  waitFor: 'terminal' | 'resting',
+  timeoutSeconds: number,
+): Promise<void> {
+  const stops = STOPS[waitFor];
+  const { value } = await pollUntil(
+    async () => (await loadEventRecord(tenantId, eventId))?.record.status,
+    (status) => status === undefined || stops.has(status),
+    timeoutSeconds * 1_000,
+  );
+  if (value === undefined) throw new ResourceNotFoundError('event', eventId);
 }

@@ -1,8 +1,8 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
 import { services } from '../app/services';
 import { replaysOf } from '../replay/replay';
-import { eventDetailSchema, eventIdParams, eventListSchema, eventsQuery } from './api-schemas';
-import { getEventDetail } from './event-detail';
+import { eventDetailSchema, eventGetQuery, eventIdParams, eventListSchema, eventsQuery } from './api-schemas';
+import { getEventDetail, waitForEvent } from './event-detail';
 import { listEvents } from './list-events';
 
 /** API routes by operationId; functions/events-api.ts registers each; replays are in shared/replay/routes.ts and the failures list in shared/failures/routes.ts (docs/decisions.md §38). */
@@ -28,12 +28,16 @@ export const routes = {
     summary: 'One event with its timeline, failure analysis and replays',
     tags: ['Events'],
     scope: 'events:read',
+    description:
+      'With `waitFor=terminal` the call waits (at most `timeout` seconds, default 10, never over 20) until the event has succeeded or failed — `waitFor=resting` also stops at `awaiting_approval` — then answers with the event as it is; a status short of that means the wait ran out.',
     params: eventIdParams,
+    query: eventGetQuery,
     responses: {
       200: { description: 'The event.', schema: eventDetailSchema },
       404: { description: 'No such event in this tenant.', schema: problemSchema },
     },
-    handle: async ({ principal, params }) => {
+    handle: async ({ principal, params, query }) => {
+      if (query.waitFor) await waitForEvent(principal.tenantId, params.id, query.waitFor, query.timeout ?? 10);
       const detail = await getEventDetail(principal.tenantId, params.id);
       const replays = await replaysOf(services().account, principal.tenantId, params.id);
       return { status: 200, body: { ...detail, replays } };

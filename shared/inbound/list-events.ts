@@ -144,40 +144,53 @@ export async function listEvents(
     inner = cursor.c;
   }
   const bounds = idBounds(fromMs, toMs);
+  /** One page of matching events of a day from `at` (a partition cursor), and where it stopped. */
+  const read = async (day: string, at: string | null, want: number) => {
+    const found: EventSummary[] = [];
+    if (driving) {
+      const page = await tables().index.list(indexPartition(tenantId, driving, String(filters[driving]), day), {
+        ...bounds,
+        limit: want,
+        cursor: at,
+      });
+      const rows = await Promise.all(page.items.map((i) => loadEventRecord(tenantId, i.rowKey)));
+      rows.forEach((row, i) => {
+        if (row && matches(row.record, filters)) found.push(summaryOf(page.items[i]!.rowKey, row.record));
+      });
+      return { found, next: page.nextCursor };
+    }
+    const page = await tables().events.list(tenantPartition(tenantId, day), { ...bounds, limit: want, cursor: at });
+    for (const row of page.items) if (matches(row.value, filters)) found.push(summaryOf(row.rowKey, row.value));
+    return { found, next: page.nextCursor };
+  };
+  /**
+   * A full page's cursor, or null when nothing matching follows: reads one row ahead, so the
+   * last page never hands out a cursor to an empty one (docs/api.md, "Lists").
+   */
+  const cursorAfter = async (n: number, at: string | null): Promise<string | null> => {
+    for (let i = n; i < days.length; i++) {
+      const day = days[i]!;
+      let position = i === n ? at : null;
+      for (;;) {
+        const { found, next } = await read(day, position, 1);
+        if (found.length > 0) return encode({ d: day, c: position, f: fromMs, t: toMs });
+        if (!next) break;
+        position = next;
+      }
+    }
+    return null;
+  };
   const items: EventSummary[] = [];
   for (const [n, day] of days.entries()) {
     while (items.length < options.limit) {
-      const want = options.limit - items.length;
-      let nextInner: string | null;
-      if (driving) {
-        const page = await tables().index.list(indexPartition(tenantId, driving, String(filters[driving]), day), {
-          ...bounds,
-          limit: want,
-          cursor: inner,
-        });
-        const rows = await Promise.all(page.items.map((i) => loadEventRecord(tenantId, i.rowKey)));
-        rows.forEach((row, i) => {
-          if (row && matches(row.record, filters)) items.push(summaryOf(page.items[i]!.rowKey, row.record));
-        });
-        nextInner = page.nextCursor;
-      } else {
-        const page = await tables().events.list(tenantPartition(tenantId, day), {
-          ...bounds,
-          limit: want,
-          cursor: inner,
-        });
-        for (const row of page.items) if (matches(row.value, filters)) items.push(summaryOf(row.rowKey, row.value));
-        nextInner = page.nextCursor;
-      }
-      inner = nextInner;
+      const { found, next } = await read(day, inner, options.limit - items.length);
+      items.push(...found);
+      inner = next;
       if (!inner) break;
-      if (items.length >= options.limit) return { items, nextCursor: encode({ d: day, c: inner, f: fromMs, t: toMs }) };
+      if (items.length >= options.limit) return { items, nextCursor: await cursorAfter(n, inner) };
     }
     inner = null;
-    if (items.length >= options.limit) {
-      const following = days[n + 1];
-      return { items, nextCursor: following ? encode({ d: following, c: null, f: fromMs, t: toMs }) : null };
-    }
+    if (items.length >= options.limit) return { items, nextCursor: await cursorAfter(n + 1, null) };
   }
   return { items, nextCursor: null };
 }

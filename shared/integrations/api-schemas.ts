@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { integrationIdSchema } from '../validation/ids';
 import { displayName } from '../validation/text';
 import { vendorIdSchema } from '../vendors/api-schemas';
 
@@ -67,7 +68,7 @@ export const integrationListQuery = z.strictObject({
 });
 
 export const integrationIdParams = z.strictObject({
-  id: z.string().regex(/^[0-9A-Z]{26}$/, 'not an integration id'),
+  id: integrationIdSchema,
 });
 
 export const integrationSchema = z

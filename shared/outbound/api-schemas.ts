@@ -202,7 +202,10 @@ export const deliverySchema = z
     attemptCount: z.number().int(),
     automaticAttempts: z.number().int(),
     nextAttemptAt: z.string().optional(),
-    attempts: z.array(attemptSchema).optional(),
+    attempts: z.array(attemptSchema).optional().meta({ description: 'Every attempt (GET …/deliveries/{id}).' }),
+    lastAttempt: attemptSchema.omit({ responseExcerpt: true }).nullable().optional().meta({
+      description: 'In lists: the latest attempt (status code, time, error, next attempt), or null before the first.',
+    }),
   })
   .meta({ id: 'Delivery' });
 

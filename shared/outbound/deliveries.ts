@@ -6,6 +6,7 @@ import type { Stored } from '../storage/table-repository';
 import type { OutboundDeps } from './deps';
 import {
   type AttemptTrigger,
+  attemptRowKey,
   attemptsPartition,
   type DeliveryRecord,
   type DeliveryStatus,
@@ -39,6 +40,8 @@ export interface DeliveryView {
   automaticAttempts: number;
   nextAttemptAt?: string;
   attempts?: AttemptView[];
+  /** In lists: the latest attempt without its response excerpt, or null before the first. */
+  lastAttempt?: Omit<AttemptView, 'responseExcerpt'> | null;
 }
 
 export function deliveryView(stored: Stored<DeliveryRecord>): DeliveryView {
@@ -127,6 +130,36 @@ export async function changeDelivery(
   return result;
 }
 
+/**
+ * The list's deliveries with their latest attempt (one point read each, in parallel), so "what
+ * happened to it" is one call; every attempt is on `GET /api/v1/deliveries/{id}`.
+ */
+async function withLastAttempts(deps: OutboundDeps, tenantId: string, items: DeliveryView[]): Promise<DeliveryView[]> {
+  return Promise.all(
+    items.map(async (item) => {
+      if (item.attemptCount === 0) return { ...item, lastAttempt: null };
+      const row = await deps.tables.attempts.get(
+        attemptsPartition(tenantId, item.id),
+        attemptRowKey(item.attemptCount),
+      );
+      if (!row) return { ...item, lastAttempt: null };
+      const a = row.value;
+      return {
+        ...item,
+        lastAttempt: {
+          n: a.n,
+          at: a.at,
+          trigger: a.trigger,
+          statusCode: a.statusCode ?? null,
+          durationMs: a.durationMs,
+          ...(a.error ? { error: a.error } : {}),
+          ...(a.nextAttemptAt ? { nextAttemptAt: a.nextAttemptAt } : {}),
+        },
+      };
+    }),
+  );
+}
+
 export async function getDelivery(deps: OutboundDeps, tenantId: string, id: string): Promise<DeliveryView> {
   const stored = await readDelivery(deps, tenantId, id);
   if (!stored) throw new ResourceNotFoundError('delivery', id);
@@ -160,8 +193,12 @@ export interface DeliveryQuery {
 /** Longest time range one list walks (day partitions). */
 export const MAX_LIST_RANGE_DAYS = 92;
 const DEFAULT_RANGE_DAYS = 30;
-/** Partition pages read per request before answering with a cursor (a page may be short). */
-const MAX_READS_PER_PAGE = 25;
+/**
+ * Partition pages read per request before answering with a cursor (a page may be short): one per
+ * day of the longest range plus refills, so a range with empty days still reaches its end and the
+ * last page answers nextCursor null rather than a cursor to nothing.
+ */
+const MAX_READS_PER_PAGE = MAX_LIST_RANGE_DAYS + 1 + 25;
 
 interface ListCursor {
   day: string;
@@ -237,31 +274,43 @@ export async function listDeliveries(
       (!query.eventType || v.eventType === query.eventType)
     );
   };
+  const page = async (nextCursor: string | null) => ({
+    items: await withLastAttempts(deps, tenantId, items),
+    nextCursor,
+  });
   for (let reads = 0; reads < MAX_READS_PER_PAGE; reads++) {
-    const remaining = query.limit - items.length;
-    if (remaining <= 0) break;
-    const listOptions = { limit: remaining, ...(position.inner ? { cursor: position.inner } : {}) };
+    // A full page reads one row ahead: the last page answers nextCursor null instead of a cursor
+    // to an empty page; partitions and rows that do not match are skipped on the way.
+    const full = items.length >= query.limit;
+    const before = position;
+    const listOptions = {
+      limit: full ? 1 : query.limit - items.length,
+      ...(position.inner ? { cursor: position.inner } : {}),
+    };
+    const found: DeliveryView[] = [];
     let next: string | null;
     if (source) {
-      const page = await deps.tables.index.list(
+      const listed = await deps.tables.index.list(
         indexPartition(tenantId, source.kind, source.value, position.day),
         listOptions,
       );
-      const rows = await Promise.all(page.items.map((row) => readDelivery(deps, tenantId, row.rowKey)));
-      for (const row of rows) if (row && matches(row)) items.push(deliveryView(row));
-      next = page.nextCursor;
+      const rows = await Promise.all(listed.items.map((row) => readDelivery(deps, tenantId, row.rowKey)));
+      for (const row of rows) if (row && matches(row)) found.push(deliveryView(row));
+      next = listed.nextCursor;
     } else {
-      const page = await deps.tables.deliveries.list(tenantPartition(tenantId, position.day), listOptions);
-      for (const row of page.items) if (matches(row)) items.push(deliveryView(row));
-      next = page.nextCursor;
+      const listed = await deps.tables.deliveries.list(tenantPartition(tenantId, position.day), listOptions);
+      for (const row of listed.items) if (matches(row)) found.push(deliveryView(row));
+      next = listed.nextCursor;
     }
+    if (full && found.length > 0) return page(encodeStateCursor(before, scope));
+    if (!full) items.push(...found);
     if (next) {
       position = { day: position.day, inner: next };
       continue;
     }
     const nextDay = days[days.indexOf(position.day) + 1];
-    if (!nextDay) return { items, nextCursor: null };
+    if (!nextDay) return page(null);
     position = { day: nextDay, inner: null };
   }
-  return { items, nextCursor: encodeStateCursor(position, scope) };
+  return page(encodeStateCursor(position, scope));
 }

@@ -472,5 +472,17 @@ describe('delivery log', () => {
     expect(page1.nextCursor).not.toBeNull();
     const page2 = await listDeliveries(d, who.tenantId, { limit: 2, cursor: page1.nextCursor ?? undefined });
     expect([...page1.items, ...page2.items].map((x) => x.id)).toEqual(created);
+    // The last page says so: no cursor to an empty page (a full last page, too).
+    expect(page2.nextCursor).toBeNull();
+    const exact = await listDeliveries(d, who.tenantId, { limit: 3 });
+    expect(exact.items).toHaveLength(3);
+    expect(exact.nextCursor).toBeNull();
+    const filteredFull = await listDeliveries(d, who.tenantId, { subscriptionId: a.id, limit: 2 });
+    expect(filteredFull.nextCursor).toBeNull();
+    // Each listed delivery carries its last attempt (null before the first).
+    const attempted = all.items.find((x) => x.id === starter.started[0]);
+    expect(attempted?.lastAttempt).toMatchObject({ n: 1, trigger: 'initial', statusCode: 200 });
+    expect(attempted?.lastAttempt).not.toHaveProperty('responseExcerpt');
+    expect(all.items.filter((x) => x.id !== starter.started[0]).map((x) => x.lastAttempt)).toEqual([null, null]);
   });
 });

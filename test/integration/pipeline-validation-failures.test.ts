@@ -230,6 +230,10 @@ describe('events list', () => {
     const page2 = await listEvents(first.tenantId, {}, { limit: 2, cursor: page1.nextCursor! });
     expect(page2.items.map((i) => i.id)).toEqual([ids[0]]);
     expect(page2.nextCursor).toBeNull();
+    // A full last page says so too: no cursor to an empty page (docs/api.md, "Lists").
+    const exact = await listEvents(first.tenantId, {}, { limit: 3 });
+    expect(exact.items).toHaveLength(3);
+    expect(exact.nextCursor).toBeNull();
     const past = await listEvents(
       first.tenantId,
       { to: new Date(Date.now() - 3_600_000).toISOString() },

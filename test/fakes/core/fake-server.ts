@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { parseRequestLogFilter, requestLogView } from './request-log';
 import { checkAgainstSpec, describeViolations, type SpecBinding, type SpecViolation } from './spec-check';
 
 /**
@@ -305,12 +306,19 @@ export class FakeVendorServer {
     this.timers.add(timer);
   }
 
-  /** `/__fake/faults` (POST adds, DELETE clears) and `/__fake/requests` (GET lists, DELETE resets). */
+  /**
+   * `/__fake/faults` (POST adds, DELETE clears) and `/__fake/requests` (GET lists, filtered by
+   * `path`, `method`, `last`, credentials masked; DELETE resets).
+   */
   private control(request: FakeRequest): FakeReply {
     const route = `${request.method} ${request.path.replace(/\/+$/, '')}`;
     switch (route) {
-      case `GET ${CONTROL_PREFIX}/requests`:
-        return { json: { requests: this.requests } };
+      case `GET ${CONTROL_PREFIX}/requests`: {
+        // Filtered (`?path=/ATServicesRest/V1.0/Tickets&method=POST&last=1`) and masked.
+        const filter = parseRequestLogFilter(request.query);
+        if (typeof filter === 'string') return { status: 400, json: { error: filter } };
+        return { json: { requests: requestLogView(this.requests, filter) } };
+      }
       case `DELETE ${CONTROL_PREFIX}/requests`:
         this.reset();
         return { status: 204 };
