@@ -3,8 +3,8 @@
 // shared local` prints the same report. Rules match folders by pattern, so a new capability folder
 // is covered the day it is created.
 
-/** A capability's table definitions: shared/<capability>/tables.ts (records.ts in apikeys and tenants). */
-const TABLES = '^shared/.+/(tables|records)\\.ts$';
+/** A capability's table definitions: shared/<capability>/tables.ts. */
+const TABLES = '^shared/.+/tables\\.ts$';
 
 /**
  * SDKs that cost 25–130 ms each to load. Deployed code imports their types only; values come from

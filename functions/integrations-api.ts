@@ -3,7 +3,7 @@ import { lazyApiRoute } from '../shared/api/api-route';
 
 /** The definitions, imported on the first request (docs/decisions.md §38). */
 const routes = () => import('../shared/integrations/routes').then((m) => m.routes);
-const healthRoutes = () => import('../shared/health/routes').then((m) => m.routes);
+const healthRoutes = () => import('../shared/probes/routes').then((m) => m.routes);
 
 app.http(
   'integrations-create',

@@ -1,5 +1,6 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
 import { services } from '../app/services';
+import { createApiKey, getApiKey, listApiKeys, revokeApiKey } from './api-keys';
 import {
   apiKeyListSchema,
   apiKeySchema,
@@ -8,7 +9,6 @@ import {
   idParams,
   pageQuery,
 } from './api-schemas';
-import { createApiKey, getApiKey, listApiKeys, revokeApiKey } from './manage';
 
 const deps = () => ({
   tables: services().apiKeys,
@@ -16,7 +16,7 @@ const deps = () => ({
   maxLifetimeDays: services().settings.API_KEY_MAX_LIFETIME_DAYS,
 });
 
-/** API routes by operationId; functions/api-keys.ts registers each (docs/decisions.md §38). */
+/** API routes by operationId; functions/api-keys-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   createApiKey: defineApiRoute({
     method: 'POST',

@@ -1,6 +1,6 @@
 import { services } from '../app/services';
 import { processBus } from '../bus/process-bus';
-import type { ApprovalDeps } from './manage';
+import type { ApprovalDeps } from './approvals';
 import { approvalTables } from './tables';
 
 let built: { account: unknown; deps: ApprovalDeps } | undefined;

@@ -1,7 +1,7 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
 import { approvalIdParams, approvalListQuery, approvalListSchema, approvalSchema, decisionBody } from './api-schemas';
+import { decideApproval, getApproval, listApprovals } from './approvals';
 import { approvalDeps } from './deps';
-import { decideApproval, getApproval, listApprovals } from './manage';
 
 const TAGS = ['Approvals'];
 const notFound = { description: 'No such approval in this tenant.', schema: problemSchema };

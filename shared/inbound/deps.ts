@@ -1,8 +1,8 @@
 import { services } from '../app/services';
 import { processBus } from '../bus/process-bus';
 import { integrationDeps } from '../integrations/deps';
+import { getIntegration, openIntegrationSession } from '../integrations/integrations';
 import { integrationIsLive } from '../integrations/liveness';
-import { getIntegration, openIntegrationSession } from '../integrations/manage';
 import { tenantIsActive } from '../tenants/active';
 import type { ReceiveDeps } from './receive';
 import { inboundTables } from './tables';

@@ -1,5 +1,5 @@
 import { depsFromServices } from '../app/services';
-import type { IntegrationDeps } from './manage';
+import type { IntegrationDeps } from './integrations';
 import { integrationTables } from './tables';
 
 /** The integrations capability's tables and the audit log, built once per Services instance. */

@@ -25,7 +25,7 @@ const reencryptBody = z
   })
   .meta({ id: 'ReencryptRequest' });
 
-/** API routes by operationId; functions/credentials-reencrypt.ts registers each (docs/decisions.md §38). */
+/** API routes by operationId; functions/credentials-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   reencryptCredentials: defineApiRoute({
     method: 'POST',

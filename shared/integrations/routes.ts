@@ -19,7 +19,7 @@ import {
   openIntegrationSession,
   testUnsavedConnection,
   updateIntegration,
-} from './manage';
+} from './integrations';
 import { probeOnce, toTestResult } from './probe-once';
 
 const TAGS = ['Integrations'];
@@ -29,7 +29,7 @@ const testFailed = {
   schema: problemSchema,
 };
 
-/** API routes by operationId; functions/integrations-api.ts registers each (docs/decisions.md §38); status, probe history and recheck are shared/health/routes.ts'. */
+/** API routes by operationId; functions/integrations-api.ts registers each (docs/decisions.md §38); status, probe history and recheck are shared/probes/routes.ts'. */
 export const routes = {
   createIntegration: defineApiRoute({
     method: 'POST',

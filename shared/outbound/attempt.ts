@@ -7,7 +7,7 @@ import { errorFields, logger } from '../observability/logger';
 import type { Stored } from '../storage/table-repository';
 import { type AttemptView, changeDelivery, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
-import { recordAttemptHealth } from './health';
+import { recordEndpointHealth } from './endpoint-health';
 import { MAX_AUTOMATIC_ATTEMPTS, parseRetryAfter } from './schedule';
 import { signDelivery } from './signing';
 import { disableSubscription, signingSecrets } from './subscriptions';
@@ -182,7 +182,7 @@ async function recordAttempt(
       outcome: ok ? 'succeeded' : 'failed',
       code: result.code,
     }),
-    recordAttemptHealth(deps, tenantId, delivery.value.subscriptionId, {
+    recordEndpointHealth(deps, tenantId, delivery.value.subscriptionId, {
       success: ok,
       statusCode: result.statusCode,
       error: result.error,

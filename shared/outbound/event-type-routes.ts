@@ -2,7 +2,7 @@ import { defineApiRoute } from '../api/api-route';
 import { eventTypeListSchema } from './api-schemas';
 import { listEventTypes } from './event-types';
 
-/** API routes by operationId; functions/event-types-get.ts registers each (docs/decisions.md §38). */
+/** API routes by operationId; functions/event-types-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   listEventTypes: defineApiRoute({
     method: 'GET',

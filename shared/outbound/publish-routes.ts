@@ -5,7 +5,7 @@ import { outboundDeps } from './deps';
 import { publishToSubscribers } from './publish';
 import { durableStarter } from './starter';
 
-/** API routes by operationId; functions/events-publish.ts registers each (docs/decisions.md §38). */
+/** API routes by operationId; functions/events-publish-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   /**
    * `POST /api/v1/events/publish`: an admin publishes one event. The registration declares the

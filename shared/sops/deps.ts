@@ -1,8 +1,8 @@
 import { services } from '../app/services';
 import { ResourceNotFoundError } from '../errors/domain-error';
 import { integrationDeps } from '../integrations/deps';
-import { getIntegration } from '../integrations/manage';
-import type { SopDeps } from './manage';
+import { getIntegration } from '../integrations/integrations';
+import type { SopDeps } from './sops';
 import { sopTables } from './tables';
 
 let built: { account: unknown; deps: SopDeps } | undefined;

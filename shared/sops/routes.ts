@@ -9,8 +9,8 @@ import {
   sopSchema,
 } from './api-schemas';
 import { sopDeps } from './deps';
-import { createSop, deleteSop, enabledSops, getSop, listSops, replaceSop } from './manage';
 import { matchSops } from './match';
+import { createSop, deleteSop, enabledSops, getSop, listSops, replaceSop } from './sops';
 
 const TAGS = ['SOPs'];
 const notFound = { description: 'No such SOP in this tenant.', schema: problemSchema };

@@ -1,9 +1,9 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
+import { issueFirstAdminKey } from '../apikeys/api-keys';
 import { pageQuery } from '../apikeys/api-schemas';
-import { issueFirstAdminKey } from '../apikeys/manage';
 import { services } from '../app/services';
 import { createdTenantSchema, createTenantBody, tenantIdParams, tenantListSchema, tenantSchema } from './api-schemas';
-import { createTenant, getTenant, listTenants, setTenantStatus } from './manage';
+import { createTenant, getTenant, listTenants, setTenantStatus } from './tenants';
 
 /** The operator plane: only the operator key (scope `operator`) reaches these routes. */
 const deps = () => {
@@ -23,7 +23,7 @@ const deps = () => {
 
 const notFound = { description: 'No such tenant.', schema: problemSchema };
 
-/** API routes by operationId; functions/tenants.ts registers each (docs/decisions.md §38). */
+/** API routes by operationId; functions/tenants-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   createTenant: defineApiRoute({
     method: 'POST',

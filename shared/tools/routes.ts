@@ -14,7 +14,7 @@ const toolSchema = z
   })
   .meta({ id: 'Tool' });
 
-/** API routes by operationId; functions/tools-get.ts registers each (docs/decisions.md §38). */
+/** API routes by operationId; functions/tools-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   listTools: defineApiRoute({
     method: 'GET',

@@ -2,7 +2,7 @@ import { defineApiRoute } from '../api/api-route';
 import { vendorListSchema } from './api-schemas';
 import { catalog } from './registry';
 
-/** API routes by operationId; functions/vendors-get.ts registers each (docs/decisions.md §38). */
+/** API routes by operationId; functions/vendors-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   listVendors: defineApiRoute({
     method: 'GET',

@@ -20,7 +20,7 @@ import {
 } from '../../shared/inbound/vendor-push';
 import { createWebhook, deleteWebhook, getWebhook, type WebhookDeps } from '../../shared/inbound/webhooks';
 import { integrationDeps } from '../../shared/integrations/deps';
-import { createIntegration, getIntegration, openIntegrationSession } from '../../shared/integrations/manage';
+import { createIntegration, getIntegration, openIntegrationSession } from '../../shared/integrations/integrations';
 import { createLogger } from '../../shared/observability/logger';
 import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
 import type { FakeVendorServer } from '../fakes/core/fake-server';

@@ -6,7 +6,7 @@ import { ResourceNotFoundError } from '../errors/domain-error';
 import type { Classification } from '../integrations/classify';
 import { classifyFailure } from '../integrations/classify';
 import { dropOrphanProbeTarget, findIntegration } from '../integrations/directory';
-import { type IntegrationDeps, openIntegrationSession } from '../integrations/manage';
+import { type IntegrationDeps, openIntegrationSession } from '../integrations/integrations';
 import { type ProbeRun, probeOnce } from '../integrations/probe-once';
 import { connectorFor } from '../integrations/sessions';
 import type { Logger } from '../observability/logger';
@@ -20,11 +20,11 @@ import {
   recentTransitions,
   STUCK_CHECKING_MS,
 } from './schedule';
-import type { HealthTables, ProbeStatusRow } from './tables';
+import type { ProbeStatusRow, ProbeTables } from './tables';
 import { endpointKey, notSent, type TimeoutBreaker } from './timeout-breaker';
 
 export interface ProbeDeps {
-  health: HealthTables;
+  health: ProbeTables;
   integrations: IntegrationDeps;
   counters: Counters;
   bus: BusSender;

@@ -5,7 +5,7 @@ import { fanOutProbes } from './fan-out';
 import { handleProbeMessage } from './run-probe';
 
 /**
- * What functions/health-probes.ts runs, imported on the first invocation (docs/decisions.md §38).
+ * What functions/probes-timer.ts runs, imported on the first invocation (docs/decisions.md §38).
  * The entry registers the timer and the queue trigger with their schedule and queue name
  * (PROBE_SCHEDULE, PROBE_QUEUE; test/unit/lazy-registration.test.ts checks they agree).
  */

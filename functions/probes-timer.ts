@@ -2,9 +2,9 @@ import { app } from '@azure/functions';
 import { lazyQueueHandler, registerQueueHandler } from '../shared/bus/trigger';
 
 /** The handlers, imported on the first invocation (docs/decisions.md §38). */
-const triggers = () => import('../shared/health/triggers');
+const triggers = () => import('../shared/probes/triggers');
 
-/** Every five minutes: one probe message per integration that is due (shared/health/fan-out). */
+/** Every five minutes: one probe message per integration that is due (shared/probes/fan-out). */
 app.timer('health-probe-timer', {
   schedule: '0 */5 * * * *',
   handler: async () => (await triggers()).fanOutDueProbes(),

@@ -3,7 +3,7 @@ import { HUB_VERSION } from '../app/version';
 import { nowMs } from '../clock';
 import type { StorageAccount } from '../storage/connection';
 
-export const healthSchema = z
+export const healthzSchema = z
   .object({
     status: z.enum(['ok', 'degraded']),
     time: z.string(),
@@ -11,12 +11,12 @@ export const healthSchema = z
     checks: z.object({ storage: z.object({ ok: z.boolean(), latencyMs: z.number(), error: z.string().optional() }) }),
   })
   .meta({ id: 'Health' });
-export type Health = z.infer<typeof healthSchema>;
+export type Healthz = z.infer<typeof healthzSchema>;
 
 /** Cheap dependency check: one table-service read with a short timeout. */
-export async function checkHealth(account: StorageAccount, timeoutMs = 3000): Promise<Health> {
+export async function checkHealthz(account: StorageAccount, timeoutMs = 3000): Promise<Healthz> {
   const started = nowMs();
-  let storage: Health['checks']['storage'];
+  let storage: Healthz['checks']['storage'];
   try {
     // A point read of a row that never exists: one cheap round trip that proves the account is
     // reachable and our identity is authorised (404 is the healthy answer; 403 or 5xx are not).

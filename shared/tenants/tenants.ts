@@ -1,4 +1,4 @@
-import type { ApiKeyView } from '../apikeys/manage';
+import type { ApiKeyView } from '../apikeys/api-keys';
 import type { Principal } from '../apikeys/principal';
 import { type AuditEntry, recordAudit } from '../audit/audit-log';
 import { nowMs } from '../clock';
@@ -7,7 +7,7 @@ import { crashPoint } from '../faults/crash-points';
 import { newestFirstId } from '../storage/keys';
 import type { Stored, TableRepository } from '../storage/table-repository';
 import type { TenantDirectory } from './directory';
-import { TENANTS_PARTITION, type TenantRecord, type TenantStatus } from './records';
+import { TENANTS_PARTITION, type TenantRecord, type TenantStatus } from './tables';
 
 /**
  * The operator plane: onboarding MSPs (tenants) and switching them off and on. Only the operator
@@ -30,7 +30,7 @@ export interface TenantDeps {
   directory: TenantDirectory;
   /**
    * Mints the tenant's first admin key through the API-key capability (which owns its tables);
-   * wired by the composition (functions/tenants.ts) to `issueFirstAdminKey`.
+   * wired by the composition (functions/tenants-api.ts) to `issueFirstAdminKey`.
    */
   issueFirstAdminKey: (tenantId: string, correlationId: string) => Promise<ApiKeyView & { key: string }>;
   audit: TableRepository<AuditEntry>;

@@ -2,14 +2,14 @@ import type { BusSender } from '../bus/port';
 import { nowMs } from '../clock';
 import { ResourceNotFoundError } from '../errors/domain-error';
 import { integrationExists, integrationSummaries } from '../integrations/directory';
-import type { IntegrationDeps } from '../integrations/manage';
+import type { IntegrationDeps } from '../integrations/integrations';
 import { invertedTimeKey, tenantPartition } from '../storage/keys';
 import { requestProbe } from './fan-out';
 import { FLAP_CHANGES, nextTickAt, recentTransitions, STUCK_CHECKING_MS } from './schedule';
-import type { HealthTables, ProbeStatusRow } from './tables';
+import type { ProbeStatusRow, ProbeTables } from './tables';
 
 export interface StatusDeps {
-  health: HealthTables;
+  health: ProbeTables;
   integrations: IntegrationDeps;
   bus: BusSender;
 }
@@ -119,7 +119,7 @@ export async function integrationStatusReport(deps: StatusDeps, tenantId: string
   return { summary, items };
 }
 
-export interface HealthHistory {
+export interface ProbeHistory {
   integrationId: string;
   hours: number;
   uptime: number | null;
@@ -136,17 +136,17 @@ export interface HealthHistory {
 }
 
 /** The rolling history of one integration, newest first (one RowKey range). */
-export async function integrationHealthHistory(
+export async function integrationProbeHistory(
   deps: StatusDeps,
   tenantId: string,
   integrationId: string,
   hours: number,
-): Promise<HealthHistory> {
+): Promise<ProbeHistory> {
   if (!(await integrationExists(deps.integrations, tenantId, integrationId))) {
     throw new ResourceNotFoundError('integration', integrationId);
   }
   const now = nowMs();
-  const items: HealthHistory['items'] = [];
+  const items: ProbeHistory['items'] = [];
   for await (const row of deps.health.history.iterate(tenantPartition(tenantId, integrationId), {
     rowKeyTo: invertedTimeKey(now - hours * 3_600_000),
   })) {

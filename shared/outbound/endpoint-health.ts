@@ -1,7 +1,7 @@
 import { nowMs } from '../clock';
 import type { OutboundDeps } from './deps';
 import { disableSubscription } from './subscriptions';
-import type { HealthRecord } from './tables';
+import type { EndpointHealthRecord } from './tables';
 
 /**
  * Endpoint health per subscription, updated after every attempt. A success is one unconditional
@@ -10,15 +10,15 @@ import type { HealthRecord } from './tables';
  * `disableAfterFailingMs` disables the subscription with the reason; events published while it is
  * off become `skipped` deliveries. Counts and the success rate come from the analytics counters.
  */
-export async function recordAttemptHealth(
+export async function recordEndpointHealth(
   deps: OutboundDeps,
   tenantId: string,
   subscriptionId: string,
   outcome: { success: boolean; statusCode?: number | undefined; error?: string | undefined },
-): Promise<HealthRecord | undefined> {
+): Promise<EndpointHealthRecord | undefined> {
   const at = new Date(nowMs()).toISOString();
   if (outcome.success) {
-    const row: HealthRecord = { consecutiveFailures: 0, lastSuccessAt: at };
+    const row: EndpointHealthRecord = { consecutiveFailures: 0, lastSuccessAt: at };
     await deps.tables.health.upsert(tenantId, subscriptionId, row);
     return row;
   }
@@ -26,7 +26,7 @@ export async function recordAttemptHealth(
     tenantId,
     subscriptionId,
     (current) => {
-      const next: HealthRecord = {
+      const next: EndpointHealthRecord = {
         ...(current ?? { consecutiveFailures: 0 }),
         consecutiveFailures: (current?.consecutiveFailures ?? 0) + 1,
         lastFailureAt: at,

@@ -7,13 +7,13 @@ import { tenantIsActive } from '../tenants/active';
 import type { FanOutDeps } from './fan-out';
 import type { ProbeDeps } from './run-probe';
 import type { StatusDeps } from './status';
-import { type HealthTables, healthTables } from './tables';
+import { type ProbeTables, probeTables } from './tables';
 import { processTimeoutBreaker } from './timeout-breaker';
 
-let tables: HealthTables | undefined;
+let tables: ProbeTables | undefined;
 
-function health(): HealthTables {
-  tables ??= healthTables(services().account);
+function health(): ProbeTables {
+  tables ??= probeTables(services().account);
   return tables;
 }
 

@@ -40,7 +40,7 @@ export const statusReportSchema = z
   })
   .meta({ id: 'IntegrationStatusReport' });
 
-export const healthHistorySchema = z
+export const probeHistoryPageSchema = z
   .object({
     integrationId: z.string(),
     hours: z.number().int(),
@@ -62,6 +62,6 @@ export const healthHistorySchema = z
 
 export const recheckSchema = z.object({ integrationId: z.string(), runId: z.string() }).meta({ id: 'RecheckAccepted' });
 
-export const healthQuery = z.strictObject({
+export const probeHistoryQuery = z.strictObject({
   hours: z.coerce.number().int().min(1).max(24).default(24),
 });

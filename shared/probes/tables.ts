@@ -50,12 +50,12 @@ export const probeHistorySchema = z.object({
 });
 export type ProbeHistoryRow = z.infer<typeof probeHistorySchema>;
 
-export interface HealthTables {
+export interface ProbeTables {
   status: TableRepository<ProbeStatusRow>;
   history: TableRepository<ProbeHistoryRow>;
 }
 
-export function healthTables(account: StorageAccount): HealthTables {
+export function probeTables(account: StorageAccount): ProbeTables {
   return {
     status: new TableRepository(account, 'probestatus', probeStatusSchema),
     history: new TableRepository(account, 'probes', probeHistorySchema),

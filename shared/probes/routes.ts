@@ -1,8 +1,8 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
 import { integrationIdParams } from '../integrations/api-schemas';
-import { healthHistorySchema, healthQuery, recheckSchema, statusReportSchema } from './api-schemas';
+import { probeHistoryPageSchema, probeHistoryQuery, recheckSchema, statusReportSchema } from './api-schemas';
 import { statusDeps } from './deps';
-import { integrationHealthHistory, integrationStatusReport, recheckIntegration } from './status';
+import { integrationProbeHistory, integrationStatusReport, recheckIntegration } from './status';
 
 const TAGS = ['Integrations'];
 const notFound = { description: 'No such integration in this tenant.', schema: problemSchema };
@@ -34,11 +34,11 @@ export const routes = {
     tags: TAGS,
     scope: 'integrations:read',
     params: integrationIdParams,
-    query: healthQuery,
-    responses: { 200: { description: 'Newest first.', schema: healthHistorySchema }, 404: notFound },
+    query: probeHistoryQuery,
+    responses: { 200: { description: 'Newest first.', schema: probeHistoryPageSchema }, 404: notFound },
     handle: async ({ principal, params, query }) => ({
       status: 200,
-      body: await integrationHealthHistory(statusDeps(), principal.tenantId, params.id, query.hours),
+      body: await integrationProbeHistory(statusDeps(), principal.tenantId, params.id, query.hours),
     }),
   }),
   recheckIntegration: defineApiRoute({

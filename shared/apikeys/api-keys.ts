@@ -5,9 +5,9 @@ import { crashPoint } from '../faults/crash-points';
 import type { Page, Stored, TableRepository } from '../storage/table-repository';
 import { generateKeyMaterial } from './key-material';
 import { OPERATOR_KEY_ID, type Principal } from './principal';
-import type { ApiKeyRecord, ApiKeyTables } from './records';
-import { LOOKUP_ROW } from './records';
 import { grants, type Scope } from './scopes';
+import type { ApiKeyRecord, ApiKeyTables } from './tables';
+import { LOOKUP_ROW } from './tables';
 
 /** The public view of a key: everything but the hash. The key itself appears only at creation. */
 export interface ApiKeyView {
