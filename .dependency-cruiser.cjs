@@ -95,6 +95,25 @@ module.exports = {
       to: { path: TABLES },
     },
     {
+      name: 'verbs-take-their-deps',
+      comment:
+        "One composition pattern: a capability's deps.ts builds its dependencies from the Services instance with depsFromServices (reset with it); verbs take them as a parameter and route handlers and triggers get them from that deps function. Only deps files, route files and triggers.ts (the capability's edge), the API edge and the composition root itself import shared/app/services.",
+      severity: 'error',
+      from: {
+        path: '^shared/',
+        pathNot: '^shared/(api|app)/|^shared/[^/]+/(deps|triggers|routes|[a-z-]+-routes)\\.ts$',
+      },
+      to: { path: '^shared/app/services\\.ts$' },
+    },
+    {
+      name: 'route-heads-are-data',
+      comment:
+        "A capability's route-heads.ts is evaluated when functions/ registers its routes (cold start): it holds literals and imports types only, so registering loads nothing of the capability.",
+      severity: 'error',
+      from: { path: '^shared/[^/]+/route-heads\\.ts$' },
+      to: { dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'sdk-loaded-on-first-use',
       comment:
         'A top-level import of a heavy SDK makes every cold start pay for it. Import its types with `import type` and its classes from shared/sdk/.',

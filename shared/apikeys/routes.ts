@@ -1,5 +1,4 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
-import { services } from '../app/services';
 import { createApiKey, getApiKey, listApiKeys, revokeApiKey } from './api-keys';
 import {
   apiKeyListSchema,
@@ -9,12 +8,9 @@ import {
   idParams,
   pageQuery,
 } from './api-schemas';
+import { apiKeyDeps } from './deps';
 
-const deps = () => ({
-  tables: services().apiKeys,
-  audit: services().audit,
-  maxLifetimeDays: services().settings.API_KEY_MAX_LIFETIME_DAYS,
-});
+const deps = apiKeyDeps;
 
 /** API routes by operationId; functions/api-keys-api.ts registers each (docs/decisions.md §38). */
 export const routes = {

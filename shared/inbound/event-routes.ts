@@ -1,5 +1,5 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
-import { services } from '../app/services';
+import { replayDeps } from '../replay/deps';
 import { replaysOf } from '../replay/replay';
 import { eventDetailSchema, eventIdParams, eventListSchema, eventsQuery } from './api-schemas';
 import { getEventDetail } from './event-detail';
@@ -35,7 +35,7 @@ export const routes = {
     },
     handle: async ({ principal, params }) => {
       const detail = await getEventDetail(principal.tenantId, params.id);
-      const replays = await replaysOf(services().account, principal.tenantId, params.id);
+      const replays = await replaysOf(replayDeps().account, principal.tenantId, params.id);
       return { status: 200, body: { ...detail, replays } };
     },
   }),

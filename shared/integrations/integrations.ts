@@ -1,16 +1,17 @@
 import type { Principal } from '../apikeys/principal';
 import { grants } from '../apikeys/scopes';
 import { credentialCipher } from '../app/process-cipher';
-import { type AuditEntry, recordAudit } from '../audit/audit-log';
+import { recordAudit } from '../audit/audit-log';
 import { nowMs } from '../clock';
 import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
 import { crashPoint } from '../faults/crash-points';
 import { AlreadyExistsError } from '../storage/errors';
 import { newestFirstId } from '../storage/keys';
-import type { Stored, TableRepository } from '../storage/table-repository';
+import type { Stored } from '../storage/table-repository';
 import type { VendorId } from '../vendors/contract';
 import { uncoveredDestinations } from '../vendors/core/destinations';
 import type { TestResult } from './api-schemas';
+import type { IntegrationDeps } from './deps';
 import { forgetIntegrationLiveness } from './liveness';
 import { registerForProbes, unregisterFromProbes } from './probe-index';
 import { probeOnce, toTestResult } from './probe-once';
@@ -24,12 +25,7 @@ import {
   parseCredentials,
   unsavedIntegrationId,
 } from './sessions';
-import type { IntegrationRecord, IntegrationTables } from './tables';
-
-export interface IntegrationDeps {
-  tables: IntegrationTables;
-  audit: TableRepository<AuditEntry>;
-}
+import type { IntegrationRecord } from './tables';
 
 export interface IntegrationView {
   id: string;

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { defineApiRoute, problemSchema } from '../api/api-route';
-import { services } from '../app/services';
 import { recordAudit } from '../audit/audit-log';
 import { integrationDeps } from './deps';
 import { reencryptIntegrationCredentials } from './reencrypt';
@@ -44,7 +43,7 @@ export const routes = {
     },
     handle: async ({ principal, correlationId, body }) => {
       const result = await reencryptIntegrationCredentials(integrationDeps(), { cursor: body.cursor });
-      await recordAudit(services().audit, principal.tenantId, {
+      await recordAudit(integrationDeps().audit, principal.tenantId, {
         action: 'credentials.reencrypted',
         actorKeyId: principal.keyId,
         targetType: 'credential-key',

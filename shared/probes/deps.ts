@@ -1,25 +1,21 @@
-import { processCounters } from '../analytics/process-counters';
-import { services } from '../app/services';
+import { processCounters } from '../analytics/deps';
+import { depsFromServices } from '../app/services';
 import { processBus } from '../bus/process-bus';
 import { integrationDeps } from '../integrations/deps';
 import { logger } from '../observability/logger';
-import { tenantIsActive } from '../tenants/active';
+import { tenantIsActive } from '../tenants/deps';
 import type { FanOutDeps } from './fan-out';
 import type { ProbeDeps } from './run-probe';
 import type { StatusDeps } from './status';
-import { type ProbeTables, probeTables } from './tables';
+import { probeTables } from './tables';
 import { processTimeoutBreaker } from './timeout-breaker';
 
-let tables: ProbeTables | undefined;
-
-function health(): ProbeTables {
-  tables ??= probeTables(services().account);
-  return tables;
-}
+/** The probe tables, built once per Services instance (the others are the capabilities' own deps). */
+const tables = depsFromServices((svc) => probeTables(svc.account));
 
 export function probeDeps(): ProbeDeps {
   return {
-    health: health(),
+    health: tables(),
     integrations: integrationDeps(),
     counters: processCounters(),
     bus: processBus(),
@@ -30,7 +26,7 @@ export function probeDeps(): ProbeDeps {
 }
 
 export function statusDeps(): StatusDeps {
-  return { health: health(), integrations: integrationDeps(), bus: processBus() };
+  return { health: tables(), integrations: integrationDeps(), bus: processBus() };
 }
 
 export function fanOutDeps(): FanOutDeps {

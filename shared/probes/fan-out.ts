@@ -1,7 +1,7 @@
 import type { BusSender } from '../bus/port';
 import { nowMs } from '../clock';
+import type { IntegrationDeps } from '../integrations/deps';
 import { everyIntegration } from '../integrations/directory';
-import type { IntegrationDeps } from '../integrations/integrations';
 import type { Logger } from '../observability/logger';
 import { newestFirstId } from '../storage/keys';
 import { PROBE_QUEUE, type ProbeMessage, probeMessageId } from './probe-message';

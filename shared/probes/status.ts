@@ -1,8 +1,8 @@
 import type { BusSender } from '../bus/port';
 import { nowMs } from '../clock';
 import { ResourceNotFoundError } from '../errors/domain-error';
+import type { IntegrationDeps } from '../integrations/deps';
 import { integrationExists, integrationSummaries } from '../integrations/directory';
-import type { IntegrationDeps } from '../integrations/integrations';
 import { invertedTimeKey, tenantPartition } from '../storage/keys';
 import { requestProbe } from './fan-out';
 import { FLAP_CHANGES, nextTickAt, recentTransitions, STUCK_CHECKING_MS } from './schedule';

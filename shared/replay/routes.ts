@@ -1,11 +1,8 @@
 import { z } from 'zod';
 import { defineApiRoute, problemSchema } from '../api/api-route';
-import { services } from '../app/services';
-import { processBus } from '../bus/process-bus';
 import { errorMapping } from '../http/error-table';
-import { type ReplayDeps, replayEvent, replayEvents } from './replay';
-
-const replayDeps = (): ReplayDeps => ({ account: services().account, audit: services().audit, bus: processBus });
+import { replayDeps } from './deps';
+import { replayEvent, replayEvents } from './replay';
 
 const eventIdParams = z.strictObject({ id: z.string().min(1).max(64) });
 

@@ -1,25 +1,11 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
-import { issueFirstAdminKey } from '../apikeys/api-keys';
 import { pageQuery } from '../apikeys/api-schemas';
-import { services } from '../app/services';
 import { createdTenantSchema, createTenantBody, tenantIdParams, tenantListSchema, tenantSchema } from './api-schemas';
+import { tenantDeps } from './deps';
 import { createTenant, getTenant, listTenants, setTenantStatus } from './tenants';
 
 /** The operator plane: only the operator key (scope `operator`) reaches these routes. */
-const deps = () => {
-  const svc = services();
-  return {
-    table: svc.tenantTable,
-    directory: svc.tenants,
-    issueFirstAdminKey: (tenantId: string, correlationId: string) =>
-      issueFirstAdminKey(
-        { tables: svc.apiKeys, audit: svc.audit, maxLifetimeDays: svc.settings.API_KEY_MAX_LIFETIME_DAYS },
-        tenantId,
-        correlationId,
-      ),
-    audit: svc.audit,
-  };
-};
+const deps = tenantDeps;
 
 const notFound = { description: 'No such tenant.', schema: problemSchema };
 

@@ -4,7 +4,7 @@ import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
 import { auditTable } from '../../shared/audit/audit-log';
 import type { BusSender, ReceivedMessage } from '../../shared/bus/port';
-import type { IntegrationDeps } from '../../shared/integrations/integrations';
+import type { IntegrationDeps } from '../../shared/integrations/deps';
 import {
   defaultPointerSchema,
   type IntegrationTables,

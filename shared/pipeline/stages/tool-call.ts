@@ -1,5 +1,5 @@
 import { type AgentRun, loadAgentRun, updateAgentRun } from '../../agents/runs';
-import { processCounters } from '../../analytics/process-counters';
+import { processCounters } from '../../analytics/deps';
 import { ResourceNotFoundError } from '../../errors/domain-error';
 import { type ErrorType, FAILURE_PROPERTIES } from '../../events/contract';
 import { loadNormalizedEvent } from '../../events/event-store';
