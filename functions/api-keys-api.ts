@@ -1,30 +1,9 @@
 import { app } from '@azure/functions';
 import { lazyApiRoute } from '../shared/api/api-route';
+import { apikeysRouteHeads } from '../shared/apikeys/route-heads';
 
 /** The definitions, imported on the first request (docs/decisions.md §38). */
 const routes = () => import('../shared/apikeys/routes').then((m) => m.routes);
 
-app.http(
-  'api-keys-create',
-  lazyApiRoute(routes, { method: 'POST', route: 'v1/api-keys', scope: 'apikeys:write', operationId: 'createApiKey' }),
-);
-
-app.http(
-  'api-keys-list',
-  lazyApiRoute(routes, { method: 'GET', route: 'v1/api-keys', scope: 'apikeys:write', operationId: 'listApiKeys' }),
-);
-
-app.http(
-  'api-keys-get',
-  lazyApiRoute(routes, { method: 'GET', route: 'v1/api-keys/{id}', scope: 'apikeys:write', operationId: 'getApiKey' }),
-);
-
-app.http(
-  'api-keys-revoke',
-  lazyApiRoute(routes, {
-    method: 'DELETE',
-    route: 'v1/api-keys/{id}',
-    scope: 'apikeys:write',
-    operationId: 'revokeApiKey',
-  }),
-);
+/** Each head is written once, in shared/apikeys/route-heads.ts (data only, so loading it is cheap). */
+for (const head of Object.values(apikeysRouteHeads)) app.http(head.name, lazyApiRoute(routes, head));

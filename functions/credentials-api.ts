@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { lazyApiRoute } from '../shared/api/api-route';
+import { operatorRouteHeads } from '../shared/integrations/route-heads';
 
 /** The definitions, imported on the first request (docs/decisions.md §38). */
 const routes = () => import('../shared/integrations/operator-routes').then((m) => m.routes);
@@ -10,12 +11,5 @@ const routes = () => import('../shared/integrations/operator-routes').then((m) =
  * call again (rows already under the primary are skipped); `npm run reencrypt-credentials` does the
  * same from a shell.
  */
-app.http(
-  'credentials-reencrypt',
-  lazyApiRoute(routes, {
-    method: 'POST',
-    route: 'v1/operator/credentials/reencrypt',
-    scope: 'operator',
-    operationId: 'reencryptCredentials',
-  }),
-);
+/** Each head is written once, in shared/integrations/route-heads.ts (data only, so loading it is cheap). */
+for (const head of Object.values(operatorRouteHeads)) app.http(head.name, lazyApiRoute(routes, head));

@@ -1,40 +1,9 @@
 import { app } from '@azure/functions';
 import { lazyApiRoute } from '../shared/api/api-route';
+import { tenantsRouteHeads } from '../shared/tenants/route-heads';
 
 /** The definitions, imported on the first request (docs/decisions.md §38). */
 const routes = () => import('../shared/tenants/routes').then((m) => m.routes);
 
-app.http(
-  'tenants-create',
-  lazyApiRoute(routes, { method: 'POST', route: 'v1/tenants', scope: 'operator', operationId: 'createTenant' }),
-);
-
-app.http(
-  'tenants-list',
-  lazyApiRoute(routes, { method: 'GET', route: 'v1/tenants', scope: 'operator', operationId: 'listTenants' }),
-);
-
-app.http(
-  'tenants-get',
-  lazyApiRoute(routes, { method: 'GET', route: 'v1/tenants/{id}', scope: 'operator', operationId: 'getTenant' }),
-);
-
-app.http(
-  'tenants-disable',
-  lazyApiRoute(routes, {
-    method: 'POST',
-    route: 'v1/tenants/{id}/disable',
-    scope: 'operator',
-    operationId: 'disableTenant',
-  }),
-);
-
-app.http(
-  'tenants-enable',
-  lazyApiRoute(routes, {
-    method: 'POST',
-    route: 'v1/tenants/{id}/enable',
-    scope: 'operator',
-    operationId: 'enableTenant',
-  }),
-);
+/** Each head is written once, in shared/tenants/route-heads.ts (data only, so loading it is cheap). */
+for (const head of Object.values(tenantsRouteHeads)) app.http(head.name, lazyApiRoute(routes, head));

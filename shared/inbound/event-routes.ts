@@ -4,16 +4,14 @@ import { replaysOf } from '../replay/replay';
 import { eventDetailSchema, eventIdParams, eventListSchema, eventsQuery } from './api-schemas';
 import { getEventDetail } from './event-detail';
 import { listEvents } from './list-events';
+import { eventRouteHeads as heads } from './route-heads';
 
 /** API routes by operationId; functions/events-api.ts registers each; replays are in shared/replay/routes.ts and the failures list in shared/failures/routes.ts (docs/decisions.md §38). */
 export const routes = {
   listEvents: defineApiRoute({
-    method: 'GET',
-    route: 'v1/events',
-    operationId: 'listEvents',
+    ...heads.listEvents,
     summary: 'List inbound events, newest first (filters: status, source, type, stage, errorType, from/to)',
     tags: ['Events'],
-    scope: 'events:read',
     query: eventsQuery,
     responses: { 200: { description: 'A page of events.', schema: eventListSchema } },
     handle: async ({ principal, query }) => {
@@ -22,12 +20,9 @@ export const routes = {
     },
   }),
   getEvent: defineApiRoute({
-    method: 'GET',
-    route: 'v1/events/{id}',
-    operationId: 'getEvent',
+    ...heads.getEvent,
     summary: 'One event with its timeline, failure analysis and replays',
     tags: ['Events'],
-    scope: 'events:read',
     params: eventIdParams,
     responses: {
       200: { description: 'The event.', schema: eventDetailSchema },

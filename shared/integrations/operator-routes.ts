@@ -3,6 +3,7 @@ import { defineApiRoute, problemSchema } from '../api/api-route';
 import { recordAudit } from '../audit/audit-log';
 import { integrationDeps } from './deps';
 import { reencryptIntegrationCredentials } from './reencrypt';
+import { operatorRouteHeads as heads } from './route-heads';
 
 const resultSchema = z
   .object({
@@ -27,14 +28,11 @@ const reencryptBody = z
 /** API routes by operationId; functions/credentials-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   reencryptCredentials: defineApiRoute({
-    method: 'POST',
-    route: 'v1/operator/credentials/reencrypt',
-    operationId: 'reencryptCredentials',
+    ...heads.reencryptCredentials,
     summary: 'Re-encrypt every stored credential under the primary credential key',
     tags: ['Tenants (operator)'],
     description:
       'Each call scans for at most about a minute (Azure drops an HTTP response after 230 s) and answers with `nextCursor`; call again with it until it is null. Safe to repeat: rows already under the primary key are skipped.',
-    scope: 'operator',
     body: reencryptBody,
     bodyOptional: true,
     responses: {

@@ -2,6 +2,7 @@ import { defineApiRoute, problemSchema } from '../api/api-route';
 import { integrationIdParams } from '../integrations/api-schemas';
 import { probeHistoryPageSchema, probeHistoryQuery, recheckSchema, statusReportSchema } from './api-schemas';
 import { statusDeps } from './deps';
+import { probesRouteHeads as heads } from './route-heads';
 import { integrationProbeHistory, integrationStatusReport, recheckIntegration } from './status';
 
 const TAGS = ['Integrations'];
@@ -14,12 +15,9 @@ const notFound = { description: 'No such integration in this tenant.', schema: p
  */
 export const routes = {
   getIntegrationStatus: defineApiRoute({
-    method: 'GET',
-    route: 'v1/integrations/status',
-    operationId: 'getIntegrationStatus',
+    ...heads.getIntegrationStatus,
     summary: 'Summary cards and the health of every integration',
     tags: TAGS,
-    scope: 'integrations:read',
     responses: { 200: { description: 'The status report.', schema: statusReportSchema } },
     handle: async ({ principal }) => ({
       status: 200,
@@ -27,12 +25,9 @@ export const routes = {
     }),
   }),
   getIntegrationHealth: defineApiRoute({
-    method: 'GET',
-    route: 'v1/integrations/{id}/health',
-    operationId: 'getIntegrationHealth',
+    ...heads.getIntegrationHealth,
     summary: 'Probe history of one integration (rolling 24 h)',
     tags: TAGS,
-    scope: 'integrations:read',
     params: integrationIdParams,
     query: probeHistoryQuery,
     responses: { 200: { description: 'Newest first.', schema: probeHistoryPageSchema }, 404: notFound },
@@ -42,12 +37,9 @@ export const routes = {
     }),
   }),
   recheckIntegration: defineApiRoute({
-    method: 'POST',
-    route: 'v1/integrations/{id}/recheck',
-    operationId: 'recheckIntegration',
+    ...heads.recheckIntegration,
     summary: 'Probe one integration now (the result shows in status within seconds)',
     tags: TAGS,
-    scope: 'integrations:write',
     params: integrationIdParams,
     responses: { 202: { description: 'Probe queued.', schema: recheckSchema }, 404: notFound },
     handle: async ({ principal, params }) => ({

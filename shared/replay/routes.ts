@@ -3,6 +3,7 @@ import { defineApiRoute, problemSchema } from '../api/api-route';
 import { errorMapping } from '../http/error-table';
 import { replayDeps } from './deps';
 import { replayEvent, replayEvents } from './replay';
+import { replayRouteHeads as heads } from './route-heads';
 
 const eventIdParams = z.strictObject({ id: z.string().min(1).max(64) });
 
@@ -62,12 +63,9 @@ const bulkResultSchema = z
 /** Replay's routes by operationId; functions/events-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   replayEvent: defineApiRoute({
-    method: 'POST',
-    route: 'v1/events/{id}/replay',
-    operationId: 'replayEvent',
+    ...heads.replayEvent,
     summary: 'Replay an event: its original payload as a new event through the whole pipeline',
     tags: ['Events'],
-    scope: 'events:replay',
     params: eventIdParams,
     query: forceQuery,
     responses: { 202: { description: 'Accepted as a new event.', schema: replayAcceptedSchema }, ...replayProblems },
@@ -81,12 +79,9 @@ export const routes = {
     }),
   }),
   replayEvents: defineApiRoute({
-    method: 'POST',
-    route: 'v1/events/replay',
-    operationId: 'replayEvents',
+    ...heads.replayEvents,
     summary: 'Replay up to 100 events; each item answers with the status and code a single replay would',
     tags: ['Events'],
-    scope: 'events:replay',
     body: bulkBody,
     responses: { 200: { description: 'One result per event id, in order.', schema: bulkResultSchema } },
     handle: async ({ principal, body, correlationId }) => ({
