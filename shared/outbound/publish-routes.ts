@@ -3,6 +3,7 @@ import * as df from '../sdk/durable-functions';
 import { publishBody, publishedSchema } from './api-schemas';
 import { outboundDeps } from './deps';
 import { publishToSubscribers } from './publish';
+import { publishRouteHeads as heads } from './route-heads';
 import { durableStarter } from './starter';
 
 /** API routes by operationId; functions/events-publish-api.ts registers each (docs/decisions.md §38). */
@@ -12,12 +13,9 @@ export const routes = {
    * durable client binding, which starts the deliveries' orchestrations.
    */
   publishEvent: defineApiRoute({
-    method: 'POST',
-    route: 'v1/events/publish',
-    operationId: 'publishEvent',
+    ...heads.publishEvent,
     summary: 'Publish an event to every matching subscription (one delivery each)',
     tags: ['Subscriptions'],
-    scope: 'admin',
     body: publishBody,
     responses: { 202: { description: 'Accepted; deliveries are under way.', schema: publishedSchema } },
     handle: async ({ principal, body, context }) => {

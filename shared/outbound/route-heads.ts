@@ -100,3 +100,18 @@ export const subscriptionRouteHeads = {
     operationId: 'rotateSubscriptionSecret',
   },
 } as const satisfies Record<string, RegisteredRouteHead>;
+
+/**
+ * The heads of shared/outbound/publish-routes.ts, written once: functions/events-publish-api.ts
+ * registers each under `name` (beside the durable client binding) without loading the capability.
+ * Data only (docs/architecture.md, "Adding a route").
+ */
+export const publishRouteHeads = {
+  publishEvent: {
+    name: 'events-publish',
+    method: 'POST',
+    route: 'v1/events/publish',
+    scope: 'admin',
+    operationId: 'publishEvent',
+  },
+} as const satisfies Record<string, RegisteredRouteHead>;
