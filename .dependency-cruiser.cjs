@@ -3,8 +3,8 @@
 // shared local` prints the same report. Rules match folders by pattern, so a new capability folder
 // is covered the day it is created.
 
-/** A capability's table definitions: shared/<capability>/tables.ts (records.ts in apikeys and tenants). */
-const TABLES = '^shared/.+/(tables|records)\\.ts$';
+/** A capability's table definitions: shared/<capability>/tables.ts. */
+const TABLES = '^shared/.+/tables\\.ts$';
 
 /**
  * SDKs that cost 25–130 ms each to load. Deployed code imports their types only; values come from
@@ -93,6 +93,25 @@ module.exports = {
       severity: 'error',
       from: { path: '^(functions|local)/' },
       to: { path: TABLES },
+    },
+    {
+      name: 'verbs-take-their-deps',
+      comment:
+        "One composition pattern: a capability's deps.ts builds its dependencies from the Services instance with depsFromServices (reset with it); verbs take them as a parameter and route handlers and triggers get them from that deps function. Only deps files, route files and triggers.ts (the capability's edge), the API edge and the composition root itself import shared/app/services.",
+      severity: 'error',
+      from: {
+        path: '^shared/',
+        pathNot: '^shared/(api|app)/|^shared/[^/]+/(deps|triggers|routes|[a-z-]+-routes)\\.ts$',
+      },
+      to: { path: '^shared/app/services\\.ts$' },
+    },
+    {
+      name: 'route-heads-are-data',
+      comment:
+        "A capability's route-heads.ts is evaluated when functions/ registers its routes (cold start): it holds literals and imports types only, so registering loads nothing of the capability.",
+      severity: 'error',
+      from: { path: '^shared/[^/]+/route-heads\\.ts$' },
+      to: { dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'sdk-loaded-on-first-use',

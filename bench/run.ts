@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { startLocalHost } from '../local/host';
 import { loadLocalSettings } from '../local/local-settings';
+import { checkHealthz } from '../shared/api/healthz';
 import { services } from '../shared/app/services';
-import { checkHealth } from '../shared/health/healthz';
 import { setLogSink } from '../shared/observability/logger';
 import { formatColdStart, measureColdStart } from './cold-start/measure';
 import { benchProbes, formatProbeBench } from './probes';
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   const host = await startLocalHost(root);
   const key = host.settings.BOOTSTRAP_API_KEY ?? '';
   const bare = createServer((_req, res) => {
-    void checkHealth(services().account).then((h) => {
+    void checkHealthz(services().account).then((h) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(h));
     });

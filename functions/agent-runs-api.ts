@@ -1,25 +1,9 @@
 import { app } from '@azure/functions';
+import { agentsRouteHeads } from '../shared/agents/route-heads';
 import { lazyApiRoute } from '../shared/api/api-route';
 
 /** The definitions, imported on the first request (docs/decisions.md §38). */
 const routes = () => import('../shared/agents/routes').then((m) => m.routes);
 
-app.http(
-  'agent-runs-get',
-  lazyApiRoute(routes, {
-    method: 'GET',
-    route: 'v1/agent-runs/{id}',
-    scope: 'events:read',
-    operationId: 'getAgentRun',
-  }),
-);
-
-app.http(
-  'event-agent-runs-list',
-  lazyApiRoute(routes, {
-    method: 'GET',
-    route: 'v1/events/{id}/agent-runs',
-    scope: 'events:read',
-    operationId: 'listEventAgentRuns',
-  }),
-);
+/** Each head is written once, in shared/agents/route-heads.ts (data only, so loading it is cheap). */
+for (const head of Object.values(agentsRouteHeads)) app.http(head.name, lazyApiRoute(routes, head));

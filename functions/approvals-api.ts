@@ -1,32 +1,9 @@
 import { app } from '@azure/functions';
 import { lazyApiRoute } from '../shared/api/api-route';
+import { approvalRouteHeads } from '../shared/approvals/route-heads';
 
 /** The definitions, imported on the first request (docs/decisions.md §38). */
 const routes = () => import('../shared/approvals/routes').then((m) => m.routes);
 
-app.http(
-  'approvals-list',
-  lazyApiRoute(routes, { method: 'GET', route: 'v1/approvals', scope: 'approvals:read', operationId: 'listApprovals' }),
-);
-
-app.http(
-  'approvals-get',
-  lazyApiRoute(routes, {
-    method: 'GET',
-    route: 'v1/approvals/{id}',
-    scope: 'approvals:read',
-    operationId: 'getApproval',
-  }),
-);
-
-for (const decision of ['approve', 'reject'] as const) {
-  app.http(
-    `approvals-${decision}`,
-    lazyApiRoute(routes, {
-      method: 'POST',
-      route: `v1/approvals/{id}/${decision}`,
-      scope: 'approvals:write',
-      operationId: `${decision}Approval`,
-    }),
-  );
-}
+/** Each head is written once, in shared/approvals/route-heads.ts (data only, so loading it is cheap). */
+for (const head of Object.values(approvalRouteHeads)) app.http(head.name, lazyApiRoute(routes, head));

@@ -1,45 +1,9 @@
 import { app } from '@azure/functions';
 import { lazyApiRoute } from '../shared/api/api-route';
+import { deliveryRouteHeads } from '../shared/outbound/route-heads';
 
 /** The definitions, imported on the first request (docs/decisions.md §38). */
 const routes = () => import('../shared/outbound/delivery-routes').then((m) => m.routes);
 
-app.http(
-  'deliveries-list',
-  lazyApiRoute(routes, {
-    method: 'GET',
-    route: 'v1/deliveries',
-    scope: 'subscriptions:read',
-    operationId: 'listDeliveries',
-  }),
-);
-
-app.http(
-  'deliveries-get',
-  lazyApiRoute(routes, {
-    method: 'GET',
-    route: 'v1/deliveries/{id}',
-    scope: 'subscriptions:read',
-    operationId: 'getDelivery',
-  }),
-);
-
-app.http(
-  'deliveries-retry',
-  lazyApiRoute(routes, {
-    method: 'POST',
-    route: 'v1/deliveries/{id}/retry',
-    scope: 'subscriptions:write',
-    operationId: 'retryDelivery',
-  }),
-);
-
-app.http(
-  'deliveries-retry-failed',
-  lazyApiRoute(routes, {
-    method: 'POST',
-    route: 'v1/deliveries/retry',
-    scope: 'subscriptions:write',
-    operationId: 'retryFailedDeliveries',
-  }),
-);
+/** Each head is written once, in shared/outbound/route-heads.ts (data only, so loading it is cheap). */
+for (const head of Object.values(deliveryRouteHeads)) app.http(head.name, lazyApiRoute(routes, head));

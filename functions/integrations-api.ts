@@ -1,108 +1,20 @@
 import { app } from '@azure/functions';
 import { lazyApiRoute } from '../shared/api/api-route';
+import { integrationsRouteHeads } from '../shared/integrations/route-heads';
+import { probesRouteHeads } from '../shared/probes/route-heads';
 
 /** The definitions, imported on the first request (docs/decisions.md §38). */
 const routes = () => import('../shared/integrations/routes').then((m) => m.routes);
-const healthRoutes = () => import('../shared/health/routes').then((m) => m.routes);
+const healthRoutes = () => import('../shared/probes/routes').then((m) => m.routes);
 
-app.http(
-  'integrations-create',
-  lazyApiRoute(routes, {
-    method: 'POST',
-    route: 'v1/integrations',
-    scope: 'integrations:write',
-    operationId: 'createIntegration',
-  }),
-);
-
-app.http(
-  'integrations-test-unsaved',
-  lazyApiRoute(routes, {
-    method: 'POST',
-    route: 'v1/integrations/test',
-    scope: 'integrations:write',
-    operationId: 'testConnection',
-  }),
-);
-
-app.http(
-  'integrations-list',
-  lazyApiRoute(routes, {
-    method: 'GET',
-    route: 'v1/integrations',
-    scope: 'integrations:read',
-    operationId: 'listIntegrations',
-  }),
-);
-
-// Named to sort before integrations-get: the host tries routes in function-name order and the first
-// match wins, so `v1/integrations/{id}` must not come first (docs/decisions.md §44).
-app.http(
-  'integrations-all-status',
-  lazyApiRoute(healthRoutes, {
-    method: 'GET',
-    route: 'v1/integrations/status',
-    scope: 'integrations:read',
-    operationId: 'getIntegrationStatus',
-  }),
-);
-
-app.http(
-  'integrations-get',
-  lazyApiRoute(routes, {
-    method: 'GET',
-    route: 'v1/integrations/{id}',
-    scope: 'integrations:read',
-    operationId: 'getIntegration',
-  }),
-);
-
-app.http(
-  'integrations-update',
-  lazyApiRoute(routes, {
-    method: 'PATCH',
-    route: 'v1/integrations/{id}',
-    scope: 'integrations:write',
-    operationId: 'updateIntegration',
-  }),
-);
-
-app.http(
-  'integrations-delete',
-  lazyApiRoute(routes, {
-    method: 'DELETE',
-    route: 'v1/integrations/{id}',
-    scope: 'integrations:write',
-    operationId: 'deleteIntegration',
-  }),
-);
-
-app.http(
-  'integrations-test-saved',
-  lazyApiRoute(routes, {
-    method: 'POST',
-    route: 'v1/integrations/{id}/test',
-    scope: 'integrations:write',
-    operationId: 'testIntegration',
-  }),
-);
-
-app.http(
-  'integrations-health',
-  lazyApiRoute(healthRoutes, {
-    method: 'GET',
-    route: 'v1/integrations/{id}/health',
-    scope: 'integrations:read',
-    operationId: 'getIntegrationHealth',
-  }),
-);
-
-app.http(
-  'integrations-recheck',
-  lazyApiRoute(healthRoutes, {
-    method: 'POST',
-    route: 'v1/integrations/{id}/recheck',
-    scope: 'integrations:write',
-    operationId: 'recheckIntegration',
-  }),
-);
+/** Each head is written once, in its capability's route-heads.ts (data only); order as before. */
+app.http(integrationsRouteHeads.createIntegration.name, lazyApiRoute(routes, integrationsRouteHeads.createIntegration));
+app.http(integrationsRouteHeads.testConnection.name, lazyApiRoute(routes, integrationsRouteHeads.testConnection));
+app.http(integrationsRouteHeads.listIntegrations.name, lazyApiRoute(routes, integrationsRouteHeads.listIntegrations));
+app.http(probesRouteHeads.getIntegrationStatus.name, lazyApiRoute(healthRoutes, probesRouteHeads.getIntegrationStatus));
+app.http(integrationsRouteHeads.getIntegration.name, lazyApiRoute(routes, integrationsRouteHeads.getIntegration));
+app.http(integrationsRouteHeads.updateIntegration.name, lazyApiRoute(routes, integrationsRouteHeads.updateIntegration));
+app.http(integrationsRouteHeads.deleteIntegration.name, lazyApiRoute(routes, integrationsRouteHeads.deleteIntegration));
+app.http(integrationsRouteHeads.testIntegration.name, lazyApiRoute(routes, integrationsRouteHeads.testIntegration));
+app.http(probesRouteHeads.getIntegrationHealth.name, lazyApiRoute(healthRoutes, probesRouteHeads.getIntegrationHealth));
+app.http(probesRouteHeads.recheckIntegration.name, lazyApiRoute(healthRoutes, probesRouteHeads.recheckIntegration));

@@ -255,3 +255,11 @@ if (bundleResult.status === 'fulfilled') {
   await transpile(bundled);
   for (const name of [BUNDLE, `${BUNDLE}.map`, LOADER, CACHE]) rmSync(join(OUT, name), { force: true });
 }
+
+// The host loads every dist/functions/*.js: an entry whose source was renamed or removed must not
+// linger there (its stub would name a module the bundle no longer has, or register twice).
+const entryNames = new Set(bundled.filter((f) => f.startsWith('functions/')).map((f) => f.slice(10, -3)));
+for (const name of readdirSync(join(OUT, 'functions'), { withFileTypes: true })) {
+  const base = name.name.replace(/\.js(\.map)?$/, '');
+  if (name.isFile() && base !== name.name && !entryNames.has(base)) rmSync(join(OUT, 'functions', name.name));
+}

@@ -1,5 +1,6 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
 import { agentRunIdParams, agentRunListSchema, agentRunSchema } from './api-schemas';
+import { agentsRouteHeads as heads } from './route-heads';
 import { agentRunsOfEvent, getAgentRunView } from './view';
 
 const TAGS = ['Events'];
@@ -7,12 +8,9 @@ const TAGS = ['Events'];
 /** API routes by operationId; functions/agent-runs-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   getAgentRun: defineApiRoute({
-    method: 'GET',
-    route: 'v1/agent-runs/{id}',
-    operationId: 'getAgentRun',
+    ...heads.getAgentRun,
     summary: 'One agent run: its steps, their status, tool, integration, approval and vendor-write ledger state',
     tags: TAGS,
-    scope: 'events:read',
     params: agentRunIdParams,
     responses: {
       200: { description: 'The agent run.', schema: agentRunSchema },
@@ -24,12 +22,9 @@ export const routes = {
     }),
   }),
   listEventAgentRuns: defineApiRoute({
-    method: 'GET',
-    route: 'v1/events/{id}/agent-runs',
-    operationId: 'listEventAgentRuns',
+    ...heads.listEventAgentRuns,
     summary: "An event's agent runs (at most one: a run's id derives from its event's id)",
     tags: TAGS,
-    scope: 'events:read',
     params: agentRunIdParams,
     responses: {
       200: { description: 'The runs, possibly none.', schema: agentRunListSchema },

@@ -1,16 +1,9 @@
 import { z } from 'zod';
-import { services } from '../app/services';
 import { nowMs } from '../clock';
 import { type SopStep, stepSchema } from '../sops/api-schemas';
 import { AlreadyExistsError } from '../storage/errors';
-import {
-  type AgentRunRecord,
-  type AgentTables,
-  agentTables,
-  type RunStatus,
-  type StepProgress,
-  stepProgressSchema,
-} from './tables';
+import { agentDeps } from './deps';
+import { type AgentRunRecord, type AgentTables, type RunStatus, type StepProgress, stepProgressSchema } from './tables';
 
 /**
  * Agent runs: one per event that matched a SOP. Dispatch creates it (idempotently: the id comes
@@ -31,11 +24,8 @@ export interface AgentRun {
   updatedAt: string;
 }
 
-let built: { account: unknown; tables: AgentTables } | undefined;
 function tables(): AgentTables {
-  const account = services().account;
-  if (built?.account !== account) built = { account, tables: agentTables(account) };
-  return built.tables;
+  return agentDeps().tables;
 }
 
 export function agentRunId(eventId: string): string {

@@ -171,6 +171,15 @@ export interface ApiRouteHead<K extends string = string> {
   operationId: K;
 }
 
+/**
+ * A route head as a capability's route-heads.ts writes it once: the function name the host
+ * registers it under (names sort literal routes before parameter routes, decisions §44) and the
+ * head itself. functions/ registers from it, routes.ts spreads it into the definition.
+ */
+export interface RegisteredRouteHead<K extends string = string> extends ApiRouteHead<K> {
+  name: string;
+}
+
 /** The names under which a routes module exports route definitions. */
 export type RouteNames<M> = {
   [K in keyof M]: M[K] extends AnyApiRoute ? K : never;

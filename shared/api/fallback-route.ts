@@ -16,7 +16,7 @@ const log = createLogger({ operation: 'routeNotFound' });
 
 /**
  * The documented answer for a request no function serves. The host tries functions in name order
- * and this one's name sorts last (functions/zz-route-not-found.ts), so it only ever sees what
+ * and this one's name sorts last (functions/zz-route-not-found-api.ts), so it only ever sees what
  * every other route refused: a 405 with Allow when some route has this path under another method,
  * else a 404 — both problem+json, where the host alone would answer an empty 404.
  */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { services } from '../app/services';
-import { checkHealth, healthSchema } from '../health/healthz';
 import { apiServerUrl, openApiDocument } from '../http/openapi';
 import { defineApiRoute } from './api-route';
+import { checkHealthz, healthzSchema } from './healthz';
 import { type ReferencePage, referencePage } from './reference-page';
 
 /**
@@ -23,7 +23,7 @@ function renderedReference(serverUrl: string): Promise<ReferencePage> {
   return reference.page;
 }
 
-/** API routes by operationId; functions/meta-get.ts registers each (docs/decisions.md §38). */
+/** API routes by operationId; functions/meta-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   getHealth: defineApiRoute({
     method: 'GET',
@@ -33,11 +33,11 @@ export const routes = {
     tags: ['Meta'],
     scope: null,
     responses: {
-      200: { description: 'Healthy.', schema: healthSchema },
-      503: { description: 'A dependency is unreachable.', schema: healthSchema },
+      200: { description: 'Healthy.', schema: healthzSchema },
+      503: { description: 'A dependency is unreachable.', schema: healthzSchema },
     },
     handle: async () => {
-      const health = await checkHealth(services().account);
+      const health = await checkHealthz(services().account);
       return { status: health.status === 'ok' ? 200 : 503, body: health, headers: { 'Cache-Control': 'no-store' } };
     },
   }),

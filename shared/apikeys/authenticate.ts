@@ -3,7 +3,7 @@ import { matchesSha256, secretsEqual } from '../crypto/constant-time';
 import { UnauthorizedError } from './errors';
 import { parseKeyId } from './key-material';
 import { operatorPrincipal, type Principal } from './principal';
-import { type ApiKeyTables, LOOKUP_ROW } from './records';
+import { type ApiKeyTables, LOOKUP_ROW } from './tables';
 
 export interface BootstrapKey {
   key: string;

@@ -1,5 +1,5 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
-import { services } from '../app/services';
+import { createApiKey, getApiKey, listApiKeys, revokeApiKey } from './api-keys';
 import {
   apiKeyListSchema,
   apiKeySchema,
@@ -8,23 +8,17 @@ import {
   idParams,
   pageQuery,
 } from './api-schemas';
-import { createApiKey, getApiKey, listApiKeys, revokeApiKey } from './manage';
+import { apiKeyDeps } from './deps';
+import { apikeysRouteHeads as heads } from './route-heads';
 
-const deps = () => ({
-  tables: services().apiKeys,
-  audit: services().audit,
-  maxLifetimeDays: services().settings.API_KEY_MAX_LIFETIME_DAYS,
-});
+const deps = apiKeyDeps;
 
-/** API routes by operationId; functions/api-keys.ts registers each (docs/decisions.md §38). */
+/** API routes by operationId; functions/api-keys-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   createApiKey: defineApiRoute({
-    method: 'POST',
-    route: 'v1/api-keys',
-    operationId: 'createApiKey',
+    ...heads.createApiKey,
     summary: 'Create an API key (the key is returned once)',
     tags: ['API keys'],
-    scope: 'apikeys:write',
     body: createApiKeyBody,
     responses: { 201: { description: 'Created; `key` is shown only here.', schema: createdApiKeySchema } },
     handle: async ({ principal, body, correlationId }) => ({
@@ -33,23 +27,17 @@ export const routes = {
     }),
   }),
   listApiKeys: defineApiRoute({
-    method: 'GET',
-    route: 'v1/api-keys',
-    operationId: 'listApiKeys',
+    ...heads.listApiKeys,
     summary: "List this tenant's API keys that this key may manage, newest first",
     tags: ['API keys'],
-    scope: 'apikeys:write',
     query: pageQuery,
     responses: { 200: { description: 'A page of keys.', schema: apiKeyListSchema } },
     handle: async ({ principal, query }) => ({ status: 200, body: await listApiKeys(deps(), principal, query) }),
   }),
   getApiKey: defineApiRoute({
-    method: 'GET',
-    route: 'v1/api-keys/{id}',
-    operationId: 'getApiKey',
+    ...heads.getApiKey,
     summary: 'Get one API key (never the key itself)',
     tags: ['API keys'],
-    scope: 'apikeys:write',
     params: idParams,
     responses: {
       200: { description: 'The key.', schema: apiKeySchema },
@@ -58,12 +46,9 @@ export const routes = {
     handle: async ({ principal, params }) => ({ status: 200, body: await getApiKey(deps(), principal, params.id) }),
   }),
   revokeApiKey: defineApiRoute({
-    method: 'DELETE',
-    route: 'v1/api-keys/{id}',
-    operationId: 'revokeApiKey',
+    ...heads.revokeApiKey,
     summary: 'Revoke an API key and every key it created, transitively (immediate, permanent; idempotent)',
     tags: ['API keys'],
-    scope: 'apikeys:write',
     params: idParams,
     responses: {
       200: {

@@ -1,6 +1,6 @@
 import { FailedAuthThrottle } from '../api/failed-auth-throttle';
 import type { BootstrapKey } from '../apikeys/authenticate';
-import { type ApiKeyTables, apiKeyTables } from '../apikeys/records';
+import { type ApiKeyTables, apiKeyTables } from '../apikeys/tables';
 import { type AuditEntry, auditTable } from '../audit/audit-log';
 import { type Settings, settings } from '../config/settings';
 import { RateLimiter } from '../http/rate-limit';
@@ -15,7 +15,7 @@ import { setCursorKey } from '../storage/cursor';
 import type { TableRepository } from '../storage/table-repository';
 import { TenantDirectory } from '../tenants/directory';
 import { OperatorKeySource } from '../tenants/operator-key';
-import { type TenantRecord, tenantsTable } from '../tenants/records';
+import { type TenantRecord, tenantsTable } from '../tenants/tables';
 
 /**
  * The composition root: everything a trigger needs, built once per process from the settings on

@@ -1,7 +1,8 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
 import { approvalIdParams, approvalListQuery, approvalListSchema, approvalSchema, decisionBody } from './api-schemas';
+import { decideApproval, getApproval, listApprovals } from './approvals';
 import { approvalDeps } from './deps';
-import { decideApproval, getApproval, listApprovals } from './manage';
+import { approvalRouteHeads as heads } from './route-heads';
 
 const TAGS = ['Approvals'];
 const notFound = { description: 'No such approval in this tenant.', schema: problemSchema };
@@ -12,15 +13,12 @@ const decided = {
 
 function decisionRoute<D extends 'approve' | 'reject'>(decision: D) {
   return defineApiRoute({
-    method: 'POST',
-    route: `v1/approvals/{id}/${decision}` as const,
-    operationId: `${decision}Approval` as const,
+    ...heads[`${decision}Approval`],
     summary:
       decision === 'approve'
         ? 'Approve: the tool call runs and the agent run goes on'
         : 'Reject: the event fails as approval_rejected',
     tags: TAGS,
-    scope: 'approvals:write',
     params: approvalIdParams,
     body: decisionBody,
     // A decision needs no body; `{"comment": "…"}` is optional.
@@ -43,12 +41,9 @@ function decisionRoute<D extends 'approve' | 'reject'>(decision: D) {
 /** API routes by operationId; functions/approvals-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   listApprovals: defineApiRoute({
-    method: 'GET',
-    route: 'v1/approvals',
-    operationId: 'listApprovals',
+    ...heads.listApprovals,
     summary: 'Tool calls waiting for (or given) a human decision, newest first',
     tags: TAGS,
-    scope: 'approvals:read',
     query: approvalListQuery,
     responses: { 200: { description: 'A page of approvals.', schema: approvalListSchema } },
     handle: async ({ principal, query }) => ({
@@ -57,12 +52,9 @@ export const routes = {
     }),
   }),
   getApproval: defineApiRoute({
-    method: 'GET',
-    route: 'v1/approvals/{id}',
-    operationId: 'getApproval',
+    ...heads.getApproval,
     summary: 'Get one approval',
     tags: TAGS,
-    scope: 'approvals:read',
     params: approvalIdParams,
     responses: { 200: { description: 'The approval.', schema: approvalSchema }, 404: notFound },
     handle: async ({ principal, params }) => ({

@@ -1,5 +1,5 @@
+import { processCounters } from '../analytics/deps';
 import { FailureGroups } from '../analytics/failure-groups';
-import { processCounters } from '../analytics/process-counters';
 import { services } from '../app/services';
 import type { DashboardDeps } from './dashboard';
 

@@ -1,26 +1,22 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { countTransactionNow, processCounters } from '../analytics/process-counters';
+import { countTransactionNow, processCounters } from '../analytics/deps';
 import type { Transaction } from '../analytics/transactions';
-import { services } from '../app/services';
 import { nowMs } from '../clock';
 import { DomainError } from '../errors/domain-error';
 import type { Stage } from '../events/contract';
 import { noteEventDay } from '../events/event-days';
-import type { StorageAccount } from '../storage/connection';
 import { newestFirstId, newestFirstIdTime, tenantPartition, timeBucket, timeBucketsBetween } from '../storage/keys';
 import type { TableRepository } from '../storage/table-repository';
 import type { failureSchema } from './api-schemas';
-import { type FailureRecord, failuresTable } from './tables';
+import { failureDeps } from './deps';
+import type { FailureRecord } from './tables';
 
 /** The Failure Analysis records as read: one per failed event, one per rejected webhook delivery. */
 export type FailureView = z.infer<typeof failureSchema>;
 
-let cached: { account: StorageAccount; table: TableRepository<FailureRecord> } | undefined;
 function table(): TableRepository<FailureRecord> {
-  const account = services().account;
-  if (cached?.account !== account) cached = { account, table: failuresTable(account) };
-  return cached.table;
+  return failureDeps().table;
 }
 
 function toView(id: string, r: FailureRecord): FailureView {

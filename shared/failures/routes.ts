@@ -2,16 +2,14 @@ import { defineApiRoute } from '../api/api-route';
 import { nowMs } from '../clock';
 import { groupFailures } from './analysis';
 import { failureGroupsSchema, failuresQuery } from './api-schemas';
+import { failuresRouteHeads as heads } from './route-heads';
 
 /** The Failure Analysis' route by operationId; functions/events-api.ts registers it (docs/decisions.md §38). */
 export const routes = {
   listFailures: defineApiRoute({
-    method: 'GET',
-    route: 'v1/failures',
-    operationId: 'listFailures',
+    ...heads.listFailures,
     summary: 'Failure Analysis grouped by stage and error type (rejected webhooks appear as stage validation)',
     tags: ['Events'],
-    scope: 'events:read',
     query: failuresQuery,
     responses: { 200: { description: 'Groups, largest first.', schema: failureGroupsSchema } },
     handle: async ({ principal, query }) => {

@@ -1,73 +1,65 @@
-import { countTransactionNow } from '../analytics/process-counters';
-import { services } from '../app/services';
+import { countTransactionNow } from '../analytics/deps';
+import { depsFromServices } from '../app/services';
 import { processBus } from '../bus/process-bus';
 import { integrationDeps } from '../integrations/deps';
+import { getIntegration, openIntegrationSession } from '../integrations/integrations';
 import { integrationIsLive } from '../integrations/liveness';
-import { getIntegration, openIntegrationSession } from '../integrations/manage';
-import { tenantIsActive } from '../tenants/active';
+import { tenantIsActive } from '../tenants/deps';
 import type { ReceiveDeps } from './receive';
 import { registrationNotices } from './registration-notices';
 import { inboundTables } from './tables';
 import { TenantInboundLimits } from './tenant-limits';
 import { type PushDeps, unpushWebhook } from './vendor-push';
+import type { ReconcileWebhookDeps } from './vendor-reconcile';
 import type { WebhookDeps } from './webhooks';
 
-/** What the webhook routes and the receive function run with, built from the process services. */
-export function webhookDeps(): WebhookDeps {
-  return {
-    tables: inboundTables(services().account),
-    audit: services().audit,
-    publicBaseUrl: services().settings.PUBLIC_BASE_URL,
-    integrationVendor: async (caller, integrationId) =>
-      (await getIntegration(integrationDeps(), caller, integrationId)).vendor,
-    beforeDelete: (record, id, correlationId) => unpushWebhook(pushDeps(), record, id, correlationId),
-  };
-}
+/**
+ * What the webhook routes and the receive function run with, built once per Services instance
+ * (the integration lookups inside resolve integrations' deps on each call, so they follow it too).
+ */
+export const webhookDeps: () => WebhookDeps = depsFromServices((svc) => ({
+  tables: inboundTables(svc.account),
+  audit: svc.audit,
+  publicBaseUrl: svc.settings.PUBLIC_BASE_URL,
+  integrationVendor: async (caller, integrationId) =>
+    (await getIntegration(integrationDeps(), caller, integrationId)).vendor,
+  beforeDelete: (record, id, correlationId) => unpushWebhook(pushDeps(), record, id, correlationId),
+}));
 
 /** Pushing registrations to vendors: the integration's connector session and the renewal index. */
-export function pushDeps(): PushDeps {
-  return {
-    tables: inboundTables(services().account),
-    audit: services().audit,
-    publicBaseUrl: services().settings.PUBLIC_BASE_URL,
-    openSession: (tenantId, integrationId, correlationId) =>
-      openIntegrationSession(integrationDeps(), tenantId, integrationId, correlationId),
-  };
-}
+export const pushDeps: () => PushDeps = depsFromServices((svc) => ({
+  tables: inboundTables(svc.account),
+  audit: svc.audit,
+  publicBaseUrl: svc.settings.PUBLIC_BASE_URL,
+  openSession: (tenantId, integrationId, correlationId) =>
+    openIntegrationSession(integrationDeps(), tenantId, integrationId, correlationId),
+}));
 
-export function receiveDeps(): ReceiveDeps {
-  return {
-    webhooks: inboundTables(services().account).webhooks,
-    renewals: inboundTables(services().account).renewals,
-    bus: processBus,
-    tenantIsActive,
-    integrationIsLive,
-    maxBodyBytes: services().settings.WEBHOOK_MAX_BODY_BYTES,
-    toleranceSeconds: services().settings.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS,
-    limits: inboundLimits(),
-    countRejection: countTransactionNow,
-  };
-}
+/** Pushing deps plus the per-tenant webhook list, for reconciling with the vendor (vendor-reconcile.ts). */
+export const reconcileWebhookDeps: () => ReconcileWebhookDeps = depsFromServices((svc) => ({
+  ...pushDeps(),
+  tenantWebhooks: inboundTables(svc.account).tenantWebhooks,
+}));
 
-let limits: { account: unknown; value: TenantInboundLimits } | undefined;
+export const receiveDeps: () => ReceiveDeps = depsFromServices((svc) => ({
+  webhooks: inboundTables(svc.account).webhooks,
+  renewals: inboundTables(svc.account).renewals,
+  bus: processBus,
+  tenantIsActive,
+  integrationIsLive,
+  maxBodyBytes: svc.settings.WEBHOOK_MAX_BODY_BYTES,
+  toleranceSeconds: svc.settings.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS,
+  limits: new TenantInboundLimits(
+    svc.account,
+    svc.settings.INBOUND_TENANT_RATE_PER_MINUTE,
+    svc.settings.INBOUND_TENANT_DAILY_QUOTA,
+  ),
+  countRejection: countTransactionNow,
+}));
 
-/** One limiter per storage account (tests swap the process services). */
-function inboundLimits(): TenantInboundLimits {
-  const { account, settings } = services();
-  if (limits?.account !== account) {
-    limits = {
-      account,
-      value: new TenantInboundLimits(
-        account,
-        settings.INBOUND_TENANT_RATE_PER_MINUTE,
-        settings.INBOUND_TENANT_DAILY_QUOTA,
-      ),
-    };
-  }
-  return limits.value;
-}
+const registrationTables = depsFromServices((svc) => inboundTables(svc.account));
 
 /** The status page's view of pushed webhooks the vendor stopped (shared/inbound/registration-notices.ts). */
 export function registrationNoticesOf(tenantId: string) {
-  return registrationNotices(inboundTables(services().account), tenantId);
+  return registrationNotices(registrationTables(), tenantId);
 }

@@ -14,7 +14,7 @@ const deps = receiveDeps;
 
 /**
  * Vendor deliveries: anonymous at the host, verified by our own signature check (DESIGN §9.6).
- * functions/hooks-receive.ts registers the route, method and auth level and imports this on the
+ * functions/hooks-api.ts registers the route, method and auth level and imports this on the
  * first delivery (docs/decisions.md §38).
  */
 export async function receiveHook(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

@@ -5,7 +5,7 @@ import { sweepStuckEvents } from './stuck-events';
 import { renewVendorRegistrations } from './vendor-push';
 
 /**
- * What functions/events-housekeeping.ts runs, imported on the first invocation (docs/decisions.md
+ * What functions/events-housekeeping-timer.ts runs, imported on the first invocation (docs/decisions.md
  * §38). The entry registers the timers with their schedules (EVENTS_RETENTION_SCHEDULE,
  * STUCK_SWEEP_SCHEDULE, RENEWAL_SCHEDULE; test/integration/lazy-registration.test.ts checks they agree).
  */

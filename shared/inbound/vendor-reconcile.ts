@@ -1,9 +1,6 @@
 import type { Principal } from '../apikeys/principal';
-import { services } from '../app/services';
 import { recordAudit } from '../audit/audit-log';
 import { nowMs } from '../clock';
-import { pushDeps } from './deps';
-import { inboundTables } from './tables';
 import { type PushDeps, type PushInput, pushWebhook, unpushWebhook } from './vendor-push';
 import { readStoredRegistration, type VendorRegistration } from './vendor-registration';
 
@@ -18,10 +15,6 @@ const WEBHOOK_ROW = 'webhook';
 
 /** Pushing deps plus the per-tenant webhook list, to find an integration's pushed registrations. */
 export type ReconcileWebhookDeps = PushDeps & { tenantWebhooks: TenantWebhookList };
-
-export function reconcileWebhookDeps(): ReconcileWebhookDeps {
-  return { ...pushDeps(), tenantWebhooks: inboundTables(services().account).tenantWebhooks };
-}
 
 export interface PushedRegistration {
   webhookId: string;

@@ -10,6 +10,7 @@ import {
   webhookSchema,
 } from './api-schemas';
 import { pushDeps, webhookDeps } from './deps';
+import { webhookRouteHeads as heads } from './route-heads';
 import { pushWebhook } from './vendor-push';
 import {
   createWebhook,
@@ -25,14 +26,15 @@ const deps = webhookDeps;
 const notFound = { 404: { description: 'No such webhook in this tenant.', schema: problemSchema } };
 
 /** `POST /v1/webhooks/{id}/disable` and `/enable`: the same route but for the status it sets. */
-function statusRoute(operationId: string, action: string, status: 'active' | 'disabled', summary: string) {
+function statusRoute(
+  head: (typeof heads)['disableWebhook' | 'enableWebhook'],
+  status: 'active' | 'disabled',
+  summary: string,
+) {
   return defineApiRoute({
-    method: 'POST',
-    route: `v1/webhooks/{id}/${action}`,
-    operationId,
+    ...head,
     summary,
     tags: ['Webhooks'],
-    scope: 'webhooks:write',
     params: webhookIdParams,
     responses: { 200: { description: 'The webhook.', schema: webhookSchema }, ...notFound },
     handle: async ({ principal, params, correlationId }) => ({
@@ -45,12 +47,9 @@ function statusRoute(operationId: string, action: string, status: 'active' | 'di
 /** API routes by operationId; functions/webhooks-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   createWebhook: defineApiRoute({
-    method: 'POST',
-    route: 'v1/webhooks',
-    operationId: 'createWebhook',
+    ...heads.createWebhook,
     summary: 'Register an inbound webhook (URL and secret are returned; the secret only here)',
     tags: ['Webhooks'],
-    scope: 'webhooks:write',
     body: createWebhookBody,
     responses: {
       201: { description: 'Created; `secret` is shown only here.', schema: createdWebhookSchema },
@@ -62,34 +61,25 @@ export const routes = {
     }),
   }),
   listWebhooks: defineApiRoute({
-    method: 'GET',
-    route: 'v1/webhooks',
-    operationId: 'listWebhooks',
+    ...heads.listWebhooks,
     summary: "List this tenant's inbound webhooks",
     tags: ['Webhooks'],
-    scope: 'webhooks:read',
     query: pageQuery,
     responses: { 200: { description: 'A page of webhooks.', schema: webhookListSchema } },
     handle: async ({ principal, query }) => ({ status: 200, body: await listWebhooks(deps(), principal, query) }),
   }),
   getWebhook: defineApiRoute({
-    method: 'GET',
-    route: 'v1/webhooks/{id}',
-    operationId: 'getWebhook',
+    ...heads.getWebhook,
     summary: 'Get one inbound webhook (never its secret)',
     tags: ['Webhooks'],
-    scope: 'webhooks:read',
     params: webhookIdParams,
     responses: { 200: { description: 'The webhook.', schema: webhookSchema }, ...notFound },
     handle: async ({ principal, params }) => ({ status: 200, body: await getWebhook(deps(), principal, params.id) }),
   }),
   deleteWebhook: defineApiRoute({
-    method: 'DELETE',
-    route: 'v1/webhooks/{id}',
-    operationId: 'deleteWebhook',
+    ...heads.deleteWebhook,
     summary: 'Delete an inbound webhook (deliveries answer 404 from then on)',
     tags: ['Webhooks'],
-    scope: 'webhooks:write',
     params: webhookIdParams,
     responses: { 204: { description: 'Deleted.' }, ...notFound },
     handle: async ({ principal, params, correlationId }) => {
@@ -98,19 +88,15 @@ export const routes = {
     },
   }),
   disableWebhook: statusRoute(
-    'disableWebhook',
-    'disable',
+    heads.disableWebhook,
     'disabled',
     'Disable an inbound webhook (deliveries answer 404 until enabled)',
   ),
-  enableWebhook: statusRoute('enableWebhook', 'enable', 'active', 'Enable a disabled inbound webhook'),
+  enableWebhook: statusRoute(heads.enableWebhook, 'active', 'Enable a disabled inbound webhook'),
   rotateWebhookSecret: defineApiRoute({
-    method: 'POST',
-    route: 'v1/webhooks/{id}/rotate-secret',
-    operationId: 'rotateWebhookSecret',
+    ...heads.rotateWebhookSecret,
     summary: 'Issue a new secret; the old one verifies for the grace period',
     tags: ['Webhooks'],
-    scope: 'webhooks:write',
     params: webhookIdParams,
     body: rotateSecretBody,
     responses: {
@@ -123,12 +109,9 @@ export const routes = {
     }),
   }),
   pushWebhook: defineApiRoute({
-    method: 'POST',
-    route: 'v1/webhooks/{id}/push',
-    operationId: 'pushWebhook',
+    ...heads.pushWebhook,
     summary: 'Register the webhook at its vendor (Autotask, Halo PSA, Microsoft 365), recorded as ours',
     tags: ['Webhooks'],
-    scope: 'webhooks:write',
     params: webhookIdParams,
     body: pushWebhookBody,
     bodyOptional: true,

@@ -1,9 +1,29 @@
 import { depsFromServices } from '../app/services';
-import type { IntegrationDeps } from './manage';
-import { integrationTables } from './tables';
+import type { AuditEntry } from '../audit/audit-log';
+import type { Settings } from '../config/settings';
+import type { StorageAccount } from '../storage/connection';
+import type { TableRepository } from '../storage/table-repository';
+import { type IntegrationTables, integrationTables } from './tables';
+
+/** What the integration verbs take: their tables and the audit log. */
+export interface IntegrationDeps {
+  tables: IntegrationTables;
+  audit: TableRepository<AuditEntry>;
+}
 
 /** The integrations capability's tables and the audit log, built once per Services instance. */
 export const integrationDeps: () => IntegrationDeps = depsFromServices((svc) => ({
   tables: integrationTables(svc.account),
   audit: svc.audit,
+}));
+
+/** What opening a vendor session reads: the network policy's settings and the budgets' storage. */
+export interface SessionDeps {
+  settings: Settings;
+  account: StorageAccount;
+}
+
+export const sessionDeps: () => SessionDeps = depsFromServices((svc) => ({
+  settings: svc.settings,
+  account: svc.account,
 }));

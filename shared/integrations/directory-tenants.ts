@@ -1,5 +1,5 @@
 import type { VendorId } from '../vendors/contract';
-import type { IntegrationDeps } from './manage';
+import type { IntegrationDeps } from './deps';
 
 /** Integration id by configured directory tenant id (lower case), for one vendor of one hub tenant. */
 export async function directoryTenantIds(

@@ -1,5 +1,5 @@
 import type { VendorId } from '../vendors/contract';
-import type { IntegrationDeps } from './manage';
+import type { IntegrationDeps } from './deps';
 import { allProbeTargets, unregisterFromProbes } from './probe-index';
 
 /**

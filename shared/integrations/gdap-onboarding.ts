@@ -3,8 +3,9 @@ import { DomainError, isDomainError } from '../errors/domain-error';
 import type { M365Config, M365Credentials } from '../vendors/microsoft365/config';
 import type { M365Session } from '../vendors/microsoft365/index';
 import { type ListedGdapRelationship, listGdapRelationships } from '../vendors/microsoft365/listing';
+import type { IntegrationDeps } from './deps';
 import { directoryTenantIds } from './directory-tenants';
-import { createIntegration, getIntegration, type IntegrationDeps, openIntegrationSession } from './manage';
+import { createIntegration, getIntegration, openIntegrationSession } from './integrations';
 
 /**
  * Onboarding a Microsoft 365 partner's customers through GDAP (docs/integrations.md, "Microsoft 365

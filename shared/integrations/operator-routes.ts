@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineApiRoute, problemSchema } from '../api/api-route';
-import { services } from '../app/services';
 import { recordAudit } from '../audit/audit-log';
 import { integrationDeps } from './deps';
 import { reencryptIntegrationCredentials } from './reencrypt';
+import { operatorRouteHeads as heads } from './route-heads';
 
 const resultSchema = z
   .object({
@@ -25,17 +25,14 @@ const reencryptBody = z
   })
   .meta({ id: 'ReencryptRequest' });
 
-/** API routes by operationId; functions/credentials-reencrypt.ts registers each (docs/decisions.md §38). */
+/** API routes by operationId; functions/credentials-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   reencryptCredentials: defineApiRoute({
-    method: 'POST',
-    route: 'v1/operator/credentials/reencrypt',
-    operationId: 'reencryptCredentials',
+    ...heads.reencryptCredentials,
     summary: 'Re-encrypt every stored credential under the primary credential key',
     tags: ['Tenants (operator)'],
     description:
       'Each call scans for at most about a minute (Azure drops an HTTP response after 230 s) and answers with `nextCursor`; call again with it until it is null. Safe to repeat: rows already under the primary key are skipped.',
-    scope: 'operator',
     body: reencryptBody,
     bodyOptional: true,
     responses: {
@@ -44,7 +41,7 @@ export const routes = {
     },
     handle: async ({ principal, correlationId, body }) => {
       const result = await reencryptIntegrationCredentials(integrationDeps(), { cursor: body.cursor });
-      await recordAudit(services().audit, principal.tenantId, {
+      await recordAudit(integrationDeps().audit, principal.tenantId, {
         action: 'credentials.reencrypted',
         actorKeyId: principal.keyId,
         targetType: 'credential-key',

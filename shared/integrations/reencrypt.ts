@@ -5,7 +5,7 @@ import { type ReencryptResult, reencryptAll } from '../crypto/credential-cipher'
 import { DomainError } from '../errors/domain-error';
 import { decodeStateCursor, encodeStateCursor, InvalidCursorError } from '../storage/cursor';
 import { ConflictError } from '../storage/errors';
-import type { IntegrationDeps } from './manage';
+import type { IntegrationDeps } from './deps';
 import { INDEX_SHARDS } from './probe-index';
 import type { IndexEntry } from './tables';
 

@@ -19,8 +19,9 @@ import {
   openIntegrationSession,
   testUnsavedConnection,
   updateIntegration,
-} from './manage';
+} from './integrations';
 import { probeOnce, toTestResult } from './probe-once';
+import { integrationsRouteHeads as heads } from './route-heads';
 
 const TAGS = ['Integrations'];
 const notFound = { description: 'No such integration in this tenant.', schema: problemSchema };
@@ -29,15 +30,12 @@ const testFailed = {
   schema: problemSchema,
 };
 
-/** API routes by operationId; functions/integrations-api.ts registers each (docs/decisions.md §38); status, probe history and recheck are shared/health/routes.ts'. */
+/** API routes by operationId; functions/integrations-api.ts registers each (docs/decisions.md §38); status, probe history and recheck are shared/probes/routes.ts'. */
 export const routes = {
   createIntegration: defineApiRoute({
-    method: 'POST',
-    route: 'v1/integrations',
-    operationId: 'createIntegration',
+    ...heads.createIntegration,
     summary: 'Connect a vendor account (tests the credentials first unless skipTest=true)',
     tags: TAGS,
-    scope: 'integrations:write',
     body: createIntegrationBody,
     query: skipTestQuery,
     responses: {
@@ -50,12 +48,9 @@ export const routes = {
     }),
   }),
   testConnection: defineApiRoute({
-    method: 'POST',
-    route: 'v1/integrations/test',
-    operationId: 'testConnection',
+    ...heads.testConnection,
     summary: 'Test credentials without saving them',
     tags: TAGS,
-    scope: 'integrations:write',
     body: testConnectionBody,
     responses: { 200: { description: 'The test result (ok or not).', schema: testResultSchema } },
     handle: async ({ principal, body, correlationId }) => ({
@@ -64,12 +59,9 @@ export const routes = {
     }),
   }),
   listIntegrations: defineApiRoute({
-    method: 'GET',
-    route: 'v1/integrations',
-    operationId: 'listIntegrations',
+    ...heads.listIntegrations,
     summary: "List this tenant's integrations, newest first",
     tags: TAGS,
-    scope: 'integrations:read',
     query: integrationListQuery,
     responses: { 200: { description: 'A page of integrations.', schema: integrationListSchema } },
     handle: async ({ principal, query }) => ({
@@ -78,12 +70,9 @@ export const routes = {
     }),
   }),
   getIntegration: defineApiRoute({
-    method: 'GET',
-    route: 'v1/integrations/{id}',
-    operationId: 'getIntegration',
+    ...heads.getIntegration,
     summary: 'Get one integration (never its credentials)',
     tags: TAGS,
-    scope: 'integrations:read',
     params: integrationIdParams,
     responses: { 200: { description: 'The integration.', schema: integrationSchema }, 404: notFound },
     handle: async ({ principal, params }) => ({
@@ -92,12 +81,9 @@ export const routes = {
     }),
   }),
   updateIntegration: defineApiRoute({
-    method: 'PATCH',
-    route: 'v1/integrations/{id}',
-    operationId: 'updateIntegration',
+    ...heads.updateIntegration,
     summary: 'Rename, reconfigure, replace credentials or make default (connection changes are tested)',
     tags: TAGS,
-    scope: 'integrations:write',
     params: integrationIdParams,
     query: skipTestQuery,
     body: updateIntegrationBody,
@@ -120,12 +106,9 @@ export const routes = {
     }),
   }),
   deleteIntegration: defineApiRoute({
-    method: 'DELETE',
-    route: 'v1/integrations/{id}',
-    operationId: 'deleteIntegration',
+    ...heads.deleteIntegration,
     summary: 'Delete an integration and its credentials (immediate)',
     tags: TAGS,
-    scope: 'integrations:write',
     params: integrationIdParams,
     responses: { 204: { description: 'Deleted.' }, 404: notFound },
     handle: async ({ principal, params, correlationId }) => {
@@ -134,12 +117,9 @@ export const routes = {
     },
   }),
   testIntegration: defineApiRoute({
-    method: 'POST',
-    route: 'v1/integrations/{id}/test',
-    operationId: 'testIntegration',
+    ...heads.testIntegration,
     summary: 'Test a saved integration now (does not change its status)',
     tags: TAGS,
-    scope: 'integrations:write',
     params: integrationIdParams,
     responses: { 200: { description: 'The test result.', schema: testResultSchema }, 404: notFound },
     handle: async ({ principal, params, correlationId }) => {

@@ -1,5 +1,4 @@
 import { credentialCipher } from '../app/process-cipher';
-import { services } from '../app/services';
 import { ValidationError } from '../errors/domain-error';
 import { type CertificatePin, networkPolicyFromSettings } from '../net/guard';
 import type { Connector, VendorId, VendorSession } from '../vendors/contract';
@@ -7,6 +6,7 @@ import { type RateGate, StorageRateGate, type VendorBudget } from '../vendors/co
 import { credentialDigest } from '../vendors/core/token-cache';
 import { createVendorHttp } from '../vendors/core/vendor-http';
 import { connectors } from '../vendors/registry';
+import { sessionDeps } from './deps';
 
 /**
  * Building a connector session: parse credentials and config with the vendor's schemas, pick the
@@ -100,17 +100,20 @@ export function destinationsOf(vendor: VendorId, config: unknown): string[] {
  */
 export const UNSAVED_TEST_BUDGET: VendorBudget = { requests: 60, windowSeconds: 60 };
 
-let processGates: { integration: RateGate; unsaved: RateGate } | undefined;
+let processGates: { account: unknown; integration: RateGate; unsaved: RateGate } | undefined;
 
 /**
  * The storage-backed budgets (DESIGN §9.10), shared by every instance: one window per tenant and
  * vendor credential at the vendor's documented figure, and one per tenant and vendor for unsaved tests.
  */
 function vendorRateGates(): { integration: RateGate; unsaved: RateGate } {
-  processGates ??= {
-    integration: new StorageRateGate(services().account, (vendor) => connectorFor(vendor).rateLimit),
+  const { account } = sessionDeps();
+  if (processGates?.account === account) return processGates;
+  processGates = {
+    account,
+    integration: new StorageRateGate(account, (vendor) => connectorFor(vendor).rateLimit),
     unsaved: new StorageRateGate(
-      services().account,
+      account,
       () => UNSAVED_TEST_BUDGET,
       (vendor) => `this tenant's ${vendor} credential-test`,
     ),
@@ -145,8 +148,7 @@ export async function buildSession(
   const connector = connectorFor(input.vendor);
   const credentials = parseCredentials(connector, input.credentials);
   const config = parseConfig(connector, input.config);
-  const svc = services();
-  const policy = networkPolicyFromSettings(svc.settings, {
+  const policy = networkPolicyFromSettings(sessionDeps().settings, {
     ...(input.allowPrivateAddress ? { allowedPrivateHosts: configuredHosts(config) } : {}),
     certificatePins: certificatePins(input.vendor, config),
   });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { noteFailureNow } from '../analytics/process-counters';
+import { noteFailureNow } from '../analytics/deps';
 import type { Transaction } from '../analytics/transactions';
 import { nowMs } from '../clock';
 import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
@@ -11,7 +11,7 @@ import { SPAN_NAMES } from '../observability/telemetry-names';
 import type { Stored } from '../storage/table-repository';
 import { type AttemptView, changeDelivery, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
-import { recordAttemptHealth } from './health';
+import { recordEndpointHealth } from './endpoint-health';
 import { MAX_AUTOMATIC_ATTEMPTS, parseRetryAfter } from './schedule';
 import { signDelivery } from './signing';
 import { disableSubscription, signingSecrets } from './subscriptions';
@@ -220,7 +220,7 @@ async function recordAttempt(
       outcome: ok ? 'succeeded' : 'failed',
       code: result.code,
     }),
-    recordAttemptHealth(deps, tenantId, delivery.value.subscriptionId, {
+    recordEndpointHealth(deps, tenantId, delivery.value.subscriptionId, {
       success: ok,
       statusCode: result.statusCode,
       error: result.error,

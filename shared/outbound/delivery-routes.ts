@@ -12,18 +12,16 @@ import { runManualAttempt } from './attempt';
 import { retryFailedDeliveries } from './bulk-retry';
 import { getDelivery, listDeliveries } from './deliveries';
 import { outboundDeps } from './deps';
+import { deliveryRouteHeads as heads } from './route-heads';
 
 const tags = ['Deliveries'];
 
 /** API routes by operationId; functions/deliveries-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   listDeliveries: defineApiRoute({
-    method: 'GET',
-    route: 'v1/deliveries',
-    operationId: 'listDeliveries',
+    ...heads.listDeliveries,
     summary: 'The delivery log, newest first (filters: subscription, event type, status, time range)',
     tags,
-    scope: 'subscriptions:read',
     query: deliveryQuery,
     responses: { 200: { description: 'A page of deliveries.', schema: deliveryListSchema } },
     handle: async ({ principal, query }) => ({
@@ -32,12 +30,9 @@ export const routes = {
     }),
   }),
   getDelivery: defineApiRoute({
-    method: 'GET',
-    route: 'v1/deliveries/{id}',
-    operationId: 'getDelivery',
+    ...heads.getDelivery,
     summary: 'One delivery with every attempt',
     tags,
-    scope: 'subscriptions:read',
     params: idParams,
     responses: {
       200: { description: 'The delivery.', schema: deliverySchema },
@@ -49,12 +44,9 @@ export const routes = {
     }),
   }),
   retryDelivery: defineApiRoute({
-    method: 'POST',
-    route: 'v1/deliveries/{id}/retry',
-    operationId: 'retryDelivery',
+    ...heads.retryDelivery,
     summary: 'Send one manual attempt now (outside the automatic schedule)',
     tags,
-    scope: 'subscriptions:write',
     params: idParams,
     responses: {
       200: { description: 'The attempt and the delivery status after it.', schema: manualAttemptSchema },
@@ -67,12 +59,9 @@ export const routes = {
     }),
   }),
   retryFailedDeliveries: defineApiRoute({
-    method: 'POST',
-    route: 'v1/deliveries/retry',
-    operationId: 'retryFailedDeliveries',
+    ...heads.retryFailedDeliveries,
     summary: 'A manual attempt for each failed delivery of a subscription in a time range (100 per call)',
     tags,
-    scope: 'subscriptions:write',
     body: bulkRetryBody,
     responses: {
       200: { description: 'What was retried; page on with nextCursor.', schema: bulkRetrySchema },

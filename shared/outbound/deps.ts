@@ -1,5 +1,5 @@
 import type { Counters } from '../analytics/counters';
-import { processCounters } from '../analytics/process-counters';
+import { processCounters } from '../analytics/deps';
 import { credentialCipher } from '../app/process-cipher';
 import { depsFromServices } from '../app/services';
 import type { AuditEntry } from '../audit/audit-log';

@@ -1,4 +1,4 @@
-import { countTransactionNow } from '../analytics/process-counters';
+import { countTransactionNow } from '../analytics/deps';
 import { defineApiRoute } from '../api/api-route';
 import { isDomainError } from '../errors/domain-error';
 import { errorMapping } from '../http/error-table';
@@ -6,21 +6,19 @@ import * as df from '../sdk/durable-functions';
 import { publishBody, publishedSchema } from './api-schemas';
 import { outboundDeps } from './deps';
 import { publishToSubscribers } from './publish';
+import { publishRouteHeads as heads } from './route-heads';
 import { durableStarter } from './starter';
 
-/** API routes by operationId; functions/events-publish.ts registers each (docs/decisions.md §38). */
+/** API routes by operationId; functions/events-publish-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   /**
    * `POST /api/v1/events/publish`: an admin publishes one event. The registration declares the
    * durable client binding, which starts the deliveries' orchestrations.
    */
   publishEvent: defineApiRoute({
-    method: 'POST',
-    route: 'v1/events/publish',
-    operationId: 'publishEvent',
+    ...heads.publishEvent,
     summary: 'Publish an event to every matching subscription (one delivery each)',
     tags: ['Subscriptions'],
-    scope: 'admin',
     body: publishBody,
     responses: { 202: { description: 'Accepted; deliveries are under way.', schema: publishedSchema } },
     handle: async ({ principal, body, context }) => {

@@ -10,6 +10,7 @@ import {
   updateSubscriptionBody,
 } from './api-schemas';
 import { outboundDeps } from './deps';
+import { subscriptionRouteHeads as heads } from './route-heads';
 import {
   createSubscription,
   deleteSubscription,
@@ -25,12 +26,9 @@ const notFound = { description: 'No such subscription in this tenant.', schema: 
 /** API routes by operationId; functions/subscriptions-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   createSubscription: defineApiRoute({
-    method: 'POST',
-    route: 'v1/subscriptions',
-    operationId: 'createSubscription',
+    ...heads.createSubscription,
     summary: 'Subscribe a URL to events (the signing secret is returned once)',
     tags,
-    scope: 'subscriptions:write',
     body: createSubscriptionBody,
     responses: { 201: { description: 'Created; `secret` is shown only here.', schema: createdSubscriptionSchema } },
     handle: async ({ principal, body, correlationId }) => ({
@@ -39,12 +37,9 @@ export const routes = {
     }),
   }),
   listSubscriptions: defineApiRoute({
-    method: 'GET',
-    route: 'v1/subscriptions',
-    operationId: 'listSubscriptions',
+    ...heads.listSubscriptions,
     summary: 'List subscriptions with their endpoint health, newest first',
     tags,
-    scope: 'subscriptions:read',
     query: pageQuery,
     responses: { 200: { description: 'A page of subscriptions.', schema: subscriptionListSchema } },
     handle: async ({ principal, query }) => ({
@@ -53,12 +48,9 @@ export const routes = {
     }),
   }),
   getSubscription: defineApiRoute({
-    method: 'GET',
-    route: 'v1/subscriptions/{id}',
-    operationId: 'getSubscription',
+    ...heads.getSubscription,
     summary: 'Get one subscription and its endpoint health (never the secret)',
     tags,
-    scope: 'subscriptions:read',
     params: idParams,
     responses: { 200: { description: 'The subscription.', schema: subscriptionSchema }, 404: notFound },
     handle: async ({ principal, params }) => ({
@@ -67,12 +59,9 @@ export const routes = {
     }),
   }),
   updateSubscription: defineApiRoute({
-    method: 'PATCH',
-    route: 'v1/subscriptions/{id}',
-    operationId: 'updateSubscription',
+    ...heads.updateSubscription,
     summary: 'Change a subscription; `enabled: true` re-enables one that was disabled',
     tags,
-    scope: 'subscriptions:write',
     params: idParams,
     body: updateSubscriptionBody,
     responses: { 200: { description: 'The subscription.', schema: subscriptionSchema }, 404: notFound },
@@ -82,12 +71,9 @@ export const routes = {
     }),
   }),
   deleteSubscription: defineApiRoute({
-    method: 'DELETE',
-    route: 'v1/subscriptions/{id}',
-    operationId: 'deleteSubscription',
+    ...heads.deleteSubscription,
     summary: 'Delete a subscription and its secret',
     tags,
-    scope: 'subscriptions:write',
     params: idParams,
     responses: { 204: { description: 'Deleted.' }, 404: notFound },
     handle: async ({ principal, params, correlationId }) => {
@@ -96,12 +82,9 @@ export const routes = {
     },
   }),
   rotateSubscriptionSecret: defineApiRoute({
-    method: 'POST',
-    route: 'v1/subscriptions/{id}/rotate-secret',
-    operationId: 'rotateSubscriptionSecret',
+    ...heads.rotateSubscriptionSecret,
     summary: 'Issue a new signing secret; the previous one keeps signing for up to 24 h',
     tags,
-    scope: 'subscriptions:write',
     params: idParams,
     body: rotateSecretBody,
     responses: {

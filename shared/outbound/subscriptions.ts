@@ -7,13 +7,13 @@ import { newestFirstId } from '../storage/keys';
 import type { Stored } from '../storage/table-repository';
 import type { OutboundDeps } from './deps';
 import { generateSigningSecret } from './signing';
-import type { HealthRecord, SubscriptionRecord } from './tables';
+import type { EndpointHealthRecord, SubscriptionRecord } from './tables';
 import { attemptTotals } from './totals';
 
 /** Longest overlap after a rotation during which the previous secret still signs (the 24 h). */
 export const MAX_ROTATION_OVERLAP_HOURS = 24;
 
-export interface SubscriptionHealthView {
+export interface EndpointHealthView {
   /** Attempts and successes over the last 7 days (analytics counters). */
   attempts: number;
   successes: number;
@@ -24,10 +24,10 @@ export interface SubscriptionHealthView {
   failingSince: string | null;
 }
 
-export function healthView(
-  h: HealthRecord | undefined,
+export function endpointHealthView(
+  h: EndpointHealthRecord | undefined,
   totals: { attempts: number; successes: number },
-): SubscriptionHealthView {
+): EndpointHealthView {
   return {
     attempts: totals.attempts,
     successes: totals.successes,
@@ -55,16 +55,16 @@ export interface SubscriptionView {
   createdAt: string;
   updatedAt: string;
   createdBy: string;
-  health: SubscriptionHealthView;
+  health: EndpointHealthView;
 }
 
 /** The health part of a view: the streak row and the 7-day counter totals. */
-async function healthOf(deps: OutboundDeps, tenantId: string, id: string): Promise<SubscriptionHealthView> {
+async function healthOf(deps: OutboundDeps, tenantId: string, id: string): Promise<EndpointHealthView> {
   const [row, totals] = await Promise.all([deps.tables.health.get(tenantId, id), attemptTotals(deps, tenantId, id)]);
-  return healthView(row?.value, totals);
+  return endpointHealthView(row?.value, totals);
 }
 
-function toView(stored: Stored<SubscriptionRecord>, health: SubscriptionHealthView): SubscriptionView {
+function toView(stored: Stored<SubscriptionRecord>, health: EndpointHealthView): SubscriptionView {
   const v = stored.value;
   const overlap = v.previousSecretExpiresAt && Date.parse(v.previousSecretExpiresAt) > nowMs();
   return {
@@ -130,7 +130,7 @@ export async function createSubscription(
     targetId: id,
     correlationId,
   });
-  return { ...toView(stored, healthView(undefined, { attempts: 0, successes: 0 })), secret };
+  return { ...toView(stored, endpointHealthView(undefined, { attempts: 0, successes: 0 })), secret };
 }
 
 async function load(deps: OutboundDeps, tenantId: string, id: string): Promise<Stored<SubscriptionRecord>> {

@@ -37,7 +37,7 @@ export type SubscriptionRecord = z.infer<typeof subscriptionRecordSchema>;
  * sharded), so a busy endpoint's successes are one unconditional write each, never a hot row that
  * concurrent attempts fight over.
  */
-export const healthRecordSchema = z.object({
+export const endpointHealthRecordSchema = z.object({
   consecutiveFailures: z.number().int().nonnegative(),
   lastSuccessAt: z.string().optional(),
   /** First failure after the last success: the start of the current failure streak. */
@@ -46,7 +46,7 @@ export const healthRecordSchema = z.object({
   lastStatusCode: z.number().int().optional(),
   lastError: z.string().optional(),
 });
-export type HealthRecord = z.infer<typeof healthRecordSchema>;
+export type EndpointHealthRecord = z.infer<typeof endpointHealthRecordSchema>;
 
 /** `outboundevents`: PartitionKey = `tenant|day`, RowKey = event id (newest first). */
 export const eventRecordSchema = z.object({
@@ -147,7 +147,7 @@ export const HOUSEKEEPING_SHARDS = 8;
 
 export interface OutboundTables {
   subscriptions: TableRepository<SubscriptionRecord>;
-  health: TableRepository<HealthRecord>;
+  health: TableRepository<EndpointHealthRecord>;
   events: TableRepository<OutboundEventRecord>;
   deliveries: TableRepository<DeliveryRecord>;
   attempts: TableRepository<AttemptRecord>;
@@ -159,7 +159,7 @@ export interface OutboundTables {
 export function outboundTables(account: StorageAccount): OutboundTables {
   return {
     subscriptions: new TableRepository(account, 'subscriptions', subscriptionRecordSchema),
-    health: new TableRepository(account, 'subscriptionhealth', healthRecordSchema),
+    health: new TableRepository(account, 'subscriptionhealth', endpointHealthRecordSchema),
     events: new TableRepository(account, 'outboundevents', eventRecordSchema),
     deliveries: new TableRepository(account, 'deliveries', deliveryRecordSchema),
     attempts: new TableRepository(account, 'deliveryattempts', attemptRecordSchema),

@@ -8,7 +8,7 @@ import { durableStarter } from './starter';
 import { startWaitingDeliveries } from './sweep';
 
 /**
- * What functions/outbound-delivery.ts runs: the delivery orchestration, its two activities and the
+ * What functions/outbound-delivery-durable.ts runs: the delivery orchestration, its two activities and the
  * housekeeping timers, imported on the first invocation (docs/decisions.md §38). The entry names
  * them and their schedules (DELIVERY_ORCHESTRATOR, ATTEMPT_ACTIVITY, NEXT_ATTEMPT_ACTIVITY,
  * START_SWEEP_SCHEDULE, RETENTION_SCHEDULE; test/integration/lazy-registration.test.ts checks they agree).

@@ -1,4 +1,4 @@
-import { countTransactionNow, processCounters } from '../analytics/process-counters';
+import { countTransactionNow, processCounters } from '../analytics/deps';
 import { describeError } from '../bus/envelope';
 import { type BusSender, complete, deadLetter, type MessageHandler, type ReceivedMessage } from '../bus/port';
 import { processBus } from '../bus/process-bus';

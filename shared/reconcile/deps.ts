@@ -1,10 +1,10 @@
-import { processCounters } from '../analytics/process-counters';
+import { processCounters } from '../analytics/deps';
 import type { Principal } from '../apikeys/principal';
 import { services } from '../app/services';
-import { reconcileWebhookDeps } from '../inbound/vendor-reconcile';
+import { reconcileWebhookDeps } from '../inbound/deps';
 import { integrationDeps } from '../integrations/deps';
 import { everyIntegration, findIntegration, integrationSummaries } from '../integrations/directory';
-import { getIntegration, type IntegrationView, openIntegrationSession } from '../integrations/manage';
+import { getIntegration, type IntegrationView, openIntegrationSession } from '../integrations/integrations';
 import type { ReconcileDeps } from './reconcile';
 import { reconcileTables } from './tables';
 import { lastReconcileRuns, type ReconcileStatus, type WeeklyDeps } from './weekly';

@@ -8,7 +8,7 @@ import {
   type ReconcileWebhookDeps,
   repushWebhook,
 } from '../inbound/vendor-reconcile';
-import type { IntegrationView } from '../integrations/manage';
+import type { IntegrationView } from '../integrations/integrations';
 import type { AutotaskSession } from '../vendors/autotask';
 import { listAutotaskTicketWebhooks } from '../vendors/autotask/webhook-listing';
 import type { VendorSession } from '../vendors/contract';

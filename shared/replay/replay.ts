@@ -1,4 +1,4 @@
-import { processCounters } from '../analytics/process-counters';
+import { processCounters } from '../analytics/deps';
 import type { Principal } from '../apikeys/principal';
 import { type AuditEntry, recordAudit } from '../audit/audit-log';
 import type { BusSender } from '../bus/port';

@@ -1,11 +1,9 @@
 import { z } from 'zod';
 import { defineApiRoute, problemSchema } from '../api/api-route';
-import { services } from '../app/services';
-import { processBus } from '../bus/process-bus';
 import { errorMapping } from '../http/error-table';
-import { type ReplayDeps, replayEvent, replayEvents } from './replay';
-
-const replayDeps = (): ReplayDeps => ({ account: services().account, audit: services().audit, bus: processBus });
+import { replayDeps } from './deps';
+import { replayEvent, replayEvents } from './replay';
+import { replayRouteHeads as heads } from './route-heads';
 
 const eventIdParams = z.strictObject({ id: z.string().min(1).max(64) });
 
@@ -65,12 +63,9 @@ const bulkResultSchema = z
 /** Replay's routes by operationId; functions/events-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   replayEvent: defineApiRoute({
-    method: 'POST',
-    route: 'v1/events/{id}/replay',
-    operationId: 'replayEvent',
+    ...heads.replayEvent,
     summary: 'Replay an event: its original payload as a new event through the whole pipeline',
     tags: ['Events'],
-    scope: 'events:replay',
     params: eventIdParams,
     query: forceQuery,
     responses: { 202: { description: 'Accepted as a new event.', schema: replayAcceptedSchema }, ...replayProblems },
@@ -84,12 +79,9 @@ export const routes = {
     }),
   }),
   replayEvents: defineApiRoute({
-    method: 'POST',
-    route: 'v1/events/replay',
-    operationId: 'replayEvents',
+    ...heads.replayEvents,
     summary: 'Replay up to 100 events; each item answers with the status and code a single replay would',
     tags: ['Events'],
-    scope: 'events:replay',
     body: bulkBody,
     responses: { 200: { description: 'One result per event id, in order.', schema: bulkResultSchema } },
     handle: async ({ principal, body, correlationId }) => ({

@@ -1,22 +1,16 @@
-import { services } from '../app/services';
+import { depsFromServices } from '../app/services';
 import { ResourceNotFoundError } from '../errors/domain-error';
 import { integrationDeps } from '../integrations/deps';
-import { getIntegration } from '../integrations/manage';
-import type { SopDeps } from './manage';
+import { getIntegration } from '../integrations/integrations';
+import type { SopDeps } from './sops';
 import { sopTables } from './tables';
 
-let built: { account: unknown; deps: SopDeps } | undefined;
-
-/** The SOP tables and the audit log, built once per process (again if tests swap the services). */
-export function sopDeps(): SopDeps {
-  const svc = services();
-  if (built?.account !== svc.account)
-    built = {
-      account: svc.account,
-      deps: { tables: sopTables(svc.account), audit: svc.audit, integrationVendor },
-    };
-  return built.deps;
-}
+/** The SOP tables and the audit log, built once per Services instance. */
+export const sopDeps: () => SopDeps = depsFromServices((svc) => ({
+  tables: sopTables(svc.account),
+  audit: svc.audit,
+  integrationVendor,
+}));
 
 /** Through the integrations capability's own read (a SOP save is rare; its extra reads do not matter). */
 async function integrationVendor(tenantId: string, integrationId: string): Promise<string | undefined> {

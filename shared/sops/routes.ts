@@ -9,8 +9,9 @@ import {
   sopSchema,
 } from './api-schemas';
 import { sopDeps } from './deps';
-import { createSop, deleteSop, enabledSops, getSop, listSops, replaceSop } from './manage';
 import { matchSops } from './match';
+import { sopRouteHeads as heads } from './route-heads';
+import { createSop, deleteSop, enabledSops, getSop, listSops, replaceSop } from './sops';
 
 const TAGS = ['SOPs'];
 const notFound = { description: 'No such SOP in this tenant.', schema: problemSchema };
@@ -18,12 +19,9 @@ const notFound = { description: 'No such SOP in this tenant.', schema: problemSc
 /** API routes by operationId; functions/sops-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   createSop: defineApiRoute({
-    method: 'POST',
-    route: 'v1/sops',
-    operationId: 'createSop',
+    ...heads.createSop,
     summary: 'Create a SOP (checked against the tool catalog)',
     tags: TAGS,
-    scope: 'sops:write',
     body: sopBody,
     responses: { 201: { description: 'Created.', schema: sopSchema } },
     handle: async ({ principal, body, correlationId }) => ({
@@ -32,23 +30,17 @@ export const routes = {
     }),
   }),
   listSops: defineApiRoute({
-    method: 'GET',
-    route: 'v1/sops',
-    operationId: 'listSops',
+    ...heads.listSops,
     summary: "List this tenant's SOPs, newest first",
     tags: TAGS,
-    scope: 'sops:read',
     query: sopListQuery,
     responses: { 200: { description: 'A page of SOPs.', schema: sopListSchema } },
     handle: async ({ principal, query }) => ({ status: 200, body: await listSops(sopDeps(), principal, query) }),
   }),
   previewSopMatch: defineApiRoute({
-    method: 'POST',
-    route: 'v1/sops/match',
-    operationId: 'previewSopMatch',
+    ...heads.previewSopMatch,
     summary: 'Which SOP an event would match, with the closest candidates and their scores',
     tags: TAGS,
-    scope: 'sops:read',
     body: matchPreviewBody,
     responses: { 200: { description: 'The match result.', schema: matchResultSchema } },
     handle: async ({ principal, body }) => ({
@@ -60,12 +52,9 @@ export const routes = {
     }),
   }),
   getSop: defineApiRoute({
-    method: 'GET',
-    route: 'v1/sops/{id}',
-    operationId: 'getSop',
+    ...heads.getSop,
     summary: 'Get one SOP',
     tags: TAGS,
-    scope: 'sops:read',
     params: sopIdParams,
     responses: { 200: { description: 'The SOP.', schema: sopSchema }, 404: notFound },
     handle: async ({ principal, params }) => ({
@@ -74,12 +63,9 @@ export const routes = {
     }),
   }),
   replaceSop: defineApiRoute({
-    method: 'PUT',
-    route: 'v1/sops/{id}',
-    operationId: 'replaceSop',
+    ...heads.replaceSop,
     summary: 'Replace a SOP (runs in flight keep the version they started with)',
     tags: TAGS,
-    scope: 'sops:write',
     params: sopIdParams,
     body: sopBody,
     responses: {
@@ -93,12 +79,9 @@ export const routes = {
     }),
   }),
   deleteSop: defineApiRoute({
-    method: 'DELETE',
-    route: 'v1/sops/{id}',
-    operationId: 'deleteSop',
+    ...heads.deleteSop,
     summary: 'Delete a SOP',
     tags: TAGS,
-    scope: 'sops:write',
     params: sopIdParams,
     responses: { 204: { description: 'Deleted.' }, 404: notFound },
     handle: async ({ principal, params, correlationId }) => {

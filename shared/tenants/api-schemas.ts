@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { createdApiKeySchema } from '../apikeys/api-schemas';
 import { description, displayName } from '../validation/text';
-import { TENANT_STATUSES } from './records';
+import { TENANT_STATUSES } from './tables';
 
 export const createTenantBody = z
   .strictObject({

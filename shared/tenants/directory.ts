@@ -1,6 +1,6 @@
 import { nowMs } from '../clock';
 import type { TableRepository } from '../storage/table-repository';
-import { TENANTS_PARTITION, type TenantRecord } from './records';
+import { TENANTS_PARTITION, type TenantRecord } from './tables';
 
 /**
  * Whether the hub acts for a tenant: its keys authenticate, its webhooks are received, its probes

@@ -1,37 +1,21 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
 import { pageQuery } from '../apikeys/api-schemas';
-import { issueFirstAdminKey } from '../apikeys/manage';
-import { services } from '../app/services';
 import { createdTenantSchema, createTenantBody, tenantIdParams, tenantListSchema, tenantSchema } from './api-schemas';
-import { createTenant, getTenant, listTenants, setTenantStatus } from './manage';
+import { tenantDeps } from './deps';
+import { tenantsRouteHeads as heads } from './route-heads';
+import { createTenant, getTenant, listTenants, setTenantStatus } from './tenants';
 
 /** The operator plane: only the operator key (scope `operator`) reaches these routes. */
-const deps = () => {
-  const svc = services();
-  return {
-    table: svc.tenantTable,
-    directory: svc.tenants,
-    issueFirstAdminKey: (tenantId: string, correlationId: string) =>
-      issueFirstAdminKey(
-        { tables: svc.apiKeys, audit: svc.audit, maxLifetimeDays: svc.settings.API_KEY_MAX_LIFETIME_DAYS },
-        tenantId,
-        correlationId,
-      ),
-    audit: svc.audit,
-  };
-};
+const deps = tenantDeps;
 
 const notFound = { description: 'No such tenant.', schema: problemSchema };
 
-/** API routes by operationId; functions/tenants.ts registers each (docs/decisions.md §38). */
+/** API routes by operationId; functions/tenants-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   createTenant: defineApiRoute({
-    method: 'POST',
-    route: 'v1/tenants',
-    operationId: 'createTenant',
+    ...heads.createTenant,
     summary: 'Onboard a tenant (MSP); its first admin key is returned once',
     tags: ['Tenants (operator)'],
-    scope: 'operator',
     body: createTenantBody,
     responses: {
       201: { description: 'Created; `adminKey.key` is shown only here.', schema: createdTenantSchema },
@@ -42,34 +26,25 @@ export const routes = {
     }),
   }),
   listTenants: defineApiRoute({
-    method: 'GET',
-    route: 'v1/tenants',
-    operationId: 'listTenants',
+    ...heads.listTenants,
     summary: 'List tenants, newest first',
     tags: ['Tenants (operator)'],
-    scope: 'operator',
     query: pageQuery,
     responses: { 200: { description: 'A page of tenants.', schema: tenantListSchema } },
     handle: async ({ query }) => ({ status: 200, body: await listTenants(deps(), query) }),
   }),
   getTenant: defineApiRoute({
-    method: 'GET',
-    route: 'v1/tenants/{id}',
-    operationId: 'getTenant',
+    ...heads.getTenant,
     summary: 'Get one tenant',
     tags: ['Tenants (operator)'],
-    scope: 'operator',
     params: tenantIdParams,
     responses: { 200: { description: 'The tenant.', schema: tenantSchema }, 404: notFound },
     handle: async ({ params }) => ({ status: 200, body: await getTenant(deps(), params.id) }),
   }),
   disableTenant: defineApiRoute({
-    method: 'POST',
-    route: 'v1/tenants/{id}/disable',
-    operationId: 'disableTenant',
+    ...heads.disableTenant,
     summary: 'Disable a tenant: its keys get 401 tenant_disabled, its webhooks and timers stop (nothing is deleted)',
     tags: ['Tenants (operator)'],
-    scope: 'operator',
     params: tenantIdParams,
     responses: { 200: { description: 'The tenant, disabled.', schema: tenantSchema }, 404: notFound },
     handle: async ({ principal, params, correlationId }) => ({
@@ -78,12 +53,9 @@ export const routes = {
     }),
   }),
   enableTenant: defineApiRoute({
-    method: 'POST',
-    route: 'v1/tenants/{id}/enable',
-    operationId: 'enableTenant',
+    ...heads.enableTenant,
     summary: 'Enable a disabled tenant again',
     tags: ['Tenants (operator)'],
-    scope: 'operator',
     params: tenantIdParams,
     responses: { 200: { description: 'The tenant, active.', schema: tenantSchema }, 404: notFound },
     handle: async ({ principal, params, correlationId }) => ({

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { services } from '../app/services';
 import { nowMs } from '../clock';
 import { AlreadyExistsError, ConflictError } from '../storage/errors';
 import { escapeKey, tenantPartition } from '../storage/keys';
 import type { ToolResult } from './definition';
-import { type LedgerRecord, type ToolTables, toolTables } from './tables';
+import { toolDeps } from './deps';
+import type { LedgerRecord, ToolTables } from './tables';
 
 /**
  * The vendor-write ledger's three moves (DESIGN §9.3): claim before the call, settle after it,
@@ -12,11 +12,8 @@ import { type LedgerRecord, type ToolTables, toolTables } from './tables';
  * "unknown (we died mid-call)".
  */
 
-let built: { account: unknown; tables: ToolTables } | undefined;
 function tables(): ToolTables {
-  const account = services().account;
-  if (built?.account !== account) built = { account, tables: toolTables(account) };
-  return built.tables;
+  return toolDeps().tables;
 }
 
 export interface WriteAddress {

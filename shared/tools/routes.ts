@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineApiRoute } from '../api/api-route';
 import { listTools, toolView } from './catalog';
+import { toolsRouteHeads as heads } from './route-heads';
 
 const toolSchema = z
   .object({
@@ -14,15 +15,12 @@ const toolSchema = z
   })
   .meta({ id: 'Tool' });
 
-/** API routes by operationId; functions/tools-get.ts registers each (docs/decisions.md §38). */
+/** API routes by operationId; functions/tools-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   listTools: defineApiRoute({
-    method: 'GET',
-    route: 'v1/tools',
-    operationId: 'listTools',
+    ...heads.listTools,
     summary: 'The tools SOP steps can call, with their argument schemas',
     tags: ['SOPs'],
-    scope: 'sops:read',
     responses: {
       200: {
         description: 'Every tool.',

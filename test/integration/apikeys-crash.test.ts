@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { CRASH_AFTER_KEY_RECORD, createApiKey, listApiKeys, revokeApiKey } from '../../shared/apikeys/api-keys';
 import { authenticate } from '../../shared/apikeys/authenticate';
 import { UnauthorizedError } from '../../shared/apikeys/errors';
-import { CRASH_AFTER_KEY_RECORD, createApiKey, listApiKeys, revokeApiKey } from '../../shared/apikeys/manage';
 import type { Principal } from '../../shared/apikeys/principal';
-import { apiKeyTables, LOOKUP_ROW } from '../../shared/apikeys/records';
+import { apiKeyTables, LOOKUP_ROW } from '../../shared/apikeys/tables';
 import { auditTable } from '../../shared/audit/audit-log';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';

@@ -1,16 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { authenticate } from '../../shared/apikeys/authenticate';
-import { UnauthorizedError } from '../../shared/apikeys/errors';
 import {
   CRASH_AFTER_REVOKE_TARGET,
   CRASH_DURING_CASCADE,
   createApiKey,
   getApiKey,
   revokeApiKey,
-} from '../../shared/apikeys/manage';
+} from '../../shared/apikeys/api-keys';
+import { authenticate } from '../../shared/apikeys/authenticate';
+import { UnauthorizedError } from '../../shared/apikeys/errors';
 import type { Principal } from '../../shared/apikeys/principal';
-import { apiKeyTables } from '../../shared/apikeys/records';
 import type { Scope } from '../../shared/apikeys/scopes';
+import { apiKeyTables } from '../../shared/apikeys/tables';
 import { auditTable } from '../../shared/audit/audit-log';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
 import { integrationDeps } from '../../shared/integrations/deps';
 import { listGdapCustomers, onboardGdapCustomers } from '../../shared/integrations/gdap-onboarding';
-import { createIntegration, getIntegration, openIntegrationSession } from '../../shared/integrations/manage';
+import { createIntegration, getIntegration, openIntegrationSession } from '../../shared/integrations/integrations';
 import { readGdapRelationship } from '../../shared/vendors/microsoft365/listing';
 import { gdapRelationship, M365_FAKE_CREDENTIALS, M365_FAKE_TENANT, M365FakeServer } from '../fakes/microsoft365';
 import { installLocalSettings } from '../support/local-settings';

@@ -1,7 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createIntegration, openIntegrationSession, testUnsavedConnection } from '../../shared/integrations/manage';
+import {
+  createIntegration,
+  openIntegrationSession,
+  testUnsavedConnection,
+} from '../../shared/integrations/integrations';
 import { probeOnce } from '../../shared/integrations/probe-once';
 import { destinationsOf } from '../../shared/integrations/sessions';
 import { MAX_VENDOR_MESSAGE, VENDOR_IDS, type VendorId } from '../../shared/vendors/contract';

@@ -4,22 +4,22 @@ import type { Principal } from '../../shared/apikeys/principal';
 import { credentialCipher } from '../../shared/app/process-cipher';
 import { fernetDecrypt, generateFernetKey } from '../../shared/crypto/fernet';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
-import { fanOutProbes } from '../../shared/health/fan-out';
-import { handleProbeMessage } from '../../shared/health/run-probe';
-import { integrationStatusReport } from '../../shared/health/status';
 import {
   CRASH_AFTER_INTEGRATION_ROW,
   createIntegration,
   deleteIntegration,
   getIntegration,
   listIntegrations,
-} from '../../shared/integrations/manage';
+} from '../../shared/integrations/integrations';
 import { allProbeTargets } from '../../shared/integrations/probe-index';
 import { reencryptIntegrationCredentials } from '../../shared/integrations/reencrypt';
 import { createLogger } from '../../shared/observability/logger';
+import { fanOutProbes } from '../../shared/probes/fan-out';
+import { handleProbeMessage } from '../../shared/probes/run-probe';
+import { integrationStatusReport } from '../../shared/probes/status';
 import { TenantDirectory } from '../../shared/tenants/directory';
-import { setTenantStatus } from '../../shared/tenants/manage';
-import { TENANTS_PARTITION, tenantsTable } from '../../shared/tenants/records';
+import { TENANTS_PARTITION, tenantsTable } from '../../shared/tenants/tables';
+import { setTenantStatus } from '../../shared/tenants/tenants';
 import { VENDOR_IDS, type VendorId } from '../../shared/vendors/contract';
 import { createItGlueConnector, ITGLUE_REGIONS, type ItGlueRegion } from '../../shared/vendors/itglue';
 import { connectors } from '../../shared/vendors/registry';

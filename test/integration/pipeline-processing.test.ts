@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAgentRun, toolCallStep } from '../../shared/agents/runs';
 import type { Principal } from '../../shared/apikeys/principal';
+import { approvalId, decideApproval, getApproval } from '../../shared/approvals/approvals';
 import { approvalDeps } from '../../shared/approvals/deps';
-import { approvalId, decideApproval, getApproval } from '../../shared/approvals/manage';
 import { setProcessBus } from '../../shared/bus/process-bus';
 import { StorageQueueBus } from '../../shared/bus/storage-queue-bus';
 import type { NormalizedEvent } from '../../shared/events/contract';
@@ -11,7 +11,7 @@ import { loadEvent } from '../../shared/events/event-store';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { CRASH_AFTER_VENDOR_WRITE } from '../../shared/pipeline/stages/tool-call';
 import { sopDeps } from '../../shared/sops/deps';
-import { createSop } from '../../shared/sops/manage';
+import { createSop } from '../../shared/sops/sops';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { readWrite } from '../../shared/tools/ledger';
 import { AutotaskFake } from '../fakes/autotask';
@@ -31,7 +31,7 @@ import { eventually } from '../support/wait';
 
 /**
  * The processing stages (SOP matching → agent dispatch → agent execution → tool call) on the
- * emulated bus with real Azurite and the fake vendors, wired exactly as functions/pipeline-stages.ts
+ * emulated bus with real Azurite and the fake vendors, wired exactly as functions/pipeline-stages-queue.ts
  * wires them, except for a short backoff so the 3 planned retries take seconds, not minutes.
  * Events are stored as the validation stage leaves them (normalised, at `sop_matching`).
  */

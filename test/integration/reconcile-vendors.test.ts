@@ -4,15 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
 import { services } from '../../shared/app/services';
-import { integrationStatusReport } from '../../shared/health/status';
-import { healthTables } from '../../shared/health/tables';
 import { inboundTables } from '../../shared/inbound/tables';
 import { pushWebhook, unpushWebhook } from '../../shared/inbound/vendor-push';
 import type { ReconcileWebhookDeps } from '../../shared/inbound/vendor-reconcile';
 import { createWebhook, getWebhook, type WebhookDeps } from '../../shared/inbound/webhooks';
 import { integrationDeps } from '../../shared/integrations/deps';
 import { integrationSummaries } from '../../shared/integrations/directory';
-import { createIntegration, getIntegration, openIntegrationSession } from '../../shared/integrations/manage';
+import { createIntegration, getIntegration, openIntegrationSession } from '../../shared/integrations/integrations';
+import { integrationStatusReport } from '../../shared/probes/status';
+import { probeTables } from '../../shared/probes/tables';
 import { applyReconcile, type ReconcileDeps, reconcileIntegration } from '../../shared/reconcile/reconcile';
 import { reconcileTables } from '../../shared/reconcile/tables';
 import { lastReconcileRuns, runWeeklyReconcile } from '../../shared/reconcile/weekly';
@@ -376,7 +376,7 @@ describe('reconcile with the vendor', () => {
 
     const report = await integrationStatusReport(
       {
-        health: healthTables(services().account),
+        health: probeTables(services().account),
         integrations: integrationDeps(),
         bus: { send: async () => undefined },
         reconcileRuns: (tenantId) => lastReconcileRuns(reconcileTables(services().account), tenantId),

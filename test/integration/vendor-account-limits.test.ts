@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { handleProbeMessage } from '../../shared/health/run-probe';
-import { integrationStatusReport } from '../../shared/health/status';
 import { classifyFailure } from '../../shared/integrations/classify';
-import { createIntegration, openIntegrationSession } from '../../shared/integrations/manage';
+import { createIntegration, openIntegrationSession } from '../../shared/integrations/integrations';
 import { integrationBudgetKey } from '../../shared/integrations/sessions';
+import { handleProbeMessage } from '../../shared/probes/run-probe';
+import { integrationStatusReport } from '../../shared/probes/status';
 import { connector as autotask } from '../../shared/vendors/autotask';
 import { ConcurrencyGate, processConcurrencyGate } from '../../shared/vendors/core/concurrency-gate';
 import { createVendorHttp } from '../../shared/vendors/core/vendor-http';

@@ -1,6 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { installClock, ManualClock } from '../../shared/clock';
-import { createIntegration, openIntegrationSession, testUnsavedConnection } from '../../shared/integrations/manage';
+import {
+  createIntegration,
+  openIntegrationSession,
+  testUnsavedConnection,
+} from '../../shared/integrations/integrations';
 import { probeOnce, toTestResult } from '../../shared/integrations/probe-once';
 import { UNSAVED_TEST_BUDGET } from '../../shared/integrations/sessions';
 import { FAKE_CREDENTIALS, fakeConfig, type RunningFakes, startAllFakes } from '../fakes/core/all-fakes';

@@ -8,8 +8,6 @@ import type { BusSender } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
 import { isDomainError } from '../../shared/errors/domain-error';
 import { loadEvent } from '../../shared/events/event-store';
-import { statusDeps } from '../../shared/health/deps';
-import { integrationStatusReport } from '../../shared/health/status';
 import { type ReceiveDeps, receiveWebhook } from '../../shared/inbound/receive';
 import { inboundTables } from '../../shared/inbound/tables';
 import {
@@ -23,8 +21,10 @@ import {
 } from '../../shared/inbound/vendor-push';
 import { createWebhook, deleteWebhook, getWebhook, type WebhookDeps } from '../../shared/inbound/webhooks';
 import { integrationDeps } from '../../shared/integrations/deps';
-import { createIntegration, getIntegration, openIntegrationSession } from '../../shared/integrations/manage';
+import { createIntegration, getIntegration, openIntegrationSession } from '../../shared/integrations/integrations';
 import { createLogger } from '../../shared/observability/logger';
+import { statusDeps } from '../../shared/probes/deps';
+import { integrationStatusReport } from '../../shared/probes/status';
 import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
 import { checkValue, loadSlice } from '../fakes/core/spec-check';
 import { createHaloFake, HALO_FAKE_CREDENTIALS } from '../fakes/halopsa';

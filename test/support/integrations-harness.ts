@@ -4,12 +4,7 @@ import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
 import { auditTable } from '../../shared/audit/audit-log';
 import type { BusSender, ReceivedMessage } from '../../shared/bus/port';
-import { PROBE_QUEUE, type ProbeMessage, probeMessageId } from '../../shared/health/probe-message';
-import type { ProbeDeps } from '../../shared/health/run-probe';
-import type { StatusDeps } from '../../shared/health/status';
-import { type HealthTables, probeHistorySchema, probeStatusSchema } from '../../shared/health/tables';
-import { TimeoutBreaker } from '../../shared/health/timeout-breaker';
-import type { IntegrationDeps } from '../../shared/integrations/manage';
+import type { IntegrationDeps } from '../../shared/integrations/deps';
 import {
   defaultPointerSchema,
   type IntegrationTables,
@@ -17,6 +12,11 @@ import {
   integrationRecordSchema,
 } from '../../shared/integrations/tables';
 import type { Logger } from '../../shared/observability/logger';
+import { PROBE_QUEUE, type ProbeMessage, probeMessageId } from '../../shared/probes/probe-message';
+import type { ProbeDeps } from '../../shared/probes/run-probe';
+import type { StatusDeps } from '../../shared/probes/status';
+import { type ProbeTables, probeHistorySchema, probeStatusSchema } from '../../shared/probes/tables';
+import { TimeoutBreaker } from '../../shared/probes/timeout-breaker';
 import { type StorageAccount, storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { newestFirstId } from '../../shared/storage/keys';
 import { TableRepository } from '../../shared/storage/table-repository';
@@ -39,7 +39,7 @@ export interface Harness {
   /** Table names of this harness (for raw reads with @azure/data-tables). */
   names: { integrations: string; defaults: string; index: string; status: string; history: string };
   integrations: IntegrationDeps;
-  health: HealthTables;
+  health: ProbeTables;
   counters: Counters;
 }
 

@@ -6,14 +6,14 @@ import { type NormalizedEvent, STAGE_QUEUES, type Stage } from '../../shared/eve
 import { createEvent, loadEvent, updateEvent } from '../../shared/events/event-store';
 import { sendToStage } from '../../shared/events/stage-messages';
 import { integrationDeps } from '../../shared/integrations/deps';
-import { createIntegration } from '../../shared/integrations/manage';
+import { createIntegration } from '../../shared/integrations/integrations';
 import { stageHandler } from '../../shared/pipeline/stage-runner';
 import { agentDispatchWork } from '../../shared/pipeline/stages/agent-dispatch';
 import { agentExecutionWork } from '../../shared/pipeline/stages/agent-execution';
 import { sopMatchingWork } from '../../shared/pipeline/stages/sop-matching';
 import { toolCallWork } from '../../shared/pipeline/stages/tool-call';
 import { sopDeps } from '../../shared/sops/deps';
-import { createSop } from '../../shared/sops/manage';
+import { createSop } from '../../shared/sops/sops';
 import { type AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
 import { type DattoEdrFake, FAKE_DATTO_EDR_CREDENTIALS } from '../fakes/datto-edr';
 import type { PrefixedBus } from './prefixed-bus';
@@ -21,7 +21,7 @@ import { eventually } from './wait';
 
 /**
  * The processing stages (SOP matching → agent dispatch → agent execution → tool call) run
- * in-process on a file's PrefixedBus, wired as functions/pipeline-stages.ts wires them but with the
+ * in-process on a file's PrefixedBus, wired as functions/pipeline-stages-queue.ts wires them but with the
  * file's backoff policy, for tests that store events as validation leaves them.
  */
 const WORK: Record<Exclude<Stage, 'validation'>, Parameters<typeof stageHandler>[1]> = {

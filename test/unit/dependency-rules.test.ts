@@ -77,6 +77,7 @@ describe('dependency rules', () => {
         from: 'shared/storage/reaches-up.ts',
         to: 'shared/orders/manage.ts',
       },
+      { rule: 'route-heads-are-data', from: 'shared/billing/route-heads.ts', to: 'shared/orders/manage.ts' },
       { rule: 'sdk-loaded-on-first-use', from: 'shared/reports/eager-sdk.ts', to: '@azure/data-tables' },
       { rule: 'shared-below-entries', from: 'shared/billing/imports-an-entry.ts', to: 'functions/orders-api.ts' },
       { rule: 'shared-below-entries', from: 'shared/billing/imports-the-local-host.ts', to: 'local/dev-server.ts' },
@@ -85,6 +86,7 @@ describe('dependency rules', () => {
         from: 'shared/billing/reaches-into-orders-tables.ts',
         to: 'shared/orders/tables.ts',
       },
+      { rule: 'verbs-take-their-deps', from: 'shared/billing/verb-calls-services.ts', to: 'shared/app/services.ts' },
     ]);
   });
 });

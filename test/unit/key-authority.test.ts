@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { cappedExpiry, mayManage } from '../../shared/apikeys/manage';
+import { cappedExpiry, mayManage } from '../../shared/apikeys/api-keys';
 import { operatorPrincipal, type Principal } from '../../shared/apikeys/principal';
-import type { ApiKeyRecord } from '../../shared/apikeys/records';
 import { grants, OPERATOR_SCOPE, SCOPES, type Scope, scopeSchema } from '../../shared/apikeys/scopes';
+import type { ApiKeyRecord } from '../../shared/apikeys/tables';
 import {
   EXAMPLE_CURSOR_SIGNING_KEY,
   EXAMPLE_OPERATOR_API_KEY,

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAgentRun } from '../../shared/agents/runs';
 import type { Principal } from '../../shared/apikeys/principal';
+import { approvalId, decideApproval } from '../../shared/approvals/approvals';
 import { approvalDeps } from '../../shared/approvals/deps';
-import { approvalId, decideApproval } from '../../shared/approvals/manage';
 import type { QueueConsumer } from '../../shared/bus/consumer';
 import type { MemoryBus } from '../../shared/bus/memory-bus';
 import { deadLetterInfo, deadLetterQueueName } from '../../shared/bus/port';
@@ -16,7 +16,7 @@ import { agentExecutionWork } from '../../shared/pipeline/stages/agent-execution
 import { sopMatchingWork } from '../../shared/pipeline/stages/sop-matching';
 import { toolCallWork } from '../../shared/pipeline/stages/tool-call';
 import { sopDeps } from '../../shared/sops/deps';
-import { createSop } from '../../shared/sops/manage';
+import { createSop } from '../../shared/sops/sops';
 import { installMemoryServices } from '../support/memory-services';
 import { eventually, Signals } from '../support/wait';
 

@@ -4,7 +4,7 @@ import { loadAgentRun, toolCallStep } from '../../shared/agents/runs';
 import type { Principal } from '../../shared/apikeys/principal';
 import { FAILURE_PROPERTIES, type NormalizedEvent } from '../../shared/events/contract';
 import { integrationDeps } from '../../shared/integrations/deps';
-import { createIntegration } from '../../shared/integrations/manage';
+import { createIntegration } from '../../shared/integrations/integrations';
 import type { StageContext } from '../../shared/pipeline/stage-runner';
 import {
   advance,

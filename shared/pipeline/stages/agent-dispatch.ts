@@ -2,7 +2,7 @@ import { createAgentRun } from '../../agents/runs';
 import { FAILURE_PROPERTIES } from '../../events/contract';
 import { updateEvent } from '../../events/event-store';
 import { sopDeps } from '../../sops/deps';
-import { findSop } from '../../sops/manage';
+import { findSop } from '../../sops/sops';
 import type { StageContext, StageResult } from '../stage-runner';
 
 /**

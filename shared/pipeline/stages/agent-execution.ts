@@ -1,6 +1,6 @@
 import { type AgentRun, loadAgentRun, toolCallStep, updateAgentRun } from '../../agents/runs';
+import { approvalId, expireIfDue, findApproval, requestApproval } from '../../approvals/approvals';
 import { approvalDeps } from '../../approvals/deps';
-import { approvalId, expireIfDue, findApproval, requestApproval } from '../../approvals/manage';
 import { FAILURE_PROPERTIES, type NormalizedEvent, type StageMessage } from '../../events/contract';
 import { loadNormalizedEvent } from '../../events/event-store';
 import { conditionHolds } from '../../sops/conditions';

@@ -1,8 +1,8 @@
 import { FAILURE_PROPERTIES } from '../../events/contract';
 import { loadNormalizedEvent, updateEvent } from '../../events/event-store';
 import { sopDeps } from '../../sops/deps';
-import { enabledSops } from '../../sops/manage';
 import { type Candidate, matchSops } from '../../sops/match';
+import { enabledSops } from '../../sops/sops';
 import type { StageContext, StageResult } from '../stage-runner';
 
 /**

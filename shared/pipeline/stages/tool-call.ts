@@ -1,11 +1,11 @@
 import { type AgentRun, loadAgentRun, updateAgentRun } from '../../agents/runs';
-import { countTransactionNow, processCounters } from '../../analytics/process-counters';
+import { countTransactionNow, processCounters } from '../../analytics/deps';
 import { ResourceNotFoundError } from '../../errors/domain-error';
 import { type ErrorType, FAILURE_PROPERTIES } from '../../events/contract';
 import { loadNormalizedEvent } from '../../events/event-store';
 import { crashPoint } from '../../faults/crash-points';
 import { integrationDeps } from '../../integrations/deps';
-import { openIntegrationSession, resolveDefault } from '../../integrations/manage';
+import { openIntegrationSession, resolveDefault } from '../../integrations/integrations';
 import { renderArguments, TemplateError } from '../../sops/template';
 import { findTool } from '../../tools/catalog';
 import type { ToolDefinition, ToolResult } from '../../tools/definition';

@@ -1,0 +1,9 @@
+import { app } from '@azure/functions';
+import { lazyApiRoute } from '../shared/api/api-route';
+import { eventTypeRouteHeads } from '../shared/outbound/route-heads';
+
+/** The definitions, imported on the first request (docs/decisions.md §38). */
+const routes = () => import('../shared/outbound/event-type-routes').then((m) => m.routes);
+
+/** Each head is written once, in shared/outbound/route-heads.ts (data only, so loading it is cheap). */
+for (const head of Object.values(eventTypeRouteHeads)) app.http(head.name, lazyApiRoute(routes, head));

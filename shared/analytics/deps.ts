@@ -1,0 +1,36 @@
+import { depsFromServices } from '../app/services';
+import { errorFields, logger } from '../observability/logger';
+import { Counters } from './counters';
+import { FailureGroups } from './failure-groups';
+import { counterTables } from './tables';
+import { countTransaction, noteFailure, type Transaction, type TransactionDeps } from './transactions';
+
+/** The analytics counters every capability that records outcomes increments, one per Services instance. */
+export const processCounters: () => Counters = depsFromServices((svc) => new Counters(counterTables(svc.account)));
+
+/** The counters and failure groups of this process, for counting transactions. */
+export const transactionDeps: () => TransactionDeps = depsFromServices((svc) => ({
+  counters: processCounters(),
+  groups: FailureGroups.of(svc.account),
+}));
+
+/**
+ * Count one transaction with the process' tables (one line at each place where the work happens).
+ * Never throws: the work it counts has already happened.
+ */
+export async function countTransactionNow(tx: Transaction): Promise<void> {
+  try {
+    await countTransaction(transactionDeps(), tx);
+  } catch (error) {
+    logger.warn('transaction not counted', { tenantId: tx.tenantId, type: tx.type, ...errorFields(error) });
+  }
+}
+
+/** Refresh the failure group of a failure whose counter the caller already wrote. Never throws. */
+export async function noteFailureNow(tx: Transaction): Promise<void> {
+  try {
+    await noteFailure(transactionDeps(), tx);
+  } catch (error) {
+    logger.warn('failure group not updated', { tenantId: tx.tenantId, type: tx.type, ...errorFields(error) });
+  }
+}
