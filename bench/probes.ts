@@ -25,7 +25,7 @@ import { connectors } from '../shared/vendors/registry';
 import { FAKE_CREDENTIALS, fakeConfig, startAllFakes } from '../test/fakes/core/all-fakes';
 
 /**
- * Probe fan-out benchmark (issue 11): N integrations spread over the eight fake vendors, one of
+ * Probe fan-out benchmark (docs/design.md §7): N integrations spread over the eight fake vendors, one of
  * which never answers, probed in one timer tick — the real fan-out onto the emulated bus, the real
  * probe handler on a consumer with bounded concurrency, Azurite for every table. Reported against
  * two baselines from the same run:

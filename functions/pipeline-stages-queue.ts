@@ -3,7 +3,7 @@ import { lazyQueueHandler, registerQueueHandler } from '../shared/bus/trigger';
 /** The handlers, imported on the first message (docs/decisions.md §38). */
 const stages = () => import('../shared/pipeline/triggers');
 
-// The four processing stages after validation (DESIGN §6), each on its own Service Bus queue.
+// The four processing stages after validation (docs/design.md §6), each on its own Service Bus queue.
 registerQueueHandler(
   'pipeline-sop-matching',
   'sop-matching',

@@ -141,7 +141,7 @@ export class InstanceService {
    * Starts `name`. With an explicit id that is taken: a Pending/Running/Suspended instance is left
    * alone and the call answers conflict (the extension's default `overridableExistingInstanceStates:
    * NonRunningStates`); a Completed/Failed/Terminated one is replaced by a new execution, as the
-   * extension does. DESIGN §9.4 has callers read the status first and leave finished ones alone.
+   * extension does. docs/design.md §8.2 has callers read the status first and leave finished ones alone.
    */
   async start(name: string, options: { instanceId?: string; input?: string } = {}): Promise<StartResult> {
     await this.o.ready();

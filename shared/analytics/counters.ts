@@ -8,7 +8,7 @@ import type { Stored, TableRepository } from '../storage/table-repository';
 import type { CounterRow, CounterTables } from './tables';
 
 /**
- * Pre-aggregated outcome counters (DESIGN §4): one increment per outcome — event received, stage
+ * Pre-aggregated outcome counters (docs/design.md §4): one increment per outcome — event received, stage
  * outcome, tool call, vendor call, probe, outbound attempt, replay guard hit — keyed by tenant ×
  * day (and hour) × integration type × integration × outcome × status code or error type.
  *

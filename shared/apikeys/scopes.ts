@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Scopes a tenant's API key can carry (DESIGN §5). `admin` implies every other scope in this list.
+ * Scopes a tenant's API key can carry (docs/design.md §5). `admin` implies every other scope in this list.
  * The platform operator's scope is deliberately not in it (see OPERATOR_SCOPE below).
  */
 export const SCOPES = [

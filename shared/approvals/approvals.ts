@@ -12,7 +12,7 @@ import type { ApprovalView } from './api-schemas';
 import type { ApprovalRecord, ApprovalTables } from './tables';
 
 /**
- * Human approval of a tool call (issue 12 §5). The agent-execution stage asks for one and parks
+ * Human approval of a tool call (docs/design.md §6.11). The agent-execution stage asks for one and parks
  * the event `awaiting_approval`; an admin approves or rejects through the API, which resumes the
  * run with an agent-execution message (`s<i>-approved` / `s<i>-rejected`). An approval nobody
  * decides expires: a message scheduled for its expiry time (`s<i>-expired`) fails the event as

@@ -5,7 +5,7 @@ import { newestFirstId } from '../storage/keys';
 import { TableRepository } from '../storage/table-repository';
 
 /**
- * Who did what (DESIGN §9.11): key creation and revocation, credential changes, approvals, forced
+ * Who did what (docs/design.md §12): key creation and revocation, credential changes, approvals, forced
  * replays. PartitionKey = tenant id, RowKey newest first. Entries never hold secrets. The platform
  * operator's actions (tenant onboarding, disable/enable) are written to the partition `_operator`
  * (no tenant id can take that value) and to the affected tenant's own partition.

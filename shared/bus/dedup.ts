@@ -16,7 +16,7 @@ import { ensureTable } from '../storage/provision';
  *   it (ETag) and sends the stored envelope. A sweep (`stalePending`) re-sends rows whose sender
  *   never came back, so even a caller that never retries loses nothing.
  * - crash after the queue send, before `sent`: a retry re-sends, so one duplicate can slip through
- *   in that window. Handlers are idempotent (DESIGN §9.2), so at-least-once is safe; a loss is not.
+ *   in that window. Handlers are idempotent (docs/design.md §6.5), so at-least-once is safe; a loss is not.
  * Concurrent senders of one id agree through the conditional insert and ETag claims.
  */
 export interface DedupOptions {

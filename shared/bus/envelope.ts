@@ -43,7 +43,7 @@ export const envelopeSchema = z.object({
 export type Envelope = z.infer<typeof envelopeSchema>;
 
 /**
- * A storage queue message holds at most 64 KiB. DESIGN §4 keeps payloads over 32 KiB in blobs, so a
+ * A storage queue message holds at most 64 KiB. docs/design.md §4 keeps payloads over 32 KiB in blobs, so a
  * larger envelope is a bug in the caller; failing locally is the early warning (Service Bus would
  * take up to 256 KiB on Standard).
  */

@@ -1,5 +1,5 @@
 /**
- * The queue port and its adapters (DESIGN §2, §3): capabilities send through `processBus()` and
+ * The queue port and its adapters (docs/design.md §3.1, §3.2): capabilities send through `processBus()` and
  * register stage handlers with `registerQueueHandler`; see docs/bus.md.
  */
 export * from './port';

@@ -1,5 +1,5 @@
 /**
- * The queue port every capability uses (DESIGN §2, §9.1–9.2). Two adapters implement it: Azure
+ * The queue port every capability uses (docs/design.md §3.1, §6.4, §6.5). Two adapters implement it: Azure
  * Service Bus (production) and Azurite Storage queues emulating the Service Bus semantics the code
  * relies on (local host, tests). Handlers are written once against these types.
  */
@@ -12,8 +12,8 @@ export interface SendOptions {
   correlationId?: string;
   applicationProperties?: Record<string, string | number | boolean>;
   /**
-   * The receiver absorbs a second copy of this message (it is idempotent per message id, DESIGN
-   * §9.2) and the sender has its own guard against sending twice, so an *emulation* of duplicate
+   * The receiver absorbs a second copy of this message (it is idempotent per message id, docs/design.md
+   * §6.5) and the sender has its own guard against sending twice, so an *emulation* of duplicate
    * detection may skip its bookkeeping. Service Bus ignores the flag and still drops a repeated id
    * in the broker; the storage-queue bus sends straight to the queue (one round trip instead of the
    * ledger's three more). The webhook receive path uses it (docs/bus.md).
@@ -39,7 +39,7 @@ export interface ReceivedMessage {
 /**
  * How a handler settles a message. Throwing is an abandon: the message is delivered again and
  * reaches the dead-letter sub-queue after maxDeliveryCount (that path is for crashes and poison
- * messages; planned retries are re-sends, see §9.1).
+ * messages; planned retries are re-sends, see docs/design.md §6.4).
  */
 export type Settlement = { kind: 'complete' } | { kind: 'deadLetter'; reason: string; description: string };
 

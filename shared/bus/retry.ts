@@ -4,7 +4,7 @@ import { settings } from '../config/settings';
 import { type BusSender, complete, deadLetter, type ReceivedMessage, type Settlement } from './port';
 
 /**
- * Planned retries, one layer per path (DESIGN §9.1–9.2). A stage that fails transiently does not
+ * Planned retries, one layer per path (docs/design.md §6.4, §6.5). A stage that fails transiently does not
  * throw (that path is for crashes): it re-sends its message with `attempt + 1`, a new message id
  * `{eventId}:{stage}:{step}:{attempt}` and a scheduled enqueue time, and completes the original.
  * After the last retry it dead-letters explicitly with a reason and description. So a step that

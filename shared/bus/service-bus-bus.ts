@@ -16,7 +16,7 @@ import { sendTraced } from './trace-context';
  * The Azure adapter (BUS_MODE=servicebus): @azure/service-bus over AMQP with managed identity.
  * Broker-side semantics are queue properties set by infra, not code:
  * - requiresDuplicateDetection + duplicateDetectionHistoryTimeWindow (PT10M): the messageId we set
- *   here is the dedup key (`{eventId}:{stage}:{step}:{attempt}`, DESIGN §9.2);
+ *   here is the dedup key (`{eventId}:{stage}:{step}:{attempt}`, docs/design.md §6.5);
  * - maxDeliveryCount = QUEUE_MAX_DELIVERY_COUNT, lockDuration, deadLetteringOnMessageExpiration;
  * - forwardDeadLetteredMessagesTo = `<queue>-deadletter`, so every dead letter of a queue (broker
  *   ones and our explicit ones, see forwardToDeadLetter) ends up in one place. See docs/bus.md.

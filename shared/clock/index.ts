@@ -1,5 +1,5 @@
 /**
- * The one clock everything timed reads (DESIGN §9.9). Production uses the system clock; tests and
+ * The one clock everything timed reads (docs/design.md §11). Production uses the system clock; tests and
  * the local host install a controllable one so cooldowns, windows and schedules are checked by
  * moving time instead of sleeping.
  */

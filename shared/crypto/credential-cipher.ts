@@ -4,7 +4,7 @@ import { FernetError, FernetKeyError, MultiFernet } from './fernet';
 import { parseKeyRing } from './key-ring';
 
 /**
- * Vendor credentials at rest (DESIGN §4 `encryptedCredentials`): the credentials JSON as a Fernet
+ * Vendor credentials at rest (docs/design.md §4 `encryptedCredentials`): the credentials JSON as a Fernet
  * token under the primary key of the credential key ring, opened only at call time. The ring comes
  * from Key Vault (CREDENTIAL_KEY_SECRET_NAME, through the cached secret source) or, locally, from
  * CREDENTIAL_ENCRYPTION_KEY; it is re-read when the secret source's cache expires, so a rotation

@@ -1,5 +1,5 @@
 /**
- * Every stable error code the hub answers with, in one union (STYLE: callers switch on `code` with
+ * Every stable error code the hub answers with, in one union (docs/design.md §14.2: callers switch on `code` with
  * exhaustiveness checking). Domain code throws `DomainError` with one of these and no HTTP status;
  * shared/http/error-table.ts gives each its status and title, and the compiler refuses a code that
  * has no row there. Add a capability's codes in its own group.

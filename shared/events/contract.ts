@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The shapes the inbound pipeline's parts share (DESIGN §6, §9.1–9.3): stage names and queues,
+ * The shapes the inbound pipeline's parts share (docs/design.md §6, §6.4, §6.5, §6.6): stage names and queues,
  * the stage message, the normalised event every stage after validation reads, the Failure
  * Analysis vocabulary, and the application properties a dead-lettered message carries so the
  * Failure Analysis can name the vendor, tool, agent run and closest SOP without re-reading state.
@@ -20,7 +20,7 @@ export const STAGE_QUEUES: Record<Stage, string> = {
   tool_call: 'tool-call',
 };
 
-/** Failure Analysis error types (issue 12 §6). Add new ones here, with a suggested-fix writer. */
+/** Failure Analysis error types (docs/design.md §6.8). Add new ones here, with a suggested-fix writer. */
 export const ERROR_TYPES = [
   'no_sop_matched',
   'validation_error',
@@ -38,7 +38,7 @@ export const ERROR_TYPES = [
 ] as const;
 export type ErrorType = (typeof ERROR_TYPES)[number];
 
-/** Event statuses (DESIGN §8). */
+/** Event statuses (docs/design.md §5.5). */
 export const EVENT_STATUSES = ['received', 'processing', 'succeeded', 'failed', 'awaiting_approval'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
@@ -46,9 +46,9 @@ export const EVENT_TRIGGERS = ['vendor', 'manual', 'bulk'] as const;
 export type EventTrigger = (typeof EVENT_TRIGGERS)[number];
 
 /**
- * One message on a stage queue. Ids only (DESIGN §9.5). `step` distinguishes the units of work
+ * One message on a stage queue. Ids only (docs/design.md §10.2). `step` distinguishes the units of work
  * inside a stage (`main`, or `<agentRunId>-<stepIndex>` = `run-<eventId>-<i>` for a tool call); `attempt` counts
- * planned retries (0 = first run). Message id = `{eventId}:{stage}:{step}:{attempt}` (§9.2).
+ * planned retries (0 = first run). Message id = `{eventId}:{stage}:{step}:{attempt}` (docs/design.md §6.5).
  */
 export const stageMessageSchema = z.object({
   v: z.literal(1),

@@ -17,7 +17,7 @@ import type { EventRecord, EventTables } from './tables';
 export type { EventRecord };
 
 /**
- * The inbound event log (DESIGN §4): one row per event in `events`, its payload inline up to
+ * The inbound event log (docs/design.md §4): one row per event in `events`, its payload inline up to
  * 32 KiB or in a blob, the normalised event once validation wrote it. Other capabilities read
  * events through these functions only (never the table).
  */
@@ -39,7 +39,7 @@ export interface EventView {
   correlationId: string;
 }
 
-/** Bodies up to this size stay in the event row; larger ones go to a blob (DESIGN §2). */
+/** Bodies up to this size stay in the event row; larger ones go to a blob (docs/design.md §3.1). */
 export const INLINE_PAYLOAD_BYTES = 32 * 1024;
 const PREVIEW_CHARS = 300;
 
@@ -194,7 +194,7 @@ function dimensionValue(record: EventRecord, dimension: IndexDimension): string 
 
 /**
  * The index rows follow the event. Nothing is indexed at receive (its write budget is fixed,
- * DESIGN §4); the first update after it (`full`, usually the validation stage's) writes every
+ * docs/design.md §4); the first update after it (`full`, usually the validation stage's) writes every
  * dimension, later updates only the ones that changed.
  */
 async function reindex(

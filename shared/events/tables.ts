@@ -49,7 +49,7 @@ export type EventRecord = z.infer<typeof eventRecordSchema>;
 /**
  * `eventstages`: the timeline. PartitionKey = `tenant|eventId`, RowKey = `stage|step|attempt`
  * (attempt two digits). One row per stage attempt, written once its outcome is known; a redelivered
- * message finds its row and re-applies the recorded effect instead of doing the work again (§9.2).
+ * message finds its row and re-applies the recorded effect instead of doing the work again (docs/design.md §6.5).
  */
 export const stageRecordSchema = z.object({
   stage: z.enum(STAGES),
@@ -74,7 +74,7 @@ export type StageRecord = z.infer<typeof stageRecordSchema>;
 
 /**
  * `eventdedup`: PartitionKey = `tenant|dedup|shard`, RowKey = SHA-256 of `webhookId|vendor event id`.
- * The conditional insert here is what makes a duplicate delivery a no-op (DESIGN §4, §9.6).
+ * The conditional insert here is what makes a duplicate delivery a no-op (docs/design.md §4, §6.9).
  */
 export const dedupRecordSchema = z.object({ eventId: z.string(), receivedAt: z.string() });
 export type DedupRecord = z.infer<typeof dedupRecordSchema>;

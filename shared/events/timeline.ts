@@ -8,7 +8,7 @@ export type { StageRecord };
 
 /**
  * The event's timeline in `eventstages`: one row per stage attempt, keyed by what the attempt is
- * (stage, step, attempt), so the row doubles as the idempotency record of §9.2.
+ * (stage, step, attempt), so the row doubles as the idempotency record of docs/design.md §6.5.
  */
 export function timelinePartition(tenantId: string, eventId: string): string {
   return tenantPartition(tenantId, eventId);

@@ -67,7 +67,7 @@ function rejectionFix(code: string, source: string): string {
   return `${fix} ${SIGNING_KEYS[source] ?? SIGNING_KEYS.generic}`;
 }
 
-/** A refused delivery (DESIGN §9.6): what, when and a fingerprint of the body; never the body. */
+/** A refused delivery (docs/design.md §6.9): what, when and a fingerprint of the body; never the body. */
 export async function recordRejection(input: RejectionInput): Promise<void> {
   const at = nowMs();
   const id = newestFirstId(at);

@@ -14,7 +14,7 @@ import { lastCrashOf } from './crash-record';
 import { suggestFix } from './suggest';
 
 /**
- * The Failure Analysis consumer of one stage's `<queue>-deadletter` companion (issue 12 §6): one
+ * The Failure Analysis consumer of one stage's `<queue>-deadletter` companion (docs/design.md §6.8): one
  * record per failed event with stage, error type, message, a suggested fix for this case, and
  * metadata from the dead letter's properties and the failed attempt's timeline row. It also marks
  * the event failed — a handler that crashed until maxDeliveryCount never got to.

@@ -1,7 +1,7 @@
 import type { ErrorType, Stage } from '../events/contract';
 
 /**
- * Suggested fixes (issue 12 §6): one sentence or two for the admin, naming the vendor, tool,
+ * Suggested fixes (docs/design.md §6.8): one sentence or two for the admin, naming the vendor, tool,
  * keyword, status or SOP of this very case — never a generic "something went wrong".
  */
 export interface FixContext {

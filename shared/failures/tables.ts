@@ -6,7 +6,7 @@ import { TableRepository } from '../storage/table-repository';
 /**
  * `failures` (Failure Analysis): PartitionKey = `tenant|YYYYMMDD`, RowKey = a newest-first id — the
  * event id for a failed event (its day from the id, so writing it again on a redelivered dead
- * letter lands on the same row), a fresh id for a rejected webhook (§9.6). A time range is a walk
+ * letter lands on the same row), a fresh id for a rejected webhook (docs/design.md §6.9). A time range is a walk
  * over day partitions; an event's failure is one point read.
  */
 export const failureRecordSchema = z.object({

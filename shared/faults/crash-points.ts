@@ -1,6 +1,6 @@
 /**
  * Named places between two steps where a test can make the process die, to prove that work
- * accepted before the crash resumes or fails visibly afterwards (DESIGN §9.9). In production no
+ * accepted before the crash resumes or fails visibly afterwards (docs/design.md §11). In production no
  * point is armed and `crashPoint` is a no-op. The local host arms points from LOCAL_CRASH_POINTS
  * (comma-separated names) or its test hook; an armed point kills the process abruptly — no
  * cleanup, no flushing — like a host recycle or an out-of-memory kill.

@@ -7,7 +7,7 @@ export interface ErrorMapping {
 
 /**
  * The single table that turns a domain error code into an HTTP status and problem title
- * (DESIGN §5, STYLE "mapped to problem+json in one place"). `satisfies` makes a new code without a
+ * (docs/design.md §5.2, §14.2). `satisfies` makes a new code without a
  * row a compile error.
  */
 export const ERROR_TABLE = {

@@ -6,7 +6,7 @@ import { apiInstant } from '../validation/instant';
 import { displayName } from '../validation/text';
 import { waitSeconds } from '../validation/wait';
 
-/** HTTP shapes of /api/v1/webhooks and /api/v1/events (DESIGN §8). */
+/** HTTP shapes of /api/v1/webhooks and /api/v1/events (docs/design.md §5.5). */
 
 export const createWebhookBody = z
   .strictObject({

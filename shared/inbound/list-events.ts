@@ -8,7 +8,7 @@ import { newestFirstId, tenantPartition, timeBucketsBetween } from '../storage/k
 import { maskClientStateInPreview } from './secret-redaction';
 
 /**
- * `GET /api/v1/events` (issue 12 §6): newest first over the day partitions of the time range. With
+ * `GET /api/v1/events` (docs/design.md §6.8): newest first over the day partitions of the time range. With
  * no filter it pages the `events` day partitions themselves; with filters it pages the `eventindex`
  * partition of the most selective one and point-reads each hit, re-checking every filter against the
  * event row (an index row may be stale). Never a table scan (docs/pipeline.md).

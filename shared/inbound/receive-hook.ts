@@ -13,7 +13,7 @@ import { recordVendorDeactivation } from './vendor-push';
 const deps = receiveDeps;
 
 /**
- * Vendor deliveries: anonymous at the host, verified by our own signature check (DESIGN §9.6).
+ * Vendor deliveries: anonymous at the host, verified by our own signature check (docs/design.md §6.9).
  * functions/hooks-api.ts registers the route, method and auth level and imports this on the
  * first delivery (docs/decisions.md §38).
  */

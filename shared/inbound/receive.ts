@@ -21,7 +21,7 @@ import { type Headers, verifyDelivery } from './verify';
 import { resolveWebhook } from './webhooks';
 
 /**
- * `POST /api/hooks/{webhookId}` (DESIGN §6.1, §9.6): the order is the contract — unknown or
+ * `POST /api/hooks/{webhookId}` (docs/design.md §6.2, §6.9): the order is the contract — unknown or
  * disabled id → 404 and oversize → 413 before any work; signature (over the raw bytes); JSON;
  * secrets masked; dedup on signed content; then the event row and the validation message before
  * the 202. Writes: one conditional

@@ -9,7 +9,7 @@ import { errorFields, logger } from '../observability/logger';
 import { tenantPartition, timeBucket, timeBucketsBetween } from '../storage/keys';
 
 /**
- * Inbound retention (DESIGN §9.11): events, their timelines, index rows, payload blobs and dedup
+ * Inbound retention (docs/design.md §12): events, their timelines, index rows, payload blobs and dedup
  * rows, and the day's Failure Analysis records and rejections, once their whole day is older than
  * EVENT_RETENTION_DAYS. A timer runs it hourly, at most RETENTION_LIMIT_PER_RUN rows per run,
  * oldest day first. What exists is found through `eventdays` (day → tenants), never by scanning.

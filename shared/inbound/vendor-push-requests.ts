@@ -10,7 +10,7 @@ import { m365Endpoints } from '../vendors/microsoft365/config';
 import { graphCall, type M365Session } from '../vendors/microsoft365/index';
 
 /**
- * The vendor requests that push a webhook registration (issue 12 §1): create what the vendor needs
+ * The vendor requests that push a webhook registration (docs/design.md §6.1): create what the vendor needs
  * to send to our receive URL, delete it again, and (Graph) renew it. One function per call, each
  * one request through the integration's guarded HTTP port; a refusal throws the vendor's own error
  * (VendorError → 502 `vendor_error` with the vendor's status and message).

@@ -31,7 +31,7 @@ import {
 } from './vendor-registration';
 
 /**
- * Pushing a webhook registration to its vendor (issue 12 §1, docs/webhooks-receiving.md): through
+ * Pushing a webhook registration to its vendor (docs/design.md §6.1, docs/webhooks-receiving.md): through
  * the integration's connector session the hub creates, at the vendor, what sends to our receive URL
  * — an Autotask TicketWebhook (+ its fields), a Halo webhook, a Graph subscription — and records the
  * vendor's id on the registration as ours. Deleting the webhook deletes it at the vendor first; a

@@ -9,7 +9,7 @@ import type { InboundTables, WebhookRecord } from './tables';
 import { readRegistration, type VendorRegistration } from './vendor-registration';
 
 /**
- * Webhook registrations (issue 12 §1): a unique receive URL and a signing secret per integration,
+ * Webhook registrations (docs/design.md §6.1): a unique receive URL and a signing secret per integration,
  * both shown once; disable, delete, and secret rotation with a grace period in which the old and
  * the new secret both verify. The secret is kept Fernet-encrypted: the hub must recompute HMACs, so
  * a hash would not do.
@@ -45,7 +45,7 @@ export const WEBHOOK_ROW = 'webhook';
 /** Sources a webhook can have without an integration: senders that sign with our secret. */
 export const GENERIC_SOURCE = 'generic';
 
-/** DESIGN §9.7: `whsec_` + base64 of 32 random bytes. */
+/** docs/design.md §10.4: `whsec_` + base64 of 32 random bytes. */
 export function newWebhookSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }

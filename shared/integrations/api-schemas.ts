@@ -4,7 +4,7 @@ import { displayName } from '../validation/text';
 import { vendorIdSchema } from '../vendors/api-schemas';
 
 /**
- * HTTP shapes of /api/v1/integrations (DESIGN §8); the vendor list's are in shared/vendors/api-schemas.ts. Credentials go in; they
+ * HTTP shapes of /api/v1/integrations (docs/design.md §5.5); the vendor list's are in shared/vendors/api-schemas.ts. Credentials go in; they
  * never come out: views list which credential fields are set, never a value.
  */
 const integrationName = displayName.meta({ example: 'Autotask (production)' });

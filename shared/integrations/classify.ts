@@ -5,7 +5,7 @@ import { ITGLUE_REGION_REFUSED } from '../vendors/itglue';
 import type { ConnectionStateName } from './states';
 
 /**
- * What a probe's outcome means for the admin (issue 11 §5, VENDORS.md "Retry rules"):
+ * What a probe's outcome means for the admin (docs/design.md §7.2, docs/vendors.md §9):
  * - 401/403/404 and refused requests are configuration signals → `needs_attention`, never retried;
  * - 5xx, timeouts and resets → retried with backoff, then `disconnected`;
  * - 429 → retried after the vendor's Retry-After, then `disconnected`;

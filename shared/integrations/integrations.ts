@@ -65,7 +65,7 @@ function pinOf(vendor: VendorId, config: unknown): string | undefined {
 }
 
 /**
- * What weakens the network guard for one integration needs scope 'admin' (DESIGN §9.10): the
+ * What weakens the network guard for one integration needs scope 'admin' (docs/design.md §10.5): the
  * private-address opt-in and a certificate pin (docs/decisions.md "UniFi console certificate pinning").
  */
 function requireAdminForPrivateAddress(

@@ -4,7 +4,7 @@ import { integrationExists } from './directory';
 
 /**
  * Whether an integration still exists, for hot paths that must stop acting for a deleted one
- * (webhook receive: "delete … its webhooks stop", issue 11 §2). Cached for a few seconds per
+ * (webhook receive: "delete … its webhooks stop", docs/design.md §7.1). Cached for a few seconds per
  * instance like the webhook registration itself; the instance that deletes sees it at once.
  */
 const CACHE_MS = 5_000;

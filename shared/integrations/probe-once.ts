@@ -30,7 +30,7 @@ export const ECHOED_SECRET = '[redacted]';
 /**
  * The vendor's message is kept verbatim except for the credentials themselves: some vendors echo
  * the key or user they refused, and the message travels to the status page, the history table and
- * the test result (issue 11 §3: never in a response).
+ * the test result (docs/design.md §10.1: never in a response).
  */
 function withoutSecrets(message: string | null, session: VendorSession<unknown, unknown>): string | null {
   if (!message || typeof session.credentials !== 'object' || session.credentials === null) return message;

@@ -12,7 +12,7 @@ import { sessionDeps } from './deps';
  * Building a connector session: parse credentials and config with the vendor's schemas, pick the
  * network policy (the integration's private-address opt-in included) and an HTTP port bound to
  * the origins the credentials may go to and to a request budget. Credentials live only in the
- * returned object, in memory, for the length of one call (DESIGN §9.5).
+ * returned object, in memory, for the length of one call (docs/design.md §10.2).
  */
 export interface SessionInput {
   tenantId: string;
@@ -103,7 +103,7 @@ export const UNSAVED_TEST_BUDGET: VendorBudget = { requests: 60, windowSeconds: 
 let processGates: { account: unknown; integration: RateGate; unsaved: RateGate } | undefined;
 
 /**
- * The storage-backed budgets (DESIGN §9.10), shared by every instance: one window per tenant and
+ * The storage-backed budgets (docs/design.md §10.5), shared by every instance: one window per tenant and
  * vendor credential at the vendor's documented figure, and one per tenant and vendor for unsaved tests.
  */
 function vendorRateGates(): { integration: RateGate; unsaved: RateGate } {

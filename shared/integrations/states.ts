@@ -1,5 +1,5 @@
 /**
- * Connection states an integration shows (issue 11 §5–6). `checking` while a probe runs,
+ * Connection states an integration shows (docs/design.md §7.2, §7.3). `checking` while a probe runs,
  * `unknown` before the first probe.
  */
 export const CONNECTION_STATES = ['connected', 'disconnected', 'needs_attention', 'checking', 'unknown'] as const;

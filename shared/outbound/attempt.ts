@@ -26,7 +26,7 @@ import {
   type SubscriptionRecord,
 } from './tables';
 
-/** Response bodies kept in the attempt log (the 4 KiB). */
+/** Response bodies kept in the attempt log (docs/design.md §8.4: 4 KiB). */
 export const RESPONSE_EXCERPT_BYTES = 4096;
 /** An in-flight lease outlives the attempt's own timeout by this much (a crashed sender frees it). */
 const LEASE_MARGIN_MS = 20_000;

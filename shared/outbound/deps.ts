@@ -14,7 +14,7 @@ export interface OutboundDeps {
   audit: TableRepository<AuditEntry>;
   /** Opens and seals signing secrets (the credential key ring). */
   cipher: CredentialCipher;
-  /** The network guard's policy for subscription URLs (DESIGN §9.10). */
+  /** The network guard's policy for subscription URLs (docs/design.md §10.5). */
   policy: NetworkPolicy;
   /** DNS resolver for the guard; tests inject one, production uses the system resolver. */
   dnsLookup?: DnsLookup;
@@ -24,7 +24,7 @@ export interface OutboundDeps {
   tenantIsActive(tenantId: string): Promise<boolean>;
   /** A subscription with no successful attempt for this long while failing is disabled. */
   disableAfterFailingMs: number;
-  /** Per attempt: connect, headers and body (the 10 s). */
+  /** Per attempt: connect, headers and body (docs/design.md §8.4: 10 s). */
   attemptTimeoutMs: number;
 }
 

@@ -3,9 +3,9 @@ import { MAX_AUTOMATIC_ATTEMPTS, waitAfterAttempt } from './schedule';
 import { type AutomaticOutcome, automaticOutcomeSchema } from './tables';
 
 /**
- * The delivery orchestration (DESIGN §2, §9.4): one instance per delivery, instance id = delivery
+ * The delivery orchestration (docs/design.md §3.1, §8.2, §8.3): one instance per delivery, instance id = delivery
  * id. Deterministic — time only from `currentUtcDateTime`, every effect in an activity — and it
- * carries ids only: the signing secret is loaded by the attempt activity (DESIGN §9.5).
+ * carries ids only: the signing secret is loaded by the attempt activity (docs/design.md §10.2).
  *
  * Versioning: the names carry the version. A change to the action sequence gets new names (v2)
  * registered beside these, so instances in flight finish on the code that started them.

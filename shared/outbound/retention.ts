@@ -14,7 +14,7 @@ import {
 } from './tables';
 
 /**
- * Retention (DESIGN §9.11): deliveries, their attempts and index rows, and events older than the
+ * Retention (docs/design.md §12): deliveries, their attempts and index rows, and events older than the
  * retention period are deleted by a timer, a bounded number per run, oldest first. What to delete
  * is found through `deliverydays` (one row per delivery and event, by day), never by scanning.
  * Each delivery goes children first — attempts, index rows, the delivery, its `deliverydays` row

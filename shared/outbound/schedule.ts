@@ -1,5 +1,5 @@
 /**
- * The automatic retry schedule (DESIGN §2, §9.4): after a failed attempt wait 1 minute, then 5,
+ * The automatic retry schedule (docs/design.md §3.1, §8.2, §8.3): after a failed attempt wait 1 minute, then 5,
  * then 30, then 2 hours, each measured from the end of the failed attempt; five automatic attempts
  * in all. A receiver's Retry-After longer than the next step postpones it, up to 2 hours.
  */

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 
 /**
- * Signing secrets and signatures of outbound deliveries (DESIGN §9.7).
+ * Signing secrets and signatures of outbound deliveries (docs/design.md §10.4).
  *
  * - A secret is `whsec_<base64 of 32 random bytes>`.
  * - Standard Webhooks: `webhook-signature: v1,<base64 HMAC-SHA256 over "{id}.{timestamp}.{body}">`

@@ -18,7 +18,7 @@ function isNotFound(error: unknown): boolean {
 
 /**
  * Start the delivery's orchestration with instance id = delivery id, reading the status first
- * (DESIGN §9.4): an instance that exists, running or finished, is left alone, so a repeated start
+ * (docs/design.md §8.2, §8.3): an instance that exists, running or finished, is left alone, so a repeated start
  * is a no-op. (`getStatus` throws on 404; a 409 from a racing start means the other one won.)
  */
 export function durableStarter(client: OrchestrationClient): DeliveryStarter {

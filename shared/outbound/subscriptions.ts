@@ -10,7 +10,7 @@ import { generateSigningSecret } from './signing';
 import type { EndpointHealthRecord, SubscriptionRecord } from './tables';
 import { attemptTotals } from './totals';
 
-/** Longest overlap after a rotation during which the previous secret still signs (the 24 h). */
+/** Longest overlap after a rotation during which the previous secret still signs (docs/design.md §8.4: 24 h). */
 export const MAX_ROTATION_OVERLAP_HOURS = 24;
 
 export interface EndpointHealthView {
@@ -215,7 +215,7 @@ export async function deleteSubscription(
   correlationId: string,
 ): Promise<void> {
   await load(deps, caller.tenantId, id);
-  // The secret goes with the row at once (DESIGN §9.11); in-flight deliveries stop at their next re-read.
+  // The secret goes with the row at once (docs/design.md §12); in-flight deliveries stop at their next re-read.
   await deps.tables.subscriptions.delete(caller.tenantId, id);
   await deps.tables.health.delete(caller.tenantId, id);
   await recordAudit(deps.audit, caller.tenantId, {

@@ -4,9 +4,9 @@ import { newestFirstIdTime, shardOf, tenantPartition, timeBucket } from '../stor
 import { TableRepository } from '../storage/table-repository';
 
 /**
- * The outbound capability's tables (DESIGN §4). Nothing here holds a plaintext secret: signing
+ * The outbound capability's tables (docs/design.md §4). Nothing here holds a plaintext secret: signing
  * secrets are Fernet tokens under the credential key ring (shared/crypto), opened by the attempt
- * activity at call time and never put into Durable inputs, outputs or history (DESIGN §9.5).
+ * activity at call time and never put into Durable inputs, outputs or history (docs/design.md §10.2).
  */
 
 /** `subscriptions`: PartitionKey = tenant id, RowKey = subscription id (newest first). */

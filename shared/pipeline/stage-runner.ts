@@ -21,7 +21,7 @@ import { createLogger, errorFields, type Logger } from '../observability/logger'
 import { publishPipelineOutcome } from '../outbound';
 
 /**
- * The wrapper every pipeline stage runs in (DESIGN §6, §9.1–9.2). A stage's work returns what
+ * The wrapper every pipeline stage runs in (docs/design.md §6, §6.4, §6.5). A stage's work returns what
  * happened; the runner does the rest the same way for all five stages: it records the outcome on
  * the event's timeline *before* acting on it, so a redelivered message re-applies the recorded
  * effect (re-sends the same next messages, which duplicate detection drops) instead of doing the

@@ -6,7 +6,7 @@ import { toolCallWork } from './stages/tool-call';
 import { validateEvent } from './validation/stage';
 
 /**
- * The stages' queue handlers (DESIGN §6), imported by functions/pipeline-validation-queue.ts and
+ * The stages' queue handlers (docs/design.md §6), imported by functions/pipeline-validation-queue.ts and
  * pipeline-stages.ts on the first message (docs/decisions.md §38). The entries name each stage's
  * queue (STAGE_QUEUES; test/integration/lazy-registration.test.ts checks they agree).
  */

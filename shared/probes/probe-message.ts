@@ -5,7 +5,7 @@ import { type StepAddress, stepMessageId } from '../bus/retry';
 export const PROBE_QUEUE = 'health-probe';
 
 /**
- * One probe of one integration. Carries ids only (DESIGN §9.5): the handler loads and decrypts
+ * One probe of one integration. Carries ids only (docs/design.md §10.2): the handler loads and decrypts
  * the credentials itself. `runId` names the timer tick or recheck that started the run; `attempt`
  * counts the planned retries inside that run.
  */

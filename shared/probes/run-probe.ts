@@ -33,7 +33,7 @@ export interface ProbeDeps {
   integrations: IntegrationDeps;
   counters: Counters;
   bus: BusSender;
-  /** A disabled tenant's integrations are not probed (issue 10 §1). */
+  /** A disabled tenant's integrations are not probed (docs/design.md §2). */
   tenantIsActive(tenantId: string): Promise<boolean>;
   log: Logger;
   /** Fails probes of an endpoint that keeps timing out fast, so it cannot hold every handler slot. */
@@ -259,7 +259,7 @@ async function finish(deps: ProbeDeps, message: ProbeMessage, vendor: string, ru
     code: c.vendorStatus !== null ? String(c.vendorStatus) : c.reason,
   });
   await countTransactionNow(probeTransaction(message, vendor, run));
-  // The one terminal line per probe run (issue 11 §5).
+  // The one terminal line per probe run (docs/design.md §7.2).
   log.info('probe finished', {
     vendor,
     outcome: state,

@@ -1,4 +1,4 @@
-// Probes run on the timer "0 */5 * * * *" (issue 11 §5).
+// Probes run on the timer "0 */5 * * * *" (docs/design.md §7.2).
 export const PROBE_SCHEDULE = '0 */5 * * * *';
 export const PROBE_INTERVAL_MS = 5 * 60_000;
 /** A probe `checking` for longer than this crashed or hung: it is reset and run again. */

@@ -16,7 +16,7 @@ import type { TableRepository } from '../storage/table-repository';
 import { REPLAY_TABLE, type ReplayHistory, rateGuardSchema, replayHistoryTable, rootGuardSchema } from './tables';
 
 /**
- * Replay (issue 12 §7, DESIGN §9.8): the original payload as a brand-new event through the whole
+ * Replay (docs/design.md §6.10): the original payload as a brand-new event through the whole
  * pipeline, behind four guards checked in order — 422 confirmation for a succeeded original
  * (`force` bypasses only this one), 409 a replay of the same root in flight, 429 cooldown of the
  * root, 429 the tenant's rate. Acceptance is one entity-group transaction over the root guard and

@@ -3,7 +3,7 @@ import type { StorageAccount } from '../storage/connection';
 import { TableRepository } from '../storage/table-repository';
 
 /**
- * `replays` (DESIGN §4, §9.8). Guard records share one partition per tenant so a replay's guards
+ * `replays` (docs/design.md §4, §6.10). Guard records share one partition per tenant so a replay's guards
  * are updated in one entity-group transaction — atomic across both rows, conditional on both ETags:
  * - `root|<rootEventId>`: the last accepted replay of that root and when (in-flight and cooldown),
  * - `rate`: the acceptance times of the tenant's last replays (the 60 s sliding window).

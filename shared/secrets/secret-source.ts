@@ -3,7 +3,7 @@ import { nowMs } from '../clock';
 import { SecretClient } from '../sdk/keyvault-secrets';
 
 /**
- * Where the hub's own secrets come from (the credential encryption key and others — DESIGN §2):
+ * Where the hub's own secrets come from (the credential encryption key and others — docs/design.md §3.1):
  * Key Vault with managed identity in Azure, the environment locally. Values are cached for a few
  * minutes so a hot path never waits on Key Vault, with one fetch in flight per name, and a failed
  * fetch is not cached. Secret values never reach logs or errors: failures name the secret only.

@@ -13,9 +13,9 @@ export interface PutResult {
 }
 
 /**
- * Payload blobs (bodies over 32 KiB, DESIGN §2): one container, created on first use. Names should
+ * Payload blobs (bodies over 32 KiB, docs/design.md §3.1): one container, created on first use. Names should
  * carry the tenant as the first path segment (`<tenant>/<yyyymmdd>/<id>.json`) so retention and
- * tenant deletion can walk a prefix. Blobs never hold secrets (§9.5).
+ * tenant deletion can walk a prefix. Blobs never hold secrets (docs/design.md §10.2).
  */
 export class BlobStore {
   private readonly service: BlobServiceClient;

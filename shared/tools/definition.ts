@@ -27,7 +27,7 @@ export interface ToolDefinition {
   description: string;
   /** The argument schema (a strict object). Its input side is what GET /api/v1/tools shows. */
   args: z.ZodObject;
-  /** Changes something at the vendor: goes through the vendor-write ledger (DESIGN §9.3). */
+  /** Changes something at the vendor: goes through the vendor-write ledger (docs/design.md §6.6). */
   writes: boolean;
   /** Never runs without a human decision, whatever the SOP says (e.g. isolating a host). */
   alwaysRequiresApproval: boolean;

@@ -7,7 +7,7 @@ import { toolDeps } from './deps';
 import type { LedgerRecord, ToolTables } from './tables';
 
 /**
- * The vendor-write ledger's three moves (DESIGN §9.3): claim before the call, settle after it,
+ * The vendor-write ledger's three moves (docs/design.md §6.6): claim before the call, settle after it,
  * and on a later delivery tell apart "done", "failed (the vendor refused, so try again)" and
  * "unknown (we died mid-call)".
  */

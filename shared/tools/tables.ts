@@ -3,7 +3,7 @@ import type { StorageAccount } from '../storage/connection';
 import { TableRepository } from '../storage/table-repository';
 
 /**
- * `toolwrites`, the vendor-write ledger (DESIGN §9.3): PartitionKey = `tenant|eventId`, RowKey =
+ * `toolwrites`, the vendor-write ledger (docs/design.md §6.6): PartitionKey = `tenant|eventId`, RowKey =
  * the tool-call step. A write is claimed `pending` before the vendor is called and settled after;
  * a `pending` row found by a later delivery means the process died mid-call, so the write is not
  * sent again.

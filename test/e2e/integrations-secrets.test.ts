@@ -7,7 +7,7 @@ import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support
 import { call, eventually } from '../support/http';
 
 /**
- * Issue 11 "Must show", on the local host as a child process:
+ * What docs/design.md §7 and §9 promise, on the local host as a child process:
  * - 429 honours Retry-After on the host's virtual clock: the retry waits for the clock, not for a
  *   backoff, and the vendor hears nothing in between;
  * - nothing the host writes to stdout/stderr at LOG_LEVEL=debug while integrations of every vendor

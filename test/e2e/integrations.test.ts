@@ -6,7 +6,7 @@ import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support
 import { call, eventually } from '../support/http';
 
 /**
- * Issue 11 "Must show", through the API on the local host against the eight fake vendors:
+ * What docs/design.md §7 promises, through the API on the local host against the eight fake vendors:
  * good credentials test ok and probe `connected`; bad ones end `needs_attention` with the vendor's
  * message verbatim after exactly one vendor request; a vendor answering 503 is retried inside the
  * probe run and ends `disconnected`, then `connected` again once it recovers.

@@ -10,7 +10,7 @@ import { call } from '../support/http';
 import { portOf, type RawResponse, rawRequest } from '../support/raw-http';
 
 /**
- * A bounded fuzz run against the real app (issue 10 item 5): a few thousand malformed requests
+ * A bounded fuzz run against the real app (docs/design.md §14.1): a few thousand malformed requests
  * (header junk, odd methods, bad escapes and targets, huge and truncated bodies) from a seeded
  * generator, while slow clients trickle headers. Afterwards the host still answers /api/healthz,
  * never answered 5xx, and its storage holds exactly what it held before.

@@ -7,7 +7,7 @@ import { call, eventually } from '../support/http';
 import { portOf, type RawResponse, rawGet, rawRequest } from '../support/raw-http';
 
 /**
- * The local host against requests no well-behaved client sends (issue 10 item 5): each is refused
+ * The local host against requests no well-behaved client sends (docs/design.md §14.1): each is refused
  * with a problem document and the host keeps serving. The bounded fuzz run lives in
  * local-host-fuzz.test.ts.
  */

@@ -37,7 +37,7 @@ describe('timer triggers', () => {
 
   it('fire on demand through POST /admin/functions/{name}', async () => {
     const before = await ticks();
-    // Host endpoints need the functions key when one is set (issue 10 item 5).
+    // Host endpoints need the functions key when one is set (docs/design.md §5.1).
     const res = await call(host.baseUrl, 'POST', '/admin/functions/fixture-tick', {
       body: { input: '' },
       headers: { 'x-functions-key': FUNCTIONS_KEY },

@@ -8,7 +8,7 @@ import { diskAzuriteEnv, type HostProcess, startHostProcess } from '../support/h
 import { call, eventually } from '../support/http';
 
 /**
- * "Nothing is lost" (issue 12): the host is killed (SIGKILL at a crash point) between receive and
+ * "Nothing is lost" (docs/design.md §11.2): the host is killed (SIGKILL at a crash point) between receive and
  * each stage hop, restarted on the same disk-backed Azurite, and every accepted event still reaches
  * a terminal state — succeeded, or failed with its Failure Analysis — with its vendor write done
  * exactly once.

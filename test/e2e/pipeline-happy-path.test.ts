@@ -5,7 +5,7 @@ import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support
 import { call, eventually } from '../support/http';
 
 /**
- * Issue 12 "Must show", first bullet, over HTTP on the local host: a signed Autotask ticket
+ * The pipeline's main path (docs/design.md §6), over HTTP on the local host: a signed Autotask ticket
  * webhook matches a SOP, its agent run adds a note on the fake Autotask, and the event ends
  * `succeeded` with a timeline through every stage — all of it over HTTP, reads included.
  */

@@ -4,7 +4,7 @@ import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support
 import { type CallResult, call, eventually } from '../support/http';
 
 /**
- * The inbound half of issue 12 over HTTP on the local host: webhook registrations, every rejection
+ * The inbound half of the pipeline (docs/design.md §6.1, §6.2, §6.8–6.10) over HTTP on the local host: webhook registrations, every rejection
  * with its own status and code, a delivery that no SOP matches ending as a Failure Analysis with a
  * specific fix, the events and failures APIs, and replay with its guard codes.
  */

@@ -107,7 +107,7 @@ describe('StorageQueueBus: a crash between the dedup row and the queue send', ()
     armCrashPoint(CRASH_AFTER_QUEUE_SEND);
     await expect(processBus().send(q, { n: 1 }, { messageId: 'm-after' })).rejects.toThrow(SimulatedCrash);
     expect(await processBus().peek(q)).toHaveLength(1);
-    // The documented at-least-once window (docs/bus.md): handlers are idempotent per §9.2.
+    // The documented at-least-once window (docs/bus.md): handlers are idempotent per docs/design.md §6.5.
     await processBus().send(q, { n: 1 }, { messageId: 'm-after' });
     expect((await processBus().peek(q)).map((m) => m.messageId)).toEqual(['m-after', 'm-after']);
     await processBus().send(q, { n: 1 }, { messageId: 'm-after' });

@@ -39,7 +39,7 @@ import {
 } from '../support/integrations-harness';
 
 /**
- * Issue 11 lifecycle proofs in-process against Azurite and the fakes: what the stored rows hold,
+ * Integration lifecycle proofs (docs/design.md §7.1) in-process against Azurite and the fakes: what the stored rows hold,
  * IT Glue region discovery through the integrations layer, a create interrupted by a crash, delete,
  * disabled tenants and the re-encryption after a key rotation.
  */

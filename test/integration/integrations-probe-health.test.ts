@@ -29,7 +29,7 @@ import {
 import { Signals } from '../support/wait';
 
 /**
- * Issue 11 §5–6 in-process: the probe handler, the planned-retry primitive on the emulated bus and
+ * docs/design.md §7.2, §7.3 in-process: the probe handler, the planned-retry primitive on the emulated bus and
  * the status report against Azurite and the fakes, timed by a ManualClock — Retry-After, stuck
  * `checking`, flapping, expiring credentials and the analytics counters.
  */

@@ -12,7 +12,7 @@ import { type ReplayDeps, replayEvent, replayEvents, replaysOf } from '../../sha
 import { installLocalSettings } from '../support/local-settings';
 
 /**
- * Replay guards of DESIGN §9.8 against Azurite, in order, with the exact problem fields; 20
+ * Replay guards of docs/design.md §6.10 against Azurite, in order, with the exact problem fields; 20
  * concurrent replays give exactly one acceptance; the cooldown counts down with the clock.
  */
 

@@ -22,7 +22,7 @@ import { ROOT } from '../support/host-process';
  * Every tool in the catalog, executed against its vendor's fake over loopback the way the
  * tool-call stage runs it (arguments as SOP templates render them: text), with the request the
  * fake received checked against the vendor's documented method, path, headers and body
- * (../shared/VENDORS.md). IT Glue and Microsoft 365 tools only read: the fakes saw GETs only.
+ * (docs/vendors.md). IT Glue and Microsoft 365 tools only read: the fakes saw GETs only.
  */
 let fakes: RunningFakes;
 

@@ -32,7 +32,7 @@ import { M365_FAKE_CREDENTIALS, M365_FAKE_TENANT, M365FakeServer } from '../fake
 import { installLocalSettings } from '../support/local-settings';
 
 /**
- * Pushing webhook registrations to vendors (issue 12 §1) against the fake vendors over loopback:
+ * Pushing webhook registrations to vendors (docs/design.md §6.1) against the fake vendors over loopback:
  * Autotask TicketWebhooks (+ fields), Halo webhooks and Graph subscriptions — whose fake performs
  * the validation handshake against our receive URL, served here by the real receive function —
  * recorded as ours, removed at the vendor on delete, and Graph renewal on the clock.

@@ -36,7 +36,7 @@ export interface ProbeFaultTarget {
 }
 
 /**
- * The failure behaviour every connector shares (issue 11): each vendor status maps to its kind
+ * The failure behaviour every connector shares (docs/design.md §9): each vendor status maps to its kind
  * with the vendor's message verbatim, Retry-After is read, and the probe is sent exactly once
  * (connectors never retry; the caller does). Call inside a describe block.
  */

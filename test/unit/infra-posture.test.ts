@@ -15,7 +15,7 @@ import {
 } from '../support/bicep-text';
 
 /**
- * The Azure posture (issue 10, items 9 and 10) as far as a text check can see it: publishing
+ * The Azure posture (docs/design.md §3.1) as far as a text check can see it: publishing
  * credentials, local auth, least privilege, Service Bus windows against host.json and the retry
  * code, dead letters that cannot vanish, identity-based host storage, Durable tuning for Flex
  * Consumption, soft delete, diagnostic settings, the deployment package, and the day-one alerts.

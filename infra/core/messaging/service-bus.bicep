@@ -1,4 +1,4 @@
-// Service Bus namespace carrying the pipeline stages (DESIGN §2, §6, §9.1-9.2). Local (SAS) auth is
+// Service Bus namespace carrying the pipeline stages (docs/design.md §3.1, §6, §6.4, §6.5). Local (SAS) auth is
 // off: the app and people reach it with Microsoft Entra ID only. Every queue gets the same settings:
 // - duplicate detection on the message id, so a re-sent copy of one step
 //   (`{eventId}:{stage}:{step}:{attempt}`) is dropped and the next stage never is. The window must

@@ -1,4 +1,4 @@
-// Key Vault for the credential encryption key and other secrets (DESIGN §2). Access is Azure RBAC
+// Key Vault for the credential encryption key and other secrets (docs/design.md §3.1). Access is Azure RBAC
 // only (no access policies); soft delete and purge protection keep a deleted secret recoverable and
 // stop anyone, including a compromised deployer, from destroying the key that decrypts every stored
 // vendor credential. Purge protection cannot be turned off once on, and a deleted vault keeps its

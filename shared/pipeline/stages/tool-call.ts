@@ -16,13 +16,13 @@ import type { StageContext, StageResult } from '../stage-runner';
 /**
  * Tool call: one message per step. Render the step's arguments from the event, open the
  * integration's session, call the tool, and on success hand the next step back to agent
- * execution. Writes go through the vendor-write ledger (DESIGN §9.3). Vendor failures map onto
+ * execution. Writes go through the vendor-write ledger (docs/design.md §6.6). Vendor failures map onto
  * the pipeline's error types: 401/403/404 are configuration (permanent `tool_config_error`),
  * 5xx/timeouts/resets are `vendor_unavailable` and 429 is `rate_limited` (both retried by the
  * stage runner), anything else the vendor refused is `tool_execution_error`.
  */
 
-/** Between the vendor's answer and the ledger's record of it: the window §9.3 is about. */
+/** Between the vendor's answer and the ledger's record of it: the window docs/design.md §6.6 is about. */
 export const CRASH_AFTER_VENDOR_WRITE = 'tools.call.after-vendor-write';
 
 export type Failure = Extract<StageResult, { kind: 'fail' }>;
@@ -193,7 +193,7 @@ export async function openStepSession(
 }
 
 /**
- * For a writing tool, the vendor-write ledger's say before the call (DESIGN §9.3): go ahead, use
+ * For a writing tool, the vendor-write ledger's say before the call (docs/design.md §6.6): go ahead, use
  * the result an earlier delivery recorded, or stop because an earlier call's outcome is unknown.
  */
 export async function claimStepWrite(

@@ -3,7 +3,7 @@ import type { NormalizedEvent } from '../../events/contract';
 import { pax8EventType, pax8WebhookPayloadSchema } from '../../vendors/pax8/webhook';
 
 /**
- * Vendor payloads → the common event (issue 12 §3). One reader per source, each tolerant of extra
+ * Vendor payloads → the common event (docs/design.md §6.3). One reader per source, each tolerant of extra
  * fields and strict about the few it needs; a payload a reader cannot use is a `validation_error`
  * naming what is missing. `fields` flattens the whole payload for SOP field conditions.
  */
@@ -129,7 +129,7 @@ const autotask: Normalizer = (payload, receivedAt) => {
   };
 };
 
-// --- Halo PSA: a webhook posts the changed object; parse defensively (VENDORS.md) ------------------
+// --- Halo PSA: a webhook posts the changed object; parse defensively (docs/vendors.md §2) ------------------
 const halo: Normalizer = (payload, receivedAt) => {
   const p = parseOrExplain(objectPayload, payload, 'a Halo PSA webhook object');
   const ticket = (typeof p['ticket'] === 'object' && p['ticket'] !== null ? p['ticket'] : p) as Record<string, unknown>;

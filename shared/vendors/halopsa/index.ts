@@ -37,7 +37,7 @@ export const connector: Connector<HaloCredentials, HaloConfig> = {
   catalog: haloCatalog,
   credentialsSchema: haloCredentialsSchema,
   configSchema: haloConfigSchema,
-  // Halo publishes no per-account figure in docs/vendors.md; this is a conservative budget (docs/decisions.md 15).
+  // Halo publishes no per-account figure in docs/vendors.md; this is a conservative budget (docs/decisions.md §15).
   rateLimit: { requests: 700, windowSeconds: 300 },
   accountKey: (credentials, config) => `${haloBaseUrl(config)}|${credentials.clientId}`,
   destinations: (config) => originsOf([haloBaseUrl(config)]),
