@@ -1,19 +1,9 @@
 import { app } from '@azure/functions';
 import { lazyApiRoute } from '../shared/api/api-route';
+import { dashboardRouteHeads } from '../shared/dashboard/route-heads';
 
 /** The definitions, imported on the first request (docs/decisions.md §38). */
 const routes = () => import('../shared/dashboard/routes').then((m) => m.routes);
 
-app.http(
-  'dashboard-get',
-  lazyApiRoute(routes, { method: 'GET', route: 'v1/dashboard', scope: 'events:read', operationId: 'getDashboard' }),
-);
-app.http(
-  'dashboard-get-failure',
-  lazyApiRoute(routes, {
-    method: 'GET',
-    route: 'v1/dashboard/failures/{id}',
-    scope: 'events:read',
-    operationId: 'getDashboardFailure',
-  }),
-);
+app.http(dashboardRouteHeads.getDashboard.name, lazyApiRoute(routes, dashboardRouteHeads.getDashboard));
+app.http(dashboardRouteHeads.getDashboardFailure.name, lazyApiRoute(routes, dashboardRouteHeads.getDashboardFailure));

@@ -2,6 +2,7 @@ import { defineApiRoute } from '../api/api-route';
 import { services } from '../app/services';
 import { auditListSchema, auditQuery } from './api-schemas';
 import { listAudit } from './list';
+import { auditTrailRouteHeads as heads } from './route-heads';
 
 const TAGS = ['Audit'];
 const DESCRIPTION =
@@ -15,13 +16,10 @@ const DESCRIPTION =
  */
 export const routes = {
   listAudit: defineApiRoute({
-    method: 'GET',
-    route: 'v1/audit',
-    operationId: 'listAudit',
+    ...heads.listAudit,
     summary: "The tenant's audit log, newest first",
     description: DESCRIPTION,
     tags: TAGS,
-    scope: 'admin',
     query: auditQuery,
     responses: { 200: { description: 'A page of audit entries.', schema: auditListSchema } },
     handle: async ({ principal, query }) => {
@@ -30,13 +28,10 @@ export const routes = {
     },
   }),
   listOperatorAudit: defineApiRoute({
-    method: 'GET',
-    route: 'v1/tenants/audit',
-    operationId: 'listOperatorAudit',
+    ...heads.listOperatorAudit,
     summary: "The platform operator's own audit log (tenant onboarding), newest first",
     description: DESCRIPTION,
     tags: ['Tenants'],
-    scope: 'operator',
     query: auditQuery,
     responses: { 200: { description: 'A page of audit entries.', schema: auditListSchema } },
     handle: async ({ principal, query }) => {

@@ -3,18 +3,16 @@ import { nowMs } from '../clock';
 import { dashboardQuery, dashboardSchema, failureDetailQuery, failureDetailSchema, failureParams } from './api-schemas';
 import { buildDashboard, failureDetail } from './dashboard';
 import { dashboardDeps } from './deps';
+import { dashboardRouteHeads as heads } from './route-heads';
 
 /** API routes by operationId; functions/dashboard-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   getDashboard: defineApiRoute({
-    method: 'GET',
-    route: 'v1/dashboard',
-    operationId: 'getDashboard',
+    ...heads.getDashboard,
     summary: 'Transactions by integration type, errors by code, daily trends and the failures table',
     description:
       'Read from pre-aggregated counters and the failure groups, never from events: the cost depends on `days` and the number of distinct failures, not on volume (docs/dashboard.md).',
     tags: ['Dashboard'],
-    scope: 'events:read',
     query: dashboardQuery,
     responses: { 200: { description: 'The dashboard of the period.', schema: dashboardSchema } },
     handle: async ({ principal, query }) => ({
@@ -28,12 +26,9 @@ export const routes = {
     }),
   }),
   getDashboardFailure: defineApiRoute({
-    method: 'GET',
-    route: 'v1/dashboard/failures/{id}',
-    operationId: 'getDashboardFailure',
+    ...heads.getDashboardFailure,
     summary: 'One row of the failures table with examples and links',
     tags: ['Dashboard'],
-    scope: 'events:read',
     params: failureParams,
     query: failureDetailQuery,
     responses: { 200: { description: 'The failure group.', schema: failureDetailSchema } },

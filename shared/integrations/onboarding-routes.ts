@@ -3,6 +3,7 @@ import { integrationIdParams, skipTestQuery } from './api-schemas';
 import { integrationDeps } from './deps';
 import { listGdapCustomers, onboardGdapCustomers } from './gdap-onboarding';
 import { gdapCustomerListSchema, gdapOnboardBody, gdapOnboardResultSchema } from './gdap-schemas';
+import { integrationOnboardingRouteHeads as heads } from './route-heads';
 
 const TAGS = ['Integrations'];
 const notFound = { description: 'No such integration in this tenant.', schema: problemSchema };
@@ -15,12 +16,9 @@ const vendorFailed = { description: 'Graph refused or failed the GDAP listing.',
 /** API routes by operationId; functions/integrations-onboarding-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   listGdapCustomers: defineApiRoute({
-    method: 'GET',
-    route: 'v1/integrations/{id}/gdap/customers',
-    operationId: 'listGdapCustomers',
+    ...heads.listGdapCustomers,
     summary: 'Customer tenants a Microsoft 365 partner reaches through GDAP (status, roles, end date)',
     tags: TAGS,
-    scope: 'integrations:read',
     params: integrationIdParams,
     responses: {
       200: { description: 'The customers, by name.', schema: gdapCustomerListSchema },
@@ -34,14 +32,11 @@ export const routes = {
     }),
   }),
   onboardGdapCustomers: defineApiRoute({
-    method: 'POST',
-    route: 'v1/integrations/{id}/gdap/onboard',
-    operationId: 'onboardGdapCustomers',
+    ...heads.onboardGdapCustomers,
     summary: 'Create one Microsoft 365 integration per chosen GDAP customer, in one call',
     description:
       "Each customer integration uses the partner's app credentials (copied server-side) against the customer's tenant id and is tested like any create unless `skipTest=true`. Customers without an active relationship, not reached through GDAP, or already integrated are reported, not created.",
     tags: TAGS,
-    scope: 'integrations:write',
     params: integrationIdParams,
     query: skipTestQuery,
     body: gdapOnboardBody,

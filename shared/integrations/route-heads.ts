@@ -71,3 +71,25 @@ export const integrationsRouteHeads = {
     operationId: 'testIntegration',
   },
 } as const satisfies Record<string, RegisteredRouteHead>;
+
+/**
+ * The heads of shared/integrations/onboarding-routes.ts, written once: functions/integrations-onboarding-api.ts registers each under `name`
+ * without loading the capability, and the definitions spread them. Data only
+ * (docs/architecture.md, "Adding a route").
+ */
+export const integrationOnboardingRouteHeads = {
+  listGdapCustomers: {
+    name: 'integrations-gdap-customers',
+    method: 'GET',
+    route: 'v1/integrations/{id}/gdap/customers',
+    scope: 'integrations:read',
+    operationId: 'listGdapCustomers',
+  },
+  onboardGdapCustomers: {
+    name: 'integrations-gdap-onboard',
+    method: 'POST',
+    route: 'v1/integrations/{id}/gdap/onboard',
+    scope: 'integrations:write',
+    operationId: 'onboardGdapCustomers',
+  },
+} as const satisfies Record<string, RegisteredRouteHead>;

@@ -3,6 +3,7 @@ import { integrationIdParams } from '../integrations/api-schemas';
 import { reconcileApplyBody, reconcileApplyResultSchema, reconcileReportSchema } from './api-schemas';
 import { reconcileDeps } from './deps';
 import { applyReconcile, reconcileIntegration } from './reconcile';
+import { reconcileRouteHeads as heads } from './route-heads';
 
 const TAGS = ['Integrations'];
 const notFound = { description: 'No such integration in this tenant.', schema: problemSchema };
@@ -18,12 +19,9 @@ const vendorFailed = {
 /** API routes by operationId; functions/reconcile-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   reconcileIntegration: defineApiRoute({
-    method: 'GET',
-    route: 'v1/integrations/{id}/reconcile',
-    operationId: 'reconcileIntegration',
+    ...heads.reconcileIntegration,
     summary: 'Compare what the hub registered at the vendor with what the vendor really holds (read-only)',
     tags: TAGS,
-    scope: 'integrations:read',
     params: integrationIdParams,
     responses: {
       200: { description: 'Each resource classified.', schema: reconcileReportSchema },
@@ -37,14 +35,11 @@ export const routes = {
     }),
   }),
   applyReconcile: defineApiRoute({
-    method: 'POST',
-    route: 'v1/integrations/{id}/reconcile/apply',
-    operationId: 'applyReconcile',
+    ...heads.applyReconcile,
     summary: 'Re-create or remove resources the hub created (only with confirm: true)',
     description:
       'Each action is checked against a fresh diff. Only resources the hub itself created can be re-created or removed; anything else is refused whatever the request says. Without `confirm: true` nothing changes and each allowed action answers `would_do`.',
     tags: TAGS,
-    scope: 'integrations:write',
     params: integrationIdParams,
     body: reconcileApplyBody,
     responses: {
