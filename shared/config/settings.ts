@@ -115,6 +115,23 @@ export const settingSpecs = {
     scope: 'azure',
     description: 'Application Insights connection string for OpenTelemetry export.',
   },
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: {
+    schema: z.string().min(1).optional(),
+    scope: 'azure',
+    description:
+      '`ClientId=<identity>;Authorization=AAD`: the managed identity whose Entra token signs every telemetry export (local auth is off on the component).',
+  },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    schema: z.url().optional(),
+    scope: 'optional',
+    description:
+      'Local: an OTLP/HTTP endpoint (a collector or Jaeger) for spans when no Application Insights connection string is set.',
+  },
+  HUB_TELEMETRY: {
+    schema: z.enum(['auto', 'off']).default('auto'),
+    scope: 'optional',
+    description: '`off` switches telemetry off even when a connection string is set (tests, benchmarks).',
+  },
   DURABLE_TASK_HUB: {
     schema: z
       .string()

@@ -3,6 +3,7 @@ import type { Context, Counter, Span, Tracer } from '@opentelemetry/api';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import { z } from 'zod';
+import { settings } from '../config/settings';
 import { DefaultAzureCredential } from '../sdk/identity';
 import {
   azureCoreTracing,
@@ -70,7 +71,7 @@ export type TelemetryMode =
   | { kind: 'otlp'; endpoint: string };
 
 /** Which exporter the environment asks for: Application Insights wins over OTLP; neither is off. */
-export function telemetryModeFrom(env: Record<string, string | undefined>): TelemetryMode {
+export function telemetryModeFrom(env: Readonly<Record<string, unknown>>): TelemetryMode {
   const parsed = telemetryEnvSchema.safeParse(env);
   if (!parsed.success || parsed.data.HUB_TELEMETRY === 'off') return { kind: 'off' };
   const e = parsed.data;
@@ -199,8 +200,20 @@ function buildRuntime(mode: TelemetryMode, given?: TelemetryExporters): Runtime 
 }
 
 function active(): Runtime | null {
-  runtime ??= buildRuntime(telemetryModeFrom(process.env));
+  runtime ??= buildRuntime(telemetryModeFrom(settingsOrNone()));
   return runtime;
+}
+
+/**
+ * The process settings, or none when they do not parse: the app refuses to start on bad settings
+ * elsewhere (app setup, the local host), and telemetry must never be the thing that throws.
+ */
+function settingsOrNone(): Readonly<Record<string, unknown>> {
+  try {
+    return settings();
+  } catch {
+    return {};
+  }
 }
 
 /** Whether telemetry is on (decides, and loads OpenTelemetry, on the first call if it is). */

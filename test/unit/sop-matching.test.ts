@@ -165,7 +165,7 @@ describe('SOP validation against the tool catalog', () => {
 });
 
 describe('tool catalog', () => {
-  it('lists the required tools with JSON argument schemas; IT Glue and Microsoft 365 tools only read', () => {
+  it('lists the required tools with JSON argument schemas; IT Glue only reads; writes that change a customer environment wait for approval', () => {
     const ids = listTools().map((t) => t.id);
     expect(ids).toEqual(
       expect.arrayContaining([
@@ -180,13 +180,23 @@ describe('tool catalog', () => {
       ]),
     );
     for (const tool of listTools()) {
-      if (tool.vendor === 'itglue' || tool.vendor === 'microsoft365') expect(tool.writes).toBe(false);
+      if (tool.vendor === 'itglue') expect(tool.writes).toBe(false);
+      // Microsoft 365 lifecycle writes change a customer's environment (docs/tools.md).
+      if (tool.vendor === 'microsoft365' && tool.writes) expect(tool.alwaysRequiresApproval).toBe(true);
     }
     expect(
       listTools()
         .filter((t) => t.alwaysRequiresApproval)
-        .map((t) => t.id),
-    ).toEqual(['datto-edr.host.isolate']);
+        .map((t) => t.id)
+        .sort(),
+    ).toEqual([
+      'datto-edr.host.isolate',
+      'itglue.password.reveal',
+      'microsoft365.license.assign',
+      'microsoft365.license.remove',
+      'microsoft365.user.block_sign_in',
+      'microsoft365.user.reset_password',
+    ]);
     const note = toolView(listTools().find((t) => t.id === 'autotask.ticket.add_note')!);
     expect(note.argumentsSchema).toMatchObject({
       type: 'object',

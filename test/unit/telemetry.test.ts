@@ -1,8 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LoadReport } from '../../bench/cold-start/load-once';
 import {
   inSpan,
   recordTransaction,
@@ -15,12 +11,11 @@ import {
   useTelemetryExporters,
 } from '../../shared/observability/telemetry';
 import { SPAN_NAMES } from '../../shared/observability/telemetry-names';
-import { ROOT } from '../support/host-process';
 
 /**
  * The telemetry switch (docs/telemetry.md): which exporter the environment picks, that everything is
- * a no-op when off, that attributes pass one allow-list, and that registering the app loads no
- * OpenTelemetry package even with a connection string set (cold start; docs/decisions.md §38).
+ * a no-op when off, that attributes pass one allow-list. That registering the app loads no OpenTelemetry package is
+ * test/integration/telemetry-cold-start.test.ts (it needs the built app).
  */
 
 const CONNECTION = 'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://example.invalid/';
@@ -91,24 +86,5 @@ describe('attributes', () => {
     const out = safeAttributes(given);
     expect(Object.keys(out).sort()).toEqual(['code', 'eventId', 'tenantId']);
     expect(String(out['eventId']).length).toBe(256);
-  });
-});
-
-describe('cold start', () => {
-  it('registering the app with a connection string set loads no OpenTelemetry package', () => {
-    const entries = readdirSync(join(ROOT, 'dist', 'functions'))
-      .filter((name) => name.endsWith('.js'))
-      .map((name) => join(ROOT, 'dist', 'functions', name));
-    const child = spawnSync(process.execPath, [join(ROOT, 'dist/bench/cold-start/load-once.js'), ...entries], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, APPLICATIONINSIGHTS_CONNECTION_STRING: CONNECTION },
-    });
-    expect(child.status, child.stderr).toBe(0);
-    const report = JSON.parse(child.stdout) as LoadReport;
-    // Sanity: the load registered the app (packages lists what it pulled in beyond the host shim).
-    expect(report.functions).toBeGreaterThan(10);
-    expect(report.packages.filter((p) => p.includes('opentelemetry'))).toEqual([]);
   });
 });
