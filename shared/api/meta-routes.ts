@@ -4,6 +4,7 @@ import { apiServerUrl, openApiDocument } from '../http/openapi';
 import { defineApiRoute } from './api-route';
 import { checkHealthz, healthzSchema } from './healthz';
 import { type ReferencePage, referencePage } from './reference-page';
+import { metaRouteHeads as heads } from './route-heads';
 
 /**
  * The page for one server URL, rendered once per process: the routes and so the document cannot
@@ -26,12 +27,9 @@ function renderedReference(serverUrl: string): Promise<ReferencePage> {
 /** API routes by operationId; functions/meta-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   getHealth: defineApiRoute({
-    method: 'GET',
-    route: 'healthz',
-    operationId: 'getHealth',
+    ...heads.getHealth,
     summary: 'Liveness and storage reachability (no authentication)',
     tags: ['Meta'],
-    scope: null,
     responses: {
       200: { description: 'Healthy.', schema: healthzSchema },
       503: { description: 'A dependency is unreachable.', schema: healthzSchema },
@@ -42,12 +40,9 @@ export const routes = {
     },
   }),
   getOpenApi: defineApiRoute({
-    method: 'GET',
-    route: 'v1/openapi.json',
-    operationId: 'getOpenApi',
+    ...heads.getOpenApi,
     summary: 'This API as an OpenAPI 3.1 document',
     tags: ['Meta'],
-    scope: null,
     responses: { 200: { description: 'The OpenAPI document.', schema: z.record(z.string(), z.unknown()) } },
     // Loads every route's definition (registration loads none).
     handle: async () => ({
@@ -56,12 +51,9 @@ export const routes = {
     }),
   }),
   getApiReference: defineApiRoute({
-    method: 'GET',
-    route: 'v1/docs',
-    operationId: 'getApiReference',
+    ...heads.getApiReference,
     summary: 'Rendered API reference',
     tags: ['Meta'],
-    scope: null,
     hidden: true,
     responses: { 200: { description: 'HTML page.' } },
     // Rendered from the same document as /api/v1/openapi.json, so it loads every route definition too.

@@ -435,7 +435,7 @@ describe('infra posture: day-one alerts', () => {
   });
 
   it('/api/healthz is probed by a standard availability test with an alert on failed locations', () => {
-    expect(readFileSync(join(repoRoot, 'functions', 'meta-api.ts'), 'utf8')).toMatch(/route: 'healthz'/);
+    expect(readFileSync(join(repoRoot, 'shared', 'api', 'route-heads.ts'), 'utf8')).toMatch(/route: 'healthz'/);
     const tests = declared('Microsoft.Insights/webtests');
     expect(tests.length).toBe(1);
     const test = tests[0];
