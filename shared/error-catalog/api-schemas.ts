@@ -42,5 +42,6 @@ export const catalogParams = z.strictObject({
     .string()
     .min(1)
     .max(64)
-    .regex(/^[A-Za-z0-9_.-]+$/),
+    // Catalog codes are HTTP statuses, classes (`4xx`) and snake_case platform codes.
+    .regex(/^[A-Za-z0-9_]+$/, 'must be an HTTP status, a class such as 4xx, or a snake_case code'),
 });

@@ -65,6 +65,23 @@ const PATH_TOOLS: PathTool[] = [
   },
 ];
 
+/**
+ * The directory tools' path arguments (docs/tools.md): the same path-segment schema, refused above
+ * for the tools listed in PATH_TOOLS; their encoded paths at the fakes are checked in
+ * test/integration/tools-vendor-actions.test.ts.
+ */
+const PATH_ARGS_OF_DIRECTORY_TOOLS = [
+  'itglue.configuration.list.organizationId',
+  'itglue.password.list.organizationId',
+  'itglue.password.reveal.passwordId',
+  'microsoft365.license.assign.user',
+  'microsoft365.license.assigned.user',
+  'microsoft365.license.remove.user',
+  'microsoft365.mailbox.settings.user',
+  'microsoft365.user.block_sign_in.user',
+  'microsoft365.user.reset_password.user',
+];
+
 const REFUSED = ['.', '..', ' .. ', 'a/b', '../admin', '..\\x', 'a\\b', '%2e%2e', '%2F', 'a\u0000b', 'tab\there'];
 
 function session(vendor: VendorId, config?: Record<string, unknown>) {
@@ -126,7 +143,7 @@ describe('the catalog', () => {
   it('every string argument a tool puts into a URL path is a path-segment argument', () => {
     // The tools whose vendor call has an argument in its path, and nothing else (ids in bodies and
     // queries are encoded by JSON and URLSearchParams; Autotask's ticket ids are positive integers).
-    const covered = new Set(PATH_TOOLS.map((t) => `${t.tool}.${t.arg}`));
+    const covered = new Set([...PATH_TOOLS.map((t) => `${t.tool}.${t.arg}`), ...PATH_ARGS_OF_DIRECTORY_TOOLS]);
     const withRule = listTools().flatMap((tool) =>
       Object.keys(tool.args.shape)
         .filter((name) =>
