@@ -61,21 +61,37 @@ export function installFunctionsCore(registry: FunctionRegistry, log: CoreLogSin
  * The worker learns from `app.setup` whether the app streams HTTP bodies (it then offers the host
  * an HttpUri capability); the local host has no worker handshake, so it notes the option as the app
  * sets it and forwards bodies accordingly (local/http-server.ts, docs/decisions.md §44).
+ *
+ * The library is patched when the app first loads it, not before: loading it here would move its
+ * load out of the app's cold start (bench/cold-start measures the app and a hello world alike).
  */
 function observeSetup(registry: FunctionRegistry): () => void {
   type SetupOptions = { enableHttpStream?: boolean };
-  const library = require('@azure/functions') as { app: { setup: (options: SetupOptions) => void } };
-  const descriptor = Object.getOwnPropertyDescriptor(library.app, 'setup');
-  const original = library.app.setup;
-  Object.defineProperty(library.app, 'setup', {
-    configurable: true,
-    enumerable: true,
-    get: () => (options: SetupOptions) => {
-      original(options);
-      if (options.enableHttpStream !== undefined) registry.httpStream = options.enableHttpStream;
-    },
-  });
+  type Library = { app: { setup: (options: SetupOptions) => void } };
+  type Load = (request: string, parent: unknown, isMain: boolean) => unknown;
+  const mod = Module as unknown as { _load: Load };
+  const originalLoad = mod._load;
+  let patched: { library: Library; descriptor: PropertyDescriptor | undefined } | undefined;
+  const patch = (library: Library) => {
+    const descriptor = Object.getOwnPropertyDescriptor(library.app, 'setup');
+    const original = library.app.setup;
+    Object.defineProperty(library.app, 'setup', {
+      configurable: true,
+      enumerable: true,
+      get: () => (options: SetupOptions) => {
+        original(options);
+        if (options.enableHttpStream !== undefined) registry.httpStream = options.enableHttpStream;
+      },
+    });
+    patched = { library, descriptor };
+  };
+  mod._load = function load(request, parent, isMain) {
+    const loaded = originalLoad.call(this, request, parent, isMain);
+    if (request === '@azure/functions' && patched === undefined) patch(loaded as Library);
+    return loaded;
+  };
   return () => {
-    if (descriptor) Object.defineProperty(library.app, 'setup', descriptor);
+    mod._load = originalLoad;
+    if (patched?.descriptor) Object.defineProperty(patched.library.app, 'setup', patched.descriptor);
   };
 }

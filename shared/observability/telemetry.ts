@@ -56,14 +56,18 @@ const NOOP_SPAN: SpanHandle = { set() {}, fail() {} };
 
 // ---- configuration ----
 
-const telemetryEnvSchema = z.object({
-  /** `off` switches telemetry off even when a connection string is set (tests, benchmarks). */
-  HUB_TELEMETRY: z.enum(['auto', 'off']).default('auto'),
-  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
-  /** `ClientId=<guid>;Authorization=AAD` (infra/main.bicep): the identity that gets the Entra token. */
-  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.string().optional(),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
-});
+/** Built on first use: registration (cold start) loads this module but never reads the mode. */
+let telemetryEnvSchema: ReturnType<typeof buildTelemetryEnvSchema> | undefined;
+function buildTelemetryEnvSchema() {
+  return z.object({
+    /** `off` switches telemetry off even when a connection string is set (tests, benchmarks). */
+    HUB_TELEMETRY: z.enum(['auto', 'off']).default('auto'),
+    APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
+    /** `ClientId=<guid>;Authorization=AAD` (infra/main.bicep): the identity that gets the Entra token. */
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.string().optional(),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  });
+}
 
 export type TelemetryMode =
   | { kind: 'off' }
@@ -72,6 +76,7 @@ export type TelemetryMode =
 
 /** Which exporter the environment asks for: Application Insights wins over OTLP; neither is off. */
 export function telemetryModeFrom(env: Readonly<Record<string, unknown>>): TelemetryMode {
+  telemetryEnvSchema ??= buildTelemetryEnvSchema();
   const parsed = telemetryEnvSchema.safeParse(env);
   if (!parsed.success || parsed.data.HUB_TELEMETRY === 'off') return { kind: 'off' };
   const e = parsed.data;
