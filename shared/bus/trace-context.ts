@@ -1,6 +1,11 @@
-import { inSpan, traceProperties } from '../observability/telemetry';
 import { SPAN_NAMES } from '../observability/telemetry-names';
 import type { ReceivedMessage, SendOptions } from './port';
+
+/**
+ * The telemetry module, loaded on the first send or delivery rather than when the triggers that
+ * import this file register (cold start, docs/benchmarks.md).
+ */
+const telemetry = () => import('../observability/telemetry');
 
 /**
  * One trace per event across queue hops: a send runs in a producer span whose W3C trace context
@@ -8,11 +13,12 @@ import type { ReceivedMessage, SendOptions } from './port';
  * continues it in a consumer span (docs/telemetry.md). Both adapters send through here, so the
  * emulated bus carries the same properties Service Bus does. Telemetry off: the send is unchanged.
  */
-export function sendTraced(
+export async function sendTraced(
   queue: string,
   options: SendOptions,
   send: (options: SendOptions) => Promise<void>,
 ): Promise<void> {
+  const { inSpan, traceProperties } = await telemetry();
   return inSpan(
     SPAN_NAMES.queueSend,
     { kind: 'producer', attributes: { queue, correlationId: options.correlationId } },
@@ -30,7 +36,8 @@ const property = (message: ReceivedMessage, name: string): string | undefined =>
 };
 
 /** Handles one delivery inside a consumer span continuing the sender's trace. */
-export function consumeTraced<T>(queue: string, message: ReceivedMessage, handle: () => Promise<T>): Promise<T> {
+export async function consumeTraced<T>(queue: string, message: ReceivedMessage, handle: () => Promise<T>): Promise<T> {
+  const { inSpan } = await telemetry();
   return inSpan(
     SPAN_NAMES.queueProcess,
     {
