@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Principal } from '../../shared/apikeys/principal';
 import { deadLetterInfo, type ReceivedMessage } from '../../shared/bus/port';
 import type { BackoffPolicy } from '../../shared/bus/retry';
 import { type NormalizedEvent, STAGE_QUEUES, type Stage } from '../../shared/events/contract';
-import { createEvent, loadEvent, updateEvent } from '../../shared/events/event-store';
+import { loadEvent } from '../../shared/events/event-store';
 import { sendToStage } from '../../shared/events/stage-messages';
 import { integrationDeps } from '../../shared/integrations/deps';
 import { createIntegration } from '../../shared/integrations/integrations';
@@ -17,6 +16,7 @@ import { createSop } from '../../shared/sops/sops';
 import { type AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
 import { type DattoEdrFake, FAKE_DATTO_EDR_CREDENTIALS } from '../fakes/datto-edr';
 import type { PrefixedBus } from './prefixed-bus';
+import { storeNormalizedEvent } from './stored-run';
 import { eventually } from './wait';
 
 /**
@@ -129,34 +129,11 @@ export async function submitAtSopMatching(
   overrides: Partial<NormalizedEvent>,
   occurredAt: string,
 ): Promise<string> {
-  const { view } = await createEvent({
+  const view = await storeNormalizedEvent(
     tenantId,
-    source: 'autotask',
-    webhookId: null,
-    integrationId: null,
-    trigger: 'vendor',
-    replayOf: null,
-    correlationId: `corr-${randomUUID()}`,
-    dedupKey: null,
-    bodyText: '{}',
-  });
-  const normalized: NormalizedEvent = {
-    source: 'autotask',
-    type: 'ticket.created',
-    subject: 'Disk full on SRV01',
-    severity: 'high',
-    entities: { ticketId: '123' },
-    keywords: ['disk_full'],
-    fields: {},
-    occurredAt,
-    ...overrides,
-  };
-  await updateEvent(tenantId, view.id, {
-    normalized,
-    type: normalized.type,
-    status: 'processing',
-    stage: 'sop_matching',
-  });
+    { occurredAt, ...overrides },
+    { stage: 'sop_matching', status: 'processing' },
+  );
   await sendToStage(bus, tenantId, view.id, { stage: 'sop_matching', step: 'main' });
   return view.id;
 }

@@ -8,21 +8,14 @@ import type { StageContext } from '../../shared/pipeline/stage-runner';
 export type RunSteps = AgentRun['steps'];
 
 /**
- * An event stored as validation leaves it (normalised, processing), an agent run of `steps` for
- * it, and the stage context a message for `stage`/`step` would give a stage's work function —
- * built through the capabilities' own verbs on whatever services() holds (the in-memory account in
- * unit tests, test/support/memory-services.ts).
+ * A stored vendor event already normalised and at `at.stage`: what the pipeline stages read. The
+ * normalised fields default to an Autotask "disk full" ticket; `overrides` replace any of them.
  */
-export async function storedRunContext(input: {
-  tenantId: string;
-  steps: RunSteps;
-  stage: Stage;
-  step: (run: AgentRun) => string;
-  stepIndex?: number;
-  event?: Partial<NormalizedEvent>;
-  eventStatus?: 'processing' | 'awaiting_approval';
-}): Promise<StageContext & { run: AgentRun }> {
-  const { tenantId } = input;
+export async function storeNormalizedEvent(
+  tenantId: string,
+  overrides: Partial<NormalizedEvent>,
+  at: { stage: Stage; status: 'processing' | 'awaiting_approval' },
+): Promise<{ id: string }> {
   const { view } = await createEvent({
     tenantId,
     source: 'autotask',
@@ -39,18 +32,38 @@ export async function storedRunContext(input: {
     type: 'ticket.created',
     subject: 'Disk full on SRV01',
     severity: 'high',
-    entities: { ticketId: '4711' },
+    entities: { ticketId: '123' },
     keywords: ['disk_full'],
     fields: {},
     occurredAt: '2026-01-01T09:00:00.000Z',
-    ...input.event,
+    ...overrides,
   };
-  await updateEvent(tenantId, view.id, {
-    normalized,
-    type: normalized.type,
-    status: input.eventStatus ?? 'processing',
-    stage: input.stage,
-  });
+  await updateEvent(tenantId, view.id, { normalized, type: normalized.type, status: at.status, stage: at.stage });
+  return { id: view.id };
+}
+
+/**
+ * An event stored as validation leaves it (normalised, processing), an agent run of `steps` for
+ * it, and the stage context a message for `stage`/`step` would give a stage's work function —
+ * built through the capabilities' own verbs on whatever services() holds (the in-memory account in
+ * unit tests, test/support/memory-services.ts).
+ */
+export async function storedRunContext(input: {
+  tenantId: string;
+  steps: RunSteps;
+  stage: Stage;
+  step: (run: AgentRun) => string;
+  stepIndex?: number;
+  event?: Partial<NormalizedEvent>;
+  eventStatus?: 'processing' | 'awaiting_approval';
+}): Promise<StageContext & { run: AgentRun }> {
+  const { tenantId } = input;
+  const { id: eventId } = await storeNormalizedEvent(
+    tenantId,
+    { entities: { ticketId: '4711' }, occurredAt: '2026-01-01T09:00:00.000Z', ...input.event },
+    { stage: input.stage, status: input.eventStatus ?? 'processing' },
+  );
+  const view = { id: eventId };
   const { run } = await createAgentRun({
     tenantId,
     eventId: view.id,
