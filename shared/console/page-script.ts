@@ -140,10 +140,10 @@ export const CONSOLE_SCRIPT = String.raw`
   // ---- Dashboard ----------------------------------------------------------------------------
 
   function change(pct, label, goodWhenUp) {
-    if (pct === null || pct === undefined) return el('div', { class: 'flat', text: label + ': no earlier data' });
+    if (pct === null || pct === undefined) return el('div', { class: 'flat', text: label + ' —' });
     const direction = pct > 0 ? 'up' : pct < 0 ? 'down' : 'flat';
     const arrow = pct > 0 ? '▲ +' : pct < 0 ? '▼ ' : '';
-    return el('div', { class: goodWhenUp ? 'ok' : '' }, label + ': ', el('span', { class: direction, text: arrow + pct + '%' }));
+    return el('div', { class: goodWhenUp ? 'ok' : '' }, label + ' ', el('span', { class: direction, text: arrow + pct + '%' }));
   }
 
   function renderChangeCards() {
@@ -157,9 +157,9 @@ export const CONSOLE_SCRIPT = String.raw`
           { class: 'card', 'data-change': row.type },
           el('h4', { text: row.name }),
           el('div', { class: 'big', text: (row.failed || 0) + ' failed' }),
-          change(row.failedChangePct, 'failed vs previous period', false),
+          change(row.failedChangePct, 'vs previous period:', false),
           el('div', { class: 'muted', text: (row.succeeded || 0) + ' succeeded' }),
-          change(row.succeededChangePct, 'succeeded vs previous period', true),
+          change(row.succeededChangePct, 'vs previous period:', true),
         ),
       ),
     );
@@ -411,7 +411,9 @@ export const CONSOLE_SCRIPT = String.raw`
   async function loadDashboard() {
     const days = $('days').value;
     dashboard = await api('GET', 'v1/dashboard?days=' + encodeURIComponent(days));
-    $('dashboard-period').textContent = dashboard.from + ' to ' + dashboard.to + ' (previous: ' + dashboard.previousFrom + ' to ' + dashboard.previousTo + ')';
+    const day = (iso) => String(iso || '').slice(0, 10);
+    $('dashboard-period').textContent =
+      day(dashboard.from) + ' to ' + day(dashboard.to) + ' (compared with ' + day(dashboard.previousFrom) + ' to ' + day(dashboard.previousTo) + ')';
     renderChangeCards();
     renderDonut();
     renderTrend();

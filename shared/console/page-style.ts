@@ -30,7 +30,8 @@ h3 { font-size: 14px; margin: 16px 0 6px; }
 .badge.disconnected, .badge.failed { background: #ffebe9; color: #a40e26; }
 .badge.needs_attention, .badge.retrying, .badge.awaiting_approval { background: #fff8c5; color: #7d4e00; }
 .hint { color: #0550ae; }
-.change .card { border-left-color: #0550ae; }
+.cards.change { grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); }
+.change .card { border-left-color: #0550ae; font-size: 12px; }
 .change .big { font-size: 20px; font-weight: 600; }
 .up { color: #a40e26; } .down { color: #116329; } .flat { color: #57606a; }
 .change .ok .up { color: #116329; } .change .ok .down { color: #a40e26; }
@@ -47,7 +48,7 @@ svg text { font: 11px system-ui, sans-serif; fill: #57606a; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { text-align: left; border-top: 1px solid #eaeef2; padding: 4px 8px; vertical-align: top; overflow-wrap: anywhere; }
 th { font-size: 12px; color: #57606a; }
-tr.selected td { background: #ddf4ff; }
+td button { white-space: nowrap; }
 .detail { border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 12px; margin-top: 10px; background: #f6f8fa; }
 .detail h4 { margin: 0 0 6px; }
 .detail dl { display: grid; grid-template-columns: 140px 1fr; gap: 2px 10px; margin: 0; }

@@ -24,6 +24,7 @@ import { answer, type Receiver, startReceiver } from '../support/webhook-receive
 let host: HostProcess;
 let browser: Browser;
 let autotask: FakeVendorServer;
+let healthyAutotask: FakeVendorServer;
 let receiver: Receiver;
 let key: string;
 const tempDir = mkdtempSync(join(tmpdir(), 'hub-console-'));
@@ -38,6 +39,17 @@ const api = (method: string, path: string, body?: unknown) =>
   call(host.baseUrl, method, path, { key, ...(body !== undefined ? { body } : {}) });
 
 async function seed(): Promise<void> {
+  // A healthy integration beside it, on a fake of its own (faults are per fake).
+  const healthy = await api('POST', '/api/v1/integrations', {
+    vendor: 'autotask',
+    name: 'Autotask (head office)',
+    credentials: FAKE_CREDENTIALS.autotask,
+    config: fakeConfig('autotask', healthyAutotask.baseUrl),
+  });
+  expect(healthy.status, healthy.text).toBe(201);
+  const connected = await api('POST', `/api/v1/integrations/${String(healthy.json.id)}/recheck?wait=20`);
+  expect(connected.json.status, connected.text).toMatchObject({ state: 'connected' });
+
   // A failing integration: saved while the fake accepts the credentials, then refused with 401.
   const created = await api('POST', '/api/v1/integrations', {
     vendor: 'autotask',
@@ -95,6 +107,8 @@ async function seed(): Promise<void> {
 beforeAll(async () => {
   autotask = FAKES.autotask.create();
   await autotask.start(0);
+  healthyAutotask = FAKES.autotask.create();
+  await healthyAutotask.start(0);
   receiver = await startReceiver(answer(500, {}, 'receiver down'));
   const env = sharedAzuriteEnv({ LOCAL_TIMERS: 'manual' });
   key = env.BOOTSTRAP_API_KEY!;
@@ -107,6 +121,7 @@ afterAll(async () => {
   await host?.stop();
   await receiver?.close();
   await autotask?.stop();
+  await healthyAutotask?.stop();
   rmSync(tempDir, { recursive: true, force: true });
 });
 
@@ -187,6 +202,7 @@ describe('the console page in Chromium', () => {
     expect(await evaluate<string>(page, `document.querySelector('${card}').dataset.state`)).toBe('needs_attention');
     expect(await text(page, `${card} .last-error`)).toContain(HOSTILE_MESSAGE);
     expect(await text(page, `${card} .hint`)).toMatch(/^Hint: ./);
+    expect(await count(page, '#integration-cards [data-state="connected"]')).toBe(1);
 
     // Dashboard: change cards, one donut slice per failing type, five trend lines, codes, failures.
     expect(await count(page, '#change-cards .card')).toBe(6);
