@@ -37,7 +37,8 @@ const companies = defineTool(pax8, {
   checkAtVendor: () => READS_CHANGE_NOTHING,
   run: async (session, args) =>
     listResult(
-      'company',
+      // Pax8 companies are the partner's customers (and "customers" reads right in a summary).
+      'customer',
       await listCompanies(session, args),
       (c) => str(c, 'id'),
       (c) => str(c, 'name'),
