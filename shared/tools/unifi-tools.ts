@@ -21,8 +21,10 @@ import { pathSegmentArg } from './path-segment';
  */
 
 const CAP = `${UNIFI_NETWORK_LIMIT} a page, at most ${UNIFI_NETWORK_LIMIT * UNIFI_MAX_PAGES}`;
-const str = (item: UnifiRecord, ...keys: string[]) => {
-  for (const key of keys) if (typeof item[key] === 'string' && item[key] !== '') return item[key];
+const str = (item: unknown, ...keys: string[]) => {
+  if (typeof item !== 'object' || item === null) return '';
+  const record = item as UnifiRecord;
+  for (const key of keys) if (typeof record[key] === 'string' && record[key] !== '') return record[key];
   return '';
 };
 const siteArg = pathSegmentArg(100, 'The site id (from unifi.site.list in network mode).');
@@ -40,7 +42,7 @@ const sites = defineTool(unifi, {
       'site',
       await listSites(session),
       (s) => str(s, 'id', 'siteId'),
-      (s) => str(s, 'name', 'internalReference') || str(s.meta as UnifiRecord, 'desc', 'name'),
+      (s) => str(s, 'name', 'internalReference') || str(s.meta, 'desc', 'name'),
     ),
 });
 
