@@ -19,6 +19,8 @@ import { defineTool, type ToolDefinition } from './definition';
 import { ITGLUE_TOOLS } from './itglue-tools';
 import { MICROSOFT365_TOOLS } from './microsoft365-tools';
 import { pathSegmentArg } from './path-segment';
+import { PAX8_TOOLS } from './pax8-tools';
+import { UNIFI_TOOLS } from './unifi-tools';
 
 /**
  * The tool catalog (GET /api/v1/tools): every action a SOP step may call. Arguments come from SOP
@@ -202,6 +204,8 @@ const TOOLS: readonly ToolDefinition[] = [
   ...AUTOTASK_TOOLS,
   ...MICROSOFT365_TOOLS,
   ...ITGLUE_TOOLS,
+  ...PAX8_TOOLS,
+  ...UNIFI_TOOLS,
 ];
 
 const byId = new Map(TOOLS.map((tool) => [tool.id, tool]));

@@ -144,7 +144,16 @@ describe('tool catalog', () => {
       'microsoft365.user.list',
       'microsoft365.user.lookup',
       'microsoft365.user.reset_password',
+      'pax8.company.list',
+      'pax8.order.list',
+      'pax8.order.place',
+      'pax8.subscription.list',
+      'pax8.subscription.set_quantity',
+      'unifi.client.list',
+      'unifi.device.list',
       'unifi.device.restart',
+      'unifi.firewall.set_enabled',
+      'unifi.site.list',
     ]);
     const note = items.find((t) => t.id === 'autotask.ticket.add_note')!;
     expect(note).toMatchObject({ vendor: 'autotask', writes: true, alwaysRequiresApproval: false });

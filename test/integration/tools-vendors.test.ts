@@ -6,6 +6,8 @@ import { findTool, listTools } from '../../shared/tools/catalog';
 import type { ToolResult } from '../../shared/tools/definition';
 import { ITGLUE_TOOLS } from '../../shared/tools/itglue-tools';
 import { MICROSOFT365_TOOLS } from '../../shared/tools/microsoft365-tools';
+import { PAX8_TOOLS } from '../../shared/tools/pax8-tools';
+import { UNIFI_TOOLS } from '../../shared/tools/unifi-tools';
 import type { VendorId } from '../../shared/vendors/contract';
 import { connectors } from '../../shared/vendors/registry';
 import { FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
@@ -246,8 +248,10 @@ describe('tools against the fake vendors', () => {
     expect(unknown).toMatchObject({ kind: 'not_found', httpStatus: 404 });
   });
 
-  it('every tool in the catalog has a case above (or in tools-vendor-actions.test.ts)', () => {
-    const elsewhere = new Set([...AUTOTASK_TOOLS, ...MICROSOFT365_TOOLS, ...ITGLUE_TOOLS].map((t) => t.id));
+  it('every tool in the catalog has a case above (or in tools-vendor-actions.test.ts, tools-pax8-unifi.test.ts)', () => {
+    const elsewhere = new Set(
+      [...AUTOTASK_TOOLS, ...MICROSOFT365_TOOLS, ...ITGLUE_TOOLS, ...PAX8_TOOLS, ...UNIFI_TOOLS].map((t) => t.id),
+    );
     expect(
       listTools()
         .map((t) => t.id)

@@ -196,6 +196,9 @@ describe('tool catalog', () => {
       'microsoft365.license.remove',
       'microsoft365.user.block_sign_in',
       'microsoft365.user.reset_password',
+      'pax8.order.place',
+      'pax8.subscription.set_quantity',
+      'unifi.firewall.set_enabled',
     ]);
     const note = toolView(listTools().find((t) => t.id === 'autotask.ticket.add_note')!);
     expect(note.argumentsSchema).toMatchObject({

@@ -66,9 +66,10 @@ export function readHaloMessage(body: unknown): VendorMessage | undefined {
 
 /**
  * Halo's `Webhook` schema (its OpenAPI description, `additionalProperties: false`) types the
- * authentication type and the HTTP method as integer codes. The description does not list the
- * codes; these are the values Halo's setup screen maps to "Basic" and "POST" (docs/vendor-fidelity.md
- * marks them unverified against a live instance).
+ * authentication type and the HTTP method as integer codes. Neither the description (no enum, no
+ * text) nor the client code generated from it says what the integers mean, and no public Halo
+ * client sends them with a stated meaning; 1 for "Basic" and 1 for "POST" remain unverified, and
+ * stay as they are until evidence says otherwise (docs/vendor-fidelity.md, Halo webhook codes).
  */
 export const HALO_WEBHOOK_AUTH_BASIC = 1;
 export const HALO_WEBHOOK_METHOD_POST = 1;

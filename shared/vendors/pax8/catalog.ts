@@ -43,5 +43,5 @@ export const pax8Catalog: VendorCatalogEntry = {
       hint: `Defaults to ${PAX8_DEFAULT_AUDIENCE}.`,
     },
   ],
-  capabilities: ['probe', 'read-only'],
+  capabilities: ['probe', 'order.place', 'subscription.quantity'],
 };

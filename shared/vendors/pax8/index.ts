@@ -1,5 +1,5 @@
 import { callWithBearer, requestToken } from '../client-credentials';
-import type { Connector, ProbeSuccess, VendorSession } from '../contract';
+import type { Connector, ProbeSuccess, VendorRequest, VendorResponse, VendorSession } from '../contract';
 import { originsOf } from '../core/destinations';
 import { badResponse, expectOk } from '../core/errors';
 import { tokenCacheKey } from '../core/token-cache';
@@ -13,21 +13,26 @@ import {
   pax8Endpoints,
 } from './config';
 
-type Pax8Session = VendorSession<Pax8Credentials, Pax8Config>;
+export type Pax8Session = VendorSession<Pax8Credentials, Pax8Config>;
 
 function tokenKey(session: Pax8Session): string {
   const { tokenUrl, audience } = pax8Endpoints(session.config);
   return tokenCacheKey(session.integrationId, 'pax8-token', { credentials: session.credentials, tokenUrl, audience });
 }
 
-async function probe(session: Pax8Session): Promise<ProbeSuccess<Pax8Config>> {
-  const response = await callWithBearer({
+/** One Pax8 API call with the session's cached bearer token (the probe and the tool actions). */
+export function pax8Call(session: Pax8Session, build: (token: string) => VendorRequest): Promise<VendorResponse> {
+  return callWithBearer({
     http: session.http,
     cacheKey: tokenKey(session),
     fetchToken: () =>
       requestToken('pax8', session.http, pax8TokenRequest(session.credentials, session.config), readPax8Message),
-    build: (token) => pax8ProbeRequest(session.config, token),
+    build,
   });
+}
+
+async function probe(session: Pax8Session): Promise<ProbeSuccess<Pax8Config>> {
+  const response = await pax8Call(session, (token) => pax8ProbeRequest(session.config, token));
   expectOk('pax8', 'probe', response, readPax8Message);
   const companies = readTotalCompanies(response.body);
   if (companies === undefined) throw badResponse('pax8', 'probe', response, 'GET /companies answered without a page');

@@ -42,5 +42,5 @@ export const unifiCatalog: VendorCatalogEntry = {
       hint: 'network mode over https: the console certificate’s SHA-256 fingerprint (browser padlock > certificate details), hex with or without colons. The hub then trusts exactly that certificate instead of a public authority; admin keys only.',
     },
   ],
-  capabilities: ['probe'],
+  capabilities: ['probe', 'device.restart', 'firewall.policy.enable'],
 };
