@@ -316,7 +316,10 @@ export async function listIntegrations(
       }),
     ),
   );
-  return { items: page.items.map((i) => toView(i, defaults.get(i.value.vendor), deps.publicBaseUrl)), nextCursor: page.nextCursor };
+  return {
+    items: page.items.map((i) => toView(i, defaults.get(i.value.vendor), deps.publicBaseUrl)),
+    nextCursor: page.nextCursor,
+  };
 }
 
 async function load(deps: IntegrationDeps, tenantId: string, id: string): Promise<Stored<IntegrationRecord>> {

@@ -15,7 +15,8 @@ export async function probeOnce(connector: Connector, session: VendorSession<unk
   try {
     const success = await connector.probe(session);
     const latencyMs = Math.max(0, Math.round(nowMs() - started));
-    return { classification: classifySuccess(connector, success.expiries ?? [], nowMs(), success.missingScopes),
+    return {
+      classification: classifySuccess(connector, success.expiries ?? [], nowMs(), success.missingScopes),
       latencyMs,
       success,
     };

@@ -137,9 +137,9 @@ export function createHaloFake(): HaloFakeServer {
     if (server.requiredTenant !== undefined && q.tenant !== server.requiredTenant) {
       return { status: 400, json: { error: 'invalid_request', error_description: 'Unknown tenant.' } };
     }
-    if (q.client_id !== HALO_FAKE_CREDENTIALS.clientId)
-      return { status: 400, json: { error: 'unauthorized_client' } };
-    if (!q.redirect_uri || !/^https?:\/\//.test(q.redirect_uri)) return { status: 400, json: { error: 'invalid_request' } };
+    if (q.client_id !== HALO_FAKE_CREDENTIALS.clientId) return { status: 400, json: { error: 'unauthorized_client' } };
+    if (!q.redirect_uri || !/^https?:\/\//.test(q.redirect_uri))
+      return { status: 400, json: { error: 'invalid_request' } };
     const back = (params: Record<string, string>): FakeReply => {
       const url = new URL(q.redirect_uri ?? '');
       for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
@@ -180,7 +180,8 @@ export function createHaloFake(): HaloFakeServer {
         const code = form.get('code') ?? '';
         const granted = codes.get(code);
         codes.delete(code); // single use, whatever happens next
-        if (!granted) return { status: 400, json: { error: 'invalid_grant', error_description: 'Unknown or used code.' } };
+        if (!granted)
+          return { status: 400, json: { error: 'invalid_grant', error_description: 'Unknown or used code.' } };
         if (form.get('redirect_uri') !== granted.redirectUri) {
           return { status: 400, json: { error: 'invalid_grant', error_description: 'redirect_uri mismatch.' } };
         }

@@ -1,11 +1,17 @@
 import { nowMs } from '../../clock';
 import { callWithBearer, requestToken, tokenErrorKind } from '../client-credentials';
-import { type StoredGrant, VendorError, type VendorRequest, type VendorResponse, type VendorSession } from '../contract';
+import {
+  type StoredGrant,
+  VendorError,
+  type VendorRequest,
+  type VendorResponse,
+  type VendorSession,
+} from '../contract';
 import { badResponse, isSuccess, vendorErrorFrom } from '../core/errors';
 import { tokenCacheKey } from '../core/token-cache';
 import { haloTokenRequest, readHaloMessage } from './api';
 import { type HaloConfig, type HaloCredentials, haloBaseUrl } from './config';
-import { haloCodeRequest, haloRefreshRequest, type HaloTokenSet, readHaloTokenSet } from './oauth-requests';
+import { type HaloTokenSet, haloCodeRequest, haloRefreshRequest, readHaloTokenSet } from './oauth-requests';
 
 /**
  * How the Halo connector gets a bearer token: client credentials (cached per process), or the
@@ -52,7 +58,8 @@ async function tokenCall(session: HaloSession, request: VendorRequest): Promise<
     );
   }
   const set = readHaloTokenSet(response.body);
-  if (!set) throw badResponse('halopsa', request.operation, response, 'The token endpoint answered without an access_token');
+  if (!set)
+    throw badResponse('halopsa', request.operation, response, 'The token endpoint answered without an access_token');
   return set;
 }
 
@@ -105,7 +112,11 @@ export async function grantAccessToken(session: HaloSession): Promise<{ token: s
   const used = read.grant.refreshToken;
   let next: StoredGrant;
   try {
-    next = grantFrom(await tokenCall(session, haloRefreshRequest(session.credentials, session.config, used)), read.grant, nowMs());
+    next = grantFrom(
+      await tokenCall(session, haloRefreshRequest(session.credentials, session.config, used)),
+      read.grant,
+      nowMs(),
+    );
   } catch (error) {
     // A refusal of our refresh token after someone else rotated it is not a failure: theirs stands.
     if (error instanceof VendorError && error.vendorCode === 'invalid_grant') {
