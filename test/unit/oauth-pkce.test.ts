@@ -6,7 +6,7 @@ describe('PKCE and state (RFC 7636)', () => {
   it('derives the S256 challenge of RFC 7636 Appendix B', () => {
     // The verifier and challenge printed in RFC 7636, Appendix B.
     expect(codeChallengeS256('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe(
-      'E9Melhoa2OwvFrEMTJguCQaoeK1t8URWbuGJSstw-cM',
+      'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
     );
   });
 
