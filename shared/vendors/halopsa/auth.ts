@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { nowMs } from '../../clock';
 import { callWithBearer, requestToken, tokenErrorKind } from '../client-credentials';
 import {
+  type GrantStore,
   type StoredGrant,
   VendorError,
   type VendorRequest,
@@ -108,7 +111,27 @@ export async function grantAccessToken(session: HaloSession): Promise<{ token: s
   const read = await store.read();
   if (!read) throw authorisationRequired('This integration has not been authorised in Halo yet.');
   if (usable(read.grant, nowMs())) return { token: read.grant.accessToken, scope: read.grant.scope };
+  // Calls of one process that find the same token due share one refresh: a second refresh with
+  // the same refresh token would only be refused as a reuse.
+  const key = `${session.tenantId}|${session.integrationId}|${createHash('sha256').update(read.grant.refreshToken).digest('hex')}`;
+  const running = refreshing.get(key);
+  if (running) return running;
+  const refresh = refreshGrant(session, store, read).finally(() => refreshing.delete(key));
+  refreshing.set(key, refresh);
+  return refresh;
+}
 
+const refreshing = new Map<string, Promise<{ token: string; scope: string }>>();
+
+/** How often a refused refresh looks again for the grant another instance is writing. */
+const REREAD_ATTEMPTS = 5;
+const REREAD_STEP_MS = 100;
+
+async function refreshGrant(
+  session: HaloSession,
+  store: GrantStore,
+  read: { grant: StoredGrant; version: string },
+): Promise<{ token: string; scope: string }> {
   const used = read.grant.refreshToken;
   let next: StoredGrant;
   try {
@@ -118,17 +141,18 @@ export async function grantAccessToken(session: HaloSession): Promise<{ token: s
       nowMs(),
     );
   } catch (error) {
-    // A refusal of our refresh token after someone else rotated it is not a failure: theirs stands.
-    if (error instanceof VendorError && error.vendorCode === 'invalid_grant') {
+    if (!(error instanceof VendorError && error.vendorCode === 'invalid_grant')) throw error;
+    // Refused as a reuse: another instance may have rotated it and be writing its grant now.
+    for (let attempt = 1; attempt <= REREAD_ATTEMPTS; attempt++) {
       const again = await store.read();
       if (again && again.grant.refreshToken !== used && usable(again.grant, nowMs())) {
         return { token: again.grant.accessToken, scope: again.grant.scope };
       }
-      throw authorisationRequired(
-        'Halo refused the stored refresh token (revoked, expired or already used); authorise the integration again.',
-      );
+      if (attempt < REREAD_ATTEMPTS) await sleep(REREAD_STEP_MS * attempt);
     }
-    throw error;
+    throw authorisationRequired(
+      'Halo refused the stored refresh token (revoked, expired or already used); authorise the integration again.',
+    );
   }
   let version = read.version;
   for (let attempt = 0; attempt < 5; attempt++) {
