@@ -64,6 +64,15 @@ const MEANINGS = {
     'integration',
     'A new vendor address was set without entering the credentials again (they are never sent to a new host unasked).',
   ],
+  oauth_not_available: [
+    'integration',
+    'Browser authorisation was asked of an integration that does not use it, or PUBLIC_BASE_URL is not set.',
+  ],
+  oauth_state_invalid: [
+    'integration',
+    'The authorisation link was unknown, expired (10 minutes) or already used; nothing was stored.',
+  ],
+  oauth_denied: ['integration', 'The admin cancelled or the vendor refused the authorisation; nothing was stored.'],
   attempt_in_flight: ['outbound', 'An attempt of this delivery is running; a manual retry waits for it.'],
   subscription_disabled: [
     'outbound',

@@ -256,6 +256,12 @@ const PROBE_ENTRIES: readonly CatalogSource[] = [
   ],
   ['expiring', 'Credentials expiring', 'The credentials work but expire soon.', 'Rotate them before they expire.'],
   [
+    'missing_scopes',
+    'Scopes not granted',
+    'The vendor authorised the integration without some scopes the hub needs; the status names them.',
+    'Add the named scopes to the vendor application and authorise the integration again.',
+  ],
+  [
     'undecryptable',
     'Credentials unreadable',
     'The stored credentials cannot be decrypted.',

@@ -73,6 +73,12 @@ export const VENDOR_NOTES: Readonly<Record<string, readonly VendorNote[]>> = {
     { vendor: 'halopsa', note: 'A missing Halo PSA API scope shows as forbidden.' },
   ],
   not_found: [{ vendor: 'itglue', note: 'The wrong IT Glue region shows as not_found.' }],
+  missing_scopes: [
+    {
+      vendor: 'halopsa',
+      note: 'A Halo PSA integration authorised in a browser lists the Halo scopes it was not granted (e.g. edit:tickets).',
+    },
+  ],
   expiring: [
     {
       vendor: 'microsoft365',

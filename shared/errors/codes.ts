@@ -47,6 +47,10 @@ export const ERROR_CODES = [
   // Integrations
   'integration_test_failed',
   'destination_change_needs_credentials',
+  // Authorising an integration in a browser (shared/oauth)
+  'oauth_not_available',
+  'oauth_state_invalid',
+  'oauth_denied',
   // Outbound webhooks
   'attempt_in_flight',
   'subscription_disabled',

@@ -46,6 +46,9 @@ export const ERROR_TABLE = {
   credential_key_unavailable: { status: 503, title: 'Credential encryption key unavailable' },
   credentials_unreadable: { status: 500, title: 'Stored credentials could not be decrypted' },
   integration_test_failed: { status: 422, title: 'The connection test failed' },
+  oauth_not_available: { status: 422, title: 'This integration cannot be authorised in a browser' },
+  oauth_state_invalid: { status: 400, title: 'The authorisation link is not valid' },
+  oauth_denied: { status: 400, title: 'The vendor did not authorise the integration' },
   destination_change_needs_credentials: {
     status: 422,
     title: 'A new vendor address needs the credentials entered again',

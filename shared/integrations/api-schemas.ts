@@ -71,6 +71,21 @@ export const integrationIdParams = z.strictObject({
   id: integrationIdSchema,
 });
 
+/** Present on integrations an admin authorises in a browser (Halo PSA `grant: authorization_code`). */
+export const integrationOAuthSchema = z
+  .object({
+    redirectUri: z
+      .string()
+      .nullable()
+      .meta({ description: 'The redirect URI to register at the vendor, exactly; null until PUBLIC_BASE_URL is set.' }),
+    authorised: z.boolean(),
+    authorisedAt: z.string().nullable(),
+    grantedScopes: z.array(z.string()),
+    missingScopes: z.array(z.string()).meta({ description: 'Needed scopes the vendor did not grant, by name.' }),
+    hint: z.string().nullable(),
+  })
+  .meta({ id: 'IntegrationOAuth' });
+
 export const integrationSchema = z
   .object({
     id: z.string(),
@@ -84,6 +99,7 @@ export const integrationSchema = z
     updatedAt: z.string(),
     createdBy: z.string(),
     credentialsUpdatedAt: z.string(),
+    oauth: integrationOAuthSchema.optional(),
   })
   .meta({ id: 'Integration' });
 
@@ -119,6 +135,9 @@ export const testResultSchema = z
         'Settings the test found out (IT Glue `region`, Autotask `zoneUrl`); a saved integration keeps them, an unsaved test reports them to be saved.',
     }),
     notes: z.array(z.string()).optional().meta({ description: 'What the test saw, for a human.' }),
+    missingScopes: z.array(z.string()).optional().meta({
+      description: 'Scopes the hub needs that the vendor did not grant (Halo PSA authorised in a browser), by name.',
+    }),
   })
   .meta({ id: 'ConnectionTestResult' });
 

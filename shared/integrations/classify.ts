@@ -1,6 +1,7 @@
 import { isCertificateReason } from '../net/guard';
 import { type Connector, type ExpiryWarning, VendorError, type VendorErrorKind } from '../vendors/contract';
 import { DESTINATION_NOT_BOUND } from '../vendors/core/vendor-http';
+import { HALO_AUTHORISATION_REQUIRED } from '../vendors/halopsa/auth';
 import { ITGLUE_REGION_REFUSED } from '../vendors/itglue';
 import type { ConnectionStateName } from './states';
 
@@ -22,7 +23,7 @@ export interface Classification {
   hint: string | null;
   retry: RetryAdvice;
   /** The error kind or `expiring`, for counters and logs. */
-  reason: VendorErrorKind | 'expiring' | 'ok' | 'undecryptable' | 'internal';
+  reason: VendorErrorKind | 'expiring' | 'missing_scopes' | 'ok' | 'undecryptable' | 'internal';
 }
 
 function secretLabels(connector: Connector): string {
@@ -41,6 +42,9 @@ export function hintFor(connector: Connector, error: VendorError): string {
   const status = error.httpStatus ? `${vendor} answered ${error.httpStatus}` : `${vendor} could not be reached`;
   switch (error.kind) {
     case 'auth':
+      if (error.vendorCode === HALO_AUTHORISATION_REQUIRED) {
+        return `${vendor} has no usable authorisation for this integration: POST /api/v1/integrations/{id}/oauth/authorize and open the URL it returns as a Halo admin (the redirect URI on the integration must be registered in the Halo application).`;
+      }
       if (error.vendorCode === ITGLUE_REGION_REFUSED) {
         return `${status} in the region set on this integration. An IT Glue key works only in the region its account lives in (us, eu or au): set the region to the account's, or leave it blank and test again to have it detected. Re-enter the key only if it was revoked.`;
       }
@@ -135,8 +139,23 @@ export function classifyFailure(connector: Connector, error: unknown): Classific
   return { ...base, state: 'disconnected', retry: { kind: 'backoff' } };
 }
 
-/** Success, unless something the integration depends on expires soon. */
-export function classifySuccess(connector: Connector, expiries: ExpiryWarning[], nowMs: number): Classification {
+/** Success, unless something the integration depends on expires soon or a needed scope was not granted. */
+export function classifySuccess(
+  connector: Connector,
+  expiries: ExpiryWarning[],
+  nowMs: number,
+  missingScopes: readonly string[] = [],
+): Classification {
+  if (missingScopes.length > 0) {
+    return {
+      state: 'needs_attention',
+      vendorStatus: 200,
+      vendorMessage: null,
+      hint: `${connector.catalog.name} did not grant the scope${missingScopes.length === 1 ? '' : 's'} ${missingScopes.join(', ')}: add ${missingScopes.length === 1 ? 'it' : 'them'} to the application's permissions at ${connector.catalog.name} and authorise the integration again.`,
+      retry: { kind: 'none' },
+      reason: 'missing_scopes',
+    };
+  }
   const horizon = nowMs + EXPIRY_WARNING_DAYS * 86_400_000;
   const soon = expiries.filter((e) => Date.parse(e.at) <= horizon).sort((a, b) => a.at.localeCompare(b.at));
   const first = soon[0];

@@ -9,12 +9,15 @@ import { type IntegrationTables, integrationTables } from './tables';
 export interface IntegrationDeps {
   tables: IntegrationTables;
   audit: TableRepository<AuditEntry>;
+  /** The hub's public base URL, for the OAuth redirect URI shown on an integration. */
+  publicBaseUrl?: string | undefined;
 }
 
 /** The integrations capability's tables and the audit log, built once per Services instance. */
 export const integrationDeps: () => IntegrationDeps = depsFromServices((svc) => ({
   tables: integrationTables(svc.account),
   audit: svc.audit,
+  publicBaseUrl: svc.settings.PUBLIC_BASE_URL,
 }));
 
 /** What opening a vendor session reads: the network policy's settings and the budgets' storage. */

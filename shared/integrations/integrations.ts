@@ -13,6 +13,7 @@ import { uncoveredDestinations } from '../vendors/core/destinations';
 import type { TestResult } from './api-schemas';
 import type { IntegrationDeps } from './deps';
 import { forgetIntegrationLiveness } from './liveness';
+import { grantStoreFor, type OAuthView, oauthViewOf, usesAuthorisationCode } from './oauth-grant';
 import { registerForProbes, unregisterFromProbes } from './probe-index';
 import { probeOnce, toTestResult } from './probe-once';
 import {
@@ -39,6 +40,8 @@ export interface IntegrationView {
   updatedAt: string;
   createdBy: string;
   credentialsUpdatedAt: string;
+  /** Halo PSA authorised in a browser: the redirect URI to register and what was granted. */
+  oauth?: OAuthView;
 }
 
 /** Between the integration row and its default pointer; reads heal a missing pointer. */
@@ -107,8 +110,13 @@ function parseStoredConfig(text: string): Record<string, unknown> {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 }
 
-function toView(stored: Stored<IntegrationRecord>, defaultId: string | undefined): IntegrationView {
+function toView(
+  stored: Stored<IntegrationRecord>,
+  defaultId: string | undefined,
+  publicBaseUrl: string | undefined,
+): IntegrationView {
   const v = stored.value;
+  const oauth = oauthViewOf(v, publicBaseUrl);
   return {
     id: stored.rowKey,
     vendor: v.vendor,
@@ -121,6 +129,7 @@ function toView(stored: Stored<IntegrationRecord>, defaultId: string | undefined
     updatedAt: v.updatedAt,
     createdBy: v.createdBy,
     credentialsUpdatedAt: v.credentialsUpdatedAt,
+    ...(oauth ? { oauth } : {}),
   };
 }
 
@@ -277,7 +286,7 @@ export async function createIntegration(
     details: { vendor: input.vendor, credentialFields: record.credentialFields.join(' '), tested: !options.skipTest },
   });
   const defaultId = await resolveDefault(deps, caller.tenantId, input.vendor);
-  return { ...toView(stored, defaultId), ...(test ? { test } : {}) };
+  return { ...toView(stored, defaultId, deps.publicBaseUrl), ...(test ? { test } : {}) };
 }
 
 export async function listIntegrations(
@@ -307,7 +316,10 @@ export async function listIntegrations(
       }),
     ),
   );
-  return { items: page.items.map((i) => toView(i, defaults.get(i.value.vendor))), nextCursor: page.nextCursor };
+  return {
+    items: page.items.map((i) => toView(i, defaults.get(i.value.vendor), deps.publicBaseUrl)),
+    nextCursor: page.nextCursor,
+  };
 }
 
 async function load(deps: IntegrationDeps, tenantId: string, id: string): Promise<Stored<IntegrationRecord>> {
@@ -318,7 +330,7 @@ async function load(deps: IntegrationDeps, tenantId: string, id: string): Promis
 
 export async function getIntegration(deps: IntegrationDeps, caller: Principal, id: string): Promise<IntegrationView> {
   const stored = await load(deps, caller.tenantId, id);
-  return toView(stored, await resolveDefault(deps, caller.tenantId, stored.value.vendor));
+  return toView(stored, await resolveDefault(deps, caller.tenantId, stored.value.vendor), deps.publicBaseUrl);
 }
 
 /**
@@ -428,6 +440,8 @@ export async function updateIntegration(
     updatedAt: at,
     credentialsUpdatedAt: credentialsChanged ? at : current.value.credentialsUpdatedAt,
     destinations: destinationsOf(vendor, config),
+    // A grant belongs to the client id it was issued to: new credentials need a new authorisation.
+    ...(credentialsChanged ? { encryptedGrant: undefined, grantScope: undefined, grantedAt: undefined } : {}),
   };
   // ETag-conditional: a concurrent update loses with 409 instead of silently overwriting.
   const stored = await deps.tables.integrations.replace(caller.tenantId, id, next, current.etag);
@@ -459,7 +473,7 @@ export async function updateIntegration(
     });
   }
   const defaultId = await resolveDefault(deps, caller.tenantId, vendor);
-  return { ...toView(stored, defaultId), ...(test ? { test } : {}) };
+  return { ...toView(stored, defaultId, deps.publicBaseUrl), ...(test ? { test } : {}) };
 }
 
 /** The host names in a list of destinations, for the audit log (`*.autotask.net` kept as written). */
@@ -514,6 +528,7 @@ export async function openIntegrationSession(
     // The port refuses every other origin, whatever the stored config or a vendor's answer says.
     allowedOrigins: boundDestinations(stored.value),
     budget: 'integration',
+    ...(usesAuthorisationCode(stored.value) ? { grant: grantStoreFor(deps, tenantId, integrationId) } : {}),
     ...options,
   });
   return { ...built, record: stored.value };

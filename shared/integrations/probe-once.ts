@@ -15,7 +15,11 @@ export async function probeOnce(connector: Connector, session: VendorSession<unk
   try {
     const success = await connector.probe(session);
     const latencyMs = Math.max(0, Math.round(nowMs() - started));
-    return { classification: classifySuccess(connector, success.expiries ?? [], nowMs()), latencyMs, success };
+    return {
+      classification: classifySuccess(connector, success.expiries ?? [], nowMs(), success.missingScopes),
+      latencyMs,
+      success,
+    };
   } catch (error) {
     const classification = classifyFailure(connector, error);
     return {
@@ -56,5 +60,8 @@ export function toTestResult(run: ProbeRun): TestResult {
     // What the test learned (IT Glue's region, Autotask's zone): an unsaved test says so, too.
     ...(run.success?.resolvedConfig ? { detectedConfig: run.success.resolvedConfig as Record<string, unknown> } : {}),
     ...(run.success?.notes && run.success.notes.length > 0 ? { notes: run.success.notes } : {}),
+    ...(run.success?.missingScopes && run.success.missingScopes.length > 0
+      ? { missingScopes: run.success.missingScopes }
+      : {}),
   };
 }

@@ -1,7 +1,7 @@
 import { credentialCipher } from '../app/process-cipher';
 import { ValidationError } from '../errors/domain-error';
 import { type CertificatePin, networkPolicyFromSettings } from '../net/guard';
-import type { Connector, VendorId, VendorSession } from '../vendors/contract';
+import type { Connector, GrantStore, VendorId, VendorSession } from '../vendors/contract';
 import { type RateGate, StorageRateGate, type VendorBudget } from '../vendors/core/rate-gate';
 import { credentialDigest } from '../vendors/core/token-cache';
 import { createVendorHttp } from '../vendors/core/vendor-http';
@@ -34,6 +34,8 @@ export interface SessionInput {
   budget: 'integration' | 'unsaved';
   /** Per-request timeout; the vendor port's default otherwise. */
   timeoutMs?: number;
+  /** A saved integration's authorised grant (oauth-grant.ts), when it has one. */
+  grant?: GrantStore;
 }
 
 export function connectorFor(vendor: VendorId): Connector {
@@ -180,6 +182,7 @@ export async function buildSession(
       config,
       http,
       correlationId: input.correlationId,
+      ...(input.grant ? { grant: input.grant } : {}),
     },
   };
 }

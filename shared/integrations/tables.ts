@@ -27,6 +27,15 @@ export const integrationRecordSchema = z.object({
    * before the binding existed: their config's destinations stand in.
    */
   destinations: z.array(z.string()).optional(),
+  /**
+   * An authorisation-code grant (Halo PSA), a Fernet token of StoredGrant JSON: refresh token,
+   * access token and its expiry, granted scopes. Replaced ETag-conditionally on every refresh
+   * (integrations/oauth-grant.ts); dropped when the credentials change.
+   */
+  encryptedGrant: z.string().optional(),
+  /** The granted scopes and when the admin authorised: not secret, shown on the integration. */
+  grantScope: z.string().optional(),
+  grantedAt: z.string().optional(),
 });
 export type IntegrationRecord = z.infer<typeof integrationRecordSchema>;
 

@@ -84,6 +84,30 @@ export interface VendorSession<Credentials, Config> {
   config: Config;
   http: VendorHttp;
   correlationId: string;
+  /**
+   * The stored OAuth grant of a saved integration that an admin authorised in a browser (Halo's
+   * authorisation-code flow); absent for client-credential integrations and unsaved tests.
+   */
+  grant?: GrantStore;
+}
+
+/** An authorisation-code grant as stored (encrypted) with its integration. Never logged. */
+export interface StoredGrant {
+  refreshToken: string;
+  accessToken?: string | undefined;
+  /** Epoch ms at which the access token expires. */
+  accessExpiresAtMs?: number | undefined;
+  /** The scopes the vendor granted, space-separated as it answered. */
+  scope: string;
+}
+
+/**
+ * Where a connector reads and rotates its grant. `replace` is conditional on the version read:
+ * false when someone else wrote the row first (the caller reads again and decides).
+ */
+export interface GrantStore {
+  read(): Promise<{ grant: StoredGrant; version: string } | undefined>;
+  replace(version: string, next: StoredGrant): Promise<boolean>;
 }
 
 /** Quota as the vendor reports it; headroom = 1 − used/limit, in [0, 1]. */
@@ -107,6 +131,8 @@ export interface ProbeSuccess<Config> {
   notes?: string[];
   /** Config learned while probing that should be saved (IT Glue region, Autotask zone URL). */
   resolvedConfig?: Partial<Config>;
+  /** Scopes the integration needs that the vendor did not grant, by name (needs_attention). */
+  missingScopes?: string[];
 }
 
 export interface Connector<Credentials = unknown, Config = unknown> {

@@ -1,12 +1,14 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { FakeVendor } from './core/all-fakes';
 import { type FakeReply, type FakeRequest, FakeVendorServer } from './core/fake-server';
 import { loadSlice, type SpecViolation } from './core/spec-check';
 
 /**
- * Halo PSA fake (docs/vendors.md "Halo PSA"): `POST /auth/token` (form client_credentials) and the
- * probe `GET /api/Client`, plus `GET /api/Tickets` for tool-call tests. Tokens are opaque strings
- * this server issued; anything else is refused.
+ * Halo PSA fake (docs/vendors.md "Halo PSA"): `POST /auth/token` (form client_credentials,
+ * authorization_code with PKCE, refresh_token with rotation), `GET /auth/authorize` (signs the
+ * browser in at once and redirects back with a code) and the probe `GET /api/Client`, plus
+ * `GET /api/Tickets` for tool-call tests. Tokens are opaque strings this server issued; anything
+ * else is refused.
  */
 export const HALO_FAKE_CREDENTIALS = { clientId: 'fake-halo-client', clientSecret: 'fake-halo-secret' } as const;
 export const HALO_FAKE_TOKEN_SECONDS = 3600;
@@ -57,6 +59,14 @@ export class HaloFakeServer extends FakeVendorServer {
   readonly webhooks = new Map<string, HaloFakeWebhook>();
   /** Hosted Halo: when set, the token request must carry `?tenant=` with this value. */
   requiredTenant: string | undefined;
+  /** What an authorisation grants instead of what was asked (an admin who left scopes unticked). */
+  grantedScopes: string | undefined;
+  /** `expires_in` of the tokens the authorisation-code and refresh grants issue. */
+  grantTokenSeconds = HALO_FAKE_TOKEN_SECONDS;
+  /** Refresh grants answered with a new token pair (each rotates the refresh token). */
+  refreshes = 0;
+  /** Refresh tokens presented again after they were rotated (refused with invalid_grant). */
+  reusedRefreshTokens = 0;
 
   /**
    * Sends a delivery the way Halo calls a webhook: to its URL, with its Basic credentials when its
@@ -100,6 +110,56 @@ export function createHaloFake(): HaloFakeServer {
     json: haloError(401, 'Authorization has been denied for this request.'),
   };
 
+  // Authorisation codes: single use, bound to the PKCE challenge, redirect URI and granted scope.
+  const codes = new Map<string, { challenge: string; redirectUri: string; scope: string }>();
+  // Live refresh tokens and their scope; a rotated one moves to `spent` and is refused from then on.
+  const refreshTokens = new Map<string, string>();
+  const spent = new Set<string>();
+  const tokenPair = (scope: string): FakeReply => {
+    const token = `halo-${randomBytes(12).toString('hex')}`;
+    const refresh = `halo-refresh-${randomBytes(16).toString('hex')}`;
+    issued.add(token);
+    refreshTokens.set(refresh, scope);
+    return {
+      json: {
+        access_token: token,
+        token_type: 'Bearer',
+        expires_in: server.grantTokenSeconds,
+        refresh_token: refresh,
+        scope,
+      },
+    };
+  };
+
+  // The browser leg: Halo would sign the admin in and ask for consent; the fake consents at once.
+  server.route('GET', '/auth/authorize', (req) => {
+    const q = req.query;
+    if (server.requiredTenant !== undefined && q.tenant !== server.requiredTenant) {
+      return { status: 400, json: { error: 'invalid_request', error_description: 'Unknown tenant.' } };
+    }
+    if (q.client_id !== HALO_FAKE_CREDENTIALS.clientId) return { status: 400, json: { error: 'unauthorized_client' } };
+    if (!q.redirect_uri || !/^https?:\/\//.test(q.redirect_uri))
+      return { status: 400, json: { error: 'invalid_request' } };
+    const back = (params: Record<string, string>): FakeReply => {
+      const url = new URL(q.redirect_uri ?? '');
+      for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+      if (q.state !== undefined) url.searchParams.set('state', q.state);
+      return { status: 302, headers: { Location: url.toString() }, json: {} };
+    };
+    if (q.response_type !== 'code') return back({ error: 'unsupported_response_type' });
+    // RFC 7636: S256 only here; a plain or missing challenge is refused.
+    if (q.code_challenge_method !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(q.code_challenge ?? '')) {
+      return back({ error: 'invalid_request', error_description: 'PKCE S256 code_challenge required' });
+    }
+    const code = `halo-code-${randomBytes(16).toString('hex')}`;
+    codes.set(code, {
+      challenge: q.code_challenge ?? '',
+      redirectUri: q.redirect_uri,
+      scope: server.grantedScopes ?? q.scope ?? 'all',
+    });
+    return back({ code });
+  });
+
   server.route('POST', '/auth/token', (req) => {
     const form = new URLSearchParams(req.body);
     if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
@@ -108,8 +168,42 @@ export function createHaloFake(): HaloFakeServer {
     if (server.requiredTenant !== undefined && req.query.tenant !== server.requiredTenant) {
       return { status: 400, json: { error: 'invalid_client', error_description: 'Unknown tenant.' } };
     }
-    if (form.get('grant_type') !== 'client_credentials')
-      return { status: 400, json: { error: 'unsupported_grant_type' } };
+    const grantType = form.get('grant_type');
+    if (grantType === 'authorization_code' || grantType === 'refresh_token') {
+      if (
+        form.get('client_id') !== HALO_FAKE_CREDENTIALS.clientId ||
+        form.get('client_secret') !== HALO_FAKE_CREDENTIALS.clientSecret
+      ) {
+        return { status: 400, json: { error: 'invalid_client' } };
+      }
+      if (grantType === 'authorization_code') {
+        const code = form.get('code') ?? '';
+        const granted = codes.get(code);
+        codes.delete(code); // single use, whatever happens next
+        if (!granted)
+          return { status: 400, json: { error: 'invalid_grant', error_description: 'Unknown or used code.' } };
+        if (form.get('redirect_uri') !== granted.redirectUri) {
+          return { status: 400, json: { error: 'invalid_grant', error_description: 'redirect_uri mismatch.' } };
+        }
+        const verifier = form.get('code_verifier') ?? '';
+        const challenge = createHash('sha256').update(verifier, 'ascii').digest('base64url');
+        if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || challenge !== granted.challenge) {
+          return { status: 400, json: { error: 'invalid_grant', error_description: 'PKCE verification failed.' } };
+        }
+        return tokenPair(granted.scope);
+      }
+      const presented = form.get('refresh_token') ?? '';
+      const scope = refreshTokens.get(presented);
+      if (scope === undefined) {
+        if (spent.has(presented)) server.reusedRefreshTokens++;
+        return { status: 400, json: { error: 'invalid_grant', error_description: 'Invalid refresh token.' } };
+      }
+      refreshTokens.delete(presented);
+      spent.add(presented);
+      server.refreshes++;
+      return tokenPair(scope);
+    }
+    if (grantType !== 'client_credentials') return { status: 400, json: { error: 'unsupported_grant_type' } };
     if (
       form.get('client_id') !== HALO_FAKE_CREDENTIALS.clientId ||
       form.get('client_secret') !== HALO_FAKE_CREDENTIALS.clientSecret

@@ -30,6 +30,7 @@ const VENDOR_KINDS = {
 const PROBE_REASONS = {
   ...VENDOR_KINDS,
   expiring: true,
+  missing_scopes: true,
   ok: true,
   undecryptable: true,
   internal: true,

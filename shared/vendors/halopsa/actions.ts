@@ -1,20 +1,14 @@
-import { callWithBearer, requestToken } from '../client-credentials';
 import type { VendorRequest, VendorResponse } from '../contract';
 import { expectOk, isRecord, numberAt, pathValue } from '../core/errors';
-import { haloTokenRequest, readHaloMessage } from './api';
+import { readHaloMessage } from './api';
+import { type HaloSession, haloBearerCall } from './auth';
 import { haloBaseUrl } from './config';
-import { type HaloSession, tokenKey } from './index';
 
 /** Halo PSA writes for tool calls. Halo writes are POSTs of arrays (docs/vendors.md). */
 
-function haloCall(session: HaloSession, build: (token: string) => VendorRequest): Promise<VendorResponse> {
-  return callWithBearer({
-    http: session.http,
-    cacheKey: tokenKey(session),
-    fetchToken: () =>
-      requestToken('halopsa', session.http, haloTokenRequest(session.credentials, session.config), readHaloMessage),
-    build,
-  });
+/** Client credentials or the authorised grant, as the integration is configured (auth.ts). */
+async function haloCall(session: HaloSession, build: (token: string) => VendorRequest): Promise<VendorResponse> {
+  return (await haloBearerCall(session, build)).response;
 }
 
 export interface HaloActionInput {

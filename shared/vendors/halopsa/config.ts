@@ -23,6 +23,12 @@ export const haloConfigSchema = z
     baseUrl: z.url().optional(),
     /** Space-separated Halo scopes; `all` covers tickets, clients and assets (docs/vendors.md). */
     scope: z.string().trim().min(1).default('all'),
+    /**
+     * How the hub gets its token: `client_credentials` (the application's own secret) or
+     * `authorization_code`, where an admin signs in to Halo once in a browser and the hub keeps the
+     * refresh token (docs/integrations.md "Halo PSA authorisation").
+     */
+    grant: z.enum(['client_credentials', 'authorization_code']).default('client_credentials'),
   })
   .refine((config) => config.tenant !== undefined || config.baseUrl !== undefined, {
     message: 'Give the Halo tenant (the part before .halopsa.com) or a base URL.',

@@ -1,36 +1,24 @@
-import { callWithBearer, requestToken } from '../client-credentials';
-import type { Connector, ProbeSuccess, VendorSession } from '../contract';
+import type { Connector, ProbeSuccess } from '../contract';
 import { originsOf } from '../core/destinations';
 import { badResponse, expectOk } from '../core/errors';
-import { tokenCacheKey } from '../core/token-cache';
-import { haloProbeRequest, haloTokenRequest, readClientCount, readHaloMessage } from './api';
+import { haloProbeRequest, readClientCount, readHaloMessage } from './api';
+import { type HaloSession, haloBearerCall } from './auth';
 import { haloCatalog } from './catalog';
 import { type HaloConfig, type HaloCredentials, haloBaseUrl, haloConfigSchema, haloCredentialsSchema } from './config';
+import { missingHaloScopes } from './oauth-requests';
 
-export type HaloSession = VendorSession<HaloCredentials, HaloConfig>;
-
-/** The token depends on the instance and the scope as much as on the credentials. */
-export function tokenKey(session: HaloSession): string {
-  return tokenCacheKey(session.integrationId, 'halopsa-token', {
-    credentials: session.credentials,
-    instance: haloBaseUrl(session.config),
-    scope: session.config.scope,
-  });
-}
+export { type HaloSession, tokenKey } from './auth';
 
 async function probe(session: HaloSession): Promise<ProbeSuccess<HaloConfig>> {
-  const response = await callWithBearer({
-    http: session.http,
-    cacheKey: tokenKey(session),
-    fetchToken: () =>
-      requestToken('halopsa', session.http, haloTokenRequest(session.credentials, session.config), readHaloMessage),
-    build: (token) => haloProbeRequest(session.config, token),
-  });
+  const { response, scope } = await haloBearerCall(session, (token) => haloProbeRequest(session.config, token));
   expectOk('halopsa', 'probe', response, readHaloMessage);
   const clients = readClientCount(response.body);
   if (clients === undefined)
     throw badResponse('halopsa', 'probe', response, 'GET /api/Client answered without a client list');
-  return { notes: [`Halo answered with ${clients} client${clients === 1 ? '' : 's'} visible to this application.`] };
+  const notes = [`Halo answered with ${clients} client${clients === 1 ? '' : 's'} visible to this application.`];
+  // Only an authorised grant says what it was given; a client-credentials token is checked by use.
+  const missingScopes = scope === undefined ? [] : missingHaloScopes(scope);
+  return { notes, ...(missingScopes.length > 0 ? { missingScopes } : {}) };
 }
 
 export const connector: Connector<HaloCredentials, HaloConfig> = {

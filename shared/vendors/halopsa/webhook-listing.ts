@@ -1,8 +1,7 @@
-import { callWithBearer, requestToken } from '../client-credentials';
 import { expectOk, isRecord, numberAt, stringAt } from '../core/errors';
-import { haloTokenRequest, readHaloMessage } from './api';
+import { readHaloMessage } from './api';
+import { type HaloSession, haloBearerCall } from './auth';
 import { haloBaseUrl } from './config';
-import { type HaloSession, tokenKey } from './index';
 
 /**
  * What Halo really holds of webhooks (docs/reconcile.md): `GET /api/Webhook` ("List of Webhook" in
@@ -17,18 +16,12 @@ export interface ListedHaloWebhook {
 }
 
 export async function listHaloWebhooks(session: HaloSession): Promise<ListedHaloWebhook[]> {
-  const response = await callWithBearer({
-    http: session.http,
-    cacheKey: tokenKey(session),
-    fetchToken: () =>
-      requestToken('halopsa', session.http, haloTokenRequest(session.credentials, session.config), readHaloMessage),
-    build: (token) => ({
-      operation: 'webhook.list',
-      method: 'GET',
-      url: `${haloBaseUrl(session.config)}/api/Webhook`,
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
-    }),
-  });
+  const { response } = await haloBearerCall(session, (token) => ({
+    operation: 'webhook.list',
+    method: 'GET',
+    url: `${haloBaseUrl(session.config)}/api/Webhook`,
+    headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+  }));
   expectOk('halopsa', 'webhook.list', response, readHaloMessage);
   const body = response.body;
   const rows = Array.isArray(body) ? body : isRecord(body) && Array.isArray(body.webhooks) ? body.webhooks : [];
