@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AUTOTASK_TOOLS } from '../../shared/tools/autotask-tools';
 import { findTool, listTools } from '../../shared/tools/catalog';
+import { DATTO_EDR_TOOLS } from '../../shared/tools/datto-edr-tools';
+import { DATTO_RMM_TOOLS } from '../../shared/tools/datto-rmm-tools';
 import type { ToolResult } from '../../shared/tools/definition';
 import { ITGLUE_TOOLS } from '../../shared/tools/itglue-tools';
 import { MICROSOFT365_TOOLS } from '../../shared/tools/microsoft365-tools';
@@ -247,7 +249,11 @@ describe('tools against the fake vendors', () => {
   });
 
   it('every tool in the catalog has a case above (or in tools-vendor-actions.test.ts)', () => {
-    const elsewhere = new Set([...AUTOTASK_TOOLS, ...MICROSOFT365_TOOLS, ...ITGLUE_TOOLS].map((t) => t.id));
+    const elsewhere = new Set(
+      [...AUTOTASK_TOOLS, ...MICROSOFT365_TOOLS, ...ITGLUE_TOOLS, ...DATTO_RMM_TOOLS, ...DATTO_EDR_TOOLS].map(
+        (t) => t.id,
+      ),
+    );
     expect(
       listTools()
         .map((t) => t.id)
