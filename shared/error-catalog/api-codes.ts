@@ -64,6 +64,10 @@ const MEANINGS = {
     'integration',
     'A new vendor address was set without entering the credentials again (they are never sent to a new host unasked).',
   ],
+  expiry_date_required: [
+    'integration',
+    'The vendor does not report when the key expires, so a new integration must say (the problem names the field and where the vendor shows it).',
+  ],
   attempt_in_flight: ['outbound', 'An attempt of this delivery is running; a manual retry waits for it.'],
   subscription_disabled: [
     'outbound',

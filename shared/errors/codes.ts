@@ -47,6 +47,7 @@ export const ERROR_CODES = [
   // Integrations
   'integration_test_failed',
   'destination_change_needs_credentials',
+  'expiry_date_required',
   // Outbound webhooks
   'attempt_in_flight',
   'subscription_disabled',

@@ -46,6 +46,7 @@ export const ERROR_TABLE = {
   credential_key_unavailable: { status: 503, title: 'Credential encryption key unavailable' },
   credentials_unreadable: { status: 500, title: 'Stored credentials could not be decrypted' },
   integration_test_failed: { status: 422, title: 'The connection test failed' },
+  expiry_date_required: { status: 422, title: 'The credentials need their expiry date' },
   destination_change_needs_credentials: {
     status: 422,
     title: 'A new vendor address needs the credentials entered again',

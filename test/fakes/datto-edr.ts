@@ -8,6 +8,8 @@ import { type FakeReply, type FakeRequest, FakeVendorServer } from './core/fake-
  * description, so the fake checks by hand what docs/vendor-fidelity.md records as the evidence.
  */
 export const FAKE_DATTO_EDR_CREDENTIALS = { apiToken: 'fakeEdrToken0123456789abcdefghijklmnopqrstuvwxyz' };
+/** The expiry date the fake's integrations are created with. */
+export const FAKE_DATTO_EDR_TOKEN_EXPIRES_AT = '2099-12-31';
 
 /** An alert or incident record as the API returns it (test data). */
 export type FakeEdrRecord = Record<string, unknown>;
@@ -177,5 +179,6 @@ function sortedBy(records: FakeEdrRecord[], order: unknown): FakeEdrRecord[] {
 export const dattoEdrFake: FakeVendor = {
   create: () => new DattoEdrFake(),
   credentials: FAKE_DATTO_EDR_CREDENTIALS,
-  config: (baseUrl) => ({ baseUrl }),
+  // A new integration must say when its token expires (docs/integrations.md): far away here.
+  config: (baseUrl) => ({ baseUrl, tokenExpiresAt: FAKE_DATTO_EDR_TOKEN_EXPIRES_AT }),
 };

@@ -300,5 +300,6 @@ export class DattoRmmFake extends FakeVendorServer {
 export const dattoRmmFake: FakeVendor = {
   create: () => new DattoRmmFake(),
   credentials: FAKE_DATTO_RMM_CREDENTIALS,
-  config: (baseUrl) => ({ baseUrl }),
+  // A new integration must say when its key expires (docs/integrations.md); the fake's never does.
+  config: (baseUrl) => ({ baseUrl, apiKeyNeverExpires: true }),
 };
