@@ -73,6 +73,10 @@ const MEANINGS = {
     'The authorisation link was unknown, expired (10 minutes) or already used; nothing was stored.',
   ],
   oauth_denied: ['integration', 'The admin cancelled or the vendor refused the authorisation; nothing was stored.'],
+  expiry_date_required: [
+    'integration',
+    'The vendor does not report when the key expires, so a new integration must say (the problem names the field and where the vendor shows it).',
+  ],
   attempt_in_flight: ['outbound', 'An attempt of this delivery is running; a manual retry waits for it.'],
   subscription_disabled: [
     'outbound',

@@ -51,6 +51,7 @@ export const ERROR_CODES = [
   'oauth_not_available',
   'oauth_state_invalid',
   'oauth_denied',
+  'expiry_date_required',
   // Outbound webhooks
   'attempt_in_flight',
   'subscription_disabled',

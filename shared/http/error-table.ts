@@ -49,6 +49,7 @@ export const ERROR_TABLE = {
   oauth_not_available: { status: 422, title: 'This integration cannot be authorised in a browser' },
   oauth_state_invalid: { status: 400, title: 'The authorisation link is not valid' },
   oauth_denied: { status: 400, title: 'The vendor did not authorise the integration' },
+  expiry_date_required: { status: 422, title: 'The credentials need their expiry date' },
   destination_change_needs_credentials: {
     status: 422,
     title: 'A new vendor address needs the credentials entered again',

@@ -241,6 +241,9 @@ export async function createIntegration(
   const credentials = parseCredentials(connector, input.credentials);
   let config = parseConfig(connector, input.config ?? {}) as Record<string, unknown>;
   requireAdminForPrivateAddress(caller, undefined, { after: pinOf(input.vendor, config) });
+  // Asked here, before anything is sent or saved: the vendor's API cannot tell the hub later.
+  const missing = connector.requiredAtCreate?.(config);
+  if (missing) throw new DomainError('expiry_date_required', missing.message, { field: missing.field });
   let test: TestResult | undefined;
   if (!options.skipTest) {
     ({ test, config } = await testBeforeSave(caller.tenantId, input.vendor, credentials, config, {

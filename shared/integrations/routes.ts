@@ -26,7 +26,8 @@ import { integrationsRouteHeads as heads } from './route-heads';
 const TAGS = ['Integrations'];
 const notFound = { description: 'No such integration in this tenant.', schema: problemSchema };
 const testFailed = {
-  description: 'The connection test failed; nothing was saved. `test` holds the result.',
+  description:
+    'The connection test failed (`integration_test_failed`; `test` holds the result), or a Datto RMM / Datto EDR config lacks the key expiry its vendor does not report (`expiry_date_required`, with `field`); nothing was saved.',
   schema: problemSchema,
 };
 

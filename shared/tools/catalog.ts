@@ -15,6 +15,8 @@ import { connector as unifi } from '../vendors/unifi';
 import { restartDevice } from '../vendors/unifi/actions';
 import { boolish, entityId, text } from './args';
 import { AUTOTASK_TOOLS } from './autotask-tools';
+import { DATTO_EDR_TOOLS } from './datto-edr-tools';
+import { DATTO_RMM_TOOLS } from './datto-rmm-tools';
 import { defineTool, type ToolDefinition } from './definition';
 import { ITGLUE_TOOLS } from './itglue-tools';
 import { MICROSOFT365_TOOLS } from './microsoft365-tools';
@@ -206,6 +208,8 @@ const TOOLS: readonly ToolDefinition[] = [
   ...ITGLUE_TOOLS,
   ...PAX8_TOOLS,
   ...UNIFI_TOOLS,
+  ...DATTO_RMM_TOOLS,
+  ...DATTO_EDR_TOOLS,
 ];
 
 const byId = new Map(TOOLS.map((tool) => [tool.id, tool]));

@@ -175,6 +175,11 @@ export interface Connector<Credentials = unknown, Config = unknown> {
    * the TLS pin the config declares, so the guard trusts that certificate and nothing else.
    */
   certificatePin?(config: Config): CertificatePin | undefined;
+  /**
+   * What a new integration must give that the vendor's API does not report (Datto key expiry):
+   * checked at create only, so integrations saved before keep working (docs/integrations.md).
+   */
+  requiredAtCreate?(config: Config): { field: string; message: string } | undefined;
 }
 
 /** Why a vendor call failed, in the terms the hub acts on. */

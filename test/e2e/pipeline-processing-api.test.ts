@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
-import { DattoEdrFake, FAKE_DATTO_EDR_CREDENTIALS } from '../fakes/datto-edr';
+import { DattoEdrFake, FAKE_DATTO_EDR_CREDENTIALS, FAKE_DATTO_EDR_TOKEN_EXPIRES_AT } from '../fakes/datto-edr';
 import { postAutotaskTicket } from '../support/autotask-pipeline';
 import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support/host-process';
 import { type CallResult, call, eventually } from '../support/http';
@@ -53,7 +53,7 @@ beforeAll(async () => {
     vendor: 'datto-edr',
     name: 'EDR (fake)',
     credentials: FAKE_DATTO_EDR_CREDENTIALS,
-    config: { baseUrl: edr.baseUrl },
+    config: { baseUrl: edr.baseUrl, tokenExpiresAt: FAKE_DATTO_EDR_TOKEN_EXPIRES_AT },
   });
   const hook = await api('POST', '/api/v1/webhooks', { body: { integrationId: autotaskId } });
   expect(hook.status, hook.text).toBe(201);
@@ -125,8 +125,15 @@ describe('tool catalog', () => {
       'autotask.ticket.update',
       'autotask.ticket.update_status',
       'autotask.time_entry.add',
+      'datto-edr.alert.list',
       'datto-edr.host.isolate',
+      'datto-edr.incident.list',
+      'datto-rmm.alert.list_open',
+      'datto-rmm.device.get',
+      'datto-rmm.device.list',
+      'datto-rmm.device.monitor_state',
       'datto-rmm.device.run_quick_job',
+      'datto-rmm.site.list',
       'halopsa.ticket.add_action',
       'itglue.configuration.list',
       'itglue.configuration.lookup',

@@ -6,12 +6,23 @@ import { loadSlice } from './core/spec-check';
 
 /**
  * Datto RMM fake: the password-grant token endpoint under the public client, bearer-checked v2
- * routes, and `system/request_rate` reporting the calls this fake has seen in its window.
+ * routes, `system/request_rate` reporting the calls this fake has seen in its window, and the
+ * inventory and open-alert reads with Datto's `page`/`max` paging. Requests under /api are held to
+ * test/fixtures/vendor-specs/datto-rmm before any route runs.
  */
 export const FAKE_DATTO_RMM_CREDENTIALS = {
   apiKey: 'FAKERMMAPIKEY0001',
   apiSecret: 'fake-datto-rmm-secret',
 };
+
+/** A site, device or alert record as the API returns it (test data; shapes from the spec slice). */
+export type FakeRmmRecord = Record<string, unknown>;
+
+/** The API's largest page (`max` above it is answered with 250). */
+const MAX_PAGE = 250;
+
+const contains = (value: unknown, part: string | undefined) =>
+  part === undefined || (typeof value === 'string' && value.toLowerCase().includes(part.toLowerCase()));
 
 const PUBLIC_CLIENT = `Basic ${Buffer.from('public-client:public').toString('base64')}`;
 
@@ -22,6 +33,66 @@ export class DattoRmmFake extends FakeVendorServer {
   /** The account every key of this fake belongs to (`request_rate` and `account` report it). */
   accountUid = 'fake-account-1';
   private tokens = new Set<string>();
+  /** Inventory the reads page through (tests replace or extend these). */
+  sites: FakeRmmRecord[] = [
+    { id: 1, uid: 'site-1', accountUid: 'fake-account-1', name: 'Fake Customer Ltd', onDemand: false },
+    { id: 2, uid: 'site-2', accountUid: 'fake-account-1', name: 'Other Customer plc', onDemand: false },
+  ];
+  devices: FakeRmmRecord[] = [
+    {
+      id: 11,
+      uid: 'device-1',
+      siteUid: 'site-1',
+      siteName: 'Fake Customer Ltd',
+      hostname: 'FILE01',
+      operatingSystem: 'Windows Server 2022',
+      online: true,
+      lastSeen: '2026-05-01T08:00:00Z',
+      rebootRequired: false,
+      antivirus: { antivirusProduct: 'Datto AV', antivirusStatus: 'RunningAndUpToDate' },
+      patchManagement: { patchStatus: 'FullyPatched', patchesApprovedPending: 0 },
+    },
+    {
+      id: 12,
+      uid: 'device-2',
+      siteUid: 'site-1',
+      siteName: 'Fake Customer Ltd',
+      hostname: 'LAPTOP-07',
+      operatingSystem: 'Windows 11',
+      online: false,
+      lastSeen: '2026-04-28T17:30:00Z',
+      rebootRequired: true,
+      antivirus: { antivirusProduct: 'Datto AV', antivirusStatus: 'RunningAndNotUpToDate' },
+      patchManagement: { patchStatus: 'RebootRequired', patchesApprovedPending: 3 },
+    },
+  ];
+  /** Open alerts; `alertSourceInfo` says whose. */
+  alerts: FakeRmmRecord[] = [
+    {
+      alertUid: 'alert-1',
+      priority: 'Critical',
+      resolved: false,
+      muted: false,
+      alertSourceInfo: {
+        deviceUid: 'device-2',
+        deviceName: 'LAPTOP-07',
+        siteUid: 'site-1',
+        siteName: 'Fake Customer Ltd',
+      },
+    },
+    {
+      alertUid: 'alert-2',
+      priority: 'Moderate',
+      resolved: false,
+      muted: true,
+      alertSourceInfo: {
+        deviceUid: 'device-1',
+        deviceName: 'FILE01',
+        siteUid: 'site-1',
+        siteName: 'Fake Customer Ltd',
+      },
+    },
+  ];
 
   constructor() {
     super('datto-rmm', {
@@ -65,6 +136,72 @@ export class DattoRmmFake extends FakeVendorServer {
         };
       }),
     );
+    // Lists: `page` from 0, `max` (the API answers at most 250), `pageDetails.nextPageUrl` while more.
+    this.route('GET', '/api/v2/account/sites', (req) =>
+      this.bearer(req, () =>
+        this.page(
+          req,
+          'sites',
+          this.sites.filter((s) => contains(s.name, req.query.siteName)),
+        ),
+      ),
+    );
+    this.route('GET', '/api/v2/account/devices', (req) =>
+      this.bearer(req, () =>
+        this.page(
+          req,
+          'devices',
+          this.devices.filter((d) => contains(d.hostname, req.query.hostname)),
+        ),
+      ),
+    );
+    this.route('GET', '/api/v2/site/:siteUid/devices', (req) =>
+      this.bearer(req, () => {
+        if (!this.sites.some((s) => s.uid === req.params.siteUid))
+          return { status: 404, json: { message: 'Site not found' } };
+        return this.page(
+          req,
+          'devices',
+          this.devices.filter((d) => d.siteUid === req.params.siteUid),
+        );
+      }),
+    );
+    this.route('GET', '/api/v2/device/:deviceUid', (req) =>
+      this.bearer(req, () => {
+        const device = this.devices.find((d) => d.uid === req.params.deviceUid);
+        return device ? { json: device } : { status: 404, json: { message: 'Device not found' } };
+      }),
+    );
+    this.route('GET', '/api/v2/account/alerts/open', (req) =>
+      this.bearer(req, () =>
+        this.page(
+          req,
+          'alerts',
+          this.openAlerts(req, () => true),
+        ),
+      ),
+    );
+    this.route('GET', '/api/v2/site/:siteUid/alerts/open', (req) =>
+      this.bearer(req, () =>
+        this.page(
+          req,
+          'alerts',
+          this.openAlerts(req, (src) => src.siteUid === req.params.siteUid),
+        ),
+      ),
+    );
+    this.route('GET', '/api/v2/device/:deviceUid/alerts/open', (req) =>
+      this.bearer(req, () => {
+        if (!this.devices.some((d) => d.uid === req.params.deviceUid)) {
+          return { status: 404, json: { message: 'Device not found' } };
+        }
+        return this.page(
+          req,
+          'alerts',
+          this.openAlerts(req, (src) => src.deviceUid === req.params.deviceUid),
+        );
+      }),
+    );
     this.route('GET', '/api/v2/account', (req) =>
       this.bearer(req, () => ({ json: { id: 1, uid: this.accountUid, name: 'Fake MSP', currency: 'USD' } })),
     );
@@ -89,6 +226,35 @@ export class DattoRmmFake extends FakeVendorServer {
   /** Every issued token stops working (as after a key rotation). */
   revokeTokens(): void {
     this.tokens.clear();
+  }
+
+  private openAlerts(req: FakeRequest, whose: (source: FakeRmmRecord) => boolean): FakeRmmRecord[] {
+    const muted = req.query.muted === undefined ? undefined : req.query.muted === 'true';
+    return this.alerts.filter(
+      (a) =>
+        a.resolved !== true &&
+        (muted === undefined || a.muted === muted) &&
+        whose((a.alertSourceInfo ?? {}) as FakeRmmRecord),
+    );
+  }
+
+  /** One page as Datto answers it: `{pageDetails: {count, totalCount, prevPageUrl, nextPageUrl}, <key>: [...]}`. */
+  private page(req: FakeRequest, key: string, all: FakeRmmRecord[]): FakeReply {
+    const page = Number(req.query.page ?? 0);
+    const max = Math.min(Number(req.query.max ?? MAX_PAGE), MAX_PAGE);
+    const items = all.slice(page * max, page * max + max);
+    const link = (n: number) => `${this.baseUrl}${req.path}?max=${max}&page=${n}`;
+    return {
+      json: {
+        pageDetails: {
+          count: items.length,
+          totalCount: all.length,
+          prevPageUrl: page > 0 ? link(page - 1) : null,
+          nextPageUrl: (page + 1) * max < all.length ? link(page + 1) : null,
+        },
+        [key]: items,
+      },
+    };
   }
 
   private token(req: FakeRequest): FakeReply {
@@ -134,5 +300,6 @@ export class DattoRmmFake extends FakeVendorServer {
 export const dattoRmmFake: FakeVendor = {
   create: () => new DattoRmmFake(),
   credentials: FAKE_DATTO_RMM_CREDENTIALS,
-  config: (baseUrl) => ({ baseUrl }),
+  // A new integration must say when its key expires (docs/integrations.md); the fake's never does.
+  config: (baseUrl) => ({ baseUrl, apiKeyNeverExpires: true }),
 };

@@ -99,6 +99,12 @@ const PATH_TOOLS: PathTool[] = [
  * test/integration/tools-vendor-actions.test.ts.
  */
 const PATH_ARGS_OF_DIRECTORY_TOOLS = [
+  // The Datto RMM reads (test/integration/tools-datto.test.ts runs them against the spec-held fake).
+  'datto-rmm.alert.list_open.deviceUid',
+  'datto-rmm.alert.list_open.siteUid',
+  'datto-rmm.device.get.deviceUid',
+  'datto-rmm.device.list.siteUid',
+  'datto-rmm.device.monitor_state.deviceUid',
   'itglue.configuration.list.organizationId',
   'itglue.password.list.organizationId',
   'itglue.password.reveal.passwordId',

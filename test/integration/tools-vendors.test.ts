@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AUTOTASK_TOOLS } from '../../shared/tools/autotask-tools';
 import { findTool, listTools } from '../../shared/tools/catalog';
+import { DATTO_EDR_TOOLS } from '../../shared/tools/datto-edr-tools';
+import { DATTO_RMM_TOOLS } from '../../shared/tools/datto-rmm-tools';
 import type { ToolResult } from '../../shared/tools/definition';
 import { ITGLUE_TOOLS } from '../../shared/tools/itglue-tools';
 import { MICROSOFT365_TOOLS } from '../../shared/tools/microsoft365-tools';
@@ -248,9 +250,17 @@ describe('tools against the fake vendors', () => {
     expect(unknown).toMatchObject({ kind: 'not_found', httpStatus: 404 });
   });
 
-  it('every tool in the catalog has a case above (or in tools-vendor-actions.test.ts, tools-pax8-unifi.test.ts)', () => {
+  it('every tool in the catalog has a case above (or in tools-vendor-actions, tools-pax8-unifi, tools-datto)', () => {
     const elsewhere = new Set(
-      [...AUTOTASK_TOOLS, ...MICROSOFT365_TOOLS, ...ITGLUE_TOOLS, ...PAX8_TOOLS, ...UNIFI_TOOLS].map((t) => t.id),
+      [
+        ...AUTOTASK_TOOLS,
+        ...MICROSOFT365_TOOLS,
+        ...ITGLUE_TOOLS,
+        ...PAX8_TOOLS,
+        ...UNIFI_TOOLS,
+        ...DATTO_RMM_TOOLS,
+        ...DATTO_EDR_TOOLS,
+      ].map((t) => t.id),
     );
     expect(
       listTools()

@@ -119,7 +119,7 @@ describe('Datto RMM address block (403 with Retry-After)', () => {
         vendor: 'datto-rmm',
         name: 'blocked',
         credentials: FAKE_CREDENTIALS['datto-rmm'],
-        config: { baseUrl: fake.baseUrl },
+        config: { baseUrl: fake.baseUrl, apiKeyNeverExpires: true },
       },
       { skipTest: true, correlationId: 'corr-block' },
     );

@@ -14,7 +14,7 @@ import { toolCallWork } from '../../shared/pipeline/stages/tool-call';
 import { sopDeps } from '../../shared/sops/deps';
 import { createSop } from '../../shared/sops/sops';
 import { type AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
-import { type DattoEdrFake, FAKE_DATTO_EDR_CREDENTIALS } from '../fakes/datto-edr';
+import { type DattoEdrFake, FAKE_DATTO_EDR_CREDENTIALS, FAKE_DATTO_EDR_TOKEN_EXPIRES_AT } from '../fakes/datto-edr';
 import type { PrefixedBus } from './prefixed-bus';
 import { storeNormalizedEvent } from './stored-run';
 import { eventually } from './wait';
@@ -97,7 +97,12 @@ export async function connectFakeVendors(principal: Principal, autotask: Autotas
   await createIntegration(
     integrationDeps(),
     principal,
-    { vendor: 'datto-edr', name: 'EDR', credentials: FAKE_DATTO_EDR_CREDENTIALS, config: { baseUrl: edr.baseUrl } },
+    {
+      vendor: 'datto-edr',
+      name: 'EDR',
+      credentials: FAKE_DATTO_EDR_CREDENTIALS,
+      config: { baseUrl: edr.baseUrl, tokenExpiresAt: FAKE_DATTO_EDR_TOKEN_EXPIRES_AT },
+    },
     setup,
   );
 }

@@ -26,6 +26,8 @@ export const dattoEdrConfigSchema = z
       .optional(),
     baseUrl: baseUrlField.optional(),
     tokenCreatedAt: isoDateField.optional(),
+    /** The token's expiry date itself, when the admin has it rather than the creation date. */
+    tokenExpiresAt: isoDateField.optional(),
   })
   .refine((c) => c.instance !== undefined || c.baseUrl !== undefined, {
     message: 'give the instance name (the part before .infocyte.com) or a base URL',
@@ -59,14 +61,21 @@ async function probe(session: EdrSession): Promise<ProbeSuccess<DattoEdrConfig>>
   expectOk('datto-edr', 'probe', response, readDattoEdrMessage);
   if (!isRecord(response.body)) throw badResponse('datto-edr', 'probe', response, 'users/me answered without a user');
   const created = session.config.tokenCreatedAt ? Date.parse(session.config.tokenCreatedAt) : undefined;
+  // The expiry given outright wins; else a year after creation.
+  const expires = session.config.tokenExpiresAt
+    ? Date.parse(session.config.tokenExpiresAt)
+    : created !== undefined
+      ? created + TOKEN_LIFETIME_MS
+      : undefined;
   const notes: string[] = [];
   const who = stringAt(response.body, 'email') ?? stringAt(response.body, 'username');
   if (who) notes.push(`authenticated as ${who}`);
-  if (created === undefined) notes.push('Set tokenCreatedAt to be warned before the API token expires (one year).');
-  else if (created + TOKEN_LIFETIME_MS < nowMs()) notes.push('The API token is older than one year.');
+  if (expires === undefined) {
+    notes.push('Set tokenExpiresAt (or tokenCreatedAt) to be warned before the API token expires (one year).');
+  } else if (expires < nowMs()) notes.push('The API token is past its expiry date.');
   return {
-    ...(created !== undefined
-      ? { expiries: [{ what: 'Datto EDR API token', at: new Date(created + TOKEN_LIFETIME_MS).toISOString() }] }
+    ...(expires !== undefined
+      ? { expiries: [{ what: 'Datto EDR API token', at: new Date(expires).toISOString() }] }
       : {}),
     ...(notes.length > 0 ? { notes } : {}),
   };
@@ -99,7 +108,14 @@ export const connector: Connector<DattoEdrCredentials, DattoEdrConfig> = {
         label: 'Token creation date',
         secret: false,
         required: false,
-        hint: 'When the token was made (YYYY-MM-DD); the hub warns before its one-year expiry.',
+        hint: 'When the token was made (YYYY-MM-DD); it expires a year later. Required at create unless tokenExpiresAt is given.',
+      },
+      {
+        name: 'tokenExpiresAt',
+        label: 'Token expiry date',
+        secret: false,
+        required: false,
+        hint: "The token's expiry date (YYYY-MM-DD), instead of tokenCreatedAt; the hub warns ahead of it.",
       },
     ],
     capabilities: ['probe', 'expiry'],
@@ -112,4 +128,13 @@ export const connector: Connector<DattoEdrCredentials, DattoEdrConfig> = {
   accountKey: (_credentials, config) => `datto-edr:${dattoEdrBaseUrl(config)}`,
   destinations: (config) => originsOf([dattoEdrBaseUrl(config)]),
   probe,
+  // The API has no call that reports a token's age or expiry (docs/vendor-fidelity.md).
+  requiredAtCreate: (config) =>
+    config.tokenCreatedAt === undefined && config.tokenExpiresAt === undefined
+      ? {
+          field: 'config.tokenExpiresAt',
+          message:
+            'Datto EDR does not report when an API token expires, so enter it: config.tokenExpiresAt (YYYY-MM-DD), or config.tokenCreatedAt, the day the token was made under Admin › Users & Tokens › API tokens (tokens last one year). Nothing was saved.',
+        }
+      : undefined,
 };

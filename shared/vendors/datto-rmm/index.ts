@@ -173,14 +173,14 @@ export const connector: Connector<DattoRmmCredentials, DattoRmmConfig> = {
         label: 'API key expiry date',
         secret: false,
         required: false,
-        hint: "Datto RMM's API does not report it: if the key was set to expire, its date (YYYY-MM-DD); the hub warns ahead of it.",
+        hint: "Required at create (or apiKeyNeverExpires): Datto RMM's API does not report it. The key's expiry date (YYYY-MM-DD), from Setup › Users › the API user; the hub warns ahead of it.",
       },
       {
         name: 'apiKeyNeverExpires',
         label: 'API key never expires',
         secret: false,
         required: false,
-        hint: 'true when the key was made without an expiry date; until one of the two is set, every test says the expiry is unknown.',
+        hint: 'true when the key was made without an expiry date (instead of apiKeyExpiresAt); integrations saved without either get a note on every test and probe.',
       },
     ],
     capabilities: ['probe', 'quota', 'expiry'],
@@ -193,4 +193,13 @@ export const connector: Connector<DattoRmmCredentials, DattoRmmConfig> = {
   budgetScope: 'account',
   destinations: (config) => originsOf([dattoRmmBaseUrl(config)]),
   probe,
+  // No operation of the API v2 description reports a key's expiry (test/fixtures/vendor-specs/datto-rmm).
+  requiredAtCreate: (config) =>
+    config.apiKeyExpiresAt === undefined && config.apiKeyNeverExpires !== true
+      ? {
+          field: 'config.apiKeyExpiresAt',
+          message:
+            'Datto RMM does not report when an API key expires, so enter it: config.apiKeyExpiresAt (YYYY-MM-DD), the expiry set when the key was generated (Datto RMM: Setup › Users › the API user › API keys). If the key was made without an expiry date, send config.apiKeyNeverExpires: true instead. Nothing was saved.',
+        }
+      : undefined,
 };
