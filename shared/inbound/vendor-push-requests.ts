@@ -1,10 +1,9 @@
 import { type AutotaskSession, authHeaders, autotaskApiUrl, readAutotaskMessage, zoneUrl } from '../vendors/autotask';
-import { callWithBearer, requestToken } from '../vendors/client-credentials';
 import type { Connector, VendorRequest, VendorSession } from '../vendors/contract';
 import { expectOk, numberAt, stringAt } from '../vendors/core/errors';
-import { haloTokenRequest, haloWebhookBody, readHaloMessage } from '../vendors/halopsa/api';
+import { haloWebhookBody, readHaloMessage } from '../vendors/halopsa/api';
+import { type HaloSession, haloBearerCall } from '../vendors/halopsa/auth';
 import { haloBaseUrl } from '../vendors/halopsa/config';
-import { type HaloSession, tokenKey } from '../vendors/halopsa/index';
 import { readGraphMessage } from '../vendors/microsoft365/api';
 import { m365Endpoints } from '../vendors/microsoft365/config';
 import { graphCall, type M365Session } from '../vendors/microsoft365/index';
@@ -93,16 +92,10 @@ export async function deleteAutotaskWebhook(session: AutotaskSession, vendorId: 
 
 // Halo PSA --------------------------------------------------------------------------------------
 
-/** A Halo call with the integration's cached bearer token (fetched or refreshed as needed). */
+/** A Halo call with the integration's bearer token, by client credentials or the grant an admin
+ * authorised in a browser, as the integration is configured (shared/vendors/halopsa/auth.ts). */
 function haloRequest(session: HaloSession) {
-  return (build: (token: string) => VendorRequest) =>
-    callWithBearer({
-      http: session.http,
-      cacheKey: tokenKey(session),
-      fetchToken: () =>
-        requestToken('halopsa', session.http, haloTokenRequest(session.credentials, session.config), readHaloMessage),
-      build,
-    });
+  return async (build: (token: string) => VendorRequest) => (await haloBearerCall(session, build)).response;
 }
 
 /**

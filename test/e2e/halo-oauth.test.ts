@@ -126,6 +126,24 @@ describe('Halo PSA authorisation code flow', () => {
     expect(await testSaved(id)).toMatchObject({ ok: true, status: 'connected' });
   });
 
+  it('pushes a webhook to Halo with the grant the admin authorised, never by client credentials', async () => {
+    halo.grantedScopes = undefined;
+    const id = await createAuthCodeIntegration('Halo (browser, push)');
+    expect((await authorise(id)).page.status).toBe(200);
+    const clientCredentialTokens = () =>
+      halo.requests.filter((r) => r.path === '/auth/token' && r.body.includes('grant_type=client_credentials')).length;
+    const before = clientCredentialTokens();
+
+    const hook = await call(host.baseUrl, 'POST', '/api/v1/webhooks', { key, body: { integrationId: id } });
+    expect(hook.status, hook.text).toBe(201);
+    const pushed = await call(host.baseUrl, 'POST', `/api/v1/webhooks/${hook.json.id}/push`, { key, body: {} });
+    expect(pushed.status, pushed.text).toBe(200);
+    expect(pushed.json.vendorRegistration).toMatchObject({ vendor: 'halopsa', active: true });
+    // The webhook reached Halo with Basic credentials for the hub, and its bearer came from the grant.
+    expect([...halo.webhooks.values()].some((w) => w.url.includes(String(hook.json.id)))).toBe(true);
+    expect(clientCredentialTokens()).toBe(before);
+  });
+
   it('names a scope Halo did not grant, in the test, the integration and the probe status', async () => {
     halo.grantedScopes = 'read:tickets read:customers read:assets read:users edit:webhooks';
     try {
