@@ -5,6 +5,8 @@ import { errorFields, logger } from '../observability/logger';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../storage/errors';
 import { escapeKey, tenantPartition, timeBucket, timeBucketsBetween, unescapeKey } from '../storage/keys';
 import type { Stored, TableRepository } from '../storage/table-repository';
+import type { IntegrationType } from './integration-types';
+import { type DayTotals, dayTotals, sumDay } from './rollups';
 import type { CounterRow, CounterTables } from './tables';
 
 /**
@@ -18,15 +20,7 @@ import type { CounterRow, CounterTables } from './tables';
  * trip per increment (docs/decisions.md §36).
  */
 
-/** The five integration types every transaction is counted under (docs/dashboard.md). */
-export const INTEGRATION_TYPES = [
-  'inbound_webhook',
-  'outbound_webhook',
-  'prebuilt_integration',
-  'custom_node',
-  'custom_event',
-] as const;
-export type IntegrationType = (typeof INTEGRATION_TYPES)[number];
+export { INTEGRATION_TYPES, type IntegrationType } from './integration-types';
 
 export interface CounterKey {
   tenantId: string;
@@ -48,13 +42,14 @@ export interface CounterTotal extends CounterKey {
  * Shards per counter row. A Counters instance (one per process) writes a key's increments to one
  * shard it picks at start, so two instances rarely contend for a row; readers sum every shard.
  */
-const SHARDS = 16;
+export const SHARDS = 16;
 /** Conflict rounds per coalesced write (each loser re-reads; N instances on one row need N). */
 const WRITE_ATTEMPTS = 20;
 /** Rows whose last known count and ETag a process keeps (most recently written). */
 const KNOWN_ROWS = 5_000;
 
-function rowKey(key: CounterKey, shard: number): string {
+/** The RowKey of one shard of a counter (exported for the bench generator, which writes rows in bulk). */
+export function counterRowKey(key: Omit<CounterKey, 'tenantId'>, shard: number): string {
   return [key.integrationType, key.integrationId, key.outcome, key.code, String(shard)].map(escapeKey).join('|');
 }
 
@@ -176,7 +171,7 @@ export class Counters {
    */
   async increment(key: CounterKey, by = 1): Promise<void> {
     const at = nowMs();
-    const rk = rowKey(key, this.shard);
+    const rk = counterRowKey(key, this.shard);
     try {
       await Promise.all([
         this.daily.add(tenantPartition(key.tenantId, timeBucket(at, 'day')), rk, by),
@@ -185,6 +180,18 @@ export class Counters {
     } catch (error) {
       logger.warn('counter not incremented', { ...key, ...errorFields(error) });
     }
+  }
+
+  /**
+   * What the dashboard reads of each of `days` (`YYYYMMDD`, answered in that order): closed days
+   * from their rollup (one row each, written by the first read after the day closed), open days
+   * summed from their counter rows (shared/analytics/rollups.ts).
+   */
+  dayTotals(tenantId: string, days: readonly string[], nowMs: number): Promise<DayTotals[]> {
+    return dayTotals(this.tables.rollups, tenantId, days, nowMs, async (day) => {
+      const at = Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8)));
+      return sumDay(day, await this.totals(tenantId, at, at, 'day'));
+    });
   }
 
   /** Totals per key for each day (or hour) in [fromMs, toMs], shards summed, newest bucket first. */

@@ -239,7 +239,7 @@ export const settingSpecs = {
     schema: z.coerce.number().int().positive().optional(),
     scope: 'optional',
     description:
-      'Optional daily (UTC) cap on inbound webhook deliveries per tenant, set by the operator; over it deliveries get 429 tenant_quota_exceeded until midnight UTC. Unset: no quota.',
+      'Default daily (UTC) cap on inbound webhook deliveries per tenant, for tenants the operator gave no quota of their own (PUT /api/v1/tenants/{id}/limits); over it deliveries get 429 tenant_quota_exceeded until midnight UTC. Unset: no default quota.',
   },
   WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: {
     schema: z.coerce.number().int().min(30).max(3600).default(300),

@@ -1,6 +1,7 @@
-import type { Counters, CounterTotal } from '../analytics/counters';
+import type { Counters } from '../analytics/counters';
 import { INTEGRATION_TYPES, type IntegrationType } from '../analytics/counters';
 import type { FailureGroup, FailureGroups } from '../analytics/failure-groups';
+import type { DayTotals } from '../analytics/rollups';
 import {
   examplesOf,
   failureGroupPartition,
@@ -19,14 +20,12 @@ import { timeBucket } from '../storage/keys';
  * is set by the period and the number of distinct failures, never by how many transactions ran.
  */
 export interface DashboardDeps {
-  counters: Pick<Counters, 'totals'>;
+  counters: Pick<Counters, 'totals' | 'dayTotals'>;
   groups: Pick<FailureGroups, 'list' | 'get'>;
 }
 
 export const MAX_DAYS = 90;
 const DAY_MS = 86_400_000;
-/** Day partitions read at once. */
-const READ_CONCURRENCY = 16;
 /** Failure groups a dashboard reads at most (a tenant with more sees the ones read first). */
 const MAX_GROUPS = 2_000;
 
@@ -68,38 +67,11 @@ export function changePct(current: number, previous: number): number | null {
   return Math.round(((current - previous) / previous) * 1000) / 10;
 }
 
-function dayStartMs(day: string): number {
-  return Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8)));
-}
-
-async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i] as T);
-    }
-  });
-  await Promise.all(runners);
-  return out;
-}
-
-/** The transaction rows (outcome succeeded / failed) of each day, read a day partition at a time. */
-async function transactionRows(deps: DashboardDeps, tenantId: string, days: readonly string[]) {
-  const perDay = await pool(days, READ_CONCURRENCY, async (day) => {
-    const at = dayStartMs(day);
-    const rows = await deps.counters.totals(tenantId, at, at, 'day');
-    return rows.filter((r) => r.outcome === 'succeeded' || r.outcome === 'failed');
-  });
-  return perDay.flat();
-}
-
 const emptyTally = (): Tally => ({ succeeded: 0, failed: 0 });
 
-function add(tally: Tally, row: CounterTotal): void {
-  if (row.outcome === 'succeeded') tally.succeeded += row.count;
-  else tally.failed += row.count;
+function add(tally: Tally, day: Tally): void {
+  tally.succeeded += day.succeeded;
+  tally.failed += day.failed;
 }
 
 function tile(current: Tally, previous: Tally): Tile {
@@ -176,8 +148,8 @@ export async function buildDashboard(
   }
   const { current, previous } = periods(nowMs, query.days);
   const [now, before, groups] = await Promise.all([
-    transactionRows(deps, tenantId, current.days),
-    transactionRows(deps, tenantId, previous.days),
+    deps.counters.dayTotals(tenantId, current.days, nowMs),
+    deps.counters.dayTotals(tenantId, previous.days, nowMs),
     readGroups(deps, tenantId),
   ]);
 
@@ -188,33 +160,22 @@ export async function buildDashboard(
   const trend = new Map<string, Tally>();
   const codes = new Map<string, ErrorCodeRow>();
   const perGroup = new Map<string, number>();
-  for (const row of before) {
-    add(totalBefore, row);
-    const t = byTypeBefore.get(row.integrationType);
-    if (t) add(t, row);
+  for (const day of before) {
+    for (const type of INTEGRATION_TYPES) {
+      add(totalBefore, day.types[type]);
+      add(byTypeBefore.get(type) ?? emptyTally(), day.types[type]);
+    }
   }
-  for (const row of now) {
-    add(total, row);
-    const t = byType.get(row.integrationType);
-    if (!t) continue;
-    add(t, row);
-    const trendKey = `${row.bucket}|${row.integrationType}`;
-    const point = trend.get(trendKey) ?? emptyTally();
-    add(point, row);
-    trend.set(trendKey, point);
-    if (row.outcome !== 'failed') continue;
-    const code = codes.get(row.code) ?? {
-      code: row.code,
-      label: resolveCatalogEntry(row.code).entry.title,
-      catalogCode: resolveCatalogEntry(row.code).entry.code,
-      count: 0,
-      byType: zeroByType(),
-    };
-    code.count += row.count;
-    code.byType[row.integrationType] += row.count;
-    codes.set(row.code, code);
-    const groupKey = `${row.integrationType}\u0000${row.integrationId}\u0000${row.code}`;
-    perGroup.set(groupKey, (perGroup.get(groupKey) ?? 0) + row.count);
+  for (const day of now) {
+    for (const type of INTEGRATION_TYPES) {
+      add(total, day.types[type]);
+      add(byType.get(type) ?? emptyTally(), day.types[type]);
+      const trendKey = `${day.day}|${type}`;
+      const point = trend.get(trendKey) ?? emptyTally();
+      add(point, day.types[type]);
+      trend.set(trendKey, point);
+    }
+    countFailures(day, codes, perGroup);
   }
 
   const trendTypes = query.types && query.types.length > 0 ? query.types : INTEGRATION_TYPES;
@@ -252,6 +213,22 @@ export async function buildDashboard(
     trends,
     failures,
   };
+}
+
+/** Adds a day's failures to the errors by code and to the failure groups' totals. */
+function countFailures(day: DayTotals, codes: Map<string, ErrorCodeRow>, perGroup: Map<string, number>): void {
+  for (const f of day.failed) {
+    let code = codes.get(f.code);
+    if (!code) {
+      const { entry } = resolveCatalogEntry(f.code);
+      code = { code: f.code, label: entry.title, catalogCode: entry.code, count: 0, byType: zeroByType() };
+      codes.set(f.code, code);
+    }
+    code.count += f.count;
+    code.byType[f.type] += f.count;
+    const groupKey = `${f.type}\u0000${f.integrationId}\u0000${f.code}`;
+    perGroup.set(groupKey, (perGroup.get(groupKey) ?? 0) + f.count);
+  }
 }
 
 function readGroups(deps: DashboardDeps, tenantId: string): Promise<FailureGroup[]> {
@@ -334,16 +311,13 @@ export async function failureDetail(
   const group = rowKey && key ? await deps.groups.get(failureGroupPartition(tenantId), rowKey) : undefined;
   if (!group || !key) throw new DomainError('not_found', `No failure "${id}" in this tenant.`, { id });
   const { current } = periods(nowMs, days);
-  const rows = await transactionRows(deps, tenantId, current.days);
-  const totalErrors = rows
-    .filter(
-      (r) =>
-        r.outcome === 'failed' &&
-        r.integrationType === key.type &&
-        r.integrationId === key.integrationId &&
-        r.code === key.code,
-    )
-    .reduce((sum, r) => sum + r.count, 0);
+  const perDay = await deps.counters.dayTotals(tenantId, current.days, nowMs);
+  let totalErrors = 0;
+  for (const day of perDay) {
+    for (const f of day.failed) {
+      if (f.type === key.type && f.integrationId === key.integrationId && f.code === key.code) totalErrors += f.count;
+    }
+  }
   const { link: _link, ...row } = failureRow(group, key, totalErrors);
   const { entry } = resolveCatalogEntry(key.code);
   return {

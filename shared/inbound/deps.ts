@@ -4,7 +4,7 @@ import { processBus } from '../bus/process-bus';
 import { integrationDeps } from '../integrations/deps';
 import { getIntegration, openIntegrationSession } from '../integrations/integrations';
 import { integrationIsLive } from '../integrations/liveness';
-import { tenantIsActive } from '../tenants/deps';
+import { tenantDailyInboundQuota, tenantIsActive } from '../tenants/deps';
 import type { ReceiveDeps } from './receive';
 import { registrationNotices } from './registration-notices';
 import { inboundTables } from './tables';
@@ -53,6 +53,7 @@ export const receiveDeps: () => ReceiveDeps = depsFromServices((svc) => ({
     svc.account,
     svc.settings.INBOUND_TENANT_RATE_PER_MINUTE,
     svc.settings.INBOUND_TENANT_DAILY_QUOTA,
+    tenantDailyInboundQuota,
   ),
   countRejection: countTransactionNow,
 }));

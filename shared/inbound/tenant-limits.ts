@@ -1,3 +1,4 @@
+import { nowMs } from '../clock';
 import { TooManyRequestsError } from '../errors/domain-error';
 import { RateLimitExceededError, RateLimiter } from '../http/rate-limit';
 import type { StorageAccount } from '../storage/connection';
@@ -5,8 +6,9 @@ import type { StorageAccount } from '../storage/connection';
 /**
  * Per-tenant limits on inbound webhook deliveries (docs/dashboard.md, codes 882 and 883): a rate
  * per minute, so one tenant's burst cannot take the receive path from the others, and an optional
- * daily quota the operator sets. Both count across instances in the shared rate-limit table and,
- * like the API rate limit, let deliveries through when the count itself fails.
+ * daily quota — the tenant's own, set by the operator (PUT /api/v1/tenants/{id}/limits), else the
+ * deployment's INBOUND_TENANT_DAILY_QUOTA. Both count across instances in the shared rate-limit
+ * table and, like the API rate limit, let deliveries through when the count itself fails.
  */
 export interface InboundLimits {
   /** Counts one delivery of the tenant; throws TooManyRequestsError (429, Retry-After) over a limit. */
@@ -15,18 +17,35 @@ export interface InboundLimits {
 
 const DAY_MS = 86_400_000;
 
+/** Whole seconds from `atMs` to the next midnight UTC (at least 1). */
+export function secondsToMidnightUtc(atMs: number): number {
+  const next = (Math.floor(atMs / DAY_MS) + 1) * DAY_MS;
+  return Math.max(1, Math.ceil((next - atMs) / 1000));
+}
+
 export class TenantInboundLimits implements InboundLimits {
   private readonly rate: RateLimiter;
-  private readonly quota: RateLimiter | undefined;
+  /** One limiter per quota value in use; they share the tenant's count row (`inbound-day|tenant`). */
+  private readonly quotas = new Map<number, RateLimiter>();
 
   constructor(
-    account: StorageAccount,
+    private readonly account: StorageAccount,
     private readonly ratePerMinute: number,
-    private readonly dailyQuota: number | undefined,
+    private readonly defaultDailyQuota: number | undefined,
+    /** The tenant's own quota, if the operator set one (cached by the tenant directory). */
+    private readonly tenantQuota: (tenantId: string) => Promise<number | undefined> = async () => undefined,
   ) {
     this.rate = new RateLimiter(account, ratePerMinute, 60_000);
-    // A day window starts at midnight UTC (windows are aligned to the epoch).
-    this.quota = dailyQuota === undefined ? undefined : new RateLimiter(account, dailyQuota, DAY_MS);
+  }
+
+  private quotaLimiter(quota: number): RateLimiter {
+    let limiter = this.quotas.get(quota);
+    if (!limiter) {
+      // A day window starts at midnight UTC (windows are aligned to the epoch).
+      limiter = new RateLimiter(this.account, quota, DAY_MS);
+      this.quotas.set(quota, limiter);
+    }
+    return limiter;
   }
 
   async take(tenantId: string): Promise<void> {
@@ -41,16 +60,22 @@ export class TenantInboundLimits implements InboundLimits {
         { limit: this.ratePerMinute, catalogCode: '882' },
       );
     }
-    if (!this.quota) return;
+    const quota = (await this.tenantQuota(tenantId)) ?? this.defaultDailyQuota;
+    if (quota === undefined) return;
     try {
-      await this.quota.take(`inbound-day|${tenantId}`);
+      await this.quotaLimiter(quota).take(`inbound-day|${tenantId}`);
     } catch (error) {
       if (!(error instanceof RateLimitExceededError)) throw error;
+      const retryAfter = secondsToMidnightUtc(nowMs());
       throw new TooManyRequestsError(
         'tenant_quota_exceeded',
-        `This tenant used its daily quota of ${this.dailyQuota} webhook deliveries; deliveries resume at midnight UTC.`,
-        error.retryAfterSeconds ?? DAY_MS / 1000,
-        { limit: this.dailyQuota, catalogCode: '883' },
+        `This tenant used its daily quota of ${quota} webhook deliveries; deliveries resume at midnight UTC (in ${retryAfter} s).`,
+        retryAfter,
+        {
+          limit: quota,
+          catalogCode: '883',
+          resetsAt: new Date((Math.floor(nowMs() / DAY_MS) + 1) * DAY_MS).toISOString(),
+        },
       );
     }
   }

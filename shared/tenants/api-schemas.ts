@@ -20,6 +20,10 @@ export const tenantSchema = z
     updatedAt: z.string(),
     createdBy: z.string(),
     disabledAt: z.string().nullable(),
+    dailyInboundQuota: z.number().int().nullable().meta({
+      description:
+        "This tenant's daily (UTC) cap on inbound webhook deliveries; null: the deployment's INBOUND_TENANT_DAILY_QUOTA (if any).",
+    }),
   })
   .meta({ id: 'Tenant' });
 
@@ -35,3 +39,10 @@ export const tenantListSchema = z
   .meta({ id: 'TenantList' });
 
 export const tenantIdParams = z.strictObject({ id: z.string().regex(/^[0-9a-z]{26}$/, 'not a tenant id') });
+
+/** Limits the operator sets on one tenant; null removes the tenant's own value (the default applies). */
+export const tenantLimitsBody = z
+  .strictObject({
+    dailyInboundQuota: z.number().int().positive().max(1_000_000_000).nullable(),
+  })
+  .meta({ id: 'TenantLimits' });

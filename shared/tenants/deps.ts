@@ -20,3 +20,8 @@ export const tenantDeps: () => TenantDeps = depsFromServices((svc) => ({
 export function tenantIsActive(tenantId: string): Promise<boolean> {
   return services().tenants.isActive(tenantId);
 }
+
+/** The operator's daily inbound quota for a tenant (cached with its status); undefined: none of its own. */
+export function tenantDailyInboundQuota(tenantId: string): Promise<number | undefined> {
+  return services().tenants.dailyInboundQuota(tenantId);
+}

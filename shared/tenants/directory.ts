@@ -16,8 +16,8 @@ export const TENANT_STATUS_TTL_MS = 30_000;
 const MAX_CACHED_TENANTS = 10_000;
 
 export class TenantDirectory {
-  private readonly cache = new Map<string, { active: boolean; expiresAt: number }>();
-  private readonly inFlight = new Map<string, Promise<boolean>>();
+  private readonly cache = new Map<string, { active: boolean; quota: number | undefined; expiresAt: number }>();
+  private readonly inFlight = new Map<string, Promise<{ active: boolean; quota: number | undefined }>>();
 
   constructor(
     private readonly table: TableRepository<TenantRecord>,
@@ -25,16 +25,26 @@ export class TenantDirectory {
   ) {}
 
   async isActive(tenantId: string): Promise<boolean> {
+    return (await this.read(tenantId)).active;
+  }
+
+  /** The operator's daily inbound quota for the tenant; undefined when it has none of its own. */
+  async dailyInboundQuota(tenantId: string): Promise<number | undefined> {
+    return (await this.read(tenantId)).quota;
+  }
+
+  private async read(tenantId: string): Promise<{ active: boolean; quota: number | undefined }> {
     const cached = this.cache.get(tenantId);
-    if (cached && cached.expiresAt > nowMs()) return cached.active;
+    if (cached && cached.expiresAt > nowMs()) return cached;
     let pending = this.inFlight.get(tenantId);
     if (!pending) {
       pending = this.table
         .get(TENANTS_PARTITION, tenantId)
         .then((row) => {
           const active = row === undefined || row.value.status === 'active';
-          this.remember(tenantId, active);
-          return active;
+          const quota = row?.value.dailyInboundQuota;
+          this.remember(tenantId, active, quota);
+          return { active, quota };
         })
         .finally(() => this.inFlight.delete(tenantId));
       this.inFlight.set(tenantId, pending);
@@ -43,12 +53,12 @@ export class TenantDirectory {
   }
 
   /** Record a status this instance has just written, so it takes effect here without waiting. */
-  remember(tenantId: string, active: boolean): void {
+  remember(tenantId: string, active: boolean, quota?: number): void {
     this.cache.delete(tenantId);
     if (this.cache.size >= MAX_CACHED_TENANTS) {
       const oldest = this.cache.keys().next();
       if (!oldest.done) this.cache.delete(oldest.value);
     }
-    this.cache.set(tenantId, { active, expiresAt: nowMs() + this.ttlMs });
+    this.cache.set(tenantId, { active, quota, expiresAt: nowMs() + this.ttlMs });
   }
 }

@@ -41,4 +41,11 @@ export const tenantsRouteHeads = {
     scope: 'operator',
     operationId: 'enableTenant',
   },
+  setTenantLimits: {
+    name: 'tenants-limits',
+    method: 'PUT',
+    route: 'v1/tenants/{id}/limits',
+    scope: 'operator',
+    operationId: 'setTenantLimits',
+  },
 } as const satisfies Record<string, RegisteredRouteHead>;

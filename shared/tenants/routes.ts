@@ -1,9 +1,16 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
 import { pageQuery } from '../apikeys/api-schemas';
-import { createdTenantSchema, createTenantBody, tenantIdParams, tenantListSchema, tenantSchema } from './api-schemas';
+import {
+  createdTenantSchema,
+  createTenantBody,
+  tenantIdParams,
+  tenantLimitsBody,
+  tenantListSchema,
+  tenantSchema,
+} from './api-schemas';
 import { tenantDeps } from './deps';
 import { tenantsRouteHeads as heads } from './route-heads';
-import { createTenant, getTenant, listTenants, setTenantStatus } from './tenants';
+import { createTenant, getTenant, listTenants, setTenantLimits, setTenantStatus } from './tenants';
 
 /** The operator plane: only the operator key (scope `operator`) reaches these routes. */
 const deps = tenantDeps;
@@ -61,6 +68,19 @@ export const routes = {
     handle: async ({ principal, params, correlationId }) => ({
       status: 200,
       body: await setTenantStatus(deps(), principal, params.id, 'active', correlationId),
+    }),
+  }),
+  setTenantLimits: defineApiRoute({
+    ...heads.setTenantLimits,
+    summary:
+      "Set a tenant's daily inbound quota (null: the deployment's INBOUND_TENANT_DAILY_QUOTA); over it deliveries get 429 tenant_quota_exceeded until midnight UTC",
+    tags: ['Tenants (operator)'],
+    params: tenantIdParams,
+    body: tenantLimitsBody,
+    responses: { 200: { description: 'The tenant with its limits.', schema: tenantSchema }, 404: notFound },
+    handle: async ({ principal, params, body, correlationId }) => ({
+      status: 200,
+      body: await setTenantLimits(deps(), principal, params.id, body, correlationId),
     }),
   }),
 };

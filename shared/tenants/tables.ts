@@ -22,6 +22,8 @@ export const tenantRecordSchema = z.object({
   createdBy: z.string(),
   disabledAt: z.string().optional(),
   disabledBy: z.string().optional(),
+  /** The operator's daily (UTC) cap on this tenant's inbound deliveries; absent: the deployment default. */
+  dailyInboundQuota: z.number().int().positive().optional(),
 });
 export type TenantRecord = z.infer<typeof tenantRecordSchema>;
 

@@ -23,6 +23,7 @@ export interface TenantView {
   updatedAt: string;
   createdBy: string;
   disabledAt: string | null;
+  dailyInboundQuota: number | null;
 }
 
 export interface TenantDeps {
@@ -50,6 +51,7 @@ export function toTenantView(stored: Stored<TenantRecord>): TenantView {
     updatedAt: v.updatedAt,
     createdBy: v.createdBy,
     disabledAt: v.disabledAt ?? null,
+    dailyInboundQuota: v.dailyInboundQuota ?? null,
   };
 }
 
@@ -135,7 +137,7 @@ export async function setTenantStatus(
       : { ...rest, status, updatedAt: at };
   });
   if (!updated) throw new ResourceNotFoundError('tenant', id);
-  deps.directory.remember(id, updated.value.status === 'active');
+  deps.directory.remember(id, updated.value.status === 'active', updated.value.dailyInboundQuota);
   if (changed) {
     await auditTenantAction(
       deps,
@@ -145,5 +147,35 @@ export async function setTenantStatus(
       correlationId,
     );
   }
+  return toTenantView(updated);
+}
+
+/**
+ * Set (or with null remove) the tenant's daily inbound quota. Receivers pick it up within the
+ * directory's TTL (this instance at once); the day's count so far is kept, so lowering the quota
+ * below it refuses the rest of the day.
+ */
+export async function setTenantLimits(
+  deps: TenantDeps,
+  operator: Principal,
+  id: string,
+  limits: { dailyInboundQuota: number | null },
+  correlationId: string,
+): Promise<TenantView> {
+  let changed = false;
+  const updated = await deps.table.update(TENANTS_PARTITION, id, (current) => {
+    changed = false;
+    if (!current || (current.dailyInboundQuota ?? null) === limits.dailyInboundQuota) return undefined;
+    changed = true;
+    const { dailyInboundQuota: _old, ...rest } = current;
+    return {
+      ...rest,
+      ...(limits.dailyInboundQuota === null ? {} : { dailyInboundQuota: limits.dailyInboundQuota }),
+      updatedAt: new Date(nowMs()).toISOString(),
+    };
+  });
+  if (!updated) throw new ResourceNotFoundError('tenant', id);
+  deps.directory.remember(id, updated.value.status === 'active', updated.value.dailyInboundQuota);
+  if (changed) await auditTenantAction(deps, operator, id, 'tenant.limits_changed', correlationId);
   return toTenantView(updated);
 }

@@ -143,6 +143,47 @@ describe('tenant onboarding by the platform operator', () => {
     expect(await auditActions(a.id, a.id)).toEqual(expected);
   });
 
+  it("sets and removes a tenant's daily inbound quota (operator only); bad values are refused and change nothing", async () => {
+    const a = await createTenant('Quota Tenant');
+    expect(
+      (await call(host.baseUrl, 'GET', `/api/v1/tenants/${a.id}`, { key: operatorKey })).json.dailyInboundQuota,
+    ).toBe(null);
+    const set = await call(host.baseUrl, 'PUT', `/api/v1/tenants/${a.id}/limits`, {
+      key: operatorKey,
+      body: { dailyInboundQuota: 5000 },
+    });
+    expect(set.status, set.text).toBe(200);
+    expect(set.json.dailyInboundQuota).toBe(5000);
+    for (const body of [{ dailyInboundQuota: 0 }, { dailyInboundQuota: 1.5 }, { dailyInboundQuota: '10' }, {}]) {
+      const bad = await call(host.baseUrl, 'PUT', `/api/v1/tenants/${a.id}/limits`, { key: operatorKey, body });
+      expect(bad.status, JSON.stringify(body)).toBe(400);
+      expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    }
+    const tenantKey = await call(host.baseUrl, 'PUT', `/api/v1/tenants/${a.id}/limits`, {
+      key: a.adminKey.key,
+      body: { dailyInboundQuota: 1 },
+    });
+    expect(tenantKey.status).toBe(403);
+    expect(
+      (await call(host.baseUrl, 'GET', `/api/v1/tenants/${a.id}`, { key: operatorKey })).json.dailyInboundQuota,
+    ).toBe(5000);
+    const removed = await call(host.baseUrl, 'PUT', `/api/v1/tenants/${a.id}/limits`, {
+      key: operatorKey,
+      body: { dailyInboundQuota: null },
+    });
+    expect(removed.json.dailyInboundQuota).toBe(null);
+    const missing = await call(host.baseUrl, 'PUT', `/api/v1/tenants/${'0'.repeat(26)}/limits`, {
+      key: operatorKey,
+      body: { dailyInboundQuota: 1 },
+    });
+    expect(missing.status).toBe(404);
+    expect(await auditActions(a.id, a.id)).toEqual([
+      'tenant.created',
+      'tenant.limits_changed',
+      'tenant.limits_changed',
+    ]);
+  });
+
   it('rejects display names with control or bidi-override characters and changes nothing', async () => {
     const before = await call(host.baseUrl, 'GET', '/api/v1/tenants?limit=200', { key: operatorKey });
     for (const name of ['Evil\u202Egnp.exe', 'line\nbreak', 'x'.repeat(101), '   ']) {

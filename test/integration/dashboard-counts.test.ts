@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Counters, INTEGRATION_TYPES, type IntegrationType } from '../../shared/analytics/counters';
 import { FailureGroups } from '../../shared/analytics/failure-groups';
-import { counterRowSchema, failureGroupRowSchema } from '../../shared/analytics/tables';
+import { rollupPartition } from '../../shared/analytics/rollups';
+import {
+  type CounterTables,
+  counterRowSchema,
+  dayRollupRowSchema,
+  failureGroupRowSchema,
+} from '../../shared/analytics/tables';
 import { countTransaction, type Transaction, type TransactionDeps } from '../../shared/analytics/transactions';
 import { installClock, ManualClock } from '../../shared/clock';
 import { buildDashboard, changePct, type DashboardDeps, failureDetail } from '../../shared/dashboard/dashboard';
@@ -22,6 +28,7 @@ function freshDeps(): { tx: TransactionDeps[]; dash: DashboardDeps } {
   const tables = {
     daily: new TableRepository(account, name('d'), counterRowSchema),
     hourly: new TableRepository(account, name('h'), counterRowSchema),
+    rollups: new TableRepository(account, name('r'), dayRollupRowSchema),
   };
   const groups = new FailureGroups(new TableRepository(account, name('g'), failureGroupRowSchema));
   // Two "instances" so the rows of one key are spread over shards the reader has to sum.
@@ -208,6 +215,47 @@ describe('dashboard (Azurite, virtual clock)', () => {
     expect(detail.links.catalog).toBe(`/api/v1/error-catalog/${encodeURIComponent(row.catalogCode)}`);
     const lastOfGroup = Math.max(...made.filter((t) => !t.ok && groupKey(t) === groupKey(row)).map((t) => t.at));
     expect(detail.lastSeen).toBe(new Date(lastOfGroup).toISOString());
+  });
+
+  it('rolls each closed day up once and answers the same from the rollups as from the counters', async () => {
+    const { tx, dash } = freshDeps();
+    const clock = new ManualClock(0);
+    restore = installClock(clock);
+    const made = makeTransactions();
+    const writes: Promise<void>[] = [];
+    made.forEach((t, i) => {
+      clock.set(t.at);
+      writes.push(countTransaction(tx[i % 2]!, t));
+    });
+    await Promise.all(writes);
+    // Five minutes after midnight: yesterday is still open (increments may be landing), today too.
+    const now = TODAY + DAY + 5 * 60_000;
+    clock.set(now);
+    const counters = dash.counters as Counters;
+    const tables = (counters as unknown as { tables: CounterTables }).tables;
+    const unrolled: DashboardDeps = { ...dash, counters: new Counters({ daily: tables.daily, hourly: tables.hourly }) };
+
+    const expected = await buildDashboard(unrolled, 'tenant-dash', { days: DAYS }, now);
+    const first = await buildDashboard(dash, 'tenant-dash', { days: DAYS }, now);
+    const stored = [];
+    for await (const row of tables.rollups!.iterate(rollupPartition('tenant-dash'))) stored.push(row.rowKey);
+    const second = await buildDashboard(dash, 'tenant-dash', { days: DAYS }, now);
+
+    expect(first).toEqual(expected);
+    expect(second).toEqual(expected);
+    // Both periods are 2 × DAYS days ending today; all but today and yesterday are closed.
+    const closed = Array.from({ length: 2 * DAYS - 2 }, (_, i) =>
+      new Date(TODAY + DAY - (2 * DAYS - 1 - i) * DAY).toISOString().slice(0, 10).replaceAll('-', ''),
+    );
+    expect(stored).toEqual(closed);
+    // A rollup is what the next read believes: change one and the dashboard follows it, not the counters.
+    const day = closed[closed.length - 1]!;
+    const row = (await tables.rollups!.get(rollupPartition('tenant-dash'), day))!;
+    const types = JSON.parse(row.value.types) as Record<string, [number, number]>;
+    types.custom_node = [(types.custom_node?.[0] ?? 0) + 1000, types.custom_node?.[1] ?? 0];
+    await tables.rollups!.upsert(rollupPartition('tenant-dash'), day, { ...row.value, types: JSON.stringify(types) });
+    const third = await buildDashboard(dash, 'tenant-dash', { days: DAYS }, now);
+    expect(third.totals.succeeded).toBe(expected.totals.succeeded + 1000);
   });
 
   it('answers every type with zeros and null changes for a tenant with no transactions', async () => {

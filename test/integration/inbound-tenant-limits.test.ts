@@ -30,10 +30,14 @@ const sha1 = (secret: string, text: string) => `sha1=${createHmac('sha1', secret
 const body = () =>
   JSON.stringify({ Action: 'Create', Guid: randomUUID(), EntityType: 'Ticket', Id: 1, Fields: {}, SequenceNumber: 1 });
 
-async function setup(rate: number, quota: number | undefined) {
+async function setup(
+  rate: number,
+  quota: number | undefined,
+  ownQuota?: (tenantId: string) => Promise<number | undefined>,
+) {
   const h = receiveHarness('autotask');
   const counted: Transaction[] = [];
-  h.deps.limits = new TenantInboundLimits(services().account, rate, quota);
+  h.deps.limits = new TenantInboundLimits(services().account, rate, quota, ownQuota);
   h.deps.countRejection = async (tx) => {
     counted.push(tx);
   };
@@ -98,6 +102,26 @@ describe('per-tenant inbound limits', () => {
     expect(codeOf(await deliver())).toBe('tenant_quota_exceeded');
     expect(counted.map((t) => t.code)).toEqual(['883', '883']);
     clock.set(Date.UTC(2026, 4, 2, 0, 0, 1));
+    expect(codeOf(await deliver())).toBe(202);
+  });
+
+  it("uses the tenant's own daily quota over the deployment default, with Retry-After to midnight UTC", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 4, 1, 22, 59, 59, 500));
+    restore = installClock(clock);
+    let own: number | undefined = 3;
+    const { counted, deliver } = await setup(100, 1, async () => own);
+    expect([await deliver(), await deliver(), await deliver()].map(codeOf)).toEqual([202, 202, 202]);
+    const refused = (await deliver()) as DomainError;
+    expect(codeOf(refused)).toBe('tenant_quota_exceeded');
+    // 3600.5 s to midnight, rounded up to whole seconds.
+    expect(refused.retryAfterSeconds).toBe(3601);
+    expect(refused.message).toContain('daily quota of 3');
+    expect(counted.map((t) => t.code)).toEqual(['883']);
+    // The operator removes the tenant's own quota: the deployment default (1, long used up) applies.
+    own = undefined;
+    expect(codeOf(await deliver())).toBe('tenant_quota_exceeded');
+    // Raised above today's count: deliveries go through again the same day.
+    own = 10;
     expect(codeOf(await deliver())).toBe(202);
   });
 
