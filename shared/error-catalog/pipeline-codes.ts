@@ -220,12 +220,14 @@ const CALL_ENTRIES: readonly CatalogSource[] = [
     code: 'refused',
     status: null,
     title: 'Connection refused',
-    meaning: 'The host resolved, but nothing accepted a connection on that port (ECONNREFUSED): the receiver is down or listens elsewhere.',
+    meaning:
+      'The host resolved, but nothing accepted a connection on that port (ECONNREFUSED): the receiver is down or listens elsewhere.',
     remediation: {
       inbound_webhook: NA_INBOUND_CALL,
       outbound_webhook:
         'Start the receiver, or fix the port in the subscription URL (https uses 443 unless one is given); check a firewall is not rejecting the hub. Attempts retry with backoff.',
-      prebuilt_integration: "Check the port in the integration's base URL; the vendor host accepts no connection there.",
+      prebuilt_integration:
+        "Check the port in the integration's base URL; the vendor host accepts no connection there.",
       custom_node: 'The vendor refused the connection for the tool call; replay once it is reachable.',
       custom_event: NA_PUBLISH,
     },
@@ -241,7 +243,8 @@ const CALL_ENTRIES: readonly CatalogSource[] = [
       inbound_webhook: NA_INBOUND_CALL,
       outbound_webhook:
         "Check the receiver's logs for a crash or a request-size or idle limit, and any load balancer or WAF in front of it. Attempts retry with backoff.",
-      prebuilt_integration: 'Usually passing; retried automatically. If it persists, check a proxy between the hub and the vendor.',
+      prebuilt_integration:
+        'Usually passing; retried automatically. If it persists, check a proxy between the hub and the vendor.',
       custom_node:
         'The vendor dropped the tool call mid-way: check at the vendor whether the write happened before replaying.',
       custom_event: NA_PUBLISH,

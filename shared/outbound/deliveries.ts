@@ -24,7 +24,7 @@ export interface AttemptView {
   statusCode: number | null;
   /** The HTTP status or network failure code; `catalogCode` keys GET /api/v1/error-catalog/{code}. */
   code: string;
-  catalogCode: string;
+  catalogCode: string | null;
   durationMs: number;
   error?: string;
   responseExcerpt?: string;

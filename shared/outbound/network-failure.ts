@@ -79,14 +79,15 @@ export function classifyNetworkFailure(error: unknown): NetworkFailure | undefin
 }
 
 /**
- * The code an attempt is counted under and the catalog entry explaining it, for the attempt log.
- * Rows written before attempts stored their code have only a status (or, for a transport failure,
- * nothing): they read as that status, or as `network`.
+ * The code an attempt is counted under and the catalog entry explaining it (null for a 2xx: a
+ * success needs no explaining). Rows written before attempts stored their code have only a status
+ * (or, for a transport failure, nothing): they read as that status, or as `network`.
  */
 export function attemptCodes(attempt: { code?: string | undefined; statusCode?: number | undefined }): {
   code: string;
-  catalogCode: string;
+  catalogCode: string | null;
 } {
   const code = attempt.code ?? (attempt.statusCode !== undefined ? String(attempt.statusCode) : 'network');
-  return { code, catalogCode: catalogCodeOf(code) };
+  const ok = attempt.statusCode !== undefined && attempt.statusCode >= 200 && attempt.statusCode < 300;
+  return { code, catalogCode: ok ? null : catalogCodeOf(code) };
 }
