@@ -5,7 +5,7 @@ import { nowMs } from '../clock';
 import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
 import { guardedFetch } from '../net/guarded-fetch';
 import { errorFields, logger } from '../observability/logger';
-import { inSpan, recordDeliveryOutcome } from '../observability/telemetry';
+import { inSpan, recordDeliveryGaveUp, recordDeliveryOutcome } from '../observability/telemetry';
 import { SPAN_NAMES } from '../observability/telemetry-names';
 import type { Stored } from '../storage/table-repository';
 import { type AttemptView, changeDelivery, readDelivery } from './deliveries';
@@ -315,7 +315,7 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
       : k >= MAX_AUTOMATIC_ATTEMPTS
         ? { kind: 'failed' }
         : { kind: 'retry', ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
-  await changeDelivery(
+  const settled = await changeDelivery(
     deps,
     tenantId,
     deliveryId,
@@ -346,6 +346,18 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
     },
     lease.delivery,
   );
+  if ((outcome.kind === 'failed' || outcome.kind === 'gone') && settled?.value.status === 'failed') {
+    const { code, catalogCode } = attemptCodes(result);
+    const reason = outcome.kind === 'gone' ? 'gone' : 'attempts_exhausted';
+    recordDeliveryGaveUp({
+      tenantId,
+      subscriptionId: current.value.subscriptionId,
+      deliveryId,
+      reason,
+      code,
+      catalogCode,
+    });
+  }
   return outcome;
 }
 
