@@ -19,3 +19,19 @@ app.hook.appStart(() => {
   const s = settings();
   logger.info('app started', { environment: s.HUB_ENVIRONMENT, bus: s.BUS_MODE });
 });
+
+/**
+ * Telemetry leaves with the invocation that made it: the host may freeze or recycle the instance
+ * once an invocation returns, and spans waiting for the batch interval would go with it. The
+ * flush is bounded (INVOCATION_FLUSH_BOUND_MS) and a no-op when telemetry is off; the module is
+ * loaded on the first invocation, never at registration (cold start). docs/telemetry.md, "Flush".
+ */
+const telemetry = () => import('../shared/observability/telemetry');
+app.hook.postInvocation(async () => {
+  const t = await telemetry();
+  await t.flushTelemetryWithin(t.INVOCATION_FLUSH_BOUND_MS);
+});
+app.hook.appTerminate(async () => {
+  const t = await telemetry();
+  await t.flushTelemetryWithin(5 * t.INVOCATION_FLUSH_BOUND_MS);
+});

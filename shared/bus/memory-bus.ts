@@ -11,12 +11,14 @@ import {
   toReceivedMessage,
 } from './envelope';
 import {
+  type BacklogReader,
   type BusSender,
   type DeadLetteredMessage,
   type DeadLetterForwarder,
   deadLetterQueueName,
   MAX_DELIVERY_COUNT_EXCEEDED,
   type MessageHandler,
+  type QueueBacklog,
   type ReceivedMessage,
   type SendOptions,
   type Settlement,
@@ -145,7 +147,7 @@ class MemoryLock implements LockedMessage {
   }
 }
 
-export class MemoryBus implements BusSender, DeadLetterForwarder {
+export class MemoryBus implements BusSender, DeadLetterForwarder, BacklogReader {
   readonly maxDeliveryCount: number;
   readonly lockDurationSeconds: number;
   private readonly windowMs: number;
@@ -232,6 +234,15 @@ export class MemoryBus implements BusSender, DeadLetterForwarder {
     options: { maxMessages?: number; lockDurationSeconds?: number } = {},
   ): Promise<LockedMessage[]> {
     return this.receive(deadLetterQueueName(queue), options);
+  }
+
+  /** Every stored message counts, locked and scheduled ones too, as a storage queue counts them. */
+  async backlog(queues: readonly string[]): Promise<QueueBacklog[]> {
+    return queues.map((queue) => ({
+      queue,
+      active: this.state(queue).messages.length,
+      deadLettered: this.state(deadLetterQueueName(queue)).messages.length,
+    }));
   }
 
   async purge(queue: string): Promise<void> {

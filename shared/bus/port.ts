@@ -96,3 +96,18 @@ export function deadLetterInfo(message: ReceivedMessage): { reason: string; desc
   const description = p['DeadLetterErrorDescription'] ?? p['deadLetterErrorDescription'] ?? '';
   return { reason: String(reason), description: String(description) };
 }
+
+/**
+ * How many messages wait in a queue and in its `<queue>-deadletter` companion: approximate (a
+ * storage queue counts locked and scheduled messages too), for the backlog gauge only.
+ */
+export interface QueueBacklog {
+  queue: string;
+  active: number;
+  deadLettered: number;
+}
+
+/** Reads queue depths for telemetry (docs/telemetry.md, `hub_queue_backlog`). */
+export interface BacklogReader {
+  backlog(queues: readonly string[]): Promise<QueueBacklog[]>;
+}

@@ -1,11 +1,11 @@
 import { type Settings, settings } from '../config/settings';
 import { azureCredential, type StorageAccount, storageAccountFromSettings } from '../storage/connection';
-import type { BusSender, DeadLetterForwarder } from './port';
+import type { BacklogReader, BusSender, DeadLetterForwarder } from './port';
 import { ServiceBusBus } from './service-bus-bus';
 import { StorageQueueBus } from './storage-queue-bus';
 
 /** The sender every capability uses; which adapter is a deployment choice (BUS_MODE). */
-export type Bus = BusSender & DeadLetterForwarder;
+export type Bus = BusSender & DeadLetterForwarder & BacklogReader;
 
 export function storageQueueBusFromSettings(s: Settings, account: StorageAccount): StorageQueueBus {
   return new StorageQueueBus(account, {

@@ -3,10 +3,12 @@ import type { ServiceBusMessage, ServiceBusReceivedMessage, ServiceBusSender } f
 import { ServiceBusClient } from '../sdk/service-bus';
 import { assertQueueName } from './envelope';
 import {
+  type BacklogReader,
   type BusSender,
   type DeadLetteredMessage,
   type DeadLetterForwarder,
   deadLetterQueueName,
+  type QueueBacklog,
   type ReceivedMessage,
   type SendOptions,
 } from './port';
@@ -21,7 +23,7 @@ import { sendTraced } from './trace-context';
  * - forwardDeadLetteredMessagesTo = `<queue>-deadletter`, so every dead letter of a queue (broker
  *   ones and our explicit ones, see forwardToDeadLetter) ends up in one place. See docs/bus.md.
  */
-export class ServiceBusBus implements BusSender, DeadLetterForwarder {
+export class ServiceBusBus implements BusSender, DeadLetterForwarder, BacklogReader {
   private readonly client: ServiceBusClient;
   private readonly senders = new Map<string, ServiceBusSender>();
 
@@ -70,6 +72,16 @@ export class ServiceBusBus implements BusSender, DeadLetterForwarder {
     } finally {
       await Promise.allSettled([forwarded.close(), builtIn.close()]);
     }
+  }
+
+  /**
+   * Nothing: queue depths on Service Bus are runtime properties of the management API, which needs
+   * the Manage right (Data Owner), and the app holds only Data Sender and Data Receiver
+   * (infra/app/rbac.bicep). Azure Monitor already has the same numbers as the namespace's
+   * ActiveMessages and DeadletteredMessages platform metrics, which the workbook charts.
+   */
+  async backlog(_queues: readonly string[]): Promise<QueueBacklog[]> {
+    return [];
   }
 
   async close(): Promise<void> {

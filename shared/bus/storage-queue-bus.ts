@@ -19,6 +19,7 @@ import {
   toReceivedMessage,
 } from './envelope';
 import {
+  type BacklogReader,
   type BusLog,
   type BusSender,
   type DeadLetteredMessage,
@@ -26,6 +27,7 @@ import {
   deadLetterQueueName,
   MAX_DELIVERY_COUNT_EXCEEDED,
   type MessageHandler,
+  type QueueBacklog,
   type ReceivedMessage,
   type SendOptions,
 } from './port';
@@ -90,7 +92,7 @@ export const NOT_DUE_HIDDEN_AGAIN = 'scheduled message not due yet; hidden again
 
 const noLog: BusLog = () => {};
 
-export class StorageQueueBus implements BusSender, DeadLetterForwarder {
+export class StorageQueueBus implements BusSender, DeadLetterForwarder, BacklogReader {
   readonly maxDeliveryCount: number;
   readonly lockDurationSeconds: number;
   readonly timeScale: number;
@@ -259,6 +261,18 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder {
 
   async purge(queue: string): Promise<void> {
     await (await this.queue(queue)).clearMessages();
+  }
+
+  /** Approximate depths of each queue and its dead-letter queue (one properties read each). */
+  async backlog(queues: readonly string[]): Promise<QueueBacklog[]> {
+    const depth = async (name: string) =>
+      (await (await this.queue(name)).getProperties()).approximateMessagesCount ?? 0;
+    return Promise.all(
+      queues.map(async (queue) => {
+        const [active, deadLettered] = await Promise.all([depth(queue), depth(deadLetterQueueName(queue))]);
+        return { queue, active, deadLettered };
+      }),
+    );
   }
 
   /** Dead-letter a copy without a lock (the DeadLetterForwarder port; the trigger's fallback path). */

@@ -183,28 +183,114 @@ const CALL_ENTRIES: readonly CatalogSource[] = [
     },
   },
   {
+    code: 'dns',
+    status: null,
+    title: 'Host name did not resolve',
+    meaning:
+      'DNS returned no address for the host (ENOTFOUND), or the resolver could not answer at that moment (EAI_AGAIN), so no connection was made.',
+    remediation: {
+      inbound_webhook: NA_INBOUND_CALL,
+      outbound_webhook:
+        'Check the subscription URL for a typo and that its DNS record exists publicly (not only on an internal resolver). Attempts retry with backoff, which covers a passing resolver fault.',
+      prebuilt_integration:
+        "Check the integration's base URL, region or zone: the vendor host it builds does not resolve.",
+      custom_node: "The tool's vendor host did not resolve; fix the integration address, then replay.",
+      custom_event: NA_PUBLISH,
+    },
+    related: ['network'],
+  },
+  {
+    code: 'tls',
+    status: null,
+    title: 'TLS certificate or handshake failed',
+    meaning:
+      'The host answered but its certificate was not accepted (self-signed, expired, issued for another name, incomplete chain) or the TLS handshake failed. Nothing was sent.',
+    remediation: {
+      inbound_webhook: NA_INBOUND_CALL,
+      outbound_webhook:
+        'Give the receiver a certificate from a public authority, valid now, for the exact host name in the subscription URL, and serve the full chain (intermediates included).',
+      prebuilt_integration:
+        "Check the vendor address is the vendor's own https endpoint; a proxy or an on-premises console with its own certificate needs a pinned fingerprint where the connector supports one.",
+      custom_node: "The tool's vendor refused TLS; fix the integration address or certificate pin, then replay.",
+      custom_event: NA_PUBLISH,
+    },
+    related: ['network'],
+  },
+  {
+    code: 'refused',
+    status: null,
+    title: 'Connection refused',
+    meaning:
+      'The host resolved, but nothing accepted a connection on that port (ECONNREFUSED): the receiver is down or listens elsewhere.',
+    remediation: {
+      inbound_webhook: NA_INBOUND_CALL,
+      outbound_webhook:
+        'Start the receiver, or fix the port in the subscription URL (https uses 443 unless one is given); check a firewall is not rejecting the hub. Attempts retry with backoff.',
+      prebuilt_integration:
+        "Check the port in the integration's base URL; the vendor host accepts no connection there.",
+      custom_node: 'The vendor refused the connection for the tool call; replay once it is reachable.',
+      custom_event: NA_PUBLISH,
+    },
+    related: ['network'],
+  },
+  {
+    code: 'reset',
+    status: null,
+    title: 'Connection reset',
+    meaning:
+      'The connection was open but the other side (or a proxy between) closed or reset it before a complete answer (ECONNRESET, socket closed).',
+    remediation: {
+      inbound_webhook: NA_INBOUND_CALL,
+      outbound_webhook:
+        "Check the receiver's logs for a crash or a request-size or idle limit, and any load balancer or WAF in front of it. Attempts retry with backoff.",
+      prebuilt_integration:
+        'Usually passing; retried automatically. If it persists, check a proxy between the hub and the vendor.',
+      custom_node:
+        'The vendor dropped the tool call mid-way: check at the vendor whether the write happened before replaying.',
+      custom_event: NA_PUBLISH,
+    },
+    related: ['network'],
+  },
+  {
+    code: 'ssrf_blocked',
+    status: null,
+    title: 'Refused by the network guard (SSRF)',
+    meaning:
+      'The URL or the address it resolved to is one the hub never calls (private, loopback, link-local, metadata, plain http in production, or a reserved port), so nothing was sent.',
+    remediation: {
+      inbound_webhook: NA_INBOUND_CALL,
+      outbound_webhook:
+        'Use a public https receiver address. A name that resolves to a private address is refused too, even when it looks public.',
+      prebuilt_integration: "Use the vendor's public https address for the integration.",
+      custom_node: "Fix the integration's address to a public one, then replay.",
+      custom_event: NA_PUBLISH,
+    },
+    related: ['outbound_url_blocked', 'blocked'],
+  },
+  {
     code: 'network',
     status: null,
     title: 'Connection failed',
     meaning:
-      'The connection failed before an answer: DNS name not found, connection refused or reset, or TLS handshake failure.',
+      'The connection failed before an answer for a reason none of dns, tls, refused, reset or timeout names (network unreachable, host unreachable). Counters from before the split also hold DNS, TLS, refused and reset failures under this code.',
     remediation: {
       inbound_webhook: NA_INBOUND_CALL,
       outbound_webhook:
-        'Check the subscription host name resolves, the receiver listens on the port, and its TLS certificate is valid for that name.',
+        'Check the subscription host is reachable from the internet; the attempt error names the system code.',
       prebuilt_integration:
         "Check the integration's address (host, region) and that the vendor is reachable; the error detail names the cause.",
       custom_node:
         'The vendor could not be reached for the tool call; fix the integration address or wait for the vendor, then replay.',
       custom_event: NA_PUBLISH,
     },
+    related: ['dns', 'tls', 'refused', 'reset'],
   },
   {
     code: 'blocked',
     status: null,
     title: 'Refused by the network guard (SSRF)',
     meaning:
-      'The address resolves to a private, loopback, link-local or metadata range, so the hub refused to call it.',
+      'The address resolves to a private, loopback, link-local or metadata range, so the hub refused to call it. Outbound attempts now count this as ssrf_blocked; connector calls and older counters still use this code.',
     remediation: {
       inbound_webhook: NA_INBOUND_CALL,
       outbound_webhook: 'Use a public receiver address; the hub never calls private networks.',
@@ -212,7 +298,7 @@ const CALL_ENTRIES: readonly CatalogSource[] = [
       custom_node: "Fix the integration's address to a public one, then replay.",
       custom_event: NA_PUBLISH,
     },
-    related: ['outbound_url_blocked'],
+    related: ['outbound_url_blocked', 'ssrf_blocked'],
   },
 ];
 

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { countTransactionNow, processCounters } from '../analytics/deps';
 import type { Transaction } from '../analytics/transactions';
 import { nowMs } from '../clock';
+import { catalogCodeOf } from '../error-catalog/catalog-code';
 import { DomainError } from '../errors/domain-error';
 import type { Stage } from '../events/contract';
 import { noteEventDay } from '../events/event-days';
@@ -20,7 +21,21 @@ function table(): TableRepository<FailureRecord> {
 }
 
 function toView(id: string, r: FailureRecord): FailureView {
-  return { id, ...r, metadata: JSON.parse(r.metadata) as Record<string, string | number> };
+  const metadata = JSON.parse(r.metadata) as Record<string, string | number>;
+  return { id, ...r, metadata, catalogCode: catalogCodeOf(failureCode(r.kind, r.errorType, metadata)) };
+}
+
+/**
+ * The code a failure was counted under: a rejection's refusal code (`signature_missing` …), an
+ * event's error type. Resolved at read, so records written before catalogCode existed carry it too.
+ */
+export function failureCode(
+  kind: FailureRecord['kind'],
+  errorType: string,
+  metadata: Record<string, string | number>,
+): string {
+  const code = metadata['code'];
+  return kind === 'rejection' && typeof code === 'string' ? code : errorType;
 }
 
 export interface RejectionInput {

@@ -13,6 +13,10 @@ export const failureSchema = z
   .extend({
     metadata: z.record(z.string(), z.union([z.string(), z.number()])),
     bodyBytes: z.number().optional(),
+    catalogCode: z.string().meta({
+      description:
+        'The error catalog entry (GET /api/v1/error-catalog/{code}) explaining the refusal code or error type; its class when not listed.',
+    }),
   })
   .meta({ id: 'Failure' });
 

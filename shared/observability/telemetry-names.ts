@@ -21,6 +21,21 @@ export const SPAN_NAMES = {
   outboundAttempt: 'hub outbound attempt',
 } as const;
 
+/**
+ * Event names: one moment worth a row of its own (who, what, why), beside the counters that count
+ * them. Emitted as zero-length internal spans under the operation they happened in, so they reach
+ * Application Insights as `dependencies` rows of type InProc with this name (docs/telemetry.md,
+ * "Events"; docs/decisions.md §62 says why not `customEvents`).
+ */
+export const EVENT_NAMES = {
+  /** An integration's settled probe state changed (fromState → toState). */
+  probeStateChanged: 'hub event probe state changed',
+  /** A replay was refused by a guard (`guard` is the refusal code). */
+  replayGuardHit: 'hub event replay guard hit',
+  /** An outbound delivery stopped retrying: five automatic attempts failed, or the receiver answered 410. */
+  deliveryGaveUp: 'hub event delivery gave up',
+} as const;
+
 /** Metric names (Application Insights `customMetrics.name`). */
 export const METRIC_NAMES = {
   /** Counter: one per finished transaction (inbound webhook, outbound webhook, …). */
@@ -59,6 +74,12 @@ export const ATTRIBUTE_NAMES = {
   httpStatus: 'httpStatus',
   serverAddress: 'serverAddress',
   attempt: 'attempt',
+  /** A queue's messages waiting in its `<queue>-deadletter` companion (backlog gauge). */
+  deadLetter: 'deadLetter',
+  /** Why a delivery gave up (`attempts_exhausted`, `gone`). */
+  reason: 'reason',
+  /** The error catalog entry of `code` (GET /api/v1/error-catalog/{code}). */
+  catalogCode: 'catalogCode',
   /** The Azure service of an Azure SDK dependency span (`Microsoft.Storage`, `Microsoft.ServiceBus`, …). */
   azureNamespace: 'azureNamespace',
 } as const;

@@ -18,6 +18,7 @@ import { azureSdkInstrumenter } from './azure-sdk-tracing';
 import { MAX_ATTRIBUTE_LENGTH, safeAttributes, type TelemetryAttributes } from './telemetry-attributes';
 import {
   ATTRIBUTE_NAMES,
+  EVENT_NAMES,
   METRIC_NAMES,
   type ProbeState,
   SERVICE_NAME,
@@ -162,7 +163,10 @@ function buildRuntime(mode: TelemetryMode, given?: TelemetryExporters): Runtime 
   meter
     .createObservableGauge(METRIC_NAMES.queueBacklog, { description: 'Messages waiting in a queue.' })
     .addCallback((result) => {
-      for (const [queue, depth] of backlog) result.observe(depth, { [ATTRIBUTE_NAMES.queue]: queue });
+      for (const [key, depth] of backlog) {
+        const [queue, deadLetter] = key.split('\u0000');
+        result.observe(depth, { [ATTRIBUTE_NAMES.queue]: queue, [ATTRIBUTE_NAMES.deadLetter]: deadLetter === 'dl' });
+      }
     });
 
   return {
@@ -240,6 +244,36 @@ export async function useTelemetryExporters(exporters?: TelemetryExporters): Pro
 export async function flushTelemetry(): Promise<void> {
   const current = runtime;
   if (current) await current.flush();
+}
+
+/** How long the end of an invocation waits for its telemetry to be sent (docs/telemetry.md, "Flush"). */
+export const INVOCATION_FLUSH_BOUND_MS = 1_000;
+
+/**
+ * Sends what is buffered, waiting at most `boundMs`: the Functions host may freeze or recycle an
+ * instance once an invocation returns, and a batch waiting for its next interval would be lost
+ * with it. Never throws and never loads OpenTelemetry (a runtime nobody started has nothing to
+ * send). Resolves `flushed`, `nothing` (telemetry off or unused) or `timed_out`; an export still
+ * running past the bound carries on in the background.
+ */
+export async function flushTelemetryWithin(boundMs: number): Promise<'flushed' | 'nothing' | 'timed_out'> {
+  const current = runtime;
+  if (!current) return 'nothing';
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<'timed_out'>((resolve) => {
+    timer = setTimeout(() => resolve('timed_out'), boundMs);
+    timer.unref();
+  });
+  const flushed = current.flush().then(
+    () => 'flushed' as const,
+    // An exporter failure is the exporter's to report; the invocation it follows has succeeded.
+    () => 'flushed' as const,
+  );
+  try {
+    return await Promise.race([flushed, bound]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function shutdownTelemetry(): Promise<void> {
@@ -379,6 +413,45 @@ export function recordTransaction(record: TransactionRecord): void {
   );
 }
 
+// ---- events ----
+
+export type EventName = (typeof EVENT_NAMES)[keyof typeof EVENT_NAMES];
+
+/**
+ * One event: a zero-length internal span under whatever operation is active, with the same
+ * allow-listed attributes as every span. No-op when telemetry is off.
+ */
+export function recordEvent(name: EventName, attributes: TelemetryAttributes): void {
+  const rt = active();
+  if (rt === null) return;
+  const api = otelApi();
+  rt.tracer
+    .startSpan(name, { kind: spanKind('internal'), attributes: safeAttributes(attributes) }, api.context.active())
+    .end();
+}
+
+/** An outbound delivery stopped retrying (the event; its attempts were counted one by one). */
+export function recordDeliveryGaveUp(gaveUp: {
+  tenantId: string;
+  subscriptionId: string;
+  deliveryId: string;
+  reason: 'attempts_exhausted' | 'gone';
+  code: string;
+  catalogCode: string | null;
+}): void {
+  recordEvent(EVENT_NAMES.deliveryGaveUp, {
+    tenantId: gaveUp.tenantId,
+    subscriptionId: gaveUp.subscriptionId,
+    deliveryId: gaveUp.deliveryId,
+    reason: gaveUp.reason,
+    code: gaveUp.code,
+    catalogCode: gaveUp.catalogCode ?? undefined,
+  });
+}
+
+// ---- metrics (and the events that go with them) ----
+
+/** The counter, and the event with who and what: a state change is rare and each one matters. */
 export function recordProbeStateChange(change: {
   tenantId: string;
   integrationId: string;
@@ -398,6 +471,13 @@ export function recordProbeStateChange(change: {
       toState: change.to,
     }),
   );
+  recordEvent(EVENT_NAMES.probeStateChanged, {
+    tenantId: change.tenantId,
+    integrationId: change.integrationId,
+    vendor: change.vendor,
+    fromState: change.from,
+    toState: change.to,
+  });
 }
 
 export function recordDeliveryOutcome(outcome: {
@@ -419,15 +499,20 @@ export function recordDeliveryOutcome(outcome: {
   );
 }
 
+/** The counter and the event: a guard hit is someone replaying too eagerly, worth seeing by tenant. */
 export function recordReplayGuardHit(hit: { tenantId: string; guard: string }): void {
   const rt = active();
   if (rt === null) return;
   rt.counters.replayGuardHits.add(1, safeAttributes({ tenantId: hit.tenantId, guard: hit.guard }));
+  recordEvent(EVENT_NAMES.replayGuardHit, { tenantId: hit.tenantId, guard: hit.guard });
 }
 
-/** The depth last seen of a queue; reported on each metric export as the backlog gauge. */
-export function recordQueueBacklog(queue: string, depth: number): void {
+/**
+ * The depth last read of a queue (or, with `deadLetter`, of its `<queue>-deadletter` companion);
+ * observed on each metric export as the backlog gauge with dimensions `queue` and `deadLetter`.
+ */
+export function recordQueueBacklog(queue: string, depth: number, deadLetter = false): void {
   const rt = active();
   if (rt === null) return;
-  rt.backlog.set(queue, depth);
+  rt.backlog.set(`${queue}\u0000${deadLetter ? 'dl' : 'active'}`, depth);
 }

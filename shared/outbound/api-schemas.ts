@@ -183,6 +183,12 @@ const attemptSchema = z.object({
   at: z.string(),
   trigger: z.enum(ATTEMPT_TRIGGERS),
   statusCode: z.number().int().nullable(),
+  code: z.string().meta({
+    description: 'The HTTP status, or why no answer came: timeout, dns, tls, refused, reset, ssrf_blocked, network.',
+  }),
+  catalogCode: z.string().nullable().meta({
+    description: 'The error catalog entry explaining `code` (its class when not listed); null for a 2xx.',
+  }),
   durationMs: z.number().int(),
   error: z.string().optional(),
   responseExcerpt: z.string().optional().meta({ description: 'At most 4 KiB of the response body.' }),

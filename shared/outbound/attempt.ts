@@ -3,15 +3,15 @@ import { noteFailureNow } from '../analytics/deps';
 import type { Transaction } from '../analytics/transactions';
 import { nowMs } from '../clock';
 import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
-import { OutboundUrlBlockedError } from '../net/guard';
-import { guardedFetch, OutboundRequestError } from '../net/guarded-fetch';
+import { guardedFetch } from '../net/guarded-fetch';
 import { errorFields, logger } from '../observability/logger';
-import { inSpan, recordDeliveryOutcome } from '../observability/telemetry';
+import { inSpan, recordDeliveryGaveUp, recordDeliveryOutcome } from '../observability/telemetry';
 import { SPAN_NAMES } from '../observability/telemetry-names';
 import type { Stored } from '../storage/table-repository';
 import { type AttemptView, changeDelivery, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { recordEndpointHealth } from './endpoint-health';
+import { attemptCodes, classifyNetworkFailure } from './network-failure';
 import { MAX_AUTOMATIC_ATTEMPTS, parseRetryAfter } from './schedule';
 import { signDelivery } from './signing';
 import { disableSubscription, signingSecrets } from './subscriptions';
@@ -36,7 +36,7 @@ interface SendResult {
   statusCode?: number;
   durationMs: number;
   error?: string;
-  /** For counters: the HTTP status, or `timeout`, `network`, `blocked`. */
+  /** For counters and the attempt row: the HTTP status, or a network failure code (network-failure.ts). */
   code: string;
   responseExcerpt?: string;
   retryAfterMs?: number;
@@ -116,8 +116,8 @@ async function sendUntraced(
     };
   } catch (error) {
     const durationMs = nowMs() - started;
-    if (error instanceof OutboundUrlBlockedError) return { durationMs, code: 'blocked', error: error.message };
-    if (error instanceof OutboundRequestError) return { durationMs, code: error.kind, error: error.message };
+    const failure = classifyNetworkFailure(error);
+    if (failure) return { durationMs, code: failure.code, error: failure.detail };
     throw error;
   }
 }
@@ -200,6 +200,7 @@ async function recordAttempt(
     trigger,
     durationMs: Math.max(0, Math.round(result.durationMs)),
     ...(result.statusCode !== undefined ? { statusCode: result.statusCode } : {}),
+    code: result.code,
     ...(result.error ? { error: result.error } : {}),
     ...(result.responseExcerpt !== undefined ? { responseExcerpt: result.responseExcerpt } : {}),
   };
@@ -314,7 +315,7 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
       : k >= MAX_AUTOMATIC_ATTEMPTS
         ? { kind: 'failed' }
         : { kind: 'retry', ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
-  await changeDelivery(
+  const settled = await changeDelivery(
     deps,
     tenantId,
     deliveryId,
@@ -345,6 +346,18 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
     },
     lease.delivery,
   );
+  if ((outcome.kind === 'failed' || outcome.kind === 'gone') && settled?.value.status === 'failed') {
+    const { code, catalogCode } = attemptCodes(result);
+    const reason = outcome.kind === 'gone' ? 'gone' : 'attempts_exhausted';
+    recordDeliveryGaveUp({
+      tenantId,
+      subscriptionId: current.value.subscriptionId,
+      deliveryId,
+      reason,
+      code,
+      catalogCode,
+    });
+  }
   return outcome;
 }
 
@@ -421,6 +434,7 @@ export async function runManualAttempt(
       at: record.at,
       trigger: record.trigger,
       statusCode: record.statusCode ?? null,
+      ...attemptCodes(record),
       durationMs: record.durationMs,
       ...(record.error ? { error: record.error } : {}),
       ...(record.responseExcerpt !== undefined ? { responseExcerpt: record.responseExcerpt } : {}),

@@ -4,6 +4,7 @@ import { decodeStateCursor, encodeStateCursor } from '../storage/cursor';
 import { newestFirstIdTime, tenantPartition, timeBucketsBetween } from '../storage/keys';
 import type { Stored } from '../storage/table-repository';
 import type { OutboundDeps } from './deps';
+import { attemptCodes } from './network-failure';
 import {
   type AttemptTrigger,
   attemptRowKey,
@@ -21,6 +22,9 @@ export interface AttemptView {
   at: string;
   trigger: AttemptTrigger;
   statusCode: number | null;
+  /** The HTTP status or network failure code; `catalogCode` keys GET /api/v1/error-catalog/{code}. */
+  code: string;
+  catalogCode: string | null;
   durationMs: number;
   error?: string;
   responseExcerpt?: string;
@@ -151,6 +155,7 @@ async function withLastAttempts(deps: OutboundDeps, tenantId: string, items: Del
           at: a.at,
           trigger: a.trigger,
           statusCode: a.statusCode ?? null,
+          ...attemptCodes(a),
           durationMs: a.durationMs,
           ...(a.error ? { error: a.error } : {}),
           ...(a.nextAttemptAt ? { nextAttemptAt: a.nextAttemptAt } : {}),
@@ -171,6 +176,7 @@ export async function getDelivery(deps: OutboundDeps, tenantId: string, id: stri
       at: a.at,
       trigger: a.trigger,
       statusCode: a.statusCode ?? null,
+      ...attemptCodes(a),
       durationMs: a.durationMs,
       ...(a.error ? { error: a.error } : {}),
       ...(a.responseExcerpt !== undefined ? { responseExcerpt: a.responseExcerpt } : {}),

@@ -104,6 +104,8 @@ export const attemptRecordSchema = z.object({
   at: z.string(),
   trigger: z.enum(ATTEMPT_TRIGGERS),
   statusCode: z.number().int().optional(),
+  /** The HTTP status or network failure code it was counted under (rows before it: derived). */
+  code: z.string().optional(),
   durationMs: z.number().int().nonnegative(),
   error: z.string().optional(),
   responseExcerpt: z.string().optional(),

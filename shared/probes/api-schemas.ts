@@ -17,6 +17,10 @@ export const integrationStatusSchema = z
         vendorMessage: z.string().nullable().meta({ description: "The vendor's own message, verbatim." }),
         hint: z.string().nullable(),
         reason: z.string(),
+        catalogCode: z.string().meta({
+          description:
+            "The error catalog entry (GET /api/v1/error-catalog/{code}) for the vendor's status, else the reason; its class when not listed.",
+        }),
       })
       .nullable(),
     latencyMs: z.number().int().nullable(),
@@ -81,6 +85,10 @@ export const probeHistoryPageSchema = z
         attempts: z.number().int(),
         vendorStatus: z.number().int().nullable(),
         reason: z.string(),
+        catalogCode: z
+          .string()
+          .nullable()
+          .meta({ description: 'The error catalog entry of a failed probe; null when the probe found it fine.' }),
         vendorMessage: z.string().nullable(),
         trigger: z.string(),
       }),

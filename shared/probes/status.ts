@@ -1,6 +1,7 @@
 import type { BusSender } from '../bus/port';
 import { nowMs } from '../clock';
 import { pollUntil } from '../clock/poll-until';
+import { catalogCodeOf } from '../error-catalog/catalog-code';
 import { ResourceNotFoundError } from '../errors/domain-error';
 import type { IntegrationDeps } from '../integrations/deps';
 import { findIntegration, integrationExists, integrationSummaries } from '../integrations/directory';
@@ -49,7 +50,14 @@ export interface IntegrationStatus {
   state: State;
   lastCheckAt: string | null;
   lastSuccessAt: string | null;
-  lastError: { status: number | null; vendorMessage: string | null; hint: string | null; reason: string } | null;
+  lastError: {
+    status: number | null;
+    vendorMessage: string | null;
+    hint: string | null;
+    reason: string;
+    /** The catalog entry for what the probe was counted under: the vendor's status, else the reason. */
+    catalogCode: string;
+  } | null;
   latencyMs: number | null;
   quota: { used: number; limit: number; windowSeconds: number; headroom: number } | null;
   expiries: { what: string; at: string }[];
@@ -79,6 +87,14 @@ function isStuck(row: ProbeStatusRow, now: number): boolean {
   return row.state === 'checking' && (!row.checkingSince || Date.parse(row.checkingSince) <= now - STUCK_CHECKING_MS);
 }
 
+/**
+ * The catalog entry of a probe verdict: the vendor's error status when it answered one, else the
+ * reason (`timeout`, `expiring` …: a working credential that expires answers 200).
+ */
+export function probeCatalogCode(vendorStatus: number | undefined, reason: string): string {
+  return catalogCodeOf(vendorStatus !== undefined && vendorStatus >= 400 ? vendorStatus : reason);
+}
+
 export function toStatus(
   integrationId: string,
   name: string,
@@ -102,6 +118,7 @@ export function toStatus(
           vendorMessage: row.vendorMessage ?? null,
           hint: row.hint ?? null,
           reason: row.reason ?? 'unknown',
+          catalogCode: probeCatalogCode(row.vendorStatus, row.reason ?? 'unknown'),
         }
       : null,
     latencyMs: row?.latencyMs ?? null,
@@ -167,6 +184,8 @@ export interface ProbeHistory {
     attempts: number;
     vendorStatus: number | null;
     reason: string;
+    /** The catalog entry of a failed probe (status, else reason); null when it found the integration fine. */
+    catalogCode: string | null;
     vendorMessage: string | null;
     trigger: string;
   }[];
@@ -195,6 +214,7 @@ export async function integrationProbeHistory(
       attempts: v.attempts,
       vendorStatus: v.vendorStatus ?? null,
       reason: v.reason,
+      catalogCode: v.reason === 'ok' ? null : probeCatalogCode(v.vendorStatus, v.reason),
       vendorMessage: v.vendorMessage ?? null,
       trigger: v.trigger,
     });

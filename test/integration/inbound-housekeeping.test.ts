@@ -215,7 +215,7 @@ describe('stuck-event sweep', () => {
 
     expect(await loadEvent(h.tenantId, crashed)).toMatchObject({ status: 'failed', stage: 'agent_execution' });
     const crashedFailure = await failureOfEvent(h.tenantId, crashed);
-    expect(crashedFailure).toMatchObject({ stage: 'agent_execution', errorType: 'crashed' });
+    expect(crashedFailure).toMatchObject({ stage: 'agent_execution', errorType: 'crashed', catalogCode: 'crashed' });
     expect(crashedFailure!.suggestedFix).toContain('corr');
     expect(crashedFailure!.metadata).toMatchObject({ detectedBy: 'stuck-event-sweep', sopId: 'sop-1' });
 

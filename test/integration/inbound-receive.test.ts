@@ -121,6 +121,10 @@ describe('receive', () => {
 
     const summary = await groupFailures(h.tenantId, clock.now() - 60_000, clock.now() + 60_000);
     const codes = summary.groups.flatMap((g) => g.examples.map((e) => [g.stage, e.metadata['code']]));
+    // Each rejection names the catalog entry of its refusal code, not of the error type it is grouped by.
+    for (const example of summary.groups.flatMap((g) => g.examples)) {
+      expect(example.catalogCode).toBe(example.metadata['code']);
+    }
     expect(summary.total).toBe(4);
     expect(codes).toEqual(
       expect.arrayContaining([

@@ -129,7 +129,7 @@ describe('429 Retry-After inside a probe run (ManualClock, emulated bus)', () =>
       const waiting = await statusOf(tenantId, id);
       expect(waiting.retryAt).toBe(iso(rateLimitedAt + 120_000));
       expect(waiting.state).not.toBe('checking');
-      expect(waiting.lastError).toMatchObject({ status: 429, reason: 'rate_limited' });
+      expect(waiting.lastError).toMatchObject({ status: 429, reason: 'rate_limited', catalogCode: '429' });
 
       const retryId = probeMessageId({ integrationId: id, runId, attempt: 1 });
       clock.advance(120_000 - 1);
@@ -257,7 +257,7 @@ describe('credentials about to expire', () => {
 
     const warned = await statusOf(tenantId, soon);
     expect(warned.state).toBe('needs_attention');
-    expect(warned.lastError).toMatchObject({ reason: 'expiring', status: 200 });
+    expect(warned.lastError).toMatchObject({ reason: 'expiring', status: 200, catalogCode: 'expiring' });
     expect(warned.lastError?.hint).toContain(`expires on ${soonDate}`);
     expect(warned.expiries).toEqual([{ what: 'Datto RMM API key', at: `${soonDate}T00:00:00.000Z` }]);
     expect(warned.lastSuccessAt).not.toBeNull();
@@ -342,7 +342,7 @@ describe('an endpoint that keeps timing out', () => {
     await handleProbeMessage(deps, recheckDelivery(tenantId, id));
     expect(itglueProbes()).toBe(before);
     const waiting = await statusOf(tenantId, id);
-    expect(waiting.lastError).toMatchObject({ reason: 'timeout', status: null });
+    expect(waiting.lastError).toMatchObject({ reason: 'timeout', status: null, catalogCode: 'timeout' });
     expect(waiting.lastError?.hint).toContain('was not sent');
     expect(bus.probes(tenantId)).toMatchObject([{ integrationId: id, attempt: 1 }]);
 

@@ -7,9 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReceivedMessage } from '../../shared/bus/port';
 import { StorageQueueBus } from '../../shared/bus/storage-queue-bus';
 import { consumeTraced } from '../../shared/bus/trace-context';
+import { reportQueueBacklog } from '../../shared/observability/queue-backlog';
 import {
   flushTelemetry,
   inSpan,
+  recordDeliveryGaveUp,
   recordDeliveryOutcome,
   recordProbeStateChange,
   recordReplayGuardHit,
@@ -17,7 +19,12 @@ import {
   shutdownTelemetry,
   useTelemetryExporters,
 } from '../../shared/observability/telemetry';
-import { METRIC_NAMES, SPAN_NAMES, TRACEPARENT_PROPERTY } from '../../shared/observability/telemetry-names';
+import {
+  EVENT_NAMES,
+  METRIC_NAMES,
+  SPAN_NAMES,
+  TRACEPARENT_PROPERTY,
+} from '../../shared/observability/telemetry-names';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { createVendorHttp } from '../../shared/vendors/core/vendor-http';
 
@@ -151,13 +158,26 @@ describe('telemetry across a webhook, its stage hops and a vendor call', () => {
     });
     recordDeliveryOutcome({ tenantId: 'tenant-1', subscriptionId: 'sub-1', outcome: 'failed', code: '500' });
     recordReplayGuardHit({ tenantId: 'tenant-1', guard: 'replay_cooldown' });
+    recordDeliveryGaveUp({
+      tenantId: 'tenant-1',
+      subscriptionId: 'sub-1',
+      deliveryId: 'del-1',
+      reason: 'attempts_exhausted',
+      code: 'tls',
+      catalogCode: 'tls',
+    });
+    await flushTelemetry();
+    // A copy: the exporter's list grows with the backlog's own queue send below.
+    const collected = [...spans.getFinishedSpans()];
+    // The backlog gauge from the real queues of this run: one message left waiting in the second.
+    await bus.send(secondQueue, { note: BODY_MARKER }, { messageId: `backlog-${suffix}` });
+    await reportQueueBacklog(bus, [firstQueue, secondQueue]);
     await flushTelemetry();
 
     // The hop carried W3C trace context in the message's application properties.
     for (const message of seen)
       expect(message.applicationProperties[TRACEPARENT_PROPERTY]).toMatch(/^00-[0-9a-f]{32}-/);
 
-    const collected = spans.getFinishedSpans();
     const names = collected.map((s) => s.name);
     expect(names.filter((n) => n === SPAN_NAMES.webhookReceive)).toHaveLength(1);
     expect(names.filter((n) => n === SPAN_NAMES.queueSend)).toHaveLength(2);
@@ -193,10 +213,42 @@ describe('telemetry across a webhook, its stage hops and a vendor call', () => {
         METRIC_NAMES.probeStateChanges,
         METRIC_NAMES.deliveryOutcomes,
         METRIC_NAMES.replayGuardHits,
+        METRIC_NAMES.queueBacklog,
       ]),
     );
+    const backlog = emitted.find((m) => m.descriptor.name === METRIC_NAMES.queueBacklog);
+    const points = (backlog?.dataPoints ?? []).map((p) => ({
+      queue: p.attributes['queue'],
+      deadLetter: p.attributes['deadLetter'],
+      value: p.value,
+    }));
+    expect(points).toEqual(
+      expect.arrayContaining([
+        { queue: firstQueue, deadLetter: false, value: 0 },
+        { queue: firstQueue, deadLetter: true, value: 0 },
+        { queue: secondQueue, deadLetter: true, value: 0 },
+      ]),
+    );
+    expect(points.find((p) => p.queue === secondQueue && p.deadLetter === false)?.value).toBeGreaterThanOrEqual(1);
 
-    const text = everythingEmitted(collected);
+    // Events: zero-length internal spans with the allow-listed attributes only.
+    const events = collected.filter((s) => (Object.values(EVENT_NAMES) as string[]).includes(s.name));
+    expect(events.map((e) => e.name).sort()).toEqual(Object.values(EVENT_NAMES).sort());
+    expect(events.find((e) => e.name === EVENT_NAMES.probeStateChanged)?.attributes).toEqual({
+      tenantId: 'tenant-1',
+      integrationId: 'int-1',
+      vendor: 'autotask',
+      fromState: 'connected',
+      toState: 'needs_attention',
+    });
+    expect(events.find((e) => e.name === EVENT_NAMES.deliveryGaveUp)?.attributes).toMatchObject({
+      reason: 'attempts_exhausted',
+      code: 'tls',
+      catalogCode: 'tls',
+    });
+
+    // Everything, the backlog's own queue send included.
+    const text = everythingEmitted(spans.getFinishedSpans());
     for (const forbidden of [SECRET, WEBHOOK_SECRET, BODY_MARKER, 'Bearer', 'apiKey=', '/v1/things']) {
       expect(text).not.toContain(forbidden);
     }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ReceivedMessage, SendOptions } from '../../shared/bus/port';
+import type { QueueBacklog, ReceivedMessage, SendOptions } from '../../shared/bus/port';
 import type { Bus } from '../../shared/bus/process-bus';
 import type { StorageQueueBus } from '../../shared/bus/storage-queue-bus';
 
@@ -24,5 +24,10 @@ export class PrefixedBus implements Bus {
 
   forwardToDeadLetter(queue: string, message: ReceivedMessage, reason: string, description: string): Promise<void> {
     return this.inner.forwardToDeadLetter(this.queue(queue), message, reason, description);
+  }
+
+  async backlog(queues: readonly string[]): Promise<QueueBacklog[]> {
+    const depths = await this.inner.backlog(queues.map((q) => this.queue(q)));
+    return depths.map((d, i) => ({ ...d, queue: queues[i] ?? d.queue }));
   }
 }

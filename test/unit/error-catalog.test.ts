@@ -5,6 +5,7 @@ import { ERROR_CODES } from '../../shared/errors/codes';
 import { ERROR_TYPES } from '../../shared/events/contract';
 import { ERROR_TABLE } from '../../shared/http/error-table';
 import type { Classification } from '../../shared/integrations/classify';
+import { NETWORK_FAILURE_CODES } from '../../shared/outbound/network-failure';
 import { VENDOR_IDS, type VendorErrorKind } from '../../shared/vendors/contract';
 
 /** The HTTP statuses the dashboard names. */
@@ -35,8 +36,8 @@ const PROBE_REASONS = {
   undecryptable: true,
   internal: true,
 } satisfies Record<Classification['reason'], true>;
-/** What an outbound attempt counts when no status came back (shared/outbound/attempt.ts). */
-const SEND_CODES = ['timeout', 'network', 'blocked'];
+/** What an outbound attempt counts when no status came back (shared/outbound/network-failure.ts). */
+const SEND_CODES = NETWORK_FAILURE_CODES;
 
 describe('error catalog', () => {
   it('has every dashboard status and platform code, each with remediation for every type', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   ATTRIBUTE_NAMES,
+  EVENT_NAMES,
   METRIC_NAMES,
   PROBE_STATES,
   SPAN_NAMES,
@@ -53,7 +54,8 @@ const alertQueries = [...alertsText.matchAll(/^var (\w+Query) = '''\n([\s\S]*?)'
 const allQueries = [...workbookQueries, ...alertQueries];
 
 const metricNames = new Set<string>(Object.values(METRIC_NAMES));
-const spanNames = new Set<string>(Object.values(SPAN_NAMES));
+/** Events are internal spans (`dependencies` rows), queried by name like any span. */
+const spanNames = new Set<string>([...Object.values(SPAN_NAMES), ...Object.values(EVENT_NAMES)]);
 const attributeNames = new Set<string>(Object.values(ATTRIBUTE_NAMES));
 /** The values a query may compare a dimension with, where the code fixes them. */
 const knownValues: Record<string, ReadonlySet<string>> = {

@@ -1,5 +1,8 @@
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  flushTelemetryWithin,
+  INVOCATION_FLUSH_BOUND_MS,
   inSpan,
   recordTransaction,
   safeAttributes,
@@ -86,5 +89,35 @@ describe('attributes', () => {
     const out = safeAttributes(given);
     expect(Object.keys(out).sort()).toEqual(['code', 'eventId', 'tenantId']);
     expect(String(out['eventId']).length).toBe(256);
+  });
+});
+
+describe('flush at the end of an invocation', () => {
+  it('is a no-op when telemetry is off, and loads nothing', async () => {
+    expect(await flushTelemetryWithin(10)).toBe('nothing');
+  });
+
+  it('sends what is buffered, or gives up at the bound when the exporter does not answer', async () => {
+    const sent: string[] = [];
+    let hold = false;
+    const held: Array<() => void> = [];
+    const exporter: SpanExporter = {
+      export: (batch, done) => {
+        sent.push(...batch.map((s) => s.name));
+        // A stuck export: it reports back only when the test lets it go.
+        if (hold) held.push(() => done({ code: 0 }));
+        else done({ code: 0 });
+      },
+      shutdown: async () => undefined,
+    };
+    await useTelemetryExporters({ spans: exporter });
+    await inSpan(SPAN_NAMES.vendorCall, { kind: 'client' }, async () => undefined);
+    expect(await flushTelemetryWithin(INVOCATION_FLUSH_BOUND_MS)).toBe('flushed');
+    expect(sent).toEqual([SPAN_NAMES.vendorCall]);
+    hold = true;
+    await inSpan(SPAN_NAMES.outboundAttempt, { kind: 'client' }, async () => undefined);
+    expect(await flushTelemetryWithin(20)).toBe('timed_out');
+    for (const release of held) release();
+    expect(await flushTelemetryWithin(INVOCATION_FLUSH_BOUND_MS)).toBe('flushed');
   });
 });

@@ -9,6 +9,7 @@ import {
   deadLetterInfo,
   MAX_DELIVERY_COUNT_EXCEEDED,
   type MessageHandler,
+  type QueueBacklog,
   type ReceivedMessage,
   type SendOptions,
 } from '../../../shared/bus/port';
@@ -25,6 +26,7 @@ export interface ContractBus {
   receiveDeadLetters(queue: string, options?: { maxMessages?: number }): Promise<LockedMessage[]>;
   forwardToDeadLetter(queue: string, message: ReceivedMessage, reason: string, description: string): Promise<void>;
   startConsumer(queue: string, handler: MessageHandler, options?: ConsumerOptions): QueueConsumer;
+  backlog(queues: readonly string[]): Promise<QueueBacklog[]>;
 }
 
 export interface BusBackend {
@@ -185,6 +187,22 @@ export function busContract(backend: BusBackend): void {
       expect(attempts.get('m-flaky')).toBe(2);
       expect((await bus.peekDeadLetters(q)).map((d) => d.messageId)).toEqual(['m-dead']);
       expect(await bus.peek(q)).toEqual([]);
+    });
+  });
+
+  describe(`bus contract (${backend.name}): backlog`, () => {
+    it('counts the messages waiting in each queue and in its dead-letter queue; an unused queue is zero', async () => {
+      const bus = backend.bus({});
+      const q = queueName('backlog');
+      const empty = queueName('backlog-empty');
+      for (const n of [1, 2, 3]) await bus.send(q, { n }, { messageId: `m-${n}` });
+      const lock = await receiveOne(bus, q);
+      await lock.settle(deadLetter('validation_failed', 'not a ticket'));
+      await eventually(async () => ((await bus.peekDeadLetters(q)).length > 0 ? true : undefined));
+      expect(await bus.backlog([q, empty])).toEqual([
+        { queue: q, active: 2, deadLettered: 1 },
+        { queue: empty, active: 0, deadLettered: 0 },
+      ]);
     });
   });
 
