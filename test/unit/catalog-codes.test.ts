@@ -38,6 +38,7 @@ const PROBE_REASONS = {
   ok: true,
   undecryptable: true,
   internal: true,
+  missing_scopes: true,
 } satisfies Record<Classification['reason'], true>;
 /** Every status a receiver or vendor can answer with. */
 const STATUSES = Array.from({ length: 500 }, (_, i) => 100 + i);
