@@ -123,7 +123,7 @@ const GROUPS: Record<Group, Record<keyof CatalogSource['remediation'], Remediati
   },
   limit: {
     inbound_webhook:
-      'The sender should retry after Retry-After. If the volume is expected, raise INBOUND_TENANT_RATE_PER_MINUTE or INBOUND_TENANT_DAILY_QUOTA.',
+      'The sender should retry after Retry-After. If the volume is expected, raise INBOUND_TENANT_RATE_PER_MINUTE, or the daily quota of the tenant (PUT /api/v1/tenants/{id}/limits, operator; INBOUND_TENANT_DAILY_QUOTA is the default).',
     outbound_webhook: NA_ADMIN_API,
     prebuilt_integration: NA_ADMIN_API,
     custom_node: NA_ADMIN_API,

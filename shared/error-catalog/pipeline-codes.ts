@@ -463,7 +463,7 @@ const NUMBERED_ENTRIES: readonly CatalogSource[] = [
     meaning: "The tenant's daily inbound webhook quota (set by the operator) is used up until midnight UTC.",
     remediation: {
       inbound_webhook:
-        'Deliveries resume at midnight UTC. The operator raises or removes INBOUND_TENANT_DAILY_QUOTA if the volume is expected.',
+        'Deliveries resume at midnight UTC. If the volume is expected, the operator raises or removes the quota of the tenant (PUT /api/v1/tenants/{id}/limits with dailyInboundQuota; INBOUND_TENANT_DAILY_QUOTA is the default for tenants without one).',
       outbound_webhook: NA_OUTBOUND,
       prebuilt_integration: NA_VENDOR,
       custom_node: { na: 'Applies to inbound deliveries only.' },
