@@ -41,4 +41,11 @@ export const tenantsRouteHeads = {
     scope: 'operator',
     operationId: 'enableTenant',
   },
+  setTenantPayloadRetention: {
+    name: 'tenants-payload-retention',
+    method: 'PUT',
+    route: 'v1/tenants/{id}/payload-retention',
+    scope: 'operator',
+    operationId: 'setTenantPayloadRetention',
+  },
 } as const satisfies Record<string, RegisteredRouteHead>;

@@ -1,9 +1,17 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
 import { pageQuery } from '../apikeys/api-schemas';
-import { createdTenantSchema, createTenantBody, tenantIdParams, tenantListSchema, tenantSchema } from './api-schemas';
+import { services } from '../app/services';
+import {
+  createdTenantSchema,
+  createTenantBody,
+  payloadRetentionBody,
+  tenantIdParams,
+  tenantListSchema,
+  tenantSchema,
+} from './api-schemas';
 import { tenantDeps } from './deps';
 import { tenantsRouteHeads as heads } from './route-heads';
-import { createTenant, getTenant, listTenants, setTenantStatus } from './tenants';
+import { createTenant, getTenant, listTenants, setPayloadRetention, setTenantStatus } from './tenants';
 
 /** The operator plane: only the operator key (scope `operator`) reaches these routes. */
 const deps = tenantDeps;
@@ -61,6 +69,28 @@ export const routes = {
     handle: async ({ principal, params, correlationId }) => ({
       status: 200,
       body: await setTenantStatus(deps(), principal, params.id, 'active', correlationId),
+    }),
+  }),
+  setTenantPayloadRetention: defineApiRoute({
+    ...heads.setTenantPayloadRetention,
+    summary: "Set how long the tenant's event and delivery payloads are kept (at most EVENT_RETENTION_DAYS)",
+    tags: ['Tenants (operator)'],
+    params: tenantIdParams,
+    body: payloadRetentionBody,
+    responses: {
+      200: { description: 'The tenant with its payload retention.', schema: tenantSchema },
+      404: notFound,
+      422: { description: 'Longer than the platform maximum (payload_retention_too_long).', schema: problemSchema },
+    },
+    handle: async ({ principal, params, body, correlationId }) => ({
+      status: 200,
+      body: await setPayloadRetention(
+        deps(),
+        principal,
+        params.id,
+        { days: body.days, maximumDays: services().settings.EVENT_RETENTION_DAYS },
+        correlationId,
+      ),
     }),
   }),
 };

@@ -22,6 +22,8 @@ export const tenantRecordSchema = z.object({
   createdBy: z.string(),
   disabledAt: z.string().optional(),
   disabledBy: z.string().optional(),
+  /** Days event and delivery payloads are kept, at most EVENT_RETENTION_DAYS; unset: that maximum (docs/storage.md). */
+  payloadRetentionDays: z.number().int().positive().optional(),
 });
 export type TenantRecord = z.infer<typeof tenantRecordSchema>;
 
