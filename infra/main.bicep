@@ -8,6 +8,9 @@
 //   ├─ Key Vault                kv-<token>        credential encryption key and other secrets
 //   ├─ Log Analytics + App Insights               telemetry, Entra-only ingestion
 //   ├─ Flex Consumption plan + function app       func-<token>, Node 22
+//   ├─ (vnetEnabled or staticEgress) VNet         vnet-<token>, the app's integration subnet
+//   ├─ (vnetEnabled) private endpoints + DNS      app/private-networking.bicep
+//   ├─ (staticEgress) NAT gateway + static IP     app/static-egress.bicep, the app's outbound address
 //   ├─ role assignments                           app identity and (optionally) the deployer
 //   ├─ action group, alert rules, healthz test    core/monitor/alerts.bicep
 //   ├─ workbook (shared, linked to App Insights)  core/monitor/workbook.bicep
@@ -150,6 +153,9 @@ param alertEmail string
 @description('Private networking: VNet integration for the app, private endpoints and DNS zones for both storage accounts and Key Vault (and Service Bus on Premium), public access off on each. Off by default.')
 param vnetEnabled bool = false
 
+@description('Static egress: the app integrates with a virtual network (created with vnetEnabled or alone) whose app subnet sends internet traffic through a NAT gateway with one Standard static public IP, so vendors can allow-list the hub\'s address (HUB_EGRESS_IPS, GET /api/v1/meta/egress). Off by default: outbound addresses are then the platform\'s shared, changing ones.')
+param staticEgress bool = false
+
 @description('Service Bus tier. Premium is the only tier with private endpoints (and 80 GB queues); with vnetEnabled and Standard, Service Bus stays on its public endpoint (Entra ID only).')
 @allowed([
   'Standard'
@@ -190,6 +196,8 @@ var queueNames = [
 var consumedDeadLetterQueueNames = map(filter(queueNames, name => name != 'health-probe'), name => '${name}-deadletter')
 var triggeredQueueNames = concat(queueNames, consumedDeadLetterQueueNames)
 var allQueueNames = concat(queueNames, map(queueNames, name => '${name}-deadletter'))
+// The app integrates with a virtual network for private endpoints, for a static egress address, or both.
+var appNetworkEnabled = vnetEnabled || staticEgress
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
@@ -283,13 +291,35 @@ module monitoring 'core/monitor/monitoring.bicep' = {
   }
 }
 
+module staticEgressGateway 'app/static-egress.bicep' = if (staticEgress) {
+  name: 'static-egress'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+  }
+}
+
+module network 'core/network/virtual-network.bicep' = if (appNetworkEnabled) {
+  name: 'virtual-network'
+  scope: rg
+  params: {
+    name: 'vnet-${resourceToken}'
+    location: location
+    tags: tags
+    natGatewayId: staticEgress ? staticEgressGateway.outputs.natGatewayId : ''
+  }
+}
+
 module privateNetworking 'app/private-networking.bicep' = if (vnetEnabled) {
   name: 'private-networking'
   scope: rg
   params: {
     location: location
     tags: tags
-    resourceToken: resourceToken
+    virtualNetworkId: network.outputs.id
+    privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
     hostStorageName: hostStorage.outputs.name
     dataStorageName: dataStorage.outputs.name
     keyVaultName: keyVault.outputs.name
@@ -361,6 +391,8 @@ var appSettings = {
   PUBLIC_BASE_URL: publicBaseUrl
   // Resolved by the platform from Key Vault (the secret must exist: docs/decisions.md, "Cursor signing key").
   CURSOR_SIGNING_KEY: '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${cursorKeySecretName})'
+  // The static outbound address (staticEgress), comma-separated; empty: egress is not static.
+  HUB_EGRESS_IPS: staticEgress ? staticEgressGateway.outputs.publicIpAddress : ''
 }
 
 module app 'app/function.bicep' = {
@@ -381,7 +413,7 @@ module app 'app/function.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     durableAlwaysReadyInstances: durableAlwaysReadyInstances
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
-    virtualNetworkSubnetId: vnetEnabled ? privateNetworking.outputs.appSubnetId : ''
+    virtualNetworkSubnetId: appNetworkEnabled ? network.outputs.appSubnetId : ''
   }
   // The host reaches storage, Service Bus and Key Vault as soon as it starts: grant the roles (and,
   // with vnetEnabled, open the private endpoints) first.
@@ -454,3 +486,5 @@ output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connect
 // Read by the postprovision hook (scripts/provision-secrets.mjs): which secrets to create, where.
 output AZURE_KEY_VAULT_SECRET_NAMES string = join(appSecretNames, ',')
 output AZURE_VNET_ENABLED bool = vnetEnabled
+// The address vendors allow-list (staticEgress); empty when egress is not static.
+output HUB_EGRESS_IPS string = staticEgress ? staticEgressGateway.outputs.publicIpAddress : ''

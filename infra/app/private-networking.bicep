@@ -1,4 +1,4 @@
-// Everything vnetEnabled adds (main.bicep): the virtual network, one private DNS zone per service
+// Everything vnetEnabled adds (main.bicep) to the virtual network main.bicep builds: one private DNS zone per service
 // kind, and a private endpoint for each service the app reaches: the host account's blob, queue and
 // table services (Functions host, Durable Functions, deployment package), the data account's blob
 // and table services (the hub's data), Key Vault, and Service Bus when it is Premium (Standard has
@@ -10,9 +10,6 @@ param location string
 
 @description('Tags applied to every resource.')
 param tags object = {}
-
-@description('Name suffix shared by the resources (the resource token).')
-param resourceToken string
 
 @description('Host storage account name.')
 param hostStorageName string
@@ -29,6 +26,12 @@ param serviceBusName string
 @description('Give Service Bus a private endpoint (Premium only).')
 param serviceBusPrivateEndpoint bool
 
+@description('Resource id of the virtual network (core/network/virtual-network.bicep, built by main.bicep).')
+param virtualNetworkId string
+
+@description('Resource id of its private-endpoints subnet.')
+param privateEndpointSubnetId string
+
 resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: hostStorageName
 }
@@ -43,15 +46,6 @@ resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
 
 resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
   name: serviceBusName
-}
-
-module network '../core/network/virtual-network.bicep' = {
-  name: 'virtual-network'
-  params: {
-    name: 'vnet-${resourceToken}'
-    location: location
-    tags: tags
-  }
 }
 
 // Zone names: storage zones carry the cloud's own suffix; Key Vault's and Service Bus's are the
@@ -70,7 +64,7 @@ module zones '../core/network/private-dns-zone.bicep' = [for kind in zoneKinds: 
   name: 'private-dns-${kind}'
   params: {
     name: zoneNames[kind]
-    virtualNetworkId: network.outputs.id
+    virtualNetworkId: virtualNetworkId
     tags: tags
   }
 }]
@@ -132,12 +126,9 @@ module privateEndpoints '../core/network/private-endpoint.bicep' = [for endpoint
     name: endpoint.name
     location: location
     tags: tags
-    subnetId: network.outputs.privateEndpointSubnetId
+    subnetId: privateEndpointSubnetId
     targetResourceId: endpoint.target
     groupId: endpoint.groupId
     privateDnsZoneId: zones[endpoint.zone].outputs.id
   }
 }]
-
-output appSubnetId string = network.outputs.appSubnetId
-output virtualNetworkName string = network.outputs.name

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { services } from '../app/services';
 import { apiServerUrl, openApiDocument } from '../http/openapi';
 import { defineApiRoute } from './api-route';
+import { egressOf, egressSchema } from './egress';
 import { checkHealthz, healthzSchema } from './healthz';
 import { type ReferencePage, referencePage } from './reference-page';
 import { metaRouteHeads as heads } from './route-heads';
@@ -65,5 +66,12 @@ export const routes = {
         headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': page.contentSecurityPolicy },
       };
     },
+  }),
+  getEgress: defineApiRoute({
+    ...heads.getEgress,
+    summary: 'The addresses to put on vendor IP allow-lists, or that egress is not static',
+    tags: ['Meta'],
+    responses: { 200: { description: 'The static egress addresses, or why there are none.', schema: egressSchema } },
+    handle: async () => ({ status: 200, body: egressOf(services().settings.HUB_EGRESS_IPS) }),
   }),
 };

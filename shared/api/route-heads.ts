@@ -15,4 +15,11 @@ export const metaRouteHeads = {
     scope: null,
     operationId: 'getApiReference',
   },
+  getEgress: {
+    name: 'meta-egress-get',
+    method: 'GET',
+    route: 'v1/meta/egress',
+    scope: 'integrations:read',
+    operationId: 'getEgress',
+  },
 } as const satisfies Record<string, RegisteredRouteHead>;

@@ -185,6 +185,23 @@ export const settingSpecs = {
     description:
       'Public base URL of the hub (e.g. https://hub.example.com), used in the OpenAPI servers list and webhook URLs; never taken from the request Host header. Unset: relative URLs.',
   },
+  HUB_EGRESS_IPS: {
+    // Written by infra/main.bicep from the NAT gateway's static public IP (staticEgress); empty or
+    // unset means the app's outbound addresses are the platform's shared ones, which change.
+    schema: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((part) => part.trim())
+          .filter((part) => part !== ''),
+      )
+      .pipe(z.array(z.union([z.ipv4(), z.ipv6()])).max(16))
+      .optional(),
+    scope: 'azure',
+    description:
+      "Static public IP addresses the hub's outbound traffic leaves from (comma-separated; set by infra when staticEgress is on); answered by GET /api/v1/meta/egress. Unset: egress is not static.",
+  },
   CURSOR_SIGNING_KEY: {
     schema: z
       .string()

@@ -92,6 +92,11 @@ const MEANINGS = {
   replay_in_flight: ['replay', 'A replay of this event is still running.'],
   replay_cooldown: ['replay', 'The event was replayed moments ago.'],
   replay_rate_limit: ['replay', 'The tenant replayed too many events this period.'],
+  payload_erased: [
+    'replay',
+    'The event payload was erased (on request or past the tenant payload retention); the event cannot be replayed.',
+  ],
+  payload_retention_too_long: ['request', 'The payload retention asked for is longer than EVENT_RETENTION_DAYS.'],
   webhook_push_unsupported: ['push', 'The vendor of this webhook has no API to register webhooks.'],
   webhook_already_pushed: ['push', 'The webhook is already registered at its vendor.'],
   reconcile_unsupported: ['push', 'The vendor of this integration has no registrations the hub can compare with.'],

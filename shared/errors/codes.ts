@@ -74,6 +74,9 @@ export const ERROR_CODES = [
   // Pipeline processing: approvals of tool calls
   'approval_already_decided',
   'approval_expired',
+  // Payload retention and erasure (shared/payload-erasure)
+  'payload_erased',
+  'payload_retention_too_long',
   // The local host's HTTP edge (what the Functions front end answers before any function runs)
   'malformed_request',
   'request_timeout',

@@ -37,6 +37,8 @@ export const eventRecordSchema = z.object({
   payloadBytes: z.number().int().nonnegative(),
   /** The first few hundred characters of the body, for lists. */
   payloadPreview: z.string(),
+  /** Set once the payload (text or blob, preview, normalised event) was erased; the rest stays (shared/payload-erasure). */
+  payloadErasedAt: z.string().optional(),
   /** NormalizedEvent JSON, written by the validation stage. */
   normalized: z.string().optional(),
   /** Set when the event failed: the stage and error type (the Failure Analysis holds the rest). */

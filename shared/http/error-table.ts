@@ -65,6 +65,8 @@ export const ERROR_TABLE = {
   replay_confirmation_required: { status: 422, title: 'Replay of a succeeded event needs confirmation' },
   replay_in_flight: { status: 409, title: 'A replay of this event is in flight' },
   replay_cooldown: { status: 429, title: 'This event was replayed moments ago' },
+  payload_erased: { status: 410, title: 'The payload was erased' },
+  payload_retention_too_long: { status: 422, title: 'Payload retention beyond the platform maximum' },
   replay_rate_limit: { status: 429, title: 'Too many replays' },
   webhook_push_unsupported: { status: 422, title: 'This webhook cannot be pushed to its vendor' },
   webhook_already_pushed: { status: 409, title: 'The webhook is already registered at its vendor' },

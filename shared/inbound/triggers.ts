@@ -1,4 +1,7 @@
 import { settings } from '../config/settings';
+import { erasePayloadsPastTenantWindows } from '../payload-erasure/retention';
+import { tenantDeps } from '../tenants/deps';
+import { tenantsWithPayloadRetention } from '../tenants/tenants';
 import { pushDeps, receiveDeps } from './deps';
 import { purgeExpiredEvents } from './retention';
 import { sweepStuckEvents } from './stuck-events';
@@ -11,6 +14,11 @@ import { renewVendorRegistrations } from './vendor-push';
  */
 export async function retention(): Promise<void> {
   await purgeExpiredEvents({ retentionDays: settings().EVENT_RETENTION_DAYS });
+  // Then the payloads of tenants that keep them shorter (shared/payload-erasure/retention.ts).
+  await erasePayloadsPastTenantWindows({
+    tenants: await tenantsWithPayloadRetention(tenantDeps()),
+    platformDays: settings().EVENT_RETENTION_DAYS,
+  });
 }
 
 export async function stuckSweep(): Promise<void> {

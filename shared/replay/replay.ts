@@ -73,6 +73,13 @@ export async function replayEvent(
   const tenantId = caller.tenantId;
   const original = await loadEventRecord(tenantId, eventId);
   if (!original) throw new ResourceNotFoundError('event', eventId);
+  // Nothing to send again: the body is gone (docs/storage.md, "Payload retention and erasure").
+  if (original.record.payloadErasedAt) {
+    throw new DomainError('payload_erased', "This event's payload was erased, so it cannot be replayed.", {
+      eventId,
+      erasedAt: original.record.payloadErasedAt,
+    });
+  }
   const succeeded = original.record.status === 'succeeded';
   try {
     if (succeeded && !options.force) {

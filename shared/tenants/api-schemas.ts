@@ -24,8 +24,25 @@ export const tenantSchema = z
       description:
         "This tenant's daily (UTC) cap on inbound webhook deliveries; null: the deployment's INBOUND_TENANT_DAILY_QUOTA (if any).",
     }),
+    payloadRetentionDays: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Days event and delivery payloads are kept; null: the platform maximum (EVENT_RETENTION_DAYS).'),
   })
   .meta({ id: 'Tenant' });
+
+export const payloadRetentionBody = z
+  .strictObject({
+    days: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .nullable()
+      .describe('Days to keep payloads, at most EVENT_RETENTION_DAYS; null: the platform maximum.'),
+  })
+  .meta({ id: 'PayloadRetention' });
 
 export const createdTenantSchema = tenantSchema
   .extend({

@@ -48,4 +48,11 @@ export const tenantsRouteHeads = {
     scope: 'operator',
     operationId: 'setTenantLimits',
   },
+  setTenantPayloadRetention: {
+    name: 'tenants-payload-retention',
+    method: 'PUT',
+    route: 'v1/tenants/{id}/payload-retention',
+    scope: 'operator',
+    operationId: 'setTenantPayloadRetention',
+  },
 } as const satisfies Record<string, RegisteredRouteHead>;

@@ -1,8 +1,10 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
 import { pageQuery } from '../apikeys/api-schemas';
+import { services } from '../app/services';
 import {
   createdTenantSchema,
   createTenantBody,
+  payloadRetentionBody,
   tenantIdParams,
   tenantLimitsBody,
   tenantListSchema,
@@ -10,7 +12,7 @@ import {
 } from './api-schemas';
 import { tenantDeps } from './deps';
 import { tenantsRouteHeads as heads } from './route-heads';
-import { createTenant, getTenant, listTenants, setTenantLimits, setTenantStatus } from './tenants';
+import { createTenant, getTenant, listTenants, setPayloadRetention, setTenantLimits, setTenantStatus } from './tenants';
 
 /** The operator plane: only the operator key (scope `operator`) reaches these routes. */
 const deps = tenantDeps;
@@ -81,6 +83,28 @@ export const routes = {
     handle: async ({ principal, params, body, correlationId }) => ({
       status: 200,
       body: await setTenantLimits(deps(), principal, params.id, body, correlationId),
+    }),
+  }),
+  setTenantPayloadRetention: defineApiRoute({
+    ...heads.setTenantPayloadRetention,
+    summary: "Set how long the tenant's event and delivery payloads are kept (at most EVENT_RETENTION_DAYS)",
+    tags: ['Tenants (operator)'],
+    params: tenantIdParams,
+    body: payloadRetentionBody,
+    responses: {
+      200: { description: 'The tenant with its payload retention.', schema: tenantSchema },
+      404: notFound,
+      422: { description: 'Longer than the platform maximum (payload_retention_too_long).', schema: problemSchema },
+    },
+    handle: async ({ principal, params, body, correlationId }) => ({
+      status: 200,
+      body: await setPayloadRetention(
+        deps(),
+        principal,
+        params.id,
+        { days: body.days, maximumDays: services().settings.EVENT_RETENTION_DAYS },
+        correlationId,
+      ),
     }),
   }),
 };

@@ -24,6 +24,8 @@ export const tenantRecordSchema = z.object({
   disabledBy: z.string().optional(),
   /** The operator's daily (UTC) cap on this tenant's inbound deliveries; absent: the deployment default. */
   dailyInboundQuota: z.number().int().positive().optional(),
+  /** Days event and delivery payloads are kept, at most EVENT_RETENTION_DAYS; unset: that maximum (docs/storage.md). */
+  payloadRetentionDays: z.number().int().positive().optional(),
 });
 export type TenantRecord = z.infer<typeof tenantRecordSchema>;
 

@@ -2,7 +2,7 @@ import type { ApiKeyView } from '../apikeys/api-keys';
 import type { Principal } from '../apikeys/principal';
 import { type AuditEntry, recordAudit } from '../audit/audit-log';
 import { nowMs } from '../clock';
-import { ResourceNotFoundError } from '../errors/domain-error';
+import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
 import { crashPoint } from '../faults/crash-points';
 import { newestFirstId } from '../storage/keys';
 import type { Stored, TableRepository } from '../storage/table-repository';
@@ -24,6 +24,8 @@ export interface TenantView {
   createdBy: string;
   disabledAt: string | null;
   dailyInboundQuota: number | null;
+  /** Days event and delivery payloads are kept; null: the platform maximum (EVENT_RETENTION_DAYS). */
+  payloadRetentionDays: number | null;
 }
 
 export interface TenantDeps {
@@ -52,6 +54,7 @@ export function toTenantView(stored: Stored<TenantRecord>): TenantView {
     createdBy: v.createdBy,
     disabledAt: v.disabledAt ?? null,
     dailyInboundQuota: v.dailyInboundQuota ?? null,
+    payloadRetentionDays: v.payloadRetentionDays ?? null,
   };
 }
 
@@ -178,4 +181,52 @@ export async function setTenantLimits(
   deps.directory.remember(id, updated.value.status === 'active', updated.value.dailyInboundQuota);
   if (changed) await auditTenantAction(deps, operator, id, 'tenant.limits_changed', correlationId);
   return toTenantView(updated);
+}
+
+/**
+ * Sets how long the tenant's event and delivery payloads are kept (null: the platform maximum).
+ * The platform maximum is EVENT_RETENTION_DAYS, after which the whole event goes anyway, so a
+ * longer window would promise what retention does not keep: 422 `payload_retention_too_long`,
+ * nothing changed. Audited when it changes; repeating it changes and audits nothing.
+ */
+export async function setPayloadRetention(
+  deps: TenantDeps,
+  operator: Principal,
+  id: string,
+  input: { days: number | null; maximumDays: number },
+  correlationId: string,
+): Promise<TenantView> {
+  if (input.days !== null && input.days > input.maximumDays) {
+    throw new DomainError(
+      'payload_retention_too_long',
+      `Payloads can be kept at most ${input.maximumDays} days (EVENT_RETENTION_DAYS) in this deployment.`,
+      { days: input.days, maximumDays: input.maximumDays },
+    );
+  }
+  let changed = false;
+  const updated = await deps.table.update(TENANTS_PARTITION, id, (current) => {
+    changed = false;
+    if (!current || (current.payloadRetentionDays ?? null) === input.days) return undefined;
+    changed = true;
+    const { payloadRetentionDays: _old, ...rest } = current;
+    const at = new Date(nowMs()).toISOString();
+    return input.days === null
+      ? { ...rest, updatedAt: at }
+      : { ...rest, payloadRetentionDays: input.days, updatedAt: at };
+  });
+  if (!updated) throw new ResourceNotFoundError('tenant', id);
+  if (changed) await auditTenantAction(deps, operator, id, 'tenant.payload_retention_set', correlationId);
+  return toTenantView(updated);
+}
+
+/** Every tenant with a payload retention of its own (the housekeeping walks only these). */
+export async function tenantsWithPayloadRetention(
+  deps: Pick<TenantDeps, 'table'>,
+): Promise<{ tenantId: string; days: number }[]> {
+  const out: { tenantId: string; days: number }[] = [];
+  for await (const row of deps.table.iterate(TENANTS_PARTITION)) {
+    if (row.value.payloadRetentionDays !== undefined)
+      out.push({ tenantId: row.rowKey, days: row.value.payloadRetentionDays });
+  }
+  return out;
 }

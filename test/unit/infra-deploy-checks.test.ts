@@ -428,8 +428,10 @@ describe('infra: private networking (vnetEnabled)', () => {
   it('is off by default and adds the network module only when on', () => {
     expect(paramDefault(main, 'vnetEnabled')).toBe('false');
     expect(main.code).toMatch(/^module privateNetworking 'app\/private-networking\.bicep' = if \(vnetEnabled\) \{/m);
+    // The network itself is built for vnetEnabled or staticEgress (test/unit/infra-static-egress.test.ts).
+    expect(main.code).toMatch(/^var appNetworkEnabled = vnetEnabled \|\| staticEgress$/m);
     expect(moduleParams('app', 'app/function.bicep').get('virtualNetworkSubnetId')).toBe(
-      "vnetEnabled ? privateNetworking.outputs.appSubnetId : ''",
+      "appNetworkEnabled ? network.outputs.appSubnetId : ''",
     );
     const site = declared('Microsoft.Web/sites')[0];
     expect(site?.body).toMatch(

@@ -1,7 +1,8 @@
-// The virtual network of a deployment with vnetEnabled (main.bicep): one subnet the function app
-// integrates with (Flex Consumption delegates it to Microsoft.App/environments and places its
-// instances' outbound traffic there), one subnet for the private endpoints of storage, Key Vault and,
-// on Premium, Service Bus. Nothing else runs in it.
+// The virtual network of a deployment with vnetEnabled or staticEgress (main.bicep): one subnet the
+// function app integrates with (Flex Consumption delegates it to Microsoft.App/environments and places
+// its instances' outbound traffic there; with staticEgress a NAT gateway on it gives that traffic one
+// static public address), one subnet for the private endpoints of storage, Key Vault and, on Premium,
+// Service Bus (empty without vnetEnabled). Nothing else runs in it.
 
 @description('Virtual network name.')
 param name string
@@ -20,6 +21,9 @@ param appSubnetPrefix string = '10.40.1.0/24'
 
 @description('Subnet for the private endpoints.')
 param privateEndpointSubnetPrefix string = '10.40.2.0/24'
+
+@description('NAT gateway the app subnet sends its internet traffic through (staticEgress); empty: none.')
+param natGatewayId string = ''
 
 resource network 'Microsoft.Network/virtualNetworks@2024-05-01' = {
   name: name
@@ -46,6 +50,9 @@ resource network 'Microsoft.Network/virtualNetworks@2024-05-01' = {
           ]
           privateEndpointNetworkPolicies: 'Disabled'
           privateLinkServiceNetworkPolicies: 'Enabled'
+          natGateway: empty(natGatewayId) ? null : {
+            id: natGatewayId
+          }
         }
       }
       {
