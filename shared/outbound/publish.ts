@@ -163,12 +163,14 @@ export async function publishToSubscribers(
   if (starter) {
     for (const id of toStart) {
       try {
-        await starter.start(tenantId, id);
+        await starter.start(tenantId, id, eventId);
       } catch (error) {
         // The delivery stays `pending` with its start marker: the sweep starts it after the grace period.
         logger.error('delivery not started', { tenantId, deliveryId: id, ...errorFields(error) });
         continue;
       }
+      // The first-attempt worker removes the marker when it is done with the delivery.
+      if (starter.handsOffMarker) continue;
       // A marker left behind costs the sweep one status read; it is not worth failing the publish.
       await deps.tables.starts
         .delete(startMarkerPartition(eventId), startMarkerRowKey(tenantId, id))

@@ -1,15 +1,18 @@
+import type { ReceivedMessage, Settlement } from '../bus/port';
+import type { QueueBindings } from '../bus/trigger';
 import { settings } from '../config/settings';
 import * as df from '../sdk/durable-functions';
 import { recordNextAttempt, runAutomaticAttempt } from './attempt';
 import { outboundDeps } from './deps';
+import { runFirstAttempt } from './first-attempt';
 import { attemptInputSchema, deliveryOrchestrator, nextAttemptInputSchema } from './orchestrator';
 import { purgeExpiredDeliveries } from './retention';
 import { durableStarter } from './starter';
 import { startWaitingDeliveries } from './sweep';
 
 /**
- * What functions/outbound-delivery-durable.ts runs: the delivery orchestration, its two activities and the
- * housekeeping timers, imported on the first invocation (docs/decisions.md §38). The entry names
+ * What functions/outbound-delivery-durable.ts and functions/outbound-first-attempt-queue.ts run: the
+ * first-attempt worker, the delivery orchestration, its two activities and the housekeeping timers, imported on the first invocation (docs/decisions.md §38). The entry names
  * them and their schedules (DELIVERY_ORCHESTRATOR, ATTEMPT_ACTIVITY, NEXT_ATTEMPT_ACTIVITY,
  * START_SWEEP_SCHEDULE, RETENTION_SCHEDULE; test/integration/lazy-registration.test.ts checks they agree).
  */
@@ -22,6 +25,12 @@ export async function attempt(input: unknown): Promise<unknown> {
 export async function nextAttempt(input: unknown): Promise<null> {
   await recordNextAttempt(outboundDeps(), nextAttemptInputSchema.parse(input));
   return null;
+}
+
+/** The first-attempt worker (queue `outbound-first-attempt`): attempt 1, the orchestration only on a retry. */
+export async function firstAttempt(message: ReceivedMessage, bindings: QueueBindings): Promise<Settlement> {
+  const client = bindings.durableClient;
+  return runFirstAttempt(outboundDeps(), message, client ? durableStarter(client) : undefined);
 }
 
 /** Starts deliveries whose orchestration was never confirmed started (shared/outbound/sweep). */
