@@ -13,3 +13,11 @@ registerQueueHandler(
   lazyQueueHandler(async () => (await outbound()).firstAttempt),
   { durableClient: true },
 );
+
+/** Its dead letters: the delivery's orchestration takes over (sends attempt 1 or replays it). */
+registerQueueHandler(
+  'outbound-first-attempt-deadletter',
+  'outbound-first-attempt-deadletter',
+  lazyQueueHandler(async () => (await outbound()).firstAttemptDeadLetter),
+  { durableClient: true },
+);

@@ -102,3 +102,28 @@ async function dropMarker(deps: OutboundDeps, tenantId: string, deliveryId: stri
     .delete(startMarkerPartition(eventId), startMarkerRowKey(tenantId, deliveryId))
     .catch((error: unknown) => logger.warn('start marker not removed', { deliveryId, ...errorFields(error) }));
 }
+
+/**
+ * The consumer of `outbound-first-attempt-deadletter`: a first attempt whose worker failed on every
+ * delivery of its message (storage or Durable unavailable for the whole delivery count) hands the
+ * delivery to its orchestration, which sends attempt 1 itself or replays its recorded outcome.
+ * Throwing abandons the copy, which comes back; the start marker is the last resort (the sweep).
+ */
+export async function startDeadLetteredFirstAttempt(
+  deps: OutboundDeps,
+  message: Pick<ReceivedMessage, 'body'>,
+  orchestrations: DeliveryStarter,
+): Promise<Settlement> {
+  const parsed = firstAttemptMessageSchema.safeParse(message.body);
+  if (!parsed.success) {
+    logger.warn('dead-lettered first-attempt message is unreadable; dropped', {
+      problem: parsed.error.issues[0]?.message ?? '',
+    });
+    return complete;
+  }
+  const { tenantId, deliveryId, eventId } = parsed.data;
+  const started = await orchestrations.start(tenantId, deliveryId);
+  logger.warn('first attempt handed to its orchestration after the worker gave up', { tenantId, deliveryId, started });
+  await dropMarker(deps, tenantId, deliveryId, eventId);
+  return complete;
+}

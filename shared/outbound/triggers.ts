@@ -4,7 +4,7 @@ import { settings } from '../config/settings';
 import * as df from '../sdk/durable-functions';
 import { recordNextAttempt, runAutomaticAttempt } from './attempt';
 import { outboundDeps } from './deps';
-import { runFirstAttempt } from './first-attempt';
+import { runFirstAttempt, startDeadLetteredFirstAttempt } from './first-attempt';
 import { attemptInputSchema, deliveryOrchestrator, nextAttemptInputSchema } from './orchestrator';
 import { purgeExpiredDeliveries } from './retention';
 import { durableStarter } from './starter';
@@ -31,6 +31,13 @@ export async function nextAttempt(input: unknown): Promise<null> {
 export async function firstAttempt(message: ReceivedMessage, bindings: QueueBindings): Promise<Settlement> {
   const client = bindings.durableClient;
   return runFirstAttempt(outboundDeps(), message, client ? durableStarter(client) : undefined);
+}
+
+/** Dead-lettered first attempts (queue `outbound-first-attempt-deadletter`): their orchestration takes over. */
+export async function firstAttemptDeadLetter(message: ReceivedMessage, bindings: QueueBindings): Promise<Settlement> {
+  const client = bindings.durableClient;
+  if (!client) throw new Error('the first-attempt dead-letter consumer has no durable client');
+  return startDeadLetteredFirstAttempt(outboundDeps(), message, durableStarter(client));
 }
 
 /** Starts deliveries whose orchestration was never confirmed started (shared/outbound/sweep). */

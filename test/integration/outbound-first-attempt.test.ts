@@ -21,6 +21,7 @@ import {
   type FirstAttemptMessage,
   queueStarter,
   runFirstAttempt,
+  startDeadLetteredFirstAttempt,
 } from '../../shared/outbound/first-attempt';
 import { publishToSubscribers } from '../../shared/outbound/publish';
 import { durableStarter, type OrchestrationClient } from '../../shared/outbound/starter';
@@ -208,6 +209,30 @@ describe('the first-attempt worker', () => {
     expect(await runFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
     expect(client.started).toEqual([body.deliveryId]);
     expect(r.received).toHaveLength(1);
+  });
+});
+
+describe('dead-lettered first attempts', () => {
+  it('the companion consumer hands the delivery to its orchestration (status read first) and removes the marker', async () => {
+    const d = deps();
+    const { r, body, received } = await published(d, 200);
+    const client = instances();
+    expect(await startDeadLetteredFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
+    expect(client.started).toEqual([body.deliveryId]);
+    expect(await markerOf(d, body)).toBeUndefined();
+    // Once more (a redelivered copy): the instance exists, nothing new starts, nothing was sent here.
+    expect(await startDeadLetteredFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
+    expect(client.started).toEqual([body.deliveryId]);
+    expect(r.received).toHaveLength(0);
+  });
+
+  it('an unreadable dead letter is dropped without a start', async () => {
+    const d = deps();
+    const client = instances();
+    expect(await startDeadLetteredFirstAttempt(d, { body: 'nonsense' }, durableStarter(client))).toEqual({
+      kind: 'complete',
+    });
+    expect(client.started).toEqual([]);
   });
 });
 
