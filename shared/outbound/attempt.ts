@@ -212,19 +212,34 @@ async function recordAttempt(
     outcome: ok ? 'succeeded' : 'failed',
     code: result.code,
   });
-  await Promise.all([
-    deps.counters.increment({
+  if (deps.tallies) {
+    deps.tallies.add(deps, {
       tenantId,
-      integrationType: 'outbound_webhook',
-      integrationId: delivery.value.subscriptionId,
-      outcome: ok ? 'succeeded' : 'failed',
-      code: result.code,
-    }),
-    recordEndpointHealth(deps, tenantId, delivery.value.subscriptionId, {
+      subscriptionId: delivery.value.subscriptionId,
       success: ok,
+      code: result.code,
       statusCode: result.statusCode,
       error: result.error,
-    }).catch((error: unknown) => logger.warn('subscription health not updated', errorFields(error))),
+      at: nowMs(),
+    });
+  }
+  await Promise.all([
+    deps.tallies
+      ? undefined
+      : deps.counters.increment({
+          tenantId,
+          integrationType: 'outbound_webhook',
+          integrationId: delivery.value.subscriptionId,
+          outcome: ok ? 'succeeded' : 'failed',
+          code: result.code,
+        }),
+    deps.tallies
+      ? undefined
+      : recordEndpointHealth(deps, tenantId, delivery.value.subscriptionId, {
+          success: ok,
+          statusCode: result.statusCode,
+          error: result.error,
+        }).catch((error: unknown) => logger.warn('subscription health not updated', errorFields(error))),
     ok ? undefined : noteFailureNow(attemptFailure(tenantId, delivery, result)),
   ]);
   if (result.statusCode === 410) {

@@ -19,7 +19,11 @@ import { startWaitingDeliveries } from './sweep';
 export const deliveryOrchestration: df.OrchestrationHandler = (context) => deliveryOrchestrator(context);
 
 export async function attempt(input: unknown): Promise<unknown> {
-  return runAutomaticAttempt(outboundDeps(), attemptInputSchema.parse(input));
+  const deps = outboundDeps();
+  const parsed = attemptInputSchema.parse(input);
+  return deps.tallies
+    ? deps.tallies.track(deps, () => runAutomaticAttempt(deps, parsed))
+    : runAutomaticAttempt(deps, parsed);
 }
 
 export async function nextAttempt(input: unknown): Promise<null> {
@@ -30,7 +34,9 @@ export async function nextAttempt(input: unknown): Promise<null> {
 /** The first-attempt worker (queue `outbound-first-attempt`): attempt 1, the orchestration only on a retry. */
 export async function firstAttempt(message: ReceivedMessage, bindings: QueueBindings): Promise<Settlement> {
   const client = bindings.durableClient;
-  return runFirstAttempt(outboundDeps(), message, client ? durableStarter(client) : undefined);
+  const deps = outboundDeps();
+  const run = () => runFirstAttempt(deps, message, client ? durableStarter(client) : undefined);
+  return deps.tallies ? deps.tallies.track(deps, run) : run();
 }
 
 /** Dead-lettered first attempts (queue `outbound-first-attempt-deadletter`): their orchestration takes over. */
