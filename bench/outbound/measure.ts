@@ -16,6 +16,7 @@ import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { setLogSink } from '../../shared/observability/logger';
 import { deliveryBody, sendAttempt } from '../../shared/outbound/attempt';
 import type { OutboundDeps } from '../../shared/outbound/deps';
+import { EndpointTallies } from '../../shared/outbound/endpoint-tallies';
 import { FIRST_ATTEMPT_QUEUE, queueStarter, runFirstAttempt } from '../../shared/outbound/first-attempt';
 import { publishToSubscribers } from '../../shared/outbound/publish';
 import type { DeliveryStarter } from '../../shared/outbound/starter';
@@ -134,6 +135,8 @@ async function main(): Promise<void> {
     tenantIsActive: async () => true,
     disableAfterFailingMs: 5 * 24 * 3_600_000,
     attemptTimeoutMs: 10_000,
+    // As in production (deps.ts): counters and health in batches, flushed when the process goes idle.
+    tallies: new EndpointTallies(),
   };
   const tenantId = 'bench-tenant';
   const principal = { tenantId, keyId: 'bench', scopes: ['admin' as const] };
@@ -162,7 +165,8 @@ async function main(): Promise<void> {
     const published = tripTotal();
     const [lock] = await bus.receive(FIRST_ATTEMPT_QUEUE, { maxMessages: 1 });
     if (!lock) throw new Error('no first-attempt message');
-    const settled = await runFirstAttempt(deps, lock.message, orchestrations);
+    // As the trigger runs it (shared/outbound/triggers.ts): the last attempt in progress flushes.
+    const settled = await deps.tallies!.track(deps, () => runFirstAttempt(deps, lock.message, orchestrations));
     if (settled.kind !== 'complete') throw new Error(`worker: ${settled.kind}`);
     await lock.complete();
     return { publish: published - before, worker: tripTotal() - published };

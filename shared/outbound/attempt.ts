@@ -169,8 +169,10 @@ async function acquire(
 async function loadEventBody(
   deps: OutboundDeps,
   tenantId: string,
-  eventId: string,
+  delivery: DeliveryRecord,
 ): Promise<{ body: string; type: string } | undefined> {
+  if (delivery.eventBody !== undefined) return { body: delivery.eventBody, type: delivery.eventType };
+  const eventId = delivery.eventId;
   const event = await deps.tables.events.get(dayPartition(tenantId, eventId), eventId);
   if (!event) return undefined;
   return {
@@ -295,7 +297,7 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
     );
   }
   if (!(await deps.tenantIsActive(tenantId))) return stop(deps, input, 'skipped', 'the tenant is disabled');
-  const event = await loadEventBody(deps, tenantId, current.value.eventId);
+  const event = await loadEventBody(deps, tenantId, current.value);
   if (!event) return stop(deps, input, 'failed', 'the event no longer exists');
 
   let lease: Awaited<ReturnType<typeof acquire>> = 'busy';
@@ -399,7 +401,7 @@ export async function runManualAttempt(
       disabledReason: sub.value.disabledReason ?? null,
     });
   }
-  const event = await loadEventBody(deps, tenantId, current.value.eventId);
+  const event = await loadEventBody(deps, tenantId, current.value);
   if (!event) throw new DomainError('conflict', 'The event of this delivery no longer exists.', { deliveryId });
   const lease = await acquire(deps, tenantId, deliveryId, 'manual', () => true, current);
   if (lease === 'busy' || lease === 'refused') {

@@ -95,6 +95,12 @@ export const deliveryRecordSchema = z.object({
   /** The attempt being sent now; a lease, so a crashed sender does not block the delivery forever. */
   inFlight: z.object({ n: z.number().int(), trigger: z.enum(ATTEMPT_TRIGGERS), untilMs: z.number() }).optional(),
   statusReason: z.string().optional(),
+  /**
+   * The bytes every attempt POSTs, kept on the row when small (publish.ts, EMBEDDED_BODY_BYTES):
+   * an attempt then reads the delivery and not the event as well. Without it the attempt builds
+   * the body from the `outboundevents` row.
+   */
+  eventBody: z.string().optional(),
 });
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 
