@@ -101,6 +101,12 @@ export const deliveryRecordSchema = z.object({
    * the body from the `outboundevents` row.
    */
   eventBody: z.string().optional(),
+  /**
+   * `row`: the delivery's index rows sit beside it in its own partition (`deliveryKeyRowKey`), so
+   * the row and its index change in one entity-group transaction. Rows written before that change
+   * have no flag and keep their index in `deliveryindex`.
+   */
+  keys: z.literal('row').optional(),
 });
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 
@@ -127,6 +133,24 @@ export const indexRecordSchema = z.object({ at: z.string() });
 export type IndexRecord = z.infer<typeof indexRecordSchema>;
 
 export type IndexKind = 'sub' | 'type' | 'status';
+
+/**
+ * Index rows in the delivery's own `deliveries` partition (`tenant|day`): RowKey
+ * `~<kind>:<value>|<delivery id>`. `~` sorts after every delivery id (Crockford base 32), so the
+ * deliveries of a day are the RowKeys below it and each filter is a RowKey prefix, newest first.
+ */
+export const DELIVERY_KEYS_FROM = '~';
+
+export function deliveryKeyPrefix(kind: IndexKind, value: string): string {
+  return `${DELIVERY_KEYS_FROM}${kind}:${value}|`;
+}
+
+export function deliveryKeyRowKey(kind: IndexKind, value: string, deliveryId: string): string {
+  return deliveryKeyPrefix(kind, value) + deliveryId;
+}
+
+/** A delivery row or one of its index rows: what one transaction on a `deliveries` partition writes. */
+export type DeliveryPartitionRow = DeliveryRecord | IndexRecord;
 
 /**
  * `deliverystarts`: deliveries whose orchestration has not been seen started, across tenants.
@@ -156,6 +180,8 @@ export interface OutboundTables {
   health: TableRepository<EndpointHealthRecord>;
   events: TableRepository<OutboundEventRecord>;
   deliveries: TableRepository<DeliveryRecord>;
+  /** The same table, for transactions and reads that mix delivery rows and their index rows. */
+  deliveryRows: TableRepository<DeliveryPartitionRow>;
   attempts: TableRepository<AttemptRecord>;
   index: TableRepository<IndexRecord>;
   starts: TableRepository<StartMarker>;
@@ -168,6 +194,11 @@ export function outboundTables(account: StorageAccount): OutboundTables {
     health: new TableRepository(account, 'subscriptionhealth', endpointHealthRecordSchema),
     events: new TableRepository(account, 'outboundevents', eventRecordSchema),
     deliveries: new TableRepository(account, 'deliveries', deliveryRecordSchema),
+    deliveryRows: new TableRepository<DeliveryPartitionRow>(
+      account,
+      'deliveries',
+      z.union([deliveryRecordSchema, indexRecordSchema]),
+    ),
     attempts: new TableRepository(account, 'deliveryattempts', attemptRecordSchema),
     index: new TableRepository(account, 'deliveryindex', indexRecordSchema),
     starts: new TableRepository(account, 'deliverystarts', startMarkerSchema),
