@@ -8,7 +8,7 @@ import { guardedFetch, OutboundRequestError } from '../net/guarded-fetch';
 import { errorFields, logger } from '../observability/logger';
 import { inSpan, recordDeliveryOutcome } from '../observability/telemetry';
 import { SPAN_NAMES } from '../observability/telemetry-names';
-import type { Stored } from '../storage/table-repository';
+import type { Stored, TableWrite } from '../storage/table-repository';
 import { type AttemptView, changeDelivery, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { recordEndpointHealth } from './endpoint-health';
@@ -19,8 +19,10 @@ import {
   type AttemptRecord,
   type AttemptTrigger,
   type AutomaticOutcome,
+  attemptLogRowKey,
   attemptRowKey,
   attemptsPartition,
+  type DeliveryPartitionRow,
   type DeliveryRecord,
   dayPartition,
   type SubscriptionRecord,
@@ -186,6 +188,13 @@ async function loadEventBody(
   };
 }
 
+/** The attempt log row to write with the outcome, for a delivery whose log sits beside it. */
+function logRow(delivery: Stored<DeliveryRecord>, record: AttemptRecord): TableWrite<DeliveryPartitionRow>[] {
+  return delivery.value.keys === 'row'
+    ? [{ op: 'upsert', rowKey: attemptLogRowKey(delivery.rowKey, record.n), value: record }]
+    : [];
+}
+
 /** The attempt row, the counters and the endpoint health: the bookkeeping after every attempt. */
 async function recordAttempt(
   deps: OutboundDeps,
@@ -205,8 +214,10 @@ async function recordAttempt(
     ...(result.error ? { error: result.error } : {}),
     ...(result.responseExcerpt !== undefined ? { responseExcerpt: result.responseExcerpt } : {}),
   };
-  // Upsert: an attempt re-run after a crash overwrites its own half-recorded row, nothing else.
-  await deps.tables.attempts.upsert(attemptsPartition(tenantId, delivery.rowKey), attemptRowKey(n), record);
+  // A delivery with its index beside it logs the attempt in its outcome's transaction (logRow);
+  // an older one here first. Upsert: a re-run after a crash overwrites its own half-recorded row.
+  if (delivery.value.keys !== 'row')
+    await deps.tables.attempts.upsert(attemptsPartition(tenantId, delivery.rowKey), attemptRowKey(n), record);
   const ok = succeeded(result);
   recordDeliveryOutcome({
     tenantId,
@@ -323,7 +334,7 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
   const trigger: AttemptTrigger = k === 1 ? 'initial' : 'automatic';
   const at = nowMs();
   const result = await sendAttempt(deps, sub.value, deliveryId, event.body, event.type, lease.n, trigger);
-  await recordAttempt(deps, tenantId, lease.delivery, lease.n, trigger, at, result);
+  const logged = await recordAttempt(deps, tenantId, lease.delivery, lease.n, trigger, at, result);
   const outcome: AutomaticOutcome = succeeded(result)
     ? { kind: 'succeeded' }
     : result.statusCode === 410
@@ -361,6 +372,7 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
       // The row as the lease wrote it: while the lease is held nobody else changes the delivery.
     },
     lease.delivery,
+    logRow(lease.delivery, logged),
   );
   return outcome;
 }
@@ -375,9 +387,16 @@ export async function recordNextAttempt(
   );
   const n = updated?.value.lastAutomaticN;
   if (n === undefined) return;
-  await deps.tables.attempts.update(attemptsPartition(input.tenantId, input.deliveryId), attemptRowKey(n), (a) =>
-    a ? { ...a, nextAttemptAt: input.nextAttemptAt } : undefined,
-  );
+  const withNext = (a: AttemptRecord | undefined) => (a ? { ...a, nextAttemptAt: input.nextAttemptAt } : undefined);
+  if (updated?.value.keys === 'row') {
+    await deps.tables.deliveryLog.update(
+      dayPartition(input.tenantId, input.deliveryId),
+      attemptLogRowKey(input.deliveryId, n),
+      withNext,
+    );
+  } else {
+    await deps.tables.attempts.update(attemptsPartition(input.tenantId, input.deliveryId), attemptRowKey(n), withNext);
+  }
 }
 
 /**
@@ -431,6 +450,7 @@ export async function runManualAttempt(
       return next;
     },
     lease.delivery,
+    logRow(lease.delivery, record),
   );
   return {
     attempt: {

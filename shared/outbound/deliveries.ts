@@ -3,13 +3,16 @@ import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
 import { decodeStateCursor, encodeStateCursor } from '../storage/cursor';
 import { ConflictError, NotFoundError } from '../storage/errors';
 import { newestFirstIdTime, tenantPartition, timeBucketsBetween } from '../storage/keys';
-import type { Stored } from '../storage/table-repository';
+import type { Stored, TableWrite } from '../storage/table-repository';
 import type { OutboundDeps } from './deps';
 import {
   type AttemptTrigger,
+  attemptLogPrefix,
+  attemptLogRowKey,
   attemptRowKey,
   attemptsPartition,
   DELIVERY_KEYS_FROM,
+  type DeliveryPartitionRow,
   type DeliveryRecord,
   type DeliveryStatus,
   dayOf,
@@ -111,6 +114,8 @@ export async function changeDelivery(
   id: string,
   mutate: (current: DeliveryRecord) => DeliveryRecord | undefined,
   known?: Stored<DeliveryRecord>,
+  /** More rows of the partition to write with a change (the attempt log row); new layout only. */
+  alongside: readonly TableWrite<DeliveryPartitionRow>[] = [],
 ): Promise<Stored<DeliveryRecord> | undefined> {
   const pk = dayPartition(tenantId, id);
   // Off only if the old status key was found missing (never by this code's own writes).
@@ -123,15 +128,22 @@ export async function changeDelivery(
     if (!next) return current;
     next.updatedAt = new Date(nowMs()).toISOString();
     try {
-      if (next.status === current.value.status)
+      if (next.status === current.value.status && alongside.length === 0)
         return await deps.tables.deliveries.replace(pk, id, next, current.etag!);
       const at = { at: next.updatedAt };
+      const moves: TableWrite<DeliveryPartitionRow>[] =
+        next.status === current.value.status
+          ? []
+          : [
+              { op: 'upsert', rowKey: deliveryKeyRowKey('status', next.status, id), value: at },
+              ...(dropOldKey
+                ? [{ op: 'delete' as const, rowKey: deliveryKeyRowKey('status', current.value.status, id) }]
+                : []),
+            ];
       const [stored] = await deps.tables.deliveryRows.transact(pk, [
         { op: 'replace', rowKey: id, value: next, etag: current.etag! },
-        { op: 'upsert', rowKey: deliveryKeyRowKey('status', next.status, id), value: at },
-        ...(dropOldKey
-          ? [{ op: 'delete' as const, rowKey: deliveryKeyRowKey('status', current.value.status, id) }]
-          : []),
+        ...moves,
+        ...alongside,
       ]);
       // A transaction's answer may carry no ETag (Azurite): a caller that writes again reads first.
       return { ...stored!, value: next };
@@ -192,10 +204,12 @@ async function withLastAttempts(deps: OutboundDeps, tenantId: string, items: Del
   return Promise.all(
     items.map(async (item) => {
       if (item.attemptCount === 0) return { ...item, lastAttempt: null };
-      const row = await deps.tables.attempts.get(
-        attemptsPartition(tenantId, item.id),
-        attemptRowKey(item.attemptCount),
-      );
+      // Beside the delivery; an older delivery's log is in `deliveryattempts`.
+      const row =
+        (await deps.tables.deliveryLog.get(
+          dayPartition(tenantId, item.id),
+          attemptLogRowKey(item.id, item.attemptCount),
+        )) ?? (await deps.tables.attempts.get(attemptsPartition(tenantId, item.id), attemptRowKey(item.attemptCount)));
       if (!row) return { ...item, lastAttempt: null };
       const a = row.value;
       return {
@@ -218,7 +232,11 @@ export async function getDelivery(deps: OutboundDeps, tenantId: string, id: stri
   const stored = await readDelivery(deps, tenantId, id);
   if (!stored) throw new ResourceNotFoundError('delivery', id);
   const attempts: AttemptView[] = [];
-  for await (const row of deps.tables.attempts.iterate(attemptsPartition(tenantId, id))) {
+  const rows =
+    stored.value.keys === 'row'
+      ? deps.tables.deliveryLog.iterate(dayPartition(tenantId, id), { rowKeyPrefix: attemptLogPrefix(id) })
+      : deps.tables.attempts.iterate(attemptsPartition(tenantId, id));
+  for await (const row of rows) {
     const a = row.value;
     attempts.push({
       n: a.n,

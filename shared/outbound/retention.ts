@@ -4,6 +4,7 @@ import { newestFirstIdTime, splitTenantPartition, timeBucketsBetween } from '../
 import { readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import {
+  attemptLogPrefix,
   attemptsPartition,
   DELIVERY_STATUSES,
   dayOf,
@@ -45,6 +46,8 @@ async function purgeDelivery(deps: OutboundDeps, tenantId: string, id: string): 
   if (delivery?.value.keys === 'row') {
     const { subscriptionId, eventType } = delivery.value;
     const pk = dayPartition(tenantId, id);
+    for await (const row of deps.tables.deliveryLog.iterate(pk, { rowKeyPrefix: attemptLogPrefix(id) }))
+      await deps.tables.deliveryLog.delete(pk, row.rowKey);
     // Index rows first, the delivery last (a run cut short finds the delivery again). Every status:
     // absent ones cost a 404 each, which is cheaper than reading which one is there.
     await Promise.all([

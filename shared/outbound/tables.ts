@@ -149,8 +149,20 @@ export function deliveryKeyRowKey(kind: IndexKind, value: string, deliveryId: st
   return deliveryKeyPrefix(kind, value) + deliveryId;
 }
 
-/** A delivery row or one of its index rows: what one transaction on a `deliveries` partition writes. */
-export type DeliveryPartitionRow = DeliveryRecord | IndexRecord;
+/**
+ * The attempt log of a delivery with its index beside it: RowKey `~att|<delivery id>|<n, 4 digits>`
+ * in the delivery's partition, written in the transaction that records the attempt's outcome.
+ */
+export function attemptLogPrefix(deliveryId: string): string {
+  return `${DELIVERY_KEYS_FROM}att|${deliveryId}|`;
+}
+
+export function attemptLogRowKey(deliveryId: string, n: number): string {
+  return attemptLogPrefix(deliveryId) + attemptRowKey(n);
+}
+
+/** A delivery row, one of its index rows or attempts: what one transaction on a `deliveries` partition writes. */
+export type DeliveryPartitionRow = DeliveryRecord | AttemptRecord | IndexRecord;
 
 /**
  * `deliverystarts`: deliveries whose orchestration has not been seen started, across tenants.
@@ -182,6 +194,8 @@ export interface OutboundTables {
   deliveries: TableRepository<DeliveryRecord>;
   /** The same table, for transactions and reads that mix delivery rows and their index rows. */
   deliveryRows: TableRepository<DeliveryPartitionRow>;
+  /** The same table, for a delivery's attempt log beside it (`attemptLogRowKey`). */
+  deliveryLog: TableRepository<AttemptRecord>;
   attempts: TableRepository<AttemptRecord>;
   index: TableRepository<IndexRecord>;
   starts: TableRepository<StartMarker>;
@@ -197,8 +211,10 @@ export function outboundTables(account: StorageAccount): OutboundTables {
     deliveryRows: new TableRepository<DeliveryPartitionRow>(
       account,
       'deliveries',
-      z.union([deliveryRecordSchema, indexRecordSchema]),
+      // Attempt before index: an attempt row also has an `at`.
+      z.union([deliveryRecordSchema, attemptRecordSchema, indexRecordSchema]),
     ),
+    deliveryLog: new TableRepository(account, 'deliveries', attemptRecordSchema),
     attempts: new TableRepository(account, 'deliveryattempts', attemptRecordSchema),
     index: new TableRepository(account, 'deliveryindex', indexRecordSchema),
     starts: new TableRepository(account, 'deliverystarts', startMarkerSchema),
