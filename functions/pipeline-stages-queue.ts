@@ -15,12 +15,11 @@ registerQueueHandler(
   lazyQueueHandler(async () => (await stages()).agentDispatch),
 );
 // Agent execution ends events `succeeded`; the stage runner then publishes the outbound event,
-// whose deliveries start with this trigger's durable client.
+// whose deliveries' first attempts go to the `outbound-first-attempt` queue (no durable client).
 registerQueueHandler(
   'pipeline-agent-execution',
   'agent-execution',
   lazyQueueHandler(async () => (await stages()).agentExecution),
-  { durableClient: true },
 );
 registerQueueHandler(
   'pipeline-tool-call',

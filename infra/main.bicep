@@ -192,6 +192,7 @@ var queueNames = [
   'agent-execution'
   'tool-call'
   'health-probe'
+  'outbound-first-attempt'
 ]
 var consumedDeadLetterQueueNames = map(filter(queueNames, name => name != 'health-probe'), name => '${name}-deadletter')
 var triggeredQueueNames = concat(queueNames, consumedDeadLetterQueueNames)

@@ -2,23 +2,29 @@ import { subscribe } from 'node:diagnostics_channel';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
+import { z } from 'zod';
 import { startAzurite } from '../../local/azurite';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import { auditTable } from '../../shared/audit/audit-log';
+import { StorageQueueBus } from '../../shared/bus/storage-queue-bus';
 import type { Settings } from '../../shared/config/settings';
 import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
 import { generateFernetKey } from '../../shared/crypto/fernet';
 import { networkPolicyFromSettings } from '../../shared/net/guard';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { setLogSink } from '../../shared/observability/logger';
-import { deliveryBody, runAutomaticAttempt, sendAttempt } from '../../shared/outbound/attempt';
+import { deliveryBody, sendAttempt } from '../../shared/outbound/attempt';
 import type { OutboundDeps } from '../../shared/outbound/deps';
+import { EndpointTallies } from '../../shared/outbound/endpoint-tallies';
+import { FIRST_ATTEMPT_QUEUE, queueStarter, runFirstAttempt } from '../../shared/outbound/first-attempt';
 import { publishToSubscribers } from '../../shared/outbound/publish';
 import type { DeliveryStarter } from '../../shared/outbound/starter';
 import { createSubscription } from '../../shared/outbound/subscriptions';
 import { outboundTables } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
+import { newestFirstId, tenantPartition } from '../../shared/storage/keys';
+import { TableRepository } from '../../shared/storage/table-repository';
 
 /**
  * Outbound delivery throughput (docs/benchmarks.md, "Outbound delivery"): N deliveries to a
@@ -26,16 +32,21 @@ import { storageAccountFromConnectionString } from '../../shared/storage/connect
  * same concurrency (default 10: host.json's maxConcurrentActivityFunctions, the number of attempt
  * activities one instance runs at once). Cases:
  *   1. baseline — undici `request` POSTing the bodies, nothing else;
- *   2. sender   — what every attempt sends: Standard Webhooks + sha256 signatures through
+ *   2. storage-bound baseline — the least a persisted delivery can do: one insert (the delivery,
+ *      `pending`), the POST, one conditional replace (its outcome). Two Table Storage operations;
+ *      the physical limit of "persist before acknowledging, record the outcome";
+ *   3. sender   — what every attempt sends: Standard Webhooks + sha256 signatures through
  *                 guardedFetch's per-hop checks;
- *   3. whole delivery — publish (subscription lookup, event, delivery, index, retention and start
- *                 marker rows; the orchestration start itself is the Durable engine's and is
- *                 stubbed) and then the automatic attempt activity (re-reads, lease, send, attempt
- *                 row, counters, endpoint health, status index) on an in-memory Azurite.
- * Peak RSS and heap above the level before each case are sampled every 20 ms. Storage round
- * trips are counted from node:http's diagnostics channel (the Tables SDK's transport), per table
- * and verb, for one delivery alone and as an average under concurrency (where counter writes
- * coalesce).
+ *   4. whole delivery — publish (subscription lookup, event, delivery, index, retention and start
+ *                 marker rows, the first-attempt message on an Azurite storage queue through the
+ *                 hub's StorageQueueBus), the worker's receive, the first attempt (re-reads, lease,
+ *                 send, attempt row, counters, endpoint health, status index, marker removal) and
+ *                 the message's completion. The receiver answers 200, so no orchestration starts:
+ *                 the Durable starter handed to the worker counts the starts it is asked for (0).
+ * Peak RSS and heap above the level before each case are sampled every 20 ms. Storage operations
+ * are counted from node:http's diagnostics channel (the Tables and Queues SDKs' transport), per
+ * table or queue and verb, for one delivery alone and as an average under concurrency (where
+ * counter writes coalesce).
  *
  *   BENCH_DELIVERIES=10000 node --expose-gc dist/bench/outbound/measure.js [concurrency=10]
  */
@@ -46,14 +57,18 @@ interface CaseResult {
   peakHeapMb: number;
 }
 
-/** Requests to Azurite's table port, as `VERB table`, counted while `counting` is set. */
+/** Requests to Azurite's table and queue ports, as `VERB table` / `VERB queue:<name>`, always counted. */
 const trips = new Map<string, number>();
-let tablePort = '';
+const ports = { table: '', queue: '' };
 subscribe('http.client.request.start', (message) => {
   const req = (message as { request?: { method?: string; path?: string; getHeader(n: string): unknown } }).request;
-  if (!req || !String(req.getHeader('host') ?? '').endsWith(`:${tablePort}`)) return;
-  const table = /^\/[^/]+\/([A-Za-z0-9$]+)/.exec(req.path ?? '')?.[1] ?? '?';
-  const name = `${req.method ?? '?'} ${table}`;
+  const host = String(req?.getHeader('host') ?? '');
+  if (!req || !ports.table) return;
+  const resource = /^\/[^/]+\/([A-Za-z0-9$-]+)/.exec(req.path ?? '')?.[1] ?? '?';
+  let name: string;
+  if (host.endsWith(`:${ports.table}`)) name = `${req.method ?? '?'} ${resource}`;
+  else if (host.endsWith(`:${ports.queue}`)) name = `${req.method ?? '?'} queue:${resource}`;
+  else return;
   trips.set(name, (trips.get(name) ?? 0) + 1);
 });
 function tripTotal(): number {
@@ -107,7 +122,8 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   const azurite = await startAzurite();
-  tablePort = String(azurite.ports.table);
+  ports.table = String(azurite.ports.table);
+  ports.queue = String(azurite.ports.queue);
   const account = storageAccountFromConnectionString(azurite.connectionString);
   const key = generateFernetKey();
   const deps: OutboundDeps = {
@@ -119,6 +135,8 @@ async function main(): Promise<void> {
     tenantIsActive: async () => true,
     disableAfterFailingMs: 5 * 24 * 3_600_000,
     attemptTimeoutMs: 10_000,
+    // As in production (deps.ts): counters and health in batches, flushed when the process goes idle.
+    tallies: new EndpointTallies(),
   };
   const tenantId = 'bench-tenant';
   const principal = { tenantId, keyId: 'bench', scopes: ['admin' as const] };
@@ -129,21 +147,50 @@ async function main(): Promise<void> {
     deliveryBody({ id: `E${i}`, type: 'ticket.created', publishedAt: new Date().toISOString(), data }),
   );
 
-  /** Publish one event to the one subscription, then run its first attempt as the activity would. */
-  const wholeDelivery = async (): Promise<{ publish: number; attempt: number }> => {
-    let deliveryId = '';
-    const starter: DeliveryStarter = {
-      start: async (_t, id) => {
-        deliveryId = id;
-        return 'started';
-      },
-    };
+  // The hub's bus on Azurite's queues, as the local host runs it (Service Bus in Azure).
+  const bus = new StorageQueueBus(account, { queuePrefix: 'bench' });
+  const starter = queueStarter(bus);
+  let orchestrationStarts = 0;
+  const orchestrations: DeliveryStarter = {
+    start: async () => {
+      orchestrationStarts++;
+      return 'started';
+    },
+  };
+
+  /** Publish one event to the one subscription; a worker receives one message, attempts, completes it. */
+  const wholeDelivery = async (): Promise<{ publish: number; worker: number }> => {
     const before = tripTotal();
     await publishToSubscribers(deps, tenantId, { type: 'ticket.created', data, source: 'admin' }, starter);
     const published = tripTotal();
-    const outcome = await runAutomaticAttempt(deps, { tenantId, deliveryId, k: 1 });
-    if (outcome.kind !== 'succeeded') throw new Error(`attempt: ${outcome.kind}`);
-    return { publish: published - before, attempt: tripTotal() - published };
+    const [lock] = await bus.receive(FIRST_ATTEMPT_QUEUE, { maxMessages: 1 });
+    if (!lock) throw new Error('no first-attempt message');
+    // As the trigger runs it (shared/outbound/triggers.ts): the last attempt in progress flushes.
+    const settled = await deps.tallies!.track(deps, () => runFirstAttempt(deps, lock.message, orchestrations));
+    if (settled.kind !== 'complete') throw new Error(`worker: ${settled.kind}`);
+    await lock.complete();
+    return { publish: published - before, worker: tripTotal() - published };
+  };
+
+  /** The storage-bound baseline's rows: a delivery's least state, in the deliveries' partition shape. */
+  const minimal = new TableRepository(
+    account,
+    'benchminimal',
+    z.object({ status: z.string(), statusCode: z.number().int().optional() }),
+  );
+  const minimalDelivery = async (i: number): Promise<void> => {
+    const id = newestFirstId();
+    const pk = tenantPartition(tenantId, id.slice(0, 6));
+    const row = await minimal.insert(pk, id, { status: 'pending' });
+    const res = await request(url, {
+      method: 'POST',
+      body: bodies[i],
+      headers: { 'content-type': 'application/json' },
+      dispatcher: agent,
+    });
+    await res.body.dump();
+    if (res.statusCode !== 200) throw new Error(`storage-bound baseline: ${res.statusCode}`);
+    await minimal.replace(pk, id, { status: 'succeeded', statusCode: res.statusCode }, row.etag!);
   };
 
   const agent = new Agent({ connections: concurrency });
@@ -153,11 +200,17 @@ async function main(): Promise<void> {
     await (await request(url, { method: 'POST', body: bodies[0], dispatcher: agent })).body.dump();
     await sendAttempt(deps, subRow, 'warm', bodies[0]!, 'ticket.created', 1, 'initial');
   }
-  for (let i = 0; i < 20; i++) await wholeDelivery();
-  // One delivery alone: its round trips, by phase and by table.
+  for (let i = 0; i < 20; i++) {
+    await wholeDelivery();
+    await minimalDelivery(0);
+  }
+  // One delivery alone: its operations, by phase and by table or queue.
   trips.clear();
   const alone = await wholeDelivery();
   const aloneByTable = [...trips.entries()].sort(([a], [b]) => a.localeCompare(b));
+  trips.clear();
+  await minimalDelivery(0);
+  const minimalOps = tripTotal();
 
   results.push(
     await runCase('plain undici loop (baseline)', total, concurrency, async (i) => {
@@ -172,6 +225,9 @@ async function main(): Promise<void> {
     }),
   );
   results.push(
+    await runCase('storage-bound baseline (insert, POST, replace)', total, concurrency, (i) => minimalDelivery(i)),
+  );
+  results.push(
     await runCase('signed guarded send', total, concurrency, async (i) => {
       const r = await sendAttempt(deps, subRow, `D${i}`, bodies[i]!, 'ticket.created', 1, 'initial');
       if (r.statusCode !== 200) throw new Error(`sender: ${r.statusCode ?? r.error}`);
@@ -179,25 +235,33 @@ async function main(): Promise<void> {
   );
   trips.clear();
   results.push(
-    await runCase('whole delivery (publish + attempt, Table Storage)', total, concurrency, async () => {
+    await runCase('whole delivery (publish + queue + first attempt)', total, concurrency, async () => {
       await wholeDelivery();
     }),
   );
   const underLoad = tripTotal() / total;
+  const underLoadByTable = [...trips.entries()].sort(([a], [b]) => a.localeCompare(b));
 
   const baseline = results[0]!.perSecond;
+  const storageBound = results[1]!.perSecond;
   console.log(`\nOutbound delivery: ${total} deliveries per case, concurrency ${concurrency}\n`);
-  console.log('| case | deliveries/s | peak RSS above start (MB) | peak heap above start (MB) | vs. baseline |');
-  console.log('| --- | --- | --- | --- | --- |');
+  console.log(
+    '| case | deliveries/s | peak RSS above start (MB) | peak heap above start (MB) | vs. plain loop | vs. storage-bound |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
     console.log(
-      `| ${r.name} | ${r.perSecond.toFixed(0)} | ${r.peakRssMb.toFixed(1)} | ${r.peakHeapMb.toFixed(1)} | ${(r.perSecond / baseline).toFixed(3)} |`,
+      `| ${r.name} | ${r.perSecond.toFixed(0)} | ${r.peakRssMb.toFixed(1)} | ${r.peakHeapMb.toFixed(1)} | ${(r.perSecond / baseline).toFixed(3)} | ${(r.perSecond / storageBound).toFixed(3)} |`,
     );
   }
   console.log(
-    `\nStorage round trips per delivery: alone ${alone.publish + alone.attempt} (publish ${alone.publish}, attempt ${alone.attempt}); at concurrency ${concurrency} ${underLoad.toFixed(1)} on average`,
+    `\nStorage operations per delivery: storage-bound baseline ${minimalOps}; whole delivery alone ${alone.publish + alone.worker} (publish ${alone.publish}, worker ${alone.worker}); at concurrency ${concurrency} ${underLoad.toFixed(2)} on average`,
   );
-  console.log(`One delivery alone, by table: ${aloneByTable.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(`Durable orchestrations started for first-attempt successes: ${orchestrationStarts}`);
+  console.log(`One delivery alone, by table / queue: ${aloneByTable.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(
+    `Per delivery at concurrency ${concurrency}, by table / queue: ${underLoadByTable.map(([k, v]) => `${k} ${(v / total).toFixed(2)}`).join(', ')}`,
+  );
   await agent.close();
   await closeGuardedAgents();
   receiver.close();

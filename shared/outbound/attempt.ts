@@ -7,7 +7,7 @@ import { guardedFetch } from '../net/guarded-fetch';
 import { errorFields, logger } from '../observability/logger';
 import { inSpan, recordDeliveryGaveUp, recordDeliveryOutcome } from '../observability/telemetry';
 import { SPAN_NAMES } from '../observability/telemetry-names';
-import type { Stored } from '../storage/table-repository';
+import type { Stored, TableWrite } from '../storage/table-repository';
 import { type AttemptView, changeDelivery, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { recordEndpointHealth } from './endpoint-health';
@@ -19,8 +19,10 @@ import {
   type AttemptRecord,
   type AttemptTrigger,
   type AutomaticOutcome,
+  attemptLogRowKey,
   attemptRowKey,
   attemptsPartition,
+  type DeliveryPartitionRow,
   type DeliveryRecord,
   dayPartition,
   type SubscriptionRecord,
@@ -169,8 +171,10 @@ async function acquire(
 async function loadEventBody(
   deps: OutboundDeps,
   tenantId: string,
-  eventId: string,
+  delivery: DeliveryRecord,
 ): Promise<{ body: string; type: string } | undefined> {
+  if (delivery.eventBody !== undefined) return { body: delivery.eventBody, type: delivery.eventType };
+  const eventId = delivery.eventId;
   const event = await deps.tables.events.get(dayPartition(tenantId, eventId), eventId);
   if (!event) return undefined;
   return {
@@ -182,6 +186,13 @@ async function loadEventBody(
       data: event.value.data,
     }),
   };
+}
+
+/** The attempt log row to write with the outcome, for a delivery whose log sits beside it. */
+function logRow(delivery: Stored<DeliveryRecord>, record: AttemptRecord): TableWrite<DeliveryPartitionRow>[] {
+  return delivery.value.keys === 'row'
+    ? [{ op: 'upsert', rowKey: attemptLogRowKey(delivery.rowKey, record.n), value: record }]
+    : [];
 }
 
 /** The attempt row, the counters and the endpoint health: the bookkeeping after every attempt. */
@@ -204,8 +215,10 @@ async function recordAttempt(
     ...(result.error ? { error: result.error } : {}),
     ...(result.responseExcerpt !== undefined ? { responseExcerpt: result.responseExcerpt } : {}),
   };
-  // Upsert: an attempt re-run after a crash overwrites its own half-recorded row, nothing else.
-  await deps.tables.attempts.upsert(attemptsPartition(tenantId, delivery.rowKey), attemptRowKey(n), record);
+  // A delivery with its index beside it logs the attempt in its outcome's transaction (logRow);
+  // an older one here first. Upsert: a re-run after a crash overwrites its own half-recorded row.
+  if (delivery.value.keys !== 'row')
+    await deps.tables.attempts.upsert(attemptsPartition(tenantId, delivery.rowKey), attemptRowKey(n), record);
   const ok = succeeded(result);
   recordDeliveryOutcome({
     tenantId,
@@ -213,19 +226,34 @@ async function recordAttempt(
     outcome: ok ? 'succeeded' : 'failed',
     code: result.code,
   });
-  await Promise.all([
-    deps.counters.increment({
+  if (deps.tallies) {
+    deps.tallies.add(deps, {
       tenantId,
-      integrationType: 'outbound_webhook',
-      integrationId: delivery.value.subscriptionId,
-      outcome: ok ? 'succeeded' : 'failed',
-      code: result.code,
-    }),
-    recordEndpointHealth(deps, tenantId, delivery.value.subscriptionId, {
+      subscriptionId: delivery.value.subscriptionId,
       success: ok,
+      code: result.code,
       statusCode: result.statusCode,
       error: result.error,
-    }).catch((error: unknown) => logger.warn('subscription health not updated', errorFields(error))),
+      at: nowMs(),
+    });
+  }
+  await Promise.all([
+    deps.tallies
+      ? undefined
+      : deps.counters.increment({
+          tenantId,
+          integrationType: 'outbound_webhook',
+          integrationId: delivery.value.subscriptionId,
+          outcome: ok ? 'succeeded' : 'failed',
+          code: result.code,
+        }),
+    deps.tallies
+      ? undefined
+      : recordEndpointHealth(deps, tenantId, delivery.value.subscriptionId, {
+          success: ok,
+          statusCode: result.statusCode,
+          error: result.error,
+        }).catch((error: unknown) => logger.warn('subscription health not updated', errorFields(error))),
     ok ? undefined : noteFailureNow(attemptFailure(tenantId, delivery, result)),
   ]);
   if (result.statusCode === 410) {
@@ -281,7 +309,7 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
     );
   }
   if (!(await deps.tenantIsActive(tenantId))) return stop(deps, input, 'skipped', 'the tenant is disabled');
-  const event = await loadEventBody(deps, tenantId, current.value.eventId);
+  const event = await loadEventBody(deps, tenantId, current.value);
   if (!event) return stop(deps, input, 'failed', 'the event no longer exists');
 
   let lease: Awaited<ReturnType<typeof acquire>> = 'busy';
@@ -307,7 +335,7 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
   const trigger: AttemptTrigger = k === 1 ? 'initial' : 'automatic';
   const at = nowMs();
   const result = await sendAttempt(deps, sub.value, deliveryId, event.body, event.type, lease.n, trigger);
-  await recordAttempt(deps, tenantId, lease.delivery, lease.n, trigger, at, result);
+  const logged = await recordAttempt(deps, tenantId, lease.delivery, lease.n, trigger, at, result);
   const outcome: AutomaticOutcome = succeeded(result)
     ? { kind: 'succeeded' }
     : result.statusCode === 410
@@ -345,6 +373,7 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
       // The row as the lease wrote it: while the lease is held nobody else changes the delivery.
     },
     lease.delivery,
+    logRow(lease.delivery, logged),
   );
   if ((outcome.kind === 'failed' || outcome.kind === 'gone') && settled?.value.status === 'failed') {
     const { code, catalogCode } = attemptCodes(result);
@@ -371,9 +400,16 @@ export async function recordNextAttempt(
   );
   const n = updated?.value.lastAutomaticN;
   if (n === undefined) return;
-  await deps.tables.attempts.update(attemptsPartition(input.tenantId, input.deliveryId), attemptRowKey(n), (a) =>
-    a ? { ...a, nextAttemptAt: input.nextAttemptAt } : undefined,
-  );
+  const withNext = (a: AttemptRecord | undefined) => (a ? { ...a, nextAttemptAt: input.nextAttemptAt } : undefined);
+  if (updated?.value.keys === 'row') {
+    await deps.tables.deliveryLog.update(
+      dayPartition(input.tenantId, input.deliveryId),
+      attemptLogRowKey(input.deliveryId, n),
+      withNext,
+    );
+  } else {
+    await deps.tables.attempts.update(attemptsPartition(input.tenantId, input.deliveryId), attemptRowKey(n), withNext);
+  }
 }
 
 /**
@@ -397,7 +433,7 @@ export async function runManualAttempt(
       disabledReason: sub.value.disabledReason ?? null,
     });
   }
-  const event = await loadEventBody(deps, tenantId, current.value.eventId);
+  const event = await loadEventBody(deps, tenantId, current.value);
   if (!event) throw new DomainError('conflict', 'The event of this delivery no longer exists.', { deliveryId });
   const lease = await acquire(deps, tenantId, deliveryId, 'manual', () => true, current);
   if (lease === 'busy' || lease === 'refused') {
@@ -427,6 +463,7 @@ export async function runManualAttempt(
       return next;
     },
     lease.delivery,
+    logRow(lease.delivery, record),
   );
   return {
     attempt: {

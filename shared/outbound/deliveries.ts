@@ -1,18 +1,25 @@
 import { nowMs } from '../clock';
 import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
 import { decodeStateCursor, encodeStateCursor } from '../storage/cursor';
+import { ConflictError, NotFoundError } from '../storage/errors';
 import { newestFirstIdTime, tenantPartition, timeBucketsBetween } from '../storage/keys';
-import type { Stored } from '../storage/table-repository';
+import type { Stored, TableWrite } from '../storage/table-repository';
 import type { OutboundDeps } from './deps';
 import { attemptCodes } from './network-failure';
 import {
   type AttemptTrigger,
+  attemptLogPrefix,
+  attemptLogRowKey,
   attemptRowKey,
   attemptsPartition,
+  DELIVERY_KEYS_FROM,
+  type DeliveryPartitionRow,
   type DeliveryRecord,
   type DeliveryStatus,
   dayOf,
   dayPartition,
+  deliveryKeyPrefix,
+  deliveryKeyRowKey,
   type IndexKind,
   indexPartition,
 } from './tables';
@@ -76,28 +83,34 @@ export async function readDelivery(
   return deps.tables.deliveries.get(dayPartition(tenantId, id), id);
 }
 
-/** A new delivery row and its index rows (index first: a crash leaves an extra row, never a missing one). */
+/**
+ * A new delivery row and its index rows (by subscription, event type and status) in one
+ * entity-group transaction on the delivery's partition: both or neither, one round trip.
+ */
 export async function insertDelivery(
   deps: OutboundDeps,
   tenantId: string,
   id: string,
   record: DeliveryRecord,
 ): Promise<void> {
-  const day = dayOf(id);
   const at = { at: record.createdAt };
-  await Promise.all([
-    deps.tables.index.upsert(indexPartition(tenantId, 'sub', record.subscriptionId, day), id, at),
-    deps.tables.index.upsert(indexPartition(tenantId, 'type', record.eventType, day), id, at),
-    deps.tables.index.upsert(indexPartition(tenantId, 'status', record.status, day), id, at),
+  await deps.tables.deliveryRows.transact(dayPartition(tenantId, id), [
+    { op: 'insert', rowKey: id, value: { ...record, keys: 'row' } },
+    { op: 'upsert', rowKey: deliveryKeyRowKey('sub', record.subscriptionId, id), value: at },
+    { op: 'upsert', rowKey: deliveryKeyRowKey('type', record.eventType, id), value: at },
+    { op: 'upsert', rowKey: deliveryKeyRowKey('status', record.status, id), value: at },
   ]);
-  await deps.tables.deliveries.insert(dayPartition(tenantId, id), id, record);
 }
 
+/** Lost races an ETag write of a delivery retries before giving up (as TableRepository.update). */
+const CHANGE_ATTEMPTS = 10;
+
 /**
- * Read-modify-write of a delivery under its ETag, keeping the status index in step: the row for
- * the new status is written before the change and the old one removed after it. `known` is the
- * row as the caller just read or wrote it: the first round writes against its ETag without
- * reading again (a stale one loses the race and the next round reads).
+ * Read-modify-write of a delivery under its ETag, keeping its status index in step. `known` is the
+ * row as the caller just read or wrote it: the first round writes against its ETag without reading
+ * again (a stale one loses the race and the next round reads). A delivery whose index rows sit in
+ * its partition changes status in one transaction (the row, the new status key, the old one's
+ * removal); an older one keeps the two-step order in `deliveryindex` (changeLegacyDelivery).
  */
 export async function changeDelivery(
   deps: OutboundDeps,
@@ -105,6 +118,59 @@ export async function changeDelivery(
   id: string,
   mutate: (current: DeliveryRecord) => DeliveryRecord | undefined,
   known?: Stored<DeliveryRecord>,
+  /** More rows of the partition to write with a change (the attempt log row); new layout only. */
+  alongside: readonly TableWrite<DeliveryPartitionRow>[] = [],
+): Promise<Stored<DeliveryRecord> | undefined> {
+  const pk = dayPartition(tenantId, id);
+  // Off only if the old status key was found missing (never by this code's own writes).
+  let dropOldKey = true;
+  for (let round = 1; round <= CHANGE_ATTEMPTS; round++) {
+    const current = round === 1 && known?.etag ? known : await deps.tables.deliveries.get(pk, id);
+    if (!current) return undefined;
+    if (current.value.keys !== 'row') return changeLegacyDelivery(deps, tenantId, id, mutate, current);
+    const next = mutate(current.value);
+    if (!next) return current;
+    next.updatedAt = new Date(nowMs()).toISOString();
+    try {
+      if (next.status === current.value.status && alongside.length === 0)
+        return await deps.tables.deliveries.replace(pk, id, next, current.etag!);
+      const at = { at: next.updatedAt };
+      const moves: TableWrite<DeliveryPartitionRow>[] =
+        next.status === current.value.status
+          ? []
+          : [
+              { op: 'upsert', rowKey: deliveryKeyRowKey('status', next.status, id), value: at },
+              ...(dropOldKey
+                ? [{ op: 'delete' as const, rowKey: deliveryKeyRowKey('status', current.value.status, id) }]
+                : []),
+            ];
+      const [stored] = await deps.tables.deliveryRows.transact(pk, [
+        { op: 'replace', rowKey: id, value: next, etag: current.etag! },
+        ...moves,
+        ...alongside,
+      ]);
+      // A transaction's answer may carry no ETag (Azurite): a caller that writes again reads first.
+      return { ...stored!, value: next };
+    } catch (error) {
+      // 404: the delivery is gone (the next read says so) or its old status key is; 412: it moved.
+      if (error instanceof NotFoundError) dropOldKey = false;
+      else if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+  throw new ConflictError(`deliveries: ${pk}/${id} kept changing; gave up after ${CHANGE_ATTEMPTS} attempts`);
+}
+
+/**
+ * A delivery written before its index moved into its partition: the row for the new status is
+ * written to `deliveryindex` before the change and the old one removed after, so a crash leaves an
+ * extra row (readers check the delivery) but never a missing one.
+ */
+async function changeLegacyDelivery(
+  deps: OutboundDeps,
+  tenantId: string,
+  id: string,
+  mutate: (current: DeliveryRecord) => DeliveryRecord | undefined,
+  known: Stored<DeliveryRecord>,
 ): Promise<Stored<DeliveryRecord> | undefined> {
   const day = dayOf(id);
   const written = new Set<DeliveryStatus>();
@@ -126,7 +192,7 @@ export async function changeDelivery(
       }
       return next;
     },
-    known?.etag ? { current: known } : {},
+    known.etag ? { current: known } : {},
   );
   if (result && before && before !== result.value.status) {
     await deps.tables.index.delete(indexPartition(tenantId, 'status', before, day), id);
@@ -142,10 +208,12 @@ async function withLastAttempts(deps: OutboundDeps, tenantId: string, items: Del
   return Promise.all(
     items.map(async (item) => {
       if (item.attemptCount === 0) return { ...item, lastAttempt: null };
-      const row = await deps.tables.attempts.get(
-        attemptsPartition(tenantId, item.id),
-        attemptRowKey(item.attemptCount),
-      );
+      // Beside the delivery; an older delivery's log is in `deliveryattempts`.
+      const row =
+        (await deps.tables.deliveryLog.get(
+          dayPartition(tenantId, item.id),
+          attemptLogRowKey(item.id, item.attemptCount),
+        )) ?? (await deps.tables.attempts.get(attemptsPartition(tenantId, item.id), attemptRowKey(item.attemptCount)));
       if (!row) return { ...item, lastAttempt: null };
       const a = row.value;
       return {
@@ -169,7 +237,11 @@ export async function getDelivery(deps: OutboundDeps, tenantId: string, id: stri
   const stored = await readDelivery(deps, tenantId, id);
   if (!stored) throw new ResourceNotFoundError('delivery', id);
   const attempts: AttemptView[] = [];
-  for await (const row of deps.tables.attempts.iterate(attemptsPartition(tenantId, id))) {
+  const rows =
+    stored.value.keys === 'row'
+      ? deps.tables.deliveryLog.iterate(dayPartition(tenantId, id), { rowKeyPrefix: attemptLogPrefix(id) })
+      : deps.tables.attempts.iterate(attemptsPartition(tenantId, id));
+  for await (const row of rows) {
     const a = row.value;
     attempts.push({
       n: a.n,
@@ -204,11 +276,17 @@ const DEFAULT_RANGE_DAYS = 30;
  * day of the longest range plus refills, so a range with empty days still reaches its end and the
  * last page answers nextCursor null rather than a cursor to nothing.
  */
-const MAX_READS_PER_PAGE = MAX_LIST_RANGE_DAYS + 1 + 25;
+const MAX_READS_PER_PAGE = 2 * (MAX_LIST_RANGE_DAYS + 1) + 25;
 
 interface ListCursor {
   day: string;
   inner: string | null;
+  /**
+   * With a filter, each day is read twice: the index rows in the day's `deliveries` partition,
+   * then (`legacy`) the day's `deliveryindex` partition, which holds the rows of deliveries written
+   * before the index moved. Those are all older than the first new one, so newest first holds.
+   */
+  legacy?: boolean;
 }
 
 /** The list's scope in its cursor MAC: a cursor only pages on the list (tenant, filters, range) it came from. */
@@ -222,9 +300,10 @@ function decodeListCursor(text: string, scope: readonly unknown[], days: readonl
   if (
     typeof value?.day === 'string' &&
     days.includes(value.day) &&
-    (value.inner === null || typeof value.inner === 'string')
+    (value.inner === null || typeof value.inner === 'string') &&
+    (value.legacy === undefined || typeof value.legacy === 'boolean')
   ) {
-    return { day: value.day, inner: value.inner };
+    return { day: value.day, inner: value.inner, ...(value.legacy ? { legacy: true } : {}) };
   }
   throw new DomainError('invalid_cursor', 'The cursor does not belong to this list.');
 }
@@ -295,7 +374,7 @@ export async function listDeliveries(
     };
     const found: DeliveryView[] = [];
     let next: string | null;
-    if (source) {
+    if (source && position.legacy) {
       const listed = await deps.tables.index.list(
         indexPartition(tenantId, source.kind, source.value, position.day),
         listOptions,
@@ -303,15 +382,34 @@ export async function listDeliveries(
       const rows = await Promise.all(listed.items.map((row) => readDelivery(deps, tenantId, row.rowKey)));
       for (const row of rows) if (row && matches(row)) found.push(deliveryView(row));
       next = listed.nextCursor;
+    } else if (source) {
+      const prefix = deliveryKeyPrefix(source.kind, source.value);
+      const listed = await deps.tables.deliveryRows.list(tenantPartition(tenantId, position.day), {
+        ...listOptions,
+        rowKeyPrefix: prefix,
+      });
+      const rows = await Promise.all(
+        listed.items.map((row) => readDelivery(deps, tenantId, row.rowKey.slice(prefix.length))),
+      );
+      for (const row of rows) if (row && matches(row)) found.push(deliveryView(row));
+      next = listed.nextCursor;
     } else {
-      const listed = await deps.tables.deliveries.list(tenantPartition(tenantId, position.day), listOptions);
+      // Below `~`: the delivery rows of the day, not their index rows.
+      const listed = await deps.tables.deliveries.list(tenantPartition(tenantId, position.day), {
+        ...listOptions,
+        rowKeyTo: DELIVERY_KEYS_FROM,
+      });
       for (const row of listed.items) if (matches(row)) found.push(deliveryView(row));
       next = listed.nextCursor;
     }
     if (full && found.length > 0) return page(encodeStateCursor(before, scope));
     if (!full) items.push(...found);
     if (next) {
-      position = { day: position.day, inner: next };
+      position = { ...position, inner: next };
+      continue;
+    }
+    if (source && !position.legacy) {
+      position = { day: position.day, inner: null, legacy: true };
       continue;
     }
     const nextDay = days[days.indexOf(position.day) + 1];

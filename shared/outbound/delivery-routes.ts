@@ -11,7 +11,7 @@ import {
 import { runManualAttempt } from './attempt';
 import { retryFailedDeliveries } from './bulk-retry';
 import { getDelivery, listDeliveries } from './deliveries';
-import { outboundDeps } from './deps';
+import { type OutboundDeps, outboundDeps } from './deps';
 import { deliveryRouteHeads as heads } from './route-heads';
 
 const tags = ['Deliveries'];
@@ -55,7 +55,7 @@ export const routes = {
     },
     handle: async ({ principal, params }) => ({
       status: 200,
-      body: await runManualAttempt(outboundDeps(), principal.tenantId, params.id),
+      body: await tracked((deps) => runManualAttempt(deps, principal.tenantId, params.id)),
     }),
   }),
   retryFailedDeliveries: defineApiRoute({
@@ -69,7 +69,13 @@ export const routes = {
     },
     handle: async ({ principal, body }) => ({
       status: 200,
-      body: await retryFailedDeliveries(outboundDeps(), principal.tenantId, body),
+      body: await tracked((deps) => retryFailedDeliveries(deps, principal.tenantId, body)),
     }),
   }),
 };
+
+/** A request's attempts with their counters and health written before it answers (endpoint-tallies.ts). */
+function tracked<T>(run: (deps: OutboundDeps) => Promise<T>): Promise<T> {
+  const deps = outboundDeps();
+  return deps.tallies ? deps.tallies.track(deps, () => run(deps)) : run(deps);
+}

@@ -6,6 +6,7 @@ import type { AuditEntry } from '../audit/audit-log';
 import type { CredentialCipher } from '../crypto/credential-cipher';
 import { type DnsLookup, type NetworkPolicy, networkPolicyFromSettings } from '../net/guard';
 import type { TableRepository } from '../storage/table-repository';
+import { EndpointTallies } from './endpoint-tallies';
 import { type OutboundTables, outboundTables } from './tables';
 
 /** Everything the outbound verbs need, injected so tests build it on their own Azurite and policy. */
@@ -26,6 +27,11 @@ export interface OutboundDeps {
   disableAfterFailingMs: number;
   /** Per attempt: connect, headers and body (docs/design.md §8.4: 10 s). */
   attemptTimeoutMs: number;
+  /**
+   * Counter increments and endpoint health summed in memory and written in batches
+   * (endpoint-tallies.ts). Without it each attempt writes them before it returns.
+   */
+  tallies?: EndpointTallies;
 }
 
 export const ATTEMPT_TIMEOUT_MS = 10_000;
@@ -40,4 +46,5 @@ export const outboundDeps: () => OutboundDeps = depsFromServices((svc) => ({
   tenantIsActive: (tenantId) => svc.tenants.isActive(tenantId),
   disableAfterFailingMs: svc.settings.OUTBOUND_DISABLE_AFTER_FAILING_HOURS * 3_600_000,
   attemptTimeoutMs: ATTEMPT_TIMEOUT_MS,
+  tallies: new EndpointTallies(),
 }));

@@ -1,19 +1,19 @@
 import { countTransactionNow } from '../analytics/deps';
 import { defineApiRoute } from '../api/api-route';
+import { processBus } from '../bus/process-bus';
 import { isDomainError } from '../errors/domain-error';
 import { errorMapping } from '../http/error-table';
-import * as df from '../sdk/durable-functions';
 import { publishBody, publishedSchema } from './api-schemas';
 import { outboundDeps } from './deps';
+import { queueStarter } from './first-attempt';
 import { publishToSubscribers } from './publish';
 import { publishRouteHeads as heads } from './route-heads';
-import { durableStarter } from './starter';
 
 /** API routes by operationId; functions/events-publish-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
   /**
-   * `POST /api/v1/events/publish`: an admin publishes one event. The registration declares the
-   * durable client binding, which starts the deliveries' orchestrations.
+   * `POST /api/v1/events/publish`: an admin publishes one event. Each delivery's first attempt is
+   * handed to the first-attempt queue (shared/outbound/first-attempt.ts).
    */
   publishEvent: defineApiRoute({
     ...heads.publishEvent,
@@ -21,10 +21,10 @@ export const routes = {
     tags: ['Subscriptions'],
     body: publishBody,
     responses: { 202: { description: 'Accepted; deliveries are under way.', schema: publishedSchema } },
-    handle: async ({ principal, body, context }) => {
+    handle: async ({ principal, body }) => {
       const tx = { tenantId: principal.tenantId, type: 'custom_event' as const, integrationId: body.type };
       try {
-        const starter = durableStarter(df.getClient(context));
+        const starter = queueStarter(processBus());
         const result = await publishToSubscribers(
           outboundDeps(),
           principal.tenantId,

@@ -5,6 +5,7 @@ import { errorFields, logger } from '../observability/logger';
 import { AlreadyExistsError } from '../storage/errors';
 import { newestFirstId, newestFirstIdTime } from '../storage/keys';
 import { MAX_TRANSACTION_OPERATIONS } from '../storage/table-repository';
+import { deliveryBody } from './attempt';
 import { insertDelivery, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { type EventType, patternMatches, validateEventData } from './event-types';
@@ -37,6 +38,9 @@ export interface PublishResult {
   /** Deliveries created `skipped` because their subscription is disabled (counted in `deliveries`). */
   skipped: number;
 }
+
+/** Bodies up to this size ride on the delivery row, saving each attempt a read of the event. */
+export const EMBEDDED_BODY_BYTES = 16 * 1024;
 
 /** Between the delivery rows and the orchestration starts (docs/outbound.md, "Housekeeping"). */
 export const PUBLISH_CRASH_AFTER_ROWS = 'outbound.publish.after-rows';
@@ -97,6 +101,8 @@ export async function publishToSubscribers(
   }
   // A keyed publication (the pipeline's, one per succeeded event) stores nothing nobody wants.
   if (event.key && matching.length === 0) return { eventId, deliveries: 0, skipped: 0 };
+  const body = deliveryBody({ id: eventId, type: event.type, publishedAt, data });
+  const eventBody = Buffer.byteLength(body) <= EMBEDDED_BODY_BYTES ? { eventBody: body } : {};
   // Decide every delivery first, so the rows that share a partition are written together.
   const toCreate: { id: string; record: DeliveryRecord }[] = [];
   const toStart: string[] = [];
@@ -121,6 +127,7 @@ export async function publishToSubscribers(
         updatedAt: publishedAt,
         attemptCount: 0,
         automaticAttempts: 0,
+        ...eventBody,
         ...(sub.enabled
           ? {}
           : { statusReason: `the subscription is disabled: ${sub.disabledReason ?? 'no reason given'}` }),
@@ -163,12 +170,14 @@ export async function publishToSubscribers(
   if (starter) {
     for (const id of toStart) {
       try {
-        await starter.start(tenantId, id);
+        await starter.start(tenantId, id, eventId);
       } catch (error) {
         // The delivery stays `pending` with its start marker: the sweep starts it after the grace period.
         logger.error('delivery not started', { tenantId, deliveryId: id, ...errorFields(error) });
         continue;
       }
+      // The first-attempt worker removes the marker when it is done with the delivery.
+      if (starter.handsOffMarker) continue;
       // A marker left behind costs the sweep one status read; it is not worth failing the publish.
       await deps.tables.starts
         .delete(startMarkerPartition(eventId), startMarkerRowKey(tenantId, id))

@@ -4,10 +4,12 @@ import { newestFirstIdTime, splitTenantPartition, timeBucketsBetween } from '../
 import { readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import {
+  attemptLogPrefix,
   attemptsPartition,
   DELIVERY_STATUSES,
   dayOf,
   dayPartition,
+  deliveryKeyRowKey,
   HOUSEKEEPING_SHARDS,
   indexPartition,
   retentionPartition,
@@ -41,7 +43,22 @@ async function purgeDelivery(deps: OutboundDeps, tenantId: string, id: string): 
   for await (const row of deps.tables.attempts.iterate(attempts))
     await deps.tables.attempts.delete(attempts, row.rowKey);
   const delivery = await readDelivery(deps, tenantId, id);
-  if (delivery) {
+  if (delivery?.value.keys === 'row') {
+    const { subscriptionId, eventType } = delivery.value;
+    const pk = dayPartition(tenantId, id);
+    for await (const row of deps.tables.deliveryLog.iterate(pk, { rowKeyPrefix: attemptLogPrefix(id) }))
+      await deps.tables.deliveryLog.delete(pk, row.rowKey);
+    // Index rows first, the delivery last (a run cut short finds the delivery again). Every status:
+    // absent ones cost a 404 each, which is cheaper than reading which one is there.
+    await Promise.all([
+      deps.tables.deliveryRows.delete(pk, deliveryKeyRowKey('sub', subscriptionId, id)),
+      deps.tables.deliveryRows.delete(pk, deliveryKeyRowKey('type', eventType, id)),
+      ...DELIVERY_STATUSES.map((status) =>
+        deps.tables.deliveryRows.delete(pk, deliveryKeyRowKey('status', status, id)),
+      ),
+    ]);
+    await deps.tables.deliveries.delete(pk, id);
+  } else if (delivery) {
     const { subscriptionId, eventType } = delivery.value;
     // Every status: a crash during a status change can leave a row under an earlier one.
     await Promise.all([

@@ -8,7 +8,13 @@ export interface OrchestrationClient {
 }
 
 export interface DeliveryStarter {
-  start(tenantId: string, deliveryId: string): Promise<'started' | 'exists'>;
+  /** `eventId` names the delivery's start marker (a starter that hands the marker off needs it). */
+  start(tenantId: string, deliveryId: string, eventId?: string): Promise<'started' | 'exists'>;
+  /**
+   * The start hands the delivery to a worker that removes the start marker itself once the
+   * delivery is settled or in its orchestration (the first-attempt queue): publish leaves it.
+   */
+  handsOffMarker?: boolean;
 }
 
 function isNotFound(error: unknown): boolean {

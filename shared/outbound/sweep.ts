@@ -43,7 +43,10 @@ export async function startWaitingDeliveries(
       try {
         // No delivery row after the grace period: the publisher died between marker and row.
         const delivery = await readDelivery(deps, tenantId, deliveryId);
-        if (delivery?.value.status === 'pending' && (await starter.start(tenantId, deliveryId)) === 'started') {
+        // `retrying` with its marker still there: attempt 1 ran from the queue worker, which died or
+        // gave up before its orchestration start was confirmed (the start reads the status first).
+        const waiting = delivery?.value.status === 'pending' || delivery?.value.status === 'retrying';
+        if (waiting && (await starter.start(tenantId, deliveryId)) === 'started') {
           result.started++;
           logger.info('waiting delivery started by the sweep', { tenantId, deliveryId });
         } else {

@@ -95,6 +95,18 @@ export const deliveryRecordSchema = z.object({
   /** The attempt being sent now; a lease, so a crashed sender does not block the delivery forever. */
   inFlight: z.object({ n: z.number().int(), trigger: z.enum(ATTEMPT_TRIGGERS), untilMs: z.number() }).optional(),
   statusReason: z.string().optional(),
+  /**
+   * The bytes every attempt POSTs, kept on the row when small (publish.ts, EMBEDDED_BODY_BYTES):
+   * an attempt then reads the delivery and not the event as well. Without it the attempt builds
+   * the body from the `outboundevents` row.
+   */
+  eventBody: z.string().optional(),
+  /**
+   * `row`: the delivery's index rows sit beside it in its own partition (`deliveryKeyRowKey`), so
+   * the row and its index change in one entity-group transaction. Rows written before that change
+   * have no flag and keep their index in `deliveryindex`.
+   */
+  keys: z.literal('row').optional(),
 });
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 
@@ -125,6 +137,36 @@ export type IndexRecord = z.infer<typeof indexRecordSchema>;
 export type IndexKind = 'sub' | 'type' | 'status';
 
 /**
+ * Index rows in the delivery's own `deliveries` partition (`tenant|day`): RowKey
+ * `~<kind>:<value>|<delivery id>`. `~` sorts after every delivery id (Crockford base 32), so the
+ * deliveries of a day are the RowKeys below it and each filter is a RowKey prefix, newest first.
+ */
+export const DELIVERY_KEYS_FROM = '~';
+
+export function deliveryKeyPrefix(kind: IndexKind, value: string): string {
+  return `${DELIVERY_KEYS_FROM}${kind}:${value}|`;
+}
+
+export function deliveryKeyRowKey(kind: IndexKind, value: string, deliveryId: string): string {
+  return deliveryKeyPrefix(kind, value) + deliveryId;
+}
+
+/**
+ * The attempt log of a delivery with its index beside it: RowKey `~att|<delivery id>|<n, 4 digits>`
+ * in the delivery's partition, written in the transaction that records the attempt's outcome.
+ */
+export function attemptLogPrefix(deliveryId: string): string {
+  return `${DELIVERY_KEYS_FROM}att|${deliveryId}|`;
+}
+
+export function attemptLogRowKey(deliveryId: string, n: number): string {
+  return attemptLogPrefix(deliveryId) + attemptRowKey(n);
+}
+
+/** A delivery row, one of its index rows or attempts: what one transaction on a `deliveries` partition writes. */
+export type DeliveryPartitionRow = DeliveryRecord | AttemptRecord | IndexRecord;
+
+/**
  * `deliverystarts`: deliveries whose orchestration has not been seen started, across tenants.
  * PartitionKey = shard of the event id (`s0`…; an event's markers share one, written as one
  * transaction — rows from before that change sit under their delivery id's shard), RowKey = `<created ms, 13 digits>|<tenant>|<id>`,
@@ -152,6 +194,10 @@ export interface OutboundTables {
   health: TableRepository<EndpointHealthRecord>;
   events: TableRepository<OutboundEventRecord>;
   deliveries: TableRepository<DeliveryRecord>;
+  /** The same table, for transactions and reads that mix delivery rows and their index rows. */
+  deliveryRows: TableRepository<DeliveryPartitionRow>;
+  /** The same table, for a delivery's attempt log beside it (`attemptLogRowKey`). */
+  deliveryLog: TableRepository<AttemptRecord>;
   attempts: TableRepository<AttemptRecord>;
   index: TableRepository<IndexRecord>;
   starts: TableRepository<StartMarker>;
@@ -164,6 +210,13 @@ export function outboundTables(account: StorageAccount): OutboundTables {
     health: new TableRepository(account, 'subscriptionhealth', endpointHealthRecordSchema),
     events: new TableRepository(account, 'outboundevents', eventRecordSchema),
     deliveries: new TableRepository(account, 'deliveries', deliveryRecordSchema),
+    deliveryRows: new TableRepository<DeliveryPartitionRow>(
+      account,
+      'deliveries',
+      // Attempt before index: an attempt row also has an `at`.
+      z.union([deliveryRecordSchema, attemptRecordSchema, indexRecordSchema]),
+    ),
+    deliveryLog: new TableRepository(account, 'deliveries', attemptRecordSchema),
     attempts: new TableRepository(account, 'deliveryattempts', attemptRecordSchema),
     index: new TableRepository(account, 'deliveryindex', indexRecordSchema),
     starts: new TableRepository(account, 'deliverystarts', startMarkerSchema),

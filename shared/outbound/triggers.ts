@@ -1,27 +1,49 @@
+import type { ReceivedMessage, Settlement } from '../bus/port';
+import type { QueueBindings } from '../bus/trigger';
 import { settings } from '../config/settings';
 import * as df from '../sdk/durable-functions';
 import { recordNextAttempt, runAutomaticAttempt } from './attempt';
 import { outboundDeps } from './deps';
+import { runFirstAttempt, startDeadLetteredFirstAttempt } from './first-attempt';
 import { attemptInputSchema, deliveryOrchestrator, nextAttemptInputSchema } from './orchestrator';
 import { purgeExpiredDeliveries } from './retention';
 import { durableStarter } from './starter';
 import { startWaitingDeliveries } from './sweep';
 
 /**
- * What functions/outbound-delivery-durable.ts runs: the delivery orchestration, its two activities and the
- * housekeeping timers, imported on the first invocation (docs/decisions.md §38). The entry names
+ * What functions/outbound-delivery-durable.ts and functions/outbound-first-attempt-queue.ts run: the
+ * first-attempt worker, the delivery orchestration, its two activities and the housekeeping timers, imported on the first invocation (docs/decisions.md §38). The entry names
  * them and their schedules (DELIVERY_ORCHESTRATOR, ATTEMPT_ACTIVITY, NEXT_ATTEMPT_ACTIVITY,
  * START_SWEEP_SCHEDULE, RETENTION_SCHEDULE; test/integration/lazy-registration.test.ts checks they agree).
  */
 export const deliveryOrchestration: df.OrchestrationHandler = (context) => deliveryOrchestrator(context);
 
 export async function attempt(input: unknown): Promise<unknown> {
-  return runAutomaticAttempt(outboundDeps(), attemptInputSchema.parse(input));
+  const deps = outboundDeps();
+  const parsed = attemptInputSchema.parse(input);
+  return deps.tallies
+    ? deps.tallies.track(deps, () => runAutomaticAttempt(deps, parsed))
+    : runAutomaticAttempt(deps, parsed);
 }
 
 export async function nextAttempt(input: unknown): Promise<null> {
   await recordNextAttempt(outboundDeps(), nextAttemptInputSchema.parse(input));
   return null;
+}
+
+/** The first-attempt worker (queue `outbound-first-attempt`): attempt 1, the orchestration only on a retry. */
+export async function firstAttempt(message: ReceivedMessage, bindings: QueueBindings): Promise<Settlement> {
+  const client = bindings.durableClient;
+  const deps = outboundDeps();
+  const run = () => runFirstAttempt(deps, message, client ? durableStarter(client) : undefined);
+  return deps.tallies ? deps.tallies.track(deps, run) : run();
+}
+
+/** Dead-lettered first attempts (queue `outbound-first-attempt-deadletter`): their orchestration takes over. */
+export async function firstAttemptDeadLetter(message: ReceivedMessage, bindings: QueueBindings): Promise<Settlement> {
+  const client = bindings.durableClient;
+  if (!client) throw new Error('the first-attempt dead-letter consumer has no durable client');
+  return startDeadLetteredFirstAttempt(outboundDeps(), message, durableStarter(client));
 }
 
 /** Starts deliveries whose orchestration was never confirmed started (shared/outbound/sweep). */

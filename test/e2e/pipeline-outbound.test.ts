@@ -15,8 +15,8 @@ import { type Receiver, startReceiver } from '../support/webhook-receiver';
 /**
  * Outbound delivery started from places that are not HTTP functions, on the local host:
  * 1. the pipeline — a signed Autotask webhook runs its SOP, the event ends `succeeded`, and the
- *    agent-execution stage (a queue trigger with the durable client binding) publishes
- *    `ticket.created`: a subscriber's loopback receiver gets the signed delivery;
+ *    agent-execution stage publishes `ticket.created`, the first-attempt queue worker sends it:
+ *    a subscriber's loopback receiver gets the signed delivery;
  * 2. the start sweep (a timer with the durable client binding) — the host dies between writing a
  *    delivery and starting its orchestration; after a restart the sweep starts it.
  */

@@ -1,0 +1,303 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Counters } from '../../shared/analytics/counters';
+import { counterTables } from '../../shared/analytics/tables';
+import type { Principal } from '../../shared/apikeys/principal';
+import { auditTable } from '../../shared/audit/audit-log';
+import type { BusSender, SendOptions } from '../../shared/bus/port';
+import { installClock, ManualClock } from '../../shared/clock';
+import type { Settings } from '../../shared/config/settings';
+import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
+import { generateFernetKey } from '../../shared/crypto/fernet';
+import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
+import { networkPolicyFromSettings } from '../../shared/net/guard';
+import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
+import { getDelivery } from '../../shared/outbound/deliveries';
+import type { OutboundDeps } from '../../shared/outbound/deps';
+import {
+  FIRST_ATTEMPT_CRASH_AFTER_RECORD,
+  FIRST_ATTEMPT_CRASH_AFTER_START,
+  FIRST_ATTEMPT_QUEUE,
+  type FirstAttemptMessage,
+  queueStarter,
+  runFirstAttempt,
+  startDeadLetteredFirstAttempt,
+} from '../../shared/outbound/first-attempt';
+import { publishToSubscribers } from '../../shared/outbound/publish';
+import { durableStarter, type OrchestrationClient } from '../../shared/outbound/starter';
+import { createSubscription } from '../../shared/outbound/subscriptions';
+import { SWEEP_GRACE_MS, startWaitingDeliveries } from '../../shared/outbound/sweep';
+import {
+  outboundTables,
+  retentionRowSchema,
+  startMarkerPartition,
+  startMarkerRowKey,
+  startMarkerSchema,
+} from '../../shared/outbound/tables';
+import { storageAccountFromConnectionString } from '../../shared/storage/connection';
+import { TableRepository } from '../../shared/storage/table-repository';
+import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
+
+/**
+ * The first attempt from the queue worker (shared/outbound/first-attempt.ts) on the suite's Azurite
+ * and loopback receivers: a success never starts an orchestration, a failure starts exactly one
+ * (instance id = delivery id, status read first), and a crash at each step of the worker leaves
+ * the delivery to a redelivery of the message or to the start sweep, never sent twice. The
+ * cross-tenant start-marker table gets a name of its own, so the sweeps here see only these rows.
+ */
+const account = storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
+const suffix = randomBytes(4).toString('hex');
+const counters = new Counters(counterTables(account));
+
+function deps(): OutboundDeps {
+  const key = generateFernetKey();
+  return {
+    tables: {
+      ...outboundTables(account),
+      starts: new TableRepository(account, `deliverystarts${suffix}`, startMarkerSchema),
+      days: new TableRepository(account, `deliverydays${suffix}`, retentionRowSchema),
+    },
+    audit: auditTable(account),
+    cipher: createCredentialCipher(async () => key),
+    policy: networkPolicyFromSettings({ HUB_ENVIRONMENT: 'development' } as Settings),
+    counters,
+    tenantIsActive: async () => true,
+    disableAfterFailingMs: 5 * 24 * 3_600_000,
+    attemptTimeoutMs: 10_000,
+  };
+}
+
+/** The bus as publish sees it: the messages it was handed, in order. */
+function recordingBus(): BusSender & { sent: { queue: string; body: unknown; options: SendOptions }[] } {
+  const sent: { queue: string; body: unknown; options: SendOptions }[] = [];
+  return {
+    sent,
+    send: async (queue, body, options) => {
+      sent.push({ queue, body, options });
+    },
+  };
+}
+
+/** The Durable client's start surface over an in-memory instance table (404 unknown, 409 duplicate). */
+function instances(): OrchestrationClient & { started: string[]; statusReads: number } {
+  const client = {
+    started: [] as string[],
+    statusReads: 0,
+    getStatus: async (id: string) => {
+      client.statusReads++;
+      if (!client.started.includes(id)) throw new Error(`404 Not Found: ${id}`);
+      return { runtimeStatus: 'Running' };
+    },
+    startNew: async (_name: string, options: { instanceId: string }) => {
+      if (client.started.includes(options.instanceId)) throw new Error('409 Conflict: already exists');
+      client.started.push(options.instanceId);
+      return options.instanceId;
+    },
+  };
+  return client;
+}
+
+function caller(): Principal {
+  return { tenantId: `t-${randomBytes(5).toString('hex')}`, keyId: 'key1', scopes: ['admin'] };
+}
+
+class SimulatedCrash extends Error {}
+const ticket = { ticketId: 'T-3', title: 'Disk full', priority: 'high' };
+const receivers: Receiver[] = [];
+let restoreClock: (() => void) | undefined;
+
+afterEach(() => {
+  restoreClock?.();
+  restoreClock = undefined;
+  disarmCrashPoints();
+});
+afterAll(async () => {
+  await closeGuardedAgents();
+  for (const r of receivers) await r.close();
+});
+
+/** A subscription answering `status`, one event published through the queue starter. */
+async function published(d: OutboundDeps, status: number) {
+  const r = await startReceiver(answer(status, {}, status === 200 ? 'ok' : 'nope'));
+  receivers.push(r);
+  const who = caller();
+  await createSubscription(d, who, { url: r.url, eventTypes: ['ticket.*'] }, 'c1');
+  const bus = recordingBus();
+  const result = await publishToSubscribers(
+    d,
+    who.tenantId,
+    { type: 'ticket.created', data: ticket, source: 'admin' },
+    queueStarter(bus),
+  );
+  expect(bus.sent).toHaveLength(1);
+  const message = bus.sent[0]!;
+  expect(message.queue).toBe(FIRST_ATTEMPT_QUEUE);
+  const body = message.body as FirstAttemptMessage;
+  expect(body).toEqual({ v: 1, tenantId: who.tenantId, deliveryId: body.deliveryId, eventId: result.eventId });
+  return { r, who, body, received: { body: message.body, messageId: message.options.messageId } };
+}
+
+async function markerOf(d: OutboundDeps, body: FirstAttemptMessage) {
+  return d.tables.starts.get(startMarkerPartition(body.eventId), startMarkerRowKey(body.tenantId, body.deliveryId));
+}
+
+describe('the first-attempt worker', () => {
+  it('a first attempt that succeeds settles the delivery without an orchestration and removes the start marker', async () => {
+    const d = deps();
+    const { r, who, body, received } = await published(d, 200);
+    // Publish leaves the marker to the worker: until it is done the sweep still covers the delivery.
+    expect(await markerOf(d, body)).toBeDefined();
+    const client = instances();
+    expect(await runFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
+    expect(r.received).toHaveLength(1);
+    expect(r.received[0]!.headers['x-webhook-attempt-trigger']).toBe('initial');
+    expect(r.received[0]!.headers['webhook-id']).toBe(body.deliveryId);
+    const delivery = await getDelivery(d, who.tenantId, body.deliveryId);
+    expect(delivery.status).toBe('succeeded');
+    expect(delivery.attempts?.map((a) => [a.n, a.trigger, a.statusCode])).toEqual([[1, 'initial', 200]]);
+    expect(client.started).toEqual([]);
+    expect(client.statusReads).toBe(0);
+    expect(await markerOf(d, body)).toBeUndefined();
+    // The same message again (an at-least-once redelivery): nothing is sent twice.
+    expect(await runFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
+    expect(r.received).toHaveLength(1);
+  });
+
+  it('a first attempt that fails starts the orchestration once, instance id = delivery id, status read first', async () => {
+    const d = deps();
+    const { r, who, body, received } = await published(d, 503);
+    const client = instances();
+    expect(await runFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
+    expect(client.started).toEqual([body.deliveryId]);
+    expect(client.statusReads).toBe(1);
+    const delivery = await getDelivery(d, who.tenantId, body.deliveryId);
+    expect(delivery).toMatchObject({ status: 'retrying', automaticAttempts: 1, attemptCount: 1 });
+    expect(await markerOf(d, body)).toBeUndefined();
+    // A redelivered copy replays the recorded outcome: no second send, no second instance.
+    expect(await runFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
+    expect(r.received).toHaveLength(1);
+    expect(client.started).toEqual([body.deliveryId]);
+  });
+
+  it('a 410 at the first attempt ends the delivery failed, with no orchestration', async () => {
+    const d = deps();
+    const { who, body, received } = await published(d, 410);
+    const client = instances();
+    expect(await runFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
+    expect(client.started).toEqual([]);
+    expect((await getDelivery(d, who.tenantId, body.deliveryId)).status).toBe('failed');
+  });
+
+  it('a message that is not a first-attempt message is dead-lettered and changes nothing', async () => {
+    const d = deps();
+    const client = instances();
+    const settled = await runFirstAttempt(
+      d,
+      { body: { v: 1, tenantId: 't' }, messageId: 'm1' },
+      durableStarter(client),
+    );
+    expect(settled).toMatchObject({ kind: 'deadLetter', reason: 'invalid_message' });
+    expect(client.started).toEqual([]);
+  });
+
+  it('without a durable client a failed first attempt abandons the message (it comes back) rather than losing the schedule', async () => {
+    const d = deps();
+    const { r, body, received } = await published(d, 500);
+    await expect(runFirstAttempt(d, received, undefined)).rejects.toThrow(/durable client/);
+    const client = instances();
+    // The redelivery, on a worker with the binding: the recorded outcome, then the start.
+    expect(await runFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
+    expect(client.started).toEqual([body.deliveryId]);
+    expect(r.received).toHaveLength(1);
+  });
+});
+
+describe('dead-lettered first attempts', () => {
+  it('the companion consumer hands the delivery to its orchestration (status read first) and removes the marker', async () => {
+    const d = deps();
+    const { r, body, received } = await published(d, 200);
+    const client = instances();
+    expect(await startDeadLetteredFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
+    expect(client.started).toEqual([body.deliveryId]);
+    expect(await markerOf(d, body)).toBeUndefined();
+    // Once more (a redelivered copy): the instance exists, nothing new starts, nothing was sent here.
+    expect(await startDeadLetteredFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
+    expect(client.started).toEqual([body.deliveryId]);
+    expect(r.received).toHaveLength(0);
+  });
+
+  it('an unreadable dead letter is dropped without a start', async () => {
+    const d = deps();
+    const client = instances();
+    expect(await startDeadLetteredFirstAttempt(d, { body: 'nonsense' }, durableStarter(client))).toEqual({
+      kind: 'complete',
+    });
+    expect(client.started).toEqual([]);
+  });
+});
+
+describe('the first-attempt worker: crash points', () => {
+  function crashAt(name: string): void {
+    armCrashPoint(name);
+    setCrashHandler((point) => {
+      throw new SimulatedCrash(point);
+    });
+  }
+
+  it('killed after recording a failed attempt 1: the redelivered message starts the orchestration once and sends nothing again', async () => {
+    const d = deps();
+    const { r, who, body, received } = await published(d, 500);
+    const client = instances();
+    crashAt(FIRST_ATTEMPT_CRASH_AFTER_RECORD);
+    await expect(runFirstAttempt(d, received, durableStarter(client))).rejects.toBeInstanceOf(SimulatedCrash);
+    expect(client.started).toEqual([]);
+    expect((await getDelivery(d, who.tenantId, body.deliveryId)).status).toBe('retrying');
+    expect(await markerOf(d, body)).toBeDefined();
+    expect(await runFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
+    expect(client.started).toEqual([body.deliveryId]);
+    expect(r.received).toHaveLength(1);
+    expect(await markerOf(d, body)).toBeUndefined();
+  });
+
+  it('killed after recording, and the message never comes back: the start sweep starts the retrying delivery after the grace period', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 3, 1, 9));
+    restoreClock = installClock(clock);
+    const d = deps();
+    const { r, body, received } = await published(d, 500);
+    const client = instances();
+    crashAt(FIRST_ATTEMPT_CRASH_AFTER_RECORD);
+    await expect(runFirstAttempt(d, received, durableStarter(client))).rejects.toBeInstanceOf(SimulatedCrash);
+    clock.advance(SWEEP_GRACE_MS + 1_000);
+    expect(await startWaitingDeliveries(d, durableStarter(client))).toEqual({ started: 1, settled: 0, failed: 0 });
+    expect(client.started).toEqual([body.deliveryId]);
+    expect(await startWaitingDeliveries(d, durableStarter(client))).toEqual({ started: 0, settled: 0, failed: 0 });
+    expect(r.received).toHaveLength(1);
+  });
+
+  it('killed after the orchestration start: the redelivered message finds it started (status read) and only settles', async () => {
+    const d = deps();
+    const { r, body, received } = await published(d, 500);
+    const client = instances();
+    crashAt(FIRST_ATTEMPT_CRASH_AFTER_START);
+    await expect(runFirstAttempt(d, received, durableStarter(client))).rejects.toBeInstanceOf(SimulatedCrash);
+    expect(client.started).toEqual([body.deliveryId]);
+    expect(await runFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
+    expect(client.started).toEqual([body.deliveryId]);
+    expect(client.statusReads).toBe(2);
+    expect(r.received).toHaveLength(1);
+    expect(await markerOf(d, body)).toBeUndefined();
+  });
+
+  it('a message lost before the worker ran: the sweep starts the pending delivery, whose orchestration sends attempt 1', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 3, 2, 9));
+    restoreClock = installClock(clock);
+    const d = deps();
+    const { r, who, body } = await published(d, 200);
+    clock.advance(SWEEP_GRACE_MS + 1_000);
+    const client = instances();
+    expect(await startWaitingDeliveries(d, durableStarter(client))).toEqual({ started: 1, settled: 0, failed: 0 });
+    expect(client.started).toEqual([body.deliveryId]);
+    expect((await getDelivery(d, who.tenantId, body.deliveryId)).status).toBe('pending');
+    expect(r.received).toHaveLength(0);
+  });
+});
