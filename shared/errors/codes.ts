@@ -74,6 +74,9 @@ export const ERROR_CODES = [
   // Pipeline processing: approvals of tool calls
   'approval_already_decided',
   'approval_expired',
+  // Team routing: the routing document's ETag-conditional PUT (shared/routing)
+  'precondition_failed',
+  'precondition_required',
   // The local host's HTTP edge (what the Functions front end answers before any function runs)
   'malformed_request',
   'request_timeout',
