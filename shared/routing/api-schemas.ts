@@ -100,7 +100,7 @@ export const routingConfigBody = z
     defaultTeamId: teamIdSchema.nullable().meta({ description: 'The team of a ticket nothing else decided.' }),
   })
   .meta({ id: 'RoutingConfigInput' });
-export type RoutingConfigInput = z.infer<typeof routingConfigBody>;
+export type RoutingConfigInput = z.input<typeof routingConfigBody>;
 /** The document as decisions read it (defaults applied). */
 export type RoutingDocument = z.output<typeof routingConfigBody>;
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
 import { auditTable } from '../../shared/audit/audit-log';
 import { routingAccuracy } from '../../shared/routing/accuracy';
-import { type RoutableTicket, routableTicketSchema } from '../../shared/routing/api-schemas';
+import { type RoutableTicket, routableTicketSchema, routingConfigBody } from '../../shared/routing/api-schemas';
 import { linkClients, loadRoutingConfig, putRoutingConfig, type RoutingDeps } from '../../shared/routing/config';
 import { getDecision, reassignTicket, routeTicket } from '../../shared/routing/decisions';
 import { listRoutingErrors } from '../../shared/routing/routing-errors';
@@ -17,6 +17,7 @@ import fixture from '../fixtures/routing/labelled-tickets.json';
  */
 const account = storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
 const deps: RoutingDeps = { tables: routingTables(account), audit: auditTable(account) };
+const config = routingConfigBody.parse(fixture.config);
 
 function tenant(): Principal {
   return { tenantId: `rt-${randomUUID()}`, keyId: 'key-1', scopes: ['admin'] };
@@ -29,7 +30,7 @@ const ticketOf = (tenantId: string, input: Record<string, unknown>): RoutableTic
 
 async function configured(): Promise<Principal> {
   const caller = tenant();
-  await putRoutingConfig(deps, caller, fixture.config, '"0"', 'corr');
+  await putRoutingConfig(deps, caller, config, '"0"', 'corr');
   return caller;
 }
 
@@ -107,7 +108,7 @@ describe('routing decisions (Azurite)', () => {
       outcome: 'unrouted',
       error: { code: 'no_team', vendor: 'autotask', ticketId: '1' },
     });
-    await putRoutingConfig(deps, caller, { ...fixture.config, defaultTeamId: null }, '"0"', 'c');
+    await putRoutingConfig(deps, caller, { ...config, defaultTeamId: null }, '"0"', 'c');
     await routeTicket(deps, { ...t, ticketId: '2' }, { source: 'webhook', eventId: 'ev-2' });
     const listed = await listRoutingErrors(deps, caller.tenantId, { limit: 10 });
     expect(listed.items.map((e) => [e.ticketId, e.code, e.source, e.eventId])).toEqual([
@@ -133,21 +134,21 @@ describe('routing decisions (Azurite)', () => {
 describe('routing config (Azurite)', () => {
   it('PUT needs If-Match, refuses a stale version and bumps the version it saves', async () => {
     const caller = tenant();
-    await expect(putRoutingConfig(deps, caller, fixture.config, null, 'c')).rejects.toMatchObject({
+    await expect(putRoutingConfig(deps, caller, config, null, 'c')).rejects.toMatchObject({
       code: 'precondition_required',
     });
-    await expect(putRoutingConfig(deps, caller, fixture.config, '"1"', 'c')).rejects.toMatchObject({
+    await expect(putRoutingConfig(deps, caller, config, '"1"', 'c')).rejects.toMatchObject({
       code: 'precondition_failed',
     });
-    await expect(putRoutingConfig(deps, caller, fixture.config, '*', 'c')).rejects.toMatchObject({
+    await expect(putRoutingConfig(deps, caller, config, '*', 'c')).rejects.toMatchObject({
       code: 'precondition_failed',
     });
-    expect((await putRoutingConfig(deps, caller, fixture.config, '"0"', 'c')).version).toBe(1);
-    await expect(putRoutingConfig(deps, caller, fixture.config, '"0"', 'c')).rejects.toMatchObject({
+    expect((await putRoutingConfig(deps, caller, config, '"0"', 'c')).version).toBe(1);
+    await expect(putRoutingConfig(deps, caller, config, '"0"', 'c')).rejects.toMatchObject({
       code: 'precondition_failed',
       details: { currentVersion: 1 },
     });
-    expect((await putRoutingConfig(deps, caller, fixture.config, '*', 'c')).version).toBe(2);
+    expect((await putRoutingConfig(deps, caller, config, '*', 'c')).version).toBe(2);
     expect((await loadRoutingConfig(deps, caller.tenantId)).version).toBe(2);
   });
 
@@ -155,13 +156,7 @@ describe('routing config (Azurite)', () => {
     const caller = await configured();
     const settled = await Promise.allSettled(
       ['a', 'b', 'c'].map((n) =>
-        putRoutingConfig(
-          deps,
-          caller,
-          { ...fixture.config, teams: [...fixture.config.teams, { id: n, name: n }] },
-          '"1"',
-          'c',
-        ),
+        putRoutingConfig(deps, caller, { ...config, teams: [...config.teams, { id: n, name: n }] }, '"1"', 'c'),
       ),
     );
     expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(1);
