@@ -102,6 +102,8 @@ const MEANINGS = {
   reconcile_unsupported: ['push', 'The vendor of this integration has no registrations the hub can compare with.'],
   approval_already_decided: ['approval', 'The tool-call approval was already approved or rejected.'],
   approval_expired: ['approval', 'The tool-call approval expired before a decision.'],
+  precondition_failed: ['request', 'If-Match names a version the resource no longer has; read it again and retry.'],
+  precondition_required: ['request', 'The change must say which version it replaces: send If-Match with the ETag.'],
   malformed_request: ['edge', 'The HTTP request itself could not be parsed.'],
   request_timeout: ['edge', 'The request was not received in time.'],
   header_fields_too_large: ['edge', 'The request headers are over the host limit.'],

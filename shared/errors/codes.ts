@@ -77,6 +77,9 @@ export const ERROR_CODES = [
   // Payload retention and erasure (shared/payload-erasure)
   'payload_erased',
   'payload_retention_too_long',
+  // Team routing: the routing document's ETag-conditional PUT (shared/routing)
+  'precondition_failed',
+  'precondition_required',
   // The local host's HTTP edge (what the Functions front end answers before any function runs)
   'malformed_request',
   'request_timeout',

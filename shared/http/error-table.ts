@@ -73,6 +73,8 @@ export const ERROR_TABLE = {
   reconcile_unsupported: { status: 422, title: 'This integration has nothing to reconcile with its vendor' },
   approval_already_decided: { status: 409, title: 'The approval was already decided' },
   approval_expired: { status: 409, title: 'The approval expired' },
+  precondition_failed: { status: 412, title: 'The resource changed since it was read' },
+  precondition_required: { status: 428, title: 'The request must be conditional (If-Match)' },
   malformed_request: { status: 400, title: 'Malformed request' },
   request_timeout: { status: 408, title: 'Request timeout' },
   header_fields_too_large: { status: 431, title: 'Request header fields too large' },

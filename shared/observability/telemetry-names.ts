@@ -34,6 +34,12 @@ export const EVENT_NAMES = {
   replayGuardHit: 'hub event replay guard hit',
   /** An outbound delivery stopped retrying: five automatic attempts failed, or the receiver answered 410. */
   deliveryGaveUp: 'hub event delivery gave up',
+  /** Routing gave a ticket its team (`routedBy`: client_link, rule or default; `ruleId` when a rule). */
+  ticketRouted: 'hub event ticket routed',
+  /** A person moved a ticket to another team (`teamId` is the new one); it feeds routing accuracy. */
+  ticketReassigned: 'hub event ticket reassigned',
+  /** Routing could not give a ticket a team (`code`: no_team, config_unreadable, routing_failed). */
+  routingFailed: 'hub event routing failed',
 } as const;
 
 /** Metric names (Application Insights `customMetrics.name`). */
@@ -82,6 +88,12 @@ export const ATTRIBUTE_NAMES = {
   catalogCode: 'catalogCode',
   /** The Azure service of an Azure SDK dependency span (`Microsoft.Storage`, `Microsoft.ServiceBus`, …). */
   azureNamespace: 'azureNamespace',
+  /** The team routing or a person gave a ticket (a tenant's own slug, shared/routing). */
+  teamId: 'teamId',
+  /** How a ticket's team was decided: client_link, rule, default or manual. */
+  routedBy: 'routedBy',
+  /** The routing rule that decided (a tenant's own slug). */
+  ruleId: 'ruleId',
 } as const;
 
 export type AttributeName = (typeof ATTRIBUTE_NAMES)[keyof typeof ATTRIBUTE_NAMES];

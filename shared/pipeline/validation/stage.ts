@@ -1,5 +1,6 @@
 import { normalizedEventSchema } from '../../events/contract';
 import { loadEvent, loadEventPayload, updateEvent } from '../../events/event-store';
+import { routeTicketEvent } from '../../routing/ticket-events';
 import type { StageContext, StageResult } from '../stage-runner';
 import { normalizePayload, PayloadInvalidError } from './normalize';
 
@@ -20,6 +21,8 @@ export async function validateEvent(ctx: StageContext): Promise<StageResult> {
     throw error;
   }
   await updateEvent(event.tenantId, event.id, { type: normalized.type, normalized });
+  // A PSA ticket event gets its team here, before SOP matching can fail it (docs/routing.md).
+  await routeTicketEvent(event, normalized, ctx.log);
   const after = await loadEvent(event.tenantId, event.id);
   return {
     kind: 'next',
