@@ -1,4 +1,5 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
+import { withoutSecret } from '../idempotency/replay-body';
 import { createApiKey, getApiKey, listApiKeys, revokeApiKey } from './api-keys';
 import {
   apiKeyListSchema,
@@ -17,6 +18,7 @@ const deps = apiKeyDeps;
 export const routes = {
   createApiKey: defineApiRoute({
     ...heads.createApiKey,
+    replayBody: withoutSecret('key'),
     summary: 'Create an API key (the key is returned once)',
     tags: ['API keys'],
     body: createApiKeyBody,

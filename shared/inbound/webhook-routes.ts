@@ -1,4 +1,5 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
+import { withoutSecret } from '../idempotency/replay-body';
 import {
   createdWebhookSchema,
   createWebhookBody,
@@ -48,6 +49,7 @@ function statusRoute(
 export const routes = {
   createWebhook: defineApiRoute({
     ...heads.createWebhook,
+    replayBody: withoutSecret('secret'),
     summary: 'Register an inbound webhook (URL and secret are returned; the secret only here)',
     tags: ['Webhooks'],
     body: createWebhookBody,

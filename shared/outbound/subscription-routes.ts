@@ -1,4 +1,5 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
+import { withoutSecret } from '../idempotency/replay-body';
 import {
   createdSubscriptionSchema,
   createSubscriptionBody,
@@ -27,6 +28,7 @@ const notFound = { description: 'No such subscription in this tenant.', schema: 
 export const routes = {
   createSubscription: defineApiRoute({
     ...heads.createSubscription,
+    replayBody: withoutSecret('secret'),
     summary: 'Subscribe a URL to events (the signing secret is returned once)',
     tags,
     body: createSubscriptionBody,

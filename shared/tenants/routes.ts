@@ -1,5 +1,6 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
 import { pageQuery } from '../apikeys/api-schemas';
+import { withoutSecret } from '../idempotency/replay-body';
 import { createdTenantSchema, createTenantBody, tenantIdParams, tenantListSchema, tenantSchema } from './api-schemas';
 import { tenantDeps } from './deps';
 import { tenantsRouteHeads as heads } from './route-heads';
@@ -14,6 +15,7 @@ const notFound = { description: 'No such tenant.', schema: problemSchema };
 export const routes = {
   createTenant: defineApiRoute({
     ...heads.createTenant,
+    replayBody: withoutSecret('adminKey', 'key'),
     summary: 'Onboard a tenant (MSP); its first admin key is returned once',
     tags: ['Tenants (operator)'],
     body: createTenantBody,
