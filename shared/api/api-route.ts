@@ -25,6 +25,14 @@ export interface ApiResult {
   text?: string;
 }
 
+/** What an Idempotency-Key fixes for the create it guards (shared/idempotency/claims.ts). */
+export interface IdempotentCreate {
+  /** A newest-first id minted when the key was claimed; the same on every retry. */
+  resourceId: string;
+  /** 18 random bytes, base64url, minted with it: for ids that must also be unguessable. */
+  seed: string;
+}
+
 export interface ApiInput<B, Q, P, Auth extends boolean> {
   principal: Auth extends true ? Principal : undefined;
   body: B;
@@ -39,7 +47,7 @@ export interface ApiInput<B, Q, P, Auth extends boolean> {
    * On an idempotent route called with an Idempotency-Key: the id the create gives its resource,
    * fixed when the key was claimed, so a retry after a crash conflicts instead of duplicating.
    */
-  idempotency?: { resourceId: string } | undefined;
+  idempotency?: IdempotentCreate | undefined;
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -75,13 +83,13 @@ export interface ApiRouteDefinition<
   /** From the head: the route honours an Idempotency-Key (docs/api.md, "Idempotent requests"). */
   idempotent?: boolean;
   /**
-   * An idempotent create whose first run died holding its key: the resource it made under
-   * `idempotency.resourceId`, answered as the create would, or undefined when it made none (the
-   * create then runs again with the same id).
+   * An idempotent create whose first run died holding its key: the resource it made with the ids
+   * `created` fixes, answered as the create would, or undefined when it made none (the create then
+   * runs again with the same ids, so it cannot make a second one).
    */
   recoverCreate?(
     input: ApiInput<Out<B>, Out<Q>, Out<P>, S extends ApiScope ? true : false>,
-    resourceId: string,
+    created: IdempotentCreate,
   ): Promise<ApiResult | undefined>;
   /** The first answer's body as kept for replays; a create that shows a secret once leaves it out. */
   replayBody?(body: unknown): unknown;
@@ -131,11 +139,28 @@ const idempotencyKeyParameter = z.object({
     }),
 });
 
+const idempotencyProblems: Record<number, ResponseSpec> = {
+  409: {
+    description: 'idempotency_key_in_flight: the first request with this Idempotency-Key is still running.',
+    schema: problemSchema,
+  },
+  422: {
+    description: 'idempotency_key_reused: this Idempotency-Key was first sent with a different request.',
+    schema: problemSchema,
+  },
+};
+
 /** The OpenAPI path of one route, or undefined for a hidden one (the reference page). */
 function openApiPathOf(def: AnyApiRoute): RouteConfig | undefined {
   if (def.hidden) return undefined;
   const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
-  const all = def.scope ? { ...commonProblems, ...def.responses } : def.responses;
+  const all = def.scope ? { ...commonProblems, ...def.responses } : { ...def.responses };
+  if (def.idempotent) {
+    for (const [status, spec] of Object.entries(idempotencyProblems)) {
+      const own = all[Number(status)];
+      all[Number(status)] = own ? { ...own, description: `${own.description} ${spec.description}` } : spec;
+    }
+  }
   for (const [status, spec] of Object.entries(all)) {
     const contentType = Number(status) >= 400 ? 'application/problem+json' : 'application/json';
     responses[status] = spec.schema

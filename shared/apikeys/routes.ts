@@ -1,5 +1,5 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
-import { withoutSecret } from '../idempotency/replay-body';
+import { recovered, withoutSecret } from '../idempotency/replay-body';
 import { createApiKey, getApiKey, listApiKeys, revokeApiKey } from './api-keys';
 import {
   apiKeyListSchema,
@@ -23,9 +23,11 @@ export const routes = {
     tags: ['API keys'],
     body: createApiKeyBody,
     responses: { 201: { description: 'Created; `key` is shown only here.', schema: createdApiKeySchema } },
-    handle: async ({ principal, body, correlationId }) => ({
+    recoverCreate: ({ principal }, created) =>
+      recovered(201, () => getApiKey(deps(), principal, created.resourceId.toLowerCase())),
+    handle: async ({ principal, body, correlationId, idempotency }) => ({
       status: 201,
-      body: await createApiKey(deps(), principal, body, correlationId),
+      body: await createApiKey(deps(), principal, body, correlationId, idempotency?.resourceId.toLowerCase()),
     }),
   }),
   listApiKeys: defineApiRoute({

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { nowMs } from '../clock';
 import { DomainError } from '../errors/domain-error';
 import { AlreadyExistsError, ConflictError } from '../storage/errors';
@@ -60,6 +61,7 @@ function freshRecord(deps: IdempotencyDeps, fingerprint: string, at: number): Id
     fingerprint,
     state: 'in_flight',
     resourceId: newestFirstId(at),
+    seed: randomBytes(18).toString('base64url'),
     leaseUntil: at + deps.leaseMs,
     expiresAt: new Date(at + deps.retentionMs).toISOString(),
     createdAt: new Date(at).toISOString(),

@@ -34,17 +34,24 @@ async function replay(def: AnyApiRoute, input: RouteInput, record: IdempotencyRe
   const status = record.status ?? 200;
   if (record.body !== undefined) return { status, headers, body: JSON.parse(record.body) as unknown };
   // The first answer was too large to keep, or had no body: rebuild it from the resource.
-  const rebuilt = def.recoverCreate ? await def.recoverCreate(input, record.resourceId) : undefined;
+  const created = { resourceId: record.resourceId, seed: record.seed };
+  const rebuilt = def.recoverCreate ? await def.recoverCreate(input, created) : undefined;
   const body = rebuilt?.body === undefined ? undefined : def.replayBody ? def.replayBody(rebuilt.body) : rebuilt.body;
   return { status, headers, ...(body !== undefined ? { body } : {}) };
 }
 
 async function runClaimed(def: AnyApiRoute, input: RouteInput, claim: Claim, resumed: boolean): Promise<ApiResult> {
   const deps = idempotencyDeps();
-  const withId: RouteInput = { ...input, idempotency: { resourceId: claim.record.resourceId } };
+  const created = { resourceId: claim.record.resourceId, seed: claim.record.seed };
+  const withId: RouteInput = { ...input, idempotency: created };
   let result: ApiResult | undefined;
   try {
-    if (resumed && def.recoverCreate) result = await def.recoverCreate(withId, claim.record.resourceId);
+    if (resumed && def.recoverCreate) {
+      const found = await def.recoverCreate(withId, created);
+      // A recovered create answers from the stored resource: a secret it showed once is not there.
+      if (found)
+        result = def.replayBody && found.body !== undefined ? { ...found, body: def.replayBody(found.body) } : found;
+    }
     result ??= await def.handle(withId);
   } catch (error) {
     // A refusal changes nothing, so the key is given back for a corrected retry. Anything else may

@@ -1,3 +1,5 @@
+import { ResourceNotFoundError } from '../errors/domain-error';
+
 /**
  * The stored copy of a create's first answer when that answer showed a secret once (an API key, a
  * webhook or subscription signing secret): the secret is left out and `secretShownOnce: true` says
@@ -18,4 +20,20 @@ export function withoutSecret(...path: string[]): (body: unknown) => unknown {
       ? { ...copy, secretShownOnce: true }
       : copy;
   };
+}
+
+/**
+ * A create's answer rebuilt from the resource it made, for `recoverCreate`: undefined when `find`
+ * says it does not exist (the create never happened and runs again).
+ */
+export async function recovered(
+  status: number,
+  find: () => Promise<unknown>,
+): Promise<{ status: number; body: unknown } | undefined> {
+  try {
+    return { status, body: await find() };
+  } catch (error) {
+    if (error instanceof ResourceNotFoundError) return undefined;
+    throw error;
+  }
 }

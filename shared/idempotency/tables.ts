@@ -16,6 +16,11 @@ export const idempotencyRecordSchema = z.object({
    * reuses it, so the create conflicts with itself instead of making a second resource.
    */
   resourceId: z.string(),
+  /**
+   * 18 random bytes (base64url) for a create whose id must be unguessable as well as fixed (an
+   * inbound webhook's id is in its public URL). Kept server-side like everything in this row.
+   */
+  seed: z.string(),
   /** Until when an `in_flight` claim belongs to the request that made it (ms since the epoch). */
   leaseUntil: z.number(),
   /** After this instant the key is forgotten: a new request with it starts afresh. */

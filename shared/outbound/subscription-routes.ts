@@ -1,5 +1,5 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
-import { withoutSecret } from '../idempotency/replay-body';
+import { recovered, withoutSecret } from '../idempotency/replay-body';
 import {
   createdSubscriptionSchema,
   createSubscriptionBody,
@@ -33,9 +33,11 @@ export const routes = {
     tags,
     body: createSubscriptionBody,
     responses: { 201: { description: 'Created; `secret` is shown only here.', schema: createdSubscriptionSchema } },
-    handle: async ({ principal, body, correlationId }) => ({
+    recoverCreate: ({ principal }, created) =>
+      recovered(201, () => getSubscription(outboundDeps(), principal.tenantId, created.resourceId)),
+    handle: async ({ principal, body, correlationId, idempotency }) => ({
       status: 201,
-      body: await createSubscription(outboundDeps(), principal, body, correlationId),
+      body: await createSubscription(outboundDeps(), principal, body, correlationId, idempotency?.resourceId),
     }),
   }),
   listSubscriptions: defineApiRoute({

@@ -1,6 +1,6 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
 import { pageQuery } from '../apikeys/api-schemas';
-import { withoutSecret } from '../idempotency/replay-body';
+import { recovered, withoutSecret } from '../idempotency/replay-body';
 import { createdTenantSchema, createTenantBody, tenantIdParams, tenantListSchema, tenantSchema } from './api-schemas';
 import { tenantDeps } from './deps';
 import { tenantsRouteHeads as heads } from './route-heads';
@@ -22,9 +22,10 @@ export const routes = {
     responses: {
       201: { description: 'Created; `adminKey.key` is shown only here.', schema: createdTenantSchema },
     },
-    handle: async ({ principal, body, correlationId }) => ({
+    recoverCreate: (_input, created) => recovered(201, () => getTenant(deps(), created.resourceId.toLowerCase())),
+    handle: async ({ principal, body, correlationId, idempotency }) => ({
       status: 201,
-      body: await createTenant(deps(), principal, body, correlationId),
+      body: await createTenant(deps(), principal, body, correlationId, idempotency?.resourceId.toLowerCase()),
     }),
   }),
   listTenants: defineApiRoute({
