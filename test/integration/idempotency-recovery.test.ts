@@ -6,7 +6,9 @@ import { routes as apiKeyRoutes } from '../../shared/apikeys/routes';
 import { installClock, ManualClock } from '../../shared/clock';
 import { resetSettingsCache } from '../../shared/config/settings';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
-import { IDEMPOTENCY_LEASE_MS } from '../../shared/idempotency/deps';
+import { claimKey } from '../../shared/idempotency/claims';
+import { IDEMPOTENCY_LEASE_MS, idempotencyDeps } from '../../shared/idempotency/deps';
+import { purgeExpiredKeys } from '../../shared/idempotency/housekeeping';
 import { IDEMPOTENCY_CRASH_BEFORE_RECORD } from '../../shared/idempotency/idempotent-call';
 import { routes as webhookRoutes } from '../../shared/inbound/webhook-routes';
 import { routes as integrationRoutes } from '../../shared/integrations/routes';
@@ -217,5 +219,32 @@ describe('an idempotent create that crashed before its key record', () => {
       idempotencyKey: 'refused-then-fixed',
     });
     expect(fixed.status).toBe(201);
+  });
+});
+
+describe('expiry of idempotency keys', () => {
+  it('after the retention a key starts afresh, and the hourly purge deletes the rows of past days', async () => {
+    const deps = idempotencyDeps();
+    const partition = uniqueName('purge-').toLowerCase();
+    const first = await claimKey(deps, partition, 'k/1', 'fingerprint-a');
+    expect(first.kind).toBe('fresh');
+    await expect(claimKey(deps, partition, 'k/1', 'fingerprint-b')).rejects.toMatchObject({
+      code: 'idempotency_key_reused',
+    });
+
+    clock.advance(deps.retentionMs + 1_000);
+    // Forgotten: another request may use the key, and gets a new resource id.
+    const again = await claimKey(deps, partition, 'k/1', 'fingerprint-b');
+    expect(again.kind).toBe('fresh');
+    if (first.kind !== 'fresh' || again.kind !== 'fresh') throw new Error('unreachable');
+    expect(again.claim.record.resourceId).not.toBe(first.claim.record.resourceId);
+    const other = await claimKey(deps, partition, 'k/2', 'fingerprint-c');
+    expect(other.kind).toBe('fresh');
+
+    clock.advance(deps.retentionMs + 86_400_000);
+    const purged = await purgeExpiredKeys(deps);
+    expect(purged.keys).toBeGreaterThanOrEqual(2);
+    expect(await deps.tables.keys.get(partition, 'k~2F1')).toBeUndefined();
+    expect(await deps.tables.keys.get(partition, 'k~2F2')).toBeUndefined();
   });
 });
