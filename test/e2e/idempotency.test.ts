@@ -18,7 +18,9 @@ const hosts: HostProcess[] = [];
 const receivers: Receiver[] = [];
 const dirs: string[] = [];
 afterAll(async () => {
-  for (const h of hosts) await h.kill();
+  // Stopped, not killed: the host stops its Azurite in order, so nothing still writes into the
+  // folder when it is removed (a killed host's Azurite flushes for a while after the host is gone).
+  for (const h of hosts) await h.stop();
   for (const r of receivers) await r.close();
   for (const d of dirs) rmSync(d, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
 });
