@@ -25,6 +25,14 @@ export interface ApiResult {
   text?: string;
 }
 
+/** What an Idempotency-Key fixes for the create it guards (shared/idempotency/claims.ts). */
+export interface IdempotentCreate {
+  /** A newest-first id minted when the key was claimed; the same on every retry. */
+  resourceId: string;
+  /** 18 random bytes, base64url, minted with it: for ids that must also be unguessable. */
+  seed: string;
+}
+
 export interface ApiInput<B, Q, P, Auth extends boolean> {
   principal: Auth extends true ? Principal : undefined;
   body: B;
@@ -35,6 +43,11 @@ export interface ApiInput<B, Q, P, Auth extends boolean> {
   request: HttpRequest;
   /** The invocation, for input bindings a registration declared (the durable client). */
   context: InvocationContext;
+  /**
+   * On an idempotent route called with an Idempotency-Key: the id the create gives its resource,
+   * fixed when the key was claimed, so a retry after a crash conflicts instead of duplicating.
+   */
+  idempotency?: IdempotentCreate | undefined;
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -67,6 +80,19 @@ export interface ApiRouteDefinition<
   responses: Record<number, ResponseSpec>;
   /** Leave the route out of the OpenAPI document (the reference page itself). */
   hidden?: boolean;
+  /** From the head: the route honours an Idempotency-Key (docs/api.md, "Idempotent requests"). */
+  idempotent?: boolean;
+  /**
+   * An idempotent create whose first run died holding its key: the resource it made with the ids
+   * `created` fixes, answered as the create would, or undefined when it made none (the create then
+   * runs again with the same ids, so it cannot make a second one).
+   */
+  recoverCreate?(
+    input: ApiInput<Out<B>, Out<Q>, Out<P>, S extends ApiScope ? true : false>,
+    created: IdempotentCreate,
+  ): Promise<ApiResult | undefined>;
+  /** The first answer's body as kept for replays; a create that shows a secret once leaves it out. */
+  replayBody?(body: unknown): unknown;
   handle(input: ApiInput<Out<B>, Out<Q>, Out<P>, S extends ApiScope ? true : false>): Promise<ApiResult>;
 }
 
@@ -102,11 +128,39 @@ const commonProblems: Record<number, ResponseSpec> = {
   },
 };
 
+const idempotencyKeyParameter = z.object({
+  'Idempotency-Key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/)
+    .optional()
+    .meta({
+      description:
+        'Makes a retry safe: the same key with the same request answers the first result again (marked Idempotent-Replayed: true) and creates nothing; 1-255 visible ASCII characters, remembered for IDEMPOTENCY_KEY_RETENTION_HOURS (docs/api.md, "Idempotent requests").',
+    }),
+});
+
+const idempotencyProblems: Record<number, ResponseSpec> = {
+  409: {
+    description: 'idempotency_key_in_flight: the first request with this Idempotency-Key is still running.',
+    schema: problemSchema,
+  },
+  422: {
+    description: 'idempotency_key_reused: this Idempotency-Key was first sent with a different request.',
+    schema: problemSchema,
+  },
+};
+
 /** The OpenAPI path of one route, or undefined for a hidden one (the reference page). */
 function openApiPathOf(def: AnyApiRoute): RouteConfig | undefined {
   if (def.hidden) return undefined;
   const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
-  const all = def.scope ? { ...commonProblems, ...def.responses } : def.responses;
+  const all = def.scope ? { ...commonProblems, ...def.responses } : { ...def.responses };
+  if (def.idempotent) {
+    for (const [status, spec] of Object.entries(idempotencyProblems)) {
+      const own = all[Number(status)];
+      all[Number(status)] = own ? { ...own, description: `${own.description} ${spec.description}` } : spec;
+    }
+  }
   for (const [status, spec] of Object.entries(all)) {
     const contentType = Number(status) >= 400 ? 'application/problem+json' : 'application/json';
     responses[status] = spec.schema
@@ -114,6 +168,7 @@ function openApiPathOf(def: AnyApiRoute): RouteConfig | undefined {
       : { description: spec.description };
   }
   const params = def.params instanceof z.ZodObject ? def.params : undefined;
+  const headers = def.idempotent ? idempotencyKeyParameter : undefined;
   const query = def.query instanceof z.ZodObject ? def.query : undefined;
   return {
     method: def.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete',
@@ -126,6 +181,7 @@ function openApiPathOf(def: AnyApiRoute): RouteConfig | undefined {
     request: {
       ...(params ? { params } : {}),
       ...(query ? { query } : {}),
+      ...(headers ? { headers } : {}),
       ...(def.body
         ? { body: { content: { 'application/json': { schema: def.body } }, required: !def.bodyOptional } }
         : {}),
@@ -169,6 +225,8 @@ export interface ApiRouteHead<K extends string = string> {
   scope: ApiScope | null;
   /** The definition's operationId, and the name the routes module exports it under. */
   operationId: K;
+  /** The route honours an Idempotency-Key (a publish or a create; shared/idempotency). */
+  idempotent?: boolean;
 }
 
 /**

@@ -15,6 +15,7 @@ import { problemResponse } from '../http/problem';
 import { RateLimitExceededError, type RateLimitState, rateLimitHeaders } from '../http/rate-limit';
 import { checkPathParams, clientQuery, noQuery, readJsonBody, readQuery, validate } from '../http/request-parsing';
 import { SECURITY_HEADERS } from '../http/security-headers';
+import { idempotentCall } from '../idempotency/idempotent-call';
 import { createLogger } from '../observability/logger';
 import type { AnyApiRoute, ApiInput } from './api-route';
 
@@ -109,7 +110,8 @@ export function routeHandler(def: AnyApiRoute): HttpHandler {
         request,
         context,
       };
-      const result = await def.handle(input as Parameters<AnyApiRoute['handle']>[0]);
+      const typed = input as Parameters<AnyApiRoute['handle']>[0];
+      const result = def.idempotent && principal ? await idempotentCall(def, typed) : await def.handle(typed);
       response = {
         status: result.status,
         headers: {

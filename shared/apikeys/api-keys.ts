@@ -101,6 +101,8 @@ export async function createApiKey(
   caller: Principal,
   input: { name: string; scopes: Scope[]; expiresAt?: string | undefined },
   correlationId: string,
+  /** Fixed by an Idempotency-Key: a retry's insert then conflicts instead of making a second key. */
+  keyId?: string,
 ): Promise<ApiKeyView & { key: string }> {
   const escalated = input.scopes.filter((s) => !grants(caller.scopes, s));
   if (escalated.length > 0) throw new ScopeEscalationError(escalated);
@@ -109,7 +111,7 @@ export async function createApiKey(
   const expiresAt = cappedExpiry(caller, input.expiresAt, deps.maxLifetimeDays ?? DEFAULT_MAX_KEY_LIFETIME_DAYS, now);
   // The creator itself has (all but) expired: a key it made would be dead on arrival.
   if (expiresAt <= now) throw new InvalidExpiryError();
-  const material = generateKeyMaterial();
+  const material = generateKeyMaterial(keyId);
   const at = new Date(now).toISOString();
   const record: ApiKeyRecord = {
     name: input.name,

@@ -18,8 +18,8 @@ export interface NewKeyMaterial {
   hint: string;
 }
 
-export function generateKeyMaterial(): NewKeyMaterial {
-  const keyId = newestFirstId().toLowerCase();
+/** `keyId` is fixed by an Idempotency-Key on the create; otherwise a fresh one. */
+export function generateKeyMaterial(keyId: string = newestFirstId().toLowerCase()): NewKeyMaterial {
   const secret = randomBytes(32).toString('base64url');
   const key = `${PREFIX}${keyId}_${secret}`;
   return { keyId, key, hash: hashKey(key), hint: `${PREFIX}${keyId}_${secret.slice(0, 4)}…` };

@@ -12,6 +12,7 @@ export const apikeysRouteHeads = {
     route: 'v1/api-keys',
     scope: 'apikeys:write',
     operationId: 'createApiKey',
+    idempotent: true,
   },
   listApiKeys: {
     name: 'api-keys-list',

@@ -1,4 +1,5 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
+import { recovered, withoutSecret } from '../idempotency/replay-body';
 import { createApiKey, getApiKey, listApiKeys, revokeApiKey } from './api-keys';
 import {
   apiKeyListSchema,
@@ -17,13 +18,16 @@ const deps = apiKeyDeps;
 export const routes = {
   createApiKey: defineApiRoute({
     ...heads.createApiKey,
+    replayBody: withoutSecret('key'),
     summary: 'Create an API key (the key is returned once)',
     tags: ['API keys'],
     body: createApiKeyBody,
     responses: { 201: { description: 'Created; `key` is shown only here.', schema: createdApiKeySchema } },
-    handle: async ({ principal, body, correlationId }) => ({
+    recoverCreate: ({ principal }, created) =>
+      recovered(201, () => getApiKey(deps(), principal, created.resourceId.toLowerCase())),
+    handle: async ({ principal, body, correlationId, idempotency }) => ({
       status: 201,
-      body: await createApiKey(deps(), principal, body, correlationId),
+      body: await createApiKey(deps(), principal, body, correlationId, idempotency?.resourceId.toLowerCase()),
     }),
   }),
   listApiKeys: defineApiRoute({

@@ -224,6 +224,12 @@ export const settingSpecs = {
     description:
       'Outbound events, deliveries and their attempts older than this many days are purged by the hourly outbound-retention timer (default 30).',
   },
+  IDEMPOTENCY_KEY_RETENTION_HOURS: {
+    schema: z.coerce.number().int().min(1).max(720).default(24),
+    scope: 'optional',
+    description:
+      'How long an Idempotency-Key is remembered on publish and create routes: a retry within this many hours replays the first answer (default 24).',
+  },
   EVENT_RETENTION_DAYS: {
     schema: z.coerce.number().int().min(1).max(3650).default(30),
     scope: 'optional',

@@ -107,6 +107,18 @@ const MEANINGS = {
   malformed_request: ['edge', 'The HTTP request itself could not be parsed.'],
   request_timeout: ['edge', 'The request was not received in time.'],
   header_fields_too_large: ['edge', 'The request headers are over the host limit.'],
+  idempotency_key_invalid: [
+    'request',
+    'The Idempotency-Key header is empty, longer than 255 characters or not visible ASCII.',
+  ],
+  idempotency_key_reused: [
+    'request',
+    'This Idempotency-Key was first used with a different request (route, body or key).',
+  ],
+  idempotency_key_in_flight: [
+    'request',
+    'The first request with this Idempotency-Key is still running; retry shortly.',
+  ],
 } as const satisfies Record<ErrorCode, readonly [Group, string]>;
 
 const NA_ADMIN_API = { na: 'An admin API answer; it is not a transaction of this type.' };

@@ -84,6 +84,10 @@ export const ERROR_CODES = [
   'malformed_request',
   'request_timeout',
   'header_fields_too_large',
+  // Idempotent creates (shared/idempotency)
+  'idempotency_key_invalid',
+  'idempotency_key_reused',
+  'idempotency_key_in_flight',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

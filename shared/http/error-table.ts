@@ -78,6 +78,9 @@ export const ERROR_TABLE = {
   malformed_request: { status: 400, title: 'Malformed request' },
   request_timeout: { status: 408, title: 'Request timeout' },
   header_fields_too_large: { status: 431, title: 'Request header fields too large' },
+  idempotency_key_invalid: { status: 400, title: 'Invalid Idempotency-Key header' },
+  idempotency_key_reused: { status: 422, title: 'Idempotency-Key reused with a different request' },
+  idempotency_key_in_flight: { status: 409, title: 'A request with this Idempotency-Key is in flight' },
 } as const satisfies Record<ErrorCode, ErrorMapping>;
 
 export function errorMapping(code: ErrorCode): ErrorMapping {

@@ -34,6 +34,7 @@ export const webhookRouteHeads = {
     route: 'v1/webhooks',
     scope: 'webhooks:write',
     operationId: 'createWebhook',
+    idempotent: true,
   },
   listWebhooks: {
     name: 'webhooks-list',

@@ -1,4 +1,5 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
+import { recovered, withoutSecret } from '../idempotency/replay-body';
 import {
   createdWebhookSchema,
   createWebhookBody,
@@ -19,6 +20,7 @@ import {
   listWebhooks,
   rotateWebhookSecret,
   setWebhookStatus,
+  webhookIdFromSeed,
 } from './webhooks';
 
 const deps = webhookDeps;
@@ -48,6 +50,7 @@ function statusRoute(
 export const routes = {
   createWebhook: defineApiRoute({
     ...heads.createWebhook,
+    replayBody: withoutSecret('secret'),
     summary: 'Register an inbound webhook (URL and secret are returned; the secret only here)',
     tags: ['Webhooks'],
     body: createWebhookBody,
@@ -55,9 +58,17 @@ export const routes = {
       201: { description: 'Created; `secret` is shown only here.', schema: createdWebhookSchema },
       404: { description: 'No such integration in this tenant.', schema: problemSchema },
     },
-    handle: async ({ principal, body, correlationId }) => ({
+    recoverCreate: ({ principal }, created) =>
+      recovered(201, () => getWebhook(deps(), principal, webhookIdFromSeed(created.seed))),
+    handle: async ({ principal, body, correlationId, idempotency }) => ({
       status: 201,
-      body: await createWebhook(deps(), principal, body, correlationId),
+      body: await createWebhook(
+        deps(),
+        principal,
+        body,
+        correlationId,
+        idempotency ? webhookIdFromSeed(idempotency.seed) : undefined,
+      ),
     }),
   }),
   listWebhooks: defineApiRoute({

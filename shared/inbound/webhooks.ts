@@ -55,6 +55,11 @@ function newWebhookId(): string {
   return `wh_${randomBytes(18).toString('base64url')}`;
 }
 
+/** The webhook id an Idempotency-Key's 18 random bytes give: the same shape and strength as newWebhookId. */
+export function webhookIdFromSeed(seed: string): string {
+  return `wh_${seed}`;
+}
+
 export function receiveUrl(publicBaseUrl: string | undefined, id: string): string {
   return `${publicBaseUrl ?? ''}/api/hooks/${id}`;
 }
@@ -87,9 +92,10 @@ export async function createWebhook(
   caller: Principal,
   input: CreateWebhookInput,
   correlationId: string,
+  /** Fixed by an Idempotency-Key (`webhookIdFromSeed`): a retry's insert conflicts instead of registering twice. */
+  id: string = newWebhookId(),
 ): Promise<WebhookView & { secret: string }> {
   const source = input.integrationId ? await deps.integrationVendor(caller, input.integrationId) : GENERIC_SOURCE;
-  const id = newWebhookId();
   const secret = newWebhookSecret();
   const at = new Date(nowMs()).toISOString();
   const record: WebhookRecord = {

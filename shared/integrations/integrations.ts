@@ -193,6 +193,8 @@ async function testBeforeSave(
 export interface CreateOptions {
   skipTest: boolean;
   correlationId: string;
+  /** Fixed by an Idempotency-Key: a retry's insert then conflicts instead of connecting twice. */
+  id?: string | undefined;
 }
 
 export async function testUnsavedConnection(
@@ -253,7 +255,7 @@ export async function createIntegration(
     }));
   }
   const at = new Date(nowMs()).toISOString();
-  const id = newestFirstId();
+  const id = options.id ?? newestFirstId();
   const record: IntegrationRecord = {
     vendor: input.vendor,
     name: input.name,

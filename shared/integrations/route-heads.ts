@@ -27,6 +27,7 @@ export const integrationsRouteHeads = {
     route: 'v1/integrations',
     scope: 'integrations:write',
     operationId: 'createIntegration',
+    idempotent: true,
   },
   testConnection: {
     name: 'integrations-test-unsaved',

@@ -1,4 +1,5 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
+import { recovered } from '../idempotency/replay-body';
 import {
   createIntegrationBody,
   integrationIdParams,
@@ -43,9 +44,15 @@ export const routes = {
       201: { description: 'Created (never with credentials).', schema: integrationSchema },
       422: testFailed,
     },
-    handle: async ({ principal, body, query, correlationId }) => ({
+    recoverCreate: ({ principal }, created) =>
+      recovered(201, () => getIntegration(integrationDeps(), principal, created.resourceId)),
+    handle: async ({ principal, body, query, correlationId, idempotency }) => ({
       status: 201,
-      body: await createIntegration(integrationDeps(), principal, body, { skipTest: query.skipTest, correlationId }),
+      body: await createIntegration(integrationDeps(), principal, body, {
+        skipTest: query.skipTest,
+        correlationId,
+        id: idempotency?.resourceId,
+      }),
     }),
   }),
   testConnection: defineApiRoute({

@@ -21,14 +21,15 @@ export const routes = {
     tags: ['Subscriptions'],
     body: publishBody,
     responses: { 202: { description: 'Accepted; deliveries are under way.', schema: publishedSchema } },
-    handle: async ({ principal, body }) => {
+    handle: async ({ principal, body, idempotency }) => {
       const tx = { tenantId: principal.tenantId, type: 'custom_event' as const, integrationId: body.type };
       try {
         const starter = queueStarter(processBus());
         const result = await publishToSubscribers(
           outboundDeps(),
           principal.tenantId,
-          { type: body.type, data: body.data, source: 'admin' },
+          // Under an Idempotency-Key the event id is the key's: a retry after a crash publishes nothing twice.
+          { type: body.type, data: body.data, source: 'admin', key: idempotency?.resourceId },
           starter,
         );
         await countTransactionNow({ ...tx, ok: true, code: 202 });

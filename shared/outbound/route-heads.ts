@@ -63,6 +63,7 @@ export const subscriptionRouteHeads = {
     route: 'v1/subscriptions',
     scope: 'subscriptions:write',
     operationId: 'createSubscription',
+    idempotent: true,
   },
   listSubscriptions: {
     name: 'subscriptions-list',
@@ -113,5 +114,6 @@ export const publishRouteHeads = {
     route: 'v1/events/publish',
     scope: 'admin',
     operationId: 'publishEvent',
+    idempotent: true,
   },
 } as const satisfies Record<string, RegisteredRouteHead>;

@@ -1,4 +1,5 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
+import { recovered, withoutSecret } from '../idempotency/replay-body';
 import {
   createdSubscriptionSchema,
   createSubscriptionBody,
@@ -27,13 +28,16 @@ const notFound = { description: 'No such subscription in this tenant.', schema: 
 export const routes = {
   createSubscription: defineApiRoute({
     ...heads.createSubscription,
+    replayBody: withoutSecret('secret'),
     summary: 'Subscribe a URL to events (the signing secret is returned once)',
     tags,
     body: createSubscriptionBody,
     responses: { 201: { description: 'Created; `secret` is shown only here.', schema: createdSubscriptionSchema } },
-    handle: async ({ principal, body, correlationId }) => ({
+    recoverCreate: ({ principal }, created) =>
+      recovered(201, () => getSubscription(outboundDeps(), principal.tenantId, created.resourceId)),
+    handle: async ({ principal, body, correlationId, idempotency }) => ({
       status: 201,
-      body: await createSubscription(outboundDeps(), principal, body, correlationId),
+      body: await createSubscription(outboundDeps(), principal, body, correlationId, idempotency?.resourceId),
     }),
   }),
   listSubscriptions: defineApiRoute({

@@ -104,11 +104,12 @@ export async function createSubscription(
   caller: Principal,
   input: SubscriptionInput,
   correlationId: string,
+  /** Fixed by an Idempotency-Key: a retry's insert then conflicts instead of subscribing twice. */
+  id: string = newestFirstId(),
 ): Promise<SubscriptionView & { secret: string }> {
   await checkUrl(deps, input.url);
   const secret = generateSigningSecret();
   const at = new Date(nowMs()).toISOString();
-  const id = newestFirstId();
   const record: SubscriptionRecord = {
     url: input.url,
     eventTypes: [...new Set(input.eventTypes)],

@@ -6,7 +6,14 @@ import type { RegisteredRouteHead } from '../api/api-route';
  * is erased), so registration may evaluate it (test/unit/lazy-registration.test.ts).
  */
 export const sopRouteHeads = {
-  createSop: { name: 'sops-create', method: 'POST', route: 'v1/sops', scope: 'sops:write', operationId: 'createSop' },
+  createSop: {
+    name: 'sops-create',
+    method: 'POST',
+    route: 'v1/sops',
+    scope: 'sops:write',
+    operationId: 'createSop',
+    idempotent: true,
+  },
   listSops: { name: 'sops-list', method: 'GET', route: 'v1/sops', scope: 'sops:read', operationId: 'listSops' },
   previewSopMatch: {
     name: 'sops-match-preview',

@@ -1,4 +1,5 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
+import { recovered } from '../idempotency/replay-body';
 import {
   matchPreviewBody,
   matchResultSchema,
@@ -24,9 +25,11 @@ export const routes = {
     tags: TAGS,
     body: sopBody,
     responses: { 201: { description: 'Created.', schema: sopSchema } },
-    handle: async ({ principal, body, correlationId }) => ({
+    recoverCreate: ({ principal }, created) =>
+      recovered(201, () => getSop(sopDeps(), principal.tenantId, created.resourceId)),
+    handle: async ({ principal, body, correlationId, idempotency }) => ({
       status: 201,
-      body: await createSop(sopDeps(), principal, body, correlationId),
+      body: await createSop(sopDeps(), principal, body, correlationId, idempotency?.resourceId),
     }),
   }),
   listSops: defineApiRoute({

@@ -67,10 +67,11 @@ export async function createSop(
   caller: Principal,
   input: SopInput,
   correlationId: string,
+  /** Fixed by an Idempotency-Key: a retry's insert then conflicts instead of making a second SOP. */
+  id: string = newestFirstId(),
 ): Promise<SopView> {
   await validate(deps, caller, input);
   const at = new Date(nowMs()).toISOString();
-  const id = newestFirstId();
   const stored = await deps.tables.sops.insert(caller.tenantId, id, {
     name: input.name,
     description: input.description ?? null,

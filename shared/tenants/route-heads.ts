@@ -12,6 +12,7 @@ export const tenantsRouteHeads = {
     route: 'v1/tenants',
     scope: 'operator',
     operationId: 'createTenant',
+    idempotent: true,
   },
   listTenants: {
     name: 'tenants-list',

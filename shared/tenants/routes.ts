@@ -1,6 +1,7 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
 import { pageQuery } from '../apikeys/api-schemas';
 import { services } from '../app/services';
+import { recovered, withoutSecret } from '../idempotency/replay-body';
 import {
   createdTenantSchema,
   createTenantBody,
@@ -23,15 +24,17 @@ const notFound = { description: 'No such tenant.', schema: problemSchema };
 export const routes = {
   createTenant: defineApiRoute({
     ...heads.createTenant,
+    replayBody: withoutSecret('adminKey', 'key'),
     summary: 'Onboard a tenant (MSP); its first admin key is returned once',
     tags: ['Tenants (operator)'],
     body: createTenantBody,
     responses: {
       201: { description: 'Created; `adminKey.key` is shown only here.', schema: createdTenantSchema },
     },
-    handle: async ({ principal, body, correlationId }) => ({
+    recoverCreate: (_input, created) => recovered(201, () => getTenant(deps(), created.resourceId.toLowerCase())),
+    handle: async ({ principal, body, correlationId, idempotency }) => ({
       status: 201,
-      body: await createTenant(deps(), principal, body, correlationId),
+      body: await createTenant(deps(), principal, body, correlationId, idempotency?.resourceId.toLowerCase()),
     }),
   }),
   listTenants: defineApiRoute({

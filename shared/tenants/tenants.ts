@@ -81,9 +81,11 @@ export async function createTenant(
   operator: Principal,
   input: { name: string; description?: string | undefined },
   correlationId: string,
+  /** Fixed by an Idempotency-Key: a retry's insert then conflicts instead of onboarding twice. */
+  id?: string,
 ): Promise<TenantView & { adminKey: ApiKeyView & { key: string } }> {
   const at = nowMs();
-  const tenantId = newestFirstId(at).toLowerCase();
+  const tenantId = id ?? newestFirstId(at).toLowerCase();
   const iso = new Date(at).toISOString();
   const record: TenantRecord = {
     name: input.name,

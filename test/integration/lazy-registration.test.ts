@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { LoadReport } from '../../bench/cold-start/load-once';
 import { deadLetterQueueName } from '../../shared/bus/port';
 import { STAGE_QUEUES, STAGES } from '../../shared/events/contract';
+import { IDEMPOTENCY_PURGE_SCHEDULE } from '../../shared/idempotency/housekeeping';
 import { EVENTS_RETENTION_SCHEDULE } from '../../shared/inbound/retention';
 import { STUCK_SWEEP_SCHEDULE } from '../../shared/inbound/stuck-events';
 import { RENEWAL_SCHEDULE } from '../../shared/inbound/vendor-push';
@@ -140,6 +141,7 @@ describe('registering the app', () => {
     expect(trigger('events-retention')?.['schedule']).toBe(EVENTS_RETENTION_SCHEDULE);
     expect(trigger('events-stuck-sweep')?.['schedule']).toBe(STUCK_SWEEP_SCHEDULE);
     expect(trigger('webhooks-renewal')?.['schedule']).toBe(RENEWAL_SCHEDULE);
+    expect(trigger('idempotency-keys-purge')?.['schedule']).toBe(IDEMPOTENCY_PURGE_SCHEDULE);
     expect(trigger('reconcile-weekly-timer')?.['schedule']).toBe(RECONCILE_SCHEDULE);
     expect(trigger(DELIVERY_ORCHESTRATOR)?.type).toBe('orchestrationTrigger');
     expect(trigger(ATTEMPT_ACTIVITY)?.type).toBe('activityTrigger');
