@@ -33,6 +33,8 @@ const MAX_GROUPS = 2_000;
 export interface Tally {
   succeeded: number;
   failed: number;
+  /** Inbound events an ingest filter dropped: neither a success nor a failure (docs/pipeline.md). */
+  filtered: number;
 }
 
 export interface Tile extends Tally {
@@ -90,15 +92,16 @@ async function transactionRows(deps: DashboardDeps, tenantId: string, days: read
   const perDay = await pool(days, READ_CONCURRENCY, async (day) => {
     const at = dayStartMs(day);
     const rows = await deps.counters.totals(tenantId, at, at, 'day');
-    return rows.filter((r) => r.outcome === 'succeeded' || r.outcome === 'failed');
+    return rows.filter((r) => r.outcome === 'succeeded' || r.outcome === 'failed' || r.outcome === 'filtered');
   });
   return perDay.flat();
 }
 
-const emptyTally = (): Tally => ({ succeeded: 0, failed: 0 });
+const emptyTally = (): Tally => ({ succeeded: 0, failed: 0, filtered: 0 });
 
 function add(tally: Tally, row: CounterTotal): void {
   if (row.outcome === 'succeeded') tally.succeeded += row.count;
+  else if (row.outcome === 'filtered') tally.filtered += row.count;
   else tally.failed += row.count;
 }
 
