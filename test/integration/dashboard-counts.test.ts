@@ -213,7 +213,13 @@ describe('dashboard (Azurite, virtual clock)', () => {
   it('answers every type with zeros and null changes for a tenant with no transactions', async () => {
     const { dash } = freshDeps();
     const result = await buildDashboard(dash, 'tenant-empty', { days: 1 }, NOW);
-    expect(result.totals).toEqual({ succeeded: 0, failed: 0, succeededChangePct: null, failedChangePct: null });
+    expect(result.totals).toEqual({
+      succeeded: 0,
+      failed: 0,
+      filtered: 0,
+      succeededChangePct: null,
+      failedChangePct: null,
+    });
     expect(result.byType).toHaveLength(5);
     expect(result.trends).toHaveLength(5);
     expect(result.failures).toEqual([]);
