@@ -1,5 +1,6 @@
 import { settings } from '../config/settings';
 import { pushDeps, receiveDeps } from './deps';
+import { purgeFilteredEvents } from './ingest-filter-retention';
 import { purgeExpiredEvents } from './retention';
 import { sweepStuckEvents } from './stuck-events';
 import { renewVendorRegistrations } from './vendor-push';
@@ -11,6 +12,7 @@ import { renewVendorRegistrations } from './vendor-push';
  */
 export async function retention(): Promise<void> {
   await purgeExpiredEvents({ retentionDays: settings().EVENT_RETENTION_DAYS });
+  await purgeFilteredEvents({ retentionDays: settings().EVENT_RETENTION_DAYS });
 }
 
 export async function stuckSweep(): Promise<void> {
