@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ErrorType, NormalizedEvent } from '../events/contract';
 import { normalizedEventSchema } from '../events/contract';
 import { type FilterMatch, type IngestFilter, matchIngestFilter } from '../inbound/ingest-filter';
@@ -40,8 +41,19 @@ export function planValidation(
     const event = normalizedEventSchema.parse(normalizePayload(source, payload, receivedAt));
     return { validation: { ok: true, event, error: null }, event };
   } catch (error) {
-    if (!(error instanceof PayloadInvalidError)) throw error;
-    return { validation: { ok: false, event: null, error: error.message } };
+    if (error instanceof PayloadInvalidError) return { validation: { ok: false, event: null, error: error.message } };
+    // A reader that produced something the event schema refuses would crash the real stage (and
+    // end `crashed`); a dry run says so instead of answering 500.
+    if (error instanceof z.ZodError) {
+      return {
+        validation: {
+          ok: false,
+          event: null,
+          error: `the normalised event is not valid: ${error.issues[0]?.message ?? ''}`,
+        },
+      };
+    }
+    throw error;
   }
 }
 

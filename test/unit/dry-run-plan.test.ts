@@ -117,3 +117,38 @@ describe('planning', () => {
     });
   });
 });
+
+describe('odd payloads', () => {
+  it('every source answers a validation verdict for any JSON value, never throws', () => {
+    const deep: Record<string, unknown> = {};
+    let at = deep;
+    for (let i = 0; i < 50; i++) {
+      const next: Record<string, unknown> = {};
+      at[`k${i}`] = next;
+      at = next;
+    }
+    const payloads: unknown[] = [
+      null,
+      [],
+      'text',
+      42,
+      true,
+      {},
+      { value: [] },
+      { value: [{ changeType: 'x', resource: '' }] },
+      { type: 5 },
+      { type: 'a.b', entities: { x: { y: 1 } } },
+      { Action: '', EntityType: 'Ticket', Id: {} },
+      { webhookTopic: { topic: 7 } },
+      { ticket: null, client: 1 },
+      { __proto__: { polluted: true }, type: 'x.y' },
+      deep,
+    ];
+    for (const source of [...VENDOR_IDS, 'generic']) {
+      for (const payload of payloads) {
+        const { validation } = planValidation(source, payload, AT);
+        expect(typeof validation.ok, `${source} ${JSON.stringify(payload)}`).toBe('boolean');
+      }
+    }
+  });
+});
