@@ -111,13 +111,16 @@ describe('ingest filters', () => {
     expect(failures.status, failures.text).toBe(200);
     expect(failures.json.total).toBe(0);
 
-    // The counter is written right after the status: read until it is there.
-    const totals = await eventually(async () => {
-      const res = await api('GET', '/api/v1/dashboard?days=1');
+    // The counter is written right after the status: read until it is there (two days: a run
+    // across midnight UTC still sees it).
+    const dashboard = await eventually(async () => {
+      const res = await api('GET', '/api/v1/dashboard?days=2');
       const t = res.json.totals as { filtered: number; failed: number } | undefined;
-      return t && t.filtered >= 1 ? t : undefined;
+      return t && t.filtered >= 1 ? res.json : undefined;
     }, 20_000);
-    expect(totals).toMatchObject({ filtered: 1, failed: 0 });
+    expect(dashboard.totals).toMatchObject({ filtered: 1, failed: 0 });
+    expect(dashboard.errorsByCode).toEqual([]);
+    expect(dashboard.failures).toEqual([]);
 
     const replay = await api('POST', `/api/v1/events/${eventId}/replay`);
     expect(replay.status, replay.text).toBe(202);
