@@ -3,7 +3,14 @@ import { errorFields, logger } from '../observability/logger';
 import { Counters } from './counters';
 import { FailureGroups } from './failure-groups';
 import { counterTables } from './tables';
-import { countTransaction, noteFailure, type Transaction, type TransactionDeps } from './transactions';
+import {
+  countFiltered,
+  countTransaction,
+  type FilteredTransaction,
+  noteFailure,
+  type Transaction,
+  type TransactionDeps,
+} from './transactions';
 
 /** The analytics counters every capability that records outcomes increments, one per Services instance. */
 export const processCounters: () => Counters = depsFromServices((svc) => new Counters(counterTables(svc.account)));
@@ -32,5 +39,14 @@ export async function noteFailureNow(tx: Transaction): Promise<void> {
     await noteFailure(transactionDeps(), tx);
   } catch (error) {
     logger.warn('failure group not updated', { tenantId: tx.tenantId, type: tx.type, ...errorFields(error) });
+  }
+}
+
+/** Count an event an ingest filter dropped (outcome `filtered`). Never throws. */
+export async function countFilteredNow(tx: FilteredTransaction): Promise<void> {
+  try {
+    await countFiltered(transactionDeps(), tx);
+  } catch (error) {
+    logger.warn('filtered event not counted', { tenantId: tx.tenantId, type: tx.type, ...errorFields(error) });
   }
 }

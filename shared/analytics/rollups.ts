@@ -18,7 +18,7 @@ import { type DayRollupRow, ROLLUP_PART_CHARS, ROLLUP_PARTS } from './tables';
 export interface DayTotals {
   /** `YYYYMMDD` (UTC). */
   day: string;
-  types: Record<IntegrationType, { succeeded: number; failed: number }>;
+  types: Record<IntegrationType, { succeeded: number; failed: number; filtered: number }>;
   failed: Array<{ type: IntegrationType; integrationId: string; code: string; count: number }>;
 }
 
@@ -41,7 +41,9 @@ export function rollupPartition(tenantId: string): string {
 }
 
 function emptyTypes(): DayTotals['types'] {
-  return Object.fromEntries(INTEGRATION_TYPES.map((t) => [t, { succeeded: 0, failed: 0 }])) as DayTotals['types'];
+  return Object.fromEntries(
+    INTEGRATION_TYPES.map((t) => [t, { succeeded: 0, failed: 0, filtered: 0 }]),
+  ) as DayTotals['types'];
 }
 
 /** A day's totals from its counter rows (every shard; detail outcomes ignored). */
@@ -52,6 +54,7 @@ export function sumDay(day: string, rows: readonly CounterTotal[]): DayTotals {
     const tally = types[row.integrationType];
     if (!tally) continue;
     if (row.outcome === 'succeeded') tally.succeeded += row.count;
+    if (row.outcome === 'filtered') tally.filtered += row.count;
     if (row.outcome !== 'failed') continue;
     tally.failed += row.count;
     const key = `${row.integrationType}\u0000${row.integrationId}\u0000${row.code}`;
@@ -70,7 +73,7 @@ export function sumDay(day: string, rows: readonly CounterTotal[]): DayTotals {
 /** The stored row of a day, or undefined when its failure list is too varied for one row. */
 export function toRow(totals: DayTotals): DayRollupRow | undefined {
   const types = Object.fromEntries(
-    INTEGRATION_TYPES.map((t) => [t, [totals.types[t].succeeded, totals.types[t].failed]]),
+    INTEGRATION_TYPES.map((t) => [t, [totals.types[t].succeeded, totals.types[t].failed, totals.types[t].filtered]]),
   );
   const json = JSON.stringify(totals.failed.map((f) => [f.type, f.integrationId, f.code, f.count]));
   const parts = Math.ceil(json.length / ROLLUP_PART_CHARS);
@@ -83,12 +86,13 @@ export function toRow(totals: DayTotals): DayRollupRow | undefined {
 /** A stored rollup read back; undefined when it cannot be read (then the day is summed again). */
 export function fromRow(day: string, row: DayRollupRow): DayTotals | undefined {
   try {
-    const stored = JSON.parse(row.types) as Record<string, [number, number]>;
+    // [succeeded, failed, filtered]; rows rolled up before ingest filters existed hold two.
+    const stored = JSON.parse(row.types) as Record<string, [number, number, number?]>;
     const types = emptyTypes();
     for (const t of INTEGRATION_TYPES) {
-      const [succeeded, failed] = stored[t] ?? [0, 0];
-      if (!Number.isSafeInteger(succeeded) || !Number.isSafeInteger(failed)) return undefined;
-      types[t] = { succeeded, failed };
+      const [succeeded, failed, filtered = 0] = stored[t] ?? [0, 0, 0];
+      if (![succeeded, failed, filtered].every(Number.isSafeInteger)) return undefined;
+      types[t] = { succeeded, failed, filtered };
     }
     let json = '';
     for (let i = 0; i < row.parts; i++) json += row[`f${i}`] ?? '';

@@ -13,7 +13,27 @@ import type { FailureGroupRow } from './tables';
  * key of the error catalog), and a failure also refreshes its failure group, the bounded row the
  * dashboard's failures table reads instead of scanning events.
  */
-export const TRANSACTION_OUTCOMES = ['succeeded', 'failed'] as const;
+export const TRANSACTION_OUTCOMES = ['succeeded', 'failed', 'filtered'] as const;
+
+/**
+ * An inbound event an ingest filter dropped (docs/pipeline.md, "Ingest filters"): counted as its
+ * own outcome `filtered` — neither a success nor a failure, and no failure group.
+ */
+export interface FilteredTransaction {
+  tenantId: string;
+  type: IntegrationType;
+  integrationId: string;
+}
+
+export function countFiltered(deps: Pick<TransactionDeps, 'counters'>, tx: FilteredTransaction): Promise<void> {
+  return deps.counters.increment({
+    tenantId: tx.tenantId,
+    integrationType: tx.type,
+    integrationId: tx.integrationId,
+    outcome: 'filtered',
+    code: '-',
+  });
+}
 
 export type ExampleKind = 'event' | 'delivery' | 'probe' | 'agent_run' | 'publish';
 

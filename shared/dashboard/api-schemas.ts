@@ -33,7 +33,11 @@ export const failureDetailQuery = z
 
 export const failureParams = z.strictObject({ id: z.string().min(1).max(400) });
 
-const tally = { succeeded: z.number().int(), failed: z.number().int() };
+const tally = {
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  filtered: z.number().int().meta({ description: 'Inbound events an ingest filter dropped (not failures).' }),
+};
 const tile = z.object({
   ...tally,
   succeededChangePct: z.number().nullable(),

@@ -32,6 +32,8 @@ const MAX_GROUPS = 2_000;
 export interface Tally {
   succeeded: number;
   failed: number;
+  /** Inbound events an ingest filter dropped: neither a success nor a failure (docs/pipeline.md). */
+  filtered: number;
 }
 
 export interface Tile extends Tally {
@@ -67,11 +69,12 @@ export function changePct(current: number, previous: number): number | null {
   return Math.round(((current - previous) / previous) * 1000) / 10;
 }
 
-const emptyTally = (): Tally => ({ succeeded: 0, failed: 0 });
+const emptyTally = (): Tally => ({ succeeded: 0, failed: 0, filtered: 0 });
 
 function add(tally: Tally, day: Tally): void {
   tally.succeeded += day.succeeded;
   tally.failed += day.failed;
+  tally.filtered += day.filtered;
 }
 
 function tile(current: Tally, previous: Tally): Tile {

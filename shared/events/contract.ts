@@ -39,7 +39,15 @@ export const ERROR_TYPES = [
 export type ErrorType = (typeof ERROR_TYPES)[number];
 
 /** Event statuses (docs/design.md §5.5). */
-export const EVENT_STATUSES = ['received', 'processing', 'succeeded', 'failed', 'awaiting_approval'] as const;
+export const EVENT_STATUSES = [
+  'received',
+  'processing',
+  'succeeded',
+  'failed',
+  'awaiting_approval',
+  // Dropped by one of its webhook's ingest filters: terminal, and never a failure (docs/pipeline.md).
+  'filtered',
+] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 export const EVENT_TRIGGERS = ['vendor', 'manual', 'bulk'] as const;

@@ -137,11 +137,12 @@ export async function loadEventPayload(tenantId: string, eventId: string): Promi
 
 export type EventPatch = Partial<Pick<EventView, 'status' | 'stage' | 'sopId' | 'agentRunId' | 'type'>> & {
   errorType?: string;
+  filteredBy?: string;
   normalized?: NormalizedEvent;
 };
 
 /** Statuses an event never leaves (a replay is a new event). */
-export const TERMINAL_STATUSES: ReadonlySet<EventStatus> = new Set<EventStatus>(['succeeded', 'failed']);
+export const TERMINAL_STATUSES: ReadonlySet<EventStatus> = new Set<EventStatus>(['succeeded', 'failed', 'filtered']);
 
 /**
  * Apply a patch under the row's ETag (re-read and re-applied on a lost race) and keep the filter

@@ -43,6 +43,8 @@ export const eventRecordSchema = z.object({
   normalized: z.string().optional(),
   /** Set when the event failed: the stage and error type (the Failure Analysis holds the rest). */
   errorType: z.string().optional(),
+  /** Set when an ingest filter of the webhook dropped the event: the rule's name. */
+  filteredBy: z.string().optional(),
   /** Whether `eventindex` has rows for this event yet (receive writes none; the first update does). */
   indexed: z.boolean().optional(),
 });

@@ -5,6 +5,7 @@ import { integrationIdSchema } from '../validation/ids';
 import { apiInstant } from '../validation/instant';
 import { displayName } from '../validation/text';
 import { waitSeconds } from '../validation/wait';
+import { ingestFiltersSchema } from './ingest-filter';
 
 /** HTTP shapes of /api/v1/webhooks and /api/v1/events (docs/design.md §5.5). */
 
@@ -14,8 +15,11 @@ export const createWebhookBody = z
       description: 'The integration whose vendor sends to this webhook. Omit for a generic sender (source `generic`).',
     }),
     name: displayName.optional(),
+    filters: ingestFiltersSchema.optional(),
   })
   .meta({ id: 'CreateWebhook' });
+
+export const setWebhookFiltersBody = z.strictObject({ filters: ingestFiltersSchema }).meta({ id: 'SetWebhookFilters' });
 
 export const vendorRegistrationViewSchema = z
   .object({
@@ -60,6 +64,7 @@ export const webhookSchema = z
     vendorRegistration: vendorRegistrationViewSchema.nullable().meta({
       description: 'What the hub created at the vendor for this webhook (POST …/push), or null.',
     }),
+    filters: ingestFiltersSchema,
   })
   .meta({ id: 'Webhook' });
 
@@ -132,6 +137,7 @@ export const eventSummarySchema = z
     webhookId: z.string().nullable(),
     integrationId: z.string().nullable(),
     errorType: z.string().nullable(),
+    filteredBy: z.string().nullable().meta({ description: 'The ingest filter that dropped the event (`filtered`).' }),
     payloadPreview: z.string(),
     payloadBytes: z.number(),
   })

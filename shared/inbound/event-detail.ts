@@ -36,8 +36,8 @@ export async function getEventDetail(tenantId: string, eventId: string): Promise
 
 /** `terminal`: the event is done. `resting`: it will not move by itself (an approval waits for a person). */
 const STOPS: Record<'terminal' | 'resting', ReadonlySet<EventStatus>> = {
-  terminal: new Set(['succeeded', 'failed']),
-  resting: new Set(['succeeded', 'failed', 'awaiting_approval']),
+  terminal: new Set(['succeeded', 'failed', 'filtered']),
+  resting: new Set(['succeeded', 'failed', 'filtered', 'awaiting_approval']),
 };
 
 /**

@@ -35,6 +35,8 @@ export interface EventSummary {
   webhookId: string | null;
   integrationId: string | null;
   errorType: string | null;
+  /** The ingest filter that dropped the event (status `filtered`), else null. */
+  filteredBy: string | null;
   payloadPreview: string;
   payloadBytes: number;
 }
@@ -52,6 +54,7 @@ export function summaryOf(id: string, r: EventRecord): EventSummary {
     webhookId: r.webhookId,
     integrationId: r.integrationId,
     errorType: r.errorType ?? null,
+    filteredBy: r.filteredBy ?? null,
     payloadPreview: maskClientStateInPreview(r.payloadPreview),
     payloadBytes: r.payloadBytes,
   };

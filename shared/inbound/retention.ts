@@ -34,7 +34,7 @@ export interface EventRetentionResult {
   more: boolean;
 }
 
-async function purgeEvent(tenantId: string, day: string, eventId: string, record: EventRecord): Promise<void> {
+export async function purgeEvent(tenantId: string, day: string, eventId: string, record: EventRecord): Promise<void> {
   const t = tables();
   // Index rows: the current values, and every status and stage (a crash during a change can leave
   // a row under an earlier one). Deleting a row that is not there is a no-op.

@@ -85,4 +85,11 @@ export const webhookRouteHeads = {
     scope: 'webhooks:write',
     operationId: 'pushWebhook',
   },
+  setWebhookFilters: {
+    name: 'webhooks-set-filters',
+    method: 'PUT',
+    route: 'v1/webhooks/{id}/filters',
+    scope: 'webhooks:write',
+    operationId: 'setWebhookFilters',
+  },
 } as const satisfies Record<string, RegisteredRouteHead>;

@@ -28,6 +28,8 @@ export const webhookRecordSchema = z.object({
   createdBy: z.string(),
   /** JSON: what we created at the vendor for this registration (ids), so it can be removed again. */
   vendorRegistration: z.string().optional(),
+  /** JSON: the ingest filters (shared/inbound/ingest-filter.ts); absent = none. */
+  filters: z.string().optional(),
 });
 export type WebhookRecord = z.infer<typeof webhookRecordSchema>;
 

@@ -3,6 +3,7 @@ import { erasePayloadsPastTenantWindows } from '../payload-erasure/retention';
 import { tenantDeps } from '../tenants/deps';
 import { tenantsWithPayloadRetention } from '../tenants/tenants';
 import { pushDeps, receiveDeps } from './deps';
+import { purgeFilteredEvents } from './ingest-filter-retention';
 import { purgeExpiredEvents } from './retention';
 import { sweepStuckEvents } from './stuck-events';
 import { renewVendorRegistrations } from './vendor-push';
@@ -19,6 +20,7 @@ export async function retention(): Promise<void> {
     tenants: await tenantsWithPayloadRetention(tenantDeps()),
     platformDays: settings().EVENT_RETENTION_DAYS,
   });
+  await purgeFilteredEvents({ retentionDays: settings().EVENT_RETENTION_DAYS });
 }
 
 export async function stuckSweep(): Promise<void> {

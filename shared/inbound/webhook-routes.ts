@@ -6,6 +6,7 @@ import {
   pageQuery,
   pushWebhookBody,
   rotateSecretBody,
+  setWebhookFiltersBody,
   webhookIdParams,
   webhookListSchema,
   webhookSchema,
@@ -19,6 +20,7 @@ import {
   getWebhook,
   listWebhooks,
   rotateWebhookSecret,
+  setWebhookFilters,
   setWebhookStatus,
   webhookIdFromSeed,
 } from './webhooks';
@@ -137,5 +139,19 @@ export const routes = {
       await pushWebhook(pushDeps(), principal, params.id, body, correlationId);
       return { status: 200, body: await getWebhook(deps(), principal, params.id) };
     },
+  }),
+  setWebhookFilters: defineApiRoute({
+    ...heads.setWebhookFilters,
+    summary: 'Replace the ingest filters: matching events end `filtered`, not in SOP matching',
+    description:
+      'Each rule holds when all its criteria do (source, entity types, actions, field conditions in the SOP condition language); the first rule that holds filters the event. An empty list removes them. Seen by the validation stage within a few seconds.',
+    tags: ['Webhooks'],
+    params: webhookIdParams,
+    body: setWebhookFiltersBody,
+    responses: { 200: { description: 'The webhook with its filters.', schema: webhookSchema }, ...notFound },
+    handle: async ({ principal, params, body, correlationId }) => ({
+      status: 200,
+      body: await setWebhookFilters(deps(), principal, params.id, body.filters, correlationId),
+    }),
   }),
 };

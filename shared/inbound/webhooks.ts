@@ -5,6 +5,8 @@ import { type AuditEntry, recordAudit } from '../audit/audit-log';
 import { nowMs } from '../clock';
 import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
 import type { TableRepository } from '../storage/table-repository';
+import { type IngestFilter, parseStoredFilters } from './ingest-filter';
+import { forgetIngestFilters } from './ingest-filter-cache';
 import type { InboundTables, WebhookRecord } from './tables';
 import { readRegistration, type VendorRegistration } from './vendor-registration';
 
@@ -39,6 +41,8 @@ export interface WebhookView {
   previousSecretExpiresAt: string | null;
   /** What a push created at the vendor (ours to renew and delete), or null. */
   vendorRegistration: VendorRegistration | null;
+  /** Ingest filters: events matching one end `filtered` (docs/pipeline.md, "Ingest filters"). */
+  filters: IngestFilter[];
 }
 
 export const WEBHOOK_ROW = 'webhook';
@@ -79,12 +83,14 @@ function toView(deps: Pick<WebhookDeps, 'publicBaseUrl'>, id: string, r: Webhook
     previousSecretExpiresAt:
       r.previousSecretExpiresAt && Date.parse(r.previousSecretExpiresAt) > nowMs() ? r.previousSecretExpiresAt : null,
     vendorRegistration: readRegistration(r) ?? null,
+    filters: parseStoredFilters(r.filters),
   };
 }
 
 export interface CreateWebhookInput {
   integrationId?: string | undefined;
   name?: string | undefined;
+  filters?: IngestFilter[] | undefined;
 }
 
 export async function createWebhook(
@@ -108,6 +114,7 @@ export async function createWebhook(
     createdAt: at,
     updatedAt: at,
     createdBy: caller.keyId,
+    ...(input.filters && input.filters.length > 0 ? { filters: JSON.stringify(input.filters) } : {}),
   };
   // The list row first: a crash in between leaves a list entry that resolves to nothing and is
   // skipped, never a receivable webhook the tenant cannot see or delete.
@@ -194,6 +201,37 @@ export async function deleteWebhook(
     targetId: id,
     correlationId,
   });
+}
+
+/** Replaces the webhook's ingest filters (an empty list removes them); audited with the rule names. */
+export async function setWebhookFilters(
+  deps: WebhookDeps,
+  caller: Principal,
+  id: string,
+  filters: IngestFilter[],
+  correlationId: string,
+): Promise<WebhookView> {
+  await loadOwned(deps, caller, id);
+  const stored = await deps.tables.webhooks.update(id, WEBHOOK_ROW, (current) => {
+    if (!current) return undefined;
+    const { filters: _old, ...rest } = current;
+    return {
+      ...rest,
+      ...(filters.length > 0 ? { filters: JSON.stringify(filters) } : {}),
+      updatedAt: new Date(nowMs()).toISOString(),
+    };
+  });
+  if (!stored) throw new ResourceNotFoundError('webhook', id);
+  forgetIngestFilters(id);
+  await recordAudit(deps.audit, caller.tenantId, {
+    action: 'webhook.filters_set',
+    actorKeyId: caller.keyId,
+    targetType: 'webhook',
+    targetId: id,
+    correlationId,
+    details: { filters: filters.map((f) => f.name).join(', ') },
+  });
+  return toView(deps, id, stored.value);
 }
 
 export const MAX_GRACE_SECONDS = 7 * 24 * 3600;

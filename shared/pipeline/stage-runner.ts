@@ -1,4 +1,4 @@
-import { countTransactionNow, processCounters } from '../analytics/deps';
+import { countFilteredNow, countTransactionNow, processCounters } from '../analytics/deps';
 import { describeError } from '../bus/envelope';
 import { type BusSender, complete, deadLetter, type MessageHandler, type ReceivedMessage } from '../bus/port';
 import { processBus } from '../bus/process-bus';
@@ -41,7 +41,7 @@ export type NextMessage = Pick<StageMessage, 'stage' | 'step'> &
 
 export type StageResult =
   | { kind: 'next'; messages: NextMessage[]; detail?: string; properties?: Record<string, string | number> }
-  | { kind: 'done'; status: 'succeeded' | 'awaiting_approval' | 'processing'; detail?: string }
+  | { kind: 'done'; status: 'succeeded' | 'awaiting_approval' | 'processing' | 'filtered'; detail?: string }
   | {
       kind: 'fail';
       errorType: ErrorType;
@@ -91,7 +91,7 @@ function parseJsonRecord(text: string | undefined): Record<string, string | numb
   return typeof value === 'object' && value !== null ? (value as Record<string, string | number>) : {};
 }
 
-const TERMINAL = new Set(['succeeded', 'failed']);
+const TERMINAL = new Set(['succeeded', 'failed', 'filtered']);
 
 export function stageHandler(
   stage: Stage,
@@ -128,11 +128,12 @@ export function stageHandler(
         return complete;
       }
       case 'done': {
-        const status = (record.status ?? 'processing') as 'succeeded' | 'awaiting_approval' | 'processing';
+        const status = (record.status ?? 'processing') as 'succeeded' | 'awaiting_approval' | 'processing' | 'filtered';
         if (!wasTerminal) await updateEvent(event.tenantId, event.id, { status, stage });
         // Subscribers hear of a succeeded event (keyed by its id, so a redelivery publishes nothing twice).
         if (status === 'succeeded') await publishPipelineOutcome(event.tenantId, event.id);
         if (status === 'succeeded' && !wasTerminal) await countEventSucceeded(event);
+        if (status === 'filtered' && !wasTerminal) await countEventFiltered(event);
         return complete;
       }
       case 'retrying': {
@@ -332,4 +333,9 @@ function countEventSucceeded(event: EventView): Promise<void> {
     ok: true,
     code: '-',
   });
+}
+
+/** An event an ingest filter dropped: its own dashboard outcome, never a failure (docs/pipeline.md). */
+function countEventFiltered(event: EventView): Promise<void> {
+  return countFilteredNow({ tenantId: event.tenantId, type: 'inbound_webhook', integrationId: event.webhookId ?? '-' });
 }

@@ -148,6 +148,8 @@ describe('dashboard (Azurite, virtual clock)', () => {
     const tally = (list: Made[]) => ({
       succeeded: list.filter((t) => t.ok).length,
       failed: list.filter((t) => !t.ok).length,
+      // Only inbound events an ingest filter dropped count here, and this test makes none.
+      filtered: 0,
     });
 
     const cur = tally(inCur);
@@ -191,7 +193,10 @@ describe('dashboard (Azurite, virtual clock)', () => {
     for (const point of result.trends) {
       const dayStart = Date.parse(`${point.date}T00:00:00Z`);
       const mine = inCur.filter((t) => t.type === point.type && t.at >= dayStart && t.at < dayStart + DAY);
-      expect({ succeeded: point.succeeded, failed: point.failed }, `${point.date} ${point.type}`).toEqual(tally(mine));
+      expect(
+        { succeeded: point.succeeded, failed: point.failed, filtered: point.filtered },
+        `${point.date} ${point.type}`,
+      ).toEqual(tally(mine));
     }
     expect(result.trends[0]?.date).toBe(new Date(curFrom).toISOString().slice(0, 10));
 
@@ -261,7 +266,13 @@ describe('dashboard (Azurite, virtual clock)', () => {
   it('answers every type with zeros and null changes for a tenant with no transactions', async () => {
     const { dash } = freshDeps();
     const result = await buildDashboard(dash, 'tenant-empty', { days: 1 }, NOW);
-    expect(result.totals).toEqual({ succeeded: 0, failed: 0, succeededChangePct: null, failedChangePct: null });
+    expect(result.totals).toEqual({
+      succeeded: 0,
+      failed: 0,
+      filtered: 0,
+      succeededChangePct: null,
+      failedChangePct: null,
+    });
     expect(result.byType).toHaveLength(5);
     expect(result.trends).toHaveLength(5);
     expect(result.failures).toEqual([]);

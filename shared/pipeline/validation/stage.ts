@@ -1,5 +1,7 @@
 import { normalizedEventSchema } from '../../events/contract';
 import { loadEvent, loadEventPayload, updateEvent } from '../../events/event-store';
+import { matchIngestFilter } from '../../inbound/ingest-filter';
+import { ingestFiltersOf } from '../../inbound/ingest-filters';
 import { routeTicketEvent } from '../../routing/ticket-events';
 import type { StageContext, StageResult } from '../stage-runner';
 import { normalizePayload, PayloadInvalidError } from './normalize';
@@ -20,7 +22,24 @@ export async function validateEvent(ctx: StageContext): Promise<StageResult> {
     }
     throw error;
   }
-  await updateEvent(event.tenantId, event.id, { type: normalized.type, normalized });
+  // Ingest filters drop what the vendor sends but the tenant never acts on; a replay is someone
+  // asking for the event on purpose, so it is not filtered again (docs/pipeline.md, "Ingest filters").
+  const filtered =
+    event.trigger === 'vendor' && event.webhookId
+      ? matchIngestFilter(await ingestFiltersOf(event.tenantId, event.webhookId), event.id, normalized)
+      : undefined;
+  await updateEvent(event.tenantId, event.id, {
+    type: normalized.type,
+    normalized,
+    ...(filtered ? { filteredBy: filtered.name } : {}),
+  });
+  if (filtered) {
+    return {
+      kind: 'done',
+      status: 'filtered',
+      detail: `filtered by "${filtered.name}" (${filtered.description})`.slice(0, 200),
+    };
+  }
   // A PSA ticket event gets its team here, before SOP matching can fail it (docs/routing.md).
   await routeTicketEvent(event, normalized, ctx.log);
   const after = await loadEvent(event.tenantId, event.id);
