@@ -73,8 +73,11 @@ export class FailureGroups {
     }
   }
 
-  /** A tenant's groups, at most `max` (at most MAX_GROUPS are kept). */
-  async list(partition: string, max: number): Promise<FailureGroup[]> {
+  /**
+   * A tenant's groups, at most `max` (default: the cap). Racing writers may leave a few more than
+   * the cap for a while; reading stops at the cap regardless, so a read stays bounded.
+   */
+  async list(partition: string, max = this.maxGroups): Promise<FailureGroup[]> {
     const out: FailureGroup[] = [];
     for await (const row of this.table.iterate(partition)) {
       out.push(row);

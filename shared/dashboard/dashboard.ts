@@ -1,6 +1,6 @@
 import type { Counters } from '../analytics/counters';
 import { INTEGRATION_TYPES, type IntegrationType } from '../analytics/counters';
-import { type FailureGroup, type FailureGroups, MAX_GROUPS } from '../analytics/failure-groups';
+import type { FailureGroup, FailureGroups } from '../analytics/failure-groups';
 import type { DaySummary } from '../analytics/summaries';
 import {
   dayCountsOf,
@@ -17,7 +17,7 @@ import { timeBucket } from '../storage/keys';
 /**
  * The integrations dashboard (docs/dashboard.md): totals, per-type tiles, errors by code and daily
  * trends from the day summaries (one range of days × shards rows of bounded size), and the
- * failures table from the failure groups (at most MAX_GROUPS rows, each with its failures per
+ * failures table from the failure groups (at most the groups' cap of rows, each with its failures per
  * day). Neither grows with volume, so the cost is set by the period, never by how many
  * transactions ran (docs/decisions.md §70).
  */
@@ -237,7 +237,7 @@ function errorsIn(group: FailureGroup, days: readonly string[]): number {
 }
 
 function readGroups(deps: DashboardDeps, tenantId: string): Promise<FailureGroup[]> {
-  return deps.groups.list(failureGroupPartition(tenantId), MAX_GROUPS);
+  return deps.groups.list(failureGroupPartition(tenantId));
 }
 
 /** Where the dashboard links an integration of each type. */

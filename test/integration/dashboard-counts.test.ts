@@ -229,16 +229,16 @@ describe('dashboard (Azurite, virtual clock)', () => {
     expect(detail.lastSeen).toBe(new Date(lastOfGroup).toISOString());
   });
 
-  it('reads as many rows for a period at three times the volume and variety (summaries and capped groups)', async () => {
+  it('reads as many rows for a period at twice the volume and variety (summaries and capped groups)', async () => {
     const CAP = 20;
     const { tx, dash, tables, groups } = freshDeps(CAP);
     const clock = new ManualClock(0);
     restore = installClock(clock);
-    // The same transactions for a small tenant once, and for a big one three times over with three
-    // times the integrations (so three times the distinct failures, far beyond the group cap).
+    // The same transactions for a small tenant once, and for a big one twice over with twice the
+    // integrations (so twice the distinct failures, far beyond the group cap).
     const base = makeTransactions();
     const small = base.map((t) => ({ ...t, tenantId: 'tenant-small' }));
-    const big = Array.from({ length: 3 }, (_, rep) =>
+    const big = Array.from({ length: 2 }, (_, rep) =>
       base.map((t) => ({ ...t, tenantId: 'tenant-big', integrationId: `${t.integrationId}-${rep}` })),
     ).flat();
     for (const list of [small, big]) {
@@ -277,8 +277,8 @@ describe('dashboard (Azurite, virtual clock)', () => {
     const a = await read('tenant-small');
     const b = await read('tenant-big');
 
-    expect(b.dashboard.totals.succeeded).toBe(3 * a.dashboard.totals.succeeded);
-    expect(b.dashboard.totals.failed).toBe(3 * a.dashboard.totals.failed);
+    expect(b.dashboard.totals.succeeded).toBe(2 * a.dashboard.totals.succeeded);
+    expect(b.dashboard.totals.failed).toBe(2 * a.dashboard.totals.failed);
     // The detailed counters are never read; the summaries are the same rows at either volume
     // (2 × DAYS days × the two writers' shards at most), and the groups are capped.
     expect(a.counters + b.counters).toBe(0);
@@ -287,14 +287,20 @@ describe('dashboard (Azurite, virtual clock)', () => {
     expect(b.summaries).toBeLessThanOrEqual(2 * DAYS * 2);
     expect(b.groups).toBeLessThanOrEqual(CAP);
     expect(b.dashboard.failures.length).toBeLessThanOrEqual(CAP);
-    // Trimming keeps the group seen last and never grows the partition past the cap.
-    const kept = await groups.list(failureGroupPartition('tenant-big'), CAP + 1);
-    expect(kept.length).toBeLessThanOrEqual(CAP);
-    const newest = big.filter((t) => !t.ok).reduce((x, t) => (t.at > x.at ? t : x));
-    expect(kept.map((g) => g.rowKey)).toContain(
-      failureGroupRowKey(newest.type, newest.integrationId, String(newest.code)),
-    );
-    // About 1,600 transactions written through Azurite: slow on a busy machine, not timed.
+    // Trimming: racing writers may leave a few groups over the cap for a while (a group refreshed
+    // meanwhile is not deleted); the next new group alone trims the partition to the cap exactly,
+    // and keeps the newest.
+    await countTransaction(tx[0]!, {
+      tenantId: 'tenant-big',
+      type: 'custom_node',
+      integrationId: 'sop-new',
+      ok: false,
+      code: '811',
+    });
+    const kept = await groups.list(failureGroupPartition('tenant-big'), 10 * CAP);
+    expect(kept).toHaveLength(CAP);
+    expect(kept.map((g) => g.rowKey)).toContain(failureGroupRowKey('custom_node', 'sop-new', '811'));
+    // About 800 transactions written through Azurite: slow on a busy machine, not timed.
   }, 180_000);
 
   it('answers every type with zeros and null changes for a tenant with no transactions', async () => {
