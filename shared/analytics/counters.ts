@@ -1,13 +1,21 @@
 import { randomInt } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { nowMs } from '../clock';
 import { errorFields, logger } from '../observability/logger';
-import { AlreadyExistsError, ConflictError, NotFoundError } from '../storage/errors';
 import { escapeKey, tenantPartition, timeBucket, timeBucketsBetween, unescapeKey } from '../storage/keys';
-import type { Stored, TableRepository } from '../storage/table-repository';
-import type { IntegrationType } from './integration-types';
-import { type DayTotals, dayTotals, sumDay } from './rollups';
-import type { CounterRow, CounterTables } from './tables';
+import { CoalescingWriter, type Increments } from './coalescing-writer';
+import { INTEGRATION_TYPES, type IntegrationType } from './integration-types';
+import {
+  countsOf,
+  type DaySummary,
+  dayOfSummaryRowKey,
+  type SummaryCounts,
+  summaryDelta,
+  summaryIncrements,
+  summaryPartition,
+  summaryRowKey,
+  sumSummaries,
+} from './summaries';
+import type { CounterRow, CounterSummaryRow, CounterTables } from './tables';
 
 /**
  * Pre-aggregated outcome counters (docs/design.md §4): one increment per outcome — event received, stage
@@ -16,8 +24,10 @@ import type { CounterRow, CounterTables } from './tables';
  *
  * Increments are ETag-conditional writes, so concurrent instances never lose an increment; each
  * instance writes its own shard row of a key, and increments of a row that meet in one process are
- * summed into one write (CoalescingCounterWriter), so a hot counter costs far less than a round
- * trip per increment (docs/decisions.md §36).
+ * summed into one write (CoalescingWriter), so a hot counter costs far less than a round trip per
+ * increment (docs/decisions.md §36). A transaction outcome (`succeeded` / `failed`) also adds to
+ * the tenant-day summary row of the instance's shard, the bounded row the dashboard reads
+ * (shared/analytics/summaries.ts, docs/decisions.md §70).
  */
 
 export { INTEGRATION_TYPES, type IntegrationType } from './integration-types';
@@ -43,10 +53,6 @@ export interface CounterTotal extends CounterKey {
  * shard it picks at start, so two instances rarely contend for a row; readers sum every shard.
  */
 export const SHARDS = 16;
-/** Conflict rounds per coalesced write (each loser re-reads; N instances on one row need N). */
-const WRITE_ATTEMPTS = 20;
-/** Rows whose last known count and ETag a process keeps (most recently written). */
-const KNOWN_ROWS = 5_000;
 
 /** The RowKey of one shard of a counter (exported for the bench generator, which writes rows in bulk). */
 export function counterRowKey(key: Omit<CounterKey, 'tenantId'>, shard: number): string {
@@ -60,108 +66,22 @@ function parseRowKey(rk: string): Omit<CounterKey, 'tenantId'> | undefined {
   return { integrationType, integrationId, outcome, code };
 }
 
-interface Waiter {
-  resolve(): void;
-  reject(error: unknown): void;
-}
-
-interface PendingRow {
-  by: number;
-  waiters: Waiter[];
-}
-
-/**
- * Adds to counter rows of one table with as few round trips as the guarantees allow:
- *  - increments of a row that arrive while its write is in flight are summed into the next write,
- *    and each caller's promise settles only when the write carrying its increment is stored;
- *  - the row's count and ETag as last written are remembered, so a write is one conditional
- *    replace (or one insert for a new row) without reading first. Another writer in between makes
- *    it lose the ETag race (412) and only then is the row read again: increments are never
- *    overwritten or lost, and a crash loses only increments whose callers had not been answered.
- */
-class CoalescingCounterWriter {
-  private readonly pending = new Map<string, PendingRow>();
-  private readonly writing = new Set<string>();
-  private readonly known = new Map<string, Stored<CounterRow>>();
-
-  constructor(private readonly table: TableRepository<CounterRow>) {}
-
-  add(pk: string, rk: string, by: number): Promise<void> {
-    const id = `${pk}\u0000${rk}`;
-    return new Promise<void>((resolve, reject) => {
-      const row = this.pending.get(id) ?? { by: 0, waiters: [] };
-      row.by += by;
-      row.waiters.push({ resolve, reject });
-      this.pending.set(id, row);
-      if (!this.writing.has(id)) void this.drain(id, pk, rk);
-    });
-  }
-
-  /** Writes the row's pending sum, then whatever arrived meanwhile, until nothing is pending. */
-  private async drain(id: string, pk: string, rk: string): Promise<void> {
-    this.writing.add(id);
-    try {
-      for (let batch = this.pending.get(id); batch; batch = this.pending.get(id)) {
-        this.pending.delete(id);
-        try {
-          await this.write(id, pk, rk, batch.by);
-          for (const w of batch.waiters) w.resolve();
-        } catch (error) {
-          for (const w of batch.waiters) w.reject(error);
-        }
-      }
-    } finally {
-      this.writing.delete(id);
-    }
-  }
-
-  private async write(id: string, pk: string, rk: string, by: number): Promise<void> {
-    let current = this.known.get(id);
-    // Unknown row: assume it is new (every hour starts new rows); a taken key is read below.
-    let absent = current === undefined;
-    for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
-      try {
-        const stored = current
-          ? await this.table.replace(pk, rk, { count: current.value.count + by }, current.etag)
-          : absent
-            ? await this.table.insert(pk, rk, { count: by })
-            : undefined;
-        if (stored) {
-          this.remember(id, stored);
-          return;
-        }
-      } catch (error) {
-        const lostRace =
-          error instanceof ConflictError || error instanceof AlreadyExistsError || error instanceof NotFoundError;
-        this.known.delete(id);
-        if (!lostRace) throw error;
-        if (attempt > 1) await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
-      }
-      current = await this.table.get(pk, rk);
-      absent = current === undefined;
-    }
-    throw new ConflictError(`${this.table.tableName}: ${pk}/${rk} kept changing; gave up after ${WRITE_ATTEMPTS}`);
-  }
-
-  private remember(id: string, stored: Stored<CounterRow>): void {
-    this.known.delete(id);
-    this.known.set(id, stored);
-    if (this.known.size > KNOWN_ROWS) {
-      const oldest = this.known.keys().next().value;
-      if (oldest !== undefined) this.known.delete(oldest);
-    }
-  }
-}
+const counterIncrements: Increments<CounterRow, number> = {
+  combine: (a, b) => a + b,
+  apply: (current, by) => ({ count: (current?.count ?? 0) + by }),
+};
 
 export class Counters {
-  private readonly daily: CoalescingCounterWriter;
-  private readonly hourly: CoalescingCounterWriter;
+  private readonly daily: CoalescingWriter<CounterRow, number>;
+  private readonly hourly: CoalescingWriter<CounterRow, number>;
+  private readonly summaries: CoalescingWriter<CounterSummaryRow, SummaryCounts>;
   /** This instance's shard; another process most likely picks another one. */
   private readonly shard = randomInt(SHARDS);
 
   constructor(private readonly tables: CounterTables) {
-    this.daily = new CoalescingCounterWriter(tables.daily);
-    this.hourly = new CoalescingCounterWriter(tables.hourly);
+    this.daily = new CoalescingWriter(tables.daily, counterIncrements);
+    this.hourly = new CoalescingWriter(tables.hourly, counterIncrements);
+    this.summaries = new CoalescingWriter(tables.summaries, summaryIncrements);
   }
 
   /**
@@ -172,26 +92,48 @@ export class Counters {
   async increment(key: CounterKey, by = 1): Promise<void> {
     const at = nowMs();
     const rk = counterRowKey(key, this.shard);
+    const day = timeBucket(at, 'day');
+    const writes = [
+      this.daily.add(tenantPartition(key.tenantId, day), rk, by),
+      this.hourly.add(tenantPartition(key.tenantId, timeBucket(at, 'hour')), rk, by),
+    ];
+    const outcome = key.outcome;
+    const transaction = outcome === 'succeeded' || outcome === 'failed' || outcome === 'filtered';
+    if (transaction && (INTEGRATION_TYPES as readonly string[]).includes(key.integrationType)) {
+      writes.push(
+        this.summaries.add(
+          summaryPartition(key.tenantId),
+          summaryRowKey(day, this.shard),
+          summaryDelta(key.integrationType, outcome, key.code, by),
+        ),
+      );
+    }
     try {
-      await Promise.all([
-        this.daily.add(tenantPartition(key.tenantId, timeBucket(at, 'day')), rk, by),
-        this.hourly.add(tenantPartition(key.tenantId, timeBucket(at, 'hour')), rk, by),
-      ]);
+      await Promise.all(writes);
     } catch (error) {
       logger.warn('counter not incremented', { ...key, ...errorFields(error) });
     }
   }
 
   /**
-   * What the dashboard reads of each of `days` (`YYYYMMDD`, answered in that order): closed days
-   * from their rollup (one row each, written by the first read after the day closed), open days
-   * summed from their counter rows (shared/analytics/rollups.ts).
+   * What the dashboard reads of each of `days` (`YYYYMMDD`, answered in that order): the summary
+   * rows of every shard of those days, one RowKey range of one partition (at most days × SHARDS
+   * rows of bounded size, however many transactions were counted). A row that cannot be read is
+   * logged and left out rather than failing the dashboard.
    */
-  dayTotals(tenantId: string, days: readonly string[], nowMs: number): Promise<DayTotals[]> {
-    return dayTotals(this.tables.rollups, tenantId, days, nowMs, async (day) => {
-      const at = Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8)));
-      return sumDay(day, await this.totals(tenantId, at, at, 'day'));
-    });
+  async daySummaries(tenantId: string, days: readonly string[]): Promise<DaySummary[]> {
+    if (days.length === 0) return [];
+    const sorted = [...days].sort();
+    const rows: Array<{ day: string; counts: SummaryCounts }> = [];
+    const range = { rowKeyFrom: sorted[0] as string, rowKeyTo: `${sorted[sorted.length - 1]}~` };
+    for await (const row of this.tables.summaries.iterate(summaryPartition(tenantId), range)) {
+      try {
+        rows.push({ day: dayOfSummaryRowKey(row.rowKey), counts: countsOf(row.value) });
+      } catch (error) {
+        logger.warn('counter summary unreadable', { tenantId, rowKey: row.rowKey, ...errorFields(error) });
+      }
+    }
+    return sumSummaries(days, rows);
   }
 
   /** Totals per key for each day (or hour) in [fromMs, toMs], shards summed, newest bucket first. */

@@ -13,15 +13,15 @@ export type CounterRow = z.infer<typeof counterRowSchema>;
 export interface CounterTables {
   daily: TableRepository<CounterRow>;
   hourly: TableRepository<CounterRow>;
-  /** Closed days summed into one row each (below); without it every read sums the day partitions. */
-  rollups?: TableRepository<DayRollupRow>;
+  /** What the dashboard reads: per tenant-day-shard totals, written with every transaction (below). */
+  summaries: TableRepository<CounterSummaryRow>;
 }
 
 export function counterTables(account: StorageAccount): CounterTables {
   return {
     daily: new TableRepository(account, 'counters', counterRowSchema),
     hourly: new TableRepository(account, 'counterhours', counterRowSchema),
-    rollups: dayRollupsTable(account),
+    summaries: counterSummariesTable(account),
   };
 }
 
@@ -41,6 +41,12 @@ export const failureGroupRowSchema = z.object({
   examples: z.string(),
   firstSeen: z.string(),
   lastSeen: z.string(),
+  /**
+   * JSON `{YYYYMMDD: failures}` for the last GROUP_DAYS days (older days drop out on the next
+   * failure), so the failures table reads a group's total for the period from this row alone.
+   * Absent on groups written before it existed (then their total counts from the next failure on).
+   */
+  days: z.string().optional(),
 });
 export type FailureGroupRow = z.infer<typeof failureGroupRowSchema>;
 
@@ -48,29 +54,16 @@ export function failureGroupsTable(account: StorageAccount): TableRepository<Fai
   return new TableRepository(account, 'failuregroups', failureGroupRowSchema);
 }
 
-/** Properties a day rollup spreads its failure list over (each under the 32K-character string limit). */
-export const ROLLUP_PARTS = 15;
-export const ROLLUP_PART_CHARS = 30_000;
-
 /**
- * `counterrollups`: one row per tenant and closed UTC day, PartitionKey = `tenant|days`, RowKey =
- * `YYYYMMDD`. It holds what the dashboard reads of that day's `counters` partition, shards summed:
- * `types` = JSON `{type: [succeeded, failed]}`, and the failed counts per type × integration × code
- * as a JSON list `[[type, integration, code, count], …]` cut into `f0`…`f14`. Written once, by the
- * first dashboard that reads the day after it closed (shared/analytics/rollups.ts); a period is then
- * one range read of this partition instead of a partition per day that grows with variety.
+ * `countersummaries`: one row per tenant × UTC day × writer shard, PartitionKey = `tenant|days`,
+ * RowKey = `YYYYMMDD|shard` (shared/analytics/summaries.ts). `types` = JSON `{type: [succeeded,
+ * failed]}`, `codes` = JSON `{code: {type: failed}}` with at most MAX_CODES codes by name. Its size
+ * and the number of rows per day are bounded whatever the volume, so a dashboard period is one
+ * range read of days × shards small rows.
  */
-export const dayRollupRowSchema = z.object({
-  types: z.string(),
-  parts: z.number().int().min(0).max(ROLLUP_PARTS),
-  ...Object.fromEntries(Array.from({ length: ROLLUP_PARTS }, (_, i) => [`f${i}`, z.string().optional()])),
-}) as z.ZodType<DayRollupRow>;
-export interface DayRollupRow extends Record<string, unknown> {
-  types: string;
-  parts: number;
-  [part: `f${number}`]: string | undefined;
-}
+export const counterSummaryRowSchema = z.object({ types: z.string(), codes: z.string() });
+export type CounterSummaryRow = z.infer<typeof counterSummaryRowSchema>;
 
-export function dayRollupsTable(account: StorageAccount): TableRepository<DayRollupRow> {
-  return new TableRepository(account, 'counterrollups', dayRollupRowSchema);
+export function counterSummariesTable(account: StorageAccount): TableRepository<CounterSummaryRow> {
+  return new TableRepository(account, 'countersummaries', counterSummaryRowSchema);
 }

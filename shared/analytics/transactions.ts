@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { nowMs } from '../clock';
 import { errorFields, logger } from '../observability/logger';
-import { escapeKey, tenantPartition, unescapeKey } from '../storage/keys';
+import { escapeKey, tenantPartition, timeBucket, unescapeKey } from '../storage/keys';
 import { type Counters, INTEGRATION_TYPES, type IntegrationType } from './counters';
 import type { FailureGroups } from './failure-groups';
 import type { FailureGroupRow } from './tables';
@@ -99,6 +99,32 @@ function readList<T>(json: string, schema: z.ZodType<T>): T[] {
   }
 }
 
+/** Days of failures a group row keeps (the longest dashboard period). */
+export const GROUP_DAYS = 90;
+const DAY_MS = 86_400_000;
+const dayCountsSchema = z.record(z.string().regex(/^\d{8}$/), z.number().int().nonnegative());
+
+/** A group's failures per day (`YYYYMMDD`), as stored in its `days` column; empty when unreadable. */
+export function dayCountsOf(json: string | undefined): Record<string, number> {
+  if (json === undefined) return {};
+  try {
+    const parsed = dayCountsSchema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : {};
+  } catch {
+    return {};
+  }
+}
+
+/** `counts` with one more failure on the day of `atMs` and the days before the window dropped. */
+export function addFailureDay(counts: Record<string, number>, atMs: number, by = 1): Record<string, number> {
+  const day = timeBucket(atMs, 'day');
+  const oldest = timeBucket(atMs - (GROUP_DAYS - 1) * DAY_MS, 'day');
+  const out: Record<string, number> = {};
+  for (const [d, n] of Object.entries(counts)) if (d >= oldest) out[d] = n;
+  out[day] = (out[day] ?? 0) + by;
+  return out;
+}
+
 export function listOf(json: string): string[] {
   return readList(json, z.string());
 }
@@ -113,7 +139,10 @@ function newestFirst<T>(items: readonly T[], value: T | undefined, same: (a: T, 
   return [value, ...items.filter((i) => !same(i, value))].slice(0, max);
 }
 
-/** The group row after one more failure (pure: `update` may call it again after a lost race). */
+/**
+ * The group row after one more failure (pure: `update` may call it again after a lost race),
+ * including the failure in its day's count, which the dashboard's failures table sums.
+ */
 export function nextGroupRow(current: FailureGroupRow | undefined, tx: Transaction, at: string): FailureGroupRow {
   const services = newestFirst(listOf(current?.services ?? '[]'), tx.service, (a, b) => a === b, MAX_LISTED);
   const flows = newestFirst(listOf(current?.flows ?? '[]'), tx.flow, (a, b) => a === b, MAX_LISTED);
@@ -133,6 +162,7 @@ export function nextGroupRow(current: FailureGroupRow | undefined, tx: Transacti
     examples: JSON.stringify(examples),
     firstSeen: current?.firstSeen ?? at,
     lastSeen: current && current.lastSeen > at ? current.lastSeen : at,
+    days: JSON.stringify(addFailureDay(dayCountsOf(current?.days), Date.parse(at))),
   };
 }
 

@@ -1,8 +1,9 @@
 import type { Counters } from '../analytics/counters';
 import { INTEGRATION_TYPES, type IntegrationType } from '../analytics/counters';
 import type { FailureGroup, FailureGroups } from '../analytics/failure-groups';
-import type { DayTotals } from '../analytics/rollups';
+import type { DaySummary } from '../analytics/summaries';
 import {
+  dayCountsOf,
   examplesOf,
   failureGroupPartition,
   listOf,
@@ -14,20 +15,19 @@ import { DomainError } from '../errors/domain-error';
 import { timeBucket } from '../storage/keys';
 
 /**
- * The integrations dashboard (docs/dashboard.md): totals, per-type tiles, errors by code, daily
- * trends and the failures table, all from the analytics counters (one partition per tenant-day)
- * and the failure groups (one partition per tenant). Neither grows with event volume, so the cost
- * is set by the period and the number of distinct failures, never by how many transactions ran.
+ * The integrations dashboard (docs/dashboard.md): totals, per-type tiles, errors by code and daily
+ * trends from the day summaries (one range of days × shards rows of bounded size), and the
+ * failures table from the failure groups (at most the groups' cap of rows, each with its failures per
+ * day). Neither grows with volume, so the cost is set by the period, never by how many
+ * transactions ran (docs/decisions.md §70).
  */
 export interface DashboardDeps {
-  counters: Pick<Counters, 'totals' | 'dayTotals'>;
+  counters: Pick<Counters, 'daySummaries'>;
   groups: Pick<FailureGroups, 'list' | 'get'>;
 }
 
 export const MAX_DAYS = 90;
 const DAY_MS = 86_400_000;
-/** Failure groups a dashboard reads at most (a tenant with more sees the ones read first). */
-const MAX_GROUPS = 2_000;
 
 export interface Tally {
   succeeded: number;
@@ -150,11 +150,13 @@ export async function buildDashboard(
     throw new DomainError('validation_failed', `days must be 1 to ${MAX_DAYS}.`);
   }
   const { current, previous } = periods(nowMs, query.days);
-  const [now, before, groups] = await Promise.all([
-    deps.counters.dayTotals(tenantId, current.days, nowMs),
-    deps.counters.dayTotals(tenantId, previous.days, nowMs),
+  // Both periods are consecutive days: one range of the summaries.
+  const [summaries, groups] = await Promise.all([
+    deps.counters.daySummaries(tenantId, [...previous.days, ...current.days]),
     readGroups(deps, tenantId),
   ]);
+  const before = summaries.slice(0, previous.days.length);
+  const now = summaries.slice(previous.days.length);
 
   const total = emptyTally();
   const totalBefore = emptyTally();
@@ -162,7 +164,6 @@ export async function buildDashboard(
   const byTypeBefore = new Map(INTEGRATION_TYPES.map((t) => [t, emptyTally()]));
   const trend = new Map<string, Tally>();
   const codes = new Map<string, ErrorCodeRow>();
-  const perGroup = new Map<string, number>();
   for (const day of before) {
     for (const type of INTEGRATION_TYPES) {
       add(totalBefore, day.types[type]);
@@ -178,7 +179,7 @@ export async function buildDashboard(
       add(point, day.types[type]);
       trend.set(trendKey, point);
     }
-    countFailures(day, codes, perGroup);
+    countCodes(day, codes);
   }
 
   const trendTypes = query.types && query.types.length > 0 ? query.types : INTEGRATION_TYPES;
@@ -195,7 +196,7 @@ export async function buildDashboard(
   for (const group of groups) {
     const key = parseFailureGroupRowKey(group.rowKey);
     if (!key) continue;
-    const totalErrors = perGroup.get(`${key.type}\u0000${key.integrationId}\u0000${key.code}`) ?? 0;
+    const totalErrors = errorsIn(group, current.days);
     if (totalErrors === 0 && group.value.lastSeen < fromIso) continue;
     failures.push(failureRow(group, key, totalErrors));
   }
@@ -218,8 +219,8 @@ export async function buildDashboard(
   };
 }
 
-/** Adds a day's failures to the errors by code and to the failure groups' totals. */
-function countFailures(day: DayTotals, codes: Map<string, ErrorCodeRow>, perGroup: Map<string, number>): void {
+/** Adds a day's failures to the errors by code. */
+function countCodes(day: DaySummary, codes: Map<string, ErrorCodeRow>): void {
   for (const f of day.failed) {
     let code = codes.get(f.code);
     if (!code) {
@@ -229,13 +230,17 @@ function countFailures(day: DayTotals, codes: Map<string, ErrorCodeRow>, perGrou
     }
     code.count += f.count;
     code.byType[f.type] += f.count;
-    const groupKey = `${f.type}\u0000${f.integrationId}\u0000${f.code}`;
-    perGroup.set(groupKey, (perGroup.get(groupKey) ?? 0) + f.count);
   }
 }
 
+/** A group's failures on `days`, from the per-day counts its row carries. */
+function errorsIn(group: FailureGroup, days: readonly string[]): number {
+  const counts = dayCountsOf(group.value.days);
+  return days.reduce((sum, day) => sum + (counts[day] ?? 0), 0);
+}
+
 function readGroups(deps: DashboardDeps, tenantId: string): Promise<FailureGroup[]> {
-  return deps.groups.list(failureGroupPartition(tenantId), MAX_GROUPS);
+  return deps.groups.list(failureGroupPartition(tenantId));
 }
 
 /** Where the dashboard links an integration of each type. */
@@ -314,14 +319,7 @@ export async function failureDetail(
   const group = rowKey && key ? await deps.groups.get(failureGroupPartition(tenantId), rowKey) : undefined;
   if (!group || !key) throw new DomainError('not_found', `No failure "${id}" in this tenant.`, { id });
   const { current } = periods(nowMs, days);
-  const perDay = await deps.counters.dayTotals(tenantId, current.days, nowMs);
-  let totalErrors = 0;
-  for (const day of perDay) {
-    for (const f of day.failed) {
-      if (f.type === key.type && f.integrationId === key.integrationId && f.code === key.code) totalErrors += f.count;
-    }
-  }
-  const { link: _link, ...row } = failureRow(group, key, totalErrors);
+  const { link: _link, ...row } = failureRow(group, key, errorsIn(group, current.days));
   const { entry } = resolveCatalogEntry(key.code);
   return {
     ...row,

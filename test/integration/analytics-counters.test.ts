@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type CounterKey, Counters } from '../../shared/analytics/counters';
-import { type CounterTables, counterRowSchema } from '../../shared/analytics/tables';
+import { summaryDelta, summaryIncrements, summaryPartition } from '../../shared/analytics/summaries';
+import { type CounterTables, counterRowSchema, counterSummaryRowSchema } from '../../shared/analytics/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { tenantPartition, timeBucket } from '../../shared/storage/keys';
+import { tenantPartition, timeBucket, timeBucketsBetween } from '../../shared/storage/keys';
 import { TableRepository } from '../../shared/storage/table-repository';
 
 const account = storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
@@ -13,6 +14,7 @@ function freshTables(): CounterTables {
   return {
     daily: new TableRepository(account, tableName('d'), counterRowSchema),
     hourly: new TableRepository(account, tableName('h'), counterRowSchema),
+    summaries: new TableRepository(account, tableName('s'), counterSummaryRowSchema),
   };
 }
 
@@ -31,6 +33,14 @@ async function total(counters: Counters, bucket: 'day' | 'hour'): Promise<number
   return rows.filter((r) => r.outcome === key.outcome).reduce((sum, r) => sum + r.count, 0);
 }
 
+/** The key's type and outcome as the dashboard reads them: the day summaries, every shard summed. */
+async function summarised(counters: Counters): Promise<number> {
+  const [from, to] = day();
+  const days = timeBucketsBetween(from, to, 'day');
+  const summaries = await counters.daySummaries(key.tenantId, days);
+  return summaries.reduce((sum, d) => sum + d.types.outbound_webhook.succeeded, 0);
+}
+
 describe('analytics counters (Azurite)', () => {
   it('concurrent instances never lose an increment, even on a shared shard row', async () => {
     const tables = freshTables();
@@ -40,6 +50,7 @@ describe('analytics counters (Azurite)', () => {
     const expected = instances.reduce((sum, _c, i) => sum + 10 * (1 + (i % 2)), 0);
     expect(await total(instances[0]!, 'day')).toBe(expected);
     expect(await total(instances[0]!, 'hour')).toBe(expected);
+    expect(await summarised(instances[0]!)).toBe(expected);
   });
 
   it('100 concurrent writers of one counter lose nothing (one instance each, and 100 calls of one instance)', async () => {
@@ -52,6 +63,7 @@ describe('analytics counters (Azurite)', () => {
     await Promise.all(Array.from({ length: 100 }, () => one.increment(key)));
     expect(await total(one, 'day')).toBe(200);
     expect(await total(one, 'hour')).toBe(200);
+    expect(await summarised(one)).toBe(200);
   });
 
   it('keeps counting after another writer moved a row it knows (stale ETag is re-read, not overwritten)', async () => {
@@ -71,10 +83,19 @@ describe('analytics counters (Azurite)', () => {
       }
       expect(rows).toBe(1);
     }
+    let summaryRows = 0;
+    for await (const row of tables.summaries.iterate(summaryPartition(key.tenantId))) {
+      summaryRows++;
+      await tables.summaries.update(row.partitionKey, row.rowKey, (cur) =>
+        summaryIncrements.apply(cur, summaryDelta('outbound_webhook', 'succeeded', '-', 5)),
+      );
+    }
+    expect(summaryRows).toBe(1);
     await a.increment(key);
     await a.increment(key, 3);
     expect(await total(a, 'day')).toBe(10);
     expect(await total(a, 'hour')).toBe(10);
+    expect(await summarised(a)).toBe(10);
   });
 
   it('a restarted instance (nothing known) adds to the rows already stored', async () => {
@@ -83,5 +104,6 @@ describe('analytics counters (Azurite)', () => {
     const again = new Counters(tables);
     await Promise.all(Array.from({ length: 10 }, () => again.increment(key)));
     expect(await total(again, 'day')).toBe(14);
+    expect(await summarised(again)).toBe(14);
   });
 });
