@@ -63,7 +63,8 @@ beforeAll(async () => {
         vendor: 'datto-edr',
         name: 'EDR',
         credentials: { apiToken: 'unit-edr-token' },
-        config: { baseUrl: 'http://127.0.0.1:9' },
+        // Datto EDR does not report token expiry, so a new integration states it (docs/integrations.md).
+        config: { baseUrl: 'http://127.0.0.1:9', tokenExpiresAt: '2099-12-31' },
       },
       setup,
     )
