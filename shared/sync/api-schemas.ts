@@ -84,7 +84,9 @@ export const syncRunSchema = z
     counts: countsSchema,
     errors: z.array(syncErrorSchema),
     warnings: z.array(syncWarningSchema),
-    since: z.record(z.string(), z.string()).meta({ description: 'Incremental: the watermark each entity started from.' }),
+    since: z
+      .record(z.string(), z.string())
+      .meta({ description: 'Incremental: the watermark each entity started from.' }),
   })
   .meta({ id: 'SyncRun' });
 export type SyncRunView = z.infer<typeof syncRunSchema>;

@@ -1,4 +1,4 @@
-import { type ReceivedMessage, type Settlement, complete, deadLetter } from '../bus/port';
+import { complete, deadLetter, type ReceivedMessage, type Settlement } from '../bus/port';
 import { nowMs } from '../clock/index';
 import { isDomainError } from '../errors/domain-error';
 import { crashPoint } from '../faults/crash-points';
@@ -7,7 +7,7 @@ import { VendorError } from '../vendors/contract';
 import type { DataQualityWarning, SyncEntity, SyncFilters, SyncStep } from './adapter';
 import type { SyncErrorView, SyncWarningView } from './api-schemas';
 import { syncAdapterFor } from './halo-adapter';
-import { sendPage, syncPageMessageSchema, type SyncPageMessage } from './messages';
+import { type SyncPageMessage, sendPage, syncPageMessageSchema } from './messages';
 import { type PageCounts, recordPartition, writePage } from './records';
 import { MAX_RUN_ERRORS, parseJson, releaseLeases, type SyncDeps } from './runs';
 import type { SyncRunRow, SyncStatus } from './tables';
@@ -28,7 +28,11 @@ const MAX_EXAMPLES = 5;
 export const CRASH_AFTER_RECORDS = 'sync.page.after-records';
 export const CRASH_AFTER_COMMIT = 'sync.page.after-commit';
 
-function mergeWarnings(existing: SyncWarningView[], entity: SyncEntity, found: DataQualityWarning[]): SyncWarningView[] {
+function mergeWarnings(
+  existing: SyncWarningView[],
+  entity: SyncEntity,
+  found: DataQualityWarning[],
+): SyncWarningView[] {
   const merged = existing.map((w) => ({ ...w, examples: [...w.examples] }));
   for (const w of found) {
     let group = merged.find((g) => g.entity === entity && g.kind === w.kind && g.field === w.field);
@@ -65,11 +69,18 @@ async function finish(
 ): Promise<void> {
   const at = new Date(nowMs()).toISOString();
   const done = await deps.tables.runs.update(message.tenantId, message.runId, (row) => {
-    if (!row || row.status !== 'running' || row.pagesCommitted !== message.page) return undefined;
+    if (row?.status !== 'running' || row.pagesCommitted !== message.page) return undefined;
     return { ...row, status, finishedAt: at, updatedAt: at, ...(error ? { errors: appendError(row, error) } : {}) };
   });
   if (done && done.value.status !== 'running')
-    await releaseLeases(deps, message.tenantId, message.runId, done.value.integrationId, entitiesOf(done.value), undefined);
+    await releaseLeases(
+      deps,
+      message.tenantId,
+      message.runId,
+      done.value.integrationId,
+      entitiesOf(done.value),
+      undefined,
+    );
 }
 
 function entitiesOf(row: SyncRunRow): string[] {
@@ -96,7 +107,11 @@ export async function handleSyncPage(deps: SyncDeps, received: ReceivedMessage):
     // bus drops it if it was sent: this closes the crash window between commit and send.
     if (message.page === run.pagesCommitted - 1) {
       if (run.status === 'running')
-        await sendPage(deps.bus, { tenantId: message.tenantId, runId: message.runId, page: run.pagesCommitted, retry: 0 }, run.correlationId);
+        await sendPage(
+          deps.bus,
+          { tenantId: message.tenantId, runId: message.runId, page: run.pagesCommitted, retry: 0 },
+          run.correlationId,
+        );
       else if (run.status === 'succeeded') await settleSucceeded(deps, message.tenantId, message.runId, run);
     }
     return complete;
@@ -141,7 +156,8 @@ export async function handleSyncPage(deps: SyncDeps, received: ReceivedMessage):
   crashPoint(CRASH_AFTER_RECORDS);
   let newest: string | undefined;
   for (const record of listed.records)
-    if (record.updatedAt !== undefined && (newest === undefined || record.updatedAt > newest)) newest = record.updatedAt;
+    if (record.updatedAt !== undefined && (newest === undefined || record.updatedAt > newest))
+      newest = record.updatedAt;
 
   const committed = await commitPage(deps, message, stored, steps, {
     counts,
@@ -168,7 +184,11 @@ export async function handleSyncPage(deps: SyncDeps, received: ReceivedMessage):
   crashPoint(CRASH_AFTER_COMMIT);
   if (committed.status === 'succeeded') await settleSucceeded(deps, message.tenantId, message.runId, committed);
   else if (committed.status === 'running')
-    await sendPage(deps.bus, { tenantId: message.tenantId, runId: message.runId, page: message.page + 1, retry: 0 }, run.correlationId);
+    await sendPage(
+      deps.bus,
+      { tenantId: message.tenantId, runId: message.runId, page: message.page + 1, retry: 0 },
+      run.correlationId,
+    );
   return complete;
 }
 
@@ -195,7 +215,7 @@ async function commitPage(
     message.runId,
     (row) => {
       moved = false;
-      if (!row || row.status !== 'running' || row.pagesCommitted !== message.page) return undefined;
+      if (row?.status !== 'running' || row.pagesCommitted !== message.page) return undefined;
       moved = true;
       const at = new Date(nowMs()).toISOString();
       const stepDone = outcome.nextCursor === null;

@@ -12,8 +12,8 @@ import type {
   ListedPage,
   PageRequest,
   SyncAdapter,
-  SyncedRecord,
   SyncEntity,
+  SyncedRecord,
   SyncFilters,
   SyncStep,
 } from './adapter';
@@ -147,4 +147,3 @@ export const haloSyncAdapter: SyncAdapter = {
 export function syncAdapterFor(vendor: string): SyncAdapter | undefined {
   return vendor === 'halopsa' ? haloSyncAdapter : undefined;
 }
-

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { escapeKey, tenantPartition } from '../storage/keys';
 import { MAX_TRANSACTION_OPERATIONS, type Stored, type TableRepository } from '../storage/table-repository';
-import type { DataQualityWarning, SyncedRecord, SyncEntity } from './adapter';
+import type { DataQualityWarning, SyncEntity, SyncedRecord } from './adapter';
 import type { SyncRecordRow } from './tables';
 
 /**

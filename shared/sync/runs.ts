@@ -214,7 +214,12 @@ export async function getSyncRun(deps: SyncDeps, caller: Principal, runId: strin
 export async function listSyncRuns(
   deps: SyncDeps,
   caller: Principal,
-  query: { limit: number; cursor?: string | undefined; integrationId?: string | undefined; status?: string | undefined },
+  query: {
+    limit: number;
+    cursor?: string | undefined;
+    integrationId?: string | undefined;
+    status?: string | undefined;
+  },
 ): Promise<{ items: SyncRunView[]; nextCursor: string | null }> {
   const parts: string[] = [];
   if (query.integrationId) parts.push(odata`integrationId eq ${query.integrationId}`);
@@ -240,7 +245,9 @@ export async function stopSyncRun(deps: SyncDeps, caller: Principal, runId: stri
         throw new DomainError('sync_run_finished', `Sync run ${runId} is already ${value.status}.`, {
           status: value.status,
         });
-      return value.stopRequested ? undefined : { ...value, stopRequested: true, updatedAt: new Date(nowMs()).toISOString() };
+      return value.stopRequested
+        ? undefined
+        : { ...value, stopRequested: true, updatedAt: new Date(nowMs()).toISOString() };
     },
     { current },
   );
