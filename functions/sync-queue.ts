@@ -6,3 +6,10 @@ registerQueueHandler(
   'sync-page',
   lazyQueueHandler(async () => (await import('../shared/sync/triggers')).syncPage),
 );
+
+// A page the bus gave up on fails its run (docs/sync.md, "Crashes").
+registerQueueHandler(
+  'sync-page-deadletter',
+  'sync-page-deadletter',
+  lazyQueueHandler(async () => (await import('../shared/sync/triggers')).syncPageDeadLetter),
+);

@@ -1,4 +1,4 @@
-import { complete, deadLetter, type ReceivedMessage, type Settlement } from '../bus/port';
+import { complete, deadLetter, deadLetterInfo, type ReceivedMessage, type Settlement } from '../bus/port';
 import { nowMs } from '../clock/index';
 import { isDomainError } from '../errors/domain-error';
 import { crashPoint } from '../faults/crash-points';
@@ -272,5 +272,24 @@ async function onPageError(
   }
   deps.log.warn('sync run failed', { runId: message.runId, page: message.page, entity: step.entity });
   await finish(deps, message, 'failed', errorView(error, step.entity));
+  return complete;
+}
+
+/**
+ * A page the bus gave up on (past maxDeliveryCount, or refused as malformed) ends its run
+ * `failed`, so a run never stays `running` with no message behind it.
+ */
+export async function handleDeadLetteredPage(deps: SyncDeps, received: ReceivedMessage): Promise<Settlement> {
+  const parsed = syncPageMessageSchema.safeParse(received.body);
+  if (!parsed.success) return complete;
+  const reason = deadLetterInfo(received)?.reason ?? 'dead-lettered';
+  const run = await deps.tables.runs.get(parsed.data.tenantId, parsed.data.runId);
+  const step = run ? parseJson<SyncStep[]>(run.value.steps, [])[run.value.stepIndex] : undefined;
+  await finish(deps, parsed.data, 'failed', {
+    code: 'service_unavailable',
+    message: `Page ${parsed.data.page} could not be processed (${reason}).`,
+    entity: step?.entity ?? '-',
+    at: new Date(nowMs()).toISOString(),
+  });
   return complete;
 }

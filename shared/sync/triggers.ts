@@ -2,7 +2,7 @@ import type { ReceivedMessage, Settlement } from '../bus/port';
 import { integrationDeps } from '../integrations/deps';
 import { everyIntegration, findIntegration } from '../integrations/directory';
 import { syncDeps } from './deps';
-import { handleSyncPage } from './engine';
+import { handleDeadLetteredPage, handleSyncPage } from './engine';
 import { runScheduledSyncs } from './schedule';
 
 /**
@@ -22,4 +22,8 @@ async function* syncTargets(): AsyncGenerator<{ tenantId: string; integrationId:
     const found = await findIntegration(integrationDeps(), tenantId, integrationId);
     if (found) yield { tenantId, integrationId, vendor: found.vendor };
   }
+}
+
+export function syncPageDeadLetter(message: ReceivedMessage): Promise<Settlement> {
+  return handleDeadLetteredPage(syncDeps(), message);
 }
