@@ -147,7 +147,7 @@ export async function handleSyncPage(deps: SyncDeps, received: ReceivedMessage):
   const warnings = [...listed.warnings];
   const counts: PageCounts = await writePage(
     deps.tables.records,
-    recordPartition(message.tenantId, run.integrationId, step.entity),
+    (shard) => recordPartition(message.tenantId, run.integrationId, step.entity, shard),
     pageId,
     listed.records,
     warnings,

@@ -1,10 +1,11 @@
 import type { Principal } from '../apikeys/principal';
 import { ResourceNotFoundError } from '../errors/domain-error';
 import { odata } from '../sdk/data-tables';
+import { InvalidCursorError } from '../storage/errors';
 import type { Stored } from '../storage/table-repository';
 import type { SyncEntity } from './adapter';
 import type { RecordListQuery, SyncedRecordView } from './api-schemas';
-import { recordKey, recordPartition } from './records';
+import { RECORD_SHARDS, recordKey, recordPartition, recordShard } from './records';
 import type { SyncDeps } from './runs';
 import type { SyncRecordRow } from './tables';
 
@@ -38,6 +39,15 @@ async function assertIntegration(deps: SyncDeps, caller: Principal, integrationI
   await deps.integration(caller, integrationId);
 }
 
+/** `<shard>.<the shard's continuation>`: lists walk the shards in order. */
+function readCursor(cursor: string | undefined): { shard: number; inner: string | null } {
+  if (cursor === undefined) return { shard: 0, inner: null };
+  const match = /^(\d{1,2})\.(.*)$/s.exec(cursor);
+  const shard = Number(match?.[1]);
+  if (!match || shard >= RECORD_SHARDS) throw new InvalidCursorError('the cursor is not one this list gave out');
+  return { shard, inner: match[2] === '' ? null : (match[2] ?? null) };
+}
+
 export async function listSyncedRecords(
   deps: SyncDeps,
   caller: Principal,
@@ -51,12 +61,23 @@ export async function listSyncedRecords(
   if (query.statusId !== undefined) parts.push(odata`statusId eq ${query.statusId}`);
   if (query.typeId !== undefined) parts.push(odata`typeId eq ${query.typeId}`);
   if (query.inactive !== undefined) parts.push(odata`inactive eq ${query.inactive === 'true'}`);
-  const page = await deps.tables.records.list(recordPartition(caller.tenantId, query.integrationId, entity), {
-    limit: query.limit,
-    cursor: query.cursor ?? null,
-    ...(parts.length > 0 ? { filter: parts.join(' and ') } : {}),
-  });
-  return { items: page.items.map((row) => toView(query.integrationId, entity, row)), nextCursor: page.nextCursor };
+  const filter = parts.length > 0 ? { filter: parts.join(' and ') } : {};
+  let { shard, inner } = readCursor(query.cursor);
+  const items: SyncedRecordView[] = [];
+  while (shard < RECORD_SHARDS && items.length < query.limit) {
+    const page = await deps.tables.records.list(recordPartition(caller.tenantId, query.integrationId, entity, shard), {
+      limit: query.limit - items.length,
+      cursor: inner,
+      ...filter,
+    });
+    for (const row of page.items) items.push(toView(query.integrationId, entity, row));
+    if (page.nextCursor) inner = page.nextCursor;
+    else {
+      shard++;
+      inner = null;
+    }
+  }
+  return { items, nextCursor: shard < RECORD_SHARDS ? `${shard}.${inner ?? ''}` : null };
 }
 
 export async function getSyncedRecord(
@@ -67,7 +88,10 @@ export async function getSyncedRecord(
   id: string,
 ): Promise<SyncedRecordView> {
   await assertIntegration(deps, caller, integrationId);
-  const row = await deps.tables.records.get(recordPartition(caller.tenantId, integrationId, entity), recordKey(id));
+  const row = await deps.tables.records.get(
+    recordPartition(caller.tenantId, integrationId, entity, recordShard(id)),
+    recordKey(id),
+  );
   if (!row) throw new ResourceNotFoundError(entity.replace(/s$/, ''), id);
   return toView(integrationId, entity, row);
 }

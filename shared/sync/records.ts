@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { escapeKey, tenantPartition } from '../storage/keys';
-import { MAX_TRANSACTION_OPERATIONS, type Stored, type TableRepository } from '../storage/table-repository';
+import { AlreadyExistsError } from '../storage/errors';
+import { escapeKey, shardOf, tenantPartition } from '../storage/keys';
+import { MAX_TRANSACTION_OPERATIONS, type TableRepository, type TableWrite } from '../storage/table-repository';
 import type { DataQualityWarning, SyncEntity, SyncedRecord } from './adapter';
 import type { SyncRecordRow } from './tables';
 
@@ -13,14 +14,24 @@ import type { SyncRecordRow } from './tables';
 
 /** Table Storage holds at most 64 KiB in one string property; JSON over this is stored as a projection. */
 const MAX_DATA_CHARS = 30_000;
-/** A page's rows are read back as one key range unless the range holds far more than the page. */
-const RANGE_READ_FACTOR = 3;
 
-export function recordPartition(tenantId: string, integrationId: string, entity: SyncEntity): string {
-  return tenantPartition(tenantId, integrationId, entity);
+/**
+ * Records of one integration and entity are spread over this many partitions by vendor id: one
+ * Table Storage partition serves about 2,000 entities a second (docs/design.md §4.2), and a
+ * 100,000-record sync writes faster than that; the emulator's cost per write also grows with the
+ * partition. Listing walks the shards in order.
+ */
+export const RECORD_SHARDS = 32;
+
+export function recordShard(vendorId: string): number {
+  return /^\d{1,15}$/.test(vendorId) ? Number(vendorId) % RECORD_SHARDS : shardOf(vendorId, RECORD_SHARDS);
 }
 
-/** Numeric ids zero-padded so they sort as numbers (a page of ascending ids is one key range). */
+export function recordPartition(tenantId: string, integrationId: string, entity: SyncEntity, shard: number): string {
+  return tenantPartition(tenantId, integrationId, entity, String(shard).padStart(2, '0'));
+}
+
+/** Numeric ids zero-padded so they list in the vendor's numeric order. */
 export function recordKey(vendorId: string): string {
   return /^\d{1,15}$/.test(vendorId) ? vendorId.padStart(15, '0') : `s${escapeKey(vendorId)}`;
 }
@@ -42,33 +53,6 @@ function storedData(record: SyncedRecord, warnings: DataQualityWarning[]): strin
   return JSON.stringify({ id: record.fields.id, ...record.index, truncated: true });
 }
 
-async function existingRows(
-  table: TableRepository<SyncRecordRow>,
-  partition: string,
-  keys: string[],
-): Promise<Map<string, Stored<SyncRecordRow>>> {
-  const found = new Map<string, Stored<SyncRecordRow>>();
-  if (keys.length === 0) return found;
-  const sorted = [...keys].sort();
-  const wanted = new Set(keys);
-  let read = 0;
-  let complete = true;
-  // `!` sorts after the end of any key equal to the last one: the range includes it.
-  for await (const row of table.iterate(partition, { rowKeyFrom: sorted[0], rowKeyTo: `${sorted.at(-1)}!` })) {
-    if (wanted.has(row.rowKey)) found.set(row.rowKey, row);
-    if (++read > keys.length * RANGE_READ_FACTOR) {
-      complete = false;
-      break;
-    }
-  }
-  if (complete) return found;
-  // Scattered ids (an incremental run, newest first): read each row instead of a huge range.
-  const rows = await Promise.all(keys.map((key) => table.get(partition, key)));
-  found.clear();
-  for (const row of rows) if (row) found.set(row.rowKey, row);
-  return found;
-}
-
 /**
  * Upserts one page of records in entity-group transactions (at most 100 rows each, one partition)
  * and returns what the page did. `pageId` names the page (`run:page`); rows this page wrote before
@@ -76,54 +60,84 @@ async function existingRows(
  */
 export async function writePage(
   table: TableRepository<SyncRecordRow>,
-  partition: string,
+  partitionOf: (shard: number) => string,
   pageId: string,
   records: SyncedRecord[],
   warnings: DataQualityWarning[],
   syncedAt: string,
 ): Promise<PageCounts> {
-  const counts: PageCounts = { created: 0, updated: 0, skipped: 0 };
   // The last copy of an id wins when a vendor repeats one inside a page.
   const byKey = new Map<string, SyncedRecord>();
   for (const record of records) byKey.set(recordKey(record.vendorId), record);
-  const existing = await existingRows(table, partition, [...byKey.keys()]);
-  const writes: { rowKey: string; value: SyncRecordRow }[] = [];
-  for (const [rowKey, record] of byKey) {
+  const rows = [...byKey].map(([rowKey, record]) => {
     const data = storedData(record, warnings);
-    const hash = hashOf(data);
-    const before = existing.get(rowKey)?.value;
+    const value: Omit<SyncRecordRow, 'outcome'> = {
+      vendorId: record.vendorId,
+      vendorUpdatedAt: record.updatedAt ?? '',
+      hash: hashOf(data),
+      data,
+      writtenBy: pageId,
+      syncedAt,
+      ...record.index,
+    };
+    return { rowKey, shard: recordShard(record.vendorId), value };
+  });
+  // One entity-group transaction holds one partition and at most 100 rows.
+  const byShard = new Map<number, typeof rows>();
+  for (const row of rows) byShard.set(row.shard, [...(byShard.get(row.shard) ?? []), row]);
+  const batches: { partition: string; rows: typeof rows }[] = [];
+  for (const [shard, shardRows] of byShard) {
+    for (let i = 0; i < shardRows.length; i += MAX_TRANSACTION_OPERATIONS)
+      batches.push({ partition: partitionOf(shard), rows: shardRows.slice(i, i + MAX_TRANSACTION_OPERATIONS) });
+  }
+  const results = await Promise.all(batches.map((batch) => writeBatch(table, batch.partition, pageId, batch.rows)));
+  return results.reduce(
+    (sum, c) => ({
+      created: sum.created + c.created,
+      updated: sum.updated + c.updated,
+      skipped: sum.skipped + c.skipped,
+    }),
+    { created: 0, updated: 0, skipped: 0 },
+  );
+}
+
+/**
+ * One entity-group transaction. New records are the common case (a first sync), so the batch is
+ * tried as inserts first: no read at all. When a row exists the transaction fails as a whole, and
+ * the batch's rows are read one by one (point reads are cheap everywhere; key-range scans are not
+ * on the emulator) and written as the upserts they need.
+ */
+async function writeBatch(
+  table: TableRepository<SyncRecordRow>,
+  partition: string,
+  pageId: string,
+  batch: { rowKey: string; value: Omit<SyncRecordRow, 'outcome'> }[],
+): Promise<PageCounts> {
+  const counts: PageCounts = { created: 0, updated: 0, skipped: 0 };
+  try {
+    await table.transact(
+      partition,
+      batch.map((row) => ({ op: 'insert' as const, rowKey: row.rowKey, value: { ...row.value, outcome: 'created' } })),
+    );
+    counts.created = batch.length;
+    return counts;
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsError)) throw error;
+  }
+  const existing = await Promise.all(batch.map((row) => table.get(partition, row.rowKey)));
+  const writes: TableWrite<SyncRecordRow>[] = [];
+  batch.forEach((row, i) => {
+    const before = existing[i]?.value;
     let outcome: 'created' | 'updated';
     if (before?.writtenBy === pageId) outcome = before.outcome;
     else if (before === undefined) outcome = 'created';
-    else if (before.hash === hash) {
+    else if (before.hash === row.value.hash) {
       counts.skipped++;
-      continue;
+      return;
     } else outcome = 'updated';
     counts[outcome]++;
-    writes.push({
-      rowKey,
-      value: {
-        vendorId: record.vendorId,
-        vendorUpdatedAt: record.updatedAt ?? '',
-        hash,
-        data,
-        writtenBy: pageId,
-        outcome,
-        syncedAt,
-        ...record.index,
-      },
-    });
-  }
-  const batches: (typeof writes)[] = [];
-  for (let i = 0; i < writes.length; i += MAX_TRANSACTION_OPERATIONS)
-    batches.push(writes.slice(i, i + MAX_TRANSACTION_OPERATIONS));
-  await Promise.all(
-    batches.map((batch) =>
-      table.transact(
-        partition,
-        batch.map((w) => ({ op: 'upsert' as const, rowKey: w.rowKey, value: w.value })),
-      ),
-    ),
-  );
+    writes.push({ op: 'upsert', rowKey: row.rowKey, value: { ...row.value, outcome } });
+  });
+  await table.transact(partition, writes);
   return counts;
 }
