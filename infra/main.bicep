@@ -182,7 +182,7 @@ var serviceName = 'api'
 var functionAppName = 'func-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 
-// The pipeline stage queues (docs/pipeline.md) and the health-probe fan-out queue. Every one has a
+// The pipeline stage queues (docs/pipeline.md), the health-probe fan-out queue and the sync page queue (docs/sync.md). Every one has a
 // function triggered by it, and so does each stage queue's `<queue>-deadletter` companion (the
 // failures consumer); `health-probe-deadletter` has none (docs/deploy.md, "Timers and queues").
 var queueNames = [
@@ -193,6 +193,7 @@ var queueNames = [
   'tool-call'
   'health-probe'
   'outbound-first-attempt'
+  'sync-page'
 ]
 var consumedDeadLetterQueueNames = map(filter(queueNames, name => name != 'health-probe'), name => '${name}-deadletter')
 var triggeredQueueNames = concat(queueNames, consumedDeadLetterQueueNames)

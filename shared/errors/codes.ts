@@ -71,6 +71,10 @@ export const ERROR_CODES = [
   'webhook_already_pushed',
   // Reconciling with a vendor (shared/reconcile)
   'reconcile_unsupported',
+  // Sync runs (shared/sync)
+  'sync_unsupported',
+  'sync_already_running',
+  'sync_run_finished',
   // Pipeline processing: approvals of tool calls
   'approval_already_decided',
   'approval_expired',

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { FakeVendor } from './core/all-fakes';
 import { type FakeReply, type FakeRequest, FakeVendorServer } from './core/fake-server';
 import { loadSlice, type SpecViolation } from './core/spec-check';
+import { HaloListings } from './halopsa-listing';
 
 /**
  * Halo PSA fake (docs/vendors.md "Halo PSA"): `POST /auth/token` (form client_credentials,
@@ -67,6 +68,8 @@ export class HaloFakeServer extends FakeVendorServer {
   refreshes = 0;
   /** Refresh tokens presented again after they were rotated (refused with invalid_grant). */
   reusedRefreshTokens = 0;
+  /** Seeded listings for sync (test/fakes/halopsa-listing.ts); unseeded entities answer as before. */
+  readonly listings = new HaloListings();
 
   /**
    * Sends a delivery the way Halo calls a webhook: to its URL, with its Basic credentials when its
@@ -219,6 +222,7 @@ export function createHaloFake(): HaloFakeServer {
 
   server.route('GET', '/api/Client', (req) => {
     if (!authorised(req)) return unauthorised;
+    if (server.listings.has('clients')) return server.listings.reply('clients', req);
     const size = Math.min(100, Math.max(1, Number(req.query.page_size ?? CLIENTS.length) || CLIENTS.length));
     const paged = req.query.pageinate === 'true';
     return { json: { record_count: CLIENTS.length, clients: paged ? CLIENTS.slice(0, size) : CLIENTS } };
@@ -226,7 +230,14 @@ export function createHaloFake(): HaloFakeServer {
 
   server.route('GET', '/api/Tickets', (req) => {
     if (!authorised(req)) return unauthorised;
+    if (server.listings.has('tickets')) return server.listings.reply('tickets', req);
     return { json: { record_count: 1, tickets: [{ id: 1001, summary: 'Printer offline', client_id: 12 }] } };
+  });
+
+  server.route('GET', '/api/Asset', (req) => {
+    if (!authorised(req)) return unauthorised;
+    if (server.listings.has('assets')) return server.listings.reply('assets', req);
+    return { json: { record_count: 0, assets: [] } };
   });
 
   // Halo writes are POSTs of arrays; the saved object(s) come back.

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 
 /**
  * Starts the local host as a real child process (`node dist/local/main.js`, what `npm start`
@@ -17,7 +17,9 @@ export interface HostProcess {
   exited: Promise<number | null>;
 }
 
-export const ROOT = resolve(__dirname, '..', '..');
+const ABOVE_SUPPORT = resolve(__dirname, '..', '..');
+/** The repository, from the sources (vitest) or from their build in dist/ (a bench). */
+export const ROOT = basename(ABOVE_SUPPORT) === 'dist' ? dirname(ABOVE_SUPPORT) : ABOVE_SUPPORT;
 
 export function uniqueName(prefix: string): string {
   return `${prefix}${randomBytes(5).toString('hex')}`;

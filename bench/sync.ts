@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { startAzurite } from '../local/azurite';
+import { createHaloFake, HALO_FAKE_CREDENTIALS } from '../test/fakes/halopsa';
+import { sharedAzuriteEnv, startHostProcess } from '../test/support/host-process';
+import { call } from '../test/support/http';
+
+/**
+ * Sync benchmark (docs/sync.md, docs/benchmarks.md "Sync"): N Halo tickets (default 100,000) from
+ * the fake Halo through a real local host process in pages of 100, on an in-memory Azurite.
+ * Reports records per second and the host's RSS (idle, peak, and the growth against the
+ * 150 MiB budget), sampled from /proc/<pid>/status while the run goes.
+ *
+ *   npm run bench:sync [-- <tickets> <batchSize>]
+ */
+const BUDGET_MIB = 150;
+const SAMPLE_MS = 200;
+
+function rssKiB(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  const tickets = Number(process.argv[2] ?? 100_000);
+  const batchSize = Number(process.argv[3] ?? 100);
+  const azurite = await startAzurite({});
+  const halo = createHaloFake();
+  halo.listings.seed('tickets', tickets);
+  await halo.start();
+  process.env.TEST_STORAGE_CONNECTION = azurite.connectionString;
+  const env = sharedAzuriteEnv({ API_RATE_LIMIT_PER_MINUTE: '1000000' });
+  const host = await startHostProcess(env);
+  try {
+    const key = env.BOOTSTRAP_API_KEY ?? '';
+    const api = (method: string, path: string, body?: unknown) =>
+      call(host.baseUrl, method, path, { key, ...(body !== undefined ? { body } : {}) });
+    const integration = await api('POST', '/api/v1/integrations?skipTest=true', {
+      vendor: 'halopsa',
+      name: 'Halo (bench)',
+      credentials: HALO_FAKE_CREDENTIALS,
+      config: { baseUrl: halo.baseUrl },
+    });
+    if (integration.status !== 201) throw new Error(`integration: ${integration.text}`);
+    await pause(1000);
+    const idleKiB = rssKiB(host.child.pid);
+    const started = performance.now();
+    const run = await api('POST', `/api/v1/integrations/${String(integration.json.id)}/sync`, {
+      entities: ['tickets'],
+      mode: 'full',
+      batchSize,
+      filters: { ticketStatus: 'open' },
+    });
+    if (run.status !== 202) throw new Error(`sync: ${run.text}`);
+    // Every fifth generated ticket is closed: the open step holds the rest.
+    const expected = tickets - Math.floor(tickets / 5);
+    let peakKiB = idleKiB;
+    let state: Record<string, unknown> = run.json;
+    let polls = 0;
+    while (state.status === 'running') {
+      await pause(SAMPLE_MS);
+      peakKiB = Math.max(peakKiB, rssKiB(host.child.pid));
+      if (++polls % 5 === 0) state = (await api('GET', `/api/v1/sync-runs/${String(run.json.id)}`)).json;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const counts = state.counts as { created: number };
+    const growthMiB = (peakKiB - idleKiB) / 1024;
+    console.log(
+      JSON.stringify(
+        {
+          bench: 'sync',
+          status: state.status,
+          tickets: expected,
+          created: counts.created,
+          batchSize,
+          pages: state.pagesCommitted,
+          seconds: Number(seconds.toFixed(1)),
+          recordsPerSecond: Math.round(counts.created / seconds),
+          hostRssIdleMiB: Math.round(idleKiB / 1024),
+          hostRssPeakMiB: Math.round(peakKiB / 1024),
+          hostRssGrowthMiB: Math.round(growthMiB),
+          withinBudget: growthMiB <= BUDGET_MIB,
+          budgetMiB: BUDGET_MIB,
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    await host.stop();
+    await halo.stop();
+    await azurite.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,149 @@
+import type { VendorSession } from '../vendors/contract';
+
+import type { HaloSession } from '../vendors/halopsa/index';
+import {
+  HALO_LAST_UPDATED_FIELD,
+  HALO_MAX_PAGE_SIZE,
+  type HaloListedEntity,
+  listHaloPage,
+} from '../vendors/halopsa/listing';
+import type {
+  DataQualityWarning,
+  ListedPage,
+  PageRequest,
+  SyncAdapter,
+  SyncEntity,
+  SyncedRecord,
+  SyncFilters,
+  SyncStep,
+} from './adapter';
+import { checkRecord } from './data-quality';
+
+/**
+ * Halo PSA: clients, tickets and assets (docs/sync.md, "Halo PSA"). One engine page of `size`
+ * records is ceil(size / 100) Halo pages, because Halo serves at most 100 per page. The cursor is
+ * the next Halo `page_no`.
+ */
+
+const REQUIRED: Record<HaloListedEntity, readonly string[]> = {
+  tickets: ['summary', 'client_id'],
+  clients: ['name'],
+  assets: ['client_id', 'assettype_id'],
+};
+
+const ORDER: readonly SyncEntity[] = ['clients', 'tickets', 'assets'];
+
+function haloEntity(entity: SyncEntity): HaloListedEntity {
+  if (entity === 'contacts') throw new Error('Halo contacts are not synced yet');
+  return entity;
+}
+
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
+
+/** Halo's query parameters for a step and the request's filters (names from its OpenAPI description). */
+export function haloParams(step: SyncStep, filters: SyncFilters, since: string | undefined): Record<string, string> {
+  const entity = haloEntity(step.entity);
+  const params: Record<string, string> = {};
+  if (since !== undefined) {
+    // Newest first by Halo's last-updated field: the run stops at the first record older than the watermark.
+    params.order = HALO_LAST_UPDATED_FIELD[entity];
+    params.orderdesc = 'true';
+  } else {
+    params.order = 'id';
+    params.orderdesc = 'false';
+  }
+  if (filters.includeInactive) params.includeinactive = 'true';
+  if (entity === 'tickets') {
+    if (step.variant === 'open') params.open_only = 'true';
+    if (step.variant === 'closed') params.closed_only = 'true';
+    if (filters.from !== undefined || filters.to !== undefined) {
+      params.datesearch = filters.dateField === 'closed' ? 'datecleared' : 'dateoccured';
+      if (filters.from !== undefined) params.startdate = filters.from;
+      if (filters.to !== undefined) params.enddate = filters.to;
+    }
+  }
+  if (entity !== 'clients') {
+    if (filters.clientId !== undefined) params.client_id = String(filters.clientId);
+    if (filters.siteId !== undefined) params.site_id = String(filters.siteId);
+  }
+  if (entity === 'assets' && filters.assetTypeIds !== undefined && filters.assetTypeIds.length > 0) {
+    params.assettypes = filters.assetTypeIds.join(',');
+  }
+  return params;
+}
+
+function toRecord(entity: HaloListedEntity, row: Record<string, unknown>): SyncedRecord | undefined {
+  const vendorId = text(row.id);
+  if (vendorId === undefined) return undefined;
+  const index: SyncedRecord['index'] = {};
+  const name = text(entity === 'tickets' ? row.summary : entity === 'assets' ? row.inventory_number : row.name);
+  if (name !== undefined) index.name = name;
+  const clientId = text(row.client_id);
+  if (clientId !== undefined && entity !== 'clients') index.clientId = clientId;
+  const siteId = text(row.site_id);
+  if (siteId !== undefined && entity !== 'clients') index.siteId = siteId;
+  const statusId = text(row.status_id);
+  if (statusId !== undefined) index.statusId = statusId;
+  const typeId = text(row.assettype_id);
+  if (typeId !== undefined && entity === 'assets') index.typeId = typeId;
+  if (typeof row.inactive === 'boolean') index.inactive = row.inactive;
+  return { vendorId, updatedAt: text(row[HALO_LAST_UPDATED_FIELD[entity]]), fields: row, index };
+}
+
+export const haloSyncAdapter: SyncAdapter = {
+  vendor: 'halopsa',
+  entities: ['clients', 'tickets', 'assets'],
+  steps(entities, filters) {
+    const steps: SyncStep[] = [];
+    for (const entity of ORDER) {
+      if (!entities.includes(entity)) continue;
+      if (entity !== 'tickets') steps.push({ entity });
+      else if (filters.ticketStatus === 'open' || filters.ticketStatus === 'closed')
+        steps.push({ entity, variant: filters.ticketStatus });
+      // Open tickets first: they are the ones people work on today.
+      else steps.push({ entity, variant: 'open' }, { entity, variant: 'closed' });
+    }
+    return steps;
+  },
+  async listPage(session: VendorSession<unknown, unknown>, request: PageRequest): Promise<ListedPage> {
+    const entity = haloEntity(request.step.entity);
+    const haloSize = Math.min(HALO_MAX_PAGE_SIZE, request.size);
+    const calls = Math.ceil(request.size / haloSize);
+    const params = haloParams(request.step, request.filters, request.since);
+    let pageNo = request.cursor === '' ? 1 : Number(request.cursor);
+    const records: SyncedRecord[] = [];
+    const warnings: DataQualityWarning[] = [];
+    const requests: string[] = [];
+    let failed = 0;
+    let done = false;
+    for (let call = 0; call < calls && !done; call++) {
+      requests.push(`GET ${entity} page_no=${pageNo} page_size=${haloSize} ${new URLSearchParams(params).toString()}`);
+      const page = await listHaloPage(session as HaloSession, { entity, pageNo, pageSize: haloSize, params });
+      for (const row of page.records) {
+        const record = toRecord(entity, row);
+        warnings.push(...checkRecord(row, record?.vendorId, REQUIRED[entity]));
+        if (!record) {
+          failed++;
+          warnings.push({ kind: 'missing_id', field: 'id', vendorId: undefined });
+          continue;
+        }
+        // Incremental: newest first, so the first record older than the watermark ends the step.
+        if (request.since !== undefined && record.updatedAt !== undefined && record.updatedAt < request.since) {
+          done = true;
+          break;
+        }
+        records.push(record);
+      }
+      const seen = pageNo * haloSize;
+      if (page.records.length < haloSize || (page.recordCount !== undefined && seen >= page.recordCount)) done = true;
+      pageNo++;
+    }
+    return { records, warnings, failed, nextCursor: done ? null : String(pageNo), requests };
+  },
+};
+
+/** The adapter of a vendor, or undefined where sync is still to come (docs/sync.md, "What is left"). */
+export function syncAdapterFor(vendor: string): SyncAdapter | undefined {
+  return vendor === 'halopsa' ? haloSyncAdapter : undefined;
+}

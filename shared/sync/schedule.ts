@@ -1,0 +1,76 @@
+import { nowMs } from '../clock/index';
+import { isDomainError } from '../errors/domain-error';
+import { odata } from '../sdk/data-tables';
+import { escapeKey } from '../storage/keys';
+import type { SyncEntity } from './adapter';
+import { sendPage } from './messages';
+import { type SyncDeps, startRun } from './runs';
+
+/**
+ * The sync timer (docs/sync.md, "The timer"): incremental runs for every integration+entity whose
+ * last run asked to be scheduled and completed once (it has a watermark), never while a run of it
+ * holds the lease; and a sweep that re-sends the current page of runs that made no progress for
+ * a while (a crash between a run's row and its first message, or a dead-lettered page).
+ */
+
+export const STALLED_AFTER_MS = 10 * 60_000;
+
+export interface ScheduleDeps extends SyncDeps {
+  everyIntegration(): AsyncGenerator<{ tenantId: string; integrationId: string; vendor: string }>;
+}
+
+export interface ScheduleResult {
+  started: number;
+  resent: number;
+}
+
+export async function runScheduledSyncs(deps: ScheduleDeps): Promise<ScheduleResult> {
+  const result: ScheduleResult = { started: 0, resent: 0 };
+  const tenants = new Set<string>();
+  for await (const target of deps.everyIntegration()) {
+    tenants.add(target.tenantId);
+    const due: SyncEntity[] = [];
+    for await (const row of deps.tables.state.iterate(target.tenantId, {
+      rowKeyPrefix: `${escapeKey(target.integrationId)}|`,
+    })) {
+      if (row.value.scheduled && row.value.watermark !== undefined && row.value.runId === undefined)
+        due.push(row.value.entity as SyncEntity);
+    }
+    if (due.length === 0) continue;
+    try {
+      await startRun(
+        deps,
+        target.tenantId,
+        { id: target.integrationId, vendor: target.vendor },
+        {
+          entities: due,
+          mode: 'incremental',
+          batchSize: 100,
+          filters: { ticketStatus: 'all', includeInactive: false },
+          schedule: true,
+          debug: false,
+        },
+        `sync-timer-${nowMs()}`,
+      );
+      result.started++;
+    } catch (error) {
+      // Another run took the lease in between: the next tick tries again.
+      if (!isDomainError(error)) throw error;
+      deps.log.warn('scheduled sync not started', { integrationId: target.integrationId, code: error.code });
+    }
+  }
+  const stalledBefore = new Date(nowMs() - STALLED_AFTER_MS).toISOString();
+  for (const tenantId of tenants) {
+    for await (const run of deps.tables.runs.iterate(tenantId, {
+      filter: odata`status eq ${'running'} and updatedAt lt ${stalledBefore}`,
+    })) {
+      await sendPage(
+        deps.bus,
+        { tenantId, runId: run.rowKey, page: run.value.pagesCommitted, retry: 0 },
+        run.value.correlationId,
+      );
+      result.resent++;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,348 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Principal } from '../../shared/apikeys/principal';
+import { services } from '../../shared/app/services';
+import type { BusSender, ReceivedMessage, SendOptions } from '../../shared/bus/port';
+import { installClock, ManualClock } from '../../shared/clock/index';
+import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
+import { integrationDeps } from '../../shared/integrations/deps';
+import { createIntegration, getIntegration, openIntegrationSession } from '../../shared/integrations/integrations';
+import { logger } from '../../shared/observability/logger';
+import { CRASH_AFTER_RECORDS, handleSyncPage } from '../../shared/sync/engine';
+import { SYNC_PAGE_QUEUE } from '../../shared/sync/messages';
+import { getSyncedRecord, listSyncedRecords } from '../../shared/sync/record-list';
+import { getSyncRun, type SyncDeps, startSync, stopSyncRun } from '../../shared/sync/runs';
+import { syncTables } from '../../shared/sync/tables';
+import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
+import { installLocalSettings } from '../support/local-settings';
+
+/**
+ * The sync engine against the fake Halo over loopback and the suite's Azurite (docs/sync.md). The
+ * bus is a recorder: each test delivers the page messages itself, so re-deliveries and crashes
+ * happen exactly where the test says, with no timing involved.
+ */
+
+class RecordingBus implements BusSender {
+  readonly sent: { queue: string; body: unknown; options: SendOptions }[] = [];
+  private readonly ids = new Set<string>();
+  async send(queue: string, body: unknown, options: SendOptions): Promise<void> {
+    // Duplicate detection on the message id, as both bus adapters do.
+    if (this.ids.has(options.messageId)) return;
+    this.ids.add(options.messageId);
+    this.sent.push({ queue, body, options });
+  }
+  take(): ReceivedMessage | undefined {
+    const next = this.sent.shift();
+    if (!next) return undefined;
+    return {
+      body: next.body,
+      messageId: next.options.messageId,
+      deliveryCount: 1,
+      enqueuedTimeUtc: new Date(),
+      applicationProperties: {},
+    };
+  }
+}
+
+class CrashForTest extends Error {}
+
+let halo: HaloFakeServer;
+let restoreClock: (() => void) | undefined;
+const clock = new ManualClock(Date.UTC(2026, 5, 1));
+
+beforeAll(async () => {
+  installLocalSettings();
+  restoreClock = installClock(clock);
+  halo = createHaloFake();
+  await halo.start();
+  setCrashHandler((name) => {
+    throw new CrashForTest(name);
+  });
+});
+
+afterAll(async () => {
+  restoreClock?.();
+  disarmCrashPoints();
+  await halo.stop();
+});
+
+function setup() {
+  const caller: Principal = { tenantId: `tn-${randomUUID().slice(0, 8)}`, keyId: 'key1', scopes: ['admin'] };
+  const bus = new RecordingBus();
+  const deps: SyncDeps = {
+    tables: syncTables(services().account),
+    bus,
+    integration: (c, id) => getIntegration(integrationDeps(), c, id),
+    openSession: (tenantId, integrationId, correlationId) =>
+      openIntegrationSession(integrationDeps(), tenantId, integrationId, correlationId),
+    log: logger,
+  };
+  return { caller, bus, deps };
+}
+
+async function haloIntegration(caller: Principal): Promise<string> {
+  const created = await createIntegration(
+    integrationDeps(),
+    caller,
+    { vendor: 'halopsa', name: 'Halo', credentials: { ...HALO_FAKE_CREDENTIALS }, config: { baseUrl: halo.baseUrl } },
+    { skipTest: true, correlationId: 'setup' },
+  );
+  return created.id;
+}
+
+/** Delivers every queued page message until the chain ends; returns how many were delivered. */
+async function drain(deps: SyncDeps, bus: RecordingBus): Promise<number> {
+  let delivered = 0;
+  for (let next = bus.take(); next; next = bus.take()) {
+    expect(await handleSyncPage(deps, next)).toEqual({ kind: 'complete' });
+    delivered++;
+  }
+  return delivered;
+}
+
+async function countAll(
+  deps: SyncDeps,
+  caller: Principal,
+  integrationId: string,
+  entity: 'tickets' | 'clients' | 'assets',
+) {
+  const ids = new Set<string>();
+  let cursor: string | undefined;
+  let rows = 0;
+  do {
+    const page = await listSyncedRecords(deps, caller, entity, {
+      integrationId,
+      limit: 200,
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const item of page.items) ids.add(item.id);
+    rows += page.items.length;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return { ids: ids.size, rows };
+}
+
+describe('sync engine: Halo PSA', () => {
+  it('a full sync pages clients, open then closed tickets, and assets; a second run only skips', async () => {
+    halo.listings.seed('clients', 30);
+    halo.listings.seed('tickets', 250);
+    halo.listings.seed('assets', 40);
+    const { caller, bus, deps } = setup();
+    const integrationId = await haloIntegration(caller);
+    const started = await startSync(
+      deps,
+      caller,
+      integrationId,
+      {
+        entities: ['tickets', 'clients', 'assets'],
+        mode: 'full',
+        batchSize: 100,
+        filters: { ticketStatus: 'all', includeInactive: true },
+        schedule: true,
+        debug: false,
+      },
+      { correlationId: 'c1' },
+    );
+    expect(started.status).toBe('running');
+    expect(bus.sent[0]?.queue).toBe(SYNC_PAGE_QUEUE);
+    await drain(deps, bus);
+    const run = await getSyncRun(deps, caller, started.id);
+    expect(run.status).toBe('succeeded');
+    expect(run.counts).toEqual({ created: 30 + 250 + 40, updated: 0, skipped: 0, failed: 0 });
+    // clients 1 page, open tickets 2, closed tickets 1, assets 1
+    expect(run.pagesCommitted).toBe(5);
+    expect(await countAll(deps, caller, integrationId, 'tickets')).toEqual({ ids: 250, rows: 250 });
+    const ticket = await getSyncedRecord(deps, caller, 'tickets', integrationId, '42');
+    expect(ticket.fields).toMatchObject({ id: 42, summary: 'Ticket 42' });
+    // Open first: the first ticket page asked Halo for open tickets only.
+    const ticketCalls = halo.received('GET', '/api/Tickets');
+    expect(ticketCalls[0]?.query).toMatchObject({
+      pageinate: 'true',
+      page_size: '100',
+      page_no: '1',
+      open_only: 'true',
+    });
+    expect(halo.refusals).toEqual([]);
+
+    const again = await startSync(
+      deps,
+      caller,
+      integrationId,
+      {
+        entities: ['tickets'],
+        mode: 'full',
+        batchSize: 100,
+        filters: { ticketStatus: 'all', includeInactive: false },
+        schedule: true,
+        debug: false,
+      },
+      { correlationId: 'c2' },
+    );
+    await drain(deps, bus);
+    expect((await getSyncRun(deps, caller, again.id)).counts).toEqual({
+      created: 0,
+      updated: 0,
+      skipped: 250,
+      failed: 0,
+    });
+  });
+
+  it('a page re-delivered after a crash between its records and its commit counts once; a stale copy only re-sends', async () => {
+    halo.listings.seed('tickets', 150);
+    const { caller, bus, deps } = setup();
+    const integrationId = await haloIntegration(caller);
+    const started = await startSync(
+      deps,
+      caller,
+      integrationId,
+      {
+        entities: ['tickets'],
+        mode: 'full',
+        batchSize: 100,
+        filters: { ticketStatus: 'open', includeInactive: false },
+        schedule: false,
+        debug: false,
+      },
+      { correlationId: 'c3' },
+    );
+    const first = bus.take();
+    expect(first).toBeDefined();
+    armCrashPoint(CRASH_AFTER_RECORDS);
+    await expect(handleSyncPage(deps, first!)).rejects.toBeInstanceOf(CrashForTest);
+    expect((await getSyncRun(deps, caller, started.id)).pagesCommitted).toBe(0);
+    // The bus delivers it again: same records, one commit.
+    await handleSyncPage(deps, { ...first!, deliveryCount: 2 });
+    expect(bus.sent).toHaveLength(1);
+    // A third copy is stale: it re-sends page 1, which the bus drops as a duplicate.
+    await handleSyncPage(deps, { ...first!, deliveryCount: 3 });
+    expect(bus.sent).toHaveLength(1);
+    await drain(deps, bus);
+    const run = await getSyncRun(deps, caller, started.id);
+    // 150 tickets, every fifth closed: 120 open.
+    expect(run).toMatchObject({ status: 'succeeded', counts: { created: 120, updated: 0, skipped: 0, failed: 0 } });
+    expect(await countAll(deps, caller, integrationId, 'tickets')).toEqual({ ids: 120, rows: 120 });
+  });
+
+  it('incremental runs read newest first from the watermark and count the changed records as updated', async () => {
+    halo.listings.seed('tickets', 120);
+    const { caller, bus, deps } = setup();
+    const integrationId = await haloIntegration(caller);
+    const body = {
+      entities: ['tickets' as const],
+      mode: 'full' as const,
+      batchSize: 50,
+      filters: { ticketStatus: 'all' as const, includeInactive: false },
+      schedule: true,
+      debug: true,
+    };
+    await startSync(deps, caller, integrationId, body, { correlationId: 'c4' });
+    await drain(deps, bus);
+    halo.listings.touch('tickets', 7, { summary: 'Printer on fire' }, new Date(Date.UTC(2027, 0, 1)));
+    halo.listings.touch('tickets', 10, { summary: 'Closed, reopened' }, new Date(Date.UTC(2027, 0, 2)));
+    const before = halo.count('GET', '/api/Tickets');
+    const inc = await startSync(deps, caller, integrationId, { ...body, mode: 'incremental' }, { correlationId: 'c5' });
+    expect(inc.since).toEqual({ tickets: new Date(Date.UTC(2026, 0, 1) + 120_000).toISOString() });
+    await drain(deps, bus);
+    const run = await getSyncRun(deps, caller, inc.id);
+    // The two touched tickets, plus the one at the watermark itself (unchanged, so skipped).
+    expect(run).toMatchObject({ status: 'succeeded', counts: { created: 0, updated: 2, skipped: 1, failed: 0 } });
+    // Open and closed steps: one Halo page each, stopped at the watermark.
+    expect(halo.count('GET', '/api/Tickets') - before).toBe(2);
+    const calls = halo.received('GET', '/api/Tickets').slice(-2);
+    expect(calls[0]?.query).toMatchObject({ order: 'last_update', orderdesc: 'true' });
+    expect((await getSyncedRecord(deps, caller, 'tickets', integrationId, '7')).fields.summary).toBe('Printer on fire');
+  });
+
+  it('one run per integration and entity; stop ends a run before its next page and frees the lease', async () => {
+    halo.listings.seed('tickets', 300);
+    const { caller, bus, deps } = setup();
+    const integrationId = await haloIntegration(caller);
+    const body = {
+      entities: ['tickets' as const],
+      mode: 'full' as const,
+      batchSize: 100,
+      filters: { ticketStatus: 'open' as const, includeInactive: false },
+      schedule: false,
+      debug: false,
+    };
+    const run = await startSync(deps, caller, integrationId, body, { correlationId: 'c6' });
+    await expect(startSync(deps, caller, integrationId, body, { correlationId: 'c7' })).rejects.toMatchObject({
+      code: 'sync_already_running',
+    });
+    await handleSyncPage(deps, bus.take()!);
+    expect((await stopSyncRun(deps, caller, run.id)).stopRequested).toBe(true);
+    await drain(deps, bus);
+    const stopped = await getSyncRun(deps, caller, run.id);
+    expect(stopped).toMatchObject({ status: 'stopped', pagesCommitted: 1 });
+    expect(stopped.finishedAt).not.toBeNull();
+    await expect(stopSyncRun(deps, caller, run.id)).rejects.toMatchObject({ code: 'sync_run_finished' });
+    // The lease is free again.
+    const next = await startSync(deps, caller, integrationId, body, { correlationId: 'c8' });
+    expect(next.status).toBe('running');
+  });
+
+  it('a 429 re-schedules the same page after Retry-After on the clock; data-quality problems become warnings', async () => {
+    halo.listings.seed('tickets', 20);
+    halo.listings.flaw('tickets', 3, { summary: null });
+    halo.listings.flaw('tickets', 4, { summary: 'Caf\uFFFD order' });
+    const { caller, bus, deps } = setup();
+    const integrationId = await haloIntegration(caller);
+    const run = await startSync(
+      deps,
+      caller,
+      integrationId,
+      {
+        entities: ['tickets'],
+        mode: 'full',
+        batchSize: 100,
+        filters: { ticketStatus: 'open', includeInactive: false },
+        schedule: false,
+        debug: false,
+      },
+      { correlationId: 'c9' },
+    );
+    halo.injectFault(
+      { kind: 'status', status: 429, headers: { 'Retry-After': '7' }, body: { message: 'Too many requests' } },
+      { path: '/api/Tickets', times: 1 },
+    );
+    await handleSyncPage(deps, bus.take()!);
+    expect(bus.sent).toHaveLength(1);
+    expect(bus.sent[0]?.options.scheduledEnqueueTimeUtc?.getTime()).toBe(clock.now() + 7000);
+    expect(bus.sent[0]?.body).toMatchObject({ page: 0, retry: 1 });
+    await drain(deps, bus);
+    const done = await getSyncRun(deps, caller, run.id);
+    expect(done).toMatchObject({ status: 'succeeded', counts: { created: 16 } });
+    expect(done.warnings).toEqual(
+      expect.arrayContaining([
+        { entity: 'tickets', kind: 'null_value', field: 'summary', count: 1, examples: ['3'] },
+        { entity: 'tickets', kind: 'encoding', field: 'summary', count: 1, examples: ['4'] },
+      ]),
+    );
+  });
+
+  it('vendors without an adapter answer sync_unsupported', async () => {
+    const { caller, deps } = setup();
+    const created = await createIntegration(
+      integrationDeps(),
+      caller,
+      { vendor: 'halopsa', name: 'Halo', credentials: { ...HALO_FAKE_CREDENTIALS }, config: { baseUrl: halo.baseUrl } },
+      { skipTest: true, correlationId: 'setup' },
+    );
+    await expect(
+      startSync(
+        deps,
+        caller,
+        created.id,
+        {
+          entities: ['contacts'],
+          mode: 'full',
+          batchSize: 100,
+          filters: { ticketStatus: 'all', includeInactive: false },
+          schedule: false,
+          debug: false,
+        },
+        { correlationId: 'c10' },
+      ),
+    ).rejects.toMatchObject({ code: 'sync_unsupported' });
+  });
+});
