@@ -1,5 +1,5 @@
 import { normalizedEventSchema } from '../../events/contract';
-import { loadEvent, loadEventPayload, updateEvent } from '../../events/event-store';
+import { loadEventPayloadText } from '../../events/event-store';
 import type { StageContext, StageResult } from '../stage-runner';
 import { normalizePayload, PayloadInvalidError } from './normalize';
 
@@ -9,7 +9,9 @@ import { normalizePayload, PayloadInvalidError } from './normalize';
  */
 export async function validateEvent(ctx: StageContext): Promise<StageResult> {
   const { event } = ctx;
-  const payload = await loadEventPayload(event.tenantId, event.id);
+  // The row the runner read holds the payload (or names its blob): no second read.
+  const text = ctx.payloadText ? await ctx.payloadText() : await loadEventPayloadText(event.tenantId, event.id);
+  const payload: unknown = text === '' ? null : JSON.parse(text);
   let normalized: ReturnType<typeof normalizePayload>;
   try {
     normalized = normalizedEventSchema.parse(normalizePayload(event.source, payload, event.receivedAt));
@@ -19,12 +21,12 @@ export async function validateEvent(ctx: StageContext): Promise<StageResult> {
     }
     throw error;
   }
-  await updateEvent(event.tenantId, event.id, { type: normalized.type, normalized });
-  const after = await loadEvent(event.tenantId, event.id);
   return {
     kind: 'next',
     messages: [{ stage: 'sop_matching', step: 'main' }],
     detail: `${normalized.type}: ${normalized.subject}`.slice(0, 200),
-    properties: { eventType: after?.type ?? normalized.type },
+    properties: { eventType: normalized.type },
+    // Written by the runner with the event's move to SOP matching, in one write.
+    patch: { type: normalized.type, normalized },
   };
 }
