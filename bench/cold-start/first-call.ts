@@ -1,0 +1,101 @@
+import { performance } from 'node:perf_hooks';
+import { HttpRequest } from '@azure/functions';
+import { installFunctionsCore } from '../../local/functions-core-shim';
+import { createInvocationContext } from '../../local/invocation';
+import { triggerMetadataFor } from '../../local/queue-runner';
+import { FunctionRegistry } from '../../local/registry';
+
+/**
+ * One cold request in a fresh process (run by bench/cold-start/measure.ts, "requests" mode): the
+ * registry shim stands in for the worker as in load-once.ts, the entry files are required, then
+ * one function is invoked the way the host invokes it — an HTTP trigger with the library's own
+ * HttpRequest, a queue trigger with its body and trigger metadata — and timed until it answers.
+ * The storage it talks to is the parent's Azurite (DataStorage in the environment).
+ *
+ *   node first-call.js <spec JSON> <entry.js …>
+ * spec: { function, http?: { method, url, headers, params, body? }, queue?: { body, messageId } }
+ * Prints one JSON line: load, first call, their sum, CPU time and what the call answered.
+ */
+export interface FirstCallSpec {
+  function: string;
+  http?: {
+    method: string;
+    url: string;
+    headers: Record<string, string>;
+    params: Record<string, string>;
+    body?: string;
+  };
+  queue?: { body: unknown; messageId: string };
+}
+
+export interface FirstCallReport {
+  loadMs: number;
+  callMs: number;
+  totalMs: number;
+  cpuMs: number;
+  /** HTTP status, or the queue settlement's kind. */
+  answer: string;
+}
+
+function answerOf(result: unknown): string {
+  if (typeof result !== 'object' || result === null) return 'complete';
+  const r = result as { status?: unknown; kind?: unknown };
+  return String(r.status ?? r.kind ?? 200);
+}
+
+async function main(): Promise<void> {
+  const [specText = '{}', ...files] = process.argv.slice(2);
+  const spec = JSON.parse(specText) as FirstCallSpec;
+  const registry = new FunctionRegistry();
+  installFunctionsCore(registry, () => undefined);
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  for (const file of files) require(file);
+  await registry.runHooks('appStart', { hookData: {}, appHookData: {} });
+  const loaded = performance.now();
+  const fn = registry.get(spec.function);
+  if (!fn) throw new Error(`no function ${spec.function}`);
+  const noLog = () => undefined;
+  let result: unknown;
+  if (spec.http) {
+    const { method, url, headers, params, body } = spec.http;
+    const request = new HttpRequest({
+      method,
+      url,
+      headers,
+      params,
+      query: {},
+      ...(body !== undefined ? { body: { string: body } } : {}),
+    });
+    result = await fn.callback(request, createInvocationContext(fn, noLog));
+  } else if (spec.queue) {
+    const message = {
+      body: spec.queue.body,
+      messageId: spec.queue.messageId,
+      deliveryCount: 1,
+      enqueuedTimeUtc: new Date(),
+      applicationProperties: {},
+    };
+    result = await fn.callback(
+      spec.queue.body,
+      createInvocationContext(fn, noLog, { triggerMetadata: triggerMetadataFor(message) }),
+    );
+  }
+  const finished = performance.now();
+  const cpu = process.cpuUsage(cpuBefore);
+  const report: FirstCallReport = {
+    loadMs: loaded - started,
+    callMs: finished - loaded,
+    totalMs: finished - started,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    answer: answerOf(result),
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+  // Open sockets and timers of the app must not keep a measured process alive.
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
