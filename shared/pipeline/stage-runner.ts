@@ -29,7 +29,6 @@ import { loadStageRecord, recordStage, type StageRecord } from '../events/timeli
 import { CRASHED, crashTimelineStep } from '../failures/crash-record';
 import { crashPoint } from '../faults/crash-points';
 import { createLogger, errorFields, type Logger } from '../observability/logger';
-import { publishPipelineOutcome } from '../outbound';
 
 /**
  * The wrapper every pipeline stage runs in (docs/design.md §6, §6.4, §6.5). A stage's work returns what
@@ -174,7 +173,9 @@ export function stageHandler(
         const status = (record.status ?? 'processing') as 'succeeded' | 'awaiting_approval' | 'processing';
         if (!wasTerminal) await updateEvent(event.tenantId, event.id, { status, stage }, row);
         // Subscribers hear of a succeeded event (keyed by its id, so a redelivery publishes nothing twice).
-        if (status === 'succeeded') await publishPipelineOutcome(event.tenantId, event.id);
+        // Imported here, not at the top: validation's first message need not load outbound.
+        if (status === 'succeeded')
+          await (await import('../outbound')).publishPipelineOutcome(event.tenantId, event.id);
         if (status === 'succeeded' && !wasTerminal) await countEventSucceeded(event);
         return complete;
       }
