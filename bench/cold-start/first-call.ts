@@ -55,10 +55,11 @@ async function main(): Promise<void> {
   const fn = registry.get(spec.function);
   if (!fn) throw new Error(`no function ${spec.function}`);
   // The library and the host's invocation helpers load after the measured load, as in load-once.ts
-  // (loading @azure/functions first would take its load out of both apps' load times).
-  const { HttpRequest } = await import('@azure/functions');
-  const { createInvocationContext } = await import('../../local/invocation');
-  const { triggerMetadataFor } = await import('../../local/queue-runner');
+  // (loading @azure/functions first would take its load out of both apps' load times). require, not
+  // import(): the build keeps import() as an ES module import, which cannot resolve dist's files.
+  const { HttpRequest } = require('@azure/functions') as typeof import('@azure/functions');
+  const { createInvocationContext } = require('../../local/invocation') as typeof import('../../local/invocation');
+  const { triggerMetadataFor } = require('../../local/queue-runner') as typeof import('../../local/queue-runner');
   const noLog = () => undefined;
   const invoke = async (): Promise<unknown> => {
     if (spec.http) {
