@@ -4,5 +4,5 @@ import { lazyQueueHandler, registerQueueHandler } from '../shared/bus/trigger';
 registerQueueHandler(
   'pipeline-validation',
   'validation',
-  lazyQueueHandler(async () => (await import('../shared/pipeline/triggers')).validation),
+  lazyQueueHandler(async () => (await import('../shared/pipeline/validation/trigger')).validation),
 );

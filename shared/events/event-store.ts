@@ -153,7 +153,12 @@ export const TERMINAL_STATUSES: ReadonlySet<EventStatus> = new Set<EventStatus>(
  * the event before another stage finished it, and must not bring a failed or succeeded event back
  * (docs/pipeline.md, "The stage runner"). Such a patch keeps status, stage and error type; its other fields apply.
  */
-export async function updateEvent(tenantId: string, eventId: string, patch: EventPatch): Promise<void> {
+export async function updateEvent(
+  tenantId: string,
+  eventId: string,
+  patch: EventPatch,
+  known?: StoredEvent,
+): Promise<StoredEvent> {
   const pk = eventPartition(tenantId, eventId);
   let before: EventRecord | undefined;
   const { normalized, ...fields } = patch;
@@ -174,10 +179,28 @@ export async function updateEvent(tenantId: string, eventId: string, patch: Even
       next.indexed = true;
       return next;
     },
-    { maxAttempts: 20 },
+    {
+      maxAttempts: 20,
+      // The row as the caller read it (the stage runner's one read per delivery): a stale copy
+      // loses the ETag race and the next round reads, so nothing is overwritten.
+      ...(known ? { current: { partitionKey: pk, rowKey: eventId, etag: known.etag, value: known.record } } : {}),
+    },
   );
   if (!after || !before) throw new EventMissingError(`event ${eventId} does not exist`);
   await reindex(tenantId, eventId, before, after.value, before.indexed !== true);
+  return { record: after.value, etag: after.etag };
+}
+
+/** An event row with the ETag it was read or written under. */
+export interface StoredEvent {
+  record: EventRecord;
+  etag: string;
+}
+
+/** The normalised event on a row already read; EventMissingError when validation has not written it. */
+export function normalizedOf(eventId: string, record: EventRecord): NormalizedEvent {
+  if (!record.normalized) throw new EventMissingError(`event ${eventId} has not been validated`);
+  return normalizedEventSchema.parse(JSON.parse(record.normalized));
 }
 
 /** The dimensions the events list filters by, each an index partition (docs/pipeline.md). */

@@ -1,3 +1,4 @@
+import { AlreadyExistsError } from '../storage/errors';
 import { escapeKey, tenantPartition } from '../storage/keys';
 import type { Stored } from '../storage/table-repository';
 import type { Stage } from './contract';
@@ -29,10 +30,18 @@ export async function loadStageRecord(
   return row?.value;
 }
 
-/** Writes the attempt's row once; a concurrent writer of the same attempt keeps the first outcome. */
+/**
+ * Writes the attempt's row once; a concurrent or earlier writer of the same attempt keeps the first
+ * outcome, which is returned. One conditional insert; the row is read only after a conflict.
+ */
 export async function recordStage(tenantId: string, eventId: string, record: StageRecord): Promise<StageRecord> {
   const pk = timelinePartition(tenantId, eventId);
   const rk = stageRowKey(record.stage, record.step, record.attempt);
+  try {
+    return (await tables().stages.insert(pk, rk, record)).value;
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsError)) throw error;
+  }
   const stored = await tables().stages.update(pk, rk, (current) => (current ? undefined : record));
   return stored?.value ?? record;
 }

@@ -58,7 +58,7 @@ export class RateLimiter {
     this.rows = new TableRepository(account, 'ratelimits', shardSchema);
   }
 
-  private async increment(subject: string, windowStart: number): Promise<boolean> {
+  private async increment(subject: string, windowStart: number, by = 1): Promise<boolean> {
     const first = randomInt(this.shards);
     for (let i = 0; i < this.shards; i++) {
       const shard = `shard-${(first + i) % this.shards}`;
@@ -68,8 +68,8 @@ export class RateLimiter {
           shard,
           (current) =>
             current && current.windowStart === windowStart
-              ? { windowStart, count: current.count + 1 }
-              : { windowStart, count: 1 },
+              ? { windowStart, count: current.count + by }
+              : { windowStart, count: by },
           { maxAttempts: 3 },
         );
         return true;
@@ -83,6 +83,18 @@ export class RateLimiter {
   private async count(subject: string, windowStart: number): Promise<number> {
     const page = await this.rows.list(subject, { limit: this.shards });
     return page.items.reduce((sum, row) => sum + (row.value.windowStart === windowStart ? row.value.count : 0), 0);
+  }
+
+  /**
+   * Add `by` requests (0: only read) to `subject`'s window starting at `windowStart` and return
+   * the window's total over every instance; no limit check. For callers that admit locally and
+   * reconcile in batches (shared/inbound/tenant-limits.ts). Throws when storage does.
+   */
+  async add(subject: string, windowStart: number, by: number): Promise<number> {
+    if (by > 0 && !(await this.increment(subject, windowStart, by))) {
+      throw new ConflictError(`rate limit ${subject}: every shard stayed contended`);
+    }
+    return this.count(subject, windowStart);
   }
 
   /** Count one request for `subject`; throws TooManyRequestsError (with headers) once over the limit. */

@@ -7,18 +7,28 @@ import { nowMs } from '../clock';
 import {
   type ErrorType,
   FAILURE_PROPERTIES,
+  type NormalizedEvent,
   STAGE_QUEUES,
   type Stage,
   type StageMessage,
   stageMessageSchema,
 } from '../events/contract';
-import { type EventView, loadEvent, updateEvent } from '../events/event-store';
+import {
+  type EventPatch,
+  type EventView,
+  loadEventRecord,
+  loadNormalizedEvent,
+  normalizedOf,
+  payloadTextOf,
+  type StoredEvent,
+  toView,
+  updateEvent,
+} from '../events/event-store';
 import { sendToStage } from '../events/stage-messages';
 import { loadStageRecord, recordStage, type StageRecord } from '../events/timeline';
 import { CRASHED, crashTimelineStep } from '../failures/crash-record';
 import { crashPoint } from '../faults/crash-points';
 import { createLogger, errorFields, type Logger } from '../observability/logger';
-import { publishPipelineOutcome } from '../outbound';
 
 /**
  * The wrapper every pipeline stage runs in (docs/design.md §6, §6.4, §6.5). A stage's work returns what
@@ -27,6 +37,11 @@ import { publishPipelineOutcome } from '../outbound';
  * effect (re-sends the same next messages, which duplicate detection drops) instead of doing the
  * work again; it moves the event's status and stage, counts the outcome, schedules planned retries
  * and dead-letters permanent failures with reason = error type.
+ *
+ * Storage per delivery is kept to what at-least-once needs (docs/pipeline.md, "Storage operations
+ * per event"): the event row is read once and handed to the work (its normalised event and payload
+ * included), the timeline row is one conditional insert, and a stage's own changes to the event
+ * ride on the runner's one status write.
  */
 export interface StageContext {
   message: StageMessage;
@@ -34,13 +49,27 @@ export interface StageContext {
   event: EventView;
   log: Logger;
   correlationId: string;
+  /**
+   * The normalised event from the row the runner read for this delivery (no second read).
+   * Absent where a caller builds a context by hand; `normalizedEventOf` then reads the row.
+   */
+  normalized?: () => NormalizedEvent;
+  /** The payload as received, from the same row (or its blob). */
+  payloadText?: () => Promise<string>;
 }
 
 export type NextMessage = Pick<StageMessage, 'stage' | 'step'> &
   Partial<Pick<StageMessage, 'agentRunId' | 'stepIndex'>>;
 
 export type StageResult =
-  | { kind: 'next'; messages: NextMessage[]; detail?: string; properties?: Record<string, string | number> }
+  | {
+      kind: 'next';
+      messages: NextMessage[];
+      detail?: string;
+      properties?: Record<string, string | number>;
+      /** Fields of the event this stage sets (type, normalised event, SOP, run), written with its move. */
+      patch?: Omit<EventPatch, 'status' | 'stage' | 'errorType'>;
+    }
   | { kind: 'done'; status: 'succeeded' | 'awaiting_approval' | 'processing' | 'filtered'; detail?: string }
   | {
       kind: 'fail';
@@ -93,6 +122,13 @@ function parseJsonRecord(text: string | undefined): Record<string, string | numb
 
 const TERMINAL = new Set(['succeeded', 'failed', 'filtered']);
 
+/** The normalised event of the context's delivery: from the row the runner read, else read now. */
+export function normalizedEventOf(ctx: StageContext): Promise<NormalizedEvent> {
+  return ctx.normalized
+    ? Promise.resolve().then(ctx.normalized)
+    : loadNormalizedEvent(ctx.event.tenantId, ctx.event.id);
+}
+
 export function stageHandler(
   stage: Stage,
   work: (ctx: StageContext) => Promise<StageResult>,
@@ -102,13 +138,19 @@ export function stageHandler(
   const policy = options.policy ?? DEFAULT_BACKOFF;
   const queue = STAGE_QUEUES[stage];
 
-  /** The effect of a recorded outcome; run once after recording and again on every redelivery. */
+  /**
+   * The effect of a recorded outcome; run once after recording and again on every redelivery.
+   * `row` is the event row as last read or written in this delivery (saves the update's read);
+   * `moved`: this delivery already wrote the `succeeded` outcome's status and stage.
+   */
   async function apply(
     record: StageRecord,
     message: StageMessage,
     received: ReceivedMessage,
     event: EventView,
     correlationId: string,
+    row: StoredEvent | undefined,
+    moved = false,
   ) {
     const { retryAfterMs, ...extra } = parseJsonRecord(record.properties);
     const props = carriedProperties(received, event, extra);
@@ -116,8 +158,8 @@ export function stageHandler(
     switch (record.outcome) {
       case 'succeeded': {
         const next = JSON.parse(record.next ?? '[]') as NextMessage[];
-        if (!wasTerminal) {
-          await updateEvent(event.tenantId, event.id, { status: 'processing', stage: next[0]?.stage ?? stage });
+        if (!wasTerminal && !moved) {
+          await updateEvent(event.tenantId, event.id, { status: 'processing', stage: next[0]?.stage ?? stage }, row);
         }
         const sendProps: Record<string, string | number> = {};
         for (const [k, v] of Object.entries(props)) sendProps[k] = typeof v === 'boolean' ? String(v) : v;
@@ -129,15 +171,17 @@ export function stageHandler(
       }
       case 'done': {
         const status = (record.status ?? 'processing') as 'succeeded' | 'awaiting_approval' | 'processing' | 'filtered';
-        if (!wasTerminal) await updateEvent(event.tenantId, event.id, { status, stage });
+        if (!wasTerminal) await updateEvent(event.tenantId, event.id, { status, stage }, row);
         // Subscribers hear of a succeeded event (keyed by its id, so a redelivery publishes nothing twice).
-        if (status === 'succeeded') await publishPipelineOutcome(event.tenantId, event.id);
+        // Imported here, not at the top: validation's first message need not load outbound.
+        if (status === 'succeeded')
+          await (await import('../outbound')).publishPipelineOutcome(event.tenantId, event.id);
         if (status === 'succeeded' && !wasTerminal) await countEventSucceeded(event);
         if (status === 'filtered' && !wasTerminal) await countEventFiltered(event);
         return complete;
       }
       case 'retrying': {
-        if (!wasTerminal) await updateEvent(event.tenantId, event.id, { status: 'processing', stage });
+        if (!wasTerminal) await updateEvent(event.tenantId, event.id, { status: 'processing', stage }, row);
         const decision = await retryOrDeadLetter(
           busOf(),
           queue,
@@ -155,11 +199,12 @@ export function stageHandler(
         return decision.settlement;
       }
       case 'failed': {
-        await updateEvent(event.tenantId, event.id, {
-          status: 'failed',
-          stage,
-          errorType: record.errorType ?? 'internal_error',
-        });
+        await updateEvent(
+          event.tenantId,
+          event.id,
+          { status: 'failed', stage, errorType: record.errorType ?? 'internal_error' },
+          row,
+        );
         return deadLetter(record.errorType ?? 'internal_error', record.message ?? '');
       }
     }
@@ -172,10 +217,11 @@ export function stageHandler(
       return deadLetter('internal_error', `Unreadable stage message ${received.messageId}: ${why}`);
     }
     const message = parsed.data;
-    const event = await loadEvent(message.tenantId, message.eventId);
-    if (!event) {
+    const row = await loadEventRecord(message.tenantId, message.eventId);
+    if (!row) {
       return deadLetter('internal_error', `Event ${message.eventId} does not exist (purged or never stored).`);
     }
+    const event = toView(message.tenantId, message.eventId, row.record);
     const correlationId = received.correlationId ?? event.correlationId;
     const log = createLogger({
       correlationId,
@@ -188,7 +234,7 @@ export function stageHandler(
 
     const deliveryStarted = nowMs();
     try {
-      return await deliver(message, received, event, log, correlationId);
+      return await deliver(message, received, event, row, log, correlationId);
     } catch (error) {
       // Azure keeps no application error on a message that throws until maxDeliveryCount, so the
       // error goes on the event's timeline for the Failure Analysis before the message is abandoned.
@@ -228,13 +274,23 @@ export function stageHandler(
     message: StageMessage,
     received: ReceivedMessage,
     event: EventView,
+    row: StoredEvent,
     log: Logger,
     correlationId: string,
   ) {
-    const recorded = await loadStageRecord(event.tenantId, event.id, stage, message.step, message.attempt);
-    if (recorded) {
-      log.info('stage already recorded; re-applying its outcome', { outcome: recorded.outcome });
-      return apply(recorded, message, received, event, correlationId);
+    // The timeline is read first only where this attempt may have run already: a redelivery (the
+    // handler crashed or its lock ran out), or an event that is finished or no longer at this
+    // stage (the previous stage moves it here before sending). Otherwise a first delivery finds
+    // nothing; should a copy that escaped duplicate detection have run, its outcome wins at the
+    // conditional insert below and is re-applied, the work having run again as idempotently as
+    // after any crash before recording.
+    const mayHaveRun = received.deliveryCount > 1 || TERMINAL.has(event.status) || event.stage !== stage;
+    if (mayHaveRun) {
+      const recorded = await loadStageRecord(event.tenantId, event.id, stage, message.step, message.attempt);
+      if (recorded) {
+        log.info('stage already recorded; re-applying its outcome', { outcome: recorded.outcome });
+        return apply(recorded, message, received, event, correlationId, row);
+      }
     }
 
     if (TERMINAL.has(event.status)) {
@@ -246,8 +302,21 @@ export function stageHandler(
 
     const started = nowMs();
     let result: StageResult;
+    let normalized: NormalizedEvent | undefined;
+    const context: StageContext = {
+      message,
+      received,
+      event,
+      log,
+      correlationId,
+      normalized: () => {
+        normalized ??= normalizedOf(event.id, row.record);
+        return normalized;
+      },
+      payloadText: () => payloadTextOf(row.record),
+    };
     try {
-      result = await work({ message, received, event, log, correlationId });
+      result = await work(context);
     } catch (error) {
       // An unexpected error is a crash, not a planned failure: abandon, so maxDeliveryCount and
       // the Failure Analysis (`crashed`) catch a handler that keeps failing.
@@ -256,9 +325,26 @@ export function stageHandler(
     }
     const finished = nowMs();
     const record = toRecord(stage, message, result, started, finished, policy);
+    // A stage that goes on moves the event (with the fields it set) before its outcome is
+    // recorded: one event write instead of two, and a crash in between only means the work runs
+    // again on redelivery. Only this outcome: a failure's status is written after the record, so a
+    // redelivery after a crash still finds the event unfinished and dead-letters it.
+    let current: StoredEvent | undefined = row;
+    let moved = false;
+    if (result.kind === 'next' && !TERMINAL.has(event.status)) {
+      current = await updateEvent(
+        event.tenantId,
+        event.id,
+        { ...(result.patch ?? {}), status: 'processing', stage: result.messages[0]?.stage ?? stage },
+        row,
+      );
+      moved = true;
+    }
     const stored = await recordStage(event.tenantId, event.id, record);
     crashPoint(STAGE_CRASH_POINTS.afterRecord(stage));
-    const settlement = await apply(stored, message, received, event, correlationId);
+    // Another copy's outcome recorded first: apply that one, the event write included.
+    const ours = stored.startedAt === record.startedAt && stored.outcome === record.outcome;
+    const settlement = await apply(stored, message, received, event, correlationId, current, moved && ours);
     await processCounters().increment({
       tenantId: event.tenantId,
       integrationType: 'inbound_webhook',

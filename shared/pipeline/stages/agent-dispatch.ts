@@ -1,6 +1,5 @@
 import { createAgentRun } from '../../agents/runs';
 import { FAILURE_PROPERTIES } from '../../events/contract';
-import { updateEvent } from '../../events/event-store';
 import { sopDeps } from '../../sops/deps';
 import { findSop } from '../../sops/sops';
 import type { StageContext, StageResult } from '../stage-runner';
@@ -30,11 +29,11 @@ export async function agentDispatchWork(ctx: StageContext): Promise<StageResult>
     eventId,
     sop: { id: sop.id, name: sop.name, version: sop.version, steps: sop.steps },
   });
-  await updateEvent(tenantId, eventId, { agentRunId: run.id });
   return {
     kind: 'next',
     messages: [{ stage: 'agent_execution', step: 's0', agentRunId: run.id, stepIndex: 0 }],
     detail: `${created ? 'created' : 'found'} agent run ${run.id}: ${run.steps.length} step${run.steps.length === 1 ? '' : 's'} of SOP "${run.sopName}" v${run.sopVersion}`,
     properties: { [FAILURE_PROPERTIES.agentRunId]: run.id, [FAILURE_PROPERTIES.sopId]: run.sopId },
+    patch: { agentRunId: run.id },
   };
 }

@@ -2,11 +2,10 @@ import { type AgentRun, loadAgentRun, toolCallStep, updateAgentRun } from '../..
 import { approvalId, expireIfDue, findApproval, requestApproval } from '../../approvals/approvals';
 import { approvalDeps } from '../../approvals/deps';
 import { FAILURE_PROPERTIES, type NormalizedEvent, type StageMessage } from '../../events/contract';
-import { loadNormalizedEvent } from '../../events/event-store';
 import { conditionHolds } from '../../sops/conditions';
 import { renderArguments, TemplateError } from '../../sops/template';
 import { findTool } from '../../tools/catalog';
-import type { StageContext, StageResult } from '../stage-runner';
+import { normalizedEventOf, type StageContext, type StageResult } from '../stage-runner';
 
 /**
  * Agent execution, the deterministic executor: from the step a message names, skip steps whose
@@ -179,7 +178,7 @@ export async function walkSteps(
   approved: boolean,
 ): Promise<StageResult> {
   const { tenantId, id: eventId } = ctx.event;
-  const event = await loadNormalizedEvent(tenantId, eventId);
+  const event = await normalizedEventOf(ctx);
   for (let i = index; i < run.steps.length; i++) {
     const step = run.steps[i]!;
     const tool = findTool(step.tool);

@@ -1,9 +1,8 @@
 import { FAILURE_PROPERTIES } from '../../events/contract';
-import { loadNormalizedEvent, updateEvent } from '../../events/event-store';
 import { sopDeps } from '../../sops/deps';
 import { type Candidate, matchSops } from '../../sops/match';
 import { enabledSops } from '../../sops/sops';
-import type { StageContext, StageResult } from '../stage-runner';
+import { normalizedEventOf, type StageContext, type StageResult } from '../stage-runner';
 
 /**
  * SOP matching: the tenant's enabled SOPs against the normalised event, deterministically. No
@@ -17,7 +16,7 @@ function describe(candidate: Candidate): string {
 
 export async function sopMatchingWork(ctx: StageContext): Promise<StageResult> {
   const { tenantId, id: eventId } = ctx.event;
-  const event = await loadNormalizedEvent(tenantId, eventId);
+  const event = await normalizedEventOf(ctx);
   const outcome = matchSops(await enabledSops(sopDeps(), tenantId), eventId, event);
   const closest = outcome.candidates[0];
   if (!outcome.matched) {
@@ -39,12 +38,12 @@ export async function sopMatchingWork(ctx: StageContext): Promise<StageResult> {
     };
   }
   const matched = outcome.matched;
-  await updateEvent(tenantId, eventId, { sopId: matched.sopId });
   const others = outcome.candidates.filter((c) => c.sopId !== matched.sopId);
   return {
     kind: 'next',
     messages: [{ stage: 'agent_dispatch', step: 'main' }],
     detail: `matched SOP "${matched.name}" (${matched.sopId})${others.length > 0 ? `; next best ${describe(others[0]!)}` : ''}`,
     properties: { [FAILURE_PROPERTIES.sopId]: matched.sopId },
+    patch: { sopId: matched.sopId },
   };
 }

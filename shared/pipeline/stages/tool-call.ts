@@ -2,7 +2,6 @@ import { type AgentRun, loadAgentRun, updateAgentRun } from '../../agents/runs';
 import { countTransactionNow, processCounters } from '../../analytics/deps';
 import { ResourceNotFoundError } from '../../errors/domain-error';
 import { type ErrorType, FAILURE_PROPERTIES } from '../../events/contract';
-import { loadNormalizedEvent } from '../../events/event-store';
 import { crashPoint } from '../../faults/crash-points';
 import { integrationDeps } from '../../integrations/deps';
 import { openIntegrationSession, resolveDefault } from '../../integrations/integrations';
@@ -11,7 +10,7 @@ import { findTool } from '../../tools/catalog';
 import type { ToolDefinition, ToolResult } from '../../tools/definition';
 import { claimWrite, settleWrite, type WriteAddress } from '../../tools/ledger';
 import { VendorError } from '../../vendors/contract';
-import type { StageContext, StageResult } from '../stage-runner';
+import { normalizedEventOf, type StageContext, type StageResult } from '../stage-runner';
 
 /**
  * Tool call: one message per step. Render the step's arguments from the event, open the
@@ -128,12 +127,12 @@ export async function renderStepArguments(
   tool: ToolDefinition,
   props: Record<string, string | number>,
 ): Promise<{ args: unknown } | Failure> {
-  const { tenantId, id: eventId } = ctx.event;
+  const { id: eventId } = ctx.event;
   const where = `Step ${at.index + 1} of SOP "${at.run.sopName}"`;
   try {
     const rendered = renderArguments(at.step.args, {
       id: eventId,
-      event: await loadNormalizedEvent(tenantId, eventId),
+      event: await normalizedEventOf(ctx),
     });
     const parsed = tool.args.safeParse(rendered);
     if (parsed.success) return { args: parsed.data };

@@ -1,5 +1,5 @@
 import { normalizedEventSchema } from '../../events/contract';
-import { loadEvent, loadEventPayload, updateEvent } from '../../events/event-store';
+import { loadEventPayloadText, updateEvent } from '../../events/event-store';
 import { matchIngestFilter } from '../../inbound/ingest-filter';
 import { ingestFiltersOf } from '../../inbound/ingest-filters';
 import { routeTicketEvent } from '../../routing/ticket-events';
@@ -8,11 +8,14 @@ import { normalizePayload, PayloadInvalidError } from './normalize';
 
 /**
  * The validation stage: the stored payload → NormalizedEvent, saved on the event, then on to SOP
- * matching. A payload no reader can use fails permanently as `validation_error`.
+ * matching. A payload no reader can use fails permanently as `validation_error`; one an ingest
+ * filter drops ends `filtered`.
  */
 export async function validateEvent(ctx: StageContext): Promise<StageResult> {
   const { event } = ctx;
-  const payload = await loadEventPayload(event.tenantId, event.id);
+  // The row the runner read holds the payload (or names its blob): no second read.
+  const text = ctx.payloadText ? await ctx.payloadText() : await loadEventPayloadText(event.tenantId, event.id);
+  const payload: unknown = text === '' ? null : JSON.parse(text);
   let normalized: ReturnType<typeof normalizePayload>;
   try {
     normalized = normalizedEventSchema.parse(normalizePayload(event.source, payload, event.receivedAt));
@@ -28,12 +31,10 @@ export async function validateEvent(ctx: StageContext): Promise<StageResult> {
     event.trigger === 'vendor' && event.webhookId
       ? matchIngestFilter(await ingestFiltersOf(event.tenantId, event.webhookId), event.id, normalized)
       : undefined;
-  await updateEvent(event.tenantId, event.id, {
-    type: normalized.type,
-    normalized,
-    ...(filtered ? { filteredBy: filtered.name } : {}),
-  });
   if (filtered) {
+    // A filtered event's normalised form and rule are written here (the runner's `done` write
+    // carries only the status); the runner's ETag-conditional write then re-reads once.
+    await updateEvent(event.tenantId, event.id, { type: normalized.type, normalized, filteredBy: filtered.name });
     return {
       kind: 'done',
       status: 'filtered',
@@ -42,11 +43,12 @@ export async function validateEvent(ctx: StageContext): Promise<StageResult> {
   }
   // A PSA ticket event gets its team here, before SOP matching can fail it (docs/routing.md).
   await routeTicketEvent(event, normalized, ctx.log);
-  const after = await loadEvent(event.tenantId, event.id);
   return {
     kind: 'next',
     messages: [{ stage: 'sop_matching', step: 'main' }],
     detail: `${normalized.type}: ${normalized.subject}`.slice(0, 200),
-    properties: { eventType: after?.type ?? normalized.type },
+    properties: { eventType: normalized.type },
+    // Written by the runner with the event's move to SOP matching, in one write.
+    patch: { type: normalized.type, normalized },
   };
 }

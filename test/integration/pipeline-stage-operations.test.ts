@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BusSender, ReceivedMessage } from '../../shared/bus/port';
+import type { NormalizedEvent, StageMessage } from '../../shared/events/contract';
+import { createEvent, loadEvent, loadNormalizedEvent } from '../../shared/events/event-store';
+import { loadStageRecord } from '../../shared/events/timeline';
+import { type StageResult, stageHandler } from '../../shared/pipeline/stage-runner';
+import { installLocalSettings } from '../support/local-settings';
+
+/**
+ * What one stage delivery costs in storage (docs/pipeline.md, "Storage operations per event"):
+ * one event read handed to the work, one event write carrying the stage's own fields, one timeline
+ * insert and no timeline read on a first delivery; a redelivery reads the timeline and re-applies.
+ * Round trips are counted at the SDK's transport; the bus here is an in-memory sender.
+ */
+beforeAll(() => {
+  installLocalSettings();
+});
+
+async function newEvent() {
+  const { view } = await createEvent({
+    tenantId: `tn-${randomUUID().slice(0, 8)}`,
+    source: 'autotask',
+    webhookId: 'wh1',
+    integrationId: 'int1',
+    trigger: 'vendor',
+    replayOf: null,
+    correlationId: 'corr-1',
+    dedupKey: null,
+    bodyText: '{"Id":1}',
+  });
+  return view;
+}
+
+/** `VERB table` of every table request while `fn` runs. */
+async function tableTrips(fn: () => Promise<unknown>): Promise<string[]> {
+  const trips: string[] = [];
+  const onStart = (message: unknown) => {
+    const req = (message as { request?: { method?: string; path?: string } }).request;
+    const table = /^\/[^/]+\/([A-Za-z0-9]+)/.exec(req?.path ?? '')?.[1];
+    if (req && table) trips.push(`${req.method} ${table}`);
+  };
+  subscribe('http.client.request.start', onStart);
+  try {
+    await fn();
+  } finally {
+    unsubscribe('http.client.request.start', onStart);
+  }
+  return trips;
+}
+
+const count = (trips: string[], trip: string) => trips.filter((t) => t === trip).length;
+
+describe('stage delivery storage operations', () => {
+  it('a first delivery reads the event once, writes it once with the stage fields, and inserts its timeline row without reading it', async () => {
+    const event = await newEvent();
+    const sent: string[] = [];
+    const bus: BusSender = {
+      send: async (_queue, _body, options) => {
+        sent.push(options.messageId);
+      },
+    };
+    const normalized: NormalizedEvent = {
+      source: 'autotask',
+      type: 'ticket.created',
+      subject: 'Disk full',
+      severity: 'high',
+      occurredAt: '2026-01-01T09:00:00.000Z',
+      keywords: ['disk_full'],
+      entities: { ticketId: '1' },
+      fields: {},
+    };
+    let seenPayload = '';
+    const handler = stageHandler(
+      'validation',
+      async (ctx): Promise<StageResult> => {
+        seenPayload = (await ctx.payloadText?.()) ?? '';
+        return {
+          kind: 'next',
+          messages: [{ stage: 'sop_matching', step: 'main' }],
+          patch: { type: 'ticket.created', normalized },
+        };
+      },
+      { bus: () => bus },
+    );
+    const message: StageMessage = {
+      v: 1,
+      tenantId: event.tenantId,
+      eventId: event.id,
+      stage: 'validation',
+      step: 'main',
+      attempt: 0,
+    };
+    const delivery = (deliveryCount: number): ReceivedMessage => ({
+      body: message,
+      messageId: 'm1',
+      deliveryCount,
+      enqueuedTimeUtc: new Date(),
+      applicationProperties: {},
+    });
+
+    const first = await tableTrips(() => handler(delivery(1)));
+    expect(seenPayload).toBe('{"Id":1}');
+    expect(count(first, 'GET events')).toBe(1);
+    expect(count(first, 'PUT events')).toBe(1);
+    expect(count(first, 'POST eventstages')).toBe(1);
+    expect(first.filter((t) => t.endsWith(' eventstages'))).toEqual(['POST eventstages']);
+    expect(sent).toEqual([`${event.id}:sop_matching:main:0`]);
+    expect(await loadEvent(event.tenantId, event.id)).toMatchObject({
+      status: 'processing',
+      stage: 'sop_matching',
+      type: 'ticket.created',
+    });
+    expect((await loadNormalizedEvent(event.tenantId, event.id)).subject).toBe('Disk full');
+    expect((await loadStageRecord(event.tenantId, event.id, 'validation', 'main', 0))?.outcome).toBe('succeeded');
+
+    // A redelivery (the handler crashed before settling): the timeline is read, the recorded
+    // outcome re-applied, and the same next message sent again (duplicate detection drops it).
+    const again = await tableTrips(() => handler(delivery(2)));
+    expect(count(again, 'GET eventstages')).toBe(1);
+    expect(count(again, 'POST eventstages')).toBe(0);
+    expect(sent).toEqual([`${event.id}:sop_matching:main:0`, `${event.id}:sop_matching:main:0`]);
+  });
+});
