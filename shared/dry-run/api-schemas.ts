@@ -6,9 +6,10 @@ import { candidateSchema } from '../sops/api-schemas';
 
 export const webhookTestBody = z
   .strictObject({
-    payload: z.unknown().optional().meta({
+    // Every supported vendor posts a JSON object, so anything else is refused before a plan runs.
+    payload: z.record(z.string(), z.unknown()).optional().meta({
       description:
-        "The body as the vendor would post it (JSON). Omit it to use an example of the webhook's source (docs/vendors.md).",
+        "The body as the vendor would post it (a JSON object). Omit it to use an example of the webhook's source (docs/vendors.md).",
     }),
   })
   .meta({ id: 'WebhookTest' });
