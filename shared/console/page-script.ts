@@ -132,6 +132,8 @@ export const CONSOLE_SCRIPT = String.raw`
         item.lastSuccessAt ? el('p', { class: 'muted', text: 'Last success: ' + when(item.lastSuccessAt) }) : null,
         error ? el('p', { class: 'last-error', text: 'Latest error: ' + errorText }) : null,
         error && error.hint ? el('p', { class: 'hint', text: 'Hint: ' + error.hint }) : null,
+        // Standing warnings the probe cannot see (a Datto key expiry never saved): shown even when green.
+        ...(item.warnings || []).map((w) => el('p', { class: 'warning', 'data-warning': w.code, text: 'Warning: ' + w.hint })),
       );
     });
     $('integration-cards').replaceChildren(...(cards.length ? cards : [el('p', { class: 'muted', text: 'No integrations yet.' })]));
