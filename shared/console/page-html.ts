@@ -84,6 +84,7 @@ export const CONSOLE_HTML = `<!doctype html>
         <option value="">any</option>
         <option value="failed" selected>failed</option>
         <option value="succeeded">succeeded</option>
+        <option value="filtered">filtered</option>
         <option value="processing">processing</option>
         <option value="awaiting_approval">awaiting approval</option>
       </select>
@@ -91,6 +92,7 @@ export const CONSOLE_HTML = `<!doctype html>
     <table id="event-list"><thead><tr><th>Received</th><th>Source</th><th>Type</th><th>Status</th><th>Stage</th><th>Error</th><th></th></tr></thead><tbody></tbody></table>
     <p id="event-result" class="result" role="status"></p>
     <div id="event-detail" class="detail" hidden></div>
+    <div id="dry-run" class="detail" hidden></div>
   </section>
 
   <section id="deliveries" class="panel">

@@ -132,6 +132,8 @@ export const CONSOLE_SCRIPT = String.raw`
         item.lastSuccessAt ? el('p', { class: 'muted', text: 'Last success: ' + when(item.lastSuccessAt) }) : null,
         error ? el('p', { class: 'last-error', text: 'Latest error: ' + errorText }) : null,
         error && error.hint ? el('p', { class: 'hint', text: 'Hint: ' + error.hint }) : null,
+        // Standing warnings the probe cannot see (a Datto key expiry never saved): shown even when green.
+        ...(item.warnings || []).map((w) => el('p', { class: 'warning', 'data-warning': w.code, text: 'Warning: ' + w.hint })),
       );
     });
     $('integration-cards').replaceChildren(...(cards.length ? cards : [el('p', { class: 'muted', text: 'No integrations yet.' })]));
@@ -455,7 +457,13 @@ export const CONSOLE_SCRIPT = String.raw`
         el('td', { text: when(e.receivedAt) }),
         el('td', { text: e.source }),
         el('td', { text: e.type || '—' }),
-        el('td', {}, badge(e.status)),
+        el(
+          'td',
+          {},
+          badge(e.status),
+          // A filtered event names the ingest filter that dropped it (docs/console.md).
+          e.filteredBy ? el('div', { class: 'muted', 'data-filtered-by': e.filteredBy, text: 'rule: ' + e.filteredBy }) : null,
+        ),
         el('td', { text: words(e.stage) }),
         el('td', { text: e.errorType || '' }),
         el(
@@ -464,6 +472,8 @@ export const CONSOLE_SCRIPT = String.raw`
           actionButton('Failure Analysis', { 'data-action': 'event' }, () => showEvent(e.id)),
           ' ',
           actionButton('Replay', { 'data-action': 'replay' }, () => replay(e.id)),
+          ' ',
+          actionButton('Dry run', { 'data-action': 'dry-run' }, () => dryRun(e.id)),
         ),
       ),
     );
@@ -507,6 +517,38 @@ export const CONSOLE_SCRIPT = String.raw`
             )
           : el('p', { class: 'muted', text: 'No Failure Analysis: the event has not failed.' }),
         actionButton('Replay this event', { 'data-action': 'replay-detail' }, () => replay(e.id)),
+      ];
+    });
+  }
+
+  function stepText(step) {
+    const parts = ['#' + step.index, step.name || step.tool, words(step.status)];
+    if (step.condition) parts.push('if ' + step.condition.text + ' (' + (step.condition.holds ? 'holds' : 'does not hold') + ')');
+    if (step.approvalReason) parts.push('approval: ' + step.approvalReason);
+    if (step.error) parts.push((step.errorType ? step.errorType + ': ' : '') + step.error);
+    return parts.join(' · ');
+  }
+
+  /** What replaying the event would do now (POST /events/{id}/dry-run): nothing is written. */
+  function dryRun(id) {
+    return showPanel($('dry-run'), async () => {
+      const r = await api('POST', 'v1/events/' + encodeURIComponent(id) + '/dry-run');
+      const v = r.verdict;
+      const steps = r.steps || [];
+      return [
+        el('h4', { text: 'Dry run of event ' + id }),
+        el('p', { class: 'dry-run-verdict', 'data-outcome': v.outcome, text: words(v.outcome) + ': ' + v.summary }),
+        definitionList([
+          ['Stage', v.stage ? words(v.stage) : ''],
+          ['Error type', v.errorType],
+          ['Stops at step', v.stopsAtStep === null ? '' : String(v.stopsAtStep)],
+          ['Filter', r.filter && r.filter.matched ? r.filter.matched.name + (r.filter.applies ? '' : ' (reported, not applied to a replay)') : ''],
+          ['SOP', r.sop ? r.sop.name + ' v' + r.sop.version : 'none matched'],
+        ]),
+        steps.length
+          ? el('ol', { class: 'dry-run-steps' }, ...steps.map((step) => el('li', { 'data-step': String(step.index), text: stepText(step) })))
+          : el('p', { class: 'muted', text: 'No steps would run.' }),
+        el('p', { class: 'muted', text: 'Nothing was written and no vendor was called.' }),
       ];
     });
   }
@@ -581,7 +623,7 @@ export const CONSOLE_SCRIPT = String.raw`
     $('main').hidden = true;
     $('key-forget').hidden = true;
     $('refresh').disabled = true;
-    for (const id of ['integration-cards', 'change-cards', 'donut', 'donut-legend', 'trend', 'trend-toggles', 'failure-detail', 'catalog-entry', 'event-detail', 'event-result', 'delivery-result']) {
+    for (const id of ['integration-cards', 'change-cards', 'donut', 'donut-legend', 'trend', 'trend-toggles', 'failure-detail', 'catalog-entry', 'event-detail', 'dry-run', 'event-result', 'delivery-result']) {
       $(id).replaceChildren();
     }
     for (const id of ['codes', 'failures', 'event-list', 'delivery-list']) $(id).tBodies[0].replaceChildren();

@@ -29,7 +29,9 @@ h3 { font-size: 14px; margin: 16px 0 6px; }
 .badge.connected, .badge.succeeded { background: #dafbe1; color: #116329; }
 .badge.disconnected, .badge.failed { background: #ffebe9; color: #a40e26; }
 .badge.needs_attention, .badge.retrying, .badge.awaiting_approval { background: #fff8c5; color: #7d4e00; }
+.badge.filtered { background: #eaeef2; color: #57606a; }
 .hint { color: #0550ae; }
+.warning { color: #9a6700; }
 .cards.change { grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); }
 .change .card { border-left-color: #0550ae; font-size: 12px; }
 .change .big { font-size: 20px; font-weight: 600; }

@@ -94,7 +94,7 @@ const MEANINGS = {
   replay_rate_limit: ['replay', 'The tenant replayed too many events this period.'],
   payload_erased: [
     'replay',
-    'The event payload was erased (on request or past the tenant payload retention); the event cannot be replayed.',
+    'The event payload was erased (on request or past the tenant payload retention); the event cannot be replayed nor its deliveries retried.',
   ],
   payload_retention_too_long: ['request', 'The payload retention asked for is longer than EVENT_RETENTION_DAYS.'],
   webhook_push_unsupported: ['push', 'The vendor of this webhook has no API to register webhooks.'],

@@ -1,4 +1,5 @@
 import { settings } from '../config/settings';
+import { outboundDeps } from '../outbound/deps';
 import { erasePayloadsPastTenantWindows } from '../payload-erasure/retention';
 import { tenantDeps } from '../tenants/deps';
 import { tenantsWithPayloadRetention } from '../tenants/tenants';
@@ -19,6 +20,7 @@ export async function retention(): Promise<void> {
   await erasePayloadsPastTenantWindows({
     tenants: await tenantsWithPayloadRetention(tenantDeps()),
     platformDays: settings().EVENT_RETENTION_DAYS,
+    outbound: { deps: outboundDeps(), retentionDays: settings().OUTBOUND_RETENTION_DAYS },
   });
   await purgeFilteredEvents({ retentionDays: settings().EVENT_RETENTION_DAYS });
 }

@@ -10,6 +10,8 @@ export interface IntegrationSummary {
   id: string;
   vendor: VendorId;
   name: string;
+  /** The saved config as JSON text, from `integrationSummaries` (the status page's warnings read it). */
+  config?: string;
 }
 
 export async function* integrationSummaries(
@@ -17,7 +19,7 @@ export async function* integrationSummaries(
   tenantId: string,
 ): AsyncGenerator<IntegrationSummary> {
   for await (const row of deps.tables.integrations.iterate(tenantId)) {
-    yield { id: row.rowKey, vendor: row.value.vendor, name: row.value.name };
+    yield { id: row.rowKey, vendor: row.value.vendor, name: row.value.name, config: row.value.config };
   }
 }
 

@@ -176,7 +176,7 @@ async function loadEventBody(
   if (delivery.eventBody !== undefined) return { body: delivery.eventBody, type: delivery.eventType };
   const eventId = delivery.eventId;
   const event = await deps.tables.events.get(dayPartition(tenantId, eventId), eventId);
-  if (!event) return undefined;
+  if (!event || event.value.payloadErasedAt) return undefined;
   return {
     type: event.value.type,
     body: deliveryBody({
@@ -309,6 +309,7 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
     );
   }
   if (!(await deps.tenantIsActive(tenantId))) return stop(deps, input, 'skipped', 'the tenant is disabled');
+  if (current.value.payloadErasedAt) return stop(deps, input, 'failed', 'the payload was erased');
   const event = await loadEventBody(deps, tenantId, current.value);
   if (!event) return stop(deps, input, 'failed', 'the event no longer exists');
 
@@ -431,6 +432,11 @@ export async function runManualAttempt(
     throw new DomainError('subscription_disabled', 'The subscription is disabled; enable it before retrying.', {
       subscriptionId: current.value.subscriptionId,
       disabledReason: sub.value.disabledReason ?? null,
+    });
+  }
+  if (current.value.payloadErasedAt) {
+    throw new DomainError('payload_erased', "This delivery's payload was erased, so it cannot be sent again.", {
+      deliveryId,
     });
   }
   const event = await loadEventBody(deps, tenantId, current.value);

@@ -85,6 +85,8 @@ export async function retryFailedDeliveries(
         else result.stillFailing++;
       } catch (error) {
         if (error instanceof DomainError && error.code === 'attempt_in_flight') result.busy++;
+        // An erased payload has nothing to send: not attempted, not counted (docs/storage.md).
+        else if (error instanceof DomainError && error.code === 'payload_erased') continue;
         // A 410 during this run disabled the subscription: stop, and report what was done.
         else if (error instanceof DomainError && error.code === 'subscription_disabled') return result;
         else throw error;

@@ -52,6 +52,7 @@ export const routes = {
       200: { description: 'The attempt and the delivery status after it.', schema: manualAttemptSchema },
       404: { description: 'No such delivery in this tenant.', schema: problemSchema },
       409: { description: 'An attempt is in flight, or the subscription is disabled.', schema: problemSchema },
+      410: { description: "The delivery's payload was erased; there is nothing to send.", schema: problemSchema },
     },
     handle: async ({ principal, params }) => ({
       status: 200,

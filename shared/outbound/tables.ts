@@ -55,6 +55,8 @@ export const eventRecordSchema = z.object({
   source: z.string(),
   publishedAt: z.string(),
   deliveries: z.number().int().nonnegative(),
+  /** Set when the payload was erased (`data` is then empty; delivery-payloads.ts). */
+  payloadErasedAt: z.string().optional(),
 });
 export type OutboundEventRecord = z.infer<typeof eventRecordSchema>;
 
@@ -107,6 +109,8 @@ export const deliveryRecordSchema = z.object({
    * have no flag and keep their index in `deliveryindex`.
    */
   keys: z.literal('row').optional(),
+  /** Set when the payload was erased: `eventBody` is gone and no attempt is sent (delivery-payloads.ts). */
+  payloadErasedAt: z.string().optional(),
 });
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 

@@ -4,6 +4,8 @@ import { nowMs } from '../clock';
 import { ResourceNotFoundError } from '../errors/domain-error';
 import type { EventRecord } from '../events/event-store';
 import { eventPartition, loadEventRecord, payloadStore, tables } from '../events/event-store';
+import { erasePublishedPayloads } from '../outbound/delivery-payloads';
+import type { OutboundDeps } from '../outbound/deps';
 import type { TableRepository } from '../storage/table-repository';
 
 /**
@@ -12,9 +14,13 @@ import type { TableRepository } from '../storage/table-repository';
  * with its ids, status, timeline, size and counts stays, marked `payloadErasedAt`. Replaying an
  * erased event is refused with `payload_erased` (shared/replay). The same verb serves a request
  * (DELETE /api/v1/events/{id}/payload, audited) and the housekeeping past a tenant's window.
+ * A request also erases what was published from the event: the pipeline publishes a succeeded
+ * event under its own id, so the outbound event and its deliveries share that id
+ * (shared/outbound/delivery-payloads.ts); a manual retry of such a delivery is then 410.
  */
 export interface ErasureDeps {
   audit: TableRepository<AuditEntry>;
+  outbound: OutboundDeps;
 }
 
 export interface ErasureResult {
@@ -52,7 +58,7 @@ export async function eraseEventPayload(tenantId: string, eventId: string): Prom
   return { erased, erasedAt: updated.value.payloadErasedAt ?? at };
 }
 
-/** DELETE /api/v1/events/{id}/payload: 404 for an event the tenant does not have; audited once. */
+/** DELETE /api/v1/events/{id}/payload: 404 for an event the tenant does not have (inbound or published); audited once. */
 export async function erasePayloadOnRequest(
   deps: ErasureDeps,
   caller: { tenantId: string; keyId: string },
@@ -60,8 +66,11 @@ export async function erasePayloadOnRequest(
   correlationId: string,
 ): Promise<void> {
   const result = await eraseEventPayload(caller.tenantId, eventId);
-  if (!result) throw new ResourceNotFoundError('event', eventId);
-  if (result.erased) {
+  // Always, not only when the inbound payload was erased now: a request cut short is finished by
+  // the next one. An id the admin publish API returned has only the outbound side.
+  const outbound = await erasePublishedPayloads(deps.outbound, caller.tenantId, eventId);
+  if (!result && !outbound.found) throw new ResourceNotFoundError('event', eventId);
+  if (result?.erased || outbound.erased > 0) {
     await recordAudit(deps.audit, caller.tenantId, {
       action: 'event.payload_erased',
       actorKeyId: caller.keyId,

@@ -2,6 +2,8 @@ import { nowMs } from '../clock';
 import { tenantsOfDay } from '../events/event-days';
 import { tables } from '../events/event-store';
 import { errorFields, logger } from '../observability/logger';
+import { eraseOutboundPayloadsPastWindow } from '../outbound/delivery-payloads';
+import type { OutboundDeps } from '../outbound/deps';
 import { tenantPartition, timeBucket, timeBucketsBetween } from '../storage/keys';
 import { eraseEventPayload } from './payloads';
 
@@ -12,7 +14,9 @@ import { eraseEventPayload } from './payloads';
  * of its events whose whole day is past that window and not yet past the platform's, at most
  * `limit` erasures per run, oldest day first. Days are found through `eventdays` and a tenant-day
  * only when the tenant is listed there, never by scanning. Erased events are skipped cheaply
- * (their row says so), so a run repeats nothing but the reads.
+ * (their row says so), so a run repeats nothing but the reads. With `outbound`, the same run then
+ * erases the tenant's outbound events and delivery payloads past the same window (within the
+ * outbound retention, after which those rows go whole), from the same budget.
  */
 export const PAYLOAD_ERASURE_LIMIT_PER_RUN = 1_000;
 const DAY_MS = 86_400_000;
@@ -23,12 +27,41 @@ export interface PayloadRetentionResult {
   more: boolean;
 }
 
-export async function erasePayloadsPastTenantWindows(options: {
+export interface PayloadRetentionOptions {
   tenants: readonly { tenantId: string; days: number }[];
   platformDays: number;
   limit?: number;
-}): Promise<PayloadRetentionResult> {
+  /** Delivery payloads too: the outbound tables and OUTBOUND_RETENTION_DAYS. */
+  outbound?: { deps: OutboundDeps; retentionDays: number };
+}
+
+export async function erasePayloadsPastTenantWindows(
+  options: PayloadRetentionOptions,
+): Promise<PayloadRetentionResult> {
   const limit = options.limit ?? PAYLOAD_ERASURE_LIMIT_PER_RUN;
+  const result = await eraseEventPayloads(options, limit);
+  if (result.more || !options.outbound) return result;
+  const { deps, retentionDays } = options.outbound;
+  for (const { tenantId, days } of options.tenants) {
+    if (days >= retentionDays) continue;
+    try {
+      const outbound = await eraseOutboundPayloadsPastWindow(deps, {
+        tenantId,
+        days,
+        retentionDays,
+        limit: limit - result.erased,
+      });
+      result.erased += outbound.erased;
+      if (outbound.more) return { ...result, more: true };
+    } catch (error) {
+      // As for events: one tenant failing must not stop the others; the next run tries it again.
+      logger.warn('payload retention could not erase delivery payloads', { tenantId, ...errorFields(error) });
+    }
+  }
+  return result;
+}
+
+async function eraseEventPayloads(options: PayloadRetentionOptions, limit: number): Promise<PayloadRetentionResult> {
   const windows = new Map(
     options.tenants.filter((t) => t.days < options.platformDays).map((t) => [t.tenantId, t.days] as const),
   );

@@ -56,6 +56,10 @@ export const integrationStatusSchema = z
         description:
           'Pushed webhooks of this integration the vendor turned off (Autotask deactivation), removed (Graph) or could not deliver to (Graph missed); the probe can be connected meanwhile.',
       }),
+    warnings: z.array(z.object({ code: z.enum(['expiry_unknown']), field: z.string(), hint: z.string() })).meta({
+      description:
+        'Standing problems the probe cannot see: `expiry_unknown` for a Datto RMM / Datto EDR integration saved without its key expiry (the vendor does not report it), with the config field to fill in.',
+    }),
   })
   .meta({ id: 'IntegrationStatus' });
 

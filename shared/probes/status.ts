@@ -8,6 +8,7 @@ import { findIntegration, integrationExists, integrationSummaries } from '../int
 import { invertedTimeKey, tenantPartition } from '../storage/keys';
 import { requestProbe } from './fan-out';
 import { FLAP_CHANGES, nextTickAt, recentTransitions, STUCK_CHECKING_MS } from './schedule';
+import { type StatusWarning, statusWarnings } from './status-warnings';
 import type { ProbeStatusRow, ProbeTables } from './tables';
 
 export interface StatusDeps {
@@ -67,6 +68,8 @@ export interface IntegrationStatus {
   reconcile: ReconcileStatusView | null;
   /** Pushed webhooks the vendor stopped or could not deliver to: the probe can be green meanwhile. */
   webhookNotices: WebhookNotice[];
+  /** Standing problems the probe cannot see (status-warnings.ts), e.g. a key expiry never saved. */
+  warnings: StatusWarning[];
 }
 
 export interface StatusReport {
@@ -129,6 +132,7 @@ export function toStatus(
     retryAt: row?.retryAt ?? null,
     reconcile,
     webhookNotices: [],
+    warnings: [],
   };
 }
 
@@ -166,6 +170,7 @@ export async function integrationStatusReport(deps: StatusDeps, tenantId: string
     const status = {
       ...toStatus(id, integration.name, integration.vendor, row, now, reconciled.get(id) ?? null),
       webhookNotices: notices.get(id) ?? [],
+      warnings: statusWarnings(integration.vendor, integration.config),
     };
     summary[status.state]++;
     items.push(status);

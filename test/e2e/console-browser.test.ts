@@ -33,7 +33,10 @@ const tempDir = mkdtempSync(join(tmpdir(), 'hub-console-'));
 const HOSTILE_NAME = 'Autotask <img src=x onerror="window.__pwned=1">';
 const HOSTILE_MESSAGE = 'User is locked <img src=x onerror="window.__pwned=2"><script>window.__pwned=3</script>';
 
-const seeded = { integrationId: '', failedEventId: '', deliveryId: '' };
+const seeded = { integrationId: '', failedEventId: '', filteredEventId: '', deliveryId: '' };
+const FILTER_NAME = 'heartbeat noise';
+/** How far off the next automatic attempt must be before "Retry now" is clicked (the click takes far less). */
+const SAFE_BEFORE_NEXT_ATTEMPT_MS = 30_000;
 
 const api = (method: string, path: string, body?: unknown) =>
   call(host.baseUrl, method, path, { key, ...(body !== undefined ? { body } : {}) });
@@ -65,7 +68,11 @@ async function seed(): Promise<void> {
 
   // A generic webhook: a signed delivery that no SOP matches fails with a Failure Analysis, and a
   // wrong signature is refused at receive (both counted as failed inbound_webhook transactions).
-  const hook = await api('POST', '/api/v1/webhooks', { name: 'Monitoring' });
+  // Its ingest filter drops heartbeats: one event ends `filtered` with the rule's name.
+  const hook = await api('POST', '/api/v1/webhooks', {
+    name: 'Monitoring',
+    filters: [{ name: FILTER_NAME, entityTypes: ['heartbeat'] }],
+  });
   expect(hook.status, hook.text).toBe(201);
   const body = JSON.stringify({ type: 'alert.raised', id: randomUUID(), subject: 'Disk almost full' });
   const signature = createHmac('sha256', String(hook.json.secret)).update(body).digest('hex');
@@ -82,6 +89,16 @@ async function seed(): Promise<void> {
   expect(refused.status).toBe(401);
   const failed = await api('GET', `/api/v1/events/${seeded.failedEventId}?waitFor=terminal&timeout=20`);
   expect(failed.json.status, failed.text).toBe('failed');
+  const heartbeat = JSON.stringify({ type: 'heartbeat.ping', id: randomUUID(), subject: 'Still here' });
+  const heartbeatSignature = createHmac('sha256', String(hook.json.secret)).update(heartbeat).digest('hex');
+  const dropped = await call(host.baseUrl, 'POST', `/api/hooks/${String(hook.json.id)}`, {
+    rawBody: heartbeat,
+    headers: { 'content-type': 'application/json', 'x-webhook-signature': `sha256=${heartbeatSignature}` },
+  });
+  expect(dropped.status, dropped.text).toBe(202);
+  seeded.filteredEventId = String(dropped.json.eventId);
+  const filtered = await api('GET', `/api/v1/events/${seeded.filteredEventId}?waitFor=terminal&timeout=20`);
+  expect(filtered.json.status, filtered.text).toBe('filtered');
 
   // An outbound delivery the receiver refuses with 500: retrying, with its first attempt logged.
   const subscription = await api('POST', '/api/v1/subscriptions', {
@@ -256,9 +273,43 @@ describe('the console page in Chromium', () => {
     expect(await text(page, '#event-result .result-code')).toMatch(/^replay_(in_flight|cooldown)$/);
     expect(await text(page, '#event-result .result-text')).toMatch(/replay/i);
 
-    // The refused delivery, retried by hand once the receiver is back.
+    // A dry run of the failed event: the verdict and its summary as text, nothing written.
+    await page.click(`${row} button[data-action="dry-run"]`);
+    await page.waitForFunction("document.querySelector('#dry-run .dry-run-verdict') !== null");
+    expect(await evaluate<string>(page, "document.querySelector('#dry-run .dry-run-verdict').dataset.outcome")).toBe(
+      'failed',
+    );
+    expect(await text(page, '#dry-run')).toContain(`Dry run of event ${seeded.failedEventId}`);
+    expect(await text(page, '#dry-run')).toContain('Nothing was written');
+
+    // The filtered events: the status option lists the heartbeat with the rule that dropped it, and
+    // its dry run reports the filter as not applied to a replay.
+    await page.select('#event-status', 'filtered');
+    const filteredRow = `#event-list tr[data-event="${seeded.filteredEventId}"]`;
+    await page.waitForFunction(`document.querySelector(${JSON.stringify(filteredRow)}) !== null`);
+    expect(await count(page, `#event-list tr[data-event="${seeded.failedEventId}"]`)).toBe(0);
+    expect(await text(page, `${filteredRow} [data-filtered-by]`)).toBe(`rule: ${FILTER_NAME}`);
+    await page.click(`${filteredRow} button[data-action="dry-run"]`);
+    await page.waitForFunction(
+      `(document.querySelector('#dry-run h4')?.textContent ?? '').endsWith(${JSON.stringify(seeded.filteredEventId)})`,
+    );
+    expect(await text(page, '#dry-run')).toContain(`${FILTER_NAME} (reported, not applied to a replay)`);
+
+    // The refused delivery, retried by hand once the receiver is back. The automatic schedule
+    // retries after a minute: the click must not meet that attempt (409 attempt_in_flight) nor
+    // follow its success. So the receiver keeps answering 500 until the delivery's next automatic
+    // attempt is comfortably far off, waiting for a near one to run (and fail) first.
     const delivery = `#delivery-list tr[data-delivery="${seeded.deliveryId}"]`;
     expect(await evaluate<string>(page, `document.querySelector('${delivery}').dataset.status`)).toBe('retrying');
+    await eventually(
+      async () => {
+        const current = await api('GET', `/api/v1/deliveries/${seeded.deliveryId}`);
+        const next = Date.parse(String(current.json.nextAttemptAt ?? ''));
+        return current.json.status === 'retrying' && next - Date.now() > SAFE_BEFORE_NEXT_ATTEMPT_MS;
+      },
+      150_000,
+      250,
+    );
     receiver.respond(answer(200, {}, 'ok'));
     await page.click(`${delivery} button[data-action="retry"]`);
     await page.waitForFunction("document.getElementById('delivery-result').getAttribute('data-outcome') !== null");
@@ -278,5 +329,6 @@ describe('the console page in Chromium', () => {
     // Forgetting the key clears what was shown.
     await page.click('#key-forget');
     expect(await count(page, '#integration-cards .card')).toBe(0);
-  });
+    // Room for a wait on the automatic retry schedule (see the delivery step).
+  }, 240_000);
 });
