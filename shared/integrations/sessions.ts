@@ -168,6 +168,7 @@ export async function buildSession(
             connector.accountKey(credentials, config),
             credentials,
           ),
+          ...(connector.rateLimitFor ? { budget: connector.rateLimitFor(config) } : {}),
         }
       : { rateGate: gates.unsaved, accountKey: `unsaved|${input.tenantId}` }),
     ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),

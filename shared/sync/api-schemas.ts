@@ -137,6 +137,25 @@ export const syncedRecordSchema = z
   .meta({ id: 'SyncedRecord' });
 export type SyncedRecordView = z.infer<typeof syncedRecordSchema>;
 
+/** One ticket by id: the record and the team routing gave it (docs/sync.md, "Routing synced tickets"). */
+export const syncedTicketSchema = syncedRecordSchema
+  .extend({
+    routing: z
+      .object({
+        teamId: z.string(),
+        by: z.enum(['client_link', 'rule', 'default', 'manual']),
+        ruleId: z.string().nullable(),
+        decidedAt: z.string(),
+      })
+      .nullable()
+      .meta({
+        description:
+          "The ticket's team and what decided it (`manual` after a reassignment); null while it has no decision (routing not set up, or a routing error).",
+      }),
+  })
+  .meta({ id: 'SyncedTicket' });
+export type SyncedTicketView = z.infer<typeof syncedTicketSchema>;
+
 export const syncedRecordListSchema = z
   .object({
     items: z.array(syncedRecordSchema),

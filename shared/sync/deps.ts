@@ -3,6 +3,7 @@ import { processBus } from '../bus/process-bus';
 import { integrationDeps } from '../integrations/deps';
 import { getIntegration, openIntegrationSession } from '../integrations/integrations';
 import { logger } from '../observability/logger';
+import { routingDeps } from '../routing/deps';
 import type { SyncDeps } from './runs';
 import { syncTables } from './tables';
 
@@ -17,5 +18,6 @@ export function syncDeps(): SyncDeps {
     openSession: (tenantId, integrationId, correlationId) =>
       openIntegrationSession(integrationDeps(), tenantId, integrationId, correlationId),
     log: logger.child({ capability: 'sync' }),
+    routing: routingDeps(),
   };
 }

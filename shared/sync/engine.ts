@@ -8,9 +8,10 @@ import type { DataQualityWarning, SyncEntity, SyncFilters, SyncStep } from './ad
 import type { SyncErrorView, SyncWarningView } from './api-schemas';
 import { syncAdapterFor } from './halo-adapter';
 import { type SyncPageMessage, sendPage, syncPageMessageSchema } from './messages';
-import { type PageCounts, recordPartition, writePage } from './records';
+import { recordPartition, writePage } from './records';
 import { MAX_RUN_ERRORS, parseJson, releaseLeases, type SyncDeps } from './runs';
 import type { SyncRunRow, SyncStatus } from './tables';
+import { routeCreatedTickets } from './ticket-routing';
 
 /**
  * The page handler (docs/sync.md, "A run is a chain of messages"). For page n of a run: read the
@@ -145,7 +146,7 @@ export async function handleSyncPage(deps: SyncDeps, received: ReceivedMessage):
   const syncedAt = new Date(nowMs()).toISOString();
   const pageId = `${message.runId}:${message.page}`;
   const warnings = [...listed.warnings];
-  const counts: PageCounts = await writePage(
+  const { counts, createdIds } = await writePage(
     deps.tables.records,
     (shard) => recordPartition(message.tenantId, run.integrationId, step.entity, shard),
     pageId,
@@ -154,6 +155,16 @@ export async function handleSyncPage(deps: SyncDeps, received: ReceivedMessage):
     syncedAt,
   );
   crashPoint(CRASH_AFTER_RECORDS);
+  let routed = 0;
+  if (step.entity === 'tickets' && createdIds.length > 0) {
+    // Before the commit: a crash here replays the page, and routing answers the routed ones from its decisions.
+    const created = new Set(createdIds);
+    routed = await routeCreatedTickets(
+      deps.routing,
+      { tenantId: message.tenantId, integrationId: run.integrationId, vendor: run.vendor, log: deps.log },
+      listed.records.filter((record) => created.has(record.vendorId)),
+    );
+  }
   let newest: string | undefined;
   for (const record of listed.records)
     if (record.updatedAt !== undefined && (newest === undefined || record.updatedAt > newest))
@@ -175,6 +186,7 @@ export async function handleSyncPage(deps: SyncDeps, received: ReceivedMessage):
       variant: step.variant ?? '-',
       requests: listed.requests.join(' | '),
       ...counts,
+      routed,
       failed: listed.failed,
       warnings: warnings.length,
       committed: committed !== undefined,
@@ -193,7 +205,7 @@ export async function handleSyncPage(deps: SyncDeps, received: ReceivedMessage):
 }
 
 interface PageOutcome {
-  counts: PageCounts;
+  counts: { created: number; updated: number; skipped: number };
   failed: number;
   warnings: DataQualityWarning[];
   newest: string | undefined;

@@ -1,10 +1,11 @@
 import type { Principal } from '../apikeys/principal';
 import { ResourceNotFoundError } from '../errors/domain-error';
+import { getDecision } from '../routing/decisions';
 import { odata } from '../sdk/data-tables';
 import { InvalidCursorError } from '../storage/errors';
 import type { Stored } from '../storage/table-repository';
 import type { SyncEntity } from './adapter';
-import type { RecordListQuery, SyncedRecordView } from './api-schemas';
+import type { RecordListQuery, SyncedRecordView, SyncedTicketView } from './api-schemas';
 import { RECORD_SHARDS, recordKey, recordPartition, recordShard } from './records';
 import type { SyncDeps } from './runs';
 import type { SyncRecordRow } from './tables';
@@ -88,10 +89,40 @@ export async function getSyncedRecord(
   id: string,
 ): Promise<SyncedRecordView> {
   await assertIntegration(deps, caller, integrationId);
+  return readRecord(deps, caller.tenantId, entity, integrationId, id);
+}
+
+async function readRecord(
+  deps: SyncDeps,
+  tenantId: string,
+  entity: SyncEntity,
+  integrationId: string,
+  id: string,
+): Promise<SyncedRecordView> {
   const row = await deps.tables.records.get(
-    recordPartition(caller.tenantId, integrationId, entity, recordShard(id)),
+    recordPartition(tenantId, integrationId, entity, recordShard(id)),
     recordKey(id),
   );
   if (!row) throw new ResourceNotFoundError(entity.replace(/s$/, ''), id);
   return toView(integrationId, entity, row);
+}
+
+/** One ticket with its routing decision (null when routing has none for it). */
+export async function getSyncedTicket(
+  deps: SyncDeps,
+  caller: Principal,
+  integrationId: string,
+  id: string,
+): Promise<SyncedTicketView> {
+  // Through the integrations' verb (404 for another tenant's id); its vendor names the decision.
+  const integration = await deps.integration(caller, integrationId);
+  const record = await readRecord(deps, caller.tenantId, 'tickets', integrationId, id);
+  let routing: SyncedTicketView['routing'] = null;
+  try {
+    const decision = await getDecision(deps.routing, caller.tenantId, integration.vendor, id);
+    routing = { teamId: decision.teamId, by: decision.by, ruleId: decision.ruleId, decidedAt: decision.decidedAt };
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundError)) throw error;
+  }
+  return { ...record, routing };
 }

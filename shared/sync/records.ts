@@ -42,6 +42,13 @@ export interface PageCounts {
   skipped: number;
 }
 
+/** What writing a page did: its counts, and the vendor ids whose rows this page created. */
+export interface PageWrite {
+  counts: PageCounts;
+  /** Includes rows this page created before a crash (a replay): their follow-up may not have run. */
+  createdIds: string[];
+}
+
 function hashOf(data: string): string {
   return createHash('sha256').update(data).digest('base64url');
 }
@@ -65,7 +72,7 @@ export async function writePage(
   records: SyncedRecord[],
   warnings: DataQualityWarning[],
   syncedAt: string,
-): Promise<PageCounts> {
+): Promise<PageWrite> {
   // The last copy of an id wins when a vendor repeats one inside a page.
   const byKey = new Map<string, SyncedRecord>();
   for (const record of records) byKey.set(recordKey(record.vendorId), record);
@@ -91,14 +98,15 @@ export async function writePage(
       batches.push({ partition: partitionOf(shard), rows: shardRows.slice(i, i + MAX_TRANSACTION_OPERATIONS) });
   }
   const results = await Promise.all(batches.map((batch) => writeBatch(table, batch.partition, pageId, batch.rows)));
-  return results.reduce(
-    (sum, c) => ({
-      created: sum.created + c.created,
-      updated: sum.updated + c.updated,
-      skipped: sum.skipped + c.skipped,
-    }),
-    { created: 0, updated: 0, skipped: 0 },
-  );
+  const counts: PageCounts = { created: 0, updated: 0, skipped: 0 };
+  const createdIds: string[] = [];
+  for (const result of results) {
+    counts.created += result.counts.created;
+    counts.updated += result.counts.updated;
+    counts.skipped += result.counts.skipped;
+    createdIds.push(...result.createdIds);
+  }
+  return { counts, createdIds };
 }
 
 /**
@@ -112,15 +120,16 @@ async function writeBatch(
   partition: string,
   pageId: string,
   batch: { rowKey: string; value: Omit<SyncRecordRow, 'outcome'> }[],
-): Promise<PageCounts> {
+): Promise<PageWrite> {
   const counts: PageCounts = { created: 0, updated: 0, skipped: 0 };
+  const createdIds: string[] = [];
   try {
     await table.transact(
       partition,
       batch.map((row) => ({ op: 'insert' as const, rowKey: row.rowKey, value: { ...row.value, outcome: 'created' } })),
     );
     counts.created = batch.length;
-    return counts;
+    return { counts, createdIds: batch.map((row) => row.value.vendorId) };
   } catch (error) {
     if (!(error instanceof AlreadyExistsError)) throw error;
   }
@@ -136,8 +145,9 @@ async function writeBatch(
       return;
     } else outcome = 'updated';
     counts[outcome]++;
+    if (outcome === 'created') createdIds.push(row.value.vendorId);
     writes.push({ op: 'upsert', rowKey: row.rowKey, value: { ...row.value, outcome } });
   });
   await table.transact(partition, writes);
-  return counts;
+  return { counts, createdIds };
 }

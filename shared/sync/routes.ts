@@ -8,13 +8,14 @@ import {
   startSyncBody,
   syncedRecordListSchema,
   syncedRecordSchema,
+  syncedTicketSchema,
   syncRunIdParams,
   syncRunListQuery,
   syncRunListSchema,
   syncRunSchema,
 } from './api-schemas';
 import { syncDeps } from './deps';
-import { getSyncedRecord, listSyncedRecords } from './record-list';
+import { getSyncedRecord, getSyncedTicket, listSyncedRecords } from './record-list';
 import { syncRouteHeads as heads } from './route-heads';
 import { getSyncRun, listSyncRuns, startSync, stopSyncRun } from './runs';
 
@@ -48,10 +49,19 @@ function recordRoutes<
       tags: TAGS,
       params: recordParams,
       query: recordGetQuery,
-      responses: { 200: { description: 'The record.', schema: syncedRecordSchema }, 404: notFound('record') },
+      responses: {
+        200:
+          entity === 'tickets'
+            ? { description: 'The ticket and its routing decision.', schema: syncedTicketSchema }
+            : { description: 'The record.', schema: syncedRecordSchema },
+        404: notFound('record'),
+      },
       handle: async ({ principal, params, query }) => ({
         status: 200,
-        body: await getSyncedRecord(syncDeps(), principal, entity, query.integrationId, params.id),
+        body:
+          entity === 'tickets'
+            ? await getSyncedTicket(syncDeps(), principal, query.integrationId, params.id)
+            : await getSyncedRecord(syncDeps(), principal, entity, query.integrationId, params.id),
       }),
     }),
   };

@@ -4,6 +4,7 @@ import { nowMs } from '../clock/index';
 import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
 import type { IntegrationView } from '../integrations/integrations';
 import type { Logger } from '../observability/logger';
+import type { RoutingDeps } from '../routing/config';
 import { odata } from '../sdk/data-tables';
 import { escapeKey, newestFirstId } from '../storage/keys';
 import type { Stored } from '../storage/table-repository';
@@ -25,6 +26,8 @@ export interface SyncDeps {
     correlationId: string,
   ): Promise<{ session: VendorSession<unknown, unknown> }>;
   log: Logger;
+  /** Team routing, for the tickets a sync creates (ticket-routing.ts). */
+  routing: RoutingDeps;
 }
 
 export const MAX_RUN_ERRORS = 20;

@@ -141,6 +141,8 @@ export interface Connector<Credentials = unknown, Config = unknown> {
   readonly configSchema: z.ZodType<Config>;
   /** The vendor's documented request budget per account (docs/design.md §9.10). */
   readonly rateLimit: { requests: number; windowSeconds: number };
+  /** The budget of one integration when its config can change it (Halo: admins raise limits). */
+  rateLimitFor?(config: Config): { requests: number; windowSeconds: number };
   /**
    * Identifies the vendor account (e.g. Autotask user, RMM key, EDR instance). The hub never keys a
    * budget by this alone: the session keys it by tenant and a keyed hash of this plus the

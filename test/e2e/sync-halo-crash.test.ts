@@ -69,9 +69,12 @@ describe('sync: Halo PSA, 100,000 tickets, a SIGKILL mid-run', () => {
       vendor: 'halopsa',
       name: 'Halo (fake)',
       credentials: HALO_FAKE_CREDENTIALS,
-      config: { baseUrl: halo.baseUrl },
+      // The fake has no API limit, so the instance's budget is raised as a Halo admin would raise
+      // theirs: 1,000 Halo requests would take ~7 minutes at the default 700 per 5 minutes.
+      config: { baseUrl: halo.baseUrl, requestsPer5Minutes: 10_000 },
     });
     expect(integration.status, integration.text).toBe(201);
+    expect(integration.json.config).toMatchObject({ requestsPer5Minutes: 10_000 });
     const integrationId = String(integration.json.id);
     const idleKiB = rssKiB(host.child.pid);
 

@@ -8,6 +8,7 @@ import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/
 import { integrationDeps } from '../../shared/integrations/deps';
 import { createIntegration, getIntegration, openIntegrationSession } from '../../shared/integrations/integrations';
 import { logger } from '../../shared/observability/logger';
+import { routingDeps } from '../../shared/routing/deps';
 import { CRASH_AFTER_RECORDS, handleSyncPage } from '../../shared/sync/engine';
 import { SYNC_PAGE_QUEUE } from '../../shared/sync/messages';
 import { getSyncedRecord, listSyncedRecords } from '../../shared/sync/record-list';
@@ -76,6 +77,7 @@ function setup() {
     openSession: (tenantId, integrationId, correlationId) =>
       openIntegrationSession(integrationDeps(), tenantId, integrationId, correlationId),
     log: logger,
+    routing: routingDeps(),
   };
   return { caller, bus, deps };
 }

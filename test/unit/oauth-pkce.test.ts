@@ -25,7 +25,7 @@ describe('PKCE and state (RFC 7636)', () => {
     const url = new URL(
       haloAuthorizeUrl(
         { clientId: 'client' },
-        { tenant: 'contoso', scope: 'all', grant: 'authorization_code' },
+        { tenant: 'contoso', scope: 'all', grant: 'authorization_code', requestsPer5Minutes: 700 },
         {
           redirectUri: 'https://hub.example.com/api/oauth/halopsa/callback',
           state: 's',

@@ -14,7 +14,8 @@ export interface VendorBudget {
  * a VendorError `rate_limited` (with retryAfterMs) when the budget is spent (docs/design.md §9.10).
  */
 export interface RateGate {
-  acquire(vendor: VendorId, accountKey: string, operation: string): Promise<void>;
+  /** `budget`: this integration's own budget, when its config sets one; the vendor's otherwise. */
+  acquire(vendor: VendorId, accountKey: string, operation: string, budget?: VendorBudget): Promise<void>;
 }
 
 /**
@@ -27,7 +28,7 @@ export interface RateGate {
  * retry-after, which costs no compute while waiting (docs/design.md §9.1).
  */
 export class StorageRateGate implements RateGate {
-  private readonly limiters = new Map<VendorId, RateLimiter>();
+  private readonly limiters = new Map<string, RateLimiter>();
 
   constructor(
     private readonly account: StorageAccount,
@@ -36,12 +37,12 @@ export class StorageRateGate implements RateGate {
     private readonly whose: (vendor: VendorId) => string = (vendor) => `this ${vendor} account's`,
   ) {}
 
-  async acquire(vendor: VendorId, accountKey: string, operation: string): Promise<void> {
+  async acquire(vendor: VendorId, accountKey: string, operation: string, own?: VendorBudget): Promise<void> {
+    const budget = own ?? this.budgetOf(vendor);
     try {
-      await this.limiter(vendor).take(rateSubject(vendor, accountKey));
+      await this.limiter(budget).take(rateSubject(vendor, accountKey));
     } catch (error) {
       if (!(error instanceof RateLimitExceededError)) throw error;
-      const budget = this.budgetOf(vendor);
       throw new VendorError({
         vendor,
         operation,
@@ -52,12 +53,13 @@ export class StorageRateGate implements RateGate {
     }
   }
 
-  private limiter(vendor: VendorId): RateLimiter {
-    let limiter = this.limiters.get(vendor);
+  /** One limiter per budget figure: the counts live in storage under the subject, not in it. */
+  private limiter(budget: VendorBudget): RateLimiter {
+    const key = `${budget.requests}/${budget.windowSeconds}`;
+    let limiter = this.limiters.get(key);
     if (!limiter) {
-      const budget = this.budgetOf(vendor);
       limiter = new RateLimiter(this.account, budget.requests, budget.windowSeconds * 1000);
-      this.limiters.set(vendor, limiter);
+      this.limiters.set(key, limiter);
     }
     return limiter;
   }

@@ -5,7 +5,7 @@ import { SPAN_NAMES } from '../../observability/telemetry-names';
 import { VendorError, type VendorHttp, type VendorId, type VendorRequest, type VendorResponse } from '../contract';
 import { type ConcurrencyGate, type ConcurrencyRule, processConcurrencyGate } from './concurrency-gate';
 import { originAllowed, originOf } from './destinations';
-import type { RateGate } from './rate-gate';
+import type { RateGate, VendorBudget } from './rate-gate';
 
 export interface VendorHttpOptions {
   vendor: VendorId;
@@ -20,6 +20,8 @@ export interface VendorHttpOptions {
    * credentials (shared/integrations/sessions.ts), never a name anyone could guess.
    */
   accountKey?: string;
+  /** The integration's own budget where its config sets one (Connector.rateLimitFor). */
+  budget?: VendorBudget;
   /**
    * Origins (and host families) these credentials may be sent to (core/destinations.ts). A request
    * anywhere else is refused before the rate gate and before a byte is sent: kind `blocked`, code
@@ -54,7 +56,7 @@ export function createVendorHttp(options: VendorHttpOptions): VendorHttp {
     async request(request: VendorRequest): Promise<VendorResponse> {
       if (options.allowedOrigins !== undefined) refuseUnboundOrigin(options.vendor, request, options.allowedOrigins);
       if (options.rateGate && options.accountKey !== undefined) {
-        await options.rateGate.acquire(options.vendor, options.accountKey, request.operation);
+        await options.rateGate.acquire(options.vendor, options.accountKey, request.operation, options.budget);
       }
       const endpoint = options.concurrency?.endpointOf(request.url);
       if (options.concurrency && endpoint !== undefined) {

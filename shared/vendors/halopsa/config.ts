@@ -29,6 +29,11 @@ export const haloConfigSchema = z
      * refresh token (docs/integrations.md "Halo PSA authorisation").
      */
     grant: z.enum(['client_credentials', 'authorization_code']).default('client_credentials'),
+    /**
+     * The hub's request budget for this Halo instance per 5 minutes. Halo admins raise an
+     * instance's API limit, so it is the integration's to say (docs/sync.md "Rate limits").
+     */
+    requestsPer5Minutes: z.number().int().min(1).max(10_000).default(700),
   })
   .refine((config) => config.tenant !== undefined || config.baseUrl !== undefined, {
     message: 'Give the Halo tenant (the part before .halopsa.com) or a base URL.',

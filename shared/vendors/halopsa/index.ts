@@ -27,6 +27,8 @@ export const connector: Connector<HaloCredentials, HaloConfig> = {
   configSchema: haloConfigSchema,
   // Halo publishes no per-account figure in docs/vendors.md; this is a conservative budget (docs/decisions.md §15).
   rateLimit: { requests: 700, windowSeconds: 300 },
+  // An instance whose admin raised its API limit says so in its config (requestsPer5Minutes).
+  rateLimitFor: (config) => ({ requests: config.requestsPer5Minutes, windowSeconds: 300 }),
   accountKey: (credentials, config) => `${haloBaseUrl(config)}|${credentials.clientId}`,
   destinations: (config) => originsOf([haloBaseUrl(config)]),
   probe,
