@@ -13,6 +13,7 @@ import {
   inSpan,
   recordDeliveryGaveUp,
   recordDeliveryOutcome,
+  recordEvent,
   recordProbeStateChange,
   recordReplayGuardHit,
   recordTransaction,
@@ -166,6 +167,20 @@ describe('telemetry across a webhook, its stage hops and a vendor call', () => {
       code: 'tls',
       catalogCode: 'tls',
     });
+    // Team routing's events (shared/routing), as its decisions and errors record them.
+    recordEvent(EVENT_NAMES.ticketRouted, {
+      tenantId: 'tenant-1',
+      vendor: 'halopsa',
+      teamId: 'team-1',
+      routedBy: 'rule',
+    });
+    recordEvent(EVENT_NAMES.ticketReassigned, {
+      tenantId: 'tenant-1',
+      vendor: 'halopsa',
+      teamId: 'team-2',
+      routedBy: 'manual',
+    });
+    recordEvent(EVENT_NAMES.routingFailed, { tenantId: 'tenant-1', vendor: 'autotask', code: 'no_team' });
     await flushTelemetry();
     // A copy: the exporter's list grows with the backlog's own queue send below.
     const collected = [...spans.getFinishedSpans()];
