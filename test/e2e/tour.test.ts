@@ -64,12 +64,15 @@ describe('npm run tour', () => {
       const banner = await untilBanner(hostOutput, exited);
       const base = /API reference: (http:\/\/[^/\s]+)\/api/.exec(banner)![1]!;
       const autotask = /autotask\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(banner)![1]!;
+      const halo = /halopsa\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(banner)![1]!;
       const receiver = /receiver\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(banner)![1]!;
       const { code, output } = await runTour([
         '--base',
         base,
         '--port',
         `7201=${autotask}`,
+        '--port',
+        `7202=${halo}`,
         '--port',
         `7209=${receiver}`,
       ]);
