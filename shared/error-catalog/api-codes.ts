@@ -103,6 +103,8 @@ const MEANINGS = {
   sync_unsupported: ['integration', 'The vendor of this integration cannot sync one of the entities asked for (yet).'],
   sync_already_running: ['integration', 'A sync run of this integration and entity is still running; stop it or wait.'],
   sync_run_finished: ['integration', 'The sync run has already finished; there is nothing to stop.'],
+  entity_changed: ['integration', 'The canonical company changed while this request ran; send it again.'],
+  conflict_resolved: ['integration', 'The sync conflict has already been resolved; there is nothing left to choose.'],
   approval_already_decided: ['approval', 'The tool-call approval was already approved or rejected.'],
   approval_expired: ['approval', 'The tool-call approval expired before a decision.'],
   precondition_failed: ['request', 'If-Match names a version the resource no longer has; read it again and retry.'],

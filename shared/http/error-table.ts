@@ -74,6 +74,8 @@ export const ERROR_TABLE = {
   sync_unsupported: { status: 422, title: 'This integration cannot sync what was asked' },
   sync_already_running: { status: 409, title: 'A sync of this integration and entity is running' },
   sync_run_finished: { status: 409, title: 'The sync run has already finished' },
+  entity_changed: { status: 409, title: 'The entity changed while the request ran' },
+  conflict_resolved: { status: 409, title: 'The conflict has already been resolved' },
   approval_already_decided: { status: 409, title: 'The approval was already decided' },
   approval_expired: { status: 409, title: 'The approval expired' },
   precondition_failed: { status: 412, title: 'The resource changed since it was read' },

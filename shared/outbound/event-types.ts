@@ -9,6 +9,11 @@ import { DomainError } from '../errors/domain-error';
 const companyRef = z.object({ id: z.string().min(1).max(200), name: z.string().max(500).optional() });
 
 const EVENT_TYPES = {
+  'company.created': {
+    description: 'Entity sync found a company no product had linked before (docs/entity-sync.md).',
+    data: z.object({ companyId: z.string().min(1).max(200), name: z.string().max(500) }),
+    example: { companyId: 'c1f2e3d4c5b6a7980a1b2c3d4', name: 'Contoso Dental' },
+  },
   'ticket.created': {
     description: 'A ticket was created in a PSA (Autotask, Halo PSA) or by the hub.',
     data: z.object({
