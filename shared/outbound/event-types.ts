@@ -9,11 +9,6 @@ import { DomainError } from '../errors/domain-error';
 const companyRef = z.object({ id: z.string().min(1).max(200), name: z.string().max(500).optional() });
 
 const EVENT_TYPES = {
-  'company.created': {
-    description: 'Entity sync found a company no product had linked before (docs/entity-sync.md).',
-    data: z.object({ companyId: z.string().min(1).max(200), name: z.string().max(500) }),
-    example: { companyId: 'c1f2e3d4c5b6a7980a1b2c3d4', name: 'Contoso Dental' },
-  },
   'ticket.created': {
     description: 'A ticket was created in a PSA (Autotask, Halo PSA) or by the hub.',
     data: z.object({
@@ -55,6 +50,11 @@ const EVENT_TYPES = {
       changedFields: z.array(z.string().max(100)).max(100),
     }),
     example: { companyId: '29684', name: 'Contoso Dental', changedFields: ['phone', 'address'] },
+  },
+  'company.created': {
+    description: 'Entity sync found a company no product had linked before (docs/entity-sync.md).',
+    data: z.object({ companyId: z.string().min(1).max(200), name: z.string().max(500) }),
+    example: { companyId: 'c1f2e3d4c5b6a7980a1b2c3d4', name: 'Contoso Dental' },
   },
   'invoice.created': {
     description: 'An invoice was created (Pax8, PSA billing).',
