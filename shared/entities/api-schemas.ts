@@ -60,6 +60,13 @@ export const compareSchema = z.object({
   products: z.array(link.extend({ found: z.boolean(), values })),
 });
 
+export const mergeBody = z
+  .strictObject({ winnerId: id, loserId: id })
+  .meta({ id: 'MergeCompanies', description: 'The loser’s links move to the winner; the loser becomes its alias.' });
+
+export const mergeResultSchema = z.object({ winner: companySchema, loser: companySchema });
+export const unmergeResultSchema = z.object({ company: companySchema, formerWinner: companySchema });
+
 export const resyncBody = z
   .strictObject({ entity: z.literal('company'), id })
   .meta({ id: 'EntityResync', description: 'One canonical entity to sync now.' });

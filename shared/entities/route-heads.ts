@@ -20,12 +20,26 @@ export const entityRouteHeads = {
     scope: 'sync:write',
     operationId: 'matchEntityCompanies',
   },
+  mergeEntityCompanies: {
+    name: 'entities-companies-merge',
+    method: 'POST',
+    route: 'v1/entities/companies/merge',
+    scope: 'sync:write',
+    operationId: 'mergeEntityCompanies',
+  },
   compareEntityCompany: {
     name: 'entities-companies-one-compare',
     method: 'GET',
     route: 'v1/entities/companies/{id}/compare',
     scope: 'sync:read',
     operationId: 'compareEntityCompany',
+  },
+  unmergeEntityCompany: {
+    name: 'entities-companies-one-unmerge',
+    method: 'POST',
+    route: 'v1/entities/companies/{id}/unmerge',
+    scope: 'sync:write',
+    operationId: 'unmergeEntityCompany',
   },
   resyncEntity: {
     name: 'entities-sync-resync',

@@ -7,15 +7,19 @@ import {
   conflictListQuery,
   conflictListSchema,
   matchResultSchema,
+  mergeBody,
+  mergeResultSchema,
   pageQuery,
   resolveBody,
   resolveResultSchema,
   resyncBody,
   resyncResultSchema,
+  unmergeResultSchema,
 } from './api-schemas';
 import { compareCompany, listCompanies, matchCompanies, resyncCompany } from './companies';
 import { listConflicts, resolveConflict } from './conflicts';
 import { entityDeps } from './deps';
+import { mergeCompanies, unmergeCompany } from './merges';
 import { entityRouteHeads as heads } from './route-heads';
 
 const TAGS = ['Entity sync'];
@@ -44,6 +48,34 @@ export const routes = {
     handle: async ({ principal, correlationId }) => ({
       status: 200,
       body: await matchCompanies(entityDeps(), principal, correlationId),
+    }),
+  }),
+  mergeEntityCompanies: defineApiRoute({
+    ...heads.mergeEntityCompanies,
+    summary: 'Merge two canonical companies: the loser’s links move to the winner, the loser becomes an alias',
+    description: 'Reversible with `POST /api/v1/entities/companies/{id}/unmerge` on the loser.',
+    tags: TAGS,
+    body: mergeBody,
+    responses: {
+      200: { description: 'Both companies after the merge.', schema: mergeResultSchema },
+      404: notFound('company'),
+      409: { description: 'One of them is already merged elsewhere (`entity_merged`).', schema: problemSchema },
+    },
+    handle: async ({ principal, body }) => ({ status: 200, body: await mergeCompanies(entityDeps(), principal, body) }),
+  }),
+  unmergeEntityCompany: defineApiRoute({
+    ...heads.unmergeEntityCompany,
+    summary: 'Reverse a merge: the alias’s own links move back to it',
+    tags: TAGS,
+    params: companyIdParams,
+    responses: {
+      200: { description: 'The company and the one it had been merged into.', schema: unmergeResultSchema },
+      404: notFound('company'),
+      409: { description: 'The company is not merged (`entity_not_merged`).', schema: problemSchema },
+    },
+    handle: async ({ principal, params }) => ({
+      status: 200,
+      body: await unmergeCompany(entityDeps(), principal, params.id),
     }),
   }),
   compareEntityCompany: defineApiRoute({

@@ -105,6 +105,8 @@ const MEANINGS = {
   sync_run_finished: ['integration', 'The sync run has already finished; there is nothing to stop.'],
   entity_changed: ['integration', 'The canonical company changed while this request ran; send it again.'],
   conflict_resolved: ['integration', 'The sync conflict has already been resolved; there is nothing left to choose.'],
+  entity_merged: ['integration', 'The company was merged into another; act on that one, or unmerge it.'],
+  entity_not_merged: ['integration', 'The company is not merged into another; there is nothing to unmerge.'],
   approval_already_decided: ['approval', 'The tool-call approval was already approved or rejected.'],
   approval_expired: ['approval', 'The tool-call approval expired before a decision.'],
   precondition_failed: ['request', 'If-Match names a version the resource no longer has; read it again and retry.'],

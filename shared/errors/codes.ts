@@ -78,6 +78,8 @@ export const ERROR_CODES = [
   // Entity sync (shared/entities)
   'entity_changed',
   'conflict_resolved',
+  'entity_merged',
+  'entity_not_merged',
   // Pipeline processing: approvals of tool calls
   'approval_already_decided',
   'approval_expired',

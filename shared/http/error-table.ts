@@ -76,6 +76,8 @@ export const ERROR_TABLE = {
   sync_run_finished: { status: 409, title: 'The sync run has already finished' },
   entity_changed: { status: 409, title: 'The entity changed while the request ran' },
   conflict_resolved: { status: 409, title: 'The conflict has already been resolved' },
+  entity_merged: { status: 409, title: 'The company is merged into another' },
+  entity_not_merged: { status: 409, title: 'The company is not merged into another' },
   approval_already_decided: { status: 409, title: 'The approval was already decided' },
   approval_expired: { status: 409, title: 'The approval expired' },
   precondition_failed: { status: 412, title: 'The resource changed since it was read' },

@@ -16,6 +16,11 @@ const halo = withHaloClientWrites(createHaloFake());
 const autotask = withAutotaskCompanyWrites(new AutotaskFake());
 const hosts: HostProcess[] = [];
 const receivers: Receiver[] = [];
+/** What the first test leaves for the second (they share one host and tenant). */
+let api: (method: string, path: string, body?: unknown) => ReturnType<typeof call> = () => {
+  throw new Error('the first test did not start a host');
+};
+let firstCompanyId = '';
 
 afterAll(async () => {
   for (const h of hosts) await h.kill();
@@ -48,7 +53,7 @@ describe('entity sync: one company in Halo PSA and Autotask', () => {
     const key = env.BOOTSTRAP_API_KEY!;
     const host = await startHostProcess(env);
     hosts.push(host);
-    const api = (method: string, path: string, body?: unknown) =>
+    api = (method: string, path: string, body?: unknown) =>
       call(host.baseUrl, method, path, { key, ...(body !== undefined ? { body } : {}) });
 
     const receiver = await startReceiver();
@@ -84,6 +89,7 @@ describe('entity sync: one company in Halo PSA and Autotask', () => {
     const companies = list.json.items as Array<{ id: string; links: Array<{ vendor: string; vendorId: string }> }>;
     expect(companies).toHaveLength(1);
     const companyId = companies[0]!.id;
+    firstCompanyId = companyId;
     expect(companies[0]!.links.map((l) => `${l.vendor}:${l.vendorId}`).sort()).toEqual(['autotask:501', 'halopsa:1']);
 
     // Both products change the phone, differently.
@@ -157,4 +163,58 @@ describe('entity sync: one company in Halo PSA and Autotask', () => {
     const types = (deliveries.json.items as Delivery[]).map((d) => d.eventType).sort();
     expect(types).toEqual(['company.created', 'company.updated']);
   }, 150_000);
+
+  it('a second Autotask record with the same name is flagged, not merged; a merge moves its link and unmerge moves it back', async () => {
+    autotask.entities.Companies.push({
+      id: 502,
+      companyName: 'Client 1 Inc',
+      phone: '+44 20 9999 9999',
+      isActive: true,
+    });
+    const matched = await api('POST', '/api/v1/entities/companies/match');
+    expect(matched.json).toMatchObject({ created: 1, linked: 0, flagged: 1, alreadyLinked: 2 });
+    const list = (await api('GET', '/api/v1/entities/companies')).json.items as Array<{
+      id: string;
+      possibleDuplicateOf?: string;
+      links: Array<{ vendorId: string }>;
+    }>;
+    const duplicate = list.find((c) => c.possibleDuplicateOf === firstCompanyId);
+    expect(duplicate?.links.map((l) => l.vendorId)).toEqual(['502']);
+    const loserId = duplicate!.id;
+
+    expect((await api('POST', '/api/v1/entities/companies/merge', { winnerId: loserId, loserId })).status).toBe(400);
+    const merged = await api('POST', '/api/v1/entities/companies/merge', { winnerId: firstCompanyId, loserId });
+    expect(merged.status, merged.text).toBe(200);
+    expect((merged.json.winner as { links: Array<{ vendorId: string }> }).links.map((l) => l.vendorId).sort()).toEqual([
+      '1',
+      '501',
+      '502',
+    ]);
+    expect(merged.json.loser).toMatchObject({ aliasOf: firstCompanyId });
+    // Merged again (a retry) is the same merge; merging anything into the alias is refused.
+    expect((await api('POST', '/api/v1/entities/companies/merge', { winnerId: firstCompanyId, loserId })).status).toBe(
+      200,
+    );
+    const intoAlias = await api('POST', '/api/v1/entities/companies/merge', {
+      winnerId: loserId,
+      loserId: firstCompanyId,
+    });
+    expect(intoAlias.status).toBe(409);
+    expect(intoAlias.json.code).toBe('entity_merged');
+    // Matching again leaves the merged links where the merge put them.
+    expect((await api('POST', '/api/v1/entities/companies/match')).json).toMatchObject({
+      created: 0,
+      alreadyLinked: 3,
+    });
+
+    const unmerged = await api('POST', `/api/v1/entities/companies/${loserId}/unmerge`);
+    expect(unmerged.status, unmerged.text).toBe(200);
+    expect(unmerged.json.company).not.toHaveProperty('aliasOf');
+    expect(
+      (unmerged.json.formerWinner as { links: Array<{ vendorId: string }> }).links.map((l) => l.vendorId).sort(),
+    ).toEqual(['1', '501']);
+    const twice = await api('POST', `/api/v1/entities/companies/${loserId}/unmerge`);
+    expect(twice.status).toBe(409);
+    expect(twice.json.code).toBe('entity_not_merged');
+  }, 60_000);
 });
