@@ -118,6 +118,17 @@ export async function matchCompanies(deps: EntityDeps, caller: Principal, correl
         result.alreadyLinked++;
         continue;
       }
+      // A match that crashed between a company's row and the link row: the company already holds it.
+      const holder = [...companies.values()].find((c) =>
+        parse<CompanyLink[]>(c.value.links, []).some(
+          (l) => l.integrationId === integration.id && l.vendorId === product.vendorId,
+        ),
+      );
+      if (holder) {
+        await insertLink(deps, tenantId, key, holder.rowKey);
+        result.alreadyLinked++;
+        continue;
+      }
       const keys = matchKeys(product.values);
       const link: CompanyLink = {
         integrationId: integration.id,
@@ -138,19 +149,14 @@ export async function matchCompanies(deps: EntityDeps, caller: Principal, correl
             base[field] = theirs;
           } else if (values[field] !== theirs) delete base[field];
         }
-        const updated = await deps.tables.companies.replace(
-          tenantId,
-          candidate.rowKey,
-          {
-            ...candidate.value,
-            values: JSON.stringify(values),
-            base: JSON.stringify(base),
-            links: JSON.stringify([...candidateLinks, link]),
-            updatedAt: at,
-          },
-          candidate.etag,
-        );
-        companies.set(candidate.rowKey, { ...candidate, ...updated });
+        const updated = await replaceCompany(deps, tenantId, candidate, {
+          ...candidate.value,
+          values: JSON.stringify(values),
+          base: JSON.stringify(base),
+          links: JSON.stringify([...candidateLinks, link]),
+          updatedAt: at,
+        });
+        companies.set(candidate.rowKey, updated);
         await insertLink(deps, tenantId, key, candidate.rowKey);
         result.linked++;
         continue;
