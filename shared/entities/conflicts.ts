@@ -1,6 +1,7 @@
 import type { Principal } from '../apikeys/principal';
 import { nowMs } from '../clock/index';
 import { DomainError, ResourceNotFoundError, ValidationError } from '../errors/domain-error';
+import { crashPoint } from '../faults/crash-points';
 import { ConflictError } from '../storage/errors';
 import type { Stored } from '../storage/table-repository';
 import { type EntityDeps, loadCompany, replaceCompany } from './companies';
@@ -8,6 +9,9 @@ import { changeEventKey } from './event-keys';
 import { matchKeys } from './matching';
 import { companySourceFor } from './sources/index';
 import type { CompanyLink, CompanyValues, ConflictRow } from './tables';
+
+/** Between the publication and the company row (docs/entity-sync.md, "Events"): a retry must publish nothing new. */
+export const RESOLVE_CRASH_AFTER_PUBLISH = 'entities.resolve.after-publish';
 
 export interface ConflictView {
   id: string;
@@ -106,6 +110,7 @@ export async function resolveConflict(
     source: 'hub',
     key: changeEventKey(Date.parse(conflict.value.createdAt), `${id}:resolved`),
   });
+  crashPoint(RESOLVE_CRASH_AFTER_PUBLISH);
   const at = new Date(nowMs()).toISOString();
   await replaceCompany(deps, tenantId, company, {
     ...company.value,
