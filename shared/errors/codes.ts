@@ -75,6 +75,11 @@ export const ERROR_CODES = [
   'sync_unsupported',
   'sync_already_running',
   'sync_run_finished',
+  // Entity sync (shared/entities)
+  'entity_changed',
+  'conflict_resolved',
+  'entity_merged',
+  'entity_not_merged',
   // Pipeline processing: approvals of tool calls
   'approval_already_decided',
   'approval_expired',

@@ -51,6 +51,11 @@ const EVENT_TYPES = {
     }),
     example: { companyId: '29684', name: 'Contoso Dental', changedFields: ['phone', 'address'] },
   },
+  'company.created': {
+    description: 'Entity sync found a company no product had linked before (docs/entity-sync.md).',
+    data: z.object({ companyId: z.string().min(1).max(200), name: z.string().max(500) }),
+    example: { companyId: 'c1f2e3d4c5b6a7980a1b2c3d4', name: 'Contoso Dental' },
+  },
   'invoice.created': {
     description: 'An invoice was created (Pax8, PSA billing).',
     data: z.object({

@@ -232,6 +232,7 @@ describe('outbound delivery schedule on the local host (virtual time)', () => {
       'ticket.created',
       'alert.triggered',
       'company.updated',
+      'company.created',
       'invoice.created',
     ]);
     const openapi = await call(host.baseUrl, 'GET', '/api/v1/openapi.json');

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { COMPANY_FIELDS } from './tables';
+
+/** HTTP shapes of the entity sync routes (docs/entity-sync.md, docs/api.md "Entity sync"). */
+
+const id = z.string().regex(/^[a-z0-9]{1,64}$/, 'an id this API gave out');
+
+export const companyIdParams = z.strictObject({ id });
+export const conflictIdParams = z.strictObject({ id });
+
+export const pageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(4096).optional(),
+});
+
+export const conflictListQuery = pageQuery.extend({ status: z.enum(['open', 'resolved']).optional() });
+
+const values = z
+  .object(
+    Object.fromEntries(COMPANY_FIELDS.map((f) => [f, z.string().optional()])) as Record<
+      (typeof COMPANY_FIELDS)[number],
+      z.ZodOptional<z.ZodString>
+    >,
+  )
+  .meta({ id: 'CompanyValues' });
+
+const link = z.object({
+  integrationId: z.string(),
+  vendor: z.string(),
+  vendorId: z.string(),
+  lastSyncedAt: z.string(),
+});
+
+export const companySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    values,
+    links: z.array(link),
+    possibleDuplicateOf: z.string().optional(),
+    aliasOf: z.string().optional(),
+    version: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'EntityCompany' });
+
+export const companyListSchema = z.object({ items: z.array(companySchema), nextCursor: z.string().nullable() });
+
+export const matchResultSchema = z.object({
+  created: z.number().int(),
+  linked: z.number().int(),
+  flagged: z.number().int(),
+  alreadyLinked: z.number().int(),
+});
+
+export const compareSchema = z.object({
+  company: companySchema,
+  base: values,
+  products: z.array(link.extend({ found: z.boolean(), values })),
+});
+
+export const mergeBody = z
+  .strictObject({ winnerId: id, loserId: id })
+  .meta({ id: 'MergeCompanies', description: 'The loser’s links move to the winner; the loser becomes its alias.' });
+
+export const mergeResultSchema = z.object({ winner: companySchema, loser: companySchema });
+export const unmergeResultSchema = z.object({ company: companySchema, formerWinner: companySchema });
+
+export const resyncBody = z
+  .strictObject({ entity: z.literal('company'), id })
+  .meta({ id: 'EntityResync', description: 'One canonical entity to sync now.' });
+
+export const resyncResultSchema = z.object({
+  company: companySchema,
+  changedFields: z.array(z.string()),
+  conflicts: z.array(z.string()).meta({ description: 'Ids of the conflicts this resync found (open or earlier).' }),
+  writtenTo: z.array(z.string()),
+});
+
+export const conflictSchema = z
+  .object({
+    id: z.string(),
+    companyId: z.string(),
+    field: z.string(),
+    base: z.string(),
+    versions: z.array(z.object({ integrationId: z.string(), vendor: z.string(), value: z.string() })),
+    status: z.enum(['open', 'resolved']),
+    resolvedValue: z.string().optional(),
+    resolvedAt: z.string().optional(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'SyncConflict' });
+
+export const conflictListSchema = z.object({ items: z.array(conflictSchema), nextCursor: z.string().nullable() });
+
+export const resolveBody = z
+  .union([
+    z.strictObject({ integrationId: z.string().min(1).max(100).meta({ description: 'Take this product’s version.' }) }),
+    z.strictObject({ value: z.string().max(500).meta({ description: 'Take this value.' }) }),
+  ])
+  .meta({ id: 'ResolveConflict' });
+
+export const resolveResultSchema = z.object({ conflict: conflictSchema, writtenTo: z.array(z.string()) });

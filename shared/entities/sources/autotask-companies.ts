@@ -1,0 +1,54 @@
+import type { AutotaskSession } from '../../vendors/autotask/index';
+import { autotaskRequest } from '../../vendors/autotask/index';
+import { queryEntities } from '../../vendors/autotask/queries';
+import type { VendorSession } from '../../vendors/contract';
+import type { CompanyValues } from '../tables';
+import { type CompanySource, type ProductCompany, text } from './company-source';
+
+/**
+ * Autotask companies through the query API (`POST /V1.0/Companies/query`, then its next pages)
+ * and `PATCH /V1.0/Companies {id, …fields}` for writes. Canonical fields: `name` ← `companyName`,
+ * `phone`, `website` ← `webAddress`.
+ */
+
+const FIELDS = ['companyName', 'phone', 'webAddress'] as const;
+
+function toCompany(row: Record<string, unknown>): ProductCompany | undefined {
+  const vendorId = text(row.id);
+  if (vendorId === undefined) return undefined;
+  const values: CompanyValues = {};
+  const name = text(row.companyName);
+  if (name !== undefined) values.name = name;
+  const phone = text(row.phone);
+  if (phone !== undefined) values.phone = phone;
+  const website = text(row.webAddress);
+  if (website !== undefined) values.website = website;
+  return { vendorId, values };
+}
+
+async function query(session: AutotaskSession, filter: Parameters<typeof queryEntities>[1]['filter']) {
+  const result = await queryEntities(session, { entity: 'Companies', filter, includeFields: FIELDS, maxRecords: 2000 });
+  return result.items.map(toCompany).filter((c): c is ProductCompany => c !== undefined);
+}
+
+export const autotaskCompanies: CompanySource = {
+  vendor: 'autotask',
+  writable: true,
+  list: (session) => query(session as AutotaskSession, [{ op: 'gt', field: 'id', value: 0 }]),
+  async get(session: VendorSession<unknown, unknown>, vendorId: string) {
+    const found = await query(session as AutotaskSession, [{ op: 'eq', field: 'id', value: Number(vendorId) }]);
+    return found[0];
+  },
+  async update(session: VendorSession<unknown, unknown>, vendorId: string, values: CompanyValues) {
+    const json: Record<string, unknown> = { id: Number(vendorId) };
+    if (values.name !== undefined) json.companyName = values.name;
+    if (values.phone !== undefined) json.phone = values.phone;
+    if (values.website !== undefined) json.webAddress = values.website;
+    await autotaskRequest(session as AutotaskSession, {
+      operation: 'companies.update',
+      method: 'PATCH',
+      path: 'Companies',
+      json,
+    });
+  },
+};

@@ -1,0 +1,25 @@
+import type { VendorSession } from '../../vendors/contract';
+import type { CompanyValues } from '../tables';
+
+/** One product's company as entity sync sees it: the vendor's id and the canonical fields it holds. */
+export interface ProductCompany {
+  vendorId: string;
+  values: CompanyValues;
+}
+
+/**
+ * What entity sync needs of a product that holds companies (docs/entity-sync.md, "Products"):
+ * list them, read one now, and — where the product allows writes — write fields back. Every call
+ * goes through the integration's vendor HTTP port, so its destinations, budget and gates apply.
+ */
+export interface CompanySource {
+  vendor: string;
+  /** False for products the hub must never write to (IT Glue): their side of a change is read only. */
+  writable: boolean;
+  list(session: VendorSession<unknown, unknown>): Promise<ProductCompany[]>;
+  get(session: VendorSession<unknown, unknown>, vendorId: string): Promise<ProductCompany | undefined>;
+  update(session: VendorSession<unknown, unknown>, vendorId: string, values: CompanyValues): Promise<void>;
+}
+
+export const text = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
