@@ -23,7 +23,7 @@ export const routes = {
     ...heads.getSyncMetrics,
     summary: 'Sync metrics: success rate, duration, records per second, errors, webhook delivery, routing accuracy',
     description:
-      'Over today (UTC) and the `days - 1` days before it, the dashboard\'s days. Runs are those started in the period; see docs/sync-metrics.md for each number.',
+      "Over today (UTC) and the `days - 1` days before it, the dashboard's days. Runs are those started in the period; see docs/sync-metrics.md for each number.",
     tags: ['Sync'],
     query: syncMetricsQuery,
     responses: { 200: { description: 'The metrics of the period.', schema: syncMetricsSchema } },

@@ -41,4 +41,3 @@ export function runDurationMs(run: Pick<RunFacts, 'status' | 'startedAt' | 'fini
 export function warningCount(warnings: readonly SyncWarningView[]): number {
   return warnings.reduce((sum, w) => sum + w.count, 0);
 }
-

@@ -61,7 +61,11 @@ export const syncMetricsSchema = z
       }),
     ),
     webhookDelivery: z
-      .object({ succeeded: z.number().int(), failed: z.number().int(), rate: rate('succeeded / (succeeded + failed).') })
+      .object({
+        succeeded: z.number().int(),
+        failed: z.number().int(),
+        rate: rate('succeeded / (succeeded + failed).'),
+      })
       .meta({ description: 'Inbound webhook transactions of the same days, from the dashboard counters.' }),
     routingAccuracy: accuracySchema,
   })

@@ -31,7 +31,13 @@ export async function countSyncPageRead(
 ): Promise<void> {
   const ok = error === undefined;
   const code = ok ? '-' : failureCode(error);
-  recordTransaction({ type: 'prebuilt_integration', outcome: ok ? 'succeeded' : 'failed', code, tenantId, integrationId });
+  recordTransaction({
+    type: 'prebuilt_integration',
+    outcome: ok ? 'succeeded' : 'failed',
+    code,
+    tenantId,
+    integrationId,
+  });
   await countTransactionNow({
     tenantId,
     type: 'prebuilt_integration',
