@@ -48,7 +48,7 @@ function prng(seed: number): () => number {
 }
 
 const STATUSES = ['succeeded', 'succeeded', 'failed', 'stopped', 'running'] as const;
-const VENDORS = ['halopsa', 'autotask'];
+const VENDOR_IDS = ['halopsa', 'autotask'];
 const CODES = ['vendor_error', 'service_unavailable', 'internal_error'];
 
 function runAt(startMs: number, rnd: () => number, forced?: SyncRunRow['status']): SyncRunRow {
@@ -76,7 +76,7 @@ function runAt(startMs: number, rnd: () => number, forced?: SyncRunRow['status']
         ];
   return {
     integrationId: pick(['int-a', 'int-b']),
-    vendor: pick(VENDORS),
+    vendor: pick(VENDOR_IDS),
     entities: '["tickets"]',
     mode: 'full',
     batchSize: 100,
