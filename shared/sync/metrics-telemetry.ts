@@ -1,5 +1,4 @@
 import { countTransactionNow } from '../analytics/deps';
-import { isDomainError } from '../errors/domain-error';
 import { errorFields, logger } from '../observability/logger';
 import { recordSyncRun, recordTransaction } from '../observability/telemetry';
 import { VendorError } from '../vendors/contract';
@@ -14,10 +13,19 @@ import type { SyncRunRow } from './tables';
  * workbook and the sync alerts. Bookkeeping never fails the page it follows: errors are logged.
  */
 
+/**
+ * Whether a failed read was a vendor call at all: the hub's own rate gate refuses before sending
+ * (`rate_limited` with no status), and a session that could not be opened sent nothing either.
+ */
+function reachedVendor(error: unknown): boolean {
+  if (!(error instanceof VendorError)) return false;
+  return !(error.kind === 'rate_limited' && error.httpStatus === undefined);
+}
+
 /** The code a failed vendor read is counted with: the vendor's status, else the error's code. */
 function failureCode(error: unknown): string {
   if (error instanceof VendorError) return error.httpStatus !== undefined ? String(error.httpStatus) : error.kind;
-  return isDomainError(error) ? error.code : 'internal_error';
+  return 'internal_error';
 }
 
 /**
@@ -29,6 +37,7 @@ export async function countSyncPageRead(
   integrationId: string,
   error: unknown = undefined,
 ): Promise<void> {
+  if (error !== undefined && !reachedVendor(error)) return;
   const ok = error === undefined;
   const code = ok ? '-' : failureCode(error);
   recordTransaction({
