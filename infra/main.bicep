@@ -14,7 +14,8 @@
 //   ├─ role assignments                           app identity and (optionally) the deployer
 //   ├─ action group, alert rules, healthz test    core/monitor/alerts.bicep
 //   ├─ workbook (shared, linked to App Insights)  core/monitor/workbook.bicep
-//   └─ alerts on the app's own telemetry          core/monitor/telemetry-alerts.bicep
+//   ├─ alerts on the app's own telemetry          core/monitor/telemetry-alerts.bicep
+//   └─ alerts on sync runs                        core/monitor/sync-alerts.bicep
 //
 // Every setting the app reads in Azure is in `appSettings` below; test/unit/infra-settings.test.ts
 // checks it against shared/config/settings.ts, so a setting added there with scope 'azure' fails the
@@ -458,6 +459,19 @@ module workbook 'core/monitor/workbook.bicep' = {
 
 module telemetryAlerts 'core/monitor/telemetry-alerts.bicep' = {
   name: 'telemetry-alerts'
+  scope: rg
+  params: {
+    namePrefix: resourceToken
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    actionGroupId: alerts.outputs.actionGroupId
+  }
+}
+
+// Sync runs that fail twice in a row or bring many data-quality warnings (docs/sync-metrics.md).
+module syncAlerts 'core/monitor/sync-alerts.bicep' = {
+  name: 'sync-alerts'
   scope: rg
   params: {
     namePrefix: resourceToken

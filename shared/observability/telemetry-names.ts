@@ -40,6 +40,8 @@ export const EVENT_NAMES = {
   ticketReassigned: 'hub event ticket reassigned',
   /** Routing could not give a ticket a team (`code`: no_team, config_unreadable, routing_failed). */
   routingFailed: 'hub event routing failed',
+  /** A sync run finished (`outcome`: succeeded, failed, stopped) with its duration, records and warnings. */
+  syncRunFinished: 'hub event sync run finished',
 } as const;
 
 /** Metric names (Application Insights `customMetrics.name`). */
@@ -54,6 +56,8 @@ export const METRIC_NAMES = {
   replayGuardHits: 'hub_replay_guard_hits',
   /** Gauge: messages waiting in a queue (stage queues and their dead-letter companions). */
   queueBacklog: 'hub_queue_backlog',
+  /** Histogram: one finished sync run, its duration in ms (`outcome` is the run's status). */
+  syncRun: 'hub_sync_run',
 } as const;
 
 /** Attribute (customDimensions) keys. Values are ids, codes and states — never secrets or bodies. */
@@ -94,6 +98,16 @@ export const ATTRIBUTE_NAMES = {
   routedBy: 'routedBy',
   /** The routing rule that decided (a tenant's own slug). */
   ruleId: 'ruleId',
+  /** A sync run (shared/sync). */
+  syncRunId: 'syncRunId',
+  /** The entities a sync run covered, comma-separated in the order they ran (`tickets`, `clients,assets`). */
+  entity: 'entity',
+  /** A finished sync run's duration in milliseconds. */
+  durationMs: 'durationMs',
+  /** Records a finished sync run handled (created + updated + skipped + failed). */
+  records: 'records',
+  /** Data-quality warnings of a finished sync run. */
+  warnings: 'warnings',
 } as const;
 
 export type AttributeName = (typeof ATTRIBUTE_NAMES)[keyof typeof ATTRIBUTE_NAMES];

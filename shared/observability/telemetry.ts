@@ -1,5 +1,5 @@
 import type { TracingContext } from '@azure/core-tracing';
-import type { Context, Counter, Span, Tracer } from '@opentelemetry/api';
+import type { Context, Counter, Histogram, Span, Tracer } from '@opentelemetry/api';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import { z } from 'zod';
@@ -98,6 +98,7 @@ export function telemetryModeFrom(env: Readonly<Record<string, unknown>>): Telem
 interface Runtime {
   tracer: Tracer;
   counters: Record<'transactions' | 'probeStateChanges' | 'deliveryOutcomes' | 'replayGuardHits', Counter>;
+  syncRuns: Histogram;
   backlog: Map<string, number>;
   flush(): Promise<void>;
   shutdown(): Promise<void>;
@@ -183,6 +184,7 @@ function buildRuntime(mode: TelemetryMode, given?: TelemetryExporters): Runtime 
         description: 'Replays refused by a guard.',
       }),
     },
+    syncRuns: meter.createHistogram(METRIC_NAMES.syncRun, { description: 'Finished sync runs.', unit: 'ms' }),
     backlog,
     async flush() {
       await tracerProvider.forceFlush();
@@ -515,4 +517,47 @@ export function recordQueueBacklog(queue: string, depth: number, deadLetter = fa
   const rt = active();
   if (rt === null) return;
   rt.backlog.set(`${queue}\u0000${deadLetter ? 'dl' : 'active'}`, depth);
+}
+
+/**
+ * A finished sync run: the `hub_sync_run` histogram (its duration; dimensions vendor, entity,
+ * outcome) and the event with the run's numbers, which the sync alerts read per integration
+ * (infra/core/monitor/sync-alerts.bicep). Ids and counts only: no records, no credentials.
+ */
+export function recordSyncRun(run: {
+  tenantId: string;
+  integrationId: string;
+  syncRunId: string;
+  vendor: string;
+  entity: string;
+  outcome: 'succeeded' | 'failed' | 'stopped';
+  durationMs: number;
+  records: number;
+  warnings: number;
+  code?: string | undefined;
+}): void {
+  const rt = active();
+  if (rt === null) return;
+  rt.syncRuns.record(
+    run.durationMs,
+    safeAttributes({
+      tenantId: run.tenantId,
+      integrationId: run.integrationId,
+      vendor: run.vendor,
+      entity: run.entity,
+      outcome: run.outcome,
+    }),
+  );
+  recordEvent(EVENT_NAMES.syncRunFinished, {
+    tenantId: run.tenantId,
+    integrationId: run.integrationId,
+    syncRunId: run.syncRunId,
+    vendor: run.vendor,
+    entity: run.entity,
+    outcome: run.outcome,
+    durationMs: run.durationMs,
+    records: run.records,
+    warnings: run.warnings,
+    code: run.code,
+  });
 }

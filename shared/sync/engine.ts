@@ -8,7 +8,8 @@ import type { DataQualityWarning, SyncEntity, SyncFilters, SyncStep } from './ad
 import type { SyncErrorView, SyncWarningView } from './api-schemas';
 import { syncAdapterFor } from './halo-adapter';
 import { type SyncPageMessage, sendPage, syncPageMessageSchema } from './messages';
-import { recordPartition, writePage } from './records';
+import { countSyncPageRead, reportRunFinished } from './metrics-telemetry';
+import { type PageCounts, recordPartition, writePage } from './records';
 import { MAX_RUN_ERRORS, parseJson, releaseLeases, type SyncDeps } from './runs';
 import type { SyncRunRow, SyncStatus } from './tables';
 import { routeCreatedTickets } from './ticket-routing';
@@ -69,10 +70,14 @@ async function finish(
   error: SyncErrorView | undefined,
 ): Promise<void> {
   const at = new Date(nowMs()).toISOString();
+  let ended = false;
   const done = await deps.tables.runs.update(message.tenantId, message.runId, (row) => {
+    ended = false;
     if (row?.status !== 'running' || row.pagesCommitted !== message.page) return undefined;
+    ended = true;
     return { ...row, status, finishedAt: at, updatedAt: at, ...(error ? { errors: appendError(row, error) } : {}) };
   });
+  if (done && ended) reportRunFinished(message.tenantId, message.runId, done.value);
   if (done && done.value.status !== 'running')
     await releaseLeases(
       deps,
@@ -141,8 +146,10 @@ export async function handleSyncPage(deps: SyncDeps, received: ReceivedMessage):
       since,
     });
   } catch (error) {
+    await countSyncPageRead(message.tenantId, run.integrationId, error);
     return onPageError(deps, message, run, step, error);
   }
+  await countSyncPageRead(message.tenantId, run.integrationId);
   const syncedAt = new Date(nowMs()).toISOString();
   const pageId = `${message.runId}:${message.page}`;
   const warnings = [...listed.warnings];
@@ -194,6 +201,7 @@ export async function handleSyncPage(deps: SyncDeps, received: ReceivedMessage):
   }
   if (!committed) return complete;
   crashPoint(CRASH_AFTER_COMMIT);
+  if (committed.status === 'succeeded') reportRunFinished(message.tenantId, message.runId, committed);
   if (committed.status === 'succeeded') await settleSucceeded(deps, message.tenantId, message.runId, committed);
   else if (committed.status === 'running')
     await sendPage(

@@ -77,3 +77,14 @@ export const syncRouteHeads = {
     operationId: 'getClient',
   },
 } as const satisfies Record<string, RegisteredRouteHead>;
+
+/** The head of shared/sync/metrics-routes.ts (functions/sync-metrics-api.ts registers it). Data only. */
+export const syncMetricsRouteHeads = {
+  getSyncMetrics: {
+    name: 'sync-metrics',
+    method: 'GET',
+    route: 'v1/sync/metrics',
+    scope: 'sync:read',
+    operationId: 'getSyncMetrics',
+  },
+} as const satisfies Record<string, RegisteredRouteHead>;

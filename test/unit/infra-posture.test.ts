@@ -379,11 +379,13 @@ describe('infra posture: day-one alerts', () => {
     }
     expect(blockAfter(alertsModule, /^var actions = \[/m)).toMatch(/actionGroupId: actionGroup\.id/);
     const logAlerts = declared('Microsoft.Insights/scheduledQueryRules');
-    // Two here, three on the app's own telemetry (telemetry-alerts.bicep, given the same group's id).
-    expect(logAlerts.length).toBe(5);
+    // Two here, three on the app's own telemetry (telemetry-alerts.bicep) and two on sync runs
+    // (sync-alerts.bicep), both given the same group's id.
+    expect(logAlerts.length).toBe(7);
     const telemetryAlerts = file('core/monitor/telemetry-alerts.bicep');
+    const syncAlerts = file('core/monitor/sync-alerts.bicep');
     for (const rule of logAlerts) {
-      if (rule.file === telemetryAlerts) {
+      if (rule.file === telemetryAlerts || rule.file === syncAlerts) {
         expect(propertiesOf(rule).get('actions'), rule.symbol).toBe('actions');
         continue;
       }
