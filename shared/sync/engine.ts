@@ -9,7 +9,7 @@ import type { SyncErrorView, SyncWarningView } from './api-schemas';
 import { syncAdapterFor } from './halo-adapter';
 import { type SyncPageMessage, sendPage, syncPageMessageSchema } from './messages';
 import { countSyncPageRead, reportRunFinished } from './metrics-telemetry';
-import { type PageCounts, recordPartition, writePage } from './records';
+import { recordPartition, writePage } from './records';
 import { MAX_RUN_ERRORS, parseJson, releaseLeases, type SyncDeps } from './runs';
 import type { SyncRunRow, SyncStatus } from './tables';
 import { routeCreatedTickets } from './ticket-routing';
