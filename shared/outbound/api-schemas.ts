@@ -133,6 +133,18 @@ export const subscriptionSchema = z
     enabled: z.boolean(),
     disabledReason: z.string().nullable(),
     disabledAt: z.string().nullable(),
+    paused: z.boolean(),
+    pausedAt: z.string().nullable(),
+    release: z
+      .object({
+        state: z.enum(['running', 'done', 'interrupted']),
+        released: z.number().int(),
+        succeeded: z.number().int(),
+        startedAt: z.string(),
+        finishedAt: z.string().nullable(),
+      })
+      .nullable()
+      .meta({ description: 'The last release of held deliveries after a resume, with its progress.' }),
     description: z.string(),
     headers: z.record(z.string(), z.string()),
     previousSecretExpiresAt: z.string().nullable(),
@@ -175,7 +187,7 @@ export const publishBody = z
   .meta({ id: 'PublishEvent' });
 
 export const publishedSchema = z
-  .object({ eventId: z.string(), deliveries: z.number().int(), skipped: z.number().int() })
+  .object({ eventId: z.string(), deliveries: z.number().int(), skipped: z.number().int(), held: z.number().int() })
   .meta({ id: 'PublishedEvent' });
 
 const attemptSchema = z.object({

@@ -8,7 +8,7 @@ import { errorFields, logger } from '../observability/logger';
 import { inSpan, recordDeliveryGaveUp, recordDeliveryOutcome } from '../observability/telemetry';
 import { SPAN_NAMES } from '../observability/telemetry-names';
 import type { Stored, TableWrite } from '../storage/table-repository';
-import { type AttemptView, changeDelivery, readDelivery } from './deliveries';
+import { type AttemptView, changeDelivery, HELD_REASON, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { recordEndpointHealth } from './endpoint-health';
 import { attemptCodes, classifyNetworkFailure } from './network-failure';
@@ -282,6 +282,20 @@ async function stop(
 }
 
 /**
+ * A first attempt whose subscription was paused after the publish: the delivery joins the held
+ * ones (status `held`, nothing sent) and the resume releases it in its turn (pause.ts). A delivery
+ * already in its retry schedule is not held: its orchestration keeps the schedule.
+ */
+async function hold(deps: OutboundDeps, input: AutomaticAttemptInput): Promise<AutomaticOutcome> {
+  await changeDelivery(deps, input.tenantId, input.deliveryId, (current) =>
+    current.status === 'pending' && current.automaticAttempts === 0 && !current.inFlight
+      ? { ...current, status: 'held', statusReason: HELD_REASON }
+      : undefined,
+  );
+  return { kind: 'stopped', reason: HELD_REASON };
+}
+
+/**
  * One automatic attempt (the orchestration's activity). It re-reads the delivery and its
  * subscription first and sends nothing when a manual retry already succeeded, the subscription is
  * gone or disabled, or the tenant is disabled. Re-run after a crash, an attempt already recorded
@@ -298,6 +312,8 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
   if (current.value.status === 'failed' || current.value.status === 'skipped') {
     return { kind: 'stopped', reason: `the delivery is ${current.value.status}` };
   }
+  // Held deliveries wait for the resume, which moves each to `pending` before its first attempt.
+  if (current.value.status === 'held') return { kind: 'stopped', reason: HELD_REASON };
   const sub = await deps.tables.subscriptions.get(tenantId, current.value.subscriptionId);
   if (!sub) return stop(deps, input, 'failed', 'the subscription was deleted');
   if (!sub.value.enabled) {
@@ -308,6 +324,7 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
       `the subscription is disabled: ${sub.value.disabledReason ?? 'no reason given'}`,
     );
   }
+  if (sub.value.paused && k === 1 && current.value.automaticAttempts === 0) return hold(deps, input);
   if (!(await deps.tenantIsActive(tenantId))) return stop(deps, input, 'skipped', 'the tenant is disabled');
   const event = await loadEventBody(deps, tenantId, current.value);
   if (!event) return stop(deps, input, 'failed', 'the event no longer exists');

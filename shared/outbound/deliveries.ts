@@ -24,6 +24,9 @@ import {
   indexPartition,
 } from './tables';
 
+/** Why a delivery is `held` (publish.ts, attempt.ts); the resume clears it. */
+export const HELD_REASON = 'the subscription is paused; sent when it is resumed';
+
 export interface AttemptView {
   n: number;
   at: string;

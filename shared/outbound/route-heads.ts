@@ -100,6 +100,20 @@ export const subscriptionRouteHeads = {
     scope: 'subscriptions:write',
     operationId: 'rotateSubscriptionSecret',
   },
+  pauseSubscription: {
+    name: 'subscriptions-pause',
+    method: 'POST',
+    route: 'v1/subscriptions/{id}/pause',
+    scope: 'subscriptions:write',
+    operationId: 'pauseSubscription',
+  },
+  resumeSubscription: {
+    name: 'subscriptions-resume',
+    method: 'POST',
+    route: 'v1/subscriptions/{id}/resume',
+    scope: 'subscriptions:write',
+    operationId: 'resumeSubscription',
+  },
 } as const satisfies Record<string, RegisteredRouteHead>;
 
 /**

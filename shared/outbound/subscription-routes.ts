@@ -1,4 +1,5 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
+import { processBus } from '../bus/process-bus';
 import { recovered, withoutSecret } from '../idempotency/replay-body';
 import {
   createdSubscriptionSchema,
@@ -11,6 +12,7 @@ import {
   updateSubscriptionBody,
 } from './api-schemas';
 import { outboundDeps } from './deps';
+import { pauseSubscription, resumeSubscription } from './pause';
 import { subscriptionRouteHeads as heads } from './route-heads';
 import {
   createSubscription,
@@ -102,5 +104,32 @@ export const routes = {
       status: 200,
       body: await rotateSubscriptionSecret(outboundDeps(), principal, params.id, body.overlapHours, correlationId),
     }),
+  }),
+  pauseSubscription: defineApiRoute({
+    ...heads.pauseSubscription,
+    summary: 'Pause a subscription: new deliveries are held (not skipped) until it is resumed',
+    tags,
+    params: idParams,
+    responses: { 200: { description: 'The subscription, `paused: true`.', schema: subscriptionSchema }, 404: notFound },
+    handle: async ({ principal, params, correlationId }) => {
+      const deps = outboundDeps();
+      await pauseSubscription(deps, principal, params.id, correlationId);
+      return { status: 200, body: await getSubscription(deps, principal.tenantId, params.id) };
+    },
+  }),
+  resumeSubscription: defineApiRoute({
+    ...heads.resumeSubscription,
+    summary: 'Resume a subscription; its held deliveries are sent oldest first (progress in `release`)',
+    tags,
+    params: idParams,
+    responses: {
+      200: { description: 'The subscription with the release under way.', schema: subscriptionSchema },
+      404: notFound,
+    },
+    handle: async ({ principal, params, correlationId }) => {
+      const deps = outboundDeps();
+      await resumeSubscription(deps, principal, params.id, correlationId, processBus());
+      return { status: 200, body: await getSubscription(deps, principal.tenantId, params.id) };
+    },
   }),
 };

@@ -7,7 +7,7 @@ import { newestFirstId } from '../storage/keys';
 import type { Stored } from '../storage/table-repository';
 import type { OutboundDeps } from './deps';
 import { generateSigningSecret } from './signing';
-import type { EndpointHealthRecord, SubscriptionRecord } from './tables';
+import { type EndpointHealthRecord, type ReleaseTask, releaseTaskRowKey, type SubscriptionRecord } from './tables';
 import { attemptTotals } from './totals';
 
 /** Longest overlap after a rotation during which the previous secret still signs (docs/design.md §8.4: 24 h). */
@@ -39,6 +39,26 @@ export function endpointHealthView(
   };
 }
 
+/** The last release of held deliveries after a resume (pause.ts): its state and progress. */
+export interface ReleaseView {
+  state: ReleaseTask['state'];
+  released: number;
+  succeeded: number;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+function releaseView(task: ReleaseTask | undefined): ReleaseView | null {
+  if (!task) return null;
+  return {
+    state: task.state,
+    released: task.released,
+    succeeded: task.succeeded,
+    startedAt: task.startedAt,
+    finishedAt: task.finishedAt ?? null,
+  };
+}
+
 export interface SubscriptionView {
   id: string;
   url: string;
@@ -47,6 +67,10 @@ export interface SubscriptionView {
   enabled: boolean;
   disabledReason: string | null;
   disabledAt: string | null;
+  /** Paused: deliveries are held and sent in order on resume (pause.ts). */
+  paused: boolean;
+  pausedAt: string | null;
+  release: ReleaseView | null;
   description: string;
   headers: Record<string, string>;
   /** While a rotation overlaps: until when the previous secret still signs. */
@@ -58,13 +82,22 @@ export interface SubscriptionView {
   health: EndpointHealthView;
 }
 
-/** The health part of a view: the streak row and the 7-day counter totals. */
-async function healthOf(deps: OutboundDeps, tenantId: string, id: string): Promise<EndpointHealthView> {
-  const [row, totals] = await Promise.all([deps.tables.health.get(tenantId, id), attemptTotals(deps, tenantId, id)]);
-  return endpointHealthView(row?.value, totals);
+interface ViewParts {
+  health: EndpointHealthView;
+  release: ReleaseView | null;
 }
 
-function toView(stored: Stored<SubscriptionRecord>, health: EndpointHealthView): SubscriptionView {
+/** The read parts of a view: the streak row, the 7-day counter totals and the last release. */
+async function healthOf(deps: OutboundDeps, tenantId: string, id: string): Promise<ViewParts> {
+  const [row, totals, task] = await Promise.all([
+    deps.tables.health.get(tenantId, id),
+    attemptTotals(deps, tenantId, id),
+    deps.tables.tasks.get(tenantId, releaseTaskRowKey(id)),
+  ]);
+  return { health: endpointHealthView(row?.value, totals), release: releaseView(task?.value) };
+}
+
+function toView(stored: Stored<SubscriptionRecord>, { health, release }: ViewParts): SubscriptionView {
   const v = stored.value;
   const overlap = v.previousSecretExpiresAt && Date.parse(v.previousSecretExpiresAt) > nowMs();
   return {
@@ -75,6 +108,9 @@ function toView(stored: Stored<SubscriptionRecord>, health: EndpointHealthView):
     enabled: v.enabled,
     disabledReason: v.disabledReason ?? null,
     disabledAt: v.disabledAt ?? null,
+    paused: v.paused === true,
+    pausedAt: v.pausedAt ?? null,
+    release,
     description: v.description,
     headers: v.headers,
     previousSecretExpiresAt: overlap ? (v.previousSecretExpiresAt ?? null) : null,
@@ -131,7 +167,10 @@ export async function createSubscription(
     targetId: id,
     correlationId,
   });
-  return { ...toView(stored, endpointHealthView(undefined, { attempts: 0, successes: 0 })), secret };
+  return {
+    ...toView(stored, { health: endpointHealthView(undefined, { attempts: 0, successes: 0 }), release: null }),
+    secret,
+  };
 }
 
 async function load(deps: OutboundDeps, tenantId: string, id: string): Promise<Stored<SubscriptionRecord>> {

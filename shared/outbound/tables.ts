@@ -24,6 +24,12 @@ export const subscriptionRecordSchema = z.object({
   previousSecretExpiresAt: z.string().optional(),
   disabledReason: z.string().optional(),
   disabledAt: z.string().optional(),
+  /**
+   * Paused by an administrator: new deliveries are stored `held` (not `skipped`) and sent, oldest
+   * first, when it is resumed (pause.ts). Unlike a disable, nothing is lost.
+   */
+  paused: z.boolean().optional(),
+  pausedAt: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   createdBy: z.string(),
@@ -58,7 +64,8 @@ export const eventRecordSchema = z.object({
 });
 export type OutboundEventRecord = z.infer<typeof eventRecordSchema>;
 
-export const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'skipped'] as const;
+/** `held`: published while its subscription was paused; released (to `pending`) on resume. */
+export const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'skipped', 'held'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export const ATTEMPT_TRIGGERS = ['initial', 'automatic', 'manual'] as const;
 export type AttemptTrigger = (typeof ATTEMPT_TRIGGERS)[number];
@@ -186,6 +193,31 @@ export type StartMarker = z.infer<typeof startMarkerSchema>;
 export const retentionRowSchema = z.object({ at: z.string() });
 export type RetentionRow = z.infer<typeof retentionRowSchema>;
 
+/**
+ * `outboundtasks`: PartitionKey = tenant id, RowKey = `release|<subscription id>`: the release of a
+ * resumed subscription's held deliveries (pause.ts), one row per subscription, so a second resume
+ * while one runs finds it. `day` is where the walk stands (held deliveries are found by their
+ * status index, day by day, oldest first); the counts are its progress.
+ */
+export const releaseTaskSchema = z.object({
+  taskId: z.string(),
+  state: z.enum(['running', 'done', 'interrupted']),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().optional(),
+  /** The first day partition that may still hold a held delivery of the subscription. */
+  day: z.string(),
+  released: z.number().int().nonnegative(),
+  /** Of those, how many ended their first attempt settled `succeeded`. */
+  succeeded: z.number().int().nonnegative(),
+  actorKeyId: z.string(),
+});
+export type ReleaseTask = z.infer<typeof releaseTaskSchema>;
+
+export function releaseTaskRowKey(subscriptionId: string): string {
+  return `release|${subscriptionId}`;
+}
+
 /** Shards of the two cross-tenant tables: spreads a busy day over partitions; readers fan out. */
 export const HOUSEKEEPING_SHARDS = 8;
 
@@ -202,6 +234,7 @@ export interface OutboundTables {
   index: TableRepository<IndexRecord>;
   starts: TableRepository<StartMarker>;
   days: TableRepository<RetentionRow>;
+  tasks: TableRepository<ReleaseTask>;
 }
 
 export function outboundTables(account: StorageAccount): OutboundTables {
@@ -221,6 +254,7 @@ export function outboundTables(account: StorageAccount): OutboundTables {
     index: new TableRepository(account, 'deliveryindex', indexRecordSchema),
     starts: new TableRepository(account, 'deliverystarts', startMarkerSchema),
     days: new TableRepository(account, 'deliverydays', retentionRowSchema),
+    tasks: new TableRepository(account, 'outboundtasks', releaseTaskSchema),
   };
 }
 
