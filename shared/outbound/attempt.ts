@@ -27,6 +27,7 @@ import {
   dayPartition,
   type SubscriptionRecord,
 } from './tables';
+import { noteSlowDown } from './throttle';
 
 /** Response bodies kept in the attempt log (docs/design.md §8.4: 4 KiB). */
 export const RESPONSE_EXCERPT_BYTES = 4096;
@@ -256,6 +257,9 @@ async function recordAttempt(
         }).catch((error: unknown) => logger.warn('subscription health not updated', errorFields(error))),
     ok ? undefined : noteFailureNow(attemptFailure(tenantId, delivery, result)),
   ]);
+  if (result.statusCode === 429 && result.retryAfterMs !== undefined) {
+    await noteSlowDown(deps, tenantId, delivery.value.subscriptionId, result.retryAfterMs);
+  }
   if (result.statusCode === 410) {
     await disableSubscription(deps, tenantId, delivery.value.subscriptionId, 'the endpoint answered 410 Gone');
   }
@@ -301,9 +305,14 @@ async function hold(deps: OutboundDeps, input: AutomaticAttemptInput): Promise<A
  * gone or disabled, or the tenant is disabled. Re-run after a crash, an attempt already recorded
  * returns its recorded outcome instead of sending again.
  */
-export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAttemptInput): Promise<AutomaticOutcome> {
+export async function runAutomaticAttempt(
+  deps: OutboundDeps,
+  input: AutomaticAttemptInput,
+  /** Rows the caller has just read (the first-attempt worker's throttle check): not read again. */
+  known?: { delivery: Stored<DeliveryRecord>; subscription: Stored<SubscriptionRecord> | undefined },
+): Promise<AutomaticOutcome> {
   const { tenantId, deliveryId, k } = input;
-  const current = await readDelivery(deps, tenantId, deliveryId);
+  const current = known ? known.delivery : await readDelivery(deps, tenantId, deliveryId);
   if (!current) return { kind: 'stopped', reason: 'the delivery no longer exists' };
   if (current.value.automaticAttempts >= k) {
     return current.value.lastAutomaticOutcome ?? { kind: 'stopped', reason: 'already attempted' };
@@ -314,7 +323,7 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
   }
   // Held deliveries wait for the resume, which moves each to `pending` before its first attempt.
   if (current.value.status === 'held') return { kind: 'stopped', reason: HELD_REASON };
-  const sub = await deps.tables.subscriptions.get(tenantId, current.value.subscriptionId);
+  const sub = known ? known.subscription : await deps.tables.subscriptions.get(tenantId, current.value.subscriptionId);
   if (!sub) return stop(deps, input, 'failed', 'the subscription was deleted');
   if (!sub.value.enabled) {
     return stop(

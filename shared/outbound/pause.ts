@@ -20,6 +20,7 @@ import {
   startMarkerPartition,
   startMarkerRowKey,
 } from './tables';
+import { firstAttemptWait } from './throttle';
 
 /**
  * Pause and resume of a subscription (docs/outbound.md, "Pause and resume"). Paused, publish
@@ -128,8 +129,12 @@ export async function resumeSubscription(
   });
 }
 
-async function sendRelease(bus: BusSender, message: ReleaseMessage, batch: number): Promise<void> {
-  await bus.send(FIRST_ATTEMPT_QUEUE, message, { messageId: `release-${message.taskId}-${batch}` });
+async function sendRelease(bus: BusSender, message: ReleaseMessage, batch: number, waitMs = 0): Promise<void> {
+  const at = nowMs();
+  await bus.send(FIRST_ATTEMPT_QUEUE, message, {
+    messageId: `release-${message.taskId}-${batch}${waitMs > 0 ? `-w${at}` : ''}`,
+    ...(waitMs > 0 ? { scheduledEnqueueTimeUtc: new Date(at + waitMs) } : {}),
+  });
 }
 
 /**
@@ -194,6 +199,14 @@ export async function releaseHeld(
     const sub = await deps.tables.subscriptions.get(tenantId, subscriptionId);
     if (!sub?.value.enabled || sub.value.paused) {
       await save('interrupted');
+      return complete;
+    }
+    // A throttled subscription (throttle.ts): the release waits for its turn, then goes on in order.
+    const health = await deps.tables.health.get(tenantId, subscriptionId);
+    const wait = await firstAttemptWait(deps, tenantId, sub, health?.value);
+    if (wait > 0) {
+      await save('running');
+      await sendRelease(bus, parsed.data, progress.released, wait);
       return complete;
     }
     const marker = { partition: startMarkerPartition(record.eventId), row: startMarkerRowKey(tenantId, id) };

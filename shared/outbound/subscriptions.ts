@@ -12,6 +12,8 @@ import { attemptTotals } from './totals';
 
 /** Longest overlap after a rotation during which the previous secret still signs (docs/design.md §8.4: 24 h). */
 export const MAX_ROTATION_OVERLAP_HOURS = 24;
+/** The highest per-subscription rate limit (throttle.ts). */
+export const MAX_RATE_LIMIT_PER_SECOND = 1_000;
 
 export interface EndpointHealthView {
   /** Attempts and successes over the last 7 days (analytics counters). */
@@ -70,6 +72,8 @@ export interface SubscriptionView {
   /** Paused: deliveries are held and sent in order on resume (pause.ts). */
   paused: boolean;
   pausedAt: string | null;
+  rateLimitPerSecond: number | null;
+  slowUntil: string | null;
   release: ReleaseView | null;
   description: string;
   headers: Record<string, string>;
@@ -85,6 +89,7 @@ export interface SubscriptionView {
 interface ViewParts {
   health: EndpointHealthView;
   release: ReleaseView | null;
+  slowUntil?: string | undefined;
 }
 
 /** The read parts of a view: the streak row, the 7-day counter totals and the last release. */
@@ -94,10 +99,14 @@ async function healthOf(deps: OutboundDeps, tenantId: string, id: string): Promi
     attemptTotals(deps, tenantId, id),
     deps.tables.tasks.get(tenantId, releaseTaskRowKey(id)),
   ]);
-  return { health: endpointHealthView(row?.value, totals), release: releaseView(task?.value) };
+  return {
+    health: endpointHealthView(row?.value, totals),
+    release: releaseView(task?.value),
+    slowUntil: row?.value.slowUntil,
+  };
 }
 
-function toView(stored: Stored<SubscriptionRecord>, { health, release }: ViewParts): SubscriptionView {
+function toView(stored: Stored<SubscriptionRecord>, { health, release, slowUntil }: ViewParts): SubscriptionView {
   const v = stored.value;
   const overlap = v.previousSecretExpiresAt && Date.parse(v.previousSecretExpiresAt) > nowMs();
   return {
@@ -110,6 +119,8 @@ function toView(stored: Stored<SubscriptionRecord>, { health, release }: ViewPar
     disabledAt: v.disabledAt ?? null,
     paused: v.paused === true,
     pausedAt: v.pausedAt ?? null,
+    rateLimitPerSecond: v.rateLimitPerSecond ?? null,
+    slowUntil: slowUntil && Date.parse(slowUntil) > nowMs() ? slowUntil : null,
     release,
     description: v.description,
     headers: v.headers,
@@ -133,6 +144,7 @@ export interface SubscriptionInput {
   description?: string | undefined;
   headers?: Record<string, string> | undefined;
   enabled?: boolean | undefined;
+  rateLimitPerSecond?: number | null | undefined;
 }
 
 export async function createSubscription(
@@ -153,6 +165,7 @@ export async function createSubscription(
     enabled: input.enabled ?? true,
     description: input.description ?? '',
     headers: input.headers ?? {},
+    ...(input.rateLimitPerSecond ? { rateLimitPerSecond: input.rateLimitPerSecond } : {}),
     encryptedSecret: await deps.cipher.encryptJson(secret),
     createdAt: at,
     updatedAt: at,
@@ -217,6 +230,8 @@ export async function updateSubscription(
     if (patch.products !== undefined) next.products = [...new Set(patch.products)];
     if (patch.description !== undefined) next.description = patch.description;
     if (patch.headers !== undefined) next.headers = patch.headers;
+    if (patch.rateLimitPerSecond === null) delete next.rateLimitPerSecond;
+    else if (patch.rateLimitPerSecond !== undefined) next.rateLimitPerSecond = patch.rateLimitPerSecond;
     if (patch.enabled !== undefined) {
       reEnabled = patch.enabled && !current.enabled;
       next.enabled = patch.enabled;

@@ -30,6 +30,8 @@ export const subscriptionRecordSchema = z.object({
    */
   paused: z.boolean().optional(),
   pausedAt: z.string().optional(),
+  /** First attempts beyond this many per second wait their turn (throttle.ts); absent = no limit. */
+  rateLimitPerSecond: z.number().int().positive().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   createdBy: z.string(),
@@ -51,6 +53,8 @@ export const endpointHealthRecordSchema = z.object({
   lastFailureAt: z.string().optional(),
   lastStatusCode: z.number().int().optional(),
   lastError: z.string().optional(),
+  /** A 429 with Retry-After: no first attempt of the subscription is sent before this (throttle.ts). */
+  slowUntil: z.string().optional(),
 });
 export type EndpointHealthRecord = z.infer<typeof endpointHealthRecordSchema>;
 
@@ -114,6 +118,8 @@ export const deliveryRecordSchema = z.object({
    * have no flag and keep their index in `deliveryindex`.
    */
   keys: z.literal('row').optional(),
+  /** Times its first attempt waited for the subscription's rate limit or a 429 (throttle.ts). */
+  throttled: z.number().int().nonnegative().optional(),
 });
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 

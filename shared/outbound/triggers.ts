@@ -42,7 +42,7 @@ export async function firstAttempt(message: ReceivedMessage, bindings: QueueBind
   const run = () =>
     isReleaseMessage(message.body)
       ? releaseHeld(deps, message, starter, processBus())
-      : runFirstAttempt(deps, message, starter);
+      : runFirstAttempt(deps, message, starter, processBus());
   return deps.tallies ? deps.tallies.track(deps, run) : run();
 }
 
