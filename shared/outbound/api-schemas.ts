@@ -282,3 +282,27 @@ export const bulkRetrySchema = z
     nextCursor: z.string().nullable(),
   })
   .meta({ id: 'BulkRetryResult' });
+
+export const recoverBody = z
+  .strictObject({
+    since: apiInstant.meta({ description: 'Deliveries created at or after this instant.' }),
+    until: apiInstant.optional().meta({ description: 'Deliveries created at or before this instant (default: now).' }),
+  })
+  .meta({ id: 'RecoverSubscription' });
+
+export const recoverSchema = z
+  .object({
+    id: z.string(),
+    subscriptionId: z.string(),
+    state: z.enum(['running', 'done', 'interrupted']),
+    since: z.string(),
+    until: z.string(),
+    resent: z.number().int(),
+    succeeded: z.number().int(),
+    skipped: z.number().int(),
+    startedAt: z.string(),
+    updatedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    reason: z.string().nullable(),
+  })
+  .meta({ id: 'Recover' });

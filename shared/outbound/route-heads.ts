@@ -114,6 +114,20 @@ export const subscriptionRouteHeads = {
     scope: 'subscriptions:write',
     operationId: 'resumeSubscription',
   },
+  recoverSubscription: {
+    name: 'subscriptions-recover',
+    method: 'POST',
+    route: 'v1/subscriptions/{id}/recover',
+    scope: 'subscriptions:write',
+    operationId: 'recoverSubscription',
+  },
+  getSubscriptionRecover: {
+    name: 'subscriptions-recover-get',
+    method: 'GET',
+    route: 'v1/subscriptions/{id}/recover',
+    scope: 'subscriptions:read',
+    operationId: 'getSubscriptionRecover',
+  },
 } as const satisfies Record<string, RegisteredRouteHead>;
 
 /**

@@ -6,6 +6,8 @@ import {
   createSubscriptionBody,
   idParams,
   pageQuery,
+  recoverBody,
+  recoverSchema,
   rotateSecretBody,
   subscriptionListSchema,
   subscriptionSchema,
@@ -13,6 +15,7 @@ import {
 } from './api-schemas';
 import { outboundDeps } from './deps';
 import { pauseSubscription, resumeSubscription } from './pause';
+import { getRecover, startRecover } from './recover';
 import { subscriptionRouteHeads as heads } from './route-heads';
 import {
   createSubscription,
@@ -131,5 +134,32 @@ export const routes = {
       await resumeSubscription(deps, principal, params.id, correlationId, processBus());
       return { status: 200, body: await getSubscription(deps, principal.tenantId, params.id) };
     },
+  }),
+  recoverSubscription: defineApiRoute({
+    ...heads.recoverSubscription,
+    summary: 'Re-send every delivery of the subscription that ended failed in a window (a background task)',
+    tags,
+    params: idParams,
+    body: recoverBody,
+    responses: {
+      202: { description: 'The recover task, started.', schema: recoverSchema },
+      404: notFound,
+      409: { description: 'A recover of this subscription is running (`recover_in_flight`).', schema: problemSchema },
+    },
+    handle: async ({ principal, params, body, correlationId }) => ({
+      status: 202,
+      body: await startRecover(outboundDeps(), principal, params.id, body, correlationId, processBus()),
+    }),
+  }),
+  getSubscriptionRecover: defineApiRoute({
+    ...heads.getSubscriptionRecover,
+    summary: "The subscription's last recover task and its progress",
+    tags,
+    params: idParams,
+    responses: { 200: { description: 'The recover task.', schema: recoverSchema }, 404: notFound },
+    handle: async ({ principal, params }) => ({
+      status: 200,
+      body: await getRecover(outboundDeps(), principal.tenantId, params.id),
+    }),
   }),
 };

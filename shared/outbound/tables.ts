@@ -120,6 +120,8 @@ export const deliveryRecordSchema = z.object({
   keys: z.literal('row').optional(),
   /** Times its first attempt waited for the subscription's rate limit or a 429 (throttle.ts). */
   throttled: z.number().int().nonnegative().optional(),
+  /** The recover task that re-sent it (recover.ts): a task re-sends a delivery once. */
+  recoveredBy: z.string().optional(),
 });
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 
@@ -220,6 +222,34 @@ export const releaseTaskSchema = z.object({
 });
 export type ReleaseTask = z.infer<typeof releaseTaskSchema>;
 
+/**
+ * `outboundtasks`, RowKey = `recover|<subscription id>`: the last recover of the subscription's
+ * failed deliveries in a window (recover.ts). One row per subscription: a recover running and
+ * heard from recently refuses a second (409 `recover_in_flight`).
+ */
+export const recoverTaskSchema = z.object({
+  taskId: z.string(),
+  state: z.enum(['running', 'done', 'interrupted']),
+  since: z.string(),
+  until: z.string(),
+  /** The delivery list's cursor of the next page (null: from the start). */
+  cursor: z.string().nullable(),
+  resent: z.number().int().nonnegative(),
+  succeeded: z.number().int().nonnegative(),
+  /** Failed deliveries passed over: another attempt in flight, or already re-sent by this task. */
+  skipped: z.number().int().nonnegative(),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().optional(),
+  reason: z.string().optional(),
+  actorKeyId: z.string(),
+});
+export type RecoverTask = z.infer<typeof recoverTaskSchema>;
+
+export function recoverTaskRowKey(subscriptionId: string): string {
+  return `recover|${subscriptionId}`;
+}
+
 export function releaseTaskRowKey(subscriptionId: string): string {
   return `release|${subscriptionId}`;
 }
@@ -241,6 +271,8 @@ export interface OutboundTables {
   starts: TableRepository<StartMarker>;
   days: TableRepository<RetentionRow>;
   tasks: TableRepository<ReleaseTask>;
+  /** The same table: recover tasks (`recover|…` rows). */
+  recoveries: TableRepository<RecoverTask>;
 }
 
 export function outboundTables(account: StorageAccount): OutboundTables {
@@ -261,6 +293,7 @@ export function outboundTables(account: StorageAccount): OutboundTables {
     starts: new TableRepository(account, 'deliverystarts', startMarkerSchema),
     days: new TableRepository(account, 'deliverydays', retentionRowSchema),
     tasks: new TableRepository(account, 'outboundtasks', releaseTaskSchema),
+    recoveries: new TableRepository(account, 'outboundtasks', recoverTaskSchema),
   };
 }
 

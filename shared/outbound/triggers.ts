@@ -8,6 +8,7 @@ import { outboundDeps } from './deps';
 import { runFirstAttempt, startDeadLetteredFirstAttempt } from './first-attempt';
 import { attemptInputSchema, deliveryOrchestrator, nextAttemptInputSchema } from './orchestrator';
 import { isReleaseMessage, releaseHeld } from './pause';
+import { isRecoverMessage, runRecover } from './recover';
 import { purgeExpiredDeliveries } from './retention';
 import { durableStarter } from './starter';
 import { startWaitingDeliveries } from './sweep';
@@ -42,7 +43,9 @@ export async function firstAttempt(message: ReceivedMessage, bindings: QueueBind
   const run = () =>
     isReleaseMessage(message.body)
       ? releaseHeld(deps, message, starter, processBus())
-      : runFirstAttempt(deps, message, starter, processBus());
+      : isRecoverMessage(message.body)
+        ? runRecover(deps, message, processBus())
+        : runFirstAttempt(deps, message, starter, processBus());
   return deps.tallies ? deps.tallies.track(deps, run) : run();
 }
 
