@@ -120,8 +120,8 @@ export async function runFirstAttempt(
 
 /**
  * A throttled first attempt: counted on the delivery and put back on the queue to become visible
- * when its turn comes. The start marker stays (the sweep's grace period is longer than most waits;
- * a longer wait meets the sweep's orchestration at the in-flight lease, and attempt 1 is sent once).
+ * when its turn comes. The start marker stays, for a message that is lost; the start sweep leaves
+ * the delivery alone until its `waitingUntil` plus the grace period has passed (sweep.ts).
  */
 async function waitTurn(
   deps: OutboundDeps,
@@ -135,7 +135,10 @@ async function waitTurn(
     deps,
     message.tenantId,
     message.deliveryId,
-    (d) => (d.status === 'pending' ? { ...d, throttled: (d.throttled ?? 0) + 1 } : undefined),
+    (d) =>
+      d.status === 'pending'
+        ? { ...d, throttled: (d.throttled ?? 0) + 1, waitingUntil: new Date(at + waitMs).toISOString() }
+        : undefined,
     delivery,
   );
   await requeue.send(FIRST_ATTEMPT_QUEUE, message, {

@@ -120,6 +120,8 @@ export const deliveryRecordSchema = z.object({
   keys: z.literal('row').optional(),
   /** Times its first attempt waited for the subscription's rate limit or a 429 (throttle.ts). */
   throttled: z.number().int().nonnegative().optional(),
+  /** A throttled first attempt's message becomes visible then: the start sweep leaves it until then. */
+  waitingUntil: z.string().optional(),
   /** The recover task that re-sent it (recover.ts): a task re-sends a delivery once. */
   recoveredBy: z.string().optional(),
 });

@@ -19,6 +19,7 @@ import { queueStarter, runFirstAttempt } from '../../shared/outbound/first-attem
 import { publishToSubscribers } from '../../shared/outbound/publish';
 import type { DeliveryStarter } from '../../shared/outbound/starter';
 import { createSubscription, getSubscription } from '../../shared/outbound/subscriptions';
+import { startWaitingDeliveries } from '../../shared/outbound/sweep';
 import { outboundTables, retentionRowSchema, startMarkerSchema } from '../../shared/outbound/tables';
 import { THROTTLE_WINDOW_MS } from '../../shared/outbound/throttle';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
@@ -204,5 +205,50 @@ describe('a throttled subscription', () => {
     const list = await listDeliveries(d, who.tenantId, { subscriptionId: sub.id, limit: 10 });
     const secondDelivery = list.items.find((i) => i.eventId === second.eventId)!;
     expect(await getDelivery(d, who.tenantId, secondDelivery.id)).toMatchObject({ status: 'succeeded', throttled: 1 });
+  });
+
+  it('the start sweep leaves a throttled delivery to its queued turn instead of starting it past the limit', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 3, 3, 9, 0, 0, 0));
+    restoreClock = installClock(clock);
+    const d = deps();
+    const r = await startReceiver((_req, _n, res) => respond(res, 200));
+    receivers.push(r);
+    const who = caller();
+    await createSubscription(d, who, { url: r.url, eventTypes: ['ticket.*'], rateLimitPerSecond: 1 }, 'c1');
+    const queue = playedQueue(clock);
+    for (let i = 0; i < 3; i++) {
+      await publishToSubscribers(
+        d,
+        who.tenantId,
+        { type: 'ticket.created', data: { ticketId: `T-${i}`, title: `n${i}`, priority: 'high' }, source: 'admin' },
+        queueStarter(queue),
+      );
+    }
+    const first = [...queue.items];
+    queue.items.length = 0;
+    const none: DeliveryStarter = {
+      start: async () => {
+        throw new Error('no orchestration expected');
+      },
+    };
+    for (const m of first) await runFirstAttempt(d, { body: m.body, messageId: m.messageId }, none, queue);
+    expect(r.received).toHaveLength(1);
+    expect(queue.items).toHaveLength(2);
+    // A sweep with no grace at all still leaves the two waiting deliveries alone.
+    const startedBySweep: string[] = [];
+    await startWaitingDeliveries(
+      d,
+      {
+        start: async (_t, id) => {
+          startedBySweep.push(id);
+          return 'started';
+        },
+      },
+      { graceMs: 0 },
+    );
+    const waiting = queue.items.map((m) => (m.body as { deliveryId: string }).deliveryId);
+    expect(startedBySweep.filter((id) => waiting.includes(id))).toEqual([]);
+    await drain(d, clock, queue, none);
+    expect(r.received).toHaveLength(3);
   });
 });
