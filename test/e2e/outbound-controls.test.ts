@@ -4,9 +4,10 @@ import { call, eventually } from '../support/http';
 import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
 
 /**
- * Outbound controls on the local host, from outside (pause, resume, recover, the rate limit): deliveries published while the subscription
+ * Outbound controls on the local host, from outside: deliveries published while the subscription
  * is paused are listed `held` and reach the receiver only after the resume, in publication order,
- * through the release on the first-attempt queue (shared/outbound/pause.ts).
+ * through the release on the first-attempt queue (shared/outbound/pause.ts); recover and the rate
+ * limit answer bad input with problem+json and run a recover task to its end.
  */
 const hosts: HostProcess[] = [];
 const receivers: Receiver[] = [];
