@@ -5,9 +5,11 @@ import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
 import { auditTable } from '../../shared/audit/audit-log';
 import type { BusSender, SendOptions } from '../../shared/bus/port';
+import { installClock, ManualClock } from '../../shared/clock';
 import type { Settings } from '../../shared/config/settings';
 import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
 import { generateFernetKey } from '../../shared/crypto/fernet';
+import { RateLimiter } from '../../shared/http/rate-limit';
 import { networkPolicyFromSettings } from '../../shared/net/guard';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { getDelivery, listDeliveries } from '../../shared/outbound/deliveries';
@@ -53,6 +55,7 @@ function deps(): OutboundDeps {
     tenantIsActive: async () => true,
     disableAfterFailingMs: 5 * 24 * 3_600_000,
     attemptTimeoutMs: 10_000,
+    throttle: new RateLimiter(account, 0, 1_000),
   };
 }
 
@@ -189,5 +192,43 @@ describe('a paused subscription', () => {
     await drainReleases(d, resumeBus);
     expect(r.received).toHaveLength(1);
     expect((await getDelivery(d, who.tenantId, deliveryId)).status).toBe('succeeded');
+  });
+
+  it('the release of a throttled subscription waits its turn and keeps the order', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 5, 1, 9));
+    const restore = installClock(clock);
+    try {
+      const d = deps();
+      const arrivals: number[] = [];
+      const r = await startReceiver((_req, _n, res) => {
+        arrivals.push(clock.now());
+        res.writeHead(200);
+        res.end('ok');
+      });
+      receivers.push(r);
+      const who = caller();
+      const sub = await createSubscription(
+        d,
+        who,
+        { url: r.url, eventTypes: ['ticket.*'], rateLimitPerSecond: 1 },
+        'c1',
+      );
+      await pauseSubscription(d, who, sub.id, 'c2');
+      const eventIds = await publishTickets(d, who.tenantId, 3, recordingBus());
+      const bus = recordingBus();
+      await resumeSubscription(d, who, sub.id, 'c3', bus);
+      // Each message in turn, the clock moved to its scheduled time first.
+      for (let i = 0; i < bus.sent.length; i++) {
+        const at = bus.sent[i]!.options.scheduledEnqueueTimeUtc?.getTime();
+        if (at !== undefined && at > clock.now()) clock.set(at);
+        await releaseHeld(d, { body: bus.sent[i]!.body }, noOrchestrations, bus);
+      }
+      expect(r.received.map((w) => (JSON.parse(w.body) as { eventId: string }).eventId)).toEqual(eventIds);
+      const seconds = arrivals.map((at) => Math.floor(at / 1000));
+      expect(new Set(seconds).size).toBe(3);
+      expect((await getSubscription(d, who.tenantId, sub.id)).release).toMatchObject({ state: 'done', released: 3 });
+    } finally {
+      restore();
+    }
   });
 });
