@@ -82,6 +82,7 @@ const MEANINGS = {
     'outbound',
     'The subscription is disabled (by an admin, or after its endpoint answered 410).',
   ],
+  recover_in_flight: ['outbound', 'A recover of this subscription is still running; wait for it to finish.'],
   webhook_not_found: ['receive', 'No active webhook has this id.'],
   signature_missing: ['receive', 'The delivery carries no signature.'],
   signature_invalid: ['receive', "The delivery's signature does not match the webhook secret."],

@@ -55,6 +55,7 @@ export const ERROR_CODES = [
   // Outbound webhooks
   'attempt_in_flight',
   'subscription_disabled',
+  'recover_in_flight',
   // Inbound webhooks, events and replay (shared/inbound, shared/replay)
   'webhook_not_found',
   'signature_missing',

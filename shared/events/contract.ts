@@ -47,6 +47,8 @@ export const EVENT_STATUSES = [
   'awaiting_approval',
   // Dropped by one of its webhook's ingest filters: terminal, and never a failure (docs/pipeline.md).
   'filtered',
+  // Received while its webhook was paused: stored, not processed until the webhook is resumed.
+  'held',
 ] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 

@@ -258,6 +258,8 @@ export interface NewEvent {
   bodyText: string;
   /** A pre-minted id (from the dedup row); minted here when absent. */
   eventId?: string;
+  /** `held`: its webhook is paused; no validation message until the resume (shared/inbound/held-events.ts). */
+  status?: 'received' | 'held';
 }
 
 export function payloadBlobName(tenantId: string, eventId: string): string {
@@ -286,7 +288,7 @@ export async function createEvent(input: NewEvent): Promise<{ created: boolean; 
     webhookId: input.webhookId,
     integrationId: input.integrationId,
     type: null,
-    status: 'received',
+    status: input.status ?? 'received',
     stage: 'validation',
     receivedAt: at,
     updatedAt: at,
@@ -305,6 +307,11 @@ export async function createEvent(input: NewEvent): Promise<{ created: boolean; 
   await noteEventDay(input.tenantId, newestFirstIdTime(id));
   try {
     await tables().events.insert(eventPartition(input.tenantId, id), id, record);
+    // A held event is found by the resume (and the status filter) through its index row.
+    if (record.status === 'held') {
+      const day = timeBucket(newestFirstIdTime(id), 'day');
+      await tables().index.upsert(indexPartition(input.tenantId, 'status', 'held', day), id, { at });
+    }
     return { created: true, view: toView(input.tenantId, id, record) };
   } catch (error) {
     if (!(error instanceof AlreadyExistsError)) throw error;

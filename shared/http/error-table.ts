@@ -56,6 +56,7 @@ export const ERROR_TABLE = {
   },
   attempt_in_flight: { status: 409, title: 'An attempt of this delivery is in flight' },
   subscription_disabled: { status: 409, title: 'The subscription is disabled' },
+  recover_in_flight: { status: 409, title: 'A recover of this subscription is running' },
   webhook_not_found: { status: 404, title: 'Not found' },
   signature_missing: { status: 401, title: 'Webhook signature missing' },
   signature_invalid: { status: 401, title: 'Webhook signature invalid' },

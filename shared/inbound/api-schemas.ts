@@ -56,6 +56,8 @@ export const webhookSchema = z
     source: z.string(),
     name: z.string(),
     status: z.enum(['active', 'disabled']),
+    paused: z.boolean(),
+    pausedAt: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
     createdBy: z.string(),
@@ -67,6 +69,13 @@ export const webhookSchema = z
     filters: ingestFiltersSchema,
   })
   .meta({ id: 'Webhook' });
+
+export const resumedWebhookSchema = webhookSchema
+  .extend({
+    released: z.number().int().meta({ description: 'Held events sent on to processing by this call, oldest first.' }),
+    more: z.boolean().meta({ description: 'More held events remain: call resume again.' }),
+  })
+  .meta({ id: 'ResumedWebhook' });
 
 export const pushWebhookBody = z
   .strictObject({

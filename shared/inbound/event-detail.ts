@@ -34,10 +34,10 @@ export async function getEventDetail(tenantId: string, eventId: string): Promise
   };
 }
 
-/** `terminal`: the event is done. `resting`: it will not move by itself (an approval waits for a person). */
+/** `terminal`: the event is done. `resting`: it will not move by itself (an approval waits for a person, a held event for a resume). */
 const STOPS: Record<'terminal' | 'resting', ReadonlySet<EventStatus>> = {
   terminal: new Set(['succeeded', 'failed', 'filtered']),
-  resting: new Set(['succeeded', 'failed', 'filtered', 'awaiting_approval']),
+  resting: new Set(['succeeded', 'failed', 'filtered', 'awaiting_approval', 'held']),
 };
 
 /**

@@ -243,7 +243,7 @@ async function accept(
     if (existing) {
       // Its first receiver may have died before enqueuing: send again (duplicate detection drops
       // the copy when it had been sent).
-      if (existing.status === 'received')
+      if (existing.status === 'received' && !hook.paused)
         await enqueueValidation(deps, hook.tenantId, existing.id, hook.source, existing.correlationId);
       return { status: 200, body: { duplicate: true, eventId: existing.id } };
     }
@@ -260,9 +260,11 @@ async function accept(
     correlationId: req.correlationId,
     dedupKey,
     bodyText: stored.text,
+    ...(hook.paused ? { status: 'held' as const } : {}),
   });
   crashPoint(RECEIVE_CRASH_POINTS.afterEventRow);
-  await enqueueValidation(deps, hook.tenantId, view.id, hook.source, view.correlationId);
+  // Paused: stored and verified, processed when the webhook is resumed (held-events.ts).
+  if (view.status !== 'held') await enqueueValidation(deps, hook.tenantId, view.id, hook.source, view.correlationId);
   crashPoint(RECEIVE_CRASH_POINTS.afterEnqueue);
   return created
     ? { status: 202, body: { eventId: view.id } }

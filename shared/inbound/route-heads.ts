@@ -71,6 +71,20 @@ export const webhookRouteHeads = {
     scope: 'webhooks:write',
     operationId: 'enableWebhook',
   },
+  pauseWebhook: {
+    name: 'webhooks-pause',
+    method: 'POST',
+    route: 'v1/webhooks/{id}/pause',
+    scope: 'webhooks:write',
+    operationId: 'pauseWebhook',
+  },
+  resumeWebhook: {
+    name: 'webhooks-resume',
+    method: 'POST',
+    route: 'v1/webhooks/{id}/resume',
+    scope: 'webhooks:write',
+    operationId: 'resumeWebhook',
+  },
   rotateWebhookSecret: {
     name: 'webhooks-rotate-secret',
     method: 'POST',

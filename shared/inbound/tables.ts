@@ -30,6 +30,9 @@ export const webhookRecordSchema = z.object({
   vendorRegistration: z.string().optional(),
   /** JSON: the ingest filters (shared/inbound/ingest-filter.ts); absent = none. */
   filters: z.string().optional(),
+  /** Paused: deliveries are verified and stored `held`, processed on resume (held-events.ts). */
+  paused: z.boolean().optional(),
+  pausedAt: z.string().optional(),
 });
 export type WebhookRecord = z.infer<typeof webhookRecordSchema>;
 

@@ -1,10 +1,12 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
+import { processBus } from '../bus/process-bus';
 import { recovered, withoutSecret } from '../idempotency/replay-body';
 import {
   createdWebhookSchema,
   createWebhookBody,
   pageQuery,
   pushWebhookBody,
+  resumedWebhookSchema,
   rotateSecretBody,
   setWebhookFiltersBody,
   webhookIdParams,
@@ -12,6 +14,7 @@ import {
   webhookSchema,
 } from './api-schemas';
 import { pushDeps, webhookDeps } from './deps';
+import { releaseHeldEvents } from './held-events';
 import { webhookRouteHeads as heads } from './route-heads';
 import { pushWebhook } from './vendor-push';
 import {
@@ -21,6 +24,7 @@ import {
   listWebhooks,
   rotateWebhookSecret,
   setWebhookFilters,
+  setWebhookPaused,
   setWebhookStatus,
   webhookIdFromSeed,
 } from './webhooks';
@@ -106,6 +110,32 @@ export const routes = {
     'Disable an inbound webhook (deliveries answer 404 until enabled)',
   ),
   enableWebhook: statusRoute(heads.enableWebhook, 'active', 'Enable a disabled inbound webhook'),
+  pauseWebhook: defineApiRoute({
+    ...heads.pauseWebhook,
+    summary: 'Pause an inbound webhook: deliveries are verified and stored `held`, processed on resume',
+    tags: ['Webhooks'],
+    params: webhookIdParams,
+    responses: { 200: { description: 'The webhook, `paused: true`.', schema: webhookSchema }, ...notFound },
+    handle: async ({ principal, params, correlationId }) => ({
+      status: 200,
+      body: (await setWebhookPaused(deps(), principal, params.id, true, correlationId)).view,
+    }),
+  }),
+  resumeWebhook: defineApiRoute({
+    ...heads.resumeWebhook,
+    summary: 'Resume a paused inbound webhook; its held events are processed in received order',
+    tags: ['Webhooks'],
+    params: webhookIdParams,
+    responses: {
+      200: { description: 'The webhook and how many held events were sent on.', schema: resumedWebhookSchema },
+      ...notFound,
+    },
+    handle: async ({ principal, params, correlationId }) => {
+      const { view, pausedAt } = await setWebhookPaused(deps(), principal, params.id, false, correlationId);
+      const release = await releaseHeldEvents({ bus: processBus }, principal.tenantId, params.id, pausedAt);
+      return { status: 200, body: { ...view, ...release } };
+    },
+  }),
   rotateWebhookSecret: defineApiRoute({
     ...heads.rotateWebhookSecret,
     summary: 'Issue a new secret; the old one verifies for the grace period',

@@ -33,6 +33,9 @@ export interface WebhookView {
   source: string;
   name: string;
   status: 'active' | 'disabled';
+  /** Paused: deliveries are accepted and stored `held`, processed on resume. */
+  paused: boolean;
+  pausedAt: string | null;
   createdAt: string;
   updatedAt: string;
   createdBy: string;
@@ -76,6 +79,8 @@ function toView(deps: Pick<WebhookDeps, 'publicBaseUrl'>, id: string, r: Webhook
     source: r.source,
     name: r.name,
     status: r.status,
+    paused: r.paused === true,
+    pausedAt: r.pausedAt ?? null,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     createdBy: r.createdBy,
@@ -179,6 +184,42 @@ export async function setWebhookStatus(
     correlationId,
   });
   return toView(deps, id, stored.value);
+}
+
+/**
+ * Pause or resume receiving: the flag only (the resume's release of held events is
+ * held-events.ts). Returns the view and, for a resume, when the pause began.
+ */
+export async function setWebhookPaused(
+  deps: WebhookDeps,
+  caller: Principal,
+  id: string,
+  paused: boolean,
+  correlationId: string,
+): Promise<{ view: WebhookView; pausedAt: string | null }> {
+  await loadOwned(deps, caller, id);
+  let pausedAt: string | null = null;
+  const stored = await deps.tables.webhooks.update(id, WEBHOOK_ROW, (current) => {
+    if (!current) return undefined;
+    pausedAt = current.pausedAt ?? null;
+    if ((current.paused === true) === paused) return undefined;
+    const at = new Date(nowMs()).toISOString();
+    const next: WebhookRecord = { ...current, paused, updatedAt: at };
+    if (paused) next.pausedAt = at;
+    else delete next.pausedAt;
+    return next;
+  });
+  const row = stored ?? (await deps.tables.webhooks.get(id, WEBHOOK_ROW));
+  if (!row) throw new ResourceNotFoundError('webhook', id);
+  forgetWebhook(id);
+  await recordAudit(deps.audit, caller.tenantId, {
+    action: paused ? 'webhook.paused' : 'webhook.resumed',
+    actorKeyId: caller.keyId,
+    targetType: 'webhook',
+    targetId: id,
+    correlationId,
+  });
+  return { view: toView(deps, id, row.value), pausedAt };
 }
 
 export async function deleteWebhook(
@@ -287,6 +328,8 @@ export interface ResolvedWebhook {
   integrationId: string | null;
   source: string;
   active: boolean;
+  /** Deliveries are stored `held` and not processed (held-events.ts). */
+  paused: boolean;
   secrets: string[];
 }
 
@@ -336,6 +379,7 @@ export async function resolveWebhook(
       integrationId: r.integrationId,
       source: r.source,
       active: r.status === 'active',
+      paused: r.paused === true,
       secrets,
     };
     if (cache.size >= MAX_CACHED) cache.clear();

@@ -4,7 +4,7 @@ import { description } from '../validation/text';
 import { VENDOR_IDS } from '../vendors/contract';
 import { MAX_BULK_RETRY } from './bulk-retry';
 import { EVENT_TYPE_PATTERNS, eventTypePatternSchema, eventTypeSchema } from './event-types';
-import { MAX_ROTATION_OVERLAP_HOURS } from './subscriptions';
+import { MAX_RATE_LIMIT_PER_SECOND, MAX_ROTATION_OVERLAP_HOURS } from './subscriptions';
 import { ATTEMPT_TRIGGERS, DELIVERY_STATUSES } from './tables';
 
 const newestFirstIdPattern = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -81,6 +81,13 @@ const productsField = z
   .max(VENDOR_IDS.length + 1)
   .meta({ description: 'Only events from these sources (vendor ids, `admin`); empty or absent = all.' });
 
+const rateLimitField = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_RATE_LIMIT_PER_SECOND)
+  .meta({ description: 'Deliveries per second this endpoint takes; more wait their turn (null: no limit).' });
+
 export const createSubscriptionBody = z
   .strictObject({
     url: urlField,
@@ -89,6 +96,7 @@ export const createSubscriptionBody = z
     description: description.optional(),
     headers: customHeadersSchema.optional(),
     enabled: z.boolean().optional(),
+    rateLimitPerSecond: rateLimitField.optional(),
   })
   .meta({ id: 'CreateSubscription' });
 
@@ -100,6 +108,7 @@ export const updateSubscriptionBody = z
     description: description.optional(),
     headers: customHeadersSchema.optional(),
     enabled: z.boolean().optional(),
+    rateLimitPerSecond: rateLimitField.nullable().optional(),
   })
   .meta({ id: 'UpdateSubscription' });
 
@@ -133,6 +142,23 @@ export const subscriptionSchema = z
     enabled: z.boolean(),
     disabledReason: z.string().nullable(),
     disabledAt: z.string().nullable(),
+    paused: z.boolean(),
+    pausedAt: z.string().nullable(),
+    rateLimitPerSecond: z.number().int().nullable(),
+    slowUntil: z
+      .string()
+      .nullable()
+      .meta({ description: 'Until when the endpoint asked (429 Retry-After) for nothing to be sent.' }),
+    release: z
+      .object({
+        state: z.enum(['running', 'done', 'interrupted']),
+        released: z.number().int(),
+        succeeded: z.number().int(),
+        startedAt: z.string(),
+        finishedAt: z.string().nullable(),
+      })
+      .nullable()
+      .meta({ description: 'The last release of held deliveries after a resume, with its progress.' }),
     description: z.string(),
     headers: z.record(z.string(), z.string()),
     previousSecretExpiresAt: z.string().nullable(),
@@ -175,7 +201,7 @@ export const publishBody = z
   .meta({ id: 'PublishEvent' });
 
 export const publishedSchema = z
-  .object({ eventId: z.string(), deliveries: z.number().int(), skipped: z.number().int() })
+  .object({ eventId: z.string(), deliveries: z.number().int(), skipped: z.number().int(), held: z.number().int() })
   .meta({ id: 'PublishedEvent' });
 
 const attemptSchema = z.object({
@@ -207,6 +233,11 @@ export const deliverySchema = z
     updatedAt: z.string(),
     attemptCount: z.number().int(),
     automaticAttempts: z.number().int(),
+    throttled: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'Times the first attempt waited its turn (rate limit or 429).' }),
     nextAttemptAt: z.string().optional(),
     attempts: z.array(attemptSchema).optional().meta({ description: 'Every attempt (GET …/deliveries/{id}).' }),
     lastAttempt: attemptSchema.omit({ responseExcerpt: true }).nullable().optional().meta({
@@ -251,3 +282,27 @@ export const bulkRetrySchema = z
     nextCursor: z.string().nullable(),
   })
   .meta({ id: 'BulkRetryResult' });
+
+export const recoverBody = z
+  .strictObject({
+    since: apiInstant.meta({ description: 'Deliveries created at or after this instant.' }),
+    until: apiInstant.optional().meta({ description: 'Deliveries created at or before this instant (default: now).' }),
+  })
+  .meta({ id: 'RecoverSubscription' });
+
+export const recoverSchema = z
+  .object({
+    id: z.string(),
+    subscriptionId: z.string(),
+    state: z.enum(['running', 'done', 'interrupted']),
+    since: z.string(),
+    until: z.string(),
+    resent: z.number().int(),
+    succeeded: z.number().int(),
+    skipped: z.number().int(),
+    startedAt: z.string(),
+    updatedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    reason: z.string().nullable(),
+  })
+  .meta({ id: 'Recover' });

@@ -8,7 +8,7 @@ import { errorFields, logger } from '../observability/logger';
 import { inSpan, recordDeliveryGaveUp, recordDeliveryOutcome } from '../observability/telemetry';
 import { SPAN_NAMES } from '../observability/telemetry-names';
 import type { Stored, TableWrite } from '../storage/table-repository';
-import { type AttemptView, changeDelivery, readDelivery } from './deliveries';
+import { type AttemptView, changeDelivery, HELD_REASON, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { recordEndpointHealth } from './endpoint-health';
 import { attemptCodes, classifyNetworkFailure } from './network-failure';
@@ -27,6 +27,7 @@ import {
   dayPartition,
   type SubscriptionRecord,
 } from './tables';
+import { noteSlowDown } from './throttle';
 
 /** Response bodies kept in the attempt log (docs/design.md §8.4: 4 KiB). */
 export const RESPONSE_EXCERPT_BYTES = 4096;
@@ -256,6 +257,9 @@ async function recordAttempt(
         }).catch((error: unknown) => logger.warn('subscription health not updated', errorFields(error))),
     ok ? undefined : noteFailureNow(attemptFailure(tenantId, delivery, result)),
   ]);
+  if (result.statusCode === 429 && result.retryAfterMs !== undefined) {
+    await noteSlowDown(deps, tenantId, delivery.value.subscriptionId, result.retryAfterMs);
+  }
   if (result.statusCode === 410) {
     await disableSubscription(deps, tenantId, delivery.value.subscriptionId, 'the endpoint answered 410 Gone');
   }
@@ -282,14 +286,33 @@ async function stop(
 }
 
 /**
+ * A first attempt whose subscription was paused after the publish: the delivery joins the held
+ * ones (status `held`, nothing sent) and the resume releases it in its turn (pause.ts). A delivery
+ * already in its retry schedule is not held: its orchestration keeps the schedule.
+ */
+async function hold(deps: OutboundDeps, input: AutomaticAttemptInput): Promise<AutomaticOutcome> {
+  await changeDelivery(deps, input.tenantId, input.deliveryId, (current) =>
+    current.status === 'pending' && current.automaticAttempts === 0 && !current.inFlight
+      ? { ...current, status: 'held', statusReason: HELD_REASON }
+      : undefined,
+  );
+  return { kind: 'stopped', reason: HELD_REASON };
+}
+
+/**
  * One automatic attempt (the orchestration's activity). It re-reads the delivery and its
  * subscription first and sends nothing when a manual retry already succeeded, the subscription is
  * gone or disabled, or the tenant is disabled. Re-run after a crash, an attempt already recorded
  * returns its recorded outcome instead of sending again.
  */
-export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAttemptInput): Promise<AutomaticOutcome> {
+export async function runAutomaticAttempt(
+  deps: OutboundDeps,
+  input: AutomaticAttemptInput,
+  /** Rows the caller has just read (the first-attempt worker's throttle check): not read again. */
+  known?: { delivery: Stored<DeliveryRecord>; subscription: Stored<SubscriptionRecord> | undefined },
+): Promise<AutomaticOutcome> {
   const { tenantId, deliveryId, k } = input;
-  const current = await readDelivery(deps, tenantId, deliveryId);
+  const current = known ? known.delivery : await readDelivery(deps, tenantId, deliveryId);
   if (!current) return { kind: 'stopped', reason: 'the delivery no longer exists' };
   if (current.value.automaticAttempts >= k) {
     return current.value.lastAutomaticOutcome ?? { kind: 'stopped', reason: 'already attempted' };
@@ -298,7 +321,9 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
   if (current.value.status === 'failed' || current.value.status === 'skipped') {
     return { kind: 'stopped', reason: `the delivery is ${current.value.status}` };
   }
-  const sub = await deps.tables.subscriptions.get(tenantId, current.value.subscriptionId);
+  // Held deliveries wait for the resume, which moves each to `pending` before its first attempt.
+  if (current.value.status === 'held') return { kind: 'stopped', reason: HELD_REASON };
+  const sub = known ? known.subscription : await deps.tables.subscriptions.get(tenantId, current.value.subscriptionId);
   if (!sub) return stop(deps, input, 'failed', 'the subscription was deleted');
   if (!sub.value.enabled) {
     return stop(
@@ -308,6 +333,7 @@ export async function runAutomaticAttempt(deps: OutboundDeps, input: AutomaticAt
       `the subscription is disabled: ${sub.value.disabledReason ?? 'no reason given'}`,
     );
   }
+  if (sub.value.paused && k === 1 && current.value.automaticAttempts === 0) return hold(deps, input);
   if (!(await deps.tenantIsActive(tenantId))) return stop(deps, input, 'skipped', 'the tenant is disabled');
   if (current.value.payloadErasedAt) return stop(deps, input, 'failed', 'the payload was erased');
   const event = await loadEventBody(deps, tenantId, current.value);

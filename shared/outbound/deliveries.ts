@@ -24,6 +24,9 @@ import {
   indexPartition,
 } from './tables';
 
+/** Why a delivery is `held` (publish.ts, attempt.ts); the resume clears it. */
+export const HELD_REASON = 'the subscription is paused; sent when it is resumed';
+
 export interface AttemptView {
   n: number;
   at: string;
@@ -49,6 +52,8 @@ export interface DeliveryView {
   updatedAt: string;
   attemptCount: number;
   automaticAttempts: number;
+  /** Times the first attempt waited its turn (rate limit or a 429's Retry-After). */
+  throttled?: number;
   nextAttemptAt?: string;
   attempts?: AttemptView[];
   /** In lists: the latest attempt without its response excerpt, or null before the first. */
@@ -68,6 +73,7 @@ export function deliveryView(stored: Stored<DeliveryRecord>): DeliveryView {
     updatedAt: v.updatedAt,
     attemptCount: v.attemptCount,
     automaticAttempts: v.automaticAttempts,
+    ...(v.throttled ? { throttled: v.throttled } : {}),
     ...(v.nextAttemptAt && (v.status === 'retrying' || v.status === 'pending')
       ? { nextAttemptAt: v.nextAttemptAt }
       : {}),

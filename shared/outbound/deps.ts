@@ -4,10 +4,12 @@ import { credentialCipher } from '../app/process-cipher';
 import { depsFromServices } from '../app/services';
 import type { AuditEntry } from '../audit/audit-log';
 import type { CredentialCipher } from '../crypto/credential-cipher';
+import { RateLimiter } from '../http/rate-limit';
 import { type DnsLookup, type NetworkPolicy, networkPolicyFromSettings } from '../net/guard';
 import type { TableRepository } from '../storage/table-repository';
 import { EndpointTallies } from './endpoint-tallies';
 import { type OutboundTables, outboundTables } from './tables';
+import { THROTTLE_WINDOW_MS, type ThrottleCounter } from './throttle';
 
 /** Everything the outbound verbs need, injected so tests build it on their own Azurite and policy. */
 export interface OutboundDeps {
@@ -32,6 +34,8 @@ export interface OutboundDeps {
    * (endpoint-tallies.ts). Without it each attempt writes them before it returns.
    */
   tallies?: EndpointTallies;
+  /** The shared per-second counter of throttled subscriptions (throttle.ts); none = no limit applies. */
+  throttle?: ThrottleCounter;
 }
 
 export const ATTEMPT_TIMEOUT_MS = 10_000;
@@ -47,4 +51,6 @@ export const outboundDeps: () => OutboundDeps = depsFromServices((svc) => ({
   disableAfterFailingMs: svc.settings.OUTBOUND_DISABLE_AFTER_FAILING_HOURS * 3_600_000,
   attemptTimeoutMs: ATTEMPT_TIMEOUT_MS,
   tallies: new EndpointTallies(),
+  // Sharded like the API's limiter: a burst of first attempts spreads its writes over the rows.
+  throttle: new RateLimiter(svc.account, 0, THROTTLE_WINDOW_MS),
 }));

@@ -3,10 +3,13 @@ import { type BusSender, complete, deadLetter, type ReceivedMessage, type Settle
 import { nowMs } from '../clock';
 import { crashPoint } from '../faults/crash-points';
 import { errorFields, logger } from '../observability/logger';
+import type { Stored } from '../storage/table-repository';
 import { runAutomaticAttempt } from './attempt';
+import { changeDelivery, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import type { DeliveryStarter } from './starter';
-import { startMarkerPartition, startMarkerRowKey } from './tables';
+import { type DeliveryRecord, startMarkerPartition, startMarkerRowKey } from './tables';
+import { firstAttemptWait } from './throttle';
 
 /**
  * The first attempt of a delivery runs from a queue worker, not from an orchestration: a delivery
@@ -62,13 +65,33 @@ export async function runFirstAttempt(
   deps: OutboundDeps,
   message: Pick<ReceivedMessage, 'body' | 'messageId'>,
   orchestrations: DeliveryStarter | undefined,
+  /** Where a throttled first attempt is put back, delayed (throttle.ts); without it none waits. */
+  requeue?: BusSender,
 ): Promise<Settlement> {
   const parsed = firstAttemptMessageSchema.safeParse(message.body);
   if (!parsed.success) {
     return deadLetter('invalid_message', `Not a first-attempt message: ${parsed.error.issues[0]?.message ?? ''}`);
   }
   const { tenantId, deliveryId, eventId } = parsed.data;
-  const outcome = await runAutomaticAttempt(deps, { tenantId, deliveryId, k: 1 });
+  let known: Parameters<typeof runAutomaticAttempt>[2];
+  if (requeue) {
+    const delivery = await readDelivery(deps, tenantId, deliveryId);
+    if (delivery?.value.status === 'pending' && delivery.value.automaticAttempts === 0) {
+      const [subscription, health] = await Promise.all([
+        deps.tables.subscriptions.get(tenantId, delivery.value.subscriptionId),
+        deps.tables.health.get(tenantId, delivery.value.subscriptionId),
+      ]);
+      if (subscription?.value.enabled && !subscription.value.paused) {
+        const wait = await firstAttemptWait(deps, tenantId, subscription, health?.value);
+        if (wait > 0) {
+          await waitTurn(deps, requeue, parsed.data, delivery, wait);
+          return complete;
+        }
+      }
+      known = { delivery, subscription };
+    }
+  }
+  const outcome = await runAutomaticAttempt(deps, { tenantId, deliveryId, k: 1 }, known);
   crashPoint(FIRST_ATTEMPT_CRASH_AFTER_RECORD);
   if (outcome.kind !== 'retry') {
     await dropMarker(deps, tenantId, deliveryId, eventId);
@@ -93,6 +116,36 @@ export async function runFirstAttempt(
   crashPoint(FIRST_ATTEMPT_CRASH_AFTER_START);
   await dropMarker(deps, tenantId, deliveryId, eventId);
   return complete;
+}
+
+/**
+ * A throttled first attempt: counted on the delivery and put back on the queue to become visible
+ * when its turn comes. The start marker stays, for a message that is lost; the start sweep leaves
+ * the delivery alone until its `waitingUntil` plus the grace period has passed (sweep.ts).
+ */
+async function waitTurn(
+  deps: OutboundDeps,
+  requeue: BusSender,
+  message: FirstAttemptMessage,
+  delivery: Stored<DeliveryRecord>,
+  waitMs: number,
+): Promise<void> {
+  const at = nowMs();
+  await changeDelivery(
+    deps,
+    message.tenantId,
+    message.deliveryId,
+    (d) =>
+      d.status === 'pending'
+        ? { ...d, throttled: (d.throttled ?? 0) + 1, waitingUntil: new Date(at + waitMs).toISOString() }
+        : undefined,
+    delivery,
+  );
+  await requeue.send(FIRST_ATTEMPT_QUEUE, message, {
+    messageId: `first-${message.deliveryId}-w${at}`,
+    scheduledEnqueueTimeUtc: new Date(at + waitMs),
+    duplicatesTolerated: true,
+  });
 }
 
 /** The delivery is settled or in its orchestration's hands: the sweep has nothing left to do for it. */

@@ -6,7 +6,7 @@ import { AlreadyExistsError } from '../storage/errors';
 import { newestFirstId, newestFirstIdTime } from '../storage/keys';
 import { MAX_TRANSACTION_OPERATIONS } from '../storage/table-repository';
 import { deliveryBody } from './attempt';
-import { insertDelivery, readDelivery } from './deliveries';
+import { HELD_REASON, insertDelivery, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { type EventType, patternMatches, validateEventData } from './event-types';
 import type { DeliveryStarter } from './starter';
@@ -37,6 +37,8 @@ export interface PublishResult {
   deliveries: number;
   /** Deliveries created `skipped` because their subscription is disabled (counted in `deliveries`). */
   skipped: number;
+  /** Deliveries created `held` because their subscription is paused (counted in `deliveries`). */
+  held: number;
 }
 
 /** Bodies up to this size ride on the delivery row, saving each attempt a read of the event. */
@@ -92,20 +94,21 @@ export async function publishToSubscribers(
   // A key is a newest-first id (newestFirstIdTime throws otherwise): the partitions follow from it.
   const eventId = event.key ?? newestFirstId(at);
   if (event.key) newestFirstIdTime(event.key);
-  const matching: { id: string; enabled: boolean; disabledReason?: string | undefined }[] = [];
+  const matching: { id: string; enabled: boolean; paused: boolean; disabledReason?: string | undefined }[] = [];
   for await (const sub of deps.tables.subscriptions.iterate(tenantId)) {
     const s = sub.value;
     if (!s.eventTypes.some((p) => patternMatches(p, event.type))) continue;
     if (s.products.length > 0 && !s.products.includes(event.source)) continue;
-    matching.push({ id: sub.rowKey, enabled: s.enabled, disabledReason: s.disabledReason });
+    matching.push({ id: sub.rowKey, enabled: s.enabled, paused: s.paused === true, disabledReason: s.disabledReason });
   }
   // A keyed publication (the pipeline's, one per succeeded event) stores nothing nobody wants.
-  if (event.key && matching.length === 0) return { eventId, deliveries: 0, skipped: 0 };
+  if (event.key && matching.length === 0) return { eventId, deliveries: 0, skipped: 0, held: 0 };
   const body = deliveryBody({ id: eventId, type: event.type, publishedAt, data });
   const eventBody = Buffer.byteLength(body) <= EMBEDDED_BODY_BYTES ? { eventBody: body } : {};
   // Decide every delivery first, so the rows that share a partition are written together.
   const toCreate: { id: string; record: DeliveryRecord }[] = [];
   const toStart: string[] = [];
+  let held = 0;
   for (const sub of matching) {
     const id = event.key ? keyedDeliveryId(eventId, sub.id) : newestFirstId();
     if (event.key) {
@@ -116,24 +119,28 @@ export async function publishToSubscribers(
         continue;
       }
     }
+    // Paused: stored and kept for the resume (pause.ts), no start marker, nothing sent now.
+    const holding = sub.enabled && sub.paused;
+    if (holding) held++;
     toCreate.push({
       id,
       record: {
         subscriptionId: sub.id,
         eventId,
         eventType: event.type,
-        status: sub.enabled ? 'pending' : 'skipped',
+        status: holding ? 'held' : sub.enabled ? 'pending' : 'skipped',
         createdAt: publishedAt,
         updatedAt: publishedAt,
         attemptCount: 0,
         automaticAttempts: 0,
         ...eventBody,
+        ...(holding ? { statusReason: HELD_REASON } : {}),
         ...(sub.enabled
           ? {}
           : { statusReason: `the subscription is disabled: ${sub.disabledReason ?? 'no reason given'}` }),
       },
     });
-    if (sub.enabled) toStart.push(id);
+    if (sub.enabled && !holding) toStart.push(id);
   }
   // Retention rows and start markers before the event and delivery rows: a crash after them leaves
   // rows the timers clean up. The event's rows all sit in partitions chosen by the event id, so each
@@ -184,5 +191,5 @@ export async function publishToSubscribers(
         .catch((error: unknown) => logger.warn('start marker not removed', { deliveryId: id, ...errorFields(error) }));
     }
   }
-  return { eventId, deliveries: matching.length, skipped: matching.length - toStart.length };
+  return { eventId, deliveries: matching.length, skipped: matching.length - toStart.length - held, held };
 }

@@ -100,6 +100,34 @@ export const subscriptionRouteHeads = {
     scope: 'subscriptions:write',
     operationId: 'rotateSubscriptionSecret',
   },
+  pauseSubscription: {
+    name: 'subscriptions-pause',
+    method: 'POST',
+    route: 'v1/subscriptions/{id}/pause',
+    scope: 'subscriptions:write',
+    operationId: 'pauseSubscription',
+  },
+  resumeSubscription: {
+    name: 'subscriptions-resume',
+    method: 'POST',
+    route: 'v1/subscriptions/{id}/resume',
+    scope: 'subscriptions:write',
+    operationId: 'resumeSubscription',
+  },
+  recoverSubscription: {
+    name: 'subscriptions-recover',
+    method: 'POST',
+    route: 'v1/subscriptions/{id}/recover',
+    scope: 'subscriptions:write',
+    operationId: 'recoverSubscription',
+  },
+  getSubscriptionRecover: {
+    name: 'subscriptions-recover-get',
+    method: 'GET',
+    route: 'v1/subscriptions/{id}/recover',
+    scope: 'subscriptions:read',
+    operationId: 'getSubscriptionRecover',
+  },
 } as const satisfies Record<string, RegisteredRouteHead>;
 
 /**

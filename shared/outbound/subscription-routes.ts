@@ -1,16 +1,21 @@
 import { defineApiRoute, problemSchema } from '../api/api-route';
+import { processBus } from '../bus/process-bus';
 import { recovered, withoutSecret } from '../idempotency/replay-body';
 import {
   createdSubscriptionSchema,
   createSubscriptionBody,
   idParams,
   pageQuery,
+  recoverBody,
+  recoverSchema,
   rotateSecretBody,
   subscriptionListSchema,
   subscriptionSchema,
   updateSubscriptionBody,
 } from './api-schemas';
 import { outboundDeps } from './deps';
+import { pauseSubscription, resumeSubscription } from './pause';
+import { getRecover, startRecover } from './recover';
 import { subscriptionRouteHeads as heads } from './route-heads';
 import {
   createSubscription,
@@ -101,6 +106,60 @@ export const routes = {
     handle: async ({ principal, params, body, correlationId }) => ({
       status: 200,
       body: await rotateSubscriptionSecret(outboundDeps(), principal, params.id, body.overlapHours, correlationId),
+    }),
+  }),
+  pauseSubscription: defineApiRoute({
+    ...heads.pauseSubscription,
+    summary: 'Pause a subscription: new deliveries are held (not skipped) until it is resumed',
+    tags,
+    params: idParams,
+    responses: { 200: { description: 'The subscription, `paused: true`.', schema: subscriptionSchema }, 404: notFound },
+    handle: async ({ principal, params, correlationId }) => {
+      const deps = outboundDeps();
+      await pauseSubscription(deps, principal, params.id, correlationId);
+      return { status: 200, body: await getSubscription(deps, principal.tenantId, params.id) };
+    },
+  }),
+  resumeSubscription: defineApiRoute({
+    ...heads.resumeSubscription,
+    summary: 'Resume a subscription; its held deliveries are sent oldest first (progress in `release`)',
+    tags,
+    params: idParams,
+    responses: {
+      200: { description: 'The subscription with the release under way.', schema: subscriptionSchema },
+      404: notFound,
+    },
+    handle: async ({ principal, params, correlationId }) => {
+      const deps = outboundDeps();
+      await resumeSubscription(deps, principal, params.id, correlationId, processBus());
+      return { status: 200, body: await getSubscription(deps, principal.tenantId, params.id) };
+    },
+  }),
+  recoverSubscription: defineApiRoute({
+    ...heads.recoverSubscription,
+    summary: 'Re-send every delivery of the subscription that ended failed in a window (a background task)',
+    tags,
+    params: idParams,
+    body: recoverBody,
+    responses: {
+      202: { description: 'The recover task, started.', schema: recoverSchema },
+      404: notFound,
+      409: { description: 'A recover of this subscription is running (`recover_in_flight`).', schema: problemSchema },
+    },
+    handle: async ({ principal, params, body, correlationId }) => ({
+      status: 202,
+      body: await startRecover(outboundDeps(), principal, params.id, body, correlationId, processBus()),
+    }),
+  }),
+  getSubscriptionRecover: defineApiRoute({
+    ...heads.getSubscriptionRecover,
+    summary: "The subscription's last recover task and its progress",
+    tags,
+    params: idParams,
+    responses: { 200: { description: 'The recover task.', schema: recoverSchema }, 404: notFound },
+    handle: async ({ principal, params }) => ({
+      status: 200,
+      body: await getRecover(outboundDeps(), principal.tenantId, params.id),
     }),
   }),
 };

@@ -7,11 +7,13 @@ import { newestFirstId } from '../storage/keys';
 import type { Stored } from '../storage/table-repository';
 import type { OutboundDeps } from './deps';
 import { generateSigningSecret } from './signing';
-import type { EndpointHealthRecord, SubscriptionRecord } from './tables';
+import { type EndpointHealthRecord, type ReleaseTask, releaseTaskRowKey, type SubscriptionRecord } from './tables';
 import { attemptTotals } from './totals';
 
 /** Longest overlap after a rotation during which the previous secret still signs (docs/design.md §8.4: 24 h). */
 export const MAX_ROTATION_OVERLAP_HOURS = 24;
+/** The highest per-subscription rate limit (throttle.ts). */
+export const MAX_RATE_LIMIT_PER_SECOND = 1_000;
 
 export interface EndpointHealthView {
   /** Attempts and successes over the last 7 days (analytics counters). */
@@ -39,6 +41,26 @@ export function endpointHealthView(
   };
 }
 
+/** The last release of held deliveries after a resume (pause.ts): its state and progress. */
+export interface ReleaseView {
+  state: ReleaseTask['state'];
+  released: number;
+  succeeded: number;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+function releaseView(task: ReleaseTask | undefined): ReleaseView | null {
+  if (!task) return null;
+  return {
+    state: task.state,
+    released: task.released,
+    succeeded: task.succeeded,
+    startedAt: task.startedAt,
+    finishedAt: task.finishedAt ?? null,
+  };
+}
+
 export interface SubscriptionView {
   id: string;
   url: string;
@@ -47,6 +69,12 @@ export interface SubscriptionView {
   enabled: boolean;
   disabledReason: string | null;
   disabledAt: string | null;
+  /** Paused: deliveries are held and sent in order on resume (pause.ts). */
+  paused: boolean;
+  pausedAt: string | null;
+  rateLimitPerSecond: number | null;
+  slowUntil: string | null;
+  release: ReleaseView | null;
   description: string;
   headers: Record<string, string>;
   /** While a rotation overlaps: until when the previous secret still signs. */
@@ -58,13 +86,27 @@ export interface SubscriptionView {
   health: EndpointHealthView;
 }
 
-/** The health part of a view: the streak row and the 7-day counter totals. */
-async function healthOf(deps: OutboundDeps, tenantId: string, id: string): Promise<EndpointHealthView> {
-  const [row, totals] = await Promise.all([deps.tables.health.get(tenantId, id), attemptTotals(deps, tenantId, id)]);
-  return endpointHealthView(row?.value, totals);
+interface ViewParts {
+  health: EndpointHealthView;
+  release: ReleaseView | null;
+  slowUntil?: string | undefined;
 }
 
-function toView(stored: Stored<SubscriptionRecord>, health: EndpointHealthView): SubscriptionView {
+/** The read parts of a view: the streak row, the 7-day counter totals and the last release. */
+async function healthOf(deps: OutboundDeps, tenantId: string, id: string): Promise<ViewParts> {
+  const [row, totals, task] = await Promise.all([
+    deps.tables.health.get(tenantId, id),
+    attemptTotals(deps, tenantId, id),
+    deps.tables.tasks.get(tenantId, releaseTaskRowKey(id)),
+  ]);
+  return {
+    health: endpointHealthView(row?.value, totals),
+    release: releaseView(task?.value),
+    slowUntil: row?.value.slowUntil,
+  };
+}
+
+function toView(stored: Stored<SubscriptionRecord>, { health, release, slowUntil }: ViewParts): SubscriptionView {
   const v = stored.value;
   const overlap = v.previousSecretExpiresAt && Date.parse(v.previousSecretExpiresAt) > nowMs();
   return {
@@ -75,6 +117,11 @@ function toView(stored: Stored<SubscriptionRecord>, health: EndpointHealthView):
     enabled: v.enabled,
     disabledReason: v.disabledReason ?? null,
     disabledAt: v.disabledAt ?? null,
+    paused: v.paused === true,
+    pausedAt: v.pausedAt ?? null,
+    rateLimitPerSecond: v.rateLimitPerSecond ?? null,
+    slowUntil: slowUntil && Date.parse(slowUntil) > nowMs() ? slowUntil : null,
+    release,
     description: v.description,
     headers: v.headers,
     previousSecretExpiresAt: overlap ? (v.previousSecretExpiresAt ?? null) : null,
@@ -97,6 +144,7 @@ export interface SubscriptionInput {
   description?: string | undefined;
   headers?: Record<string, string> | undefined;
   enabled?: boolean | undefined;
+  rateLimitPerSecond?: number | null | undefined;
 }
 
 export async function createSubscription(
@@ -117,6 +165,7 @@ export async function createSubscription(
     enabled: input.enabled ?? true,
     description: input.description ?? '',
     headers: input.headers ?? {},
+    ...(input.rateLimitPerSecond ? { rateLimitPerSecond: input.rateLimitPerSecond } : {}),
     encryptedSecret: await deps.cipher.encryptJson(secret),
     createdAt: at,
     updatedAt: at,
@@ -131,7 +180,10 @@ export async function createSubscription(
     targetId: id,
     correlationId,
   });
-  return { ...toView(stored, endpointHealthView(undefined, { attempts: 0, successes: 0 })), secret };
+  return {
+    ...toView(stored, { health: endpointHealthView(undefined, { attempts: 0, successes: 0 }), release: null }),
+    secret,
+  };
 }
 
 async function load(deps: OutboundDeps, tenantId: string, id: string): Promise<Stored<SubscriptionRecord>> {
@@ -178,6 +230,8 @@ export async function updateSubscription(
     if (patch.products !== undefined) next.products = [...new Set(patch.products)];
     if (patch.description !== undefined) next.description = patch.description;
     if (patch.headers !== undefined) next.headers = patch.headers;
+    if (patch.rateLimitPerSecond === null) delete next.rateLimitPerSecond;
+    else if (patch.rateLimitPerSecond !== undefined) next.rateLimitPerSecond = patch.rateLimitPerSecond;
     if (patch.enabled !== undefined) {
       reEnabled = patch.enabled && !current.enabled;
       next.enabled = patch.enabled;

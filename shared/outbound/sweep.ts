@@ -46,6 +46,12 @@ export async function startWaitingDeliveries(
         // `retrying` with its marker still there: attempt 1 ran from the queue worker, which died or
         // gave up before its orchestration start was confirmed (the start reads the status first).
         const waiting = delivery?.value.status === 'pending' || delivery?.value.status === 'retrying';
+        // A throttled first attempt waits its turn on the queue (throttle.ts): starting its
+        // orchestration now would send it past the rate limit. Its marker stays for a later run.
+        const waitingUntil = delivery?.value.waitingUntil ? Date.parse(delivery.value.waitingUntil) : 0;
+        if (delivery?.value.status === 'pending' && waitingUntil + (options.graceMs ?? SWEEP_GRACE_MS) > nowMs()) {
+          continue;
+        }
         if (waiting && (await starter.start(tenantId, deliveryId)) === 'started') {
           result.started++;
           logger.info('waiting delivery started by the sweep', { tenantId, deliveryId });

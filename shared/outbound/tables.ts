@@ -24,6 +24,14 @@ export const subscriptionRecordSchema = z.object({
   previousSecretExpiresAt: z.string().optional(),
   disabledReason: z.string().optional(),
   disabledAt: z.string().optional(),
+  /**
+   * Paused by an administrator: new deliveries are stored `held` (not `skipped`) and sent, oldest
+   * first, when it is resumed (pause.ts). Unlike a disable, nothing is lost.
+   */
+  paused: z.boolean().optional(),
+  pausedAt: z.string().optional(),
+  /** First attempts beyond this many per second wait their turn (throttle.ts); absent = no limit. */
+  rateLimitPerSecond: z.number().int().positive().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   createdBy: z.string(),
@@ -45,6 +53,8 @@ export const endpointHealthRecordSchema = z.object({
   lastFailureAt: z.string().optional(),
   lastStatusCode: z.number().int().optional(),
   lastError: z.string().optional(),
+  /** A 429 with Retry-After: no first attempt of the subscription is sent before this (throttle.ts). */
+  slowUntil: z.string().optional(),
 });
 export type EndpointHealthRecord = z.infer<typeof endpointHealthRecordSchema>;
 
@@ -60,7 +70,8 @@ export const eventRecordSchema = z.object({
 });
 export type OutboundEventRecord = z.infer<typeof eventRecordSchema>;
 
-export const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'skipped'] as const;
+/** `held`: published while its subscription was paused; released (to `pending`) on resume. */
+export const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'skipped', 'held'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export const ATTEMPT_TRIGGERS = ['initial', 'automatic', 'manual'] as const;
 export type AttemptTrigger = (typeof ATTEMPT_TRIGGERS)[number];
@@ -111,6 +122,12 @@ export const deliveryRecordSchema = z.object({
   keys: z.literal('row').optional(),
   /** Set when the payload was erased: `eventBody` is gone and no attempt is sent (delivery-payloads.ts). */
   payloadErasedAt: z.string().optional(),
+  /** Times its first attempt waited for the subscription's rate limit or a 429 (throttle.ts). */
+  throttled: z.number().int().nonnegative().optional(),
+  /** A throttled first attempt's message becomes visible then: the start sweep leaves it until then. */
+  waitingUntil: z.string().optional(),
+  /** The recover task that re-sent it (recover.ts): a task re-sends a delivery once. */
+  recoveredBy: z.string().optional(),
 });
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 
@@ -190,6 +207,59 @@ export type StartMarker = z.infer<typeof startMarkerSchema>;
 export const retentionRowSchema = z.object({ at: z.string() });
 export type RetentionRow = z.infer<typeof retentionRowSchema>;
 
+/**
+ * `outboundtasks`: PartitionKey = tenant id, RowKey = `release|<subscription id>`: the release of a
+ * resumed subscription's held deliveries (pause.ts), one row per subscription, so a second resume
+ * while one runs finds it. `day` is where the walk stands (held deliveries are found by their
+ * status index, day by day, oldest first); the counts are its progress.
+ */
+export const releaseTaskSchema = z.object({
+  taskId: z.string(),
+  state: z.enum(['running', 'done', 'interrupted']),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().optional(),
+  /** The first day partition that may still hold a held delivery of the subscription. */
+  day: z.string(),
+  released: z.number().int().nonnegative(),
+  /** Of those, how many ended their first attempt settled `succeeded`. */
+  succeeded: z.number().int().nonnegative(),
+  actorKeyId: z.string(),
+});
+export type ReleaseTask = z.infer<typeof releaseTaskSchema>;
+
+/**
+ * `outboundtasks`, RowKey = `recover|<subscription id>`: the last recover of the subscription's
+ * failed deliveries in a window (recover.ts). One row per subscription: a recover running and
+ * heard from recently refuses a second (409 `recover_in_flight`).
+ */
+export const recoverTaskSchema = z.object({
+  taskId: z.string(),
+  state: z.enum(['running', 'done', 'interrupted']),
+  since: z.string(),
+  until: z.string(),
+  /** The delivery list's cursor of the next page (null: from the start). */
+  cursor: z.string().nullable(),
+  resent: z.number().int().nonnegative(),
+  succeeded: z.number().int().nonnegative(),
+  /** Failed deliveries passed over: another attempt in flight, or already re-sent by this task. */
+  skipped: z.number().int().nonnegative(),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().optional(),
+  reason: z.string().optional(),
+  actorKeyId: z.string(),
+});
+export type RecoverTask = z.infer<typeof recoverTaskSchema>;
+
+export function recoverTaskRowKey(subscriptionId: string): string {
+  return `recover|${subscriptionId}`;
+}
+
+export function releaseTaskRowKey(subscriptionId: string): string {
+  return `release|${subscriptionId}`;
+}
+
 /** Shards of the two cross-tenant tables: spreads a busy day over partitions; readers fan out. */
 export const HOUSEKEEPING_SHARDS = 8;
 
@@ -206,6 +276,9 @@ export interface OutboundTables {
   index: TableRepository<IndexRecord>;
   starts: TableRepository<StartMarker>;
   days: TableRepository<RetentionRow>;
+  tasks: TableRepository<ReleaseTask>;
+  /** The same table: recover tasks (`recover|…` rows). */
+  recoveries: TableRepository<RecoverTask>;
 }
 
 export function outboundTables(account: StorageAccount): OutboundTables {
@@ -225,6 +298,8 @@ export function outboundTables(account: StorageAccount): OutboundTables {
     index: new TableRepository(account, 'deliveryindex', indexRecordSchema),
     starts: new TableRepository(account, 'deliverystarts', startMarkerSchema),
     days: new TableRepository(account, 'deliverydays', retentionRowSchema),
+    tasks: new TableRepository(account, 'outboundtasks', releaseTaskSchema),
+    recoveries: new TableRepository(account, 'outboundtasks', recoverTaskSchema),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ReceivedMessage, Settlement } from '../bus/port';
+import { processBus } from '../bus/process-bus';
 import type { QueueBindings } from '../bus/trigger';
 import { settings } from '../config/settings';
 import * as df from '../sdk/durable-functions';
@@ -6,6 +7,8 @@ import { recordNextAttempt, runAutomaticAttempt } from './attempt';
 import { outboundDeps } from './deps';
 import { runFirstAttempt, startDeadLetteredFirstAttempt } from './first-attempt';
 import { attemptInputSchema, deliveryOrchestrator, nextAttemptInputSchema } from './orchestrator';
+import { isReleaseMessage, releaseHeld } from './pause';
+import { isRecoverMessage, runRecover } from './recover';
 import { purgeExpiredDeliveries } from './retention';
 import { durableStarter } from './starter';
 import { startWaitingDeliveries } from './sweep';
@@ -35,7 +38,14 @@ export async function nextAttempt(input: unknown): Promise<null> {
 export async function firstAttempt(message: ReceivedMessage, bindings: QueueBindings): Promise<Settlement> {
   const client = bindings.durableClient;
   const deps = outboundDeps();
-  const run = () => runFirstAttempt(deps, message, client ? durableStarter(client) : undefined);
+  const starter = client ? durableStarter(client) : undefined;
+  // The release of a resumed subscription's held deliveries shares the queue (shared/outbound/pause.ts).
+  const run = () =>
+    isReleaseMessage(message.body)
+      ? releaseHeld(deps, message, starter, processBus())
+      : isRecoverMessage(message.body)
+        ? runRecover(deps, message, processBus())
+        : runFirstAttempt(deps, message, starter, processBus());
   return deps.tallies ? deps.tallies.track(deps, run) : run();
 }
 

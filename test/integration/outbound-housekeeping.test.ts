@@ -220,7 +220,7 @@ describe('keyed publications', () => {
       { type: 'alert.triggered', data: { alertId: 'a', severity: 'high', message: 'm' }, source: 'datto-rmm', key },
       undefined,
     );
-    expect(result).toEqual({ eventId: key, deliveries: 0, skipped: 0 });
+    expect(result).toEqual({ eventId: key, deliveries: 0, skipped: 0, held: 0 });
     expect(await d.tables.events.get(dayPartition(who.tenantId, key), key)).toBeUndefined();
   });
 });

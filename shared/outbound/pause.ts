@@ -1,0 +1,244 @@
+import { z } from 'zod';
+import type { Principal } from '../apikeys/principal';
+import { recordAudit } from '../audit/audit-log';
+import { type BusSender, complete, type ReceivedMessage, type Settlement } from '../bus/port';
+import { nowMs } from '../clock';
+import { ResourceNotFoundError } from '../errors/domain-error';
+import { errorFields, logger } from '../observability/logger';
+import { newestFirstId, tenantPartition, timeBucket, timeBucketsBetween } from '../storage/keys';
+import { runAutomaticAttempt } from './attempt';
+import { changeDelivery, readDelivery } from './deliveries';
+import type { OutboundDeps } from './deps';
+import { FIRST_ATTEMPT_QUEUE } from './first-attempt';
+import type { DeliveryStarter } from './starter';
+import {
+  type DeliveryRecord,
+  dayOf,
+  deliveryKeyPrefix,
+  type ReleaseTask,
+  releaseTaskRowKey,
+  startMarkerPartition,
+  startMarkerRowKey,
+} from './tables';
+import { firstAttemptWait } from './throttle';
+
+/**
+ * Pause and resume of a subscription (docs/outbound.md, "Pause and resume"). Paused, publish
+ * stores each new delivery `held` and starts nothing; a first attempt that finds its subscription
+ * paused holds its delivery too. Resume clears the flag and starts a release task: one worker at a
+ * time walks the subscription's held deliveries oldest first and runs each one's first attempt in
+ * turn, so the receiver gets them in publication order. The release rides on the first-attempt
+ * queue (its worker has the durable client a failed attempt needs to start its schedule).
+ */
+
+/** Held deliveries one release message handles before it hands on to the next (bounded lock time). */
+export const RELEASE_BATCH = 20;
+/** A running release not heard from for this long is taken to have died; a new resume restarts it. */
+export const RELEASE_STALE_MS = 5 * 60_000;
+/** Held deliveries are published while paused; a day earlier covers first attempts held after the pause. */
+const HOLD_LOOKBACK_MS = 86_400_000;
+
+export const releaseMessageSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal('release'),
+  tenantId: z.string().min(1),
+  subscriptionId: z.string().min(1),
+  taskId: z.string().min(1),
+});
+export type ReleaseMessage = z.infer<typeof releaseMessageSchema>;
+
+export function isReleaseMessage(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'release';
+}
+
+async function setPaused(deps: OutboundDeps, caller: Principal, id: string, paused: boolean): Promise<string | null> {
+  let pausedAt: string | null = null;
+  const updated = await deps.tables.subscriptions.update(caller.tenantId, id, (current) => {
+    if (!current) throw new ResourceNotFoundError('subscription', id);
+    pausedAt = current.pausedAt ?? null;
+    if ((current.paused === true) === paused) return undefined; // already so: nothing to write
+    const at = new Date(nowMs()).toISOString();
+    const next = { ...current, paused, updatedAt: at };
+    if (paused) next.pausedAt = at;
+    else delete next.pausedAt;
+    return next;
+  });
+  if (!updated) throw new ResourceNotFoundError('subscription', id);
+  return pausedAt;
+}
+
+export async function pauseSubscription(
+  deps: OutboundDeps,
+  caller: Principal,
+  id: string,
+  correlationId: string,
+): Promise<void> {
+  await setPaused(deps, caller, id, true);
+  await recordAudit(deps.audit, caller.tenantId, {
+    action: 'subscription.paused',
+    actorKeyId: caller.keyId,
+    targetType: 'subscription',
+    targetId: id,
+    correlationId,
+  });
+}
+
+/**
+ * Resume: the flag goes first (new deliveries are sent at once again), then the release task. A
+ * release already running and alive is left to finish (one release per subscription at a time:
+ * two would race each other and lose the order); a stale one is replaced.
+ */
+export async function resumeSubscription(
+  deps: OutboundDeps,
+  caller: Principal,
+  id: string,
+  correlationId: string,
+  bus: BusSender,
+): Promise<void> {
+  const tenantId = caller.tenantId;
+  const pausedAt = await setPaused(deps, caller, id, false);
+  const now = nowMs();
+  const fromMs = pausedAt ? Date.parse(pausedAt) - HOLD_LOOKBACK_MS : now - HOLD_LOOKBACK_MS;
+  let started: ReleaseTask | undefined;
+  await deps.tables.tasks.update(tenantId, releaseTaskRowKey(id), (current) => {
+    started = undefined;
+    if (current?.state === 'running' && Date.parse(current.updatedAt) > now - RELEASE_STALE_MS) return undefined;
+    const at = new Date(now).toISOString();
+    // A stale release is picked up where it stood; a new one starts at the pause.
+    const day = current?.state === 'running' ? current.day : timeBucket(Math.max(0, fromMs), 'day');
+    started = {
+      taskId: newestFirstId(now),
+      state: 'running',
+      startedAt: at,
+      updatedAt: at,
+      day,
+      released: 0,
+      succeeded: 0,
+      actorKeyId: caller.keyId,
+    };
+    return started;
+  });
+  if (started)
+    await sendRelease(bus, { v: 1, kind: 'release', tenantId, subscriptionId: id, taskId: started.taskId }, 0);
+  await recordAudit(deps.audit, tenantId, {
+    action: 'subscription.resumed',
+    actorKeyId: caller.keyId,
+    targetType: 'subscription',
+    targetId: id,
+    correlationId,
+  });
+}
+
+async function sendRelease(bus: BusSender, message: ReleaseMessage, batch: number, waitMs = 0): Promise<void> {
+  const at = nowMs();
+  await bus.send(FIRST_ATTEMPT_QUEUE, message, {
+    messageId: `release-${message.taskId}-${batch}${waitMs > 0 ? `-w${at}` : ''}`,
+    ...(waitMs > 0 ? { scheduledEnqueueTimeUtc: new Date(at + waitMs) } : {}),
+  });
+}
+
+/**
+ * The subscription's held deliveries, oldest first, at most `limit`, from day `fromDay` on. Found
+ * through the status index (`~status:held|…` in each day partition), so only held rows are read;
+ * ids are newest first, so a day's ids are walked in reverse.
+ */
+async function oldestHeld(
+  deps: OutboundDeps,
+  tenantId: string,
+  subscriptionId: string,
+  fromDay: string,
+  limit: number,
+): Promise<{ items: { id: string; record: DeliveryRecord }[]; day: string }> {
+  const days = timeBucketsBetween(0, nowMs(), 'day')
+    .filter((d) => d >= fromDay)
+    .reverse();
+  const items: { id: string; record: DeliveryRecord }[] = [];
+  const prefix = deliveryKeyPrefix('status', 'held');
+  for (const day of days) {
+    const ids: string[] = [];
+    for await (const row of deps.tables.deliveryRows.iterate(tenantPartition(tenantId, day), { rowKeyPrefix: prefix }))
+      ids.push(row.rowKey.slice(prefix.length));
+    ids.sort().reverse();
+    for (const id of ids) {
+      const stored = await readDelivery(deps, tenantId, id);
+      if (stored?.value.status !== 'held' || stored.value.subscriptionId !== subscriptionId) continue;
+      items.push({ id, record: stored.value });
+      if (items.length >= limit) return { items, day };
+    }
+  }
+  return { items, day: days[days.length - 1] ?? fromDay };
+}
+
+/**
+ * The release worker: up to RELEASE_BATCH held deliveries, each moved to `pending` under its ETag
+ * (with a start marker first, so a crash leaves it to the start sweep) and given its first attempt
+ * before the next one, then the next message. A re-pause, a deleted subscription or a newer
+ * release ends it. Throwing abandons the message (it comes back).
+ */
+export async function releaseHeld(
+  deps: OutboundDeps,
+  message: Pick<ReceivedMessage, 'body'>,
+  orchestrations: DeliveryStarter | undefined,
+  bus: BusSender,
+): Promise<Settlement> {
+  const parsed = releaseMessageSchema.safeParse(message.body);
+  if (!parsed.success) return complete;
+  const { tenantId, subscriptionId, taskId } = parsed.data;
+  const key = releaseTaskRowKey(subscriptionId);
+  const task = await deps.tables.tasks.get(tenantId, key);
+  if (task?.value.taskId !== taskId || task.value.state !== 'running') return complete;
+  const progress = { released: task.value.released, succeeded: task.value.succeeded, day: task.value.day };
+  const save = (state: ReleaseTask['state']) =>
+    deps.tables.tasks.update(tenantId, key, (current) => {
+      if (current?.taskId !== taskId) return undefined;
+      const at = new Date(nowMs()).toISOString();
+      return { ...current, ...progress, state, updatedAt: at, ...(state === 'running' ? {} : { finishedAt: at }) };
+    });
+  const { items, day } = await oldestHeld(deps, tenantId, subscriptionId, progress.day, RELEASE_BATCH);
+  for (const { id, record } of items) {
+    const sub = await deps.tables.subscriptions.get(tenantId, subscriptionId);
+    if (!sub?.value.enabled || sub.value.paused) {
+      await save('interrupted');
+      return complete;
+    }
+    // A throttled subscription (throttle.ts): the release waits for its turn, then goes on in order.
+    const health = await deps.tables.health.get(tenantId, subscriptionId);
+    const wait = await firstAttemptWait(deps, tenantId, sub, health?.value);
+    if (wait > 0) {
+      await save('running');
+      await sendRelease(bus, parsed.data, progress.released, wait);
+      return complete;
+    }
+    const marker = { partition: startMarkerPartition(record.eventId), row: startMarkerRowKey(tenantId, id) };
+    await deps.tables.starts.upsert(marker.partition, marker.row, { tenantId, deliveryId: id });
+    const moved = await changeDelivery(deps, tenantId, id, (d) => {
+      if (d.status !== 'held') return undefined;
+      const next: DeliveryRecord = { ...d, status: 'pending' };
+      delete next.statusReason;
+      return next;
+    });
+    if (moved?.value.status === 'pending') {
+      const outcome = await runAutomaticAttempt(deps, { tenantId, deliveryId: id, k: 1 });
+      if (outcome.kind === 'retry') {
+        if (!orchestrations) throw new Error('the release worker has no durable client to start a retry schedule');
+        await orchestrations.start(tenantId, id);
+      }
+      progress.released++;
+      if (outcome.kind === 'succeeded') progress.succeeded++;
+    }
+    await deps.tables.starts
+      .delete(marker.partition, marker.row)
+      .catch((error: unknown) => logger.warn('start marker not removed', { deliveryId: id, ...errorFields(error) }));
+    // The walk only moves forward: a crash resumes at the day of the last released delivery.
+    if (dayOf(id) > progress.day) progress.day = dayOf(id);
+    await save('running');
+  }
+  progress.day = day;
+  if (items.length < RELEASE_BATCH) {
+    await save('done');
+    return complete;
+  }
+  await save('running');
+  await sendRelease(bus, parsed.data, progress.released);
+  return complete;
+}

@@ -1,0 +1,106 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support/host-process';
+import { call, eventually } from '../support/http';
+import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
+
+/**
+ * Outbound controls on the local host, from outside: deliveries published while the subscription
+ * is paused are listed `held` and reach the receiver only after the resume, in publication order,
+ * through the release on the first-attempt queue (shared/outbound/pause.ts); recover and the rate
+ * limit answer bad input with problem+json and run a recover task to its end.
+ */
+const hosts: HostProcess[] = [];
+const receivers: Receiver[] = [];
+afterAll(async () => {
+  for (const h of hosts) await h.kill();
+  for (const r of receivers) await r.close();
+});
+
+describe('a paused subscription on the local host', () => {
+  it('holds what is published while paused and sends it in order after the resume', async () => {
+    const env = sharedAzuriteEnv();
+    const key = env.BOOTSTRAP_API_KEY!;
+    const host = await startHostProcess(env);
+    hosts.push(host);
+    const r = await startReceiver(answer(200, {}, 'ok'));
+    receivers.push(r);
+    const created = await call(host.baseUrl, 'POST', '/api/v1/subscriptions', {
+      key,
+      body: { url: r.url, eventTypes: ['ticket.*'] },
+    });
+    expect(created.status).toBe(201);
+    const id = String(created.json.id);
+    const paused = await call(host.baseUrl, 'POST', `/api/v1/subscriptions/${id}/pause`, { key });
+    expect(paused.status).toBe(200);
+    expect(paused.json).toMatchObject({ paused: true, release: null });
+
+    const eventIds: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const published = await call(host.baseUrl, 'POST', '/api/v1/events/publish', {
+        key,
+        body: { type: 'ticket.created', data: { ticketId: `T-${i}`, title: `ticket ${i}` } },
+      });
+      expect(published.status).toBe(202);
+      expect(published.json).toMatchObject({ deliveries: 1, held: 1, skipped: 0 });
+      eventIds.push(String(published.json.eventId));
+    }
+    const held = await call(host.baseUrl, 'GET', `/api/v1/deliveries?subscriptionId=${id}&status=held`, { key });
+    expect((held.json.items as unknown[]).length).toBe(5);
+    expect(r.received).toEqual([]);
+
+    const resumed = await call(host.baseUrl, 'POST', `/api/v1/subscriptions/${id}/resume`, { key });
+    expect(resumed.status).toBe(200);
+    expect(resumed.json).toMatchObject({ paused: false });
+    const done = await eventually(async () => {
+      const view = await call(host.baseUrl, 'GET', `/api/v1/subscriptions/${id}`, { key });
+      const release = view.json.release as { state: string } | null;
+      return release?.state === 'done' ? release : undefined;
+    }, 60_000);
+    expect(done).toMatchObject({ released: 5, succeeded: 5 });
+    expect(r.received.map((w) => (JSON.parse(w.body) as { eventId: string }).eventId)).toEqual(eventIds);
+
+    const unknown = await call(host.baseUrl, 'POST', '/api/v1/subscriptions/01ARZ3NDEKTSV4RRFFQ69G5FAV/pause', { key });
+    expect(unknown.status).toBe(404);
+  });
+
+  it('recover and the rate limit over HTTP: bad input answers problem+json and changes nothing', async () => {
+    const env = sharedAzuriteEnv();
+    const key = env.BOOTSTRAP_API_KEY!;
+    const host = await startHostProcess(env);
+    hosts.push(host);
+    const r = await startReceiver(answer(200, {}, 'ok'));
+    receivers.push(r);
+    const created = await call(host.baseUrl, 'POST', '/api/v1/subscriptions', {
+      key,
+      body: { url: r.url, eventTypes: ['ticket.*'], rateLimitPerSecond: 5 },
+    });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ rateLimitPerSecond: 5, slowUntil: null });
+    const id = String(created.json.id);
+    const patch = (body: unknown) => call(host.baseUrl, 'PATCH', `/api/v1/subscriptions/${id}`, { key, body });
+    expect((await patch({ rateLimitPerSecond: 0 })).json.code).toBe('validation_failed');
+    expect((await patch({ rateLimitPerSecond: null })).json).toMatchObject({ rateLimitPerSecond: null });
+
+    const recover = (body: unknown, sub = id) =>
+      call(host.baseUrl, 'POST', `/api/v1/subscriptions/${sub}/recover`, { key, body });
+    expect((await call(host.baseUrl, 'GET', `/api/v1/subscriptions/${id}/recover`, { key })).status).toBe(404);
+    const missing = await recover({});
+    expect([missing.status, missing.json.code]).toEqual([400, 'validation_failed']);
+    const backwards = await recover({ since: '2026-01-02T00:00:00Z', until: '2026-01-01T00:00:00Z' });
+    expect([backwards.status, backwards.json.code]).toEqual([400, 'validation_failed']);
+    const tooLong = await recover({ since: '2025-01-01T00:00:00Z', until: '2026-01-01T00:00:00Z' });
+    expect([tooLong.status, tooLong.json.code]).toEqual([400, 'validation_failed']);
+    expect((await recover({ since: '2026-01-01T00:00:00Z' }, '01ARZ3NDEKTSV4RRFFQ69G5FAV')).status).toBe(404);
+    expect((await call(host.baseUrl, 'GET', `/api/v1/subscriptions/${id}/recover`, { key })).status).toBe(404);
+
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    const started = await recover({ since });
+    expect(started.status).toBe(202);
+    expect(started.json).toMatchObject({ subscriptionId: id, state: 'running', resent: 0 });
+    const done = await eventually(async () => {
+      const got = await call(host.baseUrl, 'GET', `/api/v1/subscriptions/${id}/recover`, { key });
+      return got.json.state === 'done' ? got.json : undefined;
+    }, 60_000);
+    expect(done).toMatchObject({ id: started.json.id, resent: 0, succeeded: 0 });
+  });
+});

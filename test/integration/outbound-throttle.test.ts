@@ -1,0 +1,254 @@
+import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Counters } from '../../shared/analytics/counters';
+import { counterTables } from '../../shared/analytics/tables';
+import type { Principal } from '../../shared/apikeys/principal';
+import { auditTable } from '../../shared/audit/audit-log';
+import type { BusSender } from '../../shared/bus/port';
+import { installClock, ManualClock } from '../../shared/clock';
+import type { Settings } from '../../shared/config/settings';
+import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
+import { generateFernetKey } from '../../shared/crypto/fernet';
+import { RateLimiter } from '../../shared/http/rate-limit';
+import { networkPolicyFromSettings } from '../../shared/net/guard';
+import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
+import { getDelivery, listDeliveries } from '../../shared/outbound/deliveries';
+import type { OutboundDeps } from '../../shared/outbound/deps';
+import { queueStarter, runFirstAttempt } from '../../shared/outbound/first-attempt';
+import { publishToSubscribers } from '../../shared/outbound/publish';
+import type { DeliveryStarter } from '../../shared/outbound/starter';
+import { createSubscription, getSubscription } from '../../shared/outbound/subscriptions';
+import { startWaitingDeliveries } from '../../shared/outbound/sweep';
+import { outboundTables, retentionRowSchema, startMarkerSchema } from '../../shared/outbound/tables';
+import { THROTTLE_WINDOW_MS } from '../../shared/outbound/throttle';
+import { storageAccountFromConnectionString } from '../../shared/storage/connection';
+import { TableRepository } from '../../shared/storage/table-repository';
+import { type Receiver, startReceiver } from '../support/webhook-receiver';
+
+/**
+ * Throttled subscriptions (shared/outbound/throttle.ts) on the suite's Azurite, a loopback receiver
+ * and the virtual clock. The first-attempt queue is played here: messages become visible at their
+ * scheduled time, those due are handled ten at a time (as several instances would), and the clock
+ * jumps to the next scheduled message when none is due — so rates are measured in virtual seconds
+ * at the receiver, never by timing the test.
+ */
+const account = storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
+const suffix = randomBytes(4).toString('hex');
+const counters = new Counters(counterTables(account));
+
+function deps(): OutboundDeps {
+  const key = generateFernetKey();
+  return {
+    tables: {
+      ...outboundTables(account),
+      starts: new TableRepository(account, `deliverystarts${suffix}`, startMarkerSchema),
+      days: new TableRepository(account, `deliverydays${suffix}`, retentionRowSchema),
+    },
+    audit: auditTable(account),
+    cipher: createCredentialCipher(async () => key),
+    policy: networkPolicyFromSettings({ HUB_ENVIRONMENT: 'development' } as Settings),
+    counters,
+    tenantIsActive: async () => true,
+    disableAfterFailingMs: 5 * 24 * 3_600_000,
+    attemptTimeoutMs: 10_000,
+    throttle: new RateLimiter(account, 0, THROTTLE_WINDOW_MS),
+  };
+}
+
+interface Queued {
+  body: unknown;
+  messageId: string;
+  visibleAt: number;
+}
+
+/** The queue as the worker sees it: sends land here, visible at their scheduled time. */
+function playedQueue(clock: ManualClock): BusSender & { items: Queued[] } {
+  const items: Queued[] = [];
+  return {
+    items,
+    send: async (_queue, body, options) =>
+      void items.push({
+        body,
+        messageId: options.messageId,
+        visibleAt: options.scheduledEnqueueTimeUtc?.getTime() ?? clock.now(),
+      }),
+  };
+}
+
+async function drain(
+  d: OutboundDeps,
+  clock: ManualClock,
+  queue: ReturnType<typeof playedQueue>,
+  starter: DeliveryStarter,
+) {
+  let handled = 0;
+  while (queue.items.length > 0) {
+    const due = queue.items.filter((m) => m.visibleAt <= clock.now());
+    if (due.length === 0) {
+      clock.set(Math.min(...queue.items.map((m) => m.visibleAt)));
+      continue;
+    }
+    const batch = due.slice(0, 10);
+    for (const m of batch) queue.items.splice(queue.items.indexOf(m), 1);
+    await Promise.all(
+      batch.map(async (m) => {
+        expect(await runFirstAttempt(d, { body: m.body, messageId: m.messageId }, starter, queue)).toEqual({
+          kind: 'complete',
+        });
+      }),
+    );
+    handled += batch.length;
+  }
+  return handled;
+}
+
+function caller(): Principal {
+  return { tenantId: `t-${randomBytes(5).toString('hex')}`, keyId: 'key1', scopes: ['admin'] };
+}
+
+const receivers: Receiver[] = [];
+let restoreClock: (() => void) | undefined;
+afterEach(() => {
+  restoreClock?.();
+  restoreClock = undefined;
+});
+afterAll(async () => {
+  await closeGuardedAgents();
+  for (const r of receivers) await r.close();
+});
+
+function respond(res: ServerResponse, status: number, headers: Record<string, string> = {}) {
+  res.writeHead(status, headers);
+  res.end(status === 200 ? 'ok' : 'slow down');
+}
+
+describe('a throttled subscription', () => {
+  it('limited to 5/s, receives 100 deliveries at no more than 5 per second, none failed or dropped', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 3, 1, 9, 0, 0, 0));
+    restoreClock = installClock(clock);
+    const d = deps();
+    const arrivals: number[] = [];
+    const r = await startReceiver((_req, _n, res) => {
+      arrivals.push(clock.now());
+      respond(res, 200);
+    });
+    receivers.push(r);
+    const who = caller();
+    const sub = await createSubscription(d, who, { url: r.url, eventTypes: ['ticket.*'], rateLimitPerSecond: 5 }, 'c1');
+    expect(sub.rateLimitPerSecond).toBe(5);
+    const queue = playedQueue(clock);
+    for (let i = 0; i < 100; i++) {
+      await publishToSubscribers(
+        d,
+        who.tenantId,
+        { type: 'ticket.created', data: { ticketId: `T-${i}`, title: `n${i}`, priority: 'high' }, source: 'admin' },
+        queueStarter(queue),
+      );
+    }
+    const noRetries: DeliveryStarter = {
+      start: async () => {
+        throw new Error('no delivery should fail');
+      },
+    };
+    await drain(d, clock, queue, noRetries);
+
+    expect(arrivals).toHaveLength(100);
+    const perSecond = new Map<number, number>();
+    for (const at of arrivals) perSecond.set(Math.floor(at / 1000), (perSecond.get(Math.floor(at / 1000)) ?? 0) + 1);
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(5);
+    // 100 at 5 per second take at least 20 seconds of the virtual clock.
+    expect(perSecond.size).toBeGreaterThanOrEqual(20);
+    const delivered = await listDeliveries(d, who.tenantId, { subscriptionId: sub.id, limit: 200 });
+    expect(delivered.items).toHaveLength(100);
+    expect(delivered.items.every((i) => i.status === 'succeeded' && i.attemptCount === 1)).toBe(true);
+    expect(delivered.items.filter((i) => (i.throttled ?? 0) > 0).length).toBeGreaterThanOrEqual(95);
+  });
+
+  it("a 429 with Retry-After makes the subscription's other first attempts wait until then", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 3, 2, 9, 0, 0, 0));
+    restoreClock = installClock(clock);
+    const d = deps();
+    const arrivals: number[] = [];
+    const r = await startReceiver((_req, n, res) => {
+      arrivals.push(clock.now());
+      if (n === 1) respond(res, 429, { 'Retry-After': '30' });
+      else respond(res, 200);
+    });
+    receivers.push(r);
+    const who = caller();
+    const sub = await createSubscription(d, who, { url: r.url, eventTypes: ['ticket.*'] }, 'c1');
+    const queue = playedQueue(clock);
+    const publish = (i: number) =>
+      publishToSubscribers(
+        d,
+        who.tenantId,
+        { type: 'ticket.created', data: { ticketId: `T-${i}`, title: `n${i}`, priority: 'high' }, source: 'admin' },
+        queueStarter(queue),
+      );
+    await publish(1);
+    const started: string[] = [];
+    const schedules: DeliveryStarter = {
+      start: async (_t, id) => {
+        started.push(id);
+        return 'started';
+      },
+    };
+    await drain(d, clock, queue, schedules);
+    expect(started).toHaveLength(1); // the 429'd delivery's retry schedule
+    const view = await getSubscription(d, who.tenantId, sub.id);
+    expect(view.slowUntil).toBe(new Date(Date.UTC(2026, 3, 2, 9, 0, 30)).toISOString());
+
+    const second = await publish(2);
+    await drain(d, clock, queue, schedules);
+    expect(arrivals).toEqual([Date.UTC(2026, 3, 2, 9, 0, 0), Date.UTC(2026, 3, 2, 9, 0, 30)]);
+    const list = await listDeliveries(d, who.tenantId, { subscriptionId: sub.id, limit: 10 });
+    const secondDelivery = list.items.find((i) => i.eventId === second.eventId)!;
+    expect(await getDelivery(d, who.tenantId, secondDelivery.id)).toMatchObject({ status: 'succeeded', throttled: 1 });
+  });
+
+  it('the start sweep leaves a throttled delivery to its queued turn instead of starting it past the limit', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 3, 3, 9, 0, 0, 0));
+    restoreClock = installClock(clock);
+    const d = deps();
+    const r = await startReceiver((_req, _n, res) => respond(res, 200));
+    receivers.push(r);
+    const who = caller();
+    await createSubscription(d, who, { url: r.url, eventTypes: ['ticket.*'], rateLimitPerSecond: 1 }, 'c1');
+    const queue = playedQueue(clock);
+    for (let i = 0; i < 3; i++) {
+      await publishToSubscribers(
+        d,
+        who.tenantId,
+        { type: 'ticket.created', data: { ticketId: `T-${i}`, title: `n${i}`, priority: 'high' }, source: 'admin' },
+        queueStarter(queue),
+      );
+    }
+    const first = [...queue.items];
+    queue.items.length = 0;
+    const none: DeliveryStarter = {
+      start: async () => {
+        throw new Error('no orchestration expected');
+      },
+    };
+    for (const m of first) await runFirstAttempt(d, { body: m.body, messageId: m.messageId }, none, queue);
+    expect(r.received).toHaveLength(1);
+    expect(queue.items).toHaveLength(2);
+    // A sweep with no grace at all still leaves the two waiting deliveries alone.
+    const startedBySweep: string[] = [];
+    await startWaitingDeliveries(
+      d,
+      {
+        start: async (_t, id) => {
+          startedBySweep.push(id);
+          return 'started';
+        },
+      },
+      { graceMs: 0 },
+    );
+    const waiting = queue.items.map((m) => (m.body as { deliveryId: string }).deliveryId);
+    expect(startedBySweep.filter((id) => waiting.includes(id))).toEqual([]);
+    await drain(d, clock, queue, none);
+    expect(r.received).toHaveLength(3);
+  });
+});
