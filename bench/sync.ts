@@ -9,7 +9,8 @@ import { call } from '../test/support/http';
  * Sync benchmark (docs/sync.md, docs/benchmarks.md "Sync"): N Halo tickets (default 100,000) from
  * the fake Halo through a real local host process in pages of 100, on an in-memory Azurite.
  * Reports records per second and the host's RSS (idle, peak, and the growth against the
- * 150 MiB budget), sampled from /proc/<pid>/status while the run goes.
+ * 150 MiB budget), sampled from /proc/<pid>/status while the run goes, then walks the synced
+ * tickets through `GET /api/v1/tickets` in pages of 1,000 and reports that listing's seconds.
  *
  *   npm run bench:sync [-- <tickets> <batchSize>]
  *
