@@ -9,7 +9,8 @@ import { call } from '../test/support/http';
  * Sync benchmark (docs/sync.md, docs/benchmarks.md "Sync"): N Halo tickets (default 100,000) from
  * the fake Halo through a real local host process in pages of 100, on an in-memory Azurite.
  * Reports records per second and the host's RSS (idle, peak, and the growth against the
- * 150 MiB budget), sampled from /proc/<pid>/status while the run goes.
+ * 150 MiB budget), sampled from /proc/<pid>/status while the run goes, then walks the synced
+ * tickets through `GET /api/v1/tickets` in pages of 1,000 and reports that listing's seconds.
  *
  *   npm run bench:sync [-- <tickets> <batchSize>]
  *
@@ -80,6 +81,20 @@ async function main(): Promise<void> {
     }
     const seconds = (performance.now() - started) / 1000;
     const counts = state.counts as { created: number };
+    // The listing phase, as the e2e counts: every synced ticket through GET /api/v1/tickets.
+    const listStarted = performance.now();
+    let listed = 0;
+    let listRequests = 0;
+    let cursor: string | null = null;
+    do {
+      const query: string = `integrationId=${String(integration.json.id)}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page = await api('GET', `/api/v1/tickets?${query}`);
+      if (page.status !== 200) throw new Error(`list: ${page.text}`);
+      listed += (page.json.items as unknown[]).length;
+      listRequests++;
+      cursor = (page.json.nextCursor as string | null) ?? null;
+    } while (cursor);
+    const listSeconds = (performance.now() - listStarted) / 1000;
     const growthMiB = (peakKiB - idleKiB) / 1024;
     console.log(
       JSON.stringify(
@@ -92,6 +107,9 @@ async function main(): Promise<void> {
           pages: state.pagesCommitted,
           seconds: Number(seconds.toFixed(1)),
           recordsPerSecond: Math.round(counts.created / seconds),
+          listed,
+          listRequests,
+          listSeconds: Number(listSeconds.toFixed(1)),
           hostRssIdleMiB: Math.round(idleKiB / 1024),
           hostRssPeakMiB: Math.round(peakKiB / 1024),
           hostRssGrowthMiB: Math.round(growthMiB),

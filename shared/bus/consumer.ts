@@ -26,6 +26,12 @@ export interface QueueConsumer {
 
 export interface MessageSource {
   receive(maxMessages: number): Promise<LockedMessage[]>;
+  /**
+   * Calls `listener` when this process sends a message that is visible at once. Service Bus hands
+   * a waiting receiver a new message straight away; without this, a chain of messages (one sync
+   * page sends the next) would wait out the idle poll at every link. Returns the unsubscribe.
+   */
+  onArrival?(listener: () => void): () => void;
 }
 
 /** Storage queues return at most 32 messages per receive. */
@@ -49,10 +55,22 @@ export function runConsumer(
     wake = resolve;
   });
 
+  let arrived = false;
+  let arrival: () => void = () => {};
+  const unsubscribe = source.onArrival?.(() => {
+    arrived = true;
+    arrival();
+  });
   const pause = (ms: number) =>
     Promise.race([
       new Promise<void>((resolve) => {
+        // A message sent meanwhile by this process ends the idle wait (see MessageSource.onArrival).
+        if (arrived) return resolve();
         const timer = setTimeout(resolve, ms);
+        arrival = () => {
+          clearTimeout(timer);
+          resolve();
+        };
         stopRequested.then(() => clearTimeout(timer));
       }),
       stopRequested,
@@ -99,6 +117,7 @@ export function runConsumer(
       }
       let batch: LockedMessage[];
       try {
+        arrived = false;
         batch = await source.receive(Math.min(MAX_BATCH, concurrency - inflight.size));
       } catch (error) {
         log('warn', 'receive failed; backing off', { queue, error: describeError(error) });
@@ -107,8 +126,9 @@ export function runConsumer(
         continue;
       }
       if (batch.length === 0) {
+        const woken = arrived;
         await pause(idle);
-        idle = Math.min(idle * 2, maxPoll);
+        idle = woken || arrived ? basePoll : Math.min(idle * 2, maxPoll);
         continue;
       }
       idle = basePoll;
@@ -128,6 +148,7 @@ export function runConsumer(
   const stop = () => {
     stopped ??= (async () => {
       stopping = true;
+      unsubscribe?.();
       wake();
       await running;
       await Promise.allSettled([...inflight]);

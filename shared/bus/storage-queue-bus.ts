@@ -100,6 +100,8 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder, BacklogR
   readonly maxHideSeconds: number;
   private readonly dedup: DedupLedger;
   private readonly ready = new Map<string, Promise<QueueClient>>();
+  /** This process's consumers per queue, woken by a send visible at once (MessageSource.onArrival). */
+  private readonly arrivalListeners = new Map<string, Set<() => void>>();
   private readonly log: BusLog;
 
   constructor(
@@ -220,7 +222,15 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder, BacklogR
     const receiveOptions = options.lockDurationSeconds ? { lockDurationSeconds: options.lockDurationSeconds } : {};
     return runConsumer(
       queue,
-      { receive: (maxMessages) => this.receive(queue, { ...receiveOptions, maxMessages }) },
+      {
+        receive: (maxMessages) => this.receive(queue, { ...receiveOptions, maxMessages }),
+        onArrival: (listener) => {
+          const listeners = this.arrivalListeners.get(queue) ?? new Set<() => void>();
+          this.arrivalListeners.set(queue, listeners);
+          listeners.add(listener);
+          return () => listeners.delete(listener);
+        },
+      },
       handler,
       options,
       this.log,
@@ -343,6 +353,7 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder, BacklogR
       visibilityTimeout: hideSeconds(delayMs, this.maxHideSeconds),
       messageTimeToLive: -1,
     });
+    if (delayMs <= 0) for (const listener of this.arrivalListeners.get(queue) ?? []) listener();
   }
 
   /**

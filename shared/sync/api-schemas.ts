@@ -106,12 +106,16 @@ export const syncRunListQuery = z
 
 export const syncRunIdParams = z.strictObject({ id: z.string().regex(/^[0-9A-Z]{26}$/, 'a sync run id') });
 
+/** The largest record list page: one Table Storage query page. */
+export const MAX_RECORD_LIST_LIMIT = 1000;
+
 const vendorIdText = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'a vendor id');
 
 export const recordListQuery = z
   .strictObject({
     integrationId: z.string().min(1).max(64).meta({ description: 'The integration the records were synced from.' }),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    // Up to 1,000, Table Storage's own page: a walk of 100,000 synced records is ~100 requests, not 500.
+    limit: z.coerce.number().int().min(1).max(MAX_RECORD_LIST_LIMIT).default(50),
     cursor: z.string().min(1).max(4096).optional(),
     clientId: vendorIdText.optional(),
     siteId: vendorIdText.optional(),

@@ -35,6 +35,9 @@ function rssKiB(pid: number | undefined): number {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Seconds since `from`, for the phase timings the test prints (docs/benchmarks.md "Sync"); never asserted. */
+const secondsSince = (from: number) => ((performance.now() - from) / 1000).toFixed(1);
+
 /** Fails with the host's log when the run commits nothing for a minute (a stuck chain, not a slow one). */
 function progressWatch(output: () => string) {
   let last = -1;
@@ -85,6 +88,7 @@ describe('sync: Halo PSA, 100,000 tickets, a SIGKILL mid-run', () => {
     });
     expect(started.status, started.text).toBe(202);
     const runId = String(started.json.id);
+    const syncStarted = performance.now();
 
     // Let a good part of the run commit, then kill the host without warning.
     let peakKiB = idleKiB;
@@ -99,6 +103,8 @@ describe('sync: Halo PSA, 100,000 tickets, a SIGKILL mid-run', () => {
       await pause(POLL_MS);
     }
     await host.kill();
+    const killedAt = performance.now();
+    const untilKill = secondsSince(syncStarted);
     const atKill = (
       await (async () => {
         host = await startHostProcess(env);
@@ -124,23 +130,30 @@ describe('sync: Halo PSA, 100,000 tickets, a SIGKILL mid-run', () => {
     });
     // Tickets at the kill's page were written twice at most: replays count as they did the first time.
     expect((final.counts as { skipped: number }).skipped).toBe(0);
+    const resumed = secondsSince(killedAt);
     process.stderr.write(
       `sync e2e: host RSS idle ${Math.round(idleKiB / 1024)} MiB, peak ${Math.round(peakKiB / 1024)} MiB (first host and restarted host)\n`,
     );
 
-    // Count through the API, page by page.
+    // Count through the API, page by page, at the largest page the list takes (fewest requests).
+    const listStarted = performance.now();
+    let requests = 0;
     const seen = new Set<string>();
     let rows = 0;
     let cursor: string | null = null;
     do {
-      const query: string = `integrationId=${integrationId}&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const query: string = `integrationId=${integrationId}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
       const page = await api('GET', `/api/v1/tickets?${query}`);
       expect(page.status, page.text).toBe(200);
       const items = page.json.items as { id: string }[];
       for (const item of items) seen.add(item.id);
       rows += items.length;
       cursor = (page.json.nextCursor as string | null) ?? null;
+      requests++;
     } while (cursor);
+    process.stderr.write(
+      `sync e2e: phases — sync until the kill ${untilKill} s, restart to completion ${resumed} s, listing ${secondsSince(listStarted)} s (${requests} requests)\n`,
+    );
     expect(rows).toBe(TICKETS);
     expect(seen.size).toBe(TICKETS);
     expect(halo.refusals).toEqual([]);
