@@ -191,5 +191,8 @@ export async function publishToSubscribers(
         .catch((error: unknown) => logger.warn('start marker not removed', { deliveryId: id, ...errorFields(error) }));
     }
   }
-  return { eventId, deliveries: matching.length, skipped: matching.length - toStart.length - held, held };
+  // Skipped = disabled subscriptions, whether their rows were written now or by an earlier run of
+  // the same key (a replayed publication must not count deliveries that already went as skipped).
+  const skipped = matching.filter((s) => !s.enabled).length;
+  return { eventId, deliveries: matching.length, skipped, held };
 }

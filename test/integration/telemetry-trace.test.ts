@@ -16,6 +16,7 @@ import {
   recordEvent,
   recordProbeStateChange,
   recordReplayGuardHit,
+  recordSyncRun,
   recordTransaction,
   shutdownTelemetry,
   useTelemetryExporters,
@@ -181,6 +182,19 @@ describe('telemetry across a webhook, its stage hops and a vendor call', () => {
       routedBy: 'manual',
     });
     recordEvent(EVENT_NAMES.routingFailed, { tenantId: 'tenant-1', vendor: 'autotask', code: 'no_team' });
+    // A finished sync run (shared/sync/metrics-telemetry.ts): counts and a code, never records.
+    recordSyncRun({
+      tenantId: 'tenant-1',
+      integrationId: 'int-2',
+      syncRunId: 'run-1',
+      vendor: 'halopsa',
+      entity: 'clients,tickets',
+      outcome: 'failed',
+      durationMs: 1200,
+      records: 300,
+      warnings: 2,
+      code: '429',
+    });
     await flushTelemetry();
     // A copy: the exporter's list grows with the backlog's own queue send below.
     const collected = [...spans.getFinishedSpans()];
