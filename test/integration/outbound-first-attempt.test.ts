@@ -3,14 +3,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import { auditTable } from '../../shared/audit/audit-log';
 import type { BusSender, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
-import type { Settings } from '../../shared/config/settings';
-import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
-import { generateFernetKey } from '../../shared/crypto/fernet';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
-import { networkPolicyFromSettings } from '../../shared/net/guard';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { getDelivery } from '../../shared/outbound/deliveries';
 import type { OutboundDeps } from '../../shared/outbound/deps';
@@ -27,15 +22,9 @@ import { publishToSubscribers } from '../../shared/outbound/publish';
 import { durableStarter, type OrchestrationClient } from '../../shared/outbound/starter';
 import { createSubscription } from '../../shared/outbound/subscriptions';
 import { SWEEP_GRACE_MS, startWaitingDeliveries } from '../../shared/outbound/sweep';
-import {
-  outboundTables,
-  retentionRowSchema,
-  startMarkerPartition,
-  startMarkerRowKey,
-  startMarkerSchema,
-} from '../../shared/outbound/tables';
+import { startMarkerPartition, startMarkerRowKey } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { TableRepository } from '../../shared/storage/table-repository';
+import { isolatedOutboundDeps } from '../support/outbound-deps';
 import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -50,21 +39,7 @@ const suffix = randomBytes(4).toString('hex');
 const counters = new Counters(counterTables(account));
 
 function deps(): OutboundDeps {
-  const key = generateFernetKey();
-  return {
-    tables: {
-      ...outboundTables(account),
-      starts: new TableRepository(account, `deliverystarts${suffix}`, startMarkerSchema),
-      days: new TableRepository(account, `deliverydays${suffix}`, retentionRowSchema),
-    },
-    audit: auditTable(account),
-    cipher: createCredentialCipher(async () => key),
-    policy: networkPolicyFromSettings({ HUB_ENVIRONMENT: 'development' } as Settings),
-    counters,
-    tenantIsActive: async () => true,
-    disableAfterFailingMs: 5 * 24 * 3_600_000,
-    attemptTimeoutMs: 10_000,
-  };
+  return isolatedOutboundDeps(account, suffix, counters);
 }
 
 /** The bus as publish sees it: the messages it was handed, in order. */

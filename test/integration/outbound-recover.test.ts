@@ -3,13 +3,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import { auditTable } from '../../shared/audit/audit-log';
 import type { BusSender, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
-import type { Settings } from '../../shared/config/settings';
-import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
-import { generateFernetKey } from '../../shared/crypto/fernet';
-import { networkPolicyFromSettings } from '../../shared/net/guard';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { runAutomaticAttempt } from '../../shared/outbound/attempt';
 import { getDelivery, listDeliveries } from '../../shared/outbound/deliveries';
@@ -18,9 +13,8 @@ import { publishToSubscribers } from '../../shared/outbound/publish';
 import { getRecover, runRecover, startRecover } from '../../shared/outbound/recover';
 import type { DeliveryStarter } from '../../shared/outbound/starter';
 import { createSubscription } from '../../shared/outbound/subscriptions';
-import { outboundTables, retentionRowSchema, startMarkerSchema } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { TableRepository } from '../../shared/storage/table-repository';
+import { isolatedOutboundDeps } from '../support/outbound-deps';
 import { type Receiver, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -34,22 +28,8 @@ const suffix = randomBytes(4).toString('hex');
 const counters = new Counters(counterTables(account));
 
 function deps(): OutboundDeps {
-  const key = generateFernetKey();
-  return {
-    tables: {
-      ...outboundTables(account),
-      starts: new TableRepository(account, `deliverystarts${suffix}`, startMarkerSchema),
-      days: new TableRepository(account, `deliverydays${suffix}`, retentionRowSchema),
-    },
-    audit: auditTable(account),
-    cipher: createCredentialCipher(async () => key),
-    policy: networkPolicyFromSettings({ HUB_ENVIRONMENT: 'development' } as Settings),
-    counters,
-    tenantIsActive: async () => true,
-    // Failing endpoints here must not be disabled by the streak.
-    disableAfterFailingMs: 365 * 24 * 3_600_000,
-    attemptTimeoutMs: 10_000,
-  };
+  // Failing endpoints here must not be disabled by the streak.
+  return isolatedOutboundDeps(account, suffix, counters, { disableAfterFailingMs: 365 * 24 * 3_600_000 });
 }
 
 function recordingBus(): BusSender & { sent: { queue: string; body: unknown; options: SendOptions }[] } {

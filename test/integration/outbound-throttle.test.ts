@@ -4,14 +4,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import { auditTable } from '../../shared/audit/audit-log';
 import type { BusSender } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
-import type { Settings } from '../../shared/config/settings';
-import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
-import { generateFernetKey } from '../../shared/crypto/fernet';
 import { RateLimiter } from '../../shared/http/rate-limit';
-import { networkPolicyFromSettings } from '../../shared/net/guard';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { getDelivery, listDeliveries } from '../../shared/outbound/deliveries';
 import type { OutboundDeps } from '../../shared/outbound/deps';
@@ -20,10 +15,9 @@ import { publishToSubscribers } from '../../shared/outbound/publish';
 import type { DeliveryStarter } from '../../shared/outbound/starter';
 import { createSubscription, getSubscription } from '../../shared/outbound/subscriptions';
 import { startWaitingDeliveries } from '../../shared/outbound/sweep';
-import { outboundTables, retentionRowSchema, startMarkerSchema } from '../../shared/outbound/tables';
 import { THROTTLE_WINDOW_MS } from '../../shared/outbound/throttle';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { TableRepository } from '../../shared/storage/table-repository';
+import { isolatedOutboundDeps } from '../support/outbound-deps';
 import { type Receiver, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -38,22 +32,7 @@ const suffix = randomBytes(4).toString('hex');
 const counters = new Counters(counterTables(account));
 
 function deps(): OutboundDeps {
-  const key = generateFernetKey();
-  return {
-    tables: {
-      ...outboundTables(account),
-      starts: new TableRepository(account, `deliverystarts${suffix}`, startMarkerSchema),
-      days: new TableRepository(account, `deliverydays${suffix}`, retentionRowSchema),
-    },
-    audit: auditTable(account),
-    cipher: createCredentialCipher(async () => key),
-    policy: networkPolicyFromSettings({ HUB_ENVIRONMENT: 'development' } as Settings),
-    counters,
-    tenantIsActive: async () => true,
-    disableAfterFailingMs: 5 * 24 * 3_600_000,
-    attemptTimeoutMs: 10_000,
-    throttle: new RateLimiter(account, 0, THROTTLE_WINDOW_MS),
-  };
+  return isolatedOutboundDeps(account, suffix, counters, { throttle: new RateLimiter(account, 0, THROTTLE_WINDOW_MS) });
 }
 
 interface Queued {
