@@ -70,7 +70,13 @@ export type StageResult =
       /** Fields of the event this stage sets (type, normalised event, SOP, run), written with its move. */
       patch?: Omit<EventPatch, 'status' | 'stage' | 'errorType'>;
     }
-  | { kind: 'done'; status: 'succeeded' | 'awaiting_approval' | 'processing' | 'filtered'; detail?: string }
+  | {
+      kind: 'done';
+      status: 'succeeded' | 'awaiting_approval' | 'processing' | 'filtered';
+      detail?: string;
+      /** Fields of the event this stage sets (a filtered event's normalised form and rule). */
+      patch?: Omit<EventPatch, 'status' | 'stage' | 'errorType'>;
+    }
   | {
       kind: 'fail';
       errorType: ErrorType;
@@ -339,6 +345,10 @@ export function stageHandler(
         row,
       );
       moved = true;
+    } else if (result.kind === 'done' && result.patch && !TERMINAL.has(event.status)) {
+      // A stage that ends the event sets its fields with the row already read; the status follows
+      // the record, as for every ending, so the write after it uses this row's ETag.
+      current = await updateEvent(event.tenantId, event.id, result.patch, row);
     }
     const stored = await recordStage(event.tenantId, event.id, record);
     crashPoint(STAGE_CRASH_POINTS.afterRecord(stage));

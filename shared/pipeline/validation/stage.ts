@@ -1,5 +1,5 @@
 import { normalizedEventSchema } from '../../events/contract';
-import { loadEventPayloadText, updateEvent } from '../../events/event-store';
+import { loadEventPayloadText } from '../../events/event-store';
 import { matchIngestFilter } from '../../inbound/ingest-filter';
 import { ingestFiltersOf } from '../../inbound/ingest-filters';
 import { routeTicketEvent } from '../../routing/ticket-events';
@@ -32,13 +32,12 @@ export async function validateEvent(ctx: StageContext): Promise<StageResult> {
       ? matchIngestFilter(await ingestFiltersOf(event.tenantId, event.webhookId), event.id, normalized)
       : undefined;
   if (filtered) {
-    // A filtered event's normalised form and rule are written here (the runner's `done` write
-    // carries only the status); the runner's ETag-conditional write then re-reads once.
-    await updateEvent(event.tenantId, event.id, { type: normalized.type, normalized, filteredBy: filtered.name });
     return {
       kind: 'done',
       status: 'filtered',
       detail: `filtered by "${filtered.name}" (${filtered.description})`.slice(0, 200),
+      // Written by the runner with the row it read, before the event ends `filtered`.
+      patch: { type: normalized.type, normalized, filteredBy: filtered.name },
     };
   }
   // A PSA ticket event gets its team here, before SOP matching can fail it (docs/routing.md).
