@@ -9,19 +9,16 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processCounters } from '../../shared/analytics/deps';
 import type { Principal } from '../../shared/apikeys/principal';
-import { services } from '../../shared/app/services';
 import type { BusSender, ReceivedMessage, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock/index';
 import { integrationDeps } from '../../shared/integrations/deps';
-import { createIntegration, getIntegration, openIntegrationSession } from '../../shared/integrations/integrations';
-import { logger } from '../../shared/observability/logger';
+import { createIntegration } from '../../shared/integrations/integrations';
 import { flushTelemetry, shutdownTelemetry, useTelemetryExporters } from '../../shared/observability/telemetry';
 import { EVENT_NAMES, METRIC_NAMES } from '../../shared/observability/telemetry-names';
-import { routingDeps } from '../../shared/routing/deps';
 import { timeBucket } from '../../shared/storage/keys';
+import { syncDeps } from '../../shared/sync/deps';
 import { handleSyncPage } from '../../shared/sync/engine';
 import { getSyncRun, type SyncDeps, startSync } from '../../shared/sync/runs';
-import { syncTables } from '../../shared/sync/tables';
 import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
 import { installLocalSettings } from '../support/local-settings';
 
@@ -75,15 +72,8 @@ afterAll(async () => {
 function setup() {
   const caller: Principal = { tenantId: `tn-${randomUUID().slice(0, 8)}`, keyId: 'key1', scopes: ['admin'] };
   const bus = new RecordingBus();
-  const deps: SyncDeps = {
-    tables: syncTables(services().account),
-    bus,
-    integration: (c, id) => getIntegration(integrationDeps(), c, id),
-    openSession: (tenantId, integrationId, correlationId) =>
-      openIntegrationSession(integrationDeps(), tenantId, integrationId, correlationId),
-    routing: routingDeps(),
-    log: logger,
-  };
+  // The hub's own sync deps, with a bus the test delivers from by hand.
+  const deps: SyncDeps = { ...syncDeps(), bus };
   return { caller, bus, deps };
 }
 

@@ -1,21 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
-import { services } from '../../shared/app/services';
 import type { BusSender, ReceivedMessage, SendOptions } from '../../shared/bus/port';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { integrationDeps } from '../../shared/integrations/deps';
-import { createIntegration, getIntegration, openIntegrationSession } from '../../shared/integrations/integrations';
-import { logger } from '../../shared/observability/logger';
+import { createIntegration } from '../../shared/integrations/integrations';
 import { putRoutingConfig } from '../../shared/routing/config';
 import { listDecisions, reassignTicket } from '../../shared/routing/decisions';
 import { routingDeps } from '../../shared/routing/deps';
 import { listRoutingErrors } from '../../shared/routing/routing-errors';
 import type { StartSyncBody } from '../../shared/sync/api-schemas';
+import { syncDeps } from '../../shared/sync/deps';
 import { CRASH_AFTER_RECORDS, handleSyncPage } from '../../shared/sync/engine';
 import { getSyncedTicket } from '../../shared/sync/record-list';
 import { getSyncRun, type SyncDeps, startSync } from '../../shared/sync/runs';
-import { syncTables } from '../../shared/sync/tables';
 import { routableHaloTicket, severityWord } from '../../shared/sync/ticket-routing';
 import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
 import { installLocalSettings } from '../support/local-settings';
@@ -69,15 +67,8 @@ afterAll(async () => {
 function setup() {
   const caller: Principal = { tenantId: `sr-${randomUUID().slice(0, 8)}`, keyId: 'key1', scopes: ['admin'] };
   const bus = new RecordingBus();
-  const deps: SyncDeps = {
-    tables: syncTables(services().account),
-    bus,
-    integration: (c, id) => getIntegration(integrationDeps(), c, id),
-    openSession: (tenantId, integrationId, correlationId) =>
-      openIntegrationSession(integrationDeps(), tenantId, integrationId, correlationId),
-    log: logger,
-    routing: routingDeps(),
-  };
+  // The hub's own sync deps, with a bus the test delivers from by hand.
+  const deps: SyncDeps = { ...syncDeps(), bus };
   return { caller, bus, deps };
 }
 
