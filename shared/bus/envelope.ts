@@ -148,6 +148,18 @@ export function toReceivedMessage(envelope: Envelope, deliveryCount: number): Re
   };
 }
 
+/** The envelope a received message came in (the inverse of toReceivedMessage), for a copy without a lock. */
+export function envelopeOf(message: ReceivedMessage): Envelope {
+  return {
+    v: 1,
+    messageId: message.messageId,
+    body: message.body,
+    enqueuedTimeUtc: message.enqueuedTimeUtc.toISOString(),
+    ...(message.correlationId !== undefined ? { correlationId: message.correlationId } : {}),
+    applicationProperties: { ...message.applicationProperties },
+  };
+}
+
 /** The dead-lettered copy: Service Bus keeps reason and description as application properties. */
 export function deadLetterEnvelope(
   envelope: Envelope,

@@ -4,6 +4,7 @@ import {
   assertQueueName,
   deadLetterEnvelope,
   type Envelope,
+  envelopeOf,
   MAX_SEND_BYTES,
   newEnvelope,
   serializeEnvelope,
@@ -259,15 +260,7 @@ export class MemoryBus implements BusSender, DeadLetterForwarder, BacklogReader 
     reason: string,
     description: string,
   ): Promise<void> {
-    const envelope: Envelope = {
-      v: 1,
-      messageId: message.messageId,
-      body: message.body,
-      enqueuedTimeUtc: message.enqueuedTimeUtc.toISOString(),
-      ...(message.correlationId !== undefined ? { correlationId: message.correlationId } : {}),
-      applicationProperties: { ...message.applicationProperties },
-    };
-    this.writeDeadLetter(queue, envelope, reason, description, message.deliveryCount);
+    this.writeDeadLetter(queue, envelopeOf(message), reason, description, message.deliveryCount);
   }
 
   // --- used by MemoryLock ----------------------------------------------------------------------

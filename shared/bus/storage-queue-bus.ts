@@ -8,6 +8,7 @@ import {
   assertQueueName,
   deadLetterEnvelope,
   type Envelope,
+  envelopeOf,
   hideSeconds,
   MAX_SEND_BYTES,
   MAX_VISIBILITY_SECONDS,
@@ -292,15 +293,7 @@ export class StorageQueueBus implements BusSender, DeadLetterForwarder, BacklogR
     reason: string,
     description: string,
   ): Promise<void> {
-    const envelope: Envelope = {
-      v: 1,
-      messageId: message.messageId,
-      body: message.body,
-      enqueuedTimeUtc: message.enqueuedTimeUtc.toISOString(),
-      ...(message.correlationId !== undefined ? { correlationId: message.correlationId } : {}),
-      applicationProperties: { ...message.applicationProperties },
-    };
-    await this.writeDeadLetter(queue, envelope, reason, description, message.deliveryCount);
+    await this.writeDeadLetter(queue, envelopeOf(message), reason, description, message.deliveryCount);
   }
 
   /**
