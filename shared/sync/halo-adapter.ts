@@ -144,6 +144,3 @@ export const haloSyncAdapter: SyncAdapter = {
 };
 
 /** The adapter of a vendor, or undefined where sync is still to come (docs/sync.md, "What is left"). */
-export function syncAdapterFor(vendor: string): SyncAdapter | undefined {
-  return vendor === 'halopsa' ? haloSyncAdapter : undefined;
-}

@@ -10,8 +10,8 @@ import { escapeKey, newestFirstId } from '../storage/keys';
 import type { Stored } from '../storage/table-repository';
 import type { VendorSession } from '../vendors/contract';
 import type { SyncEntity, SyncFilters, SyncStep } from './adapter';
+import { syncAdapterFor } from './adapters';
 import type { StartSyncBody, SyncErrorView, SyncRunView, SyncWarningView } from './api-schemas';
-import { syncAdapterFor } from './halo-adapter';
 import { sendPage } from './messages';
 import type { SyncRunRow, SyncTables } from './tables';
 
