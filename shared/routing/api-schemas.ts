@@ -110,6 +110,9 @@ export const routingConfigSchema = z
     clientLinks: z.array(clientLinkSchema),
     rules: z.array(ruleSchema),
     defaultTeamId: z.string().nullable(),
+    configured: z.boolean().meta({
+      description: 'false until a config is first saved: tickets are then not routed and nothing is recorded for them.',
+    }),
     version: z.number().int().meta({ description: 'Also the ETag; 0 while the tenant has saved none.' }),
     updatedAt: z.string().nullable(),
   })

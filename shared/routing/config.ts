@@ -22,7 +22,10 @@ export interface RoutingDeps {
   audit: TableRepository<AuditEntry>;
 }
 
-/** The config of a tenant that has saved none: no teams, so every ticket is a routing error. */
+/**
+ * The config of a tenant that has saved none (version 0): routing is not configured there, so
+ * routeTicket decides nothing and writes nothing for its tickets.
+ */
 export const EMPTY_DOCUMENT: RoutingDocument = { teams: [], clientLinks: [], rules: [], defaultTeamId: null };
 
 export interface LoadedConfig {
@@ -69,7 +72,7 @@ export async function loadRoutingConfig(deps: RoutingDeps, tenantId: string): Pr
 }
 
 export function configView(loaded: Pick<LoadedConfig, 'document' | 'version' | 'updatedAt'>): RoutingConfigView {
-  return { ...loaded.document, version: loaded.version, updatedAt: loaded.updatedAt };
+  return { ...loaded.document, configured: loaded.version > 0, version: loaded.version, updatedAt: loaded.updatedAt };
 }
 
 /** The ETag of a config version: strong, quoted, the version number. */

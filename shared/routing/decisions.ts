@@ -25,7 +25,9 @@ export type RouteSource = 'sync' | 'webhook';
 
 export type RouteResult =
   | { outcome: 'routed'; decision: DecisionView; created: boolean }
-  | { outcome: 'unrouted'; error: RoutingErrorView };
+  | { outcome: 'unrouted'; error: RoutingErrorView }
+  /** The tenant has never saved a routing config: nothing is decided and nothing is written. */
+  | { outcome: 'not_configured' };
 
 export interface RouteOptions {
   source: RouteSource;
@@ -65,7 +67,9 @@ function isUnreadable(error: unknown): error is RoutingConfigUnreadableError {
 /**
  * Route one ticket: client link → rules → default, persisted with what decided it. A ticket
  * nothing decides (no default team) is a routing error, recorded and listed, not an exception:
- * the sync or pipeline step that asked goes on.
+ * the sync or pipeline step that asked goes on. A tenant that has never saved a routing config
+ * has not asked for routing: its tickets are "not configured", and nothing is written for them
+ * (docs/routing.md, "Not configured"), so an unused feature costs no row per ticket.
  */
 export async function routeTicket(
   deps: RoutingDeps,
@@ -102,14 +106,11 @@ export async function routeTicket(
       'The saved routing config could not be read; save it again with PUT /api/v1/routing.',
     );
   }
+  // No decision can exist without a config either: a reassignment needs a team the config defines.
+  if (config.version === 0) return { outcome: 'not_configured' };
   const outcome = decideTeam(config.document, ticket);
   if (outcome.teamId === null || outcome.by === null) {
-    return failed(
-      'no_team',
-      config.version === 0
-        ? 'No routing config is saved: define teams and a default team with PUT /api/v1/routing.'
-        : 'No client link or rule matched and the routing config has no default team.',
-    );
+    return failed('no_team', 'No client link or rule matched and the routing config has no default team.');
   }
   const at = new Date(nowMs()).toISOString();
   const row: DecisionRow = {

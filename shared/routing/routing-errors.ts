@@ -1,7 +1,7 @@
 import { nowMs } from '../clock';
 import { recordEvent } from '../observability/telemetry';
 import { EVENT_NAMES } from '../observability/telemetry-names';
-import { newestFirstId } from '../storage/keys';
+import { escapeKey, newestFirstId, timeBucket } from '../storage/keys';
 import type { Stored } from '../storage/table-repository';
 import type { RoutingErrorView } from './api-schemas';
 import type { RoutingDeps } from './config';
@@ -17,12 +17,30 @@ function view(stored: Stored<RoutingErrorRow>): RoutingErrorView {
   return { id: stored.rowKey, ...stored.value };
 }
 
+/** Tenant-days this process has already marked, so a burst of errors costs one day-row write. */
+const markedDays = new Set<string>();
+const MAX_MARKED = 10_000;
+
+/**
+ * The day row goes first: an error row is never stored without the day row retention finds it by
+ * (a crash in between leaves a day row with nothing under it, which the purge simply removes).
+ */
+async function markErrorDay(deps: RoutingDeps, tenantId: string, atMs: number): Promise<void> {
+  const day = timeBucket(atMs, 'day');
+  const marker = `${day}|${tenantId}`;
+  if (markedDays.has(marker)) return;
+  await deps.tables.errorDays.upsert(day, escapeKey(tenantId), { tenantId });
+  if (markedDays.size >= MAX_MARKED) markedDays.clear();
+  markedDays.add(marker);
+}
+
 export async function recordRoutingError(
   deps: RoutingDeps,
   tenantId: string,
   error: Omit<RoutingErrorRow, 'at'>,
 ): Promise<RoutingErrorView> {
   const at = nowMs();
+  await markErrorDay(deps, tenantId, at);
   const row: RoutingErrorRow = { ...error, message: error.message.slice(0, 500), at: new Date(at).toISOString() };
   const stored = await deps.tables.errors.insert(tenantId, newestFirstId(at), row);
   recordEvent(EVENT_NAMES.routingFailed, { tenantId, vendor: error.vendor, code: error.code });

@@ -13,6 +13,8 @@ import { TableRepository } from '../storage/table-repository';
  *   ticket: the team it has now and routing's own first decision beside it, which the accuracy
  *   metric compares.
  * - `routingerrors`: PartitionKey = tenant id, RowKey newest first. Tickets routing could not decide.
+ * - `routingerrordays`: PartitionKey = UTC day (`YYYYMMDD`), RowKey = tenant id (escaped). The
+ *   tenants that recorded a routing error that day, so retention finds old errors without a scan.
  */
 
 export const CONFIG_ROW = 'config';
@@ -70,10 +72,14 @@ export const routingErrorRowSchema = z.object({
 });
 export type RoutingErrorRow = z.infer<typeof routingErrorRowSchema>;
 
+export const routingErrorDayRowSchema = z.object({ tenantId: z.string() });
+export type RoutingErrorDayRow = z.infer<typeof routingErrorDayRowSchema>;
+
 export interface RoutingTables {
   config: TableRepository<ConfigRow>;
   decisions: TableRepository<DecisionRow>;
   errors: TableRepository<RoutingErrorRow>;
+  errorDays: TableRepository<RoutingErrorDayRow>;
 }
 
 export function routingTables(account: StorageAccount): RoutingTables {
@@ -81,5 +87,6 @@ export function routingTables(account: StorageAccount): RoutingTables {
     config: new TableRepository(account, 'routingrules', configRowSchema),
     decisions: new TableRepository(account, 'routingdecisions', decisionRowSchema),
     errors: new TableRepository(account, 'routingerrors', routingErrorRowSchema),
+    errorDays: new TableRepository(account, 'routingerrordays', routingErrorDayRowSchema),
   };
 }

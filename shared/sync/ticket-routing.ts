@@ -69,8 +69,8 @@ export interface TicketRoutingContext {
 
 /**
  * Routes the tickets a page created; returns how many it handed to routing. A tenant that has
- * saved no routing config is skipped with one read per page: routing is not set up there, and a
- * `no_team` error per synced ticket (100,000 on a first sync) would bury the errors that matter.
+ * saved no routing config is skipped with one read per page: routeTicket would write nothing for
+ * its tickets either (routing not configured), but only after two reads per ticket.
  * Storage failures throw, so the bus delivers the page again and the replay routes what is left.
  */
 export async function routeCreatedTickets(

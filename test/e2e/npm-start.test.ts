@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
+import { HALO_FAKE_CREDENTIALS } from '../fakes/halopsa';
 import { captureOutput, outputMatch, ROOT } from '../support/host-process';
 
 const dirs: string[] = [];
@@ -41,6 +43,19 @@ describe('npm start', () => {
       expect(health.status, output()).toBe(200);
       // The example settings start the fake vendors for the README tour, each on its own port.
       expect(output()).toMatch(/Fake vendors[\s\S]*autotask\s+http:\/\/127\.0\.0\.1:\d+[\s\S]*receiver\s+http/);
+      // The fake Halo PSA and Autotask share the tour's company ("Resolve a conflict" in the README),
+      // read through each vendor's own API as the hub reads it.
+      const haloUrl = /halopsa\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output())![1]!;
+      const autotaskUrl = /autotask\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output())![1]!;
+      expect(await tourCompanies(haloUrl, autotaskUrl)).toEqual({
+        halopsa: { id: 12, name: 'Contoso Ltd', phonenumber: '+44 20 7946 0000', website: 'https://contoso.example' },
+        autotask: {
+          id: 29683,
+          companyName: 'Contoso Ltd',
+          phone: '+44 20 7946 0000',
+          webAddress: 'https://contoso.example',
+        },
+      });
       // The banner lists every function with its route.
       expect(output()).toContain('api-keys-create');
       expect(output()).toMatch(/\[POST\] http:\/\/localhost:\d+\/api\/v1\/api-keys/);
@@ -72,3 +87,42 @@ describe('npm start', () => {
     expect(afterStop).toBe('refused');
   }, 60_000);
 });
+
+/** The tour company as each fake serves it: Halo client 12 and Autotask company 29683. */
+async function tourCompanies(haloUrl: string, autotaskUrl: string) {
+  const token = await fetch(`${haloUrl}/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: HALO_FAKE_CREDENTIALS.clientId,
+      client_secret: HALO_FAKE_CREDENTIALS.clientSecret,
+      scope: 'all',
+    }),
+  }).then(async (r) => ((await r.json()) as { access_token: string }).access_token);
+  const clients = await fetch(`${haloUrl}/api/Client`, { headers: { authorization: `Bearer ${token}` } }).then(
+    async (r) => ((await r.json()) as { clients: Array<Record<string, unknown>> }).clients,
+  );
+  const companies = await fetch(`${autotaskUrl}/ATServicesRest/V1.0/Companies/query`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ApiIntegrationCode: FAKE_AUTOTASK_CREDENTIALS.integrationCode,
+      UserName: FAKE_AUTOTASK_CREDENTIALS.username,
+      Secret: FAKE_AUTOTASK_CREDENTIALS.secret,
+    },
+    body: JSON.stringify({
+      filter: [{ op: 'eq', field: 'id', value: 29683 }],
+      includeFields: ['id', 'companyName', 'phone', 'webAddress'],
+    }),
+  }).then(async (r) => ((await r.json()) as { items: Array<Record<string, unknown>> }).items);
+  const pick = (row: Record<string, unknown> | undefined, fields: string[]) =>
+    Object.fromEntries(fields.map((f) => [f, row?.[f]]));
+  return {
+    halopsa: pick(
+      clients.find((c) => c.id === 12),
+      ['id', 'name', 'phonenumber', 'website'],
+    ),
+    autotask: pick(companies[0], ['id', 'companyName', 'phone', 'webAddress']),
+  };
+}

@@ -38,7 +38,14 @@ describe('routing over HTTP', () => {
     const empty = await call(host.baseUrl, 'GET', '/api/v1/routing', { key });
     expect(empty.status).toBe(200);
     expect(empty.headers.get('etag')).toBe('"0"');
-    expect(empty.json).toMatchObject({ teams: [], rules: [], clientLinks: [], defaultTeamId: null, version: 0 });
+    expect(empty.json).toMatchObject({
+      teams: [],
+      rules: [],
+      clientLinks: [],
+      defaultTeamId: null,
+      configured: false,
+      version: 0,
+    });
 
     const unconditional = await call(host.baseUrl, 'PUT', '/api/v1/routing', { key, body: fixture.config });
     expect(problemOf(unconditional)).toEqual({
@@ -71,7 +78,7 @@ describe('routing over HTTP', () => {
     });
     expect(saved.status).toBe(200);
     expect(saved.headers.get('etag')).toBe('"1"');
-    expect(saved.json).toMatchObject({ version: 1, defaultTeamId: 'desktop' });
+    expect(saved.json).toMatchObject({ version: 1, configured: true, defaultTeamId: 'desktop' });
 
     const stale = await call(host.baseUrl, 'PUT', '/api/v1/routing', {
       key,

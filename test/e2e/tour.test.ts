@@ -91,6 +91,15 @@ describe('npm run tour', () => {
       expect(output).toContain('"code":"signature_invalid"');
       expect(output).toContain('whsec_ included');
       expect(output).toMatch(/awaiting_approval[\s\S]*"status":"approved"[\s\S]*\nsucceeded\n/);
+      // Routing before any config: not configured, and nothing recorded for the tickets before it.
+      expect(output).toMatch(/Not configured yet[\s\S]*?\n\[false,0\]\n/);
+      expect(output).toMatch(/Tickets routing cannot decide[\s\S]*?\n\[\]\n/);
+      // Resolve a conflict: one shared company, one conflict, the chosen value in both, one event.
+      expect(output).toMatch(/Match the companies[\s\S]*?\n\[4,1\]\n/);
+      expect(output).toContain('[[],1]');
+      expect(output).toContain('["+44 20 7946 0000",["halopsa +44 20 7946 1111","autotask +44 20 7946 2222"]]');
+      expect(output).toContain('["halopsa +44 20 7946 3333","autotask +44 20 7946 3333"]');
+      expect(output).toMatch(/heard company\.updated once[\s\S]*?\n\[\["phone"\]\]\n/);
     } finally {
       process.kill(-host.pid!, 'SIGINT');
     }

@@ -5,7 +5,8 @@ import type { HaloFakeServer } from './halopsa';
 /**
  * Company writes for entity sync (docs/entity-sync.md), added to the Halo and Autotask fakes by
  * these functions so the fakes' other tests are untouched:
- * - Halo `POST /api/Client [ {id, …fields} ]` changes the seeded client (`listings`), answers the saved objects;
+ * - Halo `POST /api/Client [ {id, …fields} ]` changes the seeded client (`listings`, else the fake's
+ *   own `clients`), answers the saved objects;
  * - Autotask `PATCH /V1.0/Companies {id, …fields}` changes the company in `entities.Companies`, answers `{itemId}`.
  */
 
@@ -19,6 +20,13 @@ export function withHaloClientWrites(halo: HaloFakeServer): HaloFakeServer {
       const id = Number(raw.id);
       if (!Number.isInteger(id) || id <= 0) return { status: 400, json: { message: 'A client update needs its id.' } };
       const { id: _id, ...fields } = raw;
+      if (!halo.listings.has('clients')) {
+        // The unseeded clients (the fake `npm start` runs): changed in place.
+        const client = halo.clients.find((c) => c.id === id);
+        if (!client) return { status: 400, json: { message: `Client ${id} was not found.` } };
+        saved.push(Object.assign(client, fields));
+        continue;
+      }
       halo.listings.touch('clients', id, fields, new Date());
       saved.push(halo.listings.record('clients', id));
     }

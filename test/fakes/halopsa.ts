@@ -70,6 +70,8 @@ export class HaloFakeServer extends FakeVendorServer {
   reusedRefreshTokens = 0;
   /** Seeded listings for sync (test/fakes/halopsa-listing.ts); unseeded entities answer as before. */
   readonly listings = new HaloListings();
+  /** The clients `GET /api/Client` answers while no client listing is seeded; this server's own copy. */
+  readonly clients: Array<Record<string, unknown>> = CLIENTS.map((c) => ({ ...c }));
 
   /**
    * Sends a delivery the way Halo calls a webhook: to its URL, with its Basic credentials when its
@@ -223,9 +225,10 @@ export function createHaloFake(): HaloFakeServer {
   server.route('GET', '/api/Client', (req) => {
     if (!authorised(req)) return unauthorised;
     if (server.listings.has('clients')) return server.listings.reply('clients', req);
-    const size = Math.min(100, Math.max(1, Number(req.query.page_size ?? CLIENTS.length) || CLIENTS.length));
+    const clients = server.clients;
+    const size = Math.min(100, Math.max(1, Number(req.query.page_size ?? clients.length) || clients.length));
     const paged = req.query.pageinate === 'true';
-    return { json: { record_count: CLIENTS.length, clients: paged ? CLIENTS.slice(0, size) : CLIENTS } };
+    return { json: { record_count: clients.length, clients: paged ? clients.slice(0, size) : clients } };
   });
 
   server.route('GET', '/api/Tickets', (req) => {

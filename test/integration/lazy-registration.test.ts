@@ -16,6 +16,7 @@ import { START_SWEEP_SCHEDULE } from '../../shared/outbound/sweep';
 import { PROBE_QUEUE } from '../../shared/probes/probe-message';
 import { PROBE_SCHEDULE } from '../../shared/probes/schedule';
 import { RECONCILE_SCHEDULE } from '../../shared/reconcile/weekly';
+import { ROUTING_RETENTION_SCHEDULE } from '../../shared/routing/retention';
 import type { AppRegistration } from '../support/app-registrations';
 import { ROOT } from '../support/host-process';
 
@@ -143,6 +144,7 @@ describe('registering the app', () => {
     expect(trigger('webhooks-renewal')?.['schedule']).toBe(RENEWAL_SCHEDULE);
     expect(trigger('idempotency-keys-purge')?.['schedule']).toBe(IDEMPOTENCY_PURGE_SCHEDULE);
     expect(trigger('reconcile-weekly-timer')?.['schedule']).toBe(RECONCILE_SCHEDULE);
+    expect(trigger('routing-errors-retention')?.['schedule']).toBe(ROUTING_RETENTION_SCHEDULE);
     expect(trigger(DELIVERY_ORCHESTRATOR)?.type).toBe('orchestrationTrigger');
     expect(trigger(ATTEMPT_ACTIVITY)?.type).toBe('activityTrigger');
     expect(trigger(NEXT_ATTEMPT_ACTIVITY)?.type).toBe('activityTrigger');

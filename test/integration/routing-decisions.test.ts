@@ -4,8 +4,14 @@ import type { Principal } from '../../shared/apikeys/principal';
 import { auditTable } from '../../shared/audit/audit-log';
 import { routingAccuracy } from '../../shared/routing/accuracy';
 import { type RoutableTicket, routableTicketSchema, routingConfigBody } from '../../shared/routing/api-schemas';
-import { linkClients, loadRoutingConfig, putRoutingConfig, type RoutingDeps } from '../../shared/routing/config';
-import { getDecision, reassignTicket, routeTicket } from '../../shared/routing/decisions';
+import {
+  configView,
+  linkClients,
+  loadRoutingConfig,
+  putRoutingConfig,
+  type RoutingDeps,
+} from '../../shared/routing/config';
+import { getDecision, listDecisions, reassignTicket, routeTicket } from '../../shared/routing/decisions';
 import { listRoutingErrors } from '../../shared/routing/routing-errors';
 import { routingTables } from '../../shared/routing/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
@@ -100,15 +106,31 @@ describe('routing decisions (Azurite)', () => {
     expect(new Set(results.map((r) => (r.outcome === 'routed' ? r.decision.decidedAt : '')))).toHaveLength(1);
   });
 
+  // docs/decisions.md §81: this used to record a `no_team` routing error per ticket; a tenant that
+  // never saved a routing config now gets nothing written at all.
+  it('with no saved config a ticket is not routed (not configured) and nothing is written', async () => {
+    const caller = tenant();
+    const t = ticketOf(caller.tenantId, { vendor: 'autotask', ticketId: '1', subject: 'x' });
+    expect(await routeTicket(deps, t, { source: 'sync' })).toEqual({ outcome: 'not_configured' });
+    expect(await routeTicket(deps, { ...t, ticketId: '2' }, { source: 'webhook', eventId: 'ev-2' })).toEqual({
+      outcome: 'not_configured',
+    });
+    expect((await listRoutingErrors(deps, caller.tenantId, { limit: 10 })).items).toEqual([]);
+    expect((await listDecisions(deps, caller.tenantId, { limit: 10 })).items).toEqual([]);
+    await expect(getDecision(deps, caller.tenantId, 'autotask', '1')).rejects.toMatchObject({ code: 'not_found' });
+    expect(configView(await loadRoutingConfig(deps, caller.tenantId))).toMatchObject({ configured: false, version: 0 });
+  });
+
   it('a ticket nothing decides is a routing error, listed newest first, and no decision is stored', async () => {
     const caller = tenant();
+    const saved = await putRoutingConfig(deps, caller, { ...config, defaultTeamId: null }, '"0"', 'c');
+    expect(saved).toMatchObject({ configured: true, version: 1 });
     const t = ticketOf(caller.tenantId, { vendor: 'autotask', ticketId: '1', subject: 'x' });
     const result = await routeTicket(deps, t, { source: 'sync' });
     expect(result).toMatchObject({
       outcome: 'unrouted',
       error: { code: 'no_team', vendor: 'autotask', ticketId: '1' },
     });
-    await putRoutingConfig(deps, caller, { ...config, defaultTeamId: null }, '"0"', 'c');
     await routeTicket(deps, { ...t, ticketId: '2' }, { source: 'webhook', eventId: 'ev-2' });
     const listed = await listRoutingErrors(deps, caller.tenantId, { limit: 10 });
     expect(listed.items.map((e) => [e.ticketId, e.code, e.source, e.eventId])).toEqual([
