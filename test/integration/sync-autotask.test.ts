@@ -3,11 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
 import type { BusSender, ReceivedMessage, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock/index';
+import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { integrationDeps } from '../../shared/integrations/deps';
 import { createIntegration } from '../../shared/integrations/integrations';
 import type { SyncEntity } from '../../shared/sync/adapter';
 import { syncDeps } from '../../shared/sync/deps';
-import { handleSyncPage } from '../../shared/sync/engine';
+import { CRASH_AFTER_RECORDS, handleSyncPage } from '../../shared/sync/engine';
 import { getSyncedRecord, listSyncedRecords } from '../../shared/sync/record-list';
 import { getSyncRun, type SyncDeps, startSync } from '../../shared/sync/runs';
 import { AutotaskFake, autotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
@@ -42,6 +43,8 @@ class RecordingBus implements BusSender {
   }
 }
 
+class CrashForTest extends Error {}
+
 let autotask: AutotaskFake;
 let restoreClock: (() => void) | undefined;
 const clock = new ManualClock(Date.UTC(2026, 5, 1));
@@ -53,10 +56,14 @@ beforeAll(async () => {
   restoreClock = installClock(clock);
   autotask = new AutotaskFake();
   await autotask.start();
+  setCrashHandler((name) => {
+    throw new CrashForTest(name);
+  });
 });
 
 afterAll(async () => {
   restoreClock?.();
+  disarmCrashPoints();
   await autotask.stop();
 });
 
@@ -280,6 +287,31 @@ describe('sync: Autotask', () => {
     });
     expect(next.since).toEqual({ tickets: at(90_001) });
     await drain(deps, bus);
+  });
+
+  it('a crash after a next-page read resumes from the stored nextPageUrl and counts the page once', async () => {
+    seed({ contacts: 120 });
+    autotask.reset();
+    const { caller, bus, deps } = setup();
+    const integrationId = await autotaskIntegration(caller);
+    const run = await startSync(deps, caller, integrationId, body(['contacts']), { correlationId: 'a8' });
+    await handleSyncPage(deps, bus.take()!);
+    const second = bus.take()!;
+    armCrashPoint(CRASH_AFTER_RECORDS);
+    await expect(handleSyncPage(deps, second)).rejects.toBeInstanceOf(CrashForTest);
+    expect((await getSyncRun(deps, caller, run.id)).pagesCommitted).toBe(1);
+    // The bus delivers it again: the same nextPageUrl is read, its records counted once.
+    await handleSyncPage(deps, { ...second, deliveryCount: 2 });
+    await drain(deps, bus);
+    expect(await getSyncRun(deps, caller, run.id)).toMatchObject({
+      status: 'succeeded',
+      pagesCommitted: 3,
+      counts: { created: 120, updated: 0, skipped: 0, failed: 0 },
+    });
+    const nextPages = autotask.received('GET', '/ATServicesRest/V1.0/Contacts/query/next');
+    expect(nextPages).toHaveLength(3);
+    expect(nextPages[0]?.query).toEqual(nextPages[1]?.query);
+    expect(await idsOf(deps, caller, integrationId, 'contacts')).toEqual({ ids: 120, rows: 120 });
   });
 
   it('a 429 with Retry-After sends the same page again after the wait; data-quality problems become warnings', async () => {
