@@ -16,8 +16,8 @@ import { checkRecord } from './data-quality';
 
 /**
  * Datto RMM: clients are sites, assets are devices (docs/sync.md, "Datto RMM"). One engine page
- * of `size` records is ceil(size / 250) API pages, because the API serves at most 250; the cursor
- * is the next API `page` number. Records are keyed by the API's `uid` (how it addresses a site
+ * of `size` records is ceil(size / 250) API pages of equal `max`, because the API serves at most
+ * 250; `max` stays the same for the whole run, so the cursor is simply the next API `page` number. Records are keyed by the API's `uid` (how it addresses a site
  * or device). Datto RMM keeps no last-modified time on sites or devices, so no record carries
  * one, no watermark is written, and an incremental run is a full re-read in which unchanged
  * records are skipped by their content hash.
@@ -81,8 +81,9 @@ export const dattoRmmSyncAdapter: SyncAdapter = {
   },
   async listPage(session: VendorSession<unknown, unknown>, request: PageRequest): Promise<ListedPage> {
     const entity = rmmEntity(request.step.entity);
-    const max = Math.min(RMM_MAX_PAGE, request.size);
-    const calls = Math.ceil(request.size / max);
+    // As few requests as the API's 250 allows, split evenly so an engine page is about `size`, not a multiple of 250.
+    const calls = Math.ceil(request.size / RMM_MAX_PAGE);
+    const max = Math.ceil(request.size / calls);
     let page = request.cursor === '' ? 0 : Number(request.cursor);
     const records: SyncedRecord[] = [];
     const warnings: DataQualityWarning[] = [];
