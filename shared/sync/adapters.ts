@@ -1,8 +1,10 @@
 import type { SyncAdapter } from './adapter';
+import { autotaskSyncAdapter } from './autotask-adapter';
+import { dattoRmmSyncAdapter } from './datto-rmm-adapter';
 import { haloSyncAdapter } from './halo-adapter';
 
 /** The vendors the sync engine can read (docs/sync.md, "Adapters"): one line per adapter. */
-const ADAPTERS: readonly SyncAdapter[] = [haloSyncAdapter];
+const ADAPTERS: readonly SyncAdapter[] = [haloSyncAdapter, autotaskSyncAdapter, dattoRmmSyncAdapter];
 
 export function syncAdapterFor(vendor: string): SyncAdapter | undefined {
   return ADAPTERS.find((a) => a.vendor === vendor);

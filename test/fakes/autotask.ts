@@ -104,12 +104,12 @@ export class AutotaskFake extends FakeVendorServer {
       this.authenticated(req, () => this.query('Tickets', req.json, 0)),
     );
     // The query API's other entities and its next pages, and time entries (tool calls).
-    for (const entity of ['Companies', 'Resources'] as const) {
+    for (const entity of ['Companies', 'Resources', 'Contacts', 'ConfigurationItems'] as const) {
       this.route('POST', `/ATServicesRest/V1.0/${entity}/query`, (req) =>
         this.authenticated(req, () => this.query(entity, req.json, 0)),
       );
     }
-    for (const entity of ['Tickets', 'Companies', 'Resources'] as const) {
+    for (const entity of ['Tickets', 'Companies', 'Resources', 'Contacts', 'ConfigurationItems'] as const) {
       this.route('GET', `/ATServicesRest/V1.0/${entity}/query/next`, (req) =>
         this.authenticated(req, () => this.nextPage(entity, req)),
       );
@@ -148,6 +148,20 @@ export class AutotaskFake extends FakeVendorServer {
       { id: 29682885, firstName: 'Ada', lastName: 'Tech', email: 'ada@fake-msp.example', isActive: true },
       { id: 29682886, firstName: 'Bob', lastName: 'Left', email: 'bob@fake-msp.example', isActive: false },
     ],
+    // Contacts carry isActive as 1/0, devices as a boolean (the entities' field types).
+    Contacts: [
+      {
+        id: 30001,
+        companyID: 101,
+        firstName: 'Carla',
+        lastName: 'Client',
+        emailAddress: 'carla@fake-customer.example',
+        isActive: 1,
+      },
+    ],
+    ConfigurationItems: [
+      { id: 40001, companyID: 101, productID: 7, referenceTitle: 'FILE01', serialNumber: 'SN-40001', isActive: true },
+    ],
   };
   /** Records per page (Autotask's is MaxRecords, at most 500); tests lower it to see nextPageUrl. */
   pageSize = 500;
@@ -162,8 +176,15 @@ export class AutotaskFake extends FakeVendorServer {
     const filter = Array.isArray(body.filter) ? body.filter : [];
     if (filter.length === 0) return { status: 500, json: { errors: ['A filter is required for a query.'] } };
     const rows = this.entities[entity];
-    const known = new Set(rows.flatMap((r) => Object.keys(r).map((k) => k.toLowerCase())));
+    const known = new Set([
+      ...(ENTITY_FIELDS[entity] ?? []).map((k) => k.toLowerCase()),
+      ...rows.flatMap((r) => Object.keys(r).map((k) => k.toLowerCase())),
+    ]);
     const unknown = fieldsOf(filter).find((f) => !known.has(f.toLowerCase()));
+    // A condition (not a group) needs the field it tests.
+    if (conditionsOf(filter).some((c) => typeof c.field !== 'string' || c.field === '')) {
+      return { status: 500, json: { errors: ['Every filter condition needs a field.'] } };
+    }
     if (unknown) return { status: 500, json: { errors: [`Unable to find ${unknown} in the ${entity} entity.`] } };
     const size = Math.min(this.pageSize, typeof body.MaxRecords === 'number' ? body.MaxRecords : 500);
     const matching = rows
@@ -359,7 +380,67 @@ export class AutotaskFake extends FakeVendorServer {
   }
 }
 
-export type AutotaskQueryEntity = 'Tickets' | 'Companies' | 'Resources';
+export type AutotaskQueryEntity = 'Tickets' | 'Companies' | 'Resources' | 'Contacts' | 'ConfigurationItems';
+
+/**
+ * Fields each entity has whether or not the seeded rows carry them (the Autotask entity references),
+ * so a filter on one is answered, not refused as unknown; an unknown field is refused as Autotask does.
+ */
+const ENTITY_FIELDS: Partial<Record<AutotaskQueryEntity, readonly string[]>> = {
+  Companies: ['id', 'companyName', 'companyType', 'isActive', 'phone', 'webAddress', 'lastActivityDate', 'createDate'],
+  Contacts: [
+    'id',
+    'companyID',
+    'companyLocationID',
+    'firstName',
+    'lastName',
+    'emailAddress',
+    'isActive',
+    'lastActivityDate',
+    'lastModifiedDate',
+    'createDate',
+  ],
+  Tickets: [
+    'id',
+    'ticketNumber',
+    'title',
+    'status',
+    'priority',
+    'companyID',
+    'companyLocationID',
+    'createDate',
+    'completedDate',
+    'lastActivityDate',
+  ],
+  ConfigurationItems: [
+    'id',
+    'companyID',
+    'companyLocationID',
+    'productID',
+    'configurationItemType',
+    'referenceTitle',
+    'serialNumber',
+    'isActive',
+    'lastModifiedTime',
+    'createDate',
+  ],
+};
+
+/** The conditions of a filter, groups opened. */
+function conditionsOf(filter: unknown[]): QueryCondition[] {
+  return filter.flatMap((raw) => {
+    const c = raw as QueryCondition;
+    if (c.op === 'and' || c.op === 'or') return Array.isArray(c.items) ? conditionsOf(c.items) : [];
+    return [c];
+  });
+}
+
+/** Autotask compares datetimes as datetimes: two ISO-looking strings order by instant, else as numbers. */
+function compare(have: unknown, want: unknown): number {
+  const isDate = (v: unknown) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v);
+  if (isDate(have) && isDate(want)) return Date.parse(String(have)) - Date.parse(String(want));
+  return Number(have) - Number(want);
+}
 
 interface QueryCondition {
   op?: unknown;
@@ -393,13 +474,13 @@ function matches(row: Record<string, unknown>, raw: unknown): boolean {
     case 'noteq':
       return !(have === want || text(have) === text(want));
     case 'gt':
-      return Number(have) > Number(want);
+      return compare(have, want) > 0;
     case 'gte':
-      return Number(have) >= Number(want);
+      return compare(have, want) >= 0;
     case 'lt':
-      return Number(have) < Number(want);
+      return compare(have, want) < 0;
     case 'lte':
-      return Number(have) <= Number(want);
+      return compare(have, want) <= 0;
     case 'contains':
       return text(have).includes(text(want));
     case 'beginsWith':

@@ -166,6 +166,25 @@ export class DattoRmmFake extends FakeVendorServer {
         );
       }),
     );
+    // One site, and its update (entity sync): the fields a `SiteRequest` gives are set (the spec says
+    // nothing of fields left out, so the fake keeps them; the hub sends them back anyway).
+    this.route('GET', '/api/v2/site/:siteUid', (req) =>
+      this.bearer(req, () => {
+        const site = this.sites.find((s) => s.uid === req.params.siteUid);
+        return site ? { json: site } : { status: 404, json: { message: 'Site not found' } };
+      }),
+    );
+    this.route('POST', '/api/v2/site/:siteUid', (req) =>
+      this.bearer(req, () => {
+        const site = this.sites.find((s) => s.uid === req.params.siteUid);
+        if (!site) return { status: 404, json: { message: 'Site not found' } };
+        const body = (req.json ?? {}) as Record<string, unknown>;
+        for (const field of ['name', 'description', 'notes', 'onDemand', 'splashtopAutoInstall'] as const) {
+          if (field in body) site[field] = body[field];
+        }
+        return { json: site };
+      }),
+    );
     this.route('GET', '/api/v2/device/:deviceUid', (req) =>
       this.bearer(req, () => {
         const device = this.devices.find((d) => d.uid === req.params.deviceUid);

@@ -61,7 +61,7 @@ export interface AutotaskQueryResult {
   capped: boolean;
 }
 
-function readPage(
+export function readQueryPage(
   operation: string,
   response: Parameters<typeof badResponse>[2],
 ): { items: Array<Record<string, unknown>>; next: string | undefined } {
@@ -72,7 +72,7 @@ function readPage(
 }
 
 /** The next-page URL only if it points back into the zone the session talks to (credentials ride along). */
-function inZone(link: string, zoneRoot: string): boolean {
+export function inZone(link: string, zoneRoot: string): boolean {
   try {
     const next = new URL(link);
     const zone = new URL(zoneRoot);
@@ -95,7 +95,7 @@ export async function queryEntities(session: AutotaskSession, query: AutotaskQue
       ...(query.includeFields.length > 0 ? { IncludeFields: ['id', ...query.includeFields] } : {}),
     },
   });
-  let page = readPage(operation, response);
+  let page = readQueryPage(operation, response);
   const items = [...page.items];
   for (let pages = 1; page.next && items.length < limit && pages < AUTOTASK_MAX_PAGES; pages++) {
     if (!inZone(page.next, zone.url)) break;
@@ -106,7 +106,7 @@ export async function queryEntities(session: AutotaskSession, query: AutotaskQue
       headers: authHeaders(session.credentials),
     });
     expectOk('autotask', operation, next, readAutotaskMessage);
-    page = readPage(operation, next);
+    page = readQueryPage(operation, next);
     items.push(...page.items);
   }
   return { items: items.slice(0, limit), capped: items.length > limit || page.next !== undefined };
