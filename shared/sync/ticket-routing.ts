@@ -2,6 +2,7 @@ import type { Logger } from '../observability/logger';
 import type { RoutableTicket } from '../routing/api-schemas';
 import { loadRoutingConfig, type RoutingDeps } from '../routing/config';
 import { routeTicket } from '../routing/decisions';
+import { AUTOTASK_PRIORITY_SEVERITY } from '../vendors/autotask/priorities';
 import type { SyncedRecord } from './adapter';
 
 /**
@@ -60,6 +61,33 @@ export function routableHaloTicket(tenantId: string, integrationId: string, reco
   };
 }
 
+/**
+ * An Autotask ticket as team routing reads it: the fields an Autotask ticket webhook maps
+ * (company, issue type, queue, title, description), with the priority picklist as severity words.
+ */
+export function routableAutotaskTicket(tenantId: string, integrationId: string, record: SyncedRecord): RoutableTicket {
+  const f = record.fields;
+  return {
+    tenantId,
+    vendor: 'autotask',
+    ticketId: record.vendorId.slice(0, 64),
+    integrationId,
+    clientId: cap(text(f, 'companyID'), 64),
+    clientName: null,
+    category: cap(text(f, 'issueType', 'ticketCategory'), 200),
+    priority: AUTOTASK_PRIORITY_SEVERITY[text(f, 'priority') ?? ''] ?? 'medium',
+    board: cap(text(f, 'queueID'), 200),
+    subject: cap(text(f, 'title'), 500),
+    summary: cap(text(f, 'description'), 4000),
+  };
+}
+
+/** The PSAs whose synced tickets route, and how each becomes a routable ticket. */
+const ROUTABLE: Readonly<Record<string, typeof routableHaloTicket>> = {
+  halopsa: routableHaloTicket,
+  autotask: routableAutotaskTicket,
+};
+
 export interface TicketRoutingContext {
   tenantId: string;
   integrationId: string;
@@ -78,10 +106,11 @@ export async function routeCreatedTickets(
   context: TicketRoutingContext,
   created: readonly SyncedRecord[],
 ): Promise<number> {
-  if (created.length === 0 || context.vendor !== 'halopsa') return 0;
+  const routable = ROUTABLE[context.vendor];
+  if (created.length === 0 || routable === undefined) return 0;
   const config = await loadRoutingConfig(deps, context.tenantId);
   if (config.version === 0) return 0;
-  const tickets = created.map((record) => routableHaloTicket(context.tenantId, context.integrationId, record));
+  const tickets = created.map((record) => routable(context.tenantId, context.integrationId, record));
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < tickets.length; i = next++) {

@@ -5,16 +5,18 @@ import type { BusSender, ReceivedMessage, SendOptions } from '../../shared/bus/p
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { integrationDeps } from '../../shared/integrations/deps';
 import { createIntegration } from '../../shared/integrations/integrations';
+import { normalizePayload } from '../../shared/pipeline/validation/normalize';
 import { putRoutingConfig } from '../../shared/routing/config';
 import { listDecisions, reassignTicket } from '../../shared/routing/decisions';
 import { routingDeps } from '../../shared/routing/deps';
 import { listRoutingErrors } from '../../shared/routing/routing-errors';
+import { routableTicketOf } from '../../shared/routing/ticket-events';
 import type { StartSyncBody } from '../../shared/sync/api-schemas';
 import { syncDeps } from '../../shared/sync/deps';
 import { CRASH_AFTER_RECORDS, handleSyncPage } from '../../shared/sync/engine';
 import { getSyncedTicket } from '../../shared/sync/record-list';
 import { getSyncRun, type SyncDeps, startSync } from '../../shared/sync/runs';
-import { routableHaloTicket, severityWord } from '../../shared/sync/ticket-routing';
+import { routableAutotaskTicket, routableHaloTicket, severityWord } from '../../shared/sync/ticket-routing';
 import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
 import { installLocalSettings } from '../support/local-settings';
 
@@ -223,5 +225,45 @@ describe('sync: routing the tickets a sync creates', () => {
     });
     expect(severityWord(null)).toBe('medium');
     expect(severityWord('Emergency')).toBe('critical');
+  });
+
+  it('maps Autotask ticket fields to the same routable ticket an Autotask ticket webhook gives', () => {
+    const synced = routableAutotaskTicket('t', 'int-2', {
+      vendorId: '9001',
+      updatedAt: undefined,
+      fields: {
+        id: 9001,
+        title: 'Printer offline',
+        description: 'The 3rd floor printer is offline',
+        companyID: 29683,
+        issueType: 7,
+        priority: 4,
+        queueID: 29682833,
+        status: 1,
+      },
+      index: {},
+    });
+    const webhook = routableTicketOf(
+      { tenantId: 't', integrationId: 'int-2' },
+      normalizePayload(
+        'autotask',
+        {
+          Action: 'Create',
+          EntityType: 'Ticket',
+          Id: 9001,
+          Fields: {
+            Title: 'Printer offline',
+            Description: 'The 3rd floor printer is offline',
+            CompanyID: 29683,
+            IssueType: 7,
+            Priority: 4,
+            QueueID: 29682833,
+          },
+        },
+        '2026-12-07T00:00:00.000Z',
+      ),
+    );
+    expect(synced).toEqual(webhook);
+    expect(synced.priority).toBe('critical');
   });
 });

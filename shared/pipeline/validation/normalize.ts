@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { NormalizedEvent } from '../../events/contract';
+import { AUTOTASK_PRIORITY_SEVERITY } from '../../vendors/autotask/priorities';
 import { pax8EventType, pax8WebhookPayloadSchema } from '../../vendors/pax8/webhook';
 
 /**
@@ -102,8 +103,6 @@ const AUTOTASK_ENTITIES: Record<string, string> = {
   configurationitem: 'asset',
   invoice: 'invoice',
 };
-/** Autotask's default ticket priorities: 1 High, 2 Medium, 3 Low, 4 Critical. */
-const AUTOTASK_PRIORITY: Record<string, Severity> = { '1': 'high', '2': 'medium', '3': 'low', '4': 'critical' };
 
 const autotask: Normalizer = (payload, receivedAt) => {
   const p = parseOrExplain(autotaskSchema, payload, 'an Autotask webhook callback (Action, EntityType, Id)');
@@ -116,7 +115,7 @@ const autotask: Normalizer = (payload, receivedAt) => {
     source: 'autotask',
     type: `${entity}.${action}`,
     subject: title ?? `${p.EntityType} ${p.Id} ${action}`,
-    severity: AUTOTASK_PRIORITY[String(fields['Priority'] ?? fields['priority'] ?? '')] ?? 'medium',
+    severity: AUTOTASK_PRIORITY_SEVERITY[String(fields['Priority'] ?? fields['priority'] ?? '')] ?? 'medium',
     entities: entitiesOf({
       [`${entity}Id`]: p.Id,
       companyId: fields['CompanyID'] ?? fields['companyID'],
