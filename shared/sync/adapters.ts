@@ -1,8 +1,9 @@
 import type { SyncAdapter } from './adapter';
 import { haloSyncAdapter } from './halo-adapter';
+import { itglueSyncAdapter } from './itglue-adapter';
 
 /** The vendors the sync engine can read (docs/sync.md, "Adapters"): one line per adapter. */
-const ADAPTERS: readonly SyncAdapter[] = [haloSyncAdapter];
+const ADAPTERS: readonly SyncAdapter[] = [haloSyncAdapter, itglueSyncAdapter];
 
 export function syncAdapterFor(vendor: string): SyncAdapter | undefined {
   return ADAPTERS.find((a) => a.vendor === vendor);
