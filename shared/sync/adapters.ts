@@ -1,9 +1,10 @@
 import type { SyncAdapter } from './adapter';
 import { haloSyncAdapter } from './halo-adapter';
 import { itglueSyncAdapter } from './itglue-adapter';
+import { pax8SyncAdapter } from './pax8-adapter';
 
 /** The vendors the sync engine can read (docs/sync.md, "Adapters"): one line per adapter. */
-const ADAPTERS: readonly SyncAdapter[] = [haloSyncAdapter, itglueSyncAdapter];
+const ADAPTERS: readonly SyncAdapter[] = [haloSyncAdapter, itglueSyncAdapter, pax8SyncAdapter];
 
 export function syncAdapterFor(vendor: string): SyncAdapter | undefined {
   return ADAPTERS.find((a) => a.vendor === vendor);

@@ -1,17 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
-import type { BusSender, ReceivedMessage, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock/index';
-import { integrationDeps } from '../../shared/integrations/deps';
-import { createIntegration } from '../../shared/integrations/integrations';
-import type { SyncEntity } from '../../shared/sync/adapter';
-import { syncDeps } from '../../shared/sync/deps';
 import { handleSyncPage } from '../../shared/sync/engine';
-import { getSyncedRecord, listSyncedRecords } from '../../shared/sync/record-list';
-import { getSyncRun, type SyncDeps, startSync } from '../../shared/sync/runs';
+import { getSyncedRecord } from '../../shared/sync/record-list';
+import { getSyncRun, startSync } from '../../shared/sync/runs';
 import { FAKE_ITGLUE_CREDENTIALS, ItGlueFake } from '../fakes/itglue';
 import { installLocalSettings } from '../support/local-settings';
+import { countSynced, createSyncIntegration, drainSync, syncBody, syncSetup } from '../support/sync-harness';
 
 /**
  * The sync engine against the fake IT Glue over loopback and the suite's Azurite (docs/sync.md,
@@ -19,27 +14,6 @@ import { installLocalSettings } from '../support/local-settings';
  * re-run only skips; incremental organisations ask IT Glue for `filter[updated_at]`; a 429 waits
  * for Retry-After on the clock; the fake refuses what IT Glue's reference does not allow.
  */
-
-class RecordingBus implements BusSender {
-  readonly sent: { queue: string; body: unknown; options: SendOptions }[] = [];
-  private readonly ids = new Set<string>();
-  async send(queue: string, body: unknown, options: SendOptions): Promise<void> {
-    if (this.ids.has(options.messageId)) return;
-    this.ids.add(options.messageId);
-    this.sent.push({ queue, body, options });
-  }
-  take(): ReceivedMessage | undefined {
-    const next = this.sent.shift();
-    if (!next) return undefined;
-    return {
-      body: next.body,
-      messageId: next.options.messageId,
-      deliveryCount: 1,
-      enqueuedTimeUtc: new Date(),
-      applicationProperties: {},
-    };
-  }
-}
 
 let itglue: ItGlueFake;
 let restoreClock: (() => void) | undefined;
@@ -57,58 +31,8 @@ afterAll(async () => {
   await itglue.stop();
 });
 
-function setup() {
-  const caller: Principal = { tenantId: `tn-${randomUUID().slice(0, 8)}`, keyId: 'key1', scopes: ['admin'] };
-  const bus = new RecordingBus();
-  const deps: SyncDeps = { ...syncDeps(), bus };
-  return { caller, bus, deps };
-}
-
-async function integration(caller: Principal): Promise<string> {
-  const created = await createIntegration(
-    integrationDeps(),
-    caller,
-    {
-      vendor: 'itglue',
-      name: 'IT Glue',
-      credentials: { ...FAKE_ITGLUE_CREDENTIALS },
-      config: { baseUrl: itglue.baseUrl },
-    },
-    { skipTest: true, correlationId: 'setup' },
-  );
-  return created.id;
-}
-
-async function drain(deps: SyncDeps, bus: RecordingBus): Promise<void> {
-  for (let next = bus.take(); next; next = bus.take())
-    expect(await handleSyncPage(deps, next)).toEqual({ kind: 'complete' });
-}
-
-function body(entities: SyncEntity[], mode: 'full' | 'incremental', batchSize = 100) {
-  return {
-    entities,
-    mode,
-    batchSize,
-    filters: { ticketStatus: 'all' as const, includeInactive: true },
-    schedule: true,
-    debug: false,
-  };
-}
-
-async function countAll(deps: SyncDeps, caller: Principal, integrationId: string, entity: SyncEntity) {
-  const ids = new Set<string>();
-  let cursor: string | undefined;
-  do {
-    const page = await listSyncedRecords(deps, caller, entity, {
-      integrationId,
-      limit: 500,
-      ...(cursor ? { cursor } : {}),
-    });
-    for (const item of page.items) ids.add(item.id);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return ids.size;
-}
+const integration = (caller: Principal) =>
+  createSyncIntegration(caller, 'itglue', { ...FAKE_ITGLUE_CREDENTIALS }, { baseUrl: itglue.baseUrl });
 
 describe('sync engine: IT Glue', () => {
   it('a full run pages organisations, contacts and configurations; a re-run only skips; nothing is written to IT Glue', async () => {
@@ -116,19 +40,19 @@ describe('sync engine: IT Glue', () => {
     itglue.listings.seed('organizations', 120);
     itglue.listings.seed('contacts', 30);
     itglue.listings.seed('configurations', 45);
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await integration(caller);
-    const run = await startSync(deps, caller, integrationId, body(['clients', 'contacts', 'assets'], 'full', 50), {
+    const run = await startSync(deps, caller, integrationId, syncBody(['clients', 'contacts', 'assets'], 'full', 50), {
       correlationId: 'itg1',
     });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const done = await getSyncRun(deps, caller, run.id);
     expect(done).toMatchObject({ status: 'succeeded', counts: { created: 195, updated: 0, skipped: 0, failed: 0 } });
     // organisations 3 pages of 50, contacts 1, configurations 1
     expect(done.pagesCommitted).toBe(5);
-    expect(await countAll(deps, caller, integrationId, 'clients')).toBe(120);
-    expect(await countAll(deps, caller, integrationId, 'contacts')).toBe(30);
-    expect(await countAll(deps, caller, integrationId, 'assets')).toBe(45);
+    expect(await countSynced(deps, caller, integrationId, 'clients')).toBe(120);
+    expect(await countSynced(deps, caller, integrationId, 'contacts')).toBe(30);
+    expect(await countSynced(deps, caller, integrationId, 'assets')).toBe(45);
     const org = await getSyncedRecord(deps, caller, 'clients', integrationId, '42');
     expect(org.fields).toMatchObject({ id: '42', type: 'organizations', name: 'Organisation 42' });
     const contact = await getSyncedRecord(deps, caller, 'contacts', integrationId, '7');
@@ -140,10 +64,10 @@ describe('sync engine: IT Glue', () => {
     });
     expect(itglue.refusals).toEqual([]);
 
-    const again = await startSync(deps, caller, integrationId, body(['clients', 'contacts', 'assets'], 'full'), {
+    const again = await startSync(deps, caller, integrationId, syncBody(['clients', 'contacts', 'assets'], 'full'), {
       correlationId: 'itg2',
     });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     expect((await getSyncRun(deps, caller, again.id)).counts).toEqual({
       created: 0,
       updated: 0,
@@ -157,18 +81,18 @@ describe('sync engine: IT Glue', () => {
   it('incremental organisations ask IT Glue for filter[updated_at] from the watermark to a fixed end', async () => {
     itglue.reset();
     itglue.listings.seed('organizations', 60);
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await integration(caller);
-    await startSync(deps, caller, integrationId, body(['clients'], 'full'), { correlationId: 'itg3' });
-    await drain(deps, bus);
+    await startSync(deps, caller, integrationId, syncBody(['clients'], 'full'), { correlationId: 'itg3' });
+    await drainSync(deps, bus);
     itglue.listings.touch('organizations', 5, { name: 'Renamed Ltd' }, new Date(Date.UTC(2026, 4, 1)));
     itglue.listings.touch('organizations', 9, { name: 'Moved On plc' }, new Date(Date.UTC(2026, 4, 2)));
-    const inc = await startSync(deps, caller, integrationId, body(['clients'], 'incremental', 1), {
+    const inc = await startSync(deps, caller, integrationId, syncBody(['clients'], 'incremental', 1), {
       correlationId: 'itg4',
     });
     const watermark = new Date(Date.UTC(2026, 0, 1) + 60_000).toISOString();
     expect(inc.since).toEqual({ clients: watermark });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const run = await getSyncRun(deps, caller, inc.id);
     // The record at the watermark itself (unchanged: skipped) and the two changed ones, one a page.
     expect(run).toMatchObject({ status: 'succeeded', counts: { created: 0, updated: 2, skipped: 1, failed: 0 } });
@@ -187,9 +111,9 @@ describe('sync engine: IT Glue', () => {
     itglue.listings.seed('configurations', 12);
     itglue.listings.flaw('configurations', 3, { name: null });
     itglue.listings.flaw('configurations', 4, { name: 'Caf\uFFFD server' });
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await integration(caller);
-    const run = await startSync(deps, caller, integrationId, body(['assets'], 'full'), { correlationId: 'itg5' });
+    const run = await startSync(deps, caller, integrationId, syncBody(['assets'], 'full'), { correlationId: 'itg5' });
     itglue.injectFault(
       { kind: 'status', status: 429, headers: { 'Retry-After': '11' } },
       { path: '/configurations', times: 1 },
@@ -198,7 +122,7 @@ describe('sync engine: IT Glue', () => {
     expect(bus.sent).toHaveLength(1);
     expect(bus.sent[0]?.options.scheduledEnqueueTimeUtc?.getTime()).toBe(clock.now() + 11_000);
     expect(bus.sent[0]?.body).toMatchObject({ page: 0, retry: 1 });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const done = await getSyncRun(deps, caller, run.id);
     expect(done).toMatchObject({ status: 'succeeded', counts: { created: 12 } });
     expect(done.warnings).toEqual(
@@ -230,17 +154,17 @@ describe('sync engine: IT Glue', () => {
   it('a refused listing ends the run failed with the vendor code, and nothing is stored', async () => {
     itglue.reset();
     itglue.listings.seed('organizations', 3);
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await integration(caller);
-    const run = await startSync(deps, caller, integrationId, body(['clients'], 'full'), { correlationId: 'itg6' });
+    const run = await startSync(deps, caller, integrationId, syncBody(['clients'], 'full'), { correlationId: 'itg6' });
     itglue.injectFault(
       { kind: 'status', status: 400, body: { errors: [{ status: '400', title: 'Bad Request', detail: 'nope' }] } },
       { path: '/organizations', times: 1 },
     );
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const done = await getSyncRun(deps, caller, run.id);
     expect(done.status).toBe('failed');
     expect(done.errors[0]).toMatchObject({ entity: 'clients' });
-    expect(await countAll(deps, caller, integrationId, 'clients')).toBe(0);
+    expect(await countSynced(deps, caller, integrationId, 'clients')).toBe(0);
   });
 });
