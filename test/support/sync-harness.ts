@@ -9,6 +9,7 @@ import { syncDeps } from '../../shared/sync/deps';
 import { handleSyncPage } from '../../shared/sync/engine';
 import { listSyncedRecords } from '../../shared/sync/record-list';
 import type { SyncDeps } from '../../shared/sync/runs';
+import type { VendorId } from '../../shared/vendors/contract';
 
 /**
  * What the per-vendor sync tests share (test/integration/sync-*.test.ts): the hub's own sync deps
@@ -46,8 +47,8 @@ export function syncSetup(): { caller: Principal; bus: RecordingBus; deps: SyncD
 
 export async function createSyncIntegration(
   caller: Principal,
-  vendor: string,
-  credentials: Record<string, unknown>,
+  vendor: VendorId,
+  credentials: Record<string, string>,
   config: Record<string, unknown>,
 ): Promise<string> {
   const created = await createIntegration(
