@@ -19,8 +19,9 @@ import { checkRecord } from './data-quality';
  *
  * Clients: one engine page is ceil(size / 200) Pax8 pages; the cursor is the next `page` (from 0).
  * Contacts hang under a company, so their cursor is `<company page>.<index in it>.<contact page>`:
- * a page reads the company page (200 companies), then that company's contacts, moving on to the
- * next company until the engine page is full or the page has made CONTACT_CALLS_PER_PAGE requests.
+ * a page reads the company page (pages of min(200, batch size) companies, the same for the whole
+ * run), then that company's contacts, moving on to the next company until the engine page is full
+ * or the page has made CONTACT_CALLS_PER_PAGE requests.
  */
 
 const ORDER: readonly SyncEntity[] = ['clients', 'contacts'];
@@ -108,12 +109,10 @@ async function listContacts(session: Pax8Session, request: PageRequest): Promise
   const listing = companiesListing(request.filters.includeInactive);
   let { companyPage, index, contactPage } = readContactsCursor(request.cursor);
   const out = { records: [] as SyncedRecord[], warnings: [] as DataQualityWarning[], failed: 0 };
-  const requests: string[] = [`GET /companies page=${companyPage} size=${PAX8_MAX_PAGE_SIZE}`];
-  const companies = await listPax8Page(session, listing, companyPage, PAX8_MAX_PAGE_SIZE);
+  const requests: string[] = [`GET /companies page=${companyPage} size=${size}`];
+  const companies = await listPax8Page(session, listing, companyPage, size);
   const lastCompanyPage =
-    companies.totalPages !== undefined
-      ? companyPage + 1 >= companies.totalPages
-      : companies.rows.length < PAX8_MAX_PAGE_SIZE;
+    companies.totalPages !== undefined ? companyPage + 1 >= companies.totalPages : companies.rows.length < size;
   let calls = 0;
   while (out.records.length < request.size && calls < CONTACT_CALLS_PER_PAGE && index < companies.rows.length) {
     const companyId = text(companies.rows[index]?.id);

@@ -10,8 +10,8 @@ import { countSynced, createSyncIntegration, drainSync, syncBody, syncSetup } fr
 
 /**
  * The sync engine against the fake Pax8 over loopback and the suite's Azurite (docs/sync.md,
- * "Pax8"): companies page by `page`/`size` ≤ 200, contacts are read company by company; a re-run
- * (and an incremental run: Pax8 has no last-updated filter) only skips; a 429 waits for
+ * "Pax8"): companies page by `page`/`size` ≤ 200 (here batches of 50), contacts are read company by company; a re-run
+ * only skips, and so does an incremental run for what did not change (Pax8 has no last-updated filter); a 429 waits for
  * Retry-After on the clock; the fake, held to Pax8's description, refuses a size over 200.
  */
 
@@ -58,44 +58,63 @@ const integration = (caller: Principal) =>
   createSyncIntegration(caller, 'pax8', { ...PAX8_FAKE_CREDENTIALS }, pax8Fake.config(pax8.baseUrl));
 
 describe('sync engine: Pax8', () => {
-  it('a full run pages companies and each company’s contacts; a re-run and an incremental run only skip', async () => {
+  it('a full run pages companies and each company’s contacts; a re-run only skips', async () => {
     pax8.reset();
-    // 210 companies (two Pax8 pages of 200); contacts: 0–2 a company, and one with 205 (two contact pages).
-    seedCompanies(210, (n) => (n === 7 ? 205 : n % 3));
-    const expectedContacts =
-      205 + Array.from({ length: 210 }, (_, i) => i + 1).reduce((sum, n) => sum + (n === 7 ? 0 : n % 3), 0);
+    // Batches of 50: 55 companies are two Pax8 pages (50 and 5); contacts: one for every sixth
+    // company, and 60 for company 7 (two contact pages of 50). Each company costs a contacts request.
+    seedCompanies(55, (n) => (n === 7 ? 60 : n % 6 === 0 ? 1 : 0));
+    const expectedContacts = 60 + 9;
     const { caller, bus, deps } = syncSetup();
     const integrationId = await integration(caller);
-    const run = await startSync(deps, caller, integrationId, syncBody(['clients', 'contacts'], 'full', 500), {
+    const run = await startSync(deps, caller, integrationId, syncBody(['clients', 'contacts'], 'full', 50), {
       correlationId: 'p1',
     });
     await drainSync(deps, bus);
     const done = await getSyncRun(deps, caller, run.id);
     expect(done).toMatchObject({
       status: 'succeeded',
-      counts: { created: 210 + expectedContacts, updated: 0, skipped: 0, failed: 0 },
+      counts: { created: 55 + expectedContacts, updated: 0, skipped: 0, failed: 0 },
     });
-    expect(await countSynced(deps, caller, integrationId, 'clients')).toBe(210);
+    expect(await countSynced(deps, caller, integrationId, 'clients')).toBe(55);
     expect(await countSynced(deps, caller, integrationId, 'contacts')).toBe(expectedContacts);
-    const contact = await getSyncedRecord(deps, caller, 'contacts', integrationId, uuid('d', 7204));
-    expect(contact.fields).toMatchObject({ firstName: 'First7.204', companyId: uuid('c', 7) });
+    const contact = await getSyncedRecord(deps, caller, 'contacts', integrationId, uuid('d', 7059));
+    expect(contact.fields).toMatchObject({ firstName: 'First7.59', companyId: uuid('c', 7) });
     const companyCalls = pax8.received('GET', '/v1/companies');
-    expect(companyCalls[0]?.query).toMatchObject({ page: '0', size: '200' });
-    expect(companyCalls[1]?.query).toMatchObject({ page: '1', size: '200' });
+    expect(companyCalls.slice(0, 2).map((c) => c.query)).toEqual([
+      { page: '0', size: '50' },
+      { page: '1', size: '50' },
+    ]);
+    expect(pax8.received('GET', `/v1/companies/${uuid('c', 7)}/contacts`).map((c) => c.query.page)).toEqual(['0', '1']);
     expect(pax8.refusals).toEqual([]);
 
-    for (const mode of ['full', 'incremental'] as const) {
-      const again = await startSync(deps, caller, integrationId, syncBody(['clients', 'contacts'], mode, 500), {
-        correlationId: `p2-${mode}`,
-      });
-      await drainSync(deps, bus);
-      expect((await getSyncRun(deps, caller, again.id)).counts).toEqual({
-        created: 0,
-        updated: 0,
-        skipped: 210 + expectedContacts,
-        failed: 0,
-      });
-    }
+    const again = await startSync(deps, caller, integrationId, syncBody(['clients', 'contacts'], 'full', 50), {
+      correlationId: 'p2',
+    });
+    await drainSync(deps, bus);
+    expect((await getSyncRun(deps, caller, again.id)).counts).toEqual({
+      created: 0,
+      updated: 0,
+      skipped: 55 + expectedContacts,
+      failed: 0,
+    });
+  });
+
+  it('an incremental run is a full re-read (Pax8 has no last-updated filter): unchanged companies are skipped, a changed one updated', async () => {
+    pax8.reset();
+    seedCompanies(5, () => 0);
+    const { caller, bus, deps } = syncSetup();
+    const integrationId = await integration(caller);
+    await startSync(deps, caller, integrationId, syncBody(['clients'], 'full'), { correlationId: 'p4' });
+    await drainSync(deps, bus);
+    pax8.companies[1] = { ...pax8.companies[1]!, phone: '555-0199', updatedDate: '2026-05-01T00:00:00.000Z' };
+    const inc = await startSync(deps, caller, integrationId, syncBody(['clients'], 'incremental'), {
+      correlationId: 'p5',
+    });
+    expect(inc.since).toEqual({ clients: new Date(Date.UTC(2026, 0, 1) + 5000).toISOString() });
+    await drainSync(deps, bus);
+    expect((await getSyncRun(deps, caller, inc.id)).counts).toEqual({ created: 0, updated: 1, skipped: 4, failed: 0 });
+    // The same request as a full run: no watermark parameter exists to send.
+    expect(pax8.received('GET', '/v1/companies').at(-1)?.query).toEqual({ page: '0', size: '100' });
   });
 
   it('inactive companies are left out unless asked for; a 429 waits for Retry-After; data-quality warnings', async () => {
