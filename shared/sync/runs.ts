@@ -141,7 +141,7 @@ export async function startSync(
       'sync_unsupported',
       adapter
         ? `${integration.vendor} sync covers ${adapter.entities.join(', ')}; not ${unsupported.join(', ')}.`
-        : `Sync of ${integration.vendor} integrations is still to come; Halo PSA syncs today.`,
+        : `${integration.vendor} integrations have no sync adapter.`,
       { vendor: integration.vendor, entities: unsupported },
     );
   }

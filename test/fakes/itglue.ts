@@ -2,6 +2,7 @@ import { secretsEqual } from '../../shared/crypto/constant-time';
 import type { ItGlueRegion } from '../../shared/vendors/itglue';
 import type { FakeVendor } from './core/all-fakes';
 import { type FakeReply, type FakeRequest, FakeVendorServer } from './core/fake-server';
+import { type ItGlueListing, ItGlueListings, itglueBadRequest, itglueListingViolation } from './itglue-listing';
 
 /**
  * IT Glue fake for one region. The good key belongs to `keyRegion`; a fake playing another region
@@ -29,6 +30,8 @@ export const FAKE_ITGLUE_PASSWORDS = [
 export class ItGlueFake extends FakeVendorServer {
   /** Page size cap for the password list (IT Glue allows up to 1000); tests lower it to see paging. */
   passwordPageSize = 1000;
+  /** Seeded organisations, contacts and configurations for the sync engine (itglue-listing.ts). */
+  readonly listings = new ItGlueListings();
 
   constructor(
     public region: ItGlueRegion = 'us',
@@ -38,8 +41,9 @@ export class ItGlueFake extends FakeVendorServer {
       errorBody: (status, message) => ({ errors: [{ status: String(status), title: message, detail: message }] }),
     });
     this.route('GET', '/organizations', (req) => {
-      const refused = this.refuse(req);
+      const refused = this.refuse(req) ?? this.listingRefused('organizations', req);
       if (refused) return refused;
+      if (this.listings.has('organizations')) return this.listings.reply('organizations', req);
       const size = Math.max(1, Math.min(1000, Number(req.query['page[size]'] ?? 50) || 50));
       const data = [
         {
@@ -65,8 +69,9 @@ export class ItGlueFake extends FakeVendorServer {
     });
     // The configuration lookup tool (read-only): `filter[name]` matches a name exactly, ignoring case.
     this.route('GET', '/configurations', (req) => {
-      const refused = this.refuse(req);
+      const refused = this.refuse(req) ?? this.listingRefused('configurations', req);
       if (refused) return refused;
+      if (this.listings.has('configurations')) return this.listings.reply('configurations', req);
       const wanted = req.query['filter[name]']?.toLowerCase();
       const data = FAKE_ITGLUE_CONFIGURATIONS.filter(
         (c) => wanted === undefined || c.attributes.name.toLowerCase() === wanted,
@@ -74,6 +79,16 @@ export class ItGlueFake extends FakeVendorServer {
       return {
         headers: { 'Content-Type': JSON_API },
         json: { data, meta: { 'current-page': 1, 'next-page': null, 'total-pages': 1, 'total-count': data.length } },
+      };
+    });
+    // Contacts: the sync engine's listing (empty until seeded).
+    this.route('GET', '/contacts', (req) => {
+      const refused = this.refuse(req) ?? this.listingRefused('contacts', req);
+      if (refused) return refused;
+      if (this.listings.has('contacts')) return this.listings.reply('contacts', req);
+      return {
+        headers: { 'Content-Type': JSON_API },
+        json: { data: [], meta: { 'current-page': 1, 'next-page': null, 'total-pages': 1, 'total-count': 0 } },
       };
     });
     // Password tools: the list (JSON:API paging, no values) and one password with its value.
@@ -126,6 +141,14 @@ export class ItGlueFake extends FakeVendorServer {
         },
       };
     });
+  }
+
+  /** A listing request outside IT Glue's reference (page size, filters, sorts): 400, recorded. */
+  private listingRefused(entity: ItGlueListing, req: FakeRequest): FakeReply | undefined {
+    const violation = itglueListingViolation(entity, req.query);
+    if (violation === undefined) return undefined;
+    this.refusals.push({ method: req.method, path: req.path, violations: [{ at: 'query', message: violation }] });
+    return itglueBadRequest(violation);
   }
 
   private notFound(): FakeReply {

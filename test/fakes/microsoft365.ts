@@ -73,6 +73,10 @@ export class M365FakeServer extends FakeVendorServer {
     },
   ];
   private readonly issued = new Set<string>();
+  /** The partner's customer tenants (`delegatedAdminCustomers`, the sync engine's clients). */
+  customers: { id: string; tenantId: string; displayName: string }[] = [];
+  /** Customers page size (Graph chooses it; small here so tests see nextLink). */
+  customersPageSize = 100;
 
   constructor() {
     super('microsoft365', {
@@ -102,6 +106,23 @@ export class M365FakeServer extends FakeVendorServer {
     );
     this.route('GET', '/v1.0/tenantRelationships/delegatedAdminRelationships', (req) =>
       this.withToken(req, () => this.gdapPage(req)),
+    );
+    this.route('GET', '/v1.0/tenantRelationships/delegatedAdminCustomers', (req) =>
+      this.withToken(req, () => {
+        const skip = Math.max(0, Number(req.query.$skiptoken ?? 0) || 0);
+        const next = skip + this.customersPageSize < this.customers.length ? skip + this.customersPageSize : undefined;
+        return {
+          json: {
+            '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#tenantRelationships/delegatedAdminCustomers',
+            ...(next !== undefined
+              ? {
+                  '@odata.nextLink': `${this.baseUrl}/v1.0/tenantRelationships/delegatedAdminCustomers?$skiptoken=${next}`,
+                }
+              : {}),
+            value: this.customers.slice(skip, skip + this.customersPageSize),
+          },
+        };
+      }),
     );
     // Change-notification subscriptions (a push from the hub): create with the handshake, renew, delete.
     this.route('POST', '/v1.0/subscriptions', (req) => {

@@ -30,6 +30,8 @@ export interface Pax8Fake extends FakeVendorServer {
   companies: Pax8FakeRecord[];
   subscriptions: Pax8FakeRecord[];
   orders: Pax8FakeRecord[];
+  /** Contacts by company id (`GET /v1/companies/{companyId}/contacts`, the sync engine's listing). */
+  contacts: Record<string, Pax8FakeRecord[]>;
 }
 
 const STATUS_TYPE: Record<number, string> = {
@@ -117,6 +119,7 @@ export function createPax8Fake(): Pax8Fake {
       },
     ] as Pax8FakeRecord[],
     orders: [] as Pax8FakeRecord[],
+    contacts: {} as Record<string, Pax8FakeRecord[]>,
   });
   const unauthorized = { status: 401, json: pax8Error(401, 'Full authentication is required to access this resource') };
   const authorized = (req: FakeRequest) => {
@@ -161,6 +164,25 @@ export function createPax8Fake(): Pax8Fake {
         )
       : unauthorized,
   );
+
+  // A company's contacts (page/size already held to the slice); an unknown company is 404.
+  server.route('GET', '/v1/companies/:companyId/contacts', (req) => {
+    if (!authorized(req)) return unauthorized;
+    if (!fake.companies.some((c) => c.id === req.params.companyId))
+      return { status: 404, json: pax8Error(404, 'Company not found') };
+    return paged(req, fake.contacts[req.params.companyId!] ?? []);
+  });
+
+  // Entity sync's company write (`CompanyUpdate`); "at least one parameter has to be modified".
+  server.route('PATCH', '/v1/companies/:companyId', (req) => {
+    if (!authorized(req)) return unauthorized;
+    const company = fake.companies.find((c) => c.id === req.params.companyId);
+    if (!company) return { status: 404, json: pax8Error(404, 'Company not found') };
+    const update = (req.json ?? {}) as Pax8FakeRecord;
+    if (Object.keys(update).length === 0) return { status: 422, json: pax8Error(422, 'Nothing to update') };
+    Object.assign(company, update);
+    return { json: company };
+  });
 
   // The slice has already checked the body's shape; what it cannot say Pax8 answers with 422.
   server.route('POST', '/v1/orders', (req) => {

@@ -14,6 +14,10 @@ export const GRAPH_PERMISSIONS = {
   /** Subscriptions on `users` (pushed webhooks); `groups` needs Group.Read.All. */
   'subscription.create': 'User.Read.All (users) or Group.Read.All (groups)',
   'subscription.renew': 'User.Read.All (users) or Group.Read.All (groups)',
+  /** The sync engine's customer tenants (`GET /tenantRelationships/delegatedAdminCustomers`). */
+  'sync.customers': 'DelegatedAdminRelationship.Read.All',
+  /** The sync engine's contacts (`GET /users`). */
+  'sync.users': 'User.Read.All',
 } as const;
 
 const GRAPH_PERMISSION_LIST =

@@ -1,0 +1,52 @@
+import type { VendorSession } from '../../vendors/contract';
+import type { M365Session } from '../../vendors/microsoft365/index';
+import { listM365Page } from '../../vendors/microsoft365/sync-listing';
+import type { CompanyValues } from '../tables';
+import { type CompanySource, type ProductCompany, text } from './company-source';
+
+/**
+ * Microsoft 365 customer tenants, read only (docs/entity-sync.md, "Products"):
+ * `GET /tenantRelationships/delegatedAdminCustomers`, following `@odata.nextLink` on the Graph
+ * host. A tenant's display name belongs to the customer's own directory, which the partner's
+ * app-only token cannot change, so `writable` is false. Canonical field: `name` ← `displayName`.
+ */
+
+/** Stops a runaway listing. */
+const MAX_PAGES = 20;
+
+function toCompany(row: Record<string, unknown>): ProductCompany | undefined {
+  const vendorId = text(row.id)?.toLowerCase();
+  if (vendorId === undefined) return undefined;
+  const values: CompanyValues = {};
+  const name = text(row.displayName);
+  if (name !== undefined) values.name = name;
+  return { vendorId, values };
+}
+
+async function listAll(session: M365Session): Promise<ProductCompany[]> {
+  const out: ProductCompany[] = [];
+  let link: string | undefined;
+  for (let pages = 0; pages < MAX_PAGES; pages++) {
+    const page = await listM365Page(session, 'customers', 100, link);
+    for (const row of page.rows) {
+      const company = toCompany(row);
+      if (company) out.push(company);
+    }
+    link = page.nextLink;
+    if (link === undefined) break;
+  }
+  return out;
+}
+
+export const microsoft365Tenants: CompanySource = {
+  vendor: 'microsoft365',
+  writable: false,
+  list: (session) => listAll(session as M365Session),
+  async get(session: VendorSession<unknown, unknown>, vendorId: string) {
+    const all = await listAll(session as M365Session);
+    return all.find((c) => c.vendorId === vendorId.toLowerCase());
+  },
+  async update() {
+    throw new Error('Microsoft 365 customer tenants are read only for the hub.');
+  },
+};

@@ -1,0 +1,69 @@
+import type { VendorSession } from '../../vendors/contract';
+import { expectOk } from '../../vendors/core/errors';
+import { readPax8Message } from '../../vendors/pax8/api';
+import { pax8Endpoints } from '../../vendors/pax8/config';
+import { type Pax8Session, pax8Call } from '../../vendors/pax8/index';
+import { listPax8Page, PAX8_MAX_PAGE_SIZE } from '../../vendors/pax8/listing';
+import type { CompanyValues } from '../tables';
+import { type CompanySource, type ProductCompany, text } from './company-source';
+
+/**
+ * Pax8 companies (docs/entity-sync.md, "Products"): `GET /companies` (pages of 200) and
+ * `PATCH /companies/{companyId}` with Pax8's `CompanyUpdate` for writes. Canonical fields: `name`,
+ * `phone`, `website` — the same names in Pax8.
+ */
+
+/** Stops a runaway listing: 20 pages of 200 companies. */
+const MAX_PAGES = 20;
+
+function toCompany(row: Record<string, unknown>): ProductCompany | undefined {
+  const vendorId = text(row.id);
+  if (vendorId === undefined) return undefined;
+  const values: CompanyValues = {};
+  for (const field of ['name', 'phone', 'website'] as const) {
+    const value = text(row[field]);
+    if (value !== undefined) values[field] = value;
+  }
+  return { vendorId, values };
+}
+
+async function listAll(session: Pax8Session): Promise<ProductCompany[]> {
+  const out: ProductCompany[] = [];
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const read = await listPax8Page(session, { kind: 'companies' }, page, PAX8_MAX_PAGE_SIZE);
+    for (const row of read.rows) {
+      const company = toCompany(row);
+      if (company) out.push(company);
+    }
+    const last = read.totalPages !== undefined ? page + 1 >= read.totalPages : read.rows.length < PAX8_MAX_PAGE_SIZE;
+    if (last) break;
+  }
+  return out;
+}
+
+export const pax8Companies: CompanySource = {
+  vendor: 'pax8',
+  writable: true,
+  list: (session) => listAll(session as Pax8Session),
+  async get(session: VendorSession<unknown, unknown>, vendorId: string) {
+    // The listing is the read the hub's Pax8 slice has; a company is found by walking it.
+    const all = await listAll(session as Pax8Session);
+    return all.find((c) => c.vendorId === vendorId);
+  },
+  async update(session: VendorSession<unknown, unknown>, vendorId: string, values: CompanyValues) {
+    const pax8 = session as Pax8Session;
+    const json: Record<string, string> = {};
+    if (values.name !== undefined) json.name = values.name;
+    if (values.phone !== undefined) json.phone = values.phone;
+    if (values.website !== undefined) json.website = values.website;
+    const url = `${pax8Endpoints(pax8.config).apiRoot}/companies/${encodeURIComponent(vendorId)}`;
+    const response = await pax8Call(pax8, (token) => ({
+      operation: 'companies.update',
+      method: 'PATCH',
+      url,
+      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      json,
+    }));
+    expectOk('pax8', 'companies.update', response, readPax8Message);
+  },
+};
