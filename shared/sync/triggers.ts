@@ -1,6 +1,7 @@
 import type { ReceivedMessage, Settlement } from '../bus/port';
 import { integrationDeps } from '../integrations/deps';
 import { everyIntegration, findIntegration } from '../integrations/directory';
+import { tenantIsActive } from '../tenants/deps';
 import { syncDeps } from './deps';
 import { handleDeadLetteredPage, handleSyncPage } from './engine';
 import { runScheduledSyncs } from './schedule';
@@ -14,7 +15,7 @@ export function syncPage(message: ReceivedMessage): Promise<Settlement> {
 }
 
 export async function syncTimer(): Promise<void> {
-  await runScheduledSyncs({ ...syncDeps(), everyIntegration: syncTargets });
+  await runScheduledSyncs({ ...syncDeps(), everyIntegration: syncTargets, tenantIsActive });
 }
 
 async function* syncTargets(): AsyncGenerator<{ tenantId: string; integrationId: string; vendor: string }> {
