@@ -95,7 +95,7 @@ function entitiesOf(row: SyncRunRow): string[] {
 
 /** After the last page: watermarks from what the run saw, leases freed. Idempotent. */
 async function settleSucceeded(deps: SyncDeps, tenantId: string, runId: string, row: SyncRunRow): Promise<void> {
-  await releaseLeases(deps, tenantId, runId, row.integrationId, entitiesOf(row), parseJson(row.newestSeen, {}));
+  await releaseLeases(deps, tenantId, runId, row.integrationId, entitiesOf(row), parseJson(row.newestSeen, {}), true);
 }
 
 export async function handleSyncPage(deps: SyncDeps, received: ReceivedMessage): Promise<Settlement> {

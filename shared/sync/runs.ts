@@ -94,7 +94,14 @@ async function takeLease(
       }
     }
     since = current?.watermark;
-    return { integrationId, entity, runId, scheduled, ...(current?.watermark ? { watermark: current.watermark } : {}) };
+    return {
+      integrationId,
+      entity,
+      runId,
+      scheduled,
+      ...(current?.watermark ? { watermark: current.watermark } : {}),
+      ...(current?.completed ? { completed: true } : {}),
+    };
   });
   return since;
 }
@@ -106,11 +113,13 @@ export async function releaseLeases(
   integrationId: string,
   entities: readonly string[],
   watermarks: Record<string, string> | undefined,
+  succeeded = false,
 ): Promise<void> {
   for (const entity of entities) {
     await deps.tables.state.update(tenantId, stateKey(integrationId, entity), (current) => {
       if (!current || current.runId !== runId) return undefined;
-      const { runId: _released, ...rest } = current;
+      const { runId: _released, ...released } = current;
+      const rest = succeeded ? { ...released, completed: true } : released;
       const watermark = watermarks?.[entity];
       return watermark !== undefined && (rest.watermark === undefined || watermark > rest.watermark)
         ? { ...rest, watermark }

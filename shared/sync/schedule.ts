@@ -8,7 +8,8 @@ import { type SyncDeps, startRun } from './runs';
 
 /**
  * The sync timer (docs/sync.md, "The timer"): incremental runs for every integration+entity whose
- * last run asked to be scheduled and completed once (it has a watermark), never while a run of it
+ * last run asked to be scheduled and that has succeeded once (a watermark, or the `completed` mark
+ * for vendors whose records carry no last-updated time), never while a run of it
  * holds the lease; and a sweep that re-sends the current page of runs that made no progress for
  * a while (a crash between a run's row and its first message).
  *
@@ -52,7 +53,8 @@ export async function runScheduledSyncs(deps: ScheduleDeps): Promise<ScheduleRes
     for await (const row of deps.tables.state.iterate(target.tenantId, {
       rowKeyPrefix: `${escapeKey(target.integrationId)}|`,
     })) {
-      if (row.value.scheduled && row.value.watermark !== undefined && row.value.runId === undefined)
+      const completedOnce = row.value.completed === true || row.value.watermark !== undefined;
+      if (row.value.scheduled && completedOnce && row.value.runId === undefined)
         due.push(row.value.entity as SyncEntity);
     }
     if (due.length === 0) continue;

@@ -86,6 +86,11 @@ export const syncStateRowSchema = z.object({
   watermark: z.string().optional(),
   /** The timer runs incremental syncs of this integration and entity. */
   scheduled: z.boolean(),
+  /**
+   * A run of this entity has succeeded once. The timer needs it for vendors with no last-updated
+   * field (Datto RMM, Pax8…), whose runs never leave a watermark.
+   */
+  completed: z.boolean().optional(),
 });
 export type SyncStateRow = z.infer<typeof syncStateRowSchema>;
 

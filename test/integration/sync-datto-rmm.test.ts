@@ -10,7 +10,8 @@ import type { SyncEntity } from '../../shared/sync/adapter';
 import { syncDeps } from '../../shared/sync/deps';
 import { handleSyncPage } from '../../shared/sync/engine';
 import { getSyncedRecord, listSyncedRecords } from '../../shared/sync/record-list';
-import { getSyncRun, type SyncDeps, startSync } from '../../shared/sync/runs';
+import { getSyncRun, listSyncRuns, type SyncDeps, startSync } from '../../shared/sync/runs';
+import { runScheduledSyncs } from '../../shared/sync/schedule';
 import { connector as rmm } from '../../shared/vendors/datto-rmm';
 import { fakeSession } from '../fakes/core/session';
 import { DattoRmmFake, dattoRmmFake, FAKE_DATTO_RMM_CREDENTIALS, type FakeRmmRecord } from '../fakes/datto-rmm';
@@ -192,6 +193,31 @@ describe('sync: Datto RMM', () => {
     expect(run).toMatchObject({ status: 'succeeded', counts: { created: 0, updated: 2, skipped: 43, failed: 0 } });
     expect(pagesAsked('/api/v2/account/devices')).toEqual(['0/10', '1/10', '2/10', '3/10']);
     expect((await getSyncedRecord(deps, caller, 'clients', integrationId, 'site-3')).fields.name).toBe('Renamed site');
+  });
+
+  it('the timer schedules Datto RMM once a run has succeeded, though its records leave no watermark', async () => {
+    seed(3, 5);
+    const { caller, bus, deps } = setup();
+    const integrationId = await rmmIntegration(caller);
+    const target = { tenantId: caller.tenantId, integrationId, vendor: 'datto-rmm' };
+    const timer = () =>
+      runScheduledSyncs({
+        ...deps,
+        everyIntegration: async function* () {
+          yield target;
+        },
+        tenantIsActive: async () => true,
+      });
+    const first = await startSync(deps, caller, integrationId, body(['clients', 'assets']), { correlationId: 't1' });
+    // Still running: nothing is due.
+    expect((await timer()).started).toBe(0);
+    await drain(deps, bus);
+    expect((await getSyncRun(deps, caller, first.id)).status).toBe('succeeded');
+    expect(await timer()).toEqual({ started: 1, resent: 0, skippedDisabled: 0 });
+    const runs = (await listSyncRuns(deps, caller, { limit: 10, integrationId })).items;
+    expect(runs[0]).toMatchObject({ mode: 'incremental', status: 'running', since: {} });
+    expect([...runs[0]!.entities].sort()).toEqual(['assets', 'clients']);
+    await drain(deps, bus);
   });
 
   it('a 429 with Retry-After sends the same page again after the wait; data-quality problems become warnings', async () => {
