@@ -126,7 +126,12 @@ export async function runFirstAttempt(
   const { tenantId, deliveryId } = msg;
   const carried = msg.v === 2 && message.deliveryCount === 1 ? msg : undefined;
   const delivery: Stored<DeliveryRecord> | undefined = carried
-    ? { partitionKey: dayPartition(tenantId, deliveryId), rowKey: deliveryId, etag: carried.etag, value: carried.delivery }
+    ? {
+        partitionKey: dayPartition(tenantId, deliveryId),
+        rowKey: deliveryId,
+        etag: carried.etag,
+        value: carried.delivery,
+      }
     : await readDelivery(deps, tenantId, deliveryId);
   let known: Parameters<typeof runAutomaticAttempt>[2];
   let outcome: AutomaticOutcome | undefined;
@@ -188,7 +193,15 @@ async function attemptAsCarried(
   if (body === undefined || delivery.value.payloadErasedAt || delivery.value.inFlight) return undefined;
   if (!(await deps.tenantIsActive(tenantId))) return undefined;
   const at = nowMs();
-  const result = await sendAttempt(deps, subscription.value, delivery.rowKey, body, delivery.value.eventType, 1, 'initial');
+  const result = await sendAttempt(
+    deps,
+    subscription.value,
+    delivery.rowKey,
+    body,
+    delivery.value.eventType,
+    1,
+    'initial',
+  );
   crashPoint(FIRST_ATTEMPT_CRASH_AFTER_SEND);
   const logged = await recordAttempt(deps, tenantId, delivery, 1, 'initial', at, result);
   const outcome = automaticOutcomeOf(result, 1);
@@ -305,7 +318,7 @@ async function waitTurn(
  * Throwing abandons the copy, which comes back; the start sweep is the last resort.
  */
 export async function startDeadLetteredFirstAttempt(
-  deps: OutboundDeps,
+  _deps: OutboundDeps,
   message: Pick<ReceivedMessage, 'body'>,
   orchestrations: DeliveryStarter,
 ): Promise<Settlement> {

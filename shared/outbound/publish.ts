@@ -9,8 +9,8 @@ import { deliveryBody } from './attempt';
 import { DELIVERY_ROWS, HELD_REASON, insertDeliveries, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { type EventType, patternMatches, validateEventData } from './event-types';
-import type { DeliveryStarter } from './starter';
 import { noteTenantDay } from './retention';
+import type { DeliveryStarter } from './starter';
 import { type DeliveryRecord, dayOf, dayPartition } from './tables';
 
 export interface PublishedEvent {
@@ -214,7 +214,7 @@ async function storeDeliveries(
       const chunk = group.slice(i, i + DELIVERIES_PER_TRANSACTION);
       try {
         const etags = await insertDeliveries(deps, tenantId, chunk);
-        chunk.forEach((p, j) => out.push({ ...p, etag: etags[j] ?? '' }));
+        for (const [j, p] of chunk.entries()) out.push({ ...p, etag: etags[j] ?? '' });
       } catch (error) {
         if (!(error instanceof AlreadyExistsError) || !keyed) throw error;
         for (const p of chunk) out.push(await storeOne(deps, tenantId, p));

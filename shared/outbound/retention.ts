@@ -1,6 +1,13 @@
 import { nowMs } from '../clock';
 import { errorFields, logger } from '../observability/logger';
-import { newestFirstIdTime, splitTenantPartition, tenantPartition, timeBucket, timeBucketsBetween } from '../storage/keys';
+import {
+  newestFirstIdTime,
+  splitTenantPartition,
+  tenantPartition,
+  timeBucket,
+  timeBucketsBetween,
+} from '../storage/keys';
+import type { TableRepository } from '../storage/table-repository';
 import { readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import {
@@ -18,7 +25,6 @@ import {
   retentionRowKey,
   tenantDayPartition,
 } from './tables';
-import type { TableRepository } from '../storage/table-repository';
 
 /**
  * Tenant-days this instance has written its `deliverydays` row for, per table: publish writes the
