@@ -81,15 +81,15 @@ export class CachedPartitions<T extends Record<string, unknown>> extends TableRe
   }
 
   override async insert(pk: string, rk: string, value: T): Promise<Stored<T>> {
-    return this.writing(pk, () => super.insert(pk, rk, value));
+    return this.keep(await this.writing(pk, () => super.insert(pk, rk, value)));
   }
 
   override async replace(pk: string, rk: string, value: T, etag: string): Promise<Stored<T>> {
-    return this.writing(pk, () => super.replace(pk, rk, value, etag));
+    return this.keep(await this.writing(pk, () => super.replace(pk, rk, value, etag)));
   }
 
   override async upsert(pk: string, rk: string, value: T): Promise<Stored<T>> {
-    return this.writing(pk, () => super.upsert(pk, rk, value));
+    return this.keep(await this.writing(pk, () => super.upsert(pk, rk, value)));
   }
 
   override async delete(pk: string, rk: string, etag?: string): Promise<boolean> {
@@ -98,6 +98,12 @@ export class CachedPartitions<T extends Record<string, unknown>> extends TableRe
 
   override async transact(...args: Parameters<TableRepository<T>['transact']>): Promise<Stored<T>[]> {
     return this.writing(args[0], () => super.transact(...args));
+  }
+
+  /** A row this instance has just written is the newest it knows: kept, without the partition's list. */
+  private keep(row: Stored<T>): Stored<T> {
+    if (row.etag) this.entry(row.partitionKey).rows.set(row.rowKey, row);
+    return row;
   }
 
   private async writing<R>(pk: string, write: () => Promise<R>): Promise<R> {
