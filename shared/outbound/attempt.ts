@@ -35,7 +35,7 @@ export const RESPONSE_EXCERPT_BYTES = 4096;
 const LEASE_MARGIN_MS = 20_000;
 const USER_AGENT = 'MSP-Integration-Hub-Webhooks/1';
 
-interface SendResult {
+export interface SendResult {
   statusCode?: number;
   durationMs: number;
   error?: string;
@@ -125,7 +125,7 @@ async function sendUntraced(
   }
 }
 
-const succeeded = (r: SendResult) => r.statusCode !== undefined && r.statusCode >= 200 && r.statusCode < 300;
+export const succeeded = (r: SendResult) => r.statusCode !== undefined && r.statusCode >= 200 && r.statusCode < 300;
 
 /**
  * Take the delivery's in-flight lease and number the attempt. `undefined` when another attempt
@@ -190,14 +190,14 @@ async function loadEventBody(
 }
 
 /** The attempt log row to write with the outcome, for a delivery whose log sits beside it. */
-function logRow(delivery: Stored<DeliveryRecord>, record: AttemptRecord): TableWrite<DeliveryPartitionRow>[] {
+export function logRow(delivery: Stored<DeliveryRecord>, record: AttemptRecord): TableWrite<DeliveryPartitionRow>[] {
   return delivery.value.keys === 'row'
     ? [{ op: 'upsert', rowKey: attemptLogRowKey(delivery.rowKey, record.n), value: record }]
     : [];
 }
 
 /** The attempt row, the counters and the endpoint health: the bookkeeping after every attempt. */
-async function recordAttempt(
+export async function recordAttempt(
   deps: OutboundDeps,
   tenantId: string,
   delivery: Stored<DeliveryRecord>,
@@ -363,58 +363,76 @@ export async function runAutomaticAttempt(
   const at = nowMs();
   const result = await sendAttempt(deps, sub.value, deliveryId, event.body, event.type, lease.n, trigger);
   const logged = await recordAttempt(deps, tenantId, lease.delivery, lease.n, trigger, at, result);
-  const outcome: AutomaticOutcome = succeeded(result)
+  const outcome = automaticOutcomeOf(result, k);
+  const settled = await changeDelivery(
+    deps,
+    tenantId,
+    deliveryId,
+    // The row as the lease wrote it: while the lease is held nobody else changes the delivery.
+    (d) => withAutomaticOutcome(d, k, lease.n, outcome),
+    lease.delivery,
+    logRow(lease.delivery, logged),
+  );
+  noteGaveUp(tenantId, current.value.subscriptionId, deliveryId, outcome, result, settled?.value.status);
+  return outcome;
+}
+
+/** What an automatic attempt's result means for the schedule. */
+export function automaticOutcomeOf(result: SendResult, k: number): AutomaticOutcome {
+  return succeeded(result)
     ? { kind: 'succeeded' }
     : result.statusCode === 410
       ? { kind: 'gone' }
       : k >= MAX_AUTOMATIC_ATTEMPTS
         ? { kind: 'failed' }
         : { kind: 'retry', ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
-  const settled = await changeDelivery(
-    deps,
-    tenantId,
-    deliveryId,
-    (d) => {
-      const next: DeliveryRecord = {
-        ...d,
-        automaticAttempts: k,
-        lastAutomaticOutcome: outcome,
-        lastAutomaticN: lease.n,
-      };
-      delete next.inFlight;
-      delete next.nextAttemptAt;
-      if (d.status === 'succeeded') return next; // a manual retry won meanwhile; keep it
-      if (outcome.kind === 'succeeded') {
-        next.status = 'succeeded';
-        delete next.statusReason;
-      } else if (outcome.kind === 'gone') {
-        next.status = 'failed';
-        next.statusReason = 'the endpoint answered 410 Gone; the subscription was disabled';
-      } else if (outcome.kind === 'failed') {
-        next.status = 'failed';
-        next.statusReason = `${MAX_AUTOMATIC_ATTEMPTS} automatic attempts failed`;
-      } else {
-        next.status = 'retrying';
-      }
-      return next;
-      // The row as the lease wrote it: while the lease is held nobody else changes the delivery.
-    },
-    lease.delivery,
-    logRow(lease.delivery, logged),
-  );
-  if ((outcome.kind === 'failed' || outcome.kind === 'gone') && settled?.value.status === 'failed') {
-    const { code, catalogCode } = attemptCodes(result);
-    const reason = outcome.kind === 'gone' ? 'gone' : 'attempts_exhausted';
-    recordDeliveryGaveUp({
-      tenantId,
-      subscriptionId: current.value.subscriptionId,
-      deliveryId,
-      reason,
-      code,
-      catalogCode,
-    });
+}
+
+/** The delivery after automatic attempt `k` (attempt number `n`) ended with `outcome`; the lease is freed. */
+export function withAutomaticOutcome(
+  d: DeliveryRecord,
+  k: number,
+  n: number,
+  outcome: AutomaticOutcome,
+): DeliveryRecord {
+  const next: DeliveryRecord = { ...d, automaticAttempts: k, lastAutomaticOutcome: outcome, lastAutomaticN: n };
+  delete next.inFlight;
+  delete next.nextAttemptAt;
+  if (d.status === 'succeeded') return next; // a manual retry won meanwhile; keep it
+  if (outcome.kind === 'succeeded') {
+    next.status = 'succeeded';
+    delete next.statusReason;
+  } else if (outcome.kind === 'gone') {
+    next.status = 'failed';
+    next.statusReason = 'the endpoint answered 410 Gone; the subscription was disabled';
+  } else if (outcome.kind === 'failed') {
+    next.status = 'failed';
+    next.statusReason = `${MAX_AUTOMATIC_ATTEMPTS} automatic attempts failed`;
+  } else {
+    next.status = 'retrying';
   }
-  return outcome;
+  return next;
+}
+
+/** Telemetry for a delivery that ended `failed` by its automatic attempts (exhausted or 410). */
+export function noteGaveUp(
+  tenantId: string,
+  subscriptionId: string,
+  deliveryId: string,
+  outcome: AutomaticOutcome,
+  result: SendResult,
+  status: DeliveryRecord['status'] | undefined,
+): void {
+  if ((outcome.kind !== 'failed' && outcome.kind !== 'gone') || status !== 'failed') return;
+  const { code, catalogCode } = attemptCodes(result);
+  recordDeliveryGaveUp({
+    tenantId,
+    subscriptionId,
+    deliveryId,
+    reason: outcome.kind === 'gone' ? 'gone' : 'attempts_exhausted',
+    code,
+    catalogCode,
+  });
 }
 
 /** The orchestration decided when the next attempt runs: shown on the delivery and its last attempt. */

@@ -89,6 +89,19 @@ export async function readDelivery(
   return deps.tables.deliveries.get(dayPartition(tenantId, id), id);
 }
 
+/** Rows a new delivery takes in its partition: the row and its three index rows. */
+export const DELIVERY_ROWS = 4;
+
+function newDeliveryRows(id: string, record: DeliveryRecord): TableWrite<DeliveryPartitionRow>[] {
+  const at = { at: record.createdAt };
+  return [
+    { op: 'insert', rowKey: id, value: { ...record, keys: 'row' } },
+    { op: 'upsert', rowKey: deliveryKeyRowKey('sub', record.subscriptionId, id), value: at },
+    { op: 'upsert', rowKey: deliveryKeyRowKey('type', record.eventType, id), value: at },
+    { op: 'upsert', rowKey: deliveryKeyRowKey('status', record.status, id), value: at },
+  ];
+}
+
 /**
  * A new delivery row and its index rows (by subscription, event type and status) in one
  * entity-group transaction on the delivery's partition: both or neither, one round trip.
@@ -99,13 +112,28 @@ export async function insertDelivery(
   id: string,
   record: DeliveryRecord,
 ): Promise<void> {
-  const at = { at: record.createdAt };
-  await deps.tables.deliveryRows.transact(dayPartition(tenantId, id), [
-    { op: 'insert', rowKey: id, value: { ...record, keys: 'row' } },
-    { op: 'upsert', rowKey: deliveryKeyRowKey('sub', record.subscriptionId, id), value: at },
-    { op: 'upsert', rowKey: deliveryKeyRowKey('type', record.eventType, id), value: at },
-    { op: 'upsert', rowKey: deliveryKeyRowKey('status', record.status, id), value: at },
-  ]);
+  await deps.tables.deliveryRows.transact(dayPartition(tenantId, id), newDeliveryRows(id, record));
+}
+
+/**
+ * New deliveries of one day partition (at most 25) and their index rows in one transaction. The
+ * records are marked `keys: 'row'` in place, so each is exactly the row stored; answers each
+ * delivery row's ETag ('' where the service's answer carried none).
+ */
+export async function insertDeliveries(
+  deps: OutboundDeps,
+  tenantId: string,
+  deliveries: readonly { id: string; record: DeliveryRecord }[],
+): Promise<string[]> {
+  const first = deliveries[0];
+  if (!first) return [];
+  for (const d of deliveries) d.record.keys = 'row';
+  const stored = await deps.tables.deliveryRows.transact(
+    dayPartition(tenantId, first.id),
+    deliveries.flatMap((d) => newDeliveryRows(d.id, d.record)),
+  );
+  const etags = new Map(stored.map((row) => [row.rowKey, row.etag]));
+  return deliveries.map((d) => etags.get(d.id) ?? '');
 }
 
 /** Lost races an ETag write of a delivery retries before giving up (as TableRepository.update). */

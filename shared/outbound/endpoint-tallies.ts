@@ -13,7 +13,8 @@ import { applyEndpointOutcomes, type EndpointOutcome } from './endpoint-health';
  * - every FLUSH_EVERY_ATTEMPTS attempts, or FLUSH_INTERVAL_MS after the first unwritten one, under
  *   load (not awaited by anyone's attempt).
  *
- * A crash loses at most what had not been flushed: at most FLUSH_EVERY_ATTEMPTS attempts or
+ * The first-attempt worker passes `idleFlush: 'timer'`: its idle instance writes within
+ * FLUSH_INTERVAL_MS instead of at once (docs/decisions.md §83). A crash loses at most what had not been flushed: at most FLUSH_EVERY_ATTEMPTS attempts or
  * FLUSH_INTERVAL_MS of them in this process — counts missing from the dashboard and the success
  * rate, and a failure streak that starts later than it did (the delivery rows and the attempt log
  * are written before the attempt returns and are never part of it). docs/outbound.md, "Endpoint health".
@@ -49,13 +50,16 @@ export class EndpointTallies {
    * Run one attempt's work. When it is the last one in progress the flush is part of it, so the
    * invocation that leaves the process idle returns only once everything is written.
    */
-  async track<T>(deps: OutboundDeps, run: () => Promise<T>): Promise<T> {
+  async track<T>(deps: OutboundDeps, run: () => Promise<T>, options: { idleFlush?: 'now' | 'timer' } = {}): Promise<T> {
     this.active++;
     try {
       return await run();
     } finally {
       this.active--;
-      if (this.active === 0 && this.pending.length > 0) await this.flush(deps);
+      // `timer`: the first-attempt worker's deliveries leave the write to the timer started by the
+      // first unwritten tally (at most FLUSH_INTERVAL_MS later), so one delivery alone is not charged
+      // the whole batch; the loss bound on a crash is the same as under load.
+      if (this.active === 0 && this.pending.length > 0 && options.idleFlush !== 'timer') await this.flush(deps);
     }
   }
 

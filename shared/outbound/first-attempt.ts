@@ -3,12 +3,31 @@ import { type BusSender, complete, deadLetter, type ReceivedMessage, type Settle
 import { nowMs } from '../clock';
 import { crashPoint } from '../faults/crash-points';
 import { errorFields, logger } from '../observability/logger';
-import type { Stored } from '../storage/table-repository';
-import { runAutomaticAttempt } from './attempt';
+import { ConflictError, NotFoundError } from '../storage/errors';
+import type { Stored, TableWrite } from '../storage/table-repository';
+import {
+  automaticOutcomeOf,
+  noteGaveUp,
+  recordAttempt,
+  runAutomaticAttempt,
+  sendAttempt,
+  succeeded,
+  withAutomaticOutcome,
+} from './attempt';
 import { changeDelivery, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import type { DeliveryStarter } from './starter';
-import { type DeliveryRecord, startMarkerPartition, startMarkerRowKey } from './tables';
+import {
+  type AttemptRecord,
+  type AutomaticOutcome,
+  attemptLogRowKey,
+  type DeliveryPartitionRow,
+  type DeliveryRecord,
+  dayPartition,
+  deliveryKeyRowKey,
+  deliveryRecordSchema,
+  type SubscriptionRecord,
+} from './tables';
 import { firstAttemptWait } from './throttle';
 
 /**
@@ -27,29 +46,56 @@ export const FIRST_ATTEMPT_CRASH_AFTER_RECORD = 'outbound.first-attempt.after-re
 /** After the orchestration start, before the message is settled (a redelivery finds it started). */
 export const FIRST_ATTEMPT_CRASH_AFTER_START = 'outbound.first-attempt.after-start';
 
-export const firstAttemptMessageSchema = z.strictObject({
-  v: z.literal(1),
+/** Between attempt 1's send and its recorded outcome, on the path that trusts the message's copy. */
+export const FIRST_ATTEMPT_CRASH_AFTER_SEND = 'outbound.first-attempt.after-send';
+
+const idsSchema = {
   tenantId: z.string().min(1),
   deliveryId: z.string().min(1),
-  /** Names the start marker's partition: the worker removes the marker once it is done. */
   eventId: z.string().min(1),
-});
+};
+
+/**
+ * v1: ids only (a requeued or older message; the worker reads the rows). v2: also the delivery row
+ * as publish inserted it and its ETag, and the subscription's ETag as publish read it — what the
+ * send needs, so a first delivery of the message is sent without reading (the signing secret is
+ * not in it: the worker opens it from its cached subscription row, docs/design.md §10.2).
+ */
+export const firstAttemptMessageSchema = z.union([
+  z.strictObject({ v: z.literal(1), ...idsSchema }),
+  z.strictObject({
+    v: z.literal(2),
+    ...idsSchema,
+    etag: z.string().min(1),
+    subscriptionEtag: z.string(),
+    delivery: deliveryRecordSchema,
+  }),
+]);
 export type FirstAttemptMessage = z.infer<typeof firstAttemptMessageSchema>;
 
 /**
- * Publish's starter on the queue: one message per delivery, ids only (the worker loads the secret at
- * call time, docs/design.md §10.2). The message id is the delivery id's, and the worker is idempotent
- * per delivery (a recorded attempt 1 is never sent again), so a second copy is harmless and the send
- * skips the emulated duplicate-detection ledger (SendOptions.duplicatesTolerated). The start marker
- * stays until the worker is done with the delivery (`handsOffMarker`), so a message that is lost or
- * dead-lettered still leaves the delivery to the start sweep.
+ * Publish's starter on the queue: one message per delivery. The message id is the delivery id's,
+ * and the worker is idempotent per delivery (a recorded attempt 1 is never sent again), so a second
+ * copy is harmless and the send skips the emulated duplicate-detection ledger
+ * (SendOptions.duplicatesTolerated). A message that is lost or dead-lettered leaves the delivery
+ * `pending`, which the start sweep finds after its grace period (sweep.ts).
  */
 export function queueStarter(bus: BusSender): DeliveryStarter {
   return {
-    handsOffMarker: true,
-    async start(tenantId, deliveryId, eventId) {
+    async start(tenantId, deliveryId, eventId, stored) {
       if (!eventId) throw new Error(`delivery ${deliveryId}: the first-attempt queue needs the event id`);
-      const body: FirstAttemptMessage = { v: 1, tenantId, deliveryId, eventId };
+      const body: FirstAttemptMessage =
+        stored?.etag && stored.delivery.keys === 'row'
+          ? {
+              v: 2,
+              tenantId,
+              deliveryId,
+              eventId,
+              etag: stored.etag,
+              subscriptionEtag: stored.subscriptionEtag,
+              delivery: stored.delivery,
+            }
+          : { v: 1, tenantId, deliveryId, eventId };
       await bus.send(FIRST_ATTEMPT_QUEUE, body, { messageId: `first-${deliveryId}`, duplicatesTolerated: true });
       return 'started';
     },
@@ -57,13 +103,17 @@ export function queueStarter(bus: BusSender): DeliveryStarter {
 }
 
 /**
- * The worker: attempt 1 (the same activity code the orchestration runs, so its lease, re-reads and
- * idempotent re-run hold), then the orchestration only when the outcome is `retry`. Throwing
- * abandons the message and the bus delivers it again; a message that cannot be read is dead-lettered.
+ * The worker: attempt 1, then the orchestration only when the outcome is `retry`. On the message's
+ * first delivery a v2 message is trusted as the row it carries (nothing can have changed it but a
+ * manual retry or a sweep-started orchestration, which the outcome's If-Match catches): no read, no
+ * lease — the message's lock is the lease — and one transaction for the outcome. Any other case (a
+ * redelivery, which may follow a recorded outcome; a v1 message; a subscription paused, disabled
+ * or gone) runs the orchestration's own activity code, with its re-reads and in-flight lease.
+ * Throwing abandons the message and the bus delivers it again; an unreadable one is dead-lettered.
  */
 export async function runFirstAttempt(
   deps: OutboundDeps,
-  message: Pick<ReceivedMessage, 'body' | 'messageId'>,
+  message: Pick<ReceivedMessage, 'body' | 'messageId'> & { deliveryCount?: number },
   orchestrations: DeliveryStarter | undefined,
   /** Where a throttled first attempt is put back, delayed (throttle.ts); without it none waits. */
   requeue?: BusSender,
@@ -72,31 +122,42 @@ export async function runFirstAttempt(
   if (!parsed.success) {
     return deadLetter('invalid_message', `Not a first-attempt message: ${parsed.error.issues[0]?.message ?? ''}`);
   }
-  const { tenantId, deliveryId, eventId } = parsed.data;
+  const msg = parsed.data;
+  const { tenantId, deliveryId } = msg;
+  const carried = msg.v === 2 && message.deliveryCount === 1 ? msg : undefined;
+  const delivery: Stored<DeliveryRecord> | undefined = carried
+    ? {
+        partitionKey: dayPartition(tenantId, deliveryId),
+        rowKey: deliveryId,
+        etag: carried.etag,
+        value: carried.delivery,
+      }
+    : await readDelivery(deps, tenantId, deliveryId);
   let known: Parameters<typeof runAutomaticAttempt>[2];
-  if (requeue) {
-    const delivery = await readDelivery(deps, tenantId, deliveryId);
-    if (delivery?.value.status === 'pending' && delivery.value.automaticAttempts === 0) {
-      const [subscription, health] = await Promise.all([
-        deps.tables.subscriptions.get(tenantId, delivery.value.subscriptionId),
-        deps.tables.health.get(tenantId, delivery.value.subscriptionId),
-      ]);
-      if (subscription?.value.enabled && !subscription.value.paused) {
+  let outcome: AutomaticOutcome | undefined;
+  if (delivery?.value.status === 'pending' && delivery.value.automaticAttempts === 0) {
+    // This instance's copy, a few seconds old at most, of the version publish saw (or newer).
+    const subscription = await deps.tables.subscriptions.getCached(
+      tenantId,
+      delivery.value.subscriptionId,
+      carried?.subscriptionEtag,
+    );
+    if (subscription?.value.enabled && !subscription.value.paused) {
+      if (requeue) {
+        const health = await deps.tables.health.getCached(tenantId, delivery.value.subscriptionId);
         const wait = await firstAttemptWait(deps, tenantId, subscription, health?.value);
         if (wait > 0) {
-          await waitTurn(deps, requeue, parsed.data, delivery, wait);
+          await waitTurn(deps, requeue, msg, delivery, wait);
           return complete;
         }
       }
-      known = { delivery, subscription };
+      if (carried) outcome = await attemptAsCarried(deps, tenantId, delivery, subscription);
     }
+    known = { delivery, subscription };
   }
-  const outcome = await runAutomaticAttempt(deps, { tenantId, deliveryId, k: 1 }, known);
+  outcome ??= await runAutomaticAttempt(deps, { tenantId, deliveryId, k: 1 }, known);
   crashPoint(FIRST_ATTEMPT_CRASH_AFTER_RECORD);
-  if (outcome.kind !== 'retry') {
-    await dropMarker(deps, tenantId, deliveryId, eventId);
-    return complete;
-  }
+  if (outcome.kind !== 'retry') return complete;
   if (!orchestrations) {
     // A registration without the durable client binding: abandon, so the message comes back rather
     // than leaving the delivery `retrying` with no schedule behind it.
@@ -114,8 +175,103 @@ export async function runFirstAttempt(
     throw error;
   }
   crashPoint(FIRST_ATTEMPT_CRASH_AFTER_START);
-  await dropMarker(deps, tenantId, deliveryId, eventId);
   return complete;
+}
+
+/**
+ * Attempt 1 from the message's copy of the row: send, then the outcome, the status index move and
+ * the attempt log row in one transaction under the inserted row's ETag. Undefined = not this way
+ * (tenant disabled, no body on the row): the activity code decides.
+ */
+async function attemptAsCarried(
+  deps: OutboundDeps,
+  tenantId: string,
+  delivery: Stored<DeliveryRecord>,
+  subscription: Stored<SubscriptionRecord>,
+): Promise<AutomaticOutcome | undefined> {
+  const body = delivery.value.eventBody;
+  if (body === undefined || delivery.value.payloadErasedAt || delivery.value.inFlight) return undefined;
+  if (!(await deps.tenantIsActive(tenantId))) return undefined;
+  const at = nowMs();
+  const result = await sendAttempt(
+    deps,
+    subscription.value,
+    delivery.rowKey,
+    body,
+    delivery.value.eventType,
+    1,
+    'initial',
+  );
+  crashPoint(FIRST_ATTEMPT_CRASH_AFTER_SEND);
+  const logged = await recordAttempt(deps, tenantId, delivery, 1, 'initial', at, result);
+  const outcome = automaticOutcomeOf(result, 1);
+  const written = await writeCarriedOutcome(deps, tenantId, delivery, logged, outcome, succeeded(result));
+  noteGaveUp(tenantId, delivery.value.subscriptionId, delivery.rowKey, outcome, result, written.status);
+  return written.outcome;
+}
+
+/** Rounds of a lost ETag race before giving up (the message then comes back). */
+const OUTCOME_ROUNDS = 10;
+
+/**
+ * The outcome under the inserted row's ETag. If the row moved meanwhile (a manual retry or a
+ * sweep-started orchestration sent too: at-least-once), it is read and this send is logged as the
+ * next attempt number; it is recorded as automatic attempt 1 only if nobody else took that, and a
+ * success still settles the delivery `succeeded` (as a manual success does).
+ */
+async function writeCarriedOutcome(
+  deps: OutboundDeps,
+  tenantId: string,
+  delivery: Stored<DeliveryRecord>,
+  logged: AttemptRecord,
+  outcome: AutomaticOutcome,
+  ok: boolean,
+): Promise<{ outcome: AutomaticOutcome; status: DeliveryRecord['status'] | undefined }> {
+  const id = delivery.rowKey;
+  const pk = dayPartition(tenantId, id);
+  let current: Stored<DeliveryRecord> | undefined = delivery;
+  let dropOldKey = true;
+  for (let round = 1; round <= OUTCOME_ROUNDS; round++) {
+    if (round > 1) current = await readDelivery(deps, tenantId, id);
+    if (!current) return { outcome: { kind: 'stopped', reason: 'the delivery no longer exists' }, status: undefined };
+    const d = current.value;
+    const n = d.attemptCount + 1;
+    const lease = d.inFlight && d.inFlight.untilMs > nowMs();
+    const claim = d.status === 'pending' && d.automaticAttempts === 0 && !lease;
+    let next: DeliveryRecord;
+    if (claim) next = withAutomaticOutcome({ ...d, attemptCount: n }, 1, n, outcome);
+    else {
+      next = { ...d, attemptCount: n };
+      if (ok && d.status !== 'succeeded' && d.status !== 'held') {
+        next.status = 'succeeded';
+        delete next.statusReason;
+        delete next.nextAttemptAt;
+      }
+    }
+    next.updatedAt = new Date(nowMs()).toISOString();
+    const moves: TableWrite<DeliveryPartitionRow>[] =
+      next.status === d.status
+        ? []
+        : [
+            { op: 'upsert', rowKey: deliveryKeyRowKey('status', next.status, id), value: { at: next.updatedAt } },
+            ...(dropOldKey ? [{ op: 'delete' as const, rowKey: deliveryKeyRowKey('status', d.status, id) }] : []),
+          ];
+    try {
+      await deps.tables.deliveryRows.transact(pk, [
+        { op: 'replace', rowKey: id, value: next, etag: current.etag },
+        ...moves,
+        { op: 'upsert', rowKey: attemptLogRowKey(id, n), value: { ...logged, n } },
+      ]);
+      return {
+        outcome: claim ? outcome : { kind: 'stopped', reason: 'another attempt had the delivery' },
+        status: next.status,
+      };
+    } catch (error) {
+      if (error instanceof NotFoundError) dropOldKey = false;
+      else if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+  throw new ConflictError(`deliveries: ${pk}/${id} kept changing; the first attempt's outcome was not recorded`);
 }
 
 /**
@@ -141,29 +297,28 @@ async function waitTurn(
         : undefined,
     delivery,
   );
-  await requeue.send(FIRST_ATTEMPT_QUEUE, message, {
+  // Ids only: the row has changed (the count above), so the copy a v2 message carries is stale.
+  const ids: FirstAttemptMessage = {
+    v: 1,
+    tenantId: message.tenantId,
+    deliveryId: message.deliveryId,
+    eventId: message.eventId,
+  };
+  await requeue.send(FIRST_ATTEMPT_QUEUE, ids, {
     messageId: `first-${message.deliveryId}-w${at}`,
     scheduledEnqueueTimeUtc: new Date(at + waitMs),
     duplicatesTolerated: true,
   });
 }
 
-/** The delivery is settled or in its orchestration's hands: the sweep has nothing left to do for it. */
-async function dropMarker(deps: OutboundDeps, tenantId: string, deliveryId: string, eventId: string): Promise<void> {
-  // A marker left behind costs the sweep one read and a status check later; not worth a redelivery.
-  await deps.tables.starts
-    .delete(startMarkerPartition(eventId), startMarkerRowKey(tenantId, deliveryId))
-    .catch((error: unknown) => logger.warn('start marker not removed', { deliveryId, ...errorFields(error) }));
-}
-
 /**
  * The consumer of `outbound-first-attempt-deadletter`: a first attempt whose worker failed on every
  * delivery of its message (storage or Durable unavailable for the whole delivery count) hands the
  * delivery to its orchestration, which sends attempt 1 itself or replays its recorded outcome.
- * Throwing abandons the copy, which comes back; the start marker is the last resort (the sweep).
+ * Throwing abandons the copy, which comes back; the start sweep is the last resort.
  */
 export async function startDeadLetteredFirstAttempt(
-  deps: OutboundDeps,
+  _deps: OutboundDeps,
   message: Pick<ReceivedMessage, 'body'>,
   orchestrations: DeliveryStarter,
 ): Promise<Settlement> {
@@ -174,9 +329,8 @@ export async function startDeadLetteredFirstAttempt(
     });
     return complete;
   }
-  const { tenantId, deliveryId, eventId } = parsed.data;
+  const { tenantId, deliveryId } = parsed.data;
   const started = await orchestrations.start(tenantId, deliveryId);
   logger.warn('first attempt handed to its orchestration after the worker gave up', { tenantId, deliveryId, started });
-  await dropMarker(deps, tenantId, deliveryId, eventId);
   return complete;
 }

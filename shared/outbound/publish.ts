@@ -6,18 +6,12 @@ import { AlreadyExistsError } from '../storage/errors';
 import { newestFirstId, newestFirstIdTime } from '../storage/keys';
 import { MAX_TRANSACTION_OPERATIONS } from '../storage/table-repository';
 import { deliveryBody } from './attempt';
-import { HELD_REASON, insertDelivery, readDelivery } from './deliveries';
+import { DELIVERY_ROWS, HELD_REASON, insertDeliveries, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { type EventType, patternMatches, validateEventData } from './event-types';
+import { noteTenantDay } from './retention';
 import type { DeliveryStarter } from './starter';
-import {
-  type DeliveryRecord,
-  dayPartition,
-  retentionPartitionOf,
-  retentionRowKey,
-  startMarkerPartition,
-  startMarkerRowKey,
-} from './tables';
+import { type DeliveryRecord, dayOf, dayPartition } from './tables';
 
 export interface PublishedEvent {
   type: EventType;
@@ -44,7 +38,7 @@ export interface PublishResult {
 /** Bodies up to this size ride on the delivery row, saving each attempt a read of the event. */
 export const EMBEDDED_BODY_BYTES = 16 * 1024;
 
-/** Between the delivery rows and the orchestration starts (docs/outbound.md, "Housekeeping"). */
+/** Between the delivery rows and the first-attempt messages (docs/outbound.md, "What a crash leaves"). */
 export const PUBLISH_CRASH_AFTER_ROWS = 'outbound.publish.after-rows';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -55,14 +49,6 @@ export function keyedDeliveryId(eventId: string, subscriptionId: string): string
   let tail = '';
   for (let i = 0; i < 16; i++) tail += CROCKFORD[digest[i]! % 32];
   return eventId.slice(0, 10) + tail;
-}
-
-/** Rows of one partition in transactions of at most MAX_TRANSACTION_OPERATIONS. */
-function chunks<R>(rows: readonly R[]): R[][] {
-  const out: R[][] = [];
-  for (let i = 0; i < rows.length; i += MAX_TRANSACTION_OPERATIONS)
-    out.push(rows.slice(i, i + MAX_TRANSACTION_OPERATIONS));
-  return out;
 }
 
 async function insertOnce(write: () => Promise<unknown>): Promise<'inserted' | 'existed'> {
@@ -76,11 +62,12 @@ async function insertOnce(write: () => Promise<unknown>): Promise<'inserted' | '
 }
 
 /**
- * Publish one event: validate it, store it, create one delivery per matching subscription and
- * start one orchestration per delivery. Disabled subscriptions get a `skipped` delivery (retryable
- * after re-enabling) and no orchestration. Rows are written before anything starts, and each
- * delivery to start carries a start marker until its start is confirmed, so a start that fails or
- * never happens (no durable client, a crash) is picked up by the sweep (sweep.ts).
+ * Publish one event: validate it, create one delivery per matching subscription and hand each to
+ * the starter (the first-attempt queue). Disabled subscriptions get a `skipped` delivery
+ * (retryable after re-enabling), paused ones a `held` one, neither is started. The rows are stored
+ * before anything is sent — per day partition one entity-group transaction holding the deliveries
+ * and their index rows — and a delivery whose message never arrives (a crash, a failed send) is
+ * still `pending` there, which the start sweep finds (sweep.ts). docs/outbound.md, "A delivery".
  */
 export async function publishToSubscribers(
   deps: OutboundDeps,
@@ -94,36 +81,35 @@ export async function publishToSubscribers(
   // A key is a newest-first id (newestFirstIdTime throws otherwise): the partitions follow from it.
   const eventId = event.key ?? newestFirstId(at);
   if (event.key) newestFirstIdTime(event.key);
-  const matching: { id: string; enabled: boolean; paused: boolean; disabledReason?: string | undefined }[] = [];
-  for await (const sub of deps.tables.subscriptions.iterate(tenantId)) {
+  const matching: Matching[] = [];
+  // This instance's copy of the tenant's list, a few seconds old at most (cached-partitions.ts).
+  for (const sub of await deps.tables.subscriptions.listCached(tenantId)) {
     const s = sub.value;
     if (!s.eventTypes.some((p) => patternMatches(p, event.type))) continue;
     if (s.products.length > 0 && !s.products.includes(event.source)) continue;
-    matching.push({ id: sub.rowKey, enabled: s.enabled, paused: s.paused === true, disabledReason: s.disabledReason });
+    matching.push({
+      id: sub.rowKey,
+      etag: sub.etag,
+      enabled: s.enabled,
+      paused: s.paused === true,
+      disabledReason: s.disabledReason,
+    });
   }
   // A keyed publication (the pipeline's, one per succeeded event) stores nothing nobody wants.
   if (event.key && matching.length === 0) return { eventId, deliveries: 0, skipped: 0, held: 0 };
   const body = deliveryBody({ id: eventId, type: event.type, publishedAt, data });
-  const eventBody = Buffer.byteLength(body) <= EMBEDDED_BODY_BYTES ? { eventBody: body } : {};
-  // Decide every delivery first, so the rows that share a partition are written together.
-  const toCreate: { id: string; record: DeliveryRecord }[] = [];
-  const toStart: string[] = [];
+  const embedded = Buffer.byteLength(body) <= EMBEDDED_BODY_BYTES;
+  const toCreate: Planned[] = [];
   let held = 0;
   for (const sub of matching) {
-    const id = event.key ? keyedDeliveryId(eventId, sub.id) : newestFirstId();
-    if (event.key) {
-      // The same publication again (a redelivered stage message): start what is still waiting.
-      const existing = await readDelivery(deps, tenantId, id);
-      if (existing) {
-        if (existing.value.status === 'pending') toStart.push(id);
-        continue;
-      }
-    }
-    // Paused: stored and kept for the resume (pause.ts), no start marker, nothing sent now.
+    // Minted at the event's time: the deliveries share the event's day partition (one transaction).
+    const id = event.key ? keyedDeliveryId(eventId, sub.id) : newestFirstId(at);
+    // Paused: stored and kept for the resume (pause.ts), nothing sent now.
     const holding = sub.enabled && sub.paused;
     if (holding) held++;
     toCreate.push({
       id,
+      sub,
       record: {
         subscriptionId: sub.id,
         eventId,
@@ -133,66 +119,119 @@ export async function publishToSubscribers(
         updatedAt: publishedAt,
         attemptCount: 0,
         automaticAttempts: 0,
-        ...eventBody,
+        ...(embedded ? { eventBody: body } : {}),
         ...(holding ? { statusReason: HELD_REASON } : {}),
         ...(sub.enabled
           ? {}
           : { statusReason: `the subscription is disabled: ${sub.disabledReason ?? 'no reason given'}` }),
       },
     });
-    if (sub.enabled && !holding) toStart.push(id);
   }
-  // Retention rows and start markers before the event and delivery rows: a crash after them leaves
-  // rows the timers clean up. The event's rows all sit in partitions chosen by the event id, so each
-  // table takes one transaction per 100 rows instead of one write per row.
-  const retention = [
-    { op: 'upsert' as const, rowKey: retentionRowKey(tenantId, 'e', eventId), value: { at: publishedAt } },
-    ...toCreate.map(({ id }) => ({
-      op: 'upsert' as const,
-      rowKey: retentionRowKey(tenantId, 'd', id),
-      value: { at: publishedAt },
-    })),
-  ];
-  const markers = toStart.map((id) => ({
-    op: 'upsert' as const,
-    rowKey: startMarkerRowKey(tenantId, id),
-    value: { tenantId, deliveryId: id },
-  }));
-  await Promise.all([
-    ...chunks(retention).map((rows) => deps.tables.days.transact(retentionPartitionOf(eventId), rows)),
-    ...chunks(markers).map((rows) => deps.tables.starts.transact(startMarkerPartition(eventId), rows)),
-  ]);
-  await insertOnce(() =>
-    deps.tables.events.insert(dayPartition(tenantId, eventId), eventId, {
-      type: event.type,
-      data,
-      source: event.source,
-      publishedAt,
-      deliveries: matching.length,
-    }),
-  );
-  // `existed` only when a concurrent publication of the same key won: its rows are the same.
-  for (const { id, record } of toCreate) await insertOnce(() => insertDelivery(deps, tenantId, id, record));
+  // The tenant-day row first (once per instance and day): retention and the start sweep find the
+  // day's partition through it, so it must exist before any row it names.
+  await noteTenantDay(deps, tenantId, dayOf(eventId));
+  // The event row only when the body is too large to ride on the delivery rows: nothing on the
+  // first-attempt path reads it otherwise (the deliveries carry type, event id and body).
+  if (!embedded) {
+    await insertOnce(() =>
+      deps.tables.events.insert(dayPartition(tenantId, eventId), eventId, {
+        type: event.type,
+        data,
+        source: event.source,
+        publishedAt,
+        deliveries: matching.length,
+      }),
+    );
+  }
+  const stored = await storeDeliveries(deps, tenantId, toCreate, event.key !== undefined);
   crashPoint(PUBLISH_CRASH_AFTER_ROWS);
   if (starter) {
-    for (const id of toStart) {
+    for (const { id, record, etag, sub } of stored) {
+      if (record.status !== 'pending') continue;
       try {
-        await starter.start(tenantId, id, eventId);
+        await starter.start(
+          tenantId,
+          id,
+          eventId,
+          etag === undefined ? undefined : { delivery: record, etag, subscriptionEtag: sub.etag },
+        );
       } catch (error) {
-        // The delivery stays `pending` with its start marker: the sweep starts it after the grace period.
+        // The delivery stays `pending`: the start sweep starts it after the grace period.
         logger.error('delivery not started', { tenantId, deliveryId: id, ...errorFields(error) });
-        continue;
       }
-      // The first-attempt worker removes the marker when it is done with the delivery.
-      if (starter.handsOffMarker) continue;
-      // A marker left behind costs the sweep one status read; it is not worth failing the publish.
-      await deps.tables.starts
-        .delete(startMarkerPartition(eventId), startMarkerRowKey(tenantId, id))
-        .catch((error: unknown) => logger.warn('start marker not removed', { deliveryId: id, ...errorFields(error) }));
     }
   }
   // Skipped = disabled subscriptions, whether their rows were written now or by an earlier run of
   // the same key (a replayed publication must not count deliveries that already went as skipped).
   const skipped = matching.filter((s) => !s.enabled).length;
   return { eventId, deliveries: matching.length, skipped, held };
+}
+
+interface Matching {
+  id: string;
+  etag: string;
+  enabled: boolean;
+  paused: boolean;
+  disabledReason?: string | undefined;
+}
+
+interface Planned {
+  id: string;
+  sub: Matching;
+  record: DeliveryRecord;
+}
+
+/** A delivery as stored: `etag` of the row as inserted now; undefined when it existed already. */
+interface StoredPlan extends Planned {
+  etag: string | undefined;
+}
+
+/** Deliveries of one partition per transaction: each delivery is 4 rows (insertDeliveryRows). */
+const DELIVERIES_PER_TRANSACTION = Math.floor(MAX_TRANSACTION_OPERATIONS / DELIVERY_ROWS);
+
+/**
+ * The deliveries and their index rows, one transaction per day partition (25 deliveries each). A
+ * keyed publication seen before (a redelivered stage message) fails its transaction on the
+ * existing rows: then each delivery goes alone, and one that exists is left as it is, started
+ * again only while still `pending` (its message may have been lost with the earlier run).
+ */
+async function storeDeliveries(
+  deps: OutboundDeps,
+  tenantId: string,
+  planned: readonly Planned[],
+  keyed: boolean,
+): Promise<StoredPlan[]> {
+  const byPartition = new Map<string, Planned[]>();
+  for (const p of planned) {
+    const pk = dayPartition(tenantId, p.id);
+    const group = byPartition.get(pk) ?? [];
+    group.push(p);
+    byPartition.set(pk, group);
+  }
+  const out: StoredPlan[] = [];
+  for (const group of byPartition.values()) {
+    for (let i = 0; i < group.length; i += DELIVERIES_PER_TRANSACTION) {
+      const chunk = group.slice(i, i + DELIVERIES_PER_TRANSACTION);
+      try {
+        const etags = await insertDeliveries(deps, tenantId, chunk);
+        for (const [j, p] of chunk.entries()) out.push({ ...p, etag: etags[j] ?? '' });
+      } catch (error) {
+        if (!(error instanceof AlreadyExistsError) || !keyed) throw error;
+        for (const p of chunk) out.push(await storeOne(deps, tenantId, p));
+      }
+    }
+  }
+  return out;
+}
+
+async function storeOne(deps: OutboundDeps, tenantId: string, p: Planned): Promise<StoredPlan> {
+  try {
+    const [etag] = await insertDeliveries(deps, tenantId, [p]);
+    return { ...p, etag: etag ?? '' };
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsError)) throw error;
+  }
+  // `existed`: an earlier run of the same key (or a concurrent one) wrote the same rows.
+  const existing = await readDelivery(deps, tenantId, p.id);
+  return { ...p, record: existing?.value ?? { ...p.record, status: 'succeeded' }, etag: undefined };
 }

@@ -1,19 +1,86 @@
 import { nowMs } from '../clock';
 import { errorFields, logger } from '../observability/logger';
-import { newestFirstIdTime, splitTenantPartition, timeBucketsBetween } from '../storage/keys';
+import {
+  newestFirstIdTime,
+  splitTenantPartition,
+  tenantPartition,
+  timeBucket,
+  timeBucketsBetween,
+} from '../storage/keys';
+import type { TableRepository } from '../storage/table-repository';
 import { readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import {
   attemptLogPrefix,
   attemptsPartition,
+  DELIVERY_KEYS_FROM,
   DELIVERY_STATUSES,
   dayOf,
   dayPartition,
   deliveryKeyRowKey,
   HOUSEKEEPING_SHARDS,
   indexPartition,
+  type RetentionRow,
   retentionPartition,
+  retentionRowKey,
+  tenantDayPartition,
 } from './tables';
+
+/**
+ * Tenant-days this instance has written its `deliverydays` row for, per table: publish writes the
+ * row once per instance, tenant and day instead of a transaction per event. Only today's and
+ * yesterday's keys are worth keeping; the set is emptied when it grows past a day's tenants.
+ */
+const noted = new WeakMap<TableRepository<RetentionRow>, Set<string>>();
+const MAX_NOTED = 10_000;
+
+/** The tenant's row for `day`, written before the day's delivery rows (a crash leaves it, harmless). */
+export async function noteTenantDay(deps: OutboundDeps, tenantId: string, day: string): Promise<void> {
+  let seen = noted.get(deps.tables.days);
+  if (!seen) {
+    seen = new Set();
+    noted.set(deps.tables.days, seen);
+  }
+  const key = `${tenantId}\n${day}`;
+  if (seen.has(key)) return;
+  await deps.tables.days.upsert(tenantDayPartition(tenantId, day), retentionRowKey(tenantId, 't', day), {
+    at: new Date(nowMs()).toISOString(),
+  });
+  if (seen.size >= MAX_NOTED) seen.clear();
+  seen.add(key);
+}
+
+/**
+ * A tenant's whole day: each delivery as purgeDelivery does (an older one's rows elsewhere too),
+ * the rows left in the partition (index and attempt rows of deliveries already gone), the day's
+ * events. Returns false when it stopped at the limit (the tenant-day row stays for the next run).
+ */
+async function purgeTenantDay(
+  deps: OutboundDeps,
+  tenantId: string,
+  day: string,
+  result: RetentionResult,
+  limit: number,
+): Promise<boolean> {
+  const pk = tenantPartition(tenantId, day);
+  for await (const row of deps.tables.deliveryRows.iterate(pk)) {
+    if (result.deliveries + result.events >= limit) return false;
+    if (!row.rowKey.startsWith(DELIVERY_KEYS_FROM)) {
+      // Its index and attempt rows sort after every delivery in this partition: the walk reaches them.
+      if ((row.value as { keys?: unknown }).keys === 'row') await deps.tables.deliveryRows.delete(pk, row.rowKey);
+      else await purgeDelivery(deps, tenantId, row.rowKey);
+      result.deliveries++;
+    } else {
+      await deps.tables.deliveryRows.delete(pk, row.rowKey);
+    }
+  }
+  for await (const row of deps.tables.events.iterate(pk)) {
+    if (result.deliveries + result.events >= limit) return false;
+    await deps.tables.events.delete(pk, row.rowKey);
+    result.events++;
+  }
+  return true;
+}
 
 /**
  * Retention (docs/design.md §12): deliveries, their attempts and index rows, and events older than the
@@ -87,6 +154,24 @@ export async function purgeExpiredDeliveries(
       for await (const row of deps.tables.days.iterate(partition)) {
         const { tenantId, parts } = splitTenantPartition(row.rowKey);
         const [kind, id] = parts;
+        if (kind === 't' && id) {
+          // Whole days only: the tenant's day goes once all of it is past the cutoff.
+          if (timeBucket(cutoff, 'day') <= id) continue;
+          if (result.deliveries + result.events >= limit) {
+            result.more = true;
+            return result;
+          }
+          try {
+            if (!(await purgeTenantDay(deps, tenantId, id, result, limit))) {
+              result.more = true;
+              return result;
+            }
+            await deps.tables.days.delete(partition, row.rowKey);
+          } catch (error) {
+            logger.warn('retention could not purge a tenant day', { tenantId, day: id, ...errorFields(error) });
+          }
+          continue;
+        }
         if (!id || (kind !== 'd' && kind !== 'e')) continue;
         // The cutoff's own day holds rows on both sides of it.
         if (newestFirstIdTime(id) >= cutoff) continue;

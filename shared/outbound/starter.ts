@@ -1,5 +1,6 @@
 import { errorFields, logger } from '../observability/logger';
 import { DELIVERY_ORCHESTRATOR, type DeliveryInput } from './orchestrator';
+import type { DeliveryRecord } from './tables';
 
 /** The part of durable-functions' DurableClient that starting a delivery needs. */
 export interface OrchestrationClient {
@@ -7,14 +8,21 @@ export interface OrchestrationClient {
   startNew(name: string, options: { instanceId: string; input: unknown }): Promise<string>;
 }
 
+/**
+ * What publish just stored, handed to a starter that can use it (the first-attempt queue carries it
+ * in the message, so the worker sends without reading the rows again).
+ */
+export interface StoredDelivery {
+  delivery: DeliveryRecord;
+  /** The delivery row's ETag from the insert transaction ('' when the service's answer had none). */
+  etag: string;
+  /** The subscription row's ETag as publish read it: the worker's cached copy must be that version. */
+  subscriptionEtag: string;
+}
+
 export interface DeliveryStarter {
-  /** `eventId` names the delivery's start marker (a starter that hands the marker off needs it). */
-  start(tenantId: string, deliveryId: string, eventId?: string): Promise<'started' | 'exists'>;
-  /**
-   * The start hands the delivery to a worker that removes the start marker itself once the
-   * delivery is settled or in its orchestration (the first-attempt queue): publish leaves it.
-   */
-  handsOffMarker?: boolean;
+  /** `eventId` names the publication; `stored` is the row as just inserted (new deliveries only). */
+  start(tenantId: string, deliveryId: string, eventId?: string, stored?: StoredDelivery): Promise<'started' | 'exists'>;
 }
 
 function isNotFound(error: unknown): boolean {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { StorageAccount } from '../storage/connection';
 import { newestFirstIdTime, shardOf, tenantPartition, timeBucket } from '../storage/keys';
 import { TableRepository } from '../storage/table-repository';
+import { CachedPartitions } from './cached-partitions';
 
 /**
  * The outbound capability's tables (docs/design.md §4). Nothing here holds a plaintext secret: signing
@@ -128,6 +129,11 @@ export const deliveryRecordSchema = z.object({
   waitingUntil: z.string().optional(),
   /** The recover task that re-sent it (recover.ts): a task re-sends a delivery once. */
   recoveredBy: z.string().optional(),
+  /**
+   * The start sweep started (or found) its orchestration: later sweeps leave it alone (sweep.ts).
+   * A delivery settled by its first attempt never has it.
+   */
+  orchestrated: z.literal(true).optional(),
 });
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 
@@ -202,7 +208,9 @@ export type StartMarker = z.infer<typeof startMarkerSchema>;
  * `deliverydays`: what retention purges, across tenants. PartitionKey = `<day>|<shard>` of the
  * event id (an event's row and its deliveries' rows share it and are written as one transaction;
  * the purge deletes a row under the partition it found it in), RowKey = `<tenant>|d|<delivery id>`
- * or `<tenant>|e|<event id>`. One row per delivery and per event, removed last when it is purged.
+ * or `<tenant>|e|<event id>` (rows written before the tenant-day rows), and `<tenant>|t|<day>` in the
+ * partition of the tenant's shard (tenantDayPartition): one row per tenant and day. Removed last
+ * when what it names is purged.
  */
 export const retentionRowSchema = z.object({ at: z.string() });
 export type RetentionRow = z.infer<typeof retentionRowSchema>;
@@ -264,8 +272,10 @@ export function releaseTaskRowKey(subscriptionId: string): string {
 export const HOUSEKEEPING_SHARDS = 8;
 
 export interface OutboundTables {
-  subscriptions: TableRepository<SubscriptionRecord>;
-  health: TableRepository<EndpointHealthRecord>;
+  /** Cached per instance for a few seconds (cached-partitions.ts): publish lists it every time. */
+  subscriptions: CachedPartitions<SubscriptionRecord>;
+  /** The first-attempt worker's throttle check reads `slowUntil` through the same cache. */
+  health: CachedPartitions<EndpointHealthRecord>;
   events: TableRepository<OutboundEventRecord>;
   deliveries: TableRepository<DeliveryRecord>;
   /** The same table, for transactions and reads that mix delivery rows and their index rows. */
@@ -283,8 +293,8 @@ export interface OutboundTables {
 
 export function outboundTables(account: StorageAccount): OutboundTables {
   return {
-    subscriptions: new TableRepository(account, 'subscriptions', subscriptionRecordSchema),
-    health: new TableRepository(account, 'subscriptionhealth', endpointHealthRecordSchema),
+    subscriptions: new CachedPartitions(account, 'subscriptions', subscriptionRecordSchema),
+    health: new CachedPartitions(account, 'subscriptionhealth', endpointHealthRecordSchema),
     events: new TableRepository(account, 'outboundevents', eventRecordSchema),
     deliveries: new TableRepository(account, 'deliveries', deliveryRecordSchema),
     deliveryRows: new TableRepository<DeliveryPartitionRow>(
@@ -347,6 +357,16 @@ export function retentionPartitionOf(id: string): string {
   return retentionPartition(dayOf(id), shardOf(id, HOUSEKEEPING_SHARDS));
 }
 
-export function retentionRowKey(tenantId: string, kind: 'd' | 'e', id: string): string {
+export function retentionRowKey(tenantId: string, kind: 'd' | 'e' | 't', id: string): string {
   return tenantPartition(tenantId, kind, id);
+}
+
+/**
+ * The tenant-day row (`<tenant>|t|<day>`, in partition `<day>|<shard of the tenant>`): the tenant
+ * published on that day. Retention purges the tenant's partitions of the day through it, and the
+ * start sweep finds the tenants whose deliveries may still wait. Written once per instance per
+ * tenant and day (retention.ts, noteTenantDay), before the day's first delivery rows.
+ */
+export function tenantDayPartition(tenantId: string, day: string): string {
+  return retentionPartition(day, shardOf(tenantId, HOUSEKEEPING_SHARDS));
 }

@@ -46,7 +46,8 @@ export async function firstAttempt(message: ReceivedMessage, bindings: QueueBind
       : isRecoverMessage(message.body)
         ? runRecover(deps, message, processBus())
         : runFirstAttempt(deps, message, starter, processBus());
-  return deps.tallies ? deps.tallies.track(deps, run) : run();
+  // Counters and health within FLUSH_INTERVAL_MS, not before the message is settled (endpoint-tallies.ts).
+  return deps.tallies ? deps.tallies.track(deps, run, { idleFlush: 'timer' }) : run();
 }
 
 /** Dead-lettered first attempts (queue `outbound-first-attempt-deadletter`): their orchestration takes over. */

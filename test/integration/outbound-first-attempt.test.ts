@@ -7,10 +7,12 @@ import type { BusSender, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
-import { getDelivery } from '../../shared/outbound/deliveries';
+import { runManualAttempt } from '../../shared/outbound/attempt';
+import { getDelivery, listDeliveries } from '../../shared/outbound/deliveries';
 import type { OutboundDeps } from '../../shared/outbound/deps';
 import {
   FIRST_ATTEMPT_CRASH_AFTER_RECORD,
+  FIRST_ATTEMPT_CRASH_AFTER_SEND,
   FIRST_ATTEMPT_CRASH_AFTER_START,
   FIRST_ATTEMPT_QUEUE,
   type FirstAttemptMessage,
@@ -18,7 +20,7 @@ import {
   runFirstAttempt,
   startDeadLetteredFirstAttempt,
 } from '../../shared/outbound/first-attempt';
-import { publishToSubscribers } from '../../shared/outbound/publish';
+import { PUBLISH_CRASH_AFTER_ROWS, publishToSubscribers } from '../../shared/outbound/publish';
 import { durableStarter, type OrchestrationClient } from '../../shared/outbound/starter';
 import { createSubscription } from '../../shared/outbound/subscriptions';
 import { SWEEP_GRACE_MS, startWaitingDeliveries } from '../../shared/outbound/sweep';
@@ -108,7 +110,9 @@ async function published(d: OutboundDeps, status: number) {
   const message = bus.sent[0]!;
   expect(message.queue).toBe(FIRST_ATTEMPT_QUEUE);
   const body = message.body as FirstAttemptMessage;
-  expect(body).toEqual({ v: 1, tenantId: who.tenantId, deliveryId: body.deliveryId, eventId: result.eventId });
+  // The row as inserted and its ETag ride along (docs/decisions.md §83): the worker sends without reading.
+  expect(body).toMatchObject({ v: 2, tenantId: who.tenantId, deliveryId: body.deliveryId, eventId: result.eventId });
+  expect(body.v === 2 && body.delivery.status).toBe('pending');
   return { r, who, body, received: { body: message.body, messageId: message.options.messageId } };
 }
 
@@ -120,8 +124,8 @@ describe('the first-attempt worker', () => {
   it('a first attempt that succeeds settles the delivery without an orchestration and removes the start marker', async () => {
     const d = deps();
     const { r, who, body, received } = await published(d, 200);
-    // Publish leaves the marker to the worker: until it is done the sweep still covers the delivery.
-    expect(await markerOf(d, body)).toBeDefined();
+    // No start marker any more: until the worker is done the delivery is `pending`, which the sweep covers.
+    expect(await markerOf(d, body)).toBeUndefined();
     const client = instances();
     expect(await runFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
     expect(r.received).toHaveLength(1);
@@ -227,7 +231,6 @@ describe('the first-attempt worker: crash points', () => {
     await expect(runFirstAttempt(d, received, durableStarter(client))).rejects.toBeInstanceOf(SimulatedCrash);
     expect(client.started).toEqual([]);
     expect((await getDelivery(d, who.tenantId, body.deliveryId)).status).toBe('retrying');
-    expect(await markerOf(d, body)).toBeDefined();
     expect(await runFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
     expect(client.started).toEqual([body.deliveryId]);
     expect(r.received).toHaveLength(1);
@@ -274,5 +277,127 @@ describe('the first-attempt worker: crash points', () => {
     expect(client.started).toEqual([body.deliveryId]);
     expect((await getDelivery(d, who.tenantId, body.deliveryId)).status).toBe('pending');
     expect(r.received).toHaveLength(0);
+  });
+});
+
+/**
+ * A message's first delivery is sent as carried (docs/decisions.md §83): no read of the delivery,
+ * no lease, one outcome transaction under the inserted row's ETag. Each crash point between the
+ * steps leaves the delivery to the redelivered message (deliveryCount 2: the rows are read) or to
+ * the sweep; nothing is lost and a receiver sees at most a repeated webhook-id.
+ */
+describe('the first-attempt worker: the carried row on a first delivery', () => {
+  function crashAt(name: string): void {
+    armCrashPoint(name);
+    setCrashHandler((point) => {
+      throw new SimulatedCrash(point);
+    });
+  }
+
+  it('sends from the message and settles with one transaction; a redelivery reads and sends nothing', async () => {
+    const d = deps();
+    const { r, who, body, received } = await published(d, 200);
+    const client = instances();
+    expect(await runFirstAttempt(d, { ...received, deliveryCount: 1 }, durableStarter(client))).toEqual({
+      kind: 'complete',
+    });
+    expect(r.received).toHaveLength(1);
+    expect(r.received[0]!.headers['webhook-id']).toBe(body.deliveryId);
+    const delivery = await getDelivery(d, who.tenantId, body.deliveryId);
+    expect(delivery).toMatchObject({ status: 'succeeded', attemptCount: 1, automaticAttempts: 1 });
+    expect(delivery.attempts?.map((a) => [a.n, a.trigger, a.statusCode])).toEqual([[1, 'initial', 200]]);
+    expect((await listDeliveries(d, who.tenantId, { limit: 10, status: 'succeeded' })).items).toHaveLength(1);
+    expect((await listDeliveries(d, who.tenantId, { limit: 10, status: 'pending' })).items).toHaveLength(0);
+    expect(await runFirstAttempt(d, { ...received, deliveryCount: 2 }, durableStarter(client))).toEqual({
+      kind: 'complete',
+    });
+    expect(r.received).toHaveLength(1);
+    expect(client.started).toEqual([]);
+  });
+
+  it('killed between the send and the outcome: the delivery is still pending; the redelivery sends it again, same webhook-id, one attempt logged', async () => {
+    const d = deps();
+    const { r, who, body, received } = await published(d, 200);
+    const client = instances();
+    crashAt(FIRST_ATTEMPT_CRASH_AFTER_SEND);
+    await expect(runFirstAttempt(d, { ...received, deliveryCount: 1 }, durableStarter(client))).rejects.toBeInstanceOf(
+      SimulatedCrash,
+    );
+    expect(r.received).toHaveLength(1);
+    expect(await getDelivery(d, who.tenantId, body.deliveryId)).toMatchObject({ status: 'pending', attempts: [] });
+    disarmCrashPoints();
+    expect(await runFirstAttempt(d, { ...received, deliveryCount: 2 }, durableStarter(client))).toEqual({
+      kind: 'complete',
+    });
+    expect(r.received.map((m) => m.headers['webhook-id'])).toEqual([body.deliveryId, body.deliveryId]);
+    const delivery = await getDelivery(d, who.tenantId, body.deliveryId);
+    expect(delivery.status).toBe('succeeded');
+    expect(delivery.attempts?.map((a) => [a.n, a.trigger])).toEqual([[1, 'initial']]);
+    expect(client.started).toEqual([]);
+  });
+
+  it('killed between the outcome and the message delete: the redelivery finds the outcome and sends nothing', async () => {
+    const d = deps();
+    const { r, who, body, received } = await published(d, 200);
+    const client = instances();
+    crashAt(FIRST_ATTEMPT_CRASH_AFTER_RECORD);
+    await expect(runFirstAttempt(d, { ...received, deliveryCount: 1 }, durableStarter(client))).rejects.toBeInstanceOf(
+      SimulatedCrash,
+    );
+    expect((await getDelivery(d, who.tenantId, body.deliveryId)).status).toBe('succeeded');
+    disarmCrashPoints();
+    expect(await runFirstAttempt(d, { ...received, deliveryCount: 2 }, durableStarter(client))).toEqual({
+      kind: 'complete',
+    });
+    expect(r.received).toHaveLength(1);
+    expect(client.started).toEqual([]);
+  });
+
+  it('killed between the publish transaction and the message: the sweep starts the pending delivery after the grace period', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 3, 3, 9));
+    restoreClock = installClock(clock);
+    const d = deps();
+    const r = await startReceiver(answer(200, {}, 'ok'));
+    receivers.push(r);
+    const who = caller();
+    await createSubscription(d, who, { url: r.url, eventTypes: ['ticket.*'] }, 'c1');
+    const bus = recordingBus();
+    crashAt(PUBLISH_CRASH_AFTER_ROWS);
+    await expect(
+      publishToSubscribers(
+        d,
+        who.tenantId,
+        { type: 'ticket.created', data: ticket, source: 'admin' },
+        queueStarter(bus),
+      ),
+    ).rejects.toBeInstanceOf(SimulatedCrash);
+    expect(bus.sent).toEqual([]);
+    const [pending] = (await listDeliveries(d, who.tenantId, { limit: 10 })).items;
+    expect(pending?.status).toBe('pending');
+    const client = instances();
+    clock.advance(SWEEP_GRACE_MS + 1_000);
+    const swept = await startWaitingDeliveries(d, durableStarter(client));
+    expect(swept.started).toBe(1);
+    expect(client.started).toEqual([pending!.id]);
+    expect((await startWaitingDeliveries(d, durableStarter(client))).started).toBe(0);
+  });
+
+  it('a manual retry got there first: the carried send is logged as the next attempt and the manual outcome stands', async () => {
+    const d = deps();
+    const { r, who, body, received } = await published(d, 200);
+    const client = instances();
+    expect((await runManualAttempt(d, who.tenantId, body.deliveryId)).status).toBe('succeeded');
+    expect(await runFirstAttempt(d, { ...received, deliveryCount: 1 }, durableStarter(client))).toEqual({
+      kind: 'complete',
+    });
+    // At least once: the receiver saw the delivery twice under one webhook-id, both attempts are logged.
+    expect(r.received.map((m) => m.headers['webhook-id'])).toEqual([body.deliveryId, body.deliveryId]);
+    const delivery = await getDelivery(d, who.tenantId, body.deliveryId);
+    expect(delivery.status).toBe('succeeded');
+    expect(delivery.attempts?.map((a) => [a.n, a.trigger])).toEqual([
+      [1, 'manual'],
+      [2, 'initial'],
+    ]);
+    expect(client.started).toEqual([]);
   });
 });
