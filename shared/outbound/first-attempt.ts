@@ -82,7 +82,7 @@ export async function runFirstAttempt(
         deps.tables.health.get(tenantId, delivery.value.subscriptionId),
       ]);
       if (subscription?.value.enabled && !subscription.value.paused) {
-        const wait = await firstAttemptWait(deps, tenantId, subscription, health?.value);
+        const wait = await firstAttemptWait(deps, tenantId, subscription, health?.value, delivery.value);
         if (wait > 0) {
           await waitTurn(deps, requeue, parsed.data, delivery, wait);
           return complete;

@@ -117,8 +117,9 @@ function toView(stored: Stored<SubscriptionRecord>, { health, release, slowUntil
     enabled: v.enabled,
     disabledReason: v.disabledReason ?? null,
     disabledAt: v.disabledAt ?? null,
-    paused: v.paused === true,
-    pausedAt: v.pausedAt ?? null,
+    // Resuming (pause.ts) reads as resumed: only the release still holds what is published.
+    paused: v.paused === true && v.resuming !== true,
+    pausedAt: v.paused === true && v.resuming !== true ? (v.pausedAt ?? null) : null,
     rateLimitPerSecond: v.rateLimitPerSecond ?? null,
     slowUntil: slowUntil && Date.parse(slowUntil) > nowMs() ? slowUntil : null,
     release,
