@@ -97,7 +97,7 @@ export class SlotReservations implements SlotReserver {
         },
         { maxAttempts: RESERVE_ROUNDS },
       );
-      batch.forEach((w, i) => w.resolve(slots[i] ?? nowMs()));
+      for (const [i, w] of batch.entries()) w.resolve(slots[i] ?? nowMs());
     } catch (error) {
       for (const w of batch) w.reject(error);
     } finally {
