@@ -127,6 +127,50 @@ describe('a paused subscription', () => {
     expect(r.received).toHaveLength(4);
   });
 
+  it('what is published during the release is held behind it: the receiver gets all older ones first, in order', async () => {
+    const d = deps();
+    const { r, who, subId } = await pausedSubscription(d);
+    const before = await publishTickets(d, who.tenantId, 3, recordingBus());
+    const resumeBus = recordingBus();
+    await resumeSubscription(d, who, subId, 'c3', resumeBus);
+    // Resumed as far as the view goes, but still holding until the release is done.
+    expect(await getSubscription(d, who.tenantId, subId)).toMatchObject({ paused: false, pausedAt: null });
+    const publishBus = recordingBus();
+    const during = await publishTickets(d, who.tenantId, 2, publishBus);
+    expect(publishBus.sent).toEqual([]);
+    await drainReleases(d, resumeBus);
+    const sent = r.received.map((w) => (JSON.parse(w.body) as { eventId: string }).eventId);
+    expect(sent).toEqual([...before, ...during]);
+    expect((await getSubscription(d, who.tenantId, subId)).release).toMatchObject({ state: 'done', released: 5 });
+    // Active again: the next publish is queued at once, not held.
+    const after = await publishToSubscribers(
+      d,
+      who.tenantId,
+      { type: 'ticket.created', data: { ticketId: 'T-9', title: 'after', priority: 'high' }, source: 'admin' },
+      queueStarter(publishBus),
+    );
+    expect(after).toMatchObject({ deliveries: 1, held: 0 });
+    expect(publishBus.sent).toHaveLength(1);
+  });
+
+  it('a re-pause during the release ends it interrupted and keeps the rest held; the next resume sends them', async () => {
+    const d = deps();
+    const { r, who, subId } = await pausedSubscription(d);
+    const eventIds = await publishTickets(d, who.tenantId, 2, recordingBus());
+    const bus = recordingBus();
+    await resumeSubscription(d, who, subId, 'c3', bus);
+    await pauseSubscription(d, who, subId, 'c4');
+    expect(await getSubscription(d, who.tenantId, subId)).toMatchObject({ paused: true });
+    await drainReleases(d, bus);
+    expect(r.received).toEqual([]);
+    expect((await getSubscription(d, who.tenantId, subId)).release).toMatchObject({ state: 'interrupted' });
+    const again = recordingBus();
+    await resumeSubscription(d, who, subId, 'c5', again);
+    await drainReleases(d, again);
+    expect(r.received.map((w) => (JSON.parse(w.body) as { eventId: string }).eventId)).toEqual(eventIds);
+    expect(await getSubscription(d, who.tenantId, subId)).toMatchObject({ paused: false, release: { state: 'done' } });
+  });
+
   it('a release longer than one batch hands on to the next message and keeps the order', async () => {
     const d = deps();
     const { r, who, subId } = await pausedSubscription(d);

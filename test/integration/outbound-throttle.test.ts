@@ -203,6 +203,41 @@ describe('a throttled subscription', () => {
     expect(await getDelivery(d, who.tenantId, secondDelivery.id)).toMatchObject({ status: 'succeeded', throttled: 1 });
   });
 
+  it('a 429 on a rate-limited subscription pushes its slots: after the wait, the rate, not a burst', async () => {
+    const start = Date.UTC(2026, 3, 4, 9, 0, 0, 0);
+    const clock = new ManualClock(start);
+    restoreClock = installClock(clock);
+    const d = deps();
+    const arrivals: number[] = [];
+    const r = await startReceiver((_req, n, res) => {
+      arrivals.push(clock.now());
+      if (n === 1) respond(res, 429, { 'Retry-After': '10' });
+      else respond(res, 200);
+    });
+    receivers.push(r);
+    const who = caller();
+    await createSubscription(d, who, { url: r.url, eventTypes: ['ticket.*'], rateLimitPerSecond: 2 }, 'c1');
+    const queue = playedQueue(clock);
+    const publish = (i: number) =>
+      publishToSubscribers(
+        d,
+        who.tenantId,
+        { type: 'ticket.created', data: { ticketId: `T-${i}`, title: `n${i}`, priority: 'high' }, source: 'admin' },
+        queueStarter(queue),
+      );
+    const schedules: DeliveryStarter = { start: async () => 'started' };
+    await publish(0);
+    await drain(d, clock, queue, schedules);
+    // Six more during the slowdown: none goes before it ends, and then at the rate.
+    for (let i = 1; i <= 6; i++) await publish(i);
+    await drain(d, clock, queue, schedules);
+    expect(arrivals).toHaveLength(7);
+    const later = arrivals.slice(1).sort((a, b) => a - b);
+    expect(later[0]).toBeGreaterThanOrEqual(start + 10_000);
+    expect(busiestSecond(later)).toBe(2);
+    expect(Math.min(...later.slice(1).map((at, i) => at - later[i]!))).toBeGreaterThanOrEqual(500);
+  });
+
   it('the start sweep leaves a throttled delivery to its queued turn instead of starting it past the limit', async () => {
     const clock = new ManualClock(Date.UTC(2026, 3, 3, 9, 0, 0, 0));
     restoreClock = installClock(clock);
