@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { nowMs } from '../clock';
 import type { StorageAccount } from '../storage/connection';
 import { TableRepository } from '../storage/table-repository';
+import { readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { MAX_RETRY_WAIT_MS } from './schedule';
 import type { DeliveryRecord, EndpointHealthRecord, SubscriptionRecord } from './tables';
@@ -156,4 +157,25 @@ export async function noteSlowDown(
     if (row.slowUntil && Date.parse(row.slowUntil) >= until) return undefined;
     return { ...row, slowUntil: new Date(until).toISOString() };
   });
+}
+
+/**
+ * The send-slot activity of the delivery orchestration (v2): a retry of a rate-limited subscription
+ * reserves its slot (or waits for a 429's slowdown) like a first attempt. Null: send now. A retry
+ * already recorded, or one whose delivery or subscription is gone, needs no slot (the attempt
+ * activity settles it).
+ */
+export async function reserveRetrySlot(
+  deps: OutboundDeps,
+  input: { tenantId: string; deliveryId: string; k: number },
+): Promise<{ at: string } | null> {
+  const delivery = await readDelivery(deps, input.tenantId, input.deliveryId);
+  if (!delivery || delivery.value.automaticAttempts >= input.k || delivery.value.status !== 'retrying') return null;
+  const [sub, health] = await Promise.all([
+    deps.tables.subscriptions.get(input.tenantId, delivery.value.subscriptionId),
+    deps.tables.health.get(input.tenantId, delivery.value.subscriptionId),
+  ]);
+  if (!sub?.value.enabled) return null;
+  const wait = await firstAttemptWait(deps, input.tenantId, sub, health?.value);
+  return wait > 0 ? { at: new Date(nowMs() + wait).toISOString() } : null;
 }
