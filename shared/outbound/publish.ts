@@ -6,6 +6,7 @@ import { AlreadyExistsError } from '../storage/errors';
 import { newestFirstId, newestFirstIdTime } from '../storage/keys';
 import { MAX_TRANSACTION_OPERATIONS } from '../storage/table-repository';
 import { deliveryBody } from './attempt';
+import { countControl } from './control-counts';
 import { HELD_REASON, insertDelivery, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { type EventType, patternMatches, validateEventData } from './event-types';
@@ -174,6 +175,9 @@ export async function publishToSubscribers(
   // `existed` only when a concurrent publication of the same key won: its rows are the same.
   for (const { id, record } of toCreate) await insertOnce(() => insertDelivery(deps, tenantId, id, record));
   crashPoint(PUBLISH_CRASH_AFTER_ROWS);
+  // Held by a pause: counted per subscription (control-counts.ts); nothing counted when none is paused.
+  for (const { record } of toCreate)
+    if (record.status === 'held') await countControl(deps, tenantId, record.subscriptionId, 'held');
   if (starter) {
     for (const id of toStart) {
       try {

@@ -24,15 +24,20 @@ export interface EndpointHealthView {
   lastSuccessAt: string | null;
   lastFailureAt: string | null;
   failingSince: string | null;
+  /** Deliveries held by a pause, and sends that waited for the rate limit or a 429, over the same 7 days. */
+  held: number;
+  throttled: number;
 }
 
 export function endpointHealthView(
   h: EndpointHealthRecord | undefined,
-  totals: { attempts: number; successes: number },
+  totals: { attempts: number; successes: number; held?: number; throttled?: number },
 ): EndpointHealthView {
   return {
     attempts: totals.attempts,
     successes: totals.successes,
+    held: totals.held ?? 0,
+    throttled: totals.throttled ?? 0,
     successRate: totals.attempts > 0 ? Math.round((totals.successes / totals.attempts) * 10_000) / 10_000 : null,
     consecutiveFailures: h?.consecutiveFailures ?? 0,
     lastSuccessAt: h?.lastSuccessAt ?? null,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { nowMs } from '../clock';
 import type { StorageAccount } from '../storage/connection';
 import { TableRepository } from '../storage/table-repository';
+import { countControl } from './control-counts';
 import { readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { MAX_RETRY_WAIT_MS } from './schedule';
@@ -131,14 +132,20 @@ export async function firstAttemptWait(
   const now = nowMs();
   const slowUntil = slowUntilOf(health);
   const limit = sub.value.rateLimitPerSecond;
-  if (!limit || !deps.throttle) return slowUntil > now ? slowUntil - now : 0;
+  if (!limit || !deps.throttle) {
+    if (slowUntil <= now) return 0;
+    await countControl(deps, tenantId, sub.rowKey, 'throttled');
+    return slowUntil - now;
+  }
   const held = delivery?.waitingUntil ? Date.parse(delivery.waitingUntil) : Number.NaN;
   if (!Number.isNaN(held) && slowUntil <= now) {
     if (held > now) return held - now; // a copy of the message back early: its slot is still ahead
     if (now - held <= HELD_SLOT_GRACE_MS) return 0;
   }
   const slot = await deps.throttle.reserve(tenantId, sub.rowKey, limit, slowUntil);
-  return Math.max(0, slot - now);
+  const wait = Math.max(0, slot - now);
+  if (wait > 0) await countControl(deps, tenantId, sub.rowKey, 'throttled');
+  return wait;
 }
 
 /**

@@ -141,7 +141,10 @@ describe('a paused subscription', () => {
     await drainReleases(d, resumeBus);
     const sent = r.received.map((w) => (JSON.parse(w.body) as { eventId: string }).eventId);
     expect(sent).toEqual([...before, ...during]);
-    expect((await getSubscription(d, who.tenantId, subId)).release).toMatchObject({ state: 'done', released: 5 });
+    expect(await getSubscription(d, who.tenantId, subId)).toMatchObject({
+      release: { state: 'done', released: 5 },
+      health: { held: 5, attempts: 5, successes: 5 },
+    });
     // Active again: the next publish is queued at once, not held.
     const after = await publishToSubscribers(
       d,

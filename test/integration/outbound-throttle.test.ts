@@ -159,6 +159,14 @@ describe('a throttled subscription', () => {
     expect(delivered.items).toHaveLength(100);
     expect(delivered.items.every((i) => i.status === 'succeeded' && i.attemptCount === 1)).toBe(true);
     expect(delivered.items.filter((i) => (i.throttled ?? 0) > 0).length).toBeGreaterThanOrEqual(95);
+    // The waits are in the analytics counters too, beside the attempts (not counted as attempts).
+    const waits = delivered.items.reduce((n, i) => n + (i.throttled ?? 0), 0);
+    expect((await getSubscription(d, who.tenantId, sub.id)).health).toMatchObject({
+      attempts: 100,
+      successes: 100,
+      throttled: waits,
+      held: 0,
+    });
   });
 
   it("a 429 with Retry-After makes the subscription's other first attempts wait until then", async () => {
