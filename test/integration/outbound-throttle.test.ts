@@ -14,7 +14,7 @@ import { publishToSubscribers } from '../../shared/outbound/publish';
 import type { DeliveryStarter } from '../../shared/outbound/starter';
 import { createSubscription, getSubscription } from '../../shared/outbound/subscriptions';
 import { startWaitingDeliveries } from '../../shared/outbound/sweep';
-import { SlotReservations } from '../../shared/outbound/throttle';
+import { reserveRetrySlot, SlotReservations } from '../../shared/outbound/throttle';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { isolatedOutboundDeps } from '../support/outbound-deps';
 import { type Receiver, startReceiver } from '../support/webhook-receiver';
@@ -244,6 +244,46 @@ describe('a throttled subscription', () => {
     expect(later[0]).toBeGreaterThanOrEqual(start + 10_000);
     expect(busiestSecond(later)).toBe(2);
     expect(Math.min(...later.slice(1).map((at, i) => at - later[i]!))).toBeGreaterThanOrEqual(500);
+  });
+
+  it("a retry reserves its slot like a first attempt (the orchestration's send-slot activity)", async () => {
+    const start = Date.UTC(2026, 3, 5, 9, 0, 0, 0);
+    const clock = new ManualClock(start);
+    restoreClock = installClock(clock);
+    const d = deps();
+    const r = await startReceiver((_req, n, res) => respond(res, n === 1 ? 500 : 200));
+    receivers.push(r);
+    const who = caller();
+    await createSubscription(d, who, { url: r.url, eventTypes: ['ticket.*'], rateLimitPerSecond: 1 }, 'c1');
+    const queue = playedQueue(clock);
+    const started: string[] = [];
+    const schedules: DeliveryStarter = {
+      start: async (_t, id) => {
+        started.push(id);
+        return 'started';
+      },
+    };
+    await publishToSubscribers(
+      d,
+      who.tenantId,
+      { type: 'ticket.created', data: { ticketId: 'T-1', title: 'n1', priority: 'high' }, source: 'admin' },
+      queueStarter(queue),
+    );
+    await drain(d, clock, queue, schedules);
+    const deliveryId = started[0]!;
+    expect(await getDelivery(d, who.tenantId, deliveryId)).toMatchObject({ status: 'retrying' });
+    // The first attempt took the slot at `start`: the retry's is one spacing on, and the next after it.
+    expect(await reserveRetrySlot(d, { tenantId: who.tenantId, deliveryId, k: 2 })).toEqual({
+      at: new Date(start + 1_000).toISOString(),
+    });
+    expect(await reserveRetrySlot(d, { tenantId: who.tenantId, deliveryId, k: 3 })).toEqual({
+      at: new Date(start + 2_000).toISOString(),
+    });
+    // An attempt already recorded needs no slot.
+    expect(await reserveRetrySlot(d, { tenantId: who.tenantId, deliveryId, k: 1 })).toBeNull();
+    clock.set(start + 60_000);
+    // Idle since: the slot is now.
+    expect(await reserveRetrySlot(d, { tenantId: who.tenantId, deliveryId, k: 2 })).toBeNull();
   });
 
   it('the start sweep leaves a throttled delivery to its queued turn instead of starting it past the limit', async () => {
