@@ -81,8 +81,7 @@ async function setPaused(deps: OutboundDeps, caller: Principal, id: string, paus
     const next: SubscriptionRecord = { ...current, paused: true, updatedAt: at };
     if (paused) {
       delete next.resuming;
-      next.pausedAt = current.pausedAt ?? at;
-      if (!resuming) next.pausedAt = at;
+      next.pausedAt = resuming ? (current.pausedAt ?? at) : at;
     } else next.resuming = true;
     return next;
   });
