@@ -6,6 +6,8 @@ const outbound = () => import('../shared/outbound/triggers');
 
 /** Outbound delivery on Durable Functions: the orchestration, its two activities and the housekeeping timers (shared/outbound). */
 df.app.lazyOrchestration('outbound-delivery-v1', async () => (await outbound()).deliveryOrchestration);
+df.app.lazyOrchestration('outbound-delivery-v2', async () => (await outbound()).throttledDeliveryOrchestration);
+df.app.activity('outbound-send-slot-v1', { handler: async (input: unknown) => (await outbound()).sendSlot(input) });
 
 df.app.activity('outbound-attempt-v1', { handler: async (input: unknown) => (await outbound()).attempt(input) });
 

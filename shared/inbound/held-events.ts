@@ -41,19 +41,32 @@ export async function releaseHeldEvents(
     ids.sort().reverse();
     for (const id of ids) {
       if (released >= MAX_RELEASED_PER_CALL) return { released, more: true };
-      const moved = await tables().events.update(eventPartition(tenantId, id), id, (current) =>
-        current?.status === 'held' && current.webhookId === webhookId
-          ? { ...current, status: 'received', updatedAt: new Date(nowMs()).toISOString() }
-          : undefined,
-      );
-      if (moved?.value.status !== 'received' || moved.value.webhookId !== webhookId) continue;
-      await tables().index.delete(
-        indexPartition(tenantId, 'status', 'held', timeBucket(newestFirstIdTime(id), 'day')),
-        id,
-      );
-      await enqueueValidation(deps, tenantId, id, moved.value.source, moved.value.correlationId);
-      released++;
+      if (await releaseHeldEvent(deps, tenantId, webhookId, id)) released++;
     }
   }
   return { released, more: false };
+}
+
+/**
+ * One held event of the webhook to `received` under its ETag, its held index row removed and its
+ * validation message sent. False when it was not (or no longer) held: another releaser moved it.
+ * Also used by receive for an event it held while a resume on another instance was passing by.
+ */
+export async function releaseHeldEvent(
+  deps: { bus: () => BusSender },
+  tenantId: string,
+  webhookId: string,
+  id: string,
+): Promise<boolean> {
+  let movedHere = false;
+  const moved = await tables().events.update(eventPartition(tenantId, id), id, (current) => {
+    movedHere = current?.status === 'held' && current.webhookId === webhookId;
+    return movedHere && current
+      ? { ...current, status: 'received', updatedAt: new Date(nowMs()).toISOString() }
+      : undefined;
+  });
+  if (!movedHere || !moved) return false;
+  await tables().index.delete(indexPartition(tenantId, 'status', 'held', timeBucket(newestFirstIdTime(id), 'day')), id);
+  await enqueueValidation(deps, tenantId, id, moved.value.source, moved.value.correlationId);
+  return true;
 }

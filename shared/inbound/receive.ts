@@ -14,11 +14,12 @@ import { annotateActiveSpan } from '../observability/telemetry';
 import { newestFirstId } from '../storage/keys';
 import { readGraphLifecycle } from '../vendors/microsoft365/subscriptions';
 import { recordGraphLifecycle } from './graph-lifecycle';
+import { releaseHeldEvent } from './held-events';
 import { storableBody } from './secret-redaction';
 import type { InboundTables } from './tables';
 import type { InboundLimits } from './tenant-limits';
 import { type Headers, verifyDelivery } from './verify';
-import { resolveWebhook } from './webhooks';
+import { confirmPaused, resolveWebhook } from './webhooks';
 
 /**
  * `POST /api/hooks/{webhookId}` (docs/design.md §6.2, §6.9): the order is the contract — unknown or
@@ -236,6 +237,8 @@ async function accept(
   // From here on only the masked body exists: nothing stored or derived holds a webhook secret.
   const stored = storableBody(text, parsed, hook.secrets);
   const dedupKey = dedupKeyOf(hook.source, stored.parsed, verdict);
+  // Paused by the cache's word only: confirmed from the row (a resume elsewhere may be newer).
+  const paused = hook.paused && (await confirmPaused(deps.webhooks, hook.id));
   const claim = await claimDedupKey(hook.tenantId, hook.id, dedupKey, newestFirstId());
   crashPoint(RECEIVE_CRASH_POINTS.afterDedup);
   if (!claim.claimed) {
@@ -243,7 +246,7 @@ async function accept(
     if (existing) {
       // Its first receiver may have died before enqueuing: send again (duplicate detection drops
       // the copy when it had been sent).
-      if (existing.status === 'received' && !hook.paused)
+      if (existing.status === 'received' && !paused)
         await enqueueValidation(deps, hook.tenantId, existing.id, hook.source, existing.correlationId);
       return { status: 200, body: { duplicate: true, eventId: existing.id } };
     }
@@ -260,9 +263,13 @@ async function accept(
     correlationId: req.correlationId,
     dedupKey,
     bodyText: stored.text,
-    ...(hook.paused ? { status: 'held' as const } : {}),
+    ...(paused ? { status: 'held' as const } : {}),
   });
   crashPoint(RECEIVE_CRASH_POINTS.afterEventRow);
+  // A resume that walked the held events before this row existed would leave it held until the
+  // next resume: read the flag once more and release it here if the webhook is no longer paused.
+  if (view.status === 'held' && created && !(await confirmPaused(deps.webhooks, hook.id)))
+    await releaseHeldEvent(deps, hook.tenantId, hook.id, view.id);
   // Paused: stored and verified, processed when the webhook is resumed (held-events.ts).
   if (view.status !== 'held') await enqueueValidation(deps, hook.tenantId, view.id, hook.source, view.correlationId);
   crashPoint(RECEIVE_CRASH_POINTS.afterEnqueue);

@@ -346,6 +346,19 @@ export function forgetWebhook(id: string): void {
   cache.delete(id);
 }
 
+/**
+ * Whether the webhook is paused now, from its row rather than this instance's cache: a resume made
+ * on another instance is not in the cache for up to RESOLVE_CACHE_MS, and a delivery held on stale
+ * news would wait for the next resume. Read only when the cache says paused (the rare path); a
+ * resumed or missing row drops the cached entry.
+ */
+export async function confirmPaused(table: InboundTables['webhooks'], id: string): Promise<boolean> {
+  const row = await table.get(id, WEBHOOK_ROW);
+  const paused = row?.value.paused === true;
+  if (!paused) forgetWebhook(id);
+  return paused;
+}
+
 async function decryptSecret(token: string): Promise<string> {
   const value = (await credentialCipher().decryptJson(token)) as { secret?: unknown };
   if (typeof value.secret !== 'string') throw new Error('webhook secret token holds no secret');

@@ -131,6 +131,11 @@ const healthSchema = z.object({
   lastSuccessAt: z.string().nullable(),
   lastFailureAt: z.string().nullable(),
   failingSince: z.string().nullable(),
+  held: z.number().int().meta({ description: 'Deliveries held by a pause over the last 7 days.' }),
+  throttled: z
+    .number()
+    .int()
+    .meta({ description: 'Sends that waited for the rate limit or a receiver 429 over the last 7 days.' }),
 });
 
 export const subscriptionSchema = z

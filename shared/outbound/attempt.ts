@@ -8,6 +8,7 @@ import { errorFields, logger } from '../observability/logger';
 import { inSpan, recordDeliveryGaveUp, recordDeliveryOutcome } from '../observability/telemetry';
 import { SPAN_NAMES } from '../observability/telemetry-names';
 import type { Stored, TableWrite } from '../storage/table-repository';
+import { countControl } from './control-counts';
 import { type AttemptView, changeDelivery, HELD_REASON, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { recordEndpointHealth } from './endpoint-health';
@@ -291,11 +292,12 @@ async function stop(
  * already in its retry schedule is not held: its orchestration keeps the schedule.
  */
 async function hold(deps: OutboundDeps, input: AutomaticAttemptInput): Promise<AutomaticOutcome> {
-  await changeDelivery(deps, input.tenantId, input.deliveryId, (current) =>
-    current.status === 'pending' && current.automaticAttempts === 0 && !current.inFlight
-      ? { ...current, status: 'held', statusReason: HELD_REASON }
-      : undefined,
-  );
+  let heldNow = false;
+  const held = await changeDelivery(deps, input.tenantId, input.deliveryId, (current) => {
+    heldNow = current.status === 'pending' && current.automaticAttempts === 0 && !current.inFlight;
+    return heldNow ? { ...current, status: 'held', statusReason: HELD_REASON } : undefined;
+  });
+  if (heldNow && held) await countControl(deps, input.tenantId, held.value.subscriptionId, 'held');
   return { kind: 'stopped', reason: HELD_REASON };
 }
 

@@ -4,12 +4,11 @@ import { credentialCipher } from '../app/process-cipher';
 import { depsFromServices } from '../app/services';
 import type { AuditEntry } from '../audit/audit-log';
 import type { CredentialCipher } from '../crypto/credential-cipher';
-import { RateLimiter } from '../http/rate-limit';
 import { type DnsLookup, type NetworkPolicy, networkPolicyFromSettings } from '../net/guard';
 import type { TableRepository } from '../storage/table-repository';
 import { EndpointTallies } from './endpoint-tallies';
 import { type OutboundTables, outboundTables } from './tables';
-import { THROTTLE_WINDOW_MS, type ThrottleCounter } from './throttle';
+import { SlotReservations, type SlotReserver } from './throttle';
 
 /** Everything the outbound verbs need, injected so tests build it on their own Azurite and policy. */
 export interface OutboundDeps {
@@ -34,8 +33,8 @@ export interface OutboundDeps {
    * (endpoint-tallies.ts). Without it each attempt writes them before it returns.
    */
   tallies?: EndpointTallies;
-  /** The shared per-second counter of throttled subscriptions (throttle.ts); none = no limit applies. */
-  throttle?: ThrottleCounter;
+  /** Send slots of rate-limited subscriptions, shared by every instance (throttle.ts); none = no limit applies. */
+  throttle?: SlotReserver;
 }
 
 export const ATTEMPT_TIMEOUT_MS = 10_000;
@@ -51,6 +50,6 @@ export const outboundDeps: () => OutboundDeps = depsFromServices((svc) => ({
   disableAfterFailingMs: svc.settings.OUTBOUND_DISABLE_AFTER_FAILING_HOURS * 3_600_000,
   attemptTimeoutMs: ATTEMPT_TIMEOUT_MS,
   tallies: new EndpointTallies(),
-  // Sharded like the API's limiter: a burst of first attempts spreads its writes over the rows.
-  throttle: new RateLimiter(svc.account, 0, THROTTLE_WINDOW_MS),
+  // One row per subscription; a burst's reservations in this process share one write.
+  throttle: new SlotReservations(svc.account),
 }));

@@ -145,7 +145,7 @@ export async function runFirstAttempt(
     if (subscription?.value.enabled && !subscription.value.paused) {
       if (requeue) {
         const health = await deps.tables.health.getCached(tenantId, delivery.value.subscriptionId);
-        const wait = await firstAttemptWait(deps, tenantId, subscription, health?.value);
+        const wait = await firstAttemptWait(deps, tenantId, subscription, health?.value, delivery.value);
         if (wait > 0) {
           await waitTurn(deps, requeue, msg, delivery, wait);
           return complete;

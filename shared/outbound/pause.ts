@@ -17,6 +17,7 @@ import {
   deliveryKeyPrefix,
   type ReleaseTask,
   releaseTaskRowKey,
+  type SubscriptionRecord,
   startMarkerPartition,
   startMarkerRowKey,
 } from './tables';
@@ -25,10 +26,13 @@ import { firstAttemptWait } from './throttle';
 /**
  * Pause and resume of a subscription (docs/outbound.md, "Pause and resume"). Paused, publish
  * stores each new delivery `held` and starts nothing; a first attempt that finds its subscription
- * paused holds its delivery too. Resume clears the flag and starts a release task: one worker at a
- * time walks the subscription's held deliveries oldest first and runs each one's first attempt in
- * turn, so the receiver gets them in publication order. The release rides on the first-attempt
- * queue (its worker has the durable client a failed attempt needs to start its schedule).
+ * paused holds its delivery too. Resume does not clear the flag: it marks the subscription
+ * `resuming` and starts a release task, and while it runs new publishes are still held, behind
+ * the older ones. One worker at a time walks the held deliveries oldest first and runs each one's
+ * first attempt in turn, so the receiver gets them in publication order; only when none is left
+ * does it clear `paused` (under the row's ETag), and a re-check a little later sends any publish
+ * that raced that flip. The release rides on the first-attempt queue (its worker has the durable
+ * client a failed attempt needs to start its schedule).
  */
 
 /** Held deliveries one release message handles before it hands on to the next (bounded lock time). */
@@ -37,6 +41,11 @@ export const RELEASE_BATCH = 20;
 export const RELEASE_STALE_MS = 5 * 60_000;
 /** Held deliveries are published while paused; a day earlier covers first attempts held after the pause. */
 const HOLD_LOOKBACK_MS = 86_400_000;
+/**
+ * After the flip to active, one more pass this much later: a publish that read the subscription as
+ * paused just before the flip writes its held delivery after it (a publish takes well under this).
+ */
+export const RELEASE_RECHECK_MS = 10_000;
 
 export const releaseMessageSchema = z.strictObject({
   v: z.literal(1),
@@ -44,6 +53,10 @@ export const releaseMessageSchema = z.strictObject({
   tenantId: z.string().min(1),
   subscriptionId: z.string().min(1),
   taskId: z.string().min(1),
+  /** The send slot a throttled release reserved for its next delivery before it waited (throttle.ts). */
+  slotAt: z.iso.datetime().optional(),
+  /** The pass after the flip to active: releases what a racing publish held, changes no state. */
+  recheck: z.literal(true).optional(),
 });
 export type ReleaseMessage = z.infer<typeof releaseMessageSchema>;
 
@@ -51,20 +64,57 @@ export function isReleaseMessage(body: unknown): boolean {
   return typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'release';
 }
 
+/**
+ * Pause sets `paused` (keeping the first pause's time while a release still runs, so the walk
+ * still starts there) and ends `resuming`. Resume leaves `paused` set and marks `resuming`; the
+ * release clears both when no held delivery is left (`finishResume`). Answers the pause time.
+ */
 async function setPaused(deps: OutboundDeps, caller: Principal, id: string, paused: boolean): Promise<string | null> {
   let pausedAt: string | null = null;
   const updated = await deps.tables.subscriptions.update(caller.tenantId, id, (current) => {
     if (!current) throw new ResourceNotFoundError('subscription', id);
     pausedAt = current.pausedAt ?? null;
-    if ((current.paused === true) === paused) return undefined; // already so: nothing to write
+    const resuming = current.resuming === true;
+    const isPaused = current.paused === true;
+    if (paused ? isPaused && !resuming : !isPaused || resuming) return undefined; // already so
     const at = new Date(nowMs()).toISOString();
-    const next = { ...current, paused, updatedAt: at };
-    if (paused) next.pausedAt = at;
-    else delete next.pausedAt;
+    const next: SubscriptionRecord = { ...current, paused: true, updatedAt: at };
+    if (paused) {
+      delete next.resuming;
+      next.pausedAt = resuming ? (current.pausedAt ?? at) : at;
+    } else next.resuming = true;
     return next;
   });
   if (!updated) throw new ResourceNotFoundError('subscription', id);
   return pausedAt;
+}
+
+/**
+ * The release found nothing left: the subscription becomes active under its ETag. `paused` when a
+ * re-pause came first (the release ends interrupted), `active` otherwise (also for a subscription
+ * that was never marked resuming).
+ */
+async function finishResume(deps: OutboundDeps, tenantId: string, id: string): Promise<'active' | 'paused'> {
+  let outcome: 'active' | 'paused' = 'active';
+  await deps.tables.subscriptions.update(tenantId, id, (current) => {
+    outcome = current?.paused === true && current.resuming !== true ? 'paused' : 'active';
+    if (!current?.paused || !current.resuming) return undefined;
+    const next: SubscriptionRecord = { ...current, paused: false, updatedAt: new Date(nowMs()).toISOString() };
+    delete next.resuming;
+    delete next.pausedAt;
+    return next;
+  });
+  return outcome;
+}
+
+/** A release that cannot go on (disabled): back to plainly paused, so the view says so and a resume restarts. */
+async function abandonResume(deps: OutboundDeps, tenantId: string, id: string): Promise<void> {
+  await deps.tables.subscriptions.update(tenantId, id, (current) => {
+    if (!current?.resuming) return undefined;
+    const next: SubscriptionRecord = { ...current };
+    delete next.resuming;
+    return next;
+  });
 }
 
 export async function pauseSubscription(
@@ -84,9 +134,10 @@ export async function pauseSubscription(
 }
 
 /**
- * Resume: the flag goes first (new deliveries are sent at once again), then the release task. A
- * release already running and alive is left to finish (one release per subscription at a time:
- * two would race each other and lose the order); a stale one is replaced.
+ * Resume: the subscription is marked `resuming` first (new deliveries are still held, behind the
+ * older ones), then the release task. A release already running and alive is left to finish (one
+ * release per subscription at a time: two would race each other and lose the order); a stale one
+ * is replaced.
  */
 export async function resumeSubscription(
   deps: OutboundDeps,
@@ -131,8 +182,9 @@ export async function resumeSubscription(
 
 async function sendRelease(bus: BusSender, message: ReleaseMessage, batch: number, waitMs = 0): Promise<void> {
   const at = nowMs();
+  const kind = message.recheck ? 'r' : '';
   await bus.send(FIRST_ATTEMPT_QUEUE, message, {
-    messageId: `release-${message.taskId}-${batch}${waitMs > 0 ? `-w${at}` : ''}`,
+    messageId: `release-${message.taskId}-${kind}${batch}${waitMs > 0 ? `-w${at}` : ''}`,
     ...(waitMs > 0 ? { scheduledEnqueueTimeUtc: new Date(at + waitMs) } : {}),
   });
 }
@@ -172,8 +224,9 @@ async function oldestHeld(
 /**
  * The release worker: up to RELEASE_BATCH held deliveries, each moved to `pending` under its ETag
  * (with a start marker first, so a crash leaves it to the start sweep) and given its first attempt
- * before the next one, then the next message. A re-pause, a deleted subscription or a newer
- * release ends it. Throwing abandons the message (it comes back).
+ * before the next one, then the next message. When none is left the subscription turns active
+ * (`finishResume`) and a re-check is scheduled. A re-pause, a disabled or deleted subscription or
+ * a newer release ends it. Throwing abandons the message (it comes back).
  */
 export async function releaseHeld(
   deps: OutboundDeps,
@@ -184,29 +237,38 @@ export async function releaseHeld(
   const parsed = releaseMessageSchema.safeParse(message.body);
   if (!parsed.success) return complete;
   const { tenantId, subscriptionId, taskId } = parsed.data;
+  const recheck = parsed.data.recheck === true;
   const key = releaseTaskRowKey(subscriptionId);
   const task = await deps.tables.tasks.get(tenantId, key);
-  if (task?.value.taskId !== taskId || task.value.state !== 'running') return complete;
+  if (task?.value.taskId !== taskId || task.value.state !== (recheck ? 'done' : 'running')) return complete;
   const progress = { released: task.value.released, succeeded: task.value.succeeded, day: task.value.day };
   const save = (state: ReleaseTask['state']) =>
     deps.tables.tasks.update(tenantId, key, (current) => {
       if (current?.taskId !== taskId) return undefined;
       const at = new Date(nowMs()).toISOString();
+      if (recheck) return { ...current, ...progress, updatedAt: at };
       return { ...current, ...progress, state, updatedAt: at, ...(state === 'running' ? {} : { finishedAt: at }) };
     });
+  // The slot reserved before the last wait (throttle.ts) belongs to the first delivery of this turn.
+  let slot: string | undefined = parsed.data.slotAt;
   const { items, day } = await oldestHeld(deps, tenantId, subscriptionId, progress.day, RELEASE_BATCH);
   for (const { id, record } of items) {
     const sub = await deps.tables.subscriptions.get(tenantId, subscriptionId);
-    if (!sub?.value.enabled || sub.value.paused) {
+    // Resuming (or, for a release started before `resuming` existed, active); the re-check only once active.
+    const goesOn = sub?.value.enabled && (recheck ? !sub.value.paused : !sub.value.paused || sub.value.resuming);
+    if (!sub || !goesOn) {
+      if (sub && !sub.value.enabled) await abandonResume(deps, tenantId, subscriptionId);
       await save('interrupted');
       return complete;
     }
-    // A throttled subscription (throttle.ts): the release waits for its turn, then goes on in order.
+    // A throttled subscription (throttle.ts): the release waits for its slot, then goes on in order.
     const health = await deps.tables.health.get(tenantId, subscriptionId);
-    const wait = await firstAttemptWait(deps, tenantId, sub, health?.value);
+    const wait = await firstAttemptWait(deps, tenantId, sub, health?.value, slot ? { waitingUntil: slot } : undefined);
+    slot = undefined;
     if (wait > 0) {
       await save('running');
-      await sendRelease(bus, parsed.data, progress.released, wait);
+      const slotAt = new Date(nowMs() + wait).toISOString();
+      await sendRelease(bus, { ...parsed.data, slotAt }, progress.released, wait);
       return complete;
     }
     const marker = { partition: startMarkerPartition(record.eventId), row: startMarkerRowKey(tenantId, id) };
@@ -218,7 +280,13 @@ export async function releaseHeld(
       return next;
     });
     if (moved?.value.status === 'pending') {
-      const outcome = await runAutomaticAttempt(deps, { tenantId, deliveryId: id, k: 1 });
+      // Sent as released: `paused` is still set while resuming, which would hold it again.
+      const releasing = { ...sub, value: { ...sub.value, paused: false } };
+      const outcome = await runAutomaticAttempt(
+        deps,
+        { tenantId, deliveryId: id, k: 1 },
+        { delivery: moved, subscription: releasing },
+      );
       if (outcome.kind === 'retry') {
         if (!orchestrations) throw new Error('the release worker has no durable client to start a retry schedule');
         await orchestrations.start(tenantId, id);
@@ -234,11 +302,23 @@ export async function releaseHeld(
     await save('running');
   }
   progress.day = day;
-  if (items.length < RELEASE_BATCH) {
+  const next: ReleaseMessage = { v: 1, kind: 'release', tenantId, subscriptionId, taskId };
+  if (items.length >= RELEASE_BATCH) {
+    await save('running');
+    await sendRelease(bus, recheck ? { ...next, recheck } : next, progress.released);
+    return complete;
+  }
+  if (recheck) {
     await save('done');
     return complete;
   }
-  await save('running');
-  await sendRelease(bus, parsed.data, progress.released);
+  // None left: active from here on. A publish that read `paused` just before this write holds
+  // its delivery after it; the re-check sends it.
+  if ((await finishResume(deps, tenantId, subscriptionId)) === 'paused') {
+    await save('interrupted');
+    return complete;
+  }
+  await save('done');
+  await sendRelease(bus, { ...next, recheck: true }, progress.released, RELEASE_RECHECK_MS);
   return complete;
 }

@@ -6,6 +6,7 @@ import { AlreadyExistsError } from '../storage/errors';
 import { newestFirstId, newestFirstIdTime } from '../storage/keys';
 import { MAX_TRANSACTION_OPERATIONS } from '../storage/table-repository';
 import { deliveryBody } from './attempt';
+import { countControl } from './control-counts';
 import { DELIVERY_ROWS, HELD_REASON, insertDeliveries, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { type EventType, patternMatches, validateEventData } from './event-types';
@@ -145,6 +146,9 @@ export async function publishToSubscribers(
   }
   const stored = await storeDeliveries(deps, tenantId, toCreate, event.key !== undefined);
   crashPoint(PUBLISH_CRASH_AFTER_ROWS);
+  // Held by a pause: counted per subscription (control-counts.ts); nothing counted when none is paused.
+  for (const { record } of toCreate)
+    if (record.status === 'held') await countControl(deps, tenantId, record.subscriptionId, 'held');
   if (starter) {
     for (const { id, record, etag, sub } of stored) {
       if (record.status !== 'pending') continue;

@@ -24,15 +24,20 @@ export interface EndpointHealthView {
   lastSuccessAt: string | null;
   lastFailureAt: string | null;
   failingSince: string | null;
+  /** Deliveries held by a pause, and sends that waited for the rate limit or a 429, over the same 7 days. */
+  held: number;
+  throttled: number;
 }
 
 export function endpointHealthView(
   h: EndpointHealthRecord | undefined,
-  totals: { attempts: number; successes: number },
+  totals: { attempts: number; successes: number; held?: number; throttled?: number },
 ): EndpointHealthView {
   return {
     attempts: totals.attempts,
     successes: totals.successes,
+    held: totals.held ?? 0,
+    throttled: totals.throttled ?? 0,
     successRate: totals.attempts > 0 ? Math.round((totals.successes / totals.attempts) * 10_000) / 10_000 : null,
     consecutiveFailures: h?.consecutiveFailures ?? 0,
     lastSuccessAt: h?.lastSuccessAt ?? null,
@@ -117,8 +122,9 @@ function toView(stored: Stored<SubscriptionRecord>, { health, release, slowUntil
     enabled: v.enabled,
     disabledReason: v.disabledReason ?? null,
     disabledAt: v.disabledAt ?? null,
-    paused: v.paused === true,
-    pausedAt: v.pausedAt ?? null,
+    // Resuming (pause.ts) reads as resumed: only the release still holds what is published.
+    paused: v.paused === true && v.resuming !== true,
+    pausedAt: v.paused === true && v.resuming !== true ? (v.pausedAt ?? null) : null,
     rateLimitPerSecond: v.rateLimitPerSecond ?? null,
     slowUntil: slowUntil && Date.parse(slowUntil) > nowMs() ? slowUntil : null,
     release,

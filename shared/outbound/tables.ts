@@ -31,6 +31,8 @@ export const subscriptionRecordSchema = z.object({
    */
   paused: z.boolean().optional(),
   pausedAt: z.string().optional(),
+  /** Resumed, its held deliveries still being released: `paused` stays set until none remain (pause.ts). */
+  resuming: z.boolean().optional(),
   /** First attempts beyond this many per second wait their turn (throttle.ts); absent = no limit. */
   rateLimitPerSecond: z.number().int().positive().optional(),
   createdAt: z.string(),

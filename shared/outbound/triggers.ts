@@ -6,12 +6,19 @@ import * as df from '../sdk/durable-functions';
 import { recordNextAttempt, runAutomaticAttempt } from './attempt';
 import { outboundDeps } from './deps';
 import { runFirstAttempt, startDeadLetteredFirstAttempt } from './first-attempt';
-import { attemptInputSchema, deliveryOrchestrator, nextAttemptInputSchema } from './orchestrator';
+import {
+  attemptInputSchema,
+  deliveryOrchestrator,
+  nextAttemptInputSchema,
+  sendSlotInputSchema,
+  throttledDeliveryOrchestrator,
+} from './orchestrator';
 import { isReleaseMessage, releaseHeld } from './pause';
 import { isRecoverMessage, runRecover } from './recover';
 import { purgeExpiredDeliveries } from './retention';
 import { durableStarter } from './starter';
 import { startWaitingDeliveries } from './sweep';
+import { reserveRetrySlot } from './throttle';
 
 /**
  * What functions/outbound-delivery-durable.ts and functions/outbound-first-attempt-queue.ts run: the
@@ -20,6 +27,13 @@ import { startWaitingDeliveries } from './sweep';
  * START_SWEEP_SCHEDULE, RETENTION_SCHEDULE; test/integration/lazy-registration.test.ts checks they agree).
  */
 export const deliveryOrchestration: df.OrchestrationHandler = (context) => deliveryOrchestrator(context);
+/** v2 (DELIVERY_ORCHESTRATOR): retries reserve their subscription's send slot (throttle.ts). */
+export const throttledDeliveryOrchestration: df.OrchestrationHandler = (context) =>
+  throttledDeliveryOrchestrator(context);
+
+export async function sendSlot(input: unknown): Promise<unknown> {
+  return reserveRetrySlot(outboundDeps(), sendSlotInputSchema.parse(input));
+}
 
 export async function attempt(input: unknown): Promise<unknown> {
   const deps = outboundDeps();

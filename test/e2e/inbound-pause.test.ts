@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateFernetKey } from '../../shared/crypto/fernet';
 import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support/host-process';
 import { type CallResult, call, eventually } from '../support/http';
 
@@ -10,23 +11,27 @@ import { type CallResult, call, eventually } from '../support/http';
  */
 let host: HostProcess;
 let key: string;
+let env: Record<string, string>;
+let second: HostProcess | undefined;
 
 beforeAll(async () => {
-  const env = sharedAzuriteEnv({ LOCAL_TIMERS: 'manual' });
+  // One key ring for both hosts of the last test: two instances of one deployment.
+  env = sharedAzuriteEnv({ LOCAL_TIMERS: 'manual', CREDENTIAL_ENCRYPTION_KEY: generateFernetKey() });
   key = env.BOOTSTRAP_API_KEY!;
   host = await startHostProcess(env);
 }, 90_000);
 
 afterAll(async () => {
+  await second?.stop();
   await host?.stop();
 });
 
 const api = (method: string, path: string, body?: unknown) =>
   call(host.baseUrl, method, path, { key, ...(body !== undefined ? { body } : {}) });
 
-function signedPost(id: string, secret: string, body: string): Promise<CallResult> {
+function signedPost(id: string, secret: string, body: string, on: HostProcess = host): Promise<CallResult> {
   const hex = createHmac('sha256', secret).update(body).digest('hex');
-  return call(host.baseUrl, 'POST', `/api/hooks/${id}`, {
+  return call(on.baseUrl, 'POST', `/api/hooks/${id}`, {
     rawBody: body,
     headers: { 'content-type': 'application/json', 'x-webhook-signature': `sha256=${hex}` },
   });
@@ -78,5 +83,31 @@ describe('a paused inbound webhook', () => {
     expect(((await api('GET', '/api/v1/events?status=held')).json.items as unknown[]).length).toBe(0);
     // A second resume finds nothing left.
     expect((await api('POST', `/api/v1/webhooks/${id}/resume`)).json).toMatchObject({ released: 0, more: false });
+  });
+
+  it('a delivery to another instance right after a resume is processed, though that instance cached the pause', async () => {
+    second = await startHostProcess(env);
+    const hook = (await api('POST', '/api/v1/webhooks', { name: 'Two instances' })).json;
+    const id = String(hook.id);
+    const secret = String(hook.secret);
+    expect((await api('POST', `/api/v1/webhooks/${id}/pause`)).status).toBe(200);
+    const body = (n: number) => JSON.stringify({ type: 'alert.triggered', subject: `two ${n}`, keywords: ['two'] });
+    // The second instance now caches the webhook as paused.
+    const held = await signedPost(id, secret, body(1), second);
+    expect(held.status).toBe(202);
+    expect((await api('GET', `/api/v1/events/${String(held.json.eventId)}`)).json).toMatchObject({ status: 'held' });
+
+    // Resumed on the first instance; the second learns of it from the row, not its cache.
+    expect((await api('POST', `/api/v1/webhooks/${id}/resume`)).json).toMatchObject({ paused: false, released: 1 });
+    const after = await signedPost(id, secret, body(2), second);
+    expect(after.status).toBe(202);
+    for (const eventId of [String(held.json.eventId), String(after.json.eventId)]) {
+      const done = await eventually(async () => {
+        const r = await api('GET', `/api/v1/events/${eventId}`);
+        return ['succeeded', 'failed'].includes(String(r.json.status)) ? r.json : undefined;
+      }, 60_000);
+      expect(done).toMatchObject({ status: 'failed', stage: 'sop_matching' });
+    }
+    expect(((await api('GET', '/api/v1/events?status=held')).json.items as unknown[]).length).toBe(0);
   });
 });

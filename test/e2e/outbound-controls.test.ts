@@ -6,7 +6,8 @@ import { answer, type Receiver, startReceiver } from '../support/webhook-receive
 /**
  * Outbound controls on the local host, from outside: deliveries published while the subscription
  * is paused are listed `held` and reach the receiver only after the resume, in publication order,
- * through the release on the first-attempt queue (shared/outbound/pause.ts); recover and the rate
+ * through the release on the first-attempt queue (shared/outbound/pause.ts), and what is published
+ * during the release waits behind it; recover and the rate
  * limit answer bad input with problem+json and run a recover task to its end.
  */
 const hosts: HostProcess[] = [];
@@ -61,6 +62,41 @@ describe('a paused subscription on the local host', () => {
 
     const unknown = await call(host.baseUrl, 'POST', '/api/v1/subscriptions/01ARZ3NDEKTSV4RRFFQ69G5FAV/pause', { key });
     expect(unknown.status).toBe(404);
+  });
+
+  it('what is published right after the resume reaches the receiver only after every held one, in order', async () => {
+    const env = sharedAzuriteEnv();
+    const key = env.BOOTSTRAP_API_KEY!;
+    const host = await startHostProcess(env);
+    hosts.push(host);
+    const r = await startReceiver(answer(200, {}, 'ok'));
+    receivers.push(r);
+    const created = await call(host.baseUrl, 'POST', '/api/v1/subscriptions', {
+      key,
+      body: { url: r.url, eventTypes: ['ticket.*'] },
+    });
+    const id = String(created.json.id);
+    expect((await call(host.baseUrl, 'POST', `/api/v1/subscriptions/${id}/pause`, { key })).status).toBe(200);
+    const publish = async (i: number) => {
+      const published = await call(host.baseUrl, 'POST', '/api/v1/events/publish', {
+        key,
+        body: { type: 'ticket.created', data: { ticketId: `T-${i}`, title: `ticket ${i}` } },
+      });
+      expect(published.status).toBe(202);
+      return String(published.json.eventId);
+    };
+    const held: string[] = [];
+    for (let i = 0; i < 6; i++) held.push(await publish(i));
+    expect((await call(host.baseUrl, 'POST', `/api/v1/subscriptions/${id}/resume`, { key })).status).toBe(200);
+    // At once, while the release is (most likely) still sending the held ones: these wait behind them.
+    const after: string[] = [];
+    for (let i = 6; i < 10; i++) after.push(await publish(i));
+    await eventually(async () => (r.received.length >= 10 ? true : undefined), 60_000);
+    expect(r.received.map((w) => (JSON.parse(w.body) as { eventId: string }).eventId)).toEqual([...held, ...after]);
+    const view = await call(host.baseUrl, 'GET', `/api/v1/subscriptions/${id}`, { key });
+    expect(view.json).toMatchObject({ paused: false, release: { state: 'done' } });
+    expect(view.json.health).toMatchObject({ held: expect.any(Number), attempts: 10, successes: 10 });
+    expect((view.json.health as { held: number }).held).toBeGreaterThanOrEqual(6);
   });
 
   it('recover and the rate limit over HTTP: bad input answers problem+json and changes nothing', async () => {

@@ -10,7 +10,13 @@ import { EVENTS_RETENTION_SCHEDULE } from '../../shared/inbound/retention';
 import { STUCK_SWEEP_SCHEDULE } from '../../shared/inbound/stuck-events';
 import { RENEWAL_SCHEDULE } from '../../shared/inbound/vendor-push';
 import { DURABLE_PURGE_SCHEDULE } from '../../shared/outbound/durable-purge';
-import { ATTEMPT_ACTIVITY, DELIVERY_ORCHESTRATOR, NEXT_ATTEMPT_ACTIVITY } from '../../shared/outbound/orchestrator';
+import {
+  ATTEMPT_ACTIVITY,
+  DELIVERY_ORCHESTRATOR,
+  DELIVERY_ORCHESTRATOR_V1,
+  NEXT_ATTEMPT_ACTIVITY,
+  SEND_SLOT_ACTIVITY,
+} from '../../shared/outbound/orchestrator';
 import { RETENTION_SCHEDULE } from '../../shared/outbound/retention';
 import { START_SWEEP_SCHEDULE } from '../../shared/outbound/sweep';
 import { PROBE_QUEUE } from '../../shared/probes/probe-message';
@@ -148,5 +154,7 @@ describe('registering the app', () => {
     expect(trigger(DELIVERY_ORCHESTRATOR)?.type).toBe('orchestrationTrigger');
     expect(trigger(ATTEMPT_ACTIVITY)?.type).toBe('activityTrigger');
     expect(trigger(NEXT_ATTEMPT_ACTIVITY)?.type).toBe('activityTrigger');
+    expect(trigger(DELIVERY_ORCHESTRATOR_V1)?.type).toBe('orchestrationTrigger');
+    expect(trigger(SEND_SLOT_ACTIVITY)?.type).toBe('activityTrigger');
   });
 });

@@ -5,7 +5,6 @@ import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
 import type { BusSender, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
-import { RateLimiter } from '../../shared/http/rate-limit';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { getDelivery, listDeliveries } from '../../shared/outbound/deliveries';
 import type { OutboundDeps } from '../../shared/outbound/deps';
@@ -20,6 +19,7 @@ import {
 import { publishToSubscribers } from '../../shared/outbound/publish';
 import type { DeliveryStarter } from '../../shared/outbound/starter';
 import { createSubscription, getSubscription } from '../../shared/outbound/subscriptions';
+import { SlotReservations } from '../../shared/outbound/throttle';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { isolatedOutboundDeps } from '../support/outbound-deps';
 import { type Receiver, startReceiver } from '../support/webhook-receiver';
@@ -35,7 +35,7 @@ const suffix = randomBytes(4).toString('hex');
 const counters = new Counters(counterTables(account));
 
 function deps(): OutboundDeps {
-  return isolatedOutboundDeps(account, suffix, counters, { throttle: new RateLimiter(account, 0, 1_000) });
+  return isolatedOutboundDeps(account, suffix, counters, { throttle: new SlotReservations(account) });
 }
 
 function recordingBus(): BusSender & { sent: { queue: string; body: unknown; options: SendOptions }[] } {
@@ -113,7 +113,8 @@ describe('a paused subscription', () => {
     expect(resumeBus.sent[0]!.body).toMatchObject({ kind: 'release', tenantId: who.tenantId, subscriptionId: subId });
     expect((await getSubscription(d, who.tenantId, subId)).release).toMatchObject({ state: 'running', released: 0 });
 
-    expect(await drainReleases(d, resumeBus)).toBe(1);
+    // The release, then its re-check after the flip to active (it finds nothing more).
+    expect(await drainReleases(d, resumeBus)).toBe(2);
     const sentEventIds = r.received.map((w) => (JSON.parse(w.body) as { eventId: string }).eventId);
     expect(sentEventIds).toEqual(eventIds);
     expect(r.received.every((w) => w.headers['x-webhook-attempt-trigger'] === 'initial')).toBe(true);
@@ -126,13 +127,61 @@ describe('a paused subscription', () => {
     expect(r.received).toHaveLength(4);
   });
 
+  it('what is published during the release is held behind it: the receiver gets all older ones first, in order', async () => {
+    const d = deps();
+    const { r, who, subId } = await pausedSubscription(d);
+    const before = await publishTickets(d, who.tenantId, 3, recordingBus());
+    const resumeBus = recordingBus();
+    await resumeSubscription(d, who, subId, 'c3', resumeBus);
+    // Resumed as far as the view goes, but still holding until the release is done.
+    expect(await getSubscription(d, who.tenantId, subId)).toMatchObject({ paused: false, pausedAt: null });
+    const publishBus = recordingBus();
+    const during = await publishTickets(d, who.tenantId, 2, publishBus);
+    expect(publishBus.sent).toEqual([]);
+    await drainReleases(d, resumeBus);
+    const sent = r.received.map((w) => (JSON.parse(w.body) as { eventId: string }).eventId);
+    expect(sent).toEqual([...before, ...during]);
+    expect(await getSubscription(d, who.tenantId, subId)).toMatchObject({
+      release: { state: 'done', released: 5 },
+      health: { held: 5, attempts: 5, successes: 5 },
+    });
+    // Active again: the next publish is queued at once, not held.
+    const after = await publishToSubscribers(
+      d,
+      who.tenantId,
+      { type: 'ticket.created', data: { ticketId: 'T-9', title: 'after', priority: 'high' }, source: 'admin' },
+      queueStarter(publishBus),
+    );
+    expect(after).toMatchObject({ deliveries: 1, held: 0 });
+    expect(publishBus.sent).toHaveLength(1);
+  });
+
+  it('a re-pause during the release ends it interrupted and keeps the rest held; the next resume sends them', async () => {
+    const d = deps();
+    const { r, who, subId } = await pausedSubscription(d);
+    const eventIds = await publishTickets(d, who.tenantId, 2, recordingBus());
+    const bus = recordingBus();
+    await resumeSubscription(d, who, subId, 'c3', bus);
+    await pauseSubscription(d, who, subId, 'c4');
+    expect(await getSubscription(d, who.tenantId, subId)).toMatchObject({ paused: true });
+    await drainReleases(d, bus);
+    expect(r.received).toEqual([]);
+    expect((await getSubscription(d, who.tenantId, subId)).release).toMatchObject({ state: 'interrupted' });
+    const again = recordingBus();
+    await resumeSubscription(d, who, subId, 'c5', again);
+    await drainReleases(d, again);
+    expect(r.received.map((w) => (JSON.parse(w.body) as { eventId: string }).eventId)).toEqual(eventIds);
+    expect(await getSubscription(d, who.tenantId, subId)).toMatchObject({ paused: false, release: { state: 'done' } });
+  });
+
   it('a release longer than one batch hands on to the next message and keeps the order', async () => {
     const d = deps();
     const { r, who, subId } = await pausedSubscription(d);
     const eventIds = await publishTickets(d, who.tenantId, RELEASE_BATCH + 2, recordingBus());
     const bus = recordingBus();
     await resumeSubscription(d, who, subId, 'c3', bus);
-    expect(await drainReleases(d, bus)).toBe(2);
+    // Two batches, then the re-check.
+    expect(await drainReleases(d, bus)).toBe(3);
     expect(r.received.map((w) => (JSON.parse(w.body) as { eventId: string }).eventId)).toEqual(eventIds);
     expect((await getSubscription(d, who.tenantId, subId)).release).toMatchObject({
       state: 'done',

@@ -6,7 +6,6 @@ import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
 import type { BusSender } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
-import { RateLimiter } from '../../shared/http/rate-limit';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { getDelivery, listDeliveries } from '../../shared/outbound/deliveries';
 import type { OutboundDeps } from '../../shared/outbound/deps';
@@ -15,7 +14,7 @@ import { publishToSubscribers } from '../../shared/outbound/publish';
 import type { DeliveryStarter } from '../../shared/outbound/starter';
 import { createSubscription, getSubscription } from '../../shared/outbound/subscriptions';
 import { startWaitingDeliveries } from '../../shared/outbound/sweep';
-import { THROTTLE_WINDOW_MS } from '../../shared/outbound/throttle';
+import { reserveRetrySlot, SlotReservations } from '../../shared/outbound/throttle';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { isolatedOutboundDeps } from '../support/outbound-deps';
 import { type Receiver, startReceiver } from '../support/webhook-receiver';
@@ -32,7 +31,18 @@ const suffix = randomBytes(4).toString('hex');
 const counters = new Counters(counterTables(account));
 
 function deps(): OutboundDeps {
-  return isolatedOutboundDeps(account, suffix, counters, { throttle: new RateLimiter(account, 0, THROTTLE_WINDOW_MS) });
+  return isolatedOutboundDeps(account, suffix, counters, { throttle: new SlotReservations(account) });
+}
+
+/** The most arrivals in any half-open one-second window [t, t + 1 s) (t at each arrival: enough). */
+function busiestSecond(arrivals: number[]): number {
+  const sorted = [...arrivals].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (j < sorted.length && sorted[j]! < sorted[i]! + 1000) j++;
+    most = Math.max(most, j - i);
+  }
+  return most;
 }
 
 interface Queued {
@@ -56,11 +66,13 @@ function playedQueue(clock: ManualClock): BusSender & { items: Queued[] } {
 }
 
 async function drain(
-  d: OutboundDeps,
+  d: OutboundDeps | OutboundDeps[],
   clock: ManualClock,
   queue: ReturnType<typeof playedQueue>,
   starter: DeliveryStarter,
 ) {
+  // Several deps: each its own "instance" (its own reservation batching), taking turns per message.
+  const instances = Array.isArray(d) ? d : [d];
   let handled = 0;
   while (queue.items.length > 0) {
     const due = queue.items.filter((m) => m.visibleAt <= clock.now());
@@ -71,8 +83,9 @@ async function drain(
     const batch = due.slice(0, 10);
     for (const m of batch) queue.items.splice(queue.items.indexOf(m), 1);
     await Promise.all(
-      batch.map(async (m) => {
-        expect(await runFirstAttempt(d, { body: m.body, messageId: m.messageId }, starter, queue)).toEqual({
+      batch.map(async (m, i) => {
+        const on = instances[(handled + i) % instances.length]!;
+        expect(await runFirstAttempt(on, { body: m.body, messageId: m.messageId }, starter, queue)).toEqual({
           kind: 'complete',
         });
       }),
@@ -103,10 +116,13 @@ function respond(res: ServerResponse, status: number, headers: Record<string, st
 }
 
 describe('a throttled subscription', () => {
-  it('limited to 5/s, receives 100 deliveries at no more than 5 per second, none failed or dropped', async () => {
-    const clock = new ManualClock(Date.UTC(2026, 3, 1, 9, 0, 0, 0));
+  it('limited to 5/s, receives 100 deliveries at no more than 5 in any sliding second, none failed or dropped', async () => {
+    // Not on a second boundary: a fixed-window scheme would let 10 through around the boundary.
+    const clock = new ManualClock(Date.UTC(2026, 3, 1, 9, 0, 0, 700));
     restoreClock = installClock(clock);
     const d = deps();
+    // A second instance: its own reservation batching, the same storage.
+    const other: OutboundDeps = { ...d, throttle: new SlotReservations(account) };
     const arrivals: number[] = [];
     const r = await startReceiver((_req, _n, res) => {
       arrivals.push(clock.now());
@@ -130,18 +146,27 @@ describe('a throttled subscription', () => {
         throw new Error('no delivery should fail');
       },
     };
-    await drain(d, clock, queue, noRetries);
+    await drain([d, other], clock, queue, noRetries);
 
     expect(arrivals).toHaveLength(100);
-    const perSecond = new Map<number, number>();
-    for (const at of arrivals) perSecond.set(Math.floor(at / 1000), (perSecond.get(Math.floor(at / 1000)) ?? 0) + 1);
-    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(5);
-    // 100 at 5 per second take at least 20 seconds of the virtual clock.
-    expect(perSecond.size).toBeGreaterThanOrEqual(20);
+    expect(busiestSecond(arrivals)).toBe(5);
+    const sorted = [...arrivals].sort((a, b) => a - b);
+    // Evenly spread: never two closer than the 200 ms spacing, so no burst at any window's start.
+    expect(Math.min(...sorted.slice(1).map((at, i) => at - sorted[i]!))).toBeGreaterThanOrEqual(200);
+    // 100 at 5 per second span at least 19.8 seconds of the virtual clock.
+    expect(sorted[99]! - sorted[0]!).toBeGreaterThanOrEqual(19_800);
     const delivered = await listDeliveries(d, who.tenantId, { subscriptionId: sub.id, limit: 200 });
     expect(delivered.items).toHaveLength(100);
     expect(delivered.items.every((i) => i.status === 'succeeded' && i.attemptCount === 1)).toBe(true);
     expect(delivered.items.filter((i) => (i.throttled ?? 0) > 0).length).toBeGreaterThanOrEqual(95);
+    // The waits are in the analytics counters too, beside the attempts (not counted as attempts).
+    const waits = delivered.items.reduce((n, i) => n + (i.throttled ?? 0), 0);
+    expect((await getSubscription(d, who.tenantId, sub.id)).health).toMatchObject({
+      attempts: 100,
+      successes: 100,
+      throttled: waits,
+      held: 0,
+    });
   });
 
   it("a 429 with Retry-After makes the subscription's other first attempts wait until then", async () => {
@@ -184,6 +209,81 @@ describe('a throttled subscription', () => {
     const list = await listDeliveries(d, who.tenantId, { subscriptionId: sub.id, limit: 10 });
     const secondDelivery = list.items.find((i) => i.eventId === second.eventId)!;
     expect(await getDelivery(d, who.tenantId, secondDelivery.id)).toMatchObject({ status: 'succeeded', throttled: 1 });
+  });
+
+  it('a 429 on a rate-limited subscription pushes its slots: after the wait, the rate, not a burst', async () => {
+    const start = Date.UTC(2026, 3, 4, 9, 0, 0, 0);
+    const clock = new ManualClock(start);
+    restoreClock = installClock(clock);
+    const d = deps();
+    const arrivals: number[] = [];
+    const r = await startReceiver((_req, n, res) => {
+      arrivals.push(clock.now());
+      if (n === 1) respond(res, 429, { 'Retry-After': '10' });
+      else respond(res, 200);
+    });
+    receivers.push(r);
+    const who = caller();
+    await createSubscription(d, who, { url: r.url, eventTypes: ['ticket.*'], rateLimitPerSecond: 2 }, 'c1');
+    const queue = playedQueue(clock);
+    const publish = (i: number) =>
+      publishToSubscribers(
+        d,
+        who.tenantId,
+        { type: 'ticket.created', data: { ticketId: `T-${i}`, title: `n${i}`, priority: 'high' }, source: 'admin' },
+        queueStarter(queue),
+      );
+    const schedules: DeliveryStarter = { start: async () => 'started' };
+    await publish(0);
+    await drain(d, clock, queue, schedules);
+    // Six more during the slowdown: none goes before it ends, and then at the rate.
+    for (let i = 1; i <= 6; i++) await publish(i);
+    await drain(d, clock, queue, schedules);
+    expect(arrivals).toHaveLength(7);
+    const later = arrivals.slice(1).sort((a, b) => a - b);
+    expect(later[0]).toBeGreaterThanOrEqual(start + 10_000);
+    expect(busiestSecond(later)).toBe(2);
+    expect(Math.min(...later.slice(1).map((at, i) => at - later[i]!))).toBeGreaterThanOrEqual(500);
+  });
+
+  it("a retry reserves its slot like a first attempt (the orchestration's send-slot activity)", async () => {
+    const start = Date.UTC(2026, 3, 5, 9, 0, 0, 0);
+    const clock = new ManualClock(start);
+    restoreClock = installClock(clock);
+    const d = deps();
+    const r = await startReceiver((_req, n, res) => respond(res, n === 1 ? 500 : 200));
+    receivers.push(r);
+    const who = caller();
+    await createSubscription(d, who, { url: r.url, eventTypes: ['ticket.*'], rateLimitPerSecond: 1 }, 'c1');
+    const queue = playedQueue(clock);
+    const started: string[] = [];
+    const schedules: DeliveryStarter = {
+      start: async (_t, id) => {
+        started.push(id);
+        return 'started';
+      },
+    };
+    await publishToSubscribers(
+      d,
+      who.tenantId,
+      { type: 'ticket.created', data: { ticketId: 'T-1', title: 'n1', priority: 'high' }, source: 'admin' },
+      queueStarter(queue),
+    );
+    await drain(d, clock, queue, schedules);
+    const deliveryId = started[0]!;
+    expect(await getDelivery(d, who.tenantId, deliveryId)).toMatchObject({ status: 'retrying' });
+    // The first attempt took the slot at `start`: the retry's is one spacing on, and the next after it.
+    expect(await reserveRetrySlot(d, { tenantId: who.tenantId, deliveryId, k: 2 })).toEqual({
+      at: new Date(start + 1_000).toISOString(),
+    });
+    expect(await reserveRetrySlot(d, { tenantId: who.tenantId, deliveryId, k: 3 })).toEqual({
+      at: new Date(start + 2_000).toISOString(),
+    });
+    // An attempt already recorded needs no slot.
+    expect(await reserveRetrySlot(d, { tenantId: who.tenantId, deliveryId, k: 1 })).toBeNull();
+    clock.set(start + 60_000);
+    // Idle since: the slot is now.
+    expect(await reserveRetrySlot(d, { tenantId: who.tenantId, deliveryId, k: 2 })).toBeNull();
   });
 
   it('the start sweep leaves a throttled delivery to its queued turn instead of starting it past the limit', async () => {
