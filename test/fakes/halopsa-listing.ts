@@ -1,20 +1,26 @@
 import type { FakeReply, FakeRequest } from './core/fake-server';
 
 /**
- * Halo PSA listings for the sync engine (docs/sync.md): `GET /api/Tickets`, `/api/Client` and
- * `/api/Asset` with Halo's paging (`pageinate`, `page_size` ≤ 100, `page_no`) and the filters the
+ * Halo PSA listings for the sync engine (docs/sync.md): `GET /api/Tickets`, `/api/Client`,
+ * `/api/Asset` and `/api/Users` (contacts) with Halo's paging (`pageinate`, `page_size` ≤ 100, `page_no`) and the filters the
  * sync sends (`open_only`, `closed_only`, `client_id`, `site_id`, `includeinactive`, `assettypes`,
  * `order`, `orderdesc`). Records are generated from their id, so 100,000 tickets cost a counter,
  * not memory; `touch` changes one (a new `last_update`), `flaw` gives one a data-quality problem.
  */
 
-export type HaloListing = 'tickets' | 'clients' | 'assets';
+export type HaloListing = 'tickets' | 'clients' | 'assets' | 'users';
 
-const LIST_KEY: Record<HaloListing, string> = { tickets: 'tickets', clients: 'clients', assets: 'assets' };
+const LIST_KEY: Record<HaloListing, string> = {
+  tickets: 'tickets',
+  clients: 'clients',
+  assets: 'assets',
+  users: 'users',
+};
 const UPDATED_FIELD: Record<HaloListing, string> = {
   tickets: 'last_update',
   clients: 'alastupdate',
   assets: 'dlastupdate',
+  users: 'ulastupdate',
 };
 /** Halo's `GET /Tickets` description: "Maximum size: 100". */
 const MAX_PAGE_SIZE = 100;
@@ -51,6 +57,20 @@ function generated(entity: HaloListing, id: number): Record<string, unknown> {
         assettype_id: 1 + (id % 4),
         inactive: id % 10 === 0,
         dlastupdate: updated,
+      };
+    case 'users':
+      // Halo's end users: each under a client (12 or 13, as tickets are) and one of its sites.
+      return {
+        id,
+        name: `User ${id}`,
+        firstname: 'User',
+        surname: String(id),
+        emailaddress: `user${id}@client${12 + (id % 2)}.example`,
+        phonenumber: `+44 20 7946 ${String(id % 10000).padStart(4, '0')}`,
+        client_id: 12 + (id % 2),
+        site_id: 100 + (id % 3),
+        inactive: id % 10 === 0,
+        ulastupdate: updated,
       };
   }
 }
