@@ -5,16 +5,7 @@ import type { EntityDeps } from './entity-deps';
 import { changeEventKey, stableId } from './event-keys';
 import { companyKind } from './kinds';
 import { matchKeys, sameCompany } from './matching';
-import {
-  absorb,
-  insertOnce,
-  linkKey,
-  loadRow,
-  parse,
-  readSides,
-  replaceRow,
-  resyncEntity,
-} from './resync';
+import { absorb, insertOnce, linkKey, loadRow, parse, readSides, replaceRow, resyncEntity } from './resync';
 import { COMPANY_VENDORS, companySourceFor } from './sources/index';
 import { COMPANY_FIELDS, type CompanyLink, type CompanyRow, type CompanyValues } from './tables';
 

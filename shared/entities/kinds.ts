@@ -1,5 +1,5 @@
-import { linkKey, type KindSpec } from './resync';
 import { contactMatchKeys, matchKeys } from './matching';
+import { type KindSpec, linkKey } from './resync';
 import { contactSourceFor } from './sources/contact-sources';
 import { companySourceFor } from './sources/index';
 import { COMPANY_FIELDS, CONTACT_FIELDS, type CompanyRow, type ContactRow, type EntityKind } from './tables';

@@ -86,7 +86,12 @@ export function absorb(values: FieldValues, base: FieldValues, theirs: FieldValu
 }
 
 /** Inserts a row that may already be there (a retried match): the stored one wins. */
-export async function insertOnce<T extends Record<string, unknown>>(repo: TableRepository<T>, tenantId: string, key: string, value: T) {
+export async function insertOnce<T extends Record<string, unknown>>(
+  repo: TableRepository<T>,
+  tenantId: string,
+  key: string,
+  value: T,
+) {
   try {
     return await repo.insert(tenantId, key, value);
   } catch (error) {

@@ -87,7 +87,11 @@ const EVENT_TYPES = {
   },
   'contact.deleted': {
     description: 'Entity sync found that no product holds a contact any more (docs/entity-sync.md).',
-    data: z.object({ contactId: z.string().min(1).max(200), name: z.string().max(500), companyId: z.string().max(200) }),
+    data: z.object({
+      contactId: z.string().min(1).max(200),
+      name: z.string().max(500),
+      companyId: z.string().max(200),
+    }),
     example: { contactId: 'p0a1b2c3d4e5f60718293a4b5', name: 'Ada Lovelace', companyId: 'c1f2e3d4c5b6a7980a1b2c3d4' },
   },
   'invoice.created': {

@@ -37,7 +37,8 @@ async function query(session: AutotaskSession, filter: Array<Record<string, unkn
     json: { filter, MaxRecords: 500, IncludeFields: FIELDS },
   });
   const items = pathValue(response.body, 'items');
-  if (!Array.isArray(items)) throw badResponse('autotask', 'contacts.query', response, 'The query answered without items');
+  if (!Array.isArray(items))
+    throw badResponse('autotask', 'contacts.query', response, 'The query answered without items');
   return items
     .filter(isRecord)
     .map(toContact)

@@ -1,7 +1,7 @@
-import { type HaloSession, haloBearerCall } from '../../vendors/halopsa/auth';
-import { haloBaseUrl } from '../../vendors/halopsa/config';
 import { expectOk } from '../../vendors/core/errors';
 import { readHaloMessage } from '../../vendors/halopsa/api';
+import { type HaloSession, haloBearerCall } from '../../vendors/halopsa/auth';
+import { haloBaseUrl } from '../../vendors/halopsa/config';
 import { HALO_MAX_PAGE_SIZE, type HaloListedEntity, listHaloPage } from '../../vendors/halopsa/listing';
 
 /** Stops a runaway listing: 20 pages of 100 records. */
