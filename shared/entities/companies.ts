@@ -67,12 +67,20 @@ export interface MatchResult {
  * merged automatically). A field two linked records disagree on gets no base, so the next resync
  * asks a person instead of letting either win.
  */
-export async function matchCompanies(deps: EntityDeps, caller: Principal, correlationId: string): Promise<MatchResult> {
+export async function matchCompanies(
+  deps: EntityDeps,
+  caller: Principal,
+  correlationId: string,
+  only?: { integrationId: string },
+): Promise<MatchResult> {
   const tenantId = caller.tenantId;
   const result: MatchResult = { created: 0, linked: 0, flagged: 0, alreadyLinked: 0 };
   const companies = new Map<string, Stored<CompanyRow>>();
   for await (const row of deps.tables.companies.iterate(tenantId)) companies.set(row.rowKey, row);
-  for (const integration of await companyIntegrations(deps, caller)) {
+  const integrations = (await companyIntegrations(deps, caller)).filter(
+    (i) => only === undefined || i.id === only.integrationId,
+  );
+  for (const integration of integrations) {
     const source = companySourceFor(integration.vendor);
     if (!source) continue;
     const { session } = await deps.openSession(tenantId, integration.id, correlationId);

@@ -30,6 +30,8 @@ interface Seeded {
   count: number;
   /** Per-id changes on top of the generated record. */
   patches: Map<number, Record<string, unknown>>;
+  /** Ids deleted at the vendor: no longer listed. */
+  removed: Set<number>;
 }
 
 function generated(entity: HaloListing, id: number): Record<string, unknown> {
@@ -82,7 +84,7 @@ export class HaloListings {
 
   /** Records 1..count of an entity (replaces what was seeded before). */
   seed(entity: HaloListing, count: number): void {
-    this.seeded.set(entity, { count, patches: new Map() });
+    this.seeded.set(entity, { count, patches: new Map(), removed: new Set() });
     this.orderedIds.clear();
   }
 
@@ -101,6 +103,12 @@ export class HaloListings {
   flaw(entity: HaloListing, id: number, fields: Record<string, unknown>): void {
     const s = this.must(entity);
     s.patches.set(id, { ...(s.patches.get(id) ?? {}), ...fields });
+    this.orderedIds.clear();
+  }
+
+  /** A record deleted at the vendor: listings no longer hold it. */
+  remove(entity: HaloListing, id: number): void {
+    this.must(entity).removed.add(id);
     this.orderedIds.clear();
   }
 
@@ -128,7 +136,7 @@ export class HaloListings {
     let ids = this.orderedIds.get(signature);
     if (!ids) {
       ids = [];
-      for (let id = 1; id <= s.count; id++) if (matches(this.record(entity, id))) ids.push(id);
+      for (let id = 1; id <= s.count; id++) if (!s.removed.has(id) && matches(this.record(entity, id))) ids.push(id);
       const order = q.order?.toLowerCase();
       if (order === UPDATED_FIELD[entity]) {
         const at = new Map(ids.map((id) => [id, String(this.record(entity, id)[UPDATED_FIELD[entity]])]));
