@@ -56,6 +56,23 @@ const EVENT_TYPES = {
     data: z.object({ companyId: z.string().min(1).max(200), name: z.string().max(500) }),
     example: { companyId: 'c1f2e3d4c5b6a7980a1b2c3d4', name: 'Contoso Dental' },
   },
+  'invoice.created': {
+    description: 'An invoice was created (Pax8, PSA billing).',
+    data: z.object({
+      invoiceId: z.string().min(1).max(200),
+      company: companyRef.optional(),
+      total: z.number().finite(),
+      currency: z.string().regex(/^[A-Z]{3}$/),
+      dueDate: z.iso.date().optional(),
+    }),
+    example: {
+      invoiceId: 'INV-1001',
+      company: { id: '29684', name: 'Contoso Dental' },
+      total: 1249.5,
+      currency: 'USD',
+      dueDate: '2026-02-01',
+    },
+  },
   'company.deleted': {
     description: 'Entity sync found that no product holds a company any more (docs/entity-sync.md).',
     data: z.object({ companyId: z.string().min(1).max(200), name: z.string().max(500) }),
@@ -93,23 +110,6 @@ const EVENT_TYPES = {
       companyId: z.string().max(200),
     }),
     example: { contactId: 'p0a1b2c3d4e5f60718293a4b5', name: 'Ada Lovelace', companyId: 'c1f2e3d4c5b6a7980a1b2c3d4' },
-  },
-  'invoice.created': {
-    description: 'An invoice was created (Pax8, PSA billing).',
-    data: z.object({
-      invoiceId: z.string().min(1).max(200),
-      company: companyRef.optional(),
-      total: z.number().finite(),
-      currency: z.string().regex(/^[A-Z]{3}$/),
-      dueDate: z.iso.date().optional(),
-    }),
-    example: {
-      invoiceId: 'INV-1001',
-      company: { id: '29684', name: 'Contoso Dental' },
-      total: 1249.5,
-      currency: 'USD',
-      dueDate: '2026-02-01',
-    },
   },
 } as const;
 
