@@ -2,10 +2,20 @@ import type { Principal } from '../apikeys/principal';
 import { nowMs } from '../clock/index';
 import type { Stored } from '../storage/table-repository';
 import type { EntityDeps } from './entity-deps';
-import { changeEventKey, stableId } from './event-keys';
+import { stableId } from './event-keys';
 import { companyKind } from './kinds';
 import { matchKeys, sameCompany } from './matching';
-import { absorb, insertOnce, linkKey, loadRow, parse, readSides, replaceRow, resyncEntity } from './resync';
+import {
+  absorb,
+  createOrRevive,
+  insertOnce,
+  linkKey,
+  loadRow,
+  parse,
+  readSides,
+  replaceRow,
+  resyncEntity,
+} from './resync';
 import { COMPANY_VENDORS, companySourceFor } from './sources/index';
 import { COMPANY_FIELDS, type CompanyLink, type CompanyRow, type CompanyValues } from './tables';
 
@@ -141,14 +151,12 @@ export async function matchCompanies(
         createdAt: at,
         updatedAt: at,
       };
-      const stored = await insertOnce(deps.tables.companies, tenantId, id, row);
-      companies.set(id, stored);
-      await deps.publish(tenantId, {
+      const stored = await createOrRevive(deps, companyKind, tenantId, id, row, {
         type: 'company.created',
         data: { companyId: id, name: product.values.name ?? '' },
         source: integration.vendor,
-        key: changeEventKey(Date.parse(stored.value.createdAt), `${id}:created`),
       });
+      companies.set(id, stored);
       await insertLink(deps, tenantId, key, id);
       result.created++;
       if (candidate) result.flagged++;

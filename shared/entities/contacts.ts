@@ -2,10 +2,20 @@ import type { Principal } from '../apikeys/principal';
 import { nowMs } from '../clock/index';
 import type { Stored } from '../storage/table-repository';
 import type { EntityDeps } from './entity-deps';
-import { changeEventKey, stableId } from './event-keys';
+import { stableId } from './event-keys';
 import { contactKind } from './kinds';
 import { contactMatchKeys } from './matching';
-import { absorb, insertOnce, linkKey, loadRow, parse, readSides, replaceRow, resyncEntity } from './resync';
+import {
+  absorb,
+  createOrRevive,
+  insertOnce,
+  linkKey,
+  loadRow,
+  parse,
+  readSides,
+  replaceRow,
+  resyncEntity,
+} from './resync';
 import { CONTACT_VENDORS, contactSourceFor } from './sources/contact-sources';
 import { CONTACT_FIELDS, type CompanyLink, type ContactRow, type ContactValues } from './tables';
 
@@ -137,7 +147,7 @@ export async function matchContacts(
       }
       // A new contact; its id follows from its first link, so a retried match makes the same one.
       const id = stableId('p', tenantId, key);
-      const stored = await insertOnce(deps.tables.contacts, tenantId, id, {
+      const fresh: ContactRow = {
         values: JSON.stringify(product.values),
         base: JSON.stringify(product.values),
         links: JSON.stringify([link]),
@@ -147,14 +157,13 @@ export async function matchContacts(
         version: 1,
         createdAt: at,
         updatedAt: at,
+      };
+      const stored = await createOrRevive(deps, contactKind, tenantId, id, fresh, {
+        type: 'contact.created',
+        data: { contactId: id, name: product.values.name ?? '', companyId },
+        source: integration.vendor,
       });
       contacts.set(id, stored);
-      await deps.publish(tenantId, {
-        type: 'contact.created',
-        data: { contactId: id, name: product.values.name ?? '', companyId: stored.value.companyId },
-        source: integration.vendor,
-        key: changeEventKey(Date.parse(stored.value.createdAt), `${id}:created`),
-      });
       await insertOnce(deps.tables.contactLinks, tenantId, key, { contactId: id });
       result.created++;
       if (candidate) result.flagged++;

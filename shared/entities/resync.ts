@@ -297,3 +297,34 @@ export async function resyncEntity<R extends EntityRowBase>(
     deleted,
   };
 }
+
+/**
+ * A new entity from its first link — or, when that product record comes back after its entity was
+ * deleted (same first link, so the same id), the deleted entity revived with the record's values.
+ * The created event is published before the row changes and keyed by the entity (and, for a
+ * revival, the version it comes back at), so a match retried after a crash names the same event.
+ */
+export async function createOrRevive<R extends EntityRowBase>(
+  deps: EntityDeps,
+  spec: KindSpec<R>,
+  tenantId: string,
+  id: string,
+  fresh: R,
+  created: EntityEvent & { source: string },
+): Promise<Stored<R>> {
+  const stored = await insertOnce(spec.rows(deps.tables), tenantId, id, fresh);
+  const since = Date.parse(stored.value.createdAt);
+  if (!stored.value.deletedAt) {
+    await deps.publish(tenantId, { ...created, key: changeEventKey(since, `${id}:created`) });
+    return stored;
+  }
+  const version = stored.value.version + 1;
+  await deps.publish(tenantId, { ...created, key: changeEventKey(since, `${id}:created:v${version}`) });
+  const { deletedAt: _gone, ...standing } = stored.value;
+  return replaceRow(deps, spec, tenantId, stored, {
+    ...standing,
+    ...fresh,
+    createdAt: stored.value.createdAt,
+    version,
+  });
+}

@@ -112,6 +112,12 @@ export class HaloListings {
     this.orderedIds.clear();
   }
 
+  /** A deleted record back again (a restore at the vendor). */
+  restore(entity: HaloListing, id: number): void {
+    this.must(entity).removed.delete(id);
+    this.orderedIds.clear();
+  }
+
   record(entity: HaloListing, id: number): Record<string, unknown> {
     return { ...generated(entity, id), ...(this.must(entity).patches.get(id) ?? {}) };
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
 import { refreshEntitiesAfterSync } from '../../shared/entities/after-sync';
-import { matchCompanies, resyncCompany } from '../../shared/entities/companies';
+import { listCompanies, matchCompanies, resyncCompany } from '../../shared/entities/companies';
 import { listConflicts, resolveConflict } from '../../shared/entities/conflicts';
 import { compareContact, listContacts, matchContacts, resyncContact } from '../../shared/entities/contacts';
 import { entityDeps } from '../../shared/entities/deps';
@@ -184,12 +184,13 @@ describe('entity sync: contacts', () => {
     expect(autotask.refusals).toEqual([]);
   });
 
-  it('a Halo client deleted at Halo is unlinked; when Autotask drops it too the company is deleted, published once', async () => {
+  it('a Halo client deleted at Halo is unlinked; when Autotask drops it too the company is deleted, published once; back again, it is revived', async () => {
     seedOneCompany();
     const { caller, deps, published, once, haloId, autotaskId } = await setup();
     await matchCompanies(deps, caller, 'm1');
     const [hit] = published.filter((p) => p.type === 'company.created');
     const companyId = String(hit?.data.companyId);
+    const firstLink = (await listCompanies(deps, caller, { limit: 10 })).items[0]?.links[0];
 
     halo.listings.remove('clients', 1);
     const unlinked = await resyncCompany(deps, caller, companyId, 'r1');
@@ -205,6 +206,17 @@ describe('entity sync: contacts', () => {
     expect(gone.company.deletedAt).toBeDefined();
     expect(await resyncCompany(deps, caller, companyId, 'r3')).toMatchObject({ unlinked: [], deleted: false });
     expect(once('company.deleted')).toBe(1);
+
+    // The record the company was made from (its first link) comes back: the company, whose id
+    // follows from that link, is revived and heard of as created again, once.
+    if (firstLink?.vendor === 'halopsa') halo.listings.restore('clients', 1);
+    else autotask.entities.Companies.push({ id: 501, companyName: 'Client 1', isActive: true });
+    expect((await matchCompanies(deps, caller, 'm2')).created).toBeGreaterThanOrEqual(1);
+    const back = await resyncCompany(deps, caller, companyId, 'r4');
+    expect(back.company).not.toHaveProperty('deletedAt');
+    expect(back.company.links.map((l) => l.integrationId)).toEqual([firstLink?.integrationId]);
+    const createdKeys = published.filter((p) => p.type === 'company.created' && p.data.companyId === companyId);
+    expect(new Set(createdKeys.map((p) => p.key)).size).toBe(2);
   });
 
   it('after a sync run of clients or contacts the integration’s companies and contacts are refreshed', async () => {
