@@ -1,42 +1,25 @@
 import type { Principal } from '../apikeys/principal';
 import { nowMs } from '../clock/index';
-import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
-import type { Logger } from '../observability/logger';
-import { AlreadyExistsError, ConflictError } from '../storage/errors';
-import { escapeKey } from '../storage/keys';
 import type { Stored } from '../storage/table-repository';
-import type { VendorSession } from '../vendors/contract';
-import { changeEventKey, stableId } from './event-keys';
+import type { EntityDeps } from './entity-deps';
+import { stableId } from './event-keys';
+import { companyKind } from './kinds';
 import { matchKeys, sameCompany } from './matching';
-import { COMPANY_VENDORS, companySourceFor } from './sources/index';
 import {
-  COMPANY_FIELDS,
-  type CompanyLink,
-  type CompanyRow,
-  type CompanyValues,
-  type ConflictRow,
-  type EntityTables,
-} from './tables';
-import { type ProductSide, threeWay } from './three-way';
+  absorb,
+  createOrRevive,
+  insertOnce,
+  linkKey,
+  loadRow,
+  parse,
+  readSides,
+  replaceRow,
+  resyncEntity,
+} from './resync';
+import { COMPANY_VENDORS, companySourceFor } from './sources/index';
+import { COMPANY_FIELDS, type CompanyLink, type CompanyRow, type CompanyValues } from './tables';
 
-/** Company events entity sync publishes (registered in shared/outbound/event-types.ts). */
-export type CompanyEvent =
-  | { type: 'company.created'; data: { companyId: string; name: string } }
-  | { type: 'company.updated'; data: { companyId: string; name: string; changedFields: string[] } };
-
-export interface EntityDeps {
-  tables: EntityTables;
-  /** The tenant's integrations (id and vendor), through the integrations' verbs. */
-  integrations(caller: Principal): Promise<{ id: string; vendor: string }[]>;
-  openSession(
-    tenantId: string,
-    integrationId: string,
-    correlationId: string,
-  ): Promise<{ session: VendorSession<unknown, unknown> }>;
-  /** The outbound publish; `key` makes a repeated publication a no-op. */
-  publish(tenantId: string, event: CompanyEvent & { source: string; key: string }): Promise<unknown>;
-  log: Logger;
-}
+export type { CompanyEvent, ContactEvent, EntityDeps, EntityEvent } from './entity-deps';
 
 export interface CompanyView {
   id: string;
@@ -45,22 +28,15 @@ export interface CompanyView {
   links: CompanyLink[];
   possibleDuplicateOf?: string;
   aliasOf?: string;
+  /** When no product held the company any more. */
+  deletedAt?: string;
   version: number;
   createdAt: string;
   updatedAt: string;
 }
 
-export function linkKey(integrationId: string, vendorId: string): string {
-  return `${integrationId}|${escapeKey(vendorId)}`;
-}
-
-const parse = <T>(text: string, fallback: T): T => {
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return fallback;
-  }
-};
+export type { ComparedProduct } from './resync';
+export { linkKey };
 
 export function companyView(row: Stored<CompanyRow>): CompanyView {
   const values = parse<CompanyValues>(row.value.values, {});
@@ -71,16 +47,15 @@ export function companyView(row: Stored<CompanyRow>): CompanyView {
     links: parse<CompanyLink[]>(row.value.links, []),
     ...(row.value.possibleDuplicateOf ? { possibleDuplicateOf: row.value.possibleDuplicateOf } : {}),
     ...(row.value.aliasOf ? { aliasOf: row.value.aliasOf } : {}),
+    ...(row.value.deletedAt ? { deletedAt: row.value.deletedAt } : {}),
     version: row.value.version,
     createdAt: row.value.createdAt,
     updatedAt: row.value.updatedAt,
   };
 }
 
-export async function loadCompany(deps: EntityDeps, tenantId: string, id: string): Promise<Stored<CompanyRow>> {
-  const row = await deps.tables.companies.get(tenantId, id);
-  if (!row) throw new ResourceNotFoundError('company', id);
-  return row;
+export function loadCompany(deps: EntityDeps, tenantId: string, id: string): Promise<Stored<CompanyRow>> {
+  return loadRow(deps, companyKind, tenantId, id);
 }
 
 async function companyIntegrations(deps: EntityDeps, caller: Principal) {
@@ -102,12 +77,20 @@ export interface MatchResult {
  * merged automatically). A field two linked records disagree on gets no base, so the next resync
  * asks a person instead of letting either win.
  */
-export async function matchCompanies(deps: EntityDeps, caller: Principal, correlationId: string): Promise<MatchResult> {
+export async function matchCompanies(
+  deps: EntityDeps,
+  caller: Principal,
+  correlationId: string,
+  only?: { integrationId: string },
+): Promise<MatchResult> {
   const tenantId = caller.tenantId;
   const result: MatchResult = { created: 0, linked: 0, flagged: 0, alreadyLinked: 0 };
   const companies = new Map<string, Stored<CompanyRow>>();
   for await (const row of deps.tables.companies.iterate(tenantId)) companies.set(row.rowKey, row);
-  for (const integration of await companyIntegrations(deps, caller)) {
+  const integrations = (await companyIntegrations(deps, caller)).filter(
+    (i) => only === undefined || i.id === only.integrationId,
+  );
+  for (const integration of integrations) {
     const source = companySourceFor(integration.vendor);
     if (!source) continue;
     const { session } = await deps.openSession(tenantId, integration.id, correlationId);
@@ -136,19 +119,14 @@ export async function matchCompanies(deps: EntityDeps, caller: Principal, correl
         vendorId: product.vendorId,
         lastSyncedAt: at,
       };
-      const candidate = [...companies.values()].find((c) => !c.value.aliasOf && sameCompany(c.value, keys));
+      const candidate = [...companies.values()].find(
+        (c) => !c.value.aliasOf && !c.value.deletedAt && sameCompany(c.value, keys),
+      );
       const candidateLinks = candidate ? parse<CompanyLink[]>(candidate.value.links, []) : [];
       if (candidate && !candidateLinks.some((l) => l.integrationId === integration.id)) {
         const values = parse<CompanyValues>(candidate.value.values, {});
         const base = parse<CompanyValues>(candidate.value.base, {});
-        for (const field of COMPANY_FIELDS) {
-          const theirs = product.values[field];
-          if (theirs === undefined) continue;
-          if (values[field] === undefined) {
-            values[field] = theirs;
-            base[field] = theirs;
-          } else if (values[field] !== theirs) delete base[field];
-        }
+        absorb(values, base, product.values, COMPANY_FIELDS);
         const updated = await replaceCompany(deps, tenantId, candidate, {
           ...candidate.value,
           values: JSON.stringify(values),
@@ -173,20 +151,12 @@ export async function matchCompanies(deps: EntityDeps, caller: Principal, correl
         createdAt: at,
         updatedAt: at,
       };
-      let stored: Stored<CompanyRow>;
-      try {
-        stored = await deps.tables.companies.insert(tenantId, id, row);
-      } catch (error) {
-        if (!(error instanceof AlreadyExistsError)) throw error;
-        stored = await loadCompany(deps, tenantId, id);
-      }
-      companies.set(id, stored);
-      await deps.publish(tenantId, {
+      const stored = await createOrRevive(deps, companyKind, tenantId, id, row, {
         type: 'company.created',
         data: { companyId: id, name: product.values.name ?? '' },
         source: integration.vendor,
-        key: changeEventKey(Date.parse(stored.value.createdAt), `${id}:created`),
       });
+      companies.set(id, stored);
       await insertLink(deps, tenantId, key, id);
       result.created++;
       if (candidate) result.flagged++;
@@ -196,11 +166,7 @@ export async function matchCompanies(deps: EntityDeps, caller: Principal, correl
 }
 
 async function insertLink(deps: EntityDeps, tenantId: string, key: string, companyId: string): Promise<void> {
-  try {
-    await deps.tables.links.insert(tenantId, key, { companyId });
-  } catch (error) {
-    if (!(error instanceof AlreadyExistsError)) throw error;
-  }
+  await insertOnce(deps.tables.links, tenantId, key, { companyId });
 }
 
 export async function listCompanies(
@@ -212,28 +178,6 @@ export async function listCompanies(
   return { items: page.items.map(companyView), nextCursor: page.nextCursor };
 }
 
-export interface ComparedProduct {
-  integrationId: string;
-  vendor: string;
-  vendorId: string;
-  lastSyncedAt: string;
-  /** False when the product no longer holds the record. */
-  found: boolean;
-  values: CompanyValues;
-}
-
-async function readSides(deps: EntityDeps, tenantId: string, links: CompanyLink[], correlationId: string) {
-  const out: ComparedProduct[] = [];
-  for (const link of links) {
-    const source = companySourceFor(link.vendor);
-    if (!source) continue;
-    const { session } = await deps.openSession(tenantId, link.integrationId, correlationId);
-    const product = await source.get(session, link.vendorId);
-    out.push({ ...link, found: product !== undefined, values: product?.values ?? {} });
-  }
-  return out;
-}
-
 /** Each linked product's values now, beside the hub's and the base (read live, nothing written). */
 export async function compareCompany(deps: EntityDeps, caller: Principal, id: string, correlationId: string) {
   const row = await loadCompany(deps, caller.tenantId, id);
@@ -241,42 +185,8 @@ export async function compareCompany(deps: EntityDeps, caller: Principal, id: st
   return {
     company: view,
     base: parse<CompanyValues>(row.value.base, {}),
-    products: await readSides(deps, caller.tenantId, view.links, correlationId),
+    products: await readSides(deps, companyKind, caller.tenantId, view.links, correlationId),
   };
-}
-
-/** The conflict's id: the same company, field, base and values seen make the same conflict. */
-function conflictId(
-  companyId: string,
-  field: string,
-  base: string,
-  versions: { integrationId: string; value: string }[],
-) {
-  const seen = versions.map((v) => `${v.integrationId}=${v.value}`).sort();
-  return stableId('k', companyId, field, base, ...seen);
-}
-
-/** Writes `values` to every writable linked product whose value differs (or to all when `current` is absent). */
-async function writeBack(
-  deps: EntityDeps,
-  tenantId: string,
-  sides: ComparedProduct[],
-  values: CompanyValues,
-  correlationId: string,
-): Promise<string[]> {
-  const written: string[] = [];
-  for (const side of sides) {
-    const source = companySourceFor(side.vendor);
-    if (!source?.writable || !side.found) continue;
-    const differing: CompanyValues = {};
-    for (const field of COMPANY_FIELDS)
-      if (values[field] !== undefined && side.values[field] !== values[field]) differing[field] = values[field];
-    if (Object.keys(differing).length === 0) continue;
-    const { session } = await deps.openSession(tenantId, side.integrationId, correlationId);
-    await source.update(session, side.vendorId, differing);
-    written.push(side.integrationId);
-  }
-  return written;
 }
 
 export interface ResyncResult {
@@ -284,6 +194,10 @@ export interface ResyncResult {
   changedFields: string[];
   conflicts: string[];
   writtenTo: string[];
+  /** Integrations that no longer hold the company: their links were removed. */
+  unlinked: string[];
+  /** True when the last link went: the company is deleted (`company.deleted` published once). */
+  deleted: boolean;
 }
 
 /**
@@ -299,72 +213,22 @@ export async function resyncCompany(
   id: string,
   correlationId: string,
 ): Promise<ResyncResult> {
-  const tenantId = caller.tenantId;
-  let row = await loadCompany(deps, tenantId, id);
-  if (row.value.aliasOf) row = await loadCompany(deps, tenantId, row.value.aliasOf);
-  const links = parse<CompanyLink[]>(row.value.links, []);
-  const sides = await readSides(deps, tenantId, links, correlationId);
-  const base = parse<CompanyValues>(row.value.base, {});
-  const present: ProductSide[] = sides.filter((s) => s.found);
-  const { changes, conflicts } = threeWay(base, present);
-  const conflictIds: string[] = [];
-  for (const conflict of conflicts) {
-    const cid = conflictId(row.rowKey, conflict.field, conflict.base, conflict.versions);
-    conflictIds.push(cid);
-    const value: ConflictRow = {
-      companyId: row.rowKey,
-      field: conflict.field,
-      base: conflict.base,
-      versions: JSON.stringify(conflict.versions),
-      status: 'open',
-      createdAt: new Date(nowMs()).toISOString(),
-    };
-    try {
-      await deps.tables.conflicts.insert(tenantId, cid, value);
-    } catch (error) {
-      if (!(error instanceof AlreadyExistsError)) throw error;
-    }
-  }
-  const changedFields = Object.keys(changes);
-  const writtenTo = await writeBack(deps, tenantId, sides, changes, correlationId);
-  const at = new Date(nowMs()).toISOString();
-  const values = { ...parse<CompanyValues>(row.value.values, {}), ...changes };
-  const nextLinks = links.map((l) => ({ ...l, lastSyncedAt: at }));
-  const version = changedFields.length > 0 ? row.value.version + 1 : row.value.version;
-  if (changedFields.length > 0) {
-    await deps.publish(tenantId, {
-      type: 'company.updated',
-      data: { companyId: row.rowKey, name: values.name ?? '', changedFields },
-      source: 'hub',
-      key: changeEventKey(Date.parse(row.value.updatedAt), `${row.rowKey}:v${version}`),
-    });
-  }
-  const stored = await replaceCompany(deps, tenantId, row, {
-    ...row.value,
-    values: JSON.stringify(values),
-    base: JSON.stringify({ ...base, ...changes }),
-    links: JSON.stringify(nextLinks),
-    ...matchKeys(values),
-    version,
-    updatedAt: at,
-  });
-  return { company: companyView(stored), changedFields, conflicts: conflictIds, writtenTo };
+  const done = await resyncEntity(deps, companyKind, caller.tenantId, id, correlationId);
+  return {
+    company: companyView(done.row),
+    changedFields: done.changedFields,
+    conflicts: done.conflicts,
+    writtenTo: done.writtenTo,
+    unlinked: done.unlinked,
+    deleted: done.deleted,
+  };
 }
 
-export async function replaceCompany(
+export function replaceCompany(
   deps: EntityDeps,
   tenantId: string,
   row: Stored<CompanyRow>,
   value: CompanyRow,
 ): Promise<Stored<CompanyRow>> {
-  try {
-    const written = await deps.tables.companies.replace(tenantId, row.rowKey, value, row.etag);
-    return { ...row, ...written, value };
-  } catch (error) {
-    if (error instanceof ConflictError)
-      throw new DomainError('entity_changed', 'The company changed while this request ran; try again.', {
-        id: row.rowKey,
-      });
-    throw error;
-  }
+  return replaceRow(deps, companyKind, tenantId, row, value);
 }

@@ -4,18 +4,22 @@ import { DomainError, ResourceNotFoundError, ValidationError } from '../errors/d
 import { crashPoint } from '../faults/crash-points';
 import { ConflictError } from '../storage/errors';
 import type { Stored } from '../storage/table-repository';
-import { type EntityDeps, loadCompany, replaceCompany } from './companies';
+import type { EntityDeps } from './entity-deps';
 import { changeEventKey } from './event-keys';
-import { matchKeys } from './matching';
-import { companySourceFor } from './sources/index';
-import type { CompanyLink, CompanyValues, ConflictRow } from './tables';
+import { kindSpec } from './kinds';
+import { type EntityRowBase, type KindSpec, loadCurrent, parse, replaceRow } from './resync';
+import type { CompanyLink, ConflictRow, EntityKind, FieldValues } from './tables';
 
 /** Between the publication and the company row (docs/entity-sync.md, "Events"): a retry must publish nothing new. */
 export const RESOLVE_CRASH_AFTER_PUBLISH = 'entities.resolve.after-publish';
 
 export interface ConflictView {
   id: string;
-  companyId: string;
+  /** What the conflict is about: a company (`companyId`) or a contact (`contactId`). */
+  kind: EntityKind;
+  entityId: string;
+  companyId?: string;
+  contactId?: string;
   field: string;
   base: string;
   versions: { integrationId: string; vendor: string; value: string }[];
@@ -32,9 +36,12 @@ function view(row: Stored<ConflictRow>): ConflictView {
   } catch {
     versions = [];
   }
+  const kind = row.value.kind ?? 'company';
   return {
     id: row.rowKey,
-    companyId: row.value.companyId,
+    kind,
+    entityId: row.value.companyId,
+    ...(kind === 'company' ? { companyId: row.value.companyId } : { contactId: row.value.companyId }),
     field: row.value.field,
     base: row.value.base,
     versions,
@@ -63,7 +70,7 @@ export type Resolution = { integrationId: string } | { value: string };
 /**
  * Settles a conflict with one product's version or a value of the caller's (docs/entity-sync.md,
  * "Conflicts"): the value is written to every linked product that allows writes, becomes the
- * field's base and the hub's value, and `company.updated` is published once — its event id comes
+ * field's base and the hub's value, and `company.updated` (`contact.updated`) is published once — its event id comes
  * from the conflict, so a retried resolve after a crash publishes nothing new. The conflict row is
  * settled last, under its ETag: two resolves racing settle it once.
  */
@@ -91,33 +98,33 @@ export async function resolveConflict(
     value = chosen.value;
   }
   const field = conflict.value.field;
-  let company = await loadCompany(deps, tenantId, conflict.value.companyId);
-  if (company.value.aliasOf) company = await loadCompany(deps, tenantId, company.value.aliasOf);
-  const links = JSON.parse(company.value.links) as CompanyLink[];
+  // Generic over the kind: a company's and a contact's rows have the same parts (shared/entities/resync.ts).
+  const spec = kindSpec(conflict.value.kind ?? 'company') as unknown as KindSpec<EntityRowBase>;
+  const entity = await loadCurrent(deps, spec, tenantId, conflict.value.companyId);
+  const links = parse<CompanyLink[]>(entity.value.links, []);
   const writtenTo: string[] = [];
   for (const link of links) {
-    const source = companySourceFor(link.vendor);
+    const source = spec.sourceFor(link.vendor);
     if (!source?.writable) continue;
     const { session } = await deps.openSession(tenantId, link.integrationId, correlationId);
     await source.update(session, link.vendorId, { [field]: value });
     writtenTo.push(link.integrationId);
   }
-  const values: CompanyValues = { ...(JSON.parse(company.value.values) as CompanyValues), [field]: value };
-  const base: CompanyValues = { ...(JSON.parse(company.value.base) as CompanyValues), [field]: value };
+  const values: FieldValues = { ...parse<FieldValues>(entity.value.values, {}), [field]: value };
+  const base: FieldValues = { ...parse<FieldValues>(entity.value.base, {}), [field]: value };
   await deps.publish(tenantId, {
-    type: 'company.updated',
-    data: { companyId: company.rowKey, name: values.name ?? '', changedFields: [field] },
+    ...spec.updated(entity, values, [field]),
     source: 'hub',
     key: changeEventKey(Date.parse(conflict.value.createdAt), `${id}:resolved`),
   });
   crashPoint(RESOLVE_CRASH_AFTER_PUBLISH);
   const at = new Date(nowMs()).toISOString();
-  await replaceCompany(deps, tenantId, company, {
-    ...company.value,
+  await replaceRow(deps, spec, tenantId, entity, {
+    ...entity.value,
     values: JSON.stringify(values),
     base: JSON.stringify(base),
-    ...matchKeys(values),
-    version: company.value.version + 1,
+    ...spec.keys(values),
+    version: entity.value.version + 1,
     updatedAt: at,
   });
   const settled: ConflictRow = { ...conflict.value, status: 'resolved', resolvedValue: value, resolvedAt: at };

@@ -56,3 +56,11 @@ export function sameCompany(
     (a.matchDomain !== '' && a.matchDomain === b.matchDomain) || (a.matchName !== '' && a.matchName === b.matchName)
   );
 }
+
+/** A contact's keys: the e-mail address (case and spaces ignored) and the normalised name. */
+export function contactMatchKeys(values: { name?: string | undefined; email?: string | undefined }): {
+  matchEmail: string;
+  matchName: string;
+} {
+  return { matchEmail: (values.email ?? '').trim().toLowerCase(), matchName: normaliseName(values.name) };
+}

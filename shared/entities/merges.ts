@@ -4,6 +4,7 @@ import { DomainError, ValidationError } from '../errors/domain-error';
 import type { Stored } from '../storage/table-repository';
 import { type CompanyView, companyView, type EntityDeps, linkKey, loadCompany, replaceCompany } from './companies';
 import { changeEventKey } from './event-keys';
+import { absorb } from './resync';
 import { COMPANY_FIELDS, type CompanyLink, type CompanyRow, type CompanyValues } from './tables';
 
 /**
@@ -52,15 +53,7 @@ export async function mergeCompanies(
     // Values the two disagreed on lose their base: the next resync asks a person.
     const values = JSON.parse(winner.value.values) as CompanyValues;
     const base = JSON.parse(winner.value.base) as CompanyValues;
-    const loserValues = JSON.parse(loser.value.values) as CompanyValues;
-    for (const field of COMPANY_FIELDS) {
-      const theirs = loserValues[field];
-      if (theirs === undefined) continue;
-      if (values[field] === undefined) {
-        values[field] = theirs;
-        base[field] = theirs;
-      } else if (values[field] !== theirs) delete base[field];
-    }
+    absorb(values, base, JSON.parse(loser.value.values) as CompanyValues, COMPANY_FIELDS);
     const version = winner.value.version + 1;
     await deps.publish(tenantId, {
       type: 'company.updated',

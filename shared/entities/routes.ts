@@ -2,10 +2,14 @@ import { defineApiRoute, problemSchema } from '../api/api-route';
 import {
   companyIdParams,
   companyListSchema,
+  compareContactSchema,
   compareSchema,
   conflictIdParams,
   conflictListQuery,
   conflictListSchema,
+  contactIdParams,
+  contactListSchema,
+  contactSchema,
   matchResultSchema,
   mergeBody,
   mergeResultSchema,
@@ -18,6 +22,7 @@ import {
 } from './api-schemas';
 import { compareCompany, listCompanies, matchCompanies, resyncCompany } from './companies';
 import { listConflicts, resolveConflict } from './conflicts';
+import { compareContact, getContact, listContacts, matchContacts, resyncContact } from './contacts';
 import { entityDeps } from './deps';
 import { mergeCompanies, unmergeCompany } from './merges';
 import { entityRouteHeads as heads } from './route-heads';
@@ -89,6 +94,48 @@ export const routes = {
       body: await compareCompany(entityDeps(), principal, params.id, correlationId),
     }),
   }),
+  listEntityContacts: defineApiRoute({
+    ...heads.listEntityContacts,
+    summary: 'List canonical contacts with their links to each product and their canonical company',
+    tags: TAGS,
+    query: pageQuery,
+    responses: { 200: { description: 'A page of contacts.', schema: contactListSchema } },
+    handle: async ({ principal, query }) => ({ status: 200, body: await listContacts(entityDeps(), principal, query) }),
+  }),
+  matchEntityContacts: defineApiRoute({
+    ...heads.matchEntityContacts,
+    summary: 'Read every product’s contacts and link each to a canonical contact',
+    description:
+      'Matching by external id first, then normalised e-mail, then normalised name within the same canonical company (match companies first). A second record of the same product matching a contact is flagged `possibleDuplicateOf`, never merged.',
+    tags: TAGS,
+    responses: { 200: { description: 'What the match did.', schema: matchResultSchema } },
+    handle: async ({ principal, correlationId }) => ({
+      status: 200,
+      body: await matchContacts(entityDeps(), principal, correlationId),
+    }),
+  }),
+  getEntityContact: defineApiRoute({
+    ...heads.getEntityContact,
+    summary: 'One canonical contact with its links and last sync per product',
+    tags: TAGS,
+    params: contactIdParams,
+    responses: { 200: { description: 'The contact.', schema: contactSchema }, 404: notFound('contact') },
+    handle: async ({ principal, params }) => ({
+      status: 200,
+      body: await getContact(entityDeps(), principal, params.id),
+    }),
+  }),
+  compareEntityContact: defineApiRoute({
+    ...heads.compareEntityContact,
+    summary: 'Each linked product’s values of a contact side by side (read now)',
+    tags: TAGS,
+    params: contactIdParams,
+    responses: { 200: { description: 'The comparison.', schema: compareContactSchema }, 404: notFound('contact') },
+    handle: async ({ principal, params, correlationId }) => ({
+      status: 200,
+      body: await compareContact(entityDeps(), principal, params.id, correlationId),
+    }),
+  }),
   resyncEntity: defineApiRoute({
     ...heads.resyncEntity,
     summary: 'Sync one canonical entity now: one-sided changes propagate, two-sided ones become conflicts',
@@ -96,12 +143,15 @@ export const routes = {
     body: resyncBody,
     responses: {
       200: { description: 'What the resync did.', schema: resyncResultSchema },
-      404: notFound('company'),
-      409: { description: 'The company changed meanwhile (`entity_changed`).', schema: problemSchema },
+      404: notFound('company or contact'),
+      409: { description: 'The entity changed meanwhile (`entity_changed`).', schema: problemSchema },
     },
     handle: async ({ principal, body, correlationId }) => ({
       status: 200,
-      body: await resyncCompany(entityDeps(), principal, body.id, correlationId),
+      body:
+        body.entity === 'contact'
+          ? await resyncContact(entityDeps(), principal, body.id, correlationId)
+          : await resyncCompany(entityDeps(), principal, body.id, correlationId),
     }),
   }),
   listSyncConflicts: defineApiRoute({

@@ -1,7 +1,7 @@
-import { COMPANY_FIELDS, type CompanyField, type CompanyValues } from './tables';
+import { COMPANY_FIELDS, type FieldValues } from './tables';
 
 /**
- * Three-way comparison of one company (docs/entity-sync.md, "Conflicts"): per field, the base is
+ * Three-way comparison of one company or contact (docs/entity-sync.md, "Conflicts"): per field, the base is
  * the value every product held after the last sync. A product whose value differs from the base
  * changed it. One side changed (or every changed side agrees): the new value propagates. Two sides
  * changed it to different values: a conflict, and nobody's value is written.
@@ -10,25 +10,29 @@ import { COMPANY_FIELDS, type CompanyField, type CompanyValues } from './tables'
 export interface ProductSide {
   integrationId: string;
   vendor: string;
-  values: CompanyValues;
+  values: FieldValues;
 }
 
 export interface FieldConflict {
-  field: CompanyField;
+  field: string;
   base: string;
   versions: { integrationId: string; vendor: string; value: string }[];
 }
 
 export interface ThreeWayResult {
   /** Fields whose new value propagates, with that value. */
-  changes: Partial<Record<CompanyField, string>>;
+  changes: FieldValues;
   conflicts: FieldConflict[];
 }
 
-export function threeWay(base: CompanyValues, sides: readonly ProductSide[]): ThreeWayResult {
-  const changes: Partial<Record<CompanyField, string>> = {};
+export function threeWay(
+  base: FieldValues,
+  sides: readonly ProductSide[],
+  fields: readonly string[] = COMPANY_FIELDS,
+): ThreeWayResult {
+  const changes: FieldValues = {};
   const conflicts: FieldConflict[] = [];
-  for (const field of COMPANY_FIELDS) {
+  for (const field of fields) {
     const was = base[field] ?? '';
     // A product that does not hold the field (Halo without a website) neither changed nor blocks it.
     const moved = sides.filter((s) => s.values[field] !== undefined && s.values[field] !== was);

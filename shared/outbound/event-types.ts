@@ -73,6 +73,44 @@ const EVENT_TYPES = {
       dueDate: '2026-02-01',
     },
   },
+  'company.deleted': {
+    description: 'Entity sync found that no product holds a company any more (docs/entity-sync.md).',
+    data: z.object({ companyId: z.string().min(1).max(200), name: z.string().max(500) }),
+    example: { companyId: 'c1f2e3d4c5b6a7980a1b2c3d4', name: 'Contoso Dental' },
+  },
+  'contact.created': {
+    description: 'Entity sync found a contact no product had linked before (docs/entity-sync.md).',
+    data: z.object({
+      contactId: z.string().min(1).max(200),
+      name: z.string().max(500),
+      companyId: z.string().max(200).meta({ description: 'The canonical company; empty when none is linked.' }),
+    }),
+    example: { contactId: 'p0a1b2c3d4e5f60718293a4b5', name: 'Ada Lovelace', companyId: 'c1f2e3d4c5b6a7980a1b2c3d4' },
+  },
+  'contact.updated': {
+    description: 'A canonical contact changed: a product changed it, a conflict was resolved or a link went away.',
+    data: z.object({
+      contactId: z.string().min(1).max(200),
+      name: z.string().max(500),
+      companyId: z.string().max(200),
+      changedFields: z.array(z.string().max(100)).max(100),
+    }),
+    example: {
+      contactId: 'p0a1b2c3d4e5f60718293a4b5',
+      name: 'Ada Lovelace',
+      companyId: 'c1f2e3d4c5b6a7980a1b2c3d4',
+      changedFields: ['email'],
+    },
+  },
+  'contact.deleted': {
+    description: 'Entity sync found that no product holds a contact any more (docs/entity-sync.md).',
+    data: z.object({
+      contactId: z.string().min(1).max(200),
+      name: z.string().max(500),
+      companyId: z.string().max(200),
+    }),
+    example: { contactId: 'p0a1b2c3d4e5f60718293a4b5', name: 'Ada Lovelace', companyId: 'c1f2e3d4c5b6a7980a1b2c3d4' },
+  },
 } as const;
 
 export type EventType = keyof typeof EVENT_TYPES;

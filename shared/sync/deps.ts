@@ -1,5 +1,7 @@
 import { depsFromServices } from '../app/services';
 import { processBus } from '../bus/process-bus';
+import { refreshEntitiesAfterSync } from '../entities/after-sync';
+import { entityDeps } from '../entities/deps';
 import { integrationDeps } from '../integrations/deps';
 import { getIntegration, openIntegrationSession } from '../integrations/integrations';
 import { logger } from '../observability/logger';
@@ -19,5 +21,8 @@ export function syncDeps(): SyncDeps {
       openIntegrationSession(integrationDeps(), tenantId, integrationId, correlationId),
     log: logger.child({ capability: 'sync' }),
     routing: routingDeps(),
+    afterRun: async (run) => {
+      await refreshEntitiesAfterSync(entityDeps(), run);
+    },
   };
 }

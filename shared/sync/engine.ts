@@ -2,6 +2,7 @@ import { complete, deadLetter, deadLetterInfo, type ReceivedMessage, type Settle
 import { nowMs } from '../clock/index';
 import { isDomainError } from '../errors/domain-error';
 import { crashPoint } from '../faults/crash-points';
+import { errorFields } from '../observability/logger';
 import type { Stored } from '../storage/table-repository';
 import { VendorError } from '../vendors/contract';
 import type { DataQualityWarning, SyncEntity, SyncFilters, SyncStep } from './adapter';
@@ -96,6 +97,19 @@ function entitiesOf(row: SyncRunRow): string[] {
 /** After the last page: watermarks from what the run saw, leases freed. Idempotent. */
 async function settleSucceeded(deps: SyncDeps, tenantId: string, runId: string, row: SyncRunRow): Promise<void> {
   await releaseLeases(deps, tenantId, runId, row.integrationId, entitiesOf(row), parseJson(row.newestSeen, {}), true);
+  if (!deps.afterRun) return;
+  try {
+    await deps.afterRun({
+      tenantId,
+      integrationId: row.integrationId,
+      entities: entitiesOf(row),
+      correlationId: row.correlationId,
+    });
+  } catch (error) {
+    // The run itself succeeded and its leases are free; what runs after it is repeatable, and the
+    // next run of the integration tries it again.
+    deps.log.warn('after-run step failed', { tenantId, runId, ...errorFields(error) });
+  }
 }
 
 export async function handleSyncPage(deps: SyncDeps, received: ReceivedMessage): Promise<Settlement> {

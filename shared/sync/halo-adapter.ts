@@ -20,7 +20,7 @@ import type {
 import { checkRecord } from './data-quality';
 
 /**
- * Halo PSA: clients, tickets and assets (docs/sync.md, "Halo PSA"). One engine page of `size`
+ * Halo PSA: clients, contacts (Halo's users), tickets and assets (docs/sync.md, "Halo PSA"). One engine page of `size`
  * records is ceil(size / 100) Halo pages, because Halo serves at most 100 per page. The cursor is
  * the next Halo `page_no`.
  */
@@ -29,14 +29,14 @@ const REQUIRED: Record<HaloListedEntity, readonly string[]> = {
   tickets: ['summary', 'client_id'],
   clients: ['name'],
   assets: ['client_id', 'assettype_id'],
+  contacts: ['name', 'client_id'],
 };
 
-const ORDER: readonly SyncEntity[] = ['clients', 'tickets', 'assets'];
+// Contacts right after clients: a contact names its client, so clients are there first.
+const ORDER: readonly SyncEntity[] = ['clients', 'contacts', 'tickets', 'assets'];
 
-function haloEntity(entity: SyncEntity): HaloListedEntity {
-  if (entity === 'contacts') throw new Error('Halo contacts are not synced yet');
-  return entity;
-}
+/** The sync engine's `contacts` are Halo's users; the other entities keep their names. */
+const haloEntity = (entity: SyncEntity): HaloListedEntity => entity;
 
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
@@ -93,7 +93,7 @@ function toRecord(entity: HaloListedEntity, row: Record<string, unknown>): Synce
 
 export const haloSyncAdapter: SyncAdapter = {
   vendor: 'halopsa',
-  entities: ['clients', 'tickets', 'assets'],
+  entities: ['clients', 'contacts', 'tickets', 'assets'],
   steps(entities, filters) {
     const steps: SyncStep[] = [];
     for (const entity of ORDER) {

@@ -28,6 +28,16 @@ export interface SyncDeps {
   log: Logger;
   /** Team routing, for the tickets a sync creates (ticket-routing.ts). */
   routing: RoutingDeps;
+  /**
+   * Called once a run has succeeded (again after a redelivered last page: it must be repeatable).
+   * The hub refreshes entity sync here (docs/entity-sync.md, "Automatic resync").
+   */
+  afterRun?(run: {
+    tenantId: string;
+    integrationId: string;
+    entities: readonly string[];
+    correlationId: string;
+  }): Promise<void>;
 }
 
 export const MAX_RUN_ERRORS = 20;

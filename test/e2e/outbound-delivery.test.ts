@@ -234,6 +234,10 @@ describe('outbound delivery schedule on the local host (virtual time)', () => {
       'company.updated',
       'company.created',
       'invoice.created',
+      'company.deleted',
+      'contact.created',
+      'contact.updated',
+      'contact.deleted',
     ]);
     const openapi = await call(host.baseUrl, 'GET', '/api/v1/openapi.json');
     expect(openapi.status).toBe(200);

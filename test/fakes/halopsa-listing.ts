@@ -1,20 +1,26 @@
 import type { FakeReply, FakeRequest } from './core/fake-server';
 
 /**
- * Halo PSA listings for the sync engine (docs/sync.md): `GET /api/Tickets`, `/api/Client` and
- * `/api/Asset` with Halo's paging (`pageinate`, `page_size` ≤ 100, `page_no`) and the filters the
+ * Halo PSA listings for the sync engine (docs/sync.md): `GET /api/Tickets`, `/api/Client`,
+ * `/api/Asset` and `/api/Users` (contacts) with Halo's paging (`pageinate`, `page_size` ≤ 100, `page_no`) and the filters the
  * sync sends (`open_only`, `closed_only`, `client_id`, `site_id`, `includeinactive`, `assettypes`,
  * `order`, `orderdesc`). Records are generated from their id, so 100,000 tickets cost a counter,
  * not memory; `touch` changes one (a new `last_update`), `flaw` gives one a data-quality problem.
  */
 
-export type HaloListing = 'tickets' | 'clients' | 'assets';
+export type HaloListing = 'tickets' | 'clients' | 'assets' | 'users';
 
-const LIST_KEY: Record<HaloListing, string> = { tickets: 'tickets', clients: 'clients', assets: 'assets' };
+const LIST_KEY: Record<HaloListing, string> = {
+  tickets: 'tickets',
+  clients: 'clients',
+  assets: 'assets',
+  users: 'users',
+};
 const UPDATED_FIELD: Record<HaloListing, string> = {
   tickets: 'last_update',
   clients: 'alastupdate',
   assets: 'dlastupdate',
+  users: 'ulastupdate',
 };
 /** Halo's `GET /Tickets` description: "Maximum size: 100". */
 const MAX_PAGE_SIZE = 100;
@@ -24,6 +30,8 @@ interface Seeded {
   count: number;
   /** Per-id changes on top of the generated record. */
   patches: Map<number, Record<string, unknown>>;
+  /** Ids deleted at the vendor: no longer listed. */
+  removed: Set<number>;
 }
 
 function generated(entity: HaloListing, id: number): Record<string, unknown> {
@@ -52,6 +60,20 @@ function generated(entity: HaloListing, id: number): Record<string, unknown> {
         inactive: id % 10 === 0,
         dlastupdate: updated,
       };
+    case 'users':
+      // Halo's end users: each under a client (12 or 13, as tickets are) and one of its sites.
+      return {
+        id,
+        name: `User ${id}`,
+        firstname: 'User',
+        surname: String(id),
+        emailaddress: `user${id}@client${12 + (id % 2)}.example`,
+        phonenumber: `+44 20 7946 ${String(id % 10000).padStart(4, '0')}`,
+        client_id: 12 + (id % 2),
+        site_id: 100 + (id % 3),
+        inactive: id % 10 === 0,
+        ulastupdate: updated,
+      };
   }
 }
 
@@ -62,7 +84,7 @@ export class HaloListings {
 
   /** Records 1..count of an entity (replaces what was seeded before). */
   seed(entity: HaloListing, count: number): void {
-    this.seeded.set(entity, { count, patches: new Map() });
+    this.seeded.set(entity, { count, patches: new Map(), removed: new Set() });
     this.orderedIds.clear();
   }
 
@@ -81,6 +103,18 @@ export class HaloListings {
   flaw(entity: HaloListing, id: number, fields: Record<string, unknown>): void {
     const s = this.must(entity);
     s.patches.set(id, { ...(s.patches.get(id) ?? {}), ...fields });
+    this.orderedIds.clear();
+  }
+
+  /** A record deleted at the vendor: listings no longer hold it. */
+  remove(entity: HaloListing, id: number): void {
+    this.must(entity).removed.add(id);
+    this.orderedIds.clear();
+  }
+
+  /** A deleted record back again (a restore at the vendor). */
+  restore(entity: HaloListing, id: number): void {
+    this.must(entity).removed.delete(id);
     this.orderedIds.clear();
   }
 
@@ -108,7 +142,7 @@ export class HaloListings {
     let ids = this.orderedIds.get(signature);
     if (!ids) {
       ids = [];
-      for (let id = 1; id <= s.count; id++) if (matches(this.record(entity, id))) ids.push(id);
+      for (let id = 1; id <= s.count; id++) if (!s.removed.has(id) && matches(this.record(entity, id))) ids.push(id);
       const order = q.order?.toLowerCase();
       if (order === UPDATED_FIELD[entity]) {
         const at = new Map(ids.map((id) => [id, String(this.record(entity, id)[UPDATED_FIELD[entity]])]));

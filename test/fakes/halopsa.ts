@@ -243,6 +243,12 @@ export function createHaloFake(): HaloFakeServer {
     return { json: { record_count: 0, assets: [] } };
   });
 
+  server.route('GET', '/api/Users', (req) => {
+    if (!authorised(req)) return unauthorised;
+    if (server.listings.has('users')) return server.listings.reply('users', req);
+    return { json: { record_count: 0, users: [] } };
+  });
+
   // Halo writes are POSTs of arrays; the saved object(s) come back.
   let nextActionId = 500;
   server.route('POST', '/api/Actions', (req) => {

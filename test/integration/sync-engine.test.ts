@@ -317,7 +317,13 @@ describe('sync engine: Halo PSA', () => {
     const created = await createIntegration(
       integrationDeps(),
       caller,
-      { vendor: 'halopsa', name: 'Halo', credentials: { ...HALO_FAKE_CREDENTIALS }, config: { baseUrl: halo.baseUrl } },
+      // Datto EDR holds no companies or contacts: no sync adapter (Halo syncs contacts since decisions §80).
+      {
+        vendor: 'datto-edr',
+        name: 'EDR',
+        credentials: { apiToken: 'x'.repeat(40) },
+        config: { baseUrl: halo.baseUrl, tokenExpiresAt: '2027-06-01' },
+      },
       { skipTest: true, correlationId: 'setup' },
     );
     await expect(

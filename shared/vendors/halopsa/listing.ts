@@ -4,13 +4,14 @@ import { type HaloSession, haloBearerCall } from './auth';
 import { haloBaseUrl } from './config';
 
 /**
- * Paged reads of Halo's clients, tickets and assets for the sync engine (docs/sync.md). Every
- * parameter name below is in Halo's OpenAPI description (`GET /Client`, `GET /Tickets`,
- * `GET /Asset`; docs/vendor-fidelity.md lists them). Halo declares no response schema, so the
+ * Paged reads of Halo's clients, tickets, assets and users (contacts) for the sync engine
+ * (docs/sync.md). Every parameter name below is in Halo's OpenAPI description (`GET /Client`,
+ * `GET /Tickets`, `GET /Asset`, `GET /Users`; docs/vendor-fidelity.md lists them). Halo declares no response schema, so the
  * page body is read defensively: `{record_count, <list>: [...]}` or a bare array.
  */
 
-export type HaloListedEntity = 'clients' | 'tickets' | 'assets';
+/** `contacts` are what Halo calls users: the customers' end users, each under a client and site. */
+export type HaloListedEntity = 'clients' | 'tickets' | 'assets' | 'contacts';
 
 /** Halo's own maximum for `page_size` ("Maximum size: 100" on `GET /Tickets`). */
 export const HALO_MAX_PAGE_SIZE = 100;
@@ -19,13 +20,15 @@ const PATHS: Record<HaloListedEntity, { path: string; list: string; operation: s
   clients: { path: '/api/Client', list: 'clients', operation: 'sync.clients' },
   tickets: { path: '/api/Tickets', list: 'tickets', operation: 'sync.tickets' },
   assets: { path: '/api/Asset', list: 'assets', operation: 'sync.assets' },
+  contacts: { path: '/api/Users', list: 'users', operation: 'sync.contacts' },
 };
 
-/** The record field that holds when Halo last changed the record (its schemas: Faults, Area, Device). */
+/** The record field that holds when Halo last changed the record (its schemas: Faults, Area, Device, Users). */
 export const HALO_LAST_UPDATED_FIELD: Record<HaloListedEntity, string> = {
   tickets: 'last_update',
   clients: 'alastupdate',
   assets: 'dlastupdate',
+  contacts: 'ulastupdate',
 };
 
 export interface HaloPageQuery {

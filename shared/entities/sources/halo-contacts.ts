@@ -1,0 +1,49 @@
+import type { VendorSession } from '../../vendors/contract';
+import type { HaloSession } from '../../vendors/halopsa/auth';
+import type { ContactValues } from '../tables';
+import { text } from './company-source';
+import { type ContactSource, fullName, type ProductContact, splitName } from './contact-source';
+import { haloWrite, listAllHalo } from './halo-lists';
+
+/**
+ * Halo PSA users — Halo's name for a customer's end users — as contacts: `GET /api/Users` (paged
+ * like the sync engine's listing) and writes as `POST /api/Users [ {id, …fields} ]`. Canonical
+ * fields: `name` (or `firstname` + `surname`), `email` ← `emailaddress`, `phone` ← `phonenumber`;
+ * the company is the user's `client_id`.
+ */
+
+function toContact(row: Record<string, unknown>): ProductContact | undefined {
+  const vendorId = text(row.id);
+  if (vendorId === undefined) return undefined;
+  const values: ContactValues = {};
+  const name = text(row.name) ?? fullName(text(row.firstname), text(row.surname));
+  if (name !== undefined) values.name = name;
+  const email = text(row.emailaddress);
+  if (email !== undefined) values.email = email;
+  const phone = text(row.phonenumber);
+  if (phone !== undefined) values.phone = phone;
+  return { vendorId, values, companyVendorId: text(row.client_id) };
+}
+
+export const haloContacts: ContactSource = {
+  vendor: 'halopsa',
+  writable: true,
+  list: (session) => listAllHalo(session as HaloSession, 'contacts', toContact),
+  async get(session: VendorSession<unknown, unknown>, vendorId: string) {
+    const all = await listAllHalo(session as HaloSession, 'contacts', toContact);
+    return all.find((c) => c.vendorId === vendorId);
+  },
+  async update(session: VendorSession<unknown, unknown>, vendorId: string, values: ContactValues) {
+    const row: Record<string, unknown> = { id: Number(vendorId) };
+    if (values.name !== undefined) {
+      // Halo shows `name` and keeps first name and surname beside it: all three move together.
+      const { first, last } = splitName(values.name);
+      row.name = values.name;
+      row.firstname = first;
+      row.surname = last;
+    }
+    if (values.email !== undefined) row.emailaddress = values.email;
+    if (values.phone !== undefined) row.phonenumber = values.phone;
+    await haloWrite(session as HaloSession, 'user.update', '/api/Users', row);
+  },
+};
