@@ -55,8 +55,19 @@ async function resyncLinked(
   }
 }
 
+/**
+ * Entity sync starts when an admin first matches (`POST /api/v1/entities/companies/match`): until a
+ * tenant holds a canonical company, a sync run creates none on its own — no entities, no
+ * `company.created` to the tenant's subscribers for products it never asked to join up.
+ */
+async function entitySyncInUse(deps: EntityDeps, tenantId: string): Promise<boolean> {
+  for await (const _row of deps.tables.companies.iterate(tenantId)) return true;
+  return false;
+}
+
 export async function refreshEntitiesAfterSync(deps: EntityDeps, run: AfterSyncRun): Promise<AfterSyncResult> {
   const result: AfterSyncResult = { matched: 0, resynced: 0, failed: 0 };
+  if (!(await entitySyncInUse(deps, run.tenantId))) return result;
   // The hub acting for the tenant: only the tenant id is read (the integrations' list).
   const hub: Principal = { tenantId: run.tenantId, keyId: 'entity-sync', scopes: [] };
   const integration = (await deps.integrations(hub)).find((i) => i.id === run.integrationId);

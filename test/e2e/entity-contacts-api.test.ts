@@ -36,6 +36,8 @@ describe('entity sync: contacts over the API', () => {
       new Date(Date.UTC(2026, 0, 2)),
     );
     autotask.entities.Companies = [{ id: 501, companyName: 'Client 1', isActive: true }];
+    // The fake's Contacts rows are these alone (its default row belongs to another company).
+    contacts.contacts.length = 0;
     contacts.contacts.push({
       id: 9001,
       companyID: 501,

@@ -6,9 +6,9 @@ import type { HaloFakeServer } from './halopsa';
  * Contact reads and writes for entity sync (docs/entity-sync.md, "Contacts"), added to the Halo
  * and Autotask fakes by these functions so the fakes' other tests are untouched:
  * - Halo `POST /api/Users [ {id, …fields} ]` changes the seeded user (`listings`, entity `users`);
- * - Autotask `POST /V1.0/Contacts/query` over `contacts` (filters on `id`: eq, gt), and
- *   `PATCH /V1.0/Companies/{parentId}/Contacts {id, …fields}`, refused when the contact is not
- *   that company's, as Autotask refuses a child under the wrong parent.
+ * - Autotask `PATCH /V1.0/Companies/{parentId}/Contacts {id, …fields}` over the fake's own Contacts
+ *   rows (which its query API serves), refused when the contact is not that company's, as Autotask
+ *   refuses a child under the wrong parent.
  */
 
 export function withHaloUserWrites(halo: HaloFakeServer): HaloFakeServer {
@@ -35,27 +35,10 @@ export interface AutotaskContacts {
   contacts: Array<Record<string, unknown>>;
 }
 
-function idCondition(row: Record<string, unknown>, condition: unknown): boolean {
-  const c = (condition ?? {}) as { op?: string; field?: string; value?: unknown };
-  if (c.field?.toLowerCase() !== 'id') return true;
-  if (c.op === 'eq') return Number(row.id) === Number(c.value);
-  if (c.op === 'gt') return Number(row.id) > Number(c.value);
-  return true;
-}
-
 export function withAutotaskContacts(autotask: AutotaskFake): AutotaskContacts {
-  const state: AutotaskContacts = { autotask, contacts: [] };
+  // The fake's own Contacts rows: its query API (filters, paging, field checks) reads them.
+  const state: AutotaskContacts = { autotask, contacts: autotask.entities.Contacts };
   const signed = (secret: string | undefined) => secretsEqual(secret ?? '', FAKE_AUTOTASK_CREDENTIALS.secret);
-  autotask.route('POST', '/ATServicesRest/V1.0/Contacts/query', (req) => {
-    if (!signed(req.headers.secret)) return { status: 401, json: { errors: ['Unauthorized'] } };
-    const filter = ((req.json ?? {}) as { filter?: unknown }).filter;
-    if (!Array.isArray(filter) || filter.length === 0)
-      return { status: 500, json: { errors: ['A filter is required for a query.'] } };
-    const items = state.contacts
-      .filter((row) => filter.every((c) => idCondition(row, c)))
-      .sort((a, b) => Number(a.id) - Number(b.id));
-    return { json: { items, pageDetails: { count: items.length, requestCount: 500, nextPageUrl: null } } };
-  });
   autotask.route('PATCH', '/ATServicesRest/V1.0/Companies/:parentId/Contacts', (req) => {
     if (!signed(req.headers.secret)) return { status: 401, json: { errors: ['Unauthorized'] } };
     const body = (req.json ?? {}) as Record<string, unknown>;

@@ -14,7 +14,8 @@ import { type ContactSource, fullName, type ProductContact, splitName } from './
  * come (docs/entity-sync.md, "What is left").
  */
 
-const FIELDS = ['firstName', 'lastName', 'emailAddress', 'phone', 'companyID'] as const;
+// `id` asked for by name, as the query helper does for every entity: only named fields come back.
+const FIELDS = ['id', 'firstName', 'lastName', 'emailAddress', 'phone', 'companyID'] as const;
 
 function toContact(row: Record<string, unknown>): ProductContact | undefined {
   const vendorId = text(row.id);
