@@ -14,7 +14,7 @@ const TICKETS = 100_000;
 /** The e2e uses pages of 500 to stay quick on a busy machine; bench/sync.ts measures pages of 100. */
 const BATCH = 500;
 const POLL_MS = 250;
-/** The issue's budget: the host's peak RSS at most this far above its idle RSS. */
+/** The memory budget (docs/sync.md, "Memory"): the host's peak RSS at most this far above its idle RSS. */
 const RSS_BUDGET_MIB = 150;
 /**
  * The V8 heap Node gives the worker on a 2,048 MB instance (infra's `instanceMemoryMB`): Node

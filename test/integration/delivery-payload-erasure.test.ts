@@ -128,7 +128,8 @@ describe('delivery payloads erased on request', () => {
     expect(t.receiver.received).toHaveLength(1);
     const before = await rawDelivery(d, t.h.tenantId, deliveryId);
     expect(before?.eventBody).toContain('Backup failed');
-    expect((await rawEvent(d, t.h.tenantId, eventId))?.data).toEqual(ticket);
+    // A body of at most 16 KiB rides on the delivery row alone: no outbound event row (§83).
+    expect(await rawEvent(d, t.h.tenantId, eventId)).toBeUndefined();
 
     await erasePayloadOnRequest(erasure, t.h.caller, eventId, 'corr-erase');
 
@@ -142,10 +143,7 @@ describe('delivery payloads erased on request', () => {
       attemptCount: 1,
       createdAt: before?.createdAt,
     });
-    const event = await rawEvent(d, t.h.tenantId, eventId);
-    expect(event).toMatchObject({ type: 'ticket.created', deliveries: 1, data: {} });
-    expect(event?.payloadErasedAt).toBeTruthy();
-    expect(JSON.stringify(event)).not.toContain('Backup failed');
+    expect(await rawEvent(d, t.h.tenantId, eventId)).toBeUndefined();
     const view = await getDelivery(d, t.h.tenantId, deliveryId);
     expect(view.attempts).toHaveLength(1);
 
@@ -166,20 +164,31 @@ describe('delivery payloads erased on request', () => {
     const d = outbound();
     const t = await tenant(d);
     const erasure: ErasureDeps = { audit: services().audit, outbound: d };
+    // A body over 16 KiB (a hundred changed fields of non-Latin names, 200 bytes each) is kept on an
+    // outbound event row rather than on the delivery row (§83); the erasure empties that row too.
+    await createSubscription(d, t.h.caller, { url: t.receiver.url, eventTypes: ['company.*'] }, 'c2');
+    const large = {
+      companyId: 'C-1',
+      name: 'Contoso',
+      changedFields: Array.from({ length: 100 }, () => '\u{1F600}'.repeat(50)),
+    };
     const result = await publishToSubscribers(
       d,
       t.h.tenantId,
-      { type: 'ticket.created', data: ticket, source: 'admin' },
+      { type: 'company.updated', data: large, source: 'admin' },
       undefined,
     );
     const other = { tenantId: `tn-${randomBytes(4).toString('hex')}`, keyId: 'k' };
     await expect(erasePayloadOnRequest(erasure, other, result.eventId, 'c')).rejects.toMatchObject({
       code: 'not_found',
     });
-    expect((await rawEvent(d, t.h.tenantId, result.eventId))?.data).toEqual(ticket);
+    expect((await rawEvent(d, t.h.tenantId, result.eventId))?.data).toEqual(large);
 
     await erasePayloadOnRequest(erasure, t.h.caller, result.eventId, 'c');
-    expect((await rawEvent(d, t.h.tenantId, result.eventId))?.payloadErasedAt).toBeTruthy();
+    const event = await rawEvent(d, t.h.tenantId, result.eventId);
+    expect(event).toMatchObject({ type: 'company.updated', deliveries: 1, data: {} });
+    expect(event?.payloadErasedAt).toBeTruthy();
+    expect(JSON.stringify(event)).not.toContain('Contoso');
     expect((await auditActions(t.h.tenantId)).filter((a) => a === 'event.payload_erased')).toHaveLength(1);
   });
 });
@@ -201,13 +210,11 @@ describe('delivery payloads under the tenant payload window', () => {
         platformDays: 30,
         outbound: { deps: d, retentionDays: 30 },
       });
-    // The old inbound event, its delivery and its outbound event: three erasures.
-    expect(await run()).toEqual({ erased: 3, more: false });
+    // The old inbound event and its delivery: two erasures (a small body has no outbound event row, §83).
+    expect(await run()).toEqual({ erased: 2, more: false });
     expect((await rawDelivery(d, t.h.tenantId, old.deliveryId))?.payloadErasedAt).toBeTruthy();
     expect((await rawDelivery(d, t.h.tenantId, old.deliveryId))?.eventBody).toBeUndefined();
-    expect((await rawEvent(d, t.h.tenantId, old.eventId))?.data).toEqual({});
     expect((await rawDelivery(d, t.h.tenantId, recent.deliveryId))?.eventBody).toContain('Backup failed');
-    expect((await rawEvent(d, t.h.tenantId, recent.eventId))?.data).toEqual(ticket);
     expect((await rawDelivery(d, other.h.tenantId, otherOld.deliveryId))?.eventBody).toContain('Backup failed');
     // A second run finds nothing left. Two days on, the recent day is past a 1-day window: a
     // budget of one erases its inbound event and stops with `more`.
