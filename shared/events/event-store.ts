@@ -203,23 +203,46 @@ export function normalizedOf(eventId: string, record: EventRecord): NormalizedEv
   return normalizedEventSchema.parse(JSON.parse(record.normalized));
 }
 
-/** The dimensions the events list filters by, each an index partition (docs/pipeline.md). */
+/** The dimensions the events list filters by (docs/pipeline.md, "Listing"). */
 export const INDEX_DIMENSIONS = ['status', 'source', 'type', 'stage', 'errorType'] as const;
 export type IndexDimension = (typeof INDEX_DIMENSIONS)[number];
+
+/**
+ * Statuses of an event on its way through the stages. They change with every stage move, so they
+ * get no index rows: a list or sweep asking for them walks the day's `events` partition with the
+ * condition pushed to the service (docs/decisions.md §84). Every other status is a resting one
+ * (held, awaiting an approval, finished) and is indexed.
+ */
+export const IN_FLIGHT_STATUSES: ReadonlySet<EventStatus> = new Set<EventStatus>(['received', 'processing']);
+
+/**
+ * Whether `eventindex` holds rows for this dimension and value. `stage` never does: it moves on
+ * every stage delivery, which cost two index writes per move (about 12 per event); a stage filter
+ * walks the day partitions instead, or rides on a more selective indexed filter given with it.
+ */
+export function isIndexed(dimension: IndexDimension, value: string): boolean {
+  if (dimension === 'stage') return false;
+  if (dimension === 'status') return !IN_FLIGHT_STATUSES.has(value as EventStatus);
+  return true;
+}
 
 export function indexPartition(tenantId: string, dimension: IndexDimension, value: string, day: string): string {
   return tenantPartition(tenantId, dimension, value, day);
 }
 
-function dimensionValue(record: EventRecord, dimension: IndexDimension): string | undefined {
+function indexedValue(record: EventRecord, dimension: IndexDimension): string | undefined {
   const value = record[dimension];
-  return value === null || value === undefined ? undefined : String(value);
+  if (value === null || value === undefined) return undefined;
+  const text = String(value);
+  return isIndexed(dimension, text) ? text : undefined;
 }
 
 /**
- * The index rows follow the event. Nothing is indexed at receive (its write budget is fixed,
- * docs/design.md §4); the first update after it (`full`, usually the validation stage's) writes every
- * dimension, later updates only the ones that changed.
+ * The index rows follow the event's indexed values. Nothing is indexed at receive (its write budget
+ * is fixed, docs/design.md §4); the first update after it (`full`, usually the validation stage's)
+ * writes every indexed dimension, later updates only the ones that changed — which, for an event on
+ * its way through the stages, is none until it comes to rest (docs/pipeline.md, "Storage operations
+ * per event").
  */
 async function reindex(
   tenantId: string,
@@ -232,8 +255,8 @@ async function reindex(
   const at = after.receivedAt;
   const writes: Array<Promise<unknown>> = [];
   for (const dimension of INDEX_DIMENSIONS) {
-    const old = dimensionValue(before, dimension);
-    const now = dimensionValue(after, dimension);
+    const old = indexedValue(before, dimension);
+    const now = indexedValue(after, dimension);
     if (now !== undefined && (full || old !== now)) {
       writes.push(tables().index.upsert(indexPartition(tenantId, dimension, now, day), eventId, { at }));
     }

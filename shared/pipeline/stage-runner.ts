@@ -1,4 +1,4 @@
-import { countFilteredNow, countTransactionNow, processCounters } from '../analytics/deps';
+import { countFilteredNow, countTransactionNow, processCounterTallies } from '../analytics/deps';
 import { describeError } from '../bus/envelope';
 import { type BusSender, complete, deadLetter, type MessageHandler, type ReceivedMessage } from '../bus/port';
 import { processBus } from '../bus/process-bus';
@@ -216,7 +216,10 @@ export function stageHandler(
     }
   }
 
-  return async (received) => {
+  // Tracked, so the delivery that leaves the process idle writes the deferred stage counters.
+  return (received) => processCounterTallies().track(() => handle(received));
+
+  async function handle(received: ReceivedMessage) {
     const parsed = stageMessageSchema.safeParse(received.body);
     if (!parsed.success || parsed.data.stage !== stage) {
       const why = parsed.success ? `a ${parsed.data.stage} message on the ${queue} queue` : parsed.error.message;
@@ -247,7 +250,7 @@ export function stageHandler(
       await recordCrash(event, message, received, error, deliveryStarted, log);
       throw error;
     }
-  };
+  }
 
   async function recordCrash(
     event: EventView,
@@ -355,7 +358,9 @@ export function stageHandler(
     // Another copy's outcome recorded first: apply that one, the event write included.
     const ours = stored.startedAt === record.startedAt && stored.outcome === record.outcome;
     const settlement = await apply(stored, message, received, event, correlationId, current, moved && ours);
-    await processCounters().increment({
+    // Summed in memory and written in batches (shared/analytics/counter-tallies.ts): diagnostics,
+    // not the dashboard's transaction counts, which countEventSucceeded writes at once.
+    processCounterTallies().add({
       tenantId: event.tenantId,
       integrationType: 'inbound_webhook',
       integrationId: event.webhookId ?? '-',
