@@ -13,8 +13,11 @@ import {
 import { eventDeps, PAYLOAD_CONTAINER } from './deps';
 import { noteEventDay } from './event-days';
 import type { EventRecord, EventTables } from './tables';
+import { EVENT_ROWS_ONLY } from './tables';
 
 export type { EventRecord };
+/** A walk of a day's event rows only: the timeline rows in the same partition sort after them. */
+export { EVENT_ROWS_ONLY };
 
 /**
  * The inbound event log (docs/design.md §4): one row per event in `events`, its payload inline up to
@@ -161,23 +164,13 @@ export async function updateEvent(
 ): Promise<StoredEvent> {
   const pk = eventPartition(tenantId, eventId);
   let before: EventRecord | undefined;
-  const { normalized, ...fields } = patch;
   const after = await tables().events.update(
     pk,
     eventId,
     (current) => {
       if (!current) return undefined;
       before = current;
-      const next: EventRecord = { ...current };
-      const final = TERMINAL_STATUSES.has(current.status);
-      for (const [key, value] of Object.entries(fields)) {
-        if (final && (key === 'status' || key === 'stage' || key === 'errorType')) continue;
-        if (value !== undefined) (next as Record<string, unknown>)[key] = value;
-      }
-      if (normalized) next.normalized = JSON.stringify(normalized);
-      next.updatedAt = new Date(nowMs()).toISOString();
-      next.indexed = true;
-      return next;
+      return patchedEvent(current, patch);
     },
     {
       maxAttempts: 20,
@@ -187,8 +180,26 @@ export async function updateEvent(
     },
   );
   if (!after || !before) throw new EventMissingError(`event ${eventId} does not exist`);
-  await reindex(tenantId, eventId, before, after.value, before.indexed !== true);
+  await reindexEvent(tenantId, eventId, before, after.value);
   return { record: after.value, etag: after.etag };
+}
+
+/**
+ * The row a patch makes of `current` (status, stage and error type of a finished event stay: see
+ * updateEvent). Shared by updateEvent and the timeline's move-and-record transaction.
+ */
+export function patchedEvent(current: EventRecord, patch: EventPatch): EventRecord {
+  const { normalized, ...fields } = patch;
+  const next: EventRecord = { ...current };
+  const final = TERMINAL_STATUSES.has(current.status);
+  for (const [key, value] of Object.entries(fields)) {
+    if (final && (key === 'status' || key === 'stage' || key === 'errorType')) continue;
+    if (value !== undefined) (next as Record<string, unknown>)[key] = value;
+  }
+  if (normalized) next.normalized = JSON.stringify(normalized);
+  next.updatedAt = new Date(nowMs()).toISOString();
+  next.indexed = true;
+  return next;
 }
 
 /** An event row with the ETag it was read or written under. */
@@ -244,13 +255,13 @@ function indexedValue(record: EventRecord, dimension: IndexDimension): string | 
  * its way through the stages, is none until it comes to rest (docs/pipeline.md, "Storage operations
  * per event").
  */
-async function reindex(
+export async function reindexEvent(
   tenantId: string,
   eventId: string,
   before: EventRecord,
   after: EventRecord,
-  full: boolean,
 ): Promise<void> {
+  const full = before.indexed !== true;
   const day = timeBucket(newestFirstIdTime(eventId), 'day');
   const at = after.receivedAt;
   const writes: Array<Promise<unknown>> = [];
@@ -325,6 +336,7 @@ export async function createEvent(input: NewEvent): Promise<{ created: boolean; 
     ...payload,
     payloadBytes: bytes,
     payloadPreview: input.bodyText.slice(0, PREVIEW_CHARS),
+    timelineInPartition: true,
   };
   // The day row first: housekeeping must be able to find every event row (event-days.ts).
   await noteEventDay(input.tenantId, newestFirstIdTime(id));

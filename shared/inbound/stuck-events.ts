@@ -2,7 +2,7 @@ import { nowMs } from '../clock';
 import type { ErrorType } from '../events/contract';
 import { tenantsOfDay } from '../events/event-days';
 import type { EventRecord } from '../events/event-store';
-import { loadEventRecord, tables, updateEvent } from '../events/event-store';
+import { EVENT_ROWS_ONLY, loadEventRecord, tables, updateEvent } from '../events/event-store';
 import { enqueueValidation } from '../events/stage-messages';
 import { recordEventFailure } from '../failures/analysis';
 import { suggestFix, vendorName } from '../failures/suggest';
@@ -57,6 +57,7 @@ async function* candidatesOfDay(tenantId: string, day: string, beforeMs: number)
   const t = tables();
   const from = olderThanKey(beforeMs);
   for await (const row of t.events.iterate(tenantPartition(tenantId, day), {
+    ...EVENT_ROWS_ONLY,
     rowKeyFrom: from,
     filter: odata`status eq ${'received'} or status eq ${'processing'}`,
   })) {
