@@ -15,13 +15,14 @@ import type { CounterKey, Counters } from './counters';
  *   under load (awaited by nobody's work).
  *
  * The same policy as the outbound attempt tallies (shared/outbound/endpoint-tallies.ts), for any
- * counter key. Crash-loss bound: a process that dies loses at most what it had not flushed — at
+ * counter key, with a longer interval: an event makes about seven distinct stage keys, so at a few
+ * events per second a one-second window still wrote most of them once per event. Crash-loss bound: a process that dies loses at most what it had not flushed — at
  * most FLUSH_EVERY_INCREMENTS increments or FLUSH_INTERVAL_MS of them. These counters are
  * diagnostics (which stage fails how often); the dashboard's transaction counts (`succeeded`,
  * `failed`, `filtered` and their summaries) are never deferred and stay exact.
  */
 export const FLUSH_EVERY_INCREMENTS = 100;
-export const FLUSH_INTERVAL_MS = 1_000;
+export const FLUSH_INTERVAL_MS = 5_000;
 
 interface Tally {
   key: CounterKey;

@@ -158,7 +158,14 @@ export async function listEvents(
   }
   // Stage and in-flight statuses have no index rows (they move with every stage delivery,
   // docs/decisions.md §84): without an indexed filter beside them, the day partitions are walked.
-  const driving = DRIVING_ORDER.find((d) => filters[d] !== undefined && isIndexed(d, String(filters[d])));
+  // An event not yet validated has no index rows but `status=held`: a `received` one is found by
+  // the walk, a `held` one through its status row, whatever else is asked.
+  const driving =
+    filters.status === 'received'
+      ? undefined
+      : filters.status === 'held'
+        ? 'status'
+        : DRIVING_ORDER.find((d) => filters[d] !== undefined && isIndexed(d, String(filters[d])));
   const condition = driving ? undefined : partitionCondition(filters);
   let days = timeBucketsBetween(fromMs, toMs, 'day');
   let inner: string | null = null;
