@@ -3,8 +3,8 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BusSender, ReceivedMessage } from '../../shared/bus/port';
 import type { NormalizedEvent, StageMessage } from '../../shared/events/contract';
-import { createEvent, loadEvent, loadNormalizedEvent } from '../../shared/events/event-store';
-import { loadStageRecord } from '../../shared/events/timeline';
+import { createEvent, eventPartition, loadEvent, loadNormalizedEvent, tables } from '../../shared/events/event-store';
+import { loadStageRecord, loadTimeline, stageRowKey, timelinePartition } from '../../shared/events/timeline';
 import { type StageResult, stageHandler } from '../../shared/pipeline/stage-runner';
 import { installLocalSettings } from '../support/local-settings';
 
@@ -126,5 +126,60 @@ describe('stage delivery storage operations', () => {
     expect(count(again, 'POST $batch')).toBe(0);
     expect(again.filter((t) => t.endsWith(' eventstages'))).toEqual([]);
     expect(sent).toEqual([`${event.id}:sop_matching:main:0`, `${event.id}:sop_matching:main:0`]);
+  });
+
+  it('an event stored before the timeline moved into its partition: a redelivery finds its outcome in eventstages', async () => {
+    const event = await newEvent();
+    // As an older version stored it: no timelineInPartition flag, the outcome in `eventstages`.
+    const pk = eventPartition(event.tenantId, event.id);
+    await tables().events.update(pk, event.id, (current) => {
+      if (!current) return undefined;
+      const { timelineInPartition: _moved, ...older } = current;
+      return { ...older, status: 'processing', stage: 'sop_matching' };
+    });
+    const at = new Date().toISOString();
+    await tables().stages.insert(timelinePartition(event.tenantId, event.id), stageRowKey('validation', 'main', 0), {
+      stage: 'validation',
+      step: 'main',
+      attempt: 0,
+      outcome: 'succeeded',
+      startedAt: at,
+      finishedAt: at,
+      durationMs: 0,
+      next: JSON.stringify([{ stage: 'sop_matching', step: 'main' }]),
+    });
+    const sent: string[] = [];
+    let ran = 0;
+    const handler = stageHandler(
+      'validation',
+      async (): Promise<StageResult> => {
+        ran++;
+        return { kind: 'next', messages: [{ stage: 'sop_matching', step: 'main' }] };
+      },
+      { bus: () => ({ send: async (_q, _b, options) => void sent.push(options.messageId) }) },
+    );
+    const message: StageMessage = {
+      v: 1,
+      tenantId: event.tenantId,
+      eventId: event.id,
+      stage: 'validation',
+      step: 'main',
+      attempt: 0,
+    };
+    const trips = await tableTrips(() =>
+      handler({
+        body: message,
+        messageId: 'm1',
+        deliveryCount: 2,
+        enqueuedTimeUtc: new Date(),
+        applicationProperties: {},
+      }),
+    );
+    expect(ran).toBe(0);
+    expect(count(trips, 'GET eventstages')).toBe(1);
+    expect(sent).toEqual([`${event.id}:sop_matching:main:0`]);
+    expect((await loadTimeline(event.tenantId, event.id)).map((e) => `${e.stage}:${e.outcome}`)).toEqual([
+      'validation:succeeded',
+    ]);
   });
 });
