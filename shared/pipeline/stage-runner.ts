@@ -46,8 +46,8 @@ import { createLogger, errorFields, type Logger } from '../observability/logger'
  *
  * Storage per delivery is kept to what at-least-once needs (docs/pipeline.md, "Storage operations
  * per event"): the event row is read once and handed to the work (its normalised event and payload
- * included), the timeline row is one conditional insert, and a stage's own changes to the event
- * ride on the runner's one status write.
+ * included); the outcome's timeline row and the event's move (with the stage's own changes to the
+ * event) are one entity-group transaction; the stage counters are summed in memory.
  */
 export interface StageContext {
   message: StageMessage;
