@@ -87,10 +87,10 @@ export class Counters {
   /**
    * Count one outcome now. Written next to the work it counts; a failure to count is logged and
    * swallowed, because losing a counter is acceptable only when the work itself went through
-   * (the caller's work is never failed by its bookkeeping).
+   * (the caller's work is never failed by its bookkeeping). `at` is when the counted outcomes
+   * happened, for increments written later (CounterTallies); default now.
    */
-  async increment(key: CounterKey, by = 1): Promise<void> {
-    const at = nowMs();
+  async increment(key: CounterKey, by = 1, at = nowMs()): Promise<void> {
     const rk = counterRowKey(key, this.shard);
     const day = timeBucket(at, 'day');
     const writes = [

@@ -1,5 +1,6 @@
 import { depsFromServices } from '../app/services';
 import { errorFields, logger } from '../observability/logger';
+import { CounterTallies } from './counter-tallies';
 import { Counters } from './counters';
 import { FailureGroups } from './failure-groups';
 import { counterTables } from './tables';
@@ -14,6 +15,12 @@ import {
 
 /** The analytics counters every capability that records outcomes increments, one per Services instance. */
 export const processCounters: () => Counters = depsFromServices((svc) => new Counters(counterTables(svc.account)));
+
+/**
+ * This process' deferred counter increments (the pipeline's stage and tool-call outcomes), written
+ * in batches to processCounters (shared/analytics/counter-tallies.ts).
+ */
+export const processCounterTallies: () => CounterTallies = depsFromServices(() => new CounterTallies(processCounters));
 
 /** The counters and failure groups of this process, for counting transactions. */
 export const transactionDeps: () => TransactionDeps = depsFromServices((svc) => ({

@@ -13,8 +13,11 @@ import {
 import { eventDeps, PAYLOAD_CONTAINER } from './deps';
 import { noteEventDay } from './event-days';
 import type { EventRecord, EventTables } from './tables';
+import { EVENT_ROWS_ONLY } from './tables';
 
 export type { EventRecord };
+/** A walk of a day's event rows only: the timeline rows in the same partition sort after them. */
+export { EVENT_ROWS_ONLY };
 
 /**
  * The inbound event log (docs/design.md §4): one row per event in `events`, its payload inline up to
@@ -161,23 +164,13 @@ export async function updateEvent(
 ): Promise<StoredEvent> {
   const pk = eventPartition(tenantId, eventId);
   let before: EventRecord | undefined;
-  const { normalized, ...fields } = patch;
   const after = await tables().events.update(
     pk,
     eventId,
     (current) => {
       if (!current) return undefined;
       before = current;
-      const next: EventRecord = { ...current };
-      const final = TERMINAL_STATUSES.has(current.status);
-      for (const [key, value] of Object.entries(fields)) {
-        if (final && (key === 'status' || key === 'stage' || key === 'errorType')) continue;
-        if (value !== undefined) (next as Record<string, unknown>)[key] = value;
-      }
-      if (normalized) next.normalized = JSON.stringify(normalized);
-      next.updatedAt = new Date(nowMs()).toISOString();
-      next.indexed = true;
-      return next;
+      return patchedEvent(current, patch);
     },
     {
       maxAttempts: 20,
@@ -187,8 +180,26 @@ export async function updateEvent(
     },
   );
   if (!after || !before) throw new EventMissingError(`event ${eventId} does not exist`);
-  await reindex(tenantId, eventId, before, after.value, before.indexed !== true);
+  await reindexEvent(tenantId, eventId, before, after.value);
   return { record: after.value, etag: after.etag };
+}
+
+/**
+ * The row a patch makes of `current` (status, stage and error type of a finished event stay: see
+ * updateEvent). Shared by updateEvent and the timeline's move-and-record transaction.
+ */
+export function patchedEvent(current: EventRecord, patch: EventPatch): EventRecord {
+  const { normalized, ...fields } = patch;
+  const next: EventRecord = { ...current };
+  const final = TERMINAL_STATUSES.has(current.status);
+  for (const [key, value] of Object.entries(fields)) {
+    if (final && (key === 'status' || key === 'stage' || key === 'errorType')) continue;
+    if (value !== undefined) (next as Record<string, unknown>)[key] = value;
+  }
+  if (normalized) next.normalized = JSON.stringify(normalized);
+  next.updatedAt = new Date(nowMs()).toISOString();
+  next.indexed = true;
+  return next;
 }
 
 /** An event row with the ETag it was read or written under. */
@@ -203,37 +214,60 @@ export function normalizedOf(eventId: string, record: EventRecord): NormalizedEv
   return normalizedEventSchema.parse(JSON.parse(record.normalized));
 }
 
-/** The dimensions the events list filters by, each an index partition (docs/pipeline.md). */
+/** The dimensions the events list filters by (docs/pipeline.md, "Listing"). */
 export const INDEX_DIMENSIONS = ['status', 'source', 'type', 'stage', 'errorType'] as const;
 export type IndexDimension = (typeof INDEX_DIMENSIONS)[number];
+
+/**
+ * Statuses of an event on its way through the stages. They change with every stage move, so they
+ * get no index rows: a list or sweep asking for them walks the day's `events` partition with the
+ * condition pushed to the service (docs/decisions.md §84). Every other status is a resting one
+ * (held, awaiting an approval, finished) and is indexed.
+ */
+export const IN_FLIGHT_STATUSES: ReadonlySet<EventStatus> = new Set<EventStatus>(['received', 'processing']);
+
+/**
+ * Whether `eventindex` holds rows for this dimension and value. `stage` never does: it moves on
+ * every stage delivery, which cost two index writes per move (about 12 per event); a stage filter
+ * walks the day partitions instead, or rides on a more selective indexed filter given with it.
+ */
+export function isIndexed(dimension: IndexDimension, value: string): boolean {
+  if (dimension === 'stage') return false;
+  if (dimension === 'status') return !IN_FLIGHT_STATUSES.has(value as EventStatus);
+  return true;
+}
 
 export function indexPartition(tenantId: string, dimension: IndexDimension, value: string, day: string): string {
   return tenantPartition(tenantId, dimension, value, day);
 }
 
-function dimensionValue(record: EventRecord, dimension: IndexDimension): string | undefined {
+function indexedValue(record: EventRecord, dimension: IndexDimension): string | undefined {
   const value = record[dimension];
-  return value === null || value === undefined ? undefined : String(value);
+  if (value === null || value === undefined) return undefined;
+  const text = String(value);
+  return isIndexed(dimension, text) ? text : undefined;
 }
 
 /**
- * The index rows follow the event. Nothing is indexed at receive (its write budget is fixed,
- * docs/design.md §4); the first update after it (`full`, usually the validation stage's) writes every
- * dimension, later updates only the ones that changed.
+ * The index rows follow the event's indexed values. Nothing is indexed at receive (its write budget
+ * is fixed, docs/design.md §4); the first update after it (`full`, usually the validation stage's)
+ * writes every indexed dimension, later updates only the ones that changed — which, for an event on
+ * its way through the stages, is none until it comes to rest (docs/pipeline.md, "Storage operations
+ * per event").
  */
-async function reindex(
+export async function reindexEvent(
   tenantId: string,
   eventId: string,
   before: EventRecord,
   after: EventRecord,
-  full: boolean,
 ): Promise<void> {
+  const full = before.indexed !== true;
   const day = timeBucket(newestFirstIdTime(eventId), 'day');
   const at = after.receivedAt;
   const writes: Array<Promise<unknown>> = [];
   for (const dimension of INDEX_DIMENSIONS) {
-    const old = dimensionValue(before, dimension);
-    const now = dimensionValue(after, dimension);
+    const old = indexedValue(before, dimension);
+    const now = indexedValue(after, dimension);
     if (now !== undefined && (full || old !== now)) {
       writes.push(tables().index.upsert(indexPartition(tenantId, dimension, now, day), eventId, { at }));
     }
@@ -302,6 +336,7 @@ export async function createEvent(input: NewEvent): Promise<{ created: boolean; 
     ...payload,
     payloadBytes: bytes,
     payloadPreview: input.bodyText.slice(0, PREVIEW_CHARS),
+    timelineInPartition: true,
   };
   // The day row first: housekeeping must be able to find every event row (event-days.ts).
   await noteEventDay(input.tenantId, newestFirstIdTime(id));

@@ -47,12 +47,21 @@ export const eventRecordSchema = z.object({
   filteredBy: z.string().optional(),
   /** Whether `eventindex` has rows for this event yet (receive writes none; the first update does). */
   indexed: z.boolean().optional(),
+  /**
+   * The event's timeline rows live in its own partition of `events` (set at receive since
+   * docs/decisions.md §84). Absent on older events, whose rows are in `eventstages`.
+   */
+  timelineInPartition: z.boolean().optional(),
 });
 export type EventRecord = z.infer<typeof eventRecordSchema>;
 
 /**
- * `eventstages`: the timeline. PartitionKey = `tenant|eventId`, RowKey = `stage|step|attempt`
- * (attempt two digits). One row per stage attempt, written once its outcome is known; a redelivered
+ * The timeline: one row per stage attempt. Since docs/decisions.md §84 in the event's own partition
+ * of `events` (PartitionKey `tenant|YYYYMMDD`, RowKey `~t|<eventId>|stage|step|attempt`), so a
+ * stage's outcome and the event's move are one entity-group transaction; `~` sorts after every
+ * event id, so walks of event rows stop below it (EVENT_ROWS_ONLY). Events stored before then keep
+ * theirs in `eventstages` (PartitionKey = `tenant|eventId`, RowKey = `stage|step|attempt`), still
+ * read and purged there. Attempt two digits. One row per stage attempt, written once its outcome is known; a redelivered
  * message finds its row and re-applies the recorded effect instead of doing the work again (docs/design.md §6.5).
  */
 export const stageRecordSchema = z.object({
@@ -101,9 +110,20 @@ export type IndexRecord = z.infer<typeof indexRecordSchema>;
 export const eventDaySchema = z.object({ at: z.string() });
 export type EventDay = z.infer<typeof eventDaySchema>;
 
+/** Where timeline rows start in an `events` partition: every event id sorts before it. */
+export const TIMELINE_ROW_PREFIX = '~t|';
+
+/** A walk of a day's event rows only (the timeline rows beside them sort after `~`). */
+export const EVENT_ROWS_ONLY = { rowKeyTo: '~' } as const;
+
 export interface EventTables {
   events: TableRepository<EventRecord>;
+  /** The timeline rows inside `events` partitions. */
+  timeline: TableRepository<StageRecord>;
+  /** Either kind of `events` row, for the transaction that moves an event and records its stage. */
+  eventLog: TableRepository<EventRecord | StageRecord>;
   days: TableRepository<EventDay>;
+  /** The timeline of events stored before it moved into `events` (read and purged, no longer written). */
   stages: TableRepository<StageRecord>;
   dedup: TableRepository<DedupRecord>;
   index: TableRepository<IndexRecord>;
@@ -115,6 +135,12 @@ export function eventTables(account: StorageAccount): EventTables {
   if (cached?.account === account) return cached.tables;
   const tables: EventTables = {
     events: new TableRepository(account, 'events', eventRecordSchema),
+    timeline: new TableRepository(account, 'events', stageRecordSchema),
+    eventLog: new TableRepository<EventRecord | StageRecord>(
+      account,
+      'events',
+      z.union([eventRecordSchema, stageRecordSchema]),
+    ),
     days: new TableRepository(account, 'eventdays', eventDaySchema),
     stages: new TableRepository(account, 'eventstages', stageRecordSchema),
     dedup: new TableRepository(account, 'eventdedup', dedupRecordSchema),

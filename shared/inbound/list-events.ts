@@ -2,7 +2,15 @@ import { nowMs } from '../clock';
 import { DomainError } from '../errors/domain-error';
 import type { EventStatus, Stage } from '../events/contract';
 import type { EventRecord } from '../events/event-store';
-import { INDEX_DIMENSIONS, type IndexDimension, indexPartition, loadEventRecord, tables } from '../events/event-store';
+import {
+  INDEX_DIMENSIONS,
+  type IndexDimension,
+  indexPartition,
+  isIndexed,
+  loadEventRecord,
+  tables,
+} from '../events/event-store';
+import { odata } from '../sdk/data-tables';
 import { decodeStateCursor, encodeStateCursor } from '../storage/cursor';
 import { newestFirstId, tenantPartition, timeBucketsBetween } from '../storage/keys';
 import { maskClientStateInPreview } from './secret-redaction';
@@ -10,8 +18,10 @@ import { maskClientStateInPreview } from './secret-redaction';
 /**
  * `GET /api/v1/events` (docs/design.md §6.8): newest first over the day partitions of the time range. With
  * no filter it pages the `events` day partitions themselves; with filters it pages the `eventindex`
- * partition of the most selective one and point-reads each hit, re-checking every filter against the
- * event row (an index row may be stale). Never a table scan (docs/pipeline.md).
+ * partition of the most selective indexed one and point-reads each hit, re-checking every filter
+ * against the event row (an index row may be stale). Filters with no index rows — a stage, or an
+ * in-flight status (`received`, `processing`) — alone walk the range's day partitions with the
+ * condition evaluated by the service in each partition. Never a table scan (docs/pipeline.md).
  */
 export interface EventFilters {
   status?: EventStatus | undefined;
@@ -121,6 +131,17 @@ function matches(record: EventRecord, filters: EventFilters): boolean {
   return true;
 }
 
+/** The filters as one OData condition for a walk of a day partition (the service evaluates it there). */
+function partitionCondition(filters: EventFilters): string | undefined {
+  const parts: string[] = [];
+  for (const dimension of INDEX_DIMENSIONS) {
+    const wanted = filters[dimension];
+    // The property name is ours, not the caller's; only the value goes through odata's quoting.
+    if (wanted !== undefined) parts.push(`${dimension} ${odata`eq ${wanted}`}`);
+  }
+  return parts.length > 0 ? parts.join(' and ') : undefined;
+}
+
 export async function listEvents(
   tenantId: string,
   filters: EventFilters,
@@ -135,9 +156,17 @@ export async function listEvents(
   if (toMs - fromMs > MAX_RANGE_MS) {
     throw new DomainError('validation_failed', 'A time range covers at most 93 days; narrow `from`/`to`.');
   }
-  // An event still `received` has no index rows yet (receive writes none): that filter walks the
-  // day partitions themselves, checking each row — bounded by the range, never the whole table.
-  const driving = filters.status === 'received' ? undefined : DRIVING_ORDER.find((d) => filters[d] !== undefined);
+  // Stage and in-flight statuses have no index rows (they move with every stage delivery,
+  // docs/decisions.md §84): without an indexed filter beside them, the day partitions are walked.
+  // An event not yet validated has no index rows but `status=held`: a `received` one is found by
+  // the walk, a `held` one through its status row, whatever else is asked.
+  const driving =
+    filters.status === 'received'
+      ? undefined
+      : filters.status === 'held'
+        ? 'status'
+        : DRIVING_ORDER.find((d) => filters[d] !== undefined && isIndexed(d, String(filters[d])));
+  const condition = driving ? undefined : partitionCondition(filters);
   let days = timeBucketsBetween(fromMs, toMs, 'day');
   let inner: string | null = null;
   if (cursor) {
@@ -162,7 +191,12 @@ export async function listEvents(
       });
       return { found, next: page.nextCursor };
     }
-    const page = await tables().events.list(tenantPartition(tenantId, day), { ...bounds, limit: want, cursor: at });
+    const page = await tables().events.list(tenantPartition(tenantId, day), {
+      ...bounds,
+      limit: want,
+      cursor: at,
+      ...(condition ? { filter: condition } : {}),
+    });
     for (const row of page.items) if (matches(row.value, filters)) found.push(summaryOf(row.rowKey, row.value));
     return { found, next: page.nextCursor };
   };

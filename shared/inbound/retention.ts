@@ -2,8 +2,15 @@ import { nowMs } from '../clock';
 import { EVENT_STATUSES, STAGES } from '../events/contract';
 import { forgetEventDay, tenantsOfDay } from '../events/event-days';
 import type { EventRecord } from '../events/event-store';
-import { INDEX_DIMENSIONS, indexPartition, payloadStore, releaseDedupKey, tables } from '../events/event-store';
-import { timelinePartition } from '../events/timeline';
+import {
+  EVENT_ROWS_ONLY,
+  INDEX_DIMENSIONS,
+  indexPartition,
+  payloadStore,
+  releaseDedupKey,
+  tables,
+} from '../events/event-store';
+import { timelinePartition, timelineRowPrefix } from '../events/timeline';
 import { purgeFailuresOfDay } from '../failures/analysis';
 import { errorFields, logger } from '../observability/logger';
 import { tenantPartition, timeBucket, timeBucketsBetween } from '../storage/keys';
@@ -47,6 +54,12 @@ export async function purgeEvent(tenantId: string, day: string, eventId: string,
   for (const stage of STAGES) partitions.add(indexPartition(tenantId, 'stage', stage, day));
   await Promise.all([...partitions].map((pk) => t.index.delete(pk, eventId)));
 
+  // The timeline: in the event's partition, and for an event stored before it moved there, in
+  // `eventstages` (docs/decisions.md §84).
+  const pk = tenantPartition(tenantId, day);
+  for await (const row of t.timeline.iterate(pk, { rowKeyPrefix: timelineRowPrefix(eventId) })) {
+    await t.timeline.delete(pk, row.rowKey);
+  }
   const timeline = timelinePartition(tenantId, eventId);
   for await (const row of t.stages.iterate(timeline)) await t.stages.delete(timeline, row.rowKey);
   if (record.payloadBlob) await payloadStore().delete(record.payloadBlob);
@@ -61,7 +74,7 @@ async function purgeTenantDay(
   budget: number,
 ): Promise<{ events: number; failures: number; empty: boolean }> {
   let events = 0;
-  for await (const row of tables().events.iterate(tenantPartition(tenantId, day))) {
+  for await (const row of tables().events.iterate(tenantPartition(tenantId, day), EVENT_ROWS_ONLY)) {
     if (events >= budget) return { events, failures: 0, empty: false };
     await purgeEvent(tenantId, day, row.rowKey, row.value);
     events++;

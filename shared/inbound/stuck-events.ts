@@ -2,7 +2,7 @@ import { nowMs } from '../clock';
 import type { ErrorType } from '../events/contract';
 import { tenantsOfDay } from '../events/event-days';
 import type { EventRecord } from '../events/event-store';
-import { indexPartition, loadEventRecord, tables, updateEvent } from '../events/event-store';
+import { EVENT_ROWS_ONLY, loadEventRecord, tables, updateEvent } from '../events/event-store';
 import { enqueueValidation } from '../events/stage-messages';
 import { recordEventFailure } from '../failures/analysis';
 import { suggestFix, vendorName } from '../failures/suggest';
@@ -28,10 +28,10 @@ import type { ReceiveDeps } from './receive';
  * longest planned wait of a live event (a Retry-After of up to RETRY_AFTER_MAX_SECONDS), which is
  * why it defaults to two hours.
  *
- * Found through keys only: `eventdays` names the tenant-days in the look-back window; `processing`
- * events come from the status index partition of each, `received` ones (receive writes no index
- * row) from the day's `events` partition bounded by the row-key range of ids older than the
- * threshold, filtered on status inside that one partition.
+ * Found through keys only: `eventdays` names the tenant-days in the look-back window; `received`
+ * and `processing` events (in-flight statuses have no index rows, docs/decisions.md §84) come from
+ * each day's `events` partition bounded by the row-key range of ids older than the threshold,
+ * filtered on status inside that one partition.
  */
 export const STUCK_SWEEP_LIMIT_PER_RUN = 200;
 /** NCRONTAB, seconds first: every 15 minutes, off the quarter-hours other timers use. */
@@ -57,13 +57,9 @@ async function* candidatesOfDay(tenantId: string, day: string, beforeMs: number)
   const t = tables();
   const from = olderThanKey(beforeMs);
   for await (const row of t.events.iterate(tenantPartition(tenantId, day), {
+    ...EVENT_ROWS_ONLY,
     rowKeyFrom: from,
-    filter: odata`status eq ${'received'}`,
-  })) {
-    yield { tenantId, eventId: row.rowKey };
-  }
-  for await (const row of t.index.iterate(indexPartition(tenantId, 'status', 'processing', day), {
-    rowKeyFrom: from,
+    filter: odata`status eq ${'received'} or status eq ${'processing'}`,
   })) {
     yield { tenantId, eventId: row.rowKey };
   }

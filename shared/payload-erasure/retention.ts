@@ -1,6 +1,6 @@
 import { nowMs } from '../clock';
 import { tenantsOfDay } from '../events/event-days';
-import { tables } from '../events/event-store';
+import { EVENT_ROWS_ONLY, tables } from '../events/event-store';
 import { errorFields, logger } from '../observability/logger';
 import { eraseOutboundPayloadsPastWindow } from '../outbound/delivery-payloads';
 import type { OutboundDeps } from '../outbound/deps';
@@ -78,7 +78,7 @@ async function eraseEventPayloads(options: PayloadRetentionOptions, limit: numbe
       // Whole days only, as the event retention does: a day goes once all of it is past the window.
       if (day >= timeBucket(nowMs() - window * DAY_MS, 'day')) continue;
       try {
-        for await (const row of tables().events.iterate(tenantPartition(tenantId, day))) {
+        for await (const row of tables().events.iterate(tenantPartition(tenantId, day), EVENT_ROWS_ONLY)) {
           if (row.value.payloadErasedAt) continue;
           if (result.erased >= limit) {
             result.more = true;

@@ -1,4 +1,4 @@
-import { countFilteredNow, countTransactionNow, processCounters } from '../analytics/deps';
+import { countFilteredNow, countTransactionNow, processCounterTallies } from '../analytics/deps';
 import { describeError } from '../bus/envelope';
 import { type BusSender, complete, deadLetter, type MessageHandler, type ReceivedMessage } from '../bus/port';
 import { processBus } from '../bus/process-bus';
@@ -25,7 +25,13 @@ import {
   updateEvent,
 } from '../events/event-store';
 import { sendToStage } from '../events/stage-messages';
-import { loadStageRecord, recordStage, type StageRecord } from '../events/timeline';
+import {
+  loadStageRecord,
+  recordStage,
+  recordStageWithMove,
+  type StageRecord,
+  timelineInPartition,
+} from '../events/timeline';
 import { CRASHED, crashTimelineStep } from '../failures/crash-record';
 import { crashPoint } from '../faults/crash-points';
 import { createLogger, errorFields, type Logger } from '../observability/logger';
@@ -40,8 +46,8 @@ import { createLogger, errorFields, type Logger } from '../observability/logger'
  *
  * Storage per delivery is kept to what at-least-once needs (docs/pipeline.md, "Storage operations
  * per event"): the event row is read once and handed to the work (its normalised event and payload
- * included), the timeline row is one conditional insert, and a stage's own changes to the event
- * ride on the runner's one status write.
+ * included); the outcome's timeline row and the event's move (with the stage's own changes to the
+ * event) are one entity-group transaction; the stage counters are summed in memory.
  */
 export interface StageContext {
   message: StageMessage;
@@ -147,7 +153,8 @@ export function stageHandler(
   /**
    * The effect of a recorded outcome; run once after recording and again on every redelivery.
    * `row` is the event row as last read or written in this delivery (saves the update's read);
-   * `moved`: this delivery already wrote the `succeeded` outcome's status and stage.
+   * `moved`: this delivery already wrote the outcome's status and stage, in the transaction that
+   * recorded it.
    */
   async function apply(
     record: StageRecord,
@@ -177,7 +184,7 @@ export function stageHandler(
       }
       case 'done': {
         const status = (record.status ?? 'processing') as 'succeeded' | 'awaiting_approval' | 'processing' | 'filtered';
-        if (!wasTerminal) await updateEvent(event.tenantId, event.id, { status, stage }, row);
+        if (!wasTerminal && !moved) await updateEvent(event.tenantId, event.id, { status, stage }, row);
         // Subscribers hear of a succeeded event (keyed by its id, so a redelivery publishes nothing twice).
         // Imported here, not at the top: validation's first message need not load outbound.
         if (status === 'succeeded')
@@ -187,7 +194,7 @@ export function stageHandler(
         return complete;
       }
       case 'retrying': {
-        if (!wasTerminal) await updateEvent(event.tenantId, event.id, { status: 'processing', stage }, row);
+        if (!wasTerminal && !moved) await updateEvent(event.tenantId, event.id, { status: 'processing', stage }, row);
         const decision = await retryOrDeadLetter(
           busOf(),
           queue,
@@ -205,18 +212,23 @@ export function stageHandler(
         return decision.settlement;
       }
       case 'failed': {
-        await updateEvent(
-          event.tenantId,
-          event.id,
-          { status: 'failed', stage, errorType: record.errorType ?? 'internal_error' },
-          row,
-        );
+        if (!moved) {
+          await updateEvent(
+            event.tenantId,
+            event.id,
+            { status: 'failed', stage, errorType: record.errorType ?? 'internal_error' },
+            row,
+          );
+        }
         return deadLetter(record.errorType ?? 'internal_error', record.message ?? '');
       }
     }
   }
 
-  return async (received) => {
+  // Tracked, so the delivery that leaves the process idle writes the deferred stage counters.
+  return (received) => processCounterTallies().track(() => handle(received));
+
+  async function handle(received: ReceivedMessage) {
     const parsed = stageMessageSchema.safeParse(received.body);
     if (!parsed.success || parsed.data.stage !== stage) {
       const why = parsed.success ? `a ${parsed.data.stage} message on the ${queue} queue` : parsed.error.message;
@@ -247,7 +259,7 @@ export function stageHandler(
       await recordCrash(event, message, received, error, deliveryStarted, log);
       throw error;
     }
-  };
+  }
 
   async function recordCrash(
     event: EventView,
@@ -292,7 +304,14 @@ export function stageHandler(
     // after any crash before recording.
     const mayHaveRun = received.deliveryCount > 1 || TERMINAL.has(event.status) || event.stage !== stage;
     if (mayHaveRun) {
-      const recorded = await loadStageRecord(event.tenantId, event.id, stage, message.step, message.attempt);
+      const recorded = await loadStageRecord(
+        event.tenantId,
+        event.id,
+        stage,
+        message.step,
+        message.attempt,
+        !timelineInPartition(row.record),
+      );
       if (recorded) {
         log.info('stage already recorded; re-applying its outcome', { outcome: recorded.outcome });
         return apply(recorded, message, received, event, correlationId, row);
@@ -331,31 +350,20 @@ export function stageHandler(
     }
     const finished = nowMs();
     const record = toRecord(stage, message, result, started, finished, policy);
-    // A stage that goes on moves the event (with the fields it set) before its outcome is
-    // recorded: one event write instead of two, and a crash in between only means the work runs
-    // again on redelivery. Only this outcome: a failure's status is written after the record, so a
-    // redelivery after a crash still finds the event unfinished and dead-letters it.
-    let current: StoredEvent | undefined = row;
-    let moved = false;
-    if (result.kind === 'next' && !TERMINAL.has(event.status)) {
-      current = await updateEvent(
-        event.tenantId,
-        event.id,
-        { ...(result.patch ?? {}), status: 'processing', stage: result.messages[0]?.stage ?? stage },
-        row,
-      );
-      moved = true;
-    } else if (result.kind === 'done' && result.patch && !TERMINAL.has(event.status)) {
-      // A stage that ends the event sets its fields with the row already read; the status follows
-      // the record, as for every ending, so the write after it uses this row's ETag.
-      current = await updateEvent(event.tenantId, event.id, result.patch, row);
-    }
-    const stored = await recordStage(event.tenantId, event.id, record);
+    // The outcome and the event's move (status, stage, the fields the stage set) are one
+    // entity-group transaction: a crash leaves both or neither, so a redelivery either re-applies
+    // the recorded outcome or runs the work again, as after any crash before recording.
+    const {
+      recorded: stored,
+      ours,
+      event: written,
+    } = await recordStageWithMove(event.tenantId, event.id, record, eventPatchOf(stage, result, record), row);
     crashPoint(STAGE_CRASH_POINTS.afterRecord(stage));
     // Another copy's outcome recorded first: apply that one, the event write included.
-    const ours = stored.startedAt === record.startedAt && stored.outcome === record.outcome;
-    const settlement = await apply(stored, message, received, event, correlationId, current, moved && ours);
-    await processCounters().increment({
+    const settlement = await apply(stored, message, received, event, correlationId, ours ? written : row, ours);
+    // Summed in memory and written in batches (shared/analytics/counter-tallies.ts): diagnostics,
+    // not the dashboard's transaction counts, which countEventSucceeded writes at once.
+    processCounterTallies().add({
       tenantId: event.tenantId,
       integrationType: 'inbound_webhook',
       integrationId: event.webhookId ?? '-',
@@ -364,6 +372,20 @@ export function stageHandler(
     });
     log.info('stage finished', { outcome: stored.outcome, durationMs: stored.durationMs, errorType: stored.errorType });
     return settlement;
+  }
+}
+
+/** What an outcome does to the event, written in the transaction that records it. */
+function eventPatchOf(stage: Stage, result: StageResult, record: StageRecord): EventPatch {
+  switch (result.kind) {
+    case 'next':
+      return { ...(result.patch ?? {}), status: 'processing', stage: result.messages[0]?.stage ?? stage };
+    case 'done':
+      return { ...(result.patch ?? {}), status: result.status, stage };
+    case 'fail':
+      return record.outcome === 'retrying'
+        ? { status: 'processing', stage }
+        : { status: 'failed', stage, errorType: record.errorType ?? 'internal_error' };
   }
 }
 

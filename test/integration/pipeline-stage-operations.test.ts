@@ -3,15 +3,16 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BusSender, ReceivedMessage } from '../../shared/bus/port';
 import type { NormalizedEvent, StageMessage } from '../../shared/events/contract';
-import { createEvent, loadEvent, loadNormalizedEvent } from '../../shared/events/event-store';
-import { loadStageRecord } from '../../shared/events/timeline';
+import { createEvent, eventPartition, loadEvent, loadNormalizedEvent, tables } from '../../shared/events/event-store';
+import { loadStageRecord, loadTimeline, stageRowKey, timelinePartition } from '../../shared/events/timeline';
 import { type StageResult, stageHandler } from '../../shared/pipeline/stage-runner';
 import { installLocalSettings } from '../support/local-settings';
 
 /**
  * What one stage delivery costs in storage (docs/pipeline.md, "Storage operations per event"):
- * one event read handed to the work, one event write carrying the stage's own fields, one timeline
- * insert and no timeline read on a first delivery; a redelivery reads the timeline and re-applies.
+ * one event read handed to the work, and one entity-group transaction (`$batch`) that writes the
+ * event with the stage's own fields and inserts its timeline row (docs/decisions.md §84), no timeline
+ * read on a first delivery; a redelivery reads the timeline row and re-applies.
  * Round trips are counted at the SDK's transport; the bus here is an in-memory sender.
  */
 beforeAll(() => {
@@ -38,7 +39,7 @@ async function tableTrips(fn: () => Promise<unknown>): Promise<string[]> {
   const trips: string[] = [];
   const onStart = (message: unknown) => {
     const req = (message as { request?: { method?: string; path?: string } }).request;
-    const table = /^\/[^/]+\/([A-Za-z0-9]+)/.exec(req?.path ?? '')?.[1];
+    const table = /^\/[^/]+\/([A-Za-z0-9$]+)/.exec(req?.path ?? '')?.[1];
     if (req && table) trips.push(`${req.method} ${table}`);
   };
   subscribe('http.client.request.start', onStart);
@@ -103,9 +104,12 @@ describe('stage delivery storage operations', () => {
     const first = await tableTrips(() => handler(delivery(1)));
     expect(seenPayload).toBe('{"Id":1}');
     expect(count(first, 'GET events')).toBe(1);
-    expect(count(first, 'PUT events')).toBe(1);
-    expect(count(first, 'POST eventstages')).toBe(1);
-    expect(first.filter((t) => t.endsWith(' eventstages'))).toEqual(['POST eventstages']);
+    expect(count(first, 'POST $batch')).toBe(1);
+    expect(count(first, 'PUT events')).toBe(0);
+    expect(first.filter((t) => t.endsWith(' eventstages'))).toEqual([]);
+    // Source and type are indexed once; the stage and the in-flight status are not (§84).
+    expect(count(first, 'PUT eventindex')).toBe(2);
+    expect(count(first, 'DELETE eventindex')).toBe(0);
     expect(sent).toEqual([`${event.id}:sop_matching:main:0`]);
     expect(await loadEvent(event.tenantId, event.id)).toMatchObject({
       status: 'processing',
@@ -118,8 +122,64 @@ describe('stage delivery storage operations', () => {
     // A redelivery (the handler crashed before settling): the timeline is read, the recorded
     // outcome re-applied, and the same next message sent again (duplicate detection drops it).
     const again = await tableTrips(() => handler(delivery(2)));
-    expect(count(again, 'GET eventstages')).toBe(1);
-    expect(count(again, 'POST eventstages')).toBe(0);
+    expect(count(again, 'GET events')).toBe(2);
+    expect(count(again, 'POST $batch')).toBe(0);
+    expect(again.filter((t) => t.endsWith(' eventstages'))).toEqual([]);
     expect(sent).toEqual([`${event.id}:sop_matching:main:0`, `${event.id}:sop_matching:main:0`]);
+  });
+
+  it('an event stored before the timeline moved into its partition: a redelivery finds its outcome in eventstages', async () => {
+    const event = await newEvent();
+    // As an older version stored it: no timelineInPartition flag, the outcome in `eventstages`.
+    const pk = eventPartition(event.tenantId, event.id);
+    await tables().events.update(pk, event.id, (current) => {
+      if (!current) return undefined;
+      const { timelineInPartition: _moved, ...older } = current;
+      return { ...older, status: 'processing', stage: 'sop_matching' };
+    });
+    const at = new Date().toISOString();
+    await tables().stages.insert(timelinePartition(event.tenantId, event.id), stageRowKey('validation', 'main', 0), {
+      stage: 'validation',
+      step: 'main',
+      attempt: 0,
+      outcome: 'succeeded',
+      startedAt: at,
+      finishedAt: at,
+      durationMs: 0,
+      next: JSON.stringify([{ stage: 'sop_matching', step: 'main' }]),
+    });
+    const sent: string[] = [];
+    let ran = 0;
+    const handler = stageHandler(
+      'validation',
+      async (): Promise<StageResult> => {
+        ran++;
+        return { kind: 'next', messages: [{ stage: 'sop_matching', step: 'main' }] };
+      },
+      { bus: () => ({ send: async (_q, _b, options) => void sent.push(options.messageId) }) },
+    );
+    const message: StageMessage = {
+      v: 1,
+      tenantId: event.tenantId,
+      eventId: event.id,
+      stage: 'validation',
+      step: 'main',
+      attempt: 0,
+    };
+    const trips = await tableTrips(() =>
+      handler({
+        body: message,
+        messageId: 'm1',
+        deliveryCount: 2,
+        enqueuedTimeUtc: new Date(),
+        applicationProperties: {},
+      }),
+    );
+    expect(ran).toBe(0);
+    expect(count(trips, 'GET eventstages')).toBe(1);
+    expect(sent).toEqual([`${event.id}:sop_matching:main:0`]);
+    expect((await loadTimeline(event.tenantId, event.id)).map((e) => `${e.stage}:${e.outcome}`)).toEqual([
+      'validation:succeeded',
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { type AgentRun, loadAgentRun, updateAgentRun } from '../../agents/runs';
-import { countTransactionNow, processCounters } from '../../analytics/deps';
+import { countTransactionNow, processCounterTallies } from '../../analytics/deps';
 import { ResourceNotFoundError } from '../../errors/domain-error';
 import { type ErrorType, FAILURE_PROPERTIES } from '../../events/contract';
 import { crashPoint } from '../../faults/crash-points';
@@ -243,7 +243,7 @@ export async function callTool(
             props,
           );
     if (tool.writes) await settleWrite(writeAddress(ctx), { status: 'failed', error: mapped.message });
-    await countCall(
+    countCall(
       tenantId,
       integrationId,
       'failed',
@@ -253,7 +253,7 @@ export async function callTool(
   }
   crashPoint(CRASH_AFTER_VENDOR_WRITE);
   if (tool.writes) await settleWrite(writeAddress(ctx), { status: 'succeeded', result });
-  await countCall(tenantId, integrationId, 'succeeded', tool.id);
+  countCall(tenantId, integrationId, 'succeeded', tool.id);
   return { result };
 }
 
@@ -318,13 +318,9 @@ export async function toolCallWork(ctx: StageContext): Promise<StageResult> {
   return advance(ctx, at.run, at.index, tool, called.result, integrationId);
 }
 
-async function countCall(
-  tenantId: string,
-  integrationId: string,
-  outcome: string,
-  code: string | number,
-): Promise<void> {
-  await processCounters().increment({
+function countCall(tenantId: string, integrationId: string, outcome: string, code: string | number): void {
+  // Deferred like the stage counters: the call's transaction (countStep) is what the dashboard reads.
+  processCounterTallies().add({
     tenantId,
     integrationType: 'prebuilt_integration',
     integrationId,
