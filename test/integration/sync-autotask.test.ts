@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
-import type { BusSender, ReceivedMessage, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock/index';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { integrationDeps } from '../../shared/integrations/deps';
@@ -13,6 +12,7 @@ import { getSyncedRecord, listSyncedRecords } from '../../shared/sync/record-lis
 import { getSyncRun, type SyncDeps, startSync } from '../../shared/sync/runs';
 import { AutotaskFake, autotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
 import { installLocalSettings } from '../support/local-settings';
+import { RecordingBus } from '../support/sync-harness';
 
 /**
  * The Autotask sync adapter against the fake Autotask over loopback and the suite's Azurite
@@ -21,27 +21,6 @@ import { installLocalSettings } from '../support/local-settings';
  * out on the hub's clock; data-quality warnings; and the fake refusing what Autotask refuses.
  * The bus is a recorder the test delivers from by hand, so nothing depends on timing.
  */
-
-class RecordingBus implements BusSender {
-  readonly sent: { queue: string; body: unknown; options: SendOptions }[] = [];
-  private readonly ids = new Set<string>();
-  async send(queue: string, body: unknown, options: SendOptions): Promise<void> {
-    if (this.ids.has(options.messageId)) return;
-    this.ids.add(options.messageId);
-    this.sent.push({ queue, body, options });
-  }
-  take(): ReceivedMessage | undefined {
-    const next = this.sent.shift();
-    if (!next) return undefined;
-    return {
-      body: next.body,
-      messageId: next.options.messageId,
-      deliveryCount: 1,
-      enqueuedTimeUtc: new Date(),
-      applicationProperties: {},
-    };
-  }
-}
 
 class CrashForTest extends Error {}
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
-import type { BusSender, ReceivedMessage, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock/index';
 import { dattoRmmSites } from '../../shared/entities/sources/datto-rmm-sites';
 import { integrationDeps } from '../../shared/integrations/deps';
@@ -16,6 +15,7 @@ import { connector as rmm } from '../../shared/vendors/datto-rmm';
 import { fakeSession } from '../fakes/core/session';
 import { DattoRmmFake, dattoRmmFake, FAKE_DATTO_RMM_CREDENTIALS, type FakeRmmRecord } from '../fakes/datto-rmm';
 import { installLocalSettings } from '../support/local-settings';
+import { RecordingBus } from '../support/sync-harness';
 
 /**
  * The Datto RMM sync adapter (sites as clients, devices as assets) and the Datto RMM sites
@@ -23,27 +23,6 @@ import { installLocalSettings } from '../support/local-settings';
  * "Datto RMM"). Datto RMM has no last-modified time, so an incremental run re-reads everything and
  * only the changed records are written. The bus is a recorder the test delivers from by hand.
  */
-
-class RecordingBus implements BusSender {
-  readonly sent: { queue: string; body: unknown; options: SendOptions }[] = [];
-  private readonly ids = new Set<string>();
-  async send(queue: string, body: unknown, options: SendOptions): Promise<void> {
-    if (this.ids.has(options.messageId)) return;
-    this.ids.add(options.messageId);
-    this.sent.push({ queue, body, options });
-  }
-  take(): ReceivedMessage | undefined {
-    const next = this.sent.shift();
-    if (!next) return undefined;
-    return {
-      body: next.body,
-      messageId: next.options.messageId,
-      deliveryCount: 1,
-      enqueuedTimeUtc: new Date(),
-      applicationProperties: {},
-    };
-  }
-}
 
 let datto: DattoRmmFake;
 let restoreClock: (() => void) | undefined;

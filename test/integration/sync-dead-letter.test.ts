@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
-import {
-  type BusSender,
-  MAX_DELIVERY_COUNT_EXCEEDED,
-  type ReceivedMessage,
-  type SendOptions,
-} from '../../shared/bus/port';
+import { MAX_DELIVERY_COUNT_EXCEEDED, type ReceivedMessage } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock/index';
 import { API_CODES } from '../../shared/error-catalog/api-codes';
 import { integrationDeps } from '../../shared/integrations/deps';
@@ -17,6 +12,7 @@ import { listSyncedRecords } from '../../shared/sync/record-list';
 import { getSyncRun, type SyncDeps, startSync } from '../../shared/sync/runs';
 import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
 import { installLocalSettings } from '../support/local-settings';
+import { RecordingBus } from '../support/sync-harness';
 
 /**
  * The `sync-page-deadletter` consumer (shared/sync/engine.ts handleDeadLetteredPage, docs/sync.md
@@ -27,27 +23,6 @@ import { installLocalSettings } from '../support/local-settings';
  * the dead-letter queue with Service Bus's properties — is played by the test, so it happens
  * exactly where the test says (the bus's own dead-lettering is test/integration/bus-dead-letter-path).
  */
-
-class RecordingBus implements BusSender {
-  readonly sent: { queue: string; body: unknown; options: SendOptions }[] = [];
-  private readonly ids = new Set<string>();
-  async send(queue: string, body: unknown, options: SendOptions): Promise<void> {
-    if (this.ids.has(options.messageId)) return;
-    this.ids.add(options.messageId);
-    this.sent.push({ queue, body, options });
-  }
-  take(): ReceivedMessage | undefined {
-    const next = this.sent.shift();
-    if (!next) return undefined;
-    return {
-      body: next.body,
-      messageId: next.options.messageId,
-      deliveryCount: 1,
-      enqueuedTimeUtc: new Date(),
-      applicationProperties: {},
-    };
-  }
-}
 
 /** The copy Service Bus puts on the dead-letter queue; the Node worker lower-cases the property names. */
 function deadLettered(message: ReceivedMessage, reason: string, description: string): ReceivedMessage {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
-import type { BusSender, ReceivedMessage, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock/index';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { integrationDeps } from '../../shared/integrations/deps';
@@ -13,34 +12,13 @@ import { getSyncedRecord, listSyncedRecords } from '../../shared/sync/record-lis
 import { getSyncRun, type SyncDeps, startSync, stopSyncRun } from '../../shared/sync/runs';
 import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
 import { installLocalSettings } from '../support/local-settings';
+import { RecordingBus } from '../support/sync-harness';
 
 /**
  * The sync engine against the fake Halo over loopback and the suite's Azurite (docs/sync.md). The
  * bus is a recorder: each test delivers the page messages itself, so re-deliveries and crashes
  * happen exactly where the test says, with no timing involved.
  */
-
-class RecordingBus implements BusSender {
-  readonly sent: { queue: string; body: unknown; options: SendOptions }[] = [];
-  private readonly ids = new Set<string>();
-  async send(queue: string, body: unknown, options: SendOptions): Promise<void> {
-    // Duplicate detection on the message id, as both bus adapters do.
-    if (this.ids.has(options.messageId)) return;
-    this.ids.add(options.messageId);
-    this.sent.push({ queue, body, options });
-  }
-  take(): ReceivedMessage | undefined {
-    const next = this.sent.shift();
-    if (!next) return undefined;
-    return {
-      body: next.body,
-      messageId: next.options.messageId,
-      deliveryCount: 1,
-      enqueuedTimeUtc: new Date(),
-      applicationProperties: {},
-    };
-  }
-}
 
 class CrashForTest extends Error {}
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
-import type { BusSender, ReceivedMessage, SendOptions } from '../../shared/bus/port';
 import { integrationDeps } from '../../shared/integrations/deps';
 import { createIntegration } from '../../shared/integrations/integrations';
 import { syncDeps } from '../../shared/sync/deps';
@@ -10,30 +9,13 @@ import { getSyncedRecord, listSyncedRecords } from '../../shared/sync/record-lis
 import { getSyncRun, type SyncDeps, startSync } from '../../shared/sync/runs';
 import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
 import { installLocalSettings } from '../support/local-settings';
+import { RecordingBus } from '../support/sync-harness';
 
 /**
  * Halo contacts in the sync engine (docs/sync.md, "Halo PSA"): Halo calls a customer's end users
  * "users" (`GET /api/Users`), paged like its other lists. The fake holds every request to Halo's
  * published description, so a parameter `GET /Users` does not declare would be refused.
  */
-
-class RecordingBus implements BusSender {
-  readonly sent: { body: unknown; options: SendOptions }[] = [];
-  async send(_queue: string, body: unknown, options: SendOptions): Promise<void> {
-    this.sent.push({ body, options });
-  }
-  take(): ReceivedMessage | undefined {
-    const next = this.sent.shift();
-    if (!next) return undefined;
-    return {
-      body: next.body,
-      messageId: next.options.messageId,
-      deliveryCount: 1,
-      enqueuedTimeUtc: new Date(),
-      applicationProperties: {},
-    };
-  }
-}
 
 let halo: HaloFakeServer;
 

@@ -9,7 +9,6 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processCounters } from '../../shared/analytics/deps';
 import type { Principal } from '../../shared/apikeys/principal';
-import type { BusSender, ReceivedMessage, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock/index';
 import { integrationDeps } from '../../shared/integrations/deps';
 import { createIntegration } from '../../shared/integrations/integrations';
@@ -21,6 +20,7 @@ import { handleSyncPage } from '../../shared/sync/engine';
 import { getSyncRun, type SyncDeps, startSync } from '../../shared/sync/runs';
 import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
 import { installLocalSettings } from '../support/local-settings';
+import { RecordingBus } from '../support/sync-harness';
 
 /**
  * What the engine reports for metrics (docs/sync-metrics.md): each vendor page read counted as a
@@ -28,25 +28,6 @@ import { installLocalSettings } from '../support/local-settings';
  * one `hub event sync run finished` event carrying ids and numbers only. Fake Halo over loopback,
  * the suite's Azurite, in-memory exporters; the test delivers the page messages itself.
  */
-
-class RecordingBus implements BusSender {
-  readonly sent: { body: unknown; options: SendOptions }[] = [];
-  async send(_queue: string, body: unknown, options: SendOptions): Promise<void> {
-    if (this.sent.some((s) => s.options.messageId === options.messageId)) return;
-    this.sent.push({ body, options });
-  }
-  take(): ReceivedMessage | undefined {
-    const next = this.sent.shift();
-    if (!next) return undefined;
-    return {
-      body: next.body,
-      messageId: next.options.messageId,
-      deliveryCount: 1,
-      enqueuedTimeUtc: new Date(),
-      applicationProperties: {},
-    };
-  }
-}
 
 const spans = new InMemorySpanExporter();
 const metrics = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
-import type { BusSender, ReceivedMessage, SendOptions } from '../../shared/bus/port';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { integrationDeps } from '../../shared/integrations/deps';
 import { createIntegration } from '../../shared/integrations/integrations';
@@ -19,6 +18,7 @@ import { getSyncRun, type SyncDeps, startSync } from '../../shared/sync/runs';
 import { routableAutotaskTicket, routableHaloTicket, severityWord } from '../../shared/sync/ticket-routing';
 import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
 import { installLocalSettings } from '../support/local-settings';
+import { RecordingBus } from '../support/sync-harness';
 
 /**
  * Synced tickets are routed once (docs/sync.md, "Routing synced tickets"): against the fake Halo
@@ -26,27 +26,6 @@ import { installLocalSettings } from '../support/local-settings';
  * rule, or fall to the default; a re-sync keeps each decision (a manual one included), a page
  * replayed after a crash routes nothing twice, and a tenant without a routing config is left alone.
  */
-
-class RecordingBus implements BusSender {
-  readonly sent: { body: unknown; options: SendOptions }[] = [];
-  private readonly ids = new Set<string>();
-  async send(_queue: string, body: unknown, options: SendOptions): Promise<void> {
-    if (this.ids.has(options.messageId)) return;
-    this.ids.add(options.messageId);
-    this.sent.push({ body, options });
-  }
-  take(): ReceivedMessage | undefined {
-    const next = this.sent.shift();
-    if (!next) return undefined;
-    return {
-      body: next.body,
-      messageId: next.options.messageId,
-      deliveryCount: 1,
-      enqueuedTimeUtc: new Date(),
-      applicationProperties: {},
-    };
-  }
-}
 
 class CrashForTest extends Error {}
 

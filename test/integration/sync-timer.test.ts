@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
 import { services } from '../../shared/app/services';
-import type { BusSender, ReceivedMessage, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock/index';
 import { integrationDeps } from '../../shared/integrations/deps';
 import { createIntegration } from '../../shared/integrations/integrations';
@@ -16,6 +15,7 @@ import { TENANTS_PARTITION, tenantsTable } from '../../shared/tenants/tables';
 import { setTenantStatus } from '../../shared/tenants/tenants';
 import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
 import { installLocalSettings } from '../support/local-settings';
+import { RecordingBus } from '../support/sync-harness';
 
 /**
  * The sync timer (shared/sync/schedule.ts, docs/sync.md "The timer") on the suite's Azurite and the
@@ -24,31 +24,6 @@ import { installLocalSettings } from '../support/local-settings';
  * own: its sync deps, the tenants directory, the page handler. The bus records, and the test
  * delivers the pages itself.
  */
-
-class RecordingBus implements BusSender {
-  readonly sent: { queue: string; body: unknown; options: SendOptions }[] = [];
-  private readonly ids = new Set<string>();
-  async send(queue: string, body: unknown, options: SendOptions): Promise<void> {
-    if (this.ids.has(options.messageId)) return;
-    this.ids.add(options.messageId);
-    this.sent.push({ queue, body, options });
-  }
-  take(): ReceivedMessage | undefined {
-    const next = this.sent.shift();
-    if (!next) return undefined;
-    return {
-      body: next.body,
-      messageId: next.options.messageId,
-      deliveryCount: 1,
-      enqueuedTimeUtc: new Date(),
-      applicationProperties: {},
-    };
-  }
-  /** Forgets the ids seen: the send the test dropped never happened. */
-  forgetIds(): void {
-    this.ids.clear();
-  }
-}
 
 let halo: HaloFakeServer;
 let restoreClock: (() => void) | undefined;

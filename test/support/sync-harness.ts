@@ -37,6 +37,10 @@ export class RecordingBus implements BusSender {
       applicationProperties: {},
     };
   }
+  /** Forgets the ids seen: a send the test dropped never happened. */
+  forgetIds(): void {
+    this.ids.clear();
+  }
 }
 
 export function syncSetup(): { caller: Principal; bus: RecordingBus; deps: SyncDeps } {
