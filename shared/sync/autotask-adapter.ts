@@ -7,17 +7,8 @@ import {
 } from '../vendors/autotask/listing';
 import type { AutotaskFilter } from '../vendors/autotask/queries';
 import type { VendorSession } from '../vendors/contract';
-import type {
-  DataQualityWarning,
-  ListedPage,
-  PageRequest,
-  SyncAdapter,
-  SyncEntity,
-  SyncedRecord,
-  SyncFilters,
-  SyncStep,
-} from './adapter';
-import { checkRecord } from './data-quality';
+import type { ListedPage, PageRequest, SyncAdapter, SyncEntity, SyncedRecord, SyncFilters, SyncStep } from './adapter';
+import { PageRecords, psaStepsInOrder } from './data-quality';
 
 /**
  * Autotask PSA: clients (Companies), contacts (Contacts), tickets (Tickets) and assets
@@ -122,18 +113,7 @@ function toRecord(entity: SyncEntity, row: Record<string, unknown>): SyncedRecor
 export const autotaskSyncAdapter: SyncAdapter = {
   vendor: 'autotask',
   entities: ['clients', 'contacts', 'tickets', 'assets'],
-  steps(entities, filters) {
-    const steps: SyncStep[] = [];
-    for (const entity of ORDER) {
-      if (!entities.includes(entity)) continue;
-      if (entity !== 'tickets') steps.push({ entity });
-      else if (filters.ticketStatus === 'open' || filters.ticketStatus === 'closed')
-        steps.push({ entity, variant: filters.ticketStatus });
-      // Open tickets first (status not Complete): they are the ones people work on today.
-      else steps.push({ entity, variant: 'open' }, { entity, variant: 'closed' });
-    }
-    return steps;
-  },
+  steps: (entities, filters) => psaStepsInOrder(ORDER, entities, filters),
   async listPage(session: VendorSession<unknown, unknown>, request: PageRequest): Promise<ListedPage> {
     const { entity } = request.step;
     const target = ENTITY[entity];
@@ -150,19 +130,12 @@ export const autotaskSyncAdapter: SyncAdapter = {
       maxRecords,
       nextPageUrl: request.cursor,
     });
-    const records: SyncedRecord[] = [];
-    const warnings: DataQualityWarning[] = [];
-    let failed = 0;
+    const out = new PageRecords();
     for (const row of page.records) {
-      const record = toRecord(entity, row);
-      warnings.push(...checkRecord(row, record?.vendorId, REQUIRED[entity]));
-      if (!record) {
-        failed++;
-        warnings.push({ kind: 'missing_id', field: 'id', vendorId: undefined });
-        continue;
-      }
-      records.push(record);
+      const record = out.check(row, toRecord(entity, row), REQUIRED[entity]);
+      if (!record) continue;
+      out.records.push(record);
     }
-    return { records, warnings, failed, nextCursor: page.nextPageUrl ?? null, requests };
+    return { ...out, nextCursor: page.nextPageUrl ?? null, requests };
   },
 };

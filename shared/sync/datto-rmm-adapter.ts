@@ -2,17 +2,8 @@ import type { VendorSession } from '../vendors/contract';
 
 import type { RmmSession } from '../vendors/datto-rmm/index';
 import { listRmmPage, RMM_MAX_PAGE, type RmmListedEntity } from '../vendors/datto-rmm/listing';
-import type {
-  DataQualityWarning,
-  ListedPage,
-  PageRequest,
-  SyncAdapter,
-  SyncEntity,
-  SyncedRecord,
-  SyncFilters,
-  SyncStep,
-} from './adapter';
-import { checkRecord } from './data-quality';
+import type { ListedPage, PageRequest, SyncAdapter, SyncEntity, SyncedRecord, SyncFilters } from './adapter';
+import { PageRecords, stepsInOrder } from './data-quality';
 
 /**
  * Datto RMM: clients are sites, assets are devices (docs/sync.md, "Datto RMM"). One engine page
@@ -76,37 +67,28 @@ function toRecord(entity: RmmListedEntity, row: Record<string, unknown>): Synced
 export const dattoRmmSyncAdapter: SyncAdapter = {
   vendor: 'datto-rmm',
   entities: ['clients', 'assets'],
-  steps(entities) {
-    return ORDER.filter((entity) => entities.includes(entity)).map((entity): SyncStep => ({ entity }));
-  },
+  steps: (entities) => stepsInOrder(ORDER, entities),
   async listPage(session: VendorSession<unknown, unknown>, request: PageRequest): Promise<ListedPage> {
     const entity = rmmEntity(request.step.entity);
     // As few requests as the API's 250 allows, split evenly so an engine page is about `size`, not a multiple of 250.
     const calls = Math.ceil(request.size / RMM_MAX_PAGE);
     const max = Math.ceil(request.size / calls);
     let page = request.cursor === '' ? 0 : Number(request.cursor);
-    const records: SyncedRecord[] = [];
-    const warnings: DataQualityWarning[] = [];
+    const out = new PageRecords();
     const requests: string[] = [];
-    let failed = 0;
     let done = false;
     for (let call = 0; call < calls && !done; call++) {
       requests.push(`GET ${entity} page=${page} max=${max}`);
       const listed = await listRmmPage(session as RmmSession, { entity, page, max });
       for (const row of listed.records) {
         if (!keeps(entity, row, request.filters)) continue;
-        const record = toRecord(entity, row);
-        warnings.push(...checkRecord(row, record?.vendorId, REQUIRED[entity]));
-        if (!record) {
-          failed++;
-          warnings.push({ kind: 'missing_id', field: 'uid', vendorId: undefined });
-          continue;
-        }
-        records.push(record);
+        const record = out.check(row, toRecord(entity, row), REQUIRED[entity], 'uid');
+        if (!record) continue;
+        out.records.push(record);
       }
       if (!listed.more) done = true;
       page++;
     }
-    return { records, warnings, failed, nextCursor: done ? null : String(page), requests };
+    return { ...out, nextCursor: done ? null : String(page), requests };
   },
 };

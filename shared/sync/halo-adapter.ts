@@ -7,17 +7,8 @@ import {
   type HaloListedEntity,
   listHaloPage,
 } from '../vendors/halopsa/listing';
-import type {
-  DataQualityWarning,
-  ListedPage,
-  PageRequest,
-  SyncAdapter,
-  SyncEntity,
-  SyncedRecord,
-  SyncFilters,
-  SyncStep,
-} from './adapter';
-import { checkRecord } from './data-quality';
+import type { ListedPage, PageRequest, SyncAdapter, SyncEntity, SyncedRecord, SyncFilters, SyncStep } from './adapter';
+import { PageRecords, psaStepsInOrder } from './data-quality';
 
 /**
  * Halo PSA: clients, contacts (Halo's users), tickets and assets (docs/sync.md, "Halo PSA"). One engine page of `size`
@@ -94,52 +85,34 @@ function toRecord(entity: HaloListedEntity, row: Record<string, unknown>): Synce
 export const haloSyncAdapter: SyncAdapter = {
   vendor: 'halopsa',
   entities: ['clients', 'contacts', 'tickets', 'assets'],
-  steps(entities, filters) {
-    const steps: SyncStep[] = [];
-    for (const entity of ORDER) {
-      if (!entities.includes(entity)) continue;
-      if (entity !== 'tickets') steps.push({ entity });
-      else if (filters.ticketStatus === 'open' || filters.ticketStatus === 'closed')
-        steps.push({ entity, variant: filters.ticketStatus });
-      // Open tickets first: they are the ones people work on today.
-      else steps.push({ entity, variant: 'open' }, { entity, variant: 'closed' });
-    }
-    return steps;
-  },
+  steps: (entities, filters) => psaStepsInOrder(ORDER, entities, filters),
   async listPage(session: VendorSession<unknown, unknown>, request: PageRequest): Promise<ListedPage> {
     const entity = haloEntity(request.step.entity);
     const haloSize = Math.min(HALO_MAX_PAGE_SIZE, request.size);
     const calls = Math.ceil(request.size / haloSize);
     const params = haloParams(request.step, request.filters, request.since);
     let pageNo = request.cursor === '' ? 1 : Number(request.cursor);
-    const records: SyncedRecord[] = [];
-    const warnings: DataQualityWarning[] = [];
+    const out = new PageRecords();
     const requests: string[] = [];
-    let failed = 0;
     let done = false;
     for (let call = 0; call < calls && !done; call++) {
       requests.push(`GET ${entity} page_no=${pageNo} page_size=${haloSize} ${new URLSearchParams(params).toString()}`);
       const page = await listHaloPage(session as HaloSession, { entity, pageNo, pageSize: haloSize, params });
       for (const row of page.records) {
-        const record = toRecord(entity, row);
-        warnings.push(...checkRecord(row, record?.vendorId, REQUIRED[entity]));
-        if (!record) {
-          failed++;
-          warnings.push({ kind: 'missing_id', field: 'id', vendorId: undefined });
-          continue;
-        }
+        const record = out.check(row, toRecord(entity, row), REQUIRED[entity]);
+        if (!record) continue;
         // Incremental: newest first, so the first record older than the watermark ends the step.
         if (request.since !== undefined && record.updatedAt !== undefined && record.updatedAt < request.since) {
           done = true;
           break;
         }
-        records.push(record);
+        out.records.push(record);
       }
       const seen = pageNo * haloSize;
       if (page.records.length < haloSize || (page.recordCount !== undefined && seen >= page.recordCount)) done = true;
       pageNo++;
     }
-    return { records, warnings, failed, nextCursor: done ? null : String(pageNo), requests };
+    return { ...out, nextCursor: done ? null : String(pageNo), requests };
   },
 };
 

@@ -2,17 +2,8 @@ import { nowMs } from '../clock';
 import type { VendorSession } from '../vendors/contract';
 import type { ItGlueConfig, ItGlueCredentials } from '../vendors/itglue/index';
 import { ITGLUE_MAX_PAGE_SIZE, type ItGlueListedEntity, listItGluePage } from '../vendors/itglue/listing';
-import type {
-  DataQualityWarning,
-  ListedPage,
-  PageRequest,
-  SyncAdapter,
-  SyncEntity,
-  SyncedRecord,
-  SyncFilters,
-  SyncStep,
-} from './adapter';
-import { checkRecord } from './data-quality';
+import type { ListedPage, PageRequest, SyncAdapter, SyncEntity, SyncedRecord, SyncFilters } from './adapter';
+import { PageRecords, stepsInOrder } from './data-quality';
 
 /**
  * IT Glue: clients are organisations, contacts are contacts, assets are configurations
@@ -110,9 +101,7 @@ function toRecord(entity: ItGlueListedEntity, row: Record<string, unknown>): Syn
 export const itglueSyncAdapter: SyncAdapter = {
   vendor: 'itglue',
   entities: ['clients', 'contacts', 'assets'],
-  steps(entities) {
-    return ORDER.filter((entity) => entities.includes(entity)).map((entity): SyncStep => ({ entity }));
-  },
+  steps: (entities) => stepsInOrder(ORDER, entities),
   async listPage(session: VendorSession<unknown, unknown>, request: PageRequest): Promise<ListedPage> {
     const entity = listing(request.step.entity);
     const cursor = readCursor(request.cursor);
@@ -129,24 +118,17 @@ export const itglueSyncAdapter: SyncAdapter = {
       pageSize,
       params,
     });
-    const records: SyncedRecord[] = [];
-    const warnings: DataQualityWarning[] = [];
-    let failed = 0;
+    const out = new PageRecords();
     for (const row of page.rows) {
-      const record = toRecord(entity, row);
-      warnings.push(...checkRecord(row, record?.vendorId, REQUIRED[entity]));
-      if (!record) {
-        failed++;
-        warnings.push({ kind: 'missing_id', field: 'id', vendorId: undefined });
-        continue;
-      }
-      records.push(record);
+      const record = out.check(row, toRecord(entity, row), REQUIRED[entity]);
+      if (!record) continue;
+      out.records.push(record);
     }
     const requests = [
       `GET /${entity} page[number]=${cursor.page} page[size]=${pageSize} ${new URLSearchParams(params).toString()}`,
     ];
     const nextCursor =
       page.nextPage === undefined ? null : to !== undefined ? `${page.nextPage}@${to}` : String(page.nextPage);
-    return { records, warnings, failed, nextCursor, requests };
+    return { ...out, nextCursor, requests };
   },
 };

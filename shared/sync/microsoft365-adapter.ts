@@ -1,16 +1,8 @@
 import type { VendorSession } from '../vendors/contract';
 import type { M365Session } from '../vendors/microsoft365/index';
 import { listM365Page, type M365Listing } from '../vendors/microsoft365/sync-listing';
-import type {
-  DataQualityWarning,
-  ListedPage,
-  PageRequest,
-  SyncAdapter,
-  SyncEntity,
-  SyncedRecord,
-  SyncStep,
-} from './adapter';
-import { checkRecord } from './data-quality';
+import type { ListedPage, PageRequest, SyncAdapter, SyncEntity, SyncedRecord } from './adapter';
+import { PageRecords, stepsInOrder } from './data-quality';
 
 /**
  * Microsoft 365 (Graph, partner view): clients are the partner's customer tenants
@@ -49,32 +41,23 @@ function toRecord(listing: M365Listing, row: Record<string, unknown>): SyncedRec
 export const microsoft365SyncAdapter: SyncAdapter = {
   vendor: 'microsoft365',
   entities: ['clients', 'contacts'],
-  steps(entities) {
-    return ORDER.filter((entity) => entities.includes(entity)).map((entity): SyncStep => ({ entity }));
-  },
+  steps: (entities) => stepsInOrder(ORDER, entities),
   async listPage(session: VendorSession<unknown, unknown>, request: PageRequest): Promise<ListedPage> {
     const listing = LISTING[request.step.entity];
     if (!listing) throw new Error(`Microsoft 365 has no ${request.step.entity} to sync`);
     const link = request.cursor === '' ? undefined : request.cursor;
     const page = await listM365Page(session as M365Session, listing, request.size, link);
-    const records: SyncedRecord[] = [];
-    const warnings: DataQualityWarning[] = [];
-    let failed = 0;
+    const out = new PageRecords();
     for (const row of page.rows) {
-      const record = toRecord(listing, row);
-      warnings.push(...checkRecord(row, record?.vendorId, REQUIRED[listing]));
-      if (!record) {
-        failed++;
-        warnings.push({ kind: 'missing_id', field: 'id', vendorId: undefined });
-        continue;
-      }
+      const record = out.check(row, toRecord(listing, row), REQUIRED[listing]);
+      if (!record) continue;
       if (listing === 'users' && !request.filters.includeInactive && record.index.inactive === true) continue;
-      records.push(record);
+      out.records.push(record);
     }
     // The link's query (skip tokens) is no secret, but it is long: the debug log names the page only.
     const requests = [
       `GET ${listing === 'customers' ? '/tenantRelationships/delegatedAdminCustomers' : '/users'}${link ? ' (next link)' : ''}`,
     ];
-    return { records, warnings, failed, nextCursor: page.nextLink ?? null, requests };
+    return { ...out, nextCursor: page.nextLink ?? null, requests };
   },
 };

@@ -1,16 +1,8 @@
 import type { VendorSession } from '../vendors/contract';
 import type { Pax8Session } from '../vendors/pax8/index';
 import { listPax8Page, PAX8_MAX_PAGE_SIZE, type Pax8Listing } from '../vendors/pax8/listing';
-import type {
-  DataQualityWarning,
-  ListedPage,
-  PageRequest,
-  SyncAdapter,
-  SyncEntity,
-  SyncedRecord,
-  SyncStep,
-} from './adapter';
-import { checkRecord } from './data-quality';
+import type { ListedPage, PageRequest, SyncAdapter, SyncEntity, SyncedRecord } from './adapter';
+import { PageRecords, stepsInOrder } from './data-quality';
 
 /**
  * Pax8: clients are the partner's companies, contacts are each company's contacts (docs/sync.md,
@@ -57,20 +49,10 @@ function toRecord(entity: 'clients' | 'contacts', row: Record<string, unknown>):
   return { vendorId, updatedAt: entity === 'clients' ? text(row.updatedDate) : undefined, fields: row, index };
 }
 
-function collect(
-  entity: 'clients' | 'contacts',
-  rows: Record<string, unknown>[],
-  out: { records: SyncedRecord[]; warnings: DataQualityWarning[]; failed: number },
-): void {
+function collect(entity: 'clients' | 'contacts', rows: Record<string, unknown>[], out: PageRecords): void {
   for (const row of rows) {
-    const record = toRecord(entity, row);
-    out.warnings.push(...checkRecord(row, record?.vendorId, REQUIRED[entity]));
-    if (!record) {
-      out.failed++;
-      out.warnings.push({ kind: 'missing_id', field: 'id', vendorId: undefined });
-      continue;
-    }
-    out.records.push(record);
+    const record = out.check(row, toRecord(entity, row), REQUIRED[entity]);
+    if (record) out.records.push(record);
   }
 }
 
@@ -84,7 +66,7 @@ async function listClients(session: Pax8Session, request: PageRequest): Promise<
   const calls = Math.ceil(request.size / size);
   const listing = companiesListing(request.filters.includeInactive);
   let page = request.cursor === '' ? 0 : Number(request.cursor);
-  const out = { records: [] as SyncedRecord[], warnings: [] as DataQualityWarning[], failed: 0 };
+  const out = new PageRecords();
   const requests: string[] = [];
   let done = false;
   for (let call = 0; call < calls && !done; call++) {
@@ -108,7 +90,7 @@ async function listContacts(session: Pax8Session, request: PageRequest): Promise
   const size = Math.min(PAX8_MAX_PAGE_SIZE, request.size);
   const listing = companiesListing(request.filters.includeInactive);
   let { companyPage, index, contactPage } = readContactsCursor(request.cursor);
-  const out = { records: [] as SyncedRecord[], warnings: [] as DataQualityWarning[], failed: 0 };
+  const out = new PageRecords();
   const requests: string[] = [`GET /companies page=${companyPage} size=${size}`];
   const companies = await listPax8Page(session, listing, companyPage, size);
   const lastCompanyPage =
@@ -145,9 +127,7 @@ async function listContacts(session: Pax8Session, request: PageRequest): Promise
 export const pax8SyncAdapter: SyncAdapter = {
   vendor: 'pax8',
   entities: ['clients', 'contacts'],
-  steps(entities) {
-    return ORDER.filter((entity) => entities.includes(entity)).map((entity): SyncStep => ({ entity }));
-  },
+  steps: (entities) => stepsInOrder(ORDER, entities),
   listPage(session: VendorSession<unknown, unknown>, request: PageRequest): Promise<ListedPage> {
     if (request.step.entity === 'clients') return listClients(session as Pax8Session, request);
     if (request.step.entity === 'contacts') return listContacts(session as Pax8Session, request);
