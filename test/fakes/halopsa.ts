@@ -256,7 +256,10 @@ export function createHaloFake(): HaloFakeServer {
     if (!authorised(req)) return unauthorised;
     const id = Number(req.params.id);
     if (server.listings.has('clients')) return one('clients', server.listings.one('clients', id));
-    return one('clients', server.clients.find((c) => c.id === id));
+    return one(
+      'clients',
+      server.clients.find((c) => c.id === id),
+    );
   });
   server.route('GET', '/api/Users/:id', (req) => {
     if (!authorised(req)) return unauthorised;

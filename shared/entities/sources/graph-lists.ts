@@ -1,5 +1,5 @@
 import type { M365Session } from '../../vendors/microsoft365/index';
-import { type M365Listing, listM365Page } from '../../vendors/microsoft365/sync-listing';
+import { listM365Page, type M365Listing } from '../../vendors/microsoft365/sync-listing';
 
 /** Stops a runaway listing: 20 Graph pages. */
 const MAX_PAGES = 20;
