@@ -48,6 +48,8 @@ export interface KindSpec<R extends EntityRowBase> {
   rows(tables: EntityTables): TableRepository<R>;
   /** Removes the link row of a product record that is gone. */
   unlink(tables: EntityTables, tenantId: string, link: CompanyLink): Promise<void>;
+  /** Points a product record's link row at an entity (a merge moving it, an unmerge moving it back). */
+  pointLink(tables: EntityTables, tenantId: string, link: CompanyLink, entityId: string): Promise<void>;
   sourceFor(vendor: string): RecordSource | undefined;
   /** The row's matching keys, recomputed from its values. */
   keys(values: FieldValues): Partial<R>;
