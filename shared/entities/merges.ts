@@ -6,7 +6,7 @@ import { type CompanyView, companyView, type EntityDeps } from './companies';
 import { type ContactView, contactView } from './contacts';
 import { changeEventKey } from './event-keys';
 import { companyKind, contactKind } from './kinds';
-import { absorb, type EntityRowBase, type KindSpec, loadRow, parse, replaceRow, sameLink } from './resync';
+import { absorb, type EntityRowBase, type KindSpec, loadRow, parse, readHeld, replaceRow, sameLink } from './resync';
 import type { CompanyLink, FieldValues } from './tables';
 
 /**
@@ -72,6 +72,8 @@ async function mergeEntities<R extends EntityRowBase>(
       values: JSON.stringify(values),
       base: JSON.stringify(base),
       links: JSON.stringify([...winnerLinks, ...moving]),
+      // The loser's read-only products come along with what they held (their keys name the record).
+      heldBy: JSON.stringify({ ...readHeld(loser.value), ...readHeld(winner.value) }),
       version,
       updatedAt: at,
     });

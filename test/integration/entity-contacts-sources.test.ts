@@ -141,5 +141,18 @@ describe('entity sync: contacts from IT Glue, Pax8 and Microsoft 365', () => {
     expect(graph.requests.filter((r) => r.method !== 'GET' && !r.path.endsWith('/oauth2/v2.0/token'))).toEqual([]);
     expect([...itglue.refusals, ...pax8.refusals, ...halo.refusals, ...graph.refusals]).toEqual([]);
     expect(published).toContain('contact.updated');
+
+    // Graph still shows the old name and IT Glue the chosen one, and neither is written: the next
+    // resync compares each with what it held, so nothing moves and nothing is written back.
+    const again = await resyncContact(deps, caller, person.id, 'c4');
+    expect(again).toMatchObject({ changedFields: [], conflicts: [], writtenTo: [], unlinked: [] });
+    expect(again.contact.values.name).toBe('Ursula One');
+
+    // A change made in a read-only product still reaches the writable ones.
+    graph.users = graph.users.map((u) => (u.id === GRAPH_USER ? { ...u, displayName: 'Ursula One-Smith' } : u));
+    const fromGraph = await resyncContact(deps, caller, person.id, 'c5');
+    expect(fromGraph).toMatchObject({ changedFields: ['name'], conflicts: [] });
+    expect(fromGraph.writtenTo.sort()).toEqual([haloId, pax8Id].sort());
+    expect(halo.listings.record('users', 1)).toMatchObject({ name: 'Ursula One-Smith', surname: 'One-Smith' });
   });
 });
