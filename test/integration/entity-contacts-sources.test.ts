@@ -4,7 +4,9 @@ import { listConflicts, resolveConflict } from '../../shared/entities/conflicts'
 import { listContacts, matchContacts, resyncContact } from '../../shared/entities/contacts';
 import { entityDeps } from '../../shared/entities/deps';
 import type { EntityDeps } from '../../shared/entities/entity-deps';
-import { withHaloUserWrites } from '../fakes/entity-contacts';
+import { autotaskContacts } from '../../shared/entities/sources/autotask-contacts';
+import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
+import { withAutotaskContacts, withHaloUserWrites } from '../fakes/entity-contacts';
 import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
 import { FAKE_ITGLUE_CREDENTIALS, ItGlueFake } from '../fakes/itglue';
 import { M365_FAKE_CREDENTIALS, M365FakeServer, microsoft365Fake } from '../fakes/microsoft365';
@@ -24,6 +26,7 @@ let halo: HaloFakeServer;
 let itglue: ItGlueFake;
 let pax8: Pax8Fake;
 let graph: M365FakeServer;
+let autotask: AutotaskFake;
 let restoreClock: (() => void) | undefined;
 const clock = new ManualClock(Date.UTC(2026, 5, 1));
 const PAX8_CONTACT = 'd2b0e8a2-0000-4000-8000-0000000000c1';
@@ -39,12 +42,13 @@ beforeAll(async () => {
   itglue = new ItGlueFake();
   pax8 = createPax8Fake();
   graph = new M365FakeServer();
-  await Promise.all([halo.start(), itglue.start(), pax8.start(), graph.start()]);
+  autotask = new AutotaskFake();
+  await Promise.all([halo.start(), itglue.start(), pax8.start(), graph.start(), autotask.start()]);
 });
 
 afterAll(async () => {
   restoreClock?.();
-  await Promise.all([halo.stop(), itglue.stop(), pax8.stop(), graph.stop()]);
+  await Promise.all([halo.stop(), itglue.stop(), pax8.stop(), graph.stop(), autotask.stop()]);
 });
 
 describe('entity sync: contacts from IT Glue, Pax8 and Microsoft 365', () => {
@@ -122,7 +126,13 @@ describe('entity sync: contacts from IT Glue, Pax8 and Microsoft 365', () => {
       { 'first-name': 'Ursula', 'last-name': 'One' },
       new Date(Date.UTC(2026, 4, 2)),
     );
+    const haloReadsBefore = halo.requests.length;
     const resync = await resyncContact(deps, caller, person.id, 'c2');
+    // Halo's user is read by id, not found by walking the list.
+    const haloReads = halo.requests
+      .slice(haloReadsBefore)
+      .filter((r) => r.method === 'GET' && r.path.startsWith('/api/'));
+    expect(haloReads.map((r) => r.path)).toEqual(['/api/Users/1']);
     expect(resync.conflicts).toHaveLength(1);
     expect(resync.writtenTo).toEqual([]);
     const open = await listConflicts(deps, caller, { status: 'open', limit: 10 });
@@ -154,5 +164,33 @@ describe('entity sync: contacts from IT Glue, Pax8 and Microsoft 365', () => {
     expect(fromGraph).toMatchObject({ changedFields: ['name'], conflicts: [] });
     expect(fromGraph.writtenTo.sort()).toEqual([haloId, pax8Id].sort());
     expect(halo.listings.record('users', 1)).toMatchObject({ name: 'Ursula One-Smith', surname: 'One-Smith' });
+  });
+});
+
+describe('entity sync: Autotask contacts', () => {
+  it('reads every query page by pageDetails.nextPageUrl, not only the first', async () => {
+    const rows = withAutotaskContacts(autotask).contacts;
+    rows.length = 0;
+    for (let id = 1; id <= 5; id++)
+      rows.push({ id, companyID: 501, firstName: `First${id}`, lastName: 'Last', emailAddress: `p${id}@x.example` });
+    // Pages of two (Autotask's are 500): five contacts take three pages.
+    autotask.pageSize = 2;
+    const { caller } = syncSetup();
+    const integrationId = await createSyncIntegration(
+      caller,
+      'autotask',
+      { ...FAKE_AUTOTASK_CREDENTIALS },
+      { baseUrl: autotask.baseUrl },
+    );
+    const { session } = await entityDeps().openSession(caller.tenantId, integrationId, 'p1');
+    const listed = await autotaskContacts.list(session);
+    expect(listed.map((c) => c.vendorId)).toEqual(['1', '2', '3', '4', '5']);
+    expect(listed[4]).toEqual({
+      vendorId: '5',
+      values: { name: 'First5 Last', email: 'p5@x.example' },
+      companyVendorId: '501',
+    });
+    expect(autotask.requests.filter((r) => r.path.endsWith('/Contacts/query/next'))).toHaveLength(2);
+    expect(autotask.refusals).toEqual([]);
   });
 });
