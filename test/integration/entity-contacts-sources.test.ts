@@ -164,6 +164,12 @@ describe('entity sync: contacts from IT Glue, Pax8 and Microsoft 365', () => {
     expect(fromGraph).toMatchObject({ changedFields: ['name'], conflicts: [] });
     expect(fromGraph.writtenTo.sort()).toEqual([haloId, pax8Id].sort());
     expect(halo.listings.record('users', 1)).toMatchObject({ name: 'Ursula One-Smith', surname: 'One-Smith' });
+
+    // The contact deleted at Pax8: its read by id answers 404, so the link goes and the rest stay.
+    pax8.contacts[PAX8_FAKE_COMPANY_ID] = [];
+    const gone = await resyncContact(deps, caller, person.id, 'c6');
+    expect(gone).toMatchObject({ unlinked: [pax8Id], deleted: false });
+    expect(gone.contact.links.map((l) => l.integrationId).sort()).toEqual([haloId, itglueId, graphId].sort());
   });
 });
 
