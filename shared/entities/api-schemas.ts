@@ -86,12 +86,19 @@ export const contactSchema = z
     companyId: z.string().meta({ description: 'The canonical company; empty when none of its companies is linked.' }),
     links: z.array(link),
     possibleDuplicateOf: z.string().optional(),
+    aliasOf: z
+      .string()
+      .optional()
+      .meta({ description: 'Set when this contact lost a merge: the contact it was merged into.' }),
     deletedAt: z.string().optional().meta({ description: 'Set when no product holds the contact any more.' }),
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
   .meta({ id: 'EntityContact' });
+
+export const contactMergeResultSchema = z.object({ winner: contactSchema, loser: contactSchema });
+export const contactUnmergeResultSchema = z.object({ contact: contactSchema, formerWinner: contactSchema });
 
 export const contactListSchema = z.object({ items: z.array(contactSchema), nextCursor: z.string().nullable() });
 

@@ -7,7 +7,7 @@ import type { Stored } from '../storage/table-repository';
 import type { EntityDeps } from './entity-deps';
 import { changeEventKey } from './event-keys';
 import { kindSpec } from './kinds';
-import { type EntityRowBase, type KindSpec, loadCurrent, parse, replaceRow } from './resync';
+import { type EntityRowBase, heldKey, type KindSpec, loadCurrent, parse, readHeld, replaceRow } from './resync';
 import type { CompanyLink, ConflictRow, EntityKind, FieldValues } from './tables';
 
 /** Between the publication and the company row (docs/entity-sync.md, "Events"): a retry must publish nothing new. */
@@ -112,6 +112,15 @@ export async function resolveConflict(
   }
   const values: FieldValues = { ...parse<FieldValues>(entity.value.values, {}), [field]: value };
   const base: FieldValues = { ...parse<FieldValues>(entity.value.base, {}), [field]: value };
+  // Nothing is written to a read-only product: it still holds the version it showed in the
+  // conflict, or, when it showed none, what it held before (its held value, else the old base).
+  const held = readHeld(entity.value);
+  for (const link of links) {
+    if (spec.sourceFor(link.vendor)?.writable !== false) continue;
+    const mine = held[heldKey(link)] ?? {};
+    const shown = versions.find((v) => v.integrationId === link.integrationId);
+    held[heldKey(link)] = { ...mine, [field]: shown?.value ?? mine[field] ?? conflict.value.base };
+  }
   await deps.publish(tenantId, {
     ...spec.updated(entity, values, [field]),
     source: 'hub',
@@ -123,6 +132,7 @@ export async function resolveConflict(
     ...entity.value,
     values: JSON.stringify(values),
     base: JSON.stringify(base),
+    ...(Object.keys(held).length > 0 ? { heldBy: JSON.stringify(held) } : {}),
     ...spec.keys(values),
     version: entity.value.version + 1,
     updatedAt: at,

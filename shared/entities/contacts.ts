@@ -34,6 +34,8 @@ export interface ContactView {
   companyId: string;
   links: CompanyLink[];
   possibleDuplicateOf?: string;
+  /** Set when this contact lost a merge: the contact it was merged into. */
+  aliasOf?: string;
   deletedAt?: string;
   version: number;
   createdAt: string;
@@ -49,6 +51,7 @@ export function contactView(row: Stored<ContactRow>): ContactView {
     companyId: row.value.companyId,
     links: parse<CompanyLink[]>(row.value.links, []),
     ...(row.value.possibleDuplicateOf ? { possibleDuplicateOf: row.value.possibleDuplicateOf } : {}),
+    ...(row.value.aliasOf ? { aliasOf: row.value.aliasOf } : {}),
     ...(row.value.deletedAt ? { deletedAt: row.value.deletedAt } : {}),
     version: row.value.version,
     createdAt: row.value.createdAt,

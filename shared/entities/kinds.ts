@@ -16,6 +16,9 @@ export const companyKind: KindSpec<CompanyRow> = {
   async unlink(tables, tenantId, link) {
     await tables.links.delete(tenantId, linkKey(link.integrationId, link.vendorId));
   },
+  async pointLink(tables, tenantId, link, companyId) {
+    await tables.links.upsert(tenantId, linkKey(link.integrationId, link.vendorId), { companyId });
+  },
   sourceFor: companySourceFor,
   keys: (values) => matchKeys(values),
   updated: (row, values, changedFields) => ({
@@ -31,6 +34,9 @@ export const contactKind: KindSpec<ContactRow> = {
   rows: (tables) => tables.contacts,
   async unlink(tables, tenantId, link) {
     await tables.contactLinks.delete(tenantId, linkKey(link.integrationId, link.vendorId));
+  },
+  async pointLink(tables, tenantId, link, contactId) {
+    await tables.contactLinks.upsert(tenantId, linkKey(link.integrationId, link.vendorId), { contactId });
   },
   sourceFor: contactSourceFor,
   keys: (values) => contactMatchKeys(values),

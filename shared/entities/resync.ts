@@ -22,6 +22,8 @@ export type EntityRowBase = Record<string, unknown> & {
   base: string;
   links: string;
   aliasOf?: string | undefined;
+  /** JSON {linkKey: values} of the read-only products (see HeldBy). */
+  heldBy?: string | undefined;
   deletedAt?: string | undefined;
   version: number;
   createdAt: string;
@@ -48,6 +50,8 @@ export interface KindSpec<R extends EntityRowBase> {
   rows(tables: EntityTables): TableRepository<R>;
   /** Removes the link row of a product record that is gone. */
   unlink(tables: EntityTables, tenantId: string, link: CompanyLink): Promise<void>;
+  /** Points a product record's link row at an entity (a merge moving it, an unmerge moving it back). */
+  pointLink(tables: EntityTables, tenantId: string, link: CompanyLink, entityId: string): Promise<void>;
   sourceFor(vendor: string): RecordSource | undefined;
   /** The row's matching keys, recomputed from its values. */
   keys(values: FieldValues): Partial<R>;
@@ -69,6 +73,22 @@ export const parse = <T>(text: string, fallback: T): T => {
 
 export const sameLink = (a: CompanyLink, b: CompanyLink) =>
   a.integrationId === b.integrationId && a.vendorId === b.vendorId;
+
+/**
+ * What each read-only product (IT Glue, Microsoft 365) held at the last sync, by link key. The
+ * shared base cannot stand for them: a resolved conflict or a change from another product is never
+ * written to them, so their value stays away from the base, and compared with the base they would
+ * seem to change it back at every resync. Compared with what they held, they change only when
+ * someone changes them.
+ */
+export type HeldBy = Record<string, FieldValues>;
+
+export const heldKey = (link: { integrationId: string; vendorId: string }) =>
+  linkKey(link.integrationId, link.vendorId);
+
+export function readHeld(row: { heldBy?: string | undefined }): HeldBy {
+  return parse<HeldBy>(row.heldBy ?? '{}', {});
+}
 
 /**
  * A product record joining an entity: fields the entity lacks are taken (and are the base);
@@ -236,8 +256,15 @@ export async function resyncEntity<R extends EntityRowBase>(
   const generic = spec as unknown as KindSpec<EntityRowBase>;
   const sides = await readSides(deps, generic, tenantId, links, correlationId);
   const base = parse<FieldValues>(row.value.base, {});
-  const present: ProductSide[] = sides.filter((s) => s.found);
+  const held = readHeld(row.value);
+  const readOnly = (s: ComparedProduct) => spec.sourceFor(s.vendor)?.writable === false;
+  const present: ProductSide[] = sides
+    .filter((s) => s.found)
+    .map((s) => (readOnly(s) ? { ...s, held: held[heldKey(s)] } : s));
   const gone = sides.filter((s) => !s.found);
+  // Read-only products are held at what they hold now; gone ones are forgotten.
+  const nextHeld: HeldBy = {};
+  for (const side of sides) if (side.found && readOnly(side)) nextHeld[heldKey(side)] = side.values;
   const { changes, conflicts } = threeWay(base, present, spec.fields);
   const conflictIds: string[] = [];
   for (const conflict of conflicts) {
@@ -283,6 +310,7 @@ export async function resyncEntity<R extends EntityRowBase>(
     values: JSON.stringify(values),
     base: JSON.stringify({ ...base, ...changes }),
     links: JSON.stringify(kept),
+    ...(Object.keys(nextHeld).length > 0 || row.value.heldBy !== undefined ? { heldBy: JSON.stringify(nextHeld) } : {}),
     ...spec.keys(values),
     ...(deleted ? { deletedAt: at } : {}),
     version,

@@ -55,6 +55,13 @@ export const entityRouteHeads = {
     scope: 'sync:write',
     operationId: 'matchEntityContacts',
   },
+  mergeEntityContacts: {
+    name: 'entities-contacts-merge',
+    method: 'POST',
+    route: 'v1/entities/contacts/merge',
+    scope: 'sync:write',
+    operationId: 'mergeEntityContacts',
+  },
   getEntityContact: {
     name: 'entities-contacts-one',
     method: 'GET',
@@ -68,6 +75,13 @@ export const entityRouteHeads = {
     route: 'v1/entities/contacts/{id}/compare',
     scope: 'sync:read',
     operationId: 'compareEntityContact',
+  },
+  unmergeEntityContact: {
+    name: 'entities-contacts-one-unmerge',
+    method: 'POST',
+    route: 'v1/entities/contacts/{id}/unmerge',
+    scope: 'sync:write',
+    operationId: 'unmergeEntityContact',
   },
   resyncEntity: {
     name: 'entities-sync-resync',

@@ -9,7 +9,9 @@ import {
   conflictListSchema,
   contactIdParams,
   contactListSchema,
+  contactMergeResultSchema,
   contactSchema,
+  contactUnmergeResultSchema,
   matchResultSchema,
   mergeBody,
   mergeResultSchema,
@@ -24,7 +26,7 @@ import { compareCompany, listCompanies, matchCompanies, resyncCompany } from './
 import { listConflicts, resolveConflict } from './conflicts';
 import { compareContact, getContact, listContacts, matchContacts, resyncContact } from './contacts';
 import { entityDeps } from './deps';
-import { mergeCompanies, unmergeCompany } from './merges';
+import { mergeCompanies, mergeContacts, unmergeCompany, unmergeContact } from './merges';
 import { entityRouteHeads as heads } from './route-heads';
 
 const TAGS = ['Entity sync'];
@@ -112,6 +114,34 @@ export const routes = {
     handle: async ({ principal, correlationId }) => ({
       status: 200,
       body: await matchContacts(entityDeps(), principal, correlationId),
+    }),
+  }),
+  mergeEntityContacts: defineApiRoute({
+    ...heads.mergeEntityContacts,
+    summary: 'Merge two canonical contacts: the loser’s links move to the winner, the loser becomes an alias',
+    description: 'Reversible with `POST /api/v1/entities/contacts/{id}/unmerge` on the loser.',
+    tags: TAGS,
+    body: mergeBody,
+    responses: {
+      200: { description: 'Both contacts after the merge.', schema: contactMergeResultSchema },
+      404: notFound('contact'),
+      409: { description: 'One of them is already merged elsewhere (`entity_merged`).', schema: problemSchema },
+    },
+    handle: async ({ principal, body }) => ({ status: 200, body: await mergeContacts(entityDeps(), principal, body) }),
+  }),
+  unmergeEntityContact: defineApiRoute({
+    ...heads.unmergeEntityContact,
+    summary: 'Reverse a contact merge: the alias’s own links move back to it',
+    tags: TAGS,
+    params: contactIdParams,
+    responses: {
+      200: { description: 'The contact and the one it had been merged into.', schema: contactUnmergeResultSchema },
+      404: notFound('contact'),
+      409: { description: 'The contact is not merged (`entity_not_merged`).', schema: problemSchema },
+    },
+    handle: async ({ principal, params }) => ({
+      status: 200,
+      body: await unmergeContact(entityDeps(), principal, params.id),
     }),
   }),
   getEntityContact: defineApiRoute({

@@ -53,6 +53,8 @@ export const companyRowSchema = z.object({
   possibleDuplicateOf: z.string().optional(),
   /** Set when this company lost a merge: it is an alias of the winner. */
   aliasOf: z.string().optional(),
+  /** JSON {integration|vendor id: values}: what each read-only product held at the last sync. */
+  heldBy: z.string().optional(),
   /** Set when no product holds the company any more (every link was removed by a resync). */
   deletedAt: z.string().optional(),
   /** Bumped on every change; the change's event id derives from it. */
@@ -74,6 +76,7 @@ export const contactRowSchema = z.object({
   companyId: z.string(),
   possibleDuplicateOf: z.string().optional(),
   aliasOf: z.string().optional(),
+  heldBy: z.string().optional(),
   deletedAt: z.string().optional(),
   version: z.number().int(),
   createdAt: z.string(),

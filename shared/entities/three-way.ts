@@ -11,6 +11,12 @@ export interface ProductSide {
   integrationId: string;
   vendor: string;
   values: FieldValues;
+  /**
+   * What this product held at the last sync, when that differs from the shared base: a read-only
+   * product (IT Glue, Microsoft 365) never takes the hub's value, so it moved only if it moved
+   * away from its own last value.
+   */
+  held?: FieldValues | undefined;
 }
 
 export interface FieldConflict {
@@ -35,7 +41,7 @@ export function threeWay(
   for (const field of fields) {
     const was = base[field] ?? '';
     // A product that does not hold the field (Halo without a website) neither changed nor blocks it.
-    const moved = sides.filter((s) => s.values[field] !== undefined && s.values[field] !== was);
+    const moved = sides.filter((s) => s.values[field] !== undefined && s.values[field] !== (s.held?.[field] ?? was));
     if (moved.length === 0) continue;
     const proposals = new Set(moved.map((s) => s.values[field] ?? ''));
     if (proposals.size === 1) {

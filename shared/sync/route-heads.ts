@@ -76,6 +76,20 @@ export const syncRouteHeads = {
     scope: 'sync:read',
     operationId: 'getClient',
   },
+  listContacts: {
+    name: 'synced-contacts-list',
+    method: 'GET',
+    route: 'v1/contacts',
+    scope: 'sync:read',
+    operationId: 'listContacts',
+  },
+  getContact: {
+    name: 'synced-contacts-one',
+    method: 'GET',
+    route: 'v1/contacts/{id}',
+    scope: 'sync:read',
+    operationId: 'getContact',
+  },
 } as const satisfies Record<string, RegisteredRouteHead>;
 
 /** The head of shared/sync/metrics-routes.ts (functions/sync-metrics-api.ts registers it). Data only. */

@@ -23,8 +23,8 @@ const TAGS = ['Sync'];
 const notFound = (what: string) => ({ description: `No such ${what} in this tenant.`, schema: problemSchema });
 
 function recordRoutes<
-  L extends 'listTickets' | 'listAssets' | 'listClients',
-  G extends 'getTicket' | 'getAsset' | 'getClient',
+  L extends 'listTickets' | 'listAssets' | 'listClients' | 'listContacts',
+  G extends 'getTicket' | 'getAsset' | 'getClient' | 'getContact',
 >(entity: SyncEntity, list: L, get: G) {
   return {
     list: defineApiRoute({
@@ -70,6 +70,7 @@ function recordRoutes<
 const tickets = recordRoutes('tickets', 'listTickets', 'getTicket');
 const assets = recordRoutes('assets', 'listAssets', 'getAsset');
 const clients = recordRoutes('clients', 'listClients', 'getClient');
+const contacts = recordRoutes('contacts', 'listContacts', 'getContact');
 
 /** API routes by operationId; functions/sync-api.ts registers each (docs/decisions.md §38). */
 export const routes = {
@@ -135,4 +136,6 @@ export const routes = {
   getAsset: assets.get,
   listClients: clients.list,
   getClient: clients.get,
+  listContacts: contacts.list,
+  getContact: contacts.get,
 };

@@ -122,6 +122,12 @@ export class HaloListings {
     return { ...generated(entity, id), ...(this.must(entity).patches.get(id) ?? {}) };
   }
 
+  /** One record by id as `GET /api/Client/{id}` answers it (inactive ones too); undefined when gone. */
+  one(entity: HaloListing, id: number): Record<string, unknown> | undefined {
+    const s = this.must(entity);
+    return id >= 1 && id <= s.count && !s.removed.has(id) ? this.record(entity, id) : undefined;
+  }
+
   reply(entity: HaloListing, req: FakeRequest): FakeReply {
     const s = this.must(entity);
     const q = req.query;

@@ -249,6 +249,24 @@ export function createHaloFake(): HaloFakeServer {
     return { json: { record_count: 0, users: [] } };
   });
 
+  // One record by id (entity sync's reads); a record that is not there answers 404.
+  const one = (listing: 'clients' | 'users', found: Record<string, unknown> | undefined) =>
+    found ? { json: found } : { status: 404, json: { message: `No ${listing} record with this id.` } };
+  server.route('GET', '/api/Client/:id', (req) => {
+    if (!authorised(req)) return unauthorised;
+    const id = Number(req.params.id);
+    if (server.listings.has('clients')) return one('clients', server.listings.one('clients', id));
+    return one(
+      'clients',
+      server.clients.find((c) => c.id === id),
+    );
+  });
+  server.route('GET', '/api/Users/:id', (req) => {
+    if (!authorised(req)) return unauthorised;
+    const id = Number(req.params.id);
+    return one('users', server.listings.has('users') ? server.listings.one('users', id) : undefined);
+  });
+
   // Halo writes are POSTs of arrays; the saved object(s) come back.
   let nextActionId = 500;
   server.route('POST', '/api/Actions', (req) => {

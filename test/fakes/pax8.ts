@@ -173,6 +173,23 @@ export function createPax8Fake(): Pax8Fake {
     return paged(req, fake.contacts[req.params.companyId!] ?? []);
   });
 
+  // One contact, read and replaced (`PUT` of the whole `Contact`) by entity sync; the slice holds the body's shape.
+  const contactOf = (req: FakeRequest) =>
+    (fake.contacts[req.params.companyId!] ?? []).find((c) => c.id === req.params.contactId);
+  server.route('GET', '/v1/companies/:companyId/contacts/:contactId', (req) => {
+    if (!authorized(req)) return unauthorized;
+    const contact = contactOf(req);
+    return contact ? { json: contact } : { status: 404, json: pax8Error(404, 'Contact or company not found') };
+  });
+  server.route('PUT', '/v1/companies/:companyId/contacts/:contactId', (req) => {
+    if (!authorized(req)) return unauthorized;
+    const contact = contactOf(req);
+    if (!contact) return { status: 404, json: pax8Error(404, 'Contact or company not found') };
+    const { id: _readOnly, createdDate: _alsoReadOnly, ...update } = (req.json ?? {}) as Pax8FakeRecord;
+    Object.assign(contact, update);
+    return { json: contact };
+  });
+
   // Entity sync's company write (`CompanyUpdate`); "at least one parameter has to be modified".
   server.route('PATCH', '/v1/companies/:companyId', (req) => {
     if (!authorized(req)) return unauthorized;

@@ -108,5 +108,11 @@ describe('entity sync: IT Glue and Microsoft 365 are read only, Pax8 is written'
     expect(itglue.refusals).toEqual([]);
     expect(pax8.refusals).toEqual([]);
     expect(published).toContain('company.updated');
+
+    // Graph still shows the old name (it is never written): compared with what it held, it did
+    // not move, so the next resync changes nothing and writes nothing back.
+    const again = await resyncCompany(deps, caller, company.id, 'e4');
+    expect(again).toMatchObject({ changedFields: [], conflicts: [], writtenTo: [] });
+    expect(halo.listings.record('clients', 1).name).toBe('Client 1 Holdings');
   });
 });

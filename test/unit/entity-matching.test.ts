@@ -71,6 +71,19 @@ describe('three-way comparison', () => {
       conflicts: [],
     });
   });
+
+  it('a read-only product is compared with what it held, not with the base it is never written', () => {
+    const itglue = (phone: string, held: string) => ({
+      integrationId: 'i',
+      vendor: 'itglue',
+      values: { phone },
+      held: { phone: held },
+    });
+    // IT Glue still holds the value it had when the base moved on without it: no change.
+    expect(threeWay({ phone: '2' }, [halo('2'), itglue('1', '1')])).toEqual({ changes: {}, conflicts: [] });
+    // IT Glue changed since: its change propagates.
+    expect(threeWay({ phone: '2' }, [halo('2'), itglue('4', '1')])).toEqual({ changes: { phone: '4' }, conflicts: [] });
+  });
 });
 
 describe('change event keys', () => {

@@ -1,7 +1,8 @@
 import type { AutotaskSession } from '../../vendors/autotask/index';
-import { autotaskRequest } from '../../vendors/autotask/index';
+import { authHeaders, autotaskRequest, readAutotaskMessage } from '../../vendors/autotask/index';
+import { AUTOTASK_PAGE_SIZE, inZone, readQueryPage } from '../../vendors/autotask/queries';
 import type { VendorSession } from '../../vendors/contract';
-import { badResponse, isRecord, pathValue } from '../../vendors/core/errors';
+import { badResponse, expectOk } from '../../vendors/core/errors';
 import type { ContactValues } from '../tables';
 import { text } from './company-source';
 import { type ContactSource, fullName, type ProductContact, splitName } from './contact-source';
@@ -10,9 +11,13 @@ import { type ContactSource, fullName, type ProductContact, splitName } from './
  * Autotask contacts through the query API (`POST /V1.0/Contacts/query`) and, because a contact is
  * a child of its company in Autotask's REST API, writes as `PATCH /V1.0/Companies/{companyID}/Contacts
  * {id, …fields}`. Canonical fields: `name` ← `firstName` + `lastName`, `email` ← `emailAddress`,
- * `phone`; the company is `companyID`. One query page (500 contacts) is read: paging is still to
- * come (docs/entity-sync.md, "What is left").
+ * `phone`; the company is `companyID`. Every query page is read: while `pageDetails.nextPageUrl` is
+ * set, a GET of it (only inside the session's zone, since the credentials ride along) gives the next
+ * 500.
  */
+
+/** Stops a runaway listing: 40 pages of 500 contacts. */
+const MAX_PAGES = 40;
 
 // `id` asked for by name, as the query helper does for every entity: only named fields come back.
 const FIELDS = ['id', 'firstName', 'lastName', 'emailAddress', 'phone', 'companyID'] as const;
@@ -31,19 +36,30 @@ function toContact(row: Record<string, unknown>): ProductContact | undefined {
 }
 
 async function query(session: AutotaskSession, filter: Array<Record<string, unknown>>): Promise<ProductContact[]> {
-  const { response } = await autotaskRequest(session, {
-    operation: 'contacts.query',
+  const operation = 'contacts.query';
+  const { response, zone } = await autotaskRequest(session, {
+    operation,
     method: 'POST',
     path: 'Contacts/query',
-    json: { filter, MaxRecords: 500, IncludeFields: FIELDS },
+    json: { filter, MaxRecords: AUTOTASK_PAGE_SIZE, IncludeFields: FIELDS },
   });
-  const items = pathValue(response.body, 'items');
-  if (!Array.isArray(items))
-    throw badResponse('autotask', 'contacts.query', response, 'The query answered without items');
-  return items
-    .filter(isRecord)
-    .map(toContact)
-    .filter((c): c is ProductContact => c !== undefined);
+  let page = readQueryPage(operation, response);
+  const rows = [...page.items];
+  for (let pages = 1; page.next !== undefined; pages++) {
+    // A half-read list would unlink every contact past the cut at the next resync: refuse instead.
+    if (pages >= MAX_PAGES || !inZone(page.next, zone.url))
+      throw badResponse('autotask', operation, response, 'The contact list pages beyond what entity sync reads');
+    const next = await session.http.request({
+      operation,
+      method: 'GET',
+      url: page.next,
+      headers: authHeaders(session.credentials),
+    });
+    expectOk('autotask', operation, next, readAutotaskMessage);
+    page = readQueryPage(operation, next);
+    rows.push(...page.items);
+  }
+  return rows.map(toContact).filter((c): c is ProductContact => c !== undefined);
 }
 
 async function getOne(session: AutotaskSession, vendorId: string): Promise<ProductContact | undefined> {

@@ -2,10 +2,10 @@ import type { VendorSession } from '../../vendors/contract';
 import type { HaloSession } from '../../vendors/halopsa/auth';
 import type { CompanyValues } from '../tables';
 import { type CompanySource, type ProductCompany, text } from './company-source';
-import { haloWrite, listAllHalo } from './halo-lists';
+import { getHaloOne, haloWrite, listAllHalo } from './halo-lists';
 
 /**
- * Halo PSA clients: `GET /api/Client` (paged like the sync engine's listing) and writes as
+ * Halo PSA clients: `GET /api/Client` (paged like the sync engine's listing), `GET /api/Client/{id}` for one, and writes as
  * `POST /api/Client [ {id, …fields} ]` (Halo writes are POSTs of arrays, docs/vendors.md).
  * Canonical fields: `name`, `phone` ← `phonenumber`, `website`.
  */
@@ -27,11 +27,8 @@ export const haloCompanies: CompanySource = {
   vendor: 'halopsa',
   writable: true,
   list: (session) => listAllHalo(session as HaloSession, 'clients', toCompany),
-  async get(session: VendorSession<unknown, unknown>, vendorId: string) {
-    // The listing is the one read the hub's Halo slice has; a client is found by walking it.
-    const all = await listAllHalo(session as HaloSession, 'clients', toCompany);
-    return all.find((c) => c.vendorId === vendorId);
-  },
+  get: (session: VendorSession<unknown, unknown>, vendorId: string) =>
+    getHaloOne(session as HaloSession, 'client.get', '/api/Client', vendorId, toCompany),
   async update(session: VendorSession<unknown, unknown>, vendorId: string, values: CompanyValues) {
     const row: Record<string, unknown> = { id: Number(vendorId) };
     if (values.name !== undefined) row.name = values.name;

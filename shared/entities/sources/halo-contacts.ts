@@ -3,11 +3,11 @@ import type { HaloSession } from '../../vendors/halopsa/auth';
 import type { ContactValues } from '../tables';
 import { text } from './company-source';
 import { type ContactSource, fullName, type ProductContact, splitName } from './contact-source';
-import { haloWrite, listAllHalo } from './halo-lists';
+import { getHaloOne, haloWrite, listAllHalo } from './halo-lists';
 
 /**
  * Halo PSA users — Halo's name for a customer's end users — as contacts: `GET /api/Users` (paged
- * like the sync engine's listing) and writes as `POST /api/Users [ {id, …fields} ]`. Canonical
+ * like the sync engine's listing), `GET /api/Users/{id}` for one, and writes as `POST /api/Users [ {id, …fields} ]`. Canonical
  * fields: `name` (or `firstname` + `surname`), `email` ← `emailaddress`, `phone` ← `phonenumber`;
  * the company is the user's `client_id`.
  */
@@ -29,10 +29,8 @@ export const haloContacts: ContactSource = {
   vendor: 'halopsa',
   writable: true,
   list: (session) => listAllHalo(session as HaloSession, 'contacts', toContact),
-  async get(session: VendorSession<unknown, unknown>, vendorId: string) {
-    const all = await listAllHalo(session as HaloSession, 'contacts', toContact);
-    return all.find((c) => c.vendorId === vendorId);
-  },
+  get: (session: VendorSession<unknown, unknown>, vendorId: string) =>
+    getHaloOne(session as HaloSession, 'user.get', '/api/Users', vendorId, toContact),
   async update(session: VendorSession<unknown, unknown>, vendorId: string, values: ContactValues) {
     const row: Record<string, unknown> = { id: Number(vendorId) };
     if (values.name !== undefined) {

@@ -1,4 +1,4 @@
-import { expectOk } from '../../vendors/core/errors';
+import { expectOk, isRecord } from '../../vendors/core/errors';
 import { readHaloMessage } from '../../vendors/halopsa/api';
 import { type HaloSession, haloBearerCall } from '../../vendors/halopsa/auth';
 import { haloBaseUrl } from '../../vendors/halopsa/config';
@@ -44,4 +44,29 @@ export async function haloWrite(
     json: [row],
   }));
   expectOk('halopsa', operation, response, readHaloMessage);
+}
+
+/**
+ * One Halo record by id (`GET /api/Client/{id}`, `GET /api/Users/{id}`): one request instead of a
+ * walk of the list. Not found (404) is a record that is gone. Halo answers an inactive record
+ * here too, so an inactive client or user stays linked: inactive is not deleted.
+ */
+export async function getHaloOne<T>(
+  session: HaloSession,
+  operation: string,
+  path: string,
+  id: string,
+  read: (row: Record<string, unknown>) => T | undefined,
+): Promise<T | undefined> {
+  // Halo's ids are whole numbers; anything else cannot name a record.
+  if (!/^[0-9]+$/.test(id)) return undefined;
+  const { response } = await haloBearerCall(session, (token) => ({
+    operation,
+    method: 'GET',
+    url: `${haloBaseUrl(session.config)}${path}/${id}`,
+    headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+  }));
+  if (response.status === 404) return undefined;
+  expectOk('halopsa', operation, response, readHaloMessage);
+  return isRecord(response.body) ? read(response.body) : undefined;
 }

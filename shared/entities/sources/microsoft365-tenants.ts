@@ -1,8 +1,8 @@
 import type { VendorSession } from '../../vendors/contract';
 import type { M365Session } from '../../vendors/microsoft365/index';
-import { listM365Page } from '../../vendors/microsoft365/sync-listing';
 import type { CompanyValues } from '../tables';
 import { type CompanySource, type ProductCompany, text } from './company-source';
+import { listAllGraph } from './graph-lists';
 
 /**
  * Microsoft 365 customer tenants, read only (docs/entity-sync.md, "Products"):
@@ -10,9 +10,6 @@ import { type CompanySource, type ProductCompany, text } from './company-source'
  * host. A tenant's display name belongs to the customer's own directory, which the partner's
  * app-only token cannot change, so `writable` is false. Canonical field: `name` ← `displayName`.
  */
-
-/** Stops a runaway listing. */
-const MAX_PAGES = 20;
 
 function toCompany(row: Record<string, unknown>): ProductCompany | undefined {
   const vendorId = text(row.id)?.toLowerCase();
@@ -23,20 +20,7 @@ function toCompany(row: Record<string, unknown>): ProductCompany | undefined {
   return { vendorId, values };
 }
 
-async function listAll(session: M365Session): Promise<ProductCompany[]> {
-  const out: ProductCompany[] = [];
-  let link: string | undefined;
-  for (let pages = 0; pages < MAX_PAGES; pages++) {
-    const page = await listM365Page(session, 'customers', 100, link);
-    for (const row of page.rows) {
-      const company = toCompany(row);
-      if (company) out.push(company);
-    }
-    link = page.nextLink;
-    if (link === undefined) break;
-  }
-  return out;
-}
+const listAll = (session: M365Session) => listAllGraph(session, 'customers', 100, toCompany);
 
 export const microsoft365Tenants: CompanySource = {
   vendor: 'microsoft365',

@@ -3,18 +3,15 @@ import { expectOk } from '../../vendors/core/errors';
 import { readPax8Message } from '../../vendors/pax8/api';
 import { pax8Endpoints } from '../../vendors/pax8/config';
 import { type Pax8Session, pax8Call } from '../../vendors/pax8/index';
-import { listPax8Page, PAX8_MAX_PAGE_SIZE } from '../../vendors/pax8/listing';
 import type { CompanyValues } from '../tables';
 import { type CompanySource, type ProductCompany, text } from './company-source';
+import { listAllPax8 } from './pax8-lists';
 
 /**
  * Pax8 companies (docs/entity-sync.md, "Products"): `GET /companies` (pages of 200) and
  * `PATCH /companies/{companyId}` with Pax8's `CompanyUpdate` for writes. Canonical fields: `name`,
  * `phone`, `website` — the same names in Pax8.
  */
-
-/** Stops a runaway listing: 20 pages of 200 companies. */
-const MAX_PAGES = 20;
 
 function toCompany(row: Record<string, unknown>): ProductCompany | undefined {
   const vendorId = text(row.id);
@@ -27,19 +24,7 @@ function toCompany(row: Record<string, unknown>): ProductCompany | undefined {
   return { vendorId, values };
 }
 
-async function listAll(session: Pax8Session): Promise<ProductCompany[]> {
-  const out: ProductCompany[] = [];
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const read = await listPax8Page(session, { kind: 'companies' }, page, PAX8_MAX_PAGE_SIZE);
-    for (const row of read.rows) {
-      const company = toCompany(row);
-      if (company) out.push(company);
-    }
-    const last = read.totalPages !== undefined ? page + 1 >= read.totalPages : read.rows.length < PAX8_MAX_PAGE_SIZE;
-    if (last) break;
-  }
-  return out;
-}
+const listAll = (session: Pax8Session) => listAllPax8(session, { kind: 'companies' }, toCompany);
 
 export const pax8Companies: CompanySource = {
   vendor: 'pax8',
