@@ -5,6 +5,7 @@ import { escapeKey, tenantPartition, timeBucket, timeBucketsBetween, unescapeKey
 import { CoalescingWriter, type Increments } from './coalescing-writer';
 import { INTEGRATION_TYPES, type IntegrationType } from './integration-types';
 import {
+  controlDelta,
   countsOf,
   type DaySummary,
   dayOfSummaryRowKey,
@@ -99,12 +100,16 @@ export class Counters {
     ];
     const outcome = key.outcome;
     const transaction = outcome === 'succeeded' || outcome === 'failed' || outcome === 'filtered';
-    if (transaction && (INTEGRATION_TYPES as readonly string[]).includes(key.integrationType)) {
+    // Held and throttled work goes into the same row's controls (the dashboard's held/throttled figures).
+    const control = outcome === 'held' || outcome === 'throttled';
+    if ((transaction || control) && (INTEGRATION_TYPES as readonly string[]).includes(key.integrationType)) {
       writes.push(
         this.summaries.add(
           summaryPartition(key.tenantId),
           summaryRowKey(day, this.shard),
-          summaryDelta(key.integrationType, outcome, key.code, by),
+          transaction
+            ? summaryDelta(key.integrationType, outcome, key.code, by)
+            : controlDelta(key.integrationType, outcome, by),
         ),
       );
     }

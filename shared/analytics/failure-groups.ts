@@ -79,10 +79,17 @@ export class FailureGroups {
    */
   async list(partition: string, max = this.maxGroups): Promise<FailureGroup[]> {
     const out: FailureGroup[] = [];
-    for await (const row of this.table.iterate(partition)) {
-      out.push(row);
-      if (out.length >= max) break;
-    }
+    // Pages sized to what is still wanted: racing writers may leave a few groups over the cap for a
+    // while, and a read must not fetch them (the dashboard's rows stay bounded by the cap).
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<typeof this.table.list>> = await this.table.list(partition, {
+        limit: Math.min(200, max - out.length),
+        cursor,
+      });
+      out.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor && out.length < max);
     return out;
   }
 

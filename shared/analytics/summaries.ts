@@ -23,12 +23,28 @@ export interface Tally {
 /** The outcomes a summary counts. */
 export type SummaryOutcome = 'succeeded' | 'failed' | 'filtered';
 
+/**
+ * Work the outbound and inbound controls kept waiting, per day (docs/dashboard.md, "Held and
+ * throttled"): deliveries held by a paused subscription, sends that waited for a rate limit or a
+ * 429 slowdown, and inbound events held by a paused webhook. Not transactions: the tiles, trends
+ * and success rate do not include them.
+ */
+export interface Controls {
+  held: number;
+  throttled: number;
+  inboundHeld: number;
+}
+
+/** The counter outcomes that add to `Controls` (control-counts.ts, inbound receive). */
+export type ControlOutcome = 'held' | 'throttled';
+
 export interface DaySummary {
   /** `YYYYMMDD` (UTC). */
   day: string;
   types: Record<IntegrationType, Tally>;
   /** Failures per code (as counted, or its class when folded) and type. */
   failed: Array<{ code: string; type: IntegrationType; count: number }>;
+  controls: Controls;
 }
 
 /**
@@ -53,10 +69,14 @@ export function summaryRowKey(day: string, shard: number): string {
   return `${day}|${String(shard).padStart(2, '0')}`;
 }
 
-/** What a row holds once parsed: per type [succeeded, failed, filtered], per code per type failed. */
+/**
+ * What a row holds once parsed: per type [succeeded, failed, filtered], per code per type failed,
+ * and [held, throttled, inboundHeld] (absent on rows that never counted one).
+ */
 export interface SummaryCounts {
   types: Partial<Record<IntegrationType, [number, number, number]>>;
   codes: Record<string, Partial<Record<IntegrationType, number>>>;
+  controls?: [number, number, number];
 }
 
 const count = z.number().int().nonnegative();
@@ -67,6 +87,7 @@ const typesSchema = z.partialRecord(
   z.union([z.tuple([count, count, count]), z.tuple([count, count]).transform(([s, f]) => [s, f, 0] as const)]),
 );
 const codesSchema = z.record(z.string(), z.partialRecord(typeKey, count));
+const controlsSchema = z.tuple([count, count, count]);
 
 /** One transaction as a summary increment. */
 export function summaryDelta(type: IntegrationType, outcome: SummaryOutcome, code: string, by: number): SummaryCounts {
@@ -75,7 +96,21 @@ export function summaryDelta(type: IntegrationType, outcome: SummaryOutcome, cod
   return { types: { [type]: [0, by, 0] }, codes: { [code]: { [type]: by } } };
 }
 
+/**
+ * A held or throttled outcome as a summary increment: an outbound subscription's `held` is a held
+ * delivery and `throttled` a send that waited; any other type's `held` is an inbound event held.
+ */
+export function controlDelta(type: IntegrationType, outcome: ControlOutcome, by: number): SummaryCounts {
+  const controls: [number, number, number] =
+    type !== 'outbound_webhook' ? [0, 0, outcome === 'held' ? by : 0] : outcome === 'held' ? [by, 0, 0] : [0, by, 0];
+  return { types: {}, codes: {}, controls };
+}
+
 function addInto(into: SummaryCounts, delta: SummaryCounts): SummaryCounts {
+  if (delta.controls) {
+    const cur = into.controls ?? [0, 0, 0];
+    into.controls = [cur[0] + delta.controls[0], cur[1] + delta.controls[1], cur[2] + delta.controls[2]];
+  }
   for (const [type, [s, f, x]] of Object.entries(delta.types) as Array<[IntegrationType, [number, number, number]]>) {
     const cur = into.types[type] ?? [0, 0, 0];
     into.types[type] = [cur[0] + s, cur[1] + f, cur[2] + x];
@@ -94,16 +129,20 @@ function addInto(into: SummaryCounts, delta: SummaryCounts): SummaryCounts {
 const copy = (c: SummaryCounts): SummaryCounts => ({
   types: { ...c.types },
   codes: Object.fromEntries(Object.entries(c.codes).map(([k, v]) => [k, { ...v }])),
+  ...(c.controls ? { controls: [...c.controls] as [number, number, number] } : {}),
 });
 
 /** Parsed counts of a stored row; throws on a row that is not one (never overwritten blindly). */
 export function countsOf(row: CounterSummaryRow): SummaryCounts {
   const types = typesSchema.parse(JSON.parse(row.types)) as SummaryCounts['types'];
-  return { types, codes: codesSchema.parse(JSON.parse(row.codes)) };
+  const codes = codesSchema.parse(JSON.parse(row.codes));
+  return row.controls ? { types, codes, controls: controlsSchema.parse(JSON.parse(row.controls)) } : { types, codes };
 }
 
 export function toSummaryRow(counts: SummaryCounts): CounterSummaryRow {
-  return { types: JSON.stringify(counts.types), codes: JSON.stringify(counts.codes) };
+  const row: CounterSummaryRow = { types: JSON.stringify(counts.types), codes: JSON.stringify(counts.codes) };
+  if (counts.controls) row.controls = JSON.stringify(counts.controls);
+  return row;
 }
 
 /** How the coalescing writer adds summary increments (pure: a lost race applies again). */
@@ -111,6 +150,8 @@ export const summaryIncrements: Increments<CounterSummaryRow, SummaryCounts> = {
   combine: (a, b) => addInto(copy(a), b),
   apply: (current, delta) => toSummaryRow(addInto(current ? countsOf(current) : { types: {}, codes: {} }, delta)),
 };
+
+export const emptyControls = (): Controls => ({ held: 0, throttled: 0, inboundHeld: 0 });
 
 function emptyTypes(): DaySummary['types'] {
   return Object.fromEntries(
@@ -120,11 +161,18 @@ function emptyTypes(): DaySummary['types'] {
 
 /** Sums the shard rows of each day into one summary per day of `days` (in that order). */
 export function sumSummaries(days: readonly string[], rows: ReadonlyArray<{ day: string; counts: SummaryCounts }>) {
-  const byDay = new Map<string, { types: DaySummary['types']; failed: Map<string, DaySummary['failed'][number]> }>();
-  for (const day of days) byDay.set(day, { types: emptyTypes(), failed: new Map() });
+  type Day = { types: DaySummary['types']; failed: Map<string, DaySummary['failed'][number]>; controls: Controls };
+  const emptyDay = (): Day => ({ types: emptyTypes(), failed: new Map(), controls: emptyControls() });
+  const byDay = new Map<string, Day>();
+  for (const day of days) byDay.set(day, emptyDay());
   for (const { day, counts } of rows) {
     const into = byDay.get(day);
     if (!into) continue;
+    if (counts.controls) {
+      into.controls.held += counts.controls[0];
+      into.controls.throttled += counts.controls[1];
+      into.controls.inboundHeld += counts.controls[2];
+    }
     for (const [type, [s, f, x]] of Object.entries(counts.types) as Array<
       [IntegrationType, [number, number, number]]
     >) {
@@ -142,8 +190,8 @@ export function sumSummaries(days: readonly string[], rows: ReadonlyArray<{ day:
     }
   }
   return days.map((day): DaySummary => {
-    const d = byDay.get(day) ?? { types: emptyTypes(), failed: new Map() };
-    return { day, types: d.types, failed: [...d.failed.values()] };
+    const d = byDay.get(day) ?? emptyDay();
+    return { day, types: d.types, failed: [...d.failed.values()], controls: d.controls };
   });
 }
 

@@ -61,7 +61,12 @@ export function failureGroupsTable(account: StorageAccount): TableRepository<Fai
  * and the number of rows per day are bounded whatever the volume, so a dashboard period is one
  * range read of days × shards small rows.
  */
-export const counterSummaryRowSchema = z.object({ types: z.string(), codes: z.string() });
+export const counterSummaryRowSchema = z.object({
+  types: z.string(),
+  codes: z.string(),
+  /** JSON `[held, throttled, inboundHeld]` (summaries.ts `Controls`); absent until the day counts one. */
+  controls: z.string().optional(),
+});
 export type CounterSummaryRow = z.infer<typeof counterSummaryRowSchema>;
 
 export function counterSummariesTable(account: StorageAccount): TableRepository<CounterSummaryRow> {

@@ -162,9 +162,20 @@ export const CONSOLE_SCRIPT = String.raw`
           change(row.failedChangePct, 'vs previous period:', false),
           el('div', { class: 'muted', text: (row.succeeded || 0) + ' succeeded' }),
           change(row.succeededChangePct, 'vs previous period:', true),
+          row.type === 'all' ? controlsLine(dashboard.controls) : null,
         ),
       ),
     );
+  }
+
+  // Work the pause and rate-limit controls kept waiting (not transactions, so not in the counts above).
+  function controlsLine(controls) {
+    const c = controls || {};
+    return el('div', {
+      class: 'muted controls',
+      'data-controls': 'held',
+      text: (c.held || 0) + ' deliveries held, ' + (c.throttled || 0) + ' throttled, ' + (c.inboundHeld || 0) + ' inbound events held',
+    });
   }
 
   function failedByType() {

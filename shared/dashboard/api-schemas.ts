@@ -50,6 +50,15 @@ const byTypeCounts = z.object(
   >,
 );
 
+const controlFields = {
+  held: z.number().int().meta({ description: 'Outbound deliveries held because their subscription was paused.' }),
+  throttled: z
+    .number()
+    .int()
+    .meta({ description: "Outbound sends that waited for their subscription's rate limit or a 429 slowdown." }),
+  inboundHeld: z.number().int().meta({ description: 'Inbound events held because their webhook was paused.' }),
+};
+
 const failureRowFields = {
   id: z.string(),
   type: integrationType,
@@ -87,6 +96,11 @@ export const dashboardSchema = z
     ),
     trends: z.array(z.object({ date: z.string(), type: integrationType, ...tally })),
     failures: z.array(z.object({ ...failureRowFields, link: z.string() })),
+    controls: z.object(controlFields).meta({
+      description:
+        'Work the controls kept waiting in the period (not transactions): deliveries held by paused subscriptions, sends that waited for a rate limit or a 429, inbound events held by paused webhooks.',
+    }),
+    controlTrends: z.array(z.object({ date: z.string(), ...controlFields })),
   })
   .meta({ id: 'Dashboard' });
 

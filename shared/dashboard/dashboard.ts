@@ -1,7 +1,7 @@
 import type { Counters } from '../analytics/counters';
 import { INTEGRATION_TYPES, type IntegrationType } from '../analytics/counters';
 import type { FailureGroup, FailureGroups } from '../analytics/failure-groups';
-import type { DaySummary } from '../analytics/summaries';
+import { type Controls, type DaySummary, emptyControls } from '../analytics/summaries';
 import {
   dayCountsOf,
   examplesOf,
@@ -121,6 +121,13 @@ export interface Dashboard {
   errorsByCode: ErrorCodeRow[];
   trends: Array<Tally & { date: string; type: IntegrationType }>;
   failures: FailureRow[];
+  /**
+   * What the outbound and inbound controls kept waiting in the period (not transactions): deliveries
+   * held by paused subscriptions, sends that waited for a rate limit or a 429, inbound events held
+   * by paused webhooks; `controlTrends` the same per day, oldest first.
+   */
+  controls: Controls;
+  controlTrends: Array<Controls & { date: string }>;
 }
 
 const zeroByType = (): Record<IntegrationType, number> =>
@@ -181,6 +188,13 @@ export async function buildDashboard(
     }
     countCodes(day, codes);
   }
+  const controls = emptyControls();
+  const controlTrends = now.map((day) => {
+    controls.held += day.controls.held;
+    controls.throttled += day.controls.throttled;
+    controls.inboundHeld += day.controls.inboundHeld;
+    return { date: isoDay(day.day), ...day.controls };
+  });
 
   const trendTypes = query.types && query.types.length > 0 ? query.types : INTEGRATION_TYPES;
   const trends: Dashboard['trends'] = [];
@@ -216,6 +230,8 @@ export async function buildDashboard(
     errorsByCode: [...codes.values()].sort((a, b) => b.count - a.count || a.code.localeCompare(b.code)),
     trends,
     failures,
+    controls,
+    controlTrends,
   };
 }
 

@@ -1,4 +1,4 @@
-import { countTransactionNow } from '../analytics/deps';
+import { countTransactionNow, processCounters } from '../analytics/deps';
 import { depsFromServices } from '../app/services';
 import { processBus } from '../bus/process-bus';
 import { integrationDeps } from '../integrations/deps';
@@ -56,6 +56,14 @@ export const receiveDeps: () => ReceiveDeps = depsFromServices((svc) => ({
     tenantDailyInboundQuota,
   ),
   countRejection: countTransactionNow,
+  countHeld: (tenantId, webhookId) =>
+    processCounters().increment({
+      tenantId,
+      integrationType: 'inbound_webhook',
+      integrationId: webhookId,
+      outcome: 'held',
+      code: '-',
+    }),
 }));
 
 const registrationTables = depsFromServices((svc) => inboundTables(svc.account));

@@ -42,6 +42,8 @@ export interface ReceiveDeps {
   limits?: InboundLimits;
   /** Counts a delivery refused at receive as a failed inbound_webhook transaction. */
   countRejection?: (tx: Transaction) => Promise<void>;
+  /** Counts an event held by a paused webhook (the dashboard's `inboundHeld`); never throws. */
+  countHeld?: (tenantId: string, webhookId: string) => Promise<void>;
 }
 
 export interface ReceiveRequest {
@@ -268,8 +270,10 @@ async function accept(
   crashPoint(RECEIVE_CRASH_POINTS.afterEventRow);
   // A resume that walked the held events before this row existed would leave it held until the
   // next resume: read the flag once more and release it here if the webhook is no longer paused.
-  if (view.status === 'held' && created && !(await confirmPaused(deps.webhooks, hook.id)))
-    await releaseHeldEvent(deps, hook.tenantId, hook.id, view.id);
+  if (view.status === 'held' && created) {
+    if (!(await confirmPaused(deps.webhooks, hook.id))) await releaseHeldEvent(deps, hook.tenantId, hook.id, view.id);
+    else await deps.countHeld?.(hook.tenantId, hook.id);
+  }
   // Paused: stored and verified, processed when the webhook is resumed (held-events.ts).
   if (view.status !== 'held') await enqueueValidation(deps, hook.tenantId, view.id, hook.source, view.correlationId);
   crashPoint(RECEIVE_CRASH_POINTS.afterEnqueue);

@@ -285,6 +285,10 @@ export const bulkRetrySchema = z
     busy: z.number().int(),
     deliveryIds: z.array(z.string()),
     nextCursor: z.string().nullable(),
+    throttledUntil: z.string().nullable().meta({
+      description:
+        "Set when the subscription's rate limit or a receiver's 429 stopped the call: call again with nextCursor then.",
+    }),
   })
   .meta({ id: 'BulkRetryResult' });
 

@@ -1,8 +1,10 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { nowMs } from '../clock';
 import { DomainError } from '../errors/domain-error';
 import { runManualAttempt } from './attempt';
 import { listDeliveries } from './deliveries';
 import type { OutboundDeps } from './deps';
+import { boundedSendWait } from './throttle';
 
 export const MAX_BULK_RETRY = 100;
 
@@ -17,7 +19,11 @@ export const BULK_RETRY_CHUNK = 10;
 export interface BulkRetryLimits {
   budgetMs: number;
   chunk: number;
+  /** Waits for a throttled subscription's next slot (tests move their clock instead). */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+const realSleep = (ms: number) => sleepFor(ms).then(() => undefined);
 
 export interface BulkRetryResult {
   attempted: number;
@@ -28,6 +34,11 @@ export interface BulkRetryResult {
   deliveryIds: string[];
   /** More failed deliveries in the range: call again with this cursor. */
   nextCursor: string | null;
+  /**
+   * Set when the subscription's rate limit (or a receiver's 429 slowdown) stopped this call: its
+   * next send slot is later than the call may wait. Call again with nextCursor at this time.
+   */
+  throttledUntil: string | null;
 }
 
 /**
@@ -36,6 +47,9 @@ export interface BulkRetryResult {
  * Attempts go one after another so one endpoint is not flooded by its own backlog. The list is read
  * a chunk at a time and the call stops once its time budget is spent, answering with the cursor of
  * the next chunk: the caller continues with it, nothing is retried twice and nothing is skipped.
+ * A rate-limited subscription's attempts reserve its send slots like every other send (throttle.ts):
+ * the call sleeps until a slot that falls within its budget, and stops at the first delivery whose
+ * slot would not, answering the cursor of that delivery and `throttledUntil`.
  */
 export async function retryFailedDeliveries(
   deps: OutboundDeps,
@@ -59,23 +73,36 @@ export async function retryFailedDeliveries(
     busy: 0,
     deliveryIds: [],
     nextCursor: input.cursor ?? null,
+    throttledUntil: null,
   };
+  const sleep = limits.sleep ?? realSleep;
   let seen = 0;
   let first = true;
   while (seen < limit && (first || result.nextCursor !== null)) {
     // At least one chunk per call, so every call makes progress whatever the budget.
     if (!first && nowMs() - started >= limits.budgetMs) break;
     first = false;
+    const chunkCursor = result.nextCursor ?? undefined;
+    const query = { subscriptionId: input.subscriptionId, status: 'failed' as const, from: input.from, to: input.to };
     const page = await listDeliveries(deps, tenantId, {
-      subscriptionId: input.subscriptionId,
-      status: 'failed',
-      from: input.from,
-      to: input.to,
+      ...query,
       limit: Math.min(limits.chunk, limit - seen),
-      cursor: result.nextCursor ?? undefined,
+      cursor: chunkCursor,
     });
     result.nextCursor = page.nextCursor;
-    for (const delivery of page.items) {
+    for (const [i, delivery] of page.items.entries()) {
+      const health = await deps.tables.health.get(tenantId, input.subscriptionId);
+      // At least the first slot of a call may be waited for, so a call with a spent budget still moves.
+      const maxWaitMs = Math.max(limits.budgetMs - (nowMs() - started), result.attempted === 0 ? 1_000 : 0);
+      const slot = await boundedSendWait(deps, tenantId, sub, health?.value, maxWaitMs);
+      if (!slot.reserved) {
+        // Stop before this delivery: the next call begins at it.
+        result.nextCursor =
+          i === 0 ? (chunkCursor ?? null) : await cursorAt(deps, tenantId, query, chunkCursor, delivery.id, i);
+        result.throttledUntil = new Date(nowMs() + slot.waitMs).toISOString();
+        return result;
+      }
+      if (slot.waitMs > 0) await sleep(slot.waitMs);
       seen++;
       try {
         const outcome = await runManualAttempt(deps, tenantId, delivery.id);
@@ -94,4 +121,25 @@ export async function retryFailedDeliveries(
     }
   }
   return result;
+}
+
+/**
+ * The list's cursor at `deliveryId`, which was item `index` of the chunk read from `chunkCursor`.
+ * Deliveries of the chunk retried with success no longer match `failed`, so the cursor after
+ * `index` items would now run past it: the chunk is read again to find where it stands today.
+ */
+async function cursorAt(
+  deps: OutboundDeps,
+  tenantId: string,
+  query: { subscriptionId: string; status: 'failed'; from: string; to: string },
+  chunkCursor: string | undefined,
+  deliveryId: string,
+  index: number,
+): Promise<string | null> {
+  const again = await listDeliveries(deps, tenantId, { ...query, limit: index + 1, cursor: chunkCursor });
+  const at = again.items.findIndex((item) => item.id === deliveryId);
+  // Gone meanwhile (retried by someone else): the chunk again rather than skip what follows it.
+  if (at < 0) return chunkCursor ?? null;
+  if (at === 0) return chunkCursor ?? null;
+  return (await listDeliveries(deps, tenantId, { ...query, limit: at, cursor: chunkCursor })).nextCursor;
 }

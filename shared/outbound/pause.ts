@@ -4,6 +4,7 @@ import { recordAudit } from '../audit/audit-log';
 import { type BusSender, complete, type ReceivedMessage, type Settlement } from '../bus/port';
 import { nowMs } from '../clock';
 import { ResourceNotFoundError } from '../errors/domain-error';
+import { crashPoint } from '../faults/crash-points';
 import { errorFields, logger } from '../observability/logger';
 import { newestFirstId, tenantPartition, timeBucket, timeBucketsBetween } from '../storage/keys';
 import { runAutomaticAttempt } from './attempt';
@@ -15,6 +16,7 @@ import {
   type DeliveryRecord,
   dayOf,
   deliveryKeyPrefix,
+  type ReleaseIndexRow,
   type ReleaseTask,
   releaseTaskRowKey,
   type SubscriptionRecord,
@@ -37,8 +39,25 @@ import { firstAttemptWait } from './throttle';
 
 /** Held deliveries one release message handles before it hands on to the next (bounded lock time). */
 export const RELEASE_BATCH = 20;
-/** A running release not heard from for this long is taken to have died; a new resume restarts it. */
+/**
+ * A running release not heard from for this long (and not waiting for a throttled slot) is taken to
+ * have died: a new resume, or the start sweep (`restartStaleReleases`), restarts it where it stood.
+ */
 export const RELEASE_STALE_MS = 5 * 60_000;
+/** Where a test can kill the release worker: after a delivery was sent and the progress saved. */
+export const RELEASE_CRASH_POINTS = { afterDelivery: 'outbound.release.after-delivery' } as const;
+/** The cross-tenant index of running releases (tables.ts, `outboundreleases`). */
+const RUNNING_RELEASES = 'running';
+
+function releaseIndexRowKey(tenantId: string, subscriptionId: string): string {
+  return `${tenantId}|${subscriptionId}`;
+}
+
+/** Heard from within RELEASE_STALE_MS, or waiting for a slot that is not yet due. */
+function releaseIsAlive(task: ReleaseTask, now: number): boolean {
+  const heard = Math.max(Date.parse(task.updatedAt), task.dueAt ? Date.parse(task.dueAt) : 0);
+  return task.state === 'running' && heard > now - RELEASE_STALE_MS;
+}
 /** Held deliveries are published while paused; a day earlier covers first attempts held after the pause. */
 const HOLD_LOOKBACK_MS = 86_400_000;
 /**
@@ -153,7 +172,7 @@ export async function resumeSubscription(
   let started: ReleaseTask | undefined;
   await deps.tables.tasks.update(tenantId, releaseTaskRowKey(id), (current) => {
     started = undefined;
-    if (current?.state === 'running' && Date.parse(current.updatedAt) > now - RELEASE_STALE_MS) return undefined;
+    if (current && releaseIsAlive(current, now)) return undefined;
     const at = new Date(now).toISOString();
     // A stale release is picked up where it stood; a new one starts at the pause.
     const day = current?.state === 'running' ? current.day : timeBucket(Math.max(0, fromMs), 'day');
@@ -169,8 +188,10 @@ export async function resumeSubscription(
     };
     return started;
   });
-  if (started)
+  if (started) {
+    await noteRunning(deps, tenantId, id);
     await sendRelease(bus, { v: 1, kind: 'release', tenantId, subscriptionId: id, taskId: started.taskId }, 0);
+  }
   await recordAudit(deps.audit, tenantId, {
     action: 'subscription.resumed',
     actorKeyId: caller.keyId,
@@ -178,6 +199,21 @@ export async function resumeSubscription(
     targetId: id,
     correlationId,
   });
+}
+
+/** The release's row in the running index, written before its first message (idempotent). */
+async function noteRunning(deps: OutboundDeps, tenantId: string, subscriptionId: string): Promise<void> {
+  const row: ReleaseIndexRow = { tenantId, subscriptionId };
+  await deps.tables.releases.upsert(RUNNING_RELEASES, releaseIndexRowKey(tenantId, subscriptionId), row);
+}
+
+/** The release ended: out of the running index (a leftover is dropped by the next sweep). */
+async function noteEnded(deps: OutboundDeps, tenantId: string, subscriptionId: string): Promise<void> {
+  await deps.tables.releases
+    .delete(RUNNING_RELEASES, releaseIndexRowKey(tenantId, subscriptionId))
+    .catch((error: unknown) =>
+      logger.warn('release index row not removed', { tenantId, subscriptionId, ...errorFields(error) }),
+    );
 }
 
 async function sendRelease(bus: BusSender, message: ReleaseMessage, batch: number, waitMs = 0): Promise<void> {
@@ -242,13 +278,17 @@ export async function releaseHeld(
   const task = await deps.tables.tasks.get(tenantId, key);
   if (task?.value.taskId !== taskId || task.value.state !== (recheck ? 'done' : 'running')) return complete;
   const progress = { released: task.value.released, succeeded: task.value.succeeded, day: task.value.day };
-  const save = (state: ReleaseTask['state']) =>
-    deps.tables.tasks.update(tenantId, key, (current) => {
+  const save = async (state: ReleaseTask['state'], dueAt?: string) => {
+    await deps.tables.tasks.update(tenantId, key, (current) => {
       if (current?.taskId !== taskId) return undefined;
       const at = new Date(nowMs()).toISOString();
-      if (recheck) return { ...current, ...progress, updatedAt: at };
-      return { ...current, ...progress, state, updatedAt: at, ...(state === 'running' ? {} : { finishedAt: at }) };
+      const { dueAt: _due, ...rest } = current;
+      const due = dueAt ? { dueAt } : {};
+      if (recheck) return { ...rest, ...progress, updatedAt: at, ...due };
+      return { ...rest, ...progress, state, updatedAt: at, ...due, ...(state === 'running' ? {} : { finishedAt: at }) };
     });
+    if (state !== 'running' && !recheck) await noteEnded(deps, tenantId, subscriptionId);
+  };
   // The slot reserved before the last wait (throttle.ts) belongs to the first delivery of this turn.
   let slot: string | undefined = parsed.data.slotAt;
   const { items, day } = await oldestHeld(deps, tenantId, subscriptionId, progress.day, RELEASE_BATCH);
@@ -266,8 +306,8 @@ export async function releaseHeld(
     const wait = await firstAttemptWait(deps, tenantId, sub, health?.value, slot ? { waitingUntil: slot } : undefined);
     slot = undefined;
     if (wait > 0) {
-      await save('running');
       const slotAt = new Date(nowMs() + wait).toISOString();
+      await save('running', slotAt);
       await sendRelease(bus, { ...parsed.data, slotAt }, progress.released, wait);
       return complete;
     }
@@ -300,6 +340,7 @@ export async function releaseHeld(
     // The walk only moves forward: a crash resumes at the day of the last released delivery.
     if (dayOf(id) > progress.day) progress.day = dayOf(id);
     await save('running');
+    crashPoint(RELEASE_CRASH_POINTS.afterDelivery);
   }
   progress.day = day;
   const next: ReleaseMessage = { v: 1, kind: 'release', tenantId, subscriptionId, taskId };
@@ -321,4 +362,72 @@ export async function releaseHeld(
   await save('done');
   await sendRelease(bus, { ...next, recheck: true }, progress.released, RELEASE_RECHECK_MS);
   return complete;
+}
+
+export interface ReleaseRestartResult {
+  /** Releases that had died and were started again where they stood. */
+  restarted: number;
+  /** Index rows of releases that had ended (or could not go on), removed. */
+  dropped: number;
+}
+
+/**
+ * The start sweep's hook (triggers.ts): a release whose worker died for good — its message
+ * dead-lettered or lost — leaves the subscription `resuming`, holding everything, until someone
+ * resumes again. Each release in the running index that is no longer alive (RELEASE_STALE_MS, past
+ * any slot it waits for) is claimed again under the task row's ETag with a new task id, keeping
+ * the day it stood at and its counts, and gets a new message; a message of the dead task that
+ * still turns up finds another task id and does nothing. A release whose subscription was
+ * re-paused, disabled or deleted meanwhile ends `interrupted` instead.
+ */
+export async function restartStaleReleases(deps: OutboundDeps, bus: BusSender): Promise<ReleaseRestartResult> {
+  const result: ReleaseRestartResult = { restarted: 0, dropped: 0 };
+  for await (const row of deps.tables.releases.iterate(RUNNING_RELEASES)) {
+    const { tenantId, subscriptionId } = row.value;
+    try {
+      if (await restartOne(deps, bus, tenantId, subscriptionId)) result.restarted++;
+    } catch (error) {
+      logger.warn('stale release not restarted', { tenantId, subscriptionId, ...errorFields(error) });
+    }
+  }
+  return result;
+
+  async function restartOne(d: OutboundDeps, b: BusSender, tenantId: string, id: string): Promise<boolean> {
+    const now = nowMs();
+    const key = releaseTaskRowKey(id);
+    const task = await d.tables.tasks.get(tenantId, key);
+    if (task && releaseIsAlive(task.value, now)) return false;
+    if (task?.value.state !== 'running') {
+      await noteEnded(d, tenantId, id);
+      result.dropped++;
+      return false;
+    }
+    const sub = await d.tables.subscriptions.get(tenantId, id);
+    const goesOn = sub?.value.enabled === true && (sub.value.resuming === true || sub.value.paused !== true);
+    let claimed: ReleaseTask | undefined;
+    await d.tables.tasks.update(tenantId, key, (current) => {
+      claimed = undefined;
+      // Only the task that was found dead: a resume meanwhile started another one.
+      if (current?.taskId !== task.value.taskId || releaseIsAlive(current, now)) return undefined;
+      const at = new Date(now).toISOString();
+      const { dueAt: _due, ...rest } = current;
+      if (!goesOn) return { ...rest, state: 'interrupted', updatedAt: at, finishedAt: at };
+      claimed = { ...rest, taskId: newestFirstId(now), updatedAt: at };
+      return claimed;
+    });
+    if (!goesOn) {
+      if (sub && !sub.value.enabled) await abandonResume(d, tenantId, id);
+      await noteEnded(d, tenantId, id);
+      result.dropped++;
+      return false;
+    }
+    if (!claimed) return false;
+    logger.info('stale release restarted', { tenantId, subscriptionId: id, day: claimed.day });
+    await sendRelease(
+      b,
+      { v: 1, kind: 'release', tenantId, subscriptionId: id, taskId: claimed.taskId },
+      claimed.released,
+    );
+    return true;
+  }
 }

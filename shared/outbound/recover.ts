@@ -10,6 +10,7 @@ import { changeDelivery, listDeliveries, MAX_LIST_RANGE_DAYS } from './deliverie
 import type { OutboundDeps } from './deps';
 import { FIRST_ATTEMPT_QUEUE } from './first-attempt';
 import { type RecoverTask, recoverTaskRowKey } from './tables';
+import { firstAttemptWait } from './throttle';
 
 /**
  * Recover (docs/outbound.md, "Recover"): re-send every delivery of a subscription that ended
@@ -18,7 +19,9 @@ import { type RecoverTask, recoverTaskRowKey } from './tables';
  * deduplicates it — never as a new delivery. The task rides on the first-attempt queue one page
  * at a time; the delivery row is marked with the task id before its attempt, so a redelivered
  * message never re-sends a delivery twice (a crash between the mark and the send leaves that one
- * not re-sent: at most once per task).
+ * not re-sent: at most once per task). A rate-limited subscription's re-sends reserve its send slots
+ * like first attempts (throttle.ts): one whose slot is ahead goes back on the queue, scheduled for
+ * it, with the slot and the delivery it belongs to, so a recover never sends faster than the limit.
  */
 
 /** Deliveries one recover message handles before it hands on to the next page. */
@@ -32,6 +35,9 @@ export const recoverMessageSchema = z.strictObject({
   tenantId: z.string().min(1),
   subscriptionId: z.string().min(1),
   taskId: z.string().min(1),
+  /** The send slot reserved for `deliveryId` (already marked by this task) before the message waited. */
+  slotAt: z.iso.datetime().optional(),
+  deliveryId: z.string().min(1).optional(),
 });
 export type RecoverMessage = z.infer<typeof recoverMessageSchema>;
 
@@ -179,17 +185,51 @@ export async function runRecover(
     limit: RECOVER_PAGE,
     cursor: progress.cursor ?? undefined,
   });
+  // The delivery whose slot the last wait was for: marked already, sent on that slot.
+  let waited = parsed.data.slotAt && parsed.data.deliveryId ? parsed.data : undefined;
   for (const item of page.items) {
-    let marked = false;
-    await changeDelivery(deps, tenantId, item.id, (d) => {
-      marked = false;
-      if (d.status !== 'failed' || d.recoveredBy === taskId) return undefined;
-      marked = true;
-      return { ...d, recoveredBy: taskId };
-    });
-    if (!marked) {
-      progress.skipped++;
-      continue;
+    const resumed = waited?.deliveryId === item.id ? waited : undefined;
+    if (!resumed) {
+      let marked = 'other' as 'marked' | 'mine' | 'other';
+      await changeDelivery(deps, tenantId, item.id, (d) => {
+        marked = d.recoveredBy === taskId ? 'mine' : d.status === 'failed' ? 'marked' : 'other';
+        return marked === 'marked' ? { ...d, recoveredBy: taskId } : undefined;
+      });
+      // Re-sent (or lost to a crash) by this task already, on an earlier turn of this page: counted then.
+      if (marked === 'mine') continue;
+      if (marked === 'other') {
+        progress.skipped++;
+        continue;
+      }
+    }
+    // A throttled subscription: wait for the slot on the queue, then send this one first.
+    const sub = await deps.tables.subscriptions.get(tenantId, subscriptionId);
+    if (!sub?.value.enabled) {
+      const reason = sub ? 'The subscription is disabled; enable it before retrying.' : 'The subscription was deleted.';
+      await save('interrupted', { reason });
+      return complete;
+    }
+    const health = await deps.tables.health.get(tenantId, subscriptionId);
+    const slot = resumed?.slotAt ? { waitingUntil: resumed.slotAt } : undefined;
+    waited = undefined;
+    const wait = await firstAttemptWait(deps, tenantId, sub, health?.value, slot);
+    if (wait > 0) {
+      await save('running');
+      const at = nowMs();
+      const next: RecoverMessage = {
+        v: 1,
+        kind: 'recover',
+        tenantId,
+        subscriptionId,
+        taskId,
+        slotAt: new Date(at + wait).toISOString(),
+        deliveryId: item.id,
+      };
+      await bus.send(FIRST_ATTEMPT_QUEUE, next, {
+        messageId: `recover-${taskId}-${progress.resent + progress.skipped}-w${at}`,
+        scheduledEnqueueTimeUtc: new Date(at + wait),
+      });
+      return complete;
     }
     try {
       const { status } = await runManualAttempt(deps, tenantId, item.id);
@@ -211,7 +251,8 @@ export async function runRecover(
   }
   progress.cursor = page.nextCursor;
   await save('running');
-  await bus.send(FIRST_ATTEMPT_QUEUE, parsed.data, {
+  const nextPage: RecoverMessage = { v: 1, kind: 'recover', tenantId, subscriptionId, taskId };
+  await bus.send(FIRST_ATTEMPT_QUEUE, nextPage, {
     messageId: `recover-${taskId}-${progress.resent + progress.skipped}`,
   });
   return complete;

@@ -235,6 +235,8 @@ export const releaseTaskSchema = z.object({
   /** Of those, how many ended their first attempt settled `succeeded`. */
   succeeded: z.number().int().nonnegative(),
   actorKeyId: z.string(),
+  /** A throttled release's next message is due then: not taken for dead before it (pause.ts). */
+  dueAt: z.string().optional(),
 });
 export type ReleaseTask = z.infer<typeof releaseTaskSchema>;
 
@@ -270,6 +272,14 @@ export function releaseTaskRowKey(subscriptionId: string): string {
   return `release|${subscriptionId}`;
 }
 
+/**
+ * `outboundreleases`, across tenants: PartitionKey `running`, RowKey `<tenant>|<subscription id>`,
+ * one row while a subscription's release runs (pause.ts), so the start sweep finds a release that
+ * died without reading every tenant's tasks; the release deletes it when it ends.
+ */
+export const releaseIndexSchema = z.object({ tenantId: z.string(), subscriptionId: z.string() });
+export type ReleaseIndexRow = z.infer<typeof releaseIndexSchema>;
+
 /** Shards of the two cross-tenant tables: spreads a busy day over partitions; readers fan out. */
 export const HOUSEKEEPING_SHARDS = 8;
 
@@ -291,6 +301,8 @@ export interface OutboundTables {
   tasks: TableRepository<ReleaseTask>;
   /** The same table: recover tasks (`recover|…` rows). */
   recoveries: TableRepository<RecoverTask>;
+  /** Releases running now, across tenants (the start sweep restarts one that died). */
+  releases: TableRepository<ReleaseIndexRow>;
 }
 
 export function outboundTables(account: StorageAccount): OutboundTables {
@@ -312,6 +324,7 @@ export function outboundTables(account: StorageAccount): OutboundTables {
     days: new TableRepository(account, 'deliverydays', retentionRowSchema),
     tasks: new TableRepository(account, 'outboundtasks', releaseTaskSchema),
     recoveries: new TableRepository(account, 'outboundtasks', recoverTaskSchema),
+    releases: new TableRepository(account, 'outboundreleases', releaseIndexSchema),
   };
 }
 

@@ -39,12 +39,22 @@ export function throttleRowKey(subscriptionId: string): string {
 
 /** Reserves send slots for a rate-limited subscription (the composition root builds one per process). */
 export interface SlotReserver {
-  /** The slot (epoch ms, at or after `notBefore` and now) reserved for one send of the subscription. */
-  reserve(tenantId: string, subscriptionId: string, ratePerSecond: number, notBefore: number): Promise<number>;
+  /**
+   * The slot (epoch ms, at or after `notBefore` and now) reserved for one send of the subscription.
+   * With `notAfter`, a slot later than it is answered but not reserved (the row does not move).
+   */
+  reserve(
+    tenantId: string,
+    subscriptionId: string,
+    ratePerSecond: number,
+    notBefore: number,
+    notAfter?: number,
+  ): Promise<number>;
 }
 
 interface Waiter {
   notBefore: number;
+  notAfter?: number | undefined;
   resolve(slot: number): void;
   reject(error: unknown): void;
 }
@@ -64,11 +74,17 @@ export class SlotReservations implements SlotReserver {
     this.rows = new TableRepository(account, tableName, throttleRowSchema);
   }
 
-  reserve(tenantId: string, subscriptionId: string, ratePerSecond: number, notBefore: number): Promise<number> {
+  reserve(
+    tenantId: string,
+    subscriptionId: string,
+    ratePerSecond: number,
+    notBefore: number,
+    notAfter?: number,
+  ): Promise<number> {
     const key = `${tenantId}\n${subscriptionId}`;
     return new Promise<number>((resolve, reject) => {
       const list = this.waiting.get(key) ?? [];
-      list.push({ notBefore, resolve, reject });
+      list.push({ notBefore, notAfter, resolve, reject });
       this.waiting.set(key, list);
       if (!this.writing.has(key)) void this.flush(key, tenantId, subscriptionId, ratePerSecond);
     });
@@ -91,9 +107,11 @@ export class SlotReservations implements SlotReserver {
           const now = nowMs();
           let tat = current?.tat ?? 0;
           slots = batch.map((w) => {
-            const slot = Math.max(now, tat, w.notBefore);
-            tat = slot + spacing;
-            return Math.ceil(slot);
+            const slot = Math.ceil(Math.max(now, tat, w.notBefore));
+            // Too late for this caller: answered, not reserved, so the slot stays for someone else.
+            if (w.notAfter !== undefined && slot > w.notAfter) return slot;
+            tat = Math.max(now, tat, w.notBefore) + spacing;
+            return slot;
           });
           return { tat };
         },
@@ -146,6 +164,31 @@ export async function firstAttemptWait(
   const wait = Math.max(0, slot - now);
   if (wait > 0) await countControl(deps, tenantId, sub.rowKey, 'throttled');
   return wait;
+}
+
+/**
+ * The wait before a manual send that must not wait past `maxWaitMs` (bulk retry, inside an HTTP
+ * call): `reserved` with the wait on a slot reserved for it (0: send now), or not reserved when the
+ * subscription's next slot (or its 429 slowdown) is further away — then `waitMs` says how far, the
+ * row does not move, and the caller stops.
+ */
+export async function boundedSendWait(
+  deps: OutboundDeps,
+  tenantId: string,
+  sub: { rowKey: string; value: SubscriptionRecord },
+  health: EndpointHealthRecord | undefined,
+  maxWaitMs: number,
+): Promise<{ reserved: boolean; waitMs: number }> {
+  const now = nowMs();
+  const slowUntil = slowUntilOf(health);
+  const limit = sub.value.rateLimitPerSecond;
+  const latest = now + Math.max(0, maxWaitMs);
+  const at =
+    limit && deps.throttle ? await deps.throttle.reserve(tenantId, sub.rowKey, limit, slowUntil, latest) : slowUntil;
+  const waitMs = Math.max(0, at - now);
+  if (at > latest) return { reserved: false, waitMs };
+  if (waitMs > 0) await countControl(deps, tenantId, sub.rowKey, 'throttled');
+  return { reserved: true, waitMs };
 }
 
 /**

@@ -13,7 +13,7 @@ import {
   sendSlotInputSchema,
   throttledDeliveryOrchestrator,
 } from './orchestrator';
-import { isReleaseMessage, releaseHeld } from './pause';
+import { isReleaseMessage, releaseHeld, restartStaleReleases } from './pause';
 import { isRecoverMessage, runRecover } from './recover';
 import { purgeExpiredDeliveries } from './retention';
 import { durableStarter } from './starter';
@@ -71,9 +71,14 @@ export async function firstAttemptDeadLetter(message: ReceivedMessage, bindings:
   return startDeadLetteredFirstAttempt(outboundDeps(), message, durableStarter(client));
 }
 
-/** Starts deliveries whose orchestration was never confirmed started (shared/outbound/sweep). */
+/**
+ * Starts deliveries whose orchestration was never confirmed started (shared/outbound/sweep), and
+ * restarts the release of a resumed subscription whose worker died (shared/outbound/pause.ts).
+ */
 export async function startSweep(context: Parameters<typeof df.getClient>[0]): Promise<void> {
-  await startWaitingDeliveries(outboundDeps(), durableStarter(df.getClient(context)));
+  const deps = outboundDeps();
+  await startWaitingDeliveries(deps, durableStarter(df.getClient(context)));
+  await restartStaleReleases(deps, processBus());
 }
 
 /** Purges outbound events, deliveries and attempts past OUTBOUND_RETENTION_DAYS. */

@@ -223,6 +223,9 @@ describe('the console page in Chromium', () => {
 
     // Dashboard: change cards, one donut slice per failing type, five trend lines, codes, failures.
     expect(await count(page, '#change-cards .card')).toBe(6);
+    expect(await text(page, '#change-cards [data-controls]')).toMatch(
+      /^\d+ deliveries held, \d+ throttled, \d+ inbound events held$/,
+    );
     const failingTypes = ['inbound_webhook', 'outbound_webhook', 'prebuilt_integration'];
     for (const type of failingTypes) expect(await count(page, `#donut .slice[data-type="${type}"]`), type).toBe(1);
     const slices = await count(page, '#donut .slice');

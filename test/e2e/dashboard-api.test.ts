@@ -35,6 +35,9 @@ describe('GET /api/v1/dashboard', () => {
       'custom_event',
     ]);
     expect(res.json.trends).toHaveLength(30 * 5);
+    // A new tenant: nothing held or throttled, one point per day.
+    expect(res.json.controls).toEqual({ held: 0, throttled: 0, inboundHeld: 0 });
+    expect(res.json.controlTrends).toHaveLength(30);
     const filtered = await get('/api/v1/dashboard?days=2&types=custom_event');
     expect(filtered.json.trends).toHaveLength(2);
     for (const bad of ['days=0', 'days=91', 'days=x', 'types=nope', 'other=1']) {

@@ -60,6 +60,10 @@ describe('a paused inbound webhook', () => {
     const again = await signedPost(id, secret, body(1));
     expect(again.status).toBe(200);
     expect(again.json).toMatchObject({ duplicate: true, eventId: eventIds[0] });
+    // Counted once each on the dashboard (the duplicate is not a new held event).
+    const board = await api('GET', '/api/v1/dashboard?days=2');
+    expect(board.status).toBe(200);
+    expect(board.json.controls).toEqual({ held: 0, throttled: 0, inboundHeld: 3 });
 
     for (const eventId of eventIds) {
       const event = await api('GET', `/api/v1/events/${eventId}`);

@@ -48,6 +48,10 @@ describe('a paused subscription on the local host', () => {
     const held = await call(host.baseUrl, 'GET', `/api/v1/deliveries?subscriptionId=${id}&status=held`, { key });
     expect((held.json.items as unknown[]).length).toBe(5);
     expect(r.received).toEqual([]);
+    // The dashboard counts them, exactly, beside the transactions (two days: a run across midnight).
+    const board = await call(host.baseUrl, 'GET', '/api/v1/dashboard?days=2', { key });
+    expect(board.status).toBe(200);
+    expect(board.json.controls).toEqual({ held: 5, throttled: 0, inboundHeld: 0 });
 
     const resumed = await call(host.baseUrl, 'POST', `/api/v1/subscriptions/${id}/resume`, { key });
     expect(resumed.status).toBe(200);

@@ -127,6 +127,65 @@ function makeTransactions(): Made[] {
   return out;
 }
 
+/** Held and throttled outcomes (not transactions) counted as the outbound and inbound controls do. */
+interface MadeControl {
+  at: number;
+  type: IntegrationType;
+  outcome: 'held' | 'throttled';
+  by: number;
+}
+
+function makeControls(): MadeControl[] {
+  const rnd = prng(89);
+  const out: MadeControl[] = [];
+  const start = TODAY - (2 * DAYS + 1) * DAY;
+  for (let i = 0; i < 120; i++) {
+    const r = rnd();
+    // Outbound: held (a publish holds several at once) or throttled; inbound: held events.
+    const [type, outcome]: [IntegrationType, 'held' | 'throttled'] =
+      r < 0.35
+        ? ['outbound_webhook', 'held']
+        : r < 0.7
+          ? ['outbound_webhook', 'throttled']
+          : ['inbound_webhook', 'held'];
+    out.push({ at: start + Math.floor(rnd() * (NOW - start)), type, outcome, by: 1 + Math.floor(rnd() * 3) });
+  }
+  // Either side of the current period's first midnight.
+  out.push({ at: TODAY - DAYS * DAY + DAY - 1, type: 'inbound_webhook', outcome: 'held', by: 1 });
+  out.push({ at: TODAY - (DAYS - 1) * DAY - 1, type: 'outbound_webhook', outcome: 'held', by: 4 });
+  return out;
+}
+
+/** What the dashboard should say of `list` on [from, to): held, throttled, inbound held. */
+function controlsOf(list: MadeControl[], from: number, to: number) {
+  const mine = list.filter((c) => c.at >= from && c.at < to);
+  const sum = (pick: (c: MadeControl) => boolean) => mine.filter(pick).reduce((n, c) => n + c.by, 0);
+  return {
+    held: sum((c) => c.type === 'outbound_webhook' && c.outcome === 'held'),
+    throttled: sum((c) => c.type === 'outbound_webhook' && c.outcome === 'throttled'),
+    inboundHeld: sum((c) => c.type !== 'outbound_webhook' && c.outcome === 'held'),
+  };
+}
+
+async function countControls(
+  counters: Array<Pick<Counters, 'increment'>>,
+  tenantId: string,
+  list: MadeControl[],
+  clock: ManualClock,
+) {
+  const writes: Promise<void>[] = [];
+  list.forEach((c, i) => {
+    clock.set(c.at);
+    writes.push(
+      counters[i % counters.length]!.increment(
+        { tenantId, integrationType: c.type, integrationId: `x${i % 4}`, outcome: c.outcome, code: '-' },
+        c.by,
+      ),
+    );
+  });
+  await Promise.all(writes);
+}
+
 let restore: (() => void) | undefined;
 afterEach(() => restore?.());
 
@@ -234,6 +293,42 @@ describe('dashboard (Azurite, virtual clock)', () => {
     expect(detail.lastSeen).toBe(new Date(lastOfGroup).toISOString());
   });
 
+  it('counts held, throttled and inbound held exactly per day and period, apart from the transactions', async () => {
+    const { tx, dash } = freshDeps();
+    const clock = new ManualClock(0);
+    restore = installClock(clock);
+    const made = makeTransactions().slice(0, 60);
+    const controls = makeControls();
+    const writes: Promise<void>[] = [];
+    made.forEach((t, i) => {
+      clock.set(t.at);
+      writes.push(countTransaction(tx[i % 2]!, t));
+    });
+    await Promise.all(writes);
+    await countControls(
+      tx.map((x) => x.counters),
+      'tenant-dash',
+      controls,
+      clock,
+    );
+    clock.set(NOW);
+    const result = await buildDashboard(dash, 'tenant-dash', { days: DAYS }, NOW);
+
+    const curFrom = TODAY - (DAYS - 1) * DAY;
+    expect(result.controls).toEqual(controlsOf(controls, curFrom, NOW + 1));
+    expect(result.controlTrends.map((p) => p.date)).toEqual(
+      Array.from({ length: DAYS }, (_, i) => new Date(curFrom + i * DAY).toISOString().slice(0, 10)),
+    );
+    for (const point of result.controlTrends) {
+      const dayStart = Date.parse(`${point.date}T00:00:00Z`);
+      expect(point, point.date).toEqual({ date: point.date, ...controlsOf(controls, dayStart, dayStart + DAY) });
+    }
+    // Not transactions: the tiles count only the transactions made.
+    const inCur = made.filter((t) => t.at >= curFrom && t.at <= NOW);
+    expect(result.totals.succeeded).toBe(inCur.filter((t) => t.ok).length);
+    expect(result.totals.failed).toBe(inCur.filter((t) => !t.ok).length);
+  });
+
   it('reads as many rows for a period at twice the volume and variety (summaries and capped groups)', async () => {
     const CAP = 20;
     const { tx, dash, tables, groups } = freshDeps(CAP);
@@ -254,6 +349,10 @@ describe('dashboard (Azurite, virtual clock)', () => {
       });
       await Promise.all(writes);
     }
+    // Held and throttled work, twice over for the big tenant: counted in the same summary rows.
+    const controlCounters = tx.map((x) => x.counters);
+    await countControls(controlCounters, 'tenant-small', makeControls(), clock);
+    for (let rep = 0; rep < 2; rep++) await countControls(controlCounters, 'tenant-big', makeControls(), clock);
     clock.set(NOW);
 
     // Rows read, counted where every read goes through: `list` of each table the dashboard holds.
@@ -284,6 +383,12 @@ describe('dashboard (Azurite, virtual clock)', () => {
 
     expect(b.dashboard.totals.succeeded).toBe(2 * a.dashboard.totals.succeeded);
     expect(b.dashboard.totals.failed).toBe(2 * a.dashboard.totals.failed);
+    expect(a.dashboard.controls.held + a.dashboard.controls.throttled).toBeGreaterThan(0);
+    expect(b.dashboard.controls).toEqual({
+      held: 2 * a.dashboard.controls.held,
+      throttled: 2 * a.dashboard.controls.throttled,
+      inboundHeld: 2 * a.dashboard.controls.inboundHeld,
+    });
     // The detailed counters are never read; the summaries are the same rows at either volume
     // (2 × DAYS days × the two writers' shards at most), and the groups are capped.
     expect(a.counters + b.counters).toBe(0);
@@ -321,6 +426,8 @@ describe('dashboard (Azurite, virtual clock)', () => {
     expect(result.byType).toHaveLength(5);
     expect(result.trends).toHaveLength(5);
     expect(result.failures).toEqual([]);
+    expect(result.controls).toEqual({ held: 0, throttled: 0, inboundHeld: 0 });
+    expect(result.controlTrends).toEqual([{ date: '2026-03-10', held: 0, throttled: 0, inboundHeld: 0 }]);
   });
 
   it('refuses an out-of-range period and an unknown failure id without reading anything else', async () => {

@@ -5,6 +5,7 @@ import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
 import type { BusSender, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
+import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { getDelivery, listDeliveries } from '../../shared/outbound/deliveries';
 import type { OutboundDeps } from '../../shared/outbound/deps';
@@ -12,8 +13,11 @@ import { type FirstAttemptMessage, queueStarter, runFirstAttempt } from '../../s
 import {
   pauseSubscription,
   RELEASE_BATCH,
+  RELEASE_CRASH_POINTS,
+  RELEASE_STALE_MS,
   type ReleaseMessage,
   releaseHeld,
+  restartStaleReleases,
   resumeSubscription,
 } from '../../shared/outbound/pause';
 import { publishToSubscribers } from '../../shared/outbound/publish';
@@ -255,6 +259,90 @@ describe('a paused subscription', () => {
       const seconds = arrivals.map((at) => Math.floor(at / 1000));
       expect(new Set(seconds).size).toBe(3);
       expect((await getSubscription(d, who.tenantId, sub.id)).release).toMatchObject({ state: 'done', released: 3 });
+    } finally {
+      restore();
+    }
+  });
+
+  it('a release whose worker died mid-way is restarted by the start sweep where it stood, once stale', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 6, 1, 9));
+    const restore = installClock(clock);
+    class Crash extends Error {}
+    setCrashHandler((name) => {
+      throw new Crash(name);
+    });
+    try {
+      const d = deps();
+      const { r, who, subId } = await pausedSubscription(d);
+      const eventIds = await publishTickets(d, who.tenantId, 5, recordingBus());
+      const bus = recordingBus();
+      await resumeSubscription(d, who, subId, 'c3', bus);
+      // The worker dies after the second delivery; its message is dead-lettered, never seen again.
+      armCrashPoint(RELEASE_CRASH_POINTS.afterDelivery, 2);
+      await expect(releaseHeld(d, { body: bus.sent[0]!.body }, noOrchestrations, bus)).rejects.toBeInstanceOf(Crash);
+      disarmCrashPoints();
+      expect(r.received).toHaveLength(2);
+      const ours = (b: ReturnType<typeof recordingBus>) =>
+        b.sent.filter((m) => (m.body as ReleaseMessage).tenantId === who.tenantId);
+
+      // Heard from just now: alive, left alone.
+      const sweepBus = recordingBus();
+      await restartStaleReleases(d, sweepBus);
+      expect(ours(sweepBus)).toEqual([]);
+      expect(await getSubscription(d, who.tenantId, subId)).toMatchObject({
+        release: { state: 'running', released: 2 },
+      });
+
+      clock.advance(RELEASE_STALE_MS + 1_000);
+      await restartStaleReleases(d, sweepBus);
+      expect(ours(sweepBus)).toHaveLength(1);
+      const restarted = ours(sweepBus)[0]!.body as ReleaseMessage;
+      expect(restarted.taskId).not.toBe((bus.sent[0]!.body as ReleaseMessage).taskId);
+      // A second sweep while the restarted release is fresh starts nothing more.
+      await restartStaleReleases(d, sweepBus);
+      expect(ours(sweepBus)).toHaveLength(1);
+      // The dead task's message turning up late does nothing.
+      await releaseHeld(d, { body: bus.sent[0]!.body }, noOrchestrations, bus);
+      expect(r.received).toHaveLength(2);
+
+      const drain = recordingBus();
+      drain.sent.push(ours(sweepBus)[0]!);
+      await drainReleases(d, drain);
+      // Each delivery once, in publication order: the restart went on from where the dead one stood.
+      expect(r.received.map((w) => (JSON.parse(w.body) as { eventId: string }).eventId)).toEqual(eventIds);
+      expect(await getSubscription(d, who.tenantId, subId)).toMatchObject({
+        paused: false,
+        release: { state: 'done', released: 5, succeeded: 5 },
+      });
+      // Ended: out of the running index, so later sweeps read nothing of it.
+      clock.advance(RELEASE_STALE_MS + 1_000);
+      const after = recordingBus();
+      await restartStaleReleases(d, after);
+      expect(ours(after)).toEqual([]);
+    } finally {
+      disarmCrashPoints();
+      restore();
+    }
+  });
+
+  it('a dead release of a subscription paused again meanwhile ends interrupted instead of restarting', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 6, 2, 9));
+    const restore = installClock(clock);
+    try {
+      const d = deps();
+      const { r, who, subId } = await pausedSubscription(d);
+      await publishTickets(d, who.tenantId, 2, recordingBus());
+      await resumeSubscription(d, who, subId, 'c3', recordingBus()); // its message is lost
+      await pauseSubscription(d, who, subId, 'c4');
+      clock.advance(RELEASE_STALE_MS + 1_000);
+      const sweepBus = recordingBus();
+      await restartStaleReleases(d, sweepBus);
+      expect(sweepBus.sent.filter((m) => (m.body as ReleaseMessage).tenantId === who.tenantId)).toEqual([]);
+      expect(r.received).toEqual([]);
+      expect(await getSubscription(d, who.tenantId, subId)).toMatchObject({
+        paused: true,
+        release: { state: 'interrupted' },
+      });
     } finally {
       restore();
     }

@@ -5,7 +5,12 @@ import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
 import { generateFernetKey } from '../../shared/crypto/fernet';
 import { networkPolicyFromSettings } from '../../shared/net/guard';
 import type { OutboundDeps } from '../../shared/outbound/deps';
-import { outboundTables, retentionRowSchema, startMarkerSchema } from '../../shared/outbound/tables';
+import {
+  outboundTables,
+  releaseIndexSchema,
+  retentionRowSchema,
+  startMarkerSchema,
+} from '../../shared/outbound/tables';
 import type { StorageAccount } from '../../shared/storage/connection';
 import { TableRepository } from '../../shared/storage/table-repository';
 
@@ -27,6 +32,7 @@ export function isolatedOutboundDeps(
       ...outboundTables(account),
       starts: new TableRepository(account, `deliverystarts${suffix}`, startMarkerSchema),
       days: new TableRepository(account, `deliverydays${suffix}`, retentionRowSchema),
+      releases: new TableRepository(account, `outboundreleases${suffix}`, releaseIndexSchema),
     },
     audit: auditTable(account),
     cipher: createCredentialCipher(async () => key),
