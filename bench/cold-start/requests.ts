@@ -20,7 +20,8 @@ import { appEntries } from './measure';
  * process; cases alternate so machine noise hits all alike; medians of BENCH_COLD_RUNS (7).
  * Target: each case at most 5× the hello world.
  * With BENCH_COLD_MODULES=1, one more process per case (under V8's coverage, not timed) lists the
- * app's modules by folder and the packages its first call evaluated beyond the load.
+ * app's modules by folder and the packages its first call evaluated beyond the load (`all`: and
+ * every module by name).
  *
  *   node dist/bench/cold-start/requests.js
  */
@@ -177,10 +178,12 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
-    if (process.env.BENCH_COLD_MODULES === '1') {
+    const listing = process.env.BENCH_COLD_MODULES;
+    if (listing === '1' || listing === 'all') {
       for (const c of cases.slice(1)) {
         const listed = once(await c.spec(), c.files, true).firstCall;
         if (listed) process.stdout.write(`${modulesLine(c.name, listed)}\n`);
+        if (listed && listing === 'all') process.stdout.write(`${listed.modules.map((m) => `  ${m}`).join('\n')}\n`);
       }
     }
   } finally {
