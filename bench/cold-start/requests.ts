@@ -30,7 +30,10 @@ const FIRST_CALL = join(__dirname, 'first-call.js');
 const HELLO_WORLD = join(__dirname, 'hello-world-app.js');
 
 function once(spec: FirstCallSpec, files: string[], modules = false): FirstCallReport {
-  const args = [FIRST_CALL, ...(modules ? ['--modules'] : []), JSON.stringify(spec), ...files];
+  // BENCH_COLD_PROFILE=<dir>: the listing processes also write a V8 CPU profile there (Node's --cpu-prof).
+  const profileDir = modules ? process.env.BENCH_COLD_PROFILE : undefined;
+  const node = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const args = [...node, FIRST_CALL, ...(modules ? ['--modules'] : []), JSON.stringify(spec), ...files];
   const child = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (child.status !== 0) throw new Error(`${spec.function} failed:\n${child.stderr}`);
   return JSON.parse(child.stdout) as FirstCallReport;
