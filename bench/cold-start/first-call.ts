@@ -1,6 +1,9 @@
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { installFunctionsCore } from '../../local/functions-core-shim';
 import { FunctionRegistry } from '../../local/registry';
+import { type Coverage, evaluatedModules, packagesLoadedSince, post } from './coverage';
 
 /**
  * One cold request in a fresh process (run by bench/cold-start/measure.ts, "requests" mode): the
@@ -12,6 +15,10 @@ import { FunctionRegistry } from '../../local/registry';
  *   node first-call.js <spec JSON> <entry.js …>
  * spec: { function, http?: { method, url, headers, params, body? }, queue?: { body, messageId } }
  * Prints one JSON line: load, first call, their sum, CPU time and what the call answered.
+ *
+ * With `--modules` first, the process runs under V8's precise coverage (slower, so its times are
+ * not comparable) and the report also lists the app's modules and the npm packages the first
+ * call evaluated beyond the load: what a trim of the first invocation looks for.
  */
 export interface FirstCallSpec {
   function: string;
@@ -34,6 +41,8 @@ export interface FirstCallReport {
   cpuMs: number;
   /** HTTP status, or the queue settlement's kind. */
   answer: string;
+  /** Only with --modules: the app's modules and the packages the first call evaluated, not the load. */
+  firstCall?: { modules: string[]; packages: string[] };
 }
 
 function answerOf(result: unknown): string {
@@ -43,15 +52,28 @@ function answerOf(result: unknown): string {
 }
 
 async function main(): Promise<void> {
-  const [specText = '{}', ...files] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const listing = args[0] === '--modules';
+  const [specText = '{}', ...files] = listing ? args.slice(1) : args;
   const spec = JSON.parse(specText) as FirstCallSpec;
   const registry = new FunctionRegistry();
   installFunctionsCore(registry, () => undefined);
+  const session = listing ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    post(session, 'Profiler.enable');
+    post(session, 'Profiler.startPreciseCoverage', { callCount: true, detailed: false });
+  }
+  const dist = join(__dirname, '..', '..');
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   for (const file of files) require(file);
   await registry.runHooks('appStart', { hookData: {}, appHookData: {} });
   const loaded = performance.now();
+  const atLoad = session
+    ? new Set(evaluatedModules(post<Coverage>(session, 'Profiler.takePreciseCoverage'), dist))
+    : undefined;
+
   const fn = registry.get(spec.function);
   if (!fn) throw new Error(`no function ${spec.function}`);
   // The library and the host's invocation helpers load after the measured load, as in load-once.ts
@@ -89,9 +111,21 @@ async function main(): Promise<void> {
     }
     return undefined;
   };
+  // The invocation helpers above are the harness's, not the app's: their packages are not counted.
+  const harness = new Set(Object.keys(require.cache));
   const result = await invoke();
   const finished = performance.now();
   const cpu = process.cpuUsage(cpuBefore);
+  // Taking coverage resets its counts, so this take holds what ran since the load (filtered anyway).
+  const firstCall =
+    session && atLoad
+      ? {
+          modules: evaluatedModules(post<Coverage>(session, 'Profiler.takePreciseCoverage'), dist).filter(
+            (m) => !atLoad.has(m),
+          ),
+          packages: packagesLoadedSince(harness),
+        }
+      : undefined;
   // A repeat is a duplicate delivery or a redelivered message: the same reads, close enough.
   await invoke();
   const warmCallMs = performance.now() - finished;
@@ -102,6 +136,7 @@ async function main(): Promise<void> {
     totalMs: finished - started,
     cpuMs: (cpu.user + cpu.system) / 1000,
     answer: answerOf(result),
+    ...(firstCall ? { firstCall } : {}),
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
   // Open sockets and timers of the app must not keep a measured process alive.

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { installFunctionsCore } from '../../local/functions-core-shim';
 import { FunctionRegistry } from '../../local/registry';
+import { type Coverage, evaluatedModules, packageOf, packagesLoadedSince, post } from './coverage';
 
 /**
  * One cold start in a fresh process (run by bench/cold-start/measure.ts): the registry shim stands
@@ -30,11 +31,6 @@ export interface LoadReport {
   profile?: Array<{ group: string; ms: number }>;
   /** The app's modules evaluated by the load, as source paths ("shared/clock/index.ts"; only with --modules). */
   modules?: string[];
-}
-
-function packageOf(file: string): string | undefined {
-  const match = /[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(file);
-  return match?.[1]?.replace('\\', '/');
 }
 
 interface ProfileNode {
@@ -101,46 +97,6 @@ function layoutOf(): LoadReport['layout'] {
   return rejected ? 'bundle, code cache rejected' : 'bundle, code cache used';
 }
 
-function post<T>(session: Session, method: string, params?: object): T {
-  let result: T | undefined;
-  let failure: Error | null = null;
-  // An in-process session answers synchronously.
-  session.post(method, params, (error, value) => {
-    failure = error;
-    result = value as T;
-  });
-  if (failure) throw failure;
-  return result as T;
-}
-
-interface Coverage {
-  result: Array<{ url: string; functions: Array<{ functionName: string; ranges: Array<{ count: number }> }> }>;
-}
-
-const APP_MODULE = /^(shared|functions)\/.+\.ts$/;
-
-/**
- * The app's modules whose top-level code ran. In dist/app-bundle.js a module's initialiser is a
- * function named after its source path, run at most once, so a call count above zero means the
- * module was evaluated. Without the bundle (one file per module) every module is its own file in
- * require.cache.
- */
-function evaluatedModules(coverage: Coverage, dist: string): string[] {
-  const found = new Set<string>();
-  for (const script of coverage.result) {
-    for (const fn of script.functions) {
-      if (APP_MODULE.test(fn.functionName) && (fn.ranges[0]?.count ?? 0) > 0) found.add(fn.functionName);
-    }
-  }
-  if (!Object.keys(require.cache).some((file) => /[\\/]app-bundle-loader\.js$/.test(file))) {
-    for (const file of Object.keys(require.cache)) {
-      const relative = file.startsWith(dist) ? file.slice(dist.length + 1).replaceAll('\\', '/') : '';
-      if (/^(shared|functions)\/.+\.js$/.test(relative)) found.add(relative.replace(/\.js$/, '.ts'));
-    }
-  }
-  return [...found].sort();
-}
-
 const args = process.argv.slice(2);
 const profiling = args[0] === '--profile';
 const listingModules = args[0] === '--modules';
@@ -171,16 +127,11 @@ const modules =
   session && listingModules
     ? evaluatedModules(post<Coverage>(session, 'Profiler.takePreciseCoverage'), join(__dirname, '..', '..'))
     : undefined;
-const packages = new Set<string>();
-for (const file of Object.keys(require.cache)) {
-  const name = before.has(file) ? undefined : packageOf(file);
-  if (name) packages.add(name);
-}
 const report: LoadReport = {
   loadMs,
   cpuMs: (cpu.user + cpu.system) / 1000,
   functions: registry.functions.size,
-  packages: [...packages].sort(),
+  packages: packagesLoadedSince(before),
   layout: layoutOf(),
   ...(profile ? { profile } : {}),
   ...(modules ? { modules } : {}),

@@ -19,6 +19,9 @@ import { appEntries } from './measure';
  * load alone no longer tells what a cold instance costs. One in-memory Azurite serves every
  * process; cases alternate so machine noise hits all alike; medians of BENCH_COLD_RUNS (7).
  * Target: each case at most 5× the hello world.
+ * With BENCH_COLD_MODULES=1, one more process per case (under V8's coverage, not timed) lists the
+ * app's modules by folder and the packages its first call evaluated beyond the load (`all`: and
+ * every module by name).
  *
  *   node dist/bench/cold-start/requests.js
  */
@@ -26,8 +29,12 @@ const root = resolve(__dirname, '..', '..', '..');
 const FIRST_CALL = join(__dirname, 'first-call.js');
 const HELLO_WORLD = join(__dirname, 'hello-world-app.js');
 
-function once(spec: FirstCallSpec, files: string[]): FirstCallReport {
-  const child = spawnSync(process.execPath, [FIRST_CALL, JSON.stringify(spec), ...files], { encoding: 'utf8' });
+function once(spec: FirstCallSpec, files: string[], modules = false): FirstCallReport {
+  // BENCH_COLD_PROFILE=<dir>: the listing processes also write a V8 CPU profile there (Node's --cpu-prof).
+  const profileDir = modules ? process.env.BENCH_COLD_PROFILE : undefined;
+  const node = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const args = [...node, FIRST_CALL, ...(modules ? ['--modules'] : []), JSON.stringify(spec), ...files];
+  const child = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (child.status !== 0) throw new Error(`${spec.function} failed:\n${child.stderr}`);
   return JSON.parse(child.stdout) as FirstCallReport;
 }
@@ -35,6 +42,21 @@ function once(spec: FirstCallSpec, files: string[]): FirstCallReport {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** What a first call evaluated: module count by folder, largest first, then the packages. */
+function modulesLine(name: string, listed: { modules: string[]; packages: string[] }): string {
+  const byFolder = new Map<string, number>();
+  for (const m of listed.modules) {
+    const folder = /^(shared\/[^/]+|functions)\//.exec(m)?.[1] ?? m;
+    byFolder.set(folder, (byFolder.get(folder) ?? 0) + 1);
+  }
+  const folders = [...byFolder]
+    .sort((a, b) => b[1] - a[1])
+    .map(([f, n]) => `${f} ${n}`)
+    .join(', ');
+  const packages = listed.packages.length ? listed.packages.join(', ') : 'none';
+  return `${name}: first call evaluated ${listed.modules.length} modules (${folders}); packages: ${packages}`;
 }
 
 async function main(): Promise<void> {
@@ -159,6 +181,14 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
+    const listing = process.env.BENCH_COLD_MODULES;
+    if (listing === '1' || listing === 'all') {
+      for (const c of cases.slice(1)) {
+        const listed = once(await c.spec(), c.files, true).firstCall;
+        if (listed) process.stdout.write(`${modulesLine(c.name, listed)}\n`);
+        if (listed && listing === 'all') process.stdout.write(`${listed.modules.map((m) => `  ${m}`).join('\n')}\n`);
+      }
+    }
   } finally {
     await azurite.stop();
   }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { nowMs } from '../clock';
 import { type SopStep, stepSchema } from '../sops/api-schemas';
 import { AlreadyExistsError } from '../storage/errors';
+import type { Stored } from '../storage/table-repository';
 import { agentDeps } from './deps';
 import { type AgentRunRecord, type AgentTables, type RunStatus, type StepProgress, stepProgressSchema } from './tables';
 
@@ -44,7 +45,22 @@ export function toolCallStep(runId: string, stepIndex: number): string {
 const stepsSchema = z.array(stepSchema);
 const progressSchema = z.array(stepProgressSchema);
 
-function toRun(tenantId: string, id: string, record: AgentRunRecord): AgentRun {
+/**
+ * The row each run object was built from, kept beside it rather than on it: the run stays plain
+ * data for views and tests, and `updateAgentRun(…, known)` can start its read-modify-write from
+ * this row's ETag instead of reading the row again (docs/pipeline.md, "Storage operations per
+ * event"). A WeakMap, so a run nobody holds takes its row with it.
+ */
+const rowOfRun = new WeakMap<AgentRun, Stored<AgentRunRecord>>();
+
+function toRun(tenantId: string, id: string, stored: Stored<AgentRunRecord>): AgentRun {
+  const run = runOf(tenantId, id, stored.value);
+  // Azurite's batch answers carry no ETag; a row without one is simply read again on update.
+  if (stored.etag) rowOfRun.set(run, stored);
+  return run;
+}
+
+function runOf(tenantId: string, id: string, record: AgentRunRecord): AgentRun {
   return {
     id,
     tenantId,
@@ -82,8 +98,8 @@ export async function createAgentRun(input: NewRun): Promise<{ run: AgentRun; cr
     updatedAt: at,
   };
   try {
-    await tables().runs.insert(input.tenantId, id, record);
-    return { run: toRun(input.tenantId, id, record), created: true };
+    const stored = await tables().runs.insert(input.tenantId, id, record);
+    return { run: toRun(input.tenantId, id, stored), created: true };
   } catch (error) {
     if (!(error instanceof AlreadyExistsError)) throw error;
     const existing = await loadAgentRun(input.tenantId, id);
@@ -94,7 +110,7 @@ export async function createAgentRun(input: NewRun): Promise<{ run: AgentRun; cr
 
 export async function loadAgentRun(tenantId: string, id: string): Promise<AgentRun | undefined> {
   const row = await tables().runs.get(tenantId, id);
-  return row ? toRun(tenantId, id, row.value) : undefined;
+  return row ? toRun(tenantId, id, row) : undefined;
 }
 
 export class AgentRunMissingError extends Error {
@@ -119,32 +135,42 @@ function bounded(progress: StepProgress): StepProgress {
 
 /**
  * Record one step's progress and, optionally, the run's status (ETag read-modify-write: the
- * approval API and the stages may touch one run at the same moment).
+ * approval API and the stages may touch one run at the same moment). `known` is the run as this
+ * caller loaded or last updated it: the write then starts from that row's ETag without reading it
+ * again, and a row changed since loses the ETag race and is re-read, so nothing is overwritten.
+ * The answer is the run as written, to pass as `known` to the caller's next update.
  */
 export async function updateAgentRun(
   tenantId: string,
   id: string,
   change: { stepIndex?: number; step?: StepProgress; status?: RunStatus },
+  known?: AgentRun,
 ): Promise<AgentRun> {
-  const stored = await tables().runs.update(tenantId, id, (current) => {
-    if (!current) return undefined;
-    const progress = progressSchema.parse(JSON.parse(current.progress));
-    if (change.stepIndex !== undefined && change.step) {
-      // A step's approval stays on it after the call runs, so the run still shows who let it run.
-      const approvalId = progress[change.stepIndex]?.approvalId;
-      progress[change.stepIndex] = bounded({
-        ...(approvalId ? { approvalId } : {}),
-        ...change.step,
-        at: new Date(nowMs()).toISOString(),
-      });
-    }
-    return {
-      ...current,
-      progress: JSON.stringify(progress),
-      ...(change.status ? { status: change.status } : {}),
-      updatedAt: new Date(nowMs()).toISOString(),
-    };
-  });
+  const row = known && known.id === id && known.tenantId === tenantId ? rowOfRun.get(known) : undefined;
+  const stored = await tables().runs.update(
+    tenantId,
+    id,
+    (current) => {
+      if (!current) return undefined;
+      const progress = progressSchema.parse(JSON.parse(current.progress));
+      if (change.stepIndex !== undefined && change.step) {
+        // A step's approval stays on it after the call runs, so the run still shows who let it run.
+        const approvalId = progress[change.stepIndex]?.approvalId;
+        progress[change.stepIndex] = bounded({
+          ...(approvalId ? { approvalId } : {}),
+          ...change.step,
+          at: new Date(nowMs()).toISOString(),
+        });
+      }
+      return {
+        ...current,
+        progress: JSON.stringify(progress),
+        ...(change.status ? { status: change.status } : {}),
+        updatedAt: new Date(nowMs()).toISOString(),
+      };
+    },
+    row ? { current: row } : {},
+  );
   if (!stored) throw new AgentRunMissingError(`agent run ${id} does not exist`);
-  return toRun(tenantId, id, stored.value);
+  return toRun(tenantId, id, stored);
 }

@@ -2,16 +2,22 @@ import { countTransactionNow, processCounters } from '../analytics/deps';
 import { depsFromServices } from '../app/services';
 import { processBus } from '../bus/process-bus';
 import { integrationDeps } from '../integrations/deps';
-import { getIntegration, openIntegrationSession } from '../integrations/integrations';
 import { integrationIsLive } from '../integrations/liveness';
 import { tenantDailyInboundQuota, tenantIsActive } from '../tenants/deps';
 import type { ReceiveDeps } from './receive';
 import { registrationNotices } from './registration-notices';
 import { inboundTables } from './tables';
 import { TenantInboundLimits } from './tenant-limits';
-import { type PushDeps, unpushWebhook } from './vendor-push';
+import type { PushDeps } from './vendor-push';
 import type { ReconcileWebhookDeps } from './vendor-reconcile';
 import type { WebhookDeps } from './webhooks';
+
+/**
+ * The integration verbs and vendor-push bring vendors' connectors with them; a webhook receive and
+ * the validation stage never call them, so they load when a route or a push first does
+ * (docs/benchmarks.md, "Cold requests").
+ */
+const integrationVerbs = () => import('../integrations/integrations');
 
 /**
  * What the webhook routes and the receive function run with, built once per Services instance
@@ -22,8 +28,9 @@ export const webhookDeps: () => WebhookDeps = depsFromServices((svc) => ({
   audit: svc.audit,
   publicBaseUrl: svc.settings.PUBLIC_BASE_URL,
   integrationVendor: async (caller, integrationId) =>
-    (await getIntegration(integrationDeps(), caller, integrationId)).vendor,
-  beforeDelete: (record, id, correlationId) => unpushWebhook(pushDeps(), record, id, correlationId),
+    (await integrationVerbs()).getIntegration(integrationDeps(), caller, integrationId).then((found) => found.vendor),
+  beforeDelete: async (record, id, correlationId) =>
+    (await import('./vendor-push')).unpushWebhook(pushDeps(), record, id, correlationId),
 }));
 
 /** Pushing registrations to vendors: the integration's connector session and the renewal index. */
@@ -31,8 +38,8 @@ export const pushDeps: () => PushDeps = depsFromServices((svc) => ({
   tables: inboundTables(svc.account),
   audit: svc.audit,
   publicBaseUrl: svc.settings.PUBLIC_BASE_URL,
-  openSession: (tenantId, integrationId, correlationId) =>
-    openIntegrationSession(integrationDeps(), tenantId, integrationId, correlationId),
+  openSession: async (tenantId, integrationId, correlationId) =>
+    (await integrationVerbs()).openIntegrationSession(integrationDeps(), tenantId, integrationId, correlationId),
 }));
 
 /** Pushing deps plus the per-tenant webhook list, for reconciling with the vendor (vendor-reconcile.ts). */

@@ -8,7 +8,6 @@ import { inSpan, type SpanHandle } from '../observability/telemetry';
 import { SPAN_NAMES } from '../observability/telemetry-names';
 import { pushDeps, receiveDeps } from './deps';
 import { receiveWebhook } from './receive';
-import { recordVendorDeactivation } from './vendor-push';
 
 const deps = receiveDeps;
 
@@ -99,6 +98,9 @@ export async function receiveVendorDeactivation(
   const webhookId = request.params['webhookId'] ?? '';
   let response: HttpResponseInit;
   try {
+    // Imported here, not at the top: vendor-push brings the pushing vendors' connectors, which a
+    // signed delivery never needs (docs/benchmarks.md, "Cold requests").
+    const { recordVendorDeactivation } = await import('./vendor-push');
     const result = await recordVendorDeactivation(pushDeps(), webhookId, request.params['token'] ?? '', correlationId);
     response = {
       status: 200,

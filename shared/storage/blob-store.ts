@@ -18,16 +18,34 @@ export interface PutResult {
  * tenant deletion can walk a prefix. Blobs never hold secrets (docs/design.md §10.2).
  */
 export class BlobStore {
-  private readonly service: BlobServiceClient;
-  private readonly container: ContainerClient;
+  private client: { service: BlobServiceClient; container: ContainerClient } | undefined;
 
   constructor(
-    account: StorageAccount,
+    private readonly account: StorageAccount,
     readonly containerName: string,
   ) {
     if (!CONTAINER_NAME.test(containerName)) throw new Error(`invalid blob container name "${containerName}"`);
-    this.service = account.blobService();
-    this.container = this.service.getContainerClient(containerName);
+  }
+
+  /**
+   * The clients are built on first use, not with the store: building them loads the blob SDK
+   * (about 50 ms), which a process that only meets small payloads never needs — every webhook
+   * receive and stage message builds the event log's store (docs/benchmarks.md, "Cold requests").
+   */
+  private get service(): BlobServiceClient {
+    return this.clients().service;
+  }
+
+  private get container(): ContainerClient {
+    return this.clients().container;
+  }
+
+  private clients(): { service: BlobServiceClient; container: ContainerClient } {
+    if (!this.client) {
+      const service = this.account.blobService();
+      this.client = { service, container: service.getContainerClient(this.containerName) };
+    }
+    return this.client;
   }
 
   async put(name: string, data: Buffer | string, contentType: string): Promise<PutResult> {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { nowMs } from '../clock';
 import { AlreadyExistsError, ConflictError } from '../storage/errors';
 import { escapeKey, tenantPartition } from '../storage/keys';
+import type { Stored } from '../storage/table-repository';
 import type { ToolResult } from './definition';
 import { toolDeps } from './deps';
 import type { LedgerRecord, ToolTables } from './tables';
@@ -28,11 +29,20 @@ function keys(address: WriteAddress): { pk: string; rk: string } {
 }
 
 export type Claim =
-  | { kind: 'claimed' }
+  /** `row`: the claim as written, handed to settleWrite so it writes under its ETag without a read. */
+  | { kind: 'claimed'; row?: ClaimedRow }
   /** An earlier delivery completed the write: its result, to be used instead of calling again. */
   | { kind: 'done'; result: ToolResult }
   /** An earlier delivery claimed the write and never settled it. */
   | { kind: 'unknown'; since: string; attempt: number };
+
+/** The ledger row a claim wrote; opaque to callers, who only hand it back to settleWrite. */
+export type ClaimedRow = Stored<LedgerRecord>;
+
+/** Azurite answers some writes without an ETag; such a row is read again before settling. */
+function claimed(row: ClaimedRow): Claim {
+  return row.etag ? { kind: 'claimed', row } : { kind: 'claimed' };
+}
 
 const outputSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 
@@ -43,7 +53,8 @@ function resultOf(record: LedgerRecord): ToolResult {
 /**
  * Claim the write for `attempt`: insert `pending`, or take over a row a previous attempt left
  * `failed` (the vendor refused, nothing was written). Conditional writes only, so two deliveries
- * racing for one step cannot both call the vendor.
+ * racing for one step cannot both call the vendor. A first delivery finds no row, so the insert
+ * goes first and the row is read only when the insert finds one (409).
  */
 export async function claimWrite(
   address: WriteAddress,
@@ -51,12 +62,14 @@ export async function claimWrite(
 ): Promise<Claim> {
   const { pk, rk } = keys(address);
   const pending: LedgerRecord = { ...what, status: 'pending', startedAt: new Date(nowMs()).toISOString() };
-  for (let round = 0; round < 3; round++) {
-    const current = await tables().ledger.get(pk, rk);
+  let insertFirst = true;
+  // Three rounds of read-then-write, as before the insert went first.
+  for (let round = 0; round < 4; round++) {
+    const current = insertFirst ? undefined : await tables().ledger.get(pk, rk);
+    insertFirst = false;
     if (!current) {
       try {
-        await tables().ledger.insert(pk, rk, pending);
-        return { kind: 'claimed' };
+        return claimed(await tables().ledger.insert(pk, rk, pending));
       } catch (error) {
         if (error instanceof AlreadyExistsError) continue;
         throw error;
@@ -67,8 +80,7 @@ export async function claimWrite(
       return { kind: 'unknown', since: current.value.startedAt, attempt: current.value.attempt };
     }
     try {
-      await tables().ledger.replace(pk, rk, pending, current.etag);
-      return { kind: 'claimed' };
+      return claimed(await tables().ledger.replace(pk, rk, pending, current.etag));
     } catch (error) {
       if (error instanceof ConflictError) continue;
       throw error;
@@ -79,24 +91,34 @@ export async function claimWrite(
   return { kind: 'unknown', since: latest?.value.startedAt ?? new Date(nowMs()).toISOString(), attempt: what.attempt };
 }
 
+/**
+ * Record the call's outcome on the claimed row. `claim` is the row claimWrite wrote: the write
+ * starts from its ETag, and a row changed since (nothing should change a claimed row) is re-read.
+ */
 export async function settleWrite(
   address: WriteAddress,
   outcome: { status: 'succeeded'; result: ToolResult } | { status: 'failed'; error: string },
+  claim?: ClaimedRow,
 ): Promise<void> {
   const { pk, rk } = keys(address);
-  await tables().ledger.update(pk, rk, (current) => {
-    if (!current) return undefined;
-    const finishedAt = new Date(nowMs()).toISOString();
-    return outcome.status === 'succeeded'
-      ? {
-          ...current,
-          status: 'succeeded',
-          finishedAt,
-          summary: outcome.result.summary.slice(0, 500),
-          output: JSON.stringify(boundedOutput(outcome.result.output)),
-        }
-      : { ...current, status: 'failed', finishedAt, error: outcome.error.slice(0, 1000) };
-  });
+  await tables().ledger.update(
+    pk,
+    rk,
+    (current) => {
+      if (!current) return undefined;
+      const finishedAt = new Date(nowMs()).toISOString();
+      return outcome.status === 'succeeded'
+        ? {
+            ...current,
+            status: 'succeeded',
+            finishedAt,
+            summary: outcome.result.summary.slice(0, 500),
+            output: JSON.stringify(boundedOutput(outcome.result.output)),
+          }
+        : { ...current, status: 'failed', finishedAt, error: outcome.error.slice(0, 1000) };
+    },
+    claim ? { current: claim } : {},
+  );
 }
 
 function boundedOutput(output: ToolResult['output']): ToolResult['output'] {

@@ -179,7 +179,10 @@ describe('tool call: openStepSession', () => {
 describe('tool call: claimStepWrite (the vendor-write ledger)', () => {
   it('the first delivery may call; after a recorded success a redelivery reuses the result', async () => {
     const ctx = await stepContext([noteStep()]);
-    expect(await claimStepWrite(ctx, addNote, {}, autotaskId, {})).toEqual({ kind: 'call' });
+    const first = await claimStepWrite(ctx, addNote, {}, autotaskId, {});
+    expect(first).toMatchObject({ kind: 'call', claim: { value: { status: 'pending', attempt: 0 } } });
+    // The claim carries its row's ETag, so settling it needs no read (docs/pipeline.md).
+    expect(first.kind === 'call' && first.claim?.etag).toBeTruthy();
     const address = { tenantId, eventId: ctx.event.id, step: ctx.message.step };
     await settleWrite(address, { status: 'succeeded', result: { summary: 'note 9 added', output: { noteId: 9 } } });
     expect(await claimStepWrite(ctx, addNote, {}, autotaskId, {})).toEqual({
@@ -190,7 +193,7 @@ describe('tool call: claimStepWrite (the vendor-write ledger)', () => {
 
   it('a claim left pending (the process died mid-call) is outcome_unknown, never a second call', async () => {
     const ctx = await stepContext([noteStep()]);
-    expect(await claimStepWrite(ctx, addNote, { ticketId: '4711', title: 'T' }, autotaskId, {})).toEqual({
+    expect(await claimStepWrite(ctx, addNote, { ticketId: '4711', title: 'T' }, autotaskId, {})).toMatchObject({
       kind: 'call',
     });
     const again = await claimStepWrite(ctx, addNote, { ticketId: '4711', title: 'T' }, autotaskId, {});
@@ -203,7 +206,10 @@ describe('tool call: claimStepWrite (the vendor-write ledger)', () => {
     await claimStepWrite(ctx, addNote, {}, autotaskId, {});
     const address = { tenantId, eventId: ctx.event.id, step: ctx.message.step };
     await settleWrite(address, { status: 'failed', error: 'refused' });
-    expect(await claimStepWrite(ctx, addNote, {}, autotaskId, {})).toEqual({ kind: 'call' });
+    expect(await claimStepWrite(ctx, addNote, {}, autotaskId, {})).toMatchObject({
+      kind: 'call',
+      claim: { value: { status: 'pending' } },
+    });
 
     const reader: ToolDefinition = { ...addNote, writes: false };
     const other = await stepContext([noteStep()]);

@@ -53,7 +53,7 @@ async function failAtStep(
   message: string,
   extra?: Record<string, string | number>,
 ): Promise<StageResult> {
-  await updateAgentRun(tenantId, run.id, { stepIndex, step, status: 'failed' });
+  await updateAgentRun(tenantId, run.id, { stepIndex, step, status: 'failed' }, run);
   return fail(errorType, message, run, extra);
 }
 
@@ -155,11 +155,12 @@ export async function requestStepApproval(
     reason: tool.alwaysRequiresApproval ? `${tool.id} always needs an approval` : 'the SOP step asks for an approval',
     correlationId: ctx.correlationId,
   });
-  await updateAgentRun(tenantId, run.id, {
-    stepIndex: i,
-    step: { status: 'awaiting_approval', approvalId: approval.id },
-    status: 'awaiting_approval',
-  });
+  await updateAgentRun(
+    tenantId,
+    run.id,
+    { stepIndex: i, step: { status: 'awaiting_approval', approvalId: approval.id }, status: 'awaiting_approval' },
+    run,
+  );
   return {
     kind: 'done',
     status: 'awaiting_approval',
@@ -179,13 +180,15 @@ export async function walkSteps(
 ): Promise<StageResult> {
   const { tenantId, id: eventId } = ctx.event;
   const event = await normalizedEventOf(ctx);
+  // Each update answers the run as written: the next one starts from its ETag (no read between).
+  let latest = run;
   for (let i = index; i < run.steps.length; i++) {
     const step = run.steps[i]!;
     const tool = findTool(step.tool);
     if (!tool) {
       return failAtStep(
         tenantId,
-        run,
+        latest,
         i,
         { status: 'failed', error: 'unknown tool' },
         'tool_execution_error',
@@ -195,20 +198,23 @@ export async function walkSteps(
     }
     const approvedNow = approved && i === index;
     if (!approvedNow && step.condition && !conditionHolds(step.condition, { id: eventId, event })) {
-      await updateAgentRun(tenantId, run.id, {
-        stepIndex: i,
-        step: { status: 'skipped', summary: 'condition does not hold' },
-      });
+      latest = await updateAgentRun(
+        tenantId,
+        run.id,
+        { stepIndex: i, step: { status: 'skipped', summary: 'condition does not hold' } },
+        latest,
+      );
       continue;
     }
     const needsApproval = step.requiresApproval || tool.alwaysRequiresApproval;
-    if (needsApproval && !approvedNow) return requestStepApproval(ctx, run, i, step, tool, event);
+    if (needsApproval && !approvedNow) return requestStepApproval(ctx, latest, i, step, tool, event);
     if (approvedNow) {
-      await updateAgentRun(tenantId, run.id, {
-        stepIndex: i,
-        step: { status: 'approved', approvalId: approvalId(eventId, i) },
-        status: 'running',
-      });
+      await updateAgentRun(
+        tenantId,
+        run.id,
+        { stepIndex: i, step: { status: 'approved', approvalId: approvalId(eventId, i) }, status: 'running' },
+        latest,
+      );
     }
     return {
       kind: 'next',
@@ -221,7 +227,7 @@ export async function walkSteps(
       },
     };
   }
-  await updateAgentRun(tenantId, run.id, { status: 'succeeded' });
+  await updateAgentRun(tenantId, run.id, { status: 'succeeded' }, latest);
   return {
     kind: 'done',
     status: 'succeeded',

@@ -8,7 +8,7 @@ import { openIntegrationSession, resolveDefault } from '../../integrations/integ
 import { renderArguments, TemplateError } from '../../sops/template';
 import { findTool } from '../../tools/catalog';
 import type { ToolDefinition, ToolResult } from '../../tools/definition';
-import { claimWrite, settleWrite, type WriteAddress } from '../../tools/ledger';
+import { type ClaimedRow, claimWrite, settleWrite, type WriteAddress } from '../../tools/ledger';
 import { VendorError } from '../../vendors/contract';
 import { normalizedEventOf, type StageContext, type StageResult } from '../stage-runner';
 
@@ -111,11 +111,12 @@ export async function loadStepToRun(ctx: StageContext): Promise<StepToRun | Fail
 /** A failure of the step; only a final one (not retried) ends the run, recorded at the step. */
 export async function endStep(tenantId: string, at: StepToRun, result: Failure): Promise<Failure> {
   if (!result.transient) {
-    await updateAgentRun(tenantId, at.run.id, {
-      stepIndex: at.index,
-      step: { status: 'failed', error: result.message },
-      status: 'failed',
-    });
+    await updateAgentRun(
+      tenantId,
+      at.run.id,
+      { stepIndex: at.index, step: { status: 'failed', error: result.message }, status: 'failed' },
+      at.run,
+    );
   }
   return result;
 }
@@ -194,6 +195,7 @@ export async function openStepSession(
 /**
  * For a writing tool, the vendor-write ledger's say before the call (docs/design.md §6.6): go ahead, use
  * the result an earlier delivery recorded, or stop because an earlier call's outcome is unknown.
+ * A go-ahead carries the claimed row, so the call's outcome is settled under its ETag without a read.
  */
 export async function claimStepWrite(
   ctx: StageContext,
@@ -201,7 +203,7 @@ export async function claimStepWrite(
   args: unknown,
   integrationId: string,
   props: Record<string, string | number>,
-): Promise<{ kind: 'call' } | { kind: 'done'; result: ToolResult } | Failure> {
+): Promise<{ kind: 'call'; claim?: ClaimedRow } | { kind: 'done'; result: ToolResult } | Failure> {
   if (!tool.writes) return { kind: 'call' };
   const claim = await claimWrite(writeAddress(ctx), {
     tool: tool.id,
@@ -209,7 +211,7 @@ export async function claimStepWrite(
     integrationId,
     attempt: ctx.message.attempt,
   });
-  if (claim.kind === 'claimed') return { kind: 'call' };
+  if (claim.kind === 'claimed') return claim.row ? { kind: 'call', claim: claim.row } : { kind: 'call' };
   if (claim.kind === 'done') return { kind: 'done', result: claim.result };
   return failure(
     'outcome_unknown',
@@ -227,6 +229,7 @@ export async function callTool(
   args: unknown,
   integrationId: string,
   props: Record<string, string | number>,
+  claim?: ClaimedRow,
 ): Promise<{ result: ToolResult } | Failure> {
   const tenantId = ctx.event.tenantId;
   let result: ToolResult;
@@ -242,7 +245,7 @@ export async function callTool(
             false,
             props,
           );
-    if (tool.writes) await settleWrite(writeAddress(ctx), { status: 'failed', error: mapped.message });
+    if (tool.writes) await settleWrite(writeAddress(ctx), { status: 'failed', error: mapped.message }, claim);
     countCall(
       tenantId,
       integrationId,
@@ -252,7 +255,7 @@ export async function callTool(
     return mapped;
   }
   crashPoint(CRASH_AFTER_VENDOR_WRITE);
-  if (tool.writes) await settleWrite(writeAddress(ctx), { status: 'succeeded', result });
+  if (tool.writes) await settleWrite(writeAddress(ctx), { status: 'succeeded', result }, claim);
   countCall(tenantId, integrationId, 'succeeded', tool.id);
   return { result };
 }
@@ -312,7 +315,7 @@ export async function toolCallWork(ctx: StageContext): Promise<StageResult> {
   if (ledger.kind === 'fail') return end(ledger);
   if (ledger.kind === 'done') return advance(ctx, at.run, at.index, tool, ledger.result, integrationId);
 
-  const called = await callTool(ctx, tool, session.opened.session, rendered.args, integrationId, props);
+  const called = await callTool(ctx, tool, session.opened.session, rendered.args, integrationId, props, ledger.claim);
   if (isFailure(called)) return end(called, called.errorType === 'tool_execution_error' ? undefined : '811');
   await countStep(ctx, at, null, '');
   return advance(ctx, at.run, at.index, tool, called.result, integrationId);
@@ -338,11 +341,17 @@ export async function advance(
   result: ToolResult,
   integrationId: string,
 ): Promise<StageResult> {
-  await updateAgentRun(ctx.event.tenantId, run.id, {
-    stepIndex: index,
-    step: { status: 'succeeded', summary: result.summary, output: result.output, integrationId },
-    status: 'running',
-  });
+  // `run` is the one loadStepToRun read for this delivery: the update starts from its ETag.
+  await updateAgentRun(
+    ctx.event.tenantId,
+    run.id,
+    {
+      stepIndex: index,
+      step: { status: 'succeeded', summary: result.summary, output: result.output, integrationId },
+      status: 'running',
+    },
+    run,
+  );
   return {
     kind: 'next',
     messages: [{ stage: 'agent_execution', step: `s${index + 1}`, agentRunId: run.id, stepIndex: index + 1 }],
