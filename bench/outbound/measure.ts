@@ -17,11 +17,16 @@ import { setLogSink } from '../../shared/observability/logger';
 import { deliveryBody, sendAttempt } from '../../shared/outbound/attempt';
 import type { OutboundDeps } from '../../shared/outbound/deps';
 import { EndpointTallies } from '../../shared/outbound/endpoint-tallies';
-import { FIRST_ATTEMPT_QUEUE, queueStarter, runFirstAttempt } from '../../shared/outbound/first-attempt';
+import {
+  FIRST_ATTEMPT_QUEUE,
+  inlineFirstAttemptStarter,
+  queueStarter,
+  runFirstAttempt,
+} from '../../shared/outbound/first-attempt';
 import { publishToSubscribers } from '../../shared/outbound/publish';
 import type { DeliveryStarter } from '../../shared/outbound/starter';
 import { createSubscription } from '../../shared/outbound/subscriptions';
-import { outboundTables } from '../../shared/outbound/tables';
+import { outboundTables, type SubscriptionRecord } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { newestFirstId, tenantPartition } from '../../shared/storage/keys';
 import { TableRepository } from '../../shared/storage/table-repository';
@@ -139,10 +144,25 @@ async function main(): Promise<void> {
     // As in production (deps.ts): counters and health in batches, flushed when the process goes idle.
     tallies: new EndpointTallies(),
   };
-  const tenantId = 'bench-tenant';
-  const principal = { tenantId, keyId: 'bench', scopes: ['admin' as const] };
-  const sub = await createSubscription(deps, principal, { url, eventTypes: ['*'] }, 'bench');
-  const subRow = (await deps.tables.subscriptions.get(tenantId, sub.id))!.value;
+  // Azurite finds a row by scanning its partition (LokiJS indexes PartitionKey; RowKey is compared
+  // row by row), so there every point write costs in proportion to the partition's rows; Azure's
+  // point operations do not. Each case spreads its deliveries over tenants of `perTenant` (their
+  // own day partitions, the baseline's too), so N does not turn into the emulator's scan cost.
+  // BENCH_PER_TENANT=0: every case in one tenant, as before.
+  const perTenant = Number(process.env.BENCH_PER_TENANT ?? 50);
+  const groups = perTenant > 0 ? Math.ceil(total / perTenant) : 1;
+  /** Case `set`'s tenant for its i-th delivery (each whole-delivery case has tenants of its own). */
+  const tenantOf = (set: 'queue' | 'inline' | 'baseline', i: number): string =>
+    `bench-${set}-${perTenant > 0 ? Math.floor(i / perTenant) : 0}`;
+  let subRow: SubscriptionRecord | undefined;
+  for (const set of ['queue', 'inline'] as const) {
+    for (let g = 0; g < groups; g++) {
+      const tenantId = tenantOf(set, g * Math.max(perTenant, 1));
+      const principal = { tenantId, keyId: 'bench', scopes: ['admin' as const] };
+      const sub = await createSubscription(deps, principal, { url, eventTypes: ['*'] }, 'bench');
+      subRow ??= (await deps.tables.subscriptions.get(tenantId, sub.id))!.value;
+    }
+  }
   const data = { ticketId: 'T-1', title: 'Backup failed on SRV-FS01', priority: 'high' };
   const bodies = Array.from({ length: total }, (_, i) =>
     deliveryBody({ id: `E${i}`, type: 'ticket.created', publishedAt: new Date().toISOString(), data }),
@@ -160,9 +180,9 @@ async function main(): Promise<void> {
   };
 
   /** Publish one event to the one subscription; a worker receives one message, attempts, completes it. */
-  const wholeDelivery = async (): Promise<{ publish: number; worker: number }> => {
+  const wholeDelivery = async (i: number): Promise<{ publish: number; worker: number }> => {
     const before = tripTotal();
-    await publishToSubscribers(deps, tenantId, { type: 'ticket.created', data, source: 'admin' }, starter);
+    await publishToSubscribers(deps, tenantOf('queue', i), { type: 'ticket.created', data, source: 'admin' }, starter);
     const published = tripTotal();
     const [lock] = await bus.receive(FIRST_ATTEMPT_QUEUE, { maxMessages: 1 });
     if (!lock) throw new Error('no first-attempt message');
@@ -176,6 +196,22 @@ async function main(): Promise<void> {
     return { publish: published - before, worker: tripTotal() - published };
   };
 
+  /**
+   * The pipeline's publish (publishEvent with `firstAttempt: 'inline'`): attempt 1 in the publishing
+   * process right after the rows' transaction, the queue only as its fallback (none here: 200s).
+   */
+  const inline = inlineFirstAttemptStarter(deps, bus);
+  const inlineDelivery = async (i: number): Promise<number> => {
+    const before = tripTotal();
+    await publishToSubscribers(
+      deps,
+      tenantOf('inline', i),
+      { type: 'ticket.created', data, source: 'pipeline' },
+      inline,
+    );
+    return tripTotal() - before;
+  };
+
   /** The storage-bound baseline's rows: a delivery's least state, in the deliveries' partition shape. */
   const minimal = new TableRepository(
     account,
@@ -184,7 +220,7 @@ async function main(): Promise<void> {
   );
   const minimalDelivery = async (i: number): Promise<void> => {
     const id = newestFirstId();
-    const pk = tenantPartition(tenantId, id.slice(0, 6));
+    const pk = tenantPartition(tenantOf('baseline', i), id.slice(0, 6));
     const row = await minimal.insert(pk, id, { status: 'pending' });
     const res = await request(url, {
       method: 'POST',
@@ -202,21 +238,27 @@ async function main(): Promise<void> {
   // Warm-up of every path so JIT, table creation and connection pools do not count against a case.
   for (let i = 0; i < 200; i++) {
     await (await request(url, { method: 'POST', body: bodies[0], dispatcher: agent })).body.dump();
-    await sendAttempt(deps, subRow, 'warm', bodies[0]!, 'ticket.created', 1, 'initial');
+    await sendAttempt(deps, subRow!, 'warm', bodies[0]!, 'ticket.created', 1, 'initial');
   }
   for (let i = 0; i < 20; i++) {
-    await wholeDelivery();
+    await wholeDelivery(0);
+    await inlineDelivery(0);
     await minimalDelivery(0);
   }
   // One delivery alone: its operations, by phase and by table or queue.
   await deps.tallies!.flush(deps);
   trips.clear();
-  const alone = await wholeDelivery();
+  const alone = await wholeDelivery(0);
   const aloneByTable = [...trips.entries()].sort(([a], [b]) => a.localeCompare(b));
   // The batch the timer writes after it: what a delivery alone in its second costs on top.
   trips.clear();
   await deps.tallies!.flush(deps);
   const aloneFlush = [...trips.entries()].sort(([a], [b]) => a.localeCompare(b));
+  trips.clear();
+  const inlineAlone = await inlineDelivery(0);
+  const inlineAloneByTable = [...trips.entries()].sort(([a], [b]) => a.localeCompare(b));
+  trips.clear();
+  await deps.tallies!.flush(deps);
   trips.clear();
   await minimalDelivery(0);
   const minimalOps = tripTotal();
@@ -238,19 +280,28 @@ async function main(): Promise<void> {
   );
   results.push(
     await runCase('signed guarded send', total, concurrency, async (i) => {
-      const r = await sendAttempt(deps, subRow, `D${i}`, bodies[i]!, 'ticket.created', 1, 'initial');
+      const r = await sendAttempt(deps, subRow!, `D${i}`, bodies[i]!, 'ticket.created', 1, 'initial');
       if (r.statusCode !== 200) throw new Error(`sender: ${r.statusCode ?? r.error}`);
     }),
   );
   trips.clear();
   results.push(
-    await runCase('whole delivery (publish + queue + first attempt)', total, concurrency, async () => {
-      await wholeDelivery();
+    await runCase('whole delivery (publish + queue + first attempt)', total, concurrency, async (i) => {
+      await wholeDelivery(i);
     }),
   );
   await deps.tallies!.flush(deps);
   const underLoad = tripTotal() / total;
   const underLoadByTable = [...trips.entries()].sort(([a], [b]) => a.localeCompare(b));
+  trips.clear();
+  results.push(
+    await runCase('whole delivery, first attempt inline (the pipeline publish)', total, concurrency, async (i) => {
+      await inlineDelivery(i);
+    }),
+  );
+  await deps.tallies!.flush(deps);
+  const inlineUnderLoad = tripTotal() / total;
+  const inlineUnderLoadByTable = [...trips.entries()].sort(([a], [b]) => a.localeCompare(b));
 
   const baseline = results[0]!.perSecond;
   const storageBound = results[1]!.perSecond;
@@ -274,6 +325,13 @@ async function main(): Promise<void> {
   );
   console.log(
     `Per delivery at concurrency ${concurrency}, by table / queue: ${underLoadByTable.map(([k, v]) => `${k} ${(v / total).toFixed(2)}`).join(', ')}`,
+  );
+  console.log(
+    `\nFirst attempt inline (the pipeline's publish): ${inlineAlone} operations alone, ${inlineUnderLoad.toFixed(2)} at concurrency ${concurrency}`,
+  );
+  console.log(`Alone, by table / queue: ${inlineAloneByTable.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(
+    `Per delivery at concurrency ${concurrency}, by table / queue: ${inlineUnderLoadByTable.map(([k, v]) => `${k} ${(v / total).toFixed(2)}`).join(', ')}`,
   );
   await agent.close();
   await closeGuardedAgents();
