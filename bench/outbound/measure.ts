@@ -8,7 +8,7 @@ import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import { auditTable } from '../../shared/audit/audit-log';
 import { StorageQueueBus } from '../../shared/bus/storage-queue-bus';
-import type { Settings } from '../../shared/config/settings';
+import { resetSettingsCache, type Settings } from '../../shared/config/settings';
 import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
 import { generateFernetKey } from '../../shared/crypto/fernet';
 import { networkPolicyFromSettings } from '../../shared/net/guard';
@@ -131,6 +131,12 @@ async function main(): Promise<void> {
   ports.table = String(azurite.ports.table);
   ports.queue = String(azurite.ports.queue);
   const account = storageAccountFromConnectionString(azurite.connectionString);
+  // Valid app settings, as a deployed instance has: telemetry asks for them on every span, and an
+  // invalid environment is parsed again (and thrown) on each ask rather than cached.
+  process.env.DataStorage = azurite.connectionString;
+  process.env.BUS_MODE = 'storage-queues';
+  process.env.HUB_ENVIRONMENT = 'development';
+  resetSettingsCache();
   const key = generateFernetKey();
   const deps: OutboundDeps = {
     tables: outboundTables(account),
