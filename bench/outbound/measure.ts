@@ -1,4 +1,5 @@
 import { subscribe } from 'node:diagnostics_channel';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
@@ -83,12 +84,43 @@ function tripTotal(): number {
   return n;
 }
 
-async function runCase(
-  name: string,
-  total: number,
+/** Azurite's pid: the child of this process running azurite (local/azurite.ts spawns it). */
+function azuritePid(): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('azurite'))
+        return Number(entry);
+    } catch {
+      // a process that ended while listed
+    }
+  }
+  return undefined;
+}
+
+/** CPU milliseconds (user + system) of a process, from /proc (0 where there is none: not Linux). */
+function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, fields 14 and 15 of stat (11 and 12 after the state), in clock ticks (100/s).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+let storagePid: number | undefined;
+
+/** One case's deliveries `from`..`to` at `concurrency`: the time taken, CPU spent by this process and by Azurite, and the memory peaks above the start. */
+async function runSlice(
+  from: number,
+  to: number,
   concurrency: number,
   one: (i: number) => Promise<void>,
-): Promise<CaseResult> {
+): Promise<{ seconds: number; cpuMs: number; storageCpuMs: number; peakRssMb: number; peakHeapMb: number }> {
   global.gc?.();
   const base = process.memoryUsage();
   let peak = base.rss;
@@ -99,19 +131,24 @@ async function runCase(
     peakHeap = Math.max(peakHeap, m.heapUsed);
   };
   const sampler = setInterval(sample, 20);
-  let next = 0;
+  let next = from;
+  const cpu = process.cpuUsage();
+  const storageCpu = cpuMsOf(storagePid);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < total) await one(next++);
+      while (next < to) await one(next++);
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const storageCpuMs = cpuMsOf(storagePid) - storageCpu;
   clearInterval(sampler);
   sample();
   return {
-    name,
-    perSecond: total / seconds,
+    seconds,
+    cpuMs: (used.user + used.system) / 1000,
+    storageCpuMs,
     peakRssMb: (peak - base.rss) / 1048576,
     peakHeapMb: (peakHeap - base.heapUsed) / 1048576,
   };
@@ -130,6 +167,7 @@ async function main(): Promise<void> {
   const azurite = await startAzurite();
   ports.table = String(azurite.ports.table);
   ports.queue = String(azurite.ports.queue);
+  storagePid = azuritePid();
   const account = storageAccountFromConnectionString(azurite.connectionString);
   // Valid app settings, as a deployed instance has: telemetry asks for them on every span, and an
   // invalid environment is parsed again (and thrown) on each ask rather than cached.
@@ -240,7 +278,6 @@ async function main(): Promise<void> {
   };
 
   const agent = new Agent({ connections: concurrency });
-  const results: CaseResult[] = [];
   // Warm-up of every path so JIT, table creation and connection pools do not count against a case.
   for (let i = 0; i < 200; i++) {
     await (await request(url, { method: 'POST', body: bodies[0], dispatcher: agent })).body.dump();
@@ -269,56 +306,104 @@ async function main(): Promise<void> {
   await minimalDelivery(0);
   const minimalOps = tripTotal();
 
-  results.push(
-    await runCase('plain undici loop (baseline)', total, concurrency, async (i) => {
-      const res = await request(url, {
-        method: 'POST',
-        body: bodies[i],
-        headers: { 'content-type': 'application/json' },
-        dispatcher: agent,
-      });
-      await res.body.dump();
-      if (res.statusCode !== 200) throw new Error(`baseline: ${res.statusCode}`);
-    }),
-  );
-  results.push(
-    await runCase('storage-bound baseline (insert, POST, replace)', total, concurrency, (i) => minimalDelivery(i)),
-  );
-  results.push(
-    await runCase('signed guarded send', total, concurrency, async (i) => {
-      const r = await sendAttempt(deps, subRow!, `D${i}`, bodies[i]!, 'ticket.created', 1, 'initial');
-      if (r.statusCode !== 200) throw new Error(`sender: ${r.statusCode ?? r.error}`);
-    }),
-  );
-  trips.clear();
-  results.push(
-    await runCase('whole delivery (publish + queue + first attempt)', total, concurrency, async (i) => {
-      await wholeDelivery(i);
-    }),
-  );
-  await deps.tallies!.flush(deps);
-  const underLoad = tripTotal() / total;
-  const underLoadByTable = [...trips.entries()].sort(([a], [b]) => a.localeCompare(b));
-  trips.clear();
-  results.push(
-    await runCase('whole delivery, first attempt inline (the pipeline publish)', total, concurrency, async (i) => {
-      await inlineDelivery(i);
-    }),
-  );
-  await deps.tallies!.flush(deps);
-  const inlineUnderLoad = tripTotal() / total;
-  const inlineUnderLoadByTable = [...trips.entries()].sort(([a], [b]) => a.localeCompare(b));
+  interface BenchCase {
+    name: string;
+    one: (i: number) => Promise<void>;
+    /** Storage operations of this case's slices (with the tally batches flushed after each). */
+    ops?: Map<string, number>;
+    seconds: number;
+    cpuMs: number;
+    storageCpuMs: number;
+    peakRssMb: number;
+    peakHeapMb: number;
+  }
+  const cases: BenchCase[] = (
+    [
+      {
+        name: 'plain undici loop (baseline)',
+        one: async (i) => {
+          const res = await request(url, {
+            method: 'POST',
+            body: bodies[i],
+            headers: { 'content-type': 'application/json' },
+            dispatcher: agent,
+          });
+          await res.body.dump();
+          if (res.statusCode !== 200) throw new Error(`baseline: ${res.statusCode}`);
+        },
+      },
+      { name: 'storage-bound baseline (insert, POST, replace)', one: (i) => minimalDelivery(i) },
+      {
+        name: 'signed guarded send',
+        one: async (i) => {
+          const r = await sendAttempt(deps, subRow!, `D${i}`, bodies[i]!, 'ticket.created', 1, 'initial');
+          if (r.statusCode !== 200) throw new Error(`sender: ${r.statusCode ?? r.error}`);
+        },
+      },
+      {
+        name: 'whole delivery (publish + queue + first attempt)',
+        one: async (i) => {
+          await wholeDelivery(i);
+        },
+        ops: new Map(),
+      },
+      {
+        name: 'whole delivery, first attempt inline (the pipeline publish)',
+        one: async (i) => {
+          await inlineDelivery(i);
+        },
+        ops: new Map(),
+      },
+    ] satisfies Omit<BenchCase, 'seconds' | 'cpuMs' | 'storageCpuMs' | 'peakRssMb' | 'peakHeapMb'>[]
+  ).map((c) => ({ ...c, seconds: 0, cpuMs: 0, storageCpuMs: 0, peakRssMb: 0, peakHeapMb: 0 }));
+  // Interleaved: every case runs a slice of its deliveries in each round (the order reversed every
+  // other round), so a change in the machine's load during the run falls on all cases alike rather
+  // than on whichever case ran then. BENCH_ROUNDS=1: each case whole, one after the other.
+  const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 8));
+  for (let round = 0; round < rounds; round++) {
+    const from = Math.floor((total * round) / rounds);
+    const to = Math.floor((total * (round + 1)) / rounds);
+    for (const c of round % 2 === 0 ? cases : [...cases].reverse()) {
+      trips.clear();
+      const slice = await runSlice(from, to, concurrency, c.one);
+      c.seconds += slice.seconds;
+      c.cpuMs += slice.cpuMs;
+      c.storageCpuMs += slice.storageCpuMs;
+      c.peakRssMb = Math.max(c.peakRssMb, slice.peakRssMb);
+      c.peakHeapMb = Math.max(c.peakHeapMb, slice.peakHeapMb);
+      if (c.ops) {
+        await deps.tallies!.flush(deps);
+        for (const [k, v] of trips) c.ops.set(k, (c.ops.get(k) ?? 0) + v);
+      }
+    }
+  }
+  const results: CaseResult[] = cases.map((c) => ({
+    name: c.name,
+    perSecond: total / c.seconds,
+    peakRssMb: c.peakRssMb,
+    peakHeapMb: c.peakHeapMb,
+  }));
+  const opsOf = (c: BenchCase | undefined) => {
+    const byTable = [...(c?.ops ?? new Map<string, number>()).entries()].sort(([x], [y]) => x.localeCompare(y));
+    return { perDelivery: byTable.reduce((n, [, v]) => n + v, 0) / total, byTable };
+  };
+  const { perDelivery: underLoad, byTable: underLoadByTable } = opsOf(cases[3]);
+  const { perDelivery: inlineUnderLoad, byTable: inlineUnderLoadByTable } = opsOf(cases[4]);
 
   const baseline = results[0]!.perSecond;
   const storageBound = results[1]!.perSecond;
-  console.log(`\nOutbound delivery: ${total} deliveries per case, concurrency ${concurrency}\n`);
   console.log(
-    '| case | deliveries/s | peak RSS above start (MB) | peak heap above start (MB) | vs. plain loop | vs. storage-bound |',
+    `\nOutbound delivery: ${total} deliveries per case, concurrency ${concurrency}, ${rounds} interleaved rounds, ${perTenant || 'all'} per tenant\n`,
   );
-  console.log('| --- | --- | --- | --- | --- | --- |');
-  for (const r of results) {
+  console.log(
+    '| case | deliveries/s | vs. plain loop | vs. storage-bound | CPU ms per delivery: bench process + Azurite | CPU vs. storage-bound | peak RSS / heap above start (MB) |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  const cpuOf = (c: BenchCase) => (c.cpuMs + c.storageCpuMs) / total;
+  for (const [k, r] of results.entries()) {
+    const c = cases[k]!;
     console.log(
-      `| ${r.name} | ${r.perSecond.toFixed(0)} | ${r.peakRssMb.toFixed(1)} | ${r.peakHeapMb.toFixed(1)} | ${(r.perSecond / baseline).toFixed(3)} | ${(r.perSecond / storageBound).toFixed(3)} |`,
+      `| ${r.name} | ${r.perSecond.toFixed(0)} | ${(r.perSecond / baseline).toFixed(3)} | ${(r.perSecond / storageBound).toFixed(3)} | ${(c.cpuMs / total).toFixed(2)} + ${(c.storageCpuMs / total).toFixed(2)} = ${cpuOf(c).toFixed(2)} | ${(cpuOf(cases[1]!) / cpuOf(c)).toFixed(3)} | ${r.peakRssMb.toFixed(1)} / ${r.peakHeapMb.toFixed(1)} |`,
     );
   }
   console.log(
