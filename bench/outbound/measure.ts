@@ -50,6 +50,13 @@ import { TableRepository } from '../../shared/storage/table-repository';
  *                 rows, send, one outcome transaction with the log row and status index; counters
  *                 and health batched) and the message's completion. The receiver answers 200, so no orchestration starts:
  *                 the Durable starter handed to the worker counts the starts it is asked for (0).
+ *   5. whole delivery, first attempt inline — the pipeline's publish (inlineFirstAttemptStarter):
+ *                 the same transaction, then attempt 1 in this process, no queue.
+ * The cases run interleaved, a slice of each per round (BENCH_ROUNDS, default 8, order reversed
+ * every other round), so the machine's changing load falls on all of them alike; each case
+ * spreads its deliveries over tenants of BENCH_PER_TENANT (default 50) because Azurite's point
+ * writes scan their partition. CPU per delivery of this process and of Azurite (/proc) is
+ * reported beside each rate: on shared cores that ratio moves far less than the rates do.
  * Peak RSS and heap above the level before each case are sampled every 20 ms. Storage operations
  * are counted from node:http's diagnostics channel (the Tables and Queues SDKs' transport), per
  * table or queue and verb, for one delivery alone and as an average under concurrency (where
