@@ -23,6 +23,13 @@ interface Entry<T extends Record<string, unknown>> {
 
 export class CachedPartitions<T extends Record<string, unknown>> extends TableRepository<T> {
   private readonly entries = new Map<string, Entry<T>>();
+  /**
+   * Reads under way, shared: callers that miss at once (a tenant's first events, or its copy
+   * expiring under load) wait for one read instead of each sending its own.
+   */
+  private readonly reading = new Map<string, Promise<unknown>>();
+  /** Bumped by every forget: a read that began before a write does not store what it found. */
+  private readonly generations = new Map<string, number>();
 
   private fresh(pk: string): Entry<T> | undefined {
     const entry = this.entries.get(pk);
@@ -52,18 +59,37 @@ export class CachedPartitions<T extends Record<string, unknown>> extends TableRe
   /** Drop what this instance holds of a partition (every write does). */
   forget(pk: string): void {
     this.entries.delete(pk);
+    this.generations.set(pk, (this.generations.get(pk) ?? 0) + 1);
+    for (const key of [`list\n${pk}`, ...[...this.reading.keys()].filter((k) => k.startsWith(`row\n${pk}\n`))])
+      this.reading.delete(key);
+  }
+
+  /** `read` once for every caller asking for `key` while it is under way. */
+  private shared<R>(key: string, read: () => Promise<R>): Promise<R> {
+    const under = this.reading.get(key) as Promise<R> | undefined;
+    if (under) return under;
+    const started = read().finally(() => {
+      if (this.reading.get(key) === started) this.reading.delete(key);
+    });
+    this.reading.set(key, started);
+    return started;
   }
 
   /** Every row of the partition, from the cache when it was listed within CACHE_MS. */
   async listCached(pk: string): Promise<Stored<T>[]> {
     const hit = this.fresh(pk)?.all;
     if (hit) return hit;
-    const all: Stored<T>[] = [];
-    for await (const row of this.iterate(pk)) all.push(row);
-    const entry = this.entry(pk);
-    entry.all = all;
-    for (const row of all) entry.rows.set(row.rowKey, row);
-    return all;
+    return this.shared(`list\n${pk}`, async () => {
+      const generation = this.generations.get(pk) ?? 0;
+      const all: Stored<T>[] = [];
+      for await (const row of this.iterate(pk)) all.push(row);
+      if ((this.generations.get(pk) ?? 0) === generation) {
+        const entry = this.entry(pk);
+        entry.all = all;
+        for (const row of all) entry.rows.set(row.rowKey, row);
+      }
+      return all;
+    });
   }
 
   /**
@@ -74,10 +100,16 @@ export class CachedPartitions<T extends Record<string, unknown>> extends TableRe
     const cached = this.fresh(pk)?.rows.get(rk);
     if (cached === null && etag === undefined) return undefined;
     if (cached && (etag === undefined || cached.etag === etag)) return cached;
-    const row = await this.get(pk, rk);
     if (cached !== undefined) this.forget(pk);
-    this.entry(pk).rows.set(rk, row ?? null);
-    return row;
+    const read = async () => {
+      const generation = this.generations.get(pk) ?? 0;
+      const row = await this.get(pk, rk);
+      if ((this.generations.get(pk) ?? 0) === generation) this.entry(pk).rows.set(rk, row ?? null);
+      return row;
+    };
+    const row = await this.shared(`row\n${pk}\n${rk}`, read);
+    // A shared read may have begun before the version the caller knows of was written: its own read.
+    return etag !== undefined && row !== undefined && row.etag !== etag ? read() : row;
   }
 
   override async insert(pk: string, rk: string, value: T): Promise<Stored<T>> {

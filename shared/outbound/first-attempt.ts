@@ -16,7 +16,7 @@ import {
 } from './attempt';
 import { changeDelivery, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
-import type { DeliveryStarter } from './starter';
+import type { DeliveryStarter, StoredDelivery } from './starter';
 import {
   type AttemptRecord,
   type AutomaticOutcome,
@@ -83,20 +83,94 @@ export type FirstAttemptMessage = z.infer<typeof firstAttemptMessageSchema>;
 export function queueStarter(bus: BusSender): DeliveryStarter {
   return {
     async start(tenantId, deliveryId, eventId, stored) {
-      if (!eventId) throw new Error(`delivery ${deliveryId}: the first-attempt queue needs the event id`);
-      const body: FirstAttemptMessage =
-        stored?.etag && stored.delivery.keys === 'row'
-          ? {
-              v: 2,
-              tenantId,
-              deliveryId,
-              eventId,
-              etag: stored.etag,
-              subscriptionEtag: stored.subscriptionEtag,
-              delivery: stored.delivery,
-            }
-          : { v: 1, tenantId, deliveryId, eventId };
-      await bus.send(FIRST_ATTEMPT_QUEUE, body, { messageId: `first-${deliveryId}`, duplicatesTolerated: true });
+      await sendFirstAttempt(bus, firstAttemptMessageOf(tenantId, deliveryId, eventId, stored));
+      return 'started';
+    },
+  };
+}
+
+/** v2 when publish just inserted the row (and the service answered its ETag), ids only otherwise. */
+function firstAttemptMessageOf(
+  tenantId: string,
+  deliveryId: string,
+  eventId: string | undefined,
+  stored: StoredDelivery | undefined,
+): FirstAttemptMessage {
+  if (!eventId) throw new Error(`delivery ${deliveryId}: the first-attempt queue needs the event id`);
+  return stored?.etag && stored.delivery.keys === 'row'
+    ? {
+        v: 2,
+        tenantId,
+        deliveryId,
+        eventId,
+        etag: stored.etag,
+        subscriptionEtag: stored.subscriptionEtag,
+        delivery: stored.delivery,
+      }
+    : { v: 1, tenantId, deliveryId, eventId };
+}
+
+function sendFirstAttempt(bus: BusSender, body: FirstAttemptMessage, idSuffix = ''): Promise<void> {
+  return bus.send(FIRST_ATTEMPT_QUEUE, body, {
+    messageId: `first-${body.deliveryId}${idSuffix}`,
+    duplicatesTolerated: true,
+  });
+}
+
+/** After an inline first attempt that did not finish, before the ids-only message that takes it over. */
+export const FIRST_ATTEMPT_CRASH_INLINE_BEFORE_FALLBACK = 'outbound.first-attempt.inline.before-fallback';
+/** After an inline first attempt recorded `retry`, before the message that asks the worker for the schedule. */
+export const FIRST_ATTEMPT_CRASH_INLINE_BEFORE_HANDOFF = 'outbound.first-attempt.inline.before-handoff';
+
+/**
+ * A starter for publishers that run inside an invocation which lasts until they return (the
+ * pipeline's stage, docs/outbound.md "The first attempt in the publishing process"): attempt 1 runs
+ * here, right after the rows' transaction, exactly as the queue worker runs a message's first
+ * delivery — no queue send, receive or delete. The queue stays the way out of every other case:
+ * - a row publish did not just insert (a repeated keyed publication): the ids-only message;
+ * - a throttled attempt: put back on the queue, delayed, as the worker does;
+ * - a `retry` outcome: this process has no durable client, so an ids-only message asks the worker
+ *   to start the schedule (it finds attempt 1 recorded and replays it; nothing is sent twice);
+ * - anything thrown: an ids-only message, so the worker reads the row and carries on from it.
+ * A crash anywhere leaves the row `pending` or `retrying` as the queue path does, which the
+ * redelivered stage message (its keyed publication finds the row) or the start sweep takes up.
+ */
+export function inlineFirstAttemptStarter(deps: OutboundDeps, bus: BusSender): DeliveryStarter {
+  return {
+    async start(tenantId, deliveryId, eventId, stored) {
+      const body = firstAttemptMessageOf(tenantId, deliveryId, eventId, stored);
+      if (body.v !== 2) {
+        await sendFirstAttempt(bus, body);
+        return 'started';
+      }
+      const ids: FirstAttemptMessage = { v: 1, tenantId, deliveryId, eventId: body.eventId };
+      const handoff: DeliveryStarter = {
+        async start() {
+          crashPoint(FIRST_ATTEMPT_CRASH_INLINE_BEFORE_HANDOFF);
+          await sendFirstAttempt(bus, ids, '-schedule');
+          return 'started';
+        },
+      };
+      const message = { body, messageId: `first-${deliveryId}`, deliveryCount: 1 };
+      const run = () => runFirstAttempt(deps, message, handoff, bus);
+      try {
+        // As the worker's trigger: counters and health left to the batch timer (endpoint-tallies.ts).
+        const settled = deps.tallies ? await deps.tallies.track(deps, run, { idleFlush: 'timer' }) : await run();
+        if (settled.kind === 'complete') return 'started';
+        logger.warn('inline first attempt not settled; handed to the queue', {
+          tenantId,
+          deliveryId,
+          settled: settled.kind,
+        });
+      } catch (error) {
+        logger.warn('inline first attempt failed; handed to the queue', {
+          tenantId,
+          deliveryId,
+          ...errorFields(error),
+        });
+      }
+      crashPoint(FIRST_ATTEMPT_CRASH_INLINE_BEFORE_FALLBACK);
+      await sendFirstAttempt(bus, ids, '-inline');
       return 'started';
     },
   };

@@ -99,7 +99,13 @@ export async function publishPipelineOutcome(tenantId: string, eventId: string):
       });
       return;
     }
-    const result = await publishEvent(tenantId, { type: event.type, data, source: event.source, key: eventId });
+    // Attempt 1 in this stage invocation, not through the first-attempt queue (docs/outbound.md).
+    const result = await publishEvent(
+      tenantId,
+      { type: event.type, data, source: event.source, key: eventId },
+      undefined,
+      { firstAttempt: 'inline' },
+    );
     if (result.deliveries > 0) {
       logger.info('succeeded event published', { tenantId, eventId, type: event.type, deliveries: result.deliveries });
     }

@@ -150,20 +150,24 @@ export async function publishToSubscribers(
   for (const { record } of toCreate)
     if (record.status === 'held') await countControl(deps, tenantId, record.subscriptionId, 'held');
   if (starter) {
-    for (const { id, record, etag, sub } of stored) {
-      if (record.status !== 'pending') continue;
-      try {
-        await starter.start(
-          tenantId,
-          id,
-          eventId,
-          etag === undefined ? undefined : { delivery: record, etag, subscriptionEtag: sub.etag },
-        );
-      } catch (error) {
-        // The delivery stays `pending`: the start sweep starts it after the grace period.
-        logger.error('delivery not started', { tenantId, deliveryId: id, ...errorFields(error) });
-      }
-    }
+    // Side by side: a starter that sends attempt 1 itself (inlineFirstAttemptStarter) then adds the
+    // slowest receiver's time to the publisher's, not the sum of all of them.
+    await Promise.all(
+      stored.map(async ({ id, record, etag, sub }) => {
+        if (record.status !== 'pending') return;
+        try {
+          await starter.start(
+            tenantId,
+            id,
+            eventId,
+            etag === undefined ? undefined : { delivery: record, etag, subscriptionEtag: sub.etag },
+          );
+        } catch (error) {
+          // The delivery stays `pending`: the start sweep starts it after the grace period.
+          logger.error('delivery not started', { tenantId, deliveryId: id, ...errorFields(error) });
+        }
+      }),
+    );
   }
   // Skipped = disabled subscriptions, whether their rows were written now or by an earlier run of
   // the same key (a replayed publication must not count deliveries that already went as skipped).

@@ -1,0 +1,244 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Counters } from '../../shared/analytics/counters';
+import { counterTables } from '../../shared/analytics/tables';
+import type { Principal } from '../../shared/apikeys/principal';
+import type { BusSender, SendOptions } from '../../shared/bus/port';
+import { installClock, ManualClock } from '../../shared/clock';
+import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
+import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
+import { getDelivery, listDeliveries } from '../../shared/outbound/deliveries';
+import type { OutboundDeps } from '../../shared/outbound/deps';
+import {
+  FIRST_ATTEMPT_CRASH_AFTER_SEND,
+  FIRST_ATTEMPT_CRASH_INLINE_BEFORE_FALLBACK,
+  FIRST_ATTEMPT_CRASH_INLINE_BEFORE_HANDOFF,
+  FIRST_ATTEMPT_QUEUE,
+  inlineFirstAttemptStarter,
+  runFirstAttempt,
+} from '../../shared/outbound/first-attempt';
+import { publishToSubscribers } from '../../shared/outbound/publish';
+import { durableStarter, type OrchestrationClient } from '../../shared/outbound/starter';
+import { createSubscription } from '../../shared/outbound/subscriptions';
+import { SWEEP_GRACE_MS, startWaitingDeliveries } from '../../shared/outbound/sweep';
+import { storageAccountFromConnectionString } from '../../shared/storage/connection';
+import { newestFirstId } from '../../shared/storage/keys';
+import { isolatedOutboundDeps } from '../support/outbound-deps';
+import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
+
+/**
+ * The first attempt in the publishing process (inlineFirstAttemptStarter, docs/outbound.md "The
+ * first attempt in the publishing process"), on the suite's Azurite and loopback receivers: a
+ * success leaves nothing on the queue, a failure hands the schedule to the queue worker with an
+ * ids-only message (which replays attempt 1 and starts the orchestration once), an error hands the
+ * whole attempt to the worker, and a crash at each new step leaves the delivery to the repeated
+ * keyed publication or the start sweep. A crash here is a throw from the crash point after which
+ * the "dead" process's bus accepts nothing, as a killed instance sends nothing more.
+ */
+const account = storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
+const suffix = randomBytes(4).toString('hex');
+const counters = new Counters(counterTables(account));
+
+class SimulatedCrash extends Error {}
+
+/** The queue as the starter sees it: what it was handed; nothing once the process has "died". */
+function recordingBus(): BusSender & { sent: { queue: string; body: unknown; options: SendOptions }[]; dead: boolean } {
+  const bus = {
+    sent: [] as { queue: string; body: unknown; options: SendOptions }[],
+    dead: false,
+    send: async (queue: string, body: unknown, options: SendOptions) => {
+      if (bus.dead) throw new SimulatedCrash('the process is gone');
+      bus.sent.push({ queue, body, options });
+    },
+  };
+  return bus;
+}
+
+function instances(): OrchestrationClient & { started: string[] } {
+  const client = {
+    started: [] as string[],
+    getStatus: async (id: string) => {
+      if (!client.started.includes(id)) throw new Error(`404 Not Found: ${id}`);
+      return { runtimeStatus: 'Running' };
+    },
+    startNew: async (_name: string, options: { instanceId: string }) => {
+      if (client.started.includes(options.instanceId)) throw new Error('409 Conflict: already exists');
+      client.started.push(options.instanceId);
+      return options.instanceId;
+    },
+  };
+  return client;
+}
+
+function caller(): Principal {
+  return { tenantId: `t-${randomBytes(5).toString('hex')}`, keyId: 'key1', scopes: ['admin'] };
+}
+
+const ticket = { ticketId: 'T-9', title: 'UPS on battery', priority: 'high' };
+const receivers: Receiver[] = [];
+let restoreClock: (() => void) | undefined;
+
+afterEach(() => {
+  restoreClock?.();
+  restoreClock = undefined;
+  disarmCrashPoints();
+});
+afterAll(async () => {
+  await closeGuardedAgents();
+  for (const r of receivers) await r.close();
+});
+
+async function arrange(status: number, overrides: Partial<OutboundDeps> = {}) {
+  const d = isolatedOutboundDeps(account, suffix, counters, overrides);
+  const r = await startReceiver(answer(status, {}, status === 200 ? 'ok' : 'nope'));
+  receivers.push(r);
+  const who = caller();
+  await createSubscription(d, who, { url: r.url, eventTypes: ['ticket.*'] }, 'c1');
+  const bus = recordingBus();
+  // Keyed, as the pipeline publishes (its inbound event id): a repeat finds the rows.
+  const key = newestFirstId();
+  const publish = () =>
+    publishToSubscribers(
+      d,
+      who.tenantId,
+      { type: 'ticket.created', data: ticket, source: 'autotask', key },
+      inlineFirstAttemptStarter(d, bus),
+    );
+  return { d, r, who, bus, publish };
+}
+
+async function onlyDelivery(d: OutboundDeps, tenantId: string) {
+  const items = (await listDeliveries(d, tenantId, { limit: 10 })).items;
+  expect(items).toHaveLength(1);
+  return getDelivery(d, tenantId, items[0]!.id);
+}
+
+function crashAt(name: string, bus: { dead: boolean }): void {
+  armCrashPoint(name);
+  setCrashHandler((point) => {
+    bus.dead = true;
+    throw new SimulatedCrash(point);
+  });
+}
+
+describe('the first attempt in the publishing process', () => {
+  it('a success is sent and settled before publish returns, with nothing on the queue', async () => {
+    const { d, r, who, bus, publish } = await arrange(200);
+    expect(await publish()).toMatchObject({ deliveries: 1 });
+    expect(r.received).toHaveLength(1);
+    expect(r.received[0]!.headers['x-webhook-attempt-trigger']).toBe('initial');
+    const delivery = await onlyDelivery(d, who.tenantId);
+    expect(r.received[0]!.headers['webhook-id']).toBe(delivery.id);
+    expect(delivery).toMatchObject({ status: 'succeeded', attemptCount: 1, automaticAttempts: 1 });
+    expect(delivery.attempts?.map((a) => [a.n, a.trigger, a.statusCode])).toEqual([[1, 'initial', 200]]);
+    expect(bus.sent).toEqual([]);
+    // The same keyed publication again (a redelivered stage message): nothing new, nothing sent.
+    await publish();
+    expect(r.received).toHaveLength(1);
+    expect(bus.sent).toEqual([]);
+  });
+
+  it('a failure records attempt 1 and asks the queue worker for the schedule; the worker starts it once and sends nothing again', async () => {
+    const { d, r, who, bus, publish } = await arrange(503);
+    await publish();
+    const delivery = await onlyDelivery(d, who.tenantId);
+    expect(delivery).toMatchObject({ status: 'retrying', automaticAttempts: 1, attemptCount: 1 });
+    expect(bus.sent).toHaveLength(1);
+    const handoff = bus.sent[0]!;
+    expect(handoff.queue).toBe(FIRST_ATTEMPT_QUEUE);
+    expect(handoff.body).toEqual({ v: 1, tenantId: who.tenantId, deliveryId: delivery.id, eventId: delivery.eventId });
+    const client = instances();
+    const message = { body: handoff.body, messageId: handoff.options.messageId, deliveryCount: 1 };
+    expect(await runFirstAttempt(d, message, durableStarter(client))).toEqual({ kind: 'complete' });
+    expect(client.started).toEqual([delivery.id]);
+    expect(r.received).toHaveLength(1);
+  });
+
+  it('an error before the send hands the whole attempt to the worker with an ids-only message', async () => {
+    let down = true;
+    const { d, r, who, bus, publish } = await arrange(200, {
+      tenantIsActive: async () => {
+        if (down) throw new Error('tenants table unavailable');
+        return true;
+      },
+    });
+    await publish();
+    expect(r.received).toHaveLength(0);
+    const delivery = await onlyDelivery(d, who.tenantId);
+    expect(delivery.status).toBe('pending');
+    expect(bus.sent.map((m) => m.body)).toEqual([
+      { v: 1, tenantId: who.tenantId, deliveryId: delivery.id, eventId: delivery.eventId },
+    ]);
+    down = false;
+    const client = instances();
+    const message = { body: bus.sent[0]!.body, messageId: bus.sent[0]!.options.messageId, deliveryCount: 1 };
+    expect(await runFirstAttempt(d, message, durableStarter(client))).toEqual({ kind: 'complete' });
+    expect(r.received).toHaveLength(1);
+    expect((await getDelivery(d, who.tenantId, delivery.id)).status).toBe('succeeded');
+    expect(client.started).toEqual([]);
+  });
+});
+
+describe('the first attempt in the publishing process: crash points', () => {
+  it('killed between the send and the outcome: the repeated keyed publication hands the pending delivery to the worker, which sends it again under the same webhook-id', async () => {
+    const { d, r, who, bus, publish } = await arrange(200);
+    crashAt(FIRST_ATTEMPT_CRASH_AFTER_SEND, bus);
+    await publish();
+    expect(r.received).toHaveLength(1);
+    const delivery = await onlyDelivery(d, who.tenantId);
+    expect(delivery).toMatchObject({ status: 'pending', attempts: [] });
+    expect(bus.sent).toEqual([]);
+    // The stage message comes back to a new process: the publication finds its rows.
+    bus.dead = false;
+    disarmCrashPoints();
+    await publish();
+    expect(bus.sent.map((m) => m.body)).toEqual([
+      { v: 1, tenantId: who.tenantId, deliveryId: delivery.id, eventId: delivery.eventId },
+    ]);
+    const client = instances();
+    const message = { body: bus.sent[0]!.body, messageId: bus.sent[0]!.options.messageId, deliveryCount: 1 };
+    expect(await runFirstAttempt(d, message, durableStarter(client))).toEqual({ kind: 'complete' });
+    expect(r.received.map((m) => m.headers['webhook-id'])).toEqual([delivery.id, delivery.id]);
+    const settled = await getDelivery(d, who.tenantId, delivery.id);
+    expect(settled.status).toBe('succeeded');
+    expect(settled.attempts?.map((a) => [a.n, a.trigger])).toEqual([[1, 'initial']]);
+  });
+
+  it('killed after a failed attempt 1, before asking for the schedule: the start sweep starts the retrying delivery once', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 4, 1, 9));
+    restoreClock = installClock(clock);
+    const { d, r, who, bus, publish } = await arrange(500);
+    crashAt(FIRST_ATTEMPT_CRASH_INLINE_BEFORE_HANDOFF, bus);
+    await publish();
+    const delivery = await onlyDelivery(d, who.tenantId);
+    expect(delivery.status).toBe('retrying');
+    expect(bus.sent).toEqual([]);
+    const client = instances();
+    clock.advance(SWEEP_GRACE_MS + 1_000);
+    expect(await startWaitingDeliveries(d, durableStarter(client))).toEqual({ started: 1, settled: 0, failed: 0 });
+    expect(client.started).toEqual([delivery.id]);
+    expect(await startWaitingDeliveries(d, durableStarter(client))).toEqual({ started: 0, settled: 0, failed: 0 });
+    expect(r.received).toHaveLength(1);
+  });
+
+  it('killed after a failed inline attempt, before its fallback message: the start sweep starts the pending delivery', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 4, 10, 9));
+    restoreClock = installClock(clock);
+    const { d, r, who, bus, publish } = await arrange(200, {
+      tenantIsActive: async () => {
+        throw new Error('tenants table unavailable');
+      },
+    });
+    crashAt(FIRST_ATTEMPT_CRASH_INLINE_BEFORE_FALLBACK, bus);
+    await publish();
+    const delivery = await onlyDelivery(d, who.tenantId);
+    expect(delivery.status).toBe('pending');
+    expect(bus.sent).toEqual([]);
+    const client = instances();
+    expect(await startWaitingDeliveries(d, durableStarter(client))).toEqual({ started: 0, settled: 0, failed: 0 });
+    clock.advance(SWEEP_GRACE_MS + 1_000);
+    expect(await startWaitingDeliveries(d, durableStarter(client))).toEqual({ started: 1, settled: 0, failed: 0 });
+    expect(client.started).toEqual([delivery.id]);
+    expect(r.received).toHaveLength(0);
+  });
+});
