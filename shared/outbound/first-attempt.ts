@@ -135,11 +135,25 @@ export const FIRST_ATTEMPT_CRASH_INLINE_BEFORE_HANDOFF = 'outbound.first-attempt
  * A crash anywhere leaves the row `pending` or `retrying` as the queue path does, which the
  * redelivered stage message (its keyed publication finds the row) or the start sweep takes up.
  */
+/**
+ * Whether an inline first attempt may hold the publishing invocation: only for an endpoint whose
+ * last attempt succeeded and that asked for no slowdown. A failing or hanging receiver would hold
+ * a pipeline handler for up to the attempt timeout per event, so its deliveries take the queue
+ * (one failed attempt inline at most, before the streak shows). The copy is this instance's cache,
+ * which the worker reads anyway.
+ */
+async function answersPromptly(deps: OutboundDeps, tenantId: string, subscriptionId: string): Promise<boolean> {
+  const health = (await deps.tables.health.getCached(tenantId, subscriptionId))?.value;
+  if (!health) return true;
+  if (health.consecutiveFailures > 0) return false;
+  return health.slowUntil === undefined || Date.parse(health.slowUntil) <= nowMs();
+}
+
 export function inlineFirstAttemptStarter(deps: OutboundDeps, bus: BusSender): DeliveryStarter {
   return {
     async start(tenantId, deliveryId, eventId, stored) {
       const body = firstAttemptMessageOf(tenantId, deliveryId, eventId, stored);
-      if (body.v !== 2) {
+      if (body.v !== 2 || !(await answersPromptly(deps, tenantId, body.delivery.subscriptionId))) {
         await sendFirstAttempt(bus, body);
         return 'started';
       }

@@ -154,6 +154,24 @@ describe('the first attempt in the publishing process', () => {
     expect(r.received).toHaveLength(1);
   });
 
+  it('an endpoint on a failure streak is not waited on: its next delivery goes to the queue worker untried', async () => {
+    const { d, r, who, bus, publish } = await arrange(503);
+    await publish();
+    expect(r.received).toHaveLength(1);
+    await d.tallies?.flush(d);
+    bus.sent.length = 0;
+    await publishToSubscribers(
+      d,
+      who.tenantId,
+      { type: 'ticket.created', data: ticket, source: 'autotask', key: newestFirstId() },
+      inlineFirstAttemptStarter(d, bus),
+    );
+    // Not sent from here: the whole first attempt is the worker's (the row travels in the message).
+    expect(r.received).toHaveLength(1);
+    expect(bus.sent).toHaveLength(1);
+    expect(bus.sent[0]!.body).toMatchObject({ v: 2, tenantId: who.tenantId });
+  });
+
   it('an error before the send hands the whole attempt to the worker with an ids-only message', async () => {
     let down = true;
     const { d, r, who, bus, publish } = await arrange(200, {
