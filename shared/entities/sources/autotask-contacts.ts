@@ -1,8 +1,7 @@
 import type { AutotaskSession } from '../../vendors/autotask/index';
-import { authHeaders, autotaskRequest, readAutotaskMessage } from '../../vendors/autotask/index';
-import { AUTOTASK_PAGE_SIZE, inZone, readQueryPage } from '../../vendors/autotask/queries';
-import type { VendorSession } from '../../vendors/contract';
-import { badResponse, expectOk } from '../../vendors/core/errors';
+import { autotaskRequest } from '../../vendors/autotask/index';
+import { AUTOTASK_PAGE_SIZE, type AutotaskFilter, queryEntities } from '../../vendors/autotask/queries';
+import { VendorError, type VendorSession } from '../../vendors/contract';
 import type { ContactValues } from '../tables';
 import { text } from './company-source';
 import { type ContactSource, fullName, type ProductContact, splitName } from './contact-source';
@@ -19,8 +18,8 @@ import { type ContactSource, fullName, type ProductContact, splitName } from './
 /** Stops a runaway listing: 40 pages of 500 contacts. */
 const MAX_PAGES = 40;
 
-// `id` asked for by name, as the query helper does for every entity: only named fields come back.
-const FIELDS = ['id', 'firstName', 'lastName', 'emailAddress', 'phone', 'companyID'] as const;
+// The query helper asks for `id` too: only named fields come back.
+const FIELDS = ['firstName', 'lastName', 'emailAddress', 'phone', 'companyID'] as const;
 
 function toContact(row: Record<string, unknown>): ProductContact | undefined {
   const vendorId = text(row.id);
@@ -35,31 +34,24 @@ function toContact(row: Record<string, unknown>): ProductContact | undefined {
   return { vendorId, values, companyVendorId: text(row.companyID) };
 }
 
-async function query(session: AutotaskSession, filter: Array<Record<string, unknown>>): Promise<ProductContact[]> {
-  const operation = 'contacts.query';
-  const { response, zone } = await autotaskRequest(session, {
-    operation,
-    method: 'POST',
-    path: 'Contacts/query',
-    json: { filter, MaxRecords: AUTOTASK_PAGE_SIZE, IncludeFields: FIELDS },
+async function query(session: AutotaskSession, filter: AutotaskFilter): Promise<ProductContact[]> {
+  const result = await queryEntities(session, {
+    entity: 'Contacts',
+    filter,
+    includeFields: FIELDS,
+    maxRecords: AUTOTASK_PAGE_SIZE * MAX_PAGES,
+    maxPages: MAX_PAGES,
   });
-  let page = readQueryPage(operation, response);
-  const rows = [...page.items];
-  for (let pages = 1; page.next !== undefined; pages++) {
-    // A half-read list would unlink every contact past the cut at the next resync: refuse instead.
-    if (pages >= MAX_PAGES || !inZone(page.next, zone.url))
-      throw badResponse('autotask', operation, response, 'The contact list pages beyond what entity sync reads');
-    const next = await session.http.request({
-      operation,
-      method: 'GET',
-      url: page.next,
-      headers: authHeaders(session.credentials),
+  // A list cut short (the page cap, or a next page outside the zone) would leave the contacts past
+  // the cut unmatched without a word: refuse it instead, so the match run fails with a reason.
+  if (result.capped)
+    throw new VendorError({
+      vendor: 'autotask',
+      operation: 'contacts.query',
+      kind: 'bad_response',
+      vendorMessage: `The contact list is longer than entity sync reads (${MAX_PAGES} pages of ${AUTOTASK_PAGE_SIZE}).`,
     });
-    expectOk('autotask', operation, next, readAutotaskMessage);
-    page = readQueryPage(operation, next);
-    rows.push(...page.items);
-  }
-  return rows.map(toContact).filter((c): c is ProductContact => c !== undefined);
+  return result.items.map(toContact).filter((c): c is ProductContact => c !== undefined);
 }
 
 async function getOne(session: AutotaskSession, vendorId: string): Promise<ProductContact | undefined> {

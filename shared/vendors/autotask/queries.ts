@@ -45,7 +45,7 @@ export const autotaskFilterSchema = z
   );
 export type AutotaskFilter = z.infer<typeof autotaskFilterSchema>;
 
-export type QueryEntity = 'Tickets' | 'Companies' | 'Resources';
+export type QueryEntity = 'Tickets' | 'Companies' | 'Resources' | 'Contacts';
 
 export interface AutotaskQuery {
   entity: QueryEntity;
@@ -54,6 +54,8 @@ export interface AutotaskQuery {
   includeFields: readonly string[];
   /** Stop after this many records (never more than the page cap allows). */
   maxRecords: number;
+  /** Pages read at most (default AUTOTASK_MAX_PAGES, the tools' cap); entity sync reads more. */
+  maxPages?: number;
 }
 
 export interface AutotaskQueryResult {
@@ -84,7 +86,8 @@ export function inZone(link: string, zoneRoot: string): boolean {
 
 export async function queryEntities(session: AutotaskSession, query: AutotaskQuery): Promise<AutotaskQueryResult> {
   const operation = `${query.entity.toLowerCase()}.query`;
-  const limit = Math.min(query.maxRecords, AUTOTASK_PAGE_SIZE * AUTOTASK_MAX_PAGES);
+  const maxPages = query.maxPages ?? AUTOTASK_MAX_PAGES;
+  const limit = Math.min(query.maxRecords, AUTOTASK_PAGE_SIZE * maxPages);
   const { response, zone } = await autotaskRequest(session, {
     operation,
     method: 'POST',
@@ -97,7 +100,7 @@ export async function queryEntities(session: AutotaskSession, query: AutotaskQue
   });
   let page = readQueryPage(operation, response);
   const items = [...page.items];
-  for (let pages = 1; page.next && items.length < limit && pages < AUTOTASK_MAX_PAGES; pages++) {
+  for (let pages = 1; page.next && items.length < limit && pages < maxPages; pages++) {
     if (!inZone(page.next, zone.url)) break;
     const next = await session.http.request({
       operation,
