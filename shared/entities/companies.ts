@@ -1,23 +1,12 @@
 import type { Principal } from '../apikeys/principal';
-import { nowMs } from '../clock/index';
 import type { Stored } from '../storage/table-repository';
 import type { EntityDeps } from './entity-deps';
-import { stableId } from './event-keys';
 import { companyKind } from './kinds';
+import { type MatchResult, matchRecords } from './match';
 import { matchKeys, sameCompany } from './matching';
-import {
-  absorb,
-  createOrRevive,
-  insertOnce,
-  linkKey,
-  loadRow,
-  parse,
-  readSides,
-  replaceRow,
-  resyncEntity,
-} from './resync';
+import { linkKey, loadRow, parse, readSides, replaceRow, resyncEntity } from './resync';
 import { COMPANY_VENDORS, companySourceFor } from './sources/index';
-import { COMPANY_FIELDS, type CompanyLink, type CompanyRow, type CompanyValues } from './tables';
+import type { CompanyLink, CompanyRow, CompanyValues } from './tables';
 
 export type { CompanyEvent, ContactEvent, EntityDeps, EntityEvent } from './entity-deps';
 
@@ -58,115 +47,41 @@ export function loadCompany(deps: EntityDeps, tenantId: string, id: string): Pro
   return loadRow(deps, companyKind, tenantId, id);
 }
 
-async function companyIntegrations(deps: EntityDeps, caller: Principal) {
+async function _companyIntegrations(deps: EntityDeps, caller: Principal) {
   return (await deps.integrations(caller)).filter((i) => COMPANY_VENDORS.includes(i.vendor));
 }
 
-export interface MatchResult {
-  created: number;
-  linked: number;
-  flagged: number;
-  alreadyLinked: number;
-}
+export type { MatchResult } from './match';
 
-/**
- * Reads every company of every company-holding integration and gives each a canonical company:
- * a record already linked (its external id) stays where it is; otherwise the first company with
- * the same normalised name or domain takes the link — unless that company already has a record of
- * the same integration, which makes this one a possible duplicate (a new company, flagged, never
- * merged automatically). A field two linked records disagree on gets no base, so the next resync
- * asks a person instead of letting either win.
- */
-export async function matchCompanies(
+/** Companies match on their normalised name or web domain (docs/entity-sync.md, "Matching"). */
+export function matchCompanies(
   deps: EntityDeps,
   caller: Principal,
   correlationId: string,
   only?: { integrationId: string },
 ): Promise<MatchResult> {
-  const tenantId = caller.tenantId;
-  const result: MatchResult = { created: 0, linked: 0, flagged: 0, alreadyLinked: 0 };
-  const companies = new Map<string, Stored<CompanyRow>>();
-  for await (const row of deps.tables.companies.iterate(tenantId)) companies.set(row.rowKey, row);
-  const integrations = (await companyIntegrations(deps, caller)).filter(
-    (i) => only === undefined || i.id === only.integrationId,
+  return matchRecords(
+    deps,
+    {
+      spec: companyKind,
+      vendors: COMPANY_VENDORS,
+      list: (vendor) => companySourceFor(vendor)?.list,
+      links: deps.tables.links,
+      linkValue: (companyId) => ({ companyId }),
+      idPrefix: 'c',
+      context: async () => undefined,
+      candidate: (standing, product) => {
+        const keys = matchKeys(product.values);
+        return standing.find((c) => sameCompany(c.value, keys));
+      },
+      joined: () => ({}),
+      fresh: () => ({}),
+      created: (id, product) => ({ type: 'company.created', data: { companyId: id, name: product.values.name ?? '' } }),
+    },
+    caller,
+    correlationId,
+    only,
   );
-  for (const integration of integrations) {
-    const source = companySourceFor(integration.vendor);
-    if (!source) continue;
-    const { session } = await deps.openSession(tenantId, integration.id, correlationId);
-    const at = new Date(nowMs()).toISOString();
-    for (const product of await source.list(session)) {
-      const key = linkKey(integration.id, product.vendorId);
-      if (await deps.tables.links.get(tenantId, key)) {
-        result.alreadyLinked++;
-        continue;
-      }
-      // A match that crashed between a company's row and the link row: the company already holds it.
-      const holder = [...companies.values()].find((c) =>
-        parse<CompanyLink[]>(c.value.links, []).some(
-          (l) => l.integrationId === integration.id && l.vendorId === product.vendorId,
-        ),
-      );
-      if (holder) {
-        await insertLink(deps, tenantId, key, holder.rowKey);
-        result.alreadyLinked++;
-        continue;
-      }
-      const keys = matchKeys(product.values);
-      const link: CompanyLink = {
-        integrationId: integration.id,
-        vendor: integration.vendor,
-        vendorId: product.vendorId,
-        lastSyncedAt: at,
-      };
-      const candidate = [...companies.values()].find(
-        (c) => !c.value.aliasOf && !c.value.deletedAt && sameCompany(c.value, keys),
-      );
-      const candidateLinks = candidate ? parse<CompanyLink[]>(candidate.value.links, []) : [];
-      if (candidate && !candidateLinks.some((l) => l.integrationId === integration.id)) {
-        const values = parse<CompanyValues>(candidate.value.values, {});
-        const base = parse<CompanyValues>(candidate.value.base, {});
-        absorb(values, base, product.values, COMPANY_FIELDS);
-        const updated = await replaceCompany(deps, tenantId, candidate, {
-          ...candidate.value,
-          values: JSON.stringify(values),
-          base: JSON.stringify(base),
-          links: JSON.stringify([...candidateLinks, link]),
-          updatedAt: at,
-        });
-        companies.set(candidate.rowKey, updated);
-        await insertLink(deps, tenantId, key, candidate.rowKey);
-        result.linked++;
-        continue;
-      }
-      // A new company; its id follows from its first link, so a retried match makes the same one.
-      const id = stableId('c', tenantId, key);
-      const row: CompanyRow = {
-        values: JSON.stringify(product.values),
-        base: JSON.stringify(product.values),
-        links: JSON.stringify([link]),
-        ...keys,
-        ...(candidate ? { possibleDuplicateOf: candidate.rowKey } : {}),
-        version: 1,
-        createdAt: at,
-        updatedAt: at,
-      };
-      const stored = await createOrRevive(deps, companyKind, tenantId, id, row, {
-        type: 'company.created',
-        data: { companyId: id, name: product.values.name ?? '' },
-        source: integration.vendor,
-      });
-      companies.set(id, stored);
-      await insertLink(deps, tenantId, key, id);
-      result.created++;
-      if (candidate) result.flagged++;
-    }
-  }
-  return result;
-}
-
-async function insertLink(deps: EntityDeps, tenantId: string, key: string, companyId: string): Promise<void> {
-  await insertOnce(deps.tables.links, tenantId, key, { companyId });
 }
 
 export async function listCompanies(

@@ -1,23 +1,13 @@
 import type { Principal } from '../apikeys/principal';
-import { nowMs } from '../clock/index';
 import type { Stored } from '../storage/table-repository';
 import type { EntityDeps } from './entity-deps';
-import { stableId } from './event-keys';
 import { contactKind } from './kinds';
+import { type MatchResult, matchRecords } from './match';
 import { contactMatchKeys } from './matching';
-import {
-  absorb,
-  createOrRevive,
-  insertOnce,
-  linkKey,
-  loadRow,
-  parse,
-  readSides,
-  replaceRow,
-  resyncEntity,
-} from './resync';
+import { linkKey, loadRow, parse, readSides, resyncEntity } from './resync';
+import type { ProductContact } from './sources/contact-source';
 import { CONTACT_VENDORS, contactSourceFor } from './sources/contact-sources';
-import { CONTACT_FIELDS, type CompanyLink, type ContactRow, type ContactValues } from './tables';
+import type { CompanyLink, ContactRow, ContactValues } from './tables';
 
 /**
  * Canonical contacts (docs/entity-sync.md, "Contacts"): a person Halo PSA keeps as a user and
@@ -59,12 +49,7 @@ export function contactView(row: Stored<ContactRow>): ContactView {
   };
 }
 
-export interface ContactMatchResult {
-  created: number;
-  linked: number;
-  flagged: number;
-  alreadyLinked: number;
-}
+export type ContactMatchResult = MatchResult;
 
 /** A product contact's canonical company: its product company's link, followed to where it points. */
 async function canonicalCompany(deps: EntityDeps, tenantId: string, integrationId: string, companyVendorId?: string) {
@@ -74,105 +59,48 @@ async function canonicalCompany(deps: EntityDeps, tenantId: string, integrationI
 }
 
 /**
- * Reads every contact of every contact-holding integration and gives each a canonical contact: a
- * record already linked (its external id) stays; otherwise the first contact with the same
- * e-mail address, or with the same normalised name in the same canonical company, takes the link
- * — unless it already holds a record of the same integration, which makes this one a new contact
- * flagged `possibleDuplicateOf` (never merged automatically). Companies are matched first
+ * Contacts match on their e-mail address, or on their normalised name within the same canonical
+ * company (docs/entity-sync.md, "Contacts"). Companies are matched first
  * (`POST /api/v1/entities/companies/match`) so contacts can find theirs.
  */
-export async function matchContacts(
+export function matchContacts(
   deps: EntityDeps,
   caller: Principal,
   correlationId: string,
   only?: { integrationId: string },
 ): Promise<ContactMatchResult> {
   const tenantId = caller.tenantId;
-  const result: ContactMatchResult = { created: 0, linked: 0, flagged: 0, alreadyLinked: 0 };
-  const contacts = new Map<string, Stored<ContactRow>>();
-  for await (const row of deps.tables.contacts.iterate(tenantId)) contacts.set(row.rowKey, row);
-  const integrations = (await deps.integrations(caller)).filter(
-    (i) => CONTACT_VENDORS.includes(i.vendor) && (only === undefined || i.id === only.integrationId),
-  );
-  for (const integration of integrations) {
-    const source = contactSourceFor(integration.vendor);
-    if (!source) continue;
-    const { session } = await deps.openSession(tenantId, integration.id, correlationId);
-    const at = new Date(nowMs()).toISOString();
-    for (const product of await source.list(session)) {
-      const key = linkKey(integration.id, product.vendorId);
-      if (await deps.tables.contactLinks.get(tenantId, key)) {
-        result.alreadyLinked++;
-        continue;
-      }
-      const holds = (c: Stored<ContactRow>) =>
-        parse<CompanyLink[]>(c.value.links, []).some(
-          (l) => l.integrationId === integration.id && l.vendorId === product.vendorId,
+  return matchRecords(
+    deps,
+    {
+      spec: contactKind,
+      vendors: CONTACT_VENDORS,
+      list: (vendor) => contactSourceFor(vendor)?.list,
+      links: deps.tables.contactLinks,
+      linkValue: (contactId) => ({ contactId }),
+      idPrefix: 'p',
+      context: (product: ProductContact, integrationId) =>
+        canonicalCompany(deps, tenantId, integrationId, product.companyVendorId),
+      candidate: (standing, product, companyId) => {
+        const keys = contactMatchKeys(product.values);
+        return (
+          (keys.matchEmail !== '' ? standing.find((c) => c.value.matchEmail === keys.matchEmail) : undefined) ??
+          (keys.matchName !== '' && companyId !== ''
+            ? standing.find((c) => c.value.companyId === companyId && c.value.matchName === keys.matchName)
+            : undefined)
         );
-      // A match that crashed between a contact's row and its link row: the contact already holds it.
-      const holder = [...contacts.values()].find(holds);
-      if (holder) {
-        await insertOnce(deps.tables.contactLinks, tenantId, key, { contactId: holder.rowKey });
-        result.alreadyLinked++;
-        continue;
-      }
-      const companyId = await canonicalCompany(deps, tenantId, integration.id, product.companyVendorId);
-      const keys = contactMatchKeys(product.values);
-      const link: CompanyLink = {
-        integrationId: integration.id,
-        vendor: integration.vendor,
-        vendorId: product.vendorId,
-        lastSyncedAt: at,
-      };
-      const standing = [...contacts.values()].filter((c) => !c.value.aliasOf && !c.value.deletedAt);
-      const candidate =
-        (keys.matchEmail !== '' ? standing.find((c) => c.value.matchEmail === keys.matchEmail) : undefined) ??
-        (keys.matchName !== '' && companyId !== ''
-          ? standing.find((c) => c.value.companyId === companyId && c.value.matchName === keys.matchName)
-          : undefined);
-      const candidateLinks = candidate ? parse<CompanyLink[]>(candidate.value.links, []) : [];
-      if (candidate && !candidateLinks.some((l) => l.integrationId === integration.id)) {
-        const values = parse<ContactValues>(candidate.value.values, {});
-        const base = parse<ContactValues>(candidate.value.base, {});
-        absorb(values, base, product.values, CONTACT_FIELDS);
-        const updated = await replaceRow(deps, contactKind, tenantId, candidate, {
-          ...candidate.value,
-          values: JSON.stringify(values),
-          base: JSON.stringify(base),
-          links: JSON.stringify([...candidateLinks, link]),
-          companyId: candidate.value.companyId || companyId,
-          updatedAt: at,
-        });
-        contacts.set(candidate.rowKey, updated);
-        await insertOnce(deps.tables.contactLinks, tenantId, key, { contactId: candidate.rowKey });
-        result.linked++;
-        continue;
-      }
-      // A new contact; its id follows from its first link, so a retried match makes the same one.
-      const id = stableId('p', tenantId, key);
-      const fresh: ContactRow = {
-        values: JSON.stringify(product.values),
-        base: JSON.stringify(product.values),
-        links: JSON.stringify([link]),
-        ...keys,
-        companyId,
-        ...(candidate ? { possibleDuplicateOf: candidate.rowKey } : {}),
-        version: 1,
-        createdAt: at,
-        updatedAt: at,
-      };
-      const stored = await createOrRevive(deps, contactKind, tenantId, id, fresh, {
+      },
+      joined: (row, companyId) => ({ companyId: row.companyId || companyId }),
+      fresh: (companyId) => ({ companyId }),
+      created: (id, product, companyId) => ({
         type: 'contact.created',
         data: { contactId: id, name: product.values.name ?? '', companyId },
-        source: integration.vendor,
-      });
-      contacts.set(id, stored);
-      await insertOnce(deps.tables.contactLinks, tenantId, key, { contactId: id });
-      result.created++;
-      if (candidate) result.flagged++;
-    }
-  }
-  return result;
+      }),
+    },
+    caller,
+    correlationId,
+    only,
+  );
 }
 
 export async function listContacts(
