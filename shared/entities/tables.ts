@@ -39,48 +39,41 @@ export const companyLinkSchema = z.object({
 });
 export type CompanyLink = z.infer<typeof companyLinkSchema>;
 
-export const companyRowSchema = z.object({
-  /** JSON CompanyValues: the hub's current values. */
+/** The columns every canonical entity has; companies and contacts add their matching keys. */
+const entityRowSchema = z.object({
+  /** JSON FieldValues: the hub's current values. */
   values: z.string(),
-  /** JSON CompanyValues: the value all linked products agreed on at the last sync, per field. */
+  /** JSON FieldValues: the value all linked products agreed on at the last sync, per field. */
   base: z.string(),
-  /** JSON CompanyLink[]. */
+  /** JSON CompanyLink[]: the entity's product records. */
   links: z.string(),
-  /** Normalised name and domain, the matching keys. */
-  matchName: z.string(),
-  matchDomain: z.string(),
-  /** Another company that looks the same (flagged, never merged automatically). */
+  /** Another entity that looks the same (flagged, never merged automatically). */
   possibleDuplicateOf: z.string().optional(),
-  /** Set when this company lost a merge: it is an alias of the winner. */
+  /** Set when this entity lost a merge: it is an alias of the winner. */
   aliasOf: z.string().optional(),
   /** JSON {integration|vendor id: values}: what each read-only product held at the last sync. */
   heldBy: z.string().optional(),
-  /** Set when no product holds the company any more (every link was removed by a resync). */
+  /** Set when no product holds the entity any more (every link was removed by a resync). */
   deletedAt: z.string().optional(),
   /** Bumped on every change; the change's event id derives from it. */
   version: z.number().int(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+
+export const companyRowSchema = entityRowSchema.extend({
+  /** Normalised name and domain, the matching keys. */
+  matchName: z.string(),
+  matchDomain: z.string(),
+});
 export type CompanyRow = z.infer<typeof companyRowSchema>;
 
-export const contactRowSchema = z.object({
-  /** JSON ContactValues, JSON base, JSON CompanyLink[] (the contact's product records), as for companies. */
-  values: z.string(),
-  base: z.string(),
-  links: z.string(),
+export const contactRowSchema = entityRowSchema.extend({
   /** Normalised e-mail and name, the matching keys after the external id. */
   matchEmail: z.string(),
   matchName: z.string(),
   /** The canonical company the contact's product records belong to ('' when none is linked yet). */
   companyId: z.string(),
-  possibleDuplicateOf: z.string().optional(),
-  aliasOf: z.string().optional(),
-  heldBy: z.string().optional(),
-  deletedAt: z.string().optional(),
-  version: z.number().int(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
 });
 export type ContactRow = z.infer<typeof contactRowSchema>;
 
