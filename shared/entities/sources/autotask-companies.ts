@@ -3,7 +3,7 @@ import { autotaskRequest } from '../../vendors/autotask/index';
 import { queryEntities } from '../../vendors/autotask/queries';
 import type { VendorSession } from '../../vendors/contract';
 import type { CompanyValues } from '../tables';
-import { type CompanySource, type ProductCompany, text } from './company-source';
+import { type CompanySource, type FieldMap, fieldsOf, type ProductCompany, text, valuesOf } from './company-source';
 
 /**
  * Autotask companies through the query API (`POST /V1.0/Companies/query`, then its next pages)
@@ -11,19 +11,12 @@ import { type CompanySource, type ProductCompany, text } from './company-source'
  * `phone`, `website` ← `webAddress`.
  */
 
-const FIELDS = ['companyName', 'phone', 'webAddress'] as const;
+const MAP: FieldMap = { name: 'companyName', phone: 'phone', website: 'webAddress' };
+const FIELDS = Object.values(MAP);
 
 function toCompany(row: Record<string, unknown>): ProductCompany | undefined {
   const vendorId = text(row.id);
-  if (vendorId === undefined) return undefined;
-  const values: CompanyValues = {};
-  const name = text(row.companyName);
-  if (name !== undefined) values.name = name;
-  const phone = text(row.phone);
-  if (phone !== undefined) values.phone = phone;
-  const website = text(row.webAddress);
-  if (website !== undefined) values.website = website;
-  return { vendorId, values };
+  return vendorId === undefined ? undefined : { vendorId, values: valuesOf(row, MAP) };
 }
 
 async function query(session: AutotaskSession, filter: Parameters<typeof queryEntities>[1]['filter']) {
@@ -40,10 +33,7 @@ export const autotaskCompanies: CompanySource = {
     return found[0];
   },
   async update(session: VendorSession<unknown, unknown>, vendorId: string, values: CompanyValues) {
-    const json: Record<string, unknown> = { id: Number(vendorId) };
-    if (values.name !== undefined) json.companyName = values.name;
-    if (values.phone !== undefined) json.phone = values.phone;
-    if (values.website !== undefined) json.webAddress = values.website;
+    const json = { id: Number(vendorId), ...fieldsOf(values, MAP) };
     await autotaskRequest(session as AutotaskSession, {
       operation: 'companies.update',
       method: 'PATCH',

@@ -23,3 +23,26 @@ export interface CompanySource {
 
 export const text = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
+
+/** Canonical field → the product's field of the same meaning (one map serves reads and writes). */
+export type FieldMap = Readonly<Record<string, string>>;
+
+/** The canonical values a product row holds, by the map (text and numbers only). */
+export function valuesOf(row: Record<string, unknown>, map: FieldMap): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [canonical, field] of Object.entries(map)) {
+    const value = text(row[field]);
+    if (value !== undefined) values[canonical] = value;
+  }
+  return values;
+}
+
+/** The product fields to write for the canonical values given, by the same map. */
+export function fieldsOf(values: Readonly<Record<string, string | undefined>>, map: FieldMap): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [canonical, field] of Object.entries(map)) {
+    const value = values[canonical];
+    if (value !== undefined) fields[field] = value;
+  }
+  return fields;
+}

@@ -1,7 +1,7 @@
 import type { VendorSession } from '../../vendors/contract';
 import type { HaloSession } from '../../vendors/halopsa/auth';
 import type { CompanyValues } from '../tables';
-import { type CompanySource, type ProductCompany, text } from './company-source';
+import { type CompanySource, type FieldMap, fieldsOf, type ProductCompany, text, valuesOf } from './company-source';
 import { getHaloOne, haloWrite, listAllHalo } from './halo-lists';
 
 /**
@@ -10,17 +10,12 @@ import { getHaloOne, haloWrite, listAllHalo } from './halo-lists';
  * Canonical fields: `name`, `phone` ← `phonenumber`, `website`.
  */
 
+const MAP: FieldMap = { name: 'name', phone: 'phonenumber', website: 'website' };
+
 function toCompany(row: Record<string, unknown>): ProductCompany | undefined {
   const vendorId = text(row.id);
   if (vendorId === undefined) return undefined;
-  const values: CompanyValues = {};
-  const name = text(row.name);
-  if (name !== undefined) values.name = name;
-  const phone = text(row.phonenumber);
-  if (phone !== undefined) values.phone = phone;
-  const website = text(row.website);
-  if (website !== undefined) values.website = website;
-  return { vendorId, values };
+  return { vendorId, values: valuesOf(row, MAP) };
 }
 
 export const haloCompanies: CompanySource = {
@@ -30,10 +25,7 @@ export const haloCompanies: CompanySource = {
   get: (session: VendorSession<unknown, unknown>, vendorId: string) =>
     getHaloOne(session as HaloSession, 'client.get', '/api/Client', vendorId, toCompany),
   async update(session: VendorSession<unknown, unknown>, vendorId: string, values: CompanyValues) {
-    const row: Record<string, unknown> = { id: Number(vendorId) };
-    if (values.name !== undefined) row.name = values.name;
-    if (values.phone !== undefined) row.phonenumber = values.phone;
-    if (values.website !== undefined) row.website = values.website;
+    const row = { id: Number(vendorId), ...fieldsOf(values, MAP) };
     await haloWrite(session as HaloSession, 'client.update', '/api/Client', row);
   },
 };

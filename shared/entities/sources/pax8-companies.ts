@@ -4,7 +4,7 @@ import { readPax8Message } from '../../vendors/pax8/api';
 import { pax8Endpoints } from '../../vendors/pax8/config';
 import { type Pax8Session, pax8Call } from '../../vendors/pax8/index';
 import type { CompanyValues } from '../tables';
-import { type CompanySource, type ProductCompany, text } from './company-source';
+import { type CompanySource, type FieldMap, fieldsOf, type ProductCompany, text, valuesOf } from './company-source';
 import { listAllPax8 } from './pax8-lists';
 
 /**
@@ -13,15 +13,12 @@ import { listAllPax8 } from './pax8-lists';
  * `phone`, `website` — the same names in Pax8.
  */
 
+const MAP: FieldMap = { name: 'name', phone: 'phone', website: 'website' };
+
 function toCompany(row: Record<string, unknown>): ProductCompany | undefined {
   const vendorId = text(row.id);
   if (vendorId === undefined) return undefined;
-  const values: CompanyValues = {};
-  for (const field of ['name', 'phone', 'website'] as const) {
-    const value = text(row[field]);
-    if (value !== undefined) values[field] = value;
-  }
-  return { vendorId, values };
+  return { vendorId, values: valuesOf(row, MAP) };
 }
 
 const listAll = (session: Pax8Session) => listAllPax8(session, { kind: 'companies' }, toCompany);
@@ -37,10 +34,7 @@ export const pax8Companies: CompanySource = {
   },
   async update(session: VendorSession<unknown, unknown>, vendorId: string, values: CompanyValues) {
     const pax8 = session as Pax8Session;
-    const json: Record<string, string> = {};
-    if (values.name !== undefined) json.name = values.name;
-    if (values.phone !== undefined) json.phone = values.phone;
-    if (values.website !== undefined) json.website = values.website;
+    const json = fieldsOf(values, MAP);
     const url = `${pax8Endpoints(pax8.config).apiRoot}/companies/${encodeURIComponent(vendorId)}`;
     const response = await pax8Call(pax8, (token) => ({
       operation: 'companies.update',
