@@ -61,12 +61,14 @@ async function resyncLinked(
  * `company.created` to the tenant's subscribers for products it never asked to join up.
  */
 async function entitySyncInUse(deps: EntityDeps, tenantId: string): Promise<boolean> {
-  for await (const _row of deps.tables.companies.iterate(tenantId)) return true;
-  return false;
+  // One row is the answer: a page of one, not the partition's first page.
+  return (await deps.tables.companies.list(tenantId, { limit: 1 })).items.length > 0;
 }
 
 export async function refreshEntitiesAfterSync(deps: EntityDeps, run: AfterSyncRun): Promise<AfterSyncResult> {
   const result: AfterSyncResult = { matched: 0, resynced: 0, failed: 0 };
+  // Runs of tickets or assets touch no entity: not even the one read below.
+  if (!run.entities.includes('clients') && !run.entities.includes('contacts')) return result;
   if (!(await entitySyncInUse(deps, run.tenantId))) return result;
   // The hub acting for the tenant: only the tenant id is read (the integrations' list).
   const hub: Principal = { tenantId: run.tenantId, keyId: 'entity-sync', scopes: [] };
