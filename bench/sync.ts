@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { startAzurite } from '../local/azurite';
 import { createHaloFake, HALO_FAKE_CREDENTIALS } from '../test/fakes/halopsa';
 import { sharedAzuriteEnv, startHostProcess } from '../test/support/host-process';
 import { call } from '../test/support/http';
+import { INSTANCE_HEAP, rssKiB } from '../test/support/process-memory';
 
 /**
  * Sync benchmark (docs/sync.md, docs/benchmarks.md "Sync"): N Halo tickets (default 100,000) from
@@ -25,17 +25,6 @@ import { call } from '../test/support/http';
  */
 const BUDGET_MIB = 150;
 const SAMPLE_MS = 200;
-const INSTANCE_HEAP = '--max-old-space-size=512';
-
-function rssKiB(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHaloFake, HALO_FAKE_CREDENTIALS } from '../fakes/halopsa';
 import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support/host-process';
 import { call } from '../support/http';
+import { INSTANCE_HEAP, rssKiB } from '../support/process-memory';
 
 /**
  * The sync engine's promise (docs/sync.md): 100,000 Halo tickets synced in pages through the
@@ -16,15 +16,6 @@ const BATCH = 500;
 const POLL_MS = 250;
 /** The memory budget (docs/sync.md, "Memory"): the host's peak RSS at most this far above its idle RSS. */
 const RSS_BUDGET_MIB = 150;
-/**
- * The V8 heap Node gives the worker on a 2,048 MB instance (infra's `instanceMemoryMB`): Node
- * sizes the heap from the memory the container is constrained to, a quarter of it for the old
- * generation. Without it the host sizes its heap from this machine's RAM, and V8 lets garbage
- * pile up to about four times the live heap before a full collection — the growth this test saw
- * was that, not memory the hub keeps (docs/benchmarks.md "Sync"). The cap is also the test's
- * proof that nothing is retained: a host that kept a run's records would die out of heap.
- */
-const INSTANCE_HEAP = '--max-old-space-size=512';
 
 const halo = createHaloFake();
 const hosts: HostProcess[] = [];
@@ -33,16 +24,6 @@ afterAll(async () => {
   for (const h of hosts) await h.kill();
   await halo.stop();
 });
-
-function rssKiB(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -72,6 +53,7 @@ describe('sync: Halo PSA, 100,000 tickets, a SIGKILL mid-run', () => {
       QUEUE_LOCK_DURATION_SECONDS: '3',
       API_RATE_LIMIT_PER_MINUTE: '1000000',
       LOG_LEVEL: 'info',
+      // Azure's heap; also the proof that nothing is retained: a host keeping a run's records would die out of heap.
       NODE_OPTIONS: INSTANCE_HEAP,
     });
     const key = env.BOOTSTRAP_API_KEY!;
