@@ -1,6 +1,6 @@
 import type { AutotaskSession } from '../../vendors/autotask/index';
 import { autotaskRequest } from '../../vendors/autotask/index';
-import { queryEntities } from '../../vendors/autotask/queries';
+import { type AutotaskFilter, queryAll } from '../../vendors/autotask/queries';
 import type { VendorSession } from '../../vendors/contract';
 import type { CompanyValues } from '../tables';
 import { type CompanySource, type FieldMap, fieldsOf, type ProductCompany, text, valuesOf } from './company-source';
@@ -19,9 +19,12 @@ function toCompany(row: Record<string, unknown>): ProductCompany | undefined {
   return vendorId === undefined ? undefined : { vendorId, values: valuesOf(row, MAP) };
 }
 
-async function query(session: AutotaskSession, filter: Parameters<typeof queryEntities>[1]['filter']) {
-  const result = await queryEntities(session, { entity: 'Companies', filter, includeFields: FIELDS, maxRecords: 2000 });
-  return result.items.map(toCompany).filter((c): c is ProductCompany => c !== undefined);
+/** Stops a runaway listing: 40 pages of 500 companies (a longer list is refused, not cut). */
+const MAX_PAGES = 40;
+
+async function query(session: AutotaskSession, filter: AutotaskFilter) {
+  const rows = await queryAll(session, { entity: 'Companies', filter, includeFields: FIELDS, maxPages: MAX_PAGES });
+  return rows.map(toCompany).filter((c): c is ProductCompany => c !== undefined);
 }
 
 export const autotaskCompanies: CompanySource = {

@@ -1,7 +1,7 @@
 import type { AutotaskSession } from '../../vendors/autotask/index';
 import { autotaskRequest } from '../../vendors/autotask/index';
-import { AUTOTASK_PAGE_SIZE, type AutotaskFilter, queryEntities } from '../../vendors/autotask/queries';
-import { VendorError, type VendorSession } from '../../vendors/contract';
+import { type AutotaskFilter, queryAll } from '../../vendors/autotask/queries';
+import type { VendorSession } from '../../vendors/contract';
 import type { ContactValues } from '../tables';
 import { text } from './company-source';
 import { type ContactSource, fullName, type ProductContact, splitName } from './contact-source';
@@ -35,23 +35,8 @@ function toContact(row: Record<string, unknown>): ProductContact | undefined {
 }
 
 async function query(session: AutotaskSession, filter: AutotaskFilter): Promise<ProductContact[]> {
-  const result = await queryEntities(session, {
-    entity: 'Contacts',
-    filter,
-    includeFields: FIELDS,
-    maxRecords: AUTOTASK_PAGE_SIZE * MAX_PAGES,
-    maxPages: MAX_PAGES,
-  });
-  // A list cut short (the page cap, or a next page outside the zone) would leave the contacts past
-  // the cut unmatched without a word: refuse it instead, so the match run fails with a reason.
-  if (result.capped)
-    throw new VendorError({
-      vendor: 'autotask',
-      operation: 'contacts.query',
-      kind: 'bad_response',
-      vendorMessage: `The contact list is longer than entity sync reads (${MAX_PAGES} pages of ${AUTOTASK_PAGE_SIZE}).`,
-    });
-  return result.items.map(toContact).filter((c): c is ProductContact => c !== undefined);
+  const rows = await queryAll(session, { entity: 'Contacts', filter, includeFields: FIELDS, maxPages: MAX_PAGES });
+  return rows.map(toContact).filter((c): c is ProductContact => c !== undefined);
 }
 
 async function getOne(session: AutotaskSession, vendorId: string): Promise<ProductContact | undefined> {

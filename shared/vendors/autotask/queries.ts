@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VendorError } from '../contract';
 import { badResponse, expectOk, isRecord, numberAt, pathValue, stringAt } from '../core/errors';
 import { type AutotaskSession, authHeaders, autotaskRequest, readAutotaskMessage } from './index';
 
@@ -113,6 +114,26 @@ export async function queryEntities(session: AutotaskSession, query: AutotaskQue
     items.push(...page.items);
   }
   return { items: items.slice(0, limit), capped: items.length > limit || page.next !== undefined };
+}
+
+/**
+ * Every record a query matches, up to `maxPages` pages, or an error: for callers that act on the
+ * whole list (entity sync's matching), a list cut short (the page cap, or a next page outside the
+ * zone) must not pass for the whole one.
+ */
+export async function queryAll(
+  session: AutotaskSession,
+  query: Omit<AutotaskQuery, 'maxRecords' | 'maxPages'> & { maxPages: number },
+): Promise<Array<Record<string, unknown>>> {
+  const result = await queryEntities(session, { ...query, maxRecords: AUTOTASK_PAGE_SIZE * query.maxPages });
+  if (result.capped)
+    throw new VendorError({
+      vendor: 'autotask',
+      operation: `${query.entity.toLowerCase()}.query`,
+      kind: 'bad_response',
+      vendorMessage: `The ${query.entity} list is longer than this reads (${query.maxPages} pages of ${AUTOTASK_PAGE_SIZE}).`,
+    });
+  return result.items;
 }
 
 /** The id every Autotask entity has, as text (tool outputs carry ids as text). */
