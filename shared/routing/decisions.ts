@@ -9,7 +9,7 @@ import { AlreadyExistsError } from '../storage/errors';
 import { escapeKey } from '../storage/keys';
 import type { Stored } from '../storage/table-repository';
 import type { DecisionView, RoutableTicket, RoutingErrorView } from './api-schemas';
-import { loadRoutingConfig, type RoutingConfigUnreadableError, type RoutingDeps } from './config';
+import { type LoadedConfig, loadRoutingConfig, type RoutingConfigUnreadableError, type RoutingDeps } from './config';
 import { decideTeam } from './decide';
 import { recordRoutingError } from './routing-errors';
 import type { DecisionRow } from './tables';
@@ -33,6 +33,8 @@ export interface RouteOptions {
   source: RouteSource;
   eventId?: string | null;
   log?: Logger;
+  /** The tenant's config when the caller already read it (a sync page routes many tickets with one read). */
+  config?: LoadedConfig;
 }
 
 /** `vendor|ticketId`, each escaped, so no two tickets share a row whatever their ids hold. */
@@ -78,8 +80,6 @@ export async function routeTicket(
 ): Promise<RouteResult> {
   const { tenantId } = ticket;
   const key = decisionKey(ticket.vendor, ticket.ticketId);
-  const existing = await deps.tables.decisions.get(tenantId, key);
-  if (existing) return { outcome: 'routed', decision: decisionView(existing.value), created: false };
 
   const failed = async (code: RoutingErrorView['code'], message: string): Promise<RouteResult> => {
     const error = await recordRoutingError(deps, tenantId, {
@@ -95,19 +95,26 @@ export async function routeTicket(
     return { outcome: 'unrouted', error };
   };
 
-  let config: Awaited<ReturnType<typeof loadRoutingConfig>>;
-  try {
-    config = await loadRoutingConfig(deps, tenantId);
-  } catch (error) {
-    if (!isUnreadable(error)) throw error;
-    options.log?.error('the stored routing config is unreadable', { tenantId, ...errorFields(error) });
+  // The config first: a tenant that never saved one is answered with this one read (no decision can
+  // exist without a config either — a reassignment needs a team the config defines).
+  let config: LoadedConfig | undefined = options.config;
+  if (config === undefined) {
+    try {
+      config = await loadRoutingConfig(deps, tenantId);
+    } catch (error) {
+      if (!isUnreadable(error)) throw error;
+      options.log?.error('the stored routing config is unreadable', { tenantId, ...errorFields(error) });
+    }
+  }
+  if (config?.version === 0) return { outcome: 'not_configured' };
+  const existing = await deps.tables.decisions.get(tenantId, key);
+  if (existing) return { outcome: 'routed', decision: decisionView(existing.value), created: false };
+  if (config === undefined) {
     return failed(
       'config_unreadable',
       'The saved routing config could not be read; save it again with PUT /api/v1/routing.',
     );
   }
-  // No decision can exist without a config either: a reassignment needs a team the config defines.
-  if (config.version === 0) return { outcome: 'not_configured' };
   const outcome = decideTeam(config.document, ticket);
   if (outcome.teamId === null || outcome.by === null) {
     return failed('no_team', 'No client link or rule matched and the routing config has no default team.');

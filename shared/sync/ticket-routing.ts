@@ -96,9 +96,9 @@ export interface TicketRoutingContext {
 }
 
 /**
- * Routes the tickets a page created; returns how many it handed to routing. A tenant that has
- * saved no routing config is skipped with one read per page: routeTicket would write nothing for
- * its tickets either (routing not configured), but only after two reads per ticket.
+ * Routes the tickets a page created; returns how many it handed to routing. The tenant's config is
+ * read once per page and handed to routeTicket, which then reads only each ticket's decision; a
+ * tenant that has saved none is answered by that one read (routing not configured: nothing to do).
  * Storage failures throw, so the bus delivers the page again and the replay routes what is left.
  */
 export async function routeCreatedTickets(
@@ -115,7 +115,7 @@ export async function routeCreatedTickets(
   const worker = async () => {
     for (let i = next++; i < tickets.length; i = next++) {
       const ticket = tickets[i];
-      if (ticket) await routeTicket(deps, ticket, { source: 'sync', log: context.log });
+      if (ticket) await routeTicket(deps, ticket, { source: 'sync', log: context.log, config });
     }
   };
   await Promise.all(Array.from({ length: Math.min(ROUTING_CONCURRENCY, tickets.length) }, worker));
