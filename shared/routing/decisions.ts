@@ -95,8 +95,11 @@ export async function routeTicket(
     return { outcome: 'unrouted', error };
   };
 
-  // The config first: a tenant that never saved one is answered with this one read (no decision can
-  // exist without a config either — a reassignment needs a team the config defines).
+  // The decision first: most ticket events (updates, redeliveries) are of a ticket already decided,
+  // and they cost this one read. A caller routing many tickets passes the config it read once.
+  const existing = await deps.tables.decisions.get(tenantId, key);
+  if (existing) return { outcome: 'routed', decision: decisionView(existing.value), created: false };
+
   let config: LoadedConfig | undefined = options.config;
   if (config === undefined) {
     try {
@@ -104,17 +107,14 @@ export async function routeTicket(
     } catch (error) {
       if (!isUnreadable(error)) throw error;
       options.log?.error('the stored routing config is unreadable', { tenantId, ...errorFields(error) });
+      return failed(
+        'config_unreadable',
+        'The saved routing config could not be read; save it again with PUT /api/v1/routing.',
+      );
     }
   }
-  if (config?.version === 0) return { outcome: 'not_configured' };
-  const existing = await deps.tables.decisions.get(tenantId, key);
-  if (existing) return { outcome: 'routed', decision: decisionView(existing.value), created: false };
-  if (config === undefined) {
-    return failed(
-      'config_unreadable',
-      'The saved routing config could not be read; save it again with PUT /api/v1/routing.',
-    );
-  }
+  // No decision can exist without a config either: a reassignment needs a team the config defines.
+  if (config.version === 0) return { outcome: 'not_configured' };
   const outcome = decideTeam(config.document, ticket);
   if (outcome.teamId === null || outcome.by === null) {
     return failed('no_team', 'No client link or rule matched and the routing config has no default team.');
