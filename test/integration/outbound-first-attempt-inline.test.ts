@@ -3,7 +3,6 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import type { BusSender, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
@@ -18,12 +17,12 @@ import {
   runFirstAttempt,
 } from '../../shared/outbound/first-attempt';
 import { publishToSubscribers } from '../../shared/outbound/publish';
-import { durableStarter, type OrchestrationClient } from '../../shared/outbound/starter';
+import { durableStarter } from '../../shared/outbound/starter';
 import { createSubscription } from '../../shared/outbound/subscriptions';
 import { SWEEP_GRACE_MS, startWaitingDeliveries } from '../../shared/outbound/sweep';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { newestFirstId } from '../../shared/storage/keys';
-import { isolatedOutboundDeps } from '../support/outbound-deps';
+import { inMemoryInstances, isolatedOutboundDeps, recordingOutboundBus } from '../support/outbound-deps';
 import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -40,35 +39,6 @@ const suffix = randomBytes(4).toString('hex');
 const counters = new Counters(counterTables(account));
 
 class SimulatedCrash extends Error {}
-
-/** The queue as the starter sees it: what it was handed; nothing once the process has "died". */
-function recordingBus(): BusSender & { sent: { queue: string; body: unknown; options: SendOptions }[]; dead: boolean } {
-  const bus = {
-    sent: [] as { queue: string; body: unknown; options: SendOptions }[],
-    dead: false,
-    send: async (queue: string, body: unknown, options: SendOptions) => {
-      if (bus.dead) throw new SimulatedCrash('the process is gone');
-      bus.sent.push({ queue, body, options });
-    },
-  };
-  return bus;
-}
-
-function instances(): OrchestrationClient & { started: string[] } {
-  const client = {
-    started: [] as string[],
-    getStatus: async (id: string) => {
-      if (!client.started.includes(id)) throw new Error(`404 Not Found: ${id}`);
-      return { runtimeStatus: 'Running' };
-    },
-    startNew: async (_name: string, options: { instanceId: string }) => {
-      if (client.started.includes(options.instanceId)) throw new Error('409 Conflict: already exists');
-      client.started.push(options.instanceId);
-      return options.instanceId;
-    },
-  };
-  return client;
-}
 
 function caller(): Principal {
   return { tenantId: `t-${randomBytes(5).toString('hex')}`, keyId: 'key1', scopes: ['admin'] };
@@ -94,7 +64,7 @@ async function arrange(status: number, overrides: Partial<OutboundDeps> = {}) {
   receivers.push(r);
   const who = caller();
   await createSubscription(d, who, { url: r.url, eventTypes: ['ticket.*'] }, 'c1');
-  const bus = recordingBus();
+  const bus = recordingOutboundBus();
   // Keyed, as the pipeline publishes (its inbound event id): a repeat finds the rows.
   const key = newestFirstId();
   const publish = () =>
@@ -147,7 +117,7 @@ describe('the first attempt in the publishing process', () => {
     const handoff = bus.sent[0]!;
     expect(handoff.queue).toBe(FIRST_ATTEMPT_QUEUE);
     expect(handoff.body).toEqual({ v: 1, tenantId: who.tenantId, deliveryId: delivery.id, eventId: delivery.eventId });
-    const client = instances();
+    const client = inMemoryInstances();
     const message = { body: handoff.body, messageId: handoff.options.messageId, deliveryCount: 1 };
     expect(await runFirstAttempt(d, message, durableStarter(client))).toEqual({ kind: 'complete' });
     expect(client.started).toEqual([delivery.id]);
@@ -188,7 +158,7 @@ describe('the first attempt in the publishing process', () => {
       { v: 1, tenantId: who.tenantId, deliveryId: delivery.id, eventId: delivery.eventId },
     ]);
     down = false;
-    const client = instances();
+    const client = inMemoryInstances();
     const message = { body: bus.sent[0]!.body, messageId: bus.sent[0]!.options.messageId, deliveryCount: 1 };
     expect(await runFirstAttempt(d, message, durableStarter(client))).toEqual({ kind: 'complete' });
     expect(r.received).toHaveLength(1);
@@ -213,7 +183,7 @@ describe('the first attempt in the publishing process: crash points', () => {
     expect(bus.sent.map((m) => m.body)).toEqual([
       { v: 1, tenantId: who.tenantId, deliveryId: delivery.id, eventId: delivery.eventId },
     ]);
-    const client = instances();
+    const client = inMemoryInstances();
     const message = { body: bus.sent[0]!.body, messageId: bus.sent[0]!.options.messageId, deliveryCount: 1 };
     expect(await runFirstAttempt(d, message, durableStarter(client))).toEqual({ kind: 'complete' });
     expect(r.received.map((m) => m.headers['webhook-id'])).toEqual([delivery.id, delivery.id]);
@@ -231,7 +201,7 @@ describe('the first attempt in the publishing process: crash points', () => {
     const delivery = await onlyDelivery(d, who.tenantId);
     expect(delivery.status).toBe('retrying');
     expect(bus.sent).toEqual([]);
-    const client = instances();
+    const client = inMemoryInstances();
     clock.advance(SWEEP_GRACE_MS + 1_000);
     expect(await startWaitingDeliveries(d, durableStarter(client))).toEqual({ started: 1, settled: 0, failed: 0 });
     expect(client.started).toEqual([delivery.id]);
@@ -252,7 +222,7 @@ describe('the first attempt in the publishing process: crash points', () => {
     const delivery = await onlyDelivery(d, who.tenantId);
     expect(delivery.status).toBe('pending');
     expect(bus.sent).toEqual([]);
-    const client = instances();
+    const client = inMemoryInstances();
     expect(await startWaitingDeliveries(d, durableStarter(client))).toEqual({ started: 0, settled: 0, failed: 0 });
     clock.advance(SWEEP_GRACE_MS + 1_000);
     expect(await startWaitingDeliveries(d, durableStarter(client))).toEqual({ started: 1, settled: 0, failed: 0 });

@@ -3,7 +3,6 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import type { BusSender, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
@@ -21,12 +20,12 @@ import {
   startDeadLetteredFirstAttempt,
 } from '../../shared/outbound/first-attempt';
 import { PUBLISH_CRASH_AFTER_ROWS, publishToSubscribers } from '../../shared/outbound/publish';
-import { durableStarter, type OrchestrationClient } from '../../shared/outbound/starter';
+import { durableStarter } from '../../shared/outbound/starter';
 import { createSubscription } from '../../shared/outbound/subscriptions';
 import { SWEEP_GRACE_MS, startWaitingDeliveries } from '../../shared/outbound/sweep';
 import { startMarkerPartition, startMarkerRowKey } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { isolatedOutboundDeps } from '../support/outbound-deps';
+import { inMemoryInstances, isolatedOutboundDeps, recordingOutboundBus } from '../support/outbound-deps';
 import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -42,36 +41,6 @@ const counters = new Counters(counterTables(account));
 
 function deps(): OutboundDeps {
   return isolatedOutboundDeps(account, suffix, counters);
-}
-
-/** The bus as publish sees it: the messages it was handed, in order. */
-function recordingBus(): BusSender & { sent: { queue: string; body: unknown; options: SendOptions }[] } {
-  const sent: { queue: string; body: unknown; options: SendOptions }[] = [];
-  return {
-    sent,
-    send: async (queue, body, options) => {
-      sent.push({ queue, body, options });
-    },
-  };
-}
-
-/** The Durable client's start surface over an in-memory instance table (404 unknown, 409 duplicate). */
-function instances(): OrchestrationClient & { started: string[]; statusReads: number } {
-  const client = {
-    started: [] as string[],
-    statusReads: 0,
-    getStatus: async (id: string) => {
-      client.statusReads++;
-      if (!client.started.includes(id)) throw new Error(`404 Not Found: ${id}`);
-      return { runtimeStatus: 'Running' };
-    },
-    startNew: async (_name: string, options: { instanceId: string }) => {
-      if (client.started.includes(options.instanceId)) throw new Error('409 Conflict: already exists');
-      client.started.push(options.instanceId);
-      return options.instanceId;
-    },
-  };
-  return client;
 }
 
 function caller(): Principal {
@@ -99,7 +68,7 @@ async function published(d: OutboundDeps, status: number) {
   receivers.push(r);
   const who = caller();
   await createSubscription(d, who, { url: r.url, eventTypes: ['ticket.*'] }, 'c1');
-  const bus = recordingBus();
+  const bus = recordingOutboundBus();
   const result = await publishToSubscribers(
     d,
     who.tenantId,
@@ -126,7 +95,7 @@ describe('the first-attempt worker', () => {
     const { r, who, body, received } = await published(d, 200);
     // No start marker any more: until the worker is done the delivery is `pending`, which the sweep covers.
     expect(await markerOf(d, body)).toBeUndefined();
-    const client = instances();
+    const client = inMemoryInstances();
     expect(await runFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
     expect(r.received).toHaveLength(1);
     expect(r.received[0]!.headers['x-webhook-attempt-trigger']).toBe('initial');
@@ -145,7 +114,7 @@ describe('the first-attempt worker', () => {
   it('a first attempt that fails starts the orchestration once, instance id = delivery id, status read first', async () => {
     const d = deps();
     const { r, who, body, received } = await published(d, 503);
-    const client = instances();
+    const client = inMemoryInstances();
     expect(await runFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
     expect(client.started).toEqual([body.deliveryId]);
     expect(client.statusReads).toBe(1);
@@ -161,7 +130,7 @@ describe('the first-attempt worker', () => {
   it('a 410 at the first attempt ends the delivery failed, with no orchestration', async () => {
     const d = deps();
     const { who, body, received } = await published(d, 410);
-    const client = instances();
+    const client = inMemoryInstances();
     expect(await runFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
     expect(client.started).toEqual([]);
     expect((await getDelivery(d, who.tenantId, body.deliveryId)).status).toBe('failed');
@@ -169,7 +138,7 @@ describe('the first-attempt worker', () => {
 
   it('a message that is not a first-attempt message is dead-lettered and changes nothing', async () => {
     const d = deps();
-    const client = instances();
+    const client = inMemoryInstances();
     const settled = await runFirstAttempt(
       d,
       { body: { v: 1, tenantId: 't' }, messageId: 'm1' },
@@ -183,7 +152,7 @@ describe('the first-attempt worker', () => {
     const d = deps();
     const { r, body, received } = await published(d, 500);
     await expect(runFirstAttempt(d, received, undefined)).rejects.toThrow(/durable client/);
-    const client = instances();
+    const client = inMemoryInstances();
     // The redelivery, on a worker with the binding: the recorded outcome, then the start.
     expect(await runFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
     expect(client.started).toEqual([body.deliveryId]);
@@ -195,7 +164,7 @@ describe('dead-lettered first attempts', () => {
   it('the companion consumer hands the delivery to its orchestration (status read first) and removes the marker', async () => {
     const d = deps();
     const { r, body, received } = await published(d, 200);
-    const client = instances();
+    const client = inMemoryInstances();
     expect(await startDeadLetteredFirstAttempt(d, received, durableStarter(client))).toEqual({ kind: 'complete' });
     expect(client.started).toEqual([body.deliveryId]);
     expect(await markerOf(d, body)).toBeUndefined();
@@ -207,7 +176,7 @@ describe('dead-lettered first attempts', () => {
 
   it('an unreadable dead letter is dropped without a start', async () => {
     const d = deps();
-    const client = instances();
+    const client = inMemoryInstances();
     expect(await startDeadLetteredFirstAttempt(d, { body: 'nonsense' }, durableStarter(client))).toEqual({
       kind: 'complete',
     });
@@ -226,7 +195,7 @@ describe('the first-attempt worker: crash points', () => {
   it('killed after recording a failed attempt 1: the redelivered message starts the orchestration once and sends nothing again', async () => {
     const d = deps();
     const { r, who, body, received } = await published(d, 500);
-    const client = instances();
+    const client = inMemoryInstances();
     crashAt(FIRST_ATTEMPT_CRASH_AFTER_RECORD);
     await expect(runFirstAttempt(d, received, durableStarter(client))).rejects.toBeInstanceOf(SimulatedCrash);
     expect(client.started).toEqual([]);
@@ -242,7 +211,7 @@ describe('the first-attempt worker: crash points', () => {
     restoreClock = installClock(clock);
     const d = deps();
     const { r, body, received } = await published(d, 500);
-    const client = instances();
+    const client = inMemoryInstances();
     crashAt(FIRST_ATTEMPT_CRASH_AFTER_RECORD);
     await expect(runFirstAttempt(d, received, durableStarter(client))).rejects.toBeInstanceOf(SimulatedCrash);
     clock.advance(SWEEP_GRACE_MS + 1_000);
@@ -255,7 +224,7 @@ describe('the first-attempt worker: crash points', () => {
   it('killed after the orchestration start: the redelivered message finds it started (status read) and only settles', async () => {
     const d = deps();
     const { r, body, received } = await published(d, 500);
-    const client = instances();
+    const client = inMemoryInstances();
     crashAt(FIRST_ATTEMPT_CRASH_AFTER_START);
     await expect(runFirstAttempt(d, received, durableStarter(client))).rejects.toBeInstanceOf(SimulatedCrash);
     expect(client.started).toEqual([body.deliveryId]);
@@ -272,7 +241,7 @@ describe('the first-attempt worker: crash points', () => {
     const d = deps();
     const { r, who, body } = await published(d, 200);
     clock.advance(SWEEP_GRACE_MS + 1_000);
-    const client = instances();
+    const client = inMemoryInstances();
     expect(await startWaitingDeliveries(d, durableStarter(client))).toEqual({ started: 1, settled: 0, failed: 0 });
     expect(client.started).toEqual([body.deliveryId]);
     expect((await getDelivery(d, who.tenantId, body.deliveryId)).status).toBe('pending');
@@ -297,7 +266,7 @@ describe('the first-attempt worker: the carried row on a first delivery', () => 
   it('sends from the message and settles with one transaction; a redelivery reads and sends nothing', async () => {
     const d = deps();
     const { r, who, body, received } = await published(d, 200);
-    const client = instances();
+    const client = inMemoryInstances();
     expect(await runFirstAttempt(d, { ...received, deliveryCount: 1 }, durableStarter(client))).toEqual({
       kind: 'complete',
     });
@@ -318,7 +287,7 @@ describe('the first-attempt worker: the carried row on a first delivery', () => 
   it('killed between the send and the outcome: the delivery is still pending; the redelivery sends it again, same webhook-id, one attempt logged', async () => {
     const d = deps();
     const { r, who, body, received } = await published(d, 200);
-    const client = instances();
+    const client = inMemoryInstances();
     crashAt(FIRST_ATTEMPT_CRASH_AFTER_SEND);
     await expect(runFirstAttempt(d, { ...received, deliveryCount: 1 }, durableStarter(client))).rejects.toBeInstanceOf(
       SimulatedCrash,
@@ -339,7 +308,7 @@ describe('the first-attempt worker: the carried row on a first delivery', () => 
   it('killed between the outcome and the message delete: the redelivery finds the outcome and sends nothing', async () => {
     const d = deps();
     const { r, who, body, received } = await published(d, 200);
-    const client = instances();
+    const client = inMemoryInstances();
     crashAt(FIRST_ATTEMPT_CRASH_AFTER_RECORD);
     await expect(runFirstAttempt(d, { ...received, deliveryCount: 1 }, durableStarter(client))).rejects.toBeInstanceOf(
       SimulatedCrash,
@@ -361,7 +330,7 @@ describe('the first-attempt worker: the carried row on a first delivery', () => 
     receivers.push(r);
     const who = caller();
     await createSubscription(d, who, { url: r.url, eventTypes: ['ticket.*'] }, 'c1');
-    const bus = recordingBus();
+    const bus = recordingOutboundBus();
     crashAt(PUBLISH_CRASH_AFTER_ROWS);
     await expect(
       publishToSubscribers(
@@ -374,7 +343,7 @@ describe('the first-attempt worker: the carried row on a first delivery', () => 
     expect(bus.sent).toEqual([]);
     const [pending] = (await listDeliveries(d, who.tenantId, { limit: 10 })).items;
     expect(pending?.status).toBe('pending');
-    const client = instances();
+    const client = inMemoryInstances();
     clock.advance(SWEEP_GRACE_MS + 1_000);
     const swept = await startWaitingDeliveries(d, durableStarter(client));
     expect(swept.started).toBe(1);
@@ -385,7 +354,7 @@ describe('the first-attempt worker: the carried row on a first delivery', () => 
   it('a manual retry got there first: the carried send is logged as the next attempt and the manual outcome stands', async () => {
     const d = deps();
     const { r, who, body, received } = await published(d, 200);
-    const client = instances();
+    const client = inMemoryInstances();
     expect((await runManualAttempt(d, who.tenantId, body.deliveryId)).status).toBe('succeeded');
     expect(await runFirstAttempt(d, { ...received, deliveryCount: 1 }, durableStarter(client))).toEqual({
       kind: 'complete',

@@ -11,7 +11,7 @@ import { getDelivery, listDeliveries } from '../../shared/outbound/deliveries';
 import type { OutboundDeps } from '../../shared/outbound/deps';
 import { PUBLISH_CRASH_AFTER_ROWS, publishToSubscribers } from '../../shared/outbound/publish';
 import { purgeExpiredDeliveries } from '../../shared/outbound/retention';
-import { durableStarter, type OrchestrationClient } from '../../shared/outbound/starter';
+import { durableStarter } from '../../shared/outbound/starter';
 import { createSubscription } from '../../shared/outbound/subscriptions';
 import { SWEEP_GRACE_MS, startWaitingDeliveries } from '../../shared/outbound/sweep';
 import {
@@ -23,7 +23,7 @@ import {
 } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { newestFirstId } from '../../shared/storage/keys';
-import { isolatedOutboundDeps } from '../support/outbound-deps';
+import { inMemoryInstances, isolatedOutboundDeps } from '../support/outbound-deps';
 import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -44,21 +44,6 @@ function deps(): OutboundDeps {
  * The part of the Durable client the starter uses, over an in-memory instance table: `getStatus`
  * answers 404 for an unknown instance as the client does, `startNew` refuses a duplicate id.
  */
-function instances(): OrchestrationClient & { started: string[] } {
-  const started: string[] = [];
-  return {
-    started,
-    getStatus: async (id) => {
-      if (!started.includes(id)) throw new Error(`404 Not Found: ${id}`);
-      return { runtimeStatus: 'Running' };
-    },
-    startNew: async (_name, options) => {
-      if (started.includes(options.instanceId)) throw new Error('409 Conflict: already exists');
-      started.push(options.instanceId);
-      return options.instanceId;
-    },
-  };
-}
 
 function caller(): Principal {
   return { tenantId: `t-${randomBytes(5).toString('hex')}`, keyId: 'key1', scopes: ['admin'] };
@@ -94,7 +79,7 @@ describe('the start sweep', () => {
     const d = deps();
     const who = caller();
     await subscribed(d, who);
-    const client = instances();
+    const client = inMemoryInstances();
 
     armCrashPoint(PUBLISH_CRASH_AFTER_ROWS);
     setCrashHandler((name) => {
@@ -131,7 +116,7 @@ describe('the start sweep', () => {
     const d = deps();
     const who = caller();
     await subscribed(d, who);
-    const client = instances();
+    const client = inMemoryInstances();
 
     // Started, but the process died before its start marker was removed: put the marker back.
     await publishToSubscribers(
@@ -162,7 +147,7 @@ describe('keyed publications', () => {
     const d = deps();
     const who = caller();
     await subscribed(d, who);
-    const client = instances();
+    const client = inMemoryInstances();
     const key = newestFirstId();
     const once = await publishToSubscribers(
       d,
@@ -210,7 +195,7 @@ describe('retention', () => {
     const d = deps();
     const who = caller();
     const r = await subscribed(d, who);
-    const client = instances();
+    const client = inMemoryInstances();
 
     const old: string[] = [];
     for (let i = 0; i < 2; i++) {

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import type { BusSender, SendOptions } from '../../shared/bus/port';
+import type { BusSender } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
@@ -25,7 +25,7 @@ import type { DeliveryStarter } from '../../shared/outbound/starter';
 import { createSubscription, getSubscription } from '../../shared/outbound/subscriptions';
 import { SlotReservations } from '../../shared/outbound/throttle';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { isolatedOutboundDeps } from '../support/outbound-deps';
+import { isolatedOutboundDeps, recordingOutboundBus } from '../support/outbound-deps';
 import { type Receiver, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -40,11 +40,6 @@ const counters = new Counters(counterTables(account));
 
 function deps(): OutboundDeps {
   return isolatedOutboundDeps(account, suffix, counters, { throttle: new SlotReservations(account) });
-}
-
-function recordingBus(): BusSender & { sent: { queue: string; body: unknown; options: SendOptions }[] } {
-  const sent: { queue: string; body: unknown; options: SendOptions }[] = [];
-  return { sent, send: async (queue, body, options) => void sent.push({ queue, body, options }) };
 }
 
 const noOrchestrations: DeliveryStarter = {
@@ -88,7 +83,7 @@ async function publishTickets(d: OutboundDeps, tenantId: string, count: number, 
 }
 
 /** Runs release messages as the worker would, each after the one before, until none is left. */
-async function drainReleases(d: OutboundDeps, bus: ReturnType<typeof recordingBus>) {
+async function drainReleases(d: OutboundDeps, bus: ReturnType<typeof recordingOutboundBus>) {
   let handled = 0;
   while (handled < bus.sent.length) {
     const message = bus.sent[handled++]!;
@@ -101,7 +96,7 @@ describe('a paused subscription', () => {
   it('holds deliveries published while paused and sends them in publication order after resume', async () => {
     const d = deps();
     const { r, who, subId } = await pausedSubscription(d);
-    const publishBus = recordingBus();
+    const publishBus = recordingOutboundBus();
     const eventIds = await publishTickets(d, who.tenantId, 4, publishBus);
     // Held: stored, nothing queued, nothing sent, visible by status.
     expect(publishBus.sent).toEqual([]);
@@ -111,7 +106,7 @@ describe('a paused subscription', () => {
     expect(held.items.every((i) => i.subscriptionId === subId)).toBe(true);
     expect((await getSubscription(d, who.tenantId, subId)).paused).toBe(true);
 
-    const resumeBus = recordingBus();
+    const resumeBus = recordingOutboundBus();
     await resumeSubscription(d, who, subId, 'c3', resumeBus);
     expect(resumeBus.sent).toHaveLength(1);
     expect(resumeBus.sent[0]!.body).toMatchObject({ kind: 'release', tenantId: who.tenantId, subscriptionId: subId });
@@ -134,12 +129,12 @@ describe('a paused subscription', () => {
   it('what is published during the release is held behind it: the receiver gets all older ones first, in order', async () => {
     const d = deps();
     const { r, who, subId } = await pausedSubscription(d);
-    const before = await publishTickets(d, who.tenantId, 3, recordingBus());
-    const resumeBus = recordingBus();
+    const before = await publishTickets(d, who.tenantId, 3, recordingOutboundBus());
+    const resumeBus = recordingOutboundBus();
     await resumeSubscription(d, who, subId, 'c3', resumeBus);
     // Resumed as far as the view goes, but still holding until the release is done.
     expect(await getSubscription(d, who.tenantId, subId)).toMatchObject({ paused: false, pausedAt: null });
-    const publishBus = recordingBus();
+    const publishBus = recordingOutboundBus();
     const during = await publishTickets(d, who.tenantId, 2, publishBus);
     expect(publishBus.sent).toEqual([]);
     await drainReleases(d, resumeBus);
@@ -163,15 +158,15 @@ describe('a paused subscription', () => {
   it('a re-pause during the release ends it interrupted and keeps the rest held; the next resume sends them', async () => {
     const d = deps();
     const { r, who, subId } = await pausedSubscription(d);
-    const eventIds = await publishTickets(d, who.tenantId, 2, recordingBus());
-    const bus = recordingBus();
+    const eventIds = await publishTickets(d, who.tenantId, 2, recordingOutboundBus());
+    const bus = recordingOutboundBus();
     await resumeSubscription(d, who, subId, 'c3', bus);
     await pauseSubscription(d, who, subId, 'c4');
     expect(await getSubscription(d, who.tenantId, subId)).toMatchObject({ paused: true });
     await drainReleases(d, bus);
     expect(r.received).toEqual([]);
     expect((await getSubscription(d, who.tenantId, subId)).release).toMatchObject({ state: 'interrupted' });
-    const again = recordingBus();
+    const again = recordingOutboundBus();
     await resumeSubscription(d, who, subId, 'c5', again);
     await drainReleases(d, again);
     expect(r.received.map((w) => (JSON.parse(w.body) as { eventId: string }).eventId)).toEqual(eventIds);
@@ -181,8 +176,8 @@ describe('a paused subscription', () => {
   it('a release longer than one batch hands on to the next message and keeps the order', async () => {
     const d = deps();
     const { r, who, subId } = await pausedSubscription(d);
-    const eventIds = await publishTickets(d, who.tenantId, RELEASE_BATCH + 2, recordingBus());
-    const bus = recordingBus();
+    const eventIds = await publishTickets(d, who.tenantId, RELEASE_BATCH + 2, recordingOutboundBus());
+    const bus = recordingOutboundBus();
     await resumeSubscription(d, who, subId, 'c3', bus);
     // Two batches, then the re-check.
     expect(await drainReleases(d, bus)).toBe(3);
@@ -199,7 +194,7 @@ describe('a paused subscription', () => {
     receivers.push(r);
     const who = caller();
     const sub = await createSubscription(d, who, { url: r.url, eventTypes: ['ticket.*'] }, 'c1');
-    const bus = recordingBus();
+    const bus = recordingOutboundBus();
     await publishToSubscribers(
       d,
       who.tenantId,
@@ -213,7 +208,7 @@ describe('a paused subscription', () => {
     expect(r.received).toEqual([]);
     expect((await getDelivery(d, who.tenantId, deliveryId)).status).toBe('held');
 
-    const resumeBus = recordingBus();
+    const resumeBus = recordingOutboundBus();
     await resumeSubscription(d, who, sub.id, 'c3', resumeBus);
     await resumeSubscription(d, who, sub.id, 'c4', resumeBus);
     expect(resumeBus.sent).toHaveLength(1);
@@ -246,8 +241,8 @@ describe('a paused subscription', () => {
         'c1',
       );
       await pauseSubscription(d, who, sub.id, 'c2');
-      const eventIds = await publishTickets(d, who.tenantId, 3, recordingBus());
-      const bus = recordingBus();
+      const eventIds = await publishTickets(d, who.tenantId, 3, recordingOutboundBus());
+      const bus = recordingOutboundBus();
       await resumeSubscription(d, who, sub.id, 'c3', bus);
       // Each message in turn, the clock moved to its scheduled time first.
       for (let i = 0; i < bus.sent.length; i++) {
@@ -274,19 +269,19 @@ describe('a paused subscription', () => {
     try {
       const d = deps();
       const { r, who, subId } = await pausedSubscription(d);
-      const eventIds = await publishTickets(d, who.tenantId, 5, recordingBus());
-      const bus = recordingBus();
+      const eventIds = await publishTickets(d, who.tenantId, 5, recordingOutboundBus());
+      const bus = recordingOutboundBus();
       await resumeSubscription(d, who, subId, 'c3', bus);
       // The worker dies after the second delivery; its message is dead-lettered, never seen again.
       armCrashPoint(RELEASE_CRASH_POINTS.afterDelivery, 2);
       await expect(releaseHeld(d, { body: bus.sent[0]!.body }, noOrchestrations, bus)).rejects.toBeInstanceOf(Crash);
       disarmCrashPoints();
       expect(r.received).toHaveLength(2);
-      const ours = (b: ReturnType<typeof recordingBus>) =>
+      const ours = (b: ReturnType<typeof recordingOutboundBus>) =>
         b.sent.filter((m) => (m.body as ReleaseMessage).tenantId === who.tenantId);
 
       // Heard from just now: alive, left alone.
-      const sweepBus = recordingBus();
+      const sweepBus = recordingOutboundBus();
       await restartStaleReleases(d, sweepBus);
       expect(ours(sweepBus)).toEqual([]);
       expect(await getSubscription(d, who.tenantId, subId)).toMatchObject({
@@ -305,7 +300,7 @@ describe('a paused subscription', () => {
       await releaseHeld(d, { body: bus.sent[0]!.body }, noOrchestrations, bus);
       expect(r.received).toHaveLength(2);
 
-      const drain = recordingBus();
+      const drain = recordingOutboundBus();
       drain.sent.push(ours(sweepBus)[0]!);
       await drainReleases(d, drain);
       // Each delivery once, in publication order: the restart went on from where the dead one stood.
@@ -316,7 +311,7 @@ describe('a paused subscription', () => {
       });
       // Ended: out of the running index, so later sweeps read nothing of it.
       clock.advance(RELEASE_STALE_MS + 1_000);
-      const after = recordingBus();
+      const after = recordingOutboundBus();
       await restartStaleReleases(d, after);
       expect(ours(after)).toEqual([]);
     } finally {
@@ -331,11 +326,11 @@ describe('a paused subscription', () => {
     try {
       const d = deps();
       const { r, who, subId } = await pausedSubscription(d);
-      await publishTickets(d, who.tenantId, 2, recordingBus());
-      await resumeSubscription(d, who, subId, 'c3', recordingBus()); // its message is lost
+      await publishTickets(d, who.tenantId, 2, recordingOutboundBus());
+      await resumeSubscription(d, who, subId, 'c3', recordingOutboundBus()); // its message is lost
       await pauseSubscription(d, who, subId, 'c4');
       clock.advance(RELEASE_STALE_MS + 1_000);
-      const sweepBus = recordingBus();
+      const sweepBus = recordingOutboundBus();
       await restartStaleReleases(d, sweepBus);
       expect(sweepBus.sent.filter((m) => (m.body as ReleaseMessage).tenantId === who.tenantId)).toEqual([]);
       expect(r.received).toEqual([]);

@@ -3,7 +3,6 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import type { BusSender, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { runAutomaticAttempt } from '../../shared/outbound/attempt';
@@ -16,7 +15,7 @@ import type { DeliveryStarter } from '../../shared/outbound/starter';
 import { createSubscription } from '../../shared/outbound/subscriptions';
 import { SlotReservations } from '../../shared/outbound/throttle';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { isolatedOutboundDeps } from '../support/outbound-deps';
+import { isolatedOutboundDeps, recordingOutboundBus } from '../support/outbound-deps';
 import { type Receiver, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -35,11 +34,6 @@ function deps(): OutboundDeps {
     throttle: new SlotReservations(account),
     disableAfterFailingMs: 365 * 24 * 3_600_000,
   });
-}
-
-function recordingBus(): BusSender & { sent: { body: unknown; options: SendOptions }[] } {
-  const sent: { body: unknown; options: SendOptions }[] = [];
-  return { sent, send: async (_queue, body, options) => void sent.push({ body, options }) };
 }
 
 const noStart: DeliveryStarter = { start: async () => 'started' };
@@ -117,7 +111,7 @@ describe('recover of a rate-limited subscription', () => {
     const count = RECOVER_PAGE + 7;
     const { who, sub, ids, state } = await throttledFailures(clock, d, count);
 
-    const bus = recordingBus();
+    const bus = recordingOutboundBus();
     await startRecover(d, who, sub.id, { since: new Date(t0 - 60_000).toISOString() }, 'c2', bus);
     // The one recover worker: each message in turn, the clock moved to its scheduled time first.
     for (let i = 0; i < bus.sent.length; i++) {

@@ -3,7 +3,6 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import type { BusSender, SendOptions } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { runAutomaticAttempt } from '../../shared/outbound/attempt';
@@ -14,7 +13,7 @@ import { getRecover, runRecover, startRecover } from '../../shared/outbound/reco
 import type { DeliveryStarter } from '../../shared/outbound/starter';
 import { createSubscription } from '../../shared/outbound/subscriptions';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { isolatedOutboundDeps } from '../support/outbound-deps';
+import { isolatedOutboundDeps, recordingOutboundBus } from '../support/outbound-deps';
 import { type Receiver, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -30,11 +29,6 @@ const counters = new Counters(counterTables(account));
 function deps(): OutboundDeps {
   // Failing endpoints here must not be disabled by the streak.
   return isolatedOutboundDeps(account, suffix, counters, { disableAfterFailingMs: 365 * 24 * 3_600_000 });
-}
-
-function recordingBus(): BusSender & { sent: { queue: string; body: unknown; options: SendOptions }[] } {
-  const sent: { queue: string; body: unknown; options: SendOptions }[] = [];
-  return { sent, send: async (queue, body, options) => void sent.push({ queue, body, options }) };
 }
 
 /** Publish stores the rows; the queue is not needed here (attempts are run directly). */
@@ -89,7 +83,7 @@ describe('recover', () => {
     const sentBefore = r.received.length;
     healthy = true;
 
-    const bus = recordingBus();
+    const bus = recordingOutboundBus();
     const window = { since: new Date(t0 + 3_600_000).toISOString() };
     const both = await Promise.allSettled([
       startRecover(d, who, sub.id, window, 'c2', bus),

@@ -1,10 +1,12 @@
 import type { Counters } from '../../shared/analytics/counters';
 import { auditTable } from '../../shared/audit/audit-log';
+import type { BusSender, SendOptions } from '../../shared/bus/port';
 import type { Settings } from '../../shared/config/settings';
 import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
 import { generateFernetKey } from '../../shared/crypto/fernet';
 import { networkPolicyFromSettings } from '../../shared/net/guard';
 import type { OutboundDeps } from '../../shared/outbound/deps';
+import type { OrchestrationClient } from '../../shared/outbound/starter';
 import {
   outboundTables,
   releaseIndexSchema,
@@ -43,4 +45,42 @@ export function isolatedOutboundDeps(
     attemptTimeoutMs: 10_000,
     ...overrides,
   };
+}
+
+/**
+ * A bus that records what it was handed, in order. `dead` makes it refuse every send, as a killed
+ * process sends nothing more (crash-point tests set it from their crash handler).
+ */
+export function recordingOutboundBus(): BusSender & {
+  sent: { queue: string; body: unknown; options: SendOptions }[];
+  dead: boolean;
+} {
+  const bus = {
+    sent: [] as { queue: string; body: unknown; options: SendOptions }[],
+    dead: false,
+    send: async (queue: string, body: unknown, options: SendOptions) => {
+      if (bus.dead) throw new Error('the process is gone');
+      bus.sent.push({ queue, body, options });
+    },
+  };
+  return bus;
+}
+
+/** The Durable client's start surface over an in-memory instance table (404 unknown, 409 duplicate). */
+export function inMemoryInstances(): OrchestrationClient & { started: string[]; statusReads: number } {
+  const client = {
+    started: [] as string[],
+    statusReads: 0,
+    getStatus: async (id: string) => {
+      client.statusReads++;
+      if (!client.started.includes(id)) throw new Error(`404 Not Found: ${id}`);
+      return { runtimeStatus: 'Running' };
+    },
+    startNew: async (_name: string, options: { instanceId: string }) => {
+      if (client.started.includes(options.instanceId)) throw new Error('409 Conflict: already exists');
+      client.started.push(options.instanceId);
+      return options.instanceId;
+    },
+  };
+  return client;
 }
