@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installClock, ManualClock } from '../../shared/clock/index';
-import { type EntityDeps, listCompanies, matchCompanies, resyncCompany } from '../../shared/entities/companies';
+import { listCompanies, matchCompanies, resyncCompany } from '../../shared/entities/companies';
 import { listConflicts, resolveConflict } from '../../shared/entities/conflicts';
-import { entityDeps } from '../../shared/entities/deps';
 import { withHaloClientWrites } from '../fakes/entity-companies';
-import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
-import { FAKE_ITGLUE_CREDENTIALS, ItGlueFake } from '../fakes/itglue';
-import { M365_FAKE_CREDENTIALS, M365FakeServer, microsoft365Fake } from '../fakes/microsoft365';
-import { createPax8Fake, PAX8_FAKE_CREDENTIALS, type Pax8Fake, pax8Fake } from '../fakes/pax8';
+import { createHaloFake, type HaloFakeServer } from '../fakes/halopsa';
+import { ItGlueFake } from '../fakes/itglue';
+import { M365FakeServer } from '../fakes/microsoft365';
+import { createPax8Fake, type Pax8Fake } from '../fakes/pax8';
+import { connectFourProducts, recordingEntityDeps } from '../support/entity-harness';
 import { installLocalSettings } from '../support/local-settings';
-import { createSyncIntegration, syncSetup } from '../support/sync-harness';
+import { syncSetup } from '../support/sync-harness';
 
 /**
  * Entity sync with the read-only products (docs/entity-sync.md, "Products"): one company held by
@@ -50,37 +50,8 @@ describe('entity sync: IT Glue and Microsoft 365 are read only, Pax8 is written'
     pax8.companies = [{ id: PAX8_ID, name: 'Client 1', status: 'Active', phone: '555-0100' }];
     graph.customers = [{ id: TENANT_ID, tenantId: TENANT_ID, displayName: 'Client 1' }];
     const { caller } = syncSetup();
-    const published: string[] = [];
-    const deps: EntityDeps = {
-      ...entityDeps(),
-      publish: async (_tenant, event) => {
-        published.push(event.type);
-      },
-    };
-    const haloId = await createSyncIntegration(
-      caller,
-      'halopsa',
-      { ...HALO_FAKE_CREDENTIALS },
-      { baseUrl: halo.baseUrl },
-    );
-    const itglueId = await createSyncIntegration(
-      caller,
-      'itglue',
-      { ...FAKE_ITGLUE_CREDENTIALS },
-      { baseUrl: itglue.baseUrl },
-    );
-    const pax8Id = await createSyncIntegration(
-      caller,
-      'pax8',
-      { ...PAX8_FAKE_CREDENTIALS },
-      pax8Fake.config(pax8.baseUrl),
-    );
-    const graphId = await createSyncIntegration(
-      caller,
-      'microsoft365',
-      { ...M365_FAKE_CREDENTIALS },
-      microsoft365Fake.config(graph.baseUrl),
-    );
+    const { deps, published } = recordingEntityDeps();
+    const { haloId, itglueId, pax8Id, graphId } = await connectFourProducts(caller, { halo, itglue, pax8, graph });
 
     expect(await matchCompanies(deps, caller, 'e1')).toMatchObject({ created: 1, linked: 3, flagged: 0 });
     const companies = await listCompanies(deps, caller, { limit: 10 });

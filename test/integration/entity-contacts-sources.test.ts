@@ -3,14 +3,14 @@ import { installClock, ManualClock } from '../../shared/clock/index';
 import { listConflicts, resolveConflict } from '../../shared/entities/conflicts';
 import { listContacts, matchContacts, resyncContact } from '../../shared/entities/contacts';
 import { entityDeps } from '../../shared/entities/deps';
-import type { EntityDeps } from '../../shared/entities/entity-deps';
 import { autotaskContacts } from '../../shared/entities/sources/autotask-contacts';
 import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
 import { withAutotaskContacts, withHaloUserWrites } from '../fakes/entity-contacts';
-import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
-import { FAKE_ITGLUE_CREDENTIALS, ItGlueFake } from '../fakes/itglue';
-import { M365_FAKE_CREDENTIALS, M365FakeServer, microsoft365Fake } from '../fakes/microsoft365';
-import { createPax8Fake, PAX8_FAKE_COMPANY_ID, PAX8_FAKE_CREDENTIALS, type Pax8Fake, pax8Fake } from '../fakes/pax8';
+import { createHaloFake, type HaloFakeServer } from '../fakes/halopsa';
+import { ItGlueFake } from '../fakes/itglue';
+import { M365FakeServer } from '../fakes/microsoft365';
+import { createPax8Fake, PAX8_FAKE_COMPANY_ID, type Pax8Fake } from '../fakes/pax8';
+import { connectFourProducts, recordingEntityDeps } from '../support/entity-harness';
 import { installLocalSettings } from '../support/local-settings';
 import { createSyncIntegration, syncSetup } from '../support/sync-harness';
 
@@ -77,37 +77,8 @@ describe('entity sync: contacts from IT Glue, Pax8 and Microsoft 365', () => {
     };
     graph.users = [...graph.users, graphUser];
     const { caller } = syncSetup();
-    const published: string[] = [];
-    const deps: EntityDeps = {
-      ...entityDeps(),
-      publish: async (_tenant, event) => {
-        published.push(event.type);
-      },
-    };
-    const haloId = await createSyncIntegration(
-      caller,
-      'halopsa',
-      { ...HALO_FAKE_CREDENTIALS },
-      { baseUrl: halo.baseUrl },
-    );
-    const itglueId = await createSyncIntegration(
-      caller,
-      'itglue',
-      { ...FAKE_ITGLUE_CREDENTIALS },
-      { baseUrl: itglue.baseUrl },
-    );
-    const pax8Id = await createSyncIntegration(
-      caller,
-      'pax8',
-      { ...PAX8_FAKE_CREDENTIALS },
-      pax8Fake.config(pax8.baseUrl),
-    );
-    const graphId = await createSyncIntegration(
-      caller,
-      'microsoft365',
-      { ...M365_FAKE_CREDENTIALS },
-      microsoft365Fake.config(graph.baseUrl),
-    );
+    const { deps, published } = recordingEntityDeps();
+    const { haloId, itglueId, pax8Id, graphId } = await connectFourProducts(caller, { halo, itglue, pax8, graph });
 
     // Graph's directory holds Adele Vance too: a contact of her own.
     expect(await matchContacts(deps, caller, 'c1')).toMatchObject({ created: 2, linked: 3, flagged: 0 });
