@@ -257,7 +257,8 @@ async function main(): Promise<void> {
     await publishToSubscribers(
       deps,
       tenantOf('inline', i),
-      { type: 'ticket.created', data, source: 'pipeline' },
+      // Keyed, as the pipeline publishes (its inbound event id): a crash repeats the publication.
+      { type: 'ticket.created', data, source: 'pipeline', key: newestFirstId() },
       inline,
     );
     return tripTotal() - before;
@@ -363,6 +364,10 @@ async function main(): Promise<void> {
       },
     ] satisfies Omit<BenchCase, 'seconds' | 'cpuMs' | 'storageCpuMs' | 'peakRssMb' | 'peakHeapMb'>[]
   ).map((c) => ({ ...c, seconds: 0, cpuMs: 0, storageCpuMs: 0, peakRssMb: 0, peakHeapMb: 0 }));
+  // BENCH_ONLY=inline (or queue): the baselines and that case only, for a profile of one path.
+  const only = process.env.BENCH_ONLY;
+  const skipped = (name: string) =>
+    (only === 'inline' && name.startsWith('whole delivery (')) || (only === 'queue' && name.includes('inline'));
   // Interleaved: every case runs a slice of its deliveries in each round (the order reversed every
   // other round), so a change in the machine's load during the run falls on all cases alike rather
   // than on whichever case ran then. BENCH_ROUNDS=1: each case whole, one after the other.
@@ -371,6 +376,7 @@ async function main(): Promise<void> {
     const from = Math.floor((total * round) / rounds);
     const to = Math.floor((total * (round + 1)) / rounds);
     for (const c of round % 2 === 0 ? cases : [...cases].reverse()) {
+      if (skipped(c.name)) continue;
       trips.clear();
       const slice = await runSlice(from, to, concurrency, c.one);
       c.seconds += slice.seconds;
@@ -386,7 +392,7 @@ async function main(): Promise<void> {
   }
   const results: CaseResult[] = cases.map((c) => ({
     name: c.name,
-    perSecond: total / c.seconds,
+    perSecond: c.seconds > 0 ? total / c.seconds : 0,
     peakRssMb: c.peakRssMb,
     peakHeapMb: c.peakHeapMb,
   }));

@@ -1,5 +1,6 @@
 import { nowMs } from '../clock';
 import { DomainError, ResourceNotFoundError } from '../errors/domain-error';
+import { odata } from '../sdk/data-tables';
 import { decodeStateCursor, encodeStateCursor } from '../storage/cursor';
 import { ConflictError, NotFoundError } from '../storage/errors';
 import { newestFirstIdTime, tenantPartition, timeBucketsBetween } from '../storage/keys';
@@ -7,6 +8,7 @@ import type { Stored, TableWrite } from '../storage/table-repository';
 import type { OutboundDeps } from './deps';
 import { attemptCodes } from './network-failure';
 import {
+  type AttemptRecord,
   type AttemptTrigger,
   attemptLogPrefix,
   attemptLogRowKey,
@@ -21,7 +23,9 @@ import {
   deliveryKeyPrefix,
   deliveryKeyRowKey,
   type IndexKind,
+  type IndexRecord,
   indexPartition,
+  isIndexedStatus,
 } from './tables';
 
 /** Why a delivery is `held` (publish.ts, attempt.ts); the resume clears it. */
@@ -98,7 +102,9 @@ function newDeliveryRows(id: string, record: DeliveryRecord): TableWrite<Deliver
     { op: 'insert', rowKey: id, value: { ...record, keys: 'row' } },
     { op: 'upsert', rowKey: deliveryKeyRowKey('sub', record.subscriptionId, id), value: at },
     { op: 'upsert', rowKey: deliveryKeyRowKey('type', record.eventType, id), value: at },
-    { op: 'upsert', rowKey: deliveryKeyRowKey('status', record.status, id), value: at },
+    ...(isIndexedStatus(record.status) && !record.unfiled
+      ? [{ op: 'upsert' as const, rowKey: deliveryKeyRowKey('status', record.status, id), value: at }]
+      : []),
   ];
 }
 
@@ -165,19 +171,14 @@ export async function changeDelivery(
     const next = mutate(current.value);
     if (!next) return current;
     next.updatedAt = new Date(nowMs()).toISOString();
+    // Any change of an unfiled row files the key of its status with it.
+    const filed = !current.value.unfiled;
+    delete next.unfiled;
     try {
-      if (next.status === current.value.status && alongside.length === 0)
-        return await deps.tables.deliveries.replace(pk, id, next, current.etag!);
       const at = { at: next.updatedAt };
-      const moves: TableWrite<DeliveryPartitionRow>[] =
-        next.status === current.value.status
-          ? []
-          : [
-              { op: 'upsert', rowKey: deliveryKeyRowKey('status', next.status, id), value: at },
-              ...(dropOldKey
-                ? [{ op: 'delete' as const, rowKey: deliveryKeyRowKey('status', current.value.status, id) }]
-                : []),
-            ];
+      const moves = statusKeyMoves(id, current.value.status, next.status, at, dropOldKey, filed);
+      if (moves.length === 0 && alongside.length === 0)
+        return await deps.tables.deliveries.replace(pk, id, next, current.etag!);
       const [stored] = await deps.tables.deliveryRows.transact(pk, [
         { op: 'replace', rowKey: id, value: next, etag: current.etag! },
         ...moves,
@@ -192,6 +193,29 @@ export async function changeDelivery(
     }
   }
   throw new ConflictError(`deliveries: ${pk}/${id} kept changing; gave up after ${CHANGE_ATTEMPTS} attempts`);
+}
+
+/**
+ * The status index rows a change from `from` to `to` writes in its transaction: the new status's
+ * key (none for `succeeded`, which is not indexed) and the removal of the old one's (`dropOld`
+ * off once a round found it missing). A row that had no key yet (`filed` false, DeliveryRecord
+ * `unfiled`) gets its status's key whether the status changes or not, and has none to remove.
+ */
+export function statusKeyMoves(
+  id: string,
+  from: DeliveryStatus,
+  to: DeliveryStatus,
+  at: IndexRecord,
+  dropOld = true,
+  filed = true,
+): TableWrite<DeliveryPartitionRow>[] {
+  if (filed && from === to) return [];
+  return [
+    ...(isIndexedStatus(to) ? [{ op: 'upsert' as const, rowKey: deliveryKeyRowKey('status', to, id), value: at }] : []),
+    ...(filed && dropOld && isIndexedStatus(from)
+      ? [{ op: 'delete' as const, rowKey: deliveryKeyRowKey('status', from, id) }]
+      : []),
+  ];
 }
 
 /**
@@ -218,7 +242,7 @@ async function changeLegacyDelivery(
       if (!next) return undefined;
       before = current.status;
       next.updatedAt = new Date(nowMs()).toISOString();
-      if (next.status !== current.status && !written.has(next.status)) {
+      if (next.status !== current.status && isIndexedStatus(next.status) && !written.has(next.status)) {
         await deps.tables.index.upsert(indexPartition(tenantId, 'status', next.status, day), id, {
           at: next.updatedAt,
         });
@@ -234,35 +258,49 @@ async function changeLegacyDelivery(
   return result;
 }
 
+/** An attempt record as the API shows it (`excerpt`: with the response excerpt, as on one delivery). */
+function attemptView(a: AttemptRecord, excerpt: boolean): AttemptView {
+  return {
+    n: a.n,
+    at: a.at,
+    trigger: a.trigger,
+    statusCode: a.statusCode ?? null,
+    ...attemptCodes(a),
+    durationMs: a.durationMs,
+    ...(a.error ? { error: a.error } : {}),
+    ...(excerpt && a.responseExcerpt !== undefined ? { responseExcerpt: a.responseExcerpt } : {}),
+    ...(a.nextAttemptAt ? { nextAttemptAt: a.nextAttemptAt } : {}),
+  };
+}
+
 /**
- * The list's deliveries with their latest attempt (one point read each, in parallel), so "what
- * happened to it" is one call; every attempt is on `GET /api/v1/deliveries/{id}`.
+ * The list's deliveries with their latest attempt (on the row when it settled the delivery in one
+ * write, else one point read each, in parallel), so "what happened to it" is one call; every
+ * attempt is on `GET /api/v1/deliveries/{id}`.
  */
-async function withLastAttempts(deps: OutboundDeps, tenantId: string, items: DeliveryView[]): Promise<DeliveryView[]> {
+async function withLastAttempts(
+  deps: OutboundDeps,
+  tenantId: string,
+  rows: readonly Stored<DeliveryRecord>[],
+): Promise<DeliveryView[]> {
   return Promise.all(
-    items.map(async (item) => {
+    rows.map(async (stored) => {
+      const item = deliveryView(stored);
       if (item.attemptCount === 0) return { ...item, lastAttempt: null };
-      // Beside the delivery; an older delivery's log is in `deliveryattempts`.
-      const row =
-        (await deps.tables.deliveryLog.get(
-          dayPartition(tenantId, item.id),
-          attemptLogRowKey(item.id, item.attemptCount),
-        )) ?? (await deps.tables.attempts.get(attemptsPartition(tenantId, item.id), attemptRowKey(item.attemptCount)));
-      if (!row) return { ...item, lastAttempt: null };
-      const a = row.value;
-      return {
-        ...item,
-        lastAttempt: {
-          n: a.n,
-          at: a.at,
-          trigger: a.trigger,
-          statusCode: a.statusCode ?? null,
-          ...attemptCodes(a),
-          durationMs: a.durationMs,
-          ...(a.error ? { error: a.error } : {}),
-          ...(a.nextAttemptAt ? { nextAttemptAt: a.nextAttemptAt } : {}),
-        },
-      };
+      const onRow = stored.value.settledBy;
+      const a =
+        onRow?.n === item.attemptCount
+          ? onRow
+          : // Beside the delivery; an older delivery's log is in `deliveryattempts`.
+            ((
+              await deps.tables.deliveryLog.get(
+                dayPartition(tenantId, item.id),
+                attemptLogRowKey(item.id, item.attemptCount),
+              )
+            )?.value ??
+            (await deps.tables.attempts.get(attemptsPartition(tenantId, item.id), attemptRowKey(item.attemptCount)))
+              ?.value);
+      return { ...item, lastAttempt: a ? attemptView(a, false) : null };
     }),
   );
 }
@@ -270,25 +308,13 @@ async function withLastAttempts(deps: OutboundDeps, tenantId: string, items: Del
 export async function getDelivery(deps: OutboundDeps, tenantId: string, id: string): Promise<DeliveryView> {
   const stored = await readDelivery(deps, tenantId, id);
   if (!stored) throw new ResourceNotFoundError('delivery', id);
-  const attempts: AttemptView[] = [];
+  const records: AttemptRecord[] = stored.value.settledBy ? [stored.value.settledBy] : [];
   const rows =
     stored.value.keys === 'row'
       ? deps.tables.deliveryLog.iterate(dayPartition(tenantId, id), { rowKeyPrefix: attemptLogPrefix(id) })
       : deps.tables.attempts.iterate(attemptsPartition(tenantId, id));
-  for await (const row of rows) {
-    const a = row.value;
-    attempts.push({
-      n: a.n,
-      at: a.at,
-      trigger: a.trigger,
-      statusCode: a.statusCode ?? null,
-      ...attemptCodes(a),
-      durationMs: a.durationMs,
-      ...(a.error ? { error: a.error } : {}),
-      ...(a.responseExcerpt !== undefined ? { responseExcerpt: a.responseExcerpt } : {}),
-      ...(a.nextAttemptAt ? { nextAttemptAt: a.nextAttemptAt } : {}),
-    });
-  }
+  for await (const row of rows) if (row.value.n !== stored.value.settledBy?.n) records.push(row.value);
+  const attempts = records.sort((a, b) => a.n - b.n).map((a) => attemptView(a, true));
   return { ...deliveryView(stored), attempts };
 }
 
@@ -370,18 +396,20 @@ export async function listDeliveries(
 ): Promise<{ items: DeliveryView[]; nextCursor: string | null }> {
   const { fromMs, toMs } = rangeOf(query);
   const days = timeBucketsBetween(fromMs, toMs, 'day');
+  // A status without index rows (`succeeded`) is asked of the day's rows as a filter instead.
   const source: { kind: IndexKind; value: string } | undefined = query.subscriptionId
     ? { kind: 'sub', value: query.subscriptionId }
-    : query.status
+    : query.status && isIndexedStatus(query.status)
       ? { kind: 'status', value: query.status }
       : query.eventType
         ? { kind: 'type', value: query.eventType }
         : undefined;
+  const rowFilter = query.status && !source ? odata`status eq ${query.status}` : undefined;
   const scope = cursorScope(tenantId, query);
   let position: ListCursor = query.cursor
     ? decodeListCursor(query.cursor, scope, days)
     : { day: days[0] ?? '', inner: null };
-  const items: DeliveryView[] = [];
+  const items: Stored<DeliveryRecord>[] = [];
   const matches = (d: Stored<DeliveryRecord>) => {
     const v = d.value;
     const t = newestFirstIdTime(d.rowKey);
@@ -406,7 +434,7 @@ export async function listDeliveries(
       limit: full ? 1 : query.limit - items.length,
       ...(position.inner ? { cursor: position.inner } : {}),
     };
-    const found: DeliveryView[] = [];
+    const found: Stored<DeliveryRecord>[] = [];
     let next: string | null;
     if (source && position.legacy) {
       const listed = await deps.tables.index.list(
@@ -414,7 +442,7 @@ export async function listDeliveries(
         listOptions,
       );
       const rows = await Promise.all(listed.items.map((row) => readDelivery(deps, tenantId, row.rowKey)));
-      for (const row of rows) if (row && matches(row)) found.push(deliveryView(row));
+      for (const row of rows) if (row && matches(row)) found.push(row);
       next = listed.nextCursor;
     } else if (source) {
       const prefix = deliveryKeyPrefix(source.kind, source.value);
@@ -425,15 +453,16 @@ export async function listDeliveries(
       const rows = await Promise.all(
         listed.items.map((row) => readDelivery(deps, tenantId, row.rowKey.slice(prefix.length))),
       );
-      for (const row of rows) if (row && matches(row)) found.push(deliveryView(row));
+      for (const row of rows) if (row && matches(row)) found.push(row);
       next = listed.nextCursor;
     } else {
       // Below `~`: the delivery rows of the day, not their index rows.
       const listed = await deps.tables.deliveries.list(tenantPartition(tenantId, position.day), {
         ...listOptions,
         rowKeyTo: DELIVERY_KEYS_FROM,
+        ...(rowFilter ? { filter: rowFilter } : {}),
       });
-      for (const row of listed.items) if (matches(row)) found.push(deliveryView(row));
+      for (const row of listed.items) if (matches(row)) found.push(row);
       next = listed.nextCursor;
     }
     if (full && found.length > 0) return page(encodeStateCursor(before, scope));

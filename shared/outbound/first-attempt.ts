@@ -4,7 +4,7 @@ import { nowMs } from '../clock';
 import { crashPoint } from '../faults/crash-points';
 import { errorFields, logger } from '../observability/logger';
 import { ConflictError, NotFoundError } from '../storage/errors';
-import type { Stored, TableWrite } from '../storage/table-repository';
+import type { Stored } from '../storage/table-repository';
 import {
   automaticOutcomeOf,
   noteGaveUp,
@@ -14,17 +14,15 @@ import {
   succeeded,
   withAutomaticOutcome,
 } from './attempt';
-import { changeDelivery, readDelivery } from './deliveries';
+import { changeDelivery, readDelivery, statusKeyMoves } from './deliveries';
 import type { OutboundDeps } from './deps';
 import type { DeliveryStarter, StoredDelivery } from './starter';
 import {
   type AttemptRecord,
   type AutomaticOutcome,
   attemptLogRowKey,
-  type DeliveryPartitionRow,
   type DeliveryRecord,
   dayPartition,
-  deliveryKeyRowKey,
   deliveryRecordSchema,
   type SubscriptionRecord,
 } from './tables';
@@ -150,10 +148,35 @@ async function answersPromptly(deps: OutboundDeps, tenantId: string, subscriptio
 }
 
 export function inlineFirstAttemptStarter(deps: OutboundDeps, bus: BusSender): DeliveryStarter {
+  /**
+   * The row's status key, before the delivery is left to the queue (a message may be lost; the
+   * start sweep finds a waiting delivery by its key). A row the attempt changed is filed already
+   * and left as it is; a failure is logged and the message sent all the same.
+   */
+  const file = async (tenantId: string, deliveryId: string, stored: StoredDelivery): Promise<void> => {
+    const known = {
+      partitionKey: dayPartition(tenantId, deliveryId),
+      rowKey: deliveryId,
+      etag: stored.etag,
+      value: stored.delivery,
+    };
+    try {
+      await changeDelivery(deps, tenantId, deliveryId, (d) => (d.unfiled ? { ...d } : undefined), known);
+    } catch (error) {
+      logger.warn('status key of a delivery not filed before its queue message', {
+        tenantId,
+        deliveryId,
+        ...errorFields(error),
+      });
+    }
+  };
   return {
+    // Decided before the insert, so a delivery left to the queue goes in filed and its message
+    // carries the row as inserted (with its ETag), as the queue starter's does.
+    attemptsInline: (tenantId, subscriptionId) => answersPromptly(deps, tenantId, subscriptionId),
     async start(tenantId, deliveryId, eventId, stored) {
       const body = firstAttemptMessageOf(tenantId, deliveryId, eventId, stored);
-      if (body.v !== 2 || !(await answersPromptly(deps, tenantId, body.delivery.subscriptionId))) {
+      if (body.v !== 2 || !body.delivery.unfiled) {
         await sendFirstAttempt(bus, body);
         return 'started';
       }
@@ -183,6 +206,7 @@ export function inlineFirstAttemptStarter(deps: OutboundDeps, bus: BusSender): D
           ...errorFields(error),
         });
       }
+      if (stored) await file(tenantId, deliveryId, stored);
       crashPoint(FIRST_ATTEMPT_CRASH_INLINE_BEFORE_FALLBACK);
       await sendFirstAttempt(bus, ids, '-inline');
       return 'started';
@@ -337,19 +361,22 @@ async function writeCarriedOutcome(
       }
     }
     next.updatedAt = new Date(nowMs()).toISOString();
-    const moves: TableWrite<DeliveryPartitionRow>[] =
-      next.status === d.status
-        ? []
-        : [
-            { op: 'upsert', rowKey: deliveryKeyRowKey('status', next.status, id), value: { at: next.updatedAt } },
-            ...(dropOldKey ? [{ op: 'delete' as const, rowKey: deliveryKeyRowKey('status', d.status, id) }] : []),
-          ];
+    const filed = !d.unfiled;
+    delete next.unfiled;
+    // A first attempt that settled the delivery keeps its log record on the row: with no status key
+    // to move (an unfiled row; `succeeded` has none) the outcome is one write of the row alone.
+    const settles = claim && next.status === 'succeeded';
+    if (settles) next.settledBy = { ...logged, n };
+    const moves = statusKeyMoves(id, d.status, next.status, { at: next.updatedAt }, dropOldKey, filed);
     try {
-      await deps.tables.deliveryRows.transact(pk, [
-        { op: 'replace', rowKey: id, value: next, etag: current.etag },
-        ...moves,
-        { op: 'upsert', rowKey: attemptLogRowKey(id, n), value: { ...logged, n } },
-      ]);
+      if (settles && moves.length === 0) await deps.tables.deliveries.replace(pk, id, next, current.etag);
+      else {
+        await deps.tables.deliveryRows.transact(pk, [
+          { op: 'replace', rowKey: id, value: next, etag: current.etag },
+          ...moves,
+          ...(settles ? [] : [{ op: 'upsert' as const, rowKey: attemptLogRowKey(id, n), value: { ...logged, n } }]),
+        ]);
+      }
       return {
         outcome: claim ? outcome : { kind: 'stopped', reason: 'another attempt had the delivery' },
         status: next.status,

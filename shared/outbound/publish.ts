@@ -7,7 +7,7 @@ import { newestFirstId, newestFirstIdTime } from '../storage/keys';
 import { MAX_TRANSACTION_OPERATIONS } from '../storage/table-repository';
 import { deliveryBody } from './attempt';
 import { countControl } from './control-counts';
-import { DELIVERY_ROWS, HELD_REASON, insertDeliveries, readDelivery } from './deliveries';
+import { changeDelivery, DELIVERY_ROWS, HELD_REASON, insertDeliveries, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { type EventType, patternMatches, validateEventData } from './event-types';
 import { noteTenantDay } from './retention';
@@ -102,12 +102,19 @@ export async function publishToSubscribers(
   const embedded = Buffer.byteLength(body) <= EMBEDDED_BODY_BYTES;
   const toCreate: Planned[] = [];
   let held = 0;
+
   for (const sub of matching) {
     // Minted at the event's time: the deliveries share the event's day partition (one transaction).
     const id = event.key ? keyedDeliveryId(eventId, sub.id) : newestFirstId(at);
     // Paused: stored and kept for the resume (pause.ts), nothing sent now.
     const holding = sub.enabled && sub.paused;
     if (holding) held++;
+    // Attempted here and now, and repeated whole after a crash: its status key waits (starter.ts).
+    const unfiled =
+      event.key !== undefined &&
+      sub.enabled &&
+      !holding &&
+      (await starter?.attemptsInline?.(tenantId, sub.id)) === true;
     toCreate.push({
       id,
       sub,
@@ -122,6 +129,7 @@ export async function publishToSubscribers(
         automaticAttempts: 0,
         ...(embedded ? { eventBody: body } : {}),
         ...(holding ? { statusReason: HELD_REASON } : {}),
+        ...(unfiled ? { unfiled: true as const } : {}),
         ...(sub.enabled
           ? {}
           : { statusReason: `the subscription is disabled: ${sub.disabledReason ?? 'no reason given'}` }),
@@ -239,7 +247,11 @@ async function storeOne(deps: OutboundDeps, tenantId: string, p: Planned): Promi
   } catch (error) {
     if (!(error instanceof AlreadyExistsError)) throw error;
   }
-  // `existed`: an earlier run of the same key (or a concurrent one) wrote the same rows.
-  const existing = await readDelivery(deps, tenantId, p.id);
+  // `existed`: an earlier run of the same key (or a concurrent one) wrote the same rows. One still
+  // unfiled was left by a run that died during its attempt: its status key is filed before the
+  // starter hands it to a queue (changeDelivery files it with any change).
+  let existing = await readDelivery(deps, tenantId, p.id);
+  if (existing?.value.unfiled)
+    existing = await changeDelivery(deps, tenantId, p.id, (d) => (d.unfiled ? { ...d } : undefined), existing);
   return { ...p, record: existing?.value ?? { ...p.record, status: 'succeeded' }, etag: undefined };
 }

@@ -31,23 +31,29 @@ import {
  * row once per instance, tenant and day instead of a transaction per event. Only today's and
  * yesterday's keys are worth keeping; the set is emptied when it grows past a day's tenants.
  */
-const noted = new WeakMap<TableRepository<RetentionRow>, Set<string>>();
+const noted = new WeakMap<TableRepository<RetentionRow>, Map<string, Promise<void>>>();
 const MAX_NOTED = 10_000;
 
-/** The tenant's row for `day`, written before the day's delivery rows (a crash leaves it, harmless). */
+/**
+ * The tenant's row for `day`, written before the day's delivery rows (a crash leaves it, harmless).
+ * Callers that meet a tenant's new day at the same moment share one write; a failed write is
+ * forgotten, so the next caller writes again (and this one throws: its rows must wait for it).
+ */
 export async function noteTenantDay(deps: OutboundDeps, tenantId: string, day: string): Promise<void> {
-  let seen = noted.get(deps.tables.days);
-  if (!seen) {
-    seen = new Set();
-    noted.set(deps.tables.days, seen);
-  }
+  const seen = noted.get(deps.tables.days) ?? new Map<string, Promise<void>>();
+  noted.set(deps.tables.days, seen);
   const key = `${tenantId}\n${day}`;
-  if (seen.has(key)) return;
-  await deps.tables.days.upsert(tenantDayPartition(tenantId, day), retentionRowKey(tenantId, 't', day), {
-    at: new Date(nowMs()).toISOString(),
-  });
+  const known = seen.get(key);
+  if (known) return known;
   if (seen.size >= MAX_NOTED) seen.clear();
-  seen.add(key);
+  const write = deps.tables.days
+    .upsert(tenantDayPartition(tenantId, day), retentionRowKey(tenantId, 't', day), {
+      at: new Date(nowMs()).toISOString(),
+    })
+    .then(() => undefined);
+  seen.set(key, write);
+  write.catch(() => seen.delete(key));
+  return write;
 }
 
 /**

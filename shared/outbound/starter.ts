@@ -21,6 +21,13 @@ export interface StoredDelivery {
 }
 
 export interface DeliveryStarter {
+  /**
+   * Whether this starter sends attempt 1 of a delivery to this subscription before `start`
+   * returns, inside an invocation that a crash repeats (the pipeline's stage message). Asked by a
+   * keyed publication before it inserts: those rows go in unfiled (DeliveryRecord `unfiled`), and
+   * the starter files a row's status key before it leaves the delivery to a queue after all.
+   */
+  attemptsInline?(tenantId: string, subscriptionId: string): Promise<boolean>;
   /** `eventId` names the publication; `stored` is the row as just inserted (new deliveries only). */
   start(tenantId: string, deliveryId: string, eventId?: string, stored?: StoredDelivery): Promise<'started' | 'exists'>;
 }

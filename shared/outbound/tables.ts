@@ -89,6 +89,21 @@ export const automaticOutcomeSchema = z.discriminatedUnion('kind', [
 ]);
 export type AutomaticOutcome = z.infer<typeof automaticOutcomeSchema>;
 
+/** `deliveryattempts`: PartitionKey = `tenant|delivery id`, RowKey = attempt number, zero-padded. */
+export const attemptRecordSchema = z.object({
+  n: z.number().int().positive(),
+  at: z.string(),
+  trigger: z.enum(ATTEMPT_TRIGGERS),
+  statusCode: z.number().int().optional(),
+  /** The HTTP status or network failure code it was counted under (rows before it: derived). */
+  code: z.string().optional(),
+  durationMs: z.number().int().nonnegative(),
+  error: z.string().optional(),
+  responseExcerpt: z.string().optional(),
+  nextAttemptAt: z.string().optional(),
+});
+export type AttemptRecord = z.infer<typeof attemptRecordSchema>;
+
 /**
  * `deliveries`: PartitionKey = `tenant|day of the delivery id`, RowKey = delivery id (newest
  * first). The day is recoverable from the id, so a point read needs nothing but the id.
@@ -136,23 +151,29 @@ export const deliveryRecordSchema = z.object({
    * A delivery settled by its first attempt never has it.
    */
   orchestrated: z.literal(true).optional(),
+  /**
+   * The first attempt that settled the delivery `succeeded` (first-attempt.ts): its log record,
+   * kept on the row in the write of the outcome instead of a log row beside it.
+   */
+  settledBy: attemptRecordSchema.optional(),
+  /**
+   * No status index row yet: inserted `pending` for an attempt in the publishing process, whose
+   * success settles it in one write of this row (`succeeded` has no index row). Any other change
+   * files the key of its status (changeDelivery) before the delivery waits on a queue; until then
+   * the repeated keyed publication, not the start sweep, is its way back after a crash (publish.ts).
+   */
+  unfiled: z.literal(true).optional(),
 });
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 
-/** `deliveryattempts`: PartitionKey = `tenant|delivery id`, RowKey = attempt number, zero-padded. */
-export const attemptRecordSchema = z.object({
-  n: z.number().int().positive(),
-  at: z.string(),
-  trigger: z.enum(ATTEMPT_TRIGGERS),
-  statusCode: z.number().int().optional(),
-  /** The HTTP status or network failure code it was counted under (rows before it: derived). */
-  code: z.string().optional(),
-  durationMs: z.number().int().nonnegative(),
-  error: z.string().optional(),
-  responseExcerpt: z.string().optional(),
-  nextAttemptAt: z.string().optional(),
-});
-export type AttemptRecord = z.infer<typeof attemptRecordSchema>;
+/**
+ * Statuses with index rows. `succeeded`, most of every day's deliveries, has none: a list of them
+ * reads the day's delivery rows with the status as a filter (deliveries.ts), which nearly every row
+ * passes, and a delivery settles without moving a key.
+ */
+export function isIndexedStatus(status: DeliveryStatus): boolean {
+  return status !== 'succeeded';
+}
 
 /**
  * `deliveryindex`: PartitionKey = `tenant|<kind>:<value>|day`, RowKey = delivery id. One row per

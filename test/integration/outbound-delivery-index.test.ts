@@ -90,21 +90,43 @@ describe('the delivery index beside the delivery', () => {
     expect(await keyRows(d, tenantId, id)).toContain(deliveryKeyRowKey('status', 'pending', id));
     const changed = await changeDelivery(d, tenantId, id, (c) => ({ ...c, status: 'succeeded' }));
     expect(changed?.value.status).toBe('succeeded');
+    // `succeeded` has no index row (most of a day's deliveries): the pending key goes, none comes.
     expect(await keyRows(d, tenantId, id)).toEqual(
-      [
-        deliveryKeyRowKey('status', 'succeeded', id),
-        deliveryKeyRowKey('sub', 'sub-1', id),
-        deliveryKeyRowKey('type', 'ticket.created', id),
-      ].sort(),
+      [deliveryKeyRowKey('sub', 'sub-1', id), deliveryKeyRowKey('type', 'ticket.created', id)].sort(),
     );
+    // Listed by status all the same: the day's rows are read with the status as a filter.
     expect((await listDeliveries(d, tenantId, { limit: 10, status: 'succeeded' })).items.map((x) => x.id)).toEqual([
       id,
     ]);
     expect((await listDeliveries(d, tenantId, { limit: 10, status: 'pending' })).items).toEqual([]);
-    // A status row that went missing does not wedge the delivery: the change goes through without it.
-    await d.tables.deliveryRows.delete(dayPartition(tenantId, id), deliveryKeyRowKey('status', 'succeeded', id));
     expect((await changeDelivery(d, tenantId, id, (c) => ({ ...c, status: 'failed' })))?.value.status).toBe('failed');
     expect(await keyRows(d, tenantId, id)).toContain(deliveryKeyRowKey('status', 'failed', id));
+    // A status row that went missing does not wedge the delivery: the change goes through without it.
+    await d.tables.deliveryRows.delete(dayPartition(tenantId, id), deliveryKeyRowKey('status', 'failed', id));
+    expect((await changeDelivery(d, tenantId, id, (c) => ({ ...c, status: 'retrying' })))?.value.status).toBe(
+      'retrying',
+    );
+    expect(await keyRows(d, tenantId, id)).toContain(deliveryKeyRowKey('status', 'retrying', id));
+  });
+
+  it('an unfiled delivery (inserted for an attempt in the publishing process) has no status row until any change files it', async () => {
+    const d = deps();
+    const tenantId = `t-${randomBytes(5).toString('hex')}`;
+    const id = newestFirstId();
+    await insertDelivery(d, tenantId, id, { ...record('sub-2', Date.now()), unfiled: true });
+    const indexOnly = [deliveryKeyRowKey('sub', 'sub-2', id), deliveryKeyRowKey('type', 'ticket.created', id)].sort();
+    expect(await keyRows(d, tenantId, id)).toEqual(indexOnly);
+    // A change that keeps the status files it: the key of `pending` comes, the flag goes.
+    const filed = await changeDelivery(d, tenantId, id, (c) => ({ ...c, throttled: 1 }));
+    expect(filed?.value.unfiled).toBeUndefined();
+    expect(await keyRows(d, tenantId, id)).toEqual([...indexOnly, deliveryKeyRowKey('status', 'pending', id)].sort());
+    expect((await listDeliveries(d, tenantId, { limit: 10, status: 'pending' })).items.map((x) => x.id)).toEqual([id]);
+    // Unfiled into `retrying` (an inline attempt that failed): that key only, nothing to remove.
+    const other = newestFirstId();
+    await insertDelivery(d, tenantId, other, { ...record('sub-2', Date.now()), unfiled: true });
+    await changeDelivery(d, tenantId, other, (c) => ({ ...c, status: 'retrying' }));
+    expect(await keyRows(d, tenantId, other)).toContain(deliveryKeyRowKey('status', 'retrying', other));
+    expect(await keyRows(d, tenantId, other)).not.toContain(deliveryKeyRowKey('status', 'pending', other));
   });
 
   it('deliveries from before the change keep their index in deliveryindex: listed after the newer ones, paged across both, and moved there on a status change', async () => {
