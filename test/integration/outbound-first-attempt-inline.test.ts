@@ -16,10 +16,11 @@ import {
   inlineFirstAttemptStarter,
   runFirstAttempt,
 } from '../../shared/outbound/first-attempt';
-import { publishToSubscribers } from '../../shared/outbound/publish';
+import { PUBLISH_CRASH_AFTER_ROWS, publishToSubscribers } from '../../shared/outbound/publish';
 import { durableStarter } from '../../shared/outbound/starter';
 import { createSubscription } from '../../shared/outbound/subscriptions';
 import { SWEEP_GRACE_MS, startWaitingDeliveries } from '../../shared/outbound/sweep';
+import { attemptLogPrefix, dayPartition, deliveryKeyRowKey } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { newestFirstId } from '../../shared/storage/keys';
 import { inMemoryInstances, isolatedOutboundDeps, recordingOutboundBus } from '../support/outbound-deps';
@@ -224,6 +225,85 @@ describe('the first attempt in the publishing process: crash points', () => {
     expect(bus.sent).toEqual([]);
     const client = inMemoryInstances();
     expect(await startWaitingDeliveries(d, durableStarter(client))).toEqual({ started: 0, settled: 0, failed: 0 });
+    clock.advance(SWEEP_GRACE_MS + 1_000);
+    expect(await startWaitingDeliveries(d, durableStarter(client))).toEqual({ started: 1, settled: 0, failed: 0 });
+    expect(client.started).toEqual([delivery.id]);
+    expect(r.received).toHaveLength(0);
+  });
+});
+
+describe('the first attempt in the publishing process: one write for a success, keys filed before any queue', () => {
+  /** The status index rows of a delivery (RowKeys from `~status:` on that end in its id). */
+  async function statusKeys(d: OutboundDeps, tenantId: string, id: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const row of d.tables.deliveryRows.iterate(dayPartition(tenantId, id), { rowKeyPrefix: '~status:' }))
+      if (row.rowKey.endsWith(id)) keys.push(row.rowKey);
+    return keys;
+  }
+
+  it('a success leaves no status key and no log row: attempt 1 is on the row, and the lists still find it', async () => {
+    const { d, r, who, publish } = await arrange(200);
+    await publish();
+    expect(r.received).toHaveLength(1);
+    const delivery = await onlyDelivery(d, who.tenantId);
+    const row = await d.tables.deliveries.get(dayPartition(who.tenantId, delivery.id), delivery.id);
+    expect(row?.value).toMatchObject({ status: 'succeeded', settledBy: { n: 1, trigger: 'initial', statusCode: 200 } });
+    expect(row?.value.unfiled).toBeUndefined();
+    expect(await statusKeys(d, who.tenantId, delivery.id)).toEqual([]);
+    const log = [];
+    for await (const x of d.tables.deliveryLog.iterate(dayPartition(who.tenantId, delivery.id), {
+      rowKeyPrefix: attemptLogPrefix(delivery.id),
+    }))
+      log.push(x);
+    expect(log).toEqual([]);
+    const succeeded = await listDeliveries(d, who.tenantId, { limit: 10, status: 'succeeded' });
+    expect(succeeded.items.map((x) => [x.id, x.lastAttempt?.n, x.lastAttempt?.statusCode])).toEqual([
+      [delivery.id, 1, 200],
+    ]);
+    expect((await listDeliveries(d, who.tenantId, { limit: 10, status: 'pending' })).items).toEqual([]);
+  });
+
+  it('a failure files the `retrying` key with its outcome; a delivery to an endpoint on a failure streak is inserted filed', async () => {
+    const { d, who, bus, publish } = await arrange(503);
+    await publish();
+    const failed = await onlyDelivery(d, who.tenantId);
+    expect(await statusKeys(d, who.tenantId, failed.id)).toEqual([deliveryKeyRowKey('status', 'retrying', failed.id)]);
+    await d.tallies?.flush(d);
+    bus.sent.length = 0;
+    const next = await publishToSubscribers(
+      d,
+      who.tenantId,
+      { type: 'ticket.created', data: ticket, source: 'autotask', key: newestFirstId() },
+      inlineFirstAttemptStarter(d, bus),
+    );
+    const queued = (await listDeliveries(d, who.tenantId, { limit: 10, status: 'pending' })).items;
+    expect(queued.map((x) => x.eventId)).toEqual([next.eventId]);
+    expect(bus.sent[0]!.body).toMatchObject({ v: 2, deliveryId: queued[0]!.id });
+  });
+
+  it('a crash after the rows, before the attempt: the sweep sees nothing unfiled; the redelivered stage message files the key and hands the delivery to the queue', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 4, 12, 9));
+    restoreClock = installClock(clock);
+    const { d, r, who, bus, publish } = await arrange(200);
+    crashAt(PUBLISH_CRASH_AFTER_ROWS, bus);
+    await expect(publish()).rejects.toThrow(SimulatedCrash);
+    const delivery = await onlyDelivery(d, who.tenantId);
+    expect(delivery.status).toBe('pending');
+    expect(await statusKeys(d, who.tenantId, delivery.id)).toEqual([]);
+    clock.advance(SWEEP_GRACE_MS + 1_000);
+    const client = inMemoryInstances();
+    expect(await startWaitingDeliveries(d, durableStarter(client))).toEqual({ started: 0, settled: 0, failed: 0 });
+    // The stage message comes back to a new process.
+    bus.dead = false;
+    disarmCrashPoints();
+    await publish();
+    expect(await statusKeys(d, who.tenantId, delivery.id)).toEqual([
+      deliveryKeyRowKey('status', 'pending', delivery.id),
+    ]);
+    expect(bus.sent.map((m) => m.body)).toEqual([
+      { v: 1, tenantId: who.tenantId, deliveryId: delivery.id, eventId: delivery.eventId },
+    ]);
+    // Its message lost as well: the sweep now finds the filed key.
     clock.advance(SWEEP_GRACE_MS + 1_000);
     expect(await startWaitingDeliveries(d, durableStarter(client))).toEqual({ started: 1, settled: 0, failed: 0 });
     expect(client.started).toEqual([delivery.id]);
