@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { nowMs } from '../clock';
 import { crashPoint } from '../faults/crash-points';
 import { errorFields, logger } from '../observability/logger';
+import { odata } from '../sdk/data-tables';
 import { AlreadyExistsError } from '../storage/errors';
 import { newestFirstId, newestFirstIdTime } from '../storage/keys';
+import type { Stored } from '../storage/table-repository';
 import { MAX_TRANSACTION_OPERATIONS } from '../storage/table-repository';
 import { deliveryBody } from './attempt';
 import { countControl } from './control-counts';
@@ -154,22 +156,30 @@ export async function publishToSubscribers(
   }
   const stored = await storeDeliveries(deps, tenantId, toCreate, event.key !== undefined);
   crashPoint(PUBLISH_CRASH_AFTER_ROWS);
+  // A repeat (rows found stored): rows of subscriptions it no longer lists may wait unfiled.
+  const orphans =
+    event.key && stored.some((p) => p.etag === undefined)
+      ? await fileOrphans(deps, tenantId, eventId, new Set(stored.map((p) => p.id)))
+      : [];
   // Held by a pause: counted per subscription (control-counts.ts); nothing counted when none is paused.
   for (const { record } of toCreate)
     if (record.status === 'held') await countControl(deps, tenantId, record.subscriptionId, 'held');
   if (starter) {
     // Side by side: a starter that sends attempt 1 itself (inlineFirstAttemptStarter) then adds the
     // slowest receiver's time to the publisher's, not the sum of all of them.
+    const toStart = [
+      ...stored.map(({ id, record, etag, sub }) => ({
+        id,
+        record,
+        carried: etag === undefined ? undefined : { delivery: record, etag, subscriptionEtag: sub.etag },
+      })),
+      ...orphans.map((o) => ({ id: o.rowKey, record: o.value, carried: undefined })),
+    ];
     await Promise.all(
-      stored.map(async ({ id, record, etag, sub }) => {
+      toStart.map(async ({ id, record, carried }) => {
         if (record.status !== 'pending') return;
         try {
-          await starter.start(
-            tenantId,
-            id,
-            eventId,
-            etag === undefined ? undefined : { delivery: record, etag, subscriptionEtag: sub.etag },
-          );
+          await starter.start(tenantId, id, eventId, carried);
         } catch (error) {
           // The delivery stays `pending`: the start sweep starts it after the grace period.
           logger.error('delivery not started', { tenantId, deliveryId: id, ...errorFields(error) });
@@ -238,6 +248,32 @@ async function storeDeliveries(
     }
   }
   return out;
+}
+
+/**
+ * A repeated keyed publication's unfiled rows of subscriptions it did not list this time (deleted,
+ * or their event types or products changed since the run that died): nothing else would ever
+ * attempt or end them, since the start sweep finds deliveries by their status key. Each is filed
+ * and handed to the starter with the others; its attempt then ends it (a deleted subscription
+ * fails it). A keyed publication's deliveries share the event id's time prefix (keyedDeliveryId),
+ * so one short RowKey range, filtered by event id, holds them all.
+ */
+async function fileOrphans(
+  deps: OutboundDeps,
+  tenantId: string,
+  eventId: string,
+  listed: ReadonlySet<string>,
+): Promise<Stored<DeliveryRecord>[]> {
+  const filed: Stored<DeliveryRecord>[] = [];
+  for await (const row of deps.tables.deliveries.iterate(dayPartition(tenantId, eventId), {
+    rowKeyPrefix: eventId.slice(0, 10),
+    filter: odata`eventId eq ${eventId}`,
+  })) {
+    if (listed.has(row.rowKey) || !row.value.unfiled) continue;
+    const changed = await changeDelivery(deps, tenantId, row.rowKey, (d) => (d.unfiled ? { ...d } : undefined), row);
+    if (changed) filed.push(changed);
+  }
+  return filed;
 }
 
 async function storeOne(deps: OutboundDeps, tenantId: string, p: Planned): Promise<StoredPlan> {

@@ -18,7 +18,7 @@ import {
 } from '../../shared/outbound/first-attempt';
 import { PUBLISH_CRASH_AFTER_ROWS, publishToSubscribers } from '../../shared/outbound/publish';
 import { durableStarter } from '../../shared/outbound/starter';
-import { createSubscription } from '../../shared/outbound/subscriptions';
+import { createSubscription, deleteSubscription } from '../../shared/outbound/subscriptions';
 import { SWEEP_GRACE_MS, startWaitingDeliveries } from '../../shared/outbound/sweep';
 import { attemptLogPrefix, dayPartition, deliveryKeyRowKey } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
@@ -307,6 +307,46 @@ describe('the first attempt in the publishing process: one write for a success, 
     clock.advance(SWEEP_GRACE_MS + 1_000);
     expect(await startWaitingDeliveries(d, durableStarter(client))).toEqual({ started: 1, settled: 0, failed: 0 });
     expect(client.started).toEqual([delivery.id]);
+    expect(r.received).toHaveLength(0);
+  });
+});
+
+describe('the first attempt in the publishing process: a repeat finds the rows it no longer lists', () => {
+  it('a subscription deleted between the crash and the repeat: its unfiled delivery is filed and handed to the worker, which ends it failed', async () => {
+    const { d, r, who, bus, publish } = await arrange(200);
+    const other = await createSubscription(d, who, { url: r.url, eventTypes: ['ticket.*'] }, 'c2');
+    crashAt(PUBLISH_CRASH_AFTER_ROWS, bus);
+    await expect(publish()).rejects.toThrow(SimulatedCrash);
+    const rows = (await listDeliveries(d, who.tenantId, { limit: 10 })).items;
+    expect(rows).toHaveLength(2);
+    const orphan = rows.find((x) => x.subscriptionId !== other.id)!;
+    await deleteSubscription(d, who, orphan.subscriptionId, 'c3');
+    // The subscription list is cached per instance for a few seconds: a new process reads it afresh.
+    const fresh = isolatedOutboundDeps(account, suffix, counters);
+    bus.dead = false;
+    disarmCrashPoints();
+    await publishToSubscribers(
+      fresh,
+      who.tenantId,
+      { type: 'ticket.created', data: ticket, source: 'autotask', key: rows[0]!.eventId },
+      inlineFirstAttemptStarter(fresh, bus),
+    );
+    expect(bus.sent.map((m) => (m.body as { deliveryId: string }).deliveryId).sort()).toEqual(
+      rows.map((x) => x.id).sort(),
+    );
+    const message = bus.sent.find((m) => (m.body as { deliveryId: string }).deliveryId === orphan.id)!;
+    const client = inMemoryInstances();
+    expect(
+      await runFirstAttempt(
+        fresh,
+        { body: message.body, messageId: message.options.messageId, deliveryCount: 1 },
+        durableStarter(client),
+      ),
+    ).toEqual({ kind: 'complete' });
+    expect(await getDelivery(fresh, who.tenantId, orphan.id)).toMatchObject({
+      status: 'failed',
+      statusReason: 'the subscription was deleted',
+    });
     expect(r.received).toHaveLength(0);
   });
 });
