@@ -9,7 +9,7 @@ import { inSpan, recordDeliveryGaveUp, recordDeliveryOutcome } from '../observab
 import { SPAN_NAMES } from '../observability/telemetry-names';
 import type { Stored, TableWrite } from '../storage/table-repository';
 import { countControl } from './control-counts';
-import { type AttemptView, changeDelivery, HELD_REASON, readDelivery } from './deliveries';
+import { type AttemptView, attemptView, changeDelivery, HELD_REASON, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { recordEndpointHealth } from './endpoint-health';
 import { attemptCodes, classifyNetworkFailure } from './network-failure';
@@ -518,16 +518,7 @@ export async function runManualAttempt(
     logRow(lease.delivery, record),
   );
   return {
-    attempt: {
-      n: record.n,
-      at: record.at,
-      trigger: record.trigger,
-      statusCode: record.statusCode ?? null,
-      ...attemptCodes(record),
-      durationMs: record.durationMs,
-      ...(record.error ? { error: record.error } : {}),
-      ...(record.responseExcerpt !== undefined ? { responseExcerpt: record.responseExcerpt } : {}),
-    },
+    attempt: attemptView(record, true),
     status: after?.value.status ?? current.value.status,
   };
 }

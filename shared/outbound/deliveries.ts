@@ -259,7 +259,7 @@ async function changeLegacyDelivery(
 }
 
 /** An attempt record as the API shows it (`excerpt`: with the response excerpt, as on one delivery). */
-function attemptView(a: AttemptRecord, excerpt: boolean): AttemptView {
+export function attemptView(a: AttemptRecord, excerpt: boolean): AttemptView {
   return {
     n: a.n,
     at: a.at,
