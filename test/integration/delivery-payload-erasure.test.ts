@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
@@ -20,6 +20,7 @@ import type { ErasureDeps } from '../../shared/payload-erasure/payloads';
 import { erasePayloadOnRequest } from '../../shared/payload-erasure/payloads';
 import { erasePayloadsPastTenantWindows } from '../../shared/payload-erasure/retention';
 import { installLocalSettings } from '../support/local-settings';
+import { ownYearStart } from '../support/own-year';
 import { receiveHarness } from '../support/receive-harness';
 import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
 
@@ -49,7 +50,7 @@ afterAll(async () => {
 });
 
 function ownClock(): ManualClock {
-  const clock = new ManualClock(Date.UTC(2060 + randomInt(0, 200), randomInt(0, 12), 1, 10));
+  const clock = new ManualClock(ownYearStart('delivery-payload-erasure'));
   restoreClock = installClock(clock);
   return clock;
 }

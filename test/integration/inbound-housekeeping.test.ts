@@ -1,4 +1,4 @@
-import { createHmac, randomInt, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { services } from '../../shared/app/services';
 import { installClock, ManualClock } from '../../shared/clock';
@@ -14,6 +14,7 @@ import { sweepStuckEvents } from '../../shared/inbound/stuck-events';
 import { createWebhook } from '../../shared/inbound/webhooks';
 import { timeBucket } from '../../shared/storage/keys';
 import { installLocalSettings } from '../support/local-settings';
+import { ownYearStart } from '../support/own-year';
 import { receiveHarness } from '../support/receive-harness';
 
 /**
@@ -43,9 +44,9 @@ afterEach(() => {
   disarmCrashPoints();
 });
 
-/** A clock on a day of its own, in a year no other test uses. */
+/** A clock in a year of its own (te../support/own-year.ts): the sweeps here walk every tenant of their days. */
 function ownClock(): ManualClock {
-  const clock = new ManualClock(Date.UTC(2060 + randomInt(0, 200), randomInt(0, 12), 1, 10));
+  const clock = new ManualClock(ownYearStart('inbound-housekeeping'));
   restoreClock = installClock(clock);
   return clock;
 }

@@ -5,6 +5,7 @@ import { loadEventPayloadText, loadEventRecord } from '../../shared/events/event
 import { purgeExpiredEvents } from '../../shared/inbound/retention';
 import { createWebhook } from '../../shared/inbound/webhooks';
 import { installLocalSettings } from '../support/local-settings';
+import { ownYearStart } from '../support/own-year';
 import { receiveHarness } from '../support/receive-harness';
 
 /**
@@ -91,7 +92,7 @@ describe('a captured sha256= delivery is one event', () => {
   });
 
   it('the replay window is the retention: a capture re-sent before its event is purged is a duplicate, after it a new event', async () => {
-    const clock = new ManualClock(Date.UTC(2070 + randomInt(0, 200), randomInt(0, 12), 1, 10));
+    const clock = new ManualClock(ownYearStart('inbound-replay-signatures'));
     restoreClock = installClock(clock);
     const h = receiveHarness('generic');
     const hook = await createWebhook(h.webhookDeps, h.caller, {}, 'c');

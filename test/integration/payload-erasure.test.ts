@@ -1,4 +1,4 @@
-import { createHmac, randomInt, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
 import { services } from '../../shared/app/services';
@@ -14,6 +14,7 @@ import { replayEvent } from '../../shared/replay/replay';
 import { tenantDeps } from '../../shared/tenants/deps';
 import { createTenant, setPayloadRetention } from '../../shared/tenants/tenants';
 import { installLocalSettings } from '../support/local-settings';
+import { ownYearStart } from '../support/own-year';
 import { receiveHarness } from '../support/receive-harness';
 
 /**
@@ -35,7 +36,7 @@ afterEach(() => {
 });
 
 function ownClock(): ManualClock {
-  const clock = new ManualClock(Date.UTC(2060 + randomInt(0, 200), randomInt(0, 12), 1, 10));
+  const clock = new ManualClock(ownYearStart('payload-erasure'));
   restoreClock = installClock(clock);
   return clock;
 }
