@@ -16,7 +16,7 @@ import {
 } from './attempt';
 import { changeDelivery, readDelivery, statusKeyMoves } from './deliveries';
 import type { OutboundDeps } from './deps';
-import type { DeliveryStarter, StoredDelivery } from './starter';
+import { type DeliveryStarter, type StoredDelivery, UnstartedDeliveriesError } from './starter';
 import {
   type AttemptRecord,
   type AutomaticOutcome,
@@ -151,9 +151,9 @@ export function inlineFirstAttemptStarter(deps: OutboundDeps, bus: BusSender): D
   /**
    * The row's status key, before the delivery is left to the queue (a message may be lost; the
    * start sweep finds a waiting delivery by its key). A row the attempt changed is filed already
-   * and left as it is; a failure is logged and the message sent all the same.
+   * and left as it is. False = not filed (a failure, logged): the row may still be unfiled.
    */
-  const file = async (tenantId: string, deliveryId: string, stored: StoredDelivery): Promise<void> => {
+  const file = async (tenantId: string, deliveryId: string, stored: StoredDelivery): Promise<boolean> => {
     const known = {
       partitionKey: dayPartition(tenantId, deliveryId),
       rowKey: deliveryId,
@@ -162,12 +162,14 @@ export function inlineFirstAttemptStarter(deps: OutboundDeps, bus: BusSender): D
     };
     try {
       await changeDelivery(deps, tenantId, deliveryId, (d) => (d.unfiled ? { ...d } : undefined), known);
+      return true;
     } catch (error) {
       logger.warn('status key of a delivery not filed before its queue message', {
         tenantId,
         deliveryId,
         ...errorFields(error),
       });
+      return false;
     }
   };
   return {
@@ -206,9 +208,15 @@ export function inlineFirstAttemptStarter(deps: OutboundDeps, bus: BusSender): D
           ...errorFields(error),
         });
       }
-      if (stored) await file(tenantId, deliveryId, stored);
+      const filed = stored ? await file(tenantId, deliveryId, stored) : true;
       crashPoint(FIRST_ATTEMPT_CRASH_INLINE_BEFORE_FALLBACK);
-      await sendFirstAttempt(bus, ids, '-inline');
+      try {
+        await sendFirstAttempt(bus, ids, '-inline');
+      } catch (error) {
+        // Neither key nor message: only a repeat of the publication finds it (publish.ts).
+        if (!filed) throw new UnstartedDeliveriesError(tenantId, [deliveryId], { cause: error });
+        throw error;
+      }
       return 'started';
     },
   };

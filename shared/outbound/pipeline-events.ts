@@ -4,6 +4,7 @@ import { loadNormalizedEvent } from '../events/event-store';
 import { errorFields, logger } from '../observability/logger';
 import { EVENT_TYPE_NAMES, type EventType, validateEventData } from './event-types';
 import { publishEvent } from './publish-event';
+import { UnstartedDeliveriesError } from './starter';
 
 /**
  * What the pipeline publishes when an inbound event ends `succeeded`: the normalised event's type,
@@ -79,8 +80,10 @@ function isEventType(type: string): type is EventType {
 
 /**
  * Publish the outbound event of an inbound event that just succeeded. Keyed by the inbound event
- * id, so a redelivered stage message publishes nothing twice. Never throws: subscribers' fan-out
- * must not turn a succeeded event into a failed one; a failure is logged.
+ * id, so a redelivered stage message publishes nothing twice. A failure is logged and does not
+ * fail the event (subscribers' fan-out must not turn a succeeded event into a failed one); it
+ * throws only when deliveries were stored unfiled and not handed over (UnstartedDeliveriesError),
+ * so the stage message is abandoned and its redelivery repeats the publication.
  */
 export async function publishPipelineOutcome(tenantId: string, eventId: string): Promise<void> {
   try {
@@ -111,5 +114,8 @@ export async function publishPipelineOutcome(tenantId: string, eventId: string):
     }
   } catch (error) {
     logger.error('succeeded event not published', { tenantId, eventId, ...errorFields(error) });
+    // Deliveries stored without a status key and not handed over: the stage message must come
+    // back to repeat the publication (docs/outbound.md, "The first attempt in the publishing process").
+    if (error instanceof UnstartedDeliveriesError) throw error;
   }
 }

@@ -13,7 +13,7 @@ import { changeDelivery, DELIVERY_ROWS, HELD_REASON, insertDeliveries, readDeliv
 import type { OutboundDeps } from './deps';
 import { type EventType, patternMatches, validateEventData } from './event-types';
 import { noteTenantDay } from './retention';
-import type { DeliveryStarter } from './starter';
+import { type DeliveryStarter, UnstartedDeliveriesError } from './starter';
 import { type DeliveryRecord, dayOf, dayPartition } from './tables';
 
 export interface PublishedEvent {
@@ -156,41 +156,72 @@ export async function publishToSubscribers(
   }
   const stored = await storeDeliveries(deps, tenantId, toCreate, event.key !== undefined);
   crashPoint(PUBLISH_CRASH_AFTER_ROWS);
-  // A repeat (rows found stored): rows of subscriptions it no longer lists may wait unfiled.
-  const orphans =
-    event.key && stored.some((p) => p.etag === undefined)
-      ? await fileOrphans(deps, tenantId, eventId, new Set(stored.map((p) => p.id)))
-      : [];
-  // Held by a pause: counted per subscription (control-counts.ts); nothing counted when none is paused.
-  for (const { record } of toCreate)
-    if (record.status === 'held') await countControl(deps, tenantId, record.subscriptionId, 'held');
-  if (starter) {
-    // Side by side: a starter that sends attempt 1 itself (inlineFirstAttemptStarter) then adds the
-    // slowest receiver's time to the publisher's, not the sum of all of them.
-    const toStart = [
-      ...stored.map(({ id, record, etag, sub }) => ({
-        id,
-        record,
-        carried: etag === undefined ? undefined : { delivery: record, etag, subscriptionEtag: sub.etag },
-      })),
-      ...orphans.map((o) => ({ id: o.rowKey, record: o.value, carried: undefined })),
-    ];
-    await Promise.all(
-      toStart.map(async ({ id, record, carried }) => {
-        if (record.status !== 'pending') return;
-        try {
-          await starter.start(tenantId, id, eventId, carried);
-        } catch (error) {
-          // The delivery stays `pending`: the start sweep starts it after the grace period.
-          logger.error('delivery not started', { tenantId, deliveryId: id, ...errorFields(error) });
-        }
-      }),
-    );
+  // Rows inserted unfiled now: until the starter has them, only a repeat of this publication can
+  // bring them back (starter.ts), so an error from here on must reach the caller, not the log.
+  const insertedUnfiled = stored.filter((p) => p.etag !== undefined && p.record.unfiled).map((p) => p.id);
+  const mustRepeat = (cause: unknown) =>
+    insertedUnfiled.length > 0 && !(cause instanceof UnstartedDeliveriesError)
+      ? new UnstartedDeliveriesError(tenantId, insertedUnfiled, { cause })
+      : cause;
+  try {
+    await startStored(deps, tenantId, eventId, event.key, stored, toCreate, starter);
+  } catch (error) {
+    throw mustRepeat(error);
   }
   // Skipped = disabled subscriptions, whether their rows were written now or by an earlier run of
   // the same key (a replayed publication must not count deliveries that already went as skipped).
   const skipped = matching.filter((s) => !s.enabled).length;
   return { eventId, deliveries: matching.length, skipped, held };
+}
+
+/**
+ * After the rows: a repeat's unfiled rows of subscriptions it no longer lists, the held counts, and
+ * each `pending` delivery handed to the starter, side by side. A start that throws leaves a filed
+ * delivery `pending` for the start sweep (logged); a start that left its row unfiled
+ * (UnstartedDeliveriesError) throws, after the others have been tried.
+ */
+async function startStored(
+  deps: OutboundDeps,
+  tenantId: string,
+  eventId: string,
+  key: string | undefined,
+  stored: readonly StoredPlan[],
+  toCreate: readonly Planned[],
+  starter: DeliveryStarter | undefined,
+): Promise<void> {
+  // A repeat (rows found stored): rows of subscriptions it no longer lists may wait unfiled.
+  const orphans =
+    key && stored.some((p) => p.etag === undefined)
+      ? await fileOrphans(deps, tenantId, eventId, new Set(stored.map((p) => p.id)))
+      : [];
+  // Held by a pause: counted per subscription (control-counts.ts); nothing counted when none is paused.
+  for (const { record } of toCreate)
+    if (record.status === 'held') await countControl(deps, tenantId, record.subscriptionId, 'held');
+  if (!starter) return;
+  // Side by side: a starter that sends attempt 1 itself (inlineFirstAttemptStarter) then adds the
+  // slowest receiver's time to the publisher's, not the sum of all of them.
+  const toStart = [
+    ...stored.map(({ id, record, etag, sub }) => ({
+      id,
+      record,
+      carried: etag === undefined ? undefined : { delivery: record, etag, subscriptionEtag: sub.etag },
+    })),
+    ...orphans.map((o) => ({ id: o.rowKey, record: o.value, carried: undefined })),
+  ];
+  const failed: unknown[] = [];
+  await Promise.all(
+    toStart.map(async ({ id, record, carried }) => {
+      if (record.status !== 'pending') return;
+      try {
+        await starter.start(tenantId, id, eventId, carried);
+      } catch (error) {
+        // A filed delivery stays `pending`: the start sweep starts it after the grace period.
+        logger.error('delivery not started', { tenantId, deliveryId: id, ...errorFields(error) });
+        if (error instanceof UnstartedDeliveriesError) failed.push(error);
+      }
+    }),
+  );
+  if (failed.length > 0) throw failed[0];
 }
 
 interface Matching {

@@ -64,3 +64,19 @@ export function durableStarter(client: OrchestrationClient): DeliveryStarter {
     },
   };
 }
+
+/**
+ * Deliveries a keyed publication inserted unfiled whose handover failed (an error after the
+ * insert, or a start that threw): the start sweep cannot find them, so the publisher must let the
+ * publication be repeated — the pipeline abandons its stage message — rather than log and go on.
+ */
+export class UnstartedDeliveriesError extends Error {
+  constructor(
+    readonly tenantId: string,
+    readonly deliveryIds: readonly string[],
+    options?: ErrorOptions,
+  ) {
+    super(`${deliveryIds.length} unfiled deliveries were not handed over; repeat the publication`, options);
+    this.name = 'UnstartedDeliveriesError';
+  }
+}

@@ -185,12 +185,14 @@ export function stageHandler(
       case 'done': {
         const status = (record.status ?? 'processing') as 'succeeded' | 'awaiting_approval' | 'processing' | 'filtered';
         if (!wasTerminal && !moved) await updateEvent(event.tenantId, event.id, { status, stage }, row);
+        // Counted before publishing: a publication that throws (deliveries left unfiled) abandons the
+        // message, and its redelivery finds the event terminal and counts nothing again.
+        if (status === 'succeeded' && !wasTerminal) await countEventSucceeded(event);
+        if (status === 'filtered' && !wasTerminal) await countEventFiltered(event);
         // Subscribers hear of a succeeded event (keyed by its id, so a redelivery publishes nothing twice).
         // Imported here, not at the top: validation's first message need not load outbound.
         if (status === 'succeeded')
           await (await import('../outbound')).publishPipelineOutcome(event.tenantId, event.id);
-        if (status === 'succeeded' && !wasTerminal) await countEventSucceeded(event);
-        if (status === 'filtered' && !wasTerminal) await countEventFiltered(event);
         return complete;
       }
       case 'retrying': {

@@ -17,7 +17,7 @@ import {
   runFirstAttempt,
 } from '../../shared/outbound/first-attempt';
 import { PUBLISH_CRASH_AFTER_ROWS, publishToSubscribers } from '../../shared/outbound/publish';
-import { durableStarter } from '../../shared/outbound/starter';
+import { durableStarter, UnstartedDeliveriesError } from '../../shared/outbound/starter';
 import { createSubscription, deleteSubscription } from '../../shared/outbound/subscriptions';
 import { SWEEP_GRACE_MS, startWaitingDeliveries } from '../../shared/outbound/sweep';
 import { attemptLogPrefix, dayPartition, deliveryKeyRowKey } from '../../shared/outbound/tables';
@@ -347,6 +347,51 @@ describe('the first attempt in the publishing process: a repeat finds the rows i
       status: 'failed',
       statusReason: 'the subscription was deleted',
     });
+    expect(r.received).toHaveLength(0);
+  });
+});
+
+describe('the first attempt in the publishing process: a handover that fails reaches the publisher', () => {
+  it('an inline attempt that throws, with neither the key filed nor the message sent: publish throws UnstartedDeliveriesError, and the repeat files and queues the delivery', async () => {
+    let storageDown = false;
+    const base = isolatedOutboundDeps(account, suffix, counters);
+    const rows = base.tables.deliveryRows;
+    // The delivery table fails from the moment the attempt starts (after the insert went through).
+    const failingRows: typeof rows = Object.create(rows);
+    failingRows.transact = (pk, writes) =>
+      storageDown ? Promise.reject(new Error('storage unavailable')) : rows.transact(pk, writes);
+    const { d, r, who, bus, publish } = await arrange(200, {
+      tables: { ...base.tables, deliveryRows: failingRows },
+      tenantIsActive: async () => {
+        storageDown = true;
+        throw new Error('tenants table unavailable');
+      },
+    });
+    bus.dead = false;
+    const send = bus.send.bind(bus);
+    bus.send = async (...args) => {
+      if (storageDown) throw new Error('bus unavailable');
+      return send(...args);
+    };
+    const thrown = await publish().catch((error: unknown) => error);
+    expect(thrown).toBeInstanceOf(UnstartedDeliveriesError);
+    const delivery = await onlyDelivery(d, who.tenantId);
+    expect(delivery.status).toBe('pending');
+    expect(bus.sent).toEqual([]);
+    // The pipeline abandons its stage message; the redelivery repeats the publication.
+    storageDown = false;
+    const repeat = inlineFirstAttemptStarter({ ...d, tenantIsActive: async () => true }, bus);
+    await publishToSubscribers(
+      { ...d, tenantIsActive: async () => true },
+      who.tenantId,
+      { type: 'ticket.created', data: ticket, source: 'autotask', key: delivery.eventId },
+      repeat,
+    );
+    expect(bus.sent.map((m) => m.body)).toEqual([
+      { v: 1, tenantId: who.tenantId, deliveryId: delivery.id, eventId: delivery.eventId },
+    ]);
+    const row = await d.tables.deliveries.get(dayPartition(who.tenantId, delivery.id), delivery.id);
+    expect(row?.value.unfiled).toBeUndefined();
     expect(r.received).toHaveLength(0);
   });
 });
