@@ -85,7 +85,12 @@ function isEventType(type: string): type is EventType {
  * throws only when deliveries were stored unfiled and not handed over (UnstartedDeliveriesError),
  * so the stage message is abandoned and its redelivery repeats the publication.
  */
-export async function publishPipelineOutcome(tenantId: string, eventId: string): Promise<void> {
+export async function publishPipelineOutcome(
+  tenantId: string,
+  eventId: string,
+  /** A redelivered stage message or an event already terminal: the publication may have run. */
+  repeat = false,
+): Promise<void> {
   try {
     const event = await loadNormalizedEvent(tenantId, eventId);
     if (!isEventType(event.type)) return;
@@ -105,7 +110,7 @@ export async function publishPipelineOutcome(tenantId: string, eventId: string):
     // Attempt 1 in this stage invocation, not through the first-attempt queue (docs/outbound.md).
     const result = await publishEvent(
       tenantId,
-      { type: event.type, data, source: event.source, key: eventId },
+      { type: event.type, data, source: event.source, key: eventId, repeat },
       undefined,
       { firstAttempt: 'inline' },
     );

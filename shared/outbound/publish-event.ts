@@ -18,7 +18,7 @@ import type { DeliveryStarter, OrchestrationClient } from './starter';
  */
 export function publishEvent(
   tenantId: string,
-  event: { type: EventType; data: unknown; source: string; key?: string },
+  event: { type: EventType; data: unknown; source: string; key?: string; repeat?: boolean },
   client?: OrchestrationClient | DeliveryStarter,
   options: { firstAttempt?: 'queue' | 'inline' } = {},
 ): Promise<PublishResult> {

@@ -27,6 +27,11 @@ export interface PublishedEvent {
    * redelivered stage message — creates nothing new and starts nothing twice.
    */
   key?: string;
+  /**
+   * A keyed publication that may have run before (the pipeline's redelivered stage message): its
+   * unfiled rows of subscriptions it no longer lists are looked for even when nothing matches now.
+   */
+  repeat?: boolean;
 }
 
 export interface PublishResult {
@@ -99,7 +104,11 @@ export async function publishToSubscribers(
     });
   }
   // A keyed publication (the pipeline's, one per succeeded event) stores nothing nobody wants.
-  if (event.key && matching.length === 0) return { eventId, deliveries: 0, skipped: 0, held: 0 };
+  if (event.key && matching.length === 0) {
+    // Every subscription the earlier run listed may be gone: its rows may still wait unfiled.
+    if (event.repeat) await startStored(deps, tenantId, eventId, event.key, true, [], [], starter);
+    return { eventId, deliveries: 0, skipped: 0, held: 0 };
+  }
   const body = deliveryBody({ id: eventId, type: event.type, publishedAt, data });
   const embedded = Buffer.byteLength(body) <= EMBEDDED_BODY_BYTES;
   const toCreate: Planned[] = [];
@@ -164,7 +173,7 @@ export async function publishToSubscribers(
       ? new UnstartedDeliveriesError(tenantId, insertedUnfiled, { cause })
       : cause;
   try {
-    await startStored(deps, tenantId, eventId, event.key, stored, toCreate, starter);
+    await startStored(deps, tenantId, eventId, event.key, event.repeat === true, stored, toCreate, starter);
   } catch (error) {
     throw mustRepeat(error);
   }
@@ -185,13 +194,14 @@ async function startStored(
   tenantId: string,
   eventId: string,
   key: string | undefined,
+  repeat: boolean,
   stored: readonly StoredPlan[],
   toCreate: readonly Planned[],
   starter: DeliveryStarter | undefined,
 ): Promise<void> {
-  // A repeat (rows found stored): rows of subscriptions it no longer lists may wait unfiled.
+  // A repeat (said so, or rows found stored): rows of subscriptions it no longer lists may wait unfiled.
   const orphans =
-    key && stored.some((p) => p.etag === undefined)
+    key && (repeat || stored.some((p) => p.etag === undefined))
       ? await fileOrphans(deps, tenantId, eventId, new Set(stored.map((p) => p.id)))
       : [];
   // Held by a pause: counted per subscription (control-counts.ts); nothing counted when none is paused.

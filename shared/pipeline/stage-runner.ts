@@ -191,8 +191,10 @@ export function stageHandler(
         if (status === 'filtered' && !wasTerminal) await countEventFiltered(event);
         // Subscribers hear of a succeeded event (keyed by its id, so a redelivery publishes nothing twice).
         // Imported here, not at the top: validation's first message need not load outbound.
-        if (status === 'succeeded')
-          await (await import('../outbound')).publishPipelineOutcome(event.tenantId, event.id);
+        if (status === 'succeeded') {
+          const repeat = wasTerminal || received.deliveryCount > 1;
+          await (await import('../outbound')).publishPipelineOutcome(event.tenantId, event.id, repeat);
+        }
         return complete;
       }
       case 'retrying': {

@@ -395,3 +395,32 @@ describe('the first attempt in the publishing process: a handover that fails rea
     expect(r.received).toHaveLength(0);
   });
 });
+
+describe('the first attempt in the publishing process: a repeat that lists no subscription', () => {
+  it('every subscription deleted between the crash and the repeat: the redelivered stage message (repeat) still finds and ends the unfiled delivery', async () => {
+    const { d, r, who, bus, publish } = await arrange(200);
+    crashAt(PUBLISH_CRASH_AFTER_ROWS, bus);
+    await expect(publish()).rejects.toThrow(SimulatedCrash);
+    const [orphan] = (await listDeliveries(d, who.tenantId, { limit: 10 })).items;
+    await deleteSubscription(d, who, orphan!.subscriptionId, 'c3');
+    const fresh = isolatedOutboundDeps(account, suffix, counters);
+    bus.dead = false;
+    disarmCrashPoints();
+    const again = { type: 'ticket.created' as const, data: ticket, source: 'autotask', key: orphan!.eventId };
+    // Without the hint a publication that lists nothing reads nothing: the row is left as it is.
+    await publishToSubscribers(fresh, who.tenantId, again, inlineFirstAttemptStarter(fresh, bus));
+    expect(bus.sent).toEqual([]);
+    await publishToSubscribers(fresh, who.tenantId, { ...again, repeat: true }, inlineFirstAttemptStarter(fresh, bus));
+    expect(bus.sent.map((m) => m.body)).toEqual([
+      { v: 1, tenantId: who.tenantId, deliveryId: orphan!.id, eventId: orphan!.eventId },
+    ]);
+    const client = inMemoryInstances();
+    const message = { body: bus.sent[0]!.body, messageId: bus.sent[0]!.options.messageId, deliveryCount: 1 };
+    expect(await runFirstAttempt(fresh, message, durableStarter(client))).toEqual({ kind: 'complete' });
+    expect(await getDelivery(fresh, who.tenantId, orphan!.id)).toMatchObject({
+      status: 'failed',
+      statusReason: 'the subscription was deleted',
+    });
+    expect(r.received).toHaveLength(0);
+  });
+});
