@@ -8,7 +8,7 @@ import {
   listHaloPage,
 } from '../vendors/halopsa/listing';
 import type { ListedPage, PageRequest, SyncAdapter, SyncEntity, SyncedRecord, SyncFilters, SyncStep } from './adapter';
-import { PageRecords, psaStepsInOrder } from './data-quality';
+import { PageRecords, psaStepsInOrder, text } from './data-quality';
 
 /**
  * Halo PSA: clients, contacts (Halo's users), tickets and assets (docs/sync.md, "Halo PSA"). One engine page of `size`
@@ -28,9 +28,6 @@ const ORDER: readonly SyncEntity[] = ['clients', 'contacts', 'tickets', 'assets'
 
 /** The sync engine's `contacts` are Halo's users; the other entities keep their names. */
 const haloEntity = (entity: SyncEntity): HaloListedEntity => entity;
-
-const text = (value: unknown): string | undefined =>
-  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
 
 /** Halo's query parameters for a step and the request's filters (names from its OpenAPI description). */
 export function haloParams(step: SyncStep, filters: SyncFilters, since: string | undefined): Record<string, string> {

@@ -3,7 +3,7 @@ import type { VendorSession } from '../vendors/contract';
 import type { ItGlueConfig, ItGlueCredentials } from '../vendors/itglue/index';
 import { ITGLUE_MAX_PAGE_SIZE, type ItGlueListedEntity, listItGluePage } from '../vendors/itglue/listing';
 import type { ListedPage, PageRequest, SyncAdapter, SyncEntity, SyncedRecord, SyncFilters } from './adapter';
-import { PageRecords, stepsInOrder } from './data-quality';
+import { PageRecords, stepsInOrder, text } from './data-quality';
 
 /**
  * IT Glue: clients are organisations, contacts are contacts, assets are configurations
@@ -38,9 +38,6 @@ function listing(entity: SyncEntity): ItGlueListedEntity {
   if (!found) throw new Error(`IT Glue has no ${entity} to sync`);
   return found;
 }
-
-const text = (value: unknown): string | undefined =>
-  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
 
 interface Cursor {
   page: number;
