@@ -1,6 +1,6 @@
 import { nowMs } from '../clock';
 import type { VendorSession } from '../vendors/contract';
-import type { ItGlueConfig, ItGlueCredentials } from '../vendors/itglue/index';
+import type { ItGlueSession } from '../vendors/itglue/index';
 import { ITGLUE_MAX_PAGE_SIZE, type ItGlueListedEntity, listItGluePage } from '../vendors/itglue/listing';
 import type { ListedPage, PageRequest, SyncAdapter, SyncEntity, SyncedRecord, SyncFilters } from './adapter';
 import { PageRecords, stepsInOrder, text } from './data-quality';
@@ -13,8 +13,6 @@ import { PageRecords, stepsInOrder, text } from './data-quality';
  * same range and a record changed during the run is left for the next run instead of shifting
  * the pages. IT Glue is read only for the hub: this adapter only lists.
  */
-
-type ItGlueSession = VendorSession<ItGlueCredentials, ItGlueConfig>;
 
 const LISTING: Partial<Record<SyncEntity, ItGlueListedEntity>> = {
   clients: 'organizations',
