@@ -8,7 +8,7 @@ import {
 import type { AutotaskFilter } from '../vendors/autotask/queries';
 import type { VendorSession } from '../vendors/contract';
 import type { ListedPage, PageRequest, SyncAdapter, SyncEntity, SyncedRecord, SyncFilters, SyncStep } from './adapter';
-import { PageRecords, psaStepsInOrder } from './data-quality';
+import { PageRecords, psaStepsInOrder, text } from './data-quality';
 
 /**
  * Autotask PSA: clients (Companies), contacts (Contacts), tickets (Tickets) and assets
@@ -36,9 +36,6 @@ const REQUIRED: Record<SyncEntity, readonly string[]> = {
 export const AUTOTASK_STATUS_COMPLETE = 5;
 
 const ORDER: readonly SyncEntity[] = ['clients', 'contacts', 'tickets', 'assets'];
-
-const text = (value: unknown): string | undefined =>
-  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
 
 /** Autotask sends UTC datetimes; stored and compared as ISO strings so watermarks order as text. */
 function instant(value: unknown): string | undefined {

@@ -9,6 +9,10 @@ import type { DataQualityWarning, SyncEntity, SyncedRecord, SyncFilters, SyncSte
 const REPLACEMENT = '\uFFFD';
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** A vendor field as text: strings as they are, numbers (ids, picklist values) in decimal, else undefined. */
+export const text = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
+
 export function checkRecord(
   record: Record<string, unknown>,
   vendorId: string | undefined,

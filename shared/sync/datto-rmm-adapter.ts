@@ -3,7 +3,7 @@ import type { VendorSession } from '../vendors/contract';
 import type { RmmSession } from '../vendors/datto-rmm/index';
 import { listRmmPage, RMM_MAX_PAGE, type RmmListedEntity } from '../vendors/datto-rmm/listing';
 import type { ListedPage, PageRequest, SyncAdapter, SyncEntity, SyncedRecord, SyncFilters } from './adapter';
-import { PageRecords, stepsInOrder } from './data-quality';
+import { PageRecords, stepsInOrder, text } from './data-quality';
 
 /**
  * Datto RMM: clients are sites, assets are devices (docs/sync.md, "Datto RMM"). One engine page
@@ -28,9 +28,6 @@ function rmmEntity(entity: SyncEntity): RmmListedEntity {
   if (target === undefined) throw new Error(`Datto RMM does not sync ${entity}`);
   return target;
 }
-
-const text = (value: unknown): string | undefined =>
-  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
 
 /**
  * The request's filters the API cannot apply (its device list filters by hostname, type and

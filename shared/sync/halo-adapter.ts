@@ -8,7 +8,7 @@ import {
   listHaloPage,
 } from '../vendors/halopsa/listing';
 import type { ListedPage, PageRequest, SyncAdapter, SyncEntity, SyncedRecord, SyncFilters, SyncStep } from './adapter';
-import { PageRecords, psaStepsInOrder } from './data-quality';
+import { PageRecords, psaStepsInOrder, text } from './data-quality';
 
 /**
  * Halo PSA: clients, contacts (Halo's users), tickets and assets (docs/sync.md, "Halo PSA"). One engine page of `size`
@@ -26,15 +26,9 @@ const REQUIRED: Record<HaloListedEntity, readonly string[]> = {
 // Contacts right after clients: a contact names its client, so clients are there first.
 const ORDER: readonly SyncEntity[] = ['clients', 'contacts', 'tickets', 'assets'];
 
-/** The sync engine's `contacts` are Halo's users; the other entities keep their names. */
-const haloEntity = (entity: SyncEntity): HaloListedEntity => entity;
-
-const text = (value: unknown): string | undefined =>
-  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
-
 /** Halo's query parameters for a step and the request's filters (names from its OpenAPI description). */
 export function haloParams(step: SyncStep, filters: SyncFilters, since: string | undefined): Record<string, string> {
-  const entity = haloEntity(step.entity);
+  const entity: HaloListedEntity = step.entity;
   const params: Record<string, string> = {};
   if (since !== undefined) {
     // Newest first by Halo's last-updated field: the run stops at the first record older than the watermark.
@@ -87,7 +81,7 @@ export const haloSyncAdapter: SyncAdapter = {
   entities: ['clients', 'contacts', 'tickets', 'assets'],
   steps: (entities, filters) => psaStepsInOrder(ORDER, entities, filters),
   async listPage(session: VendorSession<unknown, unknown>, request: PageRequest): Promise<ListedPage> {
-    const entity = haloEntity(request.step.entity);
+    const entity: HaloListedEntity = request.step.entity;
     const haloSize = Math.min(HALO_MAX_PAGE_SIZE, request.size);
     const calls = Math.ceil(request.size / haloSize);
     const params = haloParams(request.step, request.filters, request.since);
@@ -115,5 +109,3 @@ export const haloSyncAdapter: SyncAdapter = {
     return { ...out, nextCursor: done ? null : String(pageNo), requests };
   },
 };
-
-/** The adapter of a vendor, or undefined where sync is still to come (docs/sync.md, "What is left"). */

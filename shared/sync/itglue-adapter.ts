@@ -1,9 +1,9 @@
 import { nowMs } from '../clock';
 import type { VendorSession } from '../vendors/contract';
-import type { ItGlueConfig, ItGlueCredentials } from '../vendors/itglue/index';
+import type { ItGlueSession } from '../vendors/itglue/index';
 import { ITGLUE_MAX_PAGE_SIZE, type ItGlueListedEntity, listItGluePage } from '../vendors/itglue/listing';
 import type { ListedPage, PageRequest, SyncAdapter, SyncEntity, SyncedRecord, SyncFilters } from './adapter';
-import { PageRecords, stepsInOrder } from './data-quality';
+import { PageRecords, stepsInOrder, text } from './data-quality';
 
 /**
  * IT Glue: clients are organisations, contacts are contacts, assets are configurations
@@ -13,8 +13,6 @@ import { PageRecords, stepsInOrder } from './data-quality';
  * same range and a record changed during the run is left for the next run instead of shifting
  * the pages. IT Glue is read only for the hub: this adapter only lists.
  */
-
-type ItGlueSession = VendorSession<ItGlueCredentials, ItGlueConfig>;
 
 const LISTING: Partial<Record<SyncEntity, ItGlueListedEntity>> = {
   clients: 'organizations',
@@ -38,9 +36,6 @@ function listing(entity: SyncEntity): ItGlueListedEntity {
   if (!found) throw new Error(`IT Glue has no ${entity} to sync`);
   return found;
 }
-
-const text = (value: unknown): string | undefined =>
-  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
 
 interface Cursor {
   page: number;

@@ -2,7 +2,7 @@ import type { VendorSession } from '../vendors/contract';
 import type { M365Session } from '../vendors/microsoft365/index';
 import { listM365Page, type M365Listing } from '../vendors/microsoft365/sync-listing';
 import type { ListedPage, PageRequest, SyncAdapter, SyncEntity, SyncedRecord } from './adapter';
-import { PageRecords, stepsInOrder } from './data-quality';
+import { PageRecords, stepsInOrder, text } from './data-quality';
 
 /**
  * Microsoft 365 (Graph, partner view): clients are the partner's customer tenants
@@ -24,9 +24,6 @@ const REQUIRED: Record<M365Listing, readonly string[]> = {
   customers: ['displayName', 'tenantId'],
   users: ['displayName', 'mail'],
 };
-
-const text = (value: unknown): string | undefined =>
-  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
 
 function toRecord(listing: M365Listing, row: Record<string, unknown>): SyncedRecord | undefined {
   const vendorId = text(row.id)?.toLowerCase();

@@ -2,7 +2,7 @@ import type { VendorSession } from '../vendors/contract';
 import type { Pax8Session } from '../vendors/pax8/index';
 import { listPax8Page, PAX8_MAX_PAGE_SIZE, type Pax8Listing } from '../vendors/pax8/listing';
 import type { ListedPage, PageRequest, SyncAdapter, SyncEntity, SyncedRecord } from './adapter';
-import { PageRecords, stepsInOrder } from './data-quality';
+import { PageRecords, stepsInOrder, text } from './data-quality';
 
 /**
  * Pax8: clients are the partner's companies, contacts are each company's contacts (docs/sync.md,
@@ -25,9 +25,6 @@ const REQUIRED: Record<'clients' | 'contacts', readonly string[]> = {
 
 /** Bounds the requests of one contacts page when companies have few contacts each. */
 const CONTACT_CALLS_PER_PAGE = 25;
-
-const text = (value: unknown): string | undefined =>
-  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
 
 function toRecord(entity: 'clients' | 'contacts', row: Record<string, unknown>): SyncedRecord | undefined {
   const vendorId = text(row.id);

@@ -116,6 +116,24 @@ function generated(entity: ItGlueListing, id: number): Record<string, unknown> {
   }
 }
 
+/** Page `number` of `total` as IT Glue answers a list: the resources and the JSON:API paging meta. */
+export function jsonApiPage(data: unknown[], number: number, total: number, count: number): FakeReply {
+  return {
+    headers: { 'Content-Type': 'application/vnd.api+json' },
+    json: {
+      data,
+      meta: {
+        'current-page': number,
+        'next-page': number < total ? number + 1 : null,
+        'prev-page': number > 1 ? number - 1 : null,
+        'total-pages': total,
+        'total-count': count,
+      },
+      links: {},
+    },
+  };
+}
+
 /** A refusal as IT Glue words one (JSON:API errors). */
 export function itglueBadRequest(detail: string): FakeReply {
   return {
@@ -212,20 +230,7 @@ export class ItGlueListings {
     const data = ids
       .slice((number - 1) * size, number * size)
       .map((id) => ({ id: String(id), type: TYPE[entity], attributes: this.attributes(entity, id) }));
-    return {
-      headers: { 'Content-Type': 'application/vnd.api+json' },
-      json: {
-        data,
-        meta: {
-          'current-page': number,
-          'next-page': number < total ? number + 1 : null,
-          'prev-page': number > 1 ? number - 1 : null,
-          'total-pages': total,
-          'total-count': ids.length,
-        },
-        links: {},
-      },
-    };
+    return jsonApiPage(data, number, total, ids.length);
   }
 
   private must(entity: ItGlueListing): Seeded {

@@ -2,7 +2,13 @@ import { secretsEqual } from '../../shared/crypto/constant-time';
 import type { ItGlueRegion } from '../../shared/vendors/itglue';
 import type { FakeVendor } from './core/all-fakes';
 import { type FakeReply, type FakeRequest, FakeVendorServer } from './core/fake-server';
-import { type ItGlueListing, ItGlueListings, itglueBadRequest, itglueListingViolation } from './itglue-listing';
+import {
+  type ItGlueListing,
+  ItGlueListings,
+  itglueBadRequest,
+  itglueListingViolation,
+  jsonApiPage,
+} from './itglue-listing';
 
 /**
  * IT Glue fake for one region. The good key belongs to `keyRegion`; a fake playing another region
@@ -104,20 +110,7 @@ export class ItGlueFake extends FakeVendorServer {
         type: 'passwords',
         attributes: { name: p.name, username: p.username, 'organization-id': 1001, 'password-category-name': 'Admin' },
       }));
-      return {
-        headers: { 'Content-Type': JSON_API },
-        json: {
-          data,
-          meta: {
-            'current-page': number,
-            'next-page': number < total ? number + 1 : null,
-            'prev-page': number > 1 ? number - 1 : null,
-            'total-pages': total,
-            'total-count': FAKE_ITGLUE_PASSWORDS.length,
-          },
-          links: {},
-        },
-      };
+      return jsonApiPage(data, number, total, FAKE_ITGLUE_PASSWORDS.length);
     });
     this.route('GET', '/passwords/:id', (req) => {
       const refused = this.refuse(req);

@@ -1,18 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
 import { installClock, ManualClock } from '../../shared/clock/index';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
-import { integrationDeps } from '../../shared/integrations/deps';
-import { createIntegration } from '../../shared/integrations/integrations';
 import type { SyncEntity } from '../../shared/sync/adapter';
-import { syncDeps } from '../../shared/sync/deps';
 import { CRASH_AFTER_RECORDS, handleSyncPage } from '../../shared/sync/engine';
 import { getSyncedRecord, listSyncedRecords } from '../../shared/sync/record-list';
-import { getSyncRun, type SyncDeps, startSync } from '../../shared/sync/runs';
+import { getSyncRun, startSync } from '../../shared/sync/runs';
 import { AutotaskFake, autotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
 import { installLocalSettings } from '../support/local-settings';
-import { RecordingBus } from '../support/sync-harness';
+import { createSyncIntegration, drainSync, syncedIds, syncSetup } from '../support/sync-harness';
 
 /**
  * The Autotask sync adapter against the fake Autotask over loopback and the suite's Azurite
@@ -84,53 +80,8 @@ function seed(counts: { companies?: number; contacts?: number; tickets?: number;
   }));
 }
 
-function setup() {
-  const caller: Principal = { tenantId: `tn-${randomUUID().slice(0, 8)}`, keyId: 'key1', scopes: ['admin'] };
-  const bus = new RecordingBus();
-  const deps: SyncDeps = { ...syncDeps(), bus };
-  return { caller, bus, deps };
-}
-
-async function autotaskIntegration(caller: Principal): Promise<string> {
-  const created = await createIntegration(
-    integrationDeps(),
-    caller,
-    {
-      vendor: 'autotask',
-      name: 'Autotask',
-      credentials: { ...FAKE_AUTOTASK_CREDENTIALS },
-      config: autotaskFake.config(autotask.baseUrl),
-    },
-    { skipTest: true, correlationId: 'setup' },
-  );
-  return created.id;
-}
-
-async function drain(deps: SyncDeps, bus: RecordingBus): Promise<number> {
-  let delivered = 0;
-  for (let next = bus.take(); next; next = bus.take()) {
-    expect(await handleSyncPage(deps, next)).toEqual({ kind: 'complete' });
-    delivered++;
-  }
-  return delivered;
-}
-
-async function idsOf(deps: SyncDeps, caller: Principal, integrationId: string, entity: SyncEntity) {
-  const ids = new Set<string>();
-  let cursor: string | undefined;
-  let rows = 0;
-  do {
-    const page = await listSyncedRecords(deps, caller, entity, {
-      integrationId,
-      limit: 1000,
-      ...(cursor ? { cursor } : {}),
-    });
-    for (const item of page.items) ids.add(item.id);
-    rows += page.items.length;
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return { ids: ids.size, rows };
-}
+const autotaskIntegration = (caller: Principal) =>
+  createSyncIntegration(caller, 'autotask', { ...FAKE_AUTOTASK_CREDENTIALS }, autotaskFake.config(autotask.baseUrl));
 
 const body = (entities: SyncEntity[], overrides: Record<string, unknown> = {}) => ({
   entities,
@@ -146,12 +97,12 @@ describe('sync: Autotask', () => {
   it('a full run pages companies, contacts, open then closed tickets and devices; a re-run only skips', async () => {
     seed({ companies: 30, contacts: 20, tickets: 120, devices: 25 });
     autotask.reset();
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await autotaskIntegration(caller);
     const started = await startSync(deps, caller, integrationId, body(['tickets', 'assets', 'clients', 'contacts']), {
       correlationId: 'a1',
     });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const run = await getSyncRun(deps, caller, started.id);
     expect(run.status).toBe('succeeded');
     expect(run.counts).toEqual({ created: 30 + 20 + 120 + 25, updated: 0, skipped: 0, failed: 0 });
@@ -171,8 +122,8 @@ describe('sync: Autotask', () => {
       MaxRecords: 50,
     });
 
-    expect(await idsOf(deps, caller, integrationId, 'tickets')).toEqual({ ids: 120, rows: 120 });
-    expect(await idsOf(deps, caller, integrationId, 'contacts')).toEqual({ ids: 20, rows: 20 });
+    expect(await syncedIds(deps, caller, integrationId, 'tickets', 1000)).toEqual({ ids: 120, rows: 120 });
+    expect(await syncedIds(deps, caller, integrationId, 'contacts', 1000)).toEqual({ ids: 20, rows: 20 });
     const ticket = await getSyncedRecord(deps, caller, 'tickets', integrationId, '5010');
     expect(ticket.fields).toMatchObject({ id: 5010, title: 'Ticket 5010', status: 5 });
     expect(ticket.vendorUpdatedAt).toBe(at(5010));
@@ -182,20 +133,20 @@ describe('sync: Autotask', () => {
     expect(inactive.items.map((c) => c.id).sort()).toEqual(['10', '20', '30']);
 
     const again = await startSync(deps, caller, integrationId, body(['tickets', 'contacts']), { correlationId: 'a2' });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     expect((await getSyncRun(deps, caller, again.id)).counts).toEqual({
       created: 0,
       updated: 0,
       skipped: 140,
       failed: 0,
     });
-    expect(await idsOf(deps, caller, integrationId, 'tickets')).toEqual({ ids: 120, rows: 120 });
+    expect(await syncedIds(deps, caller, integrationId, 'tickets', 1000)).toEqual({ ids: 120, rows: 120 });
   });
 
   it('filters become Autotask conditions: active only, one company, a date range of opened tickets', async () => {
     seed({ companies: 12, tickets: 40 });
     autotask.reset();
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await autotaskIntegration(caller);
     const started = await startSync(
       deps,
@@ -206,7 +157,7 @@ describe('sync: Autotask', () => {
       }),
       { correlationId: 'a3' },
     );
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const run = await getSyncRun(deps, caller, started.id);
     // Companies 1..12 less 10 (inactive); tickets 5001..5020 of company 2 (id % 3 === 1) not Complete.
     const expectedTickets = Array.from({ length: 20 }, (_, i) => 5001 + i).filter((id) => id % 3 === 1 && id % 5 !== 0);
@@ -228,10 +179,10 @@ describe('sync: Autotask', () => {
 
   it('incremental runs ask for records changed since the watermark and count the changed ones as updated', async () => {
     seed({ tickets: 60, contacts: 10 });
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await autotaskIntegration(caller);
     await startSync(deps, caller, integrationId, body(['tickets', 'contacts']), { correlationId: 'a4' });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const touch = (list: Record<string, unknown>[], id: number, fields: Record<string, unknown>) =>
       Object.assign(list.find((r) => r.id === id) ?? {}, fields);
     touch(autotask.entities.Tickets, 5007, { title: 'Printer on fire', lastActivityDate: at(90_000) });
@@ -242,7 +193,7 @@ describe('sync: Autotask', () => {
       correlationId: 'a5',
     });
     expect(inc.since).toEqual({ tickets: at(5060), contacts: at(1010) });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const run = await getSyncRun(deps, caller, inc.id);
     // The three changed records, plus the ones at the watermarks themselves (unchanged, so skipped).
     expect(run).toMatchObject({ status: 'succeeded', counts: { created: 0, updated: 3, skipped: 2, failed: 0 } });
@@ -265,13 +216,13 @@ describe('sync: Autotask', () => {
       correlationId: 'a6',
     });
     expect(next.since).toEqual({ tickets: at(90_001) });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
   });
 
   it('a crash after a next-page read resumes from the stored nextPageUrl and counts the page once', async () => {
     seed({ contacts: 120 });
     autotask.reset();
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await autotaskIntegration(caller);
     const run = await startSync(deps, caller, integrationId, body(['contacts']), { correlationId: 'a8' });
     await handleSyncPage(deps, bus.take()!);
@@ -281,7 +232,7 @@ describe('sync: Autotask', () => {
     expect((await getSyncRun(deps, caller, run.id)).pagesCommitted).toBe(1);
     // The bus delivers it again: the same nextPageUrl is read, its records counted once.
     await handleSyncPage(deps, { ...second, deliveryCount: 2 });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     expect(await getSyncRun(deps, caller, run.id)).toMatchObject({
       status: 'succeeded',
       pagesCommitted: 3,
@@ -290,7 +241,7 @@ describe('sync: Autotask', () => {
     const nextPages = autotask.received('GET', '/ATServicesRest/V1.0/Contacts/query/next');
     expect(nextPages).toHaveLength(3);
     expect(nextPages[0]?.query).toEqual(nextPages[1]?.query);
-    expect(await idsOf(deps, caller, integrationId, 'contacts')).toEqual({ ids: 120, rows: 120 });
+    expect(await syncedIds(deps, caller, integrationId, 'contacts', 1000)).toEqual({ ids: 120, rows: 120 });
   });
 
   it('a 429 with Retry-After sends the same page again after the wait; data-quality problems become warnings', async () => {
@@ -298,7 +249,7 @@ describe('sync: Autotask', () => {
     const flawed = autotask.entities.Tickets[2]!;
     flawed.title = null;
     autotask.entities.Companies[1]!.companyName = 'Caf\uFFFD Ltd';
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await autotaskIntegration(caller);
     const run = await startSync(
       deps,
@@ -315,7 +266,7 @@ describe('sync: Autotask', () => {
     expect(bus.sent).toHaveLength(1);
     expect(bus.sent[0]?.options.scheduledEnqueueTimeUtc?.getTime()).toBe(clock.now() + 9000);
     expect(bus.sent[0]?.body).toMatchObject({ page: 0, retry: 1 });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const done = await getSyncRun(deps, caller, run.id);
     // 3 companies; tickets 5001..5010 less 5005 and 5010 (Complete) = 8.
     expect(done).toMatchObject({ status: 'succeeded', counts: { created: 3 + 8, failed: 0 } });

@@ -1,21 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
 import { installClock, ManualClock } from '../../shared/clock/index';
 import { dattoRmmSites } from '../../shared/entities/sources/datto-rmm-sites';
-import { integrationDeps } from '../../shared/integrations/deps';
-import { createIntegration } from '../../shared/integrations/integrations';
 import type { SyncEntity } from '../../shared/sync/adapter';
-import { syncDeps } from '../../shared/sync/deps';
 import { handleSyncPage } from '../../shared/sync/engine';
 import { getSyncedRecord, listSyncedRecords } from '../../shared/sync/record-list';
-import { getSyncRun, listSyncRuns, type SyncDeps, startSync } from '../../shared/sync/runs';
+import { getSyncRun, listSyncRuns, startSync } from '../../shared/sync/runs';
 import { runScheduledSyncs } from '../../shared/sync/schedule';
 import { connector as rmm } from '../../shared/vendors/datto-rmm';
 import { fakeSession } from '../fakes/core/session';
 import { DattoRmmFake, dattoRmmFake, FAKE_DATTO_RMM_CREDENTIALS, type FakeRmmRecord } from '../fakes/datto-rmm';
 import { installLocalSettings } from '../support/local-settings';
-import { RecordingBus } from '../support/sync-harness';
+import { createSyncIntegration, drainSync, syncSetup } from '../support/sync-harness';
 
 /**
  * The Datto RMM sync adapter (sites as clients, devices as assets) and the Datto RMM sites
@@ -71,33 +67,8 @@ function seed(sites: number, devices: number): void {
   });
 }
 
-function setup() {
-  const caller: Principal = { tenantId: `tn-${randomUUID().slice(0, 8)}`, keyId: 'key1', scopes: ['admin'] };
-  const bus = new RecordingBus();
-  const deps: SyncDeps = { ...syncDeps(), bus };
-  return { caller, bus, deps };
-}
-
-async function rmmIntegration(caller: Principal): Promise<string> {
-  const created = await createIntegration(
-    integrationDeps(),
-    caller,
-    {
-      vendor: 'datto-rmm',
-      name: 'Datto RMM',
-      credentials: { ...FAKE_DATTO_RMM_CREDENTIALS },
-      config: dattoRmmFake.config(datto.baseUrl),
-    },
-    { skipTest: true, correlationId: 'setup' },
-  );
-  return created.id;
-}
-
-async function drain(deps: SyncDeps, bus: RecordingBus): Promise<void> {
-  for (let next = bus.take(); next; next = bus.take()) {
-    expect(await handleSyncPage(deps, next)).toEqual({ kind: 'complete' });
-  }
-}
+const rmmIntegration = (caller: Principal) =>
+  createSyncIntegration(caller, 'datto-rmm', { ...FAKE_DATTO_RMM_CREDENTIALS }, dattoRmmFake.config(datto.baseUrl));
 
 const body = (entities: SyncEntity[], overrides: Record<string, unknown> = {}) => ({
   entities,
@@ -115,10 +86,10 @@ describe('sync: Datto RMM', () => {
   it('a full run reads sites and devices 250 a request, two requests an engine page of 500; a re-run only skips', async () => {
     seed(30, 600);
     datto.reset();
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await rmmIntegration(caller);
     const started = await startSync(deps, caller, integrationId, body(['assets', 'clients']), { correlationId: 'r1' });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const run = await getSyncRun(deps, caller, started.id);
     // 600 devices less the 12 deleted ones.
     expect(run).toMatchObject({
@@ -138,7 +109,7 @@ describe('sync: Datto RMM', () => {
     expect(ofSite.items.length).toBe(datto.devices.filter((d) => d.siteUid === 'site-2' && d.deleted !== true).length);
 
     const again = await startSync(deps, caller, integrationId, body(['clients', 'assets']), { correlationId: 'r2' });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     expect((await getSyncRun(deps, caller, again.id)).counts).toEqual({
       created: 0,
       updated: 0,
@@ -149,12 +120,12 @@ describe('sync: Datto RMM', () => {
 
   it('incremental runs have no watermark to start from: a full re-read that writes only what changed', async () => {
     seed(5, 40);
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await rmmIntegration(caller);
     await startSync(deps, caller, integrationId, body(['clients', 'assets'], { batchSize: 10 }), {
       correlationId: 'r3',
     });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     datto.sites[2]!.name = 'Renamed site';
     datto.devices[4]!.hostname = 'RENAMED-5';
     datto.reset();
@@ -166,7 +137,7 @@ describe('sync: Datto RMM', () => {
       { correlationId: 'r4' },
     );
     expect(inc.since).toEqual({});
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const run = await getSyncRun(deps, caller, inc.id);
     // 40 devices of which none is deleted (every 50th), so 45 records: 2 changed, 43 skipped.
     expect(run).toMatchObject({ status: 'succeeded', counts: { created: 0, updated: 2, skipped: 43, failed: 0 } });
@@ -176,7 +147,7 @@ describe('sync: Datto RMM', () => {
 
   it('the timer schedules Datto RMM once a run has succeeded, though its records leave no watermark', async () => {
     seed(3, 5);
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await rmmIntegration(caller);
     const target = { tenantId: caller.tenantId, integrationId, vendor: 'datto-rmm' };
     const timer = () =>
@@ -190,13 +161,13 @@ describe('sync: Datto RMM', () => {
     const first = await startSync(deps, caller, integrationId, body(['clients', 'assets']), { correlationId: 't1' });
     // Still running: nothing is due.
     expect((await timer()).started).toBe(0);
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     expect((await getSyncRun(deps, caller, first.id)).status).toBe('succeeded');
     expect(await timer()).toEqual({ started: 1, resent: 0, skippedDisabled: 0 });
     const runs = (await listSyncRuns(deps, caller, { limit: 10, integrationId })).items;
     expect(runs[0]).toMatchObject({ mode: 'incremental', status: 'running', since: {} });
     expect([...runs[0]!.entities].sort()).toEqual(['assets', 'clients']);
-    await drain(deps, bus);
+    await drainSync(deps, bus);
   });
 
   it('a 429 with Retry-After sends the same page again after the wait; data-quality problems become warnings', async () => {
@@ -204,7 +175,7 @@ describe('sync: Datto RMM', () => {
     datto.sites[1]!.name = null;
     datto.devices[2]!.hostname = '';
     datto.devices.push({ id: 99, siteId: 1, siteUid: 'site-1', hostname: 'NO-UID' });
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await rmmIntegration(caller);
     const run = await startSync(deps, caller, integrationId, body(['clients', 'assets'], { batchSize: 100 }), {
       correlationId: 'r5',
@@ -217,7 +188,7 @@ describe('sync: Datto RMM', () => {
     expect(bus.sent).toHaveLength(1);
     expect(bus.sent[0]?.options.scheduledEnqueueTimeUtc?.getTime()).toBe(clock.now() + 5000);
     expect(bus.sent[0]?.body).toMatchObject({ page: 0, retry: 1 });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const done = await getSyncRun(deps, caller, run.id);
     expect(done).toMatchObject({ status: 'succeeded', counts: { created: 4 + 6, failed: 1 } });
     expect(done.warnings).toEqual(
@@ -231,7 +202,7 @@ describe('sync: Datto RMM', () => {
 
   it('filters Datto RMM cannot apply are applied to each page: one site, deleted devices included', async () => {
     seed(3, 100);
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await rmmIntegration(caller);
     const run = await startSync(
       deps,
@@ -240,7 +211,7 @@ describe('sync: Datto RMM', () => {
       body(['assets'], { filters: { ticketStatus: 'all', includeInactive: true, clientId: 2 } }),
       { correlationId: 'r6' },
     );
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const expected = datto.devices.filter((d) => d.siteId === 2).length;
     expect(await getSyncRun(deps, caller, run.id)).toMatchObject({
       status: 'succeeded',

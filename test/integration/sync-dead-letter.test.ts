@@ -1,18 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
 import { MAX_DELIVERY_COUNT_EXCEEDED, type ReceivedMessage } from '../../shared/bus/port';
 import { installClock, ManualClock } from '../../shared/clock/index';
 import { API_CODES } from '../../shared/error-catalog/api-codes';
-import { integrationDeps } from '../../shared/integrations/deps';
-import { createIntegration } from '../../shared/integrations/integrations';
-import { syncDeps } from '../../shared/sync/deps';
 import { handleDeadLetteredPage, handleSyncPage } from '../../shared/sync/engine';
 import { listSyncedRecords } from '../../shared/sync/record-list';
 import { getSyncRun, type SyncDeps, startSync } from '../../shared/sync/runs';
 import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
 import { installLocalSettings } from '../support/local-settings';
-import { RecordingBus } from '../support/sync-harness';
+import { createSyncIntegration, syncSetup } from '../support/sync-harness';
 
 /**
  * The `sync-page-deadletter` consumer (shared/sync/engine.ts handleDeadLetteredPage, docs/sync.md
@@ -53,14 +49,12 @@ afterAll(async () => {
 });
 
 async function setup() {
-  const caller: Principal = { tenantId: `tn-${randomUUID().slice(0, 8)}`, keyId: 'key1', scopes: ['admin'] };
-  const bus = new RecordingBus();
-  const deps: SyncDeps = { ...syncDeps(), bus };
-  const created = await createIntegration(
-    integrationDeps(),
+  const { caller, bus, deps } = syncSetup();
+  const integrationId = await createSyncIntegration(
     caller,
-    { vendor: 'halopsa', name: 'Halo', credentials: { ...HALO_FAKE_CREDENTIALS }, config: { baseUrl: halo.baseUrl } },
-    { skipTest: true, correlationId: 'setup' },
+    'halopsa',
+    { ...HALO_FAKE_CREDENTIALS },
+    { baseUrl: halo.baseUrl },
   );
   const body = {
     entities: ['tickets' as const],
@@ -70,7 +64,7 @@ async function setup() {
     schedule: true,
     debug: false,
   };
-  return { caller, bus, deps, integrationId: created.id, body };
+  return { caller, bus, deps, integrationId, body };
 }
 
 async function ticketCount(deps: SyncDeps, caller: Principal, integrationId: string): Promise<number> {

@@ -1,18 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
 import { installClock, ManualClock } from '../../shared/clock/index';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
 import { integrationDeps } from '../../shared/integrations/deps';
 import { createIntegration } from '../../shared/integrations/integrations';
-import { syncDeps } from '../../shared/sync/deps';
 import { CRASH_AFTER_RECORDS, handleSyncPage } from '../../shared/sync/engine';
 import { SYNC_PAGE_QUEUE } from '../../shared/sync/messages';
-import { getSyncedRecord, listSyncedRecords } from '../../shared/sync/record-list';
-import { getSyncRun, type SyncDeps, startSync, stopSyncRun } from '../../shared/sync/runs';
+import { getSyncedRecord } from '../../shared/sync/record-list';
+import { getSyncRun, startSync, stopSyncRun } from '../../shared/sync/runs';
 import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
 import { installLocalSettings } from '../support/local-settings';
-import { RecordingBus } from '../support/sync-harness';
+import { createSyncIntegration, drainSync, syncedIds, syncSetup } from '../support/sync-harness';
 
 /**
  * The sync engine against the fake Halo over loopback and the suite's Azurite (docs/sync.md). The
@@ -42,62 +40,15 @@ afterAll(async () => {
   await halo.stop();
 });
 
-function setup() {
-  const caller: Principal = { tenantId: `tn-${randomUUID().slice(0, 8)}`, keyId: 'key1', scopes: ['admin'] };
-  const bus = new RecordingBus();
-  // The hub's own sync deps, with a bus the test delivers from by hand.
-  const deps: SyncDeps = { ...syncDeps(), bus };
-  return { caller, bus, deps };
-}
-
-async function haloIntegration(caller: Principal): Promise<string> {
-  const created = await createIntegration(
-    integrationDeps(),
-    caller,
-    { vendor: 'halopsa', name: 'Halo', credentials: { ...HALO_FAKE_CREDENTIALS }, config: { baseUrl: halo.baseUrl } },
-    { skipTest: true, correlationId: 'setup' },
-  );
-  return created.id;
-}
-
-/** Delivers every queued page message until the chain ends; returns how many were delivered. */
-async function drain(deps: SyncDeps, bus: RecordingBus): Promise<number> {
-  let delivered = 0;
-  for (let next = bus.take(); next; next = bus.take()) {
-    expect(await handleSyncPage(deps, next)).toEqual({ kind: 'complete' });
-    delivered++;
-  }
-  return delivered;
-}
-
-async function countAll(
-  deps: SyncDeps,
-  caller: Principal,
-  integrationId: string,
-  entity: 'tickets' | 'clients' | 'assets',
-) {
-  const ids = new Set<string>();
-  let cursor: string | undefined;
-  let rows = 0;
-  do {
-    const page = await listSyncedRecords(deps, caller, entity, {
-      integrationId,
-      limit: 200,
-      ...(cursor ? { cursor } : {}),
-    });
-    for (const item of page.items) ids.add(item.id);
-    rows += page.items.length;
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return { ids: ids.size, rows };
-}
+const haloIntegration = (caller: Principal) =>
+  createSyncIntegration(caller, 'halopsa', { ...HALO_FAKE_CREDENTIALS }, { baseUrl: halo.baseUrl });
 
 describe('sync engine: Halo PSA', () => {
   it('a full sync pages clients, open then closed tickets, and assets; a second run only skips', async () => {
     halo.listings.seed('clients', 30);
     halo.listings.seed('tickets', 250);
     halo.listings.seed('assets', 40);
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await haloIntegration(caller);
     const started = await startSync(
       deps,
@@ -115,13 +66,13 @@ describe('sync engine: Halo PSA', () => {
     );
     expect(started.status).toBe('running');
     expect(bus.sent[0]?.queue).toBe(SYNC_PAGE_QUEUE);
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const run = await getSyncRun(deps, caller, started.id);
     expect(run.status).toBe('succeeded');
     expect(run.counts).toEqual({ created: 30 + 250 + 40, updated: 0, skipped: 0, failed: 0 });
     // clients 1 page, open tickets 2, closed tickets 1, assets 1
     expect(run.pagesCommitted).toBe(5);
-    expect(await countAll(deps, caller, integrationId, 'tickets')).toEqual({ ids: 250, rows: 250 });
+    expect(await syncedIds(deps, caller, integrationId, 'tickets', 200)).toEqual({ ids: 250, rows: 250 });
     const ticket = await getSyncedRecord(deps, caller, 'tickets', integrationId, '42');
     expect(ticket.fields).toMatchObject({ id: 42, summary: 'Ticket 42' });
     // Open first: the first ticket page asked Halo for open tickets only.
@@ -148,7 +99,7 @@ describe('sync engine: Halo PSA', () => {
       },
       { correlationId: 'c2' },
     );
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     expect((await getSyncRun(deps, caller, again.id)).counts).toEqual({
       created: 0,
       updated: 0,
@@ -159,7 +110,7 @@ describe('sync engine: Halo PSA', () => {
 
   it('a page re-delivered after a crash between its records and its commit counts once; a stale copy only re-sends', async () => {
     halo.listings.seed('tickets', 150);
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await haloIntegration(caller);
     const started = await startSync(
       deps,
@@ -186,16 +137,16 @@ describe('sync engine: Halo PSA', () => {
     // A third copy is stale: it re-sends page 1, which the bus drops as a duplicate.
     await handleSyncPage(deps, { ...first!, deliveryCount: 3 });
     expect(bus.sent).toHaveLength(1);
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const run = await getSyncRun(deps, caller, started.id);
     // 150 tickets, every fifth closed: 120 open.
     expect(run).toMatchObject({ status: 'succeeded', counts: { created: 120, updated: 0, skipped: 0, failed: 0 } });
-    expect(await countAll(deps, caller, integrationId, 'tickets')).toEqual({ ids: 120, rows: 120 });
+    expect(await syncedIds(deps, caller, integrationId, 'tickets', 200)).toEqual({ ids: 120, rows: 120 });
   });
 
   it('incremental runs read newest first from the watermark and count the changed records as updated', async () => {
     halo.listings.seed('tickets', 120);
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await haloIntegration(caller);
     const body = {
       entities: ['tickets' as const],
@@ -206,13 +157,13 @@ describe('sync engine: Halo PSA', () => {
       debug: true,
     };
     await startSync(deps, caller, integrationId, body, { correlationId: 'c4' });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     halo.listings.touch('tickets', 7, { summary: 'Printer on fire' }, new Date(Date.UTC(2027, 0, 1)));
     halo.listings.touch('tickets', 10, { summary: 'Closed, reopened' }, new Date(Date.UTC(2027, 0, 2)));
     const before = halo.count('GET', '/api/Tickets');
     const inc = await startSync(deps, caller, integrationId, { ...body, mode: 'incremental' }, { correlationId: 'c5' });
     expect(inc.since).toEqual({ tickets: new Date(Date.UTC(2026, 0, 1) + 120_000).toISOString() });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const run = await getSyncRun(deps, caller, inc.id);
     // The two touched tickets, plus the one at the watermark itself (unchanged, so skipped).
     expect(run).toMatchObject({ status: 'succeeded', counts: { created: 0, updated: 2, skipped: 1, failed: 0 } });
@@ -225,7 +176,7 @@ describe('sync engine: Halo PSA', () => {
 
   it('one run per integration and entity; stop ends a run before its next page and frees the lease', async () => {
     halo.listings.seed('tickets', 300);
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await haloIntegration(caller);
     const body = {
       entities: ['tickets' as const],
@@ -241,7 +192,7 @@ describe('sync engine: Halo PSA', () => {
     });
     await handleSyncPage(deps, bus.take()!);
     expect((await stopSyncRun(deps, caller, run.id)).stopRequested).toBe(true);
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const stopped = await getSyncRun(deps, caller, run.id);
     expect(stopped).toMatchObject({ status: 'stopped', pagesCommitted: 1 });
     expect(stopped.finishedAt).not.toBeNull();
@@ -255,7 +206,7 @@ describe('sync engine: Halo PSA', () => {
     halo.listings.seed('tickets', 20);
     halo.listings.flaw('tickets', 3, { summary: null });
     halo.listings.flaw('tickets', 4, { summary: 'Caf\uFFFD order' });
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const integrationId = await haloIntegration(caller);
     const run = await startSync(
       deps,
@@ -279,7 +230,7 @@ describe('sync engine: Halo PSA', () => {
     expect(bus.sent).toHaveLength(1);
     expect(bus.sent[0]?.options.scheduledEnqueueTimeUtc?.getTime()).toBe(clock.now() + 7000);
     expect(bus.sent[0]?.body).toMatchObject({ page: 0, retry: 1 });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const done = await getSyncRun(deps, caller, run.id);
     expect(done).toMatchObject({ status: 'succeeded', counts: { created: 16 } });
     expect(done.warnings).toEqual(
@@ -291,7 +242,7 @@ describe('sync engine: Halo PSA', () => {
   });
 
   it('vendors without an adapter answer sync_unsupported', async () => {
-    const { caller, deps } = setup();
+    const { caller, deps } = syncSetup();
     const created = await createIntegration(
       integrationDeps(),
       caller,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   AggregationTemporality,
   type DataPoint,
@@ -8,19 +7,17 @@ import {
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processCounters } from '../../shared/analytics/deps';
-import type { Principal } from '../../shared/apikeys/principal';
 import { installClock, ManualClock } from '../../shared/clock/index';
 import { integrationDeps } from '../../shared/integrations/deps';
 import { createIntegration } from '../../shared/integrations/integrations';
 import { flushTelemetry, shutdownTelemetry, useTelemetryExporters } from '../../shared/observability/telemetry';
 import { EVENT_NAMES, METRIC_NAMES } from '../../shared/observability/telemetry-names';
 import { timeBucket } from '../../shared/storage/keys';
-import { syncDeps } from '../../shared/sync/deps';
 import { handleSyncPage } from '../../shared/sync/engine';
 import { getSyncRun, type SyncDeps, startSync } from '../../shared/sync/runs';
 import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
 import { installLocalSettings } from '../support/local-settings';
-import { RecordingBus } from '../support/sync-harness';
+import { type RecordingBus, syncSetup } from '../support/sync-harness';
 
 /**
  * What the engine reports for metrics (docs/sync-metrics.md): each vendor page read counted as a
@@ -50,14 +47,6 @@ afterAll(async () => {
   await halo.stop();
 });
 
-function setup() {
-  const caller: Principal = { tenantId: `tn-${randomUUID().slice(0, 8)}`, keyId: 'key1', scopes: ['admin'] };
-  const bus = new RecordingBus();
-  // The hub's own sync deps, with a bus the test delivers from by hand.
-  const deps: SyncDeps = { ...syncDeps(), bus };
-  return { caller, bus, deps };
-}
-
 async function drain(deps: SyncDeps, bus: RecordingBus): Promise<number> {
   let delivered = 0;
   for (let next = bus.take(); next; next = bus.take()) {
@@ -81,7 +70,7 @@ describe('sync metrics from the engine', () => {
   it('counts each page read as a prebuilt_integration transaction and reports each finished run once', async () => {
     halo.listings.seed('clients', 25);
     halo.listings.flaw('clients', 2, { name: null });
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup();
     const { id: integrationId } = await createIntegration(
       integrationDeps(),
       caller,

@@ -1,9 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/apikeys/principal';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
-import { integrationDeps } from '../../shared/integrations/deps';
-import { createIntegration } from '../../shared/integrations/integrations';
 import { normalizePayload } from '../../shared/pipeline/validation/normalize';
 import { putRoutingConfig } from '../../shared/routing/config';
 import { listDecisions, reassignTicket } from '../../shared/routing/decisions';
@@ -11,14 +8,13 @@ import { routingDeps } from '../../shared/routing/deps';
 import { listRoutingErrors } from '../../shared/routing/routing-errors';
 import { routableTicketOf } from '../../shared/routing/ticket-events';
 import type { StartSyncBody } from '../../shared/sync/api-schemas';
-import { syncDeps } from '../../shared/sync/deps';
 import { CRASH_AFTER_RECORDS, handleSyncPage } from '../../shared/sync/engine';
 import { getSyncedTicket } from '../../shared/sync/record-list';
-import { getSyncRun, type SyncDeps, startSync } from '../../shared/sync/runs';
+import { getSyncRun, startSync } from '../../shared/sync/runs';
 import { routableAutotaskTicket, routableHaloTicket, severityWord } from '../../shared/sync/ticket-routing';
 import { createHaloFake, HALO_FAKE_CREDENTIALS, type HaloFakeServer } from '../fakes/halopsa';
 import { installLocalSettings } from '../support/local-settings';
-import { RecordingBus } from '../support/sync-harness';
+import { createSyncIntegration, drainSync, syncSetup } from '../support/sync-harness';
 
 /**
  * Synced tickets are routed once (docs/sync.md, "Routing synced tickets"): against the fake Halo
@@ -45,28 +41,8 @@ afterAll(async () => {
   await halo.stop();
 });
 
-function setup() {
-  const caller: Principal = { tenantId: `sr-${randomUUID().slice(0, 8)}`, keyId: 'key1', scopes: ['admin'] };
-  const bus = new RecordingBus();
-  // The hub's own sync deps, with a bus the test delivers from by hand.
-  const deps: SyncDeps = { ...syncDeps(), bus };
-  return { caller, bus, deps };
-}
-
-async function haloIntegration(caller: Principal): Promise<string> {
-  const created = await createIntegration(
-    integrationDeps(),
-    caller,
-    { vendor: 'halopsa', name: 'Halo', credentials: { ...HALO_FAKE_CREDENTIALS }, config: { baseUrl: halo.baseUrl } },
-    { skipTest: true, correlationId: 'setup' },
-  );
-  return created.id;
-}
-
-async function drain(deps: SyncDeps, bus: RecordingBus): Promise<void> {
-  for (let next = bus.take(); next; next = bus.take())
-    expect(await handleSyncPage(deps, next)).toEqual({ kind: 'complete' });
-}
+const haloIntegration = (caller: Principal) =>
+  createSyncIntegration(caller, 'halopsa', { ...HALO_FAKE_CREDENTIALS }, { baseUrl: halo.baseUrl });
 
 /** Halo client 13 is linked to `vip`; "VPN" in a subject is `network`; critical priority is `oncall`; the rest is `desk`. */
 async function configureRouting(caller: Principal): Promise<void> {
@@ -114,12 +90,12 @@ const tickets: StartSyncBody = {
 describe('sync: routing the tickets a sync creates', () => {
   it('routes each new ticket by client link, rule or default, once; a re-sync keeps every decision', async () => {
     seedTickets();
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup('sr');
     const integrationId = await haloIntegration(caller);
     await configureRouting(caller);
 
     const run = await startSync(deps, caller, integrationId, tickets, { correlationId: 'c1' });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     expect((await getSyncRun(deps, caller, run.id)).counts).toMatchObject({ created: 6 });
 
     const routing = async (id: string) => (await getSyncedTicket(deps, caller, integrationId, id)).routing;
@@ -136,7 +112,7 @@ describe('sync: routing the tickets a sync creates', () => {
     await reassignTicket(routingDeps(), caller, { vendor: 'halopsa', ticketId: '6' }, { teamId: 'network' }, 'c2');
     halo.listings.flaw('tickets', 2, { summary: 'Printer jam' });
     const again = await startSync(deps, caller, integrationId, tickets, { correlationId: 'c3' });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     expect((await getSyncRun(deps, caller, again.id)).counts).toMatchObject({ created: 0, updated: 1, skipped: 5 });
     expect(await routing('6')).toMatchObject({ teamId: 'network', by: 'manual' });
     expect(await routing('2')).toMatchObject({ teamId: 'network', by: 'rule', ruleId: 'vpn' });
@@ -145,7 +121,7 @@ describe('sync: routing the tickets a sync creates', () => {
 
   it('a page replayed after a crash between its records and its commit routes its tickets once', async () => {
     seedTickets();
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup('sr');
     const integrationId = await haloIntegration(caller);
     await configureRouting(caller);
     await startSync(deps, caller, integrationId, tickets, { correlationId: 'c4' });
@@ -156,7 +132,7 @@ describe('sync: routing the tickets a sync creates', () => {
     expect((await listDecisions(routingDeps(), caller.tenantId, { limit: 50 })).items).toHaveLength(0);
     await handleSyncPage(deps, { ...first!, deliveryCount: 2 });
     await handleSyncPage(deps, { ...first!, deliveryCount: 3 });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     const decisions = (await listDecisions(routingDeps(), caller.tenantId, { limit: 50 })).items;
     expect(decisions.map((d) => d.ticketId).sort()).toEqual(['1', '2', '3', '4', '5', '6']);
     expect((await getSyncedTicket(deps, caller, integrationId, '2')).routing).toMatchObject({ teamId: 'network' });
@@ -164,10 +140,10 @@ describe('sync: routing the tickets a sync creates', () => {
 
   it('a tenant without a routing config: tickets sync with no decision and no routing errors', async () => {
     seedTickets();
-    const { caller, bus, deps } = setup();
+    const { caller, bus, deps } = syncSetup('sr');
     const integrationId = await haloIntegration(caller);
     await startSync(deps, caller, integrationId, tickets, { correlationId: 'c5' });
-    await drain(deps, bus);
+    await drainSync(deps, bus);
     expect((await getSyncedTicket(deps, caller, integrationId, '2')).routing).toBeNull();
     expect((await listDecisions(routingDeps(), caller.tenantId, { limit: 50 })).items).toHaveLength(0);
     expect((await listRoutingErrors(routingDeps(), caller.tenantId, { limit: 50 })).items).toHaveLength(0);

@@ -43,8 +43,9 @@ export class RecordingBus implements BusSender {
   }
 }
 
-export function syncSetup(): { caller: Principal; bus: RecordingBus; deps: SyncDeps } {
-  const caller: Principal = { tenantId: `tn-${randomUUID().slice(0, 8)}`, keyId: 'key1', scopes: ['admin'] };
+/** A fresh tenant (`<prefix>-…`) with admin scope, and the hub's sync deps on a RecordingBus. */
+export function syncSetup(prefix = 'tn'): { caller: Principal; bus: RecordingBus; deps: SyncDeps } {
+  const caller: Principal = { tenantId: `${prefix}-${randomUUID().slice(0, 8)}`, keyId: 'key1', scopes: ['admin'] };
   const bus = new RecordingBus();
   return { caller, bus, deps: { ...syncDeps(), bus } };
 }
@@ -87,6 +88,33 @@ export function syncBody(
   };
 }
 
+/**
+ * The distinct vendor ids stored for an entity of an integration, and the rows listed, read
+ * `limit` a page: equal counts say no record was stored twice.
+ */
+export async function syncedIds(
+  deps: SyncDeps,
+  caller: Principal,
+  integrationId: string,
+  entity: SyncEntity,
+  limit = 500,
+): Promise<{ ids: number; rows: number }> {
+  const ids = new Set<string>();
+  let cursor: string | undefined;
+  let rows = 0;
+  do {
+    const page = await listSyncedRecords(deps, caller, entity, {
+      integrationId,
+      limit,
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const item of page.items) ids.add(item.id);
+    rows += page.items.length;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return { ids: ids.size, rows };
+}
+
 /** The distinct vendor ids stored for an entity of an integration. */
 export async function countSynced(
   deps: SyncDeps,
@@ -94,16 +122,5 @@ export async function countSynced(
   integrationId: string,
   entity: SyncEntity,
 ): Promise<number> {
-  const ids = new Set<string>();
-  let cursor: string | undefined;
-  do {
-    const page = await listSyncedRecords(deps, caller, entity, {
-      integrationId,
-      limit: 500,
-      ...(cursor ? { cursor } : {}),
-    });
-    for (const item of page.items) ids.add(item.id);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return ids.size;
+  return (await syncedIds(deps, caller, integrationId, entity)).ids;
 }

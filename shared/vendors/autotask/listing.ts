@@ -1,7 +1,6 @@
 import { VendorError } from '../contract';
-import { expectOk } from '../core/errors';
-import { type AutotaskSession, authHeaders, autotaskRequest, readAutotaskMessage, zoneUrl } from './index';
-import { type AutotaskFilter, inZone, readQueryPage } from './queries';
+import { type AutotaskSession, autotaskRequest, zoneUrl } from './index';
+import { type AutotaskFilter, inZone, readNextQueryPage, readQueryPage } from './queries';
 
 /**
  * Paged reads of Autotask's companies, contacts, tickets and devices for the sync engine
@@ -70,13 +69,6 @@ export async function listAutotaskPage(session: AutotaskSession, query: Autotask
       vendorMessage: 'The saved next-page URL is not in the account zone (the zone moved); start a new run.',
     });
   }
-  const response = await session.http.request({
-    operation,
-    method: 'GET',
-    url: query.nextPageUrl,
-    headers: authHeaders(session.credentials),
-  });
-  expectOk('autotask', operation, response, readAutotaskMessage);
-  const page = readQueryPage(operation, response);
+  const page = await readNextQueryPage(session, operation, query.nextPageUrl);
   return { records: page.items, nextPageUrl: page.next };
 }

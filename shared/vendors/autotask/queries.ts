@@ -85,6 +85,22 @@ export function inZone(link: string, zoneRoot: string): boolean {
   }
 }
 
+/** The page a `nextPageUrl` points to: a GET with the three auth headers (callers check inZone first). */
+export async function readNextQueryPage(
+  session: AutotaskSession,
+  operation: string,
+  url: string,
+): Promise<ReturnType<typeof readQueryPage>> {
+  const response = await session.http.request({
+    operation,
+    method: 'GET',
+    url,
+    headers: authHeaders(session.credentials),
+  });
+  expectOk('autotask', operation, response, readAutotaskMessage);
+  return readQueryPage(operation, response);
+}
+
 export async function queryEntities(session: AutotaskSession, query: AutotaskQuery): Promise<AutotaskQueryResult> {
   const operation = `${query.entity.toLowerCase()}.query`;
   const maxPages = query.maxPages ?? AUTOTASK_MAX_PAGES;
@@ -103,14 +119,7 @@ export async function queryEntities(session: AutotaskSession, query: AutotaskQue
   const items = [...page.items];
   for (let pages = 1; page.next && items.length < limit && pages < maxPages; pages++) {
     if (!inZone(page.next, zone.url)) break;
-    const next = await session.http.request({
-      operation,
-      method: 'GET',
-      url: page.next,
-      headers: authHeaders(session.credentials),
-    });
-    expectOk('autotask', operation, next, readAutotaskMessage);
-    page = readQueryPage(operation, next);
+    page = await readNextQueryPage(session, operation, page.next);
     items.push(...page.items);
   }
   return { items: items.slice(0, limit), capped: items.length > limit || page.next !== undefined };

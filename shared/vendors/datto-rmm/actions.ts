@@ -1,7 +1,5 @@
-import { callWithBearer } from '../client-credentials';
-import { expectOk, stringAt } from '../core/errors';
-import { joinUrl } from '../core/urls';
-import { dattoRmmBaseUrl, fetchToken, type RmmSession, readDattoRmmMessage, tokenKey } from './index';
+import { stringAt } from '../core/errors';
+import { type RmmSession, rmmCall } from './index';
 
 /** Datto RMM writes for tool calls (docs/vendors.md "Datto RMM"). */
 
@@ -14,21 +12,14 @@ export interface QuickJobInput {
 
 /** `PUT /api/v2/device/{deviceUid}/quickjob` → `{job: {uid, name, status}}`. */
 export async function runQuickJob(session: RmmSession, input: QuickJobInput): Promise<{ jobUid: string }> {
-  const response = await callWithBearer({
-    http: session.http,
-    cacheKey: tokenKey(session),
-    fetchToken: () => fetchToken(session),
-    build: (token) => ({
-      operation: 'device.quickjob',
-      method: 'PUT',
-      url: joinUrl(dattoRmmBaseUrl(session.config), `/api/v2/device/${encodeURIComponent(input.deviceUid)}/quickjob`),
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
-      json: {
-        jobName: input.jobName,
-        jobComponent: { componentUid: input.componentUid, variables: input.variables },
-      },
-    }),
+  const response = await rmmCall(session, {
+    operation: 'device.quickjob',
+    method: 'PUT',
+    path: `/api/v2/device/${encodeURIComponent(input.deviceUid)}/quickjob`,
+    json: {
+      jobName: input.jobName,
+      jobComponent: { componentUid: input.componentUid, variables: input.variables },
+    },
   });
-  expectOk('datto-rmm', 'device.quickjob', response, readDattoRmmMessage);
   return { jobUid: stringAt(response.body, 'job', 'uid') ?? '' };
 }

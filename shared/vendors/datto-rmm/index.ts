@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { callWithBearer, readOAuthError, requestToken } from '../client-credentials';
-import type { Connector, ExpiryWarning, ProbeSuccess, VendorSession } from '../contract';
+import type { Connector, ExpiryWarning, ProbeSuccess, VendorRequest, VendorResponse, VendorSession } from '../contract';
 import { originsOf } from '../core/destinations';
 import { badResponse, expectOk, headroom, type MessageReader, numberAt, stringAt } from '../core/errors';
 import { tokenCacheKey } from '../core/token-cache';
@@ -59,14 +59,14 @@ export const readDattoRmmMessage: MessageReader = (body) => {
   return message ? { message } : readOAuthError(body);
 };
 
-export function tokenKey(session: RmmSession): string {
+function tokenKey(session: RmmSession): string {
   return tokenCacheKey(session.integrationId, 'datto-rmm-token', {
     credentials: session.credentials,
     base: dattoRmmBaseUrl(session.config),
   });
 }
 
-export function fetchToken(session: RmmSession) {
+function fetchToken(session: RmmSession) {
   return requestToken(
     'datto-rmm',
     session.http,
@@ -81,19 +81,28 @@ export function fetchToken(session: RmmSession) {
   );
 }
 
-async function probe(session: RmmSession): Promise<ProbeSuccess<DattoRmmConfig>> {
+/** One bearer call to the integration's Datto RMM host; a refusal throws the API's message. */
+export async function rmmCall(
+  session: RmmSession,
+  request: Omit<VendorRequest, 'url' | 'headers'> & { path: string; query?: Record<string, string> },
+): Promise<VendorResponse> {
+  const { path, query, ...rest } = request;
   const response = await callWithBearer({
     http: session.http,
     cacheKey: tokenKey(session),
     fetchToken: () => fetchToken(session),
     build: (token) => ({
-      operation: 'probe',
-      method: 'GET',
-      url: joinUrl(dattoRmmBaseUrl(session.config), '/api/v2/system/request_rate'),
+      ...rest,
+      url: joinUrl(dattoRmmBaseUrl(session.config), path, query ?? {}),
       headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
     }),
   });
-  expectOk('datto-rmm', 'probe', response, readDattoRmmMessage);
+  expectOk('datto-rmm', request.operation, response, readDattoRmmMessage);
+  return response;
+}
+
+async function probe(session: RmmSession): Promise<ProbeSuccess<DattoRmmConfig>> {
+  const response = await rmmCall(session, { operation: 'probe', method: 'GET', path: '/api/v2/system/request_rate' });
   const used = numberAt(response.body, 'accountCount');
   const limit = numberAt(response.body, 'accountRateLimit');
   if (used === undefined || limit === undefined) {

@@ -1,8 +1,5 @@
-import { callWithBearer } from '../client-credentials';
-import type { VendorResponse } from '../contract';
-import { badResponse, expectOk, isRecord, pathValue, stringAt } from '../core/errors';
-import { joinUrl } from '../core/urls';
-import { dattoRmmBaseUrl, fetchToken, type RmmSession, readDattoRmmMessage, tokenKey } from './index';
+import { badResponse, isRecord, pathValue, stringAt } from '../core/errors';
+import { type RmmSession, rmmCall } from './index';
 
 /**
  * Datto RMM reads for tool calls: sites, devices, one device and open alerts (docs/tools.md).
@@ -17,25 +14,8 @@ export const RMM_MAX_PAGES = 4;
 
 export type RmmRecord = Record<string, unknown>;
 
-async function get(
-  session: RmmSession,
-  operation: string,
-  path: string,
-  query: Record<string, string> = {},
-): Promise<VendorResponse> {
-  const response = await callWithBearer({
-    http: session.http,
-    cacheKey: tokenKey(session),
-    fetchToken: () => fetchToken(session),
-    build: (token) => ({
-      operation,
-      method: 'GET',
-      url: joinUrl(dattoRmmBaseUrl(session.config), path, query),
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
-    }),
-  });
-  expectOk('datto-rmm', operation, response, readDattoRmmMessage);
-  return response;
+function get(session: RmmSession, operation: string, path: string, query: Record<string, string> = {}) {
+  return rmmCall(session, { operation, method: 'GET', path, query });
 }
 
 /** One page's list (`sites`, `devices`, `alerts`) and whether the API says there is another. */

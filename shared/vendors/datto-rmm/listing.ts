@@ -1,8 +1,5 @@
-import { callWithBearer } from '../client-credentials';
-import type { VendorRequest, VendorResponse } from '../contract';
-import { badResponse, expectOk, isRecord, numberAt, pathValue, stringAt } from '../core/errors';
-import { joinUrl } from '../core/urls';
-import { dattoRmmBaseUrl, fetchToken, type RmmSession, readDattoRmmMessage, tokenKey } from './index';
+import { badResponse, isRecord, numberAt, pathValue, stringAt } from '../core/errors';
+import { type RmmSession, rmmCall } from './index';
 
 /**
  * Paged reads of Datto RMM sites and devices for the sync engine and entity sync (docs/sync.md,
@@ -28,26 +25,6 @@ export interface RmmPage {
   /** The API said there is a page after this one. */
   more: boolean;
   totalCount: number | undefined;
-}
-
-/** One bearer call to the integration's Datto RMM host; a refusal throws the API's message. */
-export async function rmmCall(
-  session: RmmSession,
-  request: Omit<VendorRequest, 'url' | 'headers'> & { path: string; query?: Record<string, string> },
-): Promise<VendorResponse> {
-  const { path, query, ...rest } = request;
-  const response = await callWithBearer({
-    http: session.http,
-    cacheKey: tokenKey(session),
-    fetchToken: () => fetchToken(session),
-    build: (token) => ({
-      ...rest,
-      url: joinUrl(dattoRmmBaseUrl(session.config), path, query ?? {}),
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
-    }),
-  });
-  expectOk('datto-rmm', request.operation, response, readDattoRmmMessage);
-  return response;
 }
 
 /** Page `page` (from 0) of `max` (1..250) sites or devices. */

@@ -1,7 +1,6 @@
 import { VendorError } from '../contract';
 import { badResponse, isRecord, stringAt } from '../core/errors';
-import type { RmmSession } from './index';
-import { rmmCall } from './listing';
+import { type RmmSession, rmmCall } from './index';
 
 /**
  * One Datto RMM site, read and updated by its uid (entity sync, docs/entity-sync.md):

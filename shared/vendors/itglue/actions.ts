@@ -1,21 +1,13 @@
-import type { VendorSession } from '../contract';
 import { expectOk, pathValue, stringAt } from '../core/errors';
 import { joinUrl } from '../core/urls';
-import { ITGLUE_REGION_HOSTS, type ItGlueConfig, type ItGlueCredentials, readItGlueMessage } from './index';
+import { type ItGlueSession, itglueBaseUrl, readItGlueMessage } from './index';
 
 /**
  * IT Glue lookups for tool calls. Read-only by design: every request here is a GET, and this
  * module must never gain another method (IT Glue is documentation the hub reads, never writes).
  */
 
-type ItGlueSession = VendorSession<ItGlueCredentials, ItGlueConfig>;
-
 const JSON_API = 'application/vnd.api+json';
-
-function base(config: ItGlueConfig): string {
-  // The probe saves the region that accepted the key; US is IT Glue's default data centre.
-  return config.baseUrl ?? ITGLUE_REGION_HOSTS[config.region ?? 'us'];
-}
 
 export interface ItGlueRecord {
   id: string;
@@ -31,7 +23,7 @@ async function lookup(
   const response = await session.http.request({
     operation,
     method: 'GET',
-    url: joinUrl(base(session.config), path, { ...query, 'page[size]': '5' }),
+    url: joinUrl(itglueBaseUrl(session.config), path, { ...query, 'page[size]': '5' }),
     headers: { 'x-api-key': session.credentials.apiKey, Accept: JSON_API },
   });
   expectOk('itglue', operation, response, readItGlueMessage);

@@ -1,7 +1,6 @@
-import type { VendorSession } from '../contract';
 import { badResponse, expectOk, isRecord, numberAt, pathValue, stringAt } from '../core/errors';
 import { joinUrl } from '../core/urls';
-import { ITGLUE_REGION_HOSTS, type ItGlueConfig, type ItGlueCredentials, readItGlueMessage } from './index';
+import { type ItGlueSession, itglueBaseUrl, readItGlueMessage } from './index';
 
 /**
  * IT Glue lists and the password reveal for tool calls. Read-only like the rest of this folder:
@@ -13,19 +12,13 @@ import { ITGLUE_REGION_HOSTS, type ItGlueConfig, type ItGlueCredentials, readItG
 export const ITGLUE_PAGE_SIZE = 100;
 export const ITGLUE_MAX_PAGES = 10;
 
-type ItGlueSession = VendorSession<ItGlueCredentials, ItGlueConfig>;
-
 const JSON_API = 'application/vnd.api+json';
-
-function base(config: ItGlueConfig): string {
-  return config.baseUrl ?? ITGLUE_REGION_HOSTS[config.region ?? 'us'];
-}
 
 async function get(session: ItGlueSession, operation: string, path: string, query: Record<string, string>) {
   const response = await session.http.request({
     operation,
     method: 'GET',
-    url: joinUrl(base(session.config), path, query),
+    url: joinUrl(itglueBaseUrl(session.config), path, query),
     headers: { 'x-api-key': session.credentials.apiKey, Accept: JSON_API },
   });
   expectOk('itglue', operation, response, readItGlueMessage);

@@ -33,7 +33,15 @@ export const itglueConfigSchema = z.object({
 });
 export type ItGlueConfig = z.infer<typeof itglueConfigSchema>;
 
-type ItGlueSession = VendorSession<ItGlueCredentials, ItGlueConfig>;
+export type ItGlueSession = VendorSession<ItGlueCredentials, ItGlueConfig>;
+
+/**
+ * The host an integration's requests go to. The probe saves the region that accepted the key; US
+ * is IT Glue's default data centre.
+ */
+export function itglueBaseUrl(config: ItGlueConfig): string {
+  return config.baseUrl ?? ITGLUE_REGION_HOSTS[config.region ?? 'us'];
+}
 
 /**
  * The vendor code of a key refused by the region the admin chose: IT Glue keys belong to one data

@@ -1,7 +1,6 @@
-import type { VendorSession } from '../contract';
 import { badResponse, expectOk, isRecord, numberAt, pathValue } from '../core/errors';
 import { joinUrl } from '../core/urls';
-import { ITGLUE_REGION_HOSTS, type ItGlueConfig, type ItGlueCredentials, readItGlueMessage } from './index';
+import { type ItGlueSession, itglueBaseUrl, readItGlueMessage } from './index';
 
 /**
  * Paged reads of IT Glue organisations, contacts and configurations for the sync engine
@@ -21,8 +20,6 @@ const OPERATION: Record<ItGlueListedEntity, string> = {
   configurations: 'sync.configurations',
 };
 
-type ItGlueSession = VendorSession<ItGlueCredentials, ItGlueConfig>;
-
 export interface ItGluePageQuery {
   entity: ItGlueListedEntity;
   /** 1-based `page[number]`. */
@@ -40,12 +37,8 @@ export interface ItGluePage {
   nextPage: number | undefined;
 }
 
-function base(config: ItGlueConfig): string {
-  return config.baseUrl ?? ITGLUE_REGION_HOSTS[config.region ?? 'us'];
-}
-
 export function itglueListUrl(session: ItGlueSession, query: ItGluePageQuery): string {
-  return joinUrl(base(session.config), `/${query.entity}`, {
+  return joinUrl(itglueBaseUrl(session.config), `/${query.entity}`, {
     ...query.params,
     'page[size]': String(Math.min(ITGLUE_MAX_PAGE_SIZE, Math.max(1, Math.floor(query.pageSize)))),
     'page[number]': String(Math.max(1, Math.floor(query.pageNumber))),
