@@ -4,11 +4,9 @@ import type { EntityDeps } from './entity-deps';
 import { companyKind } from './kinds';
 import { type MatchResult, matchRecords } from './match';
 import { matchKeys, sameCompany } from './matching';
-import { linkKey, loadRow, parse, readSides, replaceRow, resyncEntity } from './resync';
+import { loadRow, parse, readSides, resyncEntity } from './resync';
 import { COMPANY_VENDORS, companySourceFor } from './sources/index';
 import type { CompanyLink, CompanyRow, CompanyValues } from './tables';
-
-export type { CompanyEvent, ContactEvent, EntityDeps, EntityEvent } from './entity-deps';
 
 export interface CompanyView {
   id: string;
@@ -23,9 +21,6 @@ export interface CompanyView {
   createdAt: string;
   updatedAt: string;
 }
-
-export type { ComparedProduct } from './resync';
-export { linkKey };
 
 export function companyView(row: Stored<CompanyRow>): CompanyView {
   const values = parse<CompanyValues>(row.value.values, {});
@@ -42,16 +37,6 @@ export function companyView(row: Stored<CompanyRow>): CompanyView {
     updatedAt: row.value.updatedAt,
   };
 }
-
-export function loadCompany(deps: EntityDeps, tenantId: string, id: string): Promise<Stored<CompanyRow>> {
-  return loadRow(deps, companyKind, tenantId, id);
-}
-
-async function _companyIntegrations(deps: EntityDeps, caller: Principal) {
-  return (await deps.integrations(caller)).filter((i) => COMPANY_VENDORS.includes(i.vendor));
-}
-
-export type { MatchResult } from './match';
 
 /** Companies match on their normalised name or web domain (docs/entity-sync.md, "Matching"). */
 export function matchCompanies(
@@ -95,7 +80,7 @@ export async function listCompanies(
 
 /** Each linked product's values now, beside the hub's and the base (read live, nothing written). */
 export async function compareCompany(deps: EntityDeps, caller: Principal, id: string, correlationId: string) {
-  const row = await loadCompany(deps, caller.tenantId, id);
+  const row = await loadRow(deps, companyKind, caller.tenantId, id);
   const view = companyView(row);
   return {
     company: view,
@@ -137,13 +122,4 @@ export async function resyncCompany(
     unlinked: done.unlinked,
     deleted: done.deleted,
   };
-}
-
-export function replaceCompany(
-  deps: EntityDeps,
-  tenantId: string,
-  row: Stored<CompanyRow>,
-  value: CompanyRow,
-): Promise<Stored<CompanyRow>> {
-  return replaceRow(deps, companyKind, tenantId, row, value);
 }

@@ -49,8 +49,6 @@ export function contactView(row: Stored<ContactRow>): ContactView {
   };
 }
 
-export type ContactMatchResult = MatchResult;
-
 /** A product contact's canonical company: its product company's link, followed to where it points. */
 async function canonicalCompany(deps: EntityDeps, tenantId: string, integrationId: string, companyVendorId?: string) {
   if (companyVendorId === undefined) return '';
@@ -68,7 +66,7 @@ export function matchContacts(
   caller: Principal,
   correlationId: string,
   only?: { integrationId: string },
-): Promise<ContactMatchResult> {
+): Promise<MatchResult> {
   const tenantId = caller.tenantId;
   return matchRecords(
     deps,
