@@ -4,7 +4,7 @@ import type { EntityDeps } from './entity-deps';
 import { companyKind } from './kinds';
 import { type MatchResult, matchRecords } from './match';
 import { matchKeys, sameCompany } from './matching';
-import { loadRow, parse, readSides, resyncEntity } from './resync';
+import { entityView, loadRow, parse, readSides, resyncEntity } from './resync';
 import { COMPANY_VENDORS, companySourceFor } from './sources/index';
 import type { CompanyLink, CompanyRow, CompanyValues } from './tables';
 
@@ -23,19 +23,7 @@ export interface CompanyView {
 }
 
 export function companyView(row: Stored<CompanyRow>): CompanyView {
-  const values = parse<CompanyValues>(row.value.values, {});
-  return {
-    id: row.rowKey,
-    name: values.name ?? '',
-    values,
-    links: parse<CompanyLink[]>(row.value.links, []),
-    ...(row.value.possibleDuplicateOf ? { possibleDuplicateOf: row.value.possibleDuplicateOf } : {}),
-    ...(row.value.aliasOf ? { aliasOf: row.value.aliasOf } : {}),
-    ...(row.value.deletedAt ? { deletedAt: row.value.deletedAt } : {}),
-    version: row.value.version,
-    createdAt: row.value.createdAt,
-    updatedAt: row.value.updatedAt,
-  };
+  return entityView<CompanyValues>(row);
 }
 
 /** Companies match on their normalised name or web domain (docs/entity-sync.md, "Matching"). */
@@ -113,13 +101,6 @@ export async function resyncCompany(
   id: string,
   correlationId: string,
 ): Promise<ResyncResult> {
-  const done = await resyncEntity(deps, companyKind, caller.tenantId, id, correlationId);
-  return {
-    company: companyView(done.row),
-    changedFields: done.changedFields,
-    conflicts: done.conflicts,
-    writtenTo: done.writtenTo,
-    unlinked: done.unlinked,
-    deleted: done.deleted,
-  };
+  const { row, ...done } = await resyncEntity(deps, companyKind, caller.tenantId, id, correlationId);
+  return { company: companyView(row), ...done };
 }

@@ -21,6 +21,7 @@ export type EntityRowBase = Record<string, unknown> & {
   values: string;
   base: string;
   links: string;
+  possibleDuplicateOf?: string | undefined;
   aliasOf?: string | undefined;
   /** JSON {linkKey: values} of the read-only products (see HeldBy). */
   heldBy?: string | undefined;
@@ -70,6 +71,30 @@ export const parse = <T>(text: string, fallback: T): T => {
     return fallback;
   }
 };
+
+/**
+ * What the API shows of an entity row: its values parsed, its links, and the optional columns only
+ * when set. `extra` (a contact's company) comes right after the values.
+ */
+export function entityView<V extends FieldValues, X extends Record<string, unknown> = Record<never, never>>(
+  row: Stored<EntityRowBase>,
+  extra?: X,
+) {
+  const values = parse<V>(row.value.values, {} as V);
+  return {
+    id: row.rowKey,
+    name: values.name ?? '',
+    values,
+    ...(extra as X),
+    links: parse<CompanyLink[]>(row.value.links, []),
+    ...(row.value.possibleDuplicateOf ? { possibleDuplicateOf: row.value.possibleDuplicateOf } : {}),
+    ...(row.value.aliasOf ? { aliasOf: row.value.aliasOf } : {}),
+    ...(row.value.deletedAt ? { deletedAt: row.value.deletedAt } : {}),
+    version: row.value.version,
+    createdAt: row.value.createdAt,
+    updatedAt: row.value.updatedAt,
+  };
+}
 
 export const sameLink = (a: CompanyLink, b: CompanyLink) =>
   a.integrationId === b.integrationId && a.vendorId === b.vendorId;
