@@ -4,7 +4,7 @@ import { matchCompanies } from './companies';
 import { matchContacts } from './contacts';
 import type { EntityDeps } from './entity-deps';
 import { companyKind, contactKind } from './kinds';
-import { type EntityRowBase, type KindSpec, parse, resyncEntity } from './resync';
+import { type EntityRowBase, type KindSpec, parse, resyncEntity, sessionsOnce } from './resync';
 import { CONTACT_VENDORS } from './sources/contact-sources';
 import { COMPANY_VENDORS } from './sources/index';
 import type { CompanyLink } from './tables';
@@ -39,12 +39,14 @@ async function resyncLinked(
   run: AfterSyncRun,
   result: AfterSyncResult,
 ): Promise<void> {
+  // One session per product for the whole run, not one per entity and side.
+  const sessions = sessionsOnce(deps, run.tenantId, run.correlationId);
   for await (const row of spec.rows(deps.tables).iterate(run.tenantId)) {
     if (row.value.aliasOf || row.value.deletedAt) continue;
     const links = parse<CompanyLink[]>(row.value.links, []);
     if (!links.some((l) => l.integrationId === run.integrationId)) continue;
     try {
-      await resyncEntity(deps, spec, run.tenantId, row.rowKey, run.correlationId);
+      await resyncEntity(deps, spec, run.tenantId, row.rowKey, run.correlationId, sessions);
       result.resynced++;
     } catch (error) {
       // Vendor errors are domain errors too; anything else is a bug and surfaces.

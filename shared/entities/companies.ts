@@ -4,11 +4,9 @@ import type { EntityDeps } from './entity-deps';
 import { companyKind } from './kinds';
 import { type MatchResult, matchRecords } from './match';
 import { matchKeys, sameCompany } from './matching';
-import { linkKey, loadRow, parse, readSides, replaceRow, resyncEntity } from './resync';
+import { entityView, loadRow, parse, readSides, resyncEntity } from './resync';
 import { COMPANY_VENDORS, companySourceFor } from './sources/index';
 import type { CompanyLink, CompanyRow, CompanyValues } from './tables';
-
-export type { CompanyEvent, ContactEvent, EntityDeps, EntityEvent } from './entity-deps';
 
 export interface CompanyView {
   id: string;
@@ -24,34 +22,9 @@ export interface CompanyView {
   updatedAt: string;
 }
 
-export type { ComparedProduct } from './resync';
-export { linkKey };
-
 export function companyView(row: Stored<CompanyRow>): CompanyView {
-  const values = parse<CompanyValues>(row.value.values, {});
-  return {
-    id: row.rowKey,
-    name: values.name ?? '',
-    values,
-    links: parse<CompanyLink[]>(row.value.links, []),
-    ...(row.value.possibleDuplicateOf ? { possibleDuplicateOf: row.value.possibleDuplicateOf } : {}),
-    ...(row.value.aliasOf ? { aliasOf: row.value.aliasOf } : {}),
-    ...(row.value.deletedAt ? { deletedAt: row.value.deletedAt } : {}),
-    version: row.value.version,
-    createdAt: row.value.createdAt,
-    updatedAt: row.value.updatedAt,
-  };
+  return entityView<CompanyValues>(row);
 }
-
-export function loadCompany(deps: EntityDeps, tenantId: string, id: string): Promise<Stored<CompanyRow>> {
-  return loadRow(deps, companyKind, tenantId, id);
-}
-
-async function _companyIntegrations(deps: EntityDeps, caller: Principal) {
-  return (await deps.integrations(caller)).filter((i) => COMPANY_VENDORS.includes(i.vendor));
-}
-
-export type { MatchResult } from './match';
 
 /** Companies match on their normalised name or web domain (docs/entity-sync.md, "Matching"). */
 export function matchCompanies(
@@ -95,7 +68,7 @@ export async function listCompanies(
 
 /** Each linked product's values now, beside the hub's and the base (read live, nothing written). */
 export async function compareCompany(deps: EntityDeps, caller: Principal, id: string, correlationId: string) {
-  const row = await loadCompany(deps, caller.tenantId, id);
+  const row = await loadRow(deps, companyKind, caller.tenantId, id);
   const view = companyView(row);
   return {
     company: view,
@@ -128,22 +101,6 @@ export async function resyncCompany(
   id: string,
   correlationId: string,
 ): Promise<ResyncResult> {
-  const done = await resyncEntity(deps, companyKind, caller.tenantId, id, correlationId);
-  return {
-    company: companyView(done.row),
-    changedFields: done.changedFields,
-    conflicts: done.conflicts,
-    writtenTo: done.writtenTo,
-    unlinked: done.unlinked,
-    deleted: done.deleted,
-  };
-}
-
-export function replaceCompany(
-  deps: EntityDeps,
-  tenantId: string,
-  row: Stored<CompanyRow>,
-  value: CompanyRow,
-): Promise<Stored<CompanyRow>> {
-  return replaceRow(deps, companyKind, tenantId, row, value);
+  const { row, ...done } = await resyncEntity(deps, companyKind, caller.tenantId, id, correlationId);
+  return { company: companyView(row), ...done };
 }

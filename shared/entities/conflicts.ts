@@ -30,12 +30,7 @@ export interface ConflictView {
 }
 
 function view(row: Stored<ConflictRow>): ConflictView {
-  let versions: ConflictView['versions'] = [];
-  try {
-    versions = JSON.parse(row.value.versions) as ConflictView['versions'];
-  } catch {
-    versions = [];
-  }
+  const versions = parse<ConflictView['versions']>(row.value.versions, []);
   const kind = row.value.kind ?? 'company';
   return {
     id: row.rowKey,

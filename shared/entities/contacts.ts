@@ -4,7 +4,7 @@ import type { EntityDeps } from './entity-deps';
 import { contactKind } from './kinds';
 import { type MatchResult, matchRecords } from './match';
 import { contactMatchKeys } from './matching';
-import { linkKey, loadRow, parse, readSides, resyncEntity } from './resync';
+import { entityView, linkKey, loadRow, parse, readSides, resyncEntity } from './resync';
 import type { ProductContact } from './sources/contact-source';
 import { CONTACT_VENDORS, contactSourceFor } from './sources/contact-sources';
 import type { CompanyLink, ContactRow, ContactValues } from './tables';
@@ -33,23 +33,8 @@ export interface ContactView {
 }
 
 export function contactView(row: Stored<ContactRow>): ContactView {
-  const values = parse<ContactValues>(row.value.values, {});
-  return {
-    id: row.rowKey,
-    name: values.name ?? '',
-    values,
-    companyId: row.value.companyId,
-    links: parse<CompanyLink[]>(row.value.links, []),
-    ...(row.value.possibleDuplicateOf ? { possibleDuplicateOf: row.value.possibleDuplicateOf } : {}),
-    ...(row.value.aliasOf ? { aliasOf: row.value.aliasOf } : {}),
-    ...(row.value.deletedAt ? { deletedAt: row.value.deletedAt } : {}),
-    version: row.value.version,
-    createdAt: row.value.createdAt,
-    updatedAt: row.value.updatedAt,
-  };
+  return entityView<ContactValues, { companyId: string }>(row, { companyId: row.value.companyId });
 }
-
-export type ContactMatchResult = MatchResult;
 
 /** A product contact's canonical company: its product company's link, followed to where it points. */
 async function canonicalCompany(deps: EntityDeps, tenantId: string, integrationId: string, companyVendorId?: string) {
@@ -68,7 +53,7 @@ export function matchContacts(
   caller: Principal,
   correlationId: string,
   only?: { integrationId: string },
-): Promise<ContactMatchResult> {
+): Promise<MatchResult> {
   const tenantId = caller.tenantId;
   return matchRecords(
     deps,
@@ -129,13 +114,6 @@ export async function compareContact(deps: EntityDeps, caller: Principal, id: st
 
 /** One contact now: the companies' resync (three-way, write-back, conflicts, unlink, delete). */
 export async function resyncContact(deps: EntityDeps, caller: Principal, id: string, correlationId: string) {
-  const done = await resyncEntity(deps, contactKind, caller.tenantId, id, correlationId);
-  return {
-    contact: contactView(done.row),
-    changedFields: done.changedFields,
-    conflicts: done.conflicts,
-    writtenTo: done.writtenTo,
-    unlinked: done.unlinked,
-    deleted: done.deleted,
-  };
+  const { row, ...done } = await resyncEntity(deps, contactKind, caller.tenantId, id, correlationId);
+  return { contact: contactView(row), ...done };
 }

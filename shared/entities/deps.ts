@@ -3,7 +3,7 @@ import { integrationDeps } from '../integrations/deps';
 import { listIntegrations, openIntegrationSession } from '../integrations/integrations';
 import { logger } from '../observability/logger';
 import { publishEvent } from '../outbound/index';
-import type { EntityDeps } from './companies';
+import type { EntityDeps } from './entity-deps';
 import { entityTables } from './tables';
 
 const tables = depsFromServices((svc) => entityTables(svc.account));

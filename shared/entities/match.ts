@@ -73,7 +73,16 @@ export async function matchRecords<
   const tenantId = caller.tenantId;
   const result: MatchResult = { created: 0, linked: 0, flagged: 0, alreadyLinked: 0 };
   const entities = new Map<string, Stored<R>>();
-  for await (const row of spec.rows(deps.tables).iterate(tenantId)) entities.set(row.rowKey, row);
+  // Link key → the first entity whose row lists it, so finding a record's holder is no scan.
+  const holders = new Map<string, string>();
+  const keep = (row: Stored<R>) => {
+    entities.set(row.rowKey, row);
+    for (const l of parse<CompanyLink[]>(row.value.links, [])) {
+      const held = linkKey(l.integrationId, l.vendorId);
+      if (!holders.has(held)) holders.set(held, row.rowKey);
+    }
+  };
+  for await (const row of spec.rows(deps.tables).iterate(tenantId)) keep(row);
   const integrations = (await deps.integrations(caller)).filter(
     (i) => rules.vendors.includes(i.vendor) && (only === undefined || i.id === only.integrationId),
   );
@@ -88,13 +97,9 @@ export async function matchRecords<
         result.alreadyLinked++;
         continue;
       }
-      const holder = [...entities.values()].find((e) =>
-        parse<CompanyLink[]>(e.value.links, []).some(
-          (l) => l.integrationId === integration.id && l.vendorId === product.vendorId,
-        ),
-      );
-      if (holder) {
-        await insertOnce(rules.links, tenantId, key, rules.linkValue(holder.rowKey));
+      const holder = holders.get(key);
+      if (holder !== undefined) {
+        await insertOnce(rules.links, tenantId, key, rules.linkValue(holder));
         result.alreadyLinked++;
         continue;
       }
@@ -121,7 +126,7 @@ export async function matchRecords<
           ...rules.joined(candidate.value, context),
           updatedAt: at,
         });
-        entities.set(candidate.rowKey, updated);
+        keep(updated);
         await insertOnce(rules.links, tenantId, key, rules.linkValue(candidate.rowKey));
         result.linked++;
         continue;
@@ -142,7 +147,7 @@ export async function matchRecords<
         ...rules.created(id, product, context),
         source: integration.vendor,
       });
-      entities.set(id, stored);
+      keep(stored);
       await insertOnce(rules.links, tenantId, key, rules.linkValue(id));
       result.created++;
       if (candidate) result.flagged++;

@@ -21,6 +21,7 @@ export type EntityRowBase = Record<string, unknown> & {
   values: string;
   base: string;
   links: string;
+  possibleDuplicateOf?: string | undefined;
   aliasOf?: string | undefined;
   /** JSON {linkKey: values} of the read-only products (see HeldBy). */
   heldBy?: string | undefined;
@@ -70,6 +71,30 @@ export const parse = <T>(text: string, fallback: T): T => {
     return fallback;
   }
 };
+
+/**
+ * What the API shows of an entity row: its values parsed, its links, and the optional columns only
+ * when set. `extra` (a contact's company) comes right after the values.
+ */
+export function entityView<V extends FieldValues, X extends Record<string, unknown> = Record<never, never>>(
+  row: Stored<EntityRowBase>,
+  extra?: X,
+) {
+  const values = parse<V>(row.value.values, {} as V);
+  return {
+    id: row.rowKey,
+    name: values.name ?? '',
+    values,
+    ...(extra as X),
+    links: parse<CompanyLink[]>(row.value.links, []),
+    ...(row.value.possibleDuplicateOf ? { possibleDuplicateOf: row.value.possibleDuplicateOf } : {}),
+    ...(row.value.aliasOf ? { aliasOf: row.value.aliasOf } : {}),
+    ...(row.value.deletedAt ? { deletedAt: row.value.deletedAt } : {}),
+    version: row.value.version,
+    createdAt: row.value.createdAt,
+    updatedAt: row.value.updatedAt,
+  };
+}
 
 export const sameLink = (a: CompanyLink, b: CompanyLink) =>
   a.integrationId === b.integrationId && a.vendorId === b.vendorId;
@@ -173,6 +198,27 @@ export interface ComparedProduct {
   values: FieldValues;
 }
 
+/** Opens an integration's vendor session once and hands the same one out after that. */
+export type SessionOpener = (integrationId: string) => Promise<VendorSession<unknown, unknown>>;
+
+/**
+ * Sessions kept for one resync (or one sync run's resyncs): opening one reads and decrypts the
+ * integration, which the reads and the write-back of the same product need only once. A failed
+ * open is not kept, so the next entity tries again.
+ */
+export function sessionsOnce(deps: EntityDeps, tenantId: string, correlationId: string): SessionOpener {
+  const opened = new Map<string, Promise<VendorSession<unknown, unknown>>>();
+  return (integrationId) => {
+    let session = opened.get(integrationId);
+    if (!session) {
+      session = deps.openSession(tenantId, integrationId, correlationId).then((o) => o.session);
+      opened.set(integrationId, session);
+      session.catch(() => opened.delete(integrationId));
+    }
+    return session;
+  };
+}
+
 /** Each linked product's record now (live reads through the integration's vendor port). */
 export async function readSides(
   deps: EntityDeps,
@@ -180,12 +226,13 @@ export async function readSides(
   tenantId: string,
   links: CompanyLink[],
   correlationId: string,
+  sessions: SessionOpener = sessionsOnce(deps, tenantId, correlationId),
 ): Promise<ComparedProduct[]> {
   const out: ComparedProduct[] = [];
   for (const link of links) {
     const source = spec.sourceFor(link.vendor);
     if (!source) continue;
-    const { session } = await deps.openSession(tenantId, link.integrationId, correlationId);
+    const session = await sessions(link.integrationId);
     const product = await source.get(session, link.vendorId);
     out.push({ ...link, found: product !== undefined, values: product?.values ?? {} });
   }
@@ -205,12 +252,10 @@ function conflictId(
 
 /** Writes `values` to every writable product that holds the record and differs; never to a read-only one. */
 async function writeBack(
-  deps: EntityDeps,
   spec: KindSpec<EntityRowBase>,
-  tenantId: string,
   sides: ComparedProduct[],
   values: FieldValues,
-  correlationId: string,
+  sessions: SessionOpener,
 ): Promise<string[]> {
   const written: string[] = [];
   for (const side of sides) {
@@ -220,8 +265,7 @@ async function writeBack(
     for (const field of spec.fields)
       if (values[field] !== undefined && side.values[field] !== values[field]) differing[field] = values[field];
     if (Object.keys(differing).length === 0) continue;
-    const { session } = await deps.openSession(tenantId, side.integrationId, correlationId);
-    await source.update(session, side.vendorId, differing);
+    await source.update(await sessions(side.integrationId), side.vendorId, differing);
     written.push(side.integrationId);
   }
   return written;
@@ -250,11 +294,12 @@ export async function resyncEntity<R extends EntityRowBase>(
   tenantId: string,
   id: string,
   correlationId: string,
+  sessions: SessionOpener = sessionsOnce(deps, tenantId, correlationId),
 ): Promise<EntityResync<R>> {
   const row = await loadCurrent(deps, spec, tenantId, id);
   const links = parse<CompanyLink[]>(row.value.links, []);
   const generic = spec as unknown as KindSpec<EntityRowBase>;
-  const sides = await readSides(deps, generic, tenantId, links, correlationId);
+  const sides = await readSides(deps, generic, tenantId, links, correlationId, sessions);
   const base = parse<FieldValues>(row.value.base, {});
   const held = readHeld(row.value);
   const readOnly = (s: ComparedProduct) => spec.sourceFor(s.vendor)?.writable === false;
@@ -281,7 +326,7 @@ export async function resyncEntity<R extends EntityRowBase>(
     });
   }
   const changedFields = Object.keys(changes);
-  const writtenTo = await writeBack(deps, generic, tenantId, sides, changes, correlationId);
+  const writtenTo = await writeBack(generic, sides, changes, sessions);
   for (const side of gone) await spec.unlink(deps.tables, tenantId, side);
   const at = new Date(nowMs()).toISOString();
   const values = { ...parse<FieldValues>(row.value.values, {}), ...changes };

@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
+import { AutotaskFake } from '../fakes/autotask';
 import { withAutotaskCompanyWrites, withHaloClientWrites } from '../fakes/entity-companies';
 import { withAutotaskContacts, withHaloUserWrites } from '../fakes/entity-contacts';
-import { createHaloFake, HALO_FAKE_CREDENTIALS } from '../fakes/halopsa';
+import { createHaloFake } from '../fakes/halopsa';
+import { connectHaloAndAutotask } from '../support/entity-api';
 import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support/host-process';
 import { call, eventually } from '../support/http';
 import { type Receiver, startReceiver } from '../support/webhook-receiver';
@@ -59,18 +60,7 @@ describe('entity sync: contacts over the API', () => {
     expect((await api('POST', '/api/v1/subscriptions', { url: receiver.url, eventTypes: ['contact.*'] })).status).toBe(
       201,
     );
-    for (const [vendor, credentials, baseUrl] of [
-      ['halopsa', HALO_FAKE_CREDENTIALS, halo.baseUrl],
-      ['autotask', FAKE_AUTOTASK_CREDENTIALS, autotask.baseUrl],
-    ] as const) {
-      const created = await api('POST', '/api/v1/integrations?skipTest=true', {
-        vendor,
-        name: `${vendor} (fake)`,
-        credentials,
-        config: { baseUrl },
-      });
-      expect(created.status, created.text).toBe(201);
-    }
+    await connectHaloAndAutotask(api, { halo, autotask });
 
     expect((await api('POST', '/api/v1/entities/companies/match')).json).toMatchObject({ created: 1, linked: 1 });
     const matched = await api('POST', '/api/v1/entities/contacts/match');

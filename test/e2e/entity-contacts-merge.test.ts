@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
+import { AutotaskFake } from '../fakes/autotask';
 import { withAutotaskCompanyWrites, withHaloClientWrites } from '../fakes/entity-companies';
 import { withAutotaskContacts, withHaloUserWrites } from '../fakes/entity-contacts';
-import { createHaloFake, HALO_FAKE_CREDENTIALS } from '../fakes/halopsa';
+import { createHaloFake } from '../fakes/halopsa';
+import { connectHaloAndAutotask } from '../support/entity-api';
 import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support/host-process';
 import { call, eventually } from '../support/http';
 
@@ -59,21 +60,7 @@ describe('entity sync: synced contacts and contact merge over the API', () => {
     hosts.push(host);
     const api = (method: string, path: string, body?: unknown) =>
       call(host.baseUrl, method, path, { key, ...(body !== undefined ? { body } : {}) });
-    const ids: string[] = [];
-    for (const [vendor, credentials, baseUrl] of [
-      ['halopsa', HALO_FAKE_CREDENTIALS, halo.baseUrl],
-      ['autotask', FAKE_AUTOTASK_CREDENTIALS, autotask.baseUrl],
-    ] as const) {
-      const created = await api('POST', '/api/v1/integrations?skipTest=true', {
-        vendor,
-        name: `${vendor} (fake)`,
-        credentials,
-        config: { baseUrl },
-      });
-      expect(created.status, created.text).toBe(201);
-      ids.push(String(created.json.id));
-    }
-    const [haloId, autotaskId] = ids as [string, string];
+    const { haloId, autotaskId } = await connectHaloAndAutotask(api, { halo, autotask });
 
     // Synced contacts: a sync run of Halo's users, then the record store through the API.
     const started = await api('POST', `/api/v1/integrations/${haloId}/sync`, { entities: ['contacts'], mode: 'full' });

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
+import { AutotaskFake } from '../fakes/autotask';
 import { withAutotaskCompanyWrites, withHaloClientWrites } from '../fakes/entity-companies';
-import { createHaloFake, HALO_FAKE_CREDENTIALS } from '../fakes/halopsa';
+import { createHaloFake } from '../fakes/halopsa';
+import { connectHaloAndAutotask } from '../support/entity-api';
 import { type HostProcess, sharedAzuriteEnv, startHostProcess } from '../support/host-process';
 import { call, eventually } from '../support/http';
 import { type Receiver, startReceiver } from '../support/webhook-receiver';
@@ -61,22 +62,7 @@ describe('entity sync: one company in Halo PSA and Autotask', () => {
     const subscription = await api('POST', '/api/v1/subscriptions', { url: receiver.url, eventTypes: ['company.*'] });
     expect(subscription.status, subscription.text).toBe(201);
 
-    const haloIntegration = await api('POST', '/api/v1/integrations?skipTest=true', {
-      vendor: 'halopsa',
-      name: 'Halo (fake)',
-      credentials: HALO_FAKE_CREDENTIALS,
-      config: { baseUrl: halo.baseUrl },
-    });
-    expect(haloIntegration.status, haloIntegration.text).toBe(201);
-    const autotaskIntegration = await api('POST', '/api/v1/integrations?skipTest=true', {
-      vendor: 'autotask',
-      name: 'Autotask (fake)',
-      credentials: FAKE_AUTOTASK_CREDENTIALS,
-      config: { baseUrl: autotask.baseUrl },
-    });
-    expect(autotaskIntegration.status, autotaskIntegration.text).toBe(201);
-    const haloId = String(haloIntegration.json.id);
-    const autotaskId = String(autotaskIntegration.json.id);
+    const { haloId, autotaskId } = await connectHaloAndAutotask(api, { halo, autotask });
 
     // Matching: the same name makes one company with two links (normalising is test/unit/entity-matching).
     const matched = await api('POST', '/api/v1/entities/companies/match');

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RESOLVE_CRASH_AFTER_PUBLISH } from '../../shared/entities/conflicts';
-import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
+import { AutotaskFake } from '../fakes/autotask';
 import { withAutotaskCompanyWrites, withHaloClientWrites } from '../fakes/entity-companies';
-import { createHaloFake, HALO_FAKE_CREDENTIALS } from '../fakes/halopsa';
+import { createHaloFake } from '../fakes/halopsa';
+import { connectHaloAndAutotask } from '../support/entity-api';
 import { diskAzuriteEnv, type HostProcess, startHostProcess } from '../support/host-process';
 import { call } from '../support/http';
 import { type Receiver, startReceiver } from '../support/webhook-receiver';
@@ -53,18 +54,7 @@ describe('entity sync: a crash after the publication of a resolve', () => {
       eventTypes: ['company.updated'],
     });
     expect(subscription.status, subscription.text).toBe(201);
-    for (const [vendor, credentials, baseUrl] of [
-      ['halopsa', HALO_FAKE_CREDENTIALS, halo.baseUrl],
-      ['autotask', FAKE_AUTOTASK_CREDENTIALS, autotask.baseUrl],
-    ] as const) {
-      const created = await api('POST', '/api/v1/integrations?skipTest=true', {
-        vendor,
-        name: `${vendor} (fake)`,
-        credentials,
-        config: { baseUrl },
-      });
-      expect(created.status, created.text).toBe(201);
-    }
+    await connectHaloAndAutotask(api, { halo, autotask });
     expect((await api('POST', '/api/v1/entities/companies/match')).json).toMatchObject({ created: 1, linked: 1 });
     const [company] = (await api('GET', '/api/v1/entities/companies')).json.items as Array<{ id: string }>;
     const companyId = company!.id;

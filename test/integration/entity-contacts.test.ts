@@ -219,6 +219,16 @@ describe('entity sync: contacts', () => {
     expect(new Set(createdKeys.map((p) => p.key)).size).toBe(2);
   });
 
+  it('a record its company lists without a link row (a match cut short between the two) gets the row back, not a new company', async () => {
+    seedOneCompany();
+    const { caller, deps, haloId } = await setup();
+    expect(await matchCompanies(deps, caller, 'm1')).toMatchObject({ created: 1, linked: 1 });
+    await deps.tables.links.delete(caller.tenantId, `${haloId}|1`);
+    expect(await matchCompanies(deps, caller, 'm2')).toEqual({ created: 0, linked: 0, flagged: 0, alreadyLinked: 2 });
+    const [company] = (await listCompanies(deps, caller, { limit: 10 })).items;
+    expect((await deps.tables.links.get(caller.tenantId, `${haloId}|1`))?.value.companyId).toBe(company?.id);
+  });
+
   it('after a sync run of clients or contacts the integration’s companies and contacts are refreshed', async () => {
     seedOneCompany();
     halo.listings.seed('users', 1);

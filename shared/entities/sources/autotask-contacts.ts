@@ -3,7 +3,7 @@ import { autotaskRequest } from '../../vendors/autotask/index';
 import { type AutotaskFilter, queryAll } from '../../vendors/autotask/queries';
 import type { VendorSession } from '../../vendors/contract';
 import type { ContactValues } from '../tables';
-import { text } from './company-source';
+import { type FieldMap, fieldsOf, text, valuesOf } from './company-source';
 import { type ContactSource, fullName, type ProductContact, splitName } from './contact-source';
 
 /**
@@ -21,16 +21,14 @@ const MAX_PAGES = 40;
 // The query helper asks for `id` too: only named fields come back.
 const FIELDS = ['firstName', 'lastName', 'emailAddress', 'phone', 'companyID'] as const;
 
+/** Canonical fields read and written as one Autotask field each; the name is `firstName` + `lastName`. */
+const MAP: FieldMap = { email: 'emailAddress', phone: 'phone' };
+
 function toContact(row: Record<string, unknown>): ProductContact | undefined {
   const vendorId = text(row.id);
   if (vendorId === undefined) return undefined;
-  const values: ContactValues = {};
   const name = fullName(text(row.firstName), text(row.lastName));
-  if (name !== undefined) values.name = name;
-  const email = text(row.emailAddress);
-  if (email !== undefined) values.email = email;
-  const phone = text(row.phone);
-  if (phone !== undefined) values.phone = phone;
+  const values: ContactValues = { ...(name !== undefined ? { name } : {}), ...valuesOf(row, MAP) };
   return { vendorId, values, companyVendorId: text(row.companyID) };
 }
 
@@ -60,8 +58,7 @@ export const autotaskContacts: ContactSource = {
       json.firstName = first;
       json.lastName = last;
     }
-    if (values.email !== undefined) json.emailAddress = values.email;
-    if (values.phone !== undefined) json.phone = values.phone;
+    Object.assign(json, fieldsOf(values, MAP));
     await autotaskRequest(autotask, {
       operation: 'contacts.update',
       method: 'PATCH',

@@ -3,7 +3,7 @@ import type { RmmSession } from '../../vendors/datto-rmm/index';
 import { listRmmPage, RMM_MAX_PAGE } from '../../vendors/datto-rmm/listing';
 import { getRmmSite, type RmmSiteUpdate, updateRmmSite } from '../../vendors/datto-rmm/sites';
 import type { CompanyValues } from '../tables';
-import { type CompanySource, type ProductCompany, text } from './company-source';
+import { type CompanySource, type ProductCompany, text, valuesOf } from './company-source';
 
 /**
  * Datto RMM sites as companies (docs/entity-sync.md, "Products"): listed with
@@ -18,10 +18,7 @@ const MAX_PAGES = 40;
 function toCompany(row: Record<string, unknown>): ProductCompany | undefined {
   const vendorId = text(row.uid);
   if (vendorId === undefined || vendorId === '') return undefined;
-  const values: CompanyValues = {};
-  const name = text(row.name);
-  if (name !== undefined) values.name = name;
-  return { vendorId, values };
+  return { vendorId, values: valuesOf(row, { name: 'name' }) };
 }
 
 export const dattoRmmSites: CompanySource = {

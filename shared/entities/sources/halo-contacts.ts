@@ -1,7 +1,7 @@
 import type { VendorSession } from '../../vendors/contract';
 import type { HaloSession } from '../../vendors/halopsa/auth';
 import type { ContactValues } from '../tables';
-import { text } from './company-source';
+import { type FieldMap, fieldsOf, text, valuesOf } from './company-source';
 import { type ContactSource, fullName, type ProductContact, splitName } from './contact-source';
 import { getHaloOne, haloWrite, listAllHalo } from './halo-lists';
 
@@ -12,16 +12,14 @@ import { getHaloOne, haloWrite, listAllHalo } from './halo-lists';
  * the company is the user's `client_id`.
  */
 
+/** Canonical fields read and written as one Halo field each; the name is Halo's `name` or its parts. */
+const MAP: FieldMap = { email: 'emailaddress', phone: 'phonenumber' };
+
 function toContact(row: Record<string, unknown>): ProductContact | undefined {
   const vendorId = text(row.id);
   if (vendorId === undefined) return undefined;
-  const values: ContactValues = {};
   const name = text(row.name) ?? fullName(text(row.firstname), text(row.surname));
-  if (name !== undefined) values.name = name;
-  const email = text(row.emailaddress);
-  if (email !== undefined) values.email = email;
-  const phone = text(row.phonenumber);
-  if (phone !== undefined) values.phone = phone;
+  const values: ContactValues = { ...(name !== undefined ? { name } : {}), ...valuesOf(row, MAP) };
   return { vendorId, values, companyVendorId: text(row.client_id) };
 }
 
@@ -40,8 +38,7 @@ export const haloContacts: ContactSource = {
       row.firstname = first;
       row.surname = last;
     }
-    if (values.email !== undefined) row.emailaddress = values.email;
-    if (values.phone !== undefined) row.phonenumber = values.phone;
+    Object.assign(row, fieldsOf(values, MAP));
     await haloWrite(session as HaloSession, 'user.update', '/api/Users', row);
   },
 };

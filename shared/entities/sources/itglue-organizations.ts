@@ -1,6 +1,5 @@
 import type { VendorSession } from '../../vendors/contract';
-import type { CompanyValues } from '../tables';
-import { type CompanySource, type ProductCompany, text } from './company-source';
+import { type CompanySource, type ProductCompany, text, valuesOf } from './company-source';
 import { type ItGlueSession, listAllItGlue } from './itglue-lists';
 
 /**
@@ -14,10 +13,7 @@ import { type ItGlueSession, listAllItGlue } from './itglue-lists';
 function toCompany(row: Record<string, unknown>): ProductCompany | undefined {
   const vendorId = text(row.id);
   if (vendorId === undefined) return undefined;
-  const values: CompanyValues = {};
-  const name = text(row.name);
-  if (name !== undefined) values.name = name;
-  return { vendorId, values };
+  return { vendorId, values: valuesOf(row, { name: 'name' }) };
 }
 
 export const itglueOrganizations: CompanySource = {

@@ -1,7 +1,6 @@
 import type { VendorSession } from '../../vendors/contract';
 import type { M365Session } from '../../vendors/microsoft365/index';
-import type { CompanyValues } from '../tables';
-import { type CompanySource, type ProductCompany, text } from './company-source';
+import { type CompanySource, type ProductCompany, text, valuesOf } from './company-source';
 import { listAllGraph } from './graph-lists';
 
 /**
@@ -14,10 +13,7 @@ import { listAllGraph } from './graph-lists';
 function toCompany(row: Record<string, unknown>): ProductCompany | undefined {
   const vendorId = text(row.id)?.toLowerCase();
   if (vendorId === undefined) return undefined;
-  const values: CompanyValues = {};
-  const name = text(row.displayName);
-  if (name !== undefined) values.name = name;
-  return { vendorId, values };
+  return { vendorId, values: valuesOf(row, { name: 'displayName' }) };
 }
 
 const listAll = (session: M365Session) => listAllGraph(session, 'customers', 100, toCompany);
