@@ -14,7 +14,7 @@ import {
   succeeded,
   withAutomaticOutcome,
 } from './attempt';
-import { changeDelivery, readDelivery, statusKeyMoves } from './deliveries';
+import { changeDelivery, fileStatusKey, readDelivery, statusKeyMoves } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { type DeliveryStarter, type StoredDelivery, UnstartedDeliveriesError } from './starter';
 import {
@@ -161,7 +161,7 @@ export function inlineFirstAttemptStarter(deps: OutboundDeps, bus: BusSender): D
       value: stored.delivery,
     };
     try {
-      await changeDelivery(deps, tenantId, deliveryId, (d) => (d.unfiled ? { ...d } : undefined), known);
+      await fileStatusKey(deps, tenantId, deliveryId, known);
       return true;
     } catch (error) {
       logger.warn('status key of a delivery not filed before its queue message', {
