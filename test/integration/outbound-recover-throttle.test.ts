@@ -15,7 +15,7 @@ import type { DeliveryStarter } from '../../shared/outbound/starter';
 import { createSubscription } from '../../shared/outbound/subscriptions';
 import { SlotReservations } from '../../shared/outbound/throttle';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { isolatedOutboundDeps, recordingOutboundBus } from '../support/outbound-deps';
+import { busiestSecond, isolatedOutboundDeps, recordingOutboundBus } from '../support/outbound-deps';
 import { type Receiver, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -40,17 +40,6 @@ const noStart: DeliveryStarter = { start: async () => 'started' };
 
 function caller(): Principal {
   return { tenantId: `t-${randomBytes(5).toString('hex')}`, keyId: 'key1', scopes: ['admin'] };
-}
-
-/** The most arrivals in any half-open one-second window [t, t + 1 s) (t at each arrival: enough). */
-function busiestSecond(arrivals: number[]): number {
-  const sorted = [...arrivals].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (j < sorted.length && sorted[j]! < sorted[i]! + 1000) j++;
-    most = Math.max(most, j - i);
-  }
-  return most;
 }
 
 const receivers: Receiver[] = [];

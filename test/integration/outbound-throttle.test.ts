@@ -16,7 +16,7 @@ import { createSubscription, getSubscription } from '../../shared/outbound/subsc
 import { startWaitingDeliveries } from '../../shared/outbound/sweep';
 import { reserveRetrySlot, SlotReservations } from '../../shared/outbound/throttle';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { isolatedOutboundDeps } from '../support/outbound-deps';
+import { busiestSecond, isolatedOutboundDeps } from '../support/outbound-deps';
 import { type Receiver, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -32,17 +32,6 @@ const counters = new Counters(counterTables(account));
 
 function deps(): OutboundDeps {
   return isolatedOutboundDeps(account, suffix, counters, { throttle: new SlotReservations(account) });
-}
-
-/** The most arrivals in any half-open one-second window [t, t + 1 s) (t at each arrival: enough). */
-function busiestSecond(arrivals: number[]): number {
-  const sorted = [...arrivals].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (j < sorted.length && sorted[j]! < sorted[i]! + 1000) j++;
-    most = Math.max(most, j - i);
-  }
-  return most;
 }
 
 interface Queued {

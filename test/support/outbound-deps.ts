@@ -84,3 +84,14 @@ export function inMemoryInstances(): OrchestrationClient & { started: string[]; 
   };
   return client;
 }
+
+/** The most arrivals in any half-open one-second window [t, t + 1 s) (t at each arrival: enough). */
+export function busiestSecond(arrivals: number[]): number {
+  const sorted = [...arrivals].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (j < sorted.length && sorted[j]! < sorted[i]! + 1000) j++;
+    most = Math.max(most, j - i);
+  }
+  return most;
+}
