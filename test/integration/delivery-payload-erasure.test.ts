@@ -4,22 +4,19 @@ import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import { services } from '../../shared/app/services';
 import { installClock, ManualClock } from '../../shared/clock';
-import type { Settings } from '../../shared/config/settings';
-import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
-import { generateFernetKey } from '../../shared/crypto/fernet';
 import { createWebhook } from '../../shared/inbound/webhooks';
-import { networkPolicyFromSettings } from '../../shared/net/guard';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { runAutomaticAttempt, runManualAttempt } from '../../shared/outbound/attempt';
 import { getDelivery } from '../../shared/outbound/deliveries';
 import type { OutboundDeps } from '../../shared/outbound/deps';
 import { keyedDeliveryId, publishToSubscribers } from '../../shared/outbound/publish';
 import { createSubscription } from '../../shared/outbound/subscriptions';
-import { dayPartition, outboundTables } from '../../shared/outbound/tables';
+import { dayPartition } from '../../shared/outbound/tables';
 import type { ErasureDeps } from '../../shared/payload-erasure/payloads';
 import { erasePayloadOnRequest } from '../../shared/payload-erasure/payloads';
 import { erasePayloadsPastTenantWindows } from '../../shared/payload-erasure/retention';
 import { installLocalSettings } from '../support/local-settings';
+import { outboundDeps } from '../support/outbound-deps';
 import { ownYearStart } from '../support/own-year';
 import { receiveHarness } from '../support/receive-harness';
 import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
@@ -56,17 +53,7 @@ function ownClock(): ManualClock {
 }
 
 function outbound(): OutboundDeps {
-  const key = generateFernetKey();
-  return {
-    tables: outboundTables(account()),
-    audit: services().audit,
-    cipher: createCredentialCipher(async () => key),
-    policy: networkPolicyFromSettings({ HUB_ENVIRONMENT: 'development' } as Settings),
-    counters: new Counters(counterTables(account())),
-    tenantIsActive: async () => true,
-    disableAfterFailingMs: 5 * 24 * 3_600_000,
-    attemptTimeoutMs: 10_000,
-  };
+  return outboundDeps(account(), new Counters(counterTables(account())), { audit: services().audit });
 }
 
 /** A tenant with an inbound webhook (events posted through the receive path) and a subscriber. */

@@ -4,11 +4,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import { auditTable } from '../../shared/audit/audit-log';
 import { installClock, ManualClock } from '../../shared/clock';
 import type { Settings } from '../../shared/config/settings';
-import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
-import { generateFernetKey } from '../../shared/crypto/fernet';
 import { DomainError } from '../../shared/errors/domain-error';
 import { type DnsLookup, type NetworkPolicy, networkPolicyFromSettings } from '../../shared/net/guard';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
@@ -26,8 +23,8 @@ import {
   rotateSubscriptionSecret,
   updateSubscription,
 } from '../../shared/outbound/subscriptions';
-import { outboundTables } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
+import { outboundDeps } from '../support/outbound-deps';
 import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -37,23 +34,11 @@ import { answer, type Receiver, startReceiver } from '../support/webhook-receive
  * host's Durable engine (test/e2e/outbound-delivery.test.ts).
  */
 const account = storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
-const development = networkPolicyFromSettings({ HUB_ENVIRONMENT: 'development' } as Settings);
 const production = networkPolicyFromSettings({ HUB_ENVIRONMENT: 'production' } as Settings);
 const counters = new Counters(counterTables(account));
 
 function deps(overrides: Partial<OutboundDeps> = {}): OutboundDeps {
-  const key = generateFernetKey();
-  return {
-    tables: outboundTables(account),
-    audit: auditTable(account),
-    cipher: createCredentialCipher(async () => key),
-    policy: development,
-    counters,
-    tenantIsActive: async () => true,
-    disableAfterFailingMs: 5 * 24 * 3_600_000,
-    attemptTimeoutMs: 10_000,
-    ...overrides,
-  };
+  return outboundDeps(account, counters, overrides);
 }
 
 function caller(): Principal {

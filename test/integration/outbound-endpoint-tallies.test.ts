@@ -3,12 +3,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import { auditTable } from '../../shared/audit/audit-log';
 import { installClock, ManualClock } from '../../shared/clock';
-import type { Settings } from '../../shared/config/settings';
-import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
-import { generateFernetKey } from '../../shared/crypto/fernet';
-import { networkPolicyFromSettings } from '../../shared/net/guard';
 import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { runAutomaticAttempt } from '../../shared/outbound/attempt';
 import type { OutboundDeps } from '../../shared/outbound/deps';
@@ -16,8 +11,8 @@ import { applyEndpointOutcomes } from '../../shared/outbound/endpoint-health';
 import { EndpointTallies } from '../../shared/outbound/endpoint-tallies';
 import { publishToSubscribers } from '../../shared/outbound/publish';
 import { createSubscription, getSubscription } from '../../shared/outbound/subscriptions';
-import { outboundTables } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
+import { outboundDeps } from '../support/outbound-deps';
 import { answer, type Receiver, type ReceiverHandler, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -29,18 +24,7 @@ const account = storageAccountFromConnectionString(process.env.TEST_STORAGE_CONN
 const counters = new Counters(counterTables(account));
 
 function deps(tallies: EndpointTallies): OutboundDeps {
-  const key = generateFernetKey();
-  return {
-    tables: outboundTables(account),
-    audit: auditTable(account),
-    cipher: createCredentialCipher(async () => key),
-    policy: networkPolicyFromSettings({ HUB_ENVIRONMENT: 'development' } as Settings),
-    counters,
-    tenantIsActive: async () => true,
-    disableAfterFailingMs: 5 * 24 * 3_600_000,
-    attemptTimeoutMs: 10_000,
-    tallies,
-  };
+  return outboundDeps(account, counters, { tallies });
 }
 
 function caller(): Principal {

@@ -17,25 +17,18 @@ import type { StorageAccount } from '../../shared/storage/connection';
 import { TableRepository } from '../../shared/storage/table-repository';
 
 /**
- * Outbound deps on the suite's Azurite for one test file: the two cross-tenant tables (start
- * markers, retention days) get names of their own (`suffix`), so the sweeps and retention runs of
- * one file see only its own rows; a fresh credential key; loopback allowed (development policy).
- * `overrides` replaces what a file tests differently (a throttle, a longer disable streak).
+ * Outbound deps on the suite's Azurite: a fresh credential key, loopback allowed (development
+ * policy), a five-day disable streak and a 10 s attempt timeout. `overrides` replaces what a file
+ * tests differently (a throttle, a longer disable streak, batched tallies).
  */
-export function isolatedOutboundDeps(
+export function outboundDeps(
   account: StorageAccount,
-  suffix: string,
   counters: Counters,
   overrides: Partial<OutboundDeps> = {},
 ): OutboundDeps {
   const key = generateFernetKey();
   return {
-    tables: {
-      ...outboundTables(account),
-      starts: new TableRepository(account, `deliverystarts${suffix}`, startMarkerSchema),
-      days: new TableRepository(account, `deliverydays${suffix}`, retentionRowSchema),
-      releases: new TableRepository(account, `outboundreleases${suffix}`, releaseIndexSchema),
-    },
+    tables: overrides.tables ?? outboundTables(account),
     audit: auditTable(account),
     cipher: createCredentialCipher(async () => key),
     policy: networkPolicyFromSettings({ HUB_ENVIRONMENT: 'development' } as Settings),
@@ -45,6 +38,28 @@ export function isolatedOutboundDeps(
     attemptTimeoutMs: 10_000,
     ...overrides,
   };
+}
+
+/**
+ * outboundDeps for one test file whose sweeps or retention runs walk the cross-tenant tables
+ * (start markers, retention days, running releases): those get names of their own (`suffix`), so
+ * the file sees only its own rows.
+ */
+export function isolatedOutboundDeps(
+  account: StorageAccount,
+  suffix: string,
+  counters: Counters,
+  overrides: Partial<OutboundDeps> = {},
+): OutboundDeps {
+  return outboundDeps(account, counters, {
+    tables: {
+      ...outboundTables(account),
+      starts: new TableRepository(account, `deliverystarts${suffix}`, startMarkerSchema),
+      days: new TableRepository(account, `deliverydays${suffix}`, retentionRowSchema),
+      releases: new TableRepository(account, `outboundreleases${suffix}`, releaseIndexSchema),
+    },
+    ...overrides,
+  });
 }
 
 /**
