@@ -178,7 +178,7 @@ export function inlineFirstAttemptStarter(deps: OutboundDeps, bus: BusSender): D
     attemptsInline: (tenantId, subscriptionId) => answersPromptly(deps, tenantId, subscriptionId),
     async start(tenantId, deliveryId, eventId, stored) {
       const body = firstAttemptMessageOf(tenantId, deliveryId, eventId, stored);
-      if (body.v !== 2 || !body.delivery.unfiled) {
+      if (!stored || body.v !== 2 || !body.delivery.unfiled) {
         await sendFirstAttempt(bus, body);
         return 'started';
       }
@@ -208,7 +208,7 @@ export function inlineFirstAttemptStarter(deps: OutboundDeps, bus: BusSender): D
           ...errorFields(error),
         });
       }
-      const filed = stored ? await file(tenantId, deliveryId, stored) : true;
+      const filed = await file(tenantId, deliveryId, stored);
       crashPoint(FIRST_ATTEMPT_CRASH_INLINE_BEFORE_FALLBACK);
       try {
         await sendFirstAttempt(bus, ids, '-inline');
