@@ -1,11 +1,10 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import { services } from '../../shared/app/services';
-import { installClock, ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../shared/clock';
 import { createWebhook } from '../../shared/inbound/webhooks';
-import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { runAutomaticAttempt, runManualAttempt } from '../../shared/outbound/attempt';
 import { getDelivery } from '../../shared/outbound/deliveries';
 import type { OutboundDeps } from '../../shared/outbound/deps';
@@ -16,10 +15,10 @@ import type { ErasureDeps } from '../../shared/payload-erasure/payloads';
 import { erasePayloadOnRequest } from '../../shared/payload-erasure/payloads';
 import { erasePayloadsPastTenantWindows } from '../../shared/payload-erasure/retention';
 import { installLocalSettings } from '../support/local-settings';
-import { outboundDeps } from '../support/outbound-deps';
+import { outboundDeps, outboundFileHooks } from '../support/outbound-deps';
 import { ownYearStart } from '../support/own-year';
 import { receiveHarness } from '../support/receive-harness';
-import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
+import { answer, startReceiver } from '../support/webhook-receiver';
 
 /**
  * Delivery payloads under erasure and the tenant's payload window, on the suite's Azurite
@@ -33,22 +32,13 @@ import { answer, type Receiver, startReceiver } from '../support/webhook-receive
 const DAY = 86_400_000;
 const account = () => services().account;
 const ticket = { ticketId: 'T-7', title: 'Backup failed', priority: 'high' };
-const receivers: Receiver[] = [];
-let restoreClock: (() => void) | undefined;
+const { receivers, useClock } = outboundFileHooks();
 
 beforeAll(() => installLocalSettings());
-afterEach(() => {
-  restoreClock?.();
-  restoreClock = undefined;
-});
-afterAll(async () => {
-  await closeGuardedAgents();
-  for (const r of receivers) await r.close();
-});
 
 function ownClock(): ManualClock {
   const clock = new ManualClock(ownYearStart('delivery-payload-erasure'));
-  restoreClock = installClock(clock);
+  useClock(clock);
   return clock;
 }
 

@@ -1,14 +1,13 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import { installClock, ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../shared/clock';
 import type { Settings } from '../../shared/config/settings';
 import { DomainError } from '../../shared/errors/domain-error';
 import { type DnsLookup, type NetworkPolicy, networkPolicyFromSettings } from '../../shared/net/guard';
-import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { createSubscriptionBody } from '../../shared/outbound/api-schemas';
 import { recordNextAttempt, runAutomaticAttempt, runManualAttempt } from '../../shared/outbound/attempt';
 import { retryFailedDeliveries } from '../../shared/outbound/bulk-retry';
@@ -24,7 +23,7 @@ import {
   updateSubscription,
 } from '../../shared/outbound/subscriptions';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { outboundDeps } from '../support/outbound-deps';
+import { outboundDeps, outboundFileHooks } from '../support/outbound-deps';
 import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -57,21 +56,12 @@ function recordingStarter(): DeliveryStarter & { started: string[] } {
   };
 }
 
-const receivers: Receiver[] = [];
+const { receivers, useClock } = outboundFileHooks();
 async function receiver(...args: Parameters<typeof startReceiver>): Promise<Receiver> {
   const r = await startReceiver(...args);
   receivers.push(r);
   return r;
 }
-let restoreClock: (() => void) | undefined;
-afterEach(() => {
-  restoreClock?.();
-  restoreClock = undefined;
-});
-afterAll(async () => {
-  await closeGuardedAgents();
-  for (const r of receivers) await r.close();
-});
 
 const ticket = { ticketId: 'T-1', title: 'Backup failed', priority: 'high' };
 
@@ -396,7 +386,7 @@ describe('publish and attempts', () => {
 describe('endpoint health', () => {
   it('tracks success rate and streaks; no success for 5 days disables the subscription with the reason', async () => {
     const clock = new ManualClock(Date.now());
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     const who = caller();
     const r = await receiver(answer(200));

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import { installClock, ManualClock } from '../../shared/clock';
-import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
+import { ManualClock } from '../../shared/clock';
 import { runAutomaticAttempt } from '../../shared/outbound/attempt';
 import type { OutboundDeps } from '../../shared/outbound/deps';
 import { applyEndpointOutcomes } from '../../shared/outbound/endpoint-health';
@@ -12,7 +11,7 @@ import { EndpointTallies } from '../../shared/outbound/endpoint-tallies';
 import { publishToSubscribers } from '../../shared/outbound/publish';
 import { createSubscription, getSubscription } from '../../shared/outbound/subscriptions';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { outboundDeps } from '../support/outbound-deps';
+import { outboundDeps, outboundFileHooks } from '../support/outbound-deps';
 import { answer, type Receiver, type ReceiverHandler, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -31,21 +30,12 @@ function caller(): Principal {
   return { tenantId: `t-${randomBytes(5).toString('hex')}`, keyId: 'key1', scopes: ['admin'] };
 }
 
-const receivers: Receiver[] = [];
+const { receivers, useClock } = outboundFileHooks();
 async function receiver(handler: ReceiverHandler): Promise<Receiver> {
   const r = await startReceiver(handler);
   receivers.push(r);
   return r;
 }
-let restoreClock: (() => void) | undefined;
-afterEach(() => {
-  restoreClock?.();
-  restoreClock = undefined;
-});
-afterAll(async () => {
-  await closeGuardedAgents();
-  for (const r of receivers) await r.close();
-});
 
 const ticket = { ticketId: 'T-1', title: 'Backup failed', priority: 'high' };
 
@@ -68,7 +58,7 @@ async function publishOne(d: OutboundDeps, who: Principal): Promise<string> {
 describe('batched counters and endpoint health', () => {
   it('the same success rate, streak and disable as one write per attempt, written when the last attempt ends', async () => {
     const clock = new ManualClock(Date.now());
-    restoreClock = installClock(clock);
+    useClock(clock);
     const tallies = new EndpointTallies();
     const d = deps(tallies);
     const who = caller();

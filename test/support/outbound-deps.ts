@@ -1,10 +1,13 @@
+import { afterAll, afterEach } from 'vitest';
 import type { Counters } from '../../shared/analytics/counters';
 import { auditTable } from '../../shared/audit/audit-log';
 import type { BusSender, SendOptions } from '../../shared/bus/port';
+import { type Clock, installClock } from '../../shared/clock';
 import type { Settings } from '../../shared/config/settings';
 import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
 import { generateFernetKey } from '../../shared/crypto/fernet';
 import { networkPolicyFromSettings } from '../../shared/net/guard';
+import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import type { OutboundDeps } from '../../shared/outbound/deps';
 import type { OrchestrationClient } from '../../shared/outbound/starter';
 import {
@@ -15,6 +18,7 @@ import {
 } from '../../shared/outbound/tables';
 import type { StorageAccount } from '../../shared/storage/connection';
 import { TableRepository } from '../../shared/storage/table-repository';
+import type { Receiver } from './webhook-receiver';
 
 /**
  * Outbound deps on the suite's Azurite: a fresh credential key, loopback allowed (development
@@ -109,4 +113,28 @@ export function busiestSecond(arrivals: number[]): number {
     most = Math.max(most, j - i);
   }
   return most;
+}
+
+/**
+ * What an outbound test file starts and must put back, registered once for the file: the
+ * receivers it pushes to `receivers` are closed after the file (with the guarded agents), and a
+ * clock a test installs through `useClock` is put back after that test.
+ */
+export function outboundFileHooks(): { receivers: Receiver[]; useClock(clock: Clock): void } {
+  const receivers: Receiver[] = [];
+  let restoreClock: (() => void) | undefined;
+  afterEach(() => {
+    restoreClock?.();
+    restoreClock = undefined;
+  });
+  afterAll(async () => {
+    await closeGuardedAgents();
+    for (const r of receivers) await r.close();
+  });
+  return {
+    receivers,
+    useClock(clock) {
+      restoreClock = installClock(clock);
+    },
+  };
 }
