@@ -39,11 +39,6 @@ function deps(): OutboundDeps {
   return isolatedOutboundDeps(account, suffix, counters);
 }
 
-/**
- * The part of the Durable client the starter uses, over an in-memory instance table: `getStatus`
- * answers 404 for an unknown instance as the client does, `startNew` refuses a duplicate id.
- */
-
 function caller(): Principal {
   return { tenantId: `t-${randomBytes(5).toString('hex')}`, keyId: 'key1', scopes: ['admin'] };
 }
