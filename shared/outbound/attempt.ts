@@ -274,14 +274,20 @@ export interface AutomaticAttemptInput {
   k: number;
 }
 
+/** `known`: the row the attempt has just read (written against its ETag, read again if it moved). */
 async function stop(
   deps: OutboundDeps,
   input: AutomaticAttemptInput,
+  known: Stored<DeliveryRecord>,
   status: 'skipped' | 'failed',
   reason: string,
 ): Promise<AutomaticOutcome> {
-  await changeDelivery(deps, input.tenantId, input.deliveryId, (current) =>
-    current.status === 'succeeded' ? undefined : { ...current, status, statusReason: reason },
+  await changeDelivery(
+    deps,
+    input.tenantId,
+    input.deliveryId,
+    (current) => (current.status === 'succeeded' ? undefined : { ...current, status, statusReason: reason }),
+    known,
   );
   return { kind: 'stopped', reason };
 }
@@ -291,12 +297,22 @@ async function stop(
  * ones (status `held`, nothing sent) and the resume releases it in its turn (pause.ts). A delivery
  * already in its retry schedule is not held: its orchestration keeps the schedule.
  */
-async function hold(deps: OutboundDeps, input: AutomaticAttemptInput): Promise<AutomaticOutcome> {
+async function hold(
+  deps: OutboundDeps,
+  input: AutomaticAttemptInput,
+  known: Stored<DeliveryRecord>,
+): Promise<AutomaticOutcome> {
   let heldNow = false;
-  const held = await changeDelivery(deps, input.tenantId, input.deliveryId, (current) => {
-    heldNow = current.status === 'pending' && current.automaticAttempts === 0 && !current.inFlight;
-    return heldNow ? { ...current, status: 'held', statusReason: HELD_REASON } : undefined;
-  });
+  const held = await changeDelivery(
+    deps,
+    input.tenantId,
+    input.deliveryId,
+    (current) => {
+      heldNow = current.status === 'pending' && current.automaticAttempts === 0 && !current.inFlight;
+      return heldNow ? { ...current, status: 'held', statusReason: HELD_REASON } : undefined;
+    },
+    known,
+  );
   if (heldNow && held) await countControl(deps, input.tenantId, held.value.subscriptionId, 'held');
   return { kind: 'stopped', reason: HELD_REASON };
 }
@@ -326,20 +342,21 @@ export async function runAutomaticAttempt(
   // Held deliveries wait for the resume, which moves each to `pending` before its first attempt.
   if (current.value.status === 'held') return { kind: 'stopped', reason: HELD_REASON };
   const sub = known ? known.subscription : await deps.tables.subscriptions.get(tenantId, current.value.subscriptionId);
-  if (!sub) return stop(deps, input, 'failed', 'the subscription was deleted');
+  if (!sub) return stop(deps, input, current, 'failed', 'the subscription was deleted');
   if (!sub.value.enabled) {
     return stop(
       deps,
       input,
+      current,
       'skipped',
       `the subscription is disabled: ${sub.value.disabledReason ?? 'no reason given'}`,
     );
   }
-  if (sub.value.paused && k === 1 && current.value.automaticAttempts === 0) return hold(deps, input);
-  if (!(await deps.tenantIsActive(tenantId))) return stop(deps, input, 'skipped', 'the tenant is disabled');
-  if (current.value.payloadErasedAt) return stop(deps, input, 'failed', 'the payload was erased');
+  if (sub.value.paused && k === 1 && current.value.automaticAttempts === 0) return hold(deps, input, current);
+  if (!(await deps.tenantIsActive(tenantId))) return stop(deps, input, current, 'skipped', 'the tenant is disabled');
+  if (current.value.payloadErasedAt) return stop(deps, input, current, 'failed', 'the payload was erased');
   const event = await loadEventBody(deps, tenantId, current.value);
-  if (!event) return stop(deps, input, 'failed', 'the event no longer exists');
+  if (!event) return stop(deps, input, current, 'failed', 'the event no longer exists');
 
   let lease: Awaited<ReturnType<typeof acquire>> = 'busy';
   // A manual attempt may hold the lease; it ends within one attempt timeout (or its lease expires).

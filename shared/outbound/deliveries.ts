@@ -196,6 +196,19 @@ export async function changeDelivery(
 }
 
 /**
+ * Files the status key of a row inserted unfiled (DeliveryRecord `unfiled`): a change that changes
+ * nothing else, which changeDelivery files with it. A filed row is left as it is.
+ */
+export function fileStatusKey(
+  deps: OutboundDeps,
+  tenantId: string,
+  id: string,
+  known?: Stored<DeliveryRecord>,
+): Promise<Stored<DeliveryRecord> | undefined> {
+  return changeDelivery(deps, tenantId, id, (d) => (d.unfiled ? { ...d } : undefined), known);
+}
+
+/**
  * The status index rows a change from `from` to `to` writes in its transaction: the new status's
  * key (none for `succeeded`, which is not indexed) and the removal of the old one's (`dropOld`
  * off once a round found it missing). A row that had no key yet (`filed` false, DeliveryRecord

@@ -14,7 +14,7 @@ import {
   succeeded,
   withAutomaticOutcome,
 } from './attempt';
-import { changeDelivery, readDelivery, statusKeyMoves } from './deliveries';
+import { changeDelivery, fileStatusKey, readDelivery, statusKeyMoves } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { type DeliveryStarter, type StoredDelivery, UnstartedDeliveriesError } from './starter';
 import {
@@ -121,19 +121,6 @@ export const FIRST_ATTEMPT_CRASH_INLINE_BEFORE_FALLBACK = 'outbound.first-attemp
 export const FIRST_ATTEMPT_CRASH_INLINE_BEFORE_HANDOFF = 'outbound.first-attempt.inline.before-handoff';
 
 /**
- * A starter for publishers that run inside an invocation which lasts until they return (the
- * pipeline's stage, docs/outbound.md "The first attempt in the publishing process"): attempt 1 runs
- * here, right after the rows' transaction, exactly as the queue worker runs a message's first
- * delivery — no queue send, receive or delete. The queue stays the way out of every other case:
- * - a row publish did not just insert (a repeated keyed publication): the ids-only message;
- * - a throttled attempt: put back on the queue, delayed, as the worker does;
- * - a `retry` outcome: this process has no durable client, so an ids-only message asks the worker
- *   to start the schedule (it finds attempt 1 recorded and replays it; nothing is sent twice);
- * - anything thrown: an ids-only message, so the worker reads the row and carries on from it.
- * A crash anywhere leaves the row `pending` or `retrying` as the queue path does, which the
- * redelivered stage message (its keyed publication finds the row) or the start sweep takes up.
- */
-/**
  * Whether an inline first attempt may hold the publishing invocation: only for an endpoint whose
  * last attempt succeeded and that asked for no slowdown. A failing or hanging receiver would hold
  * a pipeline handler for up to the attempt timeout per event, so its deliveries take the queue
@@ -147,6 +134,19 @@ async function answersPromptly(deps: OutboundDeps, tenantId: string, subscriptio
   return health.slowUntil === undefined || Date.parse(health.slowUntil) <= nowMs();
 }
 
+/**
+ * A starter for publishers that run inside an invocation which lasts until they return (the
+ * pipeline's stage, docs/outbound.md "The first attempt in the publishing process"): attempt 1 runs
+ * here, right after the rows' transaction, exactly as the queue worker runs a message's first
+ * delivery — no queue send, receive or delete. The queue stays the way out of every other case:
+ * - a row publish did not just insert (a repeated keyed publication): the ids-only message;
+ * - a throttled attempt: put back on the queue, delayed, as the worker does;
+ * - a `retry` outcome: this process has no durable client, so an ids-only message asks the worker
+ *   to start the schedule (it finds attempt 1 recorded and replays it; nothing is sent twice);
+ * - anything thrown: an ids-only message, so the worker reads the row and carries on from it.
+ * A crash anywhere leaves the row `pending` or `retrying` as the queue path does, which the
+ * redelivered stage message (its keyed publication finds the row) or the start sweep takes up.
+ */
 export function inlineFirstAttemptStarter(deps: OutboundDeps, bus: BusSender): DeliveryStarter {
   /**
    * The row's status key, before the delivery is left to the queue (a message may be lost; the
@@ -161,7 +161,7 @@ export function inlineFirstAttemptStarter(deps: OutboundDeps, bus: BusSender): D
       value: stored.delivery,
     };
     try {
-      await changeDelivery(deps, tenantId, deliveryId, (d) => (d.unfiled ? { ...d } : undefined), known);
+      await fileStatusKey(deps, tenantId, deliveryId, known);
       return true;
     } catch (error) {
       logger.warn('status key of a delivery not filed before its queue message', {
@@ -178,7 +178,7 @@ export function inlineFirstAttemptStarter(deps: OutboundDeps, bus: BusSender): D
     attemptsInline: (tenantId, subscriptionId) => answersPromptly(deps, tenantId, subscriptionId),
     async start(tenantId, deliveryId, eventId, stored) {
       const body = firstAttemptMessageOf(tenantId, deliveryId, eventId, stored);
-      if (body.v !== 2 || !body.delivery.unfiled) {
+      if (!stored || body.v !== 2 || !body.delivery.unfiled) {
         await sendFirstAttempt(bus, body);
         return 'started';
       }
@@ -208,7 +208,7 @@ export function inlineFirstAttemptStarter(deps: OutboundDeps, bus: BusSender): D
           ...errorFields(error),
         });
       }
-      const filed = stored ? await file(tenantId, deliveryId, stored) : true;
+      const filed = await file(tenantId, deliveryId, stored);
       crashPoint(FIRST_ATTEMPT_CRASH_INLINE_BEFORE_FALLBACK);
       try {
         await sendFirstAttempt(bus, ids, '-inline');

@@ -34,7 +34,6 @@ export const nextAttemptInputSchema = deliveryInputSchema.extend({ nextAttemptAt
 export type NextAttemptInput = z.infer<typeof nextAttemptInputSchema>;
 
 export const sendSlotInputSchema = attemptInputSchema;
-export type SendSlotInput = AttemptInput;
 /** The slot to wait for, or null to send at once (no limit, or the slot is now). */
 export const sendSlotSchema = z.strictObject({ at: z.iso.datetime() }).nullable();
 export type SendSlot = z.infer<typeof sendSlotSchema>;

@@ -7,6 +7,7 @@ import { ResourceNotFoundError } from '../errors/domain-error';
 import { crashPoint } from '../faults/crash-points';
 import { errorFields, logger } from '../observability/logger';
 import { newestFirstId, tenantPartition, timeBucket, timeBucketsBetween } from '../storage/keys';
+import type { Stored } from '../storage/table-repository';
 import { runAutomaticAttempt } from './attempt';
 import { changeDelivery, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
@@ -236,11 +237,11 @@ async function oldestHeld(
   subscriptionId: string,
   fromDay: string,
   limit: number,
-): Promise<{ items: { id: string; record: DeliveryRecord }[]; day: string }> {
+): Promise<{ items: Stored<DeliveryRecord>[]; day: string }> {
   const days = timeBucketsBetween(0, nowMs(), 'day')
     .filter((d) => d >= fromDay)
     .reverse();
-  const items: { id: string; record: DeliveryRecord }[] = [];
+  const items: Stored<DeliveryRecord>[] = [];
   const prefix = deliveryKeyPrefix('status', 'held');
   for (const day of days) {
     const ids: string[] = [];
@@ -250,7 +251,7 @@ async function oldestHeld(
     for (const id of ids) {
       const stored = await readDelivery(deps, tenantId, id);
       if (stored?.value.status !== 'held' || stored.value.subscriptionId !== subscriptionId) continue;
-      items.push({ id, record: stored.value });
+      items.push(stored);
       if (items.length >= limit) return { items, day };
     }
   }
@@ -292,7 +293,8 @@ export async function releaseHeld(
   // The slot reserved before the last wait (throttle.ts) belongs to the first delivery of this turn.
   let slot: string | undefined = parsed.data.slotAt;
   const { items, day } = await oldestHeld(deps, tenantId, subscriptionId, progress.day, RELEASE_BATCH);
-  for (const { id, record } of items) {
+  for (const held of items) {
+    const id = held.rowKey;
     const sub = await deps.tables.subscriptions.get(tenantId, subscriptionId);
     // Resuming (or, for a release started before `resuming` existed, active); the re-check only once active.
     const goesOn = sub?.value.enabled && (recheck ? !sub.value.paused : !sub.value.paused || sub.value.resuming);
@@ -311,14 +313,21 @@ export async function releaseHeld(
       await sendRelease(bus, { ...parsed.data, slotAt }, progress.released, wait);
       return complete;
     }
-    const marker = { partition: startMarkerPartition(record.eventId), row: startMarkerRowKey(tenantId, id) };
+    const marker = { partition: startMarkerPartition(held.value.eventId), row: startMarkerRowKey(tenantId, id) };
     await deps.tables.starts.upsert(marker.partition, marker.row, { tenantId, deliveryId: id });
-    const moved = await changeDelivery(deps, tenantId, id, (d) => {
-      if (d.status !== 'held') return undefined;
-      const next: DeliveryRecord = { ...d, status: 'pending' };
-      delete next.statusReason;
-      return next;
-    });
+    // Against the row as the walk read it (one changed since loses the ETag race and is read again).
+    const moved = await changeDelivery(
+      deps,
+      tenantId,
+      id,
+      (d) => {
+        if (d.status !== 'held') return undefined;
+        const next: DeliveryRecord = { ...d, status: 'pending' };
+        delete next.statusReason;
+        return next;
+      },
+      held,
+    );
     if (moved?.value.status === 'pending') {
       // Sent as released: `paused` is still set while resuming, which would hold it again.
       const releasing = { ...sub, value: { ...sub.value, paused: false } };

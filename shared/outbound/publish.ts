@@ -9,7 +9,7 @@ import type { Stored } from '../storage/table-repository';
 import { MAX_TRANSACTION_OPERATIONS } from '../storage/table-repository';
 import { deliveryBody } from './attempt';
 import { countControl } from './control-counts';
-import { changeDelivery, DELIVERY_ROWS, HELD_REASON, insertDeliveries, readDelivery } from './deliveries';
+import { DELIVERY_ROWS, fileStatusKey, HELD_REASON, insertDeliveries, readDelivery } from './deliveries';
 import type { OutboundDeps } from './deps';
 import { type EventType, patternMatches, validateEventData } from './event-types';
 import { noteTenantDay } from './retention';
@@ -311,7 +311,7 @@ async function fileOrphans(
     filter: odata`eventId eq ${eventId}`,
   })) {
     if (listed.has(row.rowKey) || !row.value.unfiled) continue;
-    const changed = await changeDelivery(deps, tenantId, row.rowKey, (d) => (d.unfiled ? { ...d } : undefined), row);
+    const changed = await fileStatusKey(deps, tenantId, row.rowKey, row);
     if (changed) filed.push(changed);
   }
   return filed;
@@ -326,9 +326,8 @@ async function storeOne(deps: OutboundDeps, tenantId: string, p: Planned): Promi
   }
   // `existed`: an earlier run of the same key (or a concurrent one) wrote the same rows. One still
   // unfiled was left by a run that died during its attempt: its status key is filed before the
-  // starter hands it to a queue (changeDelivery files it with any change).
+  // starter hands it to a queue.
   let existing = await readDelivery(deps, tenantId, p.id);
-  if (existing?.value.unfiled)
-    existing = await changeDelivery(deps, tenantId, p.id, (d) => (d.unfiled ? { ...d } : undefined), existing);
+  if (existing?.value.unfiled) existing = await fileStatusKey(deps, tenantId, p.id, existing);
   return { ...p, record: existing?.value ?? { ...p.record, status: 'succeeded' }, etag: undefined };
 }

@@ -139,10 +139,15 @@ async function consider(
     } else {
       result.settled++;
     }
-    // Started or found started: later runs leave it to its orchestration.
+    // Started or found started: later runs leave it to its orchestration. Written against the row
+    // read above (a start that has changed it meanwhile loses the ETag race and it is read again).
     if (waiting) {
-      await changeDelivery(deps, tenantId, deliveryId, (current) =>
-        current.orchestrated ? undefined : { ...current, orchestrated: true },
+      await changeDelivery(
+        deps,
+        tenantId,
+        deliveryId,
+        (current) => (current.orchestrated ? undefined : { ...current, orchestrated: true }),
+        delivery,
       );
     }
     return 'done';

@@ -388,11 +388,6 @@ export function retentionPartition(day: string, shard: number): string {
   return `${day}|${shard}`;
 }
 
-/** The retention partition of an event id (and of its deliveries' rows): its day, its shard. */
-export function retentionPartitionOf(id: string): string {
-  return retentionPartition(dayOf(id), shardOf(id, HOUSEKEEPING_SHARDS));
-}
-
 export function retentionRowKey(tenantId: string, kind: 'd' | 'e' | 't', id: string): string {
   return tenantPartition(tenantId, kind, id);
 }

@@ -17,20 +17,25 @@ afterAll(async () => {
   for (const r of receivers) await r.close();
 });
 
+/** A host of its own, a receiver answering 200 and a subscription of it to `ticket.*`. */
+async function hostWithSubscription(fields: Record<string, unknown> = {}) {
+  const env = sharedAzuriteEnv();
+  const key = env.BOOTSTRAP_API_KEY!;
+  const host = await startHostProcess(env);
+  hosts.push(host);
+  const r = await startReceiver(answer(200, {}, 'ok'));
+  receivers.push(r);
+  const created = await call(host.baseUrl, 'POST', '/api/v1/subscriptions', {
+    key,
+    body: { url: r.url, eventTypes: ['ticket.*'], ...fields },
+  });
+  return { key, host, r, created, id: String(created.json.id) };
+}
+
 describe('a paused subscription on the local host', () => {
   it('holds what is published while paused and sends it in order after the resume', async () => {
-    const env = sharedAzuriteEnv();
-    const key = env.BOOTSTRAP_API_KEY!;
-    const host = await startHostProcess(env);
-    hosts.push(host);
-    const r = await startReceiver(answer(200, {}, 'ok'));
-    receivers.push(r);
-    const created = await call(host.baseUrl, 'POST', '/api/v1/subscriptions', {
-      key,
-      body: { url: r.url, eventTypes: ['ticket.*'] },
-    });
+    const { key, host, r, created, id } = await hostWithSubscription();
     expect(created.status).toBe(201);
-    const id = String(created.json.id);
     const paused = await call(host.baseUrl, 'POST', `/api/v1/subscriptions/${id}/pause`, { key });
     expect(paused.status).toBe(200);
     expect(paused.json).toMatchObject({ paused: true, release: null });
@@ -69,17 +74,7 @@ describe('a paused subscription on the local host', () => {
   });
 
   it('what is published right after the resume reaches the receiver only after every held one, in order', async () => {
-    const env = sharedAzuriteEnv();
-    const key = env.BOOTSTRAP_API_KEY!;
-    const host = await startHostProcess(env);
-    hosts.push(host);
-    const r = await startReceiver(answer(200, {}, 'ok'));
-    receivers.push(r);
-    const created = await call(host.baseUrl, 'POST', '/api/v1/subscriptions', {
-      key,
-      body: { url: r.url, eventTypes: ['ticket.*'] },
-    });
-    const id = String(created.json.id);
+    const { key, host, r, id } = await hostWithSubscription();
     expect((await call(host.baseUrl, 'POST', `/api/v1/subscriptions/${id}/pause`, { key })).status).toBe(200);
     const publish = async (i: number) => {
       const published = await call(host.baseUrl, 'POST', '/api/v1/events/publish', {
@@ -109,19 +104,9 @@ describe('a paused subscription on the local host', () => {
   });
 
   it('recover and the rate limit over HTTP: bad input answers problem+json and changes nothing', async () => {
-    const env = sharedAzuriteEnv();
-    const key = env.BOOTSTRAP_API_KEY!;
-    const host = await startHostProcess(env);
-    hosts.push(host);
-    const r = await startReceiver(answer(200, {}, 'ok'));
-    receivers.push(r);
-    const created = await call(host.baseUrl, 'POST', '/api/v1/subscriptions', {
-      key,
-      body: { url: r.url, eventTypes: ['ticket.*'], rateLimitPerSecond: 5 },
-    });
+    const { key, host, created, id } = await hostWithSubscription({ rateLimitPerSecond: 5 });
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ rateLimitPerSecond: 5, slowUntil: null });
-    const id = String(created.json.id);
     const patch = (body: unknown) => call(host.baseUrl, 'PATCH', `/api/v1/subscriptions/${id}`, { key, body });
     expect((await patch({ rateLimitPerSecond: 0 })).json.code).toBe('validation_failed');
     expect((await patch({ rateLimitPerSecond: null })).json).toMatchObject({ rateLimitPerSecond: null });

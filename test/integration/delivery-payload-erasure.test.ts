@@ -1,28 +1,24 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import { services } from '../../shared/app/services';
-import { installClock, ManualClock } from '../../shared/clock';
-import type { Settings } from '../../shared/config/settings';
-import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
-import { generateFernetKey } from '../../shared/crypto/fernet';
+import { ManualClock } from '../../shared/clock';
 import { createWebhook } from '../../shared/inbound/webhooks';
-import { networkPolicyFromSettings } from '../../shared/net/guard';
-import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { runAutomaticAttempt, runManualAttempt } from '../../shared/outbound/attempt';
 import { getDelivery } from '../../shared/outbound/deliveries';
 import type { OutboundDeps } from '../../shared/outbound/deps';
 import { keyedDeliveryId, publishToSubscribers } from '../../shared/outbound/publish';
 import { createSubscription } from '../../shared/outbound/subscriptions';
-import { dayPartition, outboundTables } from '../../shared/outbound/tables';
+import { dayPartition } from '../../shared/outbound/tables';
 import type { ErasureDeps } from '../../shared/payload-erasure/payloads';
 import { erasePayloadOnRequest } from '../../shared/payload-erasure/payloads';
 import { erasePayloadsPastTenantWindows } from '../../shared/payload-erasure/retention';
 import { installLocalSettings } from '../support/local-settings';
+import { outboundDeps, outboundFileHooks } from '../support/outbound-deps';
 import { ownYearStart } from '../support/own-year';
 import { receiveHarness } from '../support/receive-harness';
-import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
+import { answer, startReceiver } from '../support/webhook-receiver';
 
 /**
  * Delivery payloads under erasure and the tenant's payload window, on the suite's Azurite
@@ -36,37 +32,18 @@ import { answer, type Receiver, startReceiver } from '../support/webhook-receive
 const DAY = 86_400_000;
 const account = () => services().account;
 const ticket = { ticketId: 'T-7', title: 'Backup failed', priority: 'high' };
-const receivers: Receiver[] = [];
-let restoreClock: (() => void) | undefined;
+const { receivers, useClock } = outboundFileHooks();
 
 beforeAll(() => installLocalSettings());
-afterEach(() => {
-  restoreClock?.();
-  restoreClock = undefined;
-});
-afterAll(async () => {
-  await closeGuardedAgents();
-  for (const r of receivers) await r.close();
-});
 
 function ownClock(): ManualClock {
   const clock = new ManualClock(ownYearStart('delivery-payload-erasure'));
-  restoreClock = installClock(clock);
+  useClock(clock);
   return clock;
 }
 
 function outbound(): OutboundDeps {
-  const key = generateFernetKey();
-  return {
-    tables: outboundTables(account()),
-    audit: services().audit,
-    cipher: createCredentialCipher(async () => key),
-    policy: networkPolicyFromSettings({ HUB_ENVIRONMENT: 'development' } as Settings),
-    counters: new Counters(counterTables(account())),
-    tenantIsActive: async () => true,
-    disableAfterFailingMs: 5 * 24 * 3_600_000,
-    attemptTimeoutMs: 10_000,
-  };
+  return outboundDeps(account(), new Counters(counterTables(account())), { audit: services().audit });
 }
 
 /** A tenant with an inbound webhook (events posted through the receive path) and a subscriber. */

@@ -2,12 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
-import { auditTable } from '../../shared/audit/audit-log';
 import { installClock, ManualClock } from '../../shared/clock';
-import type { Settings } from '../../shared/config/settings';
-import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
-import { generateFernetKey } from '../../shared/crypto/fernet';
-import { networkPolicyFromSettings } from '../../shared/net/guard';
 import { changeDelivery, insertDelivery, listDeliveries } from '../../shared/outbound/deliveries';
 import type { OutboundDeps } from '../../shared/outbound/deps';
 import {
@@ -17,10 +12,10 @@ import {
   dayPartition,
   deliveryKeyRowKey,
   indexPartition,
-  outboundTables,
 } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { newestFirstId } from '../../shared/storage/keys';
+import { outboundDeps } from '../support/outbound-deps';
 
 /**
  * The delivery index beside the delivery (shared/outbound/deliveries.ts): the row and its index
@@ -31,17 +26,7 @@ const account = storageAccountFromConnectionString(process.env.TEST_STORAGE_CONN
 const counters = new Counters(counterTables(account));
 
 function deps(): OutboundDeps {
-  const key = generateFernetKey();
-  return {
-    tables: outboundTables(account),
-    audit: auditTable(account),
-    cipher: createCredentialCipher(async () => key),
-    policy: networkPolicyFromSettings({ HUB_ENVIRONMENT: 'development' } as Settings),
-    counters,
-    tenantIsActive: async () => true,
-    disableAfterFailingMs: 5 * 24 * 3_600_000,
-    attemptTimeoutMs: 10_000,
-  };
+  return outboundDeps(account, counters);
 }
 
 let restoreClock: (() => void) | undefined;

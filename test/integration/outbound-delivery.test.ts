@@ -1,17 +1,13 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import { auditTable } from '../../shared/audit/audit-log';
-import { installClock, ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../shared/clock';
 import type { Settings } from '../../shared/config/settings';
-import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
-import { generateFernetKey } from '../../shared/crypto/fernet';
 import { DomainError } from '../../shared/errors/domain-error';
 import { type DnsLookup, type NetworkPolicy, networkPolicyFromSettings } from '../../shared/net/guard';
-import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { createSubscriptionBody } from '../../shared/outbound/api-schemas';
 import { recordNextAttempt, runAutomaticAttempt, runManualAttempt } from '../../shared/outbound/attempt';
 import { retryFailedDeliveries } from '../../shared/outbound/bulk-retry';
@@ -26,8 +22,8 @@ import {
   rotateSubscriptionSecret,
   updateSubscription,
 } from '../../shared/outbound/subscriptions';
-import { outboundTables } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
+import { outboundDeps, outboundFileHooks } from '../support/outbound-deps';
 import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -37,23 +33,11 @@ import { answer, type Receiver, startReceiver } from '../support/webhook-receive
  * host's Durable engine (test/e2e/outbound-delivery.test.ts).
  */
 const account = storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
-const development = networkPolicyFromSettings({ HUB_ENVIRONMENT: 'development' } as Settings);
 const production = networkPolicyFromSettings({ HUB_ENVIRONMENT: 'production' } as Settings);
 const counters = new Counters(counterTables(account));
 
 function deps(overrides: Partial<OutboundDeps> = {}): OutboundDeps {
-  const key = generateFernetKey();
-  return {
-    tables: outboundTables(account),
-    audit: auditTable(account),
-    cipher: createCredentialCipher(async () => key),
-    policy: development,
-    counters,
-    tenantIsActive: async () => true,
-    disableAfterFailingMs: 5 * 24 * 3_600_000,
-    attemptTimeoutMs: 10_000,
-    ...overrides,
-  };
+  return outboundDeps(account, counters, overrides);
 }
 
 function caller(): Principal {
@@ -72,21 +56,12 @@ function recordingStarter(): DeliveryStarter & { started: string[] } {
   };
 }
 
-const receivers: Receiver[] = [];
+const { receivers, useClock } = outboundFileHooks();
 async function receiver(...args: Parameters<typeof startReceiver>): Promise<Receiver> {
   const r = await startReceiver(...args);
   receivers.push(r);
   return r;
 }
-let restoreClock: (() => void) | undefined;
-afterEach(() => {
-  restoreClock?.();
-  restoreClock = undefined;
-});
-afterAll(async () => {
-  await closeGuardedAgents();
-  for (const r of receivers) await r.close();
-});
 
 const ticket = { ticketId: 'T-1', title: 'Backup failed', priority: 'high' };
 
@@ -411,7 +386,7 @@ describe('publish and attempts', () => {
 describe('endpoint health', () => {
   it('tracks success rate and streaks; no success for 5 days disables the subscription with the reason', async () => {
     const clock = new ManualClock(Date.now());
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     const who = caller();
     const r = await receiver(answer(200));

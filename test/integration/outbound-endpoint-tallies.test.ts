@@ -1,23 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import { auditTable } from '../../shared/audit/audit-log';
-import { installClock, ManualClock } from '../../shared/clock';
-import type { Settings } from '../../shared/config/settings';
-import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
-import { generateFernetKey } from '../../shared/crypto/fernet';
-import { networkPolicyFromSettings } from '../../shared/net/guard';
-import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
+import { ManualClock } from '../../shared/clock';
 import { runAutomaticAttempt } from '../../shared/outbound/attempt';
 import type { OutboundDeps } from '../../shared/outbound/deps';
 import { applyEndpointOutcomes } from '../../shared/outbound/endpoint-health';
 import { EndpointTallies } from '../../shared/outbound/endpoint-tallies';
 import { publishToSubscribers } from '../../shared/outbound/publish';
 import { createSubscription, getSubscription } from '../../shared/outbound/subscriptions';
-import { outboundTables } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
+import { outboundDeps, outboundFileHooks } from '../support/outbound-deps';
 import { answer, type Receiver, type ReceiverHandler, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -29,39 +23,19 @@ const account = storageAccountFromConnectionString(process.env.TEST_STORAGE_CONN
 const counters = new Counters(counterTables(account));
 
 function deps(tallies: EndpointTallies): OutboundDeps {
-  const key = generateFernetKey();
-  return {
-    tables: outboundTables(account),
-    audit: auditTable(account),
-    cipher: createCredentialCipher(async () => key),
-    policy: networkPolicyFromSettings({ HUB_ENVIRONMENT: 'development' } as Settings),
-    counters,
-    tenantIsActive: async () => true,
-    disableAfterFailingMs: 5 * 24 * 3_600_000,
-    attemptTimeoutMs: 10_000,
-    tallies,
-  };
+  return outboundDeps(account, counters, { tallies });
 }
 
 function caller(): Principal {
   return { tenantId: `t-${randomBytes(5).toString('hex')}`, keyId: 'key1', scopes: ['admin'] };
 }
 
-const receivers: Receiver[] = [];
+const { receivers, useClock } = outboundFileHooks();
 async function receiver(handler: ReceiverHandler): Promise<Receiver> {
   const r = await startReceiver(handler);
   receivers.push(r);
   return r;
 }
-let restoreClock: (() => void) | undefined;
-afterEach(() => {
-  restoreClock?.();
-  restoreClock = undefined;
-});
-afterAll(async () => {
-  await closeGuardedAgents();
-  for (const r of receivers) await r.close();
-});
 
 const ticket = { ticketId: 'T-1', title: 'Backup failed', priority: 'high' };
 
@@ -84,7 +58,7 @@ async function publishOne(d: OutboundDeps, who: Principal): Promise<string> {
 describe('batched counters and endpoint health', () => {
   it('the same success rate, streak and disable as one write per attempt, written when the last attempt ends', async () => {
     const clock = new ManualClock(Date.now());
-    restoreClock = installClock(clock);
+    useClock(clock);
     const tallies = new EndpointTallies();
     const d = deps(tallies);
     const who = caller();

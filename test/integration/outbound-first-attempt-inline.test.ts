@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import { installClock, ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../shared/clock';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
-import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { getDelivery, listDeliveries } from '../../shared/outbound/deliveries';
 import type { OutboundDeps } from '../../shared/outbound/deps';
 import {
@@ -23,8 +22,13 @@ import { SWEEP_GRACE_MS, startWaitingDeliveries } from '../../shared/outbound/sw
 import { attemptLogPrefix, dayPartition, deliveryKeyRowKey } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { newestFirstId } from '../../shared/storage/keys';
-import { inMemoryInstances, isolatedOutboundDeps, recordingOutboundBus } from '../support/outbound-deps';
-import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
+import {
+  inMemoryInstances,
+  isolatedOutboundDeps,
+  outboundFileHooks,
+  recordingOutboundBus,
+} from '../support/outbound-deps';
+import { answer, startReceiver } from '../support/webhook-receiver';
 
 /**
  * The first attempt in the publishing process (inlineFirstAttemptStarter, docs/outbound.md "The
@@ -46,18 +50,9 @@ function caller(): Principal {
 }
 
 const ticket = { ticketId: 'T-9', title: 'UPS on battery', priority: 'high' };
-const receivers: Receiver[] = [];
-let restoreClock: (() => void) | undefined;
+const { receivers, useClock } = outboundFileHooks();
 
-afterEach(() => {
-  restoreClock?.();
-  restoreClock = undefined;
-  disarmCrashPoints();
-});
-afterAll(async () => {
-  await closeGuardedAgents();
-  for (const r of receivers) await r.close();
-});
+afterEach(() => disarmCrashPoints());
 
 async function arrange(status: number, overrides: Partial<OutboundDeps> = {}) {
   const d = isolatedOutboundDeps(account, suffix, counters, overrides);
@@ -195,7 +190,7 @@ describe('the first attempt in the publishing process: crash points', () => {
 
   it('killed after a failed attempt 1, before asking for the schedule: the start sweep starts the retrying delivery once', async () => {
     const clock = new ManualClock(Date.UTC(2026, 4, 1, 9));
-    restoreClock = installClock(clock);
+    useClock(clock);
     const { d, r, who, bus, publish } = await arrange(500);
     crashAt(FIRST_ATTEMPT_CRASH_INLINE_BEFORE_HANDOFF, bus);
     await publish();
@@ -212,7 +207,7 @@ describe('the first attempt in the publishing process: crash points', () => {
 
   it('killed after a failed inline attempt, before its fallback message: the start sweep starts the pending delivery', async () => {
     const clock = new ManualClock(Date.UTC(2026, 4, 10, 9));
-    restoreClock = installClock(clock);
+    useClock(clock);
     const { d, r, who, bus, publish } = await arrange(200, {
       tenantIsActive: async () => {
         throw new Error('tenants table unavailable');
@@ -283,7 +278,7 @@ describe('the first attempt in the publishing process: one write for a success, 
 
   it('a crash after the rows, before the attempt: the sweep sees nothing unfiled; the redelivered stage message files the key and hands the delivery to the queue', async () => {
     const clock = new ManualClock(Date.UTC(2026, 4, 12, 9));
-    restoreClock = installClock(clock);
+    useClock(clock);
     const { d, r, who, bus, publish } = await arrange(200);
     crashAt(PUBLISH_CRASH_AFTER_ROWS, bus);
     await expect(publish()).rejects.toThrow(SimulatedCrash);

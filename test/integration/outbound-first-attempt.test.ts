@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import { installClock, ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../shared/clock';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
-import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { runManualAttempt } from '../../shared/outbound/attempt';
 import { getDelivery, listDeliveries } from '../../shared/outbound/deliveries';
 import type { OutboundDeps } from '../../shared/outbound/deps';
@@ -25,8 +24,13 @@ import { createSubscription } from '../../shared/outbound/subscriptions';
 import { SWEEP_GRACE_MS, startWaitingDeliveries } from '../../shared/outbound/sweep';
 import { startMarkerPartition, startMarkerRowKey } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { inMemoryInstances, isolatedOutboundDeps, recordingOutboundBus } from '../support/outbound-deps';
-import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
+import {
+  inMemoryInstances,
+  isolatedOutboundDeps,
+  outboundFileHooks,
+  recordingOutboundBus,
+} from '../support/outbound-deps';
+import { answer, startReceiver } from '../support/webhook-receiver';
 
 /**
  * The first attempt from the queue worker (shared/outbound/first-attempt.ts) on the suite's Azurite
@@ -49,18 +53,9 @@ function caller(): Principal {
 
 class SimulatedCrash extends Error {}
 const ticket = { ticketId: 'T-3', title: 'Disk full', priority: 'high' };
-const receivers: Receiver[] = [];
-let restoreClock: (() => void) | undefined;
+const { receivers, useClock } = outboundFileHooks();
 
-afterEach(() => {
-  restoreClock?.();
-  restoreClock = undefined;
-  disarmCrashPoints();
-});
-afterAll(async () => {
-  await closeGuardedAgents();
-  for (const r of receivers) await r.close();
-});
+afterEach(() => disarmCrashPoints());
 
 /** A subscription answering `status`, one event published through the queue starter. */
 async function published(d: OutboundDeps, status: number) {
@@ -208,7 +203,7 @@ describe('the first-attempt worker: crash points', () => {
 
   it('killed after recording, and the message never comes back: the start sweep starts the retrying delivery after the grace period', async () => {
     const clock = new ManualClock(Date.UTC(2026, 3, 1, 9));
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     const { r, body, received } = await published(d, 500);
     const client = inMemoryInstances();
@@ -237,7 +232,7 @@ describe('the first-attempt worker: crash points', () => {
 
   it('a message lost before the worker ran: the sweep starts the pending delivery, whose orchestration sends attempt 1', async () => {
     const clock = new ManualClock(Date.UTC(2026, 3, 2, 9));
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     const { r, who, body } = await published(d, 200);
     clock.advance(SWEEP_GRACE_MS + 1_000);
@@ -324,7 +319,7 @@ describe('the first-attempt worker: the carried row on a first delivery', () => 
 
   it('killed between the publish transaction and the message: the sweep starts the pending delivery after the grace period', async () => {
     const clock = new ManualClock(Date.UTC(2026, 3, 3, 9));
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     const r = await startReceiver(answer(200, {}, 'ok'));
     receivers.push(r);

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import { installClock, ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../shared/clock';
 import { armCrashPoint, disarmCrashPoints, setCrashHandler } from '../../shared/faults/crash-points';
-import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import { runAutomaticAttempt } from '../../shared/outbound/attempt';
 import { getDelivery, listDeliveries } from '../../shared/outbound/deliveries';
 import type { OutboundDeps } from '../../shared/outbound/deps';
@@ -23,7 +22,7 @@ import {
 } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { newestFirstId } from '../../shared/storage/keys';
-import { inMemoryInstances, isolatedOutboundDeps } from '../support/outbound-deps';
+import { inMemoryInstances, isolatedOutboundDeps, outboundFileHooks } from '../support/outbound-deps';
 import { answer, type Receiver, startReceiver } from '../support/webhook-receiver';
 
 /**
@@ -40,28 +39,14 @@ function deps(): OutboundDeps {
   return isolatedOutboundDeps(account, suffix, counters);
 }
 
-/**
- * The part of the Durable client the starter uses, over an in-memory instance table: `getStatus`
- * answers 404 for an unknown instance as the client does, `startNew` refuses a duplicate id.
- */
-
 function caller(): Principal {
   return { tenantId: `t-${randomBytes(5).toString('hex')}`, keyId: 'key1', scopes: ['admin'] };
 }
 
 const ticket = { ticketId: 'T-7', title: 'Backup failed', priority: 'high' };
-const receivers: Receiver[] = [];
-let restoreClock: (() => void) | undefined;
+const { receivers, useClock } = outboundFileHooks();
 
-afterEach(() => {
-  restoreClock?.();
-  restoreClock = undefined;
-  disarmCrashPoints();
-});
-afterAll(async () => {
-  await closeGuardedAgents();
-  for (const r of receivers) await r.close();
-});
+afterEach(() => disarmCrashPoints());
 
 async function subscribed(d: OutboundDeps, who: Principal): Promise<Receiver> {
   const r = await startReceiver(answer(200, {}, 'ok'));
@@ -75,7 +60,7 @@ class SimulatedCrash extends Error {}
 describe('the start sweep', () => {
   it('a crash between the delivery rows and the start leaves a pending delivery that the sweep starts once, after the grace period', async () => {
     const clock = new ManualClock(Date.UTC(2026, 2, 1, 9));
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     const who = caller();
     await subscribed(d, who);
@@ -112,7 +97,7 @@ describe('the start sweep', () => {
 
   it('a delivery whose start did happen is left alone (status read first), and published without a client it is started', async () => {
     const clock = new ManualClock(Date.UTC(2026, 2, 2, 9));
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     const who = caller();
     await subscribed(d, who);
@@ -191,7 +176,7 @@ describe('keyed publications', () => {
 describe('retention', () => {
   it('deliveries, attempts, index rows and events past the retention period are purged, a bounded number per run; newer ones stay', async () => {
     const clock = new ManualClock(Date.UTC(2026, 3, 1, 9));
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     const who = caller();
     const r = await subscribed(d, who);

@@ -7,10 +7,7 @@ import { Counters } from '../../shared/analytics/counters';
 import { FailureGroups } from '../../shared/analytics/failure-groups';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import { auditTable } from '../../shared/audit/audit-log';
 import type { Settings } from '../../shared/config/settings';
-import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
-import { generateFernetKey } from '../../shared/crypto/fernet';
 import { buildDashboard } from '../../shared/dashboard/dashboard';
 import { resolveCatalogEntry } from '../../shared/error-catalog/catalog';
 import { type DnsLookup, type NetworkPolicy, networkPolicyFromSettings } from '../../shared/net/guard';
@@ -21,9 +18,9 @@ import type { OutboundDeps } from '../../shared/outbound/deps';
 import { classifyNetworkFailure, type NetworkFailureCode, networkCodeOf } from '../../shared/outbound/network-failure';
 import { publishToSubscribers } from '../../shared/outbound/publish';
 import { createSubscription } from '../../shared/outbound/subscriptions';
-import { outboundTables } from '../../shared/outbound/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { selfSignedConsoleCertificate } from '../fakes/unifi';
+import { outboundDeps } from '../support/outbound-deps';
 
 /**
  * Each way an outbound call can fail without an HTTP answer, produced for real on loopback: a
@@ -156,19 +153,7 @@ describe('classifying outbound transport failures on real connections', () => {
 });
 
 function deps(overrides: Partial<OutboundDeps> = {}): OutboundDeps {
-  const key = generateFernetKey();
-  return {
-    tables: outboundTables(account),
-    audit: auditTable(account),
-    cipher: createCredentialCipher(async () => key),
-    policy: loopback,
-    dnsLookup: zone,
-    counters,
-    tenantIsActive: async () => true,
-    disableAfterFailingMs: 5 * 24 * 3_600_000,
-    attemptTimeoutMs: 10_000,
-    ...overrides,
-  };
+  return outboundDeps(account, counters, { policy: loopback, dnsLookup: zone, ...overrides });
 }
 
 describe('the code on the attempt, the counters and the dashboard', () => {

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import { installClock, ManualClock } from '../../shared/clock';
-import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
+import { ManualClock } from '../../shared/clock';
 import { runAutomaticAttempt } from '../../shared/outbound/attempt';
 import { retryFailedDeliveries } from '../../shared/outbound/bulk-retry';
 import { getDelivery, listDeliveries } from '../../shared/outbound/deliveries';
@@ -15,8 +14,8 @@ import type { DeliveryStarter } from '../../shared/outbound/starter';
 import { createSubscription } from '../../shared/outbound/subscriptions';
 import { SlotReservations } from '../../shared/outbound/throttle';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { isolatedOutboundDeps, recordingOutboundBus } from '../support/outbound-deps';
-import { type Receiver, startReceiver } from '../support/webhook-receiver';
+import { busiestSecond, isolatedOutboundDeps, outboundFileHooks, recordingOutboundBus } from '../support/outbound-deps';
+import { startReceiver } from '../support/webhook-receiver';
 
 /**
  * Recover and bulk retry of a rate-limited subscription (shared/outbound/recover.ts,
@@ -42,27 +41,7 @@ function caller(): Principal {
   return { tenantId: `t-${randomBytes(5).toString('hex')}`, keyId: 'key1', scopes: ['admin'] };
 }
 
-/** The most arrivals in any half-open one-second window [t, t + 1 s) (t at each arrival: enough). */
-function busiestSecond(arrivals: number[]): number {
-  const sorted = [...arrivals].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (j < sorted.length && sorted[j]! < sorted[i]! + 1000) j++;
-    most = Math.max(most, j - i);
-  }
-  return most;
-}
-
-const receivers: Receiver[] = [];
-let restoreClock: (() => void) | undefined;
-afterEach(() => {
-  restoreClock?.();
-  restoreClock = undefined;
-});
-afterAll(async () => {
-  await closeGuardedAgents();
-  for (const r of receivers) await r.close();
-});
+const { receivers, useClock } = outboundFileHooks();
 
 /** A 5/s subscription whose receiver fails until told otherwise, then records arrivals in virtual time. */
 async function throttledFailures(clock: ManualClock, d: OutboundDeps, count: number) {
@@ -106,7 +85,7 @@ describe('recover of a rate-limited subscription', () => {
   it('re-sends every failed delivery once, never more than the limit in any sliding second', async () => {
     const t0 = Date.UTC(2026, 7, 3, 9);
     const clock = new ManualClock(t0);
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     const count = RECOVER_PAGE + 7;
     const { who, sub, ids, state } = await throttledFailures(clock, d, count);
@@ -139,7 +118,7 @@ describe('bulk retry of a rate-limited subscription', () => {
   it('sleeps for its slots within the budget: all retried, never more than the limit in any sliding second', async () => {
     const t0 = Date.UTC(2026, 7, 4, 9);
     const clock = new ManualClock(t0);
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     const { who, sub, state } = await throttledFailures(clock, d, 12);
     const slept: number[] = [];
@@ -169,7 +148,7 @@ describe('bulk retry of a rate-limited subscription', () => {
   it('stops at a slot beyond its budget without reserving it, and goes on from there when called again', async () => {
     const t0 = Date.UTC(2026, 7, 5, 9);
     const clock = new ManualClock(t0);
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     const { who, sub, ids, state } = await throttledFailures(clock, d, 4);
     // A backlog of first attempts holds the next 3 seconds of slots.

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
-import { installClock, ManualClock } from '../../shared/clock';
-import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
+import { ManualClock } from '../../shared/clock';
 import { runAutomaticAttempt } from '../../shared/outbound/attempt';
 import { getDelivery, listDeliveries } from '../../shared/outbound/deliveries';
 import type { OutboundDeps } from '../../shared/outbound/deps';
@@ -13,8 +12,8 @@ import { getRecover, runRecover, startRecover } from '../../shared/outbound/reco
 import type { DeliveryStarter } from '../../shared/outbound/starter';
 import { createSubscription } from '../../shared/outbound/subscriptions';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { isolatedOutboundDeps, recordingOutboundBus } from '../support/outbound-deps';
-import { type Receiver, startReceiver } from '../support/webhook-receiver';
+import { isolatedOutboundDeps, outboundFileHooks, recordingOutboundBus } from '../support/outbound-deps';
+import { startReceiver } from '../support/webhook-receiver';
 
 /**
  * Recover (shared/outbound/recover.ts) on the suite's Azurite and a loopback receiver: the failed
@@ -38,22 +37,13 @@ function caller(): Principal {
   return { tenantId: `t-${randomBytes(5).toString('hex')}`, keyId: 'key1', scopes: ['admin'] };
 }
 
-const receivers: Receiver[] = [];
-let restoreClock: (() => void) | undefined;
-afterEach(() => {
-  restoreClock?.();
-  restoreClock = undefined;
-});
-afterAll(async () => {
-  await closeGuardedAgents();
-  for (const r of receivers) await r.close();
-});
+const { receivers, useClock } = outboundFileHooks();
 
 describe('recover', () => {
   it('re-sends the failed deliveries of the window once each; two at once: one runs', async () => {
     const t0 = Date.UTC(2026, 4, 1, 9);
     const clock = new ManualClock(t0);
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     let healthy = false;
     const r = await startReceiver((_req, _n, res) => {

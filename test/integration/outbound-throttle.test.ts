@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Counters } from '../../shared/analytics/counters';
 import { counterTables } from '../../shared/analytics/tables';
 import type { Principal } from '../../shared/apikeys/principal';
 import type { BusSender } from '../../shared/bus/port';
-import { installClock, ManualClock } from '../../shared/clock';
-import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
+import { ManualClock } from '../../shared/clock';
 import { getDelivery, listDeliveries } from '../../shared/outbound/deliveries';
 import type { OutboundDeps } from '../../shared/outbound/deps';
 import { queueStarter, runFirstAttempt } from '../../shared/outbound/first-attempt';
@@ -16,8 +15,8 @@ import { createSubscription, getSubscription } from '../../shared/outbound/subsc
 import { startWaitingDeliveries } from '../../shared/outbound/sweep';
 import { reserveRetrySlot, SlotReservations } from '../../shared/outbound/throttle';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { isolatedOutboundDeps } from '../support/outbound-deps';
-import { type Receiver, startReceiver } from '../support/webhook-receiver';
+import { busiestSecond, isolatedOutboundDeps, outboundFileHooks } from '../support/outbound-deps';
+import { startReceiver } from '../support/webhook-receiver';
 
 /**
  * Throttled subscriptions (shared/outbound/throttle.ts) on the suite's Azurite, a loopback receiver
@@ -32,17 +31,6 @@ const counters = new Counters(counterTables(account));
 
 function deps(): OutboundDeps {
   return isolatedOutboundDeps(account, suffix, counters, { throttle: new SlotReservations(account) });
-}
-
-/** The most arrivals in any half-open one-second window [t, t + 1 s) (t at each arrival: enough). */
-function busiestSecond(arrivals: number[]): number {
-  const sorted = [...arrivals].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (j < sorted.length && sorted[j]! < sorted[i]! + 1000) j++;
-    most = Math.max(most, j - i);
-  }
-  return most;
 }
 
 interface Queued {
@@ -99,16 +87,7 @@ function caller(): Principal {
   return { tenantId: `t-${randomBytes(5).toString('hex')}`, keyId: 'key1', scopes: ['admin'] };
 }
 
-const receivers: Receiver[] = [];
-let restoreClock: (() => void) | undefined;
-afterEach(() => {
-  restoreClock?.();
-  restoreClock = undefined;
-});
-afterAll(async () => {
-  await closeGuardedAgents();
-  for (const r of receivers) await r.close();
-});
+const { receivers, useClock } = outboundFileHooks();
 
 function respond(res: ServerResponse, status: number, headers: Record<string, string> = {}) {
   res.writeHead(status, headers);
@@ -119,7 +98,7 @@ describe('a throttled subscription', () => {
   it('limited to 5/s, receives 100 deliveries at no more than 5 in any sliding second, none failed or dropped', async () => {
     // Not on a second boundary: a fixed-window scheme would let 10 through around the boundary.
     const clock = new ManualClock(Date.UTC(2026, 3, 1, 9, 0, 0, 700));
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     // A second instance: its own reservation batching, the same storage.
     const other: OutboundDeps = { ...d, throttle: new SlotReservations(account) };
@@ -171,7 +150,7 @@ describe('a throttled subscription', () => {
 
   it("a 429 with Retry-After makes the subscription's other first attempts wait until then", async () => {
     const clock = new ManualClock(Date.UTC(2026, 3, 2, 9, 0, 0, 0));
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     const arrivals: number[] = [];
     const r = await startReceiver((_req, n, res) => {
@@ -214,7 +193,7 @@ describe('a throttled subscription', () => {
   it('a 429 on a rate-limited subscription pushes its slots: after the wait, the rate, not a burst', async () => {
     const start = Date.UTC(2026, 3, 4, 9, 0, 0, 0);
     const clock = new ManualClock(start);
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     const arrivals: number[] = [];
     const r = await startReceiver((_req, n, res) => {
@@ -249,7 +228,7 @@ describe('a throttled subscription', () => {
   it("a retry reserves its slot like a first attempt (the orchestration's send-slot activity)", async () => {
     const start = Date.UTC(2026, 3, 5, 9, 0, 0, 0);
     const clock = new ManualClock(start);
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     const r = await startReceiver((_req, n, res) => respond(res, n === 1 ? 500 : 200));
     receivers.push(r);
@@ -288,7 +267,7 @@ describe('a throttled subscription', () => {
 
   it('the start sweep leaves a throttled delivery to its queued turn instead of starting it past the limit', async () => {
     const clock = new ManualClock(Date.UTC(2026, 3, 3, 9, 0, 0, 0));
-    restoreClock = installClock(clock);
+    useClock(clock);
     const d = deps();
     const r = await startReceiver((_req, _n, res) => respond(res, 200));
     receivers.push(r);

@@ -1,10 +1,13 @@
+import { afterAll, afterEach } from 'vitest';
 import type { Counters } from '../../shared/analytics/counters';
 import { auditTable } from '../../shared/audit/audit-log';
 import type { BusSender, SendOptions } from '../../shared/bus/port';
+import { type Clock, installClock } from '../../shared/clock';
 import type { Settings } from '../../shared/config/settings';
 import { createCredentialCipher } from '../../shared/crypto/credential-cipher';
 import { generateFernetKey } from '../../shared/crypto/fernet';
 import { networkPolicyFromSettings } from '../../shared/net/guard';
+import { closeGuardedAgents } from '../../shared/net/guarded-fetch';
 import type { OutboundDeps } from '../../shared/outbound/deps';
 import type { OrchestrationClient } from '../../shared/outbound/starter';
 import {
@@ -15,27 +18,21 @@ import {
 } from '../../shared/outbound/tables';
 import type { StorageAccount } from '../../shared/storage/connection';
 import { TableRepository } from '../../shared/storage/table-repository';
+import type { Receiver } from './webhook-receiver';
 
 /**
- * Outbound deps on the suite's Azurite for one test file: the two cross-tenant tables (start
- * markers, retention days) get names of their own (`suffix`), so the sweeps and retention runs of
- * one file see only its own rows; a fresh credential key; loopback allowed (development policy).
- * `overrides` replaces what a file tests differently (a throttle, a longer disable streak).
+ * Outbound deps on the suite's Azurite: a fresh credential key, loopback allowed (development
+ * policy), a five-day disable streak and a 10 s attempt timeout. `overrides` replaces what a file
+ * tests differently (a throttle, a longer disable streak, batched tallies).
  */
-export function isolatedOutboundDeps(
+export function outboundDeps(
   account: StorageAccount,
-  suffix: string,
   counters: Counters,
   overrides: Partial<OutboundDeps> = {},
 ): OutboundDeps {
   const key = generateFernetKey();
   return {
-    tables: {
-      ...outboundTables(account),
-      starts: new TableRepository(account, `deliverystarts${suffix}`, startMarkerSchema),
-      days: new TableRepository(account, `deliverydays${suffix}`, retentionRowSchema),
-      releases: new TableRepository(account, `outboundreleases${suffix}`, releaseIndexSchema),
-    },
+    tables: overrides.tables ?? outboundTables(account),
     audit: auditTable(account),
     cipher: createCredentialCipher(async () => key),
     policy: networkPolicyFromSettings({ HUB_ENVIRONMENT: 'development' } as Settings),
@@ -45,6 +42,28 @@ export function isolatedOutboundDeps(
     attemptTimeoutMs: 10_000,
     ...overrides,
   };
+}
+
+/**
+ * outboundDeps for one test file whose sweeps or retention runs walk the cross-tenant tables
+ * (start markers, retention days, running releases): those get names of their own (`suffix`), so
+ * the file sees only its own rows.
+ */
+export function isolatedOutboundDeps(
+  account: StorageAccount,
+  suffix: string,
+  counters: Counters,
+  overrides: Partial<OutboundDeps> = {},
+): OutboundDeps {
+  return outboundDeps(account, counters, {
+    tables: {
+      ...outboundTables(account),
+      starts: new TableRepository(account, `deliverystarts${suffix}`, startMarkerSchema),
+      days: new TableRepository(account, `deliverydays${suffix}`, retentionRowSchema),
+      releases: new TableRepository(account, `outboundreleases${suffix}`, releaseIndexSchema),
+    },
+    ...overrides,
+  });
 }
 
 /**
@@ -83,4 +102,39 @@ export function inMemoryInstances(): OrchestrationClient & { started: string[]; 
     },
   };
   return client;
+}
+
+/** The most arrivals in any half-open one-second window [t, t + 1 s) (t at each arrival: enough). */
+export function busiestSecond(arrivals: number[]): number {
+  const sorted = [...arrivals].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (j < sorted.length && sorted[j]! < sorted[i]! + 1000) j++;
+    most = Math.max(most, j - i);
+  }
+  return most;
+}
+
+/**
+ * What an outbound test file starts and must put back, registered once for the file: the
+ * receivers it pushes to `receivers` are closed after the file (with the guarded agents), and a
+ * clock a test installs through `useClock` is put back after that test.
+ */
+export function outboundFileHooks(): { receivers: Receiver[]; useClock(clock: Clock): void } {
+  const receivers: Receiver[] = [];
+  let restoreClock: (() => void) | undefined;
+  afterEach(() => {
+    restoreClock?.();
+    restoreClock = undefined;
+  });
+  afterAll(async () => {
+    await closeGuardedAgents();
+    for (const r of receivers) await r.close();
+  });
+  return {
+    receivers,
+    useClock(clock) {
+      restoreClock = installClock(clock);
+    },
+  };
 }

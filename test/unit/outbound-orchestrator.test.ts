@@ -4,6 +4,9 @@ import {
   type DeliveryOrchestrationContext,
   deliveryOrchestrator,
   NEXT_ATTEMPT_ACTIVITY,
+  SEND_SLOT_ACTIVITY,
+  type SendSlot,
+  throttledDeliveryOrchestrator,
 } from '../../shared/outbound/orchestrator';
 import { parseRetryAfter, waitAfterAttempt } from '../../shared/outbound/schedule';
 import type { AutomaticOutcome } from '../../shared/outbound/tables';
@@ -17,7 +20,15 @@ type Action = { kind: 'activity'; name: string; input: Record<string, unknown> }
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
 
-function run(outcomes: AutomaticOutcome[], attemptMs = 800) {
+/**
+ * `slots` answers the send-slot activity, which only the throttled orchestrator (v2) calls: after
+ * a retry's scheduled wait it asks for its subscription's slot and waits for it on a timer.
+ */
+function run(
+  outcomes: AutomaticOutcome[],
+  orchestrator: typeof deliveryOrchestrator = deliveryOrchestrator,
+  slots: (now: number) => SendSlot = () => null,
+) {
   let now = T0;
   const context: DeliveryOrchestrationContext<Action> = {
     df: {
@@ -31,25 +42,27 @@ function run(outcomes: AutomaticOutcome[], attemptMs = 800) {
     },
   };
   const actions: Action[] = [];
-  const generator = deliveryOrchestrator(context);
+  const generator = orchestrator(context);
   let step = generator.next();
   let nextOutcome = 0;
   while (!step.done) {
     const action = step.value;
     actions.push(action);
     if (action.kind === 'activity' && action.name === ATTEMPT_ACTIVITY) {
-      now += attemptMs; // the attempt's own duration: the history's TaskCompleted comes this much later
+      now += 800; // the attempt's own duration: the history's TaskCompleted comes this much later
       step = generator.next(outcomes[nextOutcome++]);
     } else if (action.kind === 'timer') {
       now = Date.parse(action.fireAt);
       step = generator.next(undefined);
     } else {
       now += 5;
-      step = generator.next(null);
+      step = generator.next(action.name === SEND_SLOT_ACTIVITY ? slots(now) : null);
     }
   }
   return { actions, result: step.value };
 }
+
+const names = (actions: Action[]) => actions.map((a) => (a.kind === 'timer' ? 'timer' : a.name));
 
 const retry: AutomaticOutcome = { kind: 'retry' };
 
@@ -135,5 +148,53 @@ describe('delivery orchestrator (from history fixtures)', () => {
     expect(parseRetryAfter(new Date(now - 1000).toUTCString(), now)).toBeUndefined();
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(undefined, now)).toBeUndefined();
+  });
+});
+
+describe('the throttled delivery orchestrator (v2)', () => {
+  it('waits for the reserved slot after the schedule before each retry', () => {
+    const { actions, result } = run(
+      [{ kind: 'retry' }, { kind: 'retry' }, { kind: 'succeeded' }],
+      throttledDeliveryOrchestrator,
+      (now) => ({ at: new Date(now + 1_500).toISOString() }),
+    );
+    expect(result).toBe('succeeded');
+    expect(names(actions)).toEqual([
+      ATTEMPT_ACTIVITY,
+      NEXT_ATTEMPT_ACTIVITY,
+      'timer',
+      SEND_SLOT_ACTIVITY,
+      'timer',
+      ATTEMPT_ACTIVITY,
+      NEXT_ATTEMPT_ACTIVITY,
+      'timer',
+      SEND_SLOT_ACTIVITY,
+      'timer',
+      ATTEMPT_ACTIVITY,
+    ]);
+    const slotCalls = actions.filter((a) => a.kind === 'activity' && a.name === SEND_SLOT_ACTIVITY);
+    expect(slotCalls.map((a) => (a.kind === 'activity' ? a.input.k : 0))).toEqual([2, 3]);
+    // The attempt comes only after the slot's timer, not right after the schedule's.
+    const scheduleTimer = actions[2] as { fireAt: string };
+    const slotTimer = actions[4] as { fireAt: string };
+    expect(Date.parse(slotTimer.fireAt)).toBeGreaterThan(Date.parse(scheduleTimer.fireAt));
+  });
+
+  it('a retry with no slot to wait for (no limit, or the slot is now) goes at once', () => {
+    const { actions } = run([{ kind: 'retry' }, { kind: 'succeeded' }], throttledDeliveryOrchestrator, () => null);
+    expect(names(actions)).toEqual([
+      ATTEMPT_ACTIVITY,
+      NEXT_ATTEMPT_ACTIVITY,
+      'timer',
+      SEND_SLOT_ACTIVITY,
+      ATTEMPT_ACTIVITY,
+    ]);
+  });
+
+  it('v1 keeps its action sequence for instances started before v2 (no send-slot activity)', () => {
+    const { actions } = run([{ kind: 'retry' }, { kind: 'succeeded' }], deliveryOrchestrator, () => {
+      throw new Error('v1 asks for no slot');
+    });
+    expect(names(actions)).toEqual([ATTEMPT_ACTIVITY, NEXT_ATTEMPT_ACTIVITY, 'timer', ATTEMPT_ACTIVITY]);
   });
 });
