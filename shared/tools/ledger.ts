@@ -57,11 +57,9 @@ export async function claimWrite(
 ): Promise<Claim> {
   const { pk, rk } = keys(address);
   const pending: LedgerRecord = { ...what, status: 'pending', startedAt: new Date(nowMs()).toISOString() };
-  let insertFirst = true;
-  // Three rounds of read-then-write, as before the insert went first.
+  // Round 0 inserts without reading; then three rounds of read-then-write.
   for (let round = 0; round < 4; round++) {
-    const current = insertFirst ? undefined : await tables().ledger.get(pk, rk);
-    insertFirst = false;
+    const current = round === 0 ? undefined : await tables().ledger.get(pk, rk);
     if (!current) {
       try {
         return { kind: 'claimed', row: await tables().ledger.insert(pk, rk, pending) };
