@@ -55,8 +55,7 @@ const rowOfRun = new WeakMap<AgentRun, Stored<AgentRunRecord>>();
 
 function toRun(tenantId: string, id: string, stored: Stored<AgentRunRecord>): AgentRun {
   const run = runOf(tenantId, id, stored.value);
-  // Azurite's batch answers carry no ETag; a row without one is simply read again on update.
-  if (stored.etag) rowOfRun.set(run, stored);
+  rowOfRun.set(run, stored);
   return run;
 }
 

@@ -95,11 +95,8 @@ const MOVE_ATTEMPTS = 20;
  * row inserted. Either both are stored or neither:
  *
  * - the event changed since `known` was read (412): read it again and retry;
- * - the attempt's row exists (409): another copy recorded first; nothing of ours is written and its
- *   outcome is returned (`ours: false`) for the caller to apply.
- *
- * `event` is the row as written when the service's answer carries its ETag (Azurite's batch answer
- * does not), else undefined: the next write of the row reads it first.
+ * - the attempt's row exists (409): another copy recorded first (and moved the event in its own
+ *   transaction); nothing of ours is written and its outcome is returned for the caller to apply.
  */
 export async function recordStageWithMove(
   tenantId: string,
@@ -107,7 +104,7 @@ export async function recordStageWithMove(
   record: StageRecord,
   patch: EventPatch,
   known: StoredEvent,
-): Promise<{ recorded: StageRecord; ours: boolean; event: StoredEvent | undefined }> {
+): Promise<StageRecord> {
   const pk = eventPartition(tenantId, eventId);
   const rk = timelineRowKey(eventId, record.stage, record.step, record.attempt);
   let current: StoredEvent | undefined = known;
@@ -119,17 +116,16 @@ export async function recordStageWithMove(
     }
     const next = patchedEvent(current.record, patch);
     try {
-      const [written] = await tables().eventLog.transact(pk, [
+      await tables().eventLog.transact(pk, [
         { op: 'replace', rowKey: eventId, value: next, etag: current.etag },
         { op: 'insert', rowKey: rk, value: record },
       ]);
       await reindexEvent(tenantId, eventId, current.record, next);
-      const etag = written?.etag ?? '';
-      return { recorded: record, ours: true, event: etag ? { record: next, etag } : undefined };
+      return record;
     } catch (error) {
       if (error instanceof AlreadyExistsError) {
         const stored = await tables().timeline.get(pk, rk);
-        if (stored) return { recorded: stored.value, ours: false, event: known };
+        if (stored) return stored.value;
         // Gone again (only a purge deletes timeline rows): try once more from a fresh read.
       } else if (!(error instanceof ConflictError)) {
         throw error;

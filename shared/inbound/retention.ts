@@ -13,7 +13,9 @@ import {
 import { timelinePartition, timelineRowPrefix } from '../events/timeline';
 import { purgeFailuresOfDay } from '../failures/analysis';
 import { errorFields, logger } from '../observability/logger';
+import { NotFoundError } from '../storage/errors';
 import { tenantPartition, timeBucket, timeBucketsBetween } from '../storage/keys';
+import { MAX_TRANSACTION_OPERATIONS } from '../storage/table-repository';
 
 /**
  * Inbound retention (docs/design.md §12): events, their timelines, index rows, payload blobs and dedup
@@ -54,17 +56,34 @@ export async function purgeEvent(tenantId: string, day: string, eventId: string,
   for (const stage of STAGES) partitions.add(indexPartition(tenantId, 'stage', stage, day));
   await Promise.all([...partitions].map((pk) => t.index.delete(pk, eventId)));
 
-  // The timeline: in the event's partition, and for an event stored before it moved there, in
-  // `eventstages` (docs/decisions.md §84).
-  const pk = tenantPartition(tenantId, day);
-  for await (const row of t.timeline.iterate(pk, { rowKeyPrefix: timelineRowPrefix(eventId) })) {
-    await t.timeline.delete(pk, row.rowKey);
-  }
+  // The timeline of an event stored before it moved into the event's partition (docs/decisions.md §84).
   const timeline = timelinePartition(tenantId, eventId);
   for await (const row of t.stages.iterate(timeline)) await t.stages.delete(timeline, row.rowKey);
   if (record.payloadBlob) await payloadStore().delete(record.payloadBlob);
   if (record.dedupKey && record.webhookId) await releaseDedupKey(tenantId, record.webhookId, record.dedupKey, eventId);
-  await t.events.delete(tenantPartition(tenantId, day), eventId);
+  // The timeline rows beside the event row go with it, in one transaction (the event row last).
+  const pk = tenantPartition(tenantId, day);
+  const rows: string[] = [];
+  for await (const row of t.timeline.iterate(pk, { rowKeyPrefix: timelineRowPrefix(eventId) })) rows.push(row.rowKey);
+  await deleteRows(pk, [...rows, eventId]);
+}
+
+/** Rows of one `events` partition, in transactions of at most 100; one by one if any is gone already. */
+async function deleteRows(pk: string, rowKeys: string[]): Promise<void> {
+  const log = tables().eventLog;
+  for (let i = 0; i < rowKeys.length; i += MAX_TRANSACTION_OPERATIONS) {
+    const chunk = rowKeys.slice(i, i + MAX_TRANSACTION_OPERATIONS);
+    try {
+      await log.transact(
+        pk,
+        chunk.map((rowKey) => ({ op: 'delete', rowKey })),
+      );
+    } catch (error) {
+      // A transaction's delete of an absent row fails it whole; a lone delete is idempotent.
+      if (!(error instanceof NotFoundError)) throw error;
+      for (const rowKey of chunk) await log.delete(pk, rowKey);
+    }
+  }
 }
 
 /** Purge one tenant-day within `budget` rows; `empty` when nothing of it is left. */

@@ -152,9 +152,9 @@ export function stageHandler(
 
   /**
    * The effect of a recorded outcome; run once after recording and again on every redelivery.
-   * `row` is the event row as last read or written in this delivery (saves the update's read);
-   * `moved`: this delivery already wrote the outcome's status and stage, in the transaction that
-   * recorded it.
+   * `row` is the event row as read in this delivery (saves the update's read); `moved`: the
+   * outcome's status and stage were written in the transaction that recorded it, so only its
+   * sends, counts and settlement remain.
    */
   async function apply(
     record: StageRecord,
@@ -162,7 +162,7 @@ export function stageHandler(
     received: ReceivedMessage,
     event: EventView,
     correlationId: string,
-    row: StoredEvent | undefined,
+    row: StoredEvent,
     moved = false,
   ) {
     const { retryAfterMs, ...extra } = parseJsonRecord(record.properties);
@@ -318,7 +318,9 @@ export function stageHandler(
       );
       if (recorded) {
         log.info('stage already recorded; re-applying its outcome', { outcome: recorded.outcome });
-        return apply(recorded, message, received, event, correlationId, row);
+        // An outcome in the event's partition was recorded by the transaction that moved the event;
+        // only an older event's, perhaps in `eventstages`, was recorded apart from its move.
+        return apply(recorded, message, received, event, correlationId, row, timelineInPartition(row.record));
       }
     }
 
@@ -357,14 +359,11 @@ export function stageHandler(
     // The outcome and the event's move (status, stage, the fields the stage set) are one
     // entity-group transaction: a crash leaves both or neither, so a redelivery either re-applies
     // the recorded outcome or runs the work again, as after any crash before recording.
-    const {
-      recorded: stored,
-      ours,
-      event: written,
-    } = await recordStageWithMove(event.tenantId, event.id, record, eventPatchOf(stage, result, record), row);
+    const move = eventPatchOf(stage, result, record);
+    const stored = await recordStageWithMove(event.tenantId, event.id, record, move, row);
     crashPoint(STAGE_CRASH_POINTS.afterRecord(stage));
-    // Another copy's outcome recorded first: apply that one, the event write included.
-    const settlement = await apply(stored, message, received, event, correlationId, ours ? written : row, ours);
+    // Ours or, should another copy have recorded first, that copy's: either way its transaction moved the event.
+    const settlement = await apply(stored, message, received, event, correlationId, row, true);
     // Summed in memory and written in batches (shared/analytics/counter-tallies.ts): diagnostics,
     // not the dashboard's transaction counts, which countEventSucceeded writes at once.
     processCounterTallies().add({

@@ -52,7 +52,8 @@ export interface UpdateOptions<T = unknown> {
   /**
    * The row as the caller read it moments ago (`null`: read as absent). The first round uses it
    * instead of reading again, saving a round trip; if it is stale the write loses the ETag race
-   * and the next round reads as usual, so nothing is ever overwritten.
+   * and the next round reads as usual, so nothing is ever overwritten. A row without an ETag (a
+   * write whose answer carried none, as Azurite's batch answers) is read first, as if not given.
    */
   current?: Stored<T> | null;
 }
@@ -171,7 +172,7 @@ export class TableRepository<T extends Record<string, unknown>> {
   ): Promise<Stored<T> | undefined> {
     const attempts = Math.max(1, options.maxAttempts ?? DEFAULT_UPDATE_ATTEMPTS);
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      const known = attempt === 1 ? options.current : undefined;
+      const known = attempt === 1 && options.current?.etag !== '' ? options.current : undefined;
       const current = known !== undefined ? (known ?? undefined) : await this.get(pk, rk);
       const next = await mutate(current?.value);
       if (next === undefined) return current;

@@ -30,7 +30,7 @@ function keys(address: WriteAddress): { pk: string; rk: string } {
 
 export type Claim =
   /** `row`: the claim as written, handed to settleWrite so it writes under its ETag without a read. */
-  | { kind: 'claimed'; row?: ClaimedRow }
+  | { kind: 'claimed'; row: ClaimedRow }
   /** An earlier delivery completed the write: its result, to be used instead of calling again. */
   | { kind: 'done'; result: ToolResult }
   /** An earlier delivery claimed the write and never settled it. */
@@ -38,11 +38,6 @@ export type Claim =
 
 /** The ledger row a claim wrote; opaque to callers, who only hand it back to settleWrite. */
 export type ClaimedRow = Stored<LedgerRecord>;
-
-/** Azurite answers some writes without an ETag; such a row is read again before settling. */
-function claimed(row: ClaimedRow): Claim {
-  return row.etag ? { kind: 'claimed', row } : { kind: 'claimed' };
-}
 
 const outputSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 
@@ -62,14 +57,12 @@ export async function claimWrite(
 ): Promise<Claim> {
   const { pk, rk } = keys(address);
   const pending: LedgerRecord = { ...what, status: 'pending', startedAt: new Date(nowMs()).toISOString() };
-  let insertFirst = true;
-  // Three rounds of read-then-write, as before the insert went first.
+  // Round 0 inserts without reading; then three rounds of read-then-write.
   for (let round = 0; round < 4; round++) {
-    const current = insertFirst ? undefined : await tables().ledger.get(pk, rk);
-    insertFirst = false;
+    const current = round === 0 ? undefined : await tables().ledger.get(pk, rk);
     if (!current) {
       try {
-        return claimed(await tables().ledger.insert(pk, rk, pending));
+        return { kind: 'claimed', row: await tables().ledger.insert(pk, rk, pending) };
       } catch (error) {
         if (error instanceof AlreadyExistsError) continue;
         throw error;
@@ -80,7 +73,7 @@ export async function claimWrite(
       return { kind: 'unknown', since: current.value.startedAt, attempt: current.value.attempt };
     }
     try {
-      return claimed(await tables().ledger.replace(pk, rk, pending, current.etag));
+      return { kind: 'claimed', row: await tables().ledger.replace(pk, rk, pending, current.etag) };
     } catch (error) {
       if (error instanceof ConflictError) continue;
       throw error;

@@ -1,9 +1,10 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AutotaskFake, FAKE_AUTOTASK_CREDENTIALS } from '../fakes/autotask';
+import { AutotaskFake } from '../fakes/autotask';
+import { arrangeDiskFullSop, postAutotaskTicket } from '../support/autotask-pipeline';
 import { diskAzuriteEnv, type HostProcess, startHostProcess } from '../support/host-process';
 import { call, eventually } from '../support/http';
 import { type Receiver, startReceiver } from '../support/webhook-receiver';
@@ -68,22 +69,10 @@ describe("crash recovery of the pipeline's publication", () => {
       products: ['autotask'],
     });
     expect(subscription.status).toBe(201);
-    const integration = await api('POST', '/api/v1/integrations?skipTest=true', {
-      vendor: 'autotask',
-      name: 'Autotask (fake)',
-      credentials: FAKE_AUTOTASK_CREDENTIALS,
-      config: { baseUrl: autotask.baseUrl },
-    });
+    const { integration, sop, webhook } = await arrangeDiskFullSop(host.baseUrl, key, autotask.baseUrl);
     expect(integration.status).toBe(201);
-    const sop = await api('POST', '/api/v1/sops', {
-      name: 'Disk full: note',
-      match: { source: 'autotask', eventTypes: ['ticket.created'], keywords: ['disk_full'] },
-      steps: [
-        { tool: 'autotask.ticket.add_note', args: { ticketId: '{{event.entities.ticketId}}', description: 'seen' } },
-      ],
-    });
     expect(sop.status).toBe(201);
-    const hook = (await api('POST', '/api/v1/webhooks', { integrationId: integration.json.id })).json;
+    const hook = { id: String(webhook.json.id), secret: String(webhook.json.secret) };
 
     let ticket = 7100;
     for (const c of CASES) {
@@ -91,19 +80,9 @@ describe("crash recovery of the pipeline's publication", () => {
       const before = receiver.received.length;
       const armed = await call(host.baseUrl, 'POST', '/admin/host/crash-points', { body: { name: c.point } });
       expect(armed.status).toBe(200);
-      const body = JSON.stringify({
-        Action: 'Create',
-        Guid: randomUUID(),
-        EntityType: 'Ticket',
-        Id: ticket,
-        Fields: { Title: `Disk full on SRV${ticket}` },
-        SequenceNumber: 1,
-      });
-      const sig = createHmac('sha1', String(hook.secret)).update(body).digest('base64');
-      const posted = await call(host.baseUrl, 'POST', `/api/hooks/${String(hook.id)}`, {
-        rawBody: body,
-        headers: { 'content-type': 'application/json', 'x-hook-signature': `sha1=${sig}` },
-      }).catch(() => undefined);
+      // One Guid for both posts: the second is the same callback again.
+      const callback = { id: ticket, fields: { Title: `Disk full on SRV${ticket}` }, guid: randomUUID() };
+      const posted = await postAutotaskTicket(host.baseUrl, hook, callback).catch(() => undefined);
       const exitedInTime = await Promise.race([
         host.exited.then(() => true),
         new Promise<false>((resolve) => setTimeout(() => resolve(false), 60_000)),
@@ -113,13 +92,7 @@ describe("crash recovery of the pipeline's publication", () => {
       hosts.push(host);
       // The webhook was accepted before the stages ran (or is accepted again, as a duplicate).
       const eventId = String(
-        posted?.json.eventId ??
-          (
-            await call(host.baseUrl, 'POST', `/api/hooks/${String(hook.id)}`, {
-              rawBody: body,
-              headers: { 'content-type': 'application/json', 'x-hook-signature': `sha1=${sig}` },
-            })
-          ).json.eventId,
+        posted?.json.eventId ?? (await postAutotaskTicket(host.baseUrl, hook, callback)).json.eventId,
       );
       const settled = await eventually(
         async () => {

@@ -1,26 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { CounterTallies } from '../../shared/analytics/counter-tallies';
 import { type CounterKey, Counters } from '../../shared/analytics/counters';
-import { type CounterTables, counterRowSchema, counterSummaryRowSchema } from '../../shared/analytics/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
-import { TableRepository } from '../../shared/storage/table-repository';
+import { freshCounterTables } from '../support/counter-tables';
 
 /**
  * Deferred counter increments (docs/decisions.md §84): summed in memory, written when the last
  * tracked piece of work ends (that work awaits the write), or at a threshold. Against Azurite.
  */
 const account = storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
-let seq = 0;
-const tableName = (tag: string) => `t${tag}${process.pid}${Date.now().toString(36)}${seq++}`;
-
-function freshCounters(): Counters {
-  const tables: CounterTables = {
-    daily: new TableRepository(account, tableName('d'), counterRowSchema),
-    hourly: new TableRepository(account, tableName('h'), counterRowSchema),
-    summaries: new TableRepository(account, tableName('s'), counterSummaryRowSchema),
-  };
-  return new Counters(tables);
-}
+const freshCounters = (): Counters => new Counters(freshCounterTables(account));
 
 const key = (outcome: string): CounterKey => ({
   tenantId: 'tenant-a',

@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { type CounterKey, Counters } from '../../shared/analytics/counters';
 import { summaryDelta, summaryIncrements, summaryPartition } from '../../shared/analytics/summaries';
-import { type CounterTables, counterRowSchema, counterSummaryRowSchema } from '../../shared/analytics/tables';
+import type { CounterTables } from '../../shared/analytics/tables';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { tenantPartition, timeBucket, timeBucketsBetween } from '../../shared/storage/keys';
-import { TableRepository } from '../../shared/storage/table-repository';
+import { freshCounterTables } from '../support/counter-tables';
 
 const account = storageAccountFromConnectionString(process.env.TEST_STORAGE_CONNECTION!);
-let seq = 0;
-const tableName = (tag: string) => `c${tag}${process.pid}${Date.now().toString(36)}${seq++}`;
-
-function freshTables(): CounterTables {
-  return {
-    daily: new TableRepository(account, tableName('d'), counterRowSchema),
-    hourly: new TableRepository(account, tableName('h'), counterRowSchema),
-    summaries: new TableRepository(account, tableName('s'), counterSummaryRowSchema),
-  };
-}
+const freshTables = (): CounterTables => freshCounterTables(account);
 
 const key: CounterKey = {
   tenantId: 'tenant-a',

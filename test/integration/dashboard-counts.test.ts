@@ -1,12 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Counters, INTEGRATION_TYPES, type IntegrationType } from '../../shared/analytics/counters';
 import { FailureGroups } from '../../shared/analytics/failure-groups';
-import {
-  type CounterTables,
-  counterRowSchema,
-  counterSummaryRowSchema,
-  failureGroupRowSchema,
-} from '../../shared/analytics/tables';
+import { type CounterTables, failureGroupRowSchema } from '../../shared/analytics/tables';
 import {
   countTransaction,
   failureGroupPartition,
@@ -20,6 +15,7 @@ import { resolveCatalogEntry } from '../../shared/error-catalog/catalog';
 import { isDomainError } from '../../shared/errors/domain-error';
 import { storageAccountFromConnectionString } from '../../shared/storage/connection';
 import { TableRepository } from '../../shared/storage/table-repository';
+import { freshCounterTables } from '../support/counter-tables';
 
 /**
  * The dashboard against a brute-force count of the transactions the test itself creates: every
@@ -35,11 +31,7 @@ function freshDeps(maxGroups?: number): {
   tables: CounterTables;
   groups: FailureGroups;
 } {
-  const tables: CounterTables = {
-    daily: new TableRepository(account, name('d'), counterRowSchema),
-    hourly: new TableRepository(account, name('h'), counterRowSchema),
-    summaries: new TableRepository(account, name('s'), counterSummaryRowSchema),
-  };
+  const tables = freshCounterTables(account);
   const groups = new FailureGroups(new TableRepository(account, name('g'), failureGroupRowSchema), maxGroups);
   // Two "instances" so the rows of one key are spread over shards the reader has to sum.
   const a = new Counters(tables);

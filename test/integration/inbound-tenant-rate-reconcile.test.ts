@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { services } from '../../shared/app/services';
 import { installClock, ManualClock } from '../../shared/clock';
 import { DomainError } from '../../shared/errors/domain-error';
 import { TenantInboundLimits } from '../../shared/inbound/tenant-limits';
 import { installLocalSettings } from '../support/local-settings';
+import { tableTrips } from '../support/table-trips';
 
 /**
  * The per-tenant rate is admitted in memory and reconciled with the shared count in batches
@@ -36,20 +36,9 @@ async function admitted(limits: TenantInboundLimits, tenantId: string, tries: nu
   return ok;
 }
 
-/** Requests to the table endpoint while `fn` runs (every SDK call goes through node:http). */
+/** Requests to the `ratelimits` table while `fn` runs. */
 async function tableRequests(fn: () => Promise<void>): Promise<number> {
-  let n = 0;
-  const onStart = (message: unknown) => {
-    const req = (message as { request?: { path?: string } }).request;
-    if (req?.path?.includes('ratelimits')) n++;
-  };
-  subscribe('http.client.request.start', onStart);
-  try {
-    await fn();
-  } finally {
-    unsubscribe('http.client.request.start', onStart);
-  }
-  return n;
+  return (await tableTrips(fn)).filter((trip) => trip.endsWith(' ratelimits')).length;
 }
 
 describe('per-tenant inbound rate, reconciled in batches', () => {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAgentRun, toolCallStep, updateAgentRun } from '../../shared/agents/runs';
 import type { Principal } from '../../shared/apikeys/principal';
@@ -12,6 +11,7 @@ import { DattoEdrFake } from '../fakes/datto-edr';
 import { installLocalSettings } from '../support/local-settings';
 import { connectFakeVendors } from '../support/processing-stages';
 import { type RunSteps, storedRunContext } from '../support/stored-run';
+import { tableTrips } from '../support/table-trips';
 
 /**
  * What the agent run and the vendor-write ledger cost per event (docs/pipeline.md, "Storage
@@ -37,23 +37,6 @@ afterAll(async () => {
   await autotask.stop();
   await edr.stop();
 });
-
-/** `VERB table` of every table request while `fn` runs. */
-async function tableTrips(fn: () => Promise<unknown>): Promise<string[]> {
-  const trips: string[] = [];
-  const onStart = (message: unknown) => {
-    const req = (message as { request?: { method?: string; path?: string } }).request;
-    const table = /^\/[^/]+\/([A-Za-z0-9$]+)/.exec(req?.path ?? '')?.[1];
-    if (req && table) trips.push(`${req.method} ${table}`);
-  };
-  subscribe('http.client.request.start', onStart);
-  try {
-    await fn();
-  } finally {
-    unsubscribe('http.client.request.start', onStart);
-  }
-  return trips;
-}
 
 /** The trips to one table, in order (entity paths read `agentruns(PartitionKey=…)`). */
 const tripsTo = (trips: string[], table: string) => trips.filter((t) => t.endsWith(` ${table}`));

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setServices } from '../../shared/app/services';
-import { resetSettingsCache } from '../../shared/config/settings';
 import type { Stage } from '../../shared/events/contract';
 import { createEvent, INDEX_DIMENSIONS, indexPartition, tables, updateEvent } from '../../shared/events/event-store';
 import { listEvents } from '../../shared/inbound/list-events';
 import { timeBucket } from '../../shared/storage/keys';
+import { installLocalSettings } from '../support/local-settings';
 
 /**
  * In-flight moves write no index rows (docs/decisions.md §84): stage and the in-flight statuses
@@ -14,11 +13,7 @@ import { timeBucket } from '../../shared/storage/keys';
  * answers the same either way.
  */
 beforeAll(() => {
-  process.env.DataStorage = process.env.TEST_STORAGE_CONNECTION!;
-  process.env.BUS_MODE = 'storage-queues';
-  process.env.HUB_ENVIRONMENT = 'development';
-  resetSettingsCache();
-  setServices(undefined);
+  installLocalSettings();
 });
 
 async function newEvent(tenantId: string, source = 'autotask') {

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setServices } from '../../shared/app/services';
 import type { BusSender, ReceivedMessage, SendOptions } from '../../shared/bus/port';
-import { resetSettingsCache } from '../../shared/config/settings';
 import type { StageMessage } from '../../shared/events/contract';
 import { createEvent, loadEvent, loadNormalizedEvent } from '../../shared/events/event-store';
 import { failureOfEvent } from '../../shared/failures/analysis';
@@ -10,6 +8,7 @@ import { failureAnalysisHandler } from '../../shared/failures/consumer';
 import { listEvents } from '../../shared/inbound/list-events';
 import { stageHandler } from '../../shared/pipeline/stage-runner';
 import { validateEvent } from '../../shared/pipeline/validation/stage';
+import { installLocalSettings } from '../support/local-settings';
 
 /**
  * The validation stage and the Failure Analysis consumer against Azurite: a vendor payload becomes
@@ -17,11 +16,7 @@ import { validateEvent } from '../../shared/pipeline/validation/stage';
  * validation_error; each dead letter becomes one failure record with a fix specific to the case.
  */
 beforeAll(() => {
-  process.env.DataStorage = process.env.TEST_STORAGE_CONNECTION!;
-  process.env.BUS_MODE = 'storage-queues';
-  process.env.HUB_ENVIRONMENT = 'development';
-  resetSettingsCache();
-  setServices(undefined);
+  installLocalSettings();
 });
 
 function capture() {

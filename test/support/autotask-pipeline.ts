@@ -41,15 +41,18 @@ export async function arrangeDiskFullSop(
   return { integration, sop, webhook };
 }
 
-/** A ticket-created callback signed with the webhook's secret (Autotask's `x-hook-signature`). */
+/**
+ * A ticket-created callback signed with the webhook's secret (Autotask's `x-hook-signature`).
+ * `guid`: Autotask's delivery id, to post the same callback again (a fresh one by default).
+ */
 export function postAutotaskTicket(
   baseUrl: string,
   webhook: { id: string; secret: string },
-  ticket: { id: number; fields: Record<string, unknown> },
+  ticket: { id: number; fields: Record<string, unknown>; guid?: string },
 ): Promise<CallResult> {
   const body = JSON.stringify({
     Action: 'Create',
-    Guid: randomUUID(),
+    Guid: ticket.guid ?? randomUUID(),
     EntityType: 'Ticket',
     Id: ticket.id,
     Fields: ticket.fields,

@@ -211,7 +211,7 @@ export async function claimStepWrite(
     integrationId,
     attempt: ctx.message.attempt,
   });
-  if (claim.kind === 'claimed') return claim.row ? { kind: 'call', claim: claim.row } : { kind: 'call' };
+  if (claim.kind === 'claimed') return { kind: 'call', claim: claim.row };
   if (claim.kind === 'done') return { kind: 'done', result: claim.result };
   return failure(
     'outcome_unknown',

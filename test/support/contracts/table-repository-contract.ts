@@ -415,5 +415,17 @@ export function tableRepositoryContract(backend: string, connect: () => StorageA
       expect(seen).toEqual([undefined, 3]);
       expect((await repo.get('p', 'k'))?.value.n).toBe(4);
     });
+
+    it('reads first when the row it is given carries no ETag (a batch answer without one)', async () => {
+      const repo = new TableRepository(account, tableName('upe'), Counter);
+      const written = await repo.insert('p', 'k', { n: 1 });
+      const seen: (number | undefined)[] = [];
+      const bump = (cur: { n: number } | undefined) => {
+        seen.push(cur?.n);
+        return { n: (cur?.n ?? 0) + 1 };
+      };
+      expect((await repo.update('p', 'k', bump, { current: { ...written, etag: '' } }))?.value.n).toBe(2);
+      expect(seen).toEqual([1]);
+    });
   });
 }
