@@ -113,8 +113,7 @@ export class EventMissingError extends Error {
 export async function loadNormalizedEvent(tenantId: string, eventId: string): Promise<NormalizedEvent> {
   const found = await loadEventRecord(tenantId, eventId);
   if (!found) throw new EventMissingError(`event ${eventId} does not exist`);
-  if (!found.record.normalized) throw new EventMissingError(`event ${eventId} has not been validated`);
-  return normalizedEventSchema.parse(JSON.parse(found.record.normalized));
+  return normalizedOf(eventId, found.record);
 }
 
 /** The body text as received, from the row or its blob. */

@@ -1,6 +1,6 @@
 import { DomainError } from '../errors/domain-error';
 import type { NormalizedEvent } from '../events/contract';
-import { loadNormalizedEvent } from '../events/event-store';
+import { type EventRecord, loadNormalizedEvent, normalizedOf } from '../events/event-store';
 import { errorFields, logger } from '../observability/logger';
 import { EVENT_TYPE_NAMES, type EventType, validateEventData } from './event-types';
 import { publishEvent } from './publish-event';
@@ -90,9 +90,11 @@ export async function publishPipelineOutcome(
   eventId: string,
   /** A redelivered stage message or an event already terminal: the publication may have run. */
   repeat = false,
+  /** The event row the caller holds (the stage runner's): its normalized event, without a read. */
+  record?: EventRecord,
 ): Promise<void> {
   try {
-    const event = await loadNormalizedEvent(tenantId, eventId);
+    const event = record ? normalizedOf(eventId, record) : await loadNormalizedEvent(tenantId, eventId);
     if (!isEventType(event.type)) return;
     let data: Record<string, unknown>;
     try {

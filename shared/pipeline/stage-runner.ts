@@ -193,7 +193,7 @@ export function stageHandler(
         // Imported here, not at the top: validation's first message need not load outbound.
         if (status === 'succeeded') {
           const repeat = wasTerminal || received.deliveryCount > 1;
-          await (await import('../outbound')).publishPipelineOutcome(event.tenantId, event.id, repeat);
+          await (await import('../outbound')).publishPipelineOutcome(event.tenantId, event.id, repeat, row?.record);
         }
         return complete;
       }
