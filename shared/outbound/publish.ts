@@ -113,19 +113,23 @@ export async function publishToSubscribers(
   const embedded = Buffer.byteLength(body) <= EMBEDDED_BODY_BYTES;
   const toCreate: Planned[] = [];
   let held = 0;
-
-  for (const sub of matching) {
+  // Which subscriptions the starter attempts here and now (a keyed publication only): asked side by
+  // side, each answer from the instance's cached health of that subscription.
+  const inline = await Promise.all(
+    matching.map(async (sub) =>
+      event.key !== undefined && sub.enabled && !sub.paused
+        ? (await starter?.attemptsInline?.(tenantId, sub.id)) === true
+        : false,
+    ),
+  );
+  for (const [i, sub] of matching.entries()) {
     // Minted at the event's time: the deliveries share the event's day partition (one transaction).
     const id = event.key ? keyedDeliveryId(eventId, sub.id) : newestFirstId(at);
     // Paused: stored and kept for the resume (pause.ts), nothing sent now.
     const holding = sub.enabled && sub.paused;
     if (holding) held++;
     // Attempted here and now, and repeated whole after a crash: its status key waits (starter.ts).
-    const unfiled =
-      event.key !== undefined &&
-      sub.enabled &&
-      !holding &&
-      (await starter?.attemptsInline?.(tenantId, sub.id)) === true;
+    const unfiled = inline[i] === true;
     toCreate.push({
       id,
       sub,
