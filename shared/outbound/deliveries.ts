@@ -263,7 +263,7 @@ async function changeLegacyDelivery(
       }
       return next;
     },
-    known.etag ? { current: known } : {},
+    { current: known },
   );
   if (result && before && before !== result.value.status) {
     await deps.tables.index.delete(indexPartition(tenantId, 'status', before, day), id);
